@@ -1,0 +1,295 @@
+#include "cbor.h"
+
+#include <errno.h>
+#include <string.h>
+
+void mgmt_cbor_writer_init(struct mgmt_cbor_writer *w, uint8_t *buf, size_t cap)
+{
+	w->buf = buf;
+	w->cap = cap;
+	w->len = 0;
+	w->overflow = false;
+}
+
+/* libcbor's encoders return 0 when the value does not fit. */
+static void took(struct mgmt_cbor_writer *w, size_t n)
+{
+	if (n == 0) {
+		w->overflow = true;
+	}
+	w->len += n;
+}
+
+static unsigned char *at(struct mgmt_cbor_writer *w)
+{
+	return w->buf + w->len;
+}
+
+static size_t room(const struct mgmt_cbor_writer *w)
+{
+	return w->overflow ? 0 : w->cap - w->len;
+}
+
+void mgmt_cbor_map(struct mgmt_cbor_writer *w, size_t pairs)
+{
+	took(w, cbor_encode_map_start(pairs, at(w), room(w)));
+}
+
+void mgmt_cbor_map_indef(struct mgmt_cbor_writer *w)
+{
+	took(w, cbor_encode_indef_map_start(at(w), room(w)));
+}
+
+void mgmt_cbor_array(struct mgmt_cbor_writer *w, size_t items)
+{
+	took(w, cbor_encode_array_start(items, at(w), room(w)));
+}
+
+void mgmt_cbor_array_indef(struct mgmt_cbor_writer *w)
+{
+	took(w, cbor_encode_indef_array_start(at(w), room(w)));
+}
+
+void mgmt_cbor_break(struct mgmt_cbor_writer *w)
+{
+	took(w, cbor_encode_break(at(w), room(w)));
+}
+
+void mgmt_cbor_raw(struct mgmt_cbor_writer *w, const uint8_t *cbor, size_t n)
+{
+	if (n > room(w)) {
+		w->overflow = true;
+		return;
+	}
+	if (n) {
+		memcpy(at(w), cbor, n);
+	}
+	w->len += n;
+}
+
+static void string(struct mgmt_cbor_writer *w, bool text, const void *data, size_t n)
+{
+	size_t head = text ? cbor_encode_string_start(n, at(w), room(w))
+			   : cbor_encode_bytestring_start(n, at(w), room(w));
+
+	took(w, head);
+	mgmt_cbor_raw(w, data, n);
+}
+
+void mgmt_cbor_text(struct mgmt_cbor_writer *w, const char *s)
+{
+	string(w, true, s, strlen(s));
+}
+
+void mgmt_cbor_text_n(struct mgmt_cbor_writer *w, const char *s, size_t n)
+{
+	string(w, true, s, n);
+}
+
+void mgmt_cbor_bytes(struct mgmt_cbor_writer *w, const uint8_t *b, size_t n)
+{
+	string(w, false, b, n);
+}
+
+void mgmt_cbor_uint(struct mgmt_cbor_writer *w, uint64_t v)
+{
+	took(w, cbor_encode_uint(v, at(w), room(w)));
+}
+
+void mgmt_cbor_int(struct mgmt_cbor_writer *w, int64_t v)
+{
+	if (v >= 0) {
+		mgmt_cbor_uint(w, (uint64_t)v);
+	} else {
+		/* CBOR stores -1 - v; computed without overflow for INT64_MIN. */
+		took(w, cbor_encode_negint((uint64_t)(-(v + 1)), at(w), room(w)));
+	}
+}
+
+void mgmt_cbor_bool(struct mgmt_cbor_writer *w, bool v)
+{
+	took(w, cbor_encode_bool(v, at(w), room(w)));
+}
+
+size_t mgmt_cbor_head_size(uint64_t v)
+{
+	if (v < 24) {
+		return 1;
+	}
+	if (v <= 0xff) {
+		return 2;
+	}
+	if (v <= 0xffff) {
+		return 3;
+	}
+	if (v <= 0xffffffffu) {
+		return 5;
+	}
+	return 9;
+}
+
+size_t mgmt_cbor_string_size(const cbor_item_t *item)
+{
+	bool text = cbor_isa_string(item);
+	size_t total = 0;
+
+	if (!text && !cbor_isa_bytestring(item)) {
+		return 0;
+	}
+	if (text ? !cbor_string_is_indefinite(item) : !cbor_bytestring_is_indefinite(item)) {
+		return text ? cbor_string_length(item) : cbor_bytestring_length(item);
+	}
+	{
+		cbor_item_t **chunks = text ? cbor_string_chunks_handle(item)
+					    : cbor_bytestring_chunks_handle(item);
+		size_t count = text ? cbor_string_chunk_count(item)
+				    : cbor_bytestring_chunk_count(item);
+
+		for (size_t i = 0; i < count; i++) {
+			total += mgmt_cbor_string_size(chunks[i]);
+		}
+	}
+	return total;
+}
+
+void mgmt_cbor_string_copy(const cbor_item_t *item, uint8_t *out)
+{
+	bool text = cbor_isa_string(item);
+
+	if (!text && !cbor_isa_bytestring(item)) {
+		return;
+	}
+	if (text ? !cbor_string_is_indefinite(item) : !cbor_bytestring_is_indefinite(item)) {
+		size_t n = mgmt_cbor_string_size(item);
+
+		if (n) {
+			memcpy(out, text ? cbor_string_handle(item) : cbor_bytestring_handle(item),
+			       n);
+		}
+		return;
+	}
+	{
+		cbor_item_t **chunks = text ? cbor_string_chunks_handle(item)
+					    : cbor_bytestring_chunks_handle(item);
+		size_t count = text ? cbor_string_chunk_count(item)
+				    : cbor_bytestring_chunk_count(item);
+
+		for (size_t i = 0; i < count; i++) {
+			mgmt_cbor_string_copy(chunks[i], out);
+			out += mgmt_cbor_string_size(chunks[i]);
+		}
+	}
+}
+
+bool mgmt_cbor_text_equals(const cbor_item_t *item, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!cbor_isa_string(item) || mgmt_cbor_string_size(item) != n) {
+		return false;
+	}
+	if (!cbor_string_is_indefinite(item)) {
+		return n == 0 || memcmp(cbor_string_handle(item), s, n) == 0;
+	}
+	{
+		cbor_item_t **chunks = cbor_string_chunks_handle(item);
+		size_t count = cbor_string_chunk_count(item);
+		size_t off = 0;
+
+		for (size_t i = 0; i < count; i++) {
+			size_t len = cbor_string_length(chunks[i]);
+
+			if (len && memcmp(cbor_string_handle(chunks[i]), s + off, len) != 0) {
+				return false;
+			}
+			off += len;
+		}
+	}
+	return true;
+}
+
+const cbor_item_t *mgmt_cbor_find(const cbor_item_t *map, const char *key)
+{
+	struct cbor_pair *pairs;
+	size_t count;
+
+	if (!map || !cbor_isa_map(map)) {
+		return NULL;
+	}
+	pairs = cbor_map_handle(map);
+	count = cbor_map_size(map);
+	for (size_t i = 0; i < count; i++) {
+		if (mgmt_cbor_text_equals(pairs[i].key, key)) {
+			return pairs[i].value;
+		}
+	}
+	return NULL;
+}
+
+int mgmt_cbor_get_uint(const cbor_item_t *item, uint64_t *out)
+{
+	if (!item || !cbor_isa_uint(item)) {
+		return -EINVAL;
+	}
+	*out = cbor_get_int(item);
+	return 0;
+}
+
+int mgmt_cbor_get_int(const cbor_item_t *item, int64_t *out)
+{
+	uint64_t v;
+
+	if (!item || !(cbor_isa_uint(item) || cbor_isa_negint(item))) {
+		return -EINVAL;
+	}
+	v = cbor_get_int(item);
+	if (v > (uint64_t)INT64_MAX) {
+		return -EINVAL;
+	}
+	/* A negative integer n is stored as -1 - n. */
+	*out = cbor_isa_uint(item) ? (int64_t)v : -(int64_t)v - 1;
+	return 0;
+}
+
+/* libcbor asserts when asked for the control value of a float: check the width first. */
+static bool is_ctrl(const cbor_item_t *item)
+{
+	return cbor_isa_float_ctrl(item) && cbor_float_get_width(item) == CBOR_FLOAT_0;
+}
+
+bool mgmt_cbor_is_bool(const cbor_item_t *item)
+{
+	return item && is_ctrl(item) && cbor_is_bool(item);
+}
+
+const char *mgmt_cbor_type_name(const cbor_item_t *item)
+{
+	if (!item) {
+		return "nothing";
+	}
+	switch (cbor_typeof(item)) {
+	case CBOR_TYPE_UINT:
+		return "an unsigned integer";
+	case CBOR_TYPE_NEGINT:
+		return "a negative integer";
+	case CBOR_TYPE_BYTESTRING:
+		return "a byte string";
+	case CBOR_TYPE_STRING:
+		return "a text string";
+	case CBOR_TYPE_ARRAY:
+		return "an array";
+	case CBOR_TYPE_MAP:
+		return "a map";
+	case CBOR_TYPE_TAG:
+		return "a tagged item";
+	case CBOR_TYPE_FLOAT_CTRL:
+		if (!is_ctrl(item)) {
+			return "a float";
+		}
+		if (cbor_is_bool(item)) {
+			return "a boolean";
+		}
+		return cbor_is_null(item) ? "null" : "a simple value";
+	}
+	return "an unknown item";
+}

@@ -1,0 +1,287 @@
+#include "reply.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cbor.h"
+
+struct mgmt_reply_block {
+	struct mgmt_reply_block *next;
+	/* the caller's bytes follow, aligned for any type */
+	max_align_t data[];
+};
+
+void *mgmt_reply_alloc(struct mgmt_reply *reply, size_t size)
+{
+	struct mgmt_reply_block *block;
+
+	if (size > SIZE_MAX - sizeof(*block)) {
+		return NULL;
+	}
+	block = calloc(1, sizeof(*block) + size);
+	if (!block) {
+		return NULL;
+	}
+	block->next = reply->mem;
+	reply->mem = block;
+	return block->data;
+}
+
+void mgmt_reply_close(struct mgmt_reply *reply)
+{
+	while (reply->mem) {
+		struct mgmt_reply_block *next = reply->mem->next;
+
+		free(reply->mem);
+		reply->mem = next;
+	}
+	if (reply->root) {
+		cbor_decref(&reply->root);
+	}
+}
+
+int mgmt_reply_malformed(struct mgmt_reply *reply, const char *fmt, ...)
+{
+	va_list ap;
+
+	reply->kind = MGMT_REPLY_MALFORMED;
+	va_start(ap, fmt);
+	vsnprintf(reply->detail, sizeof(reply->detail), fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+/* Copies a text value into detail, as far as it fits, for `rsn`. */
+static void copy_text(char *out, size_t cap, const cbor_item_t *item)
+{
+	size_t n = mgmt_cbor_string_size(item);
+	uint8_t *tmp = malloc(n + 1);
+
+	out[0] = '\0';
+	if (!tmp) {
+		return;
+	}
+	mgmt_cbor_string_copy(item, tmp);
+	tmp[n] = '\0';
+	snprintf(out, cap, "%s", (const char *)tmp);
+	free(tmp);
+}
+
+/* Order from smp-protocol.md: a group error with rc != 0 first, then a generic rc != 0. */
+static int classify(struct mgmt_reply *reply, const cbor_item_t *map)
+{
+	const cbor_item_t *err = mgmt_cbor_find(map, "err");
+	const cbor_item_t *rc = mgmt_cbor_find(map, "rc");
+	const cbor_item_t *rsn = mgmt_cbor_find(map, "rsn");
+	int64_t value;
+
+	if (err) {
+		uint64_t group, code;
+
+		if (!cbor_isa_map(err)) {
+			return mgmt_reply_malformed(reply, "response key 'err' is %s, expected a map",
+						    mgmt_cbor_type_name(err));
+		}
+		if (mgmt_cbor_get_uint(mgmt_cbor_find(err, "group"), &group) != 0 ||
+		    group > UINT16_MAX) {
+			return mgmt_reply_malformed(reply, "response key 'err.group' is missing or "
+						    "not a 16-bit unsigned integer");
+		}
+		if (mgmt_cbor_get_uint(mgmt_cbor_find(err, "rc"), &code) != 0 ||
+		    code > INT64_MAX) {
+			return mgmt_reply_malformed(reply, "response key 'err.rc' is missing or not "
+						    "an unsigned integer");
+		}
+		if (code != 0) {
+			reply->kind = MGMT_REPLY_GROUP_ERR;
+			reply->group = (uint16_t)group;
+			reply->rc = (int64_t)code;
+			return -EREMOTEIO;
+		}
+	}
+	if (rc) {
+		if (mgmt_cbor_get_int(rc, &value) != 0) {
+			return mgmt_reply_malformed(reply, "response key 'rc' is %s, expected an "
+						    "integer", mgmt_cbor_type_name(rc));
+		}
+		if (value != 0) {
+			reply->kind = MGMT_REPLY_RC;
+			reply->rc = value;
+			if (rsn && cbor_isa_string(rsn)) {
+				copy_text(reply->detail, sizeof(reply->detail), rsn);
+			}
+			return -EREMOTEIO;
+		}
+	}
+	return 0;
+}
+
+int mgmt_reply_open(struct mgmt_reply *reply, const struct smp_client_rsp *rsp,
+		    const cbor_item_t **map)
+{
+	struct cbor_load_result result;
+
+	memset(reply, 0, sizeof(*reply));
+	reply->group = rsp->hdr.group;
+	if (rsp->len == 0) {
+		return mgmt_reply_malformed(reply, "the response has no payload (expected a CBOR "
+					    "map)");
+	}
+	reply->root = cbor_load(rsp->payload, rsp->len, &result);
+	if (!reply->root || result.error.code != CBOR_ERR_NONE) {
+		return mgmt_reply_malformed(reply, "the response payload is not valid CBOR (error "
+					    "%d at byte %zu of %zu)", (int)result.error.code,
+					    result.error.position, rsp->len);
+	}
+	if (result.read != rsp->len) {
+		return mgmt_reply_malformed(reply, "the response payload has %zu bytes after its "
+					    "CBOR item", rsp->len - result.read);
+	}
+	if (!cbor_isa_map(reply->root)) {
+		return mgmt_reply_malformed(reply, "the response payload is %s, expected a map",
+					    mgmt_cbor_type_name(reply->root));
+	}
+	*map = reply->root;
+	return classify(reply, reply->root);
+}
+
+/* Finds a key, reporting a missing required one. Returns 1 found, 0 absent, <0 error. */
+static int lookup(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		  bool required, const cbor_item_t **item)
+{
+	*item = mgmt_cbor_find(map, key);
+	if (*item) {
+		return 1;
+	}
+	if (required) {
+		return mgmt_reply_malformed(reply, "response key '%s' is missing", key);
+	}
+	return 0;
+}
+
+static int wrong_type(struct mgmt_reply *reply, const char *key, const cbor_item_t *item,
+		      const char *expected)
+{
+	return mgmt_reply_malformed(reply, "response key '%s' is %s, expected %s", key,
+				    mgmt_cbor_type_name(item), expected);
+}
+
+int mgmt_reply_text(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, const char **out)
+{
+	const cbor_item_t *item;
+	int found = lookup(reply, map, key, required, &item);
+	size_t n;
+	char *copy;
+
+	if (found <= 0) {
+		return found;
+	}
+	if (!cbor_isa_string(item)) {
+		return wrong_type(reply, key, item, "a text string");
+	}
+	n = mgmt_cbor_string_size(item);
+	copy = mgmt_reply_alloc(reply, n + 1);
+	if (!copy) {
+		return -ENOMEM;
+	}
+	mgmt_cbor_string_copy(item, (uint8_t *)copy);
+	*out = copy;
+	return 0;
+}
+
+int mgmt_reply_bytes(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		     bool required, const uint8_t **out, size_t *len)
+{
+	const cbor_item_t *item;
+	int found = lookup(reply, map, key, required, &item);
+	size_t n;
+	uint8_t *copy;
+
+	if (found <= 0) {
+		return found;
+	}
+	if (!cbor_isa_bytestring(item)) {
+		return wrong_type(reply, key, item, "a byte string");
+	}
+	n = mgmt_cbor_string_size(item);
+	copy = mgmt_reply_alloc(reply, n ? n : 1);
+	if (!copy) {
+		return -ENOMEM;
+	}
+	mgmt_cbor_string_copy(item, copy);
+	*out = copy;
+	*len = n;
+	return 0;
+}
+
+int mgmt_reply_uint(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, uint64_t max, uint64_t *out)
+{
+	const cbor_item_t *item;
+	int found = lookup(reply, map, key, required, &item);
+	uint64_t v;
+
+	if (found <= 0) {
+		return found;
+	}
+	if (mgmt_cbor_get_uint(item, &v) != 0) {
+		return wrong_type(reply, key, item, "an unsigned integer");
+	}
+	if (v > max) {
+		return mgmt_reply_malformed(reply, "response key '%s' is %llu, more than %llu", key,
+					    (unsigned long long)v, (unsigned long long)max);
+	}
+	*out = v;
+	return 0;
+}
+
+int mgmt_reply_int(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		   bool required, int64_t *out)
+{
+	const cbor_item_t *item;
+	int found = lookup(reply, map, key, required, &item);
+
+	if (found <= 0) {
+		return found;
+	}
+	if (mgmt_cbor_get_int(item, out) != 0) {
+		return wrong_type(reply, key, item, "an integer");
+	}
+	return 0;
+}
+
+int mgmt_reply_bool(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, bool *out)
+{
+	const cbor_item_t *item;
+	int found = lookup(reply, map, key, required, &item);
+
+	if (found <= 0) {
+		return found;
+	}
+	if (!mgmt_cbor_is_bool(item)) {
+		return wrong_type(reply, key, item, "a boolean");
+	}
+	*out = cbor_get_bool(item);
+	return 0;
+}
+
+int mgmt_reply_item(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, cbor_type type, const cbor_item_t **out)
+{
+	const cbor_item_t *item;
+	int found = lookup(reply, map, key, required, &item);
+
+	if (found <= 0) {
+		return found;
+	}
+	if (cbor_typeof(item) != type) {
+		return wrong_type(reply, key, item, type == CBOR_TYPE_MAP ? "a map" : "an array");
+	}
+	*out = item;
+	return 0;
+}

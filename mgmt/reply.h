@@ -1,0 +1,86 @@
+/*
+ * One decoded SMP response: whether the device succeeded, failed with a generic `rc` (SMP
+ * version 1 and SMP-level errors) or with a group error `err: {group, rc}` (version 2), or sent
+ * something that could not be read; and the memory the decoded values live in.
+ *
+ * Every group decoder takes a struct mgmt_reply: the values it hands back (strings, byte
+ * strings, arrays) point into memory owned by the reply, released by mgmt_reply_close().
+ */
+#ifndef MGMT_REPLY_H
+#define MGMT_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cbor.h>
+
+#include "../smp/client.h"
+
+/** How the response came out. */
+enum mgmt_reply_kind {
+	MGMT_REPLY_OK,          /**< success */
+	MGMT_REPLY_RC,          /**< generic error: `rc` (enum mgmt_err), `detail` holds any `rsn` */
+	MGMT_REPLY_GROUP_ERR,   /**< group error: `group` and `rc` from `err` */
+	MGMT_REPLY_MALFORMED,   /**< unreadable or unexpected shape; `detail` says what */
+};
+
+struct mgmt_reply_block;
+
+/** A decoded response. Zero it (or mgmt_reply_open() does) before use. */
+struct mgmt_reply {
+	enum mgmt_reply_kind kind;
+	uint16_t group;   /**< the response's group; for MGMT_REPLY_GROUP_ERR the `err.group` */
+	int64_t rc;       /**< error code for MGMT_REPLY_RC and MGMT_REPLY_GROUP_ERR */
+	char detail[200]; /**< the device's `rsn`, or what was malformed */
+	cbor_item_t *root;              /* private: the loaded payload */
+	struct mgmt_reply_block *mem;   /* private: copies handed out */
+};
+
+/**
+ * Load @p rsp's payload and classify it. On success @p map is the payload map, to read with the
+ * getters below.
+ * @return 0 on success; -EREMOTEIO when the device reported an error (kind RC or GROUP_ERR);
+ *         -EBADMSG when the payload is not a CBOR map or its error keys are malformed.
+ */
+int mgmt_reply_open(struct mgmt_reply *reply, const struct smp_client_rsp *rsp,
+		    const cbor_item_t **map);
+
+/** Release everything the reply holds; values read from it become invalid. */
+void mgmt_reply_close(struct mgmt_reply *reply);
+
+/**
+ * Mark the reply malformed with a message naming what is wrong.
+ * @return -EBADMSG, for `return mgmt_reply_malformed(...)`.
+ */
+int mgmt_reply_malformed(struct mgmt_reply *reply, const char *fmt, ...);
+
+/** @p size bytes (zeroed) owned by the reply, or NULL when out of memory. */
+void *mgmt_reply_alloc(struct mgmt_reply *reply, size_t size);
+
+/*
+ * Typed getters for key @p key of @p map. Each returns 0 when the value was read, or when the
+ * key is absent and not @p required (then *out is left as it was); and -EBADMSG, with the key
+ * named in the reply's detail, when a required key is missing or the value has the wrong type.
+ */
+
+/** A text string, copied NUL-terminated into the reply's memory. */
+int mgmt_reply_text(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, const char **out);
+/** A byte string, copied into the reply's memory. */
+int mgmt_reply_bytes(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		     bool required, const uint8_t **out, size_t *len);
+/** An unsigned integer no larger than @p max. */
+int mgmt_reply_uint(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, uint64_t max, uint64_t *out);
+/** An integer, signed or not. */
+int mgmt_reply_int(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		   bool required, int64_t *out);
+/** A boolean. */
+int mgmt_reply_bool(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, bool *out);
+/** A map or an array (@p type CBOR_TYPE_MAP or CBOR_TYPE_ARRAY), left as a libcbor item. */
+int mgmt_reply_item(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, cbor_type type, const cbor_item_t **out);
+
+#endif /* MGMT_REPLY_H */

@@ -1,0 +1,464 @@
+/*
+ * `--conn sim`: the simulated device in this process, reached over a simulated BLE link in
+ * virtual time. The central side here is what a BLE port does on a real stack: exchange the
+ * MTU, discover the SMP service by UUID with ATT requests, then carry the GATT DFU SMP
+ * client's writes and notifications.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/device.h"
+#include "../sim/gatt.h"
+#include "../sim/link.h"
+#include "../sim/sched.h"
+#include "../smp/bt_dfu_smp.h"
+#include "../smp/gatt.h"
+#include "conn.h"
+
+#define ATT_TIMEOUT_US (30u * 1000u * 1000u) /* ATT's own transaction timeout */
+#define MAX_CHRCS 8
+#define MAX_DESCS 4
+
+struct conn_sim {
+	struct conn conn;
+	struct conn_options opt;
+
+	/* the device side */
+	struct sim_sched sched;
+	struct sim_link link;
+	struct sim_device dev;
+	struct sim_gatt server;
+
+	/* the central side */
+	struct bt_dfu_smp_gatt port;
+	struct smp_gatt transport;
+	struct smp_client client;
+	uint16_t mtu;
+	uint16_t smp_handle;
+	struct conn_stats stats;
+	bool subscribing;
+	bool att_waiting;
+	uint8_t att_rsp[SIM_ATT_MTU_MAX];
+	size_t att_rsp_len;
+	uint8_t rx[SMP_MSG_MAX];
+};
+
+static struct conn_sim *from_conn(struct conn *conn)
+{
+	return (struct conn_sim *)(void *)((char *)conn - offsetof(struct conn_sim, conn));
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v & 0xffu);
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+/* A 16-bit UUID on the Bluetooth base UUID, as 128 bits. */
+static struct bt_dfu_smp_uuid uuid16(uint16_t value)
+{
+	struct bt_dfu_smp_uuid uuid = { { 0xfb, 0x34, 0x9b, 0x5f, 0x80, 0x00, 0x00, 0x80, 0x00,
+					  0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 } };
+
+	put16(uuid.val + 12, value);
+	return uuid;
+}
+
+static void logf_sim(struct conn_sim *cs, const char *what, size_t bytes)
+{
+	if (cs->opt.verbose) {
+		fprintf(stderr, "[%10.3f ms] %s %zu bytes\n",
+			(double)sim_sched_now(&cs->sched) / 1000.0, what, bytes);
+	}
+}
+
+/* ---- the event loop, in virtual time ---- */
+
+static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, uint64_t limit_us)
+{
+	while (!done(arg)) {
+		uint64_t client_ms = smp_client_deadline(&cs->client);
+		uint64_t t = sim_sched_next(&cs->sched);
+
+		if (client_ms != UINT64_MAX && client_ms * 1000u < t) {
+			t = client_ms * 1000u;
+		}
+		if (t == UINT64_MAX || t > limit_us) {
+			return -ETIMEDOUT; /* nothing more will happen in time */
+		}
+		if (t < sim_sched_now(&cs->sched)) {
+			t = sim_sched_now(&cs->sched);
+		}
+		smp_client_process(&cs->client, t / 1000u);
+		sim_sched_run_until(&cs->sched, t);
+	}
+	return 0;
+}
+
+static int sim_run(struct conn *conn, bool (*done)(void *arg), void *arg)
+{
+	return run_until(from_conn(conn), done, arg, UINT64_MAX);
+}
+
+/* ---- ATT client: one request at a time ---- */
+
+static bool att_answered(void *arg)
+{
+	return !((struct conn_sim *)arg)->att_waiting;
+}
+
+/* Sends an ATT request and waits for its response; returns the response opcode or -errno. */
+static int att_request(struct conn_sim *cs, const uint8_t *pdu, size_t len)
+{
+	int err;
+
+	cs->att_waiting = true;
+	err = sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, len);
+	if (err) {
+		cs->att_waiting = false;
+		return err;
+	}
+	err = run_until(cs, att_answered, cs, sim_sched_now(&cs->sched) + ATT_TIMEOUT_US);
+	if (err) {
+		cs->att_waiting = false;
+		return err;
+	}
+	return cs->att_rsp_len ? cs->att_rsp[0] : -EBADMSG;
+}
+
+static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t now_us)
+{
+	struct conn_sim *cs = ctx;
+	bool write_answer;
+
+	(void)now_us;
+	if (len == 0) {
+		return;
+	}
+	if (pdu[0] == SIM_ATT_NOTIFY) {
+		if (len >= 3 && get16(pdu + 1) == cs->smp_handle) {
+			logf_sim(cs, "notification", len - 3);
+			cs->stats.notifications++;
+			cs->stats.bytes_in += len - 3;
+			bt_dfu_smp_notify(smp_gatt_dfu(&cs->transport), pdu + 3, len - 3);
+		}
+		return;
+	}
+	write_answer = pdu[0] == SIM_ATT_WRITE_RSP ||
+		       (pdu[0] == SIM_ATT_ERROR_RSP && len >= 2 && pdu[1] == SIM_ATT_WRITE_REQ);
+	if (cs->subscribing && write_answer) {
+		cs->subscribing = false;
+		bt_dfu_smp_subscribed(smp_gatt_dfu(&cs->transport),
+				      pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
+		return;
+	}
+	if (cs->att_waiting) {
+		cs->att_rsp_len = len < sizeof(cs->att_rsp) ? len : sizeof(cs->att_rsp);
+		memcpy(cs->att_rsp, pdu, cs->att_rsp_len);
+		cs->att_waiting = false;
+	}
+}
+
+/* ---- the GATT operations the GATT DFU SMP client uses ---- */
+
+static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, const uint8_t *data,
+				uint16_t len)
+{
+	struct conn_sim *cs = gatt->ctx;
+	uint8_t pdu[SIM_ATT_MTU_MAX];
+
+	if ((size_t)len + 3 > cs->mtu) {
+		return -EMSGSIZE;
+	}
+	pdu[0] = SIM_ATT_WRITE_CMD;
+	put16(pdu + 1, handle);
+	memcpy(pdu + 3, data, len);
+	logf_sim(cs, "write", len);
+	cs->stats.writes++;
+	cs->stats.bytes_out += len;
+	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, (size_t)len + 3);
+}
+
+static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uint16_t ccc_handle)
+{
+	struct conn_sim *cs = gatt->ctx;
+	uint8_t pdu[5] = { SIM_ATT_WRITE_REQ };
+
+	(void)value_handle;
+	put16(pdu + 1, ccc_handle);
+	put16(pdu + 3, 0x0001u);
+	cs->subscribing = true;
+	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, sizeof(pdu));
+}
+
+static uint16_t op_get_mtu(struct bt_dfu_smp_gatt *gatt)
+{
+	return ((struct conn_sim *)gatt->ctx)->mtu;
+}
+
+static const struct bt_dfu_smp_gatt_ops gatt_ops = {
+	.write_without_rsp = op_write_without_rsp,
+	.subscribe = op_subscribe,
+	.get_mtu = op_get_mtu,
+};
+
+/* ---- connecting: MTU exchange and discovery ---- */
+
+static int exchange_mtu(struct conn_sim *cs, uint16_t want)
+{
+	uint8_t pdu[3] = { SIM_ATT_MTU_REQ };
+	int op;
+
+	cs->mtu = BT_DFU_SMP_ATT_MTU_MIN;
+	if (want <= BT_DFU_SMP_ATT_MTU_MIN) {
+		return 0;
+	}
+	put16(pdu + 1, want);
+	op = att_request(cs, pdu, sizeof(pdu));
+	if (op < 0) {
+		return op;
+	}
+	if (op == SIM_ATT_MTU_RSP && cs->att_rsp_len == 3) {
+		uint16_t server = get16(cs->att_rsp + 1);
+		uint16_t mtu = server < want ? server : want;
+
+		cs->mtu = mtu < BT_DFU_SMP_ATT_MTU_MIN ? BT_DFU_SMP_ATT_MTU_MIN : mtu;
+	}
+	return 0;
+}
+
+struct found {
+	struct bt_dfu_smp_discovery dm;
+	struct bt_dfu_smp_discovery_chrc chrcs[MAX_CHRCS];
+	struct bt_dfu_smp_discovery_desc descs[MAX_CHRCS][MAX_DESCS];
+	uint16_t decl[MAX_CHRCS];
+	uint16_t start, end;
+};
+
+static int find_service(struct conn_sim *cs, struct found *f)
+{
+	uint8_t pdu[7 + 16] = { SIM_ATT_FIND_BY_TYPE_REQ };
+
+	put16(pdu + 1, 0x0001u);
+	put16(pdu + 3, 0xffffu);
+	put16(pdu + 5, 0x2800u); /* primary service */
+	memcpy(pdu + 7, BT_DFU_SMP_UUID_SERVICE.val, 16);
+	if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_FIND_BY_TYPE_RSP || cs->att_rsp_len < 5) {
+		return -ENOENT;
+	}
+	f->start = get16(cs->att_rsp + 1);
+	f->end = get16(cs->att_rsp + 3);
+	f->dm.service_uuid = BT_DFU_SMP_UUID_SERVICE;
+	return 0;
+}
+
+static void add_chrc(struct found *f, const uint8_t *entry, size_t len)
+{
+	struct bt_dfu_smp_discovery_chrc *c;
+	size_t uuid_len = len - 5;
+	size_t i = f->dm.chrc_count;
+
+	if (i >= MAX_CHRCS || (uuid_len != 2 && uuid_len != 16)) {
+		return;
+	}
+	c = &f->chrcs[i];
+	memset(c, 0, sizeof(*c));
+	f->decl[i] = get16(entry);
+	c->properties = entry[2];
+	c->value_handle = get16(entry + 3);
+	if (uuid_len == 16) {
+		memcpy(c->uuid.val, entry + 5, 16);
+	} else {
+		c->uuid = uuid16(get16(entry + 5));
+	}
+	c->descs = f->descs[i];
+	f->dm.chrc_count++;
+}
+
+static int find_chrcs(struct conn_sim *cs, struct found *f)
+{
+	uint16_t start = f->start;
+
+	while (start <= f->end && f->dm.chrc_count < MAX_CHRCS) {
+		uint8_t pdu[7] = { SIM_ATT_READ_BY_TYPE_REQ };
+		size_t entry;
+		uint16_t last = start;
+
+		put16(pdu + 1, start);
+		put16(pdu + 3, f->end);
+		put16(pdu + 5, 0x2803u); /* characteristic declaration */
+		if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_READ_BY_TYPE_RSP) {
+			break; /* an error response ends the search */
+		}
+		entry = cs->att_rsp_len >= 2 ? cs->att_rsp[1] : 0;
+		if (entry < 7) {
+			return -EBADMSG;
+		}
+		for (size_t off = 2; off + entry <= cs->att_rsp_len; off += entry) {
+			add_chrc(f, cs->att_rsp + off, entry);
+			last = get16(cs->att_rsp + off);
+		}
+		if (last == 0xffffu) {
+			break;
+		}
+		start = (uint16_t)(last + 1);
+	}
+	return 0;
+}
+
+static int find_descs(struct conn_sim *cs, struct found *f)
+{
+	for (size_t i = 0; i < f->dm.chrc_count; i++) {
+		struct bt_dfu_smp_discovery_chrc *c = &f->chrcs[i];
+		uint16_t end = i + 1 < f->dm.chrc_count ? (uint16_t)(f->decl[i + 1] - 1) : f->end;
+		uint8_t pdu[5] = { SIM_ATT_FIND_INFO_REQ };
+
+		if (c->value_handle >= end) {
+			continue;
+		}
+		put16(pdu + 1, (uint16_t)(c->value_handle + 1));
+		put16(pdu + 3, end);
+		if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_FIND_INFO_RSP ||
+		    cs->att_rsp_len < 2 || cs->att_rsp[1] != 1) {
+			continue; /* no descriptors, or only 128-bit ones */
+		}
+		for (size_t off = 2; off + 4 <= cs->att_rsp_len && c->desc_count < MAX_DESCS;
+		     off += 4) {
+			struct bt_dfu_smp_discovery_desc *d = &f->descs[i][c->desc_count++];
+
+			d->handle = get16(cs->att_rsp + off);
+			d->uuid = uuid16(get16(cs->att_rsp + off + 2));
+		}
+	}
+	return 0;
+}
+
+static int discover(struct conn_sim *cs, char *why, size_t why_cap)
+{
+	struct found f;
+	int err;
+
+	memset(&f, 0, sizeof(f));
+	f.dm.chrcs = f.chrcs;
+	f.dm.conn = &cs->port;
+	err = find_service(cs, &f);
+	if (!err) {
+		err = find_chrcs(cs, &f);
+	}
+	if (!err) {
+		err = find_descs(cs, &f);
+	}
+	if (err) {
+		snprintf(why, why_cap, "the device has no SMP service (GATT discovery failed)");
+		return err;
+	}
+	err = bt_dfu_smp_handles_assign(&f.dm, smp_gatt_dfu(&cs->transport));
+	if (err) {
+		snprintf(why, why_cap, "the device's SMP service lacks its characteristic or CCC "
+			 "descriptor");
+		return err;
+	}
+	cs->smp_handle = smp_gatt_dfu(&cs->transport)->handles.smp;
+	return 0;
+}
+
+/* ---- the connection ---- */
+
+static void sim_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
+{
+	struct conn_sim *cs = from_conn(conn);
+
+	switch (err) {
+	case -EMSGSIZE:
+		snprintf(out, cap, "request of %zu bytes does not fit one write at ATT MTU %u (%u "
+			 "bytes); the device has no SMP reassembly, so raise --mtu or send less",
+			 request_len, (unsigned)cs->mtu,
+			 (unsigned)(cs->mtu - BT_DFU_SMP_ATT_OVERHEAD));
+		break;
+	case -ETIMEDOUT:
+		snprintf(out, cap, "the device did not answer in time (--timeout)");
+		break;
+	case -ENOTCONN:
+		snprintf(out, cap, "the device disconnected");
+		break;
+	default:
+		snprintf(out, cap, "%s", strerror(-err));
+		break;
+	}
+}
+
+static void sim_stats(struct conn *conn, struct conn_stats *out)
+{
+	struct conn_sim *cs = from_conn(conn);
+
+	*out = cs->stats;
+	out->mtu = cs->mtu;
+}
+
+static void sim_close(struct conn *conn)
+{
+	struct conn_sim *cs = from_conn(conn);
+
+	smp_client_cancel_all(&cs->client, -ECANCELED);
+	sim_link_free(&cs->link);
+	sim_device_free(&cs->dev);
+	sim_sched_free(&cs->sched);
+	free(cs);
+}
+
+static const struct conn_ops sim_ops = {
+	.run = sim_run,
+	.explain = sim_explain,
+	.stats = sim_stats,
+	.close = sim_close,
+};
+
+int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
+		  size_t why_cap)
+{
+	struct conn_sim *cs = calloc(1, sizeof(*cs));
+	struct smp_client_config client_cfg = { 0 };
+	struct smp_transport transport;
+	int err;
+
+	(void)arg;
+	if (!cs) {
+		snprintf(why, why_cap, "out of memory");
+		return -ENOMEM;
+	}
+	cs->opt = *opt;
+	sim_sched_init(&cs->sched);
+	sim_link_init(&cs->link, &cs->sched, NULL);
+	sim_device_init(&cs->dev, NULL);
+	sim_gatt_init(&cs->server, &cs->dev, &cs->link, NULL);
+	sim_link_attach(&cs->link, SIM_LINK_CENTRAL, central_receive, cs);
+
+	cs->port.ops = &gatt_ops;
+	cs->port.ctx = cs;
+	client_cfg.timeout_ms = opt->timeout_ms;
+	smp_gatt_init(&cs->transport, &cs->client, cs->rx, sizeof(cs->rx));
+	transport = smp_gatt_transport(&cs->transport);
+	smp_client_init(&cs->client, &transport, &client_cfg);
+	cs->conn.ops = &sim_ops;
+	cs->conn.client = &cs->client;
+
+	err = exchange_mtu(cs, opt->mtu ? opt->mtu : SIM_ATT_MTU_MAX);
+	if (err) {
+		snprintf(why, why_cap, "ATT MTU exchange with the simulated device failed");
+	} else {
+		err = discover(cs, why, why_cap);
+	}
+	if (err) {
+		sim_close(&cs->conn);
+		return err;
+	}
+	*out = &cs->conn;
+	return 0;
+}

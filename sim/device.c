@@ -1,0 +1,242 @@
+#include "device.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mgmt/err.h"
+#include "../smp/header.h"
+
+#define DEFAULT_BUF_SIZE 2475u
+#define DEFAULT_BUF_COUNT 4u
+
+static const struct sim_group *const groups[] = {
+	&sim_group_os,
+};
+
+void sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg)
+{
+	memset(dev, 0, sizeof(*dev));
+	if (cfg) {
+		dev->cfg = *cfg;
+	}
+	if (dev->cfg.buf_size < SMP_HDR_SIZE + 1) {
+		dev->cfg.buf_size = DEFAULT_BUF_SIZE;
+	}
+	if (dev->cfg.buf_count == 0) {
+		dev->cfg.buf_count = DEFAULT_BUF_COUNT;
+	}
+}
+
+void sim_device_free(struct sim_device *dev)
+{
+	memset(dev, 0, sizeof(*dev));
+}
+
+const struct sim_device_config *sim_device_config(const struct sim_device *dev)
+{
+	return &dev->cfg;
+}
+
+const struct sim_device_stats *sim_device_stats(const struct sim_device *dev)
+{
+	return &dev->stats;
+}
+
+static const struct sim_group *find_group(uint16_t id)
+{
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (groups[i]->id == id) {
+			return groups[i];
+		}
+	}
+	return NULL;
+}
+
+static sim_handler_fn find_handler(const struct sim_group *group, uint8_t id, uint8_t op)
+{
+	for (size_t i = 0; group && i < group->count; i++) {
+		if (group->handlers[i].id == id) {
+			return op == SMP_OP_READ    ? group->handlers[i].read
+			       : op == SMP_OP_WRITE ? group->handlers[i].write
+						    : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Zephyr rejects a request map that repeats a key. */
+static bool has_duplicate_keys(const cbor_item_t *map)
+{
+	struct cbor_pair *pairs = cbor_map_handle(map);
+	size_t count = cbor_map_size(map);
+
+	for (size_t i = 0; i < count; i++) {
+		size_t n = mgmt_cbor_string_size(pairs[i].key);
+
+		for (size_t j = i + 1; j < count; j++) {
+			if (cbor_isa_string(pairs[i].key) && cbor_isa_string(pairs[j].key) &&
+			    n == mgmt_cbor_string_size(pairs[j].key)) {
+				uint8_t *a = malloc(n + 1), *b = malloc(n + 1);
+				bool same = false;
+
+				if (a && b) {
+					mgmt_cbor_string_copy(pairs[i].key, a);
+					mgmt_cbor_string_copy(pairs[j].key, b);
+					same = memcmp(a, b, n) == 0;
+				}
+				free(a);
+				free(b);
+				if (same) {
+					return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+/* Decodes the payload and runs the command's handler; returns its result code. */
+static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const uint8_t *payload,
+		       struct mgmt_cbor_writer *w, uint64_t now_us)
+{
+	const struct sim_group *group = find_group(hdr->group);
+	sim_handler_fn fn = find_handler(group, hdr->id, hdr->op);
+	struct cbor_load_result result;
+	cbor_item_t *root;
+	int rc;
+
+	if (!fn) {
+		return MGMT_ERR_ENOTSUP;
+	}
+	if (hdr->len == 0) {
+		return MGMT_ERR_EINVAL;
+	}
+	root = cbor_load(payload, hdr->len, &result);
+	if (!root) {
+		return MGMT_ERR_EINVAL;
+	}
+	if (result.error.code != CBOR_ERR_NONE || result.read != hdr->len || !cbor_isa_map(root) ||
+	    has_duplicate_keys(root)) {
+		cbor_decref(&root);
+		return MGMT_ERR_EINVAL;
+	}
+	{
+		struct sim_req req = {
+			.dev = dev,
+			.op = hdr->op,
+			.version = hdr->version,
+			.map = root,
+			.rsp = w,
+			.now_us = now_us,
+		};
+
+		rc = fn(&req);
+	}
+	cbor_decref(&root);
+	return rc;
+}
+
+static void write_error(struct mgmt_cbor_writer *w, uint16_t group, uint8_t version, int rc)
+{
+	if (!(rc & SIM_GROUP_ERR(0))) {
+		mgmt_cbor_text(w, "rc");
+		mgmt_cbor_int(w, rc);
+		return;
+	}
+	rc &= 0xffff;
+	if (version >= SMP_VERSION_2) {
+		mgmt_cbor_text(w, "err");
+		mgmt_cbor_map_indef(w);
+		mgmt_cbor_text(w, "group");
+		mgmt_cbor_uint(w, group);
+		mgmt_cbor_text(w, "rc");
+		mgmt_cbor_uint(w, (uint64_t)rc);
+		mgmt_cbor_break(w);
+	} else {
+		const struct sim_group *g = find_group(group);
+
+		mgmt_cbor_text(w, "rc");
+		mgmt_cbor_int(w, g && g->fold_v1 ? g->fold_v1(rc) : MGMT_ERR_EUNKNOWN);
+	}
+}
+
+/*
+ * Answers one message; @p corrupt when its header claims more bytes than arrived. Returns the
+ * response's length in @p out.
+ */
+static size_t answer(struct sim_device *dev, const struct smp_hdr *hdr, const uint8_t *payload,
+		     bool corrupt, uint8_t *out, size_t cap, uint64_t now_us)
+{
+	struct smp_hdr rsp = *hdr;
+	struct mgmt_cbor_writer w;
+	int rc;
+
+	rsp.op = smp_hdr_rsp_op(hdr->op);
+	rsp.flags = 0;
+	if (dev->cfg.v1_only) {
+		rsp.version = SMP_VERSION_1;
+	} else if (hdr->version > SMP_VERSION_2) {
+		rsp.version = SMP_VERSION_2;
+	}
+
+	mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, cap - SMP_HDR_SIZE);
+	mgmt_cbor_map_indef(&w);
+	if (corrupt) {
+		rc = MGMT_ERR_ECORRUPT;
+	} else if (!dev->cfg.v1_only && hdr->version > SMP_VERSION_2) {
+		rc = MGMT_ERR_UNSUPPORTED_TOO_NEW;
+	} else if (hdr->op != SMP_OP_READ && hdr->op != SMP_OP_WRITE) {
+		rc = MGMT_ERR_ENOTSUP;
+	} else {
+		rc = run_handler(dev, hdr, payload, &w, now_us);
+	}
+	if (rc == 0) {
+		mgmt_cbor_break(&w);
+	}
+	if (rc != 0 || w.overflow) {
+		if (rc == 0) {
+			rc = MGMT_ERR_EMSGSIZE;
+		}
+		mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, cap - SMP_HDR_SIZE);
+		mgmt_cbor_map_indef(&w);
+		write_error(&w, hdr->group, rsp.version, rc);
+		mgmt_cbor_break(&w);
+	}
+	rsp.len = (uint16_t)w.len;
+	smp_hdr_encode(&rsp, out);
+	return SMP_HDR_SIZE + w.len;
+}
+
+void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len, uint64_t now_us,
+			sim_device_emit_fn emit, void *ctx)
+{
+	size_t cap = dev->cfg.buf_size;
+	uint8_t *out;
+
+	if (len < SMP_HDR_SIZE || len > dev->cfg.buf_size) {
+		dev->stats.dropped++;
+		return;
+	}
+	out = malloc(cap);
+	if (!out) {
+		dev->stats.dropped++;
+		return;
+	}
+	while (len >= SMP_HDR_SIZE) {
+		struct smp_hdr hdr;
+		bool corrupt;
+		size_t n;
+
+		smp_hdr_decode(unit, len, &hdr);
+		corrupt = SMP_HDR_SIZE + (size_t)hdr.len > len;
+		dev->stats.requests++;
+		n = answer(dev, &hdr, unit + SMP_HDR_SIZE, corrupt, out, cap, now_us);
+		emit(ctx, out, n);
+		if (corrupt) {
+			break;
+		}
+		unit += SMP_HDR_SIZE + hdr.len;
+		len -= SMP_HDR_SIZE + hdr.len;
+	}
+	free(out);
+}

@@ -1,0 +1,290 @@
+#include "client.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Largest window: sequence numbers must stay unique among requests on the link. */
+#define WINDOW_MAX 255u
+
+static void list_append(struct smp_request **head, struct smp_request *req)
+{
+	while (*head) {
+		head = &(*head)->next;
+	}
+	req->next = NULL;
+	*head = req;
+}
+
+static bool list_remove(struct smp_request **head, struct smp_request *req)
+{
+	for (; *head; head = &(*head)->next) {
+		if (*head == req) {
+			*head = req->next;
+			req->next = NULL;
+			return true;
+		}
+	}
+	return false;
+}
+
+void smp_client_init(struct smp_client *client, const struct smp_transport *transport,
+		     const struct smp_client_config *config)
+{
+	memset(client, 0, sizeof(*client));
+	client->transport = *transport;
+	client->timeout_ms = SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+	client->window = 1;
+	client->version = SMP_VERSION_2;
+	if (config) {
+		if (config->timeout_ms) {
+			client->timeout_ms = config->timeout_ms;
+		}
+		smp_client_set_window(client, config->window ? config->window : 1);
+		client->next_seq = config->first_seq;
+		if (config->version == SMP_VERSION_1) {
+			client->version = SMP_VERSION_1;
+		}
+		client->version_fixed = config->version_fixed;
+	}
+}
+
+void smp_request_init(struct smp_request *req, uint8_t *buf, size_t cap)
+{
+	memset(req, 0, sizeof(*req));
+	req->buf = buf;
+	req->cap = cap;
+}
+
+static void write_header(const struct smp_client *client, struct smp_request *req)
+{
+	struct smp_hdr hdr = {
+		.op = req->op,
+		.version = client->version,
+		.len = (uint16_t)req->len,
+		.group = req->group,
+		.seq = req->seq,
+		.id = req->id,
+	};
+
+	smp_hdr_encode(&hdr, req->buf);
+}
+
+/*
+ * Sends queued requests while the window allows. A request goes on the link list before the
+ * transport sees it, because an in-process transport may answer from inside send().
+ */
+static void pump(struct smp_client *client)
+{
+	if (client->pumping) {
+		return; /* the loop further up the stack carries on */
+	}
+	client->pumping = true;
+	while (client->queue && client->in_flight < client->window) {
+		struct smp_request *req = client->queue;
+		uint32_t timeout = req->timeout_ms ? req->timeout_ms : client->timeout_ms;
+		int err;
+
+		if (!req->has_seq) {
+			req->seq = client->next_seq++;
+			req->has_seq = true;
+		}
+		write_header(client, req);
+		client->queue = req->next;
+		list_append(&client->flight, req);
+		client->in_flight++;
+		req->deadline_ms = client->now_ms + timeout;
+		client->stats.sent++;
+
+		err = client->transport.send(client->transport.ctx, req->buf,
+					     SMP_HDR_SIZE + req->len);
+		if (err == 0) {
+			continue;
+		}
+		client->stats.sent--;
+		if (list_remove(&client->flight, req)) {
+			client->in_flight--;
+		}
+		if (err == -EAGAIN) {
+			req->next = client->queue;
+			client->queue = req;
+			break;
+		}
+		req->cb(req, err, NULL);
+	}
+	client->pumping = false;
+}
+
+int smp_client_submit(struct smp_client *client, struct smp_request *req)
+{
+	if (!req || !req->cb || !req->buf || req->cap < SMP_HDR_SIZE ||
+	    req->len > req->cap - SMP_HDR_SIZE) {
+		return -EINVAL;
+	}
+	if (req->len > 0xffffu) {
+		return -EMSGSIZE;
+	}
+	req->has_seq = false;
+	req->tries = 0;
+	list_append(&client->queue, req);
+	pump(client);
+	return 0;
+}
+
+static struct smp_request *find_in_flight(const struct smp_client *client, uint8_t seq)
+{
+	for (struct smp_request *req = client->flight; req; req = req->next) {
+		if (req->seq == seq) {
+			return req;
+		}
+	}
+	return NULL;
+}
+
+void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t len)
+{
+	struct smp_client_rsp rsp;
+	struct smp_request *req;
+
+	if (smp_hdr_decode(msg, len, &rsp.hdr) != 0 || len - SMP_HDR_SIZE < rsp.hdr.len) {
+		client->stats.dropped++;
+		return;
+	}
+	req = find_in_flight(client, rsp.hdr.seq);
+	if (!req || rsp.hdr.group != req->group || rsp.hdr.id != req->id ||
+	    rsp.hdr.op != smp_hdr_rsp_op(req->op)) {
+		client->stats.dropped++;
+		return;
+	}
+	list_remove(&client->flight, req);
+	client->in_flight--;
+	client->stats.received++;
+	if (!client->version_fixed && client->version == SMP_VERSION_2 &&
+	    rsp.hdr.version == SMP_VERSION_1) {
+		/* A device that answers version 2 in version 1 only speaks version 1. */
+		client->version = SMP_VERSION_1;
+	}
+	rsp.payload = msg + SMP_HDR_SIZE;
+	rsp.len = rsp.hdr.len;
+	req->cb(req, 0, &rsp);
+	pump(client);
+}
+
+/* Ends every request of a detached list; callbacks may submit or cancel freely. */
+static void end_list(struct smp_request *list, int err)
+{
+	while (list) {
+		struct smp_request *req = list;
+
+		list = req->next;
+		req->next = NULL;
+		req->cb(req, err, NULL);
+	}
+}
+
+void smp_client_transport_error(struct smp_client *client, int err)
+{
+	struct smp_request *list = client->flight;
+
+	client->flight = NULL;
+	client->in_flight = 0;
+	end_list(list, err);
+}
+
+static struct smp_request *first_expired(const struct smp_client *client)
+{
+	for (struct smp_request *req = client->flight; req; req = req->next) {
+		if (client->now_ms >= req->deadline_ms) {
+			return req;
+		}
+	}
+	return NULL;
+}
+
+void smp_client_process(struct smp_client *client, uint64_t now_ms)
+{
+	struct smp_request *req;
+
+	client->now_ms = now_ms;
+	/* Scan again after each callback: it may have changed the list. */
+	while ((req = first_expired(client)) != NULL) {
+		list_remove(&client->flight, req);
+		client->in_flight--;
+		client->stats.timeouts++;
+		if (client->transport.reset) {
+			client->transport.reset(client->transport.ctx);
+		}
+		if (req->tries < req->retries) {
+			req->tries++;
+			client->stats.retries++;
+			req->next = client->queue; /* keeps its sequence number */
+			client->queue = req;
+		} else {
+			req->cb(req, -ETIMEDOUT, NULL);
+		}
+	}
+	pump(client);
+}
+
+uint64_t smp_client_deadline(const struct smp_client *client)
+{
+	uint64_t deadline = UINT64_MAX;
+
+	for (const struct smp_request *req = client->flight; req; req = req->next) {
+		if (req->deadline_ms < deadline) {
+			deadline = req->deadline_ms;
+		}
+	}
+	return deadline;
+}
+
+int smp_client_cancel(struct smp_client *client, struct smp_request *req)
+{
+	if (list_remove(&client->queue, req)) {
+		return 0;
+	}
+	if (list_remove(&client->flight, req)) {
+		client->in_flight--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void smp_client_cancel_all(struct smp_client *client, int err)
+{
+	struct smp_request *flight = client->flight;
+	struct smp_request *queue = client->queue;
+
+	client->flight = NULL;
+	client->queue = NULL;
+	client->in_flight = 0;
+	end_list(flight, err);
+	end_list(queue, err);
+}
+
+bool smp_client_idle(const struct smp_client *client)
+{
+	return !client->queue && !client->flight;
+}
+
+uint8_t smp_client_version(const struct smp_client *client)
+{
+	return client->version;
+}
+
+void smp_client_set_version(struct smp_client *client, uint8_t version)
+{
+	client->version = version == SMP_VERSION_1 ? SMP_VERSION_1 : SMP_VERSION_2;
+}
+
+void smp_client_set_window(struct smp_client *client, unsigned window)
+{
+	if (window < 1) {
+		window = 1;
+	}
+	client->window = window > WINDOW_MAX ? WINDOW_MAX : window;
+}
+
+const struct smp_client_stats *smp_client_stats(const struct smp_client *client)
+{
+	return &client->stats;
+}

@@ -1,0 +1,174 @@
+/*
+ * The transport-neutral SMP client: builds request headers, assigns sequence numbers, matches
+ * responses to requests, runs per-request timeouts and retries, and keeps a queue so callers
+ * can submit many requests; at most `window` of them are on the link at once.
+ *
+ * The client owns no buffer and no clock. Each request is a caller-owned struct smp_request
+ * with its own message buffer; whole response messages come in through
+ * smp_client_receive() and time through smp_client_process(). Messages go out through a
+ * struct smp_transport (the GATT DFU SMP client, UDP, serial framing).
+ *
+ * Time is in milliseconds from any fixed origin; a request's timeout counts from the time last
+ * given to smp_client_process() when it was sent.
+ */
+#ifndef SMP_CLIENT_H
+#define SMP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "header.h"
+
+/** Default response timeout when neither the request nor the config gives one. */
+#define SMP_CLIENT_TIMEOUT_DEFAULT_MS 10000u
+
+/** A response, valid only during the request callback. */
+struct smp_client_rsp {
+	struct smp_hdr hdr;
+	const uint8_t *payload; /**< hdr.len bytes of CBOR */
+	size_t len;
+};
+
+struct smp_request;
+
+/**
+ * Called once per request: @p err is 0 with the response, or a negative errno with @p rsp
+ * NULL: -ETIMEDOUT (no answer after every retry), -ENOTCONN (link lost), -ECANCELED, or the
+ * transport's error from sending (e.g. -EMSGSIZE). The request may be reused or freed from the
+ * callback.
+ */
+typedef void (*smp_request_cb)(struct smp_request *req, int err, const struct smp_client_rsp *rsp);
+
+/**
+ * One request. The caller fills the public fields (smp_request_init() and a mgmt/ builder do
+ * it) and keeps the struct and its buffer alive until the callback.
+ */
+struct smp_request {
+	uint8_t op;          /**< SMP_OP_READ or SMP_OP_WRITE */
+	uint16_t group;
+	uint8_t id;
+	uint8_t *buf;        /**< the message: SMP_HDR_SIZE bytes the client fills, then the payload */
+	size_t cap;          /**< size of buf */
+	size_t len;          /**< payload bytes at buf + SMP_HDR_SIZE */
+	uint32_t timeout_ms; /**< 0: the client's default */
+	uint8_t retries;     /**< times to send again after a timeout */
+	smp_request_cb cb;
+	void *user;
+
+	/* Private to the client. */
+	struct smp_request *next;
+	uint64_t deadline_ms;
+	uint8_t seq;
+	uint8_t tries;
+	bool has_seq;
+};
+
+/**
+ * How the client reaches the device. send() takes one whole SMP message and returns 0, -EAGAIN
+ * when it cannot take one now (the client tries again on the next call into it), or another
+ * negative errno, which fails the request.
+ */
+struct smp_transport {
+	int (*send)(void *ctx, const uint8_t *msg, size_t len);
+	/** Forget any partly received response (after a timeout). May be NULL. */
+	void (*reset)(void *ctx);
+	void *ctx;
+};
+
+/** Settings of smp_client_init(); zero fields take the defaults. */
+struct smp_client_config {
+	uint32_t timeout_ms; /**< default SMP_CLIENT_TIMEOUT_DEFAULT_MS */
+	unsigned window;     /**< requests on the link at once; default 1 */
+	uint8_t first_seq;
+	/** Protocol version to send: SMP_VERSION_2 (default) or SMP_VERSION_1. */
+	uint8_t version;
+	/** Keep `version` even when the device answers in another one. */
+	bool version_fixed;
+};
+
+/** What happened, for logs and tests. */
+struct smp_client_stats {
+	uint32_t sent;      /**< messages handed to the transport, retries included */
+	uint32_t received;  /**< responses matched to a request */
+	uint32_t dropped;   /**< messages matching no request (late, foreign or malformed) */
+	uint32_t timeouts;
+	uint32_t retries;
+};
+
+/** The client. Caller-allocated; fields are private. */
+struct smp_client {
+	struct smp_transport transport;
+	struct smp_request *queue;  /* waiting to be sent, oldest first */
+	struct smp_request *flight; /* sent, waiting for a response, oldest first */
+	unsigned in_flight;
+	unsigned window;
+	uint32_t timeout_ms;
+	uint64_t now_ms;
+	uint8_t next_seq;
+	uint8_t version;
+	bool version_fixed;
+	bool pumping;
+	struct smp_client_stats stats;
+};
+
+/** Set up @p client to send through @p transport (copied). @p config may be NULL. */
+void smp_client_init(struct smp_client *client, const struct smp_transport *transport,
+		     const struct smp_client_config *config);
+
+/**
+ * Point @p req at @p buf (@p cap bytes, at least SMP_HDR_SIZE) and clear the rest of it.
+ * The caller then sets op, group, id, len (payload bytes at buf + SMP_HDR_SIZE) and cb.
+ */
+void smp_request_init(struct smp_request *req, uint8_t *buf, size_t cap);
+
+/**
+ * Queue @p req; it is sent as soon as the window allows (possibly before this returns).
+ * @return 0; -EINVAL if it has no callback or buffer, or its payload does not fit its buffer;
+ *         -EMSGSIZE if the payload is longer than an SMP header can say (65535).
+ */
+int smp_client_submit(struct smp_client *client, struct smp_request *req);
+
+/**
+ * Transport -> client: one whole SMP message arrived. A response is matched by sequence
+ * number, then group, id and op; anything else is dropped (and counted).
+ */
+void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t len);
+
+/**
+ * Transport -> client: the link failed (e.g. -ENOTCONN, or a response that could not be
+ * read). Every request on the link ends with @p err; queued ones stay queued.
+ */
+void smp_client_transport_error(struct smp_client *client, int err);
+
+/**
+ * Give the client the current time: requests past their deadline are sent again or end with
+ * -ETIMEDOUT, and queued requests are sent if the window and the transport allow.
+ */
+void smp_client_process(struct smp_client *client, uint64_t now_ms);
+
+/** When smp_client_process() must next be called, or UINT64_MAX if nothing is waiting. */
+uint64_t smp_client_deadline(const struct smp_client *client);
+
+/** Remove @p req, queued or on the link, without calling its callback. @return 0 or -ENOENT. */
+int smp_client_cancel(struct smp_client *client, struct smp_request *req);
+
+/** End every request, queued or on the link, with @p err. */
+void smp_client_cancel_all(struct smp_client *client, int err);
+
+/** True when no request is queued or waiting. */
+bool smp_client_idle(const struct smp_client *client);
+
+/** The protocol version the client sends now (SMP_VERSION_1 or SMP_VERSION_2). */
+uint8_t smp_client_version(const struct smp_client *client);
+
+/** Switch the protocol version sent from now on. */
+void smp_client_set_version(struct smp_client *client, uint8_t version);
+
+/** Change how many requests may be on the link at once (at least 1). */
+void smp_client_set_window(struct smp_client *client, unsigned window);
+
+/** Counters since init. */
+const struct smp_client_stats *smp_client_stats(const struct smp_client *client);
+
+#endif /* SMP_CLIENT_H */

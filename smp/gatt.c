@@ -1,0 +1,102 @@
+#include "gatt.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+static struct smp_gatt *from_dfu(struct bt_dfu_smp *dfu)
+{
+	return (struct smp_gatt *)(void *)((char *)dfu - offsetof(struct smp_gatt, dfu));
+}
+
+static void on_part(struct bt_dfu_smp *dfu)
+{
+	struct smp_gatt *gatt = from_dfu(dfu);
+	const struct bt_dfu_smp_rsp_state *part = bt_dfu_smp_rsp_state(dfu);
+
+	if (part->offset == 0) {
+		gatt->rx_overflow = part->total_size > gatt->rx_cap;
+	}
+	if (!gatt->rx_overflow) {
+		memcpy(gatt->rx + part->offset, part->data, part->chunk_size);
+	}
+	if (!bt_dfu_smp_rsp_total_check(dfu)) {
+		return;
+	}
+	if (gatt->rx_overflow) {
+		gatt->stats.oversize_rsps++;
+		smp_client_transport_error(gatt->client, -EMSGSIZE);
+		return;
+	}
+	smp_client_receive(gatt->client, gatt->rx, part->total_size);
+}
+
+static void on_error(struct bt_dfu_smp *dfu, int err)
+{
+	struct smp_gatt *gatt = from_dfu(dfu);
+
+	switch (err) {
+	case -EIO:
+		gatt->stats.stray_bytes++;
+		break;
+	case -EBADMSG:
+		gatt->stats.foreign_rsps++;
+		break;
+	default:
+		smp_client_transport_error(gatt->client, err);
+		break;
+	}
+}
+
+static int transport_send(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct smp_gatt *gatt = ctx;
+	int err = bt_dfu_smp_command(&gatt->dfu, on_part, len, msg);
+
+	return err == -EBUSY ? -EAGAIN : err;
+}
+
+static void transport_reset(void *ctx)
+{
+	struct smp_gatt *gatt = ctx;
+
+	bt_dfu_smp_abort(&gatt->dfu);
+}
+
+int smp_gatt_init(struct smp_gatt *gatt, struct smp_client *client, uint8_t *rx, size_t rx_cap)
+{
+	const struct bt_dfu_smp_init_params params = {
+		.error_cb = on_error,
+		.timeout_ms = BT_DFU_SMP_TIMEOUT_NONE,
+	};
+
+	if (!gatt || !client || !rx || rx_cap < SMP_HDR_SIZE) {
+		return -EINVAL;
+	}
+	memset(gatt, 0, sizeof(*gatt));
+	gatt->client = client;
+	gatt->rx = rx;
+	gatt->rx_cap = rx_cap;
+	return bt_dfu_smp_init(&gatt->dfu, &params);
+}
+
+struct smp_transport smp_gatt_transport(struct smp_gatt *gatt)
+{
+	struct smp_transport transport = {
+		.send = transport_send,
+		.reset = transport_reset,
+		.ctx = gatt,
+	};
+
+	return transport;
+}
+
+struct bt_dfu_smp *smp_gatt_dfu(struct smp_gatt *gatt)
+{
+	return &gatt->dfu;
+}
+
+const struct smp_gatt_stats *smp_gatt_stats(const struct smp_gatt *gatt)
+{
+	return &gatt->stats;
+}

@@ -1,0 +1,478 @@
+/*
+ * The transport-neutral SMP client: headers and sequence numbers, matching, timeouts and
+ * retries, the queue and window, version fallback, and transport errors.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../smp/client.h"
+
+#define MAX_SENT 600
+
+/* A fake transport that records what it is given. */
+static struct {
+	uint8_t msgs[MAX_SENT][64];
+	size_t lens[MAX_SENT];
+	int sent;
+	int send_err;
+	int resets;
+	/* answer every send at once, from inside send() */
+	bool echo_back;
+} T;
+
+/* What came back to request callbacks. */
+static struct {
+	int calls;
+	int err[64];
+	struct smp_request *req[64];
+	uint8_t payload[64][16];
+	size_t payload_len[64];
+	/* submit this from the next callback */
+	struct smp_request *chain;
+} R;
+
+static struct smp_client client;
+
+static void respond(const uint8_t *request, size_t len, uint8_t version);
+
+static int fake_send(void *ctx, const uint8_t *msg, size_t len)
+{
+	assert_ptr_equal(ctx, &T);
+	if (T.send_err) {
+		return T.send_err;
+	}
+	assert_true(T.sent < MAX_SENT && len <= 64);
+	memcpy(T.msgs[T.sent], msg, len);
+	T.lens[T.sent] = len;
+	T.sent++;
+	if (T.echo_back) {
+		respond(msg, len, 2);
+	}
+	return 0;
+}
+
+static void fake_reset(void *ctx)
+{
+	(void)ctx;
+	T.resets++;
+}
+
+static void on_done(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+{
+	int i = R.calls++;
+
+	assert_true(i < 64);
+	R.err[i] = err;
+	R.req[i] = req;
+	if (rsp) {
+		assert_true(rsp->len <= 16);
+		memcpy(R.payload[i], rsp->payload, rsp->len);
+		R.payload_len[i] = rsp->len;
+	} else {
+		assert_int_not_equal(err, 0);
+	}
+	if (R.chain) {
+		struct smp_request *next = R.chain;
+
+		R.chain = NULL;
+		assert_int_equal(smp_client_submit(&client, next), 0);
+	}
+}
+
+static int setup_with(const struct smp_client_config *cfg)
+{
+	const struct smp_transport transport = { .send = fake_send, .reset = fake_reset, .ctx = &T };
+
+	memset(&T, 0, sizeof(T));
+	memset(&R, 0, sizeof(R));
+	smp_client_init(&client, &transport, cfg);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return setup_with(NULL);
+}
+
+static uint8_t bufs[300][32];
+static struct smp_request reqs[300];
+
+/* A request with a 2-byte payload A0 A0 (not parsed by the client). */
+static struct smp_request *make_req(int i, uint8_t op, uint16_t group, uint8_t id)
+{
+	struct smp_request *req = &reqs[i];
+
+	smp_request_init(req, bufs[i], sizeof(bufs[i]));
+	req->op = op;
+	req->group = group;
+	req->id = id;
+	req->buf[SMP_HDR_SIZE] = 0xa0;
+	req->buf[SMP_HDR_SIZE + 1] = (uint8_t)i;
+	req->len = 2;
+	req->cb = on_done;
+	return req;
+}
+
+/* The device's answer to @p request: header copied, op turned into the response op. */
+static void respond(const uint8_t *request, size_t len, uint8_t version)
+{
+	struct smp_hdr hdr;
+	uint8_t msg[16];
+
+	assert_int_equal(smp_hdr_decode(request, len, &hdr), 0);
+	hdr.op = smp_hdr_rsp_op(hdr.op);
+	hdr.version = version;
+	hdr.len = 1;
+	smp_hdr_encode(&hdr, msg);
+	msg[SMP_HDR_SIZE] = request[SMP_HDR_SIZE + 1];
+	smp_client_receive(&client, msg, SMP_HDR_SIZE + 1);
+}
+
+static void answer_sent(int i)
+{
+	respond(T.msgs[i], T.lens[i], 2);
+}
+
+static void header_is_written_with_fresh_sequence_numbers(void **state)
+{
+	struct smp_hdr hdr;
+
+	(void)state;
+	assert_int_equal(smp_client_submit(&client, make_req(0, SMP_OP_READ, 0x0102, 6)), 0);
+	assert_int_equal(T.sent, 1);
+	assert_int_equal(T.lens[0], SMP_HDR_SIZE + 2);
+	assert_int_equal(smp_hdr_decode(T.msgs[0], T.lens[0], &hdr), 0);
+	assert_int_equal(hdr.op, SMP_OP_READ);
+	assert_int_equal(hdr.version, SMP_VERSION_2);
+	assert_int_equal(hdr.flags, 0);
+	assert_int_equal(hdr.len, 2);
+	assert_int_equal(hdr.group, 0x0102);
+	assert_int_equal(hdr.id, 6);
+	assert_int_equal(hdr.seq, 0);
+	answer_sent(0);
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(R.err[0], 0);
+	assert_int_equal(R.payload_len[0], 1);
+	assert_int_equal(R.payload[0][0], 0);
+
+	smp_client_submit(&client, make_req(1, SMP_OP_WRITE, 0, 0));
+	assert_int_equal(T.msgs[1][6], 1);
+}
+
+static void sequence_numbers_wrap_after_255(void **state)
+{
+	const struct smp_client_config cfg = { .first_seq = 254 };
+
+	(void)state;
+	setup_with(&cfg);
+	for (int i = 0; i < 3; i++) {
+		smp_client_submit(&client, make_req(i, SMP_OP_READ, 0, 0));
+		answer_sent(i);
+	}
+	assert_int_equal(T.msgs[0][6], 254);
+	assert_int_equal(T.msgs[1][6], 255);
+	assert_int_equal(T.msgs[2][6], 0);
+	assert_int_equal(R.calls, 3);
+}
+
+static void mismatched_responses_are_dropped(void **state)
+{
+	struct smp_hdr hdr;
+	uint8_t msg[16];
+
+	(void)state;
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 1, 0));
+	smp_hdr_decode(T.msgs[0], T.lens[0], &hdr);
+	hdr.len = 0;
+	/* wrong seq, group, id, op; then a message shorter than its header says */
+	const struct smp_hdr wrong[] = {
+		{ .op = 1, .version = 2, .group = 1, .seq = 9, .id = 0 },
+		{ .op = 1, .version = 2, .group = 2, .seq = hdr.seq, .id = 0 },
+		{ .op = 1, .version = 2, .group = 1, .seq = hdr.seq, .id = 1 },
+		{ .op = 3, .version = 2, .group = 1, .seq = hdr.seq, .id = 0 },
+		{ .op = 1, .version = 2, .group = 1, .seq = hdr.seq, .id = 0, .len = 5 },
+	};
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		smp_hdr_encode(&wrong[i], msg);
+		smp_client_receive(&client, msg, SMP_HDR_SIZE);
+	}
+	smp_client_receive(&client, msg, 3);
+	assert_int_equal(R.calls, 0);
+	assert_int_equal(smp_client_stats(&client)->dropped, 6);
+	answer_sent(0);
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(R.err[0], 0);
+}
+
+static void timeout_then_late_answer_is_dropped(void **state)
+{
+	(void)state;
+	smp_client_process(&client, 100);
+	make_req(0, SMP_OP_READ, 0, 0)->timeout_ms = 50;
+	smp_client_submit(&client, &reqs[0]);
+	assert_int_equal(smp_client_deadline(&client), 150);
+	smp_client_process(&client, 149);
+	assert_int_equal(R.calls, 0);
+	smp_client_process(&client, 150);
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(R.err[0], -ETIMEDOUT);
+	assert_int_equal(T.resets, 1);
+	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
+	answer_sent(0);
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(smp_client_stats(&client)->dropped, 1);
+}
+
+static void default_timeout_comes_from_the_config(void **state)
+{
+	const struct smp_client_config cfg = { .timeout_ms = 1234 };
+
+	(void)state;
+	setup_with(&cfg);
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	assert_int_equal(smp_client_deadline(&client), 1234);
+	setup_with(NULL);
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	assert_int_equal(smp_client_deadline(&client), SMP_CLIENT_TIMEOUT_DEFAULT_MS);
+}
+
+static void retries_resend_with_the_same_sequence_number(void **state)
+{
+	(void)state;
+	make_req(0, SMP_OP_WRITE, 1, 1)->timeout_ms = 10;
+	reqs[0].retries = 2;
+	smp_client_submit(&client, &reqs[0]);
+	smp_client_process(&client, 10);
+	smp_client_process(&client, 20);
+	assert_int_equal(T.sent, 3);
+	assert_memory_equal(T.msgs[0], T.msgs[1], T.lens[0]);
+	assert_memory_equal(T.msgs[0], T.msgs[2], T.lens[0]);
+	assert_int_equal(R.calls, 0);
+	smp_client_process(&client, 30);
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(R.err[0], -ETIMEDOUT);
+	assert_int_equal(smp_client_stats(&client)->retries, 2);
+	assert_int_equal(smp_client_stats(&client)->timeouts, 3);
+
+	/* an answer to a retried request completes it */
+	make_req(1, SMP_OP_WRITE, 1, 1)->timeout_ms = 10;
+	reqs[1].retries = 1;
+	smp_client_submit(&client, &reqs[1]);
+	smp_client_process(&client, 40);
+	answer_sent(3);
+	assert_int_equal(R.calls, 2);
+	assert_int_equal(R.err[1], 0);
+}
+
+static void queue_sends_one_at_a_time_by_default(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		smp_client_submit(&client, make_req(i, SMP_OP_READ, 0, 0));
+	}
+	assert_int_equal(T.sent, 1);
+	answer_sent(0);
+	assert_int_equal(T.sent, 2);
+	answer_sent(1);
+	answer_sent(2);
+	assert_int_equal(R.calls, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_ptr_equal(R.req[i], &reqs[i]);
+	}
+	assert_true(smp_client_idle(&client));
+}
+
+static void window_keeps_several_on_the_link(void **state)
+{
+	const struct smp_client_config cfg = { .window = 3 };
+
+	(void)state;
+	setup_with(&cfg);
+	for (int i = 0; i < 5; i++) {
+		smp_client_submit(&client, make_req(i, SMP_OP_READ, 0, 0));
+	}
+	assert_int_equal(T.sent, 3);
+	answer_sent(1); /* out of order is matched by seq */
+	assert_int_equal(T.sent, 4);
+	assert_ptr_equal(R.req[0], &reqs[1]);
+	smp_client_set_window(&client, 1);
+	answer_sent(0);
+	answer_sent(2);
+	assert_int_equal(T.sent, 4);
+	answer_sent(3);
+	assert_int_equal(T.sent, 5);
+}
+
+static void busy_transport_keeps_the_request_queued(void **state)
+{
+	(void)state;
+	T.send_err = -EAGAIN;
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	assert_int_equal(T.sent, 0);
+	assert_int_equal(R.calls, 0);
+	assert_false(smp_client_idle(&client));
+	T.send_err = 0;
+	smp_client_process(&client, 1);
+	assert_int_equal(T.sent, 1);
+	answer_sent(0);
+	assert_int_equal(R.err[0], 0);
+}
+
+static void send_error_fails_the_request(void **state)
+{
+	(void)state;
+	T.send_err = -EMSGSIZE;
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(R.err[0], -EMSGSIZE);
+	assert_true(smp_client_idle(&client));
+	assert_int_equal(smp_client_stats(&client)->sent, 0);
+}
+
+static void answer_from_inside_send_is_matched(void **state)
+{
+	(void)state;
+	T.echo_back = true;
+	R.chain = make_req(1, SMP_OP_READ, 0, 0);
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	assert_int_equal(R.calls, 2);
+	assert_int_equal(R.err[0], 0);
+	assert_int_equal(R.err[1], 0);
+	assert_true(smp_client_idle(&client));
+}
+
+static void version_falls_back_when_the_device_answers_v1(void **state)
+{
+	struct smp_hdr hdr;
+	const struct smp_client_config fixed = { .version_fixed = true };
+
+	(void)state;
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	respond(T.msgs[0], T.lens[0], 1);
+	assert_int_equal(smp_client_version(&client), SMP_VERSION_1);
+	smp_client_submit(&client, make_req(1, SMP_OP_READ, 0, 0));
+	smp_hdr_decode(T.msgs[1], T.lens[1], &hdr);
+	assert_int_equal(hdr.version, SMP_VERSION_1);
+
+	setup_with(&fixed);
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	respond(T.msgs[0], T.lens[0], 1);
+	assert_int_equal(smp_client_version(&client), SMP_VERSION_2);
+}
+
+static void version_1_can_be_chosen(void **state)
+{
+	const struct smp_client_config cfg = { .version = SMP_VERSION_1 };
+
+	(void)state;
+	setup_with(&cfg);
+	smp_client_submit(&client, make_req(0, SMP_OP_WRITE, 0, 0));
+	assert_int_equal(T.msgs[0][0], 0x02);
+	smp_client_set_version(&client, SMP_VERSION_2);
+	answer_sent(0);
+	smp_client_submit(&client, make_req(1, SMP_OP_WRITE, 0, 0));
+	assert_int_equal(T.msgs[1][0], 0x0a);
+}
+
+static void transport_error_ends_requests_on_the_link_only(void **state)
+{
+	const struct smp_client_config cfg = { .window = 2 };
+
+	(void)state;
+	setup_with(&cfg);
+	for (int i = 0; i < 3; i++) {
+		smp_client_submit(&client, make_req(i, SMP_OP_READ, 0, 0));
+	}
+	smp_client_transport_error(&client, -ENOTCONN);
+	assert_int_equal(R.calls, 2);
+	assert_int_equal(R.err[0], -ENOTCONN);
+	assert_int_equal(R.err[1], -ENOTCONN);
+	assert_false(smp_client_idle(&client));
+	smp_client_process(&client, 0);
+	assert_int_equal(T.sent, 3);
+	answer_sent(2);
+	assert_int_equal(R.err[2], 0);
+}
+
+static void cancel_removes_without_callback(void **state)
+{
+	(void)state;
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	smp_client_submit(&client, make_req(1, SMP_OP_READ, 0, 0));
+	assert_int_equal(smp_client_cancel(&client, &reqs[1]), 0);
+	assert_int_equal(smp_client_cancel(&client, &reqs[0]), 0);
+	assert_int_equal(smp_client_cancel(&client, &reqs[0]), -ENOENT);
+	assert_true(smp_client_idle(&client));
+	answer_sent(0);
+	assert_int_equal(R.calls, 0);
+
+	smp_client_submit(&client, make_req(2, SMP_OP_READ, 0, 0));
+	smp_client_submit(&client, make_req(3, SMP_OP_READ, 0, 0));
+	smp_client_cancel_all(&client, -ECANCELED);
+	assert_int_equal(R.calls, 2);
+	assert_int_equal(R.err[0], -ECANCELED);
+	assert_int_equal(R.err[1], -ECANCELED);
+}
+
+static void submit_rejects_bad_requests(void **state)
+{
+	struct smp_request req;
+	uint8_t small[4];
+
+	(void)state;
+	assert_int_equal(smp_client_submit(&client, NULL), -EINVAL);
+	make_req(0, SMP_OP_READ, 0, 0)->cb = NULL;
+	assert_int_equal(smp_client_submit(&client, &reqs[0]), -EINVAL);
+	smp_request_init(&req, small, sizeof(small));
+	req.cb = on_done;
+	assert_int_equal(smp_client_submit(&client, &req), -EINVAL);
+	make_req(1, SMP_OP_READ, 0, 0)->len = 100; /* more than its buffer */
+	assert_int_equal(smp_client_submit(&client, &reqs[1]), -EINVAL);
+	assert_int_equal(T.sent, 0);
+}
+
+static void window_is_bounded_by_sequence_space(void **state)
+{
+	const struct smp_client_config cfg = { .window = 1000 };
+
+	(void)state;
+	setup_with(&cfg);
+	for (int i = 0; i < 300; i++) {
+		smp_client_submit(&client, make_req(i, SMP_OP_READ, 0, 0));
+	}
+	assert_int_equal(T.sent, 255);
+}
+
+#define TS(f) cmocka_unit_test_setup(f, setup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TS(header_is_written_with_fresh_sequence_numbers),
+		TS(sequence_numbers_wrap_after_255),
+		TS(mismatched_responses_are_dropped),
+		TS(timeout_then_late_answer_is_dropped),
+		TS(default_timeout_comes_from_the_config),
+		TS(retries_resend_with_the_same_sequence_number),
+		TS(queue_sends_one_at_a_time_by_default),
+		TS(window_keeps_several_on_the_link),
+		TS(busy_transport_keeps_the_request_queued),
+		TS(send_error_fails_the_request),
+		TS(answer_from_inside_send_is_matched),
+		TS(version_falls_back_when_the_device_answers_v1),
+		TS(version_1_can_be_chosen),
+		TS(transport_error_ends_requests_on_the_link_only),
+		TS(cancel_removes_without_callback),
+		TS(submit_rejects_bad_requests),
+		TS(window_is_bounded_by_sequence_space),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
