@@ -148,6 +148,22 @@ int mgmt_reply_open(struct mgmt_reply *reply, const struct smp_client_rsp *rsp,
 	return classify(reply, reply->root);
 }
 
+int mgmt_reply_status(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+{
+	const cbor_item_t *map;
+
+	return mgmt_reply_open(reply, rsp, &map);
+}
+
+void mgmt_reply_where(struct mgmt_reply *reply, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reply->where, sizeof(reply->where), fmt, ap);
+	va_end(ap);
+}
+
 /* Finds a key, reporting a missing required one. Returns 1 found, 0 absent, <0 error. */
 static int lookup(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
 		  bool required, const cbor_item_t **item)
@@ -157,16 +173,17 @@ static int lookup(struct mgmt_reply *reply, const cbor_item_t *map, const char *
 		return 1;
 	}
 	if (required) {
-		return mgmt_reply_malformed(reply, "response key '%s' is missing", key);
+		return mgmt_reply_malformed(reply, "response key '%s%s' is missing", reply->where,
+					    key);
 	}
 	return 0;
 }
 
-static int wrong_type(struct mgmt_reply *reply, const char *key, const cbor_item_t *item,
-		      const char *expected)
+int mgmt_reply_wrong_type(struct mgmt_reply *reply, const char *key, const cbor_item_t *item,
+			  const char *expected)
 {
-	return mgmt_reply_malformed(reply, "response key '%s' is %s, expected %s", key,
-				    mgmt_cbor_type_name(item), expected);
+	return mgmt_reply_malformed(reply, "response key '%s%s' is %s, expected %s", reply->where,
+				    key, mgmt_cbor_type_name(item), expected);
 }
 
 int mgmt_reply_text(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
@@ -181,7 +198,7 @@ int mgmt_reply_text(struct mgmt_reply *reply, const cbor_item_t *map, const char
 		return found;
 	}
 	if (!cbor_isa_string(item)) {
-		return wrong_type(reply, key, item, "a text string");
+		return mgmt_reply_wrong_type(reply, key, item, "a text string");
 	}
 	n = mgmt_cbor_string_size(item);
 	copy = mgmt_reply_alloc(reply, n + 1);
@@ -205,7 +222,7 @@ int mgmt_reply_bytes(struct mgmt_reply *reply, const cbor_item_t *map, const cha
 		return found;
 	}
 	if (!cbor_isa_bytestring(item)) {
-		return wrong_type(reply, key, item, "a byte string");
+		return mgmt_reply_wrong_type(reply, key, item, "a byte string");
 	}
 	n = mgmt_cbor_string_size(item);
 	copy = mgmt_reply_alloc(reply, n ? n : 1);
@@ -229,11 +246,12 @@ int mgmt_reply_uint(struct mgmt_reply *reply, const cbor_item_t *map, const char
 		return found;
 	}
 	if (mgmt_cbor_get_uint(item, &v) != 0) {
-		return wrong_type(reply, key, item, "an unsigned integer");
+		return mgmt_reply_wrong_type(reply, key, item, "an unsigned integer");
 	}
 	if (v > max) {
-		return mgmt_reply_malformed(reply, "response key '%s' is %llu, more than %llu", key,
-					    (unsigned long long)v, (unsigned long long)max);
+		return mgmt_reply_malformed(reply, "response key '%s%s' is %llu, more than %llu",
+					    reply->where, key, (unsigned long long)v,
+					    (unsigned long long)max);
 	}
 	*out = v;
 	return 0;
@@ -249,7 +267,7 @@ int mgmt_reply_int(struct mgmt_reply *reply, const cbor_item_t *map, const char 
 		return found;
 	}
 	if (mgmt_cbor_get_int(item, out) != 0) {
-		return wrong_type(reply, key, item, "an integer");
+		return mgmt_reply_wrong_type(reply, key, item, "an integer");
 	}
 	return 0;
 }
@@ -264,7 +282,7 @@ int mgmt_reply_bool(struct mgmt_reply *reply, const cbor_item_t *map, const char
 		return found;
 	}
 	if (!mgmt_cbor_is_bool(item)) {
-		return wrong_type(reply, key, item, "a boolean");
+		return mgmt_reply_wrong_type(reply, key, item, "a boolean");
 	}
 	*out = cbor_get_bool(item);
 	return 0;
@@ -280,7 +298,8 @@ int mgmt_reply_item(struct mgmt_reply *reply, const cbor_item_t *map, const char
 		return found;
 	}
 	if (cbor_typeof(item) != type) {
-		return wrong_type(reply, key, item, type == CBOR_TYPE_MAP ? "a map" : "an array");
+		return mgmt_reply_wrong_type(reply, key, item,
+					     type == CBOR_TYPE_MAP ? "a map" : "an array");
 	}
 	*out = item;
 	return 0;

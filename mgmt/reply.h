@@ -33,18 +33,38 @@ struct mgmt_reply {
 	uint16_t group;   /**< the response's group; for MGMT_REPLY_GROUP_ERR the `err.group` */
 	int64_t rc;       /**< error code for MGMT_REPLY_RC and MGMT_REPLY_GROUP_ERR */
 	char detail[200]; /**< the device's `rsn`, or what was malformed */
+	char where[64];   /**< prefix of key names in messages, e.g. "images[1]." */
 	cbor_item_t *root;              /* private: the loaded payload */
 	struct mgmt_reply_block *mem;   /* private: copies handed out */
 };
 
 /**
- * Load @p rsp's payload and classify it. On success @p map is the payload map, to read with the
- * getters below.
+ * Load @p rsp's payload and classify it. @p map is set to the payload map whenever the payload
+ * is one (also with -EREMOTEIO), to read with the getters below.
  * @return 0 on success; -EREMOTEIO when the device reported an error (kind RC or GROUP_ERR);
  *         -EBADMSG when the payload is not a CBOR map or its error keys are malformed.
  */
 int mgmt_reply_open(struct mgmt_reply *reply, const struct smp_client_rsp *rsp,
 		    const cbor_item_t **map);
+
+/**
+ * Decode a response whose success carries nothing the caller needs (e.g. `{}` after a reset):
+ * only the outcome. @return 0, -EREMOTEIO or -EBADMSG, as mgmt_reply_open().
+ */
+int mgmt_reply_status(const struct smp_client_rsp *rsp, struct mgmt_reply *reply);
+
+/**
+ * Set the prefix that names where the getters read, for messages about nested values
+ * (printf-style, e.g. ("images[%zu].", i)); "" for the top level.
+ */
+void mgmt_reply_where(struct mgmt_reply *reply, const char *fmt, ...);
+
+/**
+ * Report that the value of @p key (prefixed by `where`) is not of the @p expected kind
+ * ("a map", "an unsigned integer", ...). @return -EBADMSG.
+ */
+int mgmt_reply_wrong_type(struct mgmt_reply *reply, const char *key, const cbor_item_t *item,
+			  const char *expected);
 
 /** Release everything the reply holds; values read from it become invalid. */
 void mgmt_reply_close(struct mgmt_reply *reply);

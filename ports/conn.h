@@ -17,6 +17,8 @@ struct conn_options {
 	uint16_t mtu;        /**< BLE: the ATT MTU to ask for (23..517); default 517 */
 	uint32_t timeout_ms; /**< response timeout per request; default 10 s */
 	int verbose;         /**< log each write and notification to stderr */
+	/** sim: host directory keeping the simulated device's state across runs, or NULL */
+	const char *sim_state;
 };
 
 /** What crossed the link so far, for logs and tests. */

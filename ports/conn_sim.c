@@ -425,6 +425,7 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 {
 	struct conn_sim *cs = calloc(1, sizeof(*cs));
 	struct smp_client_config client_cfg = { 0 };
+	struct sim_device_config dev_cfg = { .state_dir = opt->sim_state };
 	struct smp_transport transport;
 	int err;
 
@@ -434,9 +435,15 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 		return -ENOMEM;
 	}
 	cs->opt = *opt;
+	err = sim_device_init(&cs->dev, &dev_cfg);
+	if (err) {
+		snprintf(why, why_cap, "cannot use the simulated device's state directory '%s': %s",
+			 opt->sim_state ? opt->sim_state : "", strerror(-err));
+		free(cs);
+		return err;
+	}
 	sim_sched_init(&cs->sched);
 	sim_link_init(&cs->link, &cs->sched, NULL);
-	sim_device_init(&cs->dev, NULL);
 	sim_gatt_init(&cs->server, &cs->dev, &cs->link, NULL);
 	sim_link_attach(&cs->link, SIM_LINK_CENTRAL, central_receive, cs);
 

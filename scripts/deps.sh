@@ -4,7 +4,7 @@
 set -eu
 
 packages="cmake make gcc pkg-config libcbor-dev libssl-dev libsystemd-dev libjansson-dev \
-libcmocka-dev dbus python3 python3-cbor2 python3-bleak gcc-arm-none-eabi \
+libcmocka-dev zlib1g-dev dbus python3 python3-cbor2 python3-bleak gcc-arm-none-eabi \
 libnewlib-arm-none-eabi"
 
 missing=""

@@ -13,7 +13,7 @@ static const struct sim_group *const groups[] = {
 	&sim_group_os,
 };
 
-void sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg)
+int sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg)
 {
 	memset(dev, 0, sizeof(*dev));
 	if (cfg) {
@@ -25,6 +25,31 @@ void sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg
 	if (dev->cfg.buf_count == 0) {
 		dev->cfg.buf_count = DEFAULT_BUF_COUNT;
 	}
+	dev->reset_at_us = UINT64_MAX;
+	return 0;
+}
+
+void sim_device_request_reset(struct sim_device *dev, uint64_t at_us)
+{
+	dev->reset_at_us = at_us;
+}
+
+uint64_t sim_device_reset_at(const struct sim_device *dev)
+{
+	return dev->reset_at_us;
+}
+
+void sim_device_reboot(struct sim_device *dev, uint64_t now_us)
+{
+	(void)now_us;
+	dev->reset_at_us = UINT64_MAX;
+	dev->boots++;
+}
+
+const struct sim_group *const *sim_device_groups(size_t *count)
+{
+	*count = sizeof(groups) / sizeof(groups[0]);
+	return groups;
 }
 
 void sim_device_free(struct sim_device *dev)

@@ -20,6 +20,11 @@ struct sim_device_config {
 	uint32_t buf_size;  /**< SMP buffer bytes, header included; default 2475 */
 	uint32_t buf_count; /**< SMP buffers; default 4 */
 	bool v1_only;       /**< answer like older firmware: version bits 0, only `rc` errors */
+	/**
+	 * Host directory keeping the device's persistent state (settings, files, flash) across
+	 * runs; NULL keeps everything in memory. Created if missing.
+	 */
+	const char *state_dir;
 };
 
 /** Counters of what the device did. */
@@ -32,6 +37,8 @@ struct sim_device_stats {
 struct sim_device {
 	struct sim_device_config cfg;
 	struct sim_device_stats stats;
+	uint64_t reset_at_us; /* a reboot asked for by the reset command, or UINT64_MAX */
+	uint32_t boots;       /* reboots since init */
 };
 
 /** One request as a handler sees it. */
@@ -70,8 +77,12 @@ struct sim_group {
 	int (*fold_v1)(int group_rc);
 };
 
-/** Set up the device. @p cfg may be NULL for the defaults. */
-void sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg);
+/**
+ * Set up the device, loading its persistent state from cfg->state_dir if given. @p cfg may be
+ * NULL for the defaults (in memory). @return 0, or a negative errno when the state directory
+ * cannot be used (nothing is left allocated then).
+ */
+int sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg);
 
 /** Release what the device holds. */
 void sim_device_free(struct sim_device *dev);
@@ -87,6 +98,22 @@ typedef void (*sim_device_emit_fn)(void *ctx, const uint8_t *msg, size_t len);
  */
 void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len, uint64_t now_us,
 			sim_device_emit_fn emit, void *ctx);
+
+/**
+ * Ask for a reboot at @p at_us (the reset command answers first, as Zephyr does, and reboots
+ * about 250 ms later). The transport glue sees it with sim_device_reset_at() and calls
+ * sim_device_reboot() then.
+ */
+void sim_device_request_reset(struct sim_device *dev, uint64_t at_us);
+
+/** When the device will reboot, or UINT64_MAX. */
+uint64_t sim_device_reset_at(const struct sim_device *dev);
+
+/** Reboot now: what lives in RAM is lost; what is persistent stays. */
+void sim_device_reboot(struct sim_device *dev, uint64_t now_us);
+
+/** The groups the device supports, in registration order (for the enumeration group). */
+const struct sim_group *const *sim_device_groups(size_t *count);
 
 /** The device's settings (after defaults). */
 const struct sim_device_config *sim_device_config(const struct sim_device *dev);

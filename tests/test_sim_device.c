@@ -74,7 +74,7 @@ static void answers_in_the_request_version(void **state)
 	size_t n;
 
 	(void)state;
-	sim_device_init(&dev, NULL);
+	assert_int_equal(sim_device_init(&dev, NULL), 0);
 	for (uint8_t version = 1; version <= 2; version++) {
 		n = msg(unit, SMP_OP_WRITE, version, 0, 7, 0, echo_hi, sizeof(echo_hi));
 		sim_device_receive(&dev, unit, n, 0, emit, NULL);
@@ -105,7 +105,7 @@ static void too_new_a_version_gets_rc_13(void **state)
 	size_t n;
 
 	(void)state;
-	sim_device_init(&dev, NULL);
+	assert_int_equal(sim_device_init(&dev, NULL), 0);
 	n = msg(unit, SMP_OP_WRITE, 3, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
@@ -124,7 +124,7 @@ static void version_1_only_device_answers_version_1(void **state)
 	size_t n;
 
 	(void)state;
-	sim_device_init(&dev, &cfg);
+	assert_int_equal(sim_device_init(&dev, &cfg), 0);
 	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), 0);
@@ -141,7 +141,7 @@ static void header_longer_than_unit_gets_ecorrupt(void **state)
 	size_t n;
 
 	(void)state;
-	sim_device_init(&dev, NULL);
+	assert_int_equal(sim_device_init(&dev, NULL), 0);
 	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n - 2, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
@@ -158,7 +158,7 @@ static void short_or_oversize_units_are_dropped(void **state)
 	size_t n;
 
 	(void)state;
-	sim_device_init(&dev, &cfg);
+	assert_int_equal(sim_device_init(&dev, &cfg), 0);
 	sim_device_receive(&dev, unit, 7, 0, emit, NULL);
 	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, payload, sizeof(payload)); /* 33 bytes > 32 */
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
@@ -175,7 +175,7 @@ static void several_messages_in_one_unit_get_one_answer_each(void **state)
 	size_t n;
 
 	(void)state;
-	sim_device_init(&dev, NULL);
+	assert_int_equal(sim_device_init(&dev, NULL), 0);
 	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	n += msg(unit + n, SMP_OP_READ, 2, 0, 2, 6, (const uint8_t *)"\xa0", 1);
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
@@ -198,7 +198,7 @@ static void invalid_request_op_gets_enotsup_as_write_response(void **state)
 	size_t n;
 
 	(void)state;
-	sim_device_init(&dev, NULL);
+	assert_int_equal(sim_device_init(&dev, NULL), 0);
 	n = msg(unit, SMP_OP_READ_RSP, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
@@ -221,7 +221,7 @@ static void response_larger_than_buffer_gets_emsgsize(void **state)
 	size_t n;
 
 	(void)state;
-	sim_device_init(&dev, &cfg);
+	assert_int_equal(sim_device_init(&dev, &cfg), 0);
 	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, long_echo, sizeof(long_echo));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);

@@ -1,0 +1,32 @@
+/* Shell group (9): request builder and response decoder. */
+#ifndef MGMT_SHELL_H
+#define MGMT_SHELL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../smp/client.h"
+#include "reply.h"
+
+/** Command IDs of the shell group. */
+enum mgmt_shell_id {
+	MGMT_SHELL_EXEC = 0,
+};
+
+/** Execute request (write, `{"argv": [...]}`). @return 0 or -ENOBUFS. */
+int mgmt_shell_exec(struct smp_request *req, size_t argc, const char *const *argv);
+
+/** The command's output and return code. */
+struct mgmt_shell_rsp {
+	const char *output; /**< `o`; may hold CR LF and ANSI colour codes */
+	int64_t ret;        /**< `ret`, or the legacy `rc` of old devices, which answer `o` + `rc` */
+};
+
+/**
+ * Decode an execute answer. A legacy answer `{"o": ..., "rc": N}` is the command's result, not
+ * a device error. @return 0, -EREMOTEIO or -EBADMSG.
+ */
+int mgmt_shell_exec_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
+			   struct mgmt_shell_rsp *out);
+
+#endif /* MGMT_SHELL_H */
