@@ -1,6 +1,7 @@
 #include "cbor.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 void mgmt_cbor_writer_init(struct mgmt_cbor_writer *w, uint8_t *buf, size_t cap)
@@ -126,6 +127,41 @@ size_t mgmt_cbor_head_size(uint64_t v)
 		return 5;
 	}
 	return 9;
+}
+
+size_t mgmt_cbor_text_size(const char *s)
+{
+	size_t n = strlen(s);
+
+	return mgmt_cbor_head_size(n) + n;
+}
+
+size_t mgmt_cbor_bytes_fit(size_t room)
+{
+	/* For each length header size, the longest string that has it and fits with it. */
+	static const struct {
+		size_t head;
+		uint64_t longest;
+	} heads[] = {
+		{ 1, 23 }, { 2, 0xff }, { 3, 0xffff }, { 5, 0xffffffffu }, { 9, UINT64_MAX },
+	};
+	size_t best = 0;
+
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		uint64_t n;
+
+		if (room < heads[i].head) {
+			break;
+		}
+		n = room - heads[i].head;
+		if (n > heads[i].longest) {
+			n = heads[i].longest;
+		}
+		if (n > best) {
+			best = (size_t)n;
+		}
+	}
+	return best;
 }
 
 size_t mgmt_cbor_string_size(const cbor_item_t *item)
@@ -292,4 +328,82 @@ const char *mgmt_cbor_type_name(const cbor_item_t *item)
 		return cbor_is_null(item) ? "null" : "a simple value";
 	}
 	return "an unknown item";
+}
+
+/* What is left of the payload, for the counts of arrays and maps in it. */
+struct count_check {
+	size_t left;
+	bool too_many;
+};
+
+static void check_array(void *context, size_t items)
+{
+	struct count_check *check = context;
+
+	if (items > check->left) {
+		check->too_many = true;
+	}
+}
+
+static void check_map(void *context, size_t pairs)
+{
+	struct count_check *check = context;
+
+	if (pairs > check->left / 2) {
+		check->too_many = true;
+	}
+}
+
+/*
+ * libcbor allocates, and clears, a definite-length array or map as large as its head says
+ * before it reads a single item: five bytes could make it take gigabytes. Every item takes at
+ * least one byte, so a count larger than the bytes left is never honest.
+ */
+static bool counts_fit(const uint8_t *payload, size_t len)
+{
+	struct cbor_callbacks callbacks = cbor_empty_callbacks;
+	struct count_check check = { 0 };
+	size_t pos = 0;
+
+	callbacks.array_start = check_array;
+	callbacks.map_start = check_map;
+	while (pos < len && !check.too_many) {
+		struct cbor_decoder_result result;
+
+		check.left = len - pos;
+		result = cbor_stream_decode(payload + pos, len - pos, &callbacks, &check);
+		if (result.status != CBOR_DECODER_FINISHED) {
+			/* cbor_load() says what is wrong */
+			break;
+		}
+		pos += result.read;
+	}
+	return !check.too_many;
+}
+
+cbor_item_t *mgmt_cbor_load(const uint8_t *data, size_t len, char *why, size_t why_cap)
+{
+	struct cbor_load_result result;
+	cbor_item_t *item;
+
+	if (!counts_fit(data, len)) {
+		snprintf(why, why_cap, "is not valid CBOR (an array or map claims more items than "
+			 "there are bytes)");
+		return NULL;
+	}
+	item = cbor_load(data, len, &result);
+	if (!item || result.error.code != CBOR_ERR_NONE) {
+		snprintf(why, why_cap, "is not valid CBOR (error %d at byte %zu of %zu)",
+			 (int)result.error.code, result.error.position, len);
+		if (item) {
+			cbor_decref(&item);
+		}
+		return NULL;
+	}
+	if (result.read != len) {
+		snprintf(why, why_cap, "has %zu bytes after its CBOR item", len - result.read);
+		cbor_decref(&item);
+		return NULL;
+	}
+	return item;
 }

@@ -52,6 +52,23 @@ void mgmt_cbor_raw(struct mgmt_cbor_writer *w, const uint8_t *cbor, size_t n);
 /** Bytes an unsigned integer, or a string's length header, takes in its shortest form. */
 size_t mgmt_cbor_head_size(uint64_t v);
 
+/** Bytes mgmt_cbor_text() writes for @p s. */
+size_t mgmt_cbor_text_size(const char *s);
+
+/**
+ * The most bytes a byte string can hold when it, length header included, may take at most
+ * @p room bytes; 0 when not even one byte fits.
+ */
+size_t mgmt_cbor_bytes_fit(size_t room);
+
+/**
+ * Load the one CBOR item that fills @p len bytes, through libcbor. Counts of definite-length
+ * arrays and maps larger than the bytes left are refused first: libcbor allocates them before
+ * reading any item, so a few bytes could ask for gigabytes. @return the item (the caller
+ * releases it with cbor_decref()), or NULL with @p why completing "the payload ...".
+ */
+cbor_item_t *mgmt_cbor_load(const uint8_t *data, size_t len, char *why, size_t why_cap);
+
 /** The value of text key @p key in @p map, or NULL if @p map is not a map or lacks the key. */
 const cbor_item_t *mgmt_cbor_find(const cbor_item_t *map, const char *key);
 

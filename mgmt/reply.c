@@ -74,26 +74,23 @@ static void copy_text(char *out, size_t cap, const cbor_item_t *item)
 static int classify(struct mgmt_reply *reply, const cbor_item_t *map)
 {
 	const cbor_item_t *err = mgmt_cbor_find(map, "err");
-	const cbor_item_t *rc = mgmt_cbor_find(map, "rc");
 	const cbor_item_t *rsn = mgmt_cbor_find(map, "rsn");
-	int64_t value;
+	uint64_t group = 0, code = 0;
+	int64_t value = 0;
+	int ret;
 
 	if (err) {
-		uint64_t group, code;
-
 		if (!cbor_isa_map(err)) {
-			return mgmt_reply_malformed(reply, "response key 'err' is %s, expected a map",
-						    mgmt_cbor_type_name(err));
+			return mgmt_reply_wrong_type(reply, "err", err, "a map");
 		}
-		if (mgmt_cbor_get_uint(mgmt_cbor_find(err, "group"), &group) != 0 ||
-		    group > UINT16_MAX) {
-			return mgmt_reply_malformed(reply, "response key 'err.group' is missing or "
-						    "not a 16-bit unsigned integer");
+		mgmt_reply_where(reply, "err.");
+		ret = mgmt_reply_uint(reply, err, "group", true, UINT16_MAX, &group);
+		if (!ret) {
+			ret = mgmt_reply_uint(reply, err, "rc", true, INT64_MAX, &code);
 		}
-		if (mgmt_cbor_get_uint(mgmt_cbor_find(err, "rc"), &code) != 0 ||
-		    code > INT64_MAX) {
-			return mgmt_reply_malformed(reply, "response key 'err.rc' is missing or not "
-						    "an unsigned integer");
+		mgmt_reply_where(reply, "");
+		if (ret) {
+			return ret;
 		}
 		if (code != 0) {
 			reply->kind = MGMT_REPLY_GROUP_ERR;
@@ -102,19 +99,17 @@ static int classify(struct mgmt_reply *reply, const cbor_item_t *map)
 			return -EREMOTEIO;
 		}
 	}
-	if (rc) {
-		if (mgmt_cbor_get_int(rc, &value) != 0) {
-			return mgmt_reply_malformed(reply, "response key 'rc' is %s, expected an "
-						    "integer", mgmt_cbor_type_name(rc));
+	ret = mgmt_reply_int(reply, map, "rc", false, &value);
+	if (ret) {
+		return ret;
+	}
+	if (value != 0) {
+		reply->kind = MGMT_REPLY_RC;
+		reply->rc = value;
+		if (rsn && cbor_isa_string(rsn)) {
+			copy_text(reply->detail, sizeof(reply->detail), rsn);
 		}
-		if (value != 0) {
-			reply->kind = MGMT_REPLY_RC;
-			reply->rc = value;
-			if (rsn && cbor_isa_string(rsn)) {
-				copy_text(reply->detail, sizeof(reply->detail), rsn);
-			}
-			return -EREMOTEIO;
-		}
+		return -EREMOTEIO;
 	}
 	return 0;
 }
@@ -122,7 +117,7 @@ static int classify(struct mgmt_reply *reply, const cbor_item_t *map)
 int mgmt_reply_open(struct mgmt_reply *reply, const struct smp_client_rsp *rsp,
 		    const cbor_item_t **map)
 {
-	struct cbor_load_result result;
+	char why[120];
 
 	memset(reply, 0, sizeof(*reply));
 	reply->group = rsp->hdr.group;
@@ -130,15 +125,9 @@ int mgmt_reply_open(struct mgmt_reply *reply, const struct smp_client_rsp *rsp,
 		return mgmt_reply_malformed(reply, "the response has no payload (expected a CBOR "
 					    "map)");
 	}
-	reply->root = cbor_load(rsp->payload, rsp->len, &result);
-	if (!reply->root || result.error.code != CBOR_ERR_NONE) {
-		return mgmt_reply_malformed(reply, "the response payload is not valid CBOR (error "
-					    "%d at byte %zu of %zu)", (int)result.error.code,
-					    result.error.position, rsp->len);
-	}
-	if (result.read != rsp->len) {
-		return mgmt_reply_malformed(reply, "the response payload has %zu bytes after its "
-					    "CBOR item", rsp->len - result.read);
+	reply->root = mgmt_cbor_load(rsp->payload, rsp->len, why, sizeof(why));
+	if (!reply->root) {
+		return mgmt_reply_malformed(reply, "the response payload %s", why);
 	}
 	if (!cbor_isa_map(reply->root)) {
 		return mgmt_reply_malformed(reply, "the response payload is %s, expected a map",
@@ -186,19 +175,14 @@ int mgmt_reply_wrong_type(struct mgmt_reply *reply, const char *key, const cbor_
 				    key, mgmt_cbor_type_name(item), expected);
 }
 
-int mgmt_reply_text(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, const char **out)
+int mgmt_reply_text_item(struct mgmt_reply *reply, const cbor_item_t *item, const char *name,
+			 const char **out)
 {
-	const cbor_item_t *item;
-	int found = lookup(reply, map, key, required, &item);
 	size_t n;
 	char *copy;
 
-	if (found <= 0) {
-		return found;
-	}
 	if (!cbor_isa_string(item)) {
-		return mgmt_reply_wrong_type(reply, key, item, "a text string");
+		return mgmt_reply_wrong_type(reply, name, item, "a text string");
 	}
 	n = mgmt_cbor_string_size(item);
 	copy = mgmt_reply_alloc(reply, n + 1);
@@ -208,6 +192,47 @@ int mgmt_reply_text(struct mgmt_reply *reply, const cbor_item_t *map, const char
 	mgmt_cbor_string_copy(item, (uint8_t *)copy);
 	*out = copy;
 	return 0;
+}
+
+int mgmt_reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_item_t *key,
+		   const char **out)
+{
+	if (!cbor_isa_string(key)) {
+		return mgmt_reply_malformed(reply, "response key '%s%s' has a key that is %s, "
+					    "expected a text string", reply->where, map_key,
+					    mgmt_cbor_type_name(key));
+	}
+	return mgmt_reply_text_item(reply, key, map_key, out);
+}
+
+int mgmt_reply_named_map(struct mgmt_reply *reply, const char *map_key,
+			 const struct cbor_pair *pair, const char **name)
+{
+	int err;
+
+	mgmt_reply_where(reply, "");
+	err = mgmt_reply_key(reply, map_key, pair->key, name);
+	if (err) {
+		return err;
+	}
+	mgmt_reply_where(reply, "%s.", map_key);
+	if (!cbor_isa_map(pair->value)) {
+		return mgmt_reply_wrong_type(reply, *name, pair->value, "a map");
+	}
+	mgmt_reply_where(reply, "%s.%s.", map_key, *name);
+	return 0;
+}
+
+int mgmt_reply_text(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		    bool required, const char **out)
+{
+	const cbor_item_t *item;
+	int found = lookup(reply, map, key, required, &item);
+
+	if (found <= 0) {
+		return found;
+	}
+	return mgmt_reply_text_item(reply, item, key, out);
 }
 
 int mgmt_reply_bytes(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
@@ -257,6 +282,23 @@ int mgmt_reply_uint(struct mgmt_reply *reply, const cbor_item_t *map, const char
 	return 0;
 }
 
+int mgmt_reply_uint_opt(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+			int64_t *out)
+{
+	uint64_t v;
+	int err;
+
+	*out = -1;
+	if (!mgmt_cbor_find(map, key)) {
+		return 0;
+	}
+	err = mgmt_reply_uint(reply, map, key, true, INT64_MAX, &v);
+	if (!err) {
+		*out = (int64_t)v;
+	}
+	return err;
+}
+
 int mgmt_reply_int(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
 		   bool required, int64_t *out)
 {
@@ -267,6 +309,11 @@ int mgmt_reply_int(struct mgmt_reply *reply, const cbor_item_t *map, const char 
 		return found;
 	}
 	if (mgmt_cbor_get_int(item, out) != 0) {
+		if (cbor_isa_uint(item) || cbor_isa_negint(item)) {
+			return mgmt_reply_malformed(reply, "response key '%s%s' is out of the "
+						    "range of a 64-bit signed integer",
+						    reply->where, key);
+		}
 		return mgmt_reply_wrong_type(reply, key, item, "an integer");
 	}
 	return 0;

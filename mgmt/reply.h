@@ -87,6 +87,12 @@ void *mgmt_reply_alloc(struct mgmt_reply *reply, size_t size);
 /** A text string, copied NUL-terminated into the reply's memory. */
 int mgmt_reply_text(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
 		    bool required, const char **out);
+/**
+ * An unsigned integer no larger than INT64_MAX, optional: *out is -1 when the key is absent
+ * (the decoded structs' "left out" value).
+ */
+int mgmt_reply_uint_opt(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+			int64_t *out);
 /** A byte string, copied into the reply's memory. */
 int mgmt_reply_bytes(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
 		     bool required, const uint8_t **out, size_t *len);
@@ -102,5 +108,35 @@ int mgmt_reply_bool(struct mgmt_reply *reply, const cbor_item_t *map, const char
 /** A map or an array (@p type CBOR_TYPE_MAP or CBOR_TYPE_ARRAY), left as a libcbor item. */
 int mgmt_reply_item(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
 		    bool required, cbor_type type, const cbor_item_t **out);
+
+/*
+ * Values that are not under a key of their own: array elements and the keys of maps keyed by
+ * name (`tasks`, `fields`, ...).
+ */
+
+/**
+ * Text string @p item, named @p name (prefixed by `where`, e.g. "stat_list[2]") in messages,
+ * copied NUL-terminated into the reply's memory.
+ * @return 0, -EBADMSG when it is not a text string, or -ENOMEM.
+ */
+int mgmt_reply_text_item(struct mgmt_reply *reply, const cbor_item_t *item, const char *name,
+			 const char **out);
+
+/**
+ * A key of the map under @p map_key (prefixed by `where`), e.g. a thread name in `tasks`:
+ * a text string, copied NUL-terminated into the reply's memory.
+ * @return 0, -EBADMSG naming the map when the key is not a text string, or -ENOMEM.
+ */
+int mgmt_reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_item_t *key,
+		   const char **out);
+
+/**
+ * Entry @p pair of the top-level map under @p map_key whose values are maps keyed by name
+ * (`tasks`, `types`, ...): copies the name, checks the value is a map and sets `where` to
+ * "<map_key>.<name>." for reading it.
+ * @return 0, -EBADMSG when the key is not a text string or the value not a map, or -ENOMEM.
+ */
+int mgmt_reply_named_map(struct mgmt_reply *reply, const char *map_key,
+			 const struct cbor_pair *pair, const char **name);
 
 #endif /* MGMT_REPLY_H */

@@ -2,7 +2,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "../mgmt/os.h"
+#include "../mgmt/reply.h"
+
+/* A probe needs no more than this to be answered or not. */
+#define PROBE_TIMEOUT_MS 3000u
 
 int conn_open(const char *spec, const struct conn_options *opt, struct conn **out, char *why,
 	      size_t why_cap)
@@ -40,6 +47,17 @@ void conn_explain(struct conn *conn, int err, size_t request_len, char *out, siz
 void conn_stats(struct conn *conn, struct conn_stats *out)
 {
 	conn->ops->stats(conn, out);
+}
+
+int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+{
+	conn->limits_known = false; /* another firmware may take other sizes */
+	return conn->ops->reconnect(conn, timeout_ms, why, why_cap);
+}
+
+uint64_t conn_now_ms(struct conn *conn)
+{
+	return conn->ops->now_ms(conn);
 }
 
 struct transaction {
@@ -93,4 +111,109 @@ int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, 
 		return err;
 	}
 	return t.err;
+}
+
+/* Answers the MCUmgr parameters request; 0, -ENOTSUP when the device does not know it. */
+static int read_params(struct conn *conn, struct conn_limits *limits)
+{
+	static uint8_t req_buf[SMP_HDR_SIZE + 16];
+	struct smp_request req;
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_os_params params;
+	uint8_t rsp_buf[128];
+	int err;
+
+	smp_request_init(&req, req_buf, sizeof(req_buf));
+	mgmt_os_params(&req);
+	err = conn_transact(conn, &req, rsp_buf, sizeof(rsp_buf), &rsp);
+	if (err == -ENOBUFS) {
+		return -ENOTSUP; /* not what a parameters answer looks like */
+	}
+	if (err) {
+		return err;
+	}
+	err = mgmt_os_params_decode(&rsp, &reply, &params);
+	mgmt_reply_close(&reply);
+	if (err) {
+		return -ENOTSUP; /* older devices answer rc 8; anything else is no answer either */
+	}
+	limits->have_params = true;
+	limits->buf_size = params.buf_size;
+	limits->buf_count = params.buf_count;
+	return 0;
+}
+
+/*
+ * Sends an echo just longer than one write, split in two. A device that reassembles answers
+ * it; one that does not reads the first write as a message shorter than its header says
+ * (answered with MGMT_ERR_ECORRUPT) and drops the second, shorter than a header.
+ */
+static bool probe_reassembly(struct conn *conn, size_t one_write, size_t max)
+{
+	struct smp_request req;
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	const char *echoed;
+	uint8_t *buf = malloc(2 * max + 2);
+	char *text;
+	size_t len;
+	bool ok = false;
+
+	if (!buf) {
+		return false;
+	}
+	text = (char *)buf + max + 1;
+	/* the message must end 1 to 7 bytes into the second write */
+	for (len = one_write; len > 0; len--) {
+		memset(text, 'r', len);
+		text[len] = '\0';
+		smp_request_init(&req, buf, max + 1);
+		if (mgmt_os_echo(&req, text) == 0 && SMP_HDR_SIZE + req.len <= one_write + 7 &&
+		    SMP_HDR_SIZE + req.len > one_write) {
+			break;
+		}
+	}
+	if (len > 0 && SMP_HDR_SIZE + req.len <= max) {
+		conn->ops->set_reassembly(conn, max);
+		req.timeout_ms = conn->opt.timeout_ms && conn->opt.timeout_ms < PROBE_TIMEOUT_MS
+					 ? conn->opt.timeout_ms
+					 : PROBE_TIMEOUT_MS;
+		if (conn_transact(conn, &req, buf, max + 1, &rsp) == 0) {
+			ok = mgmt_os_echo_decode(&rsp, &reply, &echoed) == 0 &&
+			     strcmp(echoed, text) == 0;
+			mgmt_reply_close(&reply);
+		}
+		if (!ok) {
+			conn->ops->set_reassembly(conn, 0);
+		}
+	}
+	free(buf);
+	return ok;
+}
+
+int conn_limits(struct conn *conn, const struct conn_limits **out)
+{
+	struct conn_limits limits = { 0 };
+	size_t link;
+	int err;
+
+	if (conn->limits_known) {
+		*out = &conn->limits;
+		return 0;
+	}
+	err = read_params(conn, &limits);
+	if (err && err != -ENOTSUP) {
+		return err;
+	}
+	link = smp_client_max_size(conn->client);
+	if (limits.have_params && limits.buf_size > link && conn->ops->set_reassembly) {
+		limits.reassembly = probe_reassembly(conn, link, limits.buf_size);
+		link = smp_client_max_size(conn->client);
+	}
+	limits.max_request = limits.have_params && limits.buf_size < link ? limits.buf_size : link;
+	conn->limits = limits;
+	conn->limits_known = true;
+	*out = &conn->limits;
+	return 0;
 }

@@ -17,8 +17,21 @@ struct conn_options {
 	uint16_t mtu;        /**< BLE: the ATT MTU to ask for (23..517); default 517 */
 	uint32_t timeout_ms; /**< response timeout per request; default 10 s */
 	int verbose;         /**< log each write and notification to stderr */
+	/** Protocol version to send: 0 (version 2, following the device down to 1), 1 or 2. */
+	uint8_t smp_version;
 	/** sim: host directory keeping the simulated device's state across runs, or NULL */
 	const char *sim_state;
+	bool sim_reassembly; /**< sim: the device reassembles messages split across writes */
+	bool sim_v1_only;    /**< sim: the device speaks SMP version 1 only, like older firmware */
+};
+
+/** What the device and the link take, learned once per connection by conn_limits(). */
+struct conn_limits {
+	bool have_params;     /**< the device answered MCUmgr parameters */
+	uint32_t buf_size;    /**< its SMP buffer, header included (when have_params) */
+	uint32_t buf_count;   /**< its SMP buffers (when have_params) */
+	size_t max_request;   /**< the longest request message both take */
+	bool reassembly;      /**< BLE: long requests go out split across writes */
 };
 
 /** What crossed the link so far, for logs and tests. */
@@ -39,6 +52,19 @@ struct conn_ops {
 	/** Explain @p err from a request of @p request_len bytes, in one line. */
 	void (*explain)(struct conn *conn, int err, size_t request_len, char *out, size_t cap);
 	void (*stats)(struct conn *conn, struct conn_stats *out);
+	/**
+	 * BLE: split requests up to @p max bytes across writes (the device reassembles them);
+	 * 0 turns it off. NULL where a request is always one unit.
+	 */
+	void (*set_reassembly)(struct conn *conn, size_t max);
+	/**
+	 * Connect again after the link dropped (the device reset): find the device, connect,
+	 * set the link up as the first time. Waits at most @p timeout_ms.
+	 * @return 0, or a negative errno with @p why set.
+	 */
+	int (*reconnect)(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
+	/** The current time on this connection's clock (virtual for the simulator), in ms. */
+	uint64_t (*now_ms)(struct conn *conn);
 	void (*close)(struct conn *conn);
 };
 
@@ -46,6 +72,9 @@ struct conn_ops {
 struct conn {
 	const struct conn_ops *ops;
 	struct smp_client *client;
+	struct conn_options opt;
+	bool limits_known;
+	struct conn_limits limits;
 };
 
 /**
@@ -79,6 +108,20 @@ void conn_stats(struct conn *conn, struct conn_stats *out);
 
 /** Explain @p err from a request of @p request_len bytes on @p conn, in one line. */
 void conn_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap);
+
+/** See struct conn_ops.reconnect; the limits are learned again afterwards. */
+int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
+
+/** The connection's clock in ms (virtual time on the simulator). */
+uint64_t conn_now_ms(struct conn *conn);
+
+/**
+ * Learn, once, what the device and the link take: MCUmgr parameters (buf_size, buf_count)
+ * and, on BLE when the device's buffer is larger than one write, whether it reassembles split
+ * requests (a two-write echo: answered means yes, MGMT_ERR_ECORRUPT or silence means no).
+ * @return 0 with *@p out set, or the error of a request that failed for another reason.
+ */
+int conn_limits(struct conn *conn, const struct conn_limits **out);
 
 /* Each kind of connection. */
 int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,

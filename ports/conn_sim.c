@@ -5,6 +5,7 @@
  * client's writes and notifications.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,12 @@
 #include "conn.h"
 
 #define ATT_TIMEOUT_US (30u * 1000u * 1000u) /* ATT's own transaction timeout */
+#define BOOT_US 300000u /* from reset to advertising, besides the bootloader's flash work */
 #define MAX_CHRCS 8
 #define MAX_DESCS 4
 
 struct conn_sim {
 	struct conn conn;
-	struct conn_options opt;
 
 	/* the device side */
 	struct sim_sched sched;
@@ -37,6 +38,8 @@ struct conn_sim {
 	struct smp_client client;
 	uint16_t mtu;
 	uint16_t smp_handle;
+	bool connected;
+	uint64_t device_up_us; /* when the device advertises again after a reset */
 	struct conn_stats stats;
 	bool subscribing;
 	bool att_waiting;
@@ -71,24 +74,49 @@ static struct bt_dfu_smp_uuid uuid16(uint16_t value)
 	return uuid;
 }
 
-static void logf_sim(struct conn_sim *cs, const char *what, size_t bytes)
+/* -v: one line per event, stamped with the virtual time. */
+static void logf_sim(struct conn_sim *cs, const char *fmt, ...)
 {
-	if (cs->opt.verbose) {
-		fprintf(stderr, "[%10.3f ms] %s %zu bytes\n",
-			(double)sim_sched_now(&cs->sched) / 1000.0, what, bytes);
+	va_list ap;
+
+	if (!cs->conn.opt.verbose) {
+		return;
 	}
+	fprintf(stderr, "[%10.3f ms] ", (double)sim_sched_now(&cs->sched) / 1000.0);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 /* ---- the event loop, in virtual time ---- */
+
+/* The device resets: the link drops and the bootloader runs. */
+static void device_resets(struct conn_sim *cs, uint64_t now_us)
+{
+	sim_link_set_connected(&cs->link, false);
+	sim_gatt_reset(&cs->server);
+	sim_device_reboot(&cs->dev, now_us);
+	cs->device_up_us = now_us + BOOT_US + sim_device_last_boot(&cs->dev)->busy_us;
+	if (cs->connected) {
+		cs->connected = false;
+		logf_sim(cs, "the device resets: link lost");
+		bt_dfu_smp_disconnected(smp_gatt_dfu(&cs->transport));
+	}
+}
 
 static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, uint64_t limit_us)
 {
 	while (!done(arg)) {
 		uint64_t client_ms = smp_client_deadline(&cs->client);
+		uint64_t reset_us = sim_device_reset_at(&cs->dev);
 		uint64_t t = sim_sched_next(&cs->sched);
 
 		if (client_ms != UINT64_MAX && client_ms * 1000u < t) {
 			t = client_ms * 1000u;
+		}
+		if (reset_us < t) {
+			t = reset_us;
 		}
 		if (t == UINT64_MAX || t > limit_us) {
 			return -ETIMEDOUT; /* nothing more will happen in time */
@@ -98,6 +126,9 @@ static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, ui
 		}
 		smp_client_process(&cs->client, t / 1000u);
 		sim_sched_run_until(&cs->sched, t);
+		if (sim_device_reset_at(&cs->dev) <= t) {
+			device_resets(cs, t);
+		}
 	}
 	return 0;
 }
@@ -105,6 +136,11 @@ static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, ui
 static int sim_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 {
 	return run_until(from_conn(conn), done, arg, UINT64_MAX);
+}
+
+static uint64_t sim_now_ms(struct conn *conn)
+{
+	return sim_sched_now(&from_conn(conn)->sched) / 1000u;
 }
 
 /* ---- ATT client: one request at a time ---- */
@@ -144,7 +180,7 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 	}
 	if (pdu[0] == SIM_ATT_NOTIFY) {
 		if (len >= 3 && get16(pdu + 1) == cs->smp_handle) {
-			logf_sim(cs, "notification", len - 3);
+			logf_sim(cs, "notification %zu bytes", len - 3);
 			cs->stats.notifications++;
 			cs->stats.bytes_in += len - 3;
 			bt_dfu_smp_notify(smp_gatt_dfu(&cs->transport), pdu + 3, len - 3);
@@ -180,7 +216,7 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	pdu[0] = SIM_ATT_WRITE_CMD;
 	put16(pdu + 1, handle);
 	memcpy(pdu + 3, data, len);
-	logf_sim(cs, "write", len);
+	logf_sim(cs, "write %u bytes", (unsigned)len);
 	cs->stats.writes++;
 	cs->stats.bytes_out += len;
 	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, (size_t)len + 3);
@@ -369,24 +405,88 @@ static int discover(struct conn_sim *cs, char *why, size_t why_cap)
 	return 0;
 }
 
+/* Link up, MTU exchange, discovery: what a central does on every connection. */
+static int connect_link(struct conn_sim *cs, char *why, size_t why_cap)
+{
+	int err;
+
+	sim_gatt_reset(&cs->server);
+	sim_link_set_connected(&cs->link, true);
+	err = exchange_mtu(cs, cs->conn.opt.mtu ? cs->conn.opt.mtu : SIM_ATT_MTU_MAX);
+	if (err) {
+		snprintf(why, why_cap, "ATT MTU exchange with the simulated device failed");
+		return err;
+	}
+	err = discover(cs, why, why_cap);
+	if (err) {
+		return err;
+	}
+	cs->connected = true;
+	logf_sim(cs, "connected, ATT MTU %u", (unsigned)cs->mtu);
+	return 0;
+}
+
+static void nothing(void *ctx, uint64_t now_us)
+{
+	(void)ctx;
+	(void)now_us;
+}
+
+static bool device_up(void *arg)
+{
+	struct conn_sim *cs = arg;
+
+	return sim_sched_now(&cs->sched) >= cs->device_up_us;
+}
+
+static int sim_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+{
+	struct conn_sim *cs = from_conn(conn);
+	uint64_t limit = sim_sched_now(&cs->sched) + (uint64_t)timeout_ms * 1000u;
+
+	if (cs->connected) {
+		return 0;
+	}
+	/* the device advertises again once booted; until then there is nothing to find */
+	sim_sched_at(&cs->sched, cs->device_up_us, nothing, NULL);
+	if (cs->device_up_us > limit || run_until(cs, device_up, cs, limit) != 0 ||
+	    !sim_device_bootable(&cs->dev)) {
+		sim_sched_run_until(&cs->sched, limit);
+		snprintf(why, why_cap, "the device did not come back within %u s%s",
+			 (unsigned)(timeout_ms / 1000u),
+			 sim_device_bootable(&cs->dev) ? "" : " (its bootloader found no valid image)");
+		return -EHOSTUNREACH;
+	}
+	return connect_link(cs, why, why_cap);
+}
+
 /* ---- the connection ---- */
 
 static void sim_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
 	struct conn_sim *cs = from_conn(conn);
+	size_t one_write = cs->mtu - BT_DFU_SMP_ATT_OVERHEAD;
 
 	switch (err) {
 	case -EMSGSIZE:
-		snprintf(out, cap, "request of %zu bytes does not fit one write at ATT MTU %u (%u "
-			 "bytes); the device has no SMP reassembly, so raise --mtu or send less",
-			 request_len, (unsigned)cs->mtu,
-			 (unsigned)(cs->mtu - BT_DFU_SMP_ATT_OVERHEAD));
+		if (conn->limits_known && conn->limits.reassembly) {
+			snprintf(out, cap, "request of %zu bytes is larger than the device's SMP "
+				 "buffer (%u bytes)", request_len, (unsigned)conn->limits.buf_size);
+		} else {
+			snprintf(out, cap, "request of %zu bytes does not fit one write at ATT MTU "
+				 "%u (%zu bytes)%s, so raise --mtu or send less", request_len,
+				 (unsigned)cs->mtu, one_write,
+				 conn->limits_known ? "; the device has no SMP reassembly" : "");
+		}
 		break;
 	case -ETIMEDOUT:
 		snprintf(out, cap, "the device did not answer in time (--timeout)");
 		break;
 	case -ENOTCONN:
 		snprintf(out, cap, "the device disconnected");
+		break;
+	case -ENXIO:
+		snprintf(out, cap, "not connected: the device reset or the link dropped");
 		break;
 	default:
 		snprintf(out, cap, "%s", strerror(-err));
@@ -402,11 +502,24 @@ static void sim_stats(struct conn *conn, struct conn_stats *out)
 	out->mtu = cs->mtu;
 }
 
+static void sim_set_reassembly(struct conn *conn, size_t max)
+{
+	bt_dfu_smp_set_reassembly(smp_gatt_dfu(&from_conn(conn)->transport), max);
+}
+
 static void sim_close(struct conn *conn)
 {
 	struct conn_sim *cs = from_conn(conn);
+	uint64_t reset_us = sim_device_reset_at(&cs->dev);
 
 	smp_client_cancel_all(&cs->client, -ECANCELED);
+	/* the device lives on after the client: a reset it was asked for happens */
+	if (reset_us != UINT64_MAX) {
+		sim_sched_run_until(&cs->sched, reset_us);
+		device_resets(cs, reset_us);
+	}
+	sim_device_suspend(&cs->dev, sim_sched_now(&cs->sched));
+	sim_gatt_free(&cs->server);
 	sim_link_free(&cs->link);
 	sim_device_free(&cs->dev);
 	sim_sched_free(&cs->sched);
@@ -417,6 +530,9 @@ static const struct conn_ops sim_ops = {
 	.run = sim_run,
 	.explain = sim_explain,
 	.stats = sim_stats,
+	.set_reassembly = sim_set_reassembly,
+	.reconnect = sim_reconnect,
+	.now_ms = sim_now_ms,
 	.close = sim_close,
 };
 
@@ -424,8 +540,16 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 		  size_t why_cap)
 {
 	struct conn_sim *cs = calloc(1, sizeof(*cs));
-	struct smp_client_config client_cfg = { 0 };
-	struct sim_device_config dev_cfg = { .state_dir = opt->sim_state };
+	struct smp_client_config client_cfg = {
+		.timeout_ms = opt->timeout_ms,
+		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
+		.version_fixed = opt->smp_version != 0,
+	};
+	struct sim_device_config dev_cfg = {
+		.state_dir = opt->sim_state,
+		.v1_only = opt->sim_v1_only,
+	};
+	struct sim_gatt_config gatt_cfg = { .reassembly = opt->sim_reassembly };
 	struct smp_transport transport;
 	int err;
 
@@ -434,7 +558,6 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 		snprintf(why, why_cap, "out of memory");
 		return -ENOMEM;
 	}
-	cs->opt = *opt;
 	err = sim_device_init(&cs->dev, &dev_cfg);
 	if (err) {
 		snprintf(why, why_cap, "cannot use the simulated device's state directory '%s': %s",
@@ -444,24 +567,22 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 	}
 	sim_sched_init(&cs->sched);
 	sim_link_init(&cs->link, &cs->sched, NULL);
-	sim_gatt_init(&cs->server, &cs->dev, &cs->link, NULL);
-	sim_link_attach(&cs->link, SIM_LINK_CENTRAL, central_receive, cs);
-
 	cs->port.ops = &gatt_ops;
 	cs->port.ctx = cs;
-	client_cfg.timeout_ms = opt->timeout_ms;
 	smp_gatt_init(&cs->transport, &cs->client, cs->rx, sizeof(cs->rx));
 	transport = smp_gatt_transport(&cs->transport);
 	smp_client_init(&cs->client, &transport, &client_cfg);
 	cs->conn.ops = &sim_ops;
 	cs->conn.client = &cs->client;
-
-	err = exchange_mtu(cs, opt->mtu ? opt->mtu : SIM_ATT_MTU_MAX);
-	if (err) {
-		snprintf(why, why_cap, "ATT MTU exchange with the simulated device failed");
-	} else {
-		err = discover(cs, why, why_cap);
+	cs->conn.opt = *opt;
+	if (sim_gatt_init(&cs->server, &cs->dev, &cs->link, &gatt_cfg) != 0) {
+		snprintf(why, why_cap, "out of memory");
+		sim_close(&cs->conn);
+		return -ENOMEM;
 	}
+	sim_link_attach(&cs->link, SIM_LINK_CENTRAL, central_receive, cs);
+
+	err = connect_link(cs, why, why_cap);
 	if (err) {
 		sim_close(&cs->conn);
 		return err;

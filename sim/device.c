@@ -1,20 +1,32 @@
 #include "device.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../mgmt/err.h"
 #include "../smp/header.h"
+#include "hostfs.h"
+#include "ram.h"
 
 #define DEFAULT_BUF_SIZE 2475u
 #define DEFAULT_BUF_COUNT 4u
 
 static const struct sim_group *const groups[] = {
 	&sim_group_os,
+	&sim_group_img,
+	&sim_group_stat,
+	&sim_group_settings,
+	&sim_group_fs,
+	&sim_group_shell,
+	&sim_group_enum,
+	&sim_group_basic,
 };
 
 int sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg)
 {
+	int err = 0;
+
 	memset(dev, 0, sizeof(*dev));
 	if (cfg) {
 		dev->cfg = *cfg;
@@ -26,7 +38,34 @@ int sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg)
 		dev->cfg.buf_count = DEFAULT_BUF_COUNT;
 	}
 	dev->reset_at_us = UINT64_MAX;
-	return 0;
+	dev->cfg.state_dir = NULL;
+	if (cfg && cfg->state_dir) {
+		dev->state_dir = strdup(cfg->state_dir);
+		if (!dev->state_dir) {
+			return -ENOMEM;
+		}
+		dev->cfg.state_dir = dev->state_dir;
+		err = sim_hostfs_mkdirs(dev->state_dir);
+		if (!err) {
+			err = sim_hostfs_check_dir(dev->state_dir);
+		}
+	}
+	if (!err) {
+		err = sim_img_open(&dev->img, &dev->cfg.img, dev->state_dir);
+	}
+	if (!err) {
+		err = sim_settings_init(dev);
+	}
+	if (!err) {
+		err = sim_fs_init(dev);
+	}
+	if (!err) {
+		err = sim_ram_resume(dev);
+	}
+	if (err) {
+		sim_device_free(dev);
+	}
+	return err;
 }
 
 void sim_device_request_reset(struct sim_device *dev, uint64_t at_us)
@@ -41,9 +80,41 @@ uint64_t sim_device_reset_at(const struct sim_device *dev)
 
 void sim_device_reboot(struct sim_device *dev, uint64_t now_us)
 {
-	(void)now_us;
 	dev->reset_at_us = UINT64_MAX;
 	dev->boots++;
+	dev->boot_us = now_us;
+	dev->uptime_base_us = 0;
+	memset(&dev->smp, 0, sizeof(dev->smp));
+	memset(&dev->storage, 0, sizeof(dev->storage));
+	if (sim_img_reboot(&dev->img, &dev->last_boot) != 0) {
+		dev->img.bootable = false;
+	}
+	sim_settings_reboot(dev);
+}
+
+int sim_device_suspend(struct sim_device *dev, uint64_t now_us)
+{
+	return sim_ram_suspend(dev, now_us);
+}
+
+const struct sim_boot_result *sim_device_last_boot(const struct sim_device *dev)
+{
+	return &dev->last_boot;
+}
+
+bool sim_device_bootable(const struct sim_device *dev)
+{
+	return dev->img.bootable;
+}
+
+uint64_t sim_device_busy_us(const struct sim_device *dev)
+{
+	return dev->busy_us;
+}
+
+uint64_t sim_device_uptime_us(const struct sim_device *dev, uint64_t now_us)
+{
+	return dev->uptime_base_us + (now_us > dev->boot_us ? now_us - dev->boot_us : 0);
 }
 
 const struct sim_group *const *sim_device_groups(size_t *count)
@@ -54,6 +125,10 @@ const struct sim_group *const *sim_device_groups(size_t *count)
 
 void sim_device_free(struct sim_device *dev)
 {
+	sim_fs_free(dev);
+	sim_settings_free(dev);
+	sim_img_close(&dev->img);
+	free(dev->state_dir);
 	memset(dev, 0, sizeof(*dev));
 }
 
@@ -120,13 +195,36 @@ static bool has_duplicate_keys(const cbor_item_t *map)
 	return false;
 }
 
-/* Decodes the payload and runs the command's handler; returns its result code. */
+static void write_err_map(struct mgmt_cbor_writer *w, uint16_t group, int rc)
+{
+	mgmt_cbor_text(w, "err");
+	mgmt_cbor_map_indef(w);
+	mgmt_cbor_text(w, "group");
+	mgmt_cbor_uint(w, group);
+	mgmt_cbor_text(w, "rc");
+	mgmt_cbor_uint(w, (uint64_t)rc);
+	mgmt_cbor_break(w);
+}
+
+void sim_req_group_err(struct sim_req *req, int rc)
+{
+	req->group_err = rc;
+	if (req->version >= SMP_VERSION_2 && !req->dev->cfg.v1_only) {
+		write_err_map(req->rsp, req->group, rc);
+	}
+}
+
+/*
+ * Decodes the payload and runs the command's handler; returns its result code. A group error
+ * the handler wrote itself (sim_req_group_err()) is returned in @p kept_err when it stays in
+ * the answer, or as SIM_GROUP_ERR() when a version 1 answer needs it folded.
+ */
 static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const uint8_t *payload,
-		       struct mgmt_cbor_writer *w, uint64_t now_us)
+		       struct mgmt_cbor_writer *w, uint64_t now_us, int *kept_err)
 {
 	const struct sim_group *group = find_group(hdr->group);
 	sim_handler_fn fn = find_handler(group, hdr->id, hdr->op);
-	struct cbor_load_result result;
+	char why[120];
 	cbor_item_t *root;
 	int rc;
 
@@ -136,12 +234,11 @@ static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const 
 	if (hdr->len == 0) {
 		return MGMT_ERR_EINVAL;
 	}
-	root = cbor_load(payload, hdr->len, &result);
+	root = mgmt_cbor_load(payload, hdr->len, why, sizeof(why));
 	if (!root) {
 		return MGMT_ERR_EINVAL;
 	}
-	if (result.error.code != CBOR_ERR_NONE || result.read != hdr->len || !cbor_isa_map(root) ||
-	    has_duplicate_keys(root)) {
+	if (!cbor_isa_map(root) || has_duplicate_keys(root)) {
 		cbor_decref(&root);
 		return MGMT_ERR_EINVAL;
 	}
@@ -153,9 +250,17 @@ static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const 
 			.map = root,
 			.rsp = w,
 			.now_us = now_us,
+			.group = hdr->group,
 		};
 
 		rc = fn(&req);
+		if (rc == 0 && req.group_err) {
+			if (req.version >= SMP_VERSION_2 && !dev->cfg.v1_only) {
+				*kept_err = req.group_err;
+			} else {
+				rc = SIM_GROUP_ERR(req.group_err);
+			}
+		}
 	}
 	cbor_decref(&root);
 	return rc;
@@ -170,13 +275,7 @@ static void write_error(struct mgmt_cbor_writer *w, uint16_t group, uint8_t vers
 	}
 	rc &= 0xffff;
 	if (version >= SMP_VERSION_2) {
-		mgmt_cbor_text(w, "err");
-		mgmt_cbor_map_indef(w);
-		mgmt_cbor_text(w, "group");
-		mgmt_cbor_uint(w, group);
-		mgmt_cbor_text(w, "rc");
-		mgmt_cbor_uint(w, (uint64_t)rc);
-		mgmt_cbor_break(w);
+		write_err_map(w, group, rc);
 	} else {
 		const struct sim_group *g = find_group(group);
 
@@ -194,6 +293,7 @@ static size_t answer(struct sim_device *dev, const struct smp_hdr *hdr, const ui
 {
 	struct smp_hdr rsp = *hdr;
 	struct mgmt_cbor_writer w;
+	int kept_err = 0;
 	int rc;
 
 	rsp.op = smp_hdr_rsp_op(hdr->op);
@@ -213,7 +313,7 @@ static size_t answer(struct sim_device *dev, const struct smp_hdr *hdr, const ui
 	} else if (hdr->op != SMP_OP_READ && hdr->op != SMP_OP_WRITE) {
 		rc = MGMT_ERR_ENOTSUP;
 	} else {
-		rc = run_handler(dev, hdr, payload, &w, now_us);
+		rc = run_handler(dev, hdr, payload, &w, now_us, &kept_err);
 	}
 	if (rc == 0) {
 		mgmt_cbor_break(&w);
@@ -229,6 +329,11 @@ static size_t answer(struct sim_device *dev, const struct smp_hdr *hdr, const ui
 	}
 	rsp.len = (uint16_t)w.len;
 	smp_hdr_encode(&rsp, out);
+	dev->smp.tx_msgs++;
+	dev->smp.tx_bytes += (uint32_t)(SMP_HDR_SIZE + w.len);
+	if (rc != 0 || kept_err != 0) {
+		dev->smp.errors++;
+	}
 	return SMP_HDR_SIZE + w.len;
 }
 
@@ -238,7 +343,8 @@ void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
 	size_t cap = dev->cfg.buf_size;
 	uint8_t *out;
 
-	if (len < SMP_HDR_SIZE || len > dev->cfg.buf_size) {
+	/* a device whose bootloader found nothing to run has no SMP server */
+	if (len < SMP_HDR_SIZE || len > dev->cfg.buf_size || !dev->img.bootable) {
 		dev->stats.dropped++;
 		return;
 	}
@@ -255,6 +361,13 @@ void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
 		smp_hdr_decode(unit, len, &hdr);
 		corrupt = SMP_HDR_SIZE + (size_t)hdr.len > len;
 		dev->stats.requests++;
+		dev->smp.rx_msgs++;
+		dev->busy_us = 0;
+		n = corrupt ? len : SMP_HDR_SIZE + hdr.len;
+		dev->smp.rx_bytes += (uint32_t)n;
+		if (n > dev->smp.rx_max) {
+			dev->smp.rx_max = (uint32_t)n;
+		}
 		n = answer(dev, &hdr, unit + SMP_HDR_SIZE, corrupt, out, cap, now_us);
 		emit(ctx, out, n);
 		if (corrupt) {

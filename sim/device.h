@@ -14,6 +14,9 @@
 #include <cbor.h>
 
 #include "../mgmt/cbor.h"
+#include "fs.h"
+#include "img.h"
+#include "settings.h"
 
 /** Device settings; zero fields take the defaults. */
 struct sim_device_config {
@@ -22,9 +25,13 @@ struct sim_device_config {
 	bool v1_only;       /**< answer like older firmware: version bits 0, only `rc` errors */
 	/**
 	 * Host directory keeping the device's persistent state (settings, files, flash) across
-	 * runs; NULL keeps everything in memory. Created if missing.
+	 * runs; NULL keeps everything in memory. Created if missing. Layout: "settings" (the
+	 * stored settings), "fs/lfs/<name>" (the files of the volume mounted at /lfs); names
+	 * starting with "flash" or "slot" belong to the image group ("flash.bin": the image
+	 * slots).
 	 */
 	const char *state_dir;
+	struct sim_img_config img; /**< flash part, images, slot size, erase strategy */
 };
 
 /** Counters of what the device did. */
@@ -33,12 +40,48 @@ struct sim_device_stats {
 	uint32_t dropped;    /**< transport units dropped unanswered */
 };
 
+/** SMP traffic since the last boot: RAM counters the statistics group shows. */
+struct sim_smp_counters {
+	uint32_t rx_msgs;  /**< requests handled */
+	uint32_t tx_msgs;  /**< responses sent */
+	uint32_t rx_bytes; /**< request bytes, headers included */
+	uint32_t tx_bytes; /**< response bytes, headers included */
+	uint32_t errors;   /**< responses that carried an error */
+	uint32_t rx_max;   /**< largest request, header included */
+};
+
+/** Storage partition activity (settings and files) since the last boot. */
+struct sim_storage_counters {
+	uint32_t reads;         /**< reads of stored data */
+	uint32_t bytes_read;
+	uint32_t writes;        /**< writes of stored data */
+	uint32_t bytes_written;
+	uint32_t erases;        /**< whole-partition erases */
+};
+
+/** OS group state (sim/os.c). */
+struct sim_os {
+	/* The RTC runs from a fixed factory time (sim/os.c); setting it moves it by this much. */
+	int64_t rtc_offset_us;
+};
+
 /** The device. Caller-allocated; fields are private. */
 struct sim_device {
 	struct sim_device_config cfg;
 	struct sim_device_stats stats;
 	uint64_t reset_at_us; /* a reboot asked for by the reset command, or UINT64_MAX */
 	uint32_t boots;       /* reboots since init */
+	char *state_dir;      /* the device's own copy of cfg.state_dir */
+	uint64_t boot_us;     /* virtual time of the last boot */
+	uint64_t uptime_base_us; /* uptime already run before this virtual clock started */
+	struct sim_smp_counters smp;
+	struct sim_storage_counters storage;
+	struct sim_os os;
+	struct sim_img img;
+	struct sim_boot_result last_boot;
+	struct sim_settings settings;
+	struct sim_fs fs;
+	uint64_t busy_us;     /* flash time of the request being handled */
 };
 
 /** One request as a handler sees it. */
@@ -49,6 +92,8 @@ struct sim_req {
 	const cbor_item_t *map;     /**< the request's payload, a map */
 	struct mgmt_cbor_writer *rsp; /**< the open response map: write keys and values */
 	uint64_t now_us;
+	uint16_t group;             /**< the request's group */
+	int group_err;              /**< set by sim_req_group_err() */
 };
 
 /**
@@ -59,6 +104,38 @@ typedef int (*sim_handler_fn)(struct sim_req *req);
 
 /** Marks a group-specific error code in a handler's return value. */
 #define SIM_GROUP_ERR(rc) (0x10000 | (rc))
+
+/**
+ * Write group error @p rc into the response now, as Zephyr's smp_add_cmd_err() does, for a
+ * handler that adds keys after it (a failed file upload adds `len`); the handler then writes
+ * those keys and returns 0. A version 1 answer still becomes the folded `rc` alone.
+ */
+void sim_req_group_err(struct sim_req *req, int rc);
+
+/*
+ * Request readers (sim/req.c) that take what Zephyr's decoders take: each returns 0 with the
+ * value, or 0 with *found false when the key is absent, and MGMT_ERR_EINVAL when the value has
+ * the wrong type or range (Zephyr's answer to a malformed request). @p found may be NULL when
+ * the caller tells absence by other means (a NULL pointer, a default left in place).
+ */
+
+/** A definite-length text string (Zephyr refuses chunked ones); *s points into the request. */
+int sim_req_text(const struct sim_req *req, const char *key, const char **s, size_t *n,
+		 bool *found);
+
+/** A definite-length byte string; *b points into the request. */
+int sim_req_bytes(const struct sim_req *req, const char *key, const uint8_t **b, size_t *n,
+		  bool *found);
+
+/** An unsigned integer of at most @p max. */
+int sim_req_uint(const struct sim_req *req, const char *key, uint64_t max, uint64_t *v,
+		 bool *found);
+
+/** A boolean. */
+int sim_req_bool(const struct sim_req *req, const char *key, bool *v, bool *found);
+
+/** Copy text @p s of @p n bytes to @p out (@p cap bytes) NUL-terminated; false if too long. */
+bool sim_copy_text(char *out, size_t cap, const char *s, size_t n);
 
 /** One command of a group; a NULL function means the op is not supported. */
 struct sim_handler {
@@ -109,8 +186,32 @@ void sim_device_request_reset(struct sim_device *dev, uint64_t at_us);
 /** When the device will reboot, or UINT64_MAX. */
 uint64_t sim_device_reset_at(const struct sim_device *dev);
 
-/** Reboot now: what lives in RAM is lost; what is persistent stays. */
+/**
+ * Reboot now: what lives in RAM is lost; what is persistent stays; the bootloader swaps or
+ * reverts images as their trailers say. A device left without a valid image to run answers
+ * nothing any more (sim_device_bootable()).
+ */
 void sim_device_reboot(struct sim_device *dev, uint64_t now_us);
+
+/**
+ * The client goes away but the device keeps running: with a state directory, what lives in
+ * RAM (an upload in progress, settings not yet saved, the clock, the uptime) is kept in
+ * DIR/ram, so that the next sim_device_init() on that directory carries on where this one
+ * stood, as a powered device would. @return 0 or a negative errno.
+ */
+int sim_device_suspend(struct sim_device *dev, uint64_t now_us);
+
+/** What the bootloader did at the last reboot. */
+const struct sim_boot_result *sim_device_last_boot(const struct sim_device *dev);
+
+/** False once a reboot found no valid image to run. */
+bool sim_device_bootable(const struct sim_device *dev);
+
+/**
+ * Flash time the last message handled by sim_device_receive() took (erasing and writing), so
+ * that a transport can hold its answer back that long.
+ */
+uint64_t sim_device_busy_us(const struct sim_device *dev);
 
 /** The groups the device supports, in registration order (for the enumeration group). */
 const struct sim_group *const *sim_device_groups(size_t *count);
@@ -121,7 +222,17 @@ const struct sim_device_config *sim_device_config(const struct sim_device *dev);
 /** Counters since init. */
 const struct sim_device_stats *sim_device_stats(const struct sim_device *dev);
 
-/* The groups, one file each. */
+/** Microseconds since the last boot. */
+uint64_t sim_device_uptime_us(const struct sim_device *dev, uint64_t now_us);
+
+/* The groups, one file each, in registration order (the image group goes after os). */
 extern const struct sim_group sim_group_os;
+extern const struct sim_group sim_group_img;
+extern const struct sim_group sim_group_stat;
+extern const struct sim_group sim_group_settings;
+extern const struct sim_group sim_group_fs;
+extern const struct sim_group sim_group_shell;
+extern const struct sim_group sim_group_enum;
+extern const struct sim_group sim_group_basic;
 
 #endif /* SIM_DEVICE_H */

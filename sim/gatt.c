@@ -1,8 +1,11 @@
 #include "gatt.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../smp/bt_dfu_smp.h"
+#include "../smp/header.h"
 
 #define DEFAULT_MTU_MAX 498u
 
@@ -267,6 +270,9 @@ static void write_req(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 		return;
 	}
 	*ccc = get16(pdu + 3);
+	if (ccc == &gatt->smp_ccc_value && !(*ccc & 0x0001u)) {
+		gatt->reasm_expected = 0; /* turning notifications off drops a half message */
+	}
 	send_pdu(gatt, rsp, sizeof(rsp));
 }
 
@@ -292,6 +298,36 @@ static void emit_response(void *ctx, const uint8_t *msg, size_t len)
 	}
 }
 
+/* Puts a message together from writes; hands it to the device once whole. */
+static void reassemble(struct sim_gatt *gatt, const uint8_t *data, size_t len, uint64_t now_us)
+{
+	size_t cap = sim_device_config(gatt->dev)->buf_size;
+
+	if (gatt->reasm_expected == 0) {
+		struct smp_hdr hdr;
+
+		if (smp_hdr_decode(data, len, &hdr) != 0 || SMP_HDR_SIZE + (size_t)hdr.len > cap) {
+			gatt->stats.dropped_fragments++;
+			return;
+		}
+		gatt->reasm_expected = SMP_HDR_SIZE + (size_t)hdr.len;
+		gatt->reasm_len = 0;
+	}
+	if (len > gatt->reasm_expected - gatt->reasm_len) {
+		/* past the message's end: the write is refused and the message lost */
+		gatt->reasm_expected = 0;
+		gatt->stats.dropped_fragments++;
+		return;
+	}
+	memcpy(gatt->reasm + gatt->reasm_len, data, len);
+	gatt->reasm_len += len;
+	if (gatt->reasm_len == gatt->reasm_expected) {
+		gatt->reasm_expected = 0;
+		sim_device_receive(gatt->dev, gatt->reasm, gatt->reasm_len, now_us, emit_response,
+				   gatt);
+	}
+}
+
 static void write_cmd(struct sim_gatt *gatt, const uint8_t *pdu, size_t len, uint64_t now_us)
 {
 	if (len < 3 || get16(pdu + 1) != SIM_GATT_HANDLE_SMP_VALUE ||
@@ -299,7 +335,11 @@ static void write_cmd(struct sim_gatt *gatt, const uint8_t *pdu, size_t len, uin
 		return; /* commands get no error response */
 	}
 	gatt->stats.writes++;
-	sim_device_receive(gatt->dev, pdu + 3, len - 3, now_us, emit_response, gatt);
+	if (gatt->reasm) {
+		reassemble(gatt, pdu + 3, len - 3, now_us);
+	} else {
+		sim_device_receive(gatt->dev, pdu + 3, len - 3, now_us, emit_response, gatt);
+	}
 }
 
 static void receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t now_us)
@@ -337,8 +377,8 @@ static void receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t now_us)
 	}
 }
 
-void sim_gatt_init(struct sim_gatt *gatt, struct sim_device *dev, struct sim_link *link,
-		   const struct sim_gatt_config *cfg)
+int sim_gatt_init(struct sim_gatt *gatt, struct sim_device *dev, struct sim_link *link,
+		  const struct sim_gatt_config *cfg)
 {
 	memset(gatt, 0, sizeof(*gatt));
 	if (cfg) {
@@ -349,13 +389,27 @@ void sim_gatt_init(struct sim_gatt *gatt, struct sim_device *dev, struct sim_lin
 	}
 	gatt->dev = dev;
 	gatt->link = link;
+	if (gatt->cfg.reassembly) {
+		gatt->reasm = malloc(sim_device_config(dev)->buf_size);
+		if (!gatt->reasm) {
+			return -ENOMEM;
+		}
+	}
 	build_table(gatt);
 	sim_gatt_reset(gatt);
 	sim_link_attach(link, SIM_LINK_PERIPHERAL, receive, gatt);
+	return 0;
+}
+
+void sim_gatt_free(struct sim_gatt *gatt)
+{
+	free(gatt->reasm);
+	gatt->reasm = NULL;
 }
 
 void sim_gatt_reset(struct sim_gatt *gatt)
 {
+	gatt->reasm_expected = 0;
 	gatt->mtu = BT_DFU_SMP_ATT_MTU_MIN;
 	gatt->mtu_exchanged = false;
 	gatt->smp_ccc_value = 0;

@@ -4,9 +4,12 @@
  * discovery by UUID (Find By Type Value, Read By Type, Find Information), Write Request to a
  * CCC, Write Command to the SMP characteristic, and notifications back.
  *
- * Like a device without SMP reassembly, each write to the SMP characteristic is taken as one
- * SMP packet: a write longer than that allows is dropped unanswered. Responses go out as
- * notifications of at most ATT_MTU - 3 bytes, so a long one arrives in several parts.
+ * Without SMP reassembly (the default, as in Zephyr's default build), each write to the SMP
+ * characteristic is taken as one SMP packet. With it, a message may come split across
+ * back-to-back writes and is put together by its header's length, with Zephyr's rules: a first
+ * write shorter than a header, a write past the message's end, or a message larger than the
+ * device's buffer are dropped silently. Responses go out as notifications of at most
+ * ATT_MTU - 3 bytes, so a long one arrives in several parts.
  */
 #ifndef SIM_GATT_H
 #define SIM_GATT_H
@@ -51,6 +54,7 @@ enum sim_att_err {
 /** GATT server settings; zero fields take the defaults. */
 struct sim_gatt_config {
 	uint16_t mtu_max; /**< the device's own ATT MTU limit; default 498 */
+	bool reassembly;  /**< SMP messages may be split across writes */
 };
 
 /** What the GATT server saw. */
@@ -58,6 +62,7 @@ struct sim_gatt_stats {
 	uint32_t writes;         /**< Write Commands to the SMP characteristic */
 	uint32_t notifications;  /**< notifications sent */
 	uint32_t lost_responses; /**< responses not sent because notifications were off */
+	uint32_t dropped_fragments; /**< writes dropped by the reassembly rules */
 };
 
 /** One attribute of the table. */
@@ -80,6 +85,9 @@ struct sim_gatt {
 	bool mtu_exchanged;
 	uint16_t smp_ccc_value;
 	uint16_t gatt_ccc_value;
+	uint8_t *reasm;        /* a message being put together, buf_size bytes */
+	size_t reasm_len;
+	size_t reasm_expected; /* 0: none under way */
 	struct sim_gatt_stats stats;
 };
 
@@ -93,12 +101,15 @@ enum {
 
 /**
  * Set up the server for @p dev, answering on the peripheral side of @p link (it attaches
- * itself there). @p cfg may be NULL for the defaults.
+ * itself there). @p cfg may be NULL for the defaults. @return 0 or -ENOMEM.
  */
-void sim_gatt_init(struct sim_gatt *gatt, struct sim_device *dev, struct sim_link *link,
-		   const struct sim_gatt_config *cfg);
+int sim_gatt_init(struct sim_gatt *gatt, struct sim_device *dev, struct sim_link *link,
+		  const struct sim_gatt_config *cfg);
 
-/** Forget the connection's state (MTU, CCCs), as a new connection starts with. */
+/** Free what the server holds. */
+void sim_gatt_free(struct sim_gatt *gatt);
+
+/** Forget the connection's state (MTU, CCCs, a half-assembled message), as a new one starts with. */
 void sim_gatt_reset(struct sim_gatt *gatt);
 
 /** The current ATT MTU. */

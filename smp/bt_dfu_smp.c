@@ -20,12 +20,12 @@ const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_CCC = { {
 	0x00, 0x10, 0x00, 0x00, 0x02, 0x29, 0x00, 0x00,
 } };
 
-/* Where the client is with the response to the command it sent. */
+/* Where the client is in the stream of notifications. */
 enum {
 	STATE_IDLE,    /* no command waiting */
-	STATE_WAIT,    /* command sent, waiting for the first part of its response */
-	STATE_RECEIVE, /* parts of the response are arriving */
-	STATE_SKIP,    /* dropping the rest of a response that does not answer the command */
+	STATE_WAIT,    /* commands waiting; the next notification starts a response */
+	STATE_RECEIVE, /* parts of a response are arriving */
+	STATE_SKIP,    /* dropping the rest of a response that answers no command */
 };
 
 static bool uuid_equal(const struct bt_dfu_smp_uuid *a, const struct bt_dfu_smp_uuid *b)
@@ -33,17 +33,26 @@ static bool uuid_equal(const struct bt_dfu_smp_uuid *a, const struct bt_dfu_smp_
 	return memcmp(a->val, b->val, sizeof(a->val)) == 0;
 }
 
-static void end_command(struct bt_dfu_smp *dfu_smp)
+/* The state once the response being read is over. */
+static void settle(struct bt_dfu_smp *dfu_smp)
 {
-	dfu_smp->state = STATE_IDLE;
+	dfu_smp->state = dfu_smp->ncmds ? STATE_WAIT : STATE_IDLE;
 	dfu_smp->rsp_part = NULL;
 	dfu_smp->skip = 0;
 }
 
-/* Ends the waiting command and tells the owner why. */
-static void fail(struct bt_dfu_smp *dfu_smp, int err)
+static void remove_cmd(struct bt_dfu_smp *dfu_smp, unsigned i)
 {
-	end_command(dfu_smp);
+	dfu_smp->ncmds--;
+	memmove(&dfu_smp->cmds[i], &dfu_smp->cmds[i + 1],
+		(dfu_smp->ncmds - i) * sizeof(dfu_smp->cmds[0]));
+}
+
+/* Ends every waiting command and tells the owner why. */
+static void fail_all(struct bt_dfu_smp *dfu_smp, int err)
+{
+	dfu_smp->ncmds = 0;
+	settle(dfu_smp);
 	dfu_smp->error_cb(dfu_smp, err);
 }
 
@@ -56,6 +65,7 @@ int bt_dfu_smp_init(struct bt_dfu_smp *dfu_smp, const struct bt_dfu_smp_init_par
 	dfu_smp->error_cb = params->error_cb;
 	dfu_smp->timeout_ms = params->timeout_ms ? params->timeout_ms
 						 : BT_DFU_SMP_TIMEOUT_DEFAULT_MS;
+	dfu_smp->depth = 1;
 	return 0;
 }
 
@@ -86,7 +96,7 @@ int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_d
 	if (ccc == 0) {
 		return -EINVAL;
 	}
-	end_command(dfu_smp);
+	bt_dfu_smp_abort(dfu_smp);
 	dfu_smp->conn = dm->conn;
 	dfu_smp->handles.smp = chrc->value_handle;
 	dfu_smp->handles.smp_ccc = ccc;
@@ -94,11 +104,40 @@ int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_d
 	return 0;
 }
 
+static size_t write_limit(const struct bt_dfu_smp *dfu_smp)
+{
+	uint16_t mtu = dfu_smp->conn->ops->get_mtu(dfu_smp->conn);
+
+	if (mtu < BT_DFU_SMP_ATT_MTU_MIN) {
+		mtu = BT_DFU_SMP_ATT_MTU_MIN;
+	}
+	return (size_t)mtu - BT_DFU_SMP_ATT_OVERHEAD;
+}
+
+size_t bt_dfu_smp_max_command(const struct bt_dfu_smp *dfu_smp)
+{
+	size_t one_write;
+
+	if (!dfu_smp->conn) {
+		return 0;
+	}
+	one_write = write_limit(dfu_smp);
+	return dfu_smp->reassembly_max > one_write ? dfu_smp->reassembly_max : one_write;
+}
+
+/* Commands waiting, counting the one whose response is arriving. */
+static unsigned busy_count(const struct bt_dfu_smp *dfu_smp)
+{
+	return dfu_smp->ncmds + (dfu_smp->state == STATE_RECEIVE ? 1u : 0u);
+}
+
 int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_part_cb rsp_cb,
 		       size_t cmd_size, const void *cmd_data)
 {
+	const uint8_t *data = cmd_data;
+	struct bt_dfu_smp_cmd *cmd;
 	struct smp_hdr hdr;
-	uint16_t mtu;
+	size_t chunk;
 	int err;
 
 	if (!dfu_smp || !rsp_cb || !cmd_data || cmd_size == 0 ||
@@ -108,14 +147,11 @@ int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_part_cb rsp_cb
 	if (!dfu_smp->conn) {
 		return -ENXIO;
 	}
-	mtu = dfu_smp->conn->ops->get_mtu(dfu_smp->conn);
-	if (mtu < BT_DFU_SMP_ATT_MTU_MIN) {
-		mtu = BT_DFU_SMP_ATT_MTU_MIN;
-	}
-	if (cmd_size > (size_t)mtu - BT_DFU_SMP_ATT_OVERHEAD) {
+	chunk = write_limit(dfu_smp);
+	if (cmd_size > bt_dfu_smp_max_command(dfu_smp)) {
 		return -EMSGSIZE;
 	}
-	if (dfu_smp->rsp_part) {
+	if (busy_count(dfu_smp) >= dfu_smp->depth) {
 		return -EBUSY;
 	}
 	if (!dfu_smp->subscribed) {
@@ -128,19 +164,27 @@ int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_part_cb rsp_cb
 	}
 
 	/* Waiting starts before the write: a port may deliver the response from inside it. */
-	dfu_smp->expect_op = smp_hdr_rsp_op(hdr.op);
-	dfu_smp->expect_group = hdr.group;
-	dfu_smp->expect_seq = hdr.seq;
-	dfu_smp->expect_id = hdr.id;
-	dfu_smp->rsp_part = rsp_cb;
-	dfu_smp->state = STATE_WAIT;
-	dfu_smp->deadline_ms = dfu_smp->now_ms + dfu_smp->timeout_ms;
+	cmd = &dfu_smp->cmds[dfu_smp->ncmds++];
+	cmd->rsp_cb = rsp_cb;
+	cmd->deadline_ms = dfu_smp->now_ms + dfu_smp->timeout_ms;
+	cmd->op = smp_hdr_rsp_op(hdr.op);
+	cmd->group = hdr.group;
+	cmd->seq = hdr.seq;
+	cmd->id = hdr.id;
+	if (dfu_smp->state == STATE_IDLE) {
+		dfu_smp->state = STATE_WAIT;
+	}
 
-	err = dfu_smp->conn->ops->write_without_rsp(dfu_smp->conn, dfu_smp->handles.smp,
-						    cmd_data, (uint16_t)cmd_size);
-	if (err) {
-		end_command(dfu_smp);
-		return err;
+	for (size_t off = 0; off < cmd_size; off += chunk) {
+		size_t n = cmd_size - off < chunk ? cmd_size - off : chunk;
+
+		err = dfu_smp->conn->ops->write_without_rsp(dfu_smp->conn, dfu_smp->handles.smp,
+							    data + off, (uint16_t)n);
+		if (err) {
+			/* Part of a split command may have left: the peer drops the rest. */
+			bt_dfu_smp_cancel(dfu_smp, hdr.seq);
+			return err;
+		}
 	}
 	return 0;
 }
@@ -162,13 +206,41 @@ bool bt_dfu_smp_rsp_total_check(const struct bt_dfu_smp *dfu_smp)
 	return s->offset + s->chunk_size >= s->total_size;
 }
 
-static bool answers_command(const struct bt_dfu_smp *dfu_smp, const struct smp_hdr *hdr)
+/* The waiting command @p hdr answers, or -1. */
+static int find_cmd(const struct bt_dfu_smp *dfu_smp, const struct smp_hdr *hdr)
 {
-	return hdr->op == dfu_smp->expect_op && hdr->group == dfu_smp->expect_group &&
-	       hdr->seq == dfu_smp->expect_seq && hdr->id == dfu_smp->expect_id;
+	for (unsigned i = 0; i < dfu_smp->ncmds; i++) {
+		const struct bt_dfu_smp_cmd *c = &dfu_smp->cmds[i];
+
+		if (hdr->op == c->op && hdr->group == c->group && hdr->seq == c->seq &&
+		    hdr->id == c->id) {
+			return (int)i;
+		}
+	}
+	return -1;
 }
 
-/* Hands one part of the response to the owner; returns the bytes it used. */
+/* Starts reading the response whose header is @p hdr. */
+static void start_response(struct bt_dfu_smp *dfu_smp, const struct smp_hdr *hdr)
+{
+	int i = find_cmd(dfu_smp, hdr);
+
+	if (i < 0) {
+		dfu_smp->state = STATE_SKIP;
+		dfu_smp->skip = SMP_HDR_SIZE + (size_t)hdr->len;
+		dfu_smp->error_cb(dfu_smp, -EBADMSG);
+		return;
+	}
+	/* Off the waiting list now, so that its callbacks may send the next command. */
+	dfu_smp->rsp_part = dfu_smp->cmds[i].rsp_cb;
+	dfu_smp->rsp_deadline_ms = dfu_smp->cmds[i].deadline_ms;
+	remove_cmd(dfu_smp, (unsigned)i);
+	dfu_smp->rsp_state.total_size = SMP_HDR_SIZE + (size_t)hdr->len;
+	dfu_smp->rsp_state.offset = 0;
+	dfu_smp->state = STATE_RECEIVE;
+}
+
+/* Hands one part of the response to its command; returns the bytes it used. */
 static size_t deliver(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t len)
 {
 	struct bt_dfu_smp_rsp_state *s = &dfu_smp->rsp_state;
@@ -180,8 +252,8 @@ static size_t deliver(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t le
 	s->data = data;
 	s->chunk_size = n;
 	if (last) {
-		/* Done before the callback, so that it may send the next command. */
-		end_command(dfu_smp);
+		/* Settled before the callback, so that it may send the next command. */
+		settle(dfu_smp);
 	}
 	cb(dfu_smp);
 	if (!last && dfu_smp->state == STATE_RECEIVE) {
@@ -192,8 +264,8 @@ static size_t deliver(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t le
 
 /*
  * The notification is read as a stream of responses: bytes after a complete response belong
- * to whatever comes next. Callbacks may send the next command or abort, so the state is read
- * again at every step.
+ * to whatever comes next. Callbacks may send commands or abort, so the state is read again at
+ * every step.
  */
 void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t len)
 {
@@ -202,7 +274,7 @@ void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t l
 
 	if (len == 0) {
 		if (dfu_smp->state == STATE_WAIT) {
-			fail(dfu_smp, -EINVAL);
+			fail_all(dfu_smp, -EINVAL);
 		} else if (dfu_smp->state == STATE_IDLE) {
 			dfu_smp->error_cb(dfu_smp, -EIO);
 		}
@@ -217,23 +289,15 @@ void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t l
 			n = len < dfu_smp->skip ? len : dfu_smp->skip;
 			dfu_smp->skip -= n;
 			if (dfu_smp->skip == 0) {
-				dfu_smp->state = STATE_WAIT;
+				settle(dfu_smp);
 			}
 			break;
 		case STATE_WAIT:
 			if (smp_hdr_decode(data, len, &hdr) != 0) {
-				fail(dfu_smp, -EINVAL);
+				fail_all(dfu_smp, -EINVAL);
 				return;
 			}
-			if (answers_command(dfu_smp, &hdr)) {
-				dfu_smp->rsp_state.total_size = SMP_HDR_SIZE + (size_t)hdr.len;
-				dfu_smp->rsp_state.offset = 0;
-				dfu_smp->state = STATE_RECEIVE;
-			} else {
-				dfu_smp->state = STATE_SKIP;
-				dfu_smp->skip = SMP_HDR_SIZE + (size_t)hdr.len;
-				dfu_smp->error_cb(dfu_smp, -EBADMSG);
-			}
+			start_response(dfu_smp, &hdr);
 			continue;
 		default:
 			n = deliver(dfu_smp, data, len);
@@ -251,14 +315,14 @@ void bt_dfu_smp_subscribed(struct bt_dfu_smp *dfu_smp, int err)
 	}
 	dfu_smp->subscribed = false;
 	if (dfu_smp->state != STATE_IDLE) {
-		fail(dfu_smp, err);
+		fail_all(dfu_smp, err);
 	}
 }
 
 void bt_dfu_smp_written(struct bt_dfu_smp *dfu_smp, int err)
 {
 	if (err != 0 && dfu_smp->state != STATE_IDLE) {
-		fail(dfu_smp, err);
+		fail_all(dfu_smp, err);
 	}
 }
 
@@ -269,28 +333,84 @@ void bt_dfu_smp_disconnected(struct bt_dfu_smp *dfu_smp)
 	dfu_smp->conn = NULL;
 	dfu_smp->subscribed = false;
 	if (waiting) {
-		fail(dfu_smp, -ENOTCONN);
+		fail_all(dfu_smp, -ENOTCONN);
 	}
 }
 
 void bt_dfu_smp_process(struct bt_dfu_smp *dfu_smp, uint64_t now_ms)
 {
 	dfu_smp->now_ms = now_ms;
-	if (dfu_smp->state != STATE_IDLE && dfu_smp->timeout_ms != BT_DFU_SMP_TIMEOUT_NONE &&
-	    now_ms >= dfu_smp->deadline_ms) {
-		fail(dfu_smp, -ETIMEDOUT);
+	if (dfu_smp->timeout_ms == BT_DFU_SMP_TIMEOUT_NONE) {
+		return;
+	}
+	if (dfu_smp->state == STATE_RECEIVE && now_ms >= dfu_smp->rsp_deadline_ms) {
+		dfu_smp->state = STATE_SKIP; /* whatever is left of it is dropped */
+		dfu_smp->skip = dfu_smp->rsp_state.total_size - dfu_smp->rsp_state.offset;
+		dfu_smp->rsp_part = NULL;
+		dfu_smp->error_cb(dfu_smp, -ETIMEDOUT);
+	}
+	/* Oldest first; a callback may change the list, so look again each time. */
+	while (dfu_smp->ncmds && now_ms >= dfu_smp->cmds[0].deadline_ms) {
+		remove_cmd(dfu_smp, 0);
+		if (dfu_smp->state == STATE_WAIT && dfu_smp->ncmds == 0) {
+			dfu_smp->state = STATE_IDLE;
+		}
+		dfu_smp->error_cb(dfu_smp, -ETIMEDOUT);
 	}
 }
 
 uint64_t bt_dfu_smp_deadline(const struct bt_dfu_smp *dfu_smp)
 {
-	if (dfu_smp->state == STATE_IDLE || dfu_smp->timeout_ms == BT_DFU_SMP_TIMEOUT_NONE) {
-		return UINT64_MAX;
+	uint64_t deadline = UINT64_MAX;
+
+	if (dfu_smp->timeout_ms == BT_DFU_SMP_TIMEOUT_NONE) {
+		return deadline;
 	}
-	return dfu_smp->deadline_ms;
+	if (dfu_smp->state == STATE_RECEIVE) {
+		deadline = dfu_smp->rsp_deadline_ms;
+	}
+	if (dfu_smp->ncmds && dfu_smp->cmds[0].deadline_ms < deadline) {
+		deadline = dfu_smp->cmds[0].deadline_ms;
+	}
+	return deadline;
 }
 
 void bt_dfu_smp_abort(struct bt_dfu_smp *dfu_smp)
 {
-	end_command(dfu_smp);
+	dfu_smp->ncmds = 0;
+	if (dfu_smp->state == STATE_RECEIVE) {
+		dfu_smp->state = STATE_SKIP;
+		dfu_smp->skip = dfu_smp->rsp_state.total_size - dfu_smp->rsp_state.offset;
+		dfu_smp->rsp_part = NULL;
+	} else if (dfu_smp->state == STATE_WAIT) {
+		settle(dfu_smp);
+	}
+}
+
+int bt_dfu_smp_cancel(struct bt_dfu_smp *dfu_smp, uint8_t seq)
+{
+	for (unsigned i = 0; i < dfu_smp->ncmds; i++) {
+		if (dfu_smp->cmds[i].seq == seq) {
+			remove_cmd(dfu_smp, i);
+			if (dfu_smp->state == STATE_WAIT && dfu_smp->ncmds == 0) {
+				dfu_smp->state = STATE_IDLE;
+			}
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int bt_dfu_smp_set_pipeline(struct bt_dfu_smp *dfu_smp, unsigned depth)
+{
+	if (depth == 0 || depth > BT_DFU_SMP_PIPELINE_MAX) {
+		return -EINVAL;
+	}
+	dfu_smp->depth = depth;
+	return 0;
+}
+
+void bt_dfu_smp_set_reassembly(struct bt_dfu_smp *dfu_smp, size_t max_size)
+{
+	dfu_smp->reassembly_max = max_size;
 }

@@ -11,9 +11,12 @@
  * (struct bt_dfu_smp_gatt): the same client runs on the simulated link, on BlueZ and on an MCU
  * stack. Beyond the original module, because real devices need it:
  *  - a response timeout (error callback with -ETIMEDOUT), with the time given by the caller;
- *  - a response whose seq, group, id or op does not answer the command is reported and dropped,
+ *  - a response whose seq, group, id or op does not answer a command is reported and dropped,
  *    never delivered as the answer;
- *  - no byte beyond what a notification carried is ever read, whatever its header claims.
+ *  - no byte beyond what a notification carried is ever read, whatever its header claims;
+ *  - opt-in, for speed: several commands waiting at once (bt_dfu_smp_set_pipeline()), each
+ *    response matched to its command by header; and commands longer than one write, split
+ *    across writes for peers with SMP reassembly (bt_dfu_smp_set_reassembly()).
  *
  * Time: the client never reads a clock. bt_dfu_smp_process() gives it the current time (in
  * milliseconds, from any fixed origin); a command's timeout counts from the time last given.
@@ -45,6 +48,9 @@ extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_CCC;
 #define BT_DFU_SMP_ATT_MTU_MIN 23u
 /** ATT header bytes in a Write Command or a notification: payload = ATT MTU - 3. */
 #define BT_DFU_SMP_ATT_OVERHEAD 3u
+
+/** Most commands that may wait for their responses at once. */
+#define BT_DFU_SMP_PIPELINE_MAX 16u
 
 /** Default response timeout when bt_dfu_smp_init_params.timeout_ms is 0. */
 #define BT_DFU_SMP_TIMEOUT_DEFAULT_MS 10000u
@@ -132,14 +138,15 @@ struct bt_dfu_smp;
 typedef void (*bt_dfu_smp_rsp_part_cb)(struct bt_dfu_smp *dfu_smp);
 
 /**
- * Called on an error. These end the command waiting for a response (a new one may be sent
+ * Called on an error. These end every command waiting for a response (a new one may be sent
  * from the callback):
- *  -EINVAL     the first part of the response was shorter than an SMP header;
- *  -ETIMEDOUT  no complete response within the timeout;
+ *  -EINVAL     the first part of a response was shorter than an SMP header;
  *  -ENOTCONN   the connection was lost;
  *  other       the port's error from a failed subscription or write.
- * These only report bytes that were dropped; a command still waiting goes on waiting:
- *  -EBADMSG    a response that does not answer the command (seq, group, id or op differ);
+ * This ends the one command that waited longest:
+ *  -ETIMEDOUT  no complete response within the timeout.
+ * These only report bytes that were dropped; commands still waiting go on waiting:
+ *  -EBADMSG    a response that answers no waiting command (seq, group, id or op differ);
  *  -EIO        a notification (or bytes after a complete response) with no command waiting.
  */
 typedef void (*bt_dfu_smp_error_cb)(struct bt_dfu_smp *dfu_smp, int error);
@@ -157,6 +164,16 @@ struct bt_dfu_smp_handles {
 	uint16_t smp_ccc; /**< its CCC descriptor */
 };
 
+/** A command waiting for its response (private to the client). */
+struct bt_dfu_smp_cmd {
+	bt_dfu_smp_rsp_part_cb rsp_cb;
+	uint64_t deadline_ms;
+	uint16_t group; /* what its response must carry */
+	uint8_t op;
+	uint8_t seq;
+	uint8_t id;
+};
+
 /**
  * The GATT DFU SMP client. Allocated by the caller; set up with bt_dfu_smp_init(). The fields
  * are private: use the functions.
@@ -165,18 +182,18 @@ struct bt_dfu_smp {
 	struct bt_dfu_smp_gatt *conn;
 	struct bt_dfu_smp_handles handles;
 	bt_dfu_smp_error_cb error_cb;
-	bt_dfu_smp_rsp_part_cb rsp_part; /* non-NULL while a command waits for its response */
+	bt_dfu_smp_rsp_part_cb rsp_part; /* the response arriving now goes here */
 	struct bt_dfu_smp_rsp_state rsp_state;
 	uint32_t timeout_ms;
 	uint64_t now_ms;
-	uint64_t deadline_ms;
-	size_t skip;        /* bytes left of a response being dropped */
+	uint64_t rsp_deadline_ms; /* of the response arriving now */
+	size_t skip;              /* bytes left of a response being dropped */
 	uint8_t state;
 	bool subscribed;
-	uint8_t expect_op;  /* what the response must carry */
-	uint16_t expect_group;
-	uint8_t expect_seq;
-	uint8_t expect_id;
+	unsigned depth;           /* commands that may wait at once */
+	size_t reassembly_max;    /* 0: one command, one write */
+	struct bt_dfu_smp_cmd cmds[BT_DFU_SMP_PIPELINE_MAX]; /* waiting, oldest first */
+	unsigned ncmds;
 };
 
 /**
@@ -202,12 +219,17 @@ int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_d
  * enabling notifications first if this is the first command on the connection. The response
  * comes back part by part through @p rsp_cb. @p cmd_data is not kept after the call.
  *
+ * With reassembly on (bt_dfu_smp_set_reassembly()), a command longer than one write goes out
+ * as several back-to-back writes of ATT MTU - 3 bytes; the port must take them all.
+ *
  * @return 0;
  *         -EINVAL if @p dfu_smp, @p rsp_cb or @p cmd_data is NULL, or @p cmd_size is 0 or
  *         shorter than an SMP header;
  *         -ENXIO if no connection is assigned;
- *         -EMSGSIZE if the command does not fit one write (ATT MTU - 3 bytes);
- *         -EBUSY while the response to an earlier command is still arriving;
+ *         -EMSGSIZE if the command does not fit one write (ATT MTU - 3 bytes), or with
+ *         reassembly on, is longer than the peer takes;
+ *         -EBUSY while the response to an earlier command is still arriving (with a pipeline,
+ *         while as many commands as its depth wait);
  *         or the port's error from the subscription or the write.
  */
 int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_part_cb rsp_cb,
@@ -253,10 +275,34 @@ void bt_dfu_smp_process(struct bt_dfu_smp *dfu_smp, uint64_t now_ms);
 uint64_t bt_dfu_smp_deadline(const struct bt_dfu_smp *dfu_smp);
 
 /**
- * Forget the command waiting for a response, without calling the error callback; bytes of
- * its response that still arrive are reported as -EIO. Used by an owner that runs its own
- * timeouts.
+ * Forget every command waiting for a response, without calling the error callback; bytes of
+ * their responses that still arrive are reported as -EIO or -EBADMSG.
  */
 void bt_dfu_smp_abort(struct bt_dfu_smp *dfu_smp);
+
+/**
+ * Forget the waiting command with sequence number @p seq, without calling the error callback
+ * (an owner that runs its own timeouts gave up on it). @return 0, or -ENOENT.
+ */
+int bt_dfu_smp_cancel(struct bt_dfu_smp *dfu_smp, uint8_t seq);
+
+/**
+ * Let up to @p depth commands wait for their responses at once (1, the default, is the
+ * original module's behaviour). Each response is matched to its command by seq, group, id and
+ * op, so a peer may answer in any order. @return 0, or -EINVAL if @p depth is 0 or more than
+ * BT_DFU_SMP_PIPELINE_MAX.
+ */
+int bt_dfu_smp_set_pipeline(struct bt_dfu_smp *dfu_smp, unsigned depth);
+
+/**
+ * Tell the client whether the peer reassembles SMP messages split across writes
+ * (CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY): with @p max_size > 0, commands up to that many
+ * bytes (the peer's buf_size) are sent as several writes; 0 (the default) keeps one command to
+ * one write.
+ */
+void bt_dfu_smp_set_reassembly(struct bt_dfu_smp *dfu_smp, size_t max_size);
+
+/** The longest command bt_dfu_smp_command() takes now; 0 without a connection. */
+size_t bt_dfu_smp_max_command(const struct bt_dfu_smp *dfu_smp);
 
 #endif /* BT_DFU_SMP_H */

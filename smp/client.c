@@ -190,6 +190,14 @@ void smp_client_transport_error(struct smp_client *client, int err)
 	end_list(list, err);
 }
 
+/* Tells the transport a request on the link was given up. */
+static void forget(struct smp_client *client, struct smp_request *req)
+{
+	if (client->transport.cancel) {
+		client->transport.cancel(client->transport.ctx, req->buf, SMP_HDR_SIZE + req->len);
+	}
+}
+
 static struct smp_request *first_expired(const struct smp_client *client)
 {
 	for (struct smp_request *req = client->flight; req; req = req->next) {
@@ -210,9 +218,7 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 		list_remove(&client->flight, req);
 		client->in_flight--;
 		client->stats.timeouts++;
-		if (client->transport.reset) {
-			client->transport.reset(client->transport.ctx);
-		}
+		forget(client, req);
 		if (req->tries < req->retries) {
 			req->tries++;
 			client->stats.retries++;
@@ -244,6 +250,7 @@ int smp_client_cancel(struct smp_client *client, struct smp_request *req)
 	}
 	if (list_remove(&client->flight, req)) {
 		client->in_flight--;
+		forget(client, req);
 		return 0;
 	}
 	return -ENOENT;
@@ -257,6 +264,9 @@ void smp_client_cancel_all(struct smp_client *client, int err)
 	client->flight = NULL;
 	client->queue = NULL;
 	client->in_flight = 0;
+	for (struct smp_request *req = flight; req; req = req->next) {
+		forget(client, req);
+	}
 	end_list(flight, err);
 	end_list(queue, err);
 }
@@ -282,6 +292,11 @@ void smp_client_set_window(struct smp_client *client, unsigned window)
 		window = 1;
 	}
 	client->window = window > WINDOW_MAX ? WINDOW_MAX : window;
+}
+
+size_t smp_client_max_size(const struct smp_client *client)
+{
+	return client->transport.max_size(client->transport.ctx);
 }
 
 const struct smp_client_stats *smp_client_stats(const struct smp_client *client)

@@ -71,8 +71,13 @@ struct smp_request {
  */
 struct smp_transport {
 	int (*send)(void *ctx, const uint8_t *msg, size_t len);
-	/** Forget any partly received response (after a timeout). May be NULL. */
-	void (*reset)(void *ctx);
+	/**
+	 * The client gave up on the request @p msg (timeout or cancel): forget anything kept for
+	 * it; a late answer will be dropped. May be NULL.
+	 */
+	void (*cancel)(void *ctx, const uint8_t *msg, size_t len);
+	/** The longest message send() takes now. */
+	size_t (*max_size)(void *ctx);
 	void *ctx;
 };
 
@@ -167,6 +172,9 @@ void smp_client_set_version(struct smp_client *client, uint8_t version);
 
 /** Change how many requests may be on the link at once (at least 1). */
 void smp_client_set_window(struct smp_client *client, unsigned window);
+
+/** The longest request message (header included) the transport takes now. */
+size_t smp_client_max_size(const struct smp_client *client);
 
 /** Counters since init. */
 const struct smp_client_stats *smp_client_stats(const struct smp_client *client);

@@ -56,11 +56,21 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	return err == -EBUSY ? -EAGAIN : err;
 }
 
-static void transport_reset(void *ctx)
+static void transport_cancel(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct smp_gatt *gatt = ctx;
+	struct smp_hdr hdr;
+
+	if (smp_hdr_decode(msg, len, &hdr) == 0) {
+		bt_dfu_smp_cancel(&gatt->dfu, hdr.seq);
+	}
+}
+
+static size_t transport_max_size(void *ctx)
 {
 	struct smp_gatt *gatt = ctx;
 
-	bt_dfu_smp_abort(&gatt->dfu);
+	return bt_dfu_smp_max_command(&gatt->dfu);
 }
 
 int smp_gatt_init(struct smp_gatt *gatt, struct smp_client *client, uint8_t *rx, size_t rx_cap)
@@ -69,6 +79,7 @@ int smp_gatt_init(struct smp_gatt *gatt, struct smp_client *client, uint8_t *rx,
 		.error_cb = on_error,
 		.timeout_ms = BT_DFU_SMP_TIMEOUT_NONE,
 	};
+	int err;
 
 	if (!gatt || !client || !rx || rx_cap < SMP_HDR_SIZE) {
 		return -EINVAL;
@@ -77,14 +88,19 @@ int smp_gatt_init(struct smp_gatt *gatt, struct smp_client *client, uint8_t *rx,
 	gatt->client = client;
 	gatt->rx = rx;
 	gatt->rx_cap = rx_cap;
-	return bt_dfu_smp_init(&gatt->dfu, &params);
+	err = bt_dfu_smp_init(&gatt->dfu, &params);
+	if (!err) {
+		err = bt_dfu_smp_set_pipeline(&gatt->dfu, BT_DFU_SMP_PIPELINE_MAX);
+	}
+	return err;
 }
 
 struct smp_transport smp_gatt_transport(struct smp_gatt *gatt)
 {
 	struct smp_transport transport = {
 		.send = transport_send,
-		.reset = transport_reset,
+		.cancel = transport_cancel,
+		.max_size = transport_max_size,
 		.ctx = gatt,
 	};
 

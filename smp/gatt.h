@@ -1,11 +1,13 @@
 /*
  * SMP client transport over the GATT DFU SMP client: sends each request with
  * bt_dfu_smp_command() and gathers the notified parts of its response into one message for
- * the SMP client.
+ * the SMP client. The GATT client runs with its full pipeline, so the SMP client's window
+ * decides how many requests are on the link; timeouts are the SMP client's.
  *
  * The port assigns the connection with bt_dfu_smp_handles_assign() on smp_gatt_dfu() and feeds
  * notifications and GATT completions to that same object (bt_dfu_smp_notify() and friends).
- * Timeouts are the SMP client's; the GATT client's own timeout is off.
+ * Whether the peer reassembles long requests is set on that object too
+ * (bt_dfu_smp_set_reassembly()).
  */
 #ifndef SMP_GATT_H
 #define SMP_GATT_H

@@ -30,6 +30,10 @@ static struct fake {
 	uint8_t written[600];
 	size_t written_len;
 	int write_err;
+	int fail_write_at; /* fail the write with this call number (1-based), 0 never */
+	uint8_t stream[8192]; /* every write, back to back */
+	size_t stream_len;
+	size_t longest_write;
 
 	int errors[32];
 	int error_count;
@@ -53,10 +57,20 @@ static int fake_write(struct bt_dfu_smp_gatt *gatt, uint16_t handle, const uint8
 {
 	assert_ptr_equal(gatt, &F.gatt);
 	F.write_calls++;
+	if (F.fail_write_at && F.write_calls == F.fail_write_at) {
+		return -ENOBUFS;
+	}
 	F.write_handle = handle;
 	assert_true(len <= sizeof(F.written));
+	assert_true(len <= F.mtu - 3u);
 	memcpy(F.written, data, len);
 	F.written_len = len;
+	assert_true(F.stream_len + len <= sizeof(F.stream));
+	memcpy(F.stream + F.stream_len, data, len);
+	F.stream_len += len;
+	if (len > F.longest_write) {
+		F.longest_write = len;
+	}
 	return F.write_err;
 }
 
@@ -620,6 +634,162 @@ static void disconnection_ends_the_command_and_forgets_the_link(void **state)
 	assert_int_equal(F.subscribe_calls, 2);
 }
 
+/* ---- beyond the seed: pipeline and reassembly ---- */
+
+/* Records which callback got each complete response. */
+static int pipeline_order[8];
+static int pipeline_done;
+
+static void on_part_a(struct bt_dfu_smp *d)
+{
+	if (bt_dfu_smp_rsp_total_check(d)) {
+		pipeline_order[pipeline_done++] = 'a';
+	}
+}
+
+static void on_part_b(struct bt_dfu_smp *d)
+{
+	if (bt_dfu_smp_rsp_total_check(d)) {
+		pipeline_order[pipeline_done++] = 'b';
+	}
+}
+
+static void pipeline_depth_is_checked(void **state)
+{
+	(void)state;
+	assert_int_equal(bt_dfu_smp_set_pipeline(&dfu, 0), -EINVAL);
+	assert_int_equal(bt_dfu_smp_set_pipeline(&dfu, BT_DFU_SMP_PIPELINE_MAX + 1), -EINVAL);
+	assert_int_equal(bt_dfu_smp_set_pipeline(&dfu, BT_DFU_SMP_PIPELINE_MAX), 0);
+	for (unsigned i = 0; i < BT_DFU_SMP_PIPELINE_MAX; i++) {
+		send_cmd(SMP_OP_WRITE, 1, (uint8_t)i, 1);
+	}
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, cmd_len, cmd), -EBUSY);
+}
+
+static void pipelined_responses_reach_their_commands_in_any_order(void **state)
+{
+	uint8_t a[16], b[16], rsp[64];
+	size_t na, nb, n;
+
+	(void)state;
+	pipeline_done = 0;
+	assert_int_equal(bt_dfu_smp_set_pipeline(&dfu, 2), 0);
+	na = make_msg(a, SMP_OP_WRITE, 1, 10, 1, 4);
+	nb = make_msg(b, SMP_OP_WRITE, 1, 11, 1, 4);
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part_a, na, a), 0);
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part_b, nb, b), 0);
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, na, a), -EBUSY);
+	/* b answered first, over two notifications; then a stray; then a */
+	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 11, 1, 30);
+	notify(rsp, 20);
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, na, a), -EBUSY); /* b still arriving */
+	notify(rsp + 20, n - 20);
+	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 12, 1, 4);
+	notify(rsp, n);
+	assert_int_equal(F.errors[0], -EBADMSG);
+	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 10, 1, 4);
+	notify(rsp, n);
+	assert_int_equal(pipeline_done, 2);
+	assert_int_equal(pipeline_order[0], 'b');
+	assert_int_equal(pipeline_order[1], 'a');
+	assert_int_equal(F.error_count, 1);
+}
+
+static void pipelined_timeouts_end_the_oldest_first(void **state)
+{
+	const struct bt_dfu_smp_init_params p = { .error_cb = on_error, .timeout_ms = 100 };
+	uint8_t rsp[32];
+	size_t n;
+
+	(void)state;
+	bt_dfu_smp_init(&dfu, &p);
+	bt_dfu_smp_handles_assign(&dm, &dfu);
+	bt_dfu_smp_set_pipeline(&dfu, 4);
+	send_cmd(SMP_OP_WRITE, 1, 1, 1);
+	bt_dfu_smp_process(&dfu, 50);
+	send_cmd(SMP_OP_WRITE, 1, 2, 1);
+	assert_int_equal(bt_dfu_smp_deadline(&dfu), 100);
+	bt_dfu_smp_process(&dfu, 100);
+	assert_int_equal(F.error_count, 1);
+	assert_int_equal(F.errors[0], -ETIMEDOUT);
+	assert_int_equal(bt_dfu_smp_deadline(&dfu), 150);
+	/* the late answer of the first is dropped; the second's is delivered */
+	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 1, 1, 4);
+	notify(rsp, n);
+	assert_int_equal(F.errors[1], -EBADMSG);
+	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 2, 1, 4);
+	notify(rsp, n);
+	assert_int_equal(F.parts, 1);
+	assert_int_equal(bt_dfu_smp_deadline(&dfu), UINT64_MAX);
+}
+
+static void cancel_forgets_one_command(void **state)
+{
+	uint8_t rsp[32];
+	size_t n;
+
+	(void)state;
+	bt_dfu_smp_set_pipeline(&dfu, 2);
+	send_cmd(SMP_OP_WRITE, 1, 1, 1);
+	send_cmd(SMP_OP_WRITE, 1, 2, 1);
+	assert_int_equal(bt_dfu_smp_cancel(&dfu, 1), 0);
+	assert_int_equal(bt_dfu_smp_cancel(&dfu, 1), -ENOENT);
+	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 1, 1, 4);
+	notify(rsp, n);
+	assert_int_equal(F.errors[0], -EBADMSG);
+	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 2, 1, 4);
+	notify(rsp, n);
+	assert_int_equal(F.parts, 1);
+	bt_dfu_smp_abort(&dfu);
+	notify(rsp, n);
+	assert_int_equal(F.errors[1], -EIO);
+}
+
+static void long_command_is_split_only_with_reassembly(void **state)
+{
+	static const uint16_t mtus[] = { 23, 64, 247 };
+	static uint8_t big[2475];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(mtus) / sizeof(mtus[0]); i++) {
+		size_t n = make_msg(big, SMP_OP_WRITE, 1, (uint8_t)i, 1, 1000);
+
+		F.mtu = mtus[i];
+		F.stream_len = 0;
+		F.longest_write = 0;
+		F.write_calls = 0;
+		bt_dfu_smp_set_reassembly(&dfu, 0);
+		assert_int_equal(bt_dfu_smp_max_command(&dfu), mtus[i] - 3u);
+		assert_int_equal(bt_dfu_smp_command(&dfu, on_part, n, big), -EMSGSIZE);
+		bt_dfu_smp_set_reassembly(&dfu, 2475);
+		assert_int_equal(bt_dfu_smp_max_command(&dfu), 2475);
+		assert_int_equal(bt_dfu_smp_command(&dfu, on_part, n, big), 0);
+		assert_int_equal(F.write_calls, (int)((n + mtus[i] - 4) / (mtus[i] - 3u)));
+		assert_int_equal(F.longest_write, mtus[i] - 3u);
+		assert_int_equal(F.stream_len, n);
+		assert_memory_equal(F.stream, big, n);
+		bt_dfu_smp_abort(&dfu);
+	}
+	/* longer than the peer takes */
+	bt_dfu_smp_set_reassembly(&dfu, 500);
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, 501, big), -EMSGSIZE);
+}
+
+static void failed_write_in_a_split_command_cancels_it(void **state)
+{
+	static uint8_t big[400];
+	size_t n = make_msg(big, SMP_OP_WRITE, 1, 7, 1, 300);
+
+	(void)state;
+	F.mtu = 23;
+	bt_dfu_smp_set_reassembly(&dfu, 2475);
+	F.fail_write_at = 3;
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, n, big), -ENOBUFS);
+	F.fail_write_at = 0;
+	assert_int_equal(bt_dfu_smp_cancel(&dfu, 7), -ENOENT);
+	send_cmd(SMP_OP_WRITE, 1, 8, 1); /* not busy */
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -652,6 +822,12 @@ int main(void)
 		T(next_command_may_be_sent_from_the_last_part),
 		T(port_errors_end_the_command),
 		T(disconnection_ends_the_command_and_forgets_the_link),
+		T(pipeline_depth_is_checked),
+		T(pipelined_responses_reach_their_commands_in_any_order),
+		T(pipelined_timeouts_end_the_oldest_first),
+		T(cancel_forgets_one_command),
+		T(long_command_is_split_only_with_reassembly),
+		T(failed_write_in_a_split_command_cancels_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,8 @@ static struct {
 	size_t lens[MAX_SENT];
 	int sent;
 	int send_err;
-	int resets;
+	int cancels;
+	uint8_t cancelled_seq;
 	/* answer every send at once, from inside send() */
 	bool echo_back;
 } T;
@@ -57,10 +58,18 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-static void fake_reset(void *ctx)
+static void fake_cancel(void *ctx, const uint8_t *msg, size_t len)
 {
 	(void)ctx;
-	T.resets++;
+	assert_true(len >= SMP_HDR_SIZE);
+	T.cancels++;
+	T.cancelled_seq = msg[6];
+}
+
+static size_t fake_max_size(void *ctx)
+{
+	(void)ctx;
+	return 64;
 }
 
 static void on_done(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
@@ -87,7 +96,9 @@ static void on_done(struct smp_request *req, int err, const struct smp_client_rs
 
 static int setup_with(const struct smp_client_config *cfg)
 {
-	const struct smp_transport transport = { .send = fake_send, .reset = fake_reset, .ctx = &T };
+	const struct smp_transport transport = {
+		.send = fake_send, .cancel = fake_cancel, .max_size = fake_max_size, .ctx = &T,
+	};
 
 	memset(&T, 0, sizeof(T));
 	memset(&R, 0, sizeof(R));
@@ -223,7 +234,8 @@ static void timeout_then_late_answer_is_dropped(void **state)
 	smp_client_process(&client, 150);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.err[0], -ETIMEDOUT);
-	assert_int_equal(T.resets, 1);
+	assert_int_equal(T.cancels, 1);
+	assert_int_equal(T.cancelled_seq, T.msgs[0][6]);
 	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
 	answer_sent(0);
 	assert_int_equal(R.calls, 1);
@@ -407,8 +419,11 @@ static void cancel_removes_without_callback(void **state)
 	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
 	smp_client_submit(&client, make_req(1, SMP_OP_READ, 0, 0));
 	assert_int_equal(smp_client_cancel(&client, &reqs[1]), 0);
+	assert_int_equal(T.cancels, 0); /* it was only queued */
 	assert_int_equal(smp_client_cancel(&client, &reqs[0]), 0);
+	assert_int_equal(T.cancels, 1); /* it was on the link */
 	assert_int_equal(smp_client_cancel(&client, &reqs[0]), -ENOENT);
+	assert_int_equal(smp_client_max_size(&client), 64);
 	assert_true(smp_client_idle(&client));
 	answer_sent(0);
 	assert_int_equal(R.calls, 0);

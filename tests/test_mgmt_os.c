@@ -13,6 +13,7 @@
 
 #include "../mgmt/err.h"
 #include "../mgmt/os.h"
+#include "mgmt_test.h"
 
 static uint8_t buf[256];
 
@@ -230,6 +231,394 @@ static void every_error_code_has_a_name(void **state)
 	}
 }
 
+static void counts_beyond_the_payload_are_refused(void **state)
+{
+	/* libcbor would allocate and clear 32 GiB, then 64 GiB, before finding the end */
+	const uint8_t array[] = { 0xa1, 0x61, 'r', 0x9a, 0xff, 0xff, 0xff, 0xff };
+	const uint8_t map[] = { 0xbb, 0, 0, 0, 0x01, 0, 0, 0, 0 };
+	const uint8_t nested[] = { 0xbf, 0x61, 'r', 0x82, 0x00, 0x9a, 0x00, 0x00, 0x10, 0x00,
+				   0xff };
+
+	(void)state;
+	expect_malformed(array, sizeof(array), "claims more items than there are bytes");
+	expect_malformed(map, sizeof(map), "claims more items than there are bytes");
+	expect_malformed(nested, sizeof(nested), "claims more items than there are bytes");
+}
+
+static void other_requests_bytes(void **state)
+{
+	const uint8_t empty[] = { 0xa0 };
+	const uint8_t datetime[] = { 0xa1, 0x68, 'd', 'a', 't', 'e', 't', 'i', 'm', 'e', 0x73, '2',
+				     '0', '2', '5', '-', '1', '1', '-', '2', '0', 'T', '1', '1',
+				     ':', '5', '6', ':', '0', '5' };
+	const uint8_t force[] = { 0xa1, 0x65, 'f', 'o', 'r', 'c', 'e', 0xf5 };
+	const uint8_t boot_mode[] = { 0xa1, 0x69, 'b', 'o', 'o', 't', '_', 'm', 'o', 'd', 'e',
+				      0x01 };
+	const uint8_t both[] = { 0xa2, 0x65, 'f', 'o', 'r', 'c', 'e', 0xf5, 0x69, 'b', 'o', 'o',
+				 't', '_', 'm', 'o', 'd', 'e', 0x18, 0xff };
+	const uint8_t format[] = { 0xa1, 0x66, 'f', 'o', 'r', 'm', 'a', 't', 0x61, 'a' };
+	const uint8_t query[] = { 0xa1, 0x65, 'q', 'u', 'e', 'r', 'y', 0x64, 'm', 'o', 'd', 'e' };
+	struct smp_request req;
+
+	(void)state;
+	smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(mgmt_os_taskstat(&req), 0);
+	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_TASKSTAT, empty, 1);
+	assert_int_equal(mgmt_os_mpstat(&req), 0);
+	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_MPSTAT, empty, 1);
+	assert_int_equal(mgmt_os_datetime_get(&req), 0);
+	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_DATETIME, empty, 1);
+	assert_int_equal(mgmt_os_datetime_set(&req, "2025-11-20T11:56:05"), 0);
+	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_DATETIME, datetime,
+		       sizeof(datetime));
+	assert_int_equal(mgmt_os_reset(&req, false, -1), 0);
+	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_RESET, empty, 1);
+	assert_int_equal(mgmt_os_reset(&req, true, -1), 0);
+	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_RESET, force, sizeof(force));
+	assert_int_equal(mgmt_os_reset(&req, false, 1), 0);
+	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_RESET, boot_mode,
+		       sizeof(boot_mode));
+	assert_int_equal(mgmt_os_reset(&req, true, 255), 0);
+	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_RESET, both, sizeof(both));
+	assert_int_equal(mgmt_os_info(&req, NULL), 0);
+	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_INFO, empty, 1);
+	assert_int_equal(mgmt_os_info(&req, "a"), 0);
+	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_INFO, format, sizeof(format));
+	assert_int_equal(mgmt_os_bootloader(&req, NULL), 0);
+	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_BOOTLOADER, empty, 1);
+	assert_int_equal(mgmt_os_bootloader(&req, "mode"), 0);
+	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_BOOTLOADER, query, sizeof(query));
+
+	smp_request_init(&req, buf, SMP_HDR_SIZE + sizeof(both) - 1);
+	assert_int_equal(mgmt_os_reset(&req, true, 255), -ENOBUFS);
+}
+
+/* Task statistics as Zephyr sends them (indefinite maps), with what other builds change. */
+static struct smp_client_rsp taskstat(struct payload *p, int bad)
+{
+	struct mgmt_cbor_writer *w = payload_start(p);
+
+	mgmt_cbor_map_indef(w);
+	unknown_pairs(w);
+	mgmt_cbor_text(w, "tasks");
+	mgmt_cbor_map_indef(w);
+
+	mgmt_cbor_text(w, "main");
+	mgmt_cbor_map_indef(w);
+	kv_int(w, "prio", -1);
+	kv_uint(w, "tid", 1);
+	kv_uint(w, "state", 8);
+	kv_uint(w, "stksiz", 256);
+	kv_uint(w, "stkuse", 100);
+	kv_uint(w, "runtime", 1ull << 40);
+	kv_uint(w, "cswcnt", 3);
+	kv_uint(w, "last_checkin", 0);
+	kv_uint(w, "next_checkin", 0);
+	unknown_pairs(w);
+	mgmt_cbor_break(w);
+
+	/* an older build: unsigned priority, wide integers, only the supported stats */
+	chunked_text(w, "idle");
+	mgmt_cbor_map(w, bad == 1 ? 2 : 3);
+	mgmt_cbor_text(w, "prio");
+	if (bad == 2) {
+		mgmt_cbor_text(w, "15");
+	} else {
+		wide_uint(w, 255);
+	}
+	kv_uint(w, "tid", 2);
+	if (bad != 1) {
+		mgmt_cbor_text(w, "state");
+		wide_uint(w, 0);
+	}
+
+	if (bad == 3) {
+		mgmt_cbor_uint(w, 7);
+	} else {
+		mgmt_cbor_text(w, "");
+	}
+	if (bad == 4) {
+		mgmt_cbor_array(w, 0);
+	} else {
+		mgmt_cbor_map(w, 4);
+		kv_int(w, "prio", INT64_MIN);
+		kv_uint(w, "tid", UINT64_MAX);
+		kv_uint(w, "state", 0x80);
+		kv_uint(w, "stksiz", bad == 5 ? (uint64_t)INT64_MAX + 1 : INT64_MAX);
+	}
+	mgmt_cbor_break(w);
+	mgmt_cbor_break(w);
+	return payload_rsp(p);
+}
+
+static void taskstat_decodes_every_build(void **state)
+{
+	struct payload p;
+	struct smp_client_rsp rsp = taskstat(&p, 0);
+	struct mgmt_reply reply;
+	struct mgmt_os_taskstat t;
+
+	(void)state;
+	assert_int_equal(mgmt_os_taskstat_decode(&rsp, &reply, &t), 0);
+	assert_int_equal(t.count, 3);
+	assert_string_equal(t.tasks[0].name, "main");
+	assert_int_equal(t.tasks[0].prio, -1);
+	assert_int_equal(t.tasks[0].tid, 1);
+	assert_int_equal(t.tasks[0].state, 8);
+	assert_int_equal(t.tasks[0].stksiz, 256);
+	assert_int_equal(t.tasks[0].stkuse, 100);
+	assert_int_equal(t.tasks[0].runtime, 1ll << 40);
+	assert_int_equal(t.tasks[0].cswcnt, 3);
+	assert_int_equal(t.tasks[0].last_checkin, 0);
+	assert_int_equal(t.tasks[0].next_checkin, 0);
+	assert_string_equal(t.tasks[1].name, "idle");
+	assert_int_equal(t.tasks[1].prio, 255);
+	assert_int_equal(t.tasks[1].stksiz, -1);
+	assert_int_equal(t.tasks[1].stkuse, -1);
+	assert_int_equal(t.tasks[1].runtime, -1);
+	assert_int_equal(t.tasks[1].cswcnt, -1);
+	assert_int_equal(t.tasks[1].last_checkin, -1);
+	assert_int_equal(t.tasks[1].next_checkin, -1);
+	assert_string_equal(t.tasks[2].name, "");
+	assert_true(t.tasks[2].prio == INT64_MIN);
+	assert_true(t.tasks[2].tid == UINT64_MAX);
+	assert_true(t.tasks[2].stksiz == INT64_MAX);
+	mgmt_reply_close(&reply);
+}
+
+static void malformed_taskstat_names_the_thread(void **state)
+{
+	static const char *const needles[] = {
+		"response key 'tasks.idle.state' is missing",
+		"response key 'tasks.idle.prio' is a text string, expected an integer",
+		"response key 'tasks' has a key that is an unsigned integer, expected a text "
+		"string",
+		"response key 'tasks.' is an array, expected a map",
+		"response key 'tasks..stksiz' is 9223372036854775808, more than "
+		"9223372036854775807",
+	};
+	const uint8_t no_tasks[] = { 0xa1, 0x65, 't', 'a', 's', 'k', 's', 0x80 };
+	struct payload p;
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_os_taskstat t;
+
+	(void)state;
+	for (int bad = 1; bad <= 5; bad++) {
+		rsp = taskstat(&p, bad);
+		assert_malformed(mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
+				 needles[bad - 1]);
+	}
+	rsp = bytes_rsp(no_tasks, sizeof(no_tasks));
+	assert_malformed(mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
+			 "response key 'tasks' is an array, expected a map");
+	rsp = bytes_rsp((const uint8_t[]){ 0xa0 }, 1);
+	assert_malformed(mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
+			 "response key 'tasks' is missing");
+}
+
+/* Two pools under @p container, or at the top level when NULL. */
+static struct smp_client_rsp mpstat(struct payload *p, const char *container, bool bad)
+{
+	struct mgmt_cbor_writer *w = payload_start(p);
+
+	mgmt_cbor_map_indef(w);
+	kv_uint(w, "rc", 0);
+	unknown_pairs(w);
+	if (container) {
+		mgmt_cbor_text(w, container);
+		mgmt_cbor_map_indef(w);
+	}
+	mgmt_cbor_text(w, "heap0");
+	mgmt_cbor_map(w, 4);
+	kv_uint(w, "blksiz", 1);
+	kv_uint(w, "nblks", 4096);
+	kv_uint(w, "nfree", 1024);
+	kv_uint(w, "min", 512);
+	chunked_text(w, "1");
+	mgmt_cbor_map(w, 2);
+	mgmt_cbor_text(w, "nblks");
+	wide_uint(w, 8);
+	if (bad) {
+		kv_text(w, "nfree", "8");
+	} else {
+		kv_uint(w, "nfree", 8);
+	}
+	if (container) {
+		mgmt_cbor_break(w);
+	}
+	/* at the top level, maps without nblks are not pools */
+	mgmt_cbor_text(w, "other");
+	mgmt_cbor_map(w, 1);
+	kv_uint(w, "nfree", 1);
+	mgmt_cbor_break(w);
+	return payload_rsp(p);
+}
+
+static void mpstat_pools_in_all_three_places(void **state)
+{
+	static const char *const containers[] = { "mpools", "tasks", NULL };
+	static const char *const needles[] = {
+		"response key 'mpools.1.nfree' is a text string, expected an unsigned integer",
+		"response key 'tasks.1.nfree' is a text string, expected an unsigned integer",
+		"response key '1.nfree' is a text string, expected an unsigned integer",
+	};
+	struct payload p;
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_os_mpstat m;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		rsp = mpstat(&p, containers[i], false);
+		assert_int_equal(mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
+		assert_int_equal(m.count, 2);
+		assert_string_equal(m.pools[0].name, "heap0");
+		assert_int_equal(m.pools[0].blksiz, 1);
+		assert_int_equal(m.pools[0].nblks, 4096);
+		assert_int_equal(m.pools[0].nfree, 1024);
+		assert_int_equal(m.pools[0].min, 512);
+		assert_string_equal(m.pools[1].name, "1");
+		assert_int_equal(m.pools[1].blksiz, -1);
+		assert_int_equal(m.pools[1].nblks, 8);
+		assert_int_equal(m.pools[1].min, -1);
+		mgmt_reply_close(&reply);
+
+		rsp = mpstat(&p, containers[i], true);
+		assert_malformed(mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply, needles[i]);
+	}
+}
+
+static void mpstat_empty_and_malformed(void **state)
+{
+	const uint8_t empty[] = { 0xa0 };
+	const uint8_t no_pools[] = { 0xa1, 0x66, 'm', 'p', 'o', 'o', 'l', 's', 0xa0 };
+	const uint8_t pools_array[] = { 0xa1, 0x66, 'm', 'p', 'o', 'o', 'l', 's', 0x80 };
+	const uint8_t pool_number[] = { 0xa1, 0x65, 't', 'a', 's', 'k', 's', 0xa1, 0x61, 'h',
+					0x01 };
+	const uint8_t pool_key[] = { 0xa1, 0x66, 'm', 'p', 'o', 'o', 'l', 's', 0xa1, 0x41, 'h',
+				     0xa0 };
+	struct smp_client_rsp rsp = bytes_rsp(empty, sizeof(empty));
+	struct mgmt_reply reply;
+	struct mgmt_os_mpstat m;
+
+	(void)state;
+	assert_int_equal(mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
+	assert_int_equal(m.count, 0);
+	mgmt_reply_close(&reply);
+	rsp = bytes_rsp(no_pools, sizeof(no_pools));
+	assert_int_equal(mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
+	assert_int_equal(m.count, 0);
+	mgmt_reply_close(&reply);
+
+	rsp = bytes_rsp(pools_array, sizeof(pools_array));
+	assert_malformed(mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
+			 "response key 'mpools' is an array, expected a map");
+	rsp = bytes_rsp(pool_number, sizeof(pool_number));
+	assert_malformed(mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
+			 "response key 'tasks.h' is an unsigned integer, expected a map");
+	rsp = bytes_rsp(pool_key, sizeof(pool_key));
+	assert_malformed(mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
+			 "response key 'mpools' has a key that is a byte string");
+}
+
+static void datetime_and_info_decode(void **state)
+{
+	struct payload p;
+	struct mgmt_cbor_writer *w = payload_start(&p);
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	const char *text;
+
+	(void)state;
+	mgmt_cbor_map_indef(w);
+	mgmt_cbor_text(w, "datetime");
+	chunked_text(w, "2025-11-20T11:56:05.123");
+	mgmt_cbor_text(w, "output");
+	mgmt_cbor_uint(w, 1);
+	mgmt_cbor_break(w);
+	rsp = payload_rsp(&p);
+	assert_int_equal(mgmt_os_datetime_get_decode(&rsp, &reply, &text), 0);
+	assert_string_equal(text, "2025-11-20T11:56:05.123");
+	mgmt_reply_close(&reply);
+	assert_malformed(mgmt_os_info_decode(&rsp, &reply, &text), &reply,
+			 "response key 'output' is an unsigned integer, expected a text string");
+
+	w = payload_start(&p);
+	mgmt_cbor_map(w, 1);
+	kv_text(w, "output", "Zephyr unknown 684c9e8f32e4 4.4.0 posix x86 native_sim/native");
+	rsp = payload_rsp(&p);
+	assert_int_equal(mgmt_os_info_decode(&rsp, &reply, &text), 0);
+	assert_string_equal(text, "Zephyr unknown 684c9e8f32e4 4.4.0 posix x86 native_sim/native");
+	mgmt_reply_close(&reply);
+	assert_malformed(mgmt_os_datetime_get_decode(&rsp, &reply, &text), &reply,
+			 "response key 'datetime' is missing");
+}
+
+static void bootloader_decode(void **state)
+{
+	const uint8_t name[] = { 0xbf, 0x6a, 'b', 'o', 'o', 't', 'l', 'o', 'a', 'd', 'e', 'r', 0x67,
+				 'M', 'C', 'U', 'b', 'o', 'o', 't', 0xff };
+	const uint8_t mode[] = { 0xa2, 0x64, 'm', 'o', 'd', 'e', 0x03, 0x6c, 'n', 'o', '-', 'd',
+				 'o', 'w', 'n', 'g', 'r', 'a', 'd', 'e', 0xf5 };
+	const uint8_t unknown[] = { 0xa1, 0x64, 'm', 'o', 'd', 'e', 0x20 };
+	const uint8_t bad_mode[] = { 0xa1, 0x64, 'm', 'o', 'd', 'e', 0x61, '1' };
+	const uint8_t bad_flag[] = { 0xa2, 0x64, 'm', 'o', 'd', 'e', 0x00, 0x6c, 'n', 'o', '-', 'd',
+				     'o', 'w', 'n', 'g', 'r', 'a', 'd', 'e', 0xf6 };
+	struct smp_client_rsp rsp = bytes_rsp(name, sizeof(name));
+	struct mgmt_reply reply;
+	struct mgmt_os_bootloader b;
+
+	(void)state;
+	assert_int_equal(mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
+	assert_string_equal(b.name, "MCUboot");
+	assert_false(b.has_mode);
+	assert_false(b.no_downgrade);
+	mgmt_reply_close(&reply);
+
+	rsp = bytes_rsp(mode, sizeof(mode));
+	assert_int_equal(mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
+	assert_null(b.name);
+	assert_true(b.has_mode);
+	assert_int_equal(b.mode, 3);
+	assert_true(b.no_downgrade);
+	mgmt_reply_close(&reply);
+
+	rsp = bytes_rsp(unknown, sizeof(unknown));
+	assert_int_equal(mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
+	assert_true(b.has_mode);
+	assert_int_equal(b.mode, -1);
+	mgmt_reply_close(&reply);
+
+	rsp = bytes_rsp(bad_mode, sizeof(bad_mode));
+	assert_malformed(mgmt_os_bootloader_decode(&rsp, &reply, &b), &reply,
+			 "response key 'mode' is a text string, expected an integer");
+	rsp = bytes_rsp(bad_flag, sizeof(bad_flag));
+	assert_malformed(mgmt_os_bootloader_decode(&rsp, &reply, &b), &reply,
+			 "response key 'no-downgrade' is null, expected a boolean");
+}
+
+static void bootloader_mode_names(void **state)
+{
+	(void)state;
+	assert_string_equal(mgmt_os_bootloader_mode_name(-1), "unknown");
+	assert_string_equal(mgmt_os_bootloader_mode_name(0), "single application slot");
+	assert_string_equal(mgmt_os_bootloader_mode_name(1), "swap using scratch");
+	assert_string_equal(mgmt_os_bootloader_mode_name(2), "overwrite (upgrade) only");
+	assert_string_equal(mgmt_os_bootloader_mode_name(3),
+			    "swap without scratch (swap-using-move)");
+	assert_string_equal(mgmt_os_bootloader_mode_name(4), "direct-XIP");
+	assert_string_equal(mgmt_os_bootloader_mode_name(5), "direct-XIP with revert");
+	assert_string_equal(mgmt_os_bootloader_mode_name(6), "RAM load");
+	assert_string_equal(mgmt_os_bootloader_mode_name(7), "firmware loader (firmware updater)");
+	assert_string_equal(mgmt_os_bootloader_mode_name(8), "single slot RAM load");
+	assert_string_equal(mgmt_os_bootloader_mode_name(9), "swap using offset");
+	assert_string_equal(mgmt_os_bootloader_mode_name(10), "unknown");
+	assert_string_equal(mgmt_os_bootloader_mode_name(-2), "unknown");
+	assert_string_equal(mgmt_os_bootloader_mode_name(INT64_MIN), "unknown");
+	assert_string_equal(mgmt_os_bootloader_mode_name(INT64_MAX), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +631,15 @@ int main(void)
 		cmocka_unit_test(version_1_rc_is_a_device_error),
 		cmocka_unit_test(version_2_err_is_a_group_error),
 		cmocka_unit_test(every_error_code_has_a_name),
+		cmocka_unit_test(counts_beyond_the_payload_are_refused),
+		cmocka_unit_test(other_requests_bytes),
+		cmocka_unit_test(taskstat_decodes_every_build),
+		cmocka_unit_test(malformed_taskstat_names_the_thread),
+		cmocka_unit_test(mpstat_pools_in_all_three_places),
+		cmocka_unit_test(mpstat_empty_and_malformed),
+		cmocka_unit_test(datetime_and_info_decode),
+		cmocka_unit_test(bootloader_decode),
+		cmocka_unit_test(bootloader_mode_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

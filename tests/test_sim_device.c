@@ -94,6 +94,7 @@ static void answers_in_the_request_version(void **state)
 		assert_int_equal(out.len[2], sizeof(expected));
 		assert_memory_equal(out.msg[2], expected, sizeof(expected));
 	}
+	sim_device_free(&dev);
 }
 
 static void too_new_a_version_gets_rc_13(void **state)
@@ -112,6 +113,7 @@ static void too_new_a_version_gets_rc_13(void **state)
 	assert_int_equal(reply.rc, MGMT_ERR_UNSUPPORTED_TOO_NEW);
 	assert_int_equal(hdr.version, SMP_VERSION_2);
 	mgmt_reply_close(&reply);
+	sim_device_free(&dev);
 }
 
 static void version_1_only_device_answers_version_1(void **state)
@@ -130,6 +132,7 @@ static void version_1_only_device_answers_version_1(void **state)
 	assert_int_equal(status(0, &hdr, &reply), 0);
 	assert_int_equal(hdr.version, SMP_VERSION_1);
 	mgmt_reply_close(&reply);
+	sim_device_free(&dev);
 }
 
 static void header_longer_than_unit_gets_ecorrupt(void **state)
@@ -147,6 +150,7 @@ static void header_longer_than_unit_gets_ecorrupt(void **state)
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
 	assert_int_equal(reply.rc, MGMT_ERR_ECORRUPT);
 	mgmt_reply_close(&reply);
+	sim_device_free(&dev);
 }
 
 static void short_or_oversize_units_are_dropped(void **state)
@@ -164,6 +168,7 @@ static void short_or_oversize_units_are_dropped(void **state)
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(out.count, 0);
 	assert_int_equal(sim_device_stats(&dev)->dropped, 2);
+	sim_device_free(&dev);
 }
 
 static void several_messages_in_one_unit_get_one_answer_each(void **state)
@@ -187,6 +192,7 @@ static void several_messages_in_one_unit_get_one_answer_each(void **state)
 	assert_int_equal(hdr.seq, 2);
 	assert_int_equal(hdr.id, 6);
 	mgmt_reply_close(&reply);
+	sim_device_free(&dev);
 }
 
 static void invalid_request_op_gets_enotsup_as_write_response(void **state)
@@ -205,6 +211,7 @@ static void invalid_request_op_gets_enotsup_as_write_response(void **state)
 	assert_int_equal(reply.rc, MGMT_ERR_ENOTSUP);
 	assert_int_equal(hdr.op, SMP_OP_WRITE_RSP);
 	mgmt_reply_close(&reply);
+	sim_device_free(&dev);
 }
 
 static void response_larger_than_buffer_gets_emsgsize(void **state)
@@ -227,6 +234,7 @@ static void response_larger_than_buffer_gets_emsgsize(void **state)
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
 	assert_int_equal(reply.rc, MGMT_ERR_EMSGSIZE);
 	mgmt_reply_close(&reply);
+	sim_device_free(&dev);
 }
 
 #define T(f) cmocka_unit_test_setup(f, reset)

@@ -1,203 +1,53 @@
 /*
  * dfu-smp: manage and update Zephyr/MCUboot devices over SMP.
  *
- *   dfu-smp [--conn SPEC] [--mtu N] [--timeout SECONDS] [-v] COMMAND [ARGS...]
+ *   dfu-smp [OPTIONS] COMMAND [ARGS...]
  *
  * Exit status: 0 success, 1 the exchange or the device failed, 2 usage error.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/os.h"
-#include "../ports/conn.h"
-#include "../smp/client.h"
+#include "cli.h"
 
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
-
-struct cli {
-	const char *prog;
-	const char *conn_spec;
-	struct conn_options opt;
-	struct conn *conn;
-	uint8_t *req_buf;
-	uint8_t *rsp_buf;
+static const struct cli_command *const tables[] = {
+	cli_os_commands, cli_image_commands, cli_stat_commands, cli_settings_commands,
+	cli_fs_commands, cli_shell_commands, cli_enum_commands, cli_basic_commands,
+	cli_raw_commands,
 };
 
-struct command {
-	const char *name;
-	const char *args;
-	const char *help;
-	int (*run)(struct cli *cli, int argc, char **argv);
-};
-
-static int usage_error(const struct cli *cli, const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", cli->prog);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see '%s --help')\n", cli->prog);
-	return EXIT_USAGE;
-}
-
-static int fail(const struct cli *cli, const char *what, const char *why)
-{
-	fprintf(stderr, "%s: %s: %s\n", cli->prog, what, why);
-	return EXIT_FAIL;
-}
-
-/* Connects on first use. Returns 0 or an exit status. */
-static int connect_once(struct cli *cli)
-{
-	char why[256] = "";
-	int err;
-
-	if (cli->conn) {
-		return 0;
-	}
-	err = conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
-	if (err == -EINVAL) {
-		fprintf(stderr, "%s: %s\n", cli->prog, why);
-		return EXIT_USAGE;
-	}
-	if (err) {
-		return fail(cli, "cannot connect", why);
-	}
-	return 0;
-}
-
-/*
- * Sends the request prepared in cli->req_buf and waits for the answer.
- * Returns 0 or an exit status after printing why it failed.
- */
-static int exchange(struct cli *cli, struct smp_request *req, const char *what,
-		    struct smp_client_rsp *rsp)
-{
-	char why[256];
-	int status = connect_once(cli);
-	int err;
-
-	if (status) {
-		return status;
-	}
-	err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
-	if (err) {
-		conn_explain(cli->conn, err, SMP_HDR_SIZE + req->len, why, sizeof(why));
-		return fail(cli, what, why);
-	}
-	return 0;
-}
-
-/* Reports a decoder's failure; returns the exit status. */
-static int decode_failed(const struct cli *cli, const char *what, const struct mgmt_reply *reply)
-{
-	char why[320];
-
-	return fail(cli, what, mgmt_err_describe(reply, why, sizeof(why)));
-}
-
-/* Prepares a request on the CLI's buffer; a builder that overflows is reported here. */
-static void new_request(struct cli *cli, struct smp_request *req)
-{
-	smp_request_init(req, cli->req_buf, SMP_MSG_MAX);
-}
-
-static int cmd_echo(struct cli *cli, int argc, char **argv)
-{
-	struct smp_request req;
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	const char *text = NULL;
-	size_t len = 0;
-	char *joined;
-	int status;
-
-	if (argc < 1) {
-		return usage_error(cli, "echo needs the %s to send", "TEXT");
-	}
-	for (int i = 0; i < argc; i++) {
-		len += strlen(argv[i]) + 1;
-	}
-	joined = malloc(len);
-	if (!joined) {
-		return fail(cli, "echo", "out of memory");
-	}
-	joined[0] = '\0';
-	for (int i = 0; i < argc; i++) {
-		strcat(strcat(joined, i ? " " : ""), argv[i]);
-	}
-	new_request(cli, &req);
-	if (mgmt_os_echo(&req, joined) != 0) {
-		free(joined);
-		return fail(cli, "echo", "the text is longer than an SMP message can carry");
-	}
-	free(joined);
-	status = exchange(cli, &req, "echo", &rsp);
-	if (status) {
-		return status;
-	}
-	if (mgmt_os_echo_decode(&rsp, &reply, &text) != 0) {
-		status = decode_failed(cli, "echo", &reply);
-	} else {
-		printf("%s\n", text);
-	}
-	mgmt_reply_close(&reply);
-	return status;
-}
-
-static int cmd_params(struct cli *cli, int argc, char **argv)
-{
-	struct smp_request req;
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_os_params params;
-	int status;
-
-	(void)argv;
-	if (argc > 0) {
-		return usage_error(cli, "params takes no arguments, got '%s'", argv[0]);
-	}
-	new_request(cli, &req);
-	mgmt_os_params(&req);
-	status = exchange(cli, &req, "params", &rsp);
-	if (status) {
-		return status;
-	}
-	if (mgmt_os_params_decode(&rsp, &reply, &params) != 0) {
-		status = decode_failed(cli, "params", &reply);
-	} else {
-		printf("buf_size: %u\nbuf_count: %u\n", (unsigned)params.buf_size,
-		       (unsigned)params.buf_count);
-	}
-	mgmt_reply_close(&reply);
-	return status;
-}
-
-static const struct command commands[] = {
-	{ "echo", "TEXT", "send TEXT to the device and print what it echoes", cmd_echo },
-	{ "params", "", "print the device's SMP buffer size and count", cmd_params },
-};
+#define TABLES (sizeof(tables) / sizeof(tables[0]))
 
 static void help(const char *prog)
 {
 	printf("usage: %s [OPTIONS] COMMAND [ARGS...]\n\n", prog);
 	printf("Manage and update Zephyr/MCUboot devices over SMP (MCUmgr).\n\n");
 	printf("options:\n");
-	printf("  --conn SPEC        how to reach the device: sim (the simulated device; default)\n");
-	printf("  --mtu N            ATT MTU to ask for on BLE links, 23..517 (default 517)\n");
-	printf("  --timeout SECONDS  response timeout per request (default 10)\n");
-	printf("  -v, --verbose      log each write and notification with its size\n");
-	printf("  -h, --help         show this help\n\n");
-	printf("commands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		printf("  %-8s %-10s %s\n", commands[i].name, commands[i].args, commands[i].help);
+	printf("  --conn SPEC          how to reach the device: sim (the simulated device; default)\n");
+	printf("  --mtu N              ATT MTU to ask for on BLE links, 23..517 (default 517)\n");
+	printf("  --timeout SECONDS    response timeout per request (default 10)\n");
+	printf("  --smp-version 1|2    send this SMP version only (default: 2, following the\n");
+	printf("                       device down to 1)\n");
+	printf("  --json               print one JSON document (errors too: {\"error\": ...})\n");
+	printf("  -v, --verbose        log each write and notification with its size\n");
+	printf("  --sim-state DIR      sim: keep the device's flash, settings and files in DIR\n");
+	printf("  --sim-reassembly     sim: the device reassembles requests split across writes\n");
+	printf("  --sim-v1             sim: the device speaks SMP version 1 only\n");
+	printf("  -h, --help           show this help\n\ncommands:\n");
+	for (size_t t = 0; t < TABLES; t++) {
+		for (const struct cli_command *c = tables[t]; c->name; c++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s%s%s %s", c->group ? c->group : "",
+				 c->group ? " " : "", c->name, c->args);
+			printf("  %-44s %s\n", name, c->help);
+		}
 	}
 	printf("\nexit status: 0 success, 1 failure, 2 usage error\n");
 }
 
-/* Reads the value of an option given as "--opt VALUE" or "--opt=VALUE". */
+/* Reads the value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL if missing. */
 static const char *option_value(int argc, char **argv, int *i, const char *name)
 {
 	size_t n = strlen(name);
@@ -205,10 +55,7 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
 	if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=') {
 		return argv[*i] + n + 1;
 	}
-	if (strcmp(argv[*i], name) == 0) {
-		return *i + 1 < argc ? argv[++*i] : NULL;
-	}
-	return NULL;
+	return *i + 1 < argc ? argv[++*i] : NULL;
 }
 
 static bool is_option(const char *arg, const char *name)
@@ -218,7 +65,7 @@ static bool is_option(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
-/* Parses the global options; returns the index of the command, or -exit status. */
+/* Parses the global options; returns the index of the command, or -(exit status + 1). */
 static int parse_options(struct cli *cli, int argc, char **argv)
 {
 	int i;
@@ -226,76 +73,121 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *arg = argv[i];
 		const char *value;
-		char *end;
+		uint64_t n;
 
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 			help(cli->prog);
-			return -EXIT_SUCCESS;
+			return -(CLI_EXIT_OK + 1);
 		} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
 			cli->opt.verbose++;
+		} else if (strcmp(arg, "--json") == 0) {
+			cli->json = true;
+		} else if (strcmp(arg, "--sim-reassembly") == 0) {
+			cli->opt.sim_reassembly = true;
+		} else if (strcmp(arg, "--sim-v1") == 0) {
+			cli->opt.sim_v1_only = true;
 		} else if (is_option(arg, "--conn")) {
 			value = option_value(argc, argv, &i, "--conn");
 			if (!value || !*value) {
-				return -usage_error(cli, "%s needs a value such as 'sim'", "--conn");
+				return -(cli_usage(cli, "--conn needs a value such as 'sim'") + 1);
 			}
 			cli->conn_spec = value;
-		} else if (is_option(arg, "--mtu")) {
-			long mtu;
-
-			value = option_value(argc, argv, &i, "--mtu");
-			mtu = value ? strtol(value, &end, 10) : 0;
-			if (!value || *end || mtu < 23 || mtu > 517) {
-				return -usage_error(cli, "--mtu takes a number from 23 to 517, got '%s'",
-						    value ? value : "");
+		} else if (is_option(arg, "--sim-state")) {
+			value = option_value(argc, argv, &i, "--sim-state");
+			if (!value || !*value) {
+				return -(cli_usage(cli, "--sim-state needs a directory") + 1);
 			}
-			cli->opt.mtu = (uint16_t)mtu;
+			cli->opt.sim_state = value;
+		} else if (is_option(arg, "--mtu")) {
+			value = option_value(argc, argv, &i, "--mtu");
+			if (cli_parse_u64(value, 517, &n) != 0 || n < 23) {
+				return -(cli_usage(cli, "--mtu takes a number from 23 to 517, got '%s'",
+						   value ? value : "") + 1);
+			}
+			cli->opt.mtu = (uint16_t)n;
+		} else if (is_option(arg, "--smp-version")) {
+			value = option_value(argc, argv, &i, "--smp-version");
+			if (cli_parse_u64(value, 2, &n) != 0 || n < 1) {
+				return -(cli_usage(cli, "--smp-version takes 1 or 2, got '%s'",
+						   value ? value : "") + 1);
+			}
+			cli->opt.smp_version = (uint8_t)n;
 		} else if (is_option(arg, "--timeout")) {
+			char *end;
 			double s;
 
 			value = option_value(argc, argv, &i, "--timeout");
 			s = value ? strtod(value, &end) : 0;
 			if (!value || *end || !(s > 0) || s > 3600) {
-				return -usage_error(cli, "--timeout takes seconds, more than 0 and at "
-						    "most 3600, got '%s'", value ? value : "");
+				return -(cli_usage(cli, "--timeout takes seconds, more than 0 and at "
+						   "most 3600, got '%s'", value ? value : "") + 1);
 			}
 			cli->opt.timeout_ms = (uint32_t)(s * 1000.0 + 0.5);
 			if (cli->opt.timeout_ms == 0) {
 				cli->opt.timeout_ms = 1;
 			}
 		} else {
-			return -usage_error(cli, "unknown option '%s'", arg);
+			return -(cli_usage(cli, "unknown option '%s'", arg) + 1);
 		}
 	}
 	return i;
 }
 
+/* The command named by argv (one or two words); sets *used to the words it took. */
+static const struct cli_command *find_command(int argc, char **argv, int *used)
+{
+	bool group_known = false;
+
+	for (size_t t = 0; t < TABLES; t++) {
+		for (const struct cli_command *c = tables[t]; c->name; c++) {
+			if (!c->group && strcmp(argv[0], c->name) == 0) {
+				*used = 1;
+				return c;
+			}
+			if (c->group && strcmp(argv[0], c->group) == 0) {
+				group_known = true;
+				if (argc > 1 && strcmp(argv[1], c->name) == 0) {
+					*used = 2;
+					return c;
+				}
+			}
+		}
+	}
+	*used = group_known ? 2 : 1;
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { .prog = "dfu-smp", .conn_spec = "sim" };
-	const struct command *cmd = NULL;
-	int first, status;
+	const struct cli_command *cmd;
+	char what[64];
+	int first, used, status;
 
 	first = parse_options(&cli, argc, argv);
-	if (first <= 0) {
-		return -first;
+	if (first < 0) {
+		return -first - 1;
 	}
 	if (first >= argc) {
-		return usage_error(&cli, "no command given%s", "");
+		return cli_usage(&cli, "no command given");
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[first], commands[i].name) == 0) {
-			cmd = &commands[i];
-		}
-	}
+	cmd = find_command(argc - first, argv + first, &used);
 	if (!cmd) {
-		return usage_error(&cli, "unknown command '%s'", argv[first]);
+		if (used == 2) {
+			return cli_usage(&cli, "'%s' needs a known subcommand, got '%s'", argv[first],
+					 first + 1 < argc ? argv[first + 1] : "");
+		}
+		return cli_usage(&cli, "unknown command '%s'", argv[first]);
 	}
+	snprintf(what, sizeof(what), "%s%s%s", cmd->group ? cmd->group : "",
+		 cmd->group ? " " : "", cmd->name);
+	cli.what = what;
 	cli.req_buf = malloc(SMP_MSG_MAX);
 	cli.rsp_buf = malloc(SMP_MSG_MAX);
 	if (!cli.req_buf || !cli.rsp_buf) {
-		status = fail(&cli, cmd->name, "out of memory");
+		status = cli_fail(&cli, "out of memory");
 	} else {
-		status = cmd->run(&cli, argc - first - 1, argv + first + 1);
+		status = cmd->run(&cli, argc - first - used, argv + first + used);
 	}
 	conn_close(cli.conn);
 	free(cli.req_buf);

@@ -1,0 +1,327 @@
+#include "img.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "err.h"
+#include "request.h"
+
+/* The device refuses a longer `sha` (IMG err 24). */
+#define UPLOAD_SHA_MAX 32u
+
+int mgmt_img_state_read(struct smp_request *req)
+{
+	struct mgmt_cbor_writer w;
+
+	mgmt_request_begin(req, SMP_OP_READ, MGMT_GROUP_IMAGE, MGMT_IMG_STATE, &w);
+	mgmt_cbor_map(&w, 0);
+	return mgmt_request_end(req, &w);
+}
+
+int mgmt_img_state_write(struct smp_request *req, const uint8_t *hash, size_t hash_len,
+			 bool confirm)
+{
+	struct mgmt_cbor_writer w;
+
+	mgmt_request_begin(req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_STATE, &w);
+	mgmt_cbor_map(&w, hash ? 2 : 1);
+	if (hash) {
+		mgmt_cbor_text(&w, "hash");
+		mgmt_cbor_bytes(&w, hash, hash_len);
+	}
+	mgmt_cbor_text(&w, "confirm");
+	mgmt_cbor_bool(&w, confirm);
+	return mgmt_request_end(req, &w);
+}
+
+static int decode_slot(struct mgmt_reply *reply, const cbor_item_t *map,
+		       struct mgmt_img_slot *slot)
+{
+	const uint8_t *hash = NULL;
+	int err;
+
+	slot->version = NULL;
+	slot->hash_len = 0;
+	err = mgmt_reply_uint(reply, map, "slot", true, UINT64_MAX, &slot->slot);
+	if (!err) {
+		err = mgmt_reply_uint_opt(reply, map, "image", &slot->image);
+	}
+	if (!err) {
+		err = mgmt_reply_text(reply, map, "version", false, &slot->version);
+	}
+	if (!err) {
+		err = mgmt_reply_bytes(reply, map, "hash", false, &hash, &slot->hash_len);
+	}
+	if (!err && slot->hash_len > MGMT_IMG_HASH_MAX) {
+		err = mgmt_reply_malformed(reply, "response key '%shash' is %zu bytes, more "
+					   "than %u", reply->where, slot->hash_len,
+					   MGMT_IMG_HASH_MAX);
+	}
+	if (err) {
+		return err;
+	}
+	if (hash) {
+		memcpy(slot->hash, hash, slot->hash_len);
+	}
+	/* Frugal lists (mynewt, MCUboot serial recovery) send only the true flags. */
+	slot->bootable = false;
+	slot->pending = false;
+	slot->confirmed = false;
+	slot->active = false;
+	slot->permanent = false;
+	err = mgmt_reply_bool(reply, map, "bootable", false, &slot->bootable);
+	if (!err) {
+		err = mgmt_reply_bool(reply, map, "pending", false, &slot->pending);
+	}
+	if (!err) {
+		err = mgmt_reply_bool(reply, map, "confirmed", false, &slot->confirmed);
+	}
+	if (!err) {
+		err = mgmt_reply_bool(reply, map, "active", false, &slot->active);
+	}
+	if (!err) {
+		err = mgmt_reply_bool(reply, map, "permanent", false, &slot->permanent);
+	}
+	return err;
+}
+
+int mgmt_img_state_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
+			  struct mgmt_img_state *out)
+{
+	const cbor_item_t *map, *images;
+	cbor_item_t **items;
+	int err = mgmt_reply_open(reply, rsp, &map);
+
+	if (err) {
+		return err;
+	}
+	out->split_status = -1;
+	err = mgmt_reply_int(reply, map, "splitStatus", false, &out->split_status);
+	if (!err) {
+		err = mgmt_reply_item(reply, map, "images", true, CBOR_TYPE_ARRAY, &images);
+	}
+	if (err) {
+		return err;
+	}
+	out->count = cbor_array_size(images);
+	out->slots = mgmt_reply_alloc(reply, out->count * sizeof(*out->slots));
+	if (!out->slots) {
+		return -ENOMEM;
+	}
+	items = cbor_array_handle(images);
+	for (size_t i = 0; i < out->count; i++) {
+		mgmt_reply_where(reply, "images[%zu]", i);
+		if (!cbor_isa_map(items[i])) {
+			return mgmt_reply_wrong_type(reply, "", items[i], "a map");
+		}
+		mgmt_reply_where(reply, "images[%zu].", i);
+		err = decode_slot(reply, items[i], &out->slots[i]);
+		if (err) {
+			return err;
+		}
+	}
+	return 0;
+}
+
+static bool first_chunk(const struct mgmt_img_upload_args *args)
+{
+	return args->off == 0;
+}
+
+/* Key/value pairs of an upload request. */
+static size_t upload_pairs(const struct mgmt_img_upload_args *args)
+{
+	if (!first_chunk(args)) {
+		return 2;
+	}
+	return 3 + (args->image != 0) + (args->sha != NULL) + args->upgrade;
+}
+
+int mgmt_img_upload(struct smp_request *req, const struct mgmt_img_upload_args *args)
+{
+	struct mgmt_cbor_writer w;
+
+	if (args->sha && args->sha_len > UPLOAD_SHA_MAX) {
+		return -EINVAL;
+	}
+	mgmt_request_begin(req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_UPLOAD, &w);
+	mgmt_cbor_map(&w, upload_pairs(args));
+	mgmt_cbor_text(&w, "off");
+	mgmt_cbor_uint(&w, args->off);
+	mgmt_cbor_text(&w, "data");
+	mgmt_cbor_bytes(&w, args->data, args->len);
+	if (first_chunk(args)) {
+		mgmt_cbor_text(&w, "len");
+		mgmt_cbor_uint(&w, args->total_len);
+		if (args->image) {
+			mgmt_cbor_text(&w, "image");
+			mgmt_cbor_uint(&w, args->image);
+		}
+		if (args->sha) {
+			mgmt_cbor_text(&w, "sha");
+			mgmt_cbor_bytes(&w, args->sha, args->sha_len);
+		}
+		if (args->upgrade) {
+			mgmt_cbor_text(&w, "upgrade");
+			mgmt_cbor_bool(&w, true);
+		}
+	}
+	return mgmt_request_end(req, &w);
+}
+
+size_t mgmt_img_upload_max_data(const struct mgmt_img_upload_args *args, size_t msg_limit)
+{
+	/* Everything mgmt_img_upload() writes but the data string. */
+	size_t fixed = SMP_HDR_SIZE + mgmt_cbor_head_size(upload_pairs(args)) +
+		       mgmt_cbor_text_size("off") + mgmt_cbor_head_size(args->off) +
+		       mgmt_cbor_text_size("data");
+
+	if (args->sha && args->sha_len > UPLOAD_SHA_MAX) {
+		return 0;
+	}
+	if (first_chunk(args)) {
+		fixed += mgmt_cbor_text_size("len") + mgmt_cbor_head_size(args->total_len);
+		if (args->image) {
+			fixed += mgmt_cbor_text_size("image") + mgmt_cbor_head_size(args->image);
+		}
+		if (args->sha) {
+			fixed += mgmt_cbor_text_size("sha") + mgmt_cbor_head_size(args->sha_len) +
+				 args->sha_len;
+		}
+		if (args->upgrade) {
+			fixed += mgmt_cbor_text_size("upgrade") + 1;
+		}
+	}
+	/* No SMP message is longer than its header can say. */
+	if (msg_limit > SMP_MSG_MAX) {
+		msg_limit = SMP_MSG_MAX;
+	}
+	return msg_limit > fixed ? mgmt_cbor_bytes_fit(msg_limit - fixed) : 0;
+}
+
+int mgmt_img_upload_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
+			   struct mgmt_img_upload_rsp *out)
+{
+	const cbor_item_t *map;
+	int err = mgmt_reply_open(reply, rsp, &map);
+
+	if (err) {
+		return err;
+	}
+	out->has_match = mgmt_cbor_find(map, "match") != NULL;
+	out->match = false;
+	err = mgmt_reply_uint(reply, map, "off", true, UINT64_MAX, &out->off);
+	if (!err) {
+		err = mgmt_reply_bool(reply, map, "match", false, &out->match);
+	}
+	return err;
+}
+
+int mgmt_img_erase(struct smp_request *req, int64_t slot)
+{
+	struct mgmt_cbor_writer w;
+
+	mgmt_request_begin(req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_ERASE, &w);
+	mgmt_cbor_map(&w, slot >= 0 ? 1 : 0);
+	if (slot >= 0) {
+		mgmt_cbor_text(&w, "slot");
+		mgmt_cbor_uint(&w, (uint64_t)slot);
+	}
+	return mgmt_request_end(req, &w);
+}
+
+int mgmt_img_slot_info(struct smp_request *req)
+{
+	struct mgmt_cbor_writer w;
+
+	mgmt_request_begin(req, SMP_OP_READ, MGMT_GROUP_IMAGE, MGMT_IMG_SLOT_INFO, &w);
+	mgmt_cbor_map(&w, 0);
+	return mgmt_request_end(req, &w);
+}
+
+static int decode_info_slot(struct mgmt_reply *reply, const cbor_item_t *map,
+			    struct mgmt_img_slot_info_slot *slot)
+{
+	int err = mgmt_reply_uint(reply, map, "slot", true, UINT64_MAX, &slot->slot);
+
+	slot->rc = 0;
+	if (!err) {
+		err = mgmt_reply_uint_opt(reply, map, "size", &slot->size);
+	}
+	if (!err) {
+		err = mgmt_reply_int(reply, map, "rc", false, &slot->rc);
+	}
+	if (!err) {
+		err = mgmt_reply_uint_opt(reply, map, "upload_image_id", &slot->upload_image_id);
+	}
+	return err;
+}
+
+static int decode_info_image(struct mgmt_reply *reply, size_t index, const cbor_item_t *map,
+			     struct mgmt_img_slot_info_image *image)
+{
+	const cbor_item_t *slots;
+	cbor_item_t **items;
+	int err = mgmt_reply_uint(reply, map, "image", true, UINT64_MAX, &image->image);
+
+	if (!err) {
+		err = mgmt_reply_uint_opt(reply, map, "max_image_size", &image->max_image_size);
+	}
+	if (!err) {
+		err = mgmt_reply_item(reply, map, "slots", true, CBOR_TYPE_ARRAY, &slots);
+	}
+	if (err) {
+		return err;
+	}
+	image->count = cbor_array_size(slots);
+	image->slots = mgmt_reply_alloc(reply, image->count * sizeof(*image->slots));
+	if (!image->slots) {
+		return -ENOMEM;
+	}
+	items = cbor_array_handle(slots);
+	for (size_t i = 0; i < image->count; i++) {
+		mgmt_reply_where(reply, "images[%zu].slots[%zu]", index, i);
+		if (!cbor_isa_map(items[i])) {
+			return mgmt_reply_wrong_type(reply, "", items[i], "a map");
+		}
+		mgmt_reply_where(reply, "images[%zu].slots[%zu].", index, i);
+		err = decode_info_slot(reply, items[i], &image->slots[i]);
+		if (err) {
+			return err;
+		}
+	}
+	return 0;
+}
+
+int mgmt_img_slot_info_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
+			      struct mgmt_img_slot_info *out)
+{
+	const cbor_item_t *map, *images;
+	cbor_item_t **items;
+	int err = mgmt_reply_open(reply, rsp, &map);
+
+	if (!err) {
+		err = mgmt_reply_item(reply, map, "images", true, CBOR_TYPE_ARRAY, &images);
+	}
+	if (err) {
+		return err;
+	}
+	out->count = cbor_array_size(images);
+	out->images = mgmt_reply_alloc(reply, out->count * sizeof(*out->images));
+	if (!out->images) {
+		return -ENOMEM;
+	}
+	items = cbor_array_handle(images);
+	for (size_t i = 0; i < out->count; i++) {
+		mgmt_reply_where(reply, "images[%zu]", i);
+		if (!cbor_isa_map(items[i])) {
+			return mgmt_reply_wrong_type(reply, "", items[i], "a map");
+		}
+		mgmt_reply_where(reply, "images[%zu].", i);
+		err = decode_info_image(reply, i, items[i], &out->images[i]);
+		if (err) {
+			return err;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,438 @@
+#include "boot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#define TLV_INFO_MAGIC 0x6907u
+#define TLV_PROT_INFO_MAGIC 0x6908u
+#define TLV_SHA256 0x10u
+#define TLV_SHA384 0x11u
+#define TLV_SHA512 0x12u
+
+/* Trailer layout with an 8-byte write alignment, from the end of the slot. */
+#define TRAILER_MAGIC_OFF 16u
+#define TRAILER_IMAGE_OK_OFF 24u
+#define TRAILER_COPY_DONE_OFF 32u
+#define TRAILER_SWAP_INFO_OFF 40u
+#define FLAG_SET 0x01u
+#define UNSET 0xffu
+
+static const uint8_t trailer_magic[16] = {
+	0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,
+	0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80,
+};
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+/* Reads one TLV area header at @p off; returns its end, or 0 if it does not fit. */
+static size_t tlv_area(const uint8_t *slot, size_t size, size_t off, uint16_t magic)
+{
+	size_t tot;
+
+	if (off > size || size - off < 4 || le16(slot + off) != magic) {
+		return 0;
+	}
+	tot = le16(slot + off + 2);
+	if (tot < 4 || tot > size - off) {
+		return 0;
+	}
+	return off + tot;
+}
+
+int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img)
+{
+	size_t off, end;
+	int hashes = 0;
+
+	memset(img, 0, sizeof(*img));
+	if (size < 32 || le32(slot) != SIM_IMAGE_MAGIC) {
+		return -ENOENT;
+	}
+	img->hdr_size = le16(slot + 8);
+	img->prot_size = le16(slot + 10);
+	img->img_size = le32(slot + 12);
+	img->flags = le32(slot + 16);
+	img->version.major = slot[20];
+	img->version.minor = slot[21];
+	img->version.revision = le16(slot + 22);
+	img->version.build = le32(slot + 24);
+	if (img->hdr_size < 32 || (uint64_t)img->hdr_size + img->img_size > size) {
+		return -EBADMSG;
+	}
+	off = (size_t)img->hdr_size + img->img_size;
+	if (img->prot_size) {
+		end = tlv_area(slot, size, off, TLV_PROT_INFO_MAGIC);
+		if (!end || end - off != img->prot_size) {
+			return -EBADMSG;
+		}
+		off = end;
+	}
+	img->hashed_len = off;
+	end = tlv_area(slot, size, off, TLV_INFO_MAGIC);
+	if (!end) {
+		return -EBADMSG;
+	}
+	img->end = end;
+	for (off += 4; off + 4 <= end;) {
+		uint16_t type = le16(slot + off);
+		uint16_t len = le16(slot + off + 2);
+
+		if (type == 0xffffu || len > end - off - 4) {
+			return -EBADMSG;
+		}
+		if ((type == TLV_SHA256 && len == 32) || (type == TLV_SHA384 && len == 48) ||
+		    (type == TLV_SHA512 && len == 64)) {
+			memcpy(img->hash, slot + off + 4, len);
+			img->hash_len = len;
+			hashes++;
+		}
+		off += 4u + len;
+	}
+	return hashes == 1 ? 0 : -EBADMSG;
+}
+
+static const EVP_MD *digest_for(size_t hash_len)
+{
+	switch (hash_len) {
+	case 32:
+		return EVP_sha256();
+	case 48:
+		return EVP_sha384();
+	case 64:
+		return EVP_sha512();
+	default:
+		return NULL;
+	}
+}
+
+bool sim_image_hash_ok(const uint8_t *slot, const struct sim_image *img)
+{
+	const EVP_MD *md = digest_for(img->hash_len);
+	uint8_t out[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!md || !EVP_Digest(slot, img->hashed_len, out, &n, md, NULL)) {
+		return false;
+	}
+	return n == img->hash_len && memcmp(out, img->hash, n) == 0;
+}
+
+int sim_image_version_cmp(const struct sim_image_version *a, const struct sim_image_version *b)
+{
+	if (a->major != b->major) {
+		return a->major < b->major ? -1 : 1;
+	}
+	if (a->minor != b->minor) {
+		return a->minor < b->minor ? -1 : 1;
+	}
+	if (a->revision != b->revision) {
+		return a->revision < b->revision ? -1 : 1;
+	}
+	return 0;
+}
+
+void sim_image_version_str(const struct sim_image_version *v, char *out, size_t cap)
+{
+	if (v->build) {
+		snprintf(out, cap, "%u.%u.%u.%lu", v->major, v->minor, v->revision,
+			 (unsigned long)v->build);
+	} else {
+		snprintf(out, cap, "%u.%u.%u", v->major, v->minor, v->revision);
+	}
+}
+
+size_t sim_image_build(uint8_t *out, size_t cap, const struct sim_image_version *version,
+		       size_t payload_len, uint32_t seed)
+{
+	const size_t hdr = 0x200;
+	size_t hashed = hdr + payload_len;
+	size_t total = hashed + 4 + 4 + 32;
+	uint32_t x = seed ? seed : 1;
+	unsigned int n;
+
+	if (total > cap || payload_len > UINT32_MAX) {
+		return 0;
+	}
+	memset(out, 0xff, hdr);
+	memset(out, 0, 32);
+	put32(out, SIM_IMAGE_MAGIC);
+	put16(out + 8, (uint16_t)hdr);
+	put32(out + 12, (uint32_t)payload_len);
+	out[20] = version->major;
+	out[21] = version->minor;
+	put16(out + 22, version->revision);
+	put32(out + 24, version->build);
+	for (size_t i = 0; i < payload_len; i++) {
+		/* xorshift32: deterministic filler standing for firmware */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		out[hdr + i] = (uint8_t)x;
+	}
+	put16(out + hashed, TLV_INFO_MAGIC);
+	put16(out + hashed + 2, 4 + 4 + 32);
+	put16(out + hashed + 4, TLV_SHA256);
+	put16(out + hashed + 6, 32);
+	EVP_Digest(out, hashed, out + hashed + 8, &n, EVP_sha256(), NULL);
+	return total;
+}
+
+/* ---- slots and trailers ---- */
+
+void sim_boot_init(struct sim_boot *boot, struct sim_flash *flash, unsigned images,
+		   size_t slot_size)
+{
+	boot->flash = flash;
+	boot->images = images;
+	boot->slot_size = slot_size;
+}
+
+size_t sim_boot_slot_offset(const struct sim_boot *boot, unsigned image, unsigned slot)
+{
+	return (2u * image + slot) * boot->slot_size;
+}
+
+size_t sim_boot_max_image_size(const struct sim_boot *boot)
+{
+	return boot->slot_size - boot->flash->timing.page_size;
+}
+
+static const uint8_t *slot_data(const struct sim_boot *boot, unsigned image, unsigned slot)
+{
+	return sim_flash_data(boot->flash) + sim_boot_slot_offset(boot, image, slot);
+}
+
+struct trailer {
+	bool magic_good;
+	uint8_t image_ok;
+	uint8_t copy_done;
+};
+
+static struct trailer read_trailer(const struct sim_boot *boot, unsigned image, unsigned slot)
+{
+	const uint8_t *end = slot_data(boot, image, slot) + boot->slot_size;
+	struct trailer t = {
+		.magic_good = memcmp(end - TRAILER_MAGIC_OFF, trailer_magic, 16) == 0,
+		.image_ok = *(end - TRAILER_IMAGE_OK_OFF),
+		.copy_done = *(end - TRAILER_COPY_DONE_OFF),
+	};
+
+	return t;
+}
+
+/* Writes one trailer byte, @p from_end bytes before the end of the slot. */
+static int64_t write_trailer(struct sim_boot *boot, unsigned image, unsigned slot,
+			     size_t from_end, const uint8_t *data, size_t len)
+{
+	size_t off = sim_boot_slot_offset(boot, image, slot) + boot->slot_size - from_end;
+
+	return sim_flash_write(boot->flash, off, data, len);
+}
+
+enum sim_swap_type sim_boot_swap_type(const struct sim_boot *boot, unsigned image)
+{
+	struct trailer primary = read_trailer(boot, image, 0);
+	struct trailer secondary = read_trailer(boot, image, 1);
+
+	if (secondary.magic_good && secondary.image_ok == UNSET) {
+		return SIM_SWAP_TEST;
+	}
+	if (secondary.magic_good && secondary.image_ok == FLAG_SET) {
+		return SIM_SWAP_PERM;
+	}
+	if (primary.magic_good && primary.image_ok == UNSET && primary.copy_done == FLAG_SET) {
+		return SIM_SWAP_REVERT;
+	}
+	return SIM_SWAP_NONE;
+}
+
+void sim_boot_slot_states(const struct sim_boot *boot, unsigned image,
+			  struct sim_slot_state out[2])
+{
+	enum sim_swap_type swap = sim_boot_swap_type(boot, image);
+
+	for (unsigned slot = 0; slot < 2; slot++) {
+		struct sim_slot_state *s = &out[slot];
+		bool active = slot == 0;
+
+		memset(s, 0, sizeof(*s));
+		s->present = sim_image_parse(slot_data(boot, image, slot), boot->slot_size,
+					     &s->img) == 0;
+		if (!s->present) {
+			continue;
+		}
+		s->bootable = !(s->img.flags & SIM_IMAGE_F_NON_BOOTABLE);
+		s->active = active;
+		switch (swap) {
+		case SIM_SWAP_NONE:
+			s->confirmed = active;
+			break;
+		case SIM_SWAP_TEST:
+			s->confirmed = active;
+			s->pending = !active;
+			break;
+		case SIM_SWAP_PERM:
+			s->confirmed = active;
+			s->pending = !active;
+			s->permanent = !active;
+			break;
+		case SIM_SWAP_REVERT:
+			s->confirmed = !active;
+			break;
+		}
+	}
+}
+
+int64_t sim_boot_set_pending(struct sim_boot *boot, unsigned image, bool permanent)
+{
+	const uint8_t ok = FLAG_SET;
+	uint8_t swap_info = (uint8_t)(((image & 0xfu) << 4) |
+				      (permanent ? SIM_SWAP_PERM : SIM_SWAP_TEST));
+	int64_t t, total = 0;
+
+	/* flags first, magic last: a power cut never leaves a magic with half its flags */
+	if (permanent) {
+		t = write_trailer(boot, image, 1, TRAILER_IMAGE_OK_OFF, &ok, 1);
+		if (t < 0) {
+			return t;
+		}
+		total += t;
+	}
+	t = write_trailer(boot, image, 1, TRAILER_SWAP_INFO_OFF, &swap_info, 1);
+	if (t < 0) {
+		return t;
+	}
+	total += t;
+	t = write_trailer(boot, image, 1, TRAILER_MAGIC_OFF, trailer_magic, 16);
+	return t < 0 ? t : total + t;
+}
+
+int64_t sim_boot_confirm(struct sim_boot *boot, unsigned image)
+{
+	struct trailer primary = read_trailer(boot, image, 0);
+	const uint8_t ok = FLAG_SET;
+
+	if (!primary.magic_good || primary.image_ok != UNSET) {
+		return 0; /* nothing pending a revert: already confirmed */
+	}
+	return write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &ok, 1);
+}
+
+/* Bytes of a slot worth copying: the image's length, or nothing. */
+static size_t used(const struct sim_boot *boot, unsigned image, unsigned slot)
+{
+	struct sim_image img;
+
+	if (sim_image_parse(slot_data(boot, image, slot), boot->slot_size, &img) != 0) {
+		return 0;
+	}
+	return img.end < sim_boot_max_image_size(boot) ? img.end : sim_boot_max_image_size(boot);
+}
+
+/* Exchanges the images of both slots, then writes the primary's trailer for @p type. */
+static int swap_slots(struct sim_boot *boot, unsigned image, enum sim_swap_type type,
+		      uint64_t *busy_us)
+{
+	size_t n0 = used(boot, image, 0), n1 = used(boot, image, 1);
+	size_t off0 = sim_boot_slot_offset(boot, image, 0);
+	size_t off1 = sim_boot_slot_offset(boot, image, 1);
+	uint8_t *copy0 = malloc(n0 ? n0 : 1), *copy1 = malloc(n1 ? n1 : 1);
+	const uint8_t done = FLAG_SET;
+	int64_t t[7];
+	int err = 0;
+
+	if (!copy0 || !copy1) {
+		free(copy0);
+		free(copy1);
+		return -ENOMEM;
+	}
+	memcpy(copy0, slot_data(boot, image, 0), n0);
+	memcpy(copy1, slot_data(boot, image, 1), n1);
+	t[0] = sim_flash_erase(boot->flash, off0, boot->slot_size);
+	t[1] = sim_flash_erase(boot->flash, off1, boot->slot_size);
+	t[2] = sim_flash_write(boot->flash, off0, copy1, n1);
+	t[3] = sim_flash_write(boot->flash, off1, copy0, n0);
+	t[4] = write_trailer(boot, image, 0, TRAILER_COPY_DONE_OFF, &done, 1);
+	t[5] = type == SIM_SWAP_TEST ? 0
+				     : write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &done, 1);
+	t[6] = write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic, 16);
+	for (int i = 0; i < 7; i++) {
+		if (t[i] < 0) {
+			err = (int)t[i];
+		} else {
+			*busy_us += (uint64_t)t[i];
+		}
+	}
+	free(copy0);
+	free(copy1);
+	return err;
+}
+
+int sim_boot_run(struct sim_boot *boot, struct sim_boot_result *result)
+{
+	memset(result, 0, sizeof(*result));
+	result->bootable = true;
+	for (unsigned image = 0; image < boot->images && image < 8; image++) {
+		enum sim_swap_type swap = sim_boot_swap_type(boot, image);
+		struct sim_image img;
+		int err = 0;
+
+		result->swaps[image] = SIM_SWAP_NONE;
+		if (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM) {
+			const uint8_t *secondary = slot_data(boot, image, 1);
+
+			if (sim_image_parse(secondary, boot->slot_size, &img) != 0 ||
+			    !sim_image_hash_ok(secondary, &img)) {
+				/* MCUboot erases an image that fails its check and boots on */
+				int64_t t = sim_flash_erase(boot->flash,
+							    sim_boot_slot_offset(boot, image, 1),
+							    boot->slot_size);
+
+				if (t < 0) {
+					return (int)t;
+				}
+				result->busy_us += (uint64_t)t;
+				result->rejected[image] = true;
+			} else {
+				err = swap_slots(boot, image, swap, &result->busy_us);
+				result->swaps[image] = swap;
+			}
+		} else if (swap == SIM_SWAP_REVERT) {
+			err = swap_slots(boot, image, swap, &result->busy_us);
+			result->swaps[image] = swap;
+		}
+		if (err) {
+			return err;
+		}
+		if (sim_image_parse(slot_data(boot, image, 0), boot->slot_size, &img) != 0 ||
+		    !sim_image_hash_ok(slot_data(boot, image, 0), &img)) {
+			result->bootable = false;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,183 @@
+#include "flash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const struct sim_flash_timing SIM_FLASH_NRF52840 = {
+	.name = "nrf52840", .page_size = 4096, .write_block = 4, .erase_page_us = 85000,
+	.write_block_us = 41, .erase_needed = true,
+};
+
+const struct sim_flash_timing SIM_FLASH_NRF5340 = {
+	.name = "nrf5340", .page_size = 4096, .write_block = 4, .erase_page_us = 87500,
+	.write_block_us = 43, .erase_needed = true,
+};
+
+const struct sim_flash_timing SIM_FLASH_NRF54 = {
+	.name = "nrf54", .page_size = 4096, .write_block = 16, .erase_page_us = 0,
+	.write_block_us = 8, .erase_needed = false,
+};
+
+/* Writes the changed range back to the host file. */
+static int persist(struct sim_flash *flash, size_t off, size_t len)
+{
+	const uint8_t *p = flash->mem + off;
+
+	if (flash->fd < 0) {
+		return 0;
+	}
+	while (len > 0) {
+		ssize_t n = pwrite(flash->fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -EIO;
+		}
+		p += n;
+		off += (size_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int load(struct sim_flash *flash, const char *path, bool *fresh)
+{
+	struct stat st;
+	size_t done = 0;
+
+	flash->fd = open(path, O_RDWR | O_CREAT, 0644);
+	if (flash->fd < 0) {
+		return -errno;
+	}
+	if (fstat(flash->fd, &st) != 0) {
+		return -errno;
+	}
+	if ((size_t)st.st_size != flash->size) {
+		/* new, or made for another layout: start erased */
+		*fresh = true;
+		if (ftruncate(flash->fd, 0) != 0) {
+			return -errno;
+		}
+		return persist(flash, 0, flash->size);
+	}
+	while (done < flash->size) {
+		ssize_t n = pread(flash->fd, flash->mem + done, flash->size - done, (off_t)done);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR) {
+				continue;
+			}
+			return -EIO;
+		}
+		done += (size_t)n;
+	}
+	*fresh = false;
+	return 0;
+}
+
+int sim_flash_open(struct sim_flash *flash, size_t size, const struct sim_flash_timing *timing,
+		   const char *path, bool *fresh)
+{
+	int err = 0;
+
+	memset(flash, 0, sizeof(*flash));
+	flash->fd = -1;
+	flash->timing = *timing;
+	if (size == 0 || size % timing->page_size != 0) {
+		return -EINVAL;
+	}
+	flash->mem = malloc(size);
+	if (!flash->mem) {
+		return -ENOMEM;
+	}
+	flash->size = size;
+	memset(flash->mem, SIM_FLASH_ERASED, size);
+	*fresh = true;
+	if (path) {
+		err = load(flash, path, fresh);
+	}
+	if (err) {
+		sim_flash_close(flash);
+	}
+	return err;
+}
+
+void sim_flash_close(struct sim_flash *flash)
+{
+	if (flash->fd >= 0) {
+		close(flash->fd);
+	}
+	free(flash->mem);
+	flash->mem = NULL;
+	flash->fd = -1;
+}
+
+const uint8_t *sim_flash_data(const struct sim_flash *flash)
+{
+	return flash->mem;
+}
+
+int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len)
+{
+	size_t page = flash->timing.page_size;
+	size_t first, end, pages;
+	int err;
+
+	if (off > flash->size || len > flash->size - off) {
+		return -EINVAL;
+	}
+	if (len == 0) {
+		return 0;
+	}
+	first = off / page * page;
+	end = (off + len + page - 1) / page * page;
+	pages = (end - first) / page;
+	memset(flash->mem + first, SIM_FLASH_ERASED, end - first);
+	err = persist(flash, first, end - first);
+	if (err) {
+		return err;
+	}
+	if (!flash->timing.erase_needed) {
+		return 0; /* nothing to erase on such a part: the write replaces */
+	}
+	flash->stats.pages_erased += pages;
+	flash->stats.busy_us += (uint64_t)pages * flash->timing.erase_page_us;
+	return (int64_t)pages * flash->timing.erase_page_us;
+}
+
+int64_t sim_flash_write(struct sim_flash *flash, size_t off, const uint8_t *data, size_t len)
+{
+	size_t block = flash->timing.write_block;
+	size_t blocks;
+	int err;
+
+	if (off > flash->size || len > flash->size - off) {
+		return -EINVAL;
+	}
+	if (len == 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		flash->mem[off + i] = flash->timing.erase_needed ? flash->mem[off + i] & data[i]
+								 : data[i];
+	}
+	err = persist(flash, off, len);
+	if (err) {
+		return err;
+	}
+	blocks = (off % block + len + block - 1) / block;
+	flash->stats.blocks_written += blocks;
+	flash->stats.busy_us += (uint64_t)blocks * flash->timing.write_block_us;
+	return (int64_t)blocks * flash->timing.write_block_us;
+}
+
+const struct sim_flash_stats *sim_flash_stats(const struct sim_flash *flash)
+{
+	return &flash->stats;
+}

@@ -1,0 +1,79 @@
+/*
+ * The simulated device's flash: erase-before-write NOR flash (nRF52/nRF53-like) or a part that
+ * writes without erasing (nRF54-like RRAM), with the time each operation takes, optionally kept
+ * in a host file so that it survives the program.
+ */
+#ifndef SIM_FLASH_H
+#define SIM_FLASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** How a flash part behaves and how long it takes. */
+struct sim_flash_timing {
+	const char *name;
+	uint32_t page_size;     /**< erase unit, bytes */
+	uint32_t write_block;   /**< write unit, bytes */
+	uint32_t erase_page_us; /**< time to erase one page */
+	uint32_t write_block_us; /**< time to write one write unit */
+	bool erase_needed;      /**< NOR: bits only go from 1 to 0 until erased */
+};
+
+/** nRF52840: 4 KiB pages, 85 ms per page erase, 41 us per 4-byte word. */
+extern const struct sim_flash_timing SIM_FLASH_NRF52840;
+/** nRF5340: 4 KiB pages, 87.5 ms per page erase, 43 us per 4-byte word. */
+extern const struct sim_flash_timing SIM_FLASH_NRF5340;
+/** nRF54-like RRAM: no erase, 16-byte blocks written in 8 us. */
+extern const struct sim_flash_timing SIM_FLASH_NRF54;
+
+/** The erased value of every byte. */
+#define SIM_FLASH_ERASED 0xffu
+
+/** Counters of what the flash did. */
+struct sim_flash_stats {
+	uint64_t pages_erased;
+	uint64_t blocks_written;
+	uint64_t busy_us; /**< total time of every operation */
+};
+
+/** A flash device. Caller-allocated; fields are private. */
+struct sim_flash {
+	struct sim_flash_timing timing;
+	uint8_t *mem;
+	size_t size;
+	int fd; /* the host file, or -1 */
+	struct sim_flash_stats stats;
+};
+
+/**
+ * Open a flash of @p size bytes (a multiple of the page size). With @p path, its content is
+ * read from that file if it has the right size, and every change is written back; *@p fresh
+ * says whether it started erased. @return 0 or a negative errno.
+ */
+int sim_flash_open(struct sim_flash *flash, size_t size, const struct sim_flash_timing *timing,
+		   const char *path, bool *fresh);
+
+/** Close the file and free the memory. */
+void sim_flash_close(struct sim_flash *flash);
+
+/** The flash's content (read-only view). */
+const uint8_t *sim_flash_data(const struct sim_flash *flash);
+
+/**
+ * Erase every page touched by [@p off, @p off + @p len). @return the time it takes in
+ * microseconds, or a negative errno (-EINVAL out of range, -EIO host file).
+ */
+int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len);
+
+/**
+ * Write @p len bytes at @p off. On parts that need erasing, a bit already 0 stays 0 (as NOR
+ * flash does). @return the time it takes in microseconds (whole write units), or a negative
+ * errno.
+ */
+int64_t sim_flash_write(struct sim_flash *flash, size_t off, const uint8_t *data, size_t len);
+
+/** Counters since open. */
+const struct sim_flash_stats *sim_flash_stats(const struct sim_flash *flash);
+
+#endif /* SIM_FLASH_H */

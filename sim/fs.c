@@ -1,0 +1,622 @@
+/*
+ * The simulated device's file system group (8), answered as Zephyr's fs_mgmt does over a
+ * littlefs volume mounted at "/lfs".
+ */
+#include "device.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "../mgmt/err.h"
+#include "../mgmt/fs.h"
+#include "hostfs.h"
+
+/* FS group error codes (enum fs_mgmt_err_code_t). */
+enum {
+	FS_ERR_UNKNOWN = 1,
+	FS_ERR_FILE_INVALID_NAME = 2,
+	FS_ERR_FILE_NOT_FOUND = 3,
+	FS_ERR_FILE_IS_DIRECTORY = 4,
+	FS_ERR_FILE_WRITE_FAILED = 10,
+	FS_ERR_FILE_OFFSET_NOT_VALID = 11,
+	FS_ERR_FILE_OFFSET_LARGER_THAN_FILE = 12,
+	FS_ERR_CHECKSUM_HASH_NOT_FOUND = 13,
+	FS_ERR_MOUNT_POINT_NOT_FOUND = 14,
+	FS_ERR_FILE_EMPTY = 16,
+};
+
+#define MOUNT_POINT "/lfs"
+/* CONFIG_MCUMGR_GRP_FS_PATH_LEN: the longest path a request may name. */
+#define PATH_LEN 64
+/* The volume's size: the storage partition less what littlefs keeps for itself. */
+#define VOLUME_SIZE (4u << 20)
+/* Longest hash/checksum type name Zephyr takes. */
+#define TYPE_LEN 8
+
+/* Host directory of the volume, under the state directory. */
+#define HOST_DIR "fs"
+#define HOST_MOUNT "fs/lfs"
+
+/* Where a path leads on this device. */
+enum place {
+	PLACE_INVALID,  /* not an absolute path */
+	PLACE_NO_MOUNT, /* no file system mounted there */
+	PLACE_ROOT,     /* the volume's root directory */
+	PLACE_NO_DIR,   /* below a directory that does not exist */
+	PLACE_FILE,     /* a file name in the root directory, *name */
+};
+
+static enum place locate(const char *path, const char **name)
+{
+	size_t m = strlen(MOUNT_POINT);
+	const char *rest;
+
+	/* fs_open() and fs_stat() refuse these outright */
+	if (strlen(path) <= 1 || path[0] != '/') {
+		return PLACE_INVALID;
+	}
+	if (strncmp(path, MOUNT_POINT, m) != 0 || (path[m] != '\0' && path[m] != '/')) {
+		return PLACE_NO_MOUNT;
+	}
+	rest = path[m] ? path + m + 1 : path + m;
+	if (!*rest || strcmp(rest, ".") == 0 || strcmp(rest, "..") == 0) {
+		return PLACE_ROOT;
+	}
+	if (strchr(rest, '/')) {
+		return PLACE_NO_DIR;
+	}
+	*name = rest;
+	return PLACE_FILE;
+}
+
+static struct sim_file *find(struct sim_fs *fs, const char *name)
+{
+	for (size_t i = 0; i < fs->count; i++) {
+		if (strcmp(fs->files[i].name, name) == 0) {
+			return &fs->files[i];
+		}
+	}
+	return NULL;
+}
+
+/* fs_stat() as fs_mgmt reports it: the file, or a group error code. */
+static int stat_file(struct sim_fs *fs, const char *path, struct sim_file **file)
+{
+	const char *name = NULL;
+
+	switch (locate(path, &name)) {
+	case PLACE_INVALID:
+		return FS_ERR_FILE_INVALID_NAME;
+	case PLACE_ROOT:
+		return FS_ERR_FILE_IS_DIRECTORY;
+	case PLACE_FILE:
+		*file = find(fs, name);
+		return *file ? 0 : FS_ERR_FILE_NOT_FOUND;
+	default:
+		return FS_ERR_FILE_NOT_FOUND;
+	}
+}
+
+static size_t volume_used(const struct sim_fs *fs)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < fs->count; i++) {
+		used += fs->files[i].len;
+	}
+	return used;
+}
+
+static struct sim_file *add(struct sim_fs *fs, const char *name)
+{
+	struct sim_file *files = realloc(fs->files, (fs->count + 1) * sizeof(*files));
+	struct sim_file *f;
+
+	if (!files) {
+		return NULL;
+	}
+	fs->files = files;
+	f = &files[fs->count];
+	memset(f, 0, sizeof(*f));
+	f->name = strdup(name);
+	if (!f->name) {
+		return NULL;
+	}
+	fs->count++;
+	return f;
+}
+
+static bool reserve(struct sim_file *f, size_t len)
+{
+	size_t cap = f->cap ? f->cap : 256;
+	uint8_t *data;
+
+	if (len <= f->cap) {
+		return true;
+	}
+	while (cap < len) {
+		cap *= 2;
+	}
+	data = realloc(f->data, cap);
+	if (!data) {
+		return false;
+	}
+	f->data = data;
+	f->cap = cap;
+	return true;
+}
+
+static void clear(struct sim_fs *fs)
+{
+	for (size_t i = 0; i < fs->count; i++) {
+		free(fs->files[i].name);
+		free(fs->files[i].data);
+	}
+	free(fs->files);
+	memset(fs, 0, sizeof(*fs));
+}
+
+/* The host file mirroring @p name, or NULL when the device keeps files in memory only. */
+static char *host_path(const struct sim_device *dev, const char *name, int *err)
+{
+	char *dir, *path;
+
+	*err = 0;
+	if (!dev->state_dir) {
+		return NULL;
+	}
+	dir = sim_hostfs_join(dev->state_dir, HOST_MOUNT);
+	path = dir ? sim_hostfs_join(dir, name) : NULL;
+	free(dir);
+	if (!path) {
+		*err = -ENOMEM;
+	}
+	return path;
+}
+
+static int host_write(const struct sim_device *dev, const char *name, uint64_t off,
+		      const uint8_t *data, size_t len, bool truncate)
+{
+	int err;
+	char *path = host_path(dev, name, &err);
+
+	if (path) {
+		err = sim_hostfs_write_at(path, off, data, len, truncate);
+		free(path);
+	}
+	return err;
+}
+
+static int load_file(struct sim_fs *fs, const char *dir, const char *name)
+{
+	char *path = sim_hostfs_join(dir, name);
+	struct sim_file *f;
+	struct stat st;
+	int err;
+
+	if (!path) {
+		return -ENOMEM;
+	}
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return 0;
+	}
+	f = add(fs, name);
+	if (!f) {
+		free(path);
+		return -ENOMEM;
+	}
+	err = sim_hostfs_read(path, &f->data, &f->len);
+	f->cap = f->len;
+	free(path);
+	return err;
+}
+
+static int load(struct sim_device *dev)
+{
+	char *dir = sim_hostfs_join(dev->state_dir, HOST_MOUNT);
+	struct dirent *ent;
+	DIR *d;
+	int err;
+
+	if (!dir) {
+		return -ENOMEM;
+	}
+	err = sim_hostfs_mkdirs(dir);
+	d = err ? NULL : opendir(dir);
+	if (!err && !d) {
+		err = -errno;
+	}
+	while (d && !err && (ent = readdir(d))) {
+		if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0) {
+			err = load_file(&dev->fs, dir, ent->d_name);
+		}
+	}
+	if (d) {
+		closedir(d);
+	}
+	free(dir);
+	return err;
+}
+
+int sim_fs_init(struct sim_device *dev)
+{
+	int err = dev->state_dir ? load(dev) : 0;
+
+	if (err) {
+		sim_fs_free(dev);
+	}
+	return err;
+}
+
+void sim_fs_free(struct sim_device *dev)
+{
+	clear(&dev->fs);
+}
+
+int sim_fs_erase(struct sim_device *dev)
+{
+	char *dir, *mount;
+	int err;
+
+	clear(&dev->fs);
+	if (!dev->state_dir) {
+		return 0;
+	}
+	dir = sim_hostfs_join(dev->state_dir, HOST_DIR);
+	mount = sim_hostfs_join(dev->state_dir, HOST_MOUNT);
+	err = dir && mount ? sim_hostfs_remove(dir) : -ENOMEM;
+	if (!err) {
+		err = sim_hostfs_mkdirs(mount);
+	}
+	free(dir);
+	free(mount);
+	return err;
+}
+
+/* ---- handlers ---- */
+
+/* Reads `name`: present, not empty and at most PATH_LEN bytes, as a C string. */
+static int get_path(struct sim_req *req, char path[PATH_LEN + 1])
+{
+	const char *s = NULL;
+	size_t n = 0;
+	int rc = sim_req_text(req, "name", &s, &n, NULL);
+
+	if (rc) {
+		return rc;
+	}
+	if (n == 0 || !sim_copy_text(path, PATH_LEN + 1, s, n)) {
+		return MGMT_ERR_EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The longest chunk that, with the keys around it, still fits the response buffer: the
+ * device fills its buffer, whatever the transport's MTU.
+ */
+static size_t chunk_fit(const struct mgmt_cbor_writer *w, uint64_t off, size_t file_len)
+{
+	/* "off" and its value, "data" and the byte string's header, "len" on the first chunk,
+	 * and the map's closing break */
+	size_t fixed = 4 + mgmt_cbor_head_size(off) + 5 + 1;
+	size_t room = w->cap - w->len, n;
+
+	if (off == 0) {
+		fixed += 4 + mgmt_cbor_head_size(file_len);
+	}
+	if (room <= fixed) {
+		return 0;
+	}
+	room -= fixed;
+	n = room - 1;
+	while (n > 0 && mgmt_cbor_head_size(n) + n > room) {
+		n--;
+	}
+	return n;
+}
+
+static int download(struct sim_req *req)
+{
+	char path[PATH_LEN + 1];
+	struct sim_file *f = NULL;
+	uint64_t off = 0;
+	size_t n = 0;
+	bool has_off;
+	int rc;
+
+	rc = sim_req_uint(req, "off", UINT64_MAX, &off, &has_off);
+	if (!rc) {
+		rc = get_path(req, path);
+	}
+	if (rc || !has_off) {
+		return rc ? rc : MGMT_ERR_EINVAL;
+	}
+	rc = stat_file(&req->dev->fs, path, &f);
+	if (rc) {
+		return SIM_GROUP_ERR(rc);
+	}
+	if (off < f->len) {
+		n = chunk_fit(req->rsp, off, f->len);
+		if (n == 0) {
+			return MGMT_ERR_EMSGSIZE;
+		}
+		if (n > f->len - off) {
+			n = f->len - (size_t)off;
+		}
+	}
+	mgmt_cbor_text(req->rsp, "off");
+	mgmt_cbor_uint(req->rsp, off);
+	mgmt_cbor_text(req->rsp, "data");
+	mgmt_cbor_bytes(req->rsp, n ? f->data + off : NULL, n);
+	if (off == 0) {
+		mgmt_cbor_text(req->rsp, "len");
+		mgmt_cbor_uint(req->rsp, f->len);
+	}
+	req->dev->storage.reads++;
+	req->dev->storage.bytes_read += (uint32_t)n;
+	return 0;
+}
+
+/* Where fs_open() with FS_O_CREATE fails, the group error code fs_mgmt gives; else 0. */
+static int check_writable(const char *path, const char **name)
+{
+	switch (locate(path, name)) {
+	case PLACE_INVALID:
+		return FS_ERR_FILE_INVALID_NAME;
+	case PLACE_ROOT:
+		/* littlefs says EISDIR, which fs_mgmt does not name */
+		return FS_ERR_UNKNOWN;
+	case PLACE_FILE:
+		return 0;
+	default:
+		/* fs_mgmt reads any ENOENT here as a missing mount point */
+		return FS_ERR_MOUNT_POINT_NOT_FOUND;
+	}
+}
+
+/* Creates file @p name, or empties it. @return 0 or a group error code. */
+static int create(struct sim_device *dev, const char *name, struct sim_file **file)
+{
+	*file = find(&dev->fs, name);
+	if (!*file) {
+		*file = add(&dev->fs, name);
+		if (!*file) {
+			return FS_ERR_UNKNOWN;
+		}
+	}
+	(*file)->len = 0;
+	return host_write(dev, name, 0, NULL, 0, true) ? FS_ERR_UNKNOWN : 0;
+}
+
+/*
+ * Writes are appended at the file's end, which is where the upload stands: a chunk elsewhere
+ * is refused with the file's length. Every write goes straight through to storage.
+ */
+static int upload(struct sim_req *req)
+{
+	struct sim_device *dev = req->dev;
+	char path[PATH_LEN + 1];
+	const char *name = NULL;
+	const uint8_t *data = NULL;
+	struct sim_file *f = NULL;
+	uint64_t off = 0, total = 0;
+	size_t n = 0;
+	bool has_off, has_len;
+	int rc;
+
+	rc = sim_req_uint(req, "off", UINT64_MAX, &off, &has_off);
+	if (!rc) {
+		rc = sim_req_bytes(req, "data", &data, &n, NULL);
+	}
+	if (!rc) {
+		rc = sim_req_uint(req, "len", UINT64_MAX, &total, &has_len);
+	}
+	if (!rc) {
+		rc = get_path(req, path);
+	}
+	if (rc || !has_off || (off == 0 && !has_len)) {
+		return rc ? rc : MGMT_ERR_EINVAL;
+	}
+	rc = check_writable(path, &name);
+	if (!rc && off == 0) {
+		rc = create(dev, name, &f);
+	}
+	if (rc) {
+		return SIM_GROUP_ERR(rc);
+	}
+	if (off > 0) {
+		f = find(&dev->fs, name);
+		if (off != (f ? f->len : 0)) {
+			sim_req_group_err(req, FS_ERR_FILE_OFFSET_NOT_VALID);
+			mgmt_cbor_text(req->rsp, "len");
+			mgmt_cbor_uint(req->rsp, f ? f->len : 0);
+			return 0;
+		}
+	}
+	if (n > 0) {
+		if (volume_used(&dev->fs) + n > VOLUME_SIZE || !reserve(f, f->len + n) ||
+		    host_write(dev, f->name, f->len, data, n, false) != 0) {
+			return SIM_GROUP_ERR(FS_ERR_FILE_WRITE_FAILED);
+		}
+		memcpy(f->data + f->len, data, n);
+		f->len += n;
+		dev->storage.writes++;
+		dev->storage.bytes_written += (uint32_t)n;
+	}
+	mgmt_cbor_text(req->rsp, "off");
+	mgmt_cbor_uint(req->rsp, f->len);
+	return 0;
+}
+
+static int status(struct sim_req *req)
+{
+	char path[PATH_LEN + 1];
+	struct sim_file *f = NULL;
+	int rc = get_path(req, path);
+
+	if (rc) {
+		return rc;
+	}
+	rc = stat_file(&req->dev->fs, path, &f);
+	if (rc) {
+		return SIM_GROUP_ERR(rc);
+	}
+	mgmt_cbor_text(req->rsp, "len");
+	mgmt_cbor_uint(req->rsp, f->len);
+	return 0;
+}
+
+/* The hash and checksum types, in registration order; crc32 is the default. */
+static const struct hash_type {
+	const char *name;
+	bool bytes; /* output as a byte string, else as a number */
+	size_t size;
+} hash_types[] = {
+	{ "crc32", false, 4 },
+	{ "sha256", true, 32 },
+};
+
+#define HASH_TYPE_COUNT (sizeof(hash_types) / sizeof(hash_types[0]))
+
+static int hash(struct sim_req *req)
+{
+	char path[PATH_LEN + 1], type[TYPE_LEN + 1] = "crc32";
+	const char *t = NULL;
+	const struct hash_type *ht = NULL;
+	struct sim_file *f = NULL;
+	uint64_t off = 0, len = UINT64_MAX;
+	size_t tn = 0, n;
+	int rc;
+
+	rc = sim_req_text(req, "type", &t, &tn, NULL);
+	if (!rc) {
+		rc = sim_req_uint(req, "off", UINT64_MAX, &off, NULL);
+	}
+	if (!rc) {
+		rc = sim_req_uint(req, "len", UINT64_MAX, &len, NULL);
+	}
+	if (!rc) {
+		rc = get_path(req, path);
+	}
+	if (rc || tn > TYPE_LEN || len == 0) {
+		return rc ? rc : MGMT_ERR_EINVAL;
+	}
+	if (tn) {
+		sim_copy_text(type, sizeof(type), t, tn);
+	}
+	for (size_t i = 0; i < HASH_TYPE_COUNT; i++) {
+		if (strcmp(hash_types[i].name, type) == 0) {
+			ht = &hash_types[i];
+		}
+	}
+	if (!ht) {
+		return SIM_GROUP_ERR(FS_ERR_CHECKSUM_HASH_NOT_FOUND);
+	}
+	rc = stat_file(&req->dev->fs, path, &f);
+	if (rc) {
+		return SIM_GROUP_ERR(rc);
+	}
+	if (f->len <= off) {
+		return SIM_GROUP_ERR(f->len == 0 ? FS_ERR_FILE_EMPTY
+						 : FS_ERR_FILE_OFFSET_LARGER_THAN_FILE);
+	}
+	n = f->len - (size_t)off;
+	if (len < n) {
+		n = (size_t)len;
+	}
+	mgmt_cbor_text(req->rsp, "type");
+	mgmt_cbor_text(req->rsp, ht->name);
+	if (off) {
+		mgmt_cbor_text(req->rsp, "off");
+		mgmt_cbor_uint(req->rsp, off);
+	}
+	mgmt_cbor_text(req->rsp, "len");
+	mgmt_cbor_uint(req->rsp, n);
+	mgmt_cbor_text(req->rsp, "output");
+	if (ht->bytes) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int md_len = 0;
+
+		if (!EVP_Digest(f->data + off, n, md, &md_len, EVP_sha256(), NULL)) {
+			return SIM_GROUP_ERR(FS_ERR_UNKNOWN);
+		}
+		mgmt_cbor_bytes(req->rsp, md, md_len);
+	} else {
+		uLong crc = crc32(0L, Z_NULL, 0);
+
+		/* zlib takes at most a uInt at a time */
+		for (size_t done = 0; done < n;) {
+			uInt step = n - done > 0x40000000u ? 0x40000000u : (uInt)(n - done);
+
+			crc = crc32(crc, f->data + off + done, step);
+			done += step;
+		}
+		mgmt_cbor_uint(req->rsp, crc);
+	}
+	req->dev->storage.reads++;
+	req->dev->storage.bytes_read += (uint32_t)n;
+	return 0;
+}
+
+static int hash_types_handler(struct sim_req *req)
+{
+	mgmt_cbor_text(req->rsp, "types");
+	mgmt_cbor_map_indef(req->rsp);
+	for (size_t i = 0; i < HASH_TYPE_COUNT; i++) {
+		mgmt_cbor_text(req->rsp, hash_types[i].name);
+		mgmt_cbor_map_indef(req->rsp);
+		mgmt_cbor_text(req->rsp, "format");
+		mgmt_cbor_uint(req->rsp, hash_types[i].bytes);
+		mgmt_cbor_text(req->rsp, "size");
+		mgmt_cbor_uint(req->rsp, hash_types[i].size);
+		mgmt_cbor_break(req->rsp);
+	}
+	mgmt_cbor_break(req->rsp);
+	return 0;
+}
+
+/* Files are written through on every chunk, so there is no open handle left to close. */
+static int close_handler(struct sim_req *req)
+{
+	(void)req;
+	return 0;
+}
+
+/* Zephyr's version 1 folding of file system group errors. */
+static int fold_v1(int rc)
+{
+	switch (rc) {
+	case FS_ERR_FILE_INVALID_NAME:
+	case FS_ERR_CHECKSUM_HASH_NOT_FOUND:
+		return MGMT_ERR_EINVAL;
+	case FS_ERR_FILE_NOT_FOUND:
+	case FS_ERR_MOUNT_POINT_NOT_FOUND:
+		return MGMT_ERR_ENOENT;
+	default:
+		return MGMT_ERR_EUNKNOWN;
+	}
+}
+
+static const struct sim_handler handlers[] = {
+	{ MGMT_FS_FILE, download, upload },
+	{ MGMT_FS_STATUS, status, NULL },
+	{ MGMT_FS_HASH, hash, NULL },
+	{ MGMT_FS_HASH_TYPES, hash_types_handler, NULL },
+	{ MGMT_FS_CLOSE, NULL, close_handler },
+};
+
+const struct sim_group sim_group_fs = {
+	.id = MGMT_GROUP_FS,
+	.name = "fs",
+	.handlers = handlers,
+	.count = sizeof(handlers) / sizeof(handlers[0]),
+	.fold_v1 = fold_v1,
+};

@@ -1,0 +1,535 @@
+/* The simulated device's image group (1), as Zephyr's image manager answers it. */
+#include "img.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "../mgmt/err.h"
+#include "../mgmt/img.h"
+#include "device.h"
+
+#define DEFAULT_SLOT_SIZE 0x70000u
+#define FACTORY_PAYLOAD 0x6000u
+
+/* Image group error codes used here. */
+enum {
+	IMG_NO_IMAGE = 3,
+	IMG_HASH_NOT_FOUND = 8,
+	IMG_NO_FREE_SLOT = 9,
+	IMG_INVALID_SLOT = 14,
+	IMG_INVALID_OFFSET = 20,
+	IMG_INVALID_LENGTH = 21,
+	IMG_INVALID_IMAGE_HEADER = 22,
+	IMG_INVALID_IMAGE_HEADER_MAGIC = 23,
+	IMG_INVALID_HASH = 24,
+	IMG_CURRENT_VERSION_IS_NEWER = 27,
+	IMG_IMAGE_ALREADY_PENDING = 28,
+	IMG_INVALID_IMAGE_TOO_LARGE = 30,
+	IMG_INVALID_IMAGE_DATA_OVERRUN = 31,
+	IMG_SETTING_TEST_TO_ACTIVE_DENIED = 33,
+};
+
+int sim_img_open(struct sim_img *img, const struct sim_img_config *cfg, const char *state_dir)
+{
+	char path[PATH_MAX];
+	bool fresh;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	if (cfg) {
+		img->cfg = *cfg;
+	}
+	if (!img->cfg.flash) {
+		img->cfg.flash = &SIM_FLASH_NRF52840;
+	}
+	if (img->cfg.images == 0) {
+		img->cfg.images = 1;
+	}
+	if (img->cfg.slot_size == 0) {
+		img->cfg.slot_size = DEFAULT_SLOT_SIZE;
+	}
+	if (state_dir) {
+		snprintf(path, sizeof(path), "%s/flash.bin", state_dir);
+	}
+	err = sim_flash_open(&img->flash, 2u * img->cfg.images * img->cfg.slot_size,
+			     img->cfg.flash, state_dir ? path : NULL, &fresh);
+	if (err) {
+		return err;
+	}
+	sim_boot_init(&img->boot, &img->flash, img->cfg.images, img->cfg.slot_size);
+	if (fresh) {
+		const struct sim_image_version factory = { 1, 0, 0, 0 };
+		size_t cap = FACTORY_PAYLOAD + 0x400;
+		uint8_t *buf = malloc(cap);
+
+		if (!buf) {
+			sim_img_close(img);
+			return -ENOMEM;
+		}
+		for (unsigned i = 0; i < img->cfg.images; i++) {
+			size_t n = sim_image_build(buf, cap, &factory, FACTORY_PAYLOAD, 0x5eed + i);
+
+			sim_flash_write(&img->flash, sim_boot_slot_offset(&img->boot, i, 0), buf,
+					n);
+		}
+		free(buf);
+	}
+	img->bootable = true;
+	return 0;
+}
+
+void sim_img_close(struct sim_img *img)
+{
+	sim_flash_close(&img->flash);
+}
+
+int sim_img_reboot(struct sim_img *img, struct sim_boot_result *result)
+{
+	int err;
+
+	memset(&img->upload, 0, sizeof(img->upload));
+	err = sim_boot_run(&img->boot, result);
+	img->bootable = err == 0 && result->bootable;
+	return err;
+}
+
+/* Adds flash time to what the device is busy with. */
+static void busy(struct sim_req *req, int64_t us)
+{
+	if (us > 0) {
+		req->dev->busy_us += (uint64_t)us;
+	}
+}
+
+/* ---- state ---- */
+
+static void write_state(struct sim_req *req)
+{
+	struct sim_img *img = &req->dev->img;
+	struct mgmt_cbor_writer *w = req->rsp;
+
+	mgmt_cbor_text(w, "images");
+	mgmt_cbor_array_indef(w);
+	for (unsigned image = 0; image < img->cfg.images; image++) {
+		struct sim_slot_state slots[2];
+
+		sim_boot_slot_states(&img->boot, image, slots);
+		for (unsigned slot = 0; slot < 2; slot++) {
+			const struct sim_slot_state *s = &slots[slot];
+			char version[48];
+
+			if (!s->present) {
+				continue;
+			}
+			sim_image_version_str(&s->img.version, version, sizeof(version));
+			mgmt_cbor_map_indef(w);
+			if (img->cfg.images > 1) {
+				mgmt_cbor_text(w, "image");
+				mgmt_cbor_uint(w, image);
+			}
+			mgmt_cbor_text(w, "slot");
+			mgmt_cbor_uint(w, slot);
+			mgmt_cbor_text(w, "version");
+			mgmt_cbor_text(w, version);
+			mgmt_cbor_text(w, "hash");
+			mgmt_cbor_bytes(w, s->img.hash, s->img.hash_len);
+			mgmt_cbor_text(w, "bootable");
+			mgmt_cbor_bool(w, s->bootable);
+			mgmt_cbor_text(w, "pending");
+			mgmt_cbor_bool(w, s->pending);
+			mgmt_cbor_text(w, "confirmed");
+			mgmt_cbor_bool(w, s->confirmed);
+			mgmt_cbor_text(w, "active");
+			mgmt_cbor_bool(w, s->active);
+			mgmt_cbor_text(w, "permanent");
+			mgmt_cbor_bool(w, s->permanent);
+			mgmt_cbor_break(w);
+		}
+	}
+	mgmt_cbor_break(w);
+	mgmt_cbor_text(w, "splitStatus");
+	mgmt_cbor_uint(w, 0);
+}
+
+static int state_read(struct sim_req *req)
+{
+	write_state(req);
+	return 0;
+}
+
+/* Finds the slot listing @p hash; returns 0 or an image group error. */
+static int find_hash(struct sim_img *img, const uint8_t *hash, size_t len, unsigned *image,
+		     unsigned *slot)
+{
+	bool length_matched = false;
+
+	for (unsigned i = 0; i < img->cfg.images; i++) {
+		struct sim_slot_state slots[2];
+
+		sim_boot_slot_states(&img->boot, i, slots);
+		for (unsigned s = 0; s < 2; s++) {
+			if (!slots[s].present || slots[s].img.hash_len != len) {
+				continue;
+			}
+			length_matched = true;
+			if (memcmp(slots[s].img.hash, hash, len) == 0) {
+				*image = i;
+				*slot = s;
+				return 0;
+			}
+		}
+	}
+	return SIM_GROUP_ERR(length_matched ? IMG_HASH_NOT_FOUND : IMG_INVALID_HASH);
+}
+
+/* The rules of Zephyr's image state write for the running image of @p image. */
+static int confirm_running(struct sim_req *req, unsigned image)
+{
+	struct sim_img *img = &req->dev->img;
+	enum sim_swap_type swap = sim_boot_swap_type(&img->boot, image);
+
+	if (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM) {
+		return SIM_GROUP_ERR(IMG_IMAGE_ALREADY_PENDING);
+	}
+	busy(req, sim_boot_confirm(&img->boot, image));
+	return 0;
+}
+
+/* The rules of Zephyr's image state write for the secondary slot of @p image. */
+static int mark_secondary(struct sim_req *req, unsigned image, bool permanent)
+{
+	struct sim_img *img = &req->dev->img;
+	enum sim_swap_type swap = sim_boot_swap_type(&img->boot, image);
+
+	switch (swap) {
+	case SIM_SWAP_TEST:
+		/* re-testing the slot already under test changes nothing */
+		return permanent ? SIM_GROUP_ERR(IMG_IMAGE_ALREADY_PENDING) : 0;
+	case SIM_SWAP_PERM:
+		/* confirming the slot already scheduled changes nothing */
+		return permanent ? 0 : SIM_GROUP_ERR(IMG_IMAGE_ALREADY_PENDING);
+	case SIM_SWAP_REVERT:
+		if (!permanent) {
+			return SIM_GROUP_ERR(IMG_IMAGE_ALREADY_PENDING);
+		}
+		break;
+	case SIM_SWAP_NONE:
+		break;
+	}
+	if (img->upload.active && img->upload.image == image) {
+		return SIM_GROUP_ERR(IMG_NO_IMAGE); /* still being written */
+	}
+	busy(req, sim_boot_set_pending(&img->boot, image, permanent));
+	return 0;
+}
+
+static int state_write(struct sim_req *req)
+{
+	struct sim_img *img = &req->dev->img;
+	const cbor_item_t *hash = mgmt_cbor_find(req->map, "hash");
+	const cbor_item_t *confirm = mgmt_cbor_find(req->map, "confirm");
+	bool permanent = false;
+	unsigned image = 0, slot = 0;
+	int rc;
+
+	if ((hash && !cbor_isa_bytestring(hash)) || (confirm && !mgmt_cbor_is_bool(confirm))) {
+		return MGMT_ERR_EINVAL;
+	}
+	if (confirm) {
+		permanent = cbor_get_bool(confirm);
+	}
+	if (hash) {
+		size_t len = mgmt_cbor_string_size(hash);
+		uint8_t value[64];
+
+		if (len > sizeof(value)) {
+			return SIM_GROUP_ERR(IMG_INVALID_HASH);
+		}
+		mgmt_cbor_string_copy(hash, value);
+		rc = find_hash(img, value, len, &image, &slot);
+		if (rc) {
+			return rc;
+		}
+	} else if (!permanent) {
+		return SIM_GROUP_ERR(IMG_INVALID_HASH); /* a test needs a hash */
+	}
+	if (slot == 0) {
+		rc = permanent ? confirm_running(req, image)
+			       : SIM_GROUP_ERR(IMG_SETTING_TEST_TO_ACTIVE_DENIED);
+	} else {
+		rc = mark_secondary(req, image, permanent);
+	}
+	if (rc) {
+		return rc;
+	}
+	write_state(req);
+	return 0;
+}
+
+/* ---- upload ---- */
+
+static bool sha256_of_slot(const struct sim_img *img, unsigned image, uint64_t len,
+			   uint8_t out[32])
+{
+	const uint8_t *slot = sim_flash_data(&img->flash) +
+			      sim_boot_slot_offset(&img->boot, image, 1);
+	unsigned int n;
+
+	return EVP_Digest(slot, (size_t)len, out, &n, EVP_sha256(), NULL) && n == 32;
+}
+
+/* Reads the first request's keys and starts (or resumes) an upload; 0 or an error code. */
+static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_len)
+{
+	struct sim_img *img = &req->dev->img;
+	struct sim_img_upload *up = &img->upload;
+	const cbor_item_t *len_item = mgmt_cbor_find(req->map, "len");
+	const cbor_item_t *image_item = mgmt_cbor_find(req->map, "image");
+	const cbor_item_t *sha_item = mgmt_cbor_find(req->map, "sha");
+	const cbor_item_t *upgrade_item = mgmt_cbor_find(req->map, "upgrade");
+	uint64_t len, image = 0;
+	uint8_t sha[32], have[32];
+	size_t sha_len = 0;
+	struct sim_image hdr;
+	struct sim_slot_state running[2];
+	size_t slot_off;
+
+	if (!len_item) {
+		return SIM_GROUP_ERR(IMG_INVALID_LENGTH);
+	}
+	if (mgmt_cbor_get_uint(len_item, &len) != 0 ||
+	    (image_item && mgmt_cbor_get_uint(image_item, &image) != 0) ||
+	    (sha_item && !cbor_isa_bytestring(sha_item)) ||
+	    (upgrade_item && !mgmt_cbor_is_bool(upgrade_item)) || image >= img->cfg.images) {
+		return MGMT_ERR_EINVAL;
+	}
+	if (sha_item) {
+		sha_len = mgmt_cbor_string_size(sha_item);
+		if (sha_len > sizeof(sha)) {
+			return SIM_GROUP_ERR(IMG_INVALID_HASH);
+		}
+		mgmt_cbor_string_copy(sha_item, sha);
+	}
+	/* the same upload again: carry on where it stands */
+	if (up->active && up->image == image && up->len == len && sha_len && up->sha_len == sha_len &&
+	    memcmp(up->sha, sha, sha_len) == 0) {
+		return 0;
+	}
+	if (data_len < 32) {
+		return SIM_GROUP_ERR(IMG_INVALID_IMAGE_HEADER);
+	}
+	if (sim_image_parse(data, data_len, &hdr) == -ENOENT) {
+		return SIM_GROUP_ERR(IMG_INVALID_IMAGE_HEADER_MAGIC);
+	}
+	if (len > sim_boot_max_image_size(&img->boot)) {
+		return SIM_GROUP_ERR(IMG_INVALID_IMAGE_TOO_LARGE);
+	}
+	if (sim_boot_swap_type(&img->boot, (unsigned)image) != SIM_SWAP_NONE) {
+		return SIM_GROUP_ERR(IMG_NO_FREE_SLOT);
+	}
+	sim_boot_slot_states(&img->boot, (unsigned)image, running);
+	if (upgrade_item && cbor_get_bool(upgrade_item) && running[0].present &&
+	    sim_image_version_cmp(&hdr.version, &running[0].img.version) <= 0) {
+		return SIM_GROUP_ERR(IMG_CURRENT_VERSION_IS_NEWER);
+	}
+	memset(up, 0, sizeof(*up));
+	up->image = (unsigned)image;
+	up->len = len;
+	up->sha_len = sha_len;
+	memcpy(up->sha, sha, sha_len);
+	/* the slot already holds exactly this image: nothing to send */
+	if (sha_len == 32 && sha256_of_slot(img, up->image, len, have) &&
+	    memcmp(have, sha, 32) == 0) {
+		up->off = len;
+		return 0;
+	}
+	up->active = true;
+	slot_off = sim_boot_slot_offset(&img->boot, up->image, 1);
+	/* the trailer goes first: a stale one must not make the new image look pending */
+	busy(req, sim_flash_erase(&img->flash, slot_off + img->cfg.slot_size - 1, 1));
+	if (!img->cfg.progressive_erase) {
+		busy(req, sim_flash_erase(&img->flash, slot_off, (size_t)len));
+		up->erased_to = (size_t)len;
+	}
+	return 0;
+}
+
+/* Writes a chunk at the upload's offset, erasing ahead of it when erasing progressively. */
+static void upload_write(struct sim_req *req, const uint8_t *data, size_t len)
+{
+	struct sim_img *img = &req->dev->img;
+	struct sim_img_upload *up = &img->upload;
+	size_t slot_off = sim_boot_slot_offset(&img->boot, up->image, 1);
+	size_t end = (size_t)up->off + len;
+
+	if (end > up->erased_to) {
+		size_t page = img->flash.timing.page_size;
+		size_t to = (end + page - 1) / page * page;
+
+		busy(req, sim_flash_erase(&img->flash, slot_off + up->erased_to, to - up->erased_to));
+		up->erased_to = to;
+	}
+	busy(req, sim_flash_write(&img->flash, slot_off + (size_t)up->off, data, len));
+	up->off += len;
+}
+
+static int upload(struct sim_req *req)
+{
+	struct sim_img *img = &req->dev->img;
+	struct sim_img_upload *up = &img->upload;
+	const cbor_item_t *off_item = mgmt_cbor_find(req->map, "off");
+	const cbor_item_t *data_item = mgmt_cbor_find(req->map, "data");
+	bool finished = false;
+	uint8_t *data = NULL;
+	size_t data_len;
+	uint64_t off;
+	int rc = 0;
+
+	if (!off_item) {
+		return SIM_GROUP_ERR(IMG_INVALID_OFFSET);
+	}
+	if (mgmt_cbor_get_uint(off_item, &off) != 0 || !data_item ||
+	    !cbor_isa_bytestring(data_item)) {
+		return MGMT_ERR_EINVAL;
+	}
+	data_len = mgmt_cbor_string_size(data_item);
+	data = malloc(data_len ? data_len : 1);
+	if (!data) {
+		return MGMT_ERR_ENOMEM;
+	}
+	mgmt_cbor_string_copy(data_item, data);
+	if (off == 0) {
+		rc = upload_start(req, data, data_len);
+	}
+	if (rc == 0 && up->active && off == up->off) {
+		if (off + data_len > up->len) {
+			rc = SIM_GROUP_ERR(IMG_INVALID_IMAGE_DATA_OVERRUN);
+		} else {
+			upload_write(req, data, data_len);
+			finished = up->off == up->len;
+		}
+	}
+	free(data);
+	if (rc) {
+		return rc;
+	}
+	/* a chunk at another offset is dropped; the answer says where to go on */
+	mgmt_cbor_text(req->rsp, "off");
+	mgmt_cbor_uint(req->rsp, up->off);
+	if ((finished || (!up->active && up->len && up->off == up->len)) && up->sha_len == 32) {
+		uint8_t have[32];
+
+		mgmt_cbor_text(req->rsp, "match");
+		mgmt_cbor_bool(req->rsp, sha256_of_slot(img, up->image, up->len, have) &&
+						 memcmp(have, up->sha, 32) == 0);
+	}
+	if (finished) {
+		up->active = false;
+	}
+	return 0;
+}
+
+/* ---- erase and slot info ---- */
+
+static int erase(struct sim_req *req)
+{
+	struct sim_img *img = &req->dev->img;
+	const cbor_item_t *slot_item = mgmt_cbor_find(req->map, "slot");
+	uint64_t slot = 1;
+
+	if (slot_item && mgmt_cbor_get_uint(slot_item, &slot) != 0) {
+		return MGMT_ERR_EINVAL;
+	}
+	if (slot >= 2u * img->cfg.images) {
+		return SIM_GROUP_ERR(IMG_INVALID_SLOT);
+	}
+	/* slot numbers count across images: image i has slots 2i and 2i + 1 */
+	if (slot % 2 == 0 || sim_boot_swap_type(&img->boot, (unsigned)(slot / 2)) != SIM_SWAP_NONE) {
+		return SIM_GROUP_ERR(IMG_NO_FREE_SLOT);
+	}
+	busy(req, sim_flash_erase(&img->flash, sim_boot_slot_offset(&img->boot, 0, 0) +
+						      (size_t)slot * img->cfg.slot_size,
+				  img->cfg.slot_size));
+	memset(&img->upload, 0, sizeof(img->upload));
+	return 0;
+}
+
+static int slot_info(struct sim_req *req)
+{
+	struct sim_img *img = &req->dev->img;
+	struct mgmt_cbor_writer *w = req->rsp;
+
+	mgmt_cbor_text(w, "images");
+	mgmt_cbor_array_indef(w);
+	for (unsigned image = 0; image < img->cfg.images; image++) {
+		mgmt_cbor_map_indef(w);
+		mgmt_cbor_text(w, "image");
+		mgmt_cbor_uint(w, image);
+		mgmt_cbor_text(w, "slots");
+		mgmt_cbor_array_indef(w);
+		for (unsigned slot = 0; slot < 2; slot++) {
+			mgmt_cbor_map_indef(w);
+			mgmt_cbor_text(w, "slot");
+			mgmt_cbor_uint(w, slot);
+			mgmt_cbor_text(w, "size");
+			mgmt_cbor_uint(w, img->cfg.slot_size);
+			if (slot == 1) {
+				mgmt_cbor_text(w, "upload_image_id");
+				mgmt_cbor_uint(w, image);
+			}
+			mgmt_cbor_break(w);
+		}
+		mgmt_cbor_break(w);
+		mgmt_cbor_text(w, "max_image_size");
+		mgmt_cbor_uint(w, sim_boot_max_image_size(&img->boot));
+		mgmt_cbor_break(w);
+	}
+	mgmt_cbor_break(w);
+	return 0;
+}
+
+/* Zephyr's version 1 folding of image group errors. */
+static int fold_v1(int rc)
+{
+	switch (rc) {
+	case 3:  /* NO_IMAGE */
+	case 4:  /* NO_TLVS */
+		return MGMT_ERR_ENOENT;
+	case 9:  /* NO_FREE_SLOT */
+	case 27: /* CURRENT_VERSION_IS_NEWER */
+	case 28: /* IMAGE_ALREADY_PENDING */
+		return MGMT_ERR_EBADSTATE;
+	case 15: /* NO_FREE_MEMORY */
+		return MGMT_ERR_ENOMEM;
+	case 14: /* INVALID_SLOT */
+	case 19: /* INVALID_PAGE_OFFSET */
+	case 20: /* INVALID_OFFSET */
+	case 21: /* INVALID_LENGTH */
+	case 22: /* INVALID_IMAGE_HEADER */
+	case 24: /* INVALID_HASH */
+	case 25: /* INVALID_FLASH_ADDRESS */
+		return MGMT_ERR_EINVAL;
+	default:
+		return MGMT_ERR_EUNKNOWN;
+	}
+}
+
+static const struct sim_handler handlers[] = {
+	{ MGMT_IMG_STATE, state_read, state_write },
+	{ MGMT_IMG_UPLOAD, NULL, upload },
+	{ MGMT_IMG_ERASE, NULL, erase },
+	{ MGMT_IMG_SLOT_INFO, slot_info, NULL },
+};
+
+const struct sim_group sim_group_img = {
+	.id = MGMT_GROUP_IMAGE,
+	.name = "image",
+	.handlers = handlers,
+	.count = sizeof(handlers) / sizeof(handlers[0]),
+	.fold_v1 = fold_v1,
+};

@@ -1,0 +1,61 @@
+/*
+ * The simulated device's image management: its flash with the image slots, the bootloader that
+ * runs at each reboot, and the image group (1) of its SMP server, which handles uploads the way
+ * Zephyr's image manager does.
+ */
+#ifndef SIM_IMG_H
+#define SIM_IMG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot.h"
+#include "flash.h"
+
+/** Image settings; zero fields take the defaults. */
+struct sim_img_config {
+	const struct sim_flash_timing *flash; /**< default SIM_FLASH_NRF52840 */
+	unsigned images;                      /**< updatable images; default 1 */
+	size_t slot_size;                     /**< bytes per slot; default 0x70000 */
+	/** Erase each page just before writing it, instead of the whole image at the start. */
+	bool progressive_erase;
+};
+
+/** An upload in progress (kept in RAM only, as on the device). */
+struct sim_img_upload {
+	bool active;
+	unsigned image;
+	uint64_t len;
+	uint64_t off;
+	uint8_t sha[32];
+	size_t sha_len;
+	size_t erased_to; /* progressive erase: bytes of the slot erased so far */
+};
+
+/** The device's image state. Caller-allocated; fields are private. */
+struct sim_img {
+	struct sim_img_config cfg;
+	struct sim_flash flash;
+	struct sim_boot boot;
+	struct sim_img_upload upload;
+	bool bootable; /* the last boot found a valid image to run */
+};
+
+/**
+ * Open the flash (in memory, or the file DIR/flash.bin with @p state_dir) and, when it starts
+ * erased, write a factory image (version 1.0.0) into the primary slot of every image.
+ * @return 0 or a negative errno.
+ */
+int sim_img_open(struct sim_img *img, const struct sim_img_config *cfg, const char *state_dir);
+
+/** Free the flash. */
+void sim_img_close(struct sim_img *img);
+
+/**
+ * Reboot: the upload in progress is lost and the bootloader runs (swap, revert, checks).
+ * @return 0 or a negative errno; @p result says what the bootloader did.
+ */
+int sim_img_reboot(struct sim_img *img, struct sim_boot_result *result);
+
+#endif /* SIM_IMG_H */

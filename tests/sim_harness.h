@@ -1,0 +1,409 @@
+/*
+ * Driving the simulated device from the group tests: one request in as raw SMP bytes, its one
+ * answer out, decoded with mgmt_reply_open() and read with libcbor and the mgmt_cbor readers.
+ * Include after <cmocka.h>. Functions are static inline so each test uses what it needs.
+ */
+#ifndef TESTS_SIM_HARNESS_H
+#define TESTS_SIM_HARNESS_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mgmt/cbor.h"
+#include "../mgmt/err.h"
+#include "../mgmt/fs.h"
+#include "../mgmt/reply.h"
+#include "../mgmt/settings.h"
+#include "../sim/device.h"
+#include "../smp/header.h"
+
+/** One answer of the device. */
+struct answer {
+	struct smp_hdr hdr;
+	uint8_t *msg;            /* the whole message */
+	size_t len;
+	int status;              /* mgmt_reply_open(): 0, -EREMOTEIO or -EBADMSG */
+	struct mgmt_reply reply;
+	const cbor_item_t *map;  /* the payload map */
+	int count;               /* messages the device emitted for the request */
+};
+
+/* Keeps the device's answer (a copy: the device reuses its buffer). */
+static inline void harness_emit(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct answer *a = ctx;
+
+	a->count++;
+	free(a->msg);
+	a->msg = malloc(len);
+	assert_non_null(a->msg);
+	memcpy(a->msg, msg, len);
+	a->len = len;
+}
+
+/**
+ * Send one request (SMP @p version 1 or 2) with @p payload, at virtual time @p now_us, and
+ * decode the single answer it must get.
+ */
+static inline void call_at(struct sim_device *dev, uint64_t now_us, uint8_t op, uint8_t version,
+			   uint16_t group, uint8_t id, const uint8_t *payload, size_t len,
+			   struct answer *a)
+{
+	struct smp_hdr hdr = { .op = op, .version = version, .len = (uint16_t)len,
+			       .group = group, .seq = 0x42, .id = id };
+	struct smp_client_rsp rsp;
+	uint8_t *unit = malloc(SMP_HDR_SIZE + len);
+
+	assert_non_null(unit);
+	memset(a, 0, sizeof(*a));
+	smp_hdr_encode(&hdr, unit);
+	if (len) {
+		memcpy(unit + SMP_HDR_SIZE, payload, len);
+	}
+	sim_device_receive(dev, unit, SMP_HDR_SIZE + len, now_us, harness_emit, a);
+	free(unit);
+	assert_int_equal(a->count, 1);
+	assert_int_equal(smp_hdr_decode(a->msg, a->len, &a->hdr), 0);
+	assert_int_equal(a->hdr.len, a->len - SMP_HDR_SIZE);
+	assert_int_equal(a->hdr.group, group);
+	assert_int_equal(a->hdr.id, id);
+	assert_int_equal(a->hdr.seq, 0x42);
+	assert_int_equal(a->hdr.op, op == SMP_OP_READ ? SMP_OP_READ_RSP : SMP_OP_WRITE_RSP);
+	rsp.hdr = a->hdr;
+	rsp.payload = a->msg + SMP_HDR_SIZE;
+	rsp.len = a->hdr.len;
+	a->status = mgmt_reply_open(&a->reply, &rsp, &a->map);
+}
+
+/** call_at() at virtual time 0. */
+static inline void call(struct sim_device *dev, uint8_t op, uint8_t version, uint16_t group,
+			uint8_t id, const uint8_t *payload, size_t len, struct answer *a)
+{
+	call_at(dev, 0, op, version, group, id, payload, len, a);
+}
+
+/** Release an answer. */
+static inline void answer_close(struct answer *a)
+{
+	mgmt_reply_close(&a->reply);
+	free(a->msg);
+	memset(a, 0, sizeof(*a));
+}
+
+/** The answer is a success. */
+static inline void expect_ok(const struct answer *a)
+{
+	if (a->status != 0) {
+		fail_msg("expected success, got kind %d rc %lld (%s)", (int)a->reply.kind,
+			 (long long)a->reply.rc, a->reply.detail);
+	}
+}
+
+/** The answer is exactly `{"rc": rc}` (nothing else in the map). */
+static inline void expect_rc(const struct answer *a, int rc)
+{
+	assert_int_equal(a->status, -EREMOTEIO);
+	assert_int_equal(a->reply.kind, MGMT_REPLY_RC);
+	assert_int_equal(a->reply.rc, rc);
+	assert_int_equal(cbor_map_size(a->map), 1);
+}
+
+/** The answer carries group error `{"err": {"group", "rc"}}` (other keys allowed). */
+static inline void expect_group_err(const struct answer *a, uint16_t group, int rc)
+{
+	assert_int_equal(a->status, -EREMOTEIO);
+	assert_int_equal(a->reply.kind, MGMT_REPLY_GROUP_ERR);
+	assert_int_equal(a->reply.group, group);
+	assert_int_equal(a->reply.rc, rc);
+	assert_int_equal(a->hdr.version, SMP_VERSION_2);
+}
+
+/**
+ * Send the same request in both protocol versions: version 2 must answer group error
+ * @p group_rc alone, version 1 the generic @p v1_rc (Zephyr's folding).
+ */
+static inline void expect_both_err(struct sim_device *dev, uint8_t op, uint16_t group, uint8_t id,
+				   const uint8_t *payload, size_t len, int group_rc, int v1_rc)
+{
+	struct answer a;
+
+	call(dev, op, SMP_VERSION_2, group, id, payload, len, &a);
+	expect_group_err(&a, group, group_rc);
+	assert_int_equal(cbor_map_size(a.map), 1);
+	answer_close(&a);
+	call(dev, op, SMP_VERSION_1, group, id, payload, len, &a);
+	assert_int_equal(a.hdr.version, SMP_VERSION_1);
+	expect_rc(&a, v1_rc);
+	answer_close(&a);
+}
+
+/** Send the same request in both protocol versions: both must answer generic error @p rc. */
+static inline void expect_both_rc(struct sim_device *dev, uint8_t op, uint16_t group, uint8_t id,
+				  const uint8_t *payload, size_t len, int rc)
+{
+	struct answer a;
+
+	for (uint8_t version = SMP_VERSION_1; version <= SMP_VERSION_2; version++) {
+		call(dev, op, version, group, id, payload, len, &a);
+		assert_int_equal(a.hdr.version, version);
+		expect_rc(&a, rc);
+		answer_close(&a);
+	}
+}
+
+/** The value of @p key in @p map; fails the test when absent. */
+static inline const cbor_item_t *get(const cbor_item_t *map, const char *key)
+{
+	const cbor_item_t *item = mgmt_cbor_find(map, key);
+
+	if (!item) {
+		fail_msg("key '%s' missing", key);
+	}
+	return item;
+}
+
+/** Unsigned integer value of @p key. */
+static inline uint64_t get_uint(const cbor_item_t *map, const char *key)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(mgmt_cbor_get_uint(get(map, key), &v), 0);
+	return v;
+}
+
+/** Integer value of @p key, signed or not. */
+static inline int64_t get_int(const cbor_item_t *map, const char *key)
+{
+	int64_t v = 0;
+
+	assert_int_equal(mgmt_cbor_get_int(get(map, key), &v), 0);
+	return v;
+}
+
+/** Boolean value of @p key. */
+static inline bool get_bool(const cbor_item_t *map, const char *key)
+{
+	const cbor_item_t *item = get(map, key);
+
+	assert_true(mgmt_cbor_is_bool(item));
+	return cbor_get_bool(item);
+}
+
+/** Text value of @p key, NUL-terminated in @p out (@p cap bytes). */
+static inline const char *get_text(const cbor_item_t *map, const char *key, char *out,
+				   size_t cap)
+{
+	const cbor_item_t *item = get(map, key);
+	size_t n;
+
+	assert_true(cbor_isa_string(item));
+	n = mgmt_cbor_string_size(item);
+	assert_true(n < cap);
+	mgmt_cbor_string_copy(item, (uint8_t *)out);
+	out[n] = '\0';
+	return out;
+}
+
+/** Byte string value of @p key: its length, and its bytes copied to @p out (@p cap bytes). */
+static inline size_t get_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap)
+{
+	const cbor_item_t *item = get(map, key);
+	size_t n;
+
+	assert_true(cbor_isa_bytestring(item));
+	n = mgmt_cbor_string_size(item);
+	assert_true(n <= cap);
+	mgmt_cbor_string_copy(item, out);
+	return n;
+}
+
+/** True if text item @p item equals @p s. */
+static inline bool text_is(const cbor_item_t *item, const char *s)
+{
+	return mgmt_cbor_text_equals(item, s);
+}
+
+/** A request payload being built: a writer over a buffer of its own. */
+struct payload {
+	uint8_t buf[1024];
+	struct mgmt_cbor_writer w;
+};
+
+/** Start a definite-length map of @p pairs. */
+static inline struct mgmt_cbor_writer *payload_map(struct payload *p, size_t pairs)
+{
+	mgmt_cbor_writer_init(&p->w, p->buf, sizeof(p->buf));
+	mgmt_cbor_map(&p->w, pairs);
+	return &p->w;
+}
+
+/** `{key: text}` */
+static inline size_t payload_text(struct payload *p, const char *key, const char *value)
+{
+	struct mgmt_cbor_writer *w = payload_map(p, 1);
+
+	mgmt_cbor_text(w, key);
+	mgmt_cbor_text(w, value);
+	assert_false(w->overflow);
+	return w->len;
+}
+
+/** Encode an upload request into @p buf (@p cap bytes); @p total < 0 leaves `len` out. */
+static inline size_t fs_upload_req(uint8_t *buf, size_t cap, const char *name, uint64_t off,
+				   const uint8_t *data, size_t n, int64_t total)
+{
+	struct mgmt_cbor_writer w;
+
+	mgmt_cbor_writer_init(&w, buf, cap);
+	mgmt_cbor_map(&w, total >= 0 ? 4 : 3);
+	mgmt_cbor_text(&w, "name");
+	mgmt_cbor_text(&w, name);
+	mgmt_cbor_text(&w, "off");
+	mgmt_cbor_uint(&w, off);
+	mgmt_cbor_text(&w, "data");
+	mgmt_cbor_bytes(&w, data, n);
+	if (total >= 0) {
+		mgmt_cbor_text(&w, "len");
+		mgmt_cbor_uint(&w, (uint64_t)total);
+	}
+	assert_false(w.overflow);
+	return w.len;
+}
+
+/**
+ * The most data bytes (at most @p left) an upload chunk at @p off can carry in a message of
+ * @p buf_size bytes, header included.
+ */
+static inline size_t fs_chunk_max(const char *name, uint64_t off, int64_t total, size_t left,
+				  uint32_t buf_size)
+{
+	size_t fixed = 1 + 5 + mgmt_cbor_head_size(strlen(name)) + strlen(name) + 4 +
+		       mgmt_cbor_head_size(off) + 5 +
+		       (total >= 0 ? 4 + mgmt_cbor_head_size((uint64_t)total) : 0);
+	size_t n;
+
+	assert_true(SMP_HDR_SIZE + fixed + 1 < buf_size);
+	n = buf_size - SMP_HDR_SIZE - fixed;
+	while (mgmt_cbor_head_size(n) + n > buf_size - SMP_HDR_SIZE - fixed) {
+		n--;
+	}
+	return n < left ? n : left;
+}
+
+/**
+ * Upload @p len bytes to file @p name in chunks as large as the device's buffer takes,
+ * stopping after @p chunks of them (0: all). @return the bytes uploaded.
+ */
+static inline size_t fs_upload(struct sim_device *dev, const char *name, const uint8_t *data,
+			       size_t len, int chunks)
+{
+	uint32_t buf_size = sim_device_config(dev)->buf_size;
+	uint8_t *buf = malloc(buf_size);
+	size_t off = 0;
+
+	assert_non_null(buf);
+	do {
+		int64_t total = off == 0 ? (int64_t)len : -1;
+		size_t n = fs_chunk_max(name, off, total, len - off, buf_size);
+		size_t req = fs_upload_req(buf, buf_size, name, off, n ? data + off : NULL, n,
+					   total);
+		struct answer a;
+
+		assert_true(SMP_HDR_SIZE + req <= buf_size);
+		call(dev, SMP_OP_WRITE, SMP_VERSION_2, MGMT_GROUP_FS, MGMT_FS_FILE, buf, req, &a);
+		expect_ok(&a);
+		assert_int_equal(get_uint(a.map, "off"), off + n);
+		answer_close(&a);
+		off += n;
+	} while (off < len && --chunks != 0);
+	free(buf);
+	return off;
+}
+
+/**
+ * Download file @p name chunk by chunk, checking that each answer fits the device's buffer and
+ * that every chunk but the last fills it. @return its bytes (the caller frees them), *len bytes.
+ */
+static inline uint8_t *fs_download(struct sim_device *dev, const char *name, size_t *len)
+{
+	uint32_t buf_size = sim_device_config(dev)->buf_size;
+	uint8_t *data = NULL;
+	uint64_t total = 0, off = 0;
+
+	do {
+		struct payload p;
+		struct mgmt_cbor_writer *w = payload_map(&p, 2);
+		struct answer a;
+		const cbor_item_t *chunk;
+		size_t n;
+
+		mgmt_cbor_text(w, "name");
+		mgmt_cbor_text(w, name);
+		mgmt_cbor_text(w, "off");
+		mgmt_cbor_uint(w, off);
+		call(dev, SMP_OP_READ, SMP_VERSION_2, MGMT_GROUP_FS, MGMT_FS_FILE, p.buf, w->len,
+		     &a);
+		expect_ok(&a);
+		assert_true(a.len <= buf_size);
+		assert_int_equal(get_uint(a.map, "off"), off);
+		if (off == 0) {
+			total = get_uint(a.map, "len");
+			data = malloc(total ? total : 1);
+			assert_non_null(data);
+		} else {
+			assert_null(mgmt_cbor_find(a.map, "len"));
+		}
+		chunk = get(a.map, "data");
+		assert_true(cbor_isa_bytestring(chunk));
+		n = cbor_bytestring_length(chunk);
+		assert_true(off + n <= total);
+		if (off + n < total) {
+			/* the device fills its buffer, give or take a length header's growth */
+			assert_true(a.len + 4 >= buf_size);
+		}
+		if (n) {
+			memcpy(data + off, cbor_bytestring_handle(chunk), n);
+		}
+		answer_close(&a);
+		off += n;
+		assert_true(n > 0 || off == total);
+	} while (off < total);
+	*len = total;
+	return data;
+}
+
+/** Write setting @p name (into the device's RAM) and expect `{}`. */
+static inline void settings_write(struct sim_device *dev, const char *name, const void *val,
+				  size_t len)
+{
+	struct payload p;
+	struct mgmt_cbor_writer *w = payload_map(&p, 2);
+	struct answer a;
+
+	mgmt_cbor_text(w, "name");
+	mgmt_cbor_text(w, name);
+	mgmt_cbor_text(w, "val");
+	mgmt_cbor_bytes(w, val, len);
+	assert_false(w->overflow);
+	call(dev, SMP_OP_WRITE, SMP_VERSION_2, MGMT_GROUP_SETTINGS, MGMT_SETTINGS_VALUE, p.buf,
+	     w->len, &a);
+	expect_ok(&a);
+	assert_int_equal(cbor_map_size(a.map), 0);
+	answer_close(&a);
+}
+
+/** Save every setting to storage and expect `{}`. */
+static inline void settings_save(struct sim_device *dev)
+{
+	static const uint8_t empty_map[] = { 0xa0 };
+	struct answer a;
+
+	call(dev, SMP_OP_WRITE, SMP_VERSION_2, MGMT_GROUP_SETTINGS, MGMT_SETTINGS_LOAD_SAVE,
+	     empty_map, sizeof(empty_map), &a);
+	expect_ok(&a);
+	assert_int_equal(cbor_map_size(a.map), 0);
+	answer_close(&a);
+}
+
+#endif /* TESTS_SIM_HARNESS_H */

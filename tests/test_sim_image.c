@@ -1,0 +1,644 @@
+/*
+ * The simulated device's image group and bootloader, with real imgtool images: uploads as
+ * Zephyr's image manager takes them (errors, offsets, resume), the state flags through test,
+ * reset, revert, confirm and permanent, MCUboot refusing a bad image, erase rules, and state
+ * kept across runs.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "../mgmt/img.h"
+#include "../sim/hostfs.h"
+#include "sim_harness.h"
+
+#define TESTDATA SHARED_DIR "/testdata/mcuboot/"
+
+struct file {
+	uint8_t *data;
+	size_t len;
+};
+
+static struct file load(const char *name)
+{
+	char path[512];
+	struct file f = { 0 };
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), TESTDATA "%s", name);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	assert_true(n > 0);
+	rewind(fp);
+	f.data = malloc((size_t)n);
+	assert_non_null(f.data);
+	assert_int_equal(fread(f.data, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	f.len = (size_t)n;
+	return f;
+}
+
+/* The image hash as MCUboot computes it: SHA-256 over header, payload and protected TLVs. */
+static void image_hash(const struct file *f, uint8_t out[32])
+{
+	uint16_t hdr = (uint16_t)(f->data[8] | f->data[9] << 8);
+	uint16_t prot = (uint16_t)(f->data[10] | f->data[11] << 8);
+	uint32_t img = (uint32_t)f->data[12] | (uint32_t)f->data[13] << 8 |
+		       (uint32_t)f->data[14] << 16 | (uint32_t)f->data[15] << 24;
+	unsigned int n;
+
+	assert_true(EVP_Digest(f->data, (size_t)hdr + img + prot, out, &n, EVP_sha256(), NULL));
+}
+
+static void file_sha(const struct file *f, uint8_t out[32])
+{
+	unsigned int n;
+
+	assert_true(EVP_Digest(f->data, f->len, out, &n, EVP_sha256(), NULL));
+}
+
+static uint8_t req_buf[SMP_MSG_MAX];
+
+/* Sends a request built by a mgmt/ builder in @p req (version 2 unless said). */
+static void send_req(struct sim_device *dev, const struct smp_request *req, uint8_t version,
+		     struct answer *a)
+{
+	call(dev, req->op, version, req->group, req->id, req->buf + SMP_HDR_SIZE, req->len, a);
+}
+
+/* One upload request; returns the answer's `off` (or -1 on an error, left in @p a). */
+static int64_t upload_chunk(struct sim_device *dev, const struct file *f, uint64_t off,
+			    size_t n, bool with_sha, struct answer *a)
+{
+	struct mgmt_img_upload_args args = {
+		.off = off, .data = f->data + off, .len = n, .total_len = f->len,
+	};
+	uint8_t sha[32];
+	struct smp_request req;
+
+	if (with_sha) {
+		file_sha(f, sha);
+		args.sha = sha;
+		args.sha_len = 32;
+	}
+	smp_request_init(&req, req_buf, sizeof(req_buf));
+	assert_int_equal(mgmt_img_upload(&req, &args), 0);
+	send_req(dev, &req, SMP_VERSION_2, a);
+	return a->status == 0 ? (int64_t)get_uint(a->map, "off") : -1;
+}
+
+/* Uploads a whole file in chunks of @p chunk bytes; returns the last answer's `match`. */
+static bool upload_all(struct sim_device *dev, const struct file *f, size_t chunk)
+{
+	struct answer a;
+	uint64_t off = 0;
+	bool match = false;
+
+	while (off < f->len) {
+		size_t n = f->len - off < chunk ? f->len - off : chunk;
+		int64_t next = upload_chunk(dev, f, off, n, true, &a);
+
+		expect_ok(&a);
+		assert_int_equal(next, off + n);
+		off = (uint64_t)next;
+		if (off == f->len) {
+			match = get_bool(a.map, "match");
+		} else {
+			assert_null(mgmt_cbor_find(a.map, "match"));
+		}
+		answer_close(&a);
+	}
+	return match;
+}
+
+/* The state list, decoded with the mgmt/ decoder. */
+static void state(struct sim_device *dev, struct mgmt_img_state *st, struct mgmt_reply *reply,
+		  struct answer *a)
+{
+	struct smp_request req;
+	struct smp_client_rsp rsp;
+
+	smp_request_init(&req, req_buf, sizeof(req_buf));
+	mgmt_img_state_read(&req);
+	send_req(dev, &req, SMP_VERSION_2, a);
+	rsp.hdr = a->hdr;
+	rsp.payload = a->msg + SMP_HDR_SIZE;
+	rsp.len = a->len - SMP_HDR_SIZE;
+	assert_int_equal(mgmt_img_state_decode(&rsp, reply, st), 0);
+}
+
+/* Flags of slot @p slot as "ACPXB" letters (active, confirmed, pending, permanent, bootable). */
+static void expect_slot(struct sim_device *dev, uint64_t slot, const uint8_t *hash,
+			const char *flags)
+{
+	struct mgmt_img_state st;
+	struct mgmt_reply reply;
+	struct answer a;
+	const struct mgmt_img_slot *s = NULL;
+	char got[6] = "";
+
+	state(dev, &st, &reply, &a);
+	for (size_t i = 0; i < st.count; i++) {
+		if (st.slots[i].slot == slot) {
+			s = &st.slots[i];
+		}
+	}
+	if (!flags) {
+		assert_null(s);
+	} else {
+		assert_non_null(s);
+		snprintf(got, sizeof(got), "%s%s%s%s%s", s->active ? "A" : "", s->confirmed ? "C" : "",
+			 s->pending ? "P" : "", s->permanent ? "X" : "", s->bootable ? "B" : "");
+		assert_string_equal(got, flags);
+		if (hash) {
+			assert_int_equal(s->hash_len, 32);
+			assert_memory_equal(s->hash, hash, 32);
+		}
+	}
+	mgmt_reply_close(&reply);
+	answer_close(&a);
+}
+
+static void state_write(struct sim_device *dev, const uint8_t *hash, size_t len, bool confirm,
+			struct answer *a)
+{
+	struct smp_request req;
+
+	smp_request_init(&req, req_buf, sizeof(req_buf));
+	mgmt_img_state_write(&req, hash, len, confirm);
+	send_req(dev, &req, SMP_VERSION_2, a);
+}
+
+static void running_hash(struct sim_device *dev, uint8_t out[32])
+{
+	struct mgmt_img_state st;
+	struct mgmt_reply reply;
+	struct answer a;
+
+	state(dev, &st, &reply, &a);
+	assert_true(st.count >= 1);
+	assert_int_equal(st.slots[0].slot, 0);
+	memcpy(out, st.slots[0].hash, 32);
+	mgmt_reply_close(&reply);
+	answer_close(&a);
+}
+
+static void open_device(struct sim_device *dev)
+{
+	assert_int_equal(sim_device_init(dev, NULL), 0);
+}
+
+/* ---- tests ---- */
+
+static void fresh_device_runs_a_confirmed_factory_image(void **state_)
+{
+	struct sim_device dev;
+	struct mgmt_img_state st;
+	struct mgmt_reply reply;
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	state(&dev, &st, &reply, &a);
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.slots[0].image, -1); /* single-image build */
+	assert_string_equal(st.slots[0].version, "1.0.0");
+	assert_true(st.slots[0].active && st.slots[0].confirmed && st.slots[0].bootable);
+	assert_false(st.slots[0].pending || st.slots[0].permanent);
+	assert_int_equal(st.split_status, 0);
+	mgmt_reply_close(&reply);
+	answer_close(&a);
+	sim_device_free(&dev);
+}
+
+static void upload_then_test_reset_confirm(void **state_)
+{
+	struct file f = load("02-ecdsa-p256.bin");
+	struct sim_device dev;
+	uint8_t hash[32], old[32];
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	image_hash(&f, hash);
+	running_hash(&dev, old);
+	assert_true(upload_all(&dev, &f, 2000));
+	expect_slot(&dev, 1, hash, "B"); /* uploaded: listed with no flags */
+	state_write(&dev, hash, 32, false, &a);
+	expect_ok(&a);
+	answer_close(&a);
+	expect_slot(&dev, 0, old, "ACB");
+	expect_slot(&dev, 1, hash, "PB");
+
+	sim_device_reboot(&dev, 1000);
+	assert_true(sim_device_bootable(&dev));
+	assert_int_equal(sim_device_last_boot(&dev)->swaps[0], SIM_SWAP_TEST);
+	expect_slot(&dev, 0, hash, "AB");  /* running the new image, not confirmed */
+	expect_slot(&dev, 1, old, "CB");   /* the old one comes back unless confirmed */
+
+	state_write(&dev, NULL, 0, true, &a);
+	expect_ok(&a);
+	answer_close(&a);
+	expect_slot(&dev, 0, hash, "ACB");
+	expect_slot(&dev, 1, old, "B");
+	sim_device_reboot(&dev, 2000);
+	assert_int_equal(sim_device_last_boot(&dev)->swaps[0], SIM_SWAP_NONE);
+	expect_slot(&dev, 0, hash, "ACB");
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+static void unconfirmed_image_is_reverted(void **state_)
+{
+	struct file f = load("01-hash-only.bin");
+	struct sim_device dev;
+	uint8_t hash[32], old[32];
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	image_hash(&f, hash);
+	running_hash(&dev, old);
+	assert_true(upload_all(&dev, &f, 512));
+	state_write(&dev, hash, 32, false, &a);
+	answer_close(&a);
+	sim_device_reboot(&dev, 1000);
+	expect_slot(&dev, 0, hash, "AB");
+	sim_device_reboot(&dev, 2000); /* no confirm: MCUboot reverts */
+	assert_int_equal(sim_device_last_boot(&dev)->swaps[0], SIM_SWAP_REVERT);
+	expect_slot(&dev, 0, old, "ACB");
+	expect_slot(&dev, 1, hash, "B");
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+static void permanent_needs_no_confirm(void **state_)
+{
+	struct file f = load("04-rsa2048.bin");
+	struct sim_device dev;
+	uint8_t hash[32];
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	image_hash(&f, hash);
+	assert_true(upload_all(&dev, &f, 1000));
+	state_write(&dev, hash, 32, true, &a);
+	expect_ok(&a);
+	answer_close(&a);
+	expect_slot(&dev, 1, hash, "PXB");
+	sim_device_reboot(&dev, 1000);
+	assert_int_equal(sim_device_last_boot(&dev)->swaps[0], SIM_SWAP_PERM);
+	expect_slot(&dev, 0, hash, "ACB");
+	sim_device_reboot(&dev, 2000);
+	expect_slot(&dev, 0, hash, "ACB");
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+static void bootloader_refuses_an_image_whose_hash_fails(void **state_)
+{
+	struct file f = load("corrupt/flipped-payload-byte.bin");
+	struct sim_device dev;
+	uint8_t old[32], listed[32];
+	struct mgmt_img_state st;
+	struct mgmt_reply reply;
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	running_hash(&dev, old);
+	assert_true(upload_all(&dev, &f, 1024)); /* the file arrived intact: sha matches */
+	state(&dev, &st, &reply, &a);
+	assert_int_equal(st.count, 2);           /* listed by its (wrong) hash TLV */
+	memcpy(listed, st.slots[1].hash, 32);
+	mgmt_reply_close(&reply);
+	answer_close(&a);
+	state_write(&dev, listed, 32, false, &a);
+	expect_ok(&a);
+	answer_close(&a);
+	sim_device_reboot(&dev, 1000);
+	assert_true(sim_device_last_boot(&dev)->rejected[0]);
+	assert_true(sim_device_bootable(&dev));
+	expect_slot(&dev, 0, old, "ACB");
+	expect_slot(&dev, 1, NULL, NULL); /* erased by the bootloader */
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+static void device_with_a_broken_running_image_answers_nothing(void **state_)
+{
+	struct sim_device dev;
+	uint8_t junk[64];
+	struct answer a = { 0 };
+	struct smp_hdr hdr = { .op = SMP_OP_READ, .version = 2, .len = 1, .group = 1 };
+	uint8_t unit[9];
+
+	(void)state_;
+	open_device(&dev);
+	memset(junk, 0, sizeof(junk));
+	/* bits of the running image's payload cleared behind the bootloader's back */
+	sim_flash_write(&dev.img.flash, 0x300, junk, sizeof(junk));
+	sim_device_reboot(&dev, 1000);
+	assert_false(sim_device_bootable(&dev));
+	smp_hdr_encode(&hdr, unit);
+	unit[8] = 0xa0;
+	sim_device_receive(&dev, unit, sizeof(unit), 2000, harness_emit, &a);
+	assert_int_equal(a.count, 0);
+	sim_device_free(&dev);
+}
+
+static void upload_errors_are_zephyrs(void **state_)
+{
+	struct file f = load("01-hash-only.bin");
+	struct file bad = load("corrupt/bad-magic.bin");
+	struct sim_device dev;
+	struct smp_request req;
+	struct answer a;
+	uint8_t long_sha[33] = { 0 };
+	struct mgmt_img_upload_args args = { .data = f.data, .len = 100, .total_len = f.len };
+	/* {"off": 0, "data": h'00'} without len; {"data": ...} without off */
+	static const uint8_t no_len[] = { 0xa2, 0x63, 'o', 'f', 'f', 0x00, 0x64, 'd', 'a', 't', 'a',
+					  0x41, 0x00 };
+	static const uint8_t no_off[] = { 0xa1, 0x64, 'd', 'a', 't', 'a', 0x41, 0x00 };
+
+	(void)state_;
+	open_device(&dev);
+	expect_both_err(&dev, SMP_OP_WRITE, 1, 1, no_off, sizeof(no_off), 20, MGMT_ERR_EINVAL);
+	expect_both_err(&dev, SMP_OP_WRITE, 1, 1, no_len, sizeof(no_len), 21, MGMT_ERR_EINVAL);
+	args.len = 31; /* the header is 32 bytes */
+	smp_request_init(&req, req_buf, sizeof(req_buf));
+	mgmt_img_upload(&req, &args);
+	send_req(&dev, &req, SMP_VERSION_2, &a);
+	expect_group_err(&a, 1, 22);
+	answer_close(&a);
+	args.data = bad.data;
+	args.len = 100;
+	mgmt_img_upload(&req, &args);
+	send_req(&dev, &req, SMP_VERSION_2, &a);
+	expect_group_err(&a, 1, 23);
+	answer_close(&a);
+	args.data = f.data;
+	args.total_len = 0x70000; /* the slot minus its trailer page is the limit */
+	mgmt_img_upload(&req, &args);
+	send_req(&dev, &req, SMP_VERSION_2, &a);
+	expect_group_err(&a, 1, 30);
+	answer_close(&a);
+	args.total_len = f.len;
+	args.sha = long_sha;
+	args.sha_len = 33;
+	assert_int_equal(mgmt_img_upload(&req, &args), -EINVAL); /* the builder refuses */
+	args.sha = NULL;
+	args.sha_len = 0;
+	/* the overrun: a chunk running past len */
+	for (uint64_t off = 0; off < f.len - 100; off += 1000) {
+		size_t n = f.len - 100 - off < 1000 ? f.len - 100 - off : 1000;
+
+		assert_int_equal(upload_chunk(&dev, &f, off, n, false, &a), (int64_t)(off + n));
+		answer_close(&a);
+	}
+	{
+		static uint8_t past_end[200];
+
+		args.off = f.len - 100;
+		args.data = past_end;
+		args.len = sizeof(past_end);
+	}
+	mgmt_img_upload(&req, &args);
+	send_req(&dev, &req, SMP_VERSION_2, &a);
+	expect_group_err(&a, 1, 31);
+	answer_close(&a);
+	sim_device_free(&dev);
+	free(f.data);
+	free(bad.data);
+}
+
+static void device_offset_wins_and_resume_works(void **state_)
+{
+	struct file f = load("02-ecdsa-p256.bin");
+	struct sim_device dev;
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	assert_int_equal(upload_chunk(&dev, &f, 0, 1000, true, &a), 1000);
+	answer_close(&a);
+	/* ahead of the device, and behind it: dropped, the answer says where to go on */
+	assert_int_equal(upload_chunk(&dev, &f, 5000, 1000, true, &a), 1000);
+	answer_close(&a);
+	assert_int_equal(upload_chunk(&dev, &f, 500, 100, true, &a), 1000);
+	answer_close(&a);
+	assert_int_equal(upload_chunk(&dev, &f, 1000, 1000, true, &a), 2000);
+	answer_close(&a);
+	/* off 0 again with the same sha: carries on from 2000 */
+	assert_int_equal(upload_chunk(&dev, &f, 0, 1000, true, &a), 2000);
+	answer_close(&a);
+	/* without a sha it starts again */
+	assert_int_equal(upload_chunk(&dev, &f, 0, 1000, false, &a), 1000);
+	answer_close(&a);
+	/* a reboot loses the upload: off 0 */
+	sim_device_reboot(&dev, 1000);
+	assert_int_equal(upload_chunk(&dev, &f, 1000, 1000, true, &a), 0);
+	answer_close(&a);
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+static void same_image_again_is_done_at_once(void **state_)
+{
+	struct file f = load("01-hash-only.bin");
+	struct sim_device dev;
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	assert_true(upload_all(&dev, &f, 2000));
+	assert_int_equal(upload_chunk(&dev, &f, 0, 1000, true, &a), (int64_t)f.len);
+	assert_true(get_bool(a.map, "match"));
+	answer_close(&a);
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+static void state_write_rules(void **state_)
+{
+	struct file f = load("01-hash-only.bin");
+	struct sim_device dev;
+	uint8_t hash[32], old[32], unknown[32] = { 1 };
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	image_hash(&f, hash);
+	running_hash(&dev, old);
+	state_write(&dev, old, 32, false, &a); /* test the running image */
+	expect_group_err(&a, 1, 33);
+	answer_close(&a);
+	state_write(&dev, unknown, 32, false, &a);
+	expect_group_err(&a, 1, 8);
+	answer_close(&a);
+	state_write(&dev, old, 16, false, &a); /* wrong length */
+	expect_group_err(&a, 1, 24);
+	answer_close(&a);
+	state_write(&dev, NULL, 0, false, &a); /* a test needs a hash */
+	expect_group_err(&a, 1, 24);
+	answer_close(&a);
+	assert_true(upload_all(&dev, &f, 2000));
+	state_write(&dev, hash, 32, false, &a);
+	expect_ok(&a);
+	answer_close(&a);
+	state_write(&dev, hash, 32, false, &a); /* again: no change */
+	expect_ok(&a);
+	answer_close(&a);
+	state_write(&dev, NULL, 0, true, &a); /* confirm while a test is pending */
+	expect_group_err(&a, 1, 28);
+	answer_close(&a);
+	state_write(&dev, hash, 32, true, &a); /* permanent while a test is pending */
+	expect_group_err(&a, 1, 28);
+	answer_close(&a);
+	/* an upload while the slot is pending */
+	assert_int_equal(upload_chunk(&dev, &f, 0, 1000, false, &a), -1);
+	expect_group_err(&a, 1, 9);
+	answer_close(&a);
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+static void erase_rules(void **state_)
+{
+	struct file f = load("01-hash-only.bin");
+	struct sim_device dev;
+	uint8_t hash[32];
+	struct answer a;
+	static const uint8_t slot0[] = { 0xa1, 0x64, 's', 'l', 'o', 't', 0x00 };
+	static const uint8_t slot1[] = { 0xa1, 0x64, 's', 'l', 'o', 't', 0x01 };
+	static const uint8_t slot9[] = { 0xa1, 0x64, 's', 'l', 'o', 't', 0x09 };
+
+	(void)state_;
+	open_device(&dev);
+	image_hash(&f, hash);
+	expect_both_err(&dev, SMP_OP_WRITE, 1, 5, slot0, sizeof(slot0), 9, MGMT_ERR_EBADSTATE);
+	expect_both_err(&dev, SMP_OP_WRITE, 1, 5, slot9, sizeof(slot9), 14, MGMT_ERR_EINVAL);
+	assert_true(upload_all(&dev, &f, 2000));
+	state_write(&dev, hash, 32, false, &a);
+	answer_close(&a);
+	expect_both_err(&dev, SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9, MGMT_ERR_EBADSTATE);
+	sim_device_reboot(&dev, 1000); /* now slot 1 holds the image to revert to */
+	expect_both_err(&dev, SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9, MGMT_ERR_EBADSTATE);
+	state_write(&dev, NULL, 0, true, &a);
+	answer_close(&a);
+	call(&dev, SMP_OP_WRITE, 2, 1, 5, (const uint8_t *)"\xa0", 1, &a);
+	expect_ok(&a);
+	answer_close(&a);
+	expect_slot(&dev, 1, NULL, NULL);
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+static void slots_survive_runs_and_an_upload_resumes(void **state_)
+{
+	char dir[] = "/tmp/dfu-smp-image-XXXXXX";
+	struct sim_device_config cfg = { 0 };
+	struct file f = load("02-ecdsa-p256.bin");
+	struct sim_device dev;
+	uint8_t hash[32];
+	struct answer a;
+
+	(void)state_;
+	assert_non_null(mkdtemp(dir));
+	cfg.state_dir = dir;
+	image_hash(&f, hash);
+	assert_int_equal(sim_device_init(&dev, &cfg), 0);
+	assert_int_equal(upload_chunk(&dev, &f, 0, 2000, true, &a), 2000);
+	answer_close(&a);
+	assert_int_equal(sim_device_suspend(&dev, 5000), 0);
+	sim_device_free(&dev);
+
+	assert_int_equal(sim_device_init(&dev, &cfg), 0);
+	assert_int_equal(upload_chunk(&dev, &f, 0, 2000, true, &a), 2000); /* resumed */
+	answer_close(&a);
+	for (uint64_t off = 2000; off < f.len; off += 2000) {
+		size_t n = f.len - off < 2000 ? f.len - off : 2000;
+
+		assert_int_equal(upload_chunk(&dev, &f, off, n, true, &a), (int64_t)(off + n));
+		answer_close(&a);
+	}
+	sim_device_free(&dev); /* not suspended: as if powered off */
+
+	assert_int_equal(sim_device_init(&dev, &cfg), 0);
+	expect_slot(&dev, 1, hash, "B");
+	sim_device_free(&dev);
+	assert_int_equal(sim_hostfs_remove(dir), 0);
+	free(f.data);
+}
+
+static void two_images_are_listed_with_their_numbers(void **state_)
+{
+	struct sim_device_config cfg = { .img = { .images = 2, .slot_size = 0x20000 } };
+	struct sim_device dev;
+	struct mgmt_img_state st;
+	struct mgmt_reply reply;
+	struct answer a;
+
+	(void)state_;
+	assert_int_equal(sim_device_init(&dev, &cfg), 0);
+	state(&dev, &st, &reply, &a);
+	assert_int_equal(st.count, 2);
+	assert_int_equal(st.slots[0].image, 0);
+	assert_int_equal(st.slots[1].image, 1);
+	mgmt_reply_close(&reply);
+	answer_close(&a);
+	sim_device_free(&dev);
+}
+
+static void flash_time_is_accounted(void **state_)
+{
+	struct file f = load("01-hash-only.bin");
+	struct sim_device dev;
+	struct answer a;
+
+	(void)state_;
+	open_device(&dev);
+	upload_chunk(&dev, &f, 0, 1024, true, &a);
+	answer_close(&a);
+	/* the first chunk erased the image's pages and the trailer page, then wrote 1 KiB */
+	assert_int_equal(sim_device_busy_us(&dev), 3 * 85000 + 256 * 41);
+	upload_chunk(&dev, &f, 1024, 1024, true, &a);
+	answer_close(&a);
+	assert_int_equal(sim_device_busy_us(&dev), 256 * 41);
+	sim_device_free(&dev);
+	free(f.data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fresh_device_runs_a_confirmed_factory_image),
+		cmocka_unit_test(upload_then_test_reset_confirm),
+		cmocka_unit_test(unconfirmed_image_is_reverted),
+		cmocka_unit_test(permanent_needs_no_confirm),
+		cmocka_unit_test(bootloader_refuses_an_image_whose_hash_fails),
+		cmocka_unit_test(device_with_a_broken_running_image_answers_nothing),
+		cmocka_unit_test(upload_errors_are_zephyrs),
+		cmocka_unit_test(device_offset_wins_and_resume_works),
+		cmocka_unit_test(same_image_again_is_done_at_once),
+		cmocka_unit_test(state_write_rules),
+		cmocka_unit_test(erase_rules),
+		cmocka_unit_test(slots_survive_runs_and_an_upload_resumes),
+		cmocka_unit_test(two_images_are_listed_with_their_numbers),
+		cmocka_unit_test(flash_time_is_accounted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

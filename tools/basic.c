@@ -1,0 +1,18 @@
+/* dfu-smp command of the Zephyr basic group: storage-erase. */
+#include "../mgmt/basic.h"
+#include "cli.h"
+
+static int cmd_storage_erase(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 0) {
+		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
+	}
+	mgmt_basic_erase_storage(cli_request(cli));
+	return cli_simple(cli, "the storage partition is erased", json_pack("{s:b}", "erased", 1));
+}
+
+const struct cli_command cli_basic_commands[] = {
+	{ NULL, "storage-erase", "", "erase the device's storage partition (settings, files)",
+	  cmd_storage_erase },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,266 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mgmt/err.h"
+
+int cli_usage(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s%s", cli->prog, cli->what ? cli->what : "",
+		cli->what ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see '%s --help')\n", cli->prog);
+	return CLI_EXIT_USAGE;
+}
+
+static void json_error(struct cli *cli, json_t *error)
+{
+	if (cli->json) {
+		cli_print_json(cli, json_pack("{s:o}", "error", error));
+	} else {
+		json_decref(error);
+	}
+}
+
+int cli_fail(struct cli *cli, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, msg);
+	json_error(cli, json_pack("{s:s}", "message", msg));
+	return CLI_EXIT_FAIL;
+}
+
+int cli_reply_failed(struct cli *cli, const struct mgmt_reply *reply)
+{
+	char line[400];
+	json_t *error;
+
+	mgmt_err_describe(reply, line, sizeof(line));
+	fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, line);
+	switch (reply->kind) {
+	case MGMT_REPLY_RC:
+		error = json_pack("{s:s, s:I, s:s?, s:s}", "kind", "rc", "rc", (json_int_t)reply->rc,
+				  "name", mgmt_err_name(reply->rc), "message", line);
+		if (reply->detail[0]) {
+			json_object_set_new(error, "rsn", json_string(reply->detail));
+		}
+		break;
+	case MGMT_REPLY_GROUP_ERR:
+		error = json_pack("{s:s, s:i, s:I, s:s?, s:s}", "kind", "group", "group",
+				  (int)reply->group, "rc", (json_int_t)reply->rc, "name",
+				  mgmt_err_group_name(reply->group, reply->rc), "message", line);
+		break;
+	default:
+		error = json_pack("{s:s, s:s}", "kind", "malformed", "message", line);
+		break;
+	}
+	json_error(cli, error);
+	return CLI_EXIT_FAIL;
+}
+
+int cli_print_json(struct cli *cli, json_t *doc)
+{
+	(void)cli;
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(doc);
+	return CLI_EXIT_OK;
+}
+
+struct smp_request *cli_request(struct cli *cli)
+{
+	smp_request_init(&cli->req, cli->req_buf, SMP_MSG_MAX);
+	return &cli->req;
+}
+
+int cli_too_large(struct cli *cli)
+{
+	return cli_fail(cli, "the request is larger than an SMP message can carry (65535 bytes)");
+}
+
+int cli_connect(struct cli *cli)
+{
+	char why[300] = "";
+	int err;
+
+	if (cli->conn) {
+		return 0;
+	}
+	err = conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
+	if (err == -EINVAL) {
+		fprintf(stderr, "%s: %s\n", cli->prog, why);
+		return CLI_EXIT_USAGE;
+	}
+	if (err) {
+		return cli_fail(cli, "cannot connect: %s", why);
+	}
+	return 0;
+}
+
+/* A version 1 request the device refuses as too old (rc 12). */
+static bool refused_as_too_old(const struct smp_client_rsp *rsp)
+{
+	struct mgmt_reply reply;
+	bool refused;
+
+	if (rsp->hdr.version != SMP_VERSION_1) {
+		return false;
+	}
+	refused = mgmt_reply_status(rsp, &reply) != 0 && reply.kind == MGMT_REPLY_RC &&
+		  reply.rc == MGMT_ERR_UNSUPPORTED_TOO_OLD;
+	mgmt_reply_close(&reply);
+	return refused;
+}
+
+int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp *rsp)
+{
+	struct smp_client *client;
+	char why[300];
+	int status = cli_connect(cli);
+	int err;
+
+	if (status) {
+		return status;
+	}
+	client = conn_client(cli->conn);
+	err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
+	if (err == -EMSGSIZE && !cli->conn->limits_known) {
+		const struct conn_limits *limits;
+
+		/* it may still go out split, if the device reassembles */
+		if (conn_limits(cli->conn, &limits) == 0 &&
+		    SMP_HDR_SIZE + req->len <= limits->max_request) {
+			err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
+		}
+	}
+	if (err == 0 && cli->opt.smp_version == 0 && refused_as_too_old(rsp)) {
+		smp_client_set_version(client, SMP_VERSION_2);
+		err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
+	}
+	if (err) {
+		conn_explain(cli->conn, err, SMP_HDR_SIZE + req->len, why, sizeof(why));
+		return cli_fail(cli, "%s", why);
+	}
+	return 0;
+}
+
+int cli_simple(struct cli *cli, const char *done, json_t *doc)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	int status = cli_exchange(cli, &cli->req, &rsp);
+
+	if (status) {
+		json_decref(doc);
+		return status;
+	}
+	if (mgmt_reply_status(&rsp, &reply) != 0) {
+		json_decref(doc);
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		status = cli_print_json(cli, doc);
+	} else {
+		json_decref(doc);
+		printf("%s\n", done);
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+void cli_hex(const uint8_t *data, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[data[i] >> 4];
+		out[2 * i + 1] = digits[data[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+json_t *cli_json_hex(const uint8_t *data, size_t n)
+{
+	char *hex = malloc(2 * n + 1);
+	json_t *s;
+
+	if (!hex) {
+		return json_null();
+	}
+	cli_hex(data, n, hex);
+	s = json_string(hex);
+	free(hex);
+	return s;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+long cli_parse_hex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2 || n / 2 > cap) {
+		return -1;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			return -1;
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (long)(n / 2);
+}
+
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+') {
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > max) {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+bool cli_is_text(const uint8_t *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((data[i] < 0x20 && data[i] != '\t' && data[i] != '\n' && data[i] != '\r') ||
+		    data[i] == 0x7f) {
+			return false;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,117 @@
+/*
+ * What every dfu-smp command shares: the connection, buffers, the exchange of one request,
+ * error reporting, and output as text or as one JSON document (--json).
+ */
+#ifndef TOOLS_CLI_H
+#define TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../mgmt/reply.h"
+#include "../ports/conn.h"
+#include "../smp/client.h"
+
+/** Exit statuses. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAIL = 1,  /**< the exchange or the device failed */
+	CLI_EXIT_USAGE = 2, /**< the command line is wrong */
+};
+
+/** The state of one run of dfu-smp. */
+struct cli {
+	const char *prog;
+	const char *conn_spec;
+	const char *what; /**< the command, for messages: "image list" */
+	struct conn_options opt;
+	bool json;
+	struct conn *conn;
+	uint8_t *req_buf; /**< SMP_MSG_MAX bytes */
+	uint8_t *rsp_buf; /**< SMP_MSG_MAX bytes */
+	struct smp_request req;
+};
+
+/** One command: `dfu-smp [GROUP] NAME ARGS...`. */
+struct cli_command {
+	const char *group; /**< "image", ...; NULL for a top-level command */
+	const char *name;
+	const char *args;  /**< usage of its arguments */
+	const char *help;
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/** The commands of each file, each list ended by an entry with a NULL name. */
+extern const struct cli_command cli_os_commands[];
+extern const struct cli_command cli_image_commands[];
+extern const struct cli_command cli_stat_commands[];
+extern const struct cli_command cli_settings_commands[];
+extern const struct cli_command cli_fs_commands[];
+extern const struct cli_command cli_shell_commands[];
+extern const struct cli_command cli_enum_commands[];
+extern const struct cli_command cli_basic_commands[];
+extern const struct cli_command cli_raw_commands[];
+
+/** Print a one-line usage error naming the command. @return CLI_EXIT_USAGE. */
+int cli_usage(struct cli *cli, const char *fmt, ...);
+
+/**
+ * Print a one-line failure ("dfu-smp: image list: ..."), and with --json also
+ * {"error": {"message": ...}} on stdout. @return CLI_EXIT_FAIL.
+ */
+int cli_fail(struct cli *cli, const char *fmt, ...);
+
+/** A fresh request on the CLI's buffer, for a mgmt/ builder. */
+struct smp_request *cli_request(struct cli *cli);
+
+/**
+ * Build failed (the request does not fit an SMP message): report it. @return CLI_EXIT_FAIL.
+ */
+int cli_too_large(struct cli *cli);
+
+/**
+ * Connect if needed, send @p req and wait for its answer (in cli->rsp_buf). A request too long
+ * for one write is sent again once the device's limits are known (it may reassemble); a
+ * version 1 request the device refuses is sent again as version 2.
+ * @return 0, or an exit status after reporting why it failed.
+ */
+int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp *rsp);
+
+/**
+ * Send the request in cli->req for a command whose answer carries nothing but its outcome:
+ * on success print @p done (text) or @p doc (JSON; stolen either way).
+ * @return 0 or an exit status after reporting why it failed.
+ */
+int cli_simple(struct cli *cli, const char *done, json_t *doc);
+
+/** Connect if needed. @return 0 or an exit status after reporting why. */
+int cli_connect(struct cli *cli);
+
+/**
+ * Report a decoder's failure: the device's error (name, code, explanation) or what was
+ * malformed; with --json also as {"error": {...}} on stdout. @return CLI_EXIT_FAIL.
+ */
+int cli_reply_failed(struct cli *cli, const struct mgmt_reply *reply);
+
+/** Print @p doc (stolen) as the run's JSON document. @return CLI_EXIT_OK. */
+int cli_print_json(struct cli *cli, json_t *doc);
+
+/** Bytes as lower-case hex, NUL-terminated in @p out (2 * @p n + 1 bytes). */
+void cli_hex(const uint8_t *data, size_t n, char *out);
+
+/** Bytes as a JSON hex string. */
+json_t *cli_json_hex(const uint8_t *data, size_t n);
+
+/** Parse hex (even length, no prefix) into @p out. @return the byte count, or -1. */
+long cli_parse_hex(const char *hex, uint8_t *out, size_t cap);
+
+/** Parse a decimal or 0x-prefixed number up to @p max. @return 0 or -1. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/** True when @p data is printable UTF-8-ish text (no control bytes but tab/newline). */
+bool cli_is_text(const uint8_t *data, size_t n);
+
+#endif /* TOOLS_CLI_H */

@@ -1,0 +1,326 @@
+/* dfu-smp commands of the file system group: fs upload, download, stat, hash, types. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mgmt/fs.h"
+#include "cli.h"
+
+/* Chunks in a row that move nothing before a transfer is given up. */
+#define MAX_STALLS 3
+
+/* Ends the device's file context; old devices without the command are fine too. */
+static void close_remote(struct cli *cli)
+{
+	struct smp_client_rsp rsp;
+
+	mgmt_fs_close(cli_request(cli));
+	conn_transact(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, &rsp);
+}
+
+static int read_at(FILE *f, uint64_t off, uint8_t *buf, size_t n)
+{
+	return fseek(f, (long)off, SEEK_SET) == 0 && fread(buf, 1, n, f) == n ? 0 : -EIO;
+}
+
+static int cmd_upload(struct cli *cli, int argc, char **argv)
+{
+	const struct conn_limits *limits;
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	uint8_t *chunk = NULL;
+	uint64_t off = 0, size;
+	int stalls = 0, status;
+	FILE *f;
+	long end;
+
+	if (argc != 2) {
+		return cli_usage(cli, "give LOCAL (file to send) and REMOTE (path on the device)");
+	}
+	f = fopen(argv[0], "rb");
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0) {
+		if (f) {
+			fclose(f);
+		}
+		return cli_fail(cli, "cannot read '%s': %s", argv[0], strerror(errno));
+	}
+	size = (uint64_t)end;
+	status = cli_connect(cli);
+	if (!status && conn_limits(cli->conn, &limits) != 0) {
+		status = cli_fail(cli, "the device does not answer");
+	}
+	if (!status) {
+		chunk = malloc(limits->max_request);
+		if (!chunk) {
+			status = cli_fail(cli, "out of memory");
+		}
+	}
+	while (!status) {
+		int64_t total = off == 0 ? (int64_t)size : -1;
+		size_t n = mgmt_fs_upload_max_data(argv[1], off, total, limits->max_request);
+		uint64_t next;
+
+		if (n == 0) {
+			char why[300];
+
+			/* the smallest request: one byte of data */
+			mgmt_fs_upload(cli_request(cli), argv[1], off, chunk, 1, total);
+			conn_explain(cli->conn, -EMSGSIZE, SMP_HDR_SIZE + cli->req.len, why,
+				     sizeof(why));
+			status = cli_fail(cli, "%s", why);
+			break;
+		}
+		if (n > size - off) {
+			n = (size_t)(size - off);
+		}
+		if (read_at(f, off, chunk, n) != 0) {
+			status = cli_fail(cli, "cannot read '%s' at %llu", argv[0],
+					  (unsigned long long)off);
+			break;
+		}
+		mgmt_fs_upload(cli_request(cli), argv[1], off, chunk, n, total);
+		status = cli_exchange(cli, &cli->req, &rsp);
+		if (status) {
+			break;
+		}
+		if (mgmt_fs_upload_decode(&rsp, &reply, &next) != 0) {
+			status = cli_reply_failed(cli, &reply);
+		} else if (next > size) {
+			status = cli_fail(cli, "the device reports offset %llu, past the file's %llu "
+					  "bytes", (unsigned long long)next, (unsigned long long)size);
+		} else if (next <= off && n > 0 && ++stalls >= MAX_STALLS) {
+			status = cli_fail(cli, "the device keeps answering offset %llu: the upload "
+					  "does not move", (unsigned long long)next);
+		} else {
+			if (next > off) {
+				stalls = 0;
+			}
+			off = next; /* the device's offset wins */
+		}
+		mgmt_reply_close(&reply);
+		if (off >= size && !status) {
+			break;
+		}
+	}
+	fclose(f);
+	free(chunk);
+	if (status) {
+		return status;
+	}
+	close_remote(cli);
+	if (cli->json) {
+		return cli_print_json(cli, json_pack("{s:s, s:I}", "name", argv[1], "len",
+						     (json_int_t)size));
+	}
+	printf("uploaded %llu bytes to %s\n", (unsigned long long)size, argv[1]);
+	return 0;
+}
+
+static int cmd_download(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_fs_download_rsp chunk;
+	uint64_t off = 0;
+	int64_t total = -1;
+	char *part;
+	FILE *f;
+	int status = 0;
+
+	if (argc != 2) {
+		return cli_usage(cli, "give REMOTE (path on the device) and LOCAL (file to write)");
+	}
+	/* written beside the target and renamed at the end: never a half file under its name */
+	part = malloc(strlen(argv[1]) + 6);
+	if (!part) {
+		return cli_fail(cli, "out of memory");
+	}
+	sprintf(part, "%s.part", argv[1]);
+	f = fopen(part, "wb");
+	if (!f) {
+		status = cli_fail(cli, "cannot write '%s': %s", part, strerror(errno));
+		free(part);
+		return status;
+	}
+	for (;;) {
+		if (mgmt_fs_download(cli_request(cli), argv[0], off) != 0) {
+			status = cli_too_large(cli);
+			break;
+		}
+		status = cli_exchange(cli, &cli->req, &rsp);
+		if (status) {
+			break;
+		}
+		if (mgmt_fs_download_decode(&rsp, &reply, &chunk) != 0) {
+			status = cli_reply_failed(cli, &reply);
+		} else if (chunk.off != off) {
+			status = cli_fail(cli, "asked for offset %llu, got data for %llu",
+					  (unsigned long long)off, (unsigned long long)chunk.off);
+		} else {
+			if (off == 0) {
+				total = chunk.total;
+			}
+			if (chunk.len && fwrite(chunk.data, 1, chunk.len, f) != chunk.len) {
+				status = cli_fail(cli, "cannot write '%s': %s", part, strerror(errno));
+			}
+			off += chunk.len;
+			if (!status && chunk.len == 0 && total >= 0 && off < (uint64_t)total) {
+				status = cli_fail(cli, "the device sent no data at offset %llu of %lld",
+						  (unsigned long long)off, (long long)total);
+			}
+		}
+		mgmt_reply_close(&reply);
+		if (status || chunk.len == 0 || (total >= 0 && off >= (uint64_t)total)) {
+			break;
+		}
+	}
+	if (fclose(f) != 0 && !status) {
+		status = cli_fail(cli, "cannot write '%s': %s", part, strerror(errno));
+	}
+	if (!status && rename(part, argv[1]) != 0) {
+		status = cli_fail(cli, "cannot rename '%s' to '%s': %s", part, argv[1],
+				  strerror(errno));
+	}
+	if (status) {
+		remove(part);
+	}
+	free(part);
+	if (status) {
+		return status;
+	}
+	close_remote(cli);
+	if (cli->json) {
+		return cli_print_json(cli, json_pack("{s:s, s:I}", "name", argv[0], "len",
+						     (json_int_t)off));
+	}
+	printf("downloaded %llu bytes to %s\n", (unsigned long long)off, argv[1]);
+	return 0;
+}
+
+static int cmd_stat(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	uint64_t len;
+	int status;
+
+	if (argc != 1) {
+		return cli_usage(cli, "give the REMOTE path");
+	}
+	if (mgmt_fs_status(cli_request(cli), argv[0]) != 0) {
+		return cli_too_large(cli);
+	}
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (mgmt_fs_status_decode(&rsp, &reply, &len) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		status = cli_print_json(cli, json_pack("{s:s, s:I}", "name", argv[0], "len",
+						       (json_int_t)len));
+	} else {
+		printf("%s: %llu bytes\n", argv[0], (unsigned long long)len);
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+static int cmd_hash(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_fs_hash_rsp out;
+	const char *name = NULL, *type = NULL;
+	int status;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
+			type = argv[++i];
+		} else if (!name && argv[i][0] != '-') {
+			name = argv[i];
+		} else {
+			return cli_usage(cli, "unexpected '%s' (takes REMOTE [--type T])", argv[i]);
+		}
+	}
+	if (!name) {
+		return cli_usage(cli, "give the REMOTE path");
+	}
+	if (mgmt_fs_hash(cli_request(cli), name, type, 0, -1) != 0) {
+		return cli_too_large(cli);
+	}
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (mgmt_fs_hash_decode(&rsp, &reply, &out) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		status = cli_print_json(cli, json_pack(
+			"{s:s, s:s, s:I, s:o}", "name", name, "type", out.type, "len",
+			(json_int_t)out.len, "output",
+			out.output_is_number ? json_integer((json_int_t)out.number)
+					     : cli_json_hex(out.bytes, out.bytes_len)));
+	} else if (out.output_is_number) {
+		printf("%s: 0x%08llx (%llu bytes)\n", out.type, (unsigned long long)out.number,
+		       (unsigned long long)out.len);
+	} else {
+		char *hex = malloc(2 * out.bytes_len + 1);
+
+		if (hex) {
+			cli_hex(out.bytes, out.bytes_len, hex);
+			printf("%s: %s (%llu bytes)\n", out.type, hex, (unsigned long long)out.len);
+			free(hex);
+		}
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+static int cmd_types(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_fs_hash_types types;
+	int status;
+
+	if (argc > 0) {
+		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
+	}
+	mgmt_fs_hash_types(cli_request(cli));
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (mgmt_fs_hash_types_decode(&rsp, &reply, &types) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		json_t *doc = json_object();
+
+		for (size_t i = 0; i < types.count; i++) {
+			json_object_set_new(doc, types.types[i].name,
+					    json_pack("{s:I, s:I}", "format",
+						      (json_int_t)types.types[i].format, "size",
+						      (json_int_t)types.types[i].size));
+		}
+		status = cli_print_json(cli, json_pack("{s:o}", "types", doc));
+	} else {
+		for (size_t i = 0; i < types.count; i++) {
+			printf("%s: %llu-byte %s\n", types.types[i].name,
+			       (unsigned long long)types.types[i].size,
+			       types.types[i].format == 0 ? "number" : "byte string");
+		}
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+const struct cli_command cli_fs_commands[] = {
+	{ "fs", "upload", "LOCAL REMOTE", "send a file to the device", cmd_upload },
+	{ "fs", "download", "REMOTE LOCAL", "fetch a file from the device", cmd_download },
+	{ "fs", "stat", "REMOTE", "a file's size", cmd_stat },
+	{ "fs", "hash", "REMOTE [--type T]", "a file's hash or checksum (crc32, sha256)", cmd_hash },
+	{ "fs", "types", "", "the hash and checksum types the device supports", cmd_types },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

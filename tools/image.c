@@ -1,0 +1,228 @@
+/* dfu-smp commands of the image group: image list, test, confirm, erase, slots. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../mgmt/img.h"
+#include "cli.h"
+
+static json_t *state_json(const struct mgmt_img_state *st)
+{
+	json_t *images = json_array();
+
+	for (size_t i = 0; i < st->count; i++) {
+		const struct mgmt_img_slot *s = &st->slots[i];
+		json_t *entry = json_object();
+
+		if (s->image >= 0) {
+			json_object_set_new(entry, "image", json_integer(s->image));
+		}
+		json_object_set_new(entry, "slot", json_integer((json_int_t)s->slot));
+		json_object_set_new(entry, "version", s->version ? json_string(s->version)
+								 : json_null());
+		json_object_set_new(entry, "hash", cli_json_hex(s->hash, s->hash_len));
+		json_object_set_new(entry, "bootable", json_boolean(s->bootable));
+		json_object_set_new(entry, "pending", json_boolean(s->pending));
+		json_object_set_new(entry, "confirmed", json_boolean(s->confirmed));
+		json_object_set_new(entry, "active", json_boolean(s->active));
+		json_object_set_new(entry, "permanent", json_boolean(s->permanent));
+		json_array_append_new(images, entry);
+	}
+	return json_pack("{s:o, s:o}", "images", images, "splitStatus",
+			 st->split_status < 0 ? json_null() : json_integer(st->split_status));
+}
+
+static void print_state(const struct mgmt_img_state *st)
+{
+	static const char *const names[] = { "active", "confirmed", "pending", "permanent",
+					     "bootable" };
+
+	if (st->count == 0) {
+		printf("no images\n");
+	}
+	for (size_t i = 0; i < st->count; i++) {
+		const struct mgmt_img_slot *s = &st->slots[i];
+		const bool flags[] = { s->active, s->confirmed, s->pending, s->permanent,
+				       s->bootable };
+		char hash[2 * MGMT_IMG_HASH_MAX + 1];
+		bool any = false;
+
+		cli_hex(s->hash, s->hash_len, hash);
+		printf("image %lld slot %llu: version %s\n", (long long)(s->image < 0 ? 0 : s->image),
+		       (unsigned long long)s->slot, s->version ? s->version : "?");
+		printf("  flags:");
+		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+			if (flags[f]) {
+				printf(" %s", names[f]);
+				any = true;
+			}
+		}
+		printf("%s\n  hash: %s\n", any ? "" : " none", s->hash_len ? hash : "(none)");
+	}
+}
+
+/* Sends a state read or write built in cli->req and prints the list it answers with. */
+static int show_state(struct cli *cli)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_img_state st;
+	int status = cli_exchange(cli, &cli->req, &rsp);
+
+	if (status) {
+		return status;
+	}
+	if (mgmt_img_state_decode(&rsp, &reply, &st) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		status = cli_print_json(cli, state_json(&st));
+	} else {
+		print_state(&st);
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+static int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 0) {
+		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
+	}
+	mgmt_img_state_read(cli_request(cli));
+	return show_state(cli);
+}
+
+/* Marks an image by hash: test (confirm false) or confirm. */
+static int mark(struct cli *cli, const char *hex, bool confirm)
+{
+	uint8_t hash[MGMT_IMG_HASH_MAX];
+	long len = hex ? cli_parse_hex(hex, hash, sizeof(hash)) : 0;
+
+	if (len < 0 || (hex && len == 0)) {
+		return cli_usage(cli, "HASH must be the image hash in hex (as 'image list' shows "
+				 "it), got '%s'", hex);
+	}
+	mgmt_img_state_write(cli_request(cli), hex ? hash : NULL, (size_t)len, confirm);
+	return show_state(cli);
+}
+
+static int cmd_test(struct cli *cli, int argc, char **argv)
+{
+	if (argc != 1) {
+		return cli_usage(cli, "give the HASH of the image to test");
+	}
+	return mark(cli, argv[0], false);
+}
+
+static int cmd_confirm(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 1) {
+		return cli_usage(cli, "takes at most one HASH, got '%s'", argv[1]);
+	}
+	return mark(cli, argc ? argv[0] : NULL, true);
+}
+
+static int cmd_erase(struct cli *cli, int argc, char **argv)
+{
+	uint64_t slot = 0;
+
+	if (argc > 1 || (argc == 1 && cli_parse_u64(argv[0], 255, &slot) != 0)) {
+		return cli_usage(cli, "takes at most one SLOT number");
+	}
+	mgmt_img_erase(cli_request(cli), argc ? (int64_t)slot : -1);
+	return cli_simple(cli, argc ? "erased" : "erased the non-running slot",
+			  json_pack("{s:o}", "erased",
+				    argc ? json_integer((json_int_t)slot) : json_string("default")));
+}
+
+static json_t *slots_json(const struct mgmt_img_slot_info *info)
+{
+	json_t *images = json_array();
+
+	for (size_t i = 0; i < info->count; i++) {
+		const struct mgmt_img_slot_info_image *im = &info->images[i];
+		json_t *slots = json_array();
+
+		for (size_t j = 0; j < im->count; j++) {
+			const struct mgmt_img_slot_info_slot *s = &im->slots[j];
+			json_t *e = json_pack("{s:I}", "slot", (json_int_t)s->slot);
+
+			if (s->size >= 0) {
+				json_object_set_new(e, "size", json_integer(s->size));
+			}
+			if (s->rc) {
+				json_object_set_new(e, "rc", json_integer(s->rc));
+			}
+			if (s->upload_image_id >= 0) {
+				json_object_set_new(e, "upload_image_id",
+						    json_integer(s->upload_image_id));
+			}
+			json_array_append_new(slots, e);
+		}
+		json_array_append_new(images, json_pack("{s:I, s:o, s:o}", "image",
+							(json_int_t)im->image, "slots", slots,
+							"max_image_size",
+							im->max_image_size < 0
+								? json_null()
+								: json_integer(im->max_image_size)));
+	}
+	return json_pack("{s:o}", "images", images);
+}
+
+static int cmd_slots(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_img_slot_info info;
+	int status;
+
+	if (argc > 0) {
+		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
+	}
+	mgmt_img_slot_info(cli_request(cli));
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (mgmt_img_slot_info_decode(&rsp, &reply, &info) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		status = cli_print_json(cli, slots_json(&info));
+	} else {
+		for (size_t i = 0; i < info.count; i++) {
+			const struct mgmt_img_slot_info_image *im = &info.images[i];
+
+			printf("image %llu", (unsigned long long)im->image);
+			if (im->max_image_size >= 0) {
+				printf(" (largest image %lld bytes)", (long long)im->max_image_size);
+			}
+			printf("\n");
+			for (size_t j = 0; j < im->count; j++) {
+				const struct mgmt_img_slot_info_slot *s = &im->slots[j];
+
+				printf("  slot %llu: ", (unsigned long long)s->slot);
+				if (s->size >= 0) {
+					printf("%lld bytes", (long long)s->size);
+				} else {
+					printf("unreadable (rc %lld)", (long long)s->rc);
+				}
+				if (s->upload_image_id >= 0) {
+					printf(", upload with --image %lld",
+					       (long long)s->upload_image_id);
+				}
+				printf("\n");
+			}
+		}
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+const struct cli_command cli_image_commands[] = {
+	{ "image", "list", "", "every image and slot with its state", cmd_list },
+	{ "image", "test", "HASH", "boot the image with HASH once, at the next reset", cmd_test },
+	{ "image", "confirm", "[HASH]", "keep the running image (or make HASH permanent)",
+	  cmd_confirm },
+	{ "image", "erase", "[SLOT]", "erase a slot (default: the non-running one)", cmd_erase },
+	{ "image", "slots", "", "the slots and their sizes", cmd_slots },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

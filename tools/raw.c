@@ -1,0 +1,296 @@
+/*
+ * dfu-smp raw: any request, for vendor groups and commands this tool has no name for. The
+ * request is given as JSON and sent as CBOR; the answer is printed as JSON.
+ *
+ * Byte strings have no JSON type: a JSON string written "h'0a0b'" (CBOR's diagnostic notation)
+ * is sent as a byte string, and byte strings in the answer are printed that way.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cbor.h>
+
+#include "../mgmt/cbor.h"
+#include "../mgmt/err.h"
+#include "../mgmt/request.h"
+#include "cli.h"
+
+/* Nesting deeper than this is refused rather than recursed into. */
+#define MAX_DEPTH 32
+
+static bool is_bytes_notation(const char *s, size_t n)
+{
+	return n >= 3 && s[0] == 'h' && s[1] == '\'' && s[n - 1] == '\'';
+}
+
+/* Writes @p json as CBOR; returns 0 or -1 with @p why set. */
+static int to_cbor(struct mgmt_cbor_writer *w, const json_t *json, int depth, const char **why)
+{
+	if (depth > MAX_DEPTH) {
+		*why = "the JSON nests too deeply";
+		return -1;
+	}
+	switch (json_typeof(json)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *value;
+
+		mgmt_cbor_map(w, json_object_size(json));
+		json_object_foreach((json_t *)json, key, value) {
+			mgmt_cbor_text(w, key);
+			if (to_cbor(w, value, depth + 1, why) != 0) {
+				return -1;
+			}
+		}
+		return 0;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *value;
+
+		mgmt_cbor_array(w, json_array_size(json));
+		json_array_foreach(json, i, value) {
+			if (to_cbor(w, value, depth + 1, why) != 0) {
+				return -1;
+			}
+		}
+		return 0;
+	}
+	case JSON_STRING: {
+		const char *s = json_string_value(json);
+		size_t n = json_string_length(json);
+
+		if (is_bytes_notation(s, n)) {
+			uint8_t *bytes = malloc(n / 2 + 1);
+			long len;
+			char *hex = malloc(n);
+
+			if (!bytes || !hex) {
+				free(bytes);
+				free(hex);
+				*why = "out of memory";
+				return -1;
+			}
+			memcpy(hex, s + 2, n - 3);
+			hex[n - 3] = '\0';
+			len = cli_parse_hex(hex, bytes, n / 2 + 1);
+			free(hex);
+			if (len < 0) {
+				free(bytes);
+				*why = "a string h'...' must hold hex digits (a byte string)";
+				return -1;
+			}
+			mgmt_cbor_bytes(w, bytes, (size_t)len);
+			free(bytes);
+		} else {
+			mgmt_cbor_text_n(w, s, n);
+		}
+		return 0;
+	}
+	case JSON_INTEGER:
+		mgmt_cbor_int(w, json_integer_value(json));
+		return 0;
+	case JSON_REAL: {
+		uint8_t buf[9];
+		size_t n = cbor_encode_double(json_real_value(json), buf, sizeof(buf));
+
+		mgmt_cbor_raw(w, buf, n);
+		return 0;
+	}
+	case JSON_TRUE:
+	case JSON_FALSE:
+		mgmt_cbor_bool(w, json_is_true(json));
+		return 0;
+	case JSON_NULL: {
+		uint8_t buf[1];
+
+		mgmt_cbor_raw(w, buf, cbor_encode_null(buf, sizeof(buf)));
+		return 0;
+	}
+	}
+	*why = "unsupported JSON value";
+	return -1;
+}
+
+static json_t *to_json(const cbor_item_t *item, int depth);
+
+static json_t *string_json(const cbor_item_t *item)
+{
+	size_t n = mgmt_cbor_string_size(item);
+	uint8_t *buf = malloc(n + 1);
+	json_t *out;
+
+	if (!buf) {
+		return json_null();
+	}
+	mgmt_cbor_string_copy(item, buf);
+	if (cbor_isa_string(item)) {
+		out = json_stringn((const char *)buf, n);
+		if (!out) {
+			/* not UTF-8: show the bytes rather than lose them */
+			out = cli_json_hex(buf, n);
+		}
+	} else {
+		char *text = malloc(2 * n + 4);
+
+		if (text) {
+			text[0] = 'h';
+			text[1] = '\'';
+			cli_hex(buf, n, text + 2);
+			strcat(text, "'");
+		}
+		out = text ? json_string(text) : json_null();
+		free(text);
+	}
+	free(buf);
+	return out;
+}
+
+static json_t *to_json(const cbor_item_t *item, int depth)
+{
+	if (depth > MAX_DEPTH) {
+		return json_string("(nested too deeply)");
+	}
+	switch (cbor_typeof(item)) {
+	case CBOR_TYPE_UINT:
+	case CBOR_TYPE_NEGINT: {
+		int64_t v;
+
+		if (mgmt_cbor_get_int(item, &v) == 0) {
+			return json_integer(v);
+		}
+		/* beyond 64-bit signed: as a decimal string */
+		{
+			char buf[32];
+
+			snprintf(buf, sizeof(buf), "%s%llu", cbor_isa_negint(item) ? "-1-" : "",
+				 (unsigned long long)cbor_get_int(item));
+			return json_string(buf);
+		}
+	}
+	case CBOR_TYPE_BYTESTRING:
+	case CBOR_TYPE_STRING:
+		return string_json(item);
+	case CBOR_TYPE_ARRAY: {
+		json_t *array = json_array();
+		cbor_item_t **items = cbor_array_handle(item);
+
+		for (size_t i = 0; i < cbor_array_size(item); i++) {
+			json_array_append_new(array, to_json(items[i], depth + 1));
+		}
+		return array;
+	}
+	case CBOR_TYPE_MAP: {
+		json_t *object = json_object();
+		struct cbor_pair *pairs = cbor_map_handle(item);
+
+		for (size_t i = 0; i < cbor_map_size(item); i++) {
+			json_t *key = cbor_isa_string(pairs[i].key) ? string_json(pairs[i].key)
+								    : to_json(pairs[i].key, depth + 1);
+			char *text = json_is_string(key) ? NULL
+							 : json_dumps(key, JSON_ENCODE_ANY);
+
+			json_object_set_new(object, text ? text : json_string_value(key),
+					    to_json(pairs[i].value, depth + 1));
+			free(text);
+			json_decref(key);
+		}
+		return object;
+	}
+	case CBOR_TYPE_TAG:
+		return to_json(cbor_tag_item(item), depth + 1);
+	case CBOR_TYPE_FLOAT_CTRL:
+		if (mgmt_cbor_is_bool(item)) {
+			return json_boolean(cbor_get_bool(item));
+		}
+		if (cbor_float_get_width(item) != CBOR_FLOAT_0) {
+			return json_real(cbor_float_get_float(item));
+		}
+		return json_null();
+	}
+	return json_null();
+}
+
+static int cmd_raw(struct cli *cli, int argc, char **argv)
+{
+	const char *op = NULL, *body = "{}", *why = NULL;
+	uint64_t group = UINT64_MAX, id = UINT64_MAX;
+	struct mgmt_cbor_writer w;
+	struct smp_client_rsp rsp;
+	char why_cbor[120];
+	cbor_item_t *item;
+	json_error_t jerr;
+	json_t *json;
+	int status;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--op") == 0 && i + 1 < argc) {
+			op = argv[++i];
+		} else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
+			if (cli_parse_u64(argv[++i], UINT16_MAX, &group) != 0) {
+				return cli_usage(cli, "--group takes 0..65535, got '%s'", argv[i]);
+			}
+		} else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
+			if (cli_parse_u64(argv[++i], UINT8_MAX, &id) != 0) {
+				return cli_usage(cli, "--id takes 0..255, got '%s'", argv[i]);
+			}
+		} else if (i == argc - 1 && argv[i][0] != '-') {
+			body = argv[i];
+		} else {
+			return cli_usage(cli, "unexpected '%s'", argv[i]);
+		}
+	}
+	if (!op || (strcmp(op, "read") != 0 && strcmp(op, "write") != 0)) {
+		return cli_usage(cli, "--op must be read or write");
+	}
+	if (group == UINT64_MAX || id == UINT64_MAX) {
+		return cli_usage(cli, "give --group G and --id ID");
+	}
+	json = json_loads(body, JSON_DECODE_ANY, &jerr);
+	if (!json) {
+		return cli_usage(cli, "the request is not JSON: %s", jerr.text);
+	}
+	mgmt_request_begin(cli_request(cli), strcmp(op, "read") == 0 ? SMP_OP_READ : SMP_OP_WRITE,
+			   (uint16_t)group, (uint8_t)id, &w);
+	status = to_cbor(&w, json, 0, &why);
+	json_decref(json);
+	if (status != 0) {
+		return cli_usage(cli, "%s", why);
+	}
+	if (mgmt_request_end(&cli->req, &w) != 0) {
+		return cli_too_large(cli);
+	}
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (rsp.len == 0) {
+		return cli_print_json(cli, json_null());
+	}
+	item = mgmt_cbor_load(rsp.payload, rsp.len, why_cbor, sizeof(why_cbor));
+	if (!item) {
+		return cli_fail(cli, "the answer %s", why_cbor);
+	}
+	cli_print_json(cli, to_json(item, 0));
+	cbor_decref(&item);
+	/* the answer is printed either way; an error in it still fails the run */
+	{
+		struct mgmt_reply reply;
+		bool failed = mgmt_reply_status(&rsp, &reply) != 0;
+		char line[400];
+
+		if (failed) {
+			fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what,
+				mgmt_err_describe(&reply, line, sizeof(line)));
+		}
+		mgmt_reply_close(&reply);
+		return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	}
+}
+
+const struct cli_command cli_raw_commands[] = {
+	{ NULL, "raw", "--op read|write --group G --id ID [JSON]",
+	  "send any request; bytes as \"h'..'\"", cmd_raw },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,145 @@
+/* dfu-smp commands of the settings group: settings get, set, delete, commit, load, save. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mgmt/settings.h"
+#include "cli.h"
+
+static int cmd_get(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_settings_value value;
+	uint64_t max_size = 0;
+	bool has_max = false;
+	const char *name = NULL;
+	int status;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--max-size") == 0 && i + 1 < argc &&
+		    cli_parse_u64(argv[i + 1], UINT32_MAX, &max_size) == 0) {
+			has_max = true;
+			i++;
+		} else if (!name && argv[i][0] != '-') {
+			name = argv[i];
+		} else {
+			return cli_usage(cli, "unexpected '%s' (takes NAME [--max-size N])", argv[i]);
+		}
+	}
+	if (!name) {
+		return cli_usage(cli, "give the NAME of the setting");
+	}
+	if (mgmt_settings_read(cli_request(cli), name, has_max ? (int64_t)max_size : -1) != 0) {
+		return cli_too_large(cli);
+	}
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (mgmt_settings_read_decode(&rsp, &reply, &value) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		json_t *doc = json_pack("{s:s, s:o}", "name", name, "val",
+					cli_json_hex(value.val, value.len));
+
+		if (cli_is_text(value.val, value.len)) {
+			json_object_set_new(doc, "text", json_stringn((const char *)value.val,
+								      value.len));
+		}
+		if (value.max_size >= 0) {
+			json_object_set_new(doc, "max_size", json_integer(value.max_size));
+		}
+		status = cli_print_json(cli, doc);
+	} else if (cli_is_text(value.val, value.len)) {
+		printf("%.*s\n", (int)value.len, (const char *)value.val);
+	} else {
+		char *hex = malloc(2 * value.len + 1);
+
+		if (hex) {
+			cli_hex(value.val, value.len, hex);
+			printf("hex: %s\n", hex);
+			free(hex);
+		}
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+static int cmd_set(struct cli *cli, int argc, char **argv)
+{
+	static uint8_t value[SMP_MSG_MAX];
+	bool hex = argc == 3 && strcmp(argv[0], "--hex") == 0;
+	const char *name, *text;
+	long len;
+
+	if (argc != 2 && !hex) {
+		return cli_usage(cli, "give NAME and VALUE (text), or --hex NAME HEX");
+	}
+	name = argv[hex ? 1 : 0];
+	text = argv[hex ? 2 : 1];
+	if (hex) {
+		len = cli_parse_hex(text, value, sizeof(value));
+		if (len < 0) {
+			return cli_usage(cli, "the value '%s' is not hex", text);
+		}
+	} else {
+		len = (long)strlen(text);
+		memcpy(value, text, (size_t)len);
+	}
+	if (mgmt_settings_write(cli_request(cli), name, value, (size_t)len) != 0) {
+		return cli_too_large(cli);
+	}
+	return cli_simple(cli, "set", json_pack("{s:s, s:o}", "name", name, "val",
+					    cli_json_hex(value, (size_t)len)));
+}
+
+static int cmd_delete(struct cli *cli, int argc, char **argv)
+{
+	if (argc != 1) {
+		return cli_usage(cli, "give the NAME of the setting");
+	}
+	if (mgmt_settings_delete(cli_request(cli), argv[0]) != 0) {
+		return cli_too_large(cli);
+	}
+	return cli_simple(cli, "deleted", json_pack("{s:s}", "deleted", argv[0]));
+}
+
+static int cmd_commit(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 0) {
+		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
+	}
+	mgmt_settings_commit(cli_request(cli));
+	return cli_simple(cli, "committed", json_pack("{s:b}", "committed", 1));
+}
+
+static int cmd_load(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 0) {
+		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
+	}
+	mgmt_settings_load(cli_request(cli));
+	return cli_simple(cli, "loaded", json_pack("{s:b}", "loaded", 1));
+}
+
+static int cmd_save(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 1) {
+		return cli_usage(cli, "takes at most one NAME (a subtree), got '%s'", argv[1]);
+	}
+	if (mgmt_settings_save(cli_request(cli), argc ? argv[0] : NULL) != 0) {
+		return cli_too_large(cli);
+	}
+	return cli_simple(cli, "saved", json_pack("{s:b}", "saved", 1));
+}
+
+const struct cli_command cli_settings_commands[] = {
+	{ "settings", "get", "NAME [--max-size N]", "read a setting", cmd_get },
+	{ "settings", "set", "NAME VALUE | --hex NAME HEX", "write a setting", cmd_set },
+	{ "settings", "delete", "NAME", "delete a setting", cmd_delete },
+	{ "settings", "commit", "", "apply written settings", cmd_commit },
+	{ "settings", "load", "", "load settings from storage", cmd_load },
+	{ "settings", "save", "[NAME]", "save settings to storage", cmd_save },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

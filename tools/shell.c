@@ -1,0 +1,50 @@
+/* dfu-smp command of the shell group: shell exec CMD... */
+#include <stdio.h>
+#include <string.h>
+
+#include "../mgmt/shell.h"
+#include "cli.h"
+
+static int cmd_exec(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_shell_rsp out;
+	int status;
+
+	if (argc < 1) {
+		return cli_usage(cli, "give the shell command to run");
+	}
+	if (mgmt_shell_exec(cli_request(cli), (size_t)argc, (const char *const *)argv) != 0) {
+		return cli_too_large(cli);
+	}
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (mgmt_shell_exec_decode(&rsp, &reply, &out) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		status = cli_print_json(cli, json_pack("{s:s, s:I}", "o", out.output, "ret",
+						       (json_int_t)out.ret));
+	} else {
+		size_t n = strlen(out.output);
+
+		fputs(out.output, stdout);
+		if (n && out.output[n - 1] != '\n') {
+			fputc('\n', stdout);
+		}
+		if (out.ret != 0) {
+			fprintf(stderr, "%s: %s: the command returned %lld\n", cli->prog, cli->what,
+				(long long)out.ret);
+			status = CLI_EXIT_FAIL;
+		}
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+const struct cli_command cli_shell_commands[] = {
+	{ "shell", "exec", "CMD [ARGS...]", "run a command in the device's shell", cmd_exec },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

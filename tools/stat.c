@@ -1,0 +1,83 @@
+/* dfu-smp commands of the statistics group: stat list, stat show GROUP. */
+#include <stdio.h>
+
+#include "../mgmt/stat.h"
+#include "cli.h"
+
+static int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_stat_list list;
+	int status;
+
+	if (argc > 0) {
+		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
+	}
+	mgmt_stat_list(cli_request(cli));
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (mgmt_stat_list_decode(&rsp, &reply, &list) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		json_t *names = json_array();
+
+		for (size_t i = 0; i < list.count; i++) {
+			json_array_append_new(names, json_string(list.names[i]));
+		}
+		status = cli_print_json(cli, json_pack("{s:o}", "stat_list", names));
+	} else {
+		for (size_t i = 0; i < list.count; i++) {
+			printf("%s\n", list.names[i]);
+		}
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+static int cmd_show(struct cli *cli, int argc, char **argv)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_stat_group group;
+	int status;
+
+	if (argc != 1) {
+		return cli_usage(cli, "give the GROUP to show ('stat list' names them)");
+	}
+	if (mgmt_stat_show(cli_request(cli), argv[0]) != 0) {
+		return cli_too_large(cli);
+	}
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return status;
+	}
+	if (mgmt_stat_show_decode(&rsp, &reply, &group) != 0) {
+		status = cli_reply_failed(cli, &reply);
+	} else if (cli->json) {
+		json_t *fields = json_object();
+
+		for (size_t i = 0; i < group.count; i++) {
+			json_object_set_new(fields, group.fields[i].name,
+					    json_integer((json_int_t)group.fields[i].value));
+		}
+		status = cli_print_json(cli, json_pack("{s:s, s:o}", "name", group.name, "fields",
+						       fields));
+	} else {
+		printf("%s\n", group.name);
+		for (size_t i = 0; i < group.count; i++) {
+			printf("  %-24s %llu\n", group.fields[i].name,
+			       (unsigned long long)group.fields[i].value);
+		}
+	}
+	mgmt_reply_close(&reply);
+	return status;
+}
+
+const struct cli_command cli_stat_commands[] = {
+	{ "stat", "list", "", "the statistics groups", cmd_list },
+	{ "stat", "show", "GROUP", "the counters of one group", cmd_show },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
