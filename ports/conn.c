@@ -55,6 +55,11 @@ int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why
 	return conn->ops->reconnect(conn, timeout_ms, why, why_cap);
 }
 
+bool conn_connected(struct conn *conn)
+{
+	return conn->ops->connected(conn);
+}
+
 uint64_t conn_now_ms(struct conn *conn)
 {
 	return conn->ops->now_ms(conn);

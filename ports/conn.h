@@ -22,6 +22,12 @@ struct conn_options {
 	/** sim: host directory keeping the simulated device's state across runs, or NULL */
 	const char *sim_state;
 	bool sim_reassembly; /**< sim: the device reassembles messages split across writes */
+	/** sim: drop the link once, after this many bytes were written (fault injection); 0 never */
+	uint64_t sim_drop_after;
+	/** sim: a newly swapped-in image crashes before it is confirmed, so MCUboot reverts it */
+	bool sim_rollback;
+	/** sim: bytes per image slot (a multiple of 4 KiB); 0 for the default 0x70000 */
+	uint32_t sim_slot_size;
 	bool sim_v1_only;    /**< sim: the device speaks SMP version 1 only, like older firmware */
 };
 
@@ -58,11 +64,14 @@ struct conn_ops {
 	 */
 	void (*set_reassembly)(struct conn *conn, size_t max);
 	/**
-	 * Connect again after the link dropped (the device reset): find the device, connect,
-	 * set the link up as the first time. Waits at most @p timeout_ms.
-	 * @return 0, or a negative errno with @p why set.
+	 * Get back in touch with the device: if the link is still up, first wait (within
+	 * @p timeout_ms) until it drops, as it does when a device resets; then find the device,
+	 * connect and set the link up as the first time, retrying with growing pauses until
+	 * @p timeout_ms has passed. @return 0, or a negative errno with @p why set.
 	 */
 	int (*reconnect)(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
+	/** True while the link is up. */
+	bool (*connected)(struct conn *conn);
 	/** The current time on this connection's clock (virtual for the simulator), in ms. */
 	uint64_t (*now_ms)(struct conn *conn);
 	void (*close)(struct conn *conn);
@@ -111,6 +120,9 @@ void conn_explain(struct conn *conn, int err, size_t request_len, char *out, siz
 
 /** See struct conn_ops.reconnect; the limits are learned again afterwards. */
 int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
+
+/** True while the link is up. */
+bool conn_connected(struct conn *conn);
 
 /** The connection's clock in ms (virtual time on the simulator). */
 uint64_t conn_now_ms(struct conn *conn);

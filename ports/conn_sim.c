@@ -39,6 +39,7 @@ struct conn_sim {
 	uint16_t mtu;
 	uint16_t smp_handle;
 	bool connected;
+	bool dropped_once;     /* the injected link loss happened */
 	uint64_t device_up_us; /* when the device advertises again after a reset */
 	struct conn_stats stats;
 	bool subscribing;
@@ -94,10 +95,19 @@ static void logf_sim(struct conn_sim *cs, const char *fmt, ...)
 /* The device resets: the link drops and the bootloader runs. */
 static void device_resets(struct conn_sim *cs, uint64_t now_us)
 {
+	uint64_t busy;
+
 	sim_link_set_connected(&cs->link, false);
 	sim_gatt_reset(&cs->server);
 	sim_device_reboot(&cs->dev, now_us);
-	cs->device_up_us = now_us + BOOT_US + sim_device_last_boot(&cs->dev)->busy_us;
+	busy = sim_device_last_boot(&cs->dev)->busy_us;
+	if (cs->conn.opt.sim_rollback && sim_device_last_boot(&cs->dev)->swaps[0] == SIM_SWAP_TEST) {
+		/* the new firmware crashes before confirming itself: the watchdog resets it */
+		logf_sim(cs, "the new image crashes; the device resets again");
+		sim_device_reboot(&cs->dev, now_us + BOOT_US + busy);
+		busy += BOOT_US + sim_device_last_boot(&cs->dev)->busy_us;
+	}
+	cs->device_up_us = now_us + BOOT_US + busy;
 	if (cs->connected) {
 		cs->connected = false;
 		logf_sim(cs, "the device resets: link lost");
@@ -204,6 +214,22 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 
 /* ---- the GATT operations the GATT DFU SMP client uses ---- */
 
+/* Fault injection: the link drops (out of range, interference); the device keeps running. */
+static void drop_link(void *ctx, uint64_t now_us)
+{
+	struct conn_sim *cs = ctx;
+
+	(void)now_us;
+	sim_link_set_connected(&cs->link, false);
+	sim_gatt_reset(&cs->server);
+	cs->device_up_us = sim_sched_now(&cs->sched);
+	if (cs->connected) {
+		cs->connected = false;
+		logf_sim(cs, "link lost");
+		bt_dfu_smp_disconnected(smp_gatt_dfu(&cs->transport));
+	}
+}
+
 static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, const uint8_t *data,
 				uint16_t len)
 {
@@ -219,6 +245,11 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	logf_sim(cs, "write %u bytes", (unsigned)len);
 	cs->stats.writes++;
 	cs->stats.bytes_out += len;
+	if (cs->conn.opt.sim_drop_after && !cs->dropped_once &&
+	    cs->stats.bytes_out > cs->conn.opt.sim_drop_after) {
+		cs->dropped_once = true;
+		sim_sched_at(&cs->sched, sim_sched_now(&cs->sched), drop_link, cs);
+	}
 	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, (size_t)len + 3);
 }
 
@@ -439,13 +470,21 @@ static bool device_up(void *arg)
 	return sim_sched_now(&cs->sched) >= cs->device_up_us;
 }
 
+static bool link_down(void *arg)
+{
+	return !((struct conn_sim *)arg)->connected;
+}
+
 static int sim_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
 	struct conn_sim *cs = from_conn(conn);
 	uint64_t limit = sim_sched_now(&cs->sched) + (uint64_t)timeout_ms * 1000u;
 
-	if (cs->connected) {
-		return 0;
+	/* a device told to reset answers first and goes away a little later */
+	if (cs->connected && run_until(cs, link_down, cs, limit) != 0) {
+		snprintf(why, why_cap, "the device did not reset: the link is still up after %u s",
+			 (unsigned)(timeout_ms / 1000u));
+		return -ETIMEDOUT;
 	}
 	/* the device advertises again once booted; until then there is nothing to find */
 	sim_sched_at(&cs->sched, cs->device_up_us, nothing, NULL);
@@ -502,6 +541,11 @@ static void sim_stats(struct conn *conn, struct conn_stats *out)
 	out->mtu = cs->mtu;
 }
 
+static bool sim_connected(struct conn *conn)
+{
+	return from_conn(conn)->connected;
+}
+
 static void sim_set_reassembly(struct conn *conn, size_t max)
 {
 	bt_dfu_smp_set_reassembly(smp_gatt_dfu(&from_conn(conn)->transport), max);
@@ -532,6 +576,7 @@ static const struct conn_ops sim_ops = {
 	.stats = sim_stats,
 	.set_reassembly = sim_set_reassembly,
 	.reconnect = sim_reconnect,
+	.connected = sim_connected,
 	.now_ms = sim_now_ms,
 	.close = sim_close,
 };
@@ -548,6 +593,7 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 	struct sim_device_config dev_cfg = {
 		.state_dir = opt->sim_state,
 		.v1_only = opt->sim_v1_only,
+		.img = { .slot_size = opt->sim_slot_size },
 	};
 	struct sim_gatt_config gatt_cfg = { .reassembly = opt->sim_reassembly };
 	struct smp_transport transport;

@@ -363,7 +363,8 @@ static int swap_slots(struct sim_boot *boot, unsigned image, enum sim_swap_type 
 	size_t off1 = sim_boot_slot_offset(boot, image, 1);
 	uint8_t *copy0 = malloc(n0 ? n0 : 1), *copy1 = malloc(n1 ? n1 : 1);
 	const uint8_t done = FLAG_SET;
-	int64_t t[7];
+	size_t moved = n0 > n1 ? n0 : n1;
+	int64_t t[9];
 	int err = 0;
 
 	if (!copy0 || !copy1) {
@@ -373,15 +374,18 @@ static int swap_slots(struct sim_boot *boot, unsigned image, enum sim_swap_type 
 	}
 	memcpy(copy0, slot_data(boot, image, 0), n0);
 	memcpy(copy1, slot_data(boot, image, 1), n1);
-	t[0] = sim_flash_erase(boot->flash, off0, boot->slot_size);
-	t[1] = sim_flash_erase(boot->flash, off1, boot->slot_size);
-	t[2] = sim_flash_write(boot->flash, off0, copy1, n1);
-	t[3] = sim_flash_write(boot->flash, off1, copy0, n0);
-	t[4] = write_trailer(boot, image, 0, TRAILER_COPY_DONE_OFF, &done, 1);
-	t[5] = type == SIM_SWAP_TEST ? 0
+	/* only the pages the images take are moved, and the trailers' page is cleared */
+	t[0] = sim_flash_erase(boot->flash, off0, moved);
+	t[1] = sim_flash_erase(boot->flash, off0 + boot->slot_size - 1, 1);
+	t[2] = sim_flash_erase(boot->flash, off1, moved);
+	t[3] = sim_flash_erase(boot->flash, off1 + boot->slot_size - 1, 1);
+	t[4] = sim_flash_write(boot->flash, off0, copy1, n1);
+	t[5] = sim_flash_write(boot->flash, off1, copy0, n0);
+	t[6] = write_trailer(boot, image, 0, TRAILER_COPY_DONE_OFF, &done, 1);
+	t[7] = type == SIM_SWAP_TEST ? 0
 				     : write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &done, 1);
-	t[6] = write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic, 16);
-	for (int i = 0; i < 7; i++) {
+	t[8] = write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic, 16);
+	for (int i = 0; i < 9; i++) {
 		if (t[i] < 0) {
 			err = (int)t[i];
 		} else {

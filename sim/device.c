@@ -343,6 +343,7 @@ void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
 	size_t cap = dev->cfg.buf_size;
 	uint8_t *out;
 
+	dev->busy_us = 0;
 	/* a device whose bootloader found nothing to run has no SMP server */
 	if (len < SMP_HDR_SIZE || len > dev->cfg.buf_size || !dev->img.bootable) {
 		dev->stats.dropped++;
@@ -362,7 +363,6 @@ void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
 		corrupt = SMP_HDR_SIZE + (size_t)hdr.len > len;
 		dev->stats.requests++;
 		dev->smp.rx_msgs++;
-		dev->busy_us = 0;
 		n = corrupt ? len : SMP_HDR_SIZE + hdr.len;
 		dev->smp.rx_bytes += (uint32_t)n;
 		if (n > dev->smp.rx_max) {

@@ -276,10 +276,48 @@ static void write_req(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 	send_pdu(gatt, rsp, sizeof(rsp));
 }
 
-/* Sends one SMP response as notifications of at most MTU - 3 bytes each. */
-static void emit_response(void *ctx, const uint8_t *msg, size_t len)
+/* A request waiting for the device, or an answer waiting to leave. */
+struct sim_gatt_msg {
+	struct sim_gatt_msg *next;
+	uint64_t at_us; /* answers: when the device has it ready */
+	size_t len;
+	uint8_t data[];
+};
+
+static struct sim_gatt_msg *msg_new(const uint8_t *data, size_t len, uint64_t at_us)
 {
-	struct sim_gatt *gatt = ctx;
+	struct sim_gatt_msg *m = malloc(sizeof(*m) + len);
+
+	if (m) {
+		m->next = NULL;
+		m->at_us = at_us;
+		m->len = len;
+		memcpy(m->data, data, len);
+	}
+	return m;
+}
+
+static void msg_append(struct sim_gatt_msg **list, struct sim_gatt_msg *m)
+{
+	while (*list) {
+		list = &(*list)->next;
+	}
+	*list = m;
+}
+
+static void msg_free_all(struct sim_gatt_msg **list)
+{
+	while (*list) {
+		struct sim_gatt_msg *next = (*list)->next;
+
+		free(*list);
+		*list = next;
+	}
+}
+
+/* Sends one SMP response as notifications of at most MTU - 3 bytes each. */
+static void notify_response(struct sim_gatt *gatt, const uint8_t *msg, size_t len)
+{
 	size_t chunk = (size_t)gatt->mtu - BT_DFU_SMP_ATT_OVERHEAD;
 	uint8_t pdu[SIM_ATT_MTU_MAX];
 
@@ -296,6 +334,99 @@ static void emit_response(void *ctx, const uint8_t *msg, size_t len)
 		send_pdu(gatt, pdu, n + 3);
 		gatt->stats.notifications++;
 	}
+}
+
+/* Sends every answer that is ready, freeing its buffer. */
+static void send_answers(void *ctx, uint64_t now_us)
+{
+	struct sim_gatt *gatt = ctx;
+
+	while (gatt->answers && gatt->answers->at_us <= now_us) {
+		struct sim_gatt_msg *m = gatt->answers;
+
+		gatt->answers = m->next;
+		gatt->buffers--;
+		notify_response(gatt, m->data, m->len);
+		free(m);
+	}
+}
+
+/* The device's answers to the request being handled, held until its work is done. */
+struct handling {
+	struct sim_gatt *gatt;
+	struct sim_gatt_msg *answers;
+};
+
+static void collect_answer(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct handling *h = ctx;
+	struct sim_gatt_msg *m = msg_new(msg, len, 0);
+
+	if (m) {
+		msg_append(&h->answers, m);
+	}
+}
+
+static void schedule_processing(struct sim_gatt *gatt, uint64_t now_us);
+
+/* The device takes the oldest request: it works on it, then its answers leave. */
+static void process(void *ctx, uint64_t now_us)
+{
+	struct sim_gatt *gatt = ctx;
+	struct sim_gatt_msg *req = gatt->requests;
+	struct handling h = { gatt, NULL };
+	uint64_t ready;
+
+	gatt->processing = false;
+	if (!req) {
+		return;
+	}
+	gatt->requests = req->next;
+	sim_device_receive(gatt->dev, req->data, req->len, now_us, collect_answer, &h);
+	ready = now_us + sim_device_busy_us(gatt->dev) + gatt->cfg.process_us;
+	gatt->busy_until_us = ready;
+	/* the request's buffer carries its answer; any further answer needs one more */
+	gatt->buffers--;
+	while (h.answers) {
+		struct sim_gatt_msg *m = h.answers;
+
+		h.answers = m->next;
+		m->next = NULL;
+		m->at_us = ready;
+		msg_append(&gatt->answers, m);
+		gatt->buffers++;
+	}
+	free(req);
+	sim_sched_at(gatt->link->sched, ready, send_answers, gatt);
+	schedule_processing(gatt, now_us);
+}
+
+static void schedule_processing(struct sim_gatt *gatt, uint64_t now_us)
+{
+	if (gatt->processing || !gatt->requests) {
+		return;
+	}
+	gatt->processing = true;
+	sim_sched_at(gatt->link->sched,
+		     gatt->busy_until_us > now_us ? gatt->busy_until_us : now_us, process, gatt);
+}
+
+/* A whole SMP transport unit arrived: it takes a buffer, or is dropped when none is free. */
+static void deliver(struct sim_gatt *gatt, const uint8_t *data, size_t len, uint64_t now_us)
+{
+	struct sim_gatt_msg *m;
+
+	if (gatt->buffers >= sim_device_config(gatt->dev)->buf_count ||
+	    !(m = msg_new(data, len, now_us))) {
+		gatt->stats.dropped_requests++;
+		return;
+	}
+	msg_append(&gatt->requests, m);
+	gatt->buffers++;
+	if (gatt->buffers > gatt->stats.most_buffers) {
+		gatt->stats.most_buffers = gatt->buffers;
+	}
+	schedule_processing(gatt, now_us);
 }
 
 /* Puts a message together from writes; hands it to the device once whole. */
@@ -323,8 +454,7 @@ static void reassemble(struct sim_gatt *gatt, const uint8_t *data, size_t len, u
 	gatt->reasm_len += len;
 	if (gatt->reasm_len == gatt->reasm_expected) {
 		gatt->reasm_expected = 0;
-		sim_device_receive(gatt->dev, gatt->reasm, gatt->reasm_len, now_us, emit_response,
-				   gatt);
+		deliver(gatt, gatt->reasm, gatt->reasm_len, now_us);
 	}
 }
 
@@ -338,7 +468,7 @@ static void write_cmd(struct sim_gatt *gatt, const uint8_t *pdu, size_t len, uin
 	if (gatt->reasm) {
 		reassemble(gatt, pdu + 3, len - 3, now_us);
 	} else {
-		sim_device_receive(gatt->dev, pdu + 3, len - 3, now_us, emit_response, gatt);
+		deliver(gatt, pdu + 3, len - 3, now_us);
 	}
 }
 
@@ -403,12 +533,22 @@ int sim_gatt_init(struct sim_gatt *gatt, struct sim_device *dev, struct sim_link
 
 void sim_gatt_free(struct sim_gatt *gatt)
 {
+	sim_gatt_reset(gatt);
 	free(gatt->reasm);
 	gatt->reasm = NULL;
 }
 
 void sim_gatt_reset(struct sim_gatt *gatt)
 {
+	if (gatt->link) {
+		sim_sched_cancel(gatt->link->sched, process, gatt);
+		sim_sched_cancel(gatt->link->sched, send_answers, gatt);
+	}
+	msg_free_all(&gatt->requests);
+	msg_free_all(&gatt->answers);
+	gatt->buffers = 0;
+	gatt->busy_until_us = 0;
+	gatt->processing = false;
 	gatt->reasm_expected = 0;
 	gatt->mtu = BT_DFU_SMP_ATT_MTU_MIN;
 	gatt->mtu_exchanged = false;

@@ -10,6 +10,11 @@
  * write shorter than a header, a write past the message's end, or a message larger than the
  * device's buffer are dropped silently. Responses go out as notifications of at most
  * ATT_MTU - 3 bytes, so a long one arrives in several parts.
+ *
+ * The device handles one request at a time: a request waits in one of the device's SMP
+ * buffers until the previous one is done, and its answer leaves only after the flash work it
+ * caused (erasing, writing). A request that finds every buffer taken (by requests waiting and
+ * answers not yet sent) is dropped, as Zephyr does.
  */
 #ifndef SIM_GATT_H
 #define SIM_GATT_H
@@ -55,6 +60,7 @@ enum sim_att_err {
 struct sim_gatt_config {
 	uint16_t mtu_max; /**< the device's own ATT MTU limit; default 498 */
 	bool reassembly;  /**< SMP messages may be split across writes */
+	uint32_t process_us; /**< CPU time per request besides flash work; default 0 */
 };
 
 /** What the GATT server saw. */
@@ -63,7 +69,11 @@ struct sim_gatt_stats {
 	uint32_t notifications;  /**< notifications sent */
 	uint32_t lost_responses; /**< responses not sent because notifications were off */
 	uint32_t dropped_fragments; /**< writes dropped by the reassembly rules */
+	uint32_t dropped_requests;  /**< requests dropped because every SMP buffer was taken */
+	uint32_t most_buffers;      /**< the most SMP buffers ever in use at once */
 };
+
+struct sim_gatt_msg;
 
 /** One attribute of the table. */
 struct sim_gatt_attr {
@@ -88,6 +98,11 @@ struct sim_gatt {
 	uint8_t *reasm;        /* a message being put together, buf_size bytes */
 	size_t reasm_len;
 	size_t reasm_expected; /* 0: none under way */
+	struct sim_gatt_msg *requests;  /* waiting for the device, oldest first */
+	struct sim_gatt_msg *answers;   /* waiting to be sent, oldest first */
+	unsigned buffers;               /* SMP buffers in use: requests and answers */
+	uint64_t busy_until_us;         /* the device is working until then */
+	bool processing;                /* a process event is scheduled */
 	struct sim_gatt_stats stats;
 };
 

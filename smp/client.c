@@ -294,6 +294,11 @@ void smp_client_set_window(struct smp_client *client, unsigned window)
 	client->window = window > WINDOW_MAX ? WINDOW_MAX : window;
 }
 
+uint64_t smp_client_now(const struct smp_client *client)
+{
+	return client->now_ms;
+}
+
 size_t smp_client_max_size(const struct smp_client *client)
 {
 	return client->transport.max_size(client->transport.ctx);

@@ -45,10 +45,20 @@ int cli_fail(struct cli *cli, const char *fmt, ...)
 
 int cli_reply_failed(struct cli *cli, const struct mgmt_reply *reply)
 {
-	char line[400];
+	return cli_reply_failed_in(cli, reply, NULL);
+}
+
+int cli_reply_failed_in(struct cli *cli, const struct mgmt_reply *reply, const char *context)
+{
+	char line[500];
 	json_t *error;
 
 	mgmt_err_describe(reply, line, sizeof(line));
+	if (context) {
+		size_t n = strlen(line);
+
+		snprintf(line + n, sizeof(line) - n, " (%s)", context);
+	}
 	fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, line);
 	switch (reply->kind) {
 	case MGMT_REPLY_RC:
@@ -178,6 +188,50 @@ int cli_simple(struct cli *cli, const char *done, json_t *doc)
 	}
 	mgmt_reply_close(&reply);
 	return status;
+}
+
+int cli_read_file(const char *path, uint8_t **data, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	int err = 0;
+
+	*data = NULL;
+	*size = 0;
+	if (!f) {
+		return -errno;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			uint8_t *more = realloc(buf, cap ? 2 * cap : 65536);
+
+			if (!more) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = more;
+			cap = cap ? 2 * cap : 65536;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				err = -EIO;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*data = buf;
+	*size = len;
+	return 0;
 }
 
 void cli_hex(const uint8_t *data, size_t n, char *out)

@@ -54,6 +54,8 @@ extern const struct cli_command cli_shell_commands[];
 extern const struct cli_command cli_enum_commands[];
 extern const struct cli_command cli_basic_commands[];
 extern const struct cli_command cli_raw_commands[];
+extern const struct cli_command cli_upgrade_commands[];
+extern const struct cli_command cli_inspect_commands[];
 
 /** Print a one-line usage error naming the command. @return CLI_EXIT_USAGE. */
 int cli_usage(struct cli *cli, const char *fmt, ...);
@@ -96,8 +98,17 @@ int cli_connect(struct cli *cli);
  */
 int cli_reply_failed(struct cli *cli, const struct mgmt_reply *reply);
 
+/** cli_reply_failed() with @p context (e.g. "during upload") added to the line, or NULL. */
+int cli_reply_failed_in(struct cli *cli, const struct mgmt_reply *reply, const char *context);
+
 /** Print @p doc (stolen) as the run's JSON document. @return CLI_EXIT_OK. */
 int cli_print_json(struct cli *cli, json_t *doc);
+
+/**
+ * Read the whole file @p path into memory the caller frees.
+ * @return 0, or a negative errno (errno's meaning) after which *data is NULL.
+ */
+int cli_read_file(const char *path, uint8_t **data, size_t *size);
 
 /** Bytes as lower-case hex, NUL-terminated in @p out (2 * @p n + 1 bytes). */
 void cli_hex(const uint8_t *data, size_t n, char *out);

@@ -14,7 +14,7 @@
 static const struct cli_command *const tables[] = {
 	cli_os_commands, cli_image_commands, cli_stat_commands, cli_settings_commands,
 	cli_fs_commands, cli_shell_commands, cli_enum_commands, cli_basic_commands,
-	cli_raw_commands,
+	cli_raw_commands, cli_upgrade_commands, cli_inspect_commands,
 };
 
 #define TABLES (sizeof(tables) / sizeof(tables[0]))
@@ -34,6 +34,9 @@ static void help(const char *prog)
 	printf("  --sim-state DIR      sim: keep the device's flash, settings and files in DIR\n");
 	printf("  --sim-reassembly     sim: the device reassembles requests split across writes\n");
 	printf("  --sim-v1             sim: the device speaks SMP version 1 only\n");
+	printf("  --sim-drop-after N   sim: the link drops once, after N bytes were written\n");
+	printf("  --sim-rollback       sim: a new image crashes before it is confirmed (revert)\n");
+	printf("  --sim-slot-size N    sim: bytes per image slot (default 0x70000)\n");
 	printf("  -h, --help           show this help\n\ncommands:\n");
 	for (size_t t = 0; t < TABLES; t++) {
 		for (const struct cli_command *c = tables[t]; c->name; c++) {
@@ -86,6 +89,23 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 			cli->opt.sim_reassembly = true;
 		} else if (strcmp(arg, "--sim-v1") == 0) {
 			cli->opt.sim_v1_only = true;
+		} else if (strcmp(arg, "--sim-rollback") == 0) {
+			cli->opt.sim_rollback = true;
+		} else if (is_option(arg, "--sim-slot-size")) {
+			value = option_value(argc, argv, &i, "--sim-slot-size");
+			if (cli_parse_u64(value, 0x4000000, &n) != 0 || n < 0x4000 || n % 4096) {
+				return -(cli_usage(cli, "--sim-slot-size takes a multiple of 4096 from "
+						   "0x4000 to 0x4000000, got '%s'", value ? value : "")
+					 + 1);
+			}
+			cli->opt.sim_slot_size = (uint32_t)n;
+		} else if (is_option(arg, "--sim-drop-after")) {
+			value = option_value(argc, argv, &i, "--sim-drop-after");
+			if (cli_parse_u64(value, UINT64_MAX, &n) != 0 || n == 0) {
+				return -(cli_usage(cli, "--sim-drop-after takes a byte count, got '%s'",
+						   value ? value : "") + 1);
+			}
+			cli->opt.sim_drop_after = n;
 		} else if (is_option(arg, "--conn")) {
 			value = option_value(argc, argv, &i, "--conn");
 			if (!value || !*value) {

@@ -1,0 +1,982 @@
+#include "image.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/decoder.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#define TLV_INFO_SIZE 4u
+#define TLV_HDR_SIZE 4u
+#define TRAILER_MAGIC_SIZE 16u
+/* BOOT_MAX_ALIGN when the trailer carries the classic magic. */
+#define TRAILER_DEFAULT_ALIGN 8u
+/* The largest BOOT_MAX_ALIGN believed from an aligned magic. */
+#define TRAILER_MAX_ALIGN 1024u
+/* RSA-PSS salt length MCUboot expects. */
+#define PSS_SALT_LEN 32
+/* Hex digits of a hash shown in a message. */
+#define MSG_HEX 16u
+
+/* The trailer magic when BOOT_MAX_ALIGN is 8. */
+static const uint8_t boot_magic[TRAILER_MAGIC_SIZE] = {
+	0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,
+	0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80,
+};
+
+/* Its last 14 bytes otherwise, after BOOT_MAX_ALIGN as a u16. */
+static const uint8_t boot_magic_aligned[TRAILER_MAGIC_SIZE - 2] = {
+	0x2d, 0xe1, 0x5d, 0x29, 0x41, 0x0b, 0x8d, 0x77, 0x67, 0x9c, 0x11, 0x0f, 0x1f, 0x8a,
+};
+
+static const char *const status_names[] = {
+	[DFU_IMAGE_OK] = "OK",
+	[DFU_IMAGE_TOO_SHORT] = "TOO_SHORT",
+	[DFU_IMAGE_BAD_MAGIC] = "BAD_MAGIC",
+	[DFU_IMAGE_HDR_SIZE_TOO_SMALL] = "HDR_SIZE_TOO_SMALL",
+	[DFU_IMAGE_HDR_SIZE_PAST_EOF] = "HDR_SIZE_PAST_EOF",
+	[DFU_IMAGE_IMG_SIZE_ZERO] = "IMG_SIZE_ZERO",
+	[DFU_IMAGE_PAYLOAD_PAST_EOF] = "PAYLOAD_PAST_EOF",
+	[DFU_IMAGE_BAD_PROT_TLV_INFO_MAGIC] = "BAD_PROT_TLV_INFO_MAGIC",
+	[DFU_IMAGE_PROT_SIZE_MISMATCH] = "PROT_SIZE_MISMATCH",
+	[DFU_IMAGE_BAD_TLV_INFO_MAGIC] = "BAD_TLV_INFO_MAGIC",
+	[DFU_IMAGE_BAD_TLV_TOT] = "BAD_TLV_TOT",
+	[DFU_IMAGE_TRUNCATED] = "TRUNCATED",
+	[DFU_IMAGE_TLV_AREA_PAST_EOF] = "TLV_AREA_PAST_EOF",
+	[DFU_IMAGE_TLV_OVERRUN] = "TLV_OVERRUN",
+	[DFU_IMAGE_ERASED_TLV] = "ERASED_TLV",
+	[DFU_IMAGE_TOO_MANY_TLVS] = "TOO_MANY_TLVS",
+	[DFU_IMAGE_NO_HASH_TLV] = "NO_HASH_TLV",
+	[DFU_IMAGE_MULTIPLE_HASH_TLVS] = "MULTIPLE_HASH_TLVS",
+	[DFU_IMAGE_BAD_HASH_LEN] = "BAD_HASH_LEN",
+	[DFU_IMAGE_HASH_MISMATCH] = "HASH_MISMATCH",
+	[DFU_IMAGE_IMAGE_INVALID] = "IMAGE_INVALID",
+	[DFU_IMAGE_BAD_KEY] = "BAD_KEY",
+	[DFU_IMAGE_NOT_SIGNED] = "NOT_SIGNED",
+	[DFU_IMAGE_UNSUPPORTED_KEY] = "UNSUPPORTED_KEY",
+	[DFU_IMAGE_UNSUPPORTED_SIGNATURE] = "UNSUPPORTED_SIGNATURE",
+	[DFU_IMAGE_KEY_MISMATCH] = "KEY_MISMATCH",
+	[DFU_IMAGE_NO_KEY_TLV] = "NO_KEY_TLV",
+	[DFU_IMAGE_BAD_SIGNATURE] = "BAD_SIGNATURE",
+};
+
+struct name {
+	uint32_t value;
+	const char *name;
+};
+
+static const struct name tlv_names[] = {
+	{ DFU_IMAGE_TLV_KEYHASH, "KEYHASH" },
+	{ DFU_IMAGE_TLV_PUBKEY, "PUBKEY" },
+	{ DFU_IMAGE_TLV_SHA256, "SHA256" },
+	{ DFU_IMAGE_TLV_SHA384, "SHA384" },
+	{ DFU_IMAGE_TLV_SHA512, "SHA512" },
+	{ DFU_IMAGE_TLV_RSA2048_PSS, "RSA2048" },
+	{ DFU_IMAGE_TLV_ECDSA224, "ECDSA224" },
+	{ DFU_IMAGE_TLV_ECDSA_SIG, "ECDSASIG" },
+	{ DFU_IMAGE_TLV_RSA3072_PSS, "RSA3072" },
+	{ DFU_IMAGE_TLV_ED25519, "ED25519" },
+	{ DFU_IMAGE_TLV_SIG_PURE, "SIG_PURE" },
+	{ DFU_IMAGE_TLV_ENC_RSA2048, "ENCRSA2048" },
+	{ DFU_IMAGE_TLV_ENC_KW, "ENCKW" },
+	{ DFU_IMAGE_TLV_ENC_EC256, "ENCEC256" },
+	{ DFU_IMAGE_TLV_ENC_X25519, "ENCX25519" },
+	{ DFU_IMAGE_TLV_ENC_X25519_SHA512, "ENCX25519_SHA512" },
+	{ DFU_IMAGE_TLV_DEPENDENCY, "DEPENDENCY" },
+	{ DFU_IMAGE_TLV_SEC_CNT, "SEC_CNT" },
+	{ DFU_IMAGE_TLV_BOOT_RECORD, "BOOT_RECORD" },
+	{ DFU_IMAGE_TLV_DECOMP_SIZE, "DECOMP_SIZE" },
+	{ DFU_IMAGE_TLV_DECOMP_SHA, "DECOMP_SHA" },
+	{ DFU_IMAGE_TLV_DECOMP_SIGNATURE, "DECOMP_SIGNATURE" },
+	{ DFU_IMAGE_TLV_COMP_DEC_SIZE, "COMP_DEC_SIZE" },
+	{ DFU_IMAGE_TLV_UUID_VID, "UUID_VID" },
+	{ DFU_IMAGE_TLV_UUID_CID, "UUID_CID" },
+};
+
+static const struct name flag_names[] = {
+	{ DFU_IMAGE_F_PIC, "PIC" },
+	{ DFU_IMAGE_F_ENCRYPTED_AES128, "ENCRYPTED_AES128" },
+	{ DFU_IMAGE_F_ENCRYPTED_AES256, "ENCRYPTED_AES256" },
+	{ DFU_IMAGE_F_NON_BOOTABLE, "NON_BOOTABLE" },
+	{ DFU_IMAGE_F_RAM_LOAD, "RAM_LOAD" },
+	{ DFU_IMAGE_F_ROM_FIXED, "ROM_FIXED" },
+	{ DFU_IMAGE_F_COMPRESSED_LZMA1, "COMPRESSED_LZMA1" },
+	{ DFU_IMAGE_F_COMPRESSED_LZMA2, "COMPRESSED_LZMA2" },
+	{ DFU_IMAGE_F_COMPRESSED_ARM_THUMB_FLT, "COMPRESSED_ARM_THUMB_FLT" },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The key kinds MCUboot verifies. */
+enum key_kind {
+	KEY_EC_P256,
+	KEY_EC_P384,
+	KEY_ED25519,
+	KEY_RSA2048,
+	KEY_RSA3072,
+};
+
+static const char *const key_kind_names[] = {
+	[KEY_EC_P256] = "ECDSA P-256",
+	[KEY_EC_P384] = "ECDSA P-384",
+	[KEY_ED25519] = "Ed25519",
+	[KEY_RSA2048] = "RSA-2048",
+	[KEY_RSA3072] = "RSA-3072",
+};
+
+static uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static const char *find_name(const struct name *names, size_t count, uint32_t value)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (names[i].value == value) {
+			return names[i].name;
+		}
+	}
+	return NULL;
+}
+
+const char *dfu_image_status_name(enum dfu_image_status status)
+{
+	if ((size_t)status >= ARRAY_SIZE(status_names) || !status_names[status]) {
+		return "UNKNOWN";
+	}
+	return status_names[status];
+}
+
+const char *dfu_image_hash_alg_name(enum dfu_image_hash_alg alg)
+{
+	switch (alg) {
+	case DFU_IMAGE_HASH_SHA256:
+		return "SHA256";
+	case DFU_IMAGE_HASH_SHA384:
+		return "SHA384";
+	case DFU_IMAGE_HASH_SHA512:
+		return "SHA512";
+	default:
+		return NULL;
+	}
+}
+
+const char *dfu_image_tlv_name(uint16_t type)
+{
+	const char *name = find_name(tlv_names, ARRAY_SIZE(tlv_names), type);
+
+	if (name) {
+		return name;
+	}
+	if ((type & 0xff) >= 0xa0 && type != DFU_IMAGE_TLV_ERASED) {
+		return "VENDOR";
+	}
+	return "UNKNOWN";
+}
+
+const char *dfu_image_flag_name(uint32_t flag)
+{
+	return find_name(flag_names, ARRAY_SIZE(flag_names), flag);
+}
+
+void dfu_image_version_str(const struct dfu_image_version *v, char *out, size_t cap)
+{
+	snprintf(out, cap, "%u.%u.%u+%lu", v->major, v->minor, v->revision,
+		 (unsigned long)v->build);
+}
+
+void dfu_image_version_smp_str(const struct dfu_image_version *v, char *out, size_t cap)
+{
+	if (v->build) {
+		snprintf(out, cap, "%u.%u.%u.%lu", v->major, v->minor, v->revision,
+			 (unsigned long)v->build);
+	} else {
+		snprintf(out, cap, "%u.%u.%u", v->major, v->minor, v->revision);
+	}
+}
+
+static int cmp_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+int dfu_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b,
+			  bool use_build)
+{
+	int c = cmp_u32(a->major, b->major);
+
+	if (!c) {
+		c = cmp_u32(a->minor, b->minor);
+	}
+	if (!c) {
+		c = cmp_u32(a->revision, b->revision);
+	}
+	if (!c && use_build) {
+		c = cmp_u32(a->build, b->build);
+	}
+	return c;
+}
+
+static const EVP_MD *hash_md(enum dfu_image_hash_alg alg)
+{
+	switch (alg) {
+	case DFU_IMAGE_HASH_SHA256:
+		return EVP_sha256();
+	case DFU_IMAGE_HASH_SHA384:
+		return EVP_sha384();
+	case DFU_IMAGE_HASH_SHA512:
+		return EVP_sha512();
+	default:
+		return NULL;
+	}
+}
+
+static size_t hash_size(enum dfu_image_hash_alg alg)
+{
+	switch (alg) {
+	case DFU_IMAGE_HASH_SHA256:
+		return 32;
+	case DFU_IMAGE_HASH_SHA384:
+		return 48;
+	case DFU_IMAGE_HASH_SHA512:
+		return 64;
+	default:
+		return 0;
+	}
+}
+
+static enum dfu_image_hash_alg hash_alg_of(uint16_t type)
+{
+	switch (type) {
+	case DFU_IMAGE_TLV_SHA256:
+		return DFU_IMAGE_HASH_SHA256;
+	case DFU_IMAGE_TLV_SHA384:
+		return DFU_IMAGE_HASH_SHA384;
+	case DFU_IMAGE_TLV_SHA512:
+		return DFU_IMAGE_HASH_SHA512;
+	default:
+		return DFU_IMAGE_HASH_NONE;
+	}
+}
+
+static int digest(enum dfu_image_hash_alg alg, const uint8_t *data, size_t len, uint8_t *out)
+{
+	unsigned int n;
+
+	/* EVP_Digest() wants a valid pointer even for no bytes. */
+	return EVP_Digest(len ? data : out, len, out, &n, hash_md(alg), NULL) == 1 ? 0 : -EIO;
+}
+
+/* The first MSG_HEX hex digits of @p data, for messages. */
+static const char *short_hex(const uint8_t *data, size_t n, char out[MSG_HEX + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n && 2 * i < MSG_HEX; i++) {
+		out[2 * i] = digits[data[i] >> 4];
+		out[2 * i + 1] = digits[data[i] & 0xf];
+	}
+	out[2 * i] = '\0';
+	return out;
+}
+
+/* Records a problem of the image; only the first one counts, the rest usually follow from it. */
+static void problem(struct dfu_image *img, enum dfu_image_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (img->status != DFU_IMAGE_OK) {
+		return;
+	}
+	img->status = status;
+	va_start(ap, fmt);
+	vsnprintf(img->message, sizeof(img->message), fmt, ap);
+	va_end(ap);
+}
+
+static void read_header(struct dfu_image *img)
+{
+	const uint8_t *d = img->data;
+
+	img->has_header = true;
+	img->magic = get_le32(d);
+	img->load_addr = get_le32(d + 4);
+	img->hdr_size = get_le16(d + 8);
+	img->protect_tlv_size = get_le16(d + 10);
+	img->img_size = get_le32(d + 12);
+	img->flags = get_le32(d + 16);
+	img->version.major = d[20];
+	img->version.minor = d[21];
+	img->version.revision = get_le16(d + 22);
+	img->version.build = get_le32(d + 24);
+	img->pad1 = get_le32(d + 28);
+}
+
+/* Reads the info header of a TLV area at @p off. @return false when the file ends first. */
+static bool read_area_info(struct dfu_image *img, struct dfu_image_tlv_area *area, size_t off)
+{
+	if (img->size - off < TLV_INFO_SIZE) {
+		return false;
+	}
+	area->present = true;
+	area->offset = off;
+	area->magic = get_le16(img->data + off);
+	area->tlv_tot = get_le16(img->data + off + 2);
+	area->end = off + area->tlv_tot;
+	return true;
+}
+
+/*
+ * Lists the TLVs of @p area. When the area goes on past the end of the file, a file that ends
+ * inside a TLV was cut (TRUNCATED), while one whose last TLV ends with the file has an
+ * it_tlv_tot that is too large (TLV_AREA_PAST_EOF).
+ * @return true when the whole area was read.
+ */
+static bool walk_area(struct dfu_image *img, const struct dfu_image_tlv_area *area, bool prot)
+{
+	const char *what = prot ? "protected TLV area" : "TLV area";
+	size_t off = area->offset + TLV_INFO_SIZE;
+
+	while (off < area->end) {
+		struct dfu_image_tlv *tlv;
+		uint16_t type, len;
+
+		if (area->end - off < TLV_HDR_SIZE) {
+			problem(img, DFU_IMAGE_TLV_OVERRUN,
+				"the TLV header at %zu runs past the end of the %s at %zu", off, what,
+				area->end);
+			return false;
+		}
+		if (img->size - off < TLV_HDR_SIZE) {
+			break;
+		}
+		type = get_le16(img->data + off);
+		len = get_le16(img->data + off + 2);
+		if (type == DFU_IMAGE_TLV_ERASED && len == 0xffff) {
+			problem(img, DFU_IMAGE_ERASED_TLV,
+				"erased flash (FF FF FF FF) instead of a TLV at %zu in the %s", off,
+				what);
+			return false;
+		}
+		if (area->end - off - TLV_HDR_SIZE < len) {
+			problem(img, DFU_IMAGE_TLV_OVERRUN,
+				"the %s TLV at %zu (%u bytes) runs past the end of the %s at %zu",
+				dfu_image_tlv_name(type), off, len, what, area->end);
+			return false;
+		}
+		if (img->size - off - TLV_HDR_SIZE < len) {
+			break;
+		}
+		if (img->tlv_count == DFU_IMAGE_MAX_TLVS) {
+			problem(img, DFU_IMAGE_TOO_MANY_TLVS, "the image has more than %u TLVs",
+				DFU_IMAGE_MAX_TLVS);
+			return false;
+		}
+		tlv = &img->tlvs[img->tlv_count++];
+		tlv->type = type;
+		tlv->len = len;
+		tlv->protected_area = prot;
+		tlv->offset = off;
+		tlv->value = img->data + off + TLV_HDR_SIZE;
+		off += TLV_HDR_SIZE + len;
+	}
+	if (area->end > img->size) {
+		if (off < img->size) {
+			problem(img, DFU_IMAGE_TRUNCATED,
+				"file ends inside the %s: it ends at %zu but the file has %zu bytes",
+				what, area->end, img->size);
+		} else {
+			problem(img, DFU_IMAGE_TLV_AREA_PAST_EOF,
+				"the %s ends at %zu (it_tlv_tot %u), %zu bytes past the end of the "
+				"%zu-byte file", what, area->end, area->tlv_tot,
+				area->end - img->size, img->size);
+		}
+		return false;
+	}
+	return true;
+}
+
+/* Both TLV areas from @p off, the end of the payload. @return true when both were read. */
+static bool read_tlv_areas(struct dfu_image *img, size_t off)
+{
+	struct dfu_image_tlv_area *prot = &img->prot_area, *area = &img->tlv_area;
+
+	if (img->protect_tlv_size) {
+		if (img->protect_tlv_size < TLV_INFO_SIZE) {
+			problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
+				"ih_protect_tlv_size is %u, smaller than a TLV info header",
+				img->protect_tlv_size);
+			return false;
+		}
+		if (!read_area_info(img, prot, off)) {
+			problem(img, DFU_IMAGE_TRUNCATED,
+				"file ends before the protected TLV info at %zu: the file has %zu "
+				"bytes", off, img->size);
+			return false;
+		}
+		if (prot->magic != DFU_IMAGE_TLV_PROT_INFO_MAGIC) {
+			problem(img, DFU_IMAGE_BAD_PROT_TLV_INFO_MAGIC,
+				"protected TLV info magic is 0x%04x, not 0x%04x, although "
+				"ih_protect_tlv_size is %u", prot->magic,
+				DFU_IMAGE_TLV_PROT_INFO_MAGIC, img->protect_tlv_size);
+		}
+		if (prot->tlv_tot != img->protect_tlv_size) {
+			problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
+				"the protected TLV area is %u bytes (it_tlv_tot) but "
+				"ih_protect_tlv_size says %u", prot->tlv_tot, img->protect_tlv_size);
+			return false;
+		}
+		if (!walk_area(img, prot, true)) {
+			return false;
+		}
+		off = prot->end;
+	} else if (img->size - off >= TLV_INFO_SIZE &&
+		   get_le16(img->data + off) == DFU_IMAGE_TLV_PROT_INFO_MAGIC) {
+		problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
+			"a protected TLV area starts at %zu but ih_protect_tlv_size is 0", off);
+		return false;
+	}
+	if (!read_area_info(img, area, off)) {
+		problem(img, DFU_IMAGE_TRUNCATED,
+			"file ends before the TLV info at %zu: the file has %zu bytes", off,
+			img->size);
+		return false;
+	}
+	if (area->magic != DFU_IMAGE_TLV_INFO_MAGIC) {
+		problem(img, DFU_IMAGE_BAD_TLV_INFO_MAGIC, "TLV info magic is 0x%04x, not 0x%04x",
+			area->magic, DFU_IMAGE_TLV_INFO_MAGIC);
+	}
+	if (area->tlv_tot < TLV_INFO_SIZE) {
+		problem(img, DFU_IMAGE_BAD_TLV_TOT,
+			"TLV info says the area is %u bytes, less than the info header itself",
+			area->tlv_tot);
+		return false;
+	}
+	return walk_area(img, area, false);
+}
+
+static bool is_encrypted(const struct dfu_image *img)
+{
+	return img->flags & (DFU_IMAGE_F_ENCRYPTED_AES128 | DFU_IMAGE_F_ENCRYPTED_AES256);
+}
+
+/* Finds the one hash TLV and compares it with the hash of the hashed region. */
+static int check_hash(struct dfu_image *img)
+{
+	const struct dfu_image_tlv *found = NULL;
+	enum dfu_image_hash_alg alg;
+	char a[MSG_HEX + 1], b[MSG_HEX + 1];
+	size_t count = 0;
+
+	for (size_t i = 0; i < img->tlv_count; i++) {
+		if (hash_alg_of(img->tlvs[i].type) != DFU_IMAGE_HASH_NONE) {
+			found = found ? found : &img->tlvs[i];
+			count++;
+		}
+	}
+	if (count == 0) {
+		/* in a partly read area the hash TLV may just not have been reached */
+		if (img->tlvs_complete) {
+			problem(img, DFU_IMAGE_NO_HASH_TLV,
+				"the image has no hash TLV (SHA256, SHA384 or SHA512)");
+		}
+		return 0;
+	}
+	if (count > 1) {
+		problem(img, DFU_IMAGE_MULTIPLE_HASH_TLVS,
+			"the image has %zu hash TLVs, MCUboot takes exactly one", count);
+		return 0;
+	}
+	alg = hash_alg_of(found->type);
+	if (found->len != hash_size(alg)) {
+		problem(img, DFU_IMAGE_BAD_HASH_LEN, "the %s TLV is %u bytes, not %zu",
+			dfu_image_hash_alg_name(alg), found->len, hash_size(alg));
+		return 0;
+	}
+	img->hash_alg = alg;
+	img->hash_len = found->len;
+	memcpy(img->hash, found->value, found->len);
+	if (!img->hashed_len || is_encrypted(img)) {
+		return 0;
+	}
+	if (digest(alg, img->data, img->hashed_len, img->computed_hash)) {
+		return -EIO;
+	}
+	img->hash_checked = true;
+	img->hash_ok = memcmp(img->computed_hash, img->hash, img->hash_len) == 0;
+	if (!img->hash_ok) {
+		problem(img, DFU_IMAGE_HASH_MISMATCH,
+			"image hash does not match the %s TLV: [0, %zu) hashes to %s..., the TLV "
+			"holds %s...", dfu_image_hash_alg_name(alg), img->hashed_len,
+			short_hex(img->computed_hash, img->hash_len, a),
+			short_hex(img->hash, img->hash_len, b));
+	}
+	return 0;
+}
+
+static bool is_trailer_field(const struct dfu_image_trailer *t, size_t off)
+{
+	return t->present && (off >= t->magic_offset || off == t->image_ok_offset ||
+			      off == t->copy_done_offset || off == t->swap_info_offset ||
+			      (off >= t->swap_size_offset && off < t->swap_size_offset + 4));
+}
+
+/* The padding after the TLV area and the trailer at the end of a slot-sized file. */
+static void read_tail(struct dfu_image *img)
+{
+	struct dfu_image_trailer *t = &img->trailer;
+	size_t start = img->tlv_area.end, size = img->size;
+	unsigned align = 0;
+
+	img->tail_offset = start;
+	img->tail_size = size - start;
+	if (img->tail_size >= TRAILER_MAGIC_SIZE) {
+		const uint8_t *m = img->data + size - TRAILER_MAGIC_SIZE;
+		unsigned said = get_le16(m);
+
+		if (memcmp(m, boot_magic, sizeof(boot_magic)) == 0) {
+			align = TRAILER_DEFAULT_ALIGN;
+		} else if (memcmp(m + 2, boot_magic_aligned, sizeof(boot_magic_aligned)) == 0 &&
+			   said > TRAILER_DEFAULT_ALIGN && said <= TRAILER_MAX_ALIGN &&
+			   (said & (said - 1)) == 0) {
+			align = said;
+		}
+	}
+	/* image_ok, copy_done, swap_info and swap_size must all lie after the TLV area */
+	if (align && img->tail_size >= TRAILER_MAGIC_SIZE + 4 * align) {
+		size_t image_ok = (size - TRAILER_MAGIC_SIZE - align) / align * align;
+
+		if (image_ok >= start + 3 * align) {
+			t->present = true;
+			t->align = (uint16_t)align;
+			t->magic_offset = size - TRAILER_MAGIC_SIZE;
+			t->image_ok_offset = image_ok;
+			t->image_ok = img->data[image_ok];
+			t->copy_done_offset = image_ok - align;
+			t->copy_done = img->data[image_ok - align];
+			t->swap_info_offset = image_ok - 2 * align;
+			t->swap_info = img->data[image_ok - 2 * align];
+			t->swap_size_offset = image_ok - 3 * align;
+			t->swap_size = get_le32(img->data + t->swap_size_offset);
+		}
+	}
+	img->tail_erased = true;
+	for (size_t off = start; off < size; off++) {
+		if (img->data[off] != 0xff && !is_trailer_field(t, off)) {
+			img->tail_erased = false;
+			break;
+		}
+	}
+}
+
+static int finish(struct dfu_image *img)
+{
+	if (img->status != DFU_IMAGE_OK) {
+		return -EBADMSG;
+	}
+	if (img->hash_checked) {
+		snprintf(img->message, sizeof(img->message), "valid image: the %s hash matches",
+			 dfu_image_hash_alg_name(img->hash_alg));
+	} else {
+		snprintf(img->message, sizeof(img->message),
+			 "valid image layout; the payload is encrypted, so its hash (of the "
+			 "plaintext) was not checked");
+	}
+	return 0;
+}
+
+int dfu_image_parse(struct dfu_image *img, const uint8_t *data, size_t size)
+{
+	uint64_t end;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	img->data = data;
+	img->size = size;
+	if (digest(DFU_IMAGE_HASH_SHA256, data, size, img->file_sha256)) {
+		return -EIO;
+	}
+	if (size < DFU_IMAGE_HEADER_SIZE) {
+		problem(img, DFU_IMAGE_TOO_SHORT,
+			"file has %zu bytes, fewer than the %u-byte image header", size,
+			DFU_IMAGE_HEADER_SIZE);
+		return finish(img);
+	}
+	read_header(img);
+	if (img->magic != DFU_IMAGE_MAGIC) {
+		problem(img, DFU_IMAGE_BAD_MAGIC, "image header magic is 0x%08lx, not 0x%08lx%s",
+			(unsigned long)img->magic, (unsigned long)DFU_IMAGE_MAGIC,
+			img->magic == DFU_IMAGE_MAGIC_V1 ? " (the old version 1 header magic)" :
+			img->magic == 0xffffffffu ? " (erased flash)" : "");
+	}
+	if (img->hdr_size < DFU_IMAGE_HEADER_SIZE) {
+		problem(img, DFU_IMAGE_HDR_SIZE_TOO_SMALL,
+			"ih_hdr_size is %u, smaller than the %u-byte header", img->hdr_size,
+			DFU_IMAGE_HEADER_SIZE);
+		return finish(img);
+	}
+	if (img->hdr_size > size) {
+		problem(img, DFU_IMAGE_HDR_SIZE_PAST_EOF,
+			"ih_hdr_size 0x%x is larger than the %zu-byte file", img->hdr_size, size);
+		return finish(img);
+	}
+	if (img->img_size == 0) {
+		problem(img, DFU_IMAGE_IMG_SIZE_ZERO, "ih_img_size is 0: the image has no payload");
+		return finish(img);
+	}
+	end = (uint64_t)img->hdr_size + img->img_size;
+	if (end > size) {
+		problem(img, DFU_IMAGE_PAYLOAD_PAST_EOF,
+			"file ends inside the payload: it ends at %llu (ih_hdr_size + ih_img_size) "
+			"but the file has %zu bytes", (unsigned long long)end, size);
+		return finish(img);
+	}
+	if (end + img->protect_tlv_size <= size) {
+		img->hashed_len = (size_t)end + img->protect_tlv_size;
+	}
+	img->tlvs_complete = read_tlv_areas(img, (size_t)end);
+	err = check_hash(img);
+	if (err) {
+		return err;
+	}
+	if (img->tlvs_complete) {
+		read_tail(img);
+	}
+	return finish(img);
+}
+
+/* Records the outcome of a signature check. @return @p err. */
+static int sig_result(struct dfu_image *img, enum dfu_image_status status, int err,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	img->sig_status = status;
+	va_start(ap, fmt);
+	vsnprintf(img->sig_message, sizeof(img->sig_message), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static EVP_PKEY *load_key(const uint8_t *pem, size_t len)
+{
+	const unsigned char *p = pem;
+	OSSL_DECODER_CTX *ctx;
+	EVP_PKEY *key = NULL;
+
+	/* any structure: SubjectPublicKeyInfo, PKCS#1, or a private key's public half */
+	ctx = OSSL_DECODER_CTX_new_for_pkey(&key, "PEM", NULL, NULL, 0, NULL, NULL);
+	if (ctx) {
+		OSSL_DECODER_from_data(ctx, &p, &len);
+	}
+	OSSL_DECODER_CTX_free(ctx);
+	return key;
+}
+
+/* @return 0 and the kind of @p key, or -ENOTSUP with a description in @p what. */
+static int classify_key(EVP_PKEY *key, enum key_kind *kind, char *what, size_t cap)
+{
+	char group[64] = "";
+
+	if (EVP_PKEY_is_a(key, "ED25519")) {
+		*kind = KEY_ED25519;
+		return 0;
+	}
+	if (EVP_PKEY_is_a(key, "EC")) {
+		EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+					       sizeof(group), NULL);
+		if (strcmp(group, "prime256v1") == 0) {
+			*kind = KEY_EC_P256;
+			return 0;
+		}
+		if (strcmp(group, "secp384r1") == 0) {
+			*kind = KEY_EC_P384;
+			return 0;
+		}
+		snprintf(what, cap, "EC keys on curve %s are not supported (P-256 and P-384 are)",
+			 group[0] ? group : "(unnamed)");
+		return -ENOTSUP;
+	}
+	if (EVP_PKEY_is_a(key, "RSA")) {
+		int bits = EVP_PKEY_get_bits(key);
+
+		if (bits == 2048 || bits == 3072) {
+			*kind = bits == 2048 ? KEY_RSA2048 : KEY_RSA3072;
+			return 0;
+		}
+		snprintf(what, cap, "RSA-%d keys are not supported (RSA-2048 and RSA-3072 are)",
+			 bits);
+		return -ENOTSUP;
+	}
+	snprintf(what, cap, "%s keys are not supported", EVP_PKEY_get0_type_name(key));
+	return -ENOTSUP;
+}
+
+/* The signature TLV type a key of @p kind makes. */
+static uint16_t sig_type_of(enum key_kind kind)
+{
+	switch (kind) {
+	case KEY_RSA2048:
+		return DFU_IMAGE_TLV_RSA2048_PSS;
+	case KEY_RSA3072:
+		return DFU_IMAGE_TLV_RSA3072_PSS;
+	case KEY_ED25519:
+		return DFU_IMAGE_TLV_ED25519;
+	default:
+		return DFU_IMAGE_TLV_ECDSA_SIG;
+	}
+}
+
+static bool is_sig_type(uint16_t type)
+{
+	return type >= DFU_IMAGE_TLV_RSA2048_PSS && type <= DFU_IMAGE_TLV_ED25519;
+}
+
+/* The hash algorithm a key of @p kind signs with, NONE when any image hash will do. */
+static enum dfu_image_hash_alg sig_hash_of(enum key_kind kind)
+{
+	switch (kind) {
+	case KEY_ED25519:
+		return DFU_IMAGE_HASH_NONE;
+	case KEY_EC_P384:
+		return DFU_IMAGE_HASH_SHA384;
+	default:
+		return DFU_IMAGE_HASH_SHA256;
+	}
+}
+
+/* The DER form MCUboot embeds: PKCS#1 RSAPublicKey for RSA, SubjectPublicKeyInfo otherwise. */
+static int key_der(EVP_PKEY *key, enum key_kind kind, unsigned char **der)
+{
+	*der = NULL;
+	if (kind == KEY_RSA2048 || kind == KEY_RSA3072) {
+		return i2d_PublicKey(key, der);
+	}
+	return i2d_PUBKEY(key, der);
+}
+
+/* ECDSA and RSA-PSS sign the hash of the hashed region, as computed from the file. */
+static bool verify_digest(EVP_PKEY *key, enum key_kind kind, const struct dfu_image *img,
+			  const uint8_t *sig, size_t sig_len)
+{
+	const EVP_MD *md = hash_md(img->hash_alg);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	bool ok = ctx && EVP_PKEY_verify_init(ctx) == 1;
+
+	if (ok && (kind == KEY_RSA2048 || kind == KEY_RSA3072)) {
+		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+		     EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, PSS_SALT_LEN) == 1;
+	} else if (ok) {
+		/* imgtool --pad-sig pads the DER signature: verify the DER part only */
+		if (sig_len >= 2 && sig[0] == 0x30 && sig[1] < 0x80 && sig[1] + 2u <= sig_len) {
+			sig_len = sig[1] + 2u;
+		}
+		ok = EVP_PKEY_CTX_set_signature_md(ctx, md) == 1;
+	}
+	ok = ok && EVP_PKEY_verify(ctx, sig, sig_len, img->computed_hash, img->hash_len) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
+static bool verify_ed25519(EVP_PKEY *key, const uint8_t *sig, size_t sig_len,
+			   const uint8_t *msg, size_t msg_len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) == 1 &&
+		  EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1;
+
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+static bool verify_sig(EVP_PKEY *key, enum key_kind kind, const struct dfu_image *img,
+		       const struct dfu_image_tlv *sig, bool pure)
+{
+	if (kind != KEY_ED25519) {
+		return verify_digest(key, kind, img, sig->value, sig->len);
+	}
+	if (pure) {
+		return verify_ed25519(key, sig->value, sig->len, img->data, img->hashed_len);
+	}
+	return verify_ed25519(key, sig->value, sig->len, img->computed_hash, img->hash_len);
+}
+
+/* The KEYHASH/PUBKEY check. @return 0, or the outcome when the image names another key. */
+static int check_key_tlvs(struct dfu_image *img, const unsigned char *der, size_t der_len)
+{
+	const struct dfu_image_tlv *other = NULL;
+	char a[MSG_HEX + 1], b[MSG_HEX + 1];
+
+	for (size_t i = 0; i < img->tlv_count; i++) {
+		const struct dfu_image_tlv *t = &img->tlvs[i];
+		bool match;
+
+		if (t->type == DFU_IMAGE_TLV_KEYHASH) {
+			match = t->len == img->key_hash_len &&
+				memcmp(t->value, img->key_hash, t->len) == 0;
+		} else if (t->type == DFU_IMAGE_TLV_PUBKEY) {
+			match = t->len == der_len && memcmp(t->value, der, der_len) == 0;
+		} else {
+			continue;
+		}
+		if (match) {
+			img->key_tlv_type = t->type;
+			return 0;
+		}
+		other = other ? other : t;
+	}
+	if (!other) {
+		return 0;
+	}
+	if (other->type == DFU_IMAGE_TLV_PUBKEY) {
+		return sig_result(img, DFU_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
+				  "wrong key: the image's PUBKEY is another key than this %s key",
+				  img->key_type);
+	}
+	return sig_result(img, DFU_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
+			  "wrong key: the image's KEYHASH %s... is not the %s of this %s key (%s...)",
+			  short_hex(other->value, other->len, a),
+			  dfu_image_hash_alg_name(img->hash_alg), img->key_type,
+			  short_hex(img->key_hash, img->key_hash_len, b));
+}
+
+static int check_signature(struct dfu_image *img, EVP_PKEY *key)
+{
+	const struct dfu_image_tlv *any_sig = NULL;
+	enum dfu_image_hash_alg want_hash;
+	unsigned char *der = NULL;
+	enum key_kind kind;
+	char why[120];
+	bool pure = false, tried = false, verified = false;
+	uint16_t want;
+	int der_len, err;
+
+	/* a hash mismatch is checked on, to tell whether the signature fails too */
+	if ((img->status != DFU_IMAGE_OK && img->status != DFU_IMAGE_HASH_MISMATCH) ||
+	    !img->tlvs_complete || !img->hash_len) {
+		return sig_result(img, DFU_IMAGE_IMAGE_INVALID, -EBADMSG,
+				  "signature not checked, the image is invalid: %s", img->message);
+	}
+	for (size_t i = 0; i < img->tlv_count; i++) {
+		/* a signature cannot sign the region it lies in */
+		if (is_sig_type(img->tlvs[i].type) && !img->tlvs[i].protected_area && !any_sig) {
+			any_sig = &img->tlvs[i];
+		}
+		pure = pure || img->tlvs[i].type == DFU_IMAGE_TLV_SIG_PURE;
+	}
+	if (!any_sig) {
+		return sig_result(img, DFU_IMAGE_NOT_SIGNED, -ENOENT,
+				  "the image is not signed: it has no signature TLV");
+	}
+	if (classify_key(key, &kind, why, sizeof(why))) {
+		return sig_result(img, DFU_IMAGE_UNSUPPORTED_KEY, -ENOTSUP, "%s", why);
+	}
+	img->key_type = key_kind_names[kind];
+	der_len = key_der(key, kind, &der);
+	if (der_len <= 0 || digest(img->hash_alg, der, (size_t)der_len, img->key_hash)) {
+		OPENSSL_free(der);
+		return sig_result(img, DFU_IMAGE_BAD_KEY, -EINVAL,
+				  "the %s key cannot be encoded as MCUboot embeds it",
+				  img->key_type);
+	}
+	img->key_hash_len = hash_size(img->hash_alg);
+	err = check_key_tlvs(img, der, (size_t)der_len);
+	OPENSSL_free(der);
+	if (err) {
+		return err;
+	}
+	if (!img->hash_checked) {
+		return sig_result(img, DFU_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
+				  "the payload is encrypted: the signature covers the plaintext "
+				  "image, which cannot be hashed without the decryption key");
+	}
+	want = sig_type_of(kind);
+	want_hash = sig_hash_of(kind);
+	for (size_t i = 0; i < img->tlv_count; i++) {
+		const struct dfu_image_tlv *t = &img->tlvs[i];
+
+		if (t->type != want || t->protected_area) {
+			continue;
+		}
+		if (want_hash != DFU_IMAGE_HASH_NONE && want_hash != img->hash_alg) {
+			return sig_result(img, DFU_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
+					  "an %s signature over a %s image hash is not supported",
+					  img->key_type, dfu_image_hash_alg_name(img->hash_alg));
+		}
+		img->sig_tlv_type = t->type;
+		tried = true;
+		verified = verify_sig(key, kind, img, t, pure);
+		if (verified) {
+			break;
+		}
+	}
+	if (tried && !img->key_tlv_type) {
+		return sig_result(img, DFU_IMAGE_NO_KEY_TLV, -EBADMSG,
+				  "the image names no key (no KEYHASH or PUBKEY TLV), which MCUboot "
+				  "needs to pick its key; the %s signature itself %s with this key",
+				  dfu_image_tlv_name(img->sig_tlv_type),
+				  verified ? "verifies" : "does not verify");
+	}
+	if (verified && img->status != DFU_IMAGE_OK) {
+		return sig_result(img, DFU_IMAGE_IMAGE_INVALID, -EBADMSG,
+				  "the %s signature verifies over the file's content, but the image "
+				  "is invalid: %s", dfu_image_tlv_name(img->sig_tlv_type),
+				  img->message);
+	}
+	if (verified) {
+		return sig_result(img, DFU_IMAGE_OK, 0, "signature verified: %s by this %s key (%s "
+				  "matches)", dfu_image_tlv_name(img->sig_tlv_type), img->key_type,
+				  dfu_image_tlv_name(img->key_tlv_type));
+	}
+	if (tried) {
+		return sig_result(img, DFU_IMAGE_BAD_SIGNATURE, -EBADMSG,
+				  "the %s signature does not verify with this %s key%s",
+				  dfu_image_tlv_name(img->sig_tlv_type), img->key_type,
+				  img->hash_ok ? "" : " (the image does not match its hash either)");
+	}
+	if (any_sig->type == DFU_IMAGE_TLV_ECDSA224) {
+		return sig_result(img, DFU_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
+				  "the image's ECDSA224 signature is not supported");
+	}
+	return sig_result(img, DFU_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
+			  "wrong key: the image is signed with %s, which an %s key does not make",
+			  dfu_image_tlv_name(any_sig->type), img->key_type);
+}
+
+int dfu_image_verify_key(struct dfu_image *img, const uint8_t *pem, size_t pem_len)
+{
+	EVP_PKEY *key;
+	int err;
+
+	img->sig_checked = true;
+	img->sig_message[0] = '\0';
+	img->key_type = NULL;
+	img->key_tlv_type = 0;
+	img->sig_tlv_type = 0;
+	img->key_hash_len = 0;
+	key = load_key(pem, pem_len);
+	if (!key) {
+		err = sig_result(img, DFU_IMAGE_BAD_KEY, -EINVAL,
+				 "no public key could be read from the PEM");
+	} else {
+		err = check_signature(img, key);
+		EVP_PKEY_free(key);
+	}
+	/* failed decodes and verifications leave errors in the thread's queue */
+	ERR_clear_error();
+	return err;
+}

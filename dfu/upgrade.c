@@ -1,0 +1,489 @@
+#include "upgrade.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../mgmt/err.h"
+#include "../mgmt/os.h"
+
+static const char *const step_names[] = {
+	[DFU_UPGRADE_STEP_READ_STATE] = "read state",
+	[DFU_UPGRADE_STEP_CHECK_SIZE] = "check size",
+	[DFU_UPGRADE_STEP_UPLOAD] = "upload",
+	[DFU_UPGRADE_STEP_CHECK_UPLOAD] = "check upload",
+	[DFU_UPGRADE_STEP_MARK] = "mark",
+	[DFU_UPGRADE_STEP_RESET] = "reset",
+	[DFU_UPGRADE_STEP_RECONNECT] = "reconnect",
+	[DFU_UPGRADE_STEP_CHECK_BOOT] = "check boot",
+	[DFU_UPGRADE_STEP_CONFIRM] = "confirm",
+	[DFU_UPGRADE_STEP_CHECK_CONFIRM] = "check confirm",
+};
+
+static const char *const outcome_names[] = {
+	[DFU_UPGRADE_CONFIRMED] = "confirmed",
+	[DFU_UPGRADE_TESTING] = "testing",
+	[DFU_UPGRADE_PENDING] = "pending",
+	[DFU_UPGRADE_ALREADY_RUNNING] = "already running",
+	[DFU_UPGRADE_ROLLED_BACK] = "rolled back",
+	[DFU_UPGRADE_FAILED] = "failed",
+};
+
+const char *dfu_upgrade_step_name(enum dfu_upgrade_step step)
+{
+	return (unsigned)step < sizeof(step_names) / sizeof(step_names[0]) ? step_names[step] : "?";
+}
+
+const char *dfu_upgrade_outcome_name(enum dfu_upgrade_outcome outcome)
+{
+	return (unsigned)outcome < sizeof(outcome_names) / sizeof(outcome_names[0])
+		       ? outcome_names[outcome]
+		       : "?";
+}
+
+static void finish(struct dfu_upgrade *up, int err, enum dfu_upgrade_outcome outcome)
+{
+	if (!up->running) {
+		return;
+	}
+	up->running = false;
+	up->result.outcome = outcome;
+	up->result.step = up->step;
+	up->ops->done(up->user, err, &up->result);
+}
+
+/* Ends the upgrade as failed (or rolled back) with a one-line reason. */
+static void fail(struct dfu_upgrade *up, int err, enum dfu_upgrade_outcome outcome,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(up->result.message, sizeof(up->result.message), fmt, ap);
+	va_end(ap);
+	finish(up, err, outcome);
+}
+
+static void on_answer(struct smp_request *req, int err, const struct smp_client_rsp *rsp);
+
+static void enter(struct dfu_upgrade *up, enum dfu_upgrade_step step, const char *detail)
+{
+	up->step = step;
+	if (up->ops->step) {
+		up->ops->step(up->user, step, detail);
+	}
+}
+
+/* Sends the request built in up->req for @p step. */
+static void send(struct dfu_upgrade *up)
+{
+	int err;
+
+	up->req.cb = on_answer;
+	up->req.user = up;
+	err = smp_client_submit(up->client, &up->req);
+	if (err) {
+		fail(up, err, DFU_UPGRADE_FAILED, "cannot send the %s request (error %d)",
+		     dfu_upgrade_step_name(up->step), err);
+	}
+}
+
+static void read_state(struct dfu_upgrade *up, enum dfu_upgrade_step step, const char *detail)
+{
+	enter(up, step, detail);
+	smp_request_init(&up->req, up->buf, up->buf_cap);
+	mgmt_img_state_read(&up->req);
+	send(up);
+}
+
+/* The entry of slot @p slot of our image in a state list, or NULL. */
+static const struct mgmt_img_slot *find_slot(const struct dfu_upgrade *up,
+					     const struct mgmt_img_state *st, uint64_t slot)
+{
+	for (size_t i = 0; i < st->count; i++) {
+		int64_t image = st->slots[i].image < 0 ? 0 : st->slots[i].image;
+
+		if ((uint64_t)image == up->cfg.image && st->slots[i].slot == slot) {
+			return &st->slots[i];
+		}
+	}
+	return NULL;
+}
+
+static bool is_ours(const struct dfu_upgrade *up, const struct mgmt_img_slot *s)
+{
+	return s && s->hash_len == up->cfg.hash_len &&
+	       memcmp(s->hash, up->cfg.hash, up->cfg.hash_len) == 0;
+}
+
+/* The slot the device runs our image number from. */
+static const struct mgmt_img_slot *running(const struct dfu_upgrade *up,
+					   const struct mgmt_img_state *st)
+{
+	for (size_t i = 0; i < st->count; i++) {
+		int64_t image = st->slots[i].image < 0 ? 0 : st->slots[i].image;
+
+		if ((uint64_t)image == up->cfg.image && st->slots[i].active) {
+			return &st->slots[i];
+		}
+	}
+	return NULL;
+}
+
+static void note_running(struct dfu_upgrade *up, const struct mgmt_img_slot *s)
+{
+	if (!s) {
+		return;
+	}
+	snprintf(up->result.running_version, sizeof(up->result.running_version), "%s",
+		 s->version ? s->version : "?");
+	memcpy(up->result.running_hash, s->hash, s->hash_len);
+	up->result.running_hash_len = s->hash_len;
+}
+
+/* ---- the steps ---- */
+
+static void upload_progress(void *user, const struct dfu_upload_progress *progress)
+{
+	struct dfu_upgrade *up = user;
+
+	if (up->ops->progress) {
+		up->ops->progress(up->user, progress);
+	}
+}
+
+static void upload_done(void *user, int err, const struct dfu_upload_result *result)
+{
+	struct dfu_upgrade *up = user;
+
+	up->result.upload = *result;
+	if (err) {
+		up->result.reply = result->reply;
+		fail(up, err, DFU_UPGRADE_FAILED, "%s", result->message);
+		return;
+	}
+	read_state(up, DFU_UPGRADE_STEP_CHECK_UPLOAD, "the device lists the new image");
+}
+
+static void start_upload(struct dfu_upgrade *up)
+{
+	static const struct dfu_upload_ops ops = { upload_progress, upload_done };
+	struct dfu_upload_config cfg = up->cfg.upload;
+	int err;
+
+	enter(up, DFU_UPGRADE_STEP_UPLOAD, NULL);
+	up->result.uploaded = true;
+	cfg.data = up->cfg.data;
+	cfg.size = up->cfg.size;
+	cfg.sha = up->cfg.sha;
+	cfg.image = up->cfg.image;
+	err = dfu_upload_start(&up->upload, up->client, &cfg, up->upload_buf, up->upload_buf_len,
+			       &ops, up);
+	if (err) {
+		fail(up, err, DFU_UPGRADE_FAILED, "cannot start the upload (error %d)", err);
+	}
+}
+
+static void mark(struct dfu_upgrade *up)
+{
+	bool permanent = up->cfg.mode == DFU_UPGRADE_CONFIRM_NOW;
+
+	enter(up, DFU_UPGRADE_STEP_MARK, permanent ? "for good" : "for a test boot");
+	smp_request_init(&up->req, up->buf, up->buf_cap);
+	mgmt_img_state_write(&up->req, up->cfg.hash, up->cfg.hash_len, permanent);
+	send(up);
+}
+
+static void reset(struct dfu_upgrade *up, bool force)
+{
+	enter(up, DFU_UPGRADE_STEP_RESET, force ? "forced" : NULL);
+	up->forced_reset = force;
+	smp_request_init(&up->req, up->buf, up->buf_cap);
+	mgmt_os_reset(&up->req, force, -1);
+	send(up);
+}
+
+static void confirm(struct dfu_upgrade *up)
+{
+	enter(up, DFU_UPGRADE_STEP_CONFIRM, NULL);
+	smp_request_init(&up->req, up->buf, up->buf_cap);
+	mgmt_img_state_write(&up->req, NULL, 0, true);
+	send(up);
+}
+
+/*
+ * Not every device checks the length against its slot at the first request; some fail only
+ * when a write runs past the slot's end. Slot info says how large the slot is, where the
+ * device supports it.
+ */
+static void check_size(struct dfu_upgrade *up)
+{
+	enter(up, DFU_UPGRADE_STEP_CHECK_SIZE, NULL);
+	smp_request_init(&up->req, up->buf, up->buf_cap);
+	mgmt_img_slot_info(&up->req);
+	send(up);
+}
+
+static void check_size_answer(struct dfu_upgrade *up, const struct smp_client_rsp *rsp)
+{
+	struct mgmt_img_slot_info info;
+	struct mgmt_reply reply;
+	int64_t room = -1;
+
+	if (mgmt_img_slot_info_decode(rsp, &reply, &info) == 0) {
+		for (size_t i = 0; i < info.count; i++) {
+			const struct mgmt_img_slot_info_image *im = &info.images[i];
+
+			if (im->image != up->cfg.image) {
+				continue;
+			}
+			for (size_t j = 0; j < im->count; j++) {
+				if (im->slots[j].slot == 1 && im->slots[j].size >= 0) {
+					room = im->slots[j].size;
+				}
+			}
+			if (im->max_image_size >= 0) {
+				room = im->max_image_size;
+			}
+		}
+	}
+	mgmt_reply_close(&reply);
+	if (room >= 0 && up->cfg.size > (uint64_t)room) {
+		fail(up, -EFBIG, DFU_UPGRADE_FAILED, "the image (%zu bytes) is larger than what "
+		     "slot 1 of image %u takes (%lld bytes); nothing was sent", up->cfg.size,
+		     (unsigned)up->cfg.image, (long long)room);
+		return;
+	}
+	start_upload(up);
+}
+
+/* After the upload, or when it was already there: mark, then reset (or stop). */
+static void after_upload(struct dfu_upgrade *up, const struct mgmt_img_slot *secondary)
+{
+	bool permanent = up->cfg.mode == DFU_UPGRADE_CONFIRM_NOW;
+
+	if (secondary->pending && secondary->permanent == permanent) {
+		if (up->cfg.no_reset) {
+			finish(up, 0, DFU_UPGRADE_PENDING);
+		} else {
+			reset(up, false);
+		}
+		return;
+	}
+	mark(up);
+}
+
+/* The first state read: what is there decides what is left to do. */
+static void plan(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+{
+	const struct mgmt_img_slot *active = running(up, st);
+	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
+
+	note_running(up, active);
+	if (is_ours(up, active) && active->slot == 0) {
+		if (active->confirmed) {
+			finish(up, 0, DFU_UPGRADE_ALREADY_RUNNING);
+		} else if (up->cfg.mode == DFU_UPGRADE_TEST_ONLY) {
+			finish(up, 0, DFU_UPGRADE_TESTING);
+		} else {
+			confirm(up); /* it booted after an earlier run's reset: finish that upgrade */
+		}
+		return;
+	}
+	if (is_ours(up, secondary)) {
+		after_upload(up, secondary);
+		return;
+	}
+	check_size(up);
+}
+
+static void check_upload(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+{
+	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
+
+	if (!is_ours(up, secondary)) {
+		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the upload the device does not list "
+		     "the new image in slot 1 of image %u: it may have rejected it; nothing was "
+		     "marked", (unsigned)up->cfg.image);
+		return;
+	}
+	after_upload(up, secondary);
+}
+
+static void check_mark(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+{
+	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
+	bool permanent = up->cfg.mode == DFU_UPGRADE_CONFIRM_NOW;
+
+	if (!is_ours(up, secondary) || !secondary->pending || secondary->permanent != permanent) {
+		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "the device answered the %s request but "
+		     "does not list the new image as pending%s; the device was not reset",
+		     permanent ? "confirm" : "test", permanent ? " and permanent" : "");
+		return;
+	}
+	if (up->cfg.no_reset) {
+		finish(up, 0, DFU_UPGRADE_PENDING);
+		return;
+	}
+	reset(up, false);
+}
+
+static void check_boot(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+{
+	const struct mgmt_img_slot *active = running(up, st);
+
+	note_running(up, active);
+	if (!is_ours(up, active)) {
+		fail(up, -ECANCELED, DFU_UPGRADE_ROLLED_BACK, "the device rolled back: after the "
+		     "reset it runs version %s, not the new image; nothing was confirmed",
+		     active && active->version ? active->version : "?");
+		return;
+	}
+	switch (up->cfg.mode) {
+	case DFU_UPGRADE_TEST_ONLY:
+		finish(up, 0, active->confirmed ? DFU_UPGRADE_CONFIRMED : DFU_UPGRADE_TESTING);
+		break;
+	case DFU_UPGRADE_CONFIRM_NOW:
+		if (active->confirmed) {
+			finish(up, 0, DFU_UPGRADE_CONFIRMED);
+		} else {
+			confirm(up);
+		}
+		break;
+	case DFU_UPGRADE_TEST_THEN_CONFIRM:
+		confirm(up);
+		break;
+	}
+}
+
+static void check_confirm(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+{
+	const struct mgmt_img_slot *active = running(up, st);
+
+	note_running(up, active);
+	if (!is_ours(up, active) || !active->confirmed) {
+		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "the device answered the confirm request "
+		     "but does not list the new image as running and confirmed");
+		return;
+	}
+	finish(up, 0, DFU_UPGRADE_CONFIRMED);
+}
+
+/* The answer to the reset: a device may reset before its answer leaves. */
+static void after_reset(struct dfu_upgrade *up, int err, const struct smp_client_rsp *rsp)
+{
+	struct mgmt_reply reply;
+
+	if (err == 0) {
+		err = mgmt_reply_status(rsp, &reply);
+		mgmt_reply_close(&reply);
+		if (err == -EREMOTEIO && reply.kind == MGMT_REPLY_RC &&
+		    reply.rc == MGMT_ERR_EBUSY && !up->forced_reset) {
+			reset(up, true); /* an application hook refused it */
+			return;
+		}
+		if (err) {
+			up->result.reply = reply;
+			fail(up, err, DFU_UPGRADE_FAILED, "the device refused to reset");
+			return;
+		}
+	} else if (err != -ETIMEDOUT && err != -ENOTCONN) {
+		fail(up, err, DFU_UPGRADE_FAILED, "the reset request failed (error %d)", err);
+		return;
+	}
+	enter(up, DFU_UPGRADE_STEP_RECONNECT, NULL);
+	up->ops->reset(up->user);
+}
+
+static void on_answer(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+{
+	struct dfu_upgrade *up = req->user;
+	struct mgmt_img_state st;
+	struct mgmt_reply reply;
+
+	if (!up->running) {
+		return;
+	}
+	if (up->step == DFU_UPGRADE_STEP_RESET) {
+		after_reset(up, err, rsp);
+		return;
+	}
+	if (up->step == DFU_UPGRADE_STEP_CHECK_SIZE && !err) {
+		check_size_answer(up, rsp); /* a device without slot info is fine too */
+		return;
+	}
+	if (err) {
+		fail(up, err, DFU_UPGRADE_FAILED, "the %s request failed (error %d)",
+		     dfu_upgrade_step_name(up->step), err);
+		return;
+	}
+	/* every other step answers with the image state list */
+	err = mgmt_img_state_decode(rsp, &reply, &st);
+	if (err) {
+		mgmt_reply_close(&reply);
+		up->result.reply = reply;
+		fail(up, err, DFU_UPGRADE_FAILED, "the device did not answer the %s request "
+		     "with its image list", dfu_upgrade_step_name(up->step));
+		return;
+	}
+	switch (up->step) {
+	case DFU_UPGRADE_STEP_READ_STATE:
+		plan(up, &st);
+		break;
+	case DFU_UPGRADE_STEP_CHECK_UPLOAD:
+		check_upload(up, &st);
+		break;
+	case DFU_UPGRADE_STEP_MARK:
+		check_mark(up, &st);
+		break;
+	case DFU_UPGRADE_STEP_CHECK_BOOT:
+		check_boot(up, &st);
+		break;
+	case DFU_UPGRADE_STEP_CONFIRM:
+		read_state(up, DFU_UPGRADE_STEP_CHECK_CONFIRM, "the device runs it, confirmed");
+		break;
+	case DFU_UPGRADE_STEP_CHECK_CONFIRM:
+		check_confirm(up, &st);
+		break;
+	default:
+		break;
+	}
+	mgmt_reply_close(&reply);
+}
+
+void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err)
+{
+	if (!up->running || up->step != DFU_UPGRADE_STEP_RECONNECT) {
+		return;
+	}
+	if (err) {
+		fail(up, -EHOSTUNREACH, DFU_UPGRADE_FAILED, "the device did not come back after "
+		     "its reset (error %d); it may still be booting, or it failed to boot", err);
+		return;
+	}
+	read_state(up, DFU_UPGRADE_STEP_CHECK_BOOT, "the device runs the new image");
+}
+
+int dfu_upgrade_start(struct dfu_upgrade *up, struct smp_client *client,
+		      const struct dfu_upgrade_config *cfg, uint8_t *buf, size_t buf_len,
+		      const struct dfu_upgrade_ops *ops, void *user)
+{
+	if (!up || !client || !cfg || !cfg->data || !cfg->hash || cfg->hash_len == 0 ||
+	    cfg->hash_len > MGMT_IMG_HASH_MAX || !ops || !ops->reset || !ops->done || !buf ||
+	    buf_len <= DFU_UPGRADE_REQUEST_BUF) {
+		return -EINVAL;
+	}
+	memset(up, 0, sizeof(*up));
+	up->client = client;
+	up->cfg = *cfg;
+	up->ops = ops;
+	up->user = user;
+	up->buf = buf;
+	up->buf_cap = DFU_UPGRADE_REQUEST_BUF;
+	up->upload_buf = buf + DFU_UPGRADE_REQUEST_BUF;
+	up->upload_buf_len = buf_len - DFU_UPGRADE_REQUEST_BUF;
+	up->running = true;
+	read_state(up, DFU_UPGRADE_STEP_READ_STATE, NULL);
+	return 0;
+}

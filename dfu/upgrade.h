@@ -1,0 +1,147 @@
+/*
+ * The whole firmware upgrade of one image, sans I/O, made so that it cannot leave a device
+ * without a working image:
+ *
+ *   read the image state -> (skip what is already done) -> check the image fits the slot ->
+ *   upload -> check the device lists the
+ *   new hash in the secondary slot -> mark it for a test boot (or for good) -> reset -> wait
+ *   for the device to come back -> check it runs the new image -> confirm -> check it is
+ *   confirmed.
+ *
+ * The new image is confirmed only when the device, after its reset, reports it running; if it
+ * runs anything else, the device rolled back and the upgrade says so (and confirms nothing).
+ * The owner does the I/O: it runs the SMP client, and when the device is told to reset it waits
+ * for it to go and come back (ops->reset), then calls dfu_upgrade_reconnected().
+ */
+#ifndef DFU_UPGRADE_H
+#define DFU_UPGRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../mgmt/img.h"
+#include "../mgmt/reply.h"
+#include "../smp/client.h"
+#include "upload.h"
+
+/** What to do once the image is on the device. */
+enum dfu_upgrade_mode {
+	/** test boot, reset, and confirm once it runs: reverted if it never comes up */
+	DFU_UPGRADE_TEST_THEN_CONFIRM,
+	/** test boot and reset, no confirm: the next reset brings the old image back */
+	DFU_UPGRADE_TEST_ONLY,
+	/** mark it for good before the reset: no revert */
+	DFU_UPGRADE_CONFIRM_NOW,
+};
+
+/** The upgrade's settings. */
+struct dfu_upgrade_config {
+	const uint8_t *data;   /**< the image file, valid until the end */
+	size_t size;
+	const uint8_t *hash;   /**< its hash TLV value: what the device lists */
+	size_t hash_len;
+	const uint8_t *sha;    /**< SHA-256 of the file (32 bytes) */
+	uint32_t image;        /**< image number */
+	enum dfu_upgrade_mode mode;
+	bool no_reset;         /**< stop once the image is marked; it boots at the next reset */
+	/** how to upload: max_request, window, timeouts (data, size, sha, image are set here) */
+	struct dfu_upload_config upload;
+};
+
+/** The steps, for logs. */
+enum dfu_upgrade_step {
+	DFU_UPGRADE_STEP_READ_STATE,
+	DFU_UPGRADE_STEP_CHECK_SIZE,
+	DFU_UPGRADE_STEP_UPLOAD,
+	DFU_UPGRADE_STEP_CHECK_UPLOAD,
+	DFU_UPGRADE_STEP_MARK,
+	DFU_UPGRADE_STEP_RESET,
+	DFU_UPGRADE_STEP_RECONNECT,
+	DFU_UPGRADE_STEP_CHECK_BOOT,
+	DFU_UPGRADE_STEP_CONFIRM,
+	DFU_UPGRADE_STEP_CHECK_CONFIRM,
+};
+
+/** How it ended. */
+enum dfu_upgrade_outcome {
+	DFU_UPGRADE_CONFIRMED,       /**< the device runs the new image, confirmed */
+	DFU_UPGRADE_TESTING,         /**< it runs the new image, unconfirmed (test only) */
+	DFU_UPGRADE_PENDING,         /**< marked; it boots at the next reset (no reset asked) */
+	DFU_UPGRADE_ALREADY_RUNNING, /**< it already ran the image, confirmed: nothing done */
+	DFU_UPGRADE_ROLLED_BACK,     /**< after the reset it runs another image */
+	DFU_UPGRADE_FAILED,
+};
+
+/** The result. */
+struct dfu_upgrade_result {
+	enum dfu_upgrade_outcome outcome;
+	enum dfu_upgrade_step step;   /**< the step it ended in */
+	bool uploaded;                /**< the upload ran (not skipped) */
+	struct dfu_upload_result upload;
+	char running_version[32];     /**< what the device runs at the end, when known */
+	uint8_t running_hash[MGMT_IMG_HASH_MAX];
+	size_t running_hash_len;
+	struct mgmt_reply reply;      /**< a device error or malformed answer (closed) */
+	char message[256];            /**< a one-line reason when it failed */
+};
+
+/** Callbacks; @p user is dfu_upgrade_start()'s. */
+struct dfu_upgrade_ops {
+	/** A step starts; @p detail says what it does (may be NULL). */
+	void (*step)(void *user, enum dfu_upgrade_step step, const char *detail);
+	/** Upload progress (may be NULL). */
+	void (*progress)(void *user, const struct dfu_upload_progress *progress);
+	/**
+	 * The device accepted the reset: wait until it has gone (link lost, or not answering)
+	 * and come back, reconnect, then call dfu_upgrade_reconnected().
+	 */
+	void (*reset)(void *user);
+	/**
+	 * The end: 0 for CONFIRMED, TESTING, PENDING and ALREADY_RUNNING; otherwise a negative
+	 * errno (-EREMOTEIO device error, -EBADMSG malformed answer, -ETIMEDOUT, -ENOTCONN,
+	 * -EFBIG the image is larger than the slot, -EHOSTUNREACH the device did not come back,
+	 * -EPROTO the device did not do what it answered, -ECANCELED rolled back).
+	 */
+	void (*done)(void *user, int err, const struct dfu_upgrade_result *result);
+};
+
+/** The upgrade. Caller-allocated; fields are private. */
+struct dfu_upgrade {
+	struct smp_client *client;
+	struct dfu_upgrade_config cfg;
+	const struct dfu_upgrade_ops *ops;
+	void *user;
+	uint8_t *buf;   /* one request's message, at the start of the caller's buffer */
+	size_t buf_cap;
+	uint8_t *upload_buf;
+	size_t upload_buf_len;
+	struct smp_request req;
+	struct dfu_upload upload;
+	enum dfu_upgrade_step step;
+	bool running;
+	bool forced_reset;
+	struct dfu_upgrade_result result;
+};
+
+/** Bytes of the caller's buffer that the upgrade's own requests take (before the upload's). */
+#define DFU_UPGRADE_REQUEST_BUF 128u
+
+/**
+ * Start. @p buf holds the requests: DFU_UPGRADE_REQUEST_BUF bytes, then what the upload needs
+ * (window * upload.max_request). @return 0 (the end comes through ops->done), or -EINVAL.
+ */
+int dfu_upgrade_start(struct dfu_upgrade *up, struct smp_client *client,
+		      const struct dfu_upgrade_config *cfg, uint8_t *buf, size_t buf_len,
+		      const struct dfu_upgrade_ops *ops, void *user);
+
+/** The owner is back in touch with the device after the reset (0), or could not be (errno). */
+void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err);
+
+/** A short name of a step ("upload", "reset", ...). */
+const char *dfu_upgrade_step_name(enum dfu_upgrade_step step);
+
+/** A short name of an outcome ("confirmed", "rolled back", ...). */
+const char *dfu_upgrade_outcome_name(enum dfu_upgrade_outcome outcome);
+
+#endif /* DFU_UPGRADE_H */

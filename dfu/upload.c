@@ -1,0 +1,287 @@
+#include "upload.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../mgmt/img.h"
+
+#define DEFAULT_TIMEOUT_MS 5000u
+#define DEFAULT_FIRST_TIMEOUT_MS 60000u
+#define DEFAULT_RECOVERIES 4u
+/* Answers in a row that do not move the device's offset before the upload is given up. */
+#define MAX_STALLS 8u
+/* The image header the device checks in the first request. */
+#define IMAGE_HEADER_SIZE 32u
+
+static void cancel_in_flight(struct dfu_upload *up)
+{
+	for (unsigned i = 0; i < DFU_UPLOAD_WINDOW_MAX; i++) {
+		if (up->slots[i].busy) {
+			smp_client_cancel(up->client, &up->slots[i].req);
+			up->slots[i].busy = false;
+		}
+	}
+	up->first_waiting = false;
+}
+
+static void finish(struct dfu_upload *up, int err)
+{
+	if (!up->running) {
+		return;
+	}
+	up->running = false;
+	cancel_in_flight(up);
+	up->result.elapsed_ms = smp_client_now(up->client) - up->start_ms;
+	up->ops->done(up->user, err, &up->result);
+}
+
+/* Ends the upload with @p err and a one-line reason. */
+static void fail(struct dfu_upload *up, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(up->result.message, sizeof(up->result.message), fmt, ap);
+	va_end(ap);
+	finish(up, err);
+}
+
+static void on_response(struct smp_request *req, int err, const struct smp_client_rsp *rsp);
+
+/* Sends the next chunk from slot @p slot. */
+static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
+{
+	const struct dfu_upload_config *cfg = &up->cfg;
+	struct mgmt_img_upload_args args = {
+		.image = cfg->image,
+		.off = up->next_off,
+		.total_len = cfg->size,
+		.sha = cfg->sha,
+		.sha_len = cfg->sha ? 32u : 0u,
+		.upgrade = cfg->upgrade,
+	};
+	size_t n = mgmt_img_upload_max_data(&args, cfg->max_request);
+	uint8_t *buf = slot->req.buf;
+	size_t cap = slot->req.cap;
+	int err;
+
+	if (n == 0 || (up->next_off == 0 && n < IMAGE_HEADER_SIZE)) {
+		return -EMSGSIZE;
+	}
+	if (n > cfg->size - up->next_off) {
+		n = (size_t)(cfg->size - up->next_off);
+	}
+	args.data = cfg->data + up->next_off;
+	args.len = n;
+	smp_request_init(&slot->req, buf, cap);
+	err = mgmt_img_upload(&slot->req, &args);
+	if (err) {
+		return err;
+	}
+	slot->req.cb = on_response;
+	slot->req.user = slot;
+	slot->req.timeout_ms = up->next_off == 0 ? cfg->first_timeout_ms : cfg->timeout_ms;
+	slot->off = up->next_off;
+	slot->len = n;
+	slot->busy = true;
+	up->first_waiting = up->next_off == 0;
+	up->next_off += n;
+	up->result.requests++;
+	up->result.data_sent += n;
+	err = smp_client_submit(up->client, &slot->req);
+	if (err) {
+		slot->busy = false;
+	}
+	return err;
+}
+
+/* Keeps the window full. The first request waits alone: its answer says where to go on. */
+static void fill(struct dfu_upload *up)
+{
+	for (unsigned i = 0; i < up->window && up->running; i++) {
+		int err;
+
+		if (up->slots[i].busy) {
+			continue;
+		}
+		if (up->first_waiting || up->next_off >= up->cfg.size) {
+			return;
+		}
+		err = send_chunk(up, &up->slots[i]);
+		if (err == -EMSGSIZE) {
+			fail(up, err, "requests of at most %zu bytes cannot carry the image (the "
+			     "first one must hold its %u-byte header)", up->cfg.max_request,
+			     IMAGE_HEADER_SIZE);
+		} else if (err) {
+			fail(up, err, "cannot send an upload request (error %d)", err);
+		}
+	}
+}
+
+static void report_progress(struct dfu_upload *up)
+{
+	struct dfu_upload_progress p = {
+		.offset = up->acked,
+		.total = up->cfg.size,
+		.elapsed_ms = smp_client_now(up->client) - up->start_ms,
+	};
+	uint64_t moved = up->acked - up->result.resumed_at;
+
+	if (p.elapsed_ms > 0 && moved > 0) {
+		p.rate_bps = (double)moved * 1000.0 / (double)p.elapsed_ms;
+		p.eta_ms = (uint64_t)((double)(up->cfg.size - up->acked) * 1000.0 / p.rate_bps);
+	}
+	if (up->ops->progress) {
+		up->ops->progress(up->user, &p);
+	}
+}
+
+/* An answer went missing: resend from the last acknowledged offset, with a smaller window. */
+static void recover(struct dfu_upload *up)
+{
+	if (++up->recoveries > up->cfg.max_recoveries) {
+		fail(up, -ETIMEDOUT, "the device stopped answering at offset %llu of %llu",
+		     (unsigned long long)up->acked, (unsigned long long)up->cfg.size);
+		return;
+	}
+	up->result.recoveries++;
+	cancel_in_flight(up);
+	up->window = up->window > 1 ? up->window / 2 : 1;
+	smp_client_set_window(up->client, up->window);
+	up->next_off = up->started ? up->acked : 0;
+	fill(up);
+}
+
+/* The device's answer says @p off; the chunk sent was [slot->off, slot->off + slot->len). */
+static void follow(struct dfu_upload *up, const struct dfu_upload_slot *slot, uint64_t off)
+{
+	bool moved = off > up->acked;
+
+	if (!up->started) {
+		up->started = true;
+		if (off > slot->len) {
+			up->result.resumed_at = off; /* it already had part of this upload */
+		}
+		moved = true;
+	}
+	if (off != slot->off + slot->len) {
+		/* the device wants another offset: what is on the link is not what it needs */
+		cancel_in_flight(up);
+		up->next_off = off;
+	}
+	up->acked = off;
+	if (moved) {
+		up->stalls = 0;
+		up->recoveries = 0;
+		report_progress(up);
+	} else if (++up->stalls > MAX_STALLS) {
+		fail(up, -EPROTO, "the device keeps answering offset %llu of %llu: the upload does "
+		     "not move", (unsigned long long)off, (unsigned long long)up->cfg.size);
+	}
+}
+
+static void on_response(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+{
+	struct dfu_upload_slot *slot = req->user;
+	struct dfu_upload *up = slot->up;
+	struct mgmt_img_upload_rsp answer;
+	struct mgmt_reply reply;
+
+	slot->busy = false;
+	if (slot->off == 0) {
+		up->first_waiting = false;
+	}
+	if (!up->running) {
+		return;
+	}
+	if (err == -ETIMEDOUT) {
+		recover(up);
+		return;
+	}
+	if (err) {
+		fail(up, err, "the upload request at offset %llu failed (error %d)",
+		     (unsigned long long)slot->off, err);
+		return;
+	}
+	err = mgmt_img_upload_decode(rsp, &reply, &answer);
+	mgmt_reply_close(&reply);
+	if (err) {
+		up->result.reply = reply;
+		finish(up, err);
+		return;
+	}
+	if (answer.off > up->cfg.size) {
+		fail(up, -EPROTO, "the device reports offset %llu, past the image's %llu bytes",
+		     (unsigned long long)answer.off, (unsigned long long)up->cfg.size);
+		return;
+	}
+	follow(up, slot, answer.off);
+	if (!up->running) {
+		return;
+	}
+	if (answer.off == up->cfg.size) {
+		up->result.has_match = answer.has_match;
+		up->result.match = answer.match;
+		if (answer.has_match && !answer.match) {
+			fail(up, -EBADMSG, "the device reports that the image it wrote does not match "
+			     "the file's SHA-256 (%llu bytes)", (unsigned long long)up->cfg.size);
+		} else {
+			finish(up, 0);
+		}
+		return;
+	}
+	fill(up);
+}
+
+int dfu_upload_start(struct dfu_upload *up, struct smp_client *client,
+		     const struct dfu_upload_config *cfg, uint8_t *buf, size_t buf_len,
+		     const struct dfu_upload_ops *ops, void *user)
+{
+	unsigned window;
+
+	if (!up || !client || !cfg || !cfg->data || cfg->size < IMAGE_HEADER_SIZE ||
+	    cfg->max_request <= SMP_HDR_SIZE || !ops || !ops->done || !buf) {
+		return -EINVAL;
+	}
+	window = cfg->window ? cfg->window : 1;
+	if (window > DFU_UPLOAD_WINDOW_MAX) {
+		window = DFU_UPLOAD_WINDOW_MAX;
+	}
+	if (buf_len / window < cfg->max_request) {
+		return -EINVAL;
+	}
+	memset(up, 0, sizeof(*up));
+	up->client = client;
+	up->cfg = *cfg;
+	up->cfg.timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	up->cfg.first_timeout_ms = cfg->first_timeout_ms ? cfg->first_timeout_ms
+							 : DEFAULT_FIRST_TIMEOUT_MS;
+	up->cfg.max_recoveries = cfg->max_recoveries ? cfg->max_recoveries : DEFAULT_RECOVERIES;
+	up->window = window;
+	up->ops = ops;
+	up->user = user;
+	up->result.size = cfg->size;
+	for (unsigned i = 0; i < window; i++) {
+		up->slots[i].up = up;
+		smp_request_init(&up->slots[i].req, buf + (size_t)i * cfg->max_request,
+				 cfg->max_request);
+	}
+	up->start_ms = smp_client_now(client);
+	up->running = true;
+	smp_client_set_window(client, window);
+	fill(up);
+	return 0;
+}
+
+void dfu_upload_abort(struct dfu_upload *up)
+{
+	up->running = false;
+	cancel_in_flight(up);
+}
+
+bool dfu_upload_running(const struct dfu_upload *up)
+{
+	return up->running;
+}

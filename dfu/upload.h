@@ -1,0 +1,127 @@
+/*
+ * The image upload engine: sends a file to the device's image manager (image group, upload
+ * command) over an SMP client, sans I/O.
+ *
+ * Each request carries as much of the file as fits the largest request the link and the device
+ * take, computed from its real encoding. The first request (offset 0) carries the total length,
+ * the image number, the SHA-256 of the file and, when asked, the upgrade-only flag; a device
+ * that already holds part of the same upload answers with its offset and the upload resumes
+ * there. The device's offset always wins: the engine carries on from whatever offset the device
+ * answers with, forwards or backwards. Up to `window` requests are on the link at once; when an
+ * answer is missing, the engine resends from the last acknowledged offset with a smaller window
+ * instead of stalling.
+ */
+#ifndef DFU_UPLOAD_H
+#define DFU_UPLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../mgmt/reply.h"
+#include "../smp/client.h"
+
+/** Most requests the engine keeps on the link. */
+#define DFU_UPLOAD_WINDOW_MAX 16u
+
+/** What to upload and how. Zero fields take the defaults. */
+struct dfu_upload_config {
+	const uint8_t *data;    /**< the file; must stay valid until the upload ends */
+	size_t size;
+	const uint8_t *sha;     /**< SHA-256 of the file (32 bytes), or NULL */
+	uint32_t image;         /**< target image number */
+	bool upgrade;           /**< ask the device to refuse an image not newer than its own */
+	size_t max_request;     /**< largest request message, SMP header included (required) */
+	unsigned window;        /**< requests on the link at once; default 1 */
+	uint32_t timeout_ms;    /**< per request; default 5000 */
+	/** for the first request, while the device erases its slot; default 60000 */
+	uint32_t first_timeout_ms;
+	/** times in a row a missing answer is recovered from before giving up; default 4 */
+	unsigned max_recoveries;
+};
+
+/** Progress, reported after each answer that moves the device's offset. */
+struct dfu_upload_progress {
+	uint64_t offset;     /**< bytes the device has */
+	uint64_t total;
+	uint64_t elapsed_ms; /**< since the start */
+	double rate_bps;     /**< bytes per second moved in this session */
+	uint64_t eta_ms;     /**< time left at that rate, 0 when unknown */
+};
+
+/** How an upload ended. */
+struct dfu_upload_result {
+	uint64_t size;
+	uint64_t resumed_at;   /**< the device already had this many bytes at the start */
+	uint64_t data_sent;    /**< data bytes sent, resends included */
+	uint32_t requests;     /**< upload requests sent */
+	uint32_t recoveries;   /**< times a missing answer made it resend */
+	uint64_t elapsed_ms;
+	bool has_match;
+	bool match;            /**< the device's check of the written image against the SHA-256 */
+	/** with -EREMOTEIO or -EBADMSG: what the device said (a closed reply, for describing) */
+	struct mgmt_reply reply;
+	char message[200];     /**< a one-line reason for any other failure */
+};
+
+struct dfu_upload;
+
+/** Callbacks of an upload; @p user is dfu_upload_start()'s. */
+struct dfu_upload_ops {
+	/** Progress (may be NULL). */
+	void (*progress)(void *user, const struct dfu_upload_progress *progress);
+	/**
+	 * The end: 0 when the device has every byte (and did not report a mismatch); otherwise
+	 * -EREMOTEIO (device error), -EBADMSG (malformed answer, or the device reports that the
+	 * written image does not match), -ETIMEDOUT, -ENOTCONN, -EMSGSIZE (a request cannot
+	 * carry the image header), -EPROTO (the device's offset is impossible or does not move).
+	 */
+	void (*done)(void *user, int err, const struct dfu_upload_result *result);
+};
+
+/** One request on the link (private). */
+struct dfu_upload_slot {
+	struct dfu_upload *up;
+	struct smp_request req;
+	uint64_t off;
+	size_t len;
+	bool busy;
+};
+
+/** The engine. Caller-allocated; fields are private. */
+struct dfu_upload {
+	struct smp_client *client;
+	struct dfu_upload_config cfg;
+	const struct dfu_upload_ops *ops;
+	void *user;
+	struct dfu_upload_slot slots[DFU_UPLOAD_WINDOW_MAX];
+	unsigned window;
+	uint64_t next_off;    /* next byte to send */
+	uint64_t acked;       /* the device's offset */
+	uint64_t start_ms;
+	bool started;         /* the device answered the first request */
+	bool first_waiting;   /* a first request is on the link: nothing else until it is answered */
+	bool running;
+	unsigned recoveries;  /* in a row, without progress */
+	unsigned stalls;      /* answers in a row that did not move the offset */
+	struct dfu_upload_result result;
+};
+
+/**
+ * Start uploading through @p client, whose window the engine sets to its own (and lowers when
+ * it recovers from a lost answer). @p buf holds the requests' messages: at least
+ * min(window, DFU_UPLOAD_WINDOW_MAX) * max_request bytes, kept until the end.
+ * @return 0 (the end comes through ops->done, possibly before this returns), or -EINVAL for a
+ *         bad configuration or a buffer too small.
+ */
+int dfu_upload_start(struct dfu_upload *up, struct smp_client *client,
+		     const struct dfu_upload_config *cfg, uint8_t *buf, size_t buf_len,
+		     const struct dfu_upload_ops *ops, void *user);
+
+/** Stop: requests on the link are cancelled; ops->done is not called. */
+void dfu_upload_abort(struct dfu_upload *up);
+
+/** True while the upload runs. */
+bool dfu_upload_running(const struct dfu_upload *up);
+
+#endif /* DFU_UPLOAD_H */

@@ -1,0 +1,449 @@
+/*
+ * The upload engine against a scripted device: every request exactly as large as allowed, the
+ * device's offset winning forwards and backwards, resume, lost answers recovered from with a
+ * smaller window, device errors and a reported mismatch.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../dfu/upload.h"
+#include "../mgmt/cbor.h"
+#include "../mgmt/img.h"
+#include "../smp/header.h"
+
+#define MAX_PENDING 64
+
+/* A device that takes upload requests and answers when the test says so. */
+static struct device {
+	uint8_t *flash;
+	uint64_t len;       /* from the first request */
+	uint64_t off;       /* what it has */
+	uint8_t sha[32];
+	bool has_sha;
+	/* requests received, not answered yet */
+	uint8_t *pending[MAX_PENDING];
+	size_t pending_len[MAX_PENDING];
+	int npending;
+	/* script */
+	int drop_request;       /* drop the n-th request (1-based) without answering; 0 never */
+	int bad_off_request;    /* answer the n-th request with bad_off instead */
+	uint64_t bad_off;
+	int error_request;      /* answer the n-th request with {"rc": error_rc} */
+	int error_rc;
+	bool mismatch;          /* answer the last with match: false */
+	uint64_t resume_at;     /* already has this much of the upload */
+	int requests;
+	size_t largest;         /* largest request message */
+} D;
+
+static struct smp_client client;
+static struct dfu_upload up;
+static uint8_t buf[DFU_UPLOAD_WINDOW_MAX * 2475];
+static struct {
+	bool done;
+	int err;
+	struct dfu_upload_result result;
+	int progress_calls;
+	uint64_t last_offset;
+} R;
+
+static int fake_send(void *ctx, const uint8_t *msg, size_t len)
+{
+	(void)ctx;
+	D.requests++;
+	if (len > D.largest) {
+		D.largest = len;
+	}
+	if (D.requests == D.drop_request) {
+		return 0;
+	}
+	assert_true(D.npending < MAX_PENDING);
+	D.pending[D.npending] = malloc(len);
+	memcpy(D.pending[D.npending], msg, len);
+	D.pending_len[D.npending++] = len;
+	return 0;
+}
+
+static size_t fake_max(void *ctx)
+{
+	(void)ctx;
+	return 65535;
+}
+
+/* Answers the oldest pending request as Zephyr's image manager would. */
+static void answer_one(void)
+{
+	uint8_t *msg = D.pending[0];
+	size_t len = D.pending_len[0];
+	struct smp_hdr hdr;
+	const cbor_item_t *off_i, *data_i, *len_i, *sha_i;
+	cbor_item_t *map;
+	uint64_t off, total;
+	uint8_t out[128];
+	struct mgmt_cbor_writer w;
+	char why[100];
+	int n = D.requests - D.npending + 1; /* which request this is */
+
+	memmove(&D.pending[0], &D.pending[1], (size_t)(D.npending - 1) * sizeof(D.pending[0]));
+	memmove(&D.pending_len[0], &D.pending_len[1], (size_t)(D.npending - 1) * sizeof(size_t));
+	D.npending--;
+	assert_int_equal(smp_hdr_decode(msg, len, &hdr), 0);
+	map = mgmt_cbor_load(msg + SMP_HDR_SIZE, hdr.len, why, sizeof(why));
+	assert_non_null(map);
+	off_i = mgmt_cbor_find(map, "off");
+	data_i = mgmt_cbor_find(map, "data");
+	assert_int_equal(mgmt_cbor_get_uint(off_i, &off), 0);
+	assert_true(cbor_isa_bytestring(data_i));
+	if (off == 0) {
+		len_i = mgmt_cbor_find(map, "len");
+		sha_i = mgmt_cbor_find(map, "sha");
+		assert_int_equal(mgmt_cbor_get_uint(len_i, &total), 0);
+		assert_true(mgmt_cbor_string_size(data_i) >= 32);
+		/* the same upload again carries on; anything else starts afresh */
+		if (!(sha_i && D.has_sha && D.len == total && D.off > 0)) {
+			D.len = total;
+			D.off = D.resume_at;
+			D.resume_at = 0;
+			D.has_sha = sha_i != NULL;
+			if (sha_i) {
+				mgmt_cbor_string_copy(sha_i, D.sha);
+			}
+			free(D.flash);
+			D.flash = calloc(1, (size_t)total);
+		}
+	}
+	if (off == D.off && D.flash) {
+		size_t n_data = mgmt_cbor_string_size(data_i);
+
+		assert_true(off + n_data <= D.len);
+		mgmt_cbor_string_copy(data_i, D.flash + off);
+		D.off += n_data;
+	}
+	mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, sizeof(out) - SMP_HDR_SIZE);
+	mgmt_cbor_map_indef(&w);
+	if (n == D.error_request) {
+		mgmt_cbor_text(&w, "rc");
+		mgmt_cbor_uint(&w, (uint64_t)D.error_rc);
+	} else {
+		mgmt_cbor_text(&w, "off");
+		mgmt_cbor_uint(&w, n == D.bad_off_request ? D.bad_off : D.off);
+		if (D.off == D.len && n != D.bad_off_request) {
+			mgmt_cbor_text(&w, "match");
+			mgmt_cbor_bool(&w, !D.mismatch);
+		}
+	}
+	mgmt_cbor_break(&w);
+	hdr.op = SMP_OP_WRITE_RSP;
+	hdr.len = (uint16_t)w.len;
+	smp_hdr_encode(&hdr, out);
+	cbor_decref(&map);
+	free(msg);
+	smp_client_receive(&client, out, SMP_HDR_SIZE + w.len);
+}
+
+/* Answers until nothing is pending or the upload ended; returns the requests answered. */
+static int answer_all(void)
+{
+	int n = 0;
+
+	while (D.npending > 0 && !R.done) {
+		answer_one();
+		n++;
+	}
+	return n;
+}
+
+static void on_progress(void *user, const struct dfu_upload_progress *p)
+{
+	(void)user;
+	assert_true(p->offset <= p->total);
+	R.progress_calls++;
+	R.last_offset = p->offset;
+}
+
+static void on_done(void *user, int err, const struct dfu_upload_result *result)
+{
+	(void)user;
+	R.done = true;
+	R.err = err;
+	R.result = *result;
+}
+
+static const struct dfu_upload_ops ops = { on_progress, on_done };
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < D.npending; i++) {
+		free(D.pending[i]);
+	}
+	D.npending = 0;
+	free(D.flash);
+	D.flash = NULL;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	const struct smp_transport t = { .send = fake_send, .max_size = fake_max };
+
+	(void)state;
+	for (int i = 0; i < D.npending; i++) {
+		free(D.pending[i]);
+	}
+	free(D.flash);
+	memset(&D, 0, sizeof(D));
+	memset(&R, 0, sizeof(R));
+	smp_client_init(&client, &t, NULL);
+	return 0;
+}
+
+static uint8_t *image(size_t size)
+{
+	uint8_t *data = malloc(size);
+
+	for (size_t i = 0; i < size; i++) {
+		data[i] = (uint8_t)(i * 31 + 7);
+	}
+	data[0] = 0x3d; /* the header magic, as a device checks */
+	data[1] = 0xb8;
+	data[2] = 0xf3;
+	data[3] = 0x96;
+	return data;
+}
+
+static void start(const uint8_t *data, size_t size, size_t max_request, unsigned window)
+{
+	static const uint8_t sha[32] = { 1, 2, 3 };
+	const struct dfu_upload_config cfg = {
+		.data = data, .size = size, .sha = sha, .max_request = max_request,
+		.window = window, .timeout_ms = 100, .first_timeout_ms = 1000,
+	};
+
+	assert_int_equal(dfu_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+}
+
+/* Runs to the end: answers everything, lets timeouts fire. */
+static void run(void)
+{
+	uint64_t now = 0;
+
+	while (!R.done) {
+		if (answer_all() == 0) {
+			now = smp_client_deadline(&client);
+			assert_true(now != UINT64_MAX);
+			smp_client_process(&client, now);
+		}
+	}
+}
+
+static void uploads_whole_image_with_requests_as_large_as_allowed(void **state)
+{
+	/* below about 70 bytes a first request cannot carry the image header */
+	static const size_t limits[] = { 100, 252, 495, 2475 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		uint8_t *data = image(10007);
+
+		setup(NULL);
+		start(data, 10007, limits[i], 1);
+		run();
+		assert_int_equal(R.err, 0);
+		assert_memory_equal(D.flash, data, 10007);
+		assert_true(D.largest <= limits[i]);
+		assert_true(D.largest >= limits[i] - 1); /* a head size step may cost one byte */
+		assert_true(R.result.has_match && R.result.match);
+		assert_int_equal(R.last_offset, 10007);
+		assert_int_equal(R.result.data_sent, 10007);
+		free(data);
+	}
+}
+
+/* The chunk the n-th request carries at @p limit (first chunk has more keys). */
+static size_t chunk_at(uint64_t off, size_t total, size_t limit)
+{
+	static const uint8_t sha[32];
+	struct mgmt_img_upload_args a = { .off = off, .total_len = total, .sha = sha, .sha_len = 32 };
+
+	return mgmt_img_upload_max_data(&a, limit);
+}
+
+static void image_ending_on_and_past_a_chunk_boundary(void **state)
+{
+	size_t first, second, sizes[2];
+
+	(void)state;
+	/* on: exactly two full chunks; past: one byte more, a third request of 1 byte (any size
+	 * from 256 to 65535 bytes encodes `len` alike, so the chunks do not depend on it) */
+	first = chunk_at(0, 1000, 495);
+	second = chunk_at(first, 1000, 495);
+	sizes[0] = first + second;
+	sizes[1] = first + second + 1;
+	for (int i = 0; i < 2; i++) {
+		uint8_t *data = image(sizes[i]);
+
+		assert_int_equal(chunk_at(0, sizes[i], 495), first); /* same heads at this size */
+		setup(NULL);
+		start(data, sizes[i], 495, 1);
+		run();
+		assert_int_equal(R.err, 0);
+		assert_int_equal(D.requests, 2 + i);
+		assert_memory_equal(D.flash, data, sizes[i]);
+		free(data);
+	}
+}
+
+static void device_offset_behind_and_ahead_wins(void **state)
+{
+	uint8_t *data = image(20000);
+
+	(void)state;
+	/* behind: the 3rd answer says the device is back at 100 */
+	D.bad_off_request = 3;
+	D.bad_off = 100;
+	start(data, 20000, 495, 1);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_memory_equal(D.flash, data, 20000);
+	assert_true(R.result.data_sent > 20000); /* it resent from 100 */
+	free(data);
+
+	/* ahead: the device already had most of it (resume) */
+	setup(NULL);
+	data = image(20000);
+	D.resume_at = 15000;
+	start(data, 20000, 495, 1);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_int_equal(R.result.resumed_at, 15000);
+	assert_true(R.result.data_sent < 6000); /* only what was missing, and the first chunk */
+	free(data);
+}
+
+static void pipelined_upload_recovers_from_a_lost_answer(void **state)
+{
+	uint8_t *data = image(30000);
+
+	(void)state;
+	D.drop_request = 5;
+	start(data, 30000, 495, 4);
+	/* the window fills once the first answer is in; the 4th of those (request 5) is lost */
+	assert_int_equal(D.npending, 1);
+	answer_one();
+	assert_int_equal(D.requests, 5);
+	assert_int_equal(D.npending, 3);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_memory_equal(D.flash, data, 30000);
+	/* request 5 was lost: request 6 got an answer naming the device's offset, and the
+	 * engine went back there at once, without waiting for a timeout */
+	assert_int_equal(R.result.recoveries, 0);
+	free(data);
+}
+
+static void lost_last_answer_times_out_and_resends(void **state)
+{
+	uint8_t *data = image(2000);
+
+	(void)state;
+	D.drop_request = 2; /* the only request after the first */
+	start(data, 2000, 2475 / 2, 1);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_int_equal(R.result.recoveries, 1);
+	assert_memory_equal(D.flash, data, 2000);
+	free(data);
+}
+
+static void device_error_ends_the_upload(void **state)
+{
+	uint8_t *data = image(20000);
+
+	(void)state;
+	D.error_request = 2;
+	D.error_rc = 6;
+	start(data, 20000, 495, 1);
+	run();
+	assert_int_equal(R.err, -EREMOTEIO);
+	assert_int_equal(R.result.reply.kind, MGMT_REPLY_RC);
+	assert_int_equal(R.result.reply.rc, 6);
+	free(data);
+}
+
+static void reported_mismatch_fails(void **state)
+{
+	uint8_t *data = image(3000);
+
+	(void)state;
+	D.mismatch = true;
+	start(data, 3000, 2475, 1);
+	run();
+	assert_int_equal(R.err, -EBADMSG);
+	assert_non_null(strstr(R.result.message, "does not match"));
+	free(data);
+}
+
+static void impossible_offset_fails(void **state)
+{
+	uint8_t *data = image(3000);
+
+	(void)state;
+	D.bad_off_request = 1;
+	D.bad_off = 5000;
+	start(data, 3000, 2475, 1);
+	run();
+	assert_int_equal(R.err, -EPROTO);
+	free(data);
+}
+
+static void link_too_small_for_the_header(void **state)
+{
+	uint8_t *data = image(3000);
+
+	(void)state;
+	start(data, 3000, 20, 1); /* an MTU-23 write */
+	assert_true(R.done);
+	assert_int_equal(R.err, -EMSGSIZE);
+	assert_int_equal(D.requests, 0);
+	free(data);
+}
+
+static void bad_configurations_are_refused(void **state)
+{
+	const struct dfu_upload_config small = { .data = buf, .size = 10, .max_request = 100 };
+	const struct dfu_upload_config tiny_buf = { .data = buf, .size = 100, .max_request = 2475,
+						    .window = 16 };
+
+	(void)state;
+	assert_int_equal(dfu_upload_start(&up, &client, &small, buf, sizeof(buf), &ops, NULL),
+			 -EINVAL);
+	assert_int_equal(dfu_upload_start(&up, &client, &tiny_buf, buf, 2475, &ops, NULL), -EINVAL);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(uploads_whole_image_with_requests_as_large_as_allowed),
+		T(image_ending_on_and_past_a_chunk_boundary),
+		T(device_offset_behind_and_ahead_wins),
+		T(pipelined_upload_recovers_from_a_lost_answer),
+		T(lost_last_answer_times_out_and_resends),
+		T(device_error_ends_the_upload),
+		T(reported_mismatch_fails),
+		T(impossible_offset_fails),
+		T(link_too_small_for_the_header),
+		T(bad_configurations_are_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
