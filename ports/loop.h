@@ -1,0 +1,37 @@
+/*
+ * The event loop of the real connections: poll() over a connection's file descriptors, the
+ * wall clock (CLOCK_MONOTONIC) for the SMP client's timeouts. The simulated connection runs
+ * its own loop in virtual time instead.
+ */
+#ifndef PORTS_LOOP_H
+#define PORTS_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../smp/client.h"
+
+/** Milliseconds on the monotonic clock. */
+uint64_t port_now_ms(void);
+
+/** A file descriptor the loop watches, and what to call when it is ready. */
+struct port_fd {
+	int fd;          /**< -1: skipped */
+	short events;    /**< POLLIN, POLLOUT */
+	/** Called with the revents poll() gave (POLLHUP and POLLERR included). */
+	void (*ready)(void *ctx, short revents);
+	void *ctx;
+};
+
+/**
+ * Run until @p done(@p arg) is true: wait on @p fds (re-read before each wait, so callbacks
+ * may change them), give @p client the time, let it send and time out; never later than
+ * @p limit_ms (UINT64_MAX: no limit) and never without a deadline when nothing is waiting.
+ * @return 0 when done; -ETIMEDOUT when @p limit_ms passed, or when nothing is waiting for a
+ *         descriptor or a deadline; -errno if poll() fails.
+ */
+int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
+		  bool (*done)(void *arg), void *arg, uint64_t limit_ms);
+
+#endif /* PORTS_LOOP_H */
