@@ -20,6 +20,7 @@ int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 	smp_client_process(client, port_now_ms());
 	while (!done(arg)) {
 		struct pollfd pfd[MAX_FDS];
+		size_t from[MAX_FDS];
 		uint64_t now = port_now_ms();
 		uint64_t deadline = smp_client_deadline(client);
 		size_t n = 0;
@@ -30,6 +31,7 @@ int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 		}
 		for (size_t i = 0; i < nfds && n < MAX_FDS; i++) {
 			if (fds[i].fd >= 0) {
+				from[n] = i;
 				pfd[n].fd = fds[i].fd;
 				pfd[n].events = fds[i].events;
 				pfd[n].revents = 0;
@@ -48,14 +50,13 @@ int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 			return -errno;
 		}
 		smp_client_process(client, port_now_ms());
-		for (size_t i = 0, k = 0; ret > 0 && i < nfds && k < n; i++) {
-			if (fds[i].fd < 0) {
-				continue;
+		/* a callback may close a descriptor: only what is still the same is called */
+		for (size_t k = 0; ret > 0 && k < n; k++) {
+			struct port_fd *f = &fds[from[k]];
+
+			if (pfd[k].revents && f->fd == pfd[k].fd && f->ready) {
+				f->ready(f->ctx, pfd[k].revents);
 			}
-			if (pfd[k].revents && fds[i].ready) {
-				fds[i].ready(fds[i].ctx, pfd[k].revents);
-			}
-			k++;
 		}
 		smp_client_process(client, port_now_ms());
 	}
