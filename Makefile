@@ -6,7 +6,7 @@ SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99 \
                 LSAN_OPTIONS=exitcode=99
 
-.PHONY: all deps test test-build test-asan mcu-size demo clean
+.PHONY: all deps test test-build test-asan mcu-size demo bench clean
 
 all: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -30,8 +30,15 @@ test-asan: deps
 mcu-size: deps
 	scripts/mcu-size.sh build/mcu
 
+# CONN=udp:HOST:PORT, serial:PTY or ble:ADDRESS runs the demo against a running dfu-smp-sim
+# (or a real device) instead of the built-in simulated device.
 demo: all
-	scripts/demo.sh build/dfu-smp
+	CONN="$(CONN)" scripts/demo.sh build/dfu-smp
+
+# Upload throughput on the simulated BLE link, every profile and strategy (virtual time), and
+# the client's own CPU cost; the table is also written to build/bench.json.
+bench: all
+	build/dfu-smp-bench ../shared/testdata/mcuboot/08-ecdsa-p256-480k.bin build/bench.json
 
 clean:
 	rm -rf build build-asan

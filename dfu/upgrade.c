@@ -82,6 +82,16 @@ static void send(struct dfu_upgrade *up)
 
 	up->req.cb = on_answer;
 	up->req.user = up;
+	up->req.timeout_ms = up->cfg.timeout_ms;
+	if (up->step != DFU_UPGRADE_STEP_RESET && up->cfg.retries) {
+		uint32_t total = up->cfg.timeout_ms ? up->cfg.timeout_ms
+						     : SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+
+		/* reading and marking twice does no harm; the tries share the wait */
+		up->req.retries = up->cfg.retries;
+		up->req.timeout_ms = total / (up->cfg.retries + 1u) ? total / (up->cfg.retries + 1u)
+								     : 1u;
+	}
 	err = smp_client_submit(up->client, &up->req);
 	if (err) {
 		fail(up, err, DFU_UPGRADE_FAILED, "cannot send the %s request (error %d)",

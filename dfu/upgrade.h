@@ -45,6 +45,13 @@ struct dfu_upgrade_config {
 	uint32_t image;        /**< image number */
 	enum dfu_upgrade_mode mode;
 	bool no_reset;         /**< stop once the image is marked; it boots at the next reset */
+	/** the wait for each state, mark, reset or confirm answer; 0: the client's default */
+	uint32_t timeout_ms;
+	/**
+	 * times a state, mark or confirm request is sent again, within timeout_ms, when its answer
+	 * is lost (for links that lose messages: UDP, serial); a reset is never sent twice
+	 */
+	uint8_t retries;
 	/** how to upload: max_request, window, timeouts (data, size, sha, image are set here) */
 	struct dfu_upload_config upload;
 };

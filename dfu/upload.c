@@ -70,6 +70,9 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 	if (n == 0 || (up->next_off == 0 && n < IMAGE_HEADER_SIZE)) {
 		return -EMSGSIZE;
 	}
+	if (cfg->max_chunk && n > cfg->max_chunk) {
+		n = cfg->max_chunk;
+	}
 	if (n > cfg->size - up->next_off) {
 		n = (size_t)(cfg->size - up->next_off);
 	}
@@ -83,6 +86,25 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 	slot->req.cb = on_response;
 	slot->req.user = slot;
 	slot->req.timeout_ms = up->next_off == 0 ? cfg->first_timeout_ms : cfg->timeout_ms;
+	if (cfg->retries) {
+		uint32_t share = cfg->timeout_ms / (cfg->retries + 1u) ? cfg->timeout_ms /
+						(cfg->retries + 1u) : 1u;
+		uint32_t tries = up->next_off == 0 ? cfg->first_timeout_ms / share : 0;
+
+		/*
+		 * A chunk sent twice is not written twice: it carries its offset. A first chunk
+		 * sent again with the same sha resumes the upload instead of starting it over, so
+		 * it is resent all through its long wait; without a sha it waits once.
+		 */
+		slot->req.retries = cfg->retries;
+		slot->req.timeout_ms = share;
+		if (up->next_off == 0 && !cfg->sha) {
+			slot->req.retries = 0;
+			slot->req.timeout_ms = cfg->first_timeout_ms;
+		} else if (up->next_off == 0) {
+			slot->req.retries = tries > 256 ? 255 : tries > 1 ? (uint8_t)(tries - 1) : 0;
+		}
+	}
 	slot->off = up->next_off;
 	slot->len = n;
 	slot->busy = true;
@@ -233,6 +255,20 @@ static void on_response(struct smp_request *req, int err, const struct smp_clien
 		return;
 	}
 	fill(up);
+}
+
+void dfu_upload_tune(struct dfu_upload_config *cfg, const struct dfu_upload_limits *limits)
+{
+	if (!cfg->max_request) {
+		cfg->max_request = limits->max_request;
+	}
+	if (!cfg->window) {
+		cfg->window = limits->have_params && limits->buf_count > 1 ? limits->buf_count - 1
+									     : 1;
+	}
+	if (cfg->window > DFU_UPLOAD_WINDOW_MAX) {
+		cfg->window = DFU_UPLOAD_WINDOW_MAX;
+	}
 }
 
 int dfu_upload_start(struct dfu_upload *up, struct smp_client *client,

@@ -32,13 +32,35 @@ struct dfu_upload_config {
 	uint32_t image;         /**< target image number */
 	bool upgrade;           /**< ask the device to refuse an image not newer than its own */
 	size_t max_request;     /**< largest request message, SMP header included (required) */
+	size_t max_chunk;       /**< most data bytes per request; 0: as many as fit */
 	unsigned window;        /**< requests on the link at once; default 1 */
 	uint32_t timeout_ms;    /**< per request; default 5000 */
 	/** for the first request, while the device erases its slot; default 60000 */
 	uint32_t first_timeout_ms;
+	/**
+	 * times a request is sent again, timeout_ms / (retries + 1) apart, when its answer is
+	 * lost: for links that lose messages (UDP, serial); 0 where nothing is lost
+	 */
+	uint8_t retries;
 	/** times in a row a missing answer is recovered from before giving up; default 4 */
 	unsigned max_recoveries;
 };
+
+/** What the link and the device take, as learned from them (MCUmgr parameters, probing). */
+struct dfu_upload_limits {
+	size_t max_request;   /**< the longest request both take, SMP header included */
+	bool have_params;     /**< the device told its SMP buffers */
+	uint32_t buf_count;
+};
+
+/**
+ * Tune an upload to the link and the device: requests as long as both take (the device's
+ * buf_size when it reassembles, one write otherwise: @p limits says which), and buf_count - 1
+ * of them on the link at once, the last buffer being the one answers go out in. A device that
+ * does not tell its buffers gets one request at a time. Fields @p cfg already sets (max_request,
+ * window: overrides for experiments) are kept.
+ */
+void dfu_upload_tune(struct dfu_upload_config *cfg, const struct dfu_upload_limits *limits);
 
 /** Progress, reported after each answer that moves the device's offset. */
 struct dfu_upload_progress {

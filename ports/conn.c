@@ -11,14 +11,29 @@
 /* A probe needs no more than this to be answered or not. */
 #define PROBE_TIMEOUT_MS 3000u
 
+/* After a reset: Zephyr answers, then resets 250 ms later; some devices wedge on input while
+ * they boot. Then echoes, each waiting longer for its answer. */
+#define REBOOT_SETTLE_MS 500u
+#define REBOOT_PROBE_FIRST_MS 250u
+#define REBOOT_PROBE_MAX_MS 1000u
+
 int conn_open(const char *spec, const struct conn_options *opt, struct conn **out, char *why,
 	      size_t why_cap)
 {
 	if (strcmp(spec, "sim") == 0) {
 		return conn_sim_open("", opt, out, why, why_cap);
 	}
-	snprintf(why, why_cap, "unknown connection '%s': the only kind in this build is 'sim' "
-		 "(the simulated device)", spec);
+	if (strncmp(spec, "udp:", 4) == 0) {
+		return conn_udp_open(spec + 4, opt, out, why, why_cap);
+	}
+	if (strncmp(spec, "serial:", 7) == 0) {
+		return conn_serial_open(spec + 7, opt, out, why, why_cap);
+	}
+	if (strncmp(spec, "ble:", 4) == 0) {
+		return conn_ble_open(spec + 4, opt, out, why, why_cap);
+	}
+	snprintf(why, why_cap, "unknown connection '%s': use sim (the simulated device), "
+		 "udp:HOST[:PORT], serial:PATH[@BAUD], ble:ADDRESS or ble:name=NAME", spec);
 	return -EINVAL;
 }
 
@@ -98,14 +113,17 @@ static bool transaction_finished(void *arg)
 	return ((struct transaction *)arg)->done;
 }
 
-int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
-		  struct smp_client_rsp *rsp)
+/* One request as it is: its own timeout and retries. */
+static int transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
+		    struct smp_client_rsp *rsp)
 {
 	struct transaction t = { .buf = rsp_buf, .cap = cap, .rsp = rsp };
 	int err;
 
 	req->cb = transaction_done;
 	req->user = &t;
+	/* the timeout counts from now, however long the caller took since the last run */
+	smp_client_process(conn->client, conn_now_ms(conn));
 	err = smp_client_submit(conn->client, req);
 	if (err) {
 		return err;
@@ -116,6 +134,29 @@ int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, 
 		return err;
 	}
 	return t.err;
+}
+
+int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
+		  struct smp_client_rsp *rsp)
+{
+	uint32_t timeout_ms = req->timeout_ms;
+	uint8_t retries = req->retries;
+	uint32_t total;
+	int err;
+
+	if (retries || !conn->retries) {
+		return transact(conn, req, rsp_buf, cap, rsp);
+	}
+	/* the caller's wait stays what it was: a lost datagram or frame costs only a share */
+	total = timeout_ms		  ? timeout_ms
+		: conn->opt.timeout_ms ? conn->opt.timeout_ms
+					 : SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+	req->retries = conn->retries;
+	req->timeout_ms = total / (conn->retries + 1u) ? total / (conn->retries + 1u) : 1u;
+	err = transact(conn, req, rsp_buf, cap, rsp);
+	req->retries = retries;
+	req->timeout_ms = timeout_ms;
+	return err;
 }
 
 /* Answers the MCUmgr parameters request; 0, -ENOTSUP when the device does not know it. */
@@ -211,6 +252,9 @@ int conn_limits(struct conn *conn, const struct conn_limits **out)
 	if (err && err != -ENOTSUP) {
 		return err;
 	}
+	if (conn->ops->set_device_limits) {
+		conn->ops->set_device_limits(conn, &limits);
+	}
 	link = smp_client_max_size(conn->client);
 	if (limits.have_params && limits.buf_size > link && conn->ops->set_reassembly) {
 		limits.reassembly = probe_reassembly(conn, link, limits.buf_size);
@@ -221,4 +265,38 @@ int conn_limits(struct conn *conn, const struct conn_limits **out)
 	conn->limits_known = true;
 	*out = &conn->limits;
 	return 0;
+}
+
+int conn_await_reboot(struct conn *conn, void (*pause)(struct conn *conn, uint32_t ms),
+		      uint32_t timeout_ms, char *why, size_t why_cap)
+{
+	uint64_t limit = conn_now_ms(conn) + timeout_ms;
+	uint32_t wait = REBOOT_PROBE_FIRST_MS;
+	uint8_t req_buf[SMP_HDR_SIZE + 16];
+	uint8_t rsp_buf[64];
+
+	pause(conn, timeout_ms < REBOOT_SETTLE_MS ? timeout_ms : REBOOT_SETTLE_MS);
+	for (uint64_t now; (now = conn_now_ms(conn)) < limit;) {
+		struct smp_request req;
+		struct smp_client_rsp rsp;
+		int err;
+
+		if (wait > limit - now) {
+			wait = (uint32_t)(limit - now);
+		}
+		smp_request_init(&req, req_buf, sizeof(req_buf));
+		mgmt_os_echo(&req, "up?");
+		req.timeout_ms = wait;
+		err = transact(conn, &req, rsp_buf, sizeof(rsp_buf), &rsp);
+		if (err == 0 || err == -ENOBUFS) {
+			return 0; /* any answer: the device is up */
+		}
+		if (err != -ETIMEDOUT) {
+			pause(conn, wait); /* refused at once: give it the time it did not take */
+		}
+		wait = wait * 2u < REBOOT_PROBE_MAX_MS ? wait * 2u : REBOOT_PROBE_MAX_MS;
+	}
+	snprintf(why, why_cap, "the device did not answer within %u s of its reset",
+		 (unsigned)((timeout_ms + 999u) / 1000u));
+	return -EHOSTUNREACH;
 }

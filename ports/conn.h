@@ -1,7 +1,12 @@
 /*
  * A connection to a device, whatever carries it: the SMP client on top, the transport and
  * the event loop below. `--conn` strings select the kind:
- *   sim          the built-in simulated device over a simulated BLE link (virtual time)
+ *   sim                 the built-in simulated device over a simulated BLE link (virtual time)
+ *   udp:HOST[:PORT]     SMP over UDP, one message per datagram (port 1337 by default);
+ *                       an IPv6 address with a port goes in brackets: udp:[::1]:1337
+ *   serial:PATH[@BAUD]  SMP console framing on a serial port (115200 baud by default)
+ *   ble:ADDRESS         a BLE device through BlueZ (D-Bus), by address (AA:BB:CC:DD:EE:FF)
+ *   ble:name=NAME       ... or by the name it advertises
  */
 #ifndef PORTS_CONN_H
 #define PORTS_CONN_H
@@ -28,7 +33,20 @@ struct conn_options {
 	bool sim_rollback;
 	/** sim: bytes per image slot (a multiple of 4 KiB); 0 for the default 0x70000 */
 	uint32_t sim_slot_size;
+	/** sim: a named set-up of the link and the device (sim/profile.c), or NULL */
+	const char *sim_profile;
 	bool sim_v1_only;    /**< sim: the device speaks SMP version 1 only, like older firmware */
+	/**
+	 * UDP, serial: times a request is sent in all when no answer comes, every try within
+	 * timeout_ms; 0 for the default 3
+	 */
+	uint8_t tries;
+	/** serial: longest line, marker and newline included; 0 for the default 127 */
+	uint16_t serial_line_max;
+	/** serial: lines the device buffers, sent back to back before a pause; 0 for 2 */
+	uint16_t serial_lines;
+	/** BLE: the BlueZ adapter to use (hci0, hci1...); NULL for the first one */
+	const char *adapter;
 };
 
 /** What the device and the link take, learned once per connection by conn_limits(). */
@@ -47,6 +65,8 @@ struct conn_stats {
 	uint64_t bytes_out;     /**< SMP bytes sent */
 	uint64_t bytes_in;      /**< SMP bytes received */
 	uint16_t mtu;           /**< BLE: the ATT MTU in use; 0 elsewhere */
+	uint64_t air_bytes;     /**< sim: bytes on air both ways, every packet's overhead included */
+	uint32_t device_dropped; /**< sim: requests the device dropped for want of a buffer */
 };
 
 struct conn;
@@ -63,6 +83,11 @@ struct conn_ops {
 	 * 0 turns it off. NULL where a request is always one unit.
 	 */
 	void (*set_reassembly)(struct conn *conn, size_t max);
+	/**
+	 * The device's MCUmgr parameters are known (@p limits->have_params, buf_size): size
+	 * requests by them from now on. NULL where the link alone decides.
+	 */
+	void (*set_device_limits)(struct conn *conn, const struct conn_limits *limits);
 	/**
 	 * Get back in touch with the device: if the link is still up, first wait (within
 	 * @p timeout_ms) until it drops, as it does when a device resets; then find the device,
@@ -84,6 +109,8 @@ struct conn {
 	struct conn_options opt;
 	bool limits_known;
 	struct conn_limits limits;
+	/** lossy links: times conn_transact() sends a request again when no answer comes */
+	uint8_t retries;
 };
 
 /**
@@ -105,7 +132,9 @@ int conn_run(struct conn *conn, bool (*done)(void *arg), void *arg);
 
 /**
  * Send @p req and wait for its answer. The response's payload is copied to @p rsp_buf
- * (@p cap bytes) and described by @p rsp. @p req's callback is set by this call.
+ * (@p cap bytes) and described by @p rsp. @p req's callback is set by this call. On lossy
+ * links (conn->retries) a request that sets no retries of its own is sent up to
+ * conn->retries more times, its timeout shared evenly between the tries.
  * @return 0, or the request's error (-ETIMEDOUT, -EMSGSIZE, ...; -ENOBUFS if the response
  *         does not fit @p rsp_buf).
  */
@@ -135,8 +164,25 @@ uint64_t conn_now_ms(struct conn *conn);
  */
 int conn_limits(struct conn *conn, const struct conn_limits **out);
 
+/**
+ * For links that stay up while the device resets (UDP, serial): wait about half a second, so
+ * that the device, which answers its reset before it goes, has gone and is booting; then send
+ * echoes, each with a longer wait, until one is answered or @p timeout_ms has passed. An answer
+ * from before the reset never counts: each echo has a sequence number of its own.
+ * @p pause(@p conn, ms) waits that long, reading and dropping whatever arrives meanwhile.
+ * @return 0, or -EHOSTUNREACH with @p why set.
+ */
+int conn_await_reboot(struct conn *conn, void (*pause)(struct conn *conn, uint32_t ms),
+		      uint32_t timeout_ms, char *why, size_t why_cap);
+
 /* Each kind of connection. */
 int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
+		  size_t why_cap);
+int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
+		  size_t why_cap);
+int conn_serial_open(const char *arg, const struct conn_options *opt, struct conn **out,
+		     char *why, size_t why_cap);
+int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
 		  size_t why_cap);
 
 #endif /* PORTS_CONN_H */

@@ -13,6 +13,7 @@
 #include "../sim/device.h"
 #include "../sim/gatt.h"
 #include "../sim/link.h"
+#include "../sim/profile.h"
 #include "../sim/sched.h"
 #include "../smp/bt_dfu_smp.h"
 #include "../smp/gatt.h"
@@ -166,7 +167,7 @@ static int att_request(struct conn_sim *cs, const uint8_t *pdu, size_t len)
 	int err;
 
 	cs->att_waiting = true;
-	err = sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, len);
+	err = sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, len, NULL, NULL);
 	if (err) {
 		cs->att_waiting = false;
 		return err;
@@ -250,7 +251,7 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 		cs->dropped_once = true;
 		sim_sched_at(&cs->sched, sim_sched_now(&cs->sched), drop_link, cs);
 	}
-	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, (size_t)len + 3);
+	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, (size_t)len + 3, NULL, NULL);
 }
 
 static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uint16_t ccc_handle)
@@ -262,7 +263,7 @@ static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uin
 	put16(pdu + 1, ccc_handle);
 	put16(pdu + 3, 0x0001u);
 	cs->subscribing = true;
-	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, sizeof(pdu));
+	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, sizeof(pdu), NULL, NULL);
 }
 
 static uint16_t op_get_mtu(struct bt_dfu_smp_gatt *gatt)
@@ -539,6 +540,9 @@ static void sim_stats(struct conn *conn, struct conn_stats *out)
 
 	*out = cs->stats;
 	out->mtu = cs->mtu;
+	out->air_bytes = sim_link_stats(&cs->link)->air_bytes[SIM_LINK_CENTRAL] +
+			 sim_link_stats(&cs->link)->air_bytes[SIM_LINK_PERIPHERAL];
+	out->device_dropped = sim_gatt_stats(&cs->server)->dropped_requests;
 }
 
 static bool sim_connected(struct conn *conn)
@@ -596,10 +600,25 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 		.img = { .slot_size = opt->sim_slot_size },
 	};
 	struct sim_gatt_config gatt_cfg = { .reassembly = opt->sim_reassembly };
+	struct sim_link_config link_cfg = { 0 };
+	const struct sim_profile *profile = NULL;
 	struct smp_transport transport;
 	int err;
 
 	(void)arg;
+	if (opt->sim_profile) {
+		profile = sim_profile_find(opt->sim_profile);
+		if (!profile) {
+			char names[200];
+
+			sim_profile_names(names, sizeof(names));
+			snprintf(why, why_cap, "unknown simulated profile '%s'; known: %s",
+				 opt->sim_profile, names);
+			free(cs);
+			return -EINVAL;
+		}
+		sim_profile_apply(profile, &dev_cfg, &gatt_cfg, &link_cfg);
+	}
 	if (!cs) {
 		snprintf(why, why_cap, "out of memory");
 		return -ENOMEM;
@@ -612,7 +631,7 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 		return err;
 	}
 	sim_sched_init(&cs->sched);
-	sim_link_init(&cs->link, &cs->sched, NULL);
+	sim_link_init(&cs->link, &cs->sched, &link_cfg);
 	cs->port.ops = &gatt_ops;
 	cs->port.ctx = cs;
 	smp_gatt_init(&cs->transport, &cs->client, cs->rx, sizeof(cs->rx));

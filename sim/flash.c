@@ -17,6 +17,11 @@ const struct sim_flash_timing SIM_FLASH_NRF5340 = {
 	.write_block_us = 43, .erase_needed = true,
 };
 
+const struct sim_flash_timing SIM_FLASH_NRF52840_PRE_ERASED = {
+	.name = "nrf52840-pre-erased", .page_size = 4096, .write_block = 4, .erase_page_us = 85000,
+	.write_block_us = 41, .erase_needed = true, .skip_blank = true,
+};
+
 const struct sim_flash_timing SIM_FLASH_NRF54 = {
 	.name = "nrf54", .page_size = 4096, .write_block = 16, .erase_page_us = 0,
 	.write_block_us = 8, .erase_needed = false,
@@ -137,7 +142,17 @@ int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len)
 	}
 	first = off / page * page;
 	end = (off + len + page - 1) / page * page;
-	pages = (end - first) / page;
+	pages = 0;
+	for (size_t p = first; p < end; p += page) {
+		bool blank = true;
+
+		for (size_t i = 0; i < page && blank && flash->timing.skip_blank; i++) {
+			blank = flash->mem[p + i] == SIM_FLASH_ERASED;
+		}
+		if (!flash->timing.skip_blank || !blank) {
+			pages++;
+		}
+	}
 	memset(flash->mem + first, SIM_FLASH_ERASED, end - first);
 	err = persist(flash, first, end - first);
 	if (err) {

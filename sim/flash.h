@@ -18,6 +18,7 @@ struct sim_flash_timing {
 	uint32_t erase_page_us; /**< time to erase one page */
 	uint32_t write_block_us; /**< time to write one write unit */
 	bool erase_needed;      /**< NOR: bits only go from 1 to 0 until erased */
+	bool skip_blank;        /**< erasing a page that is already blank costs nothing */
 };
 
 /** nRF52840: 4 KiB pages, 85 ms per page erase, 41 us per 4-byte word. */
@@ -26,6 +27,8 @@ extern const struct sim_flash_timing SIM_FLASH_NRF52840;
 extern const struct sim_flash_timing SIM_FLASH_NRF5340;
 /** nRF54-like RRAM: no erase, 16-byte blocks written in 8 us. */
 extern const struct sim_flash_timing SIM_FLASH_NRF54;
+/** nRF52840 whose slot was erased beforehand: blank pages are not erased again. */
+extern const struct sim_flash_timing SIM_FLASH_NRF52840_PRE_ERASED;
 
 /** The erased value of every byte. */
 #define SIM_FLASH_ERASED 0xffu

@@ -103,7 +103,7 @@ static bool type_is16(const struct sim_gatt_attr *a, uint16_t uuid)
 
 static void send_pdu(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 {
-	sim_link_send(gatt->link, SIM_LINK_PERIPHERAL, pdu, len);
+	sim_link_send(gatt->link, SIM_LINK_PERIPHERAL, pdu, len, NULL, NULL);
 }
 
 static void send_error(struct sim_gatt *gatt, uint8_t req_op, uint16_t handle, uint8_t code)
@@ -315,25 +315,44 @@ static void msg_free_all(struct sim_gatt_msg **list)
 	}
 }
 
-/* Sends one SMP response as notifications of at most MTU - 3 bytes each. */
-static void notify_response(struct sim_gatt *gatt, const uint8_t *msg, size_t len)
+/* The last notification of an answer went out: its SMP buffer is free again. */
+static void answer_sent(void *ctx, uint64_t now_us)
+{
+	struct sim_gatt *gatt = ctx;
+
+	(void)now_us;
+	if (gatt->buffers > 0) {
+		gatt->buffers--;
+	}
+}
+
+/*
+ * Sends one SMP response as notifications of at most MTU - 3 bytes each; its buffer is freed
+ * once the last one has left. Returns false when it was not sent (its buffer is free then).
+ */
+static bool notify_response(struct sim_gatt *gatt, const uint8_t *msg, size_t len)
 {
 	size_t chunk = (size_t)gatt->mtu - BT_DFU_SMP_ATT_OVERHEAD;
 	uint8_t pdu[SIM_ATT_MTU_MAX];
 
 	if (!(gatt->smp_ccc_value & 0x0001u)) {
 		gatt->stats.lost_responses++;
-		return;
+		return false;
 	}
 	for (size_t off = 0; off < len; off += chunk) {
 		size_t n = len - off < chunk ? len - off : chunk;
+		bool last = off + n >= len;
 
 		pdu[0] = SIM_ATT_NOTIFY;
 		put16(pdu + 1, SIM_GATT_HANDLE_SMP_VALUE);
 		memcpy(pdu + 3, msg + off, n);
-		send_pdu(gatt, pdu, n + 3);
+		if (sim_link_send(gatt->link, SIM_LINK_PERIPHERAL, pdu, n + 3,
+				  last ? answer_sent : NULL, gatt) != 0) {
+			return false;
+		}
 		gatt->stats.notifications++;
 	}
+	return true;
 }
 
 /* Sends every answer that is ready, freeing its buffer. */
@@ -345,8 +364,9 @@ static void send_answers(void *ctx, uint64_t now_us)
 		struct sim_gatt_msg *m = gatt->answers;
 
 		gatt->answers = m->next;
-		gatt->buffers--;
-		notify_response(gatt, m->data, m->len);
+		if (!notify_response(gatt, m->data, m->len)) {
+			gatt->buffers--;
+		}
 		free(m);
 	}
 }
@@ -382,10 +402,18 @@ static void process(void *ctx, uint64_t now_us)
 		return;
 	}
 	gatt->requests = req->next;
+	if (gatt->buffers >= sim_device_config(gatt->dev)->buf_count) {
+		/* Zephyr takes a buffer for the answer before it starts: none, no request */
+		gatt->stats.dropped_requests++;
+		gatt->buffers--;
+		free(req);
+		schedule_processing(gatt, now_us);
+		return;
+	}
 	sim_device_receive(gatt->dev, req->data, req->len, now_us, collect_answer, &h);
 	ready = now_us + sim_device_busy_us(gatt->dev) + gatt->cfg.process_us;
 	gatt->busy_until_us = ready;
-	/* the request's buffer carries its answer; any further answer needs one more */
+	/* the request's buffer is freed; each answer holds one until it has gone out */
 	gatt->buffers--;
 	while (h.answers) {
 		struct sim_gatt_msg *m = h.answers;

@@ -13,8 +13,9 @@
  *
  * The device handles one request at a time: a request waits in one of the device's SMP
  * buffers until the previous one is done, and its answer leaves only after the flash work it
- * caused (erasing, writing). A request that finds every buffer taken (by requests waiting and
- * answers not yet sent) is dropped, as Zephyr does.
+ * caused (erasing, writing), holding a buffer until its last notification has gone out. As in
+ * Zephyr, a request that finds every buffer taken (by requests waiting and answers not yet
+ * sent) is dropped, and so is one that finds no buffer free for its answer when its turn comes.
  */
 #ifndef SIM_GATT_H
 #define SIM_GATT_H

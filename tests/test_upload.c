@@ -363,6 +363,51 @@ static void lost_last_answer_times_out_and_resends(void **state)
 	free(data);
 }
 
+static void lossy_link_resends_the_first_request_within_its_long_wait(void **state)
+{
+	static const uint8_t sha[32] = { 1, 2, 3 };
+	uint8_t *data = image(2000);
+	const struct dfu_upload_config cfg = {
+		.data = data, .size = 2000, .sha = sha, .max_request = 2475 / 2, .window = 1,
+		.timeout_ms = 100, .first_timeout_ms = 1000, .retries = 3,
+	};
+	uint64_t resent_at;
+
+	(void)state;
+	D.drop_request = 1; /* the first request's answer is lost */
+	assert_int_equal(dfu_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+	assert_int_equal(D.npending, 0);
+	/* sent again after a share of the ordinary wait (100 / 4), not the first's 1000 ms */
+	resent_at = smp_client_deadline(&client);
+	assert_int_equal(resent_at, 25);
+	smp_client_process(&client, resent_at);
+	assert_int_equal(D.requests, 2);
+	assert_int_equal(D.npending, 1);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_int_equal(R.result.recoveries, 0);
+	assert_memory_equal(D.flash, data, 2000);
+	free(data);
+}
+
+static void lossy_link_without_sha_sends_the_first_request_once(void **state)
+{
+	uint8_t *data = image(2000);
+	const struct dfu_upload_config cfg = {
+		.data = data, .size = 2000, .max_request = 2475 / 2, .window = 1,
+		.timeout_ms = 100, .first_timeout_ms = 1000, .retries = 3,
+	};
+
+	(void)state;
+	/* without a sha, a first request sent again would start the upload over: it waits */
+	assert_int_equal(dfu_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+	assert_int_equal(smp_client_deadline(&client), 1000);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_memory_equal(D.flash, data, 2000);
+	free(data);
+}
+
 static void device_error_ends_the_upload(void **state)
 {
 	uint8_t *data = image(20000);
@@ -438,6 +483,8 @@ int main(void)
 		T(device_offset_behind_and_ahead_wins),
 		T(pipelined_upload_recovers_from_a_lost_answer),
 		T(lost_last_answer_times_out_and_resends),
+		T(lossy_link_resends_the_first_request_within_its_long_wait),
+		T(lossy_link_without_sha_sends_the_first_request_once),
 		T(device_error_ends_the_upload),
 		T(reported_mismatch_fails),
 		T(impossible_offset_fails),

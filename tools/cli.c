@@ -291,23 +291,6 @@ long cli_parse_hex(const char *hex, uint8_t *out, size_t cap)
 	return (long)(n / 2);
 }
 
-int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-' || *s == '+') {
-		return -1;
-	}
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v > max) {
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 bool cli_is_text(const uint8_t *data, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

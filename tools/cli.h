@@ -14,6 +14,7 @@
 #include "../mgmt/reply.h"
 #include "../ports/conn.h"
 #include "../smp/client.h"
+#include "args.h"
 
 /** Exit statuses. */
 enum {
@@ -119,8 +120,6 @@ json_t *cli_json_hex(const uint8_t *data, size_t n);
 /** Parse hex (even length, no prefix) into @p out. @return the byte count, or -1. */
 long cli_parse_hex(const char *hex, uint8_t *out, size_t cap);
 
-/** Parse a decimal or 0x-prefixed number up to @p max. @return 0 or -1. */
-int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /** True when @p data is printable UTF-8-ish text (no control bytes but tab/newline). */
 bool cli_is_text(const uint8_t *data, size_t n);

@@ -24,9 +24,20 @@ static void help(const char *prog)
 	printf("usage: %s [OPTIONS] COMMAND [ARGS...]\n\n", prog);
 	printf("Manage and update Zephyr/MCUboot devices over SMP (MCUmgr).\n\n");
 	printf("options:\n");
-	printf("  --conn SPEC          how to reach the device: sim (the simulated device; default)\n");
+	printf("  --conn SPEC          how to reach the device: sim (the simulated device; default),\n");
+	printf("                       udp:HOST[:PORT] (port 1337; udp:[::1]:1337 for IPv6),\n");
+	printf("                       serial:PATH[@BAUD] (115200 baud),\n");
+	printf("                       ble:AA:BB:CC:DD:EE:FF or ble:name=NAME (BLE through BlueZ)\n");
+	printf("  --adapter hciN       ble: the Bluetooth adapter to use (default: the first)\n");
 	printf("  --mtu N              ATT MTU to ask for on BLE links, 23..517 (default 517)\n");
-	printf("  --timeout SECONDS    response timeout per request (default 10)\n");
+	printf("  --timeout SECONDS    response timeout per request (default 10); ble: also how\n");
+	printf("                       long to scan for the device\n");
+	printf("  --tries N            udp, serial: send a request up to N times when no answer\n");
+	printf("                       comes, all within --timeout (default 3)\n");
+	printf("  --serial-line-max N  serial: longest line sent, marker and newline included\n");
+	printf("                       (default 127, Zephyr's limit)\n");
+	printf("  --serial-lines N     serial: lines the device buffers; a pause follows every N\n");
+	printf("                       lines (default 2, Zephyr's default)\n");
 	printf("  --smp-version 1|2    send this SMP version only (default: 2, following the\n");
 	printf("                       device down to 1)\n");
 	printf("  --json               print one JSON document (errors too: {\"error\": ...})\n");
@@ -37,6 +48,8 @@ static void help(const char *prog)
 	printf("  --sim-drop-after N   sim: the link drops once, after N bytes were written\n");
 	printf("  --sim-rollback       sim: a new image crashes before it is confirmed (revert)\n");
 	printf("  --sim-slot-size N    sim: bytes per image slot (default 0x70000)\n");
+	printf("  --sim-profile NAME   sim: a set-up of link and device (phone-fast,\n");
+	printf("                       phone-fast-no-erase, linux-default, legacy, zephyr-default)\n");
 	printf("  -h, --help           show this help\n\ncommands:\n");
 	for (size_t t = 0; t < TABLES; t++) {
 		for (const struct cli_command *c = tables[t]; c->name; c++) {
@@ -48,24 +61,6 @@ static void help(const char *prog)
 		}
 	}
 	printf("\nexit status: 0 success, 1 failure, 2 usage error\n");
-}
-
-/* Reads the value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL if missing. */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=') {
-		return argv[*i] + n + 1;
-	}
-	return *i + 1 < argc ? argv[++*i] : NULL;
-}
-
-static bool is_option(const char *arg, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
 /* Parses the global options; returns the index of the command, or -(exit status + 1). */
@@ -91,52 +86,87 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 			cli->opt.sim_v1_only = true;
 		} else if (strcmp(arg, "--sim-rollback") == 0) {
 			cli->opt.sim_rollback = true;
-		} else if (is_option(arg, "--sim-slot-size")) {
-			value = option_value(argc, argv, &i, "--sim-slot-size");
-			if (cli_parse_u64(value, 0x4000000, &n) != 0 || n < 0x4000 || n % 4096) {
+		} else if (args_is(arg, "--sim-profile")) {
+			value = args_value(argc, argv, &i, "--sim-profile");
+			if (!value || !*value) {
+				return -(cli_usage(cli, "--sim-profile needs a name (see --help)") + 1);
+			}
+			cli->opt.sim_profile = value;
+		} else if (args_is(arg, "--sim-slot-size")) {
+			value = args_value(argc, argv, &i, "--sim-slot-size");
+			if (args_u64(value, 0x4000000, &n) != 0 || n < 0x4000 || n % 4096) {
 				return -(cli_usage(cli, "--sim-slot-size takes a multiple of 4096 from "
 						   "0x4000 to 0x4000000, got '%s'", value ? value : "")
 					 + 1);
 			}
 			cli->opt.sim_slot_size = (uint32_t)n;
-		} else if (is_option(arg, "--sim-drop-after")) {
-			value = option_value(argc, argv, &i, "--sim-drop-after");
-			if (cli_parse_u64(value, UINT64_MAX, &n) != 0 || n == 0) {
+		} else if (args_is(arg, "--sim-drop-after")) {
+			value = args_value(argc, argv, &i, "--sim-drop-after");
+			if (args_u64(value, UINT64_MAX, &n) != 0 || n == 0) {
 				return -(cli_usage(cli, "--sim-drop-after takes a byte count, got '%s'",
 						   value ? value : "") + 1);
 			}
 			cli->opt.sim_drop_after = n;
-		} else if (is_option(arg, "--conn")) {
-			value = option_value(argc, argv, &i, "--conn");
+		} else if (args_is(arg, "--adapter")) {
+			value = args_value(argc, argv, &i, "--adapter");
+			if (!value || strncmp(value, "hci", 3) != 0 || !value[3] ||
+			    strspn(value + 3, "0123456789") != strlen(value + 3)) {
+				return -(cli_usage(cli, "--adapter takes an adapter name such as hci0, "
+						   "got '%s'", value ? value : "") + 1);
+			}
+			cli->opt.adapter = value;
+		} else if (args_is(arg, "--conn")) {
+			value = args_value(argc, argv, &i, "--conn");
 			if (!value || !*value) {
 				return -(cli_usage(cli, "--conn needs a value such as 'sim'") + 1);
 			}
 			cli->conn_spec = value;
-		} else if (is_option(arg, "--sim-state")) {
-			value = option_value(argc, argv, &i, "--sim-state");
+		} else if (args_is(arg, "--sim-state")) {
+			value = args_value(argc, argv, &i, "--sim-state");
 			if (!value || !*value) {
 				return -(cli_usage(cli, "--sim-state needs a directory") + 1);
 			}
 			cli->opt.sim_state = value;
-		} else if (is_option(arg, "--mtu")) {
-			value = option_value(argc, argv, &i, "--mtu");
-			if (cli_parse_u64(value, 517, &n) != 0 || n < 23) {
+		} else if (args_is(arg, "--mtu")) {
+			value = args_value(argc, argv, &i, "--mtu");
+			if (args_u64(value, 517, &n) != 0 || n < 23) {
 				return -(cli_usage(cli, "--mtu takes a number from 23 to 517, got '%s'",
 						   value ? value : "") + 1);
 			}
 			cli->opt.mtu = (uint16_t)n;
-		} else if (is_option(arg, "--smp-version")) {
-			value = option_value(argc, argv, &i, "--smp-version");
-			if (cli_parse_u64(value, 2, &n) != 0 || n < 1) {
+		} else if (args_is(arg, "--tries")) {
+			value = args_value(argc, argv, &i, "--tries");
+			if (args_u64(value, 100, &n) != 0 || n < 1) {
+				return -(cli_usage(cli, "--tries takes a number from 1 to 100, got '%s'",
+						   value ? value : "") + 1);
+			}
+			cli->opt.tries = (uint8_t)n;
+		} else if (args_is(arg, "--serial-line-max")) {
+			value = args_value(argc, argv, &i, "--serial-line-max");
+			if (args_u64(value, 4096, &n) != 0 || n < 7) {
+				return -(cli_usage(cli, "--serial-line-max takes a byte count from 7 to "
+						   "4096, got '%s'", value ? value : "") + 1);
+			}
+			cli->opt.serial_line_max = (uint16_t)n;
+		} else if (args_is(arg, "--serial-lines")) {
+			value = args_value(argc, argv, &i, "--serial-lines");
+			if (args_u64(value, 1000, &n) != 0 || n < 1) {
+				return -(cli_usage(cli, "--serial-lines takes a number from 1 to 1000, "
+						   "got '%s'", value ? value : "") + 1);
+			}
+			cli->opt.serial_lines = (uint16_t)n;
+		} else if (args_is(arg, "--smp-version")) {
+			value = args_value(argc, argv, &i, "--smp-version");
+			if (args_u64(value, 2, &n) != 0 || n < 1) {
 				return -(cli_usage(cli, "--smp-version takes 1 or 2, got '%s'",
 						   value ? value : "") + 1);
 			}
 			cli->opt.smp_version = (uint8_t)n;
-		} else if (is_option(arg, "--timeout")) {
+		} else if (args_is(arg, "--timeout")) {
 			char *end;
 			double s;
 
-			value = option_value(argc, argv, &i, "--timeout");
+			value = args_value(argc, argv, &i, "--timeout");
 			s = value ? strtod(value, &end) : 0;
 			if (!value || *end || !(s > 0) || s > 3600) {
 				return -(cli_usage(cli, "--timeout takes seconds, more than 0 and at "

@@ -80,7 +80,7 @@ static int cmd_single(struct cli *cli, int argc, char **argv)
 	uint64_t index;
 	int status;
 
-	if (argc != 1 || cli_parse_u64(argv[0], UINT32_MAX, &index) != 0) {
+	if (argc != 1 || args_u64(argv[0], UINT32_MAX, &index) != 0) {
 		return cli_usage(cli, "give the INDEX of the group (from 0)");
 	}
 	mgmt_enum_single(cli_request(cli), index);
@@ -115,7 +115,7 @@ static int cmd_details(struct cli *cli, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		uint64_t id;
 
-		if (cli_parse_u64(argv[i], UINT16_MAX, &id) != 0) {
+		if (args_u64(argv[i], UINT16_MAX, &id) != 0) {
 			free(ids);
 			return cli_usage(cli, "'%s' is not a group ID", argv[i]);
 		}

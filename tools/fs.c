@@ -4,11 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../mgmt/err.h"
 #include "../mgmt/fs.h"
 #include "cli.h"
 
 /* Chunks in a row that move nothing before a transfer is given up. */
 #define MAX_STALLS 3
+
+/* Zephyr's FS_MGMT_ERR_FILE_OFFSET_NOT_VALID: the chunk is not where the device's file ends. */
+#define FS_ERR_FILE_OFFSET_NOT_VALID 11
 
 /* Ends the device's file context; old devices without the command are fine too. */
 static void close_remote(struct cli *cli)
@@ -17,6 +21,28 @@ static void close_remote(struct cli *cli)
 
 	mgmt_fs_close(cli_request(cli));
 	conn_transact(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, &rsp);
+}
+
+/*
+ * A chunk sent again after its answer was lost (UDP, serial) finds the device's file already
+ * longer, and the device refuses its offset: the file's size says where to go on. @return 0
+ * with *@p next set, or -1 when the refusal was something else (left in @p reply).
+ */
+static int offset_refused(struct cli *cli, const char *name, struct mgmt_reply *reply,
+			  uint64_t *next)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply st;
+	int err;
+
+	if (reply->kind != MGMT_REPLY_GROUP_ERR || reply->group != MGMT_GROUP_FS ||
+	    reply->rc != FS_ERR_FILE_OFFSET_NOT_VALID || mgmt_fs_status(cli_request(cli), name) ||
+	    conn_transact(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, &rsp) != 0) {
+		return -1;
+	}
+	err = mgmt_fs_status_decode(&rsp, &st, next);
+	mgmt_reply_close(&st);
+	return err ? -1 : 0;
 }
 
 static int read_at(FILE *f, uint64_t off, uint8_t *buf, size_t n)
@@ -84,7 +110,8 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		if (status) {
 			break;
 		}
-		if (mgmt_fs_upload_decode(&rsp, &reply, &next) != 0) {
+		if (mgmt_fs_upload_decode(&rsp, &reply, &next) != 0 &&
+		    offset_refused(cli, argv[1], &reply, &next) != 0) {
 			status = cli_reply_failed(cli, &reply);
 		} else if (next > size) {
 			status = cli_fail(cli, "the device reports offset %llu, past the file's %llu "

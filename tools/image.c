@@ -125,7 +125,7 @@ static int cmd_erase(struct cli *cli, int argc, char **argv)
 {
 	uint64_t slot = 0;
 
-	if (argc > 1 || (argc == 1 && cli_parse_u64(argv[0], 255, &slot) != 0)) {
+	if (argc > 1 || (argc == 1 && args_u64(argv[0], 255, &slot) != 0)) {
 		return cli_usage(cli, "takes at most one SLOT number");
 	}
 	mgmt_img_erase(cli_request(cli), argc ? (int64_t)slot : -1);

@@ -62,7 +62,7 @@ static int cmd_reset(struct cli *cli, int argc, char **argv)
 		if (strcmp(argv[i], "--force") == 0) {
 			force = true;
 		} else if (strcmp(argv[i], "--boot-mode") == 0 && i + 1 < argc &&
-			   cli_parse_u64(argv[i + 1], 255, &mode) == 0) {
+			   args_u64(argv[i + 1], 255, &mode) == 0) {
 			boot_mode = (int)mode;
 			i++;
 		} else {

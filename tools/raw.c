@@ -228,11 +228,11 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 		if (strcmp(argv[i], "--op") == 0 && i + 1 < argc) {
 			op = argv[++i];
 		} else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
-			if (cli_parse_u64(argv[++i], UINT16_MAX, &group) != 0) {
+			if (args_u64(argv[++i], UINT16_MAX, &group) != 0) {
 				return cli_usage(cli, "--group takes 0..65535, got '%s'", argv[i]);
 			}
 		} else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
-			if (cli_parse_u64(argv[++i], UINT8_MAX, &id) != 0) {
+			if (args_u64(argv[++i], UINT8_MAX, &id) != 0) {
 				return cli_usage(cli, "--id takes 0..255, got '%s'", argv[i]);
 			}
 		} else if (i == argc - 1 && argv[i][0] != '-') {

@@ -18,7 +18,7 @@ static int cmd_get(struct cli *cli, int argc, char **argv)
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--max-size") == 0 && i + 1 < argc &&
-		    cli_parse_u64(argv[i + 1], UINT32_MAX, &max_size) == 0) {
+		    args_u64(argv[i + 1], UINT32_MAX, &max_size) == 0) {
 			has_max = true;
 			i++;
 		} else if (!name && argv[i][0] != '-') {

@@ -16,6 +16,7 @@
 #include "../dfu/upgrade.h"
 #include "../dfu/upload.h"
 #include "../mgmt/err.h"
+#include "../sim/profile.h"
 #include "cli.h"
 
 /* Times a lost link is reconnected before the run is given up. */
@@ -106,10 +107,11 @@ static int load_image(struct cli *cli, const char *path, const char *key, uint8_
 	return 0;
 }
 
-/* The largest request for the upload, from what the link and the device take. */
-static int upload_limits(struct cli *cli, size_t *max_request)
+/* Tunes the upload to what the link and the device take (keeping --window, --chunk). */
+static int tune_upload(struct cli *cli, struct dfu_upload_config *cfg)
 {
 	const struct conn_limits *limits;
+	struct dfu_upload_limits tuning;
 	int status = cli_connect(cli);
 
 	if (status) {
@@ -118,12 +120,59 @@ static int upload_limits(struct cli *cli, size_t *max_request)
 	if (conn_limits(cli->conn, &limits) != 0) {
 		return cli_fail(cli, "the device does not answer");
 	}
-	*max_request = limits->max_request;
+	tuning.max_request = limits->max_request;
+	tuning.have_params = limits->have_params;
+	tuning.buf_count = limits->buf_count;
+	dfu_upload_tune(cfg, &tuning);
 	return 0;
 }
 
-static json_t *upload_json(const struct dfu_upload_result *r)
+/* --window N and --chunk N: overrides for experiments. Returns true if argv[*i] was one. */
+static bool tuning_option(int argc, char **argv, int *i, struct dfu_upload_config *cfg, int *bad)
 {
+	uint64_t n;
+
+	if ((strcmp(argv[*i], "--window") == 0 || strcmp(argv[*i], "--chunk") == 0) &&
+	    *i + 1 < argc) {
+		bool window = strcmp(argv[*i], "--window") == 0;
+
+		if (args_u64(argv[*i + 1], window ? DFU_UPLOAD_WINDOW_MAX : 65535, &n) != 0 ||
+		    n == 0) {
+			*bad = 1;
+		} else if (window) {
+			cfg->window = (unsigned)n;
+		} else {
+			cfg->max_chunk = (size_t)n;
+		}
+		(*i)++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * On a simulated profile, how close the upload came to the best time any client could reach
+ * there; false elsewhere, or when the upload resumed (it did not move the whole image).
+ */
+static bool efficiency(const struct cli *cli, const struct dfu_upload_result *r,
+		       struct sim_bound *bound, double *value)
+{
+	const struct sim_profile *profile = cli->opt.sim_profile
+						    ? sim_profile_find(cli->opt.sim_profile)
+						    : NULL;
+
+	if (!profile || r->resumed_at || r->elapsed_ms == 0) {
+		return false;
+	}
+	sim_profile_bound(profile, r->size, bound);
+	*value = (double)bound->bound_us / 1000.0 / (double)r->elapsed_ms;
+	return true;
+}
+
+static json_t *upload_json(const struct cli *cli, const struct dfu_upload_result *r)
+{
+	struct sim_bound bound;
+	double eff;
 	double s = (double)r->elapsed_ms / 1000.0;
 	json_t *doc = json_pack("{s:I, s:I, s:I, s:f, s:I, s:I}", "bytes", (json_int_t)r->size,
 				"resumed_at", (json_int_t)r->resumed_at, "data_sent",
@@ -134,12 +183,18 @@ static json_t *upload_json(const struct dfu_upload_result *r)
 			    s > 0 ? json_real((double)(r->size - r->resumed_at) / s / 1000.0)
 				  : json_null());
 	json_object_set_new(doc, "match", r->has_match ? json_boolean(r->match) : json_null());
+	if (efficiency(cli, r, &bound, &eff)) {
+		json_object_set_new(doc, "bound_seconds", json_real((double)bound.bound_us / 1e6));
+		json_object_set_new(doc, "efficiency", json_real(eff));
+	}
 	return doc;
 }
 
-static void print_upload(const struct dfu_upload_result *r)
+static void print_upload(const struct cli *cli, const struct dfu_upload_result *r)
 {
 	double s = (double)r->elapsed_ms / 1000.0;
+	struct sim_bound bound;
+	double eff;
 
 	printf("sent %llu bytes", (unsigned long long)(r->size - r->resumed_at));
 	if (r->resumed_at) {
@@ -149,6 +204,11 @@ static void print_upload(const struct dfu_upload_result *r)
 		printf(" in %.1f s, %.1f kB/s", s, (double)(r->size - r->resumed_at) / s / 1000.0);
 	}
 	printf("\n");
+	if (efficiency(cli, r, &bound, &eff)) {
+		printf("efficiency %.2f: the best any client could do on %s is %.1f s (link %.1f s, "
+		       "flash %.1f s)\n", eff, cli->opt.sim_profile, (double)bound.bound_us / 1e6,
+		       (double)bound.link_us / 1e6, (double)bound.flash_us / 1e6);
+	}
 }
 
 /* ---- upgrade ---- */
@@ -236,7 +296,8 @@ static void run_upgrade(struct cli *cli, struct run *r, const struct dfu_upgrade
 	meter_end_line(&r->meter);
 }
 
-static json_t *upgrade_json(const struct run *r, const struct dfu_image *img, const char *path)
+static json_t *upgrade_json(const struct cli *cli, const struct run *r,
+			    const struct dfu_image *img, const char *path)
 {
 	char version[DFU_IMAGE_VERSION_STR_MAX];
 	json_t *doc;
@@ -245,7 +306,7 @@ static json_t *upgrade_json(const struct run *r, const struct dfu_image *img, co
 	doc = json_pack("{s:s, s:{s:s, s:s, s:o}}", "outcome",
 			dfu_upgrade_outcome_name(r->result.outcome), "image", "file", path,
 			"version", version, "hash", cli_json_hex(img->hash, img->hash_len));
-	json_object_set_new(doc, "upload", r->result.uploaded ? upload_json(&r->result.upload)
+	json_object_set_new(doc, "upload", r->result.uploaded ? upload_json(cli, &r->result.upload)
 							      : json_null());
 	if (r->result.running_hash_len) {
 		json_object_set_new(doc, "running",
@@ -271,10 +332,10 @@ static int report_upgrade(struct cli *cli, const struct run *r, const struct dfu
 		return cli_fail(cli, "%s (%s)", r->result.message, during);
 	}
 	if (cli->json) {
-		return cli_print_json(cli, upgrade_json(r, img, path));
+		return cli_print_json(cli, upgrade_json(cli, r, img, path));
 	}
 	if (r->result.uploaded) {
-		print_upload(&r->result.upload);
+		print_upload(cli, &r->result.upload);
 	}
 	dfu_image_version_smp_str(&img->version, version, sizeof(version));
 	switch (r->result.outcome) {
@@ -310,8 +371,15 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 	int status;
 
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
-		    cli_parse_u64(argv[i + 1], 255, &image) == 0) {
+		int bad = 0;
+
+		if (tuning_option(argc, argv, &i, &cfg.upload, &bad)) {
+			if (bad) {
+				return cli_usage(cli, "--window takes 1..%u and --chunk 1..65535",
+						 DFU_UPLOAD_WINDOW_MAX);
+			}
+		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
+		    args_u64(argv[i + 1], 255, &image) == 0) {
 			i++;
 		} else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
 			key = argv[++i];
@@ -332,7 +400,7 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 	}
 	status = load_image(cli, path, key, &data, &img);
 	if (!status) {
-		status = upload_limits(cli, &cfg.upload.max_request);
+		status = tune_upload(cli, &cfg.upload);
 	}
 	if (status) {
 		free(data);
@@ -345,6 +413,9 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 	cfg.sha = img.file_sha256;
 	cfg.image = (uint32_t)image;
 	cfg.upload.timeout_ms = cli->opt.timeout_ms;
+	cfg.upload.retries = cli->conn->retries;
+	cfg.timeout_ms = cli->opt.timeout_ms;
+	cfg.retries = cli->conn->retries;
 	buf_len = DFU_UPGRADE_REQUEST_BUF + DFU_UPLOAD_WINDOW_MAX * cfg.upload.max_request;
 	buf = malloc(buf_len);
 	if (!buf) {
@@ -417,8 +488,15 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	int status;
 
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
-		    cli_parse_u64(argv[i + 1], 255, &image) == 0) {
+		int bad = 0;
+
+		if (tuning_option(argc, argv, &i, &cfg, &bad)) {
+			if (bad) {
+				return cli_usage(cli, "--window takes 1..%u and --chunk 1..65535",
+						 DFU_UPLOAD_WINDOW_MAX);
+			}
+		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
+		    args_u64(argv[i + 1], 255, &image) == 0) {
 			i++;
 		} else if (!path && argv[i][0] != '-') {
 			path = argv[i];
@@ -431,7 +509,7 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	}
 	status = load_image(cli, path, NULL, &data, &img);
 	if (!status) {
-		status = upload_limits(cli, &cfg.max_request);
+		status = tune_upload(cli, &cfg);
 	}
 	if (status) {
 		free(data);
@@ -442,6 +520,7 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	cfg.sha = img.file_sha256;
 	cfg.image = (uint32_t)image;
 	cfg.timeout_ms = cli->opt.timeout_ms;
+	cfg.retries = cli->conn->retries;
 	buf = malloc(DFU_UPLOAD_WINDOW_MAX * cfg.max_request);
 	meter_init(&run.meter, cli);
 	for (int attempt = 0; buf; attempt++) {
@@ -477,18 +556,21 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, "%s", run.result.message);
 	}
 	if (cli->json) {
-		return cli_print_json(cli, upload_json(&run.result));
+		return cli_print_json(cli, upload_json(cli, &run.result));
 	}
-	print_upload(&run.result);
+	print_upload(cli, &run.result);
 	printf("the device holds %s in slot 1 of image %u ('image test' marks it to boot)\n", path,
 	       (unsigned)image);
 	return 0;
 }
 
 const struct cli_command cli_upgrade_commands[] = {
-	{ NULL, "upgrade", "FILE [--image N] [--key PEM] [--test-only|--confirm-now] [--no-reset]",
+	{ NULL, "upgrade",
+	  "FILE [--image N] [--key PEM] [--test-only|--confirm-now] [--no-reset] [--window N] "
+	  "[--chunk N]",
 	  "update the firmware: check, upload, test, reset, confirm", cmd_upgrade },
-	{ "image", "upload", "FILE [--image N]", "upload an image to the non-running slot",
+	{ "image", "upload", "FILE [--image N] [--window N] [--chunk N]",
+	  "upload an image to the non-running slot",
 	  cmd_upload },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

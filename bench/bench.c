@@ -1,0 +1,159 @@
+/*
+ * dfu-smp-bench: uploads an image to the simulated device on every profile with three
+ * strategies, in virtual time, and compares each with the bound (the best time any client
+ * could reach on that link and device); then the client stack's own CPU time and heap use.
+ *
+ *   dfu-smp-bench IMAGE JSON_OUT
+ *
+ * Results are the same on every run: the simulation is deterministic.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "../sim/profile.h"
+#include "cpu.h"
+#include "run.h"
+
+static const char *const profile_names[] = {
+	"phone-fast", "phone-fast-no-erase", "linux-default", "legacy", "zephyr-default",
+};
+
+static const char *const strategies[] = { "naive", "reassembly", "auto" };
+
+static json_t *result_json(const struct bench_result *r, double bound_s, double naive_s)
+{
+	if (!r->moved) {
+		return json_pack("{s:n, s:n, s:f, s:n, s:n, s:s}", "seconds", "rate_kBps",
+				 "bound_seconds", bound_s, "efficiency", "speedup", "why", r->why);
+	}
+	return json_pack("{s:f, s:f, s:f, s:f, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "seconds",
+			 r->seconds, "rate_kBps", 0.0, "bound_seconds", bound_s, "efficiency",
+			 bound_s / r->seconds, "speedup",
+			 naive_s > 0 ? json_real(naive_s / r->seconds) : json_null(), "air_bytes",
+			 (json_int_t)r->air_bytes, "requests", (json_int_t)r->requests,
+			 "recoveries", (json_int_t)r->recoveries, "dropped",
+			 (json_int_t)r->dropped, "request_size", (json_int_t)r->request_size,
+			 "window", (json_int_t)r->window);
+}
+
+static int load(const char *path, uint8_t **data, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0) {
+		if (f) {
+			fclose(f);
+		}
+		return -1;
+	}
+	rewind(f);
+	*data = malloc((size_t)n);
+	*size = (size_t)n;
+	if (!*data || fread(*data, 1, *size, f) != *size) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	json_t *doc, *profiles;
+	uint8_t *image, sha[32];
+	unsigned int sha_len;
+	struct cpu_result cpu;
+	size_t size;
+	int status = 0;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: dfu-smp-bench IMAGE JSON_OUT\n");
+		return 2;
+	}
+	if (load(argv[1], &image, &size) != 0) {
+		fprintf(stderr, "dfu-smp-bench: cannot read %s\n", argv[1]);
+		return 1;
+	}
+	EVP_Digest(image, size, sha, &sha_len, EVP_sha256(), NULL);
+	profiles = json_object();
+	printf("%zu-byte image %s, virtual time\n\n", size, argv[1]);
+	printf("%-20s %-10s %9s %9s %9s %10s %8s %8s %7s\n", "profile", "strategy", "seconds",
+	       "kB/s", "bound s", "efficiency", "speedup", "request", "window");
+	for (size_t i = 0; i < sizeof(profile_names) / sizeof(profile_names[0]); i++) {
+		const struct sim_profile *p = sim_profile_find(profile_names[i]);
+		struct sim_bound bound;
+		json_t *entry = json_object();
+		double naive_s = 0;
+
+		sim_profile_bound(p, size, &bound);
+		json_object_set_new(entry, "bound",
+				    json_pack("{s:f, s:f, s:f, s:I, s:s}", "seconds",
+					      (double)bound.bound_us / 1e6, "link_seconds",
+					      (double)bound.link_us / 1e6, "flash_seconds",
+					      (double)bound.flash_us / 1e6, "request_size",
+					      (json_int_t)bound.request_size, "summary", p->summary));
+		for (size_t s = 0; s < sizeof(strategies) / sizeof(strategies[0]); s++) {
+			double bound_s = (double)bound.bound_us / 1e6;
+			struct bench_result r;
+			json_t *rj;
+
+			if (bench_run(p->name, strategies[s], image, size, sha, 0, &r) != 0) {
+				status = 1;
+			}
+			if (s == 0 && r.moved) {
+				naive_s = r.seconds;
+			}
+			rj = result_json(&r, bound_s, naive_s);
+			if (r.moved) {
+				json_object_set_new(rj, "rate_kBps",
+						    json_real((double)size / r.seconds / 1000.0));
+				char speedup[16] = "-";
+
+				if (naive_s > 0) {
+					snprintf(speedup, sizeof(speedup), "%.1fx",
+						 naive_s / r.seconds);
+				}
+				printf("%-20s %-10s %9.2f %9.1f %9.2f %10.2f %8s %8zu %7u\n",
+				       p->name, strategies[s], r.seconds,
+				       (double)size / r.seconds / 1000.0, bound_s,
+				       bound_s / r.seconds, speedup, r.request_size, r.window);
+			} else {
+				printf("%-20s %-10s %9s %9s %9.2f %10s %8s %8zu %7u  (%s)\n", p->name,
+				       strategies[s], "-", "-", bound_s, "-", "-", r.request_size,
+				       r.window, "cannot move data: a request cannot carry the "
+				       "image header");
+			}
+			json_object_set_new(entry, strategies[s], rj);
+		}
+		printf("%-20s bound: link %.2f s, flash %.2f s\n", "", (double)bound.link_us / 1e6,
+		       (double)bound.flash_us / 1e6);
+		json_object_set_new(profiles, p->name, entry);
+	}
+
+	if (cpu_benchmark(&cpu) != 0) {
+		status = 1;
+	}
+	printf("\nclient stack on a link of no delay: %.2f ms of CPU per MiB, %.2f heap "
+	       "allocations per request (%u requests of %zu bytes, %.1f MiB)\n",
+	       cpu.ms_per_mib, cpu.allocs_per_request, cpu.requests, cpu.request_size, cpu.mib);
+	doc = json_pack("{s:s, s:I, s:s, s:o, s:{s:f, s:f, s:I, s:I, s:f}}", "image", argv[1],
+			"size", (json_int_t)size, "time", "virtual", "profiles", profiles, "cpu",
+			"ms_per_mib", cpu.ms_per_mib, "allocs_per_request", cpu.allocs_per_request,
+			"requests", (json_int_t)cpu.requests, "request_size",
+			(json_int_t)cpu.request_size, "mib", cpu.mib);
+	if (json_dump_file(doc, argv[2], JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+		fprintf(stderr, "dfu-smp-bench: cannot write %s\n", argv[2]);
+		status = 1;
+	} else {
+		printf("written to %s\n", argv[2]);
+	}
+	json_decref(doc);
+	free(image);
+	return status;
+}

@@ -1,0 +1,210 @@
+#include "cpu.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../dfu/upload.h"
+#include "../mgmt/cbor.h"
+#include "../smp/gatt.h"
+#include "../smp/header.h"
+
+#define IMAGE_SIZE (8u * 1024u * 1024u)
+#define MTU 498u
+#define BUF_SIZE 2475u
+#define WINDOW 3u
+
+/*
+ * Every allocation of the process goes through here (glibc lets a program replace malloc),
+ * so that the client's can be counted; the device's are not.
+ */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void __libc_free(void *p);
+
+static bool counting;
+static unsigned long allocations;
+
+void *malloc(size_t size)
+{
+	allocations += counting;
+	return __libc_malloc(size);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	allocations += counting;
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size)
+{
+	allocations += counting;
+	return __libc_realloc(p, size);
+}
+
+void free(void *p)
+{
+	__libc_free(p);
+}
+
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The device: takes upload requests whole, answers at once. Its time is not the client's. */
+static struct {
+	struct smp_gatt gatt;
+	uint8_t msg[BUF_SIZE];
+	size_t len;
+	uint64_t off;
+	double ms;
+} dev;
+
+static struct bt_dfu_smp_gatt port;
+
+static void device_answer(void)
+{
+	struct smp_hdr hdr;
+	const cbor_item_t *data;
+	cbor_item_t *map;
+	uint64_t off = 0;
+	uint8_t out[64];
+	struct mgmt_cbor_writer w;
+	char why[100];
+	size_t total;
+
+	smp_hdr_decode(dev.msg, dev.len, &hdr);
+	map = mgmt_cbor_load(dev.msg + SMP_HDR_SIZE, hdr.len, why, sizeof(why));
+	if (map) {
+		data = mgmt_cbor_find(map, "data");
+		if (mgmt_cbor_get_uint(mgmt_cbor_find(map, "off"), &off) == 0 && off == dev.off) {
+			dev.off += mgmt_cbor_string_size(data);
+		}
+		cbor_decref(&map);
+	}
+	mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, sizeof(out) - SMP_HDR_SIZE);
+	mgmt_cbor_map(&w, 1);
+	mgmt_cbor_text(&w, "off");
+	mgmt_cbor_uint(&w, dev.off);
+	hdr.op = SMP_OP_WRITE_RSP;
+	hdr.len = (uint16_t)w.len;
+	smp_hdr_encode(&hdr, out);
+	total = SMP_HDR_SIZE + w.len;
+	dev.len = 0;
+	/* the answer goes back into the client: its time is the client's again */
+	dev.ms += thread_cpu_ms();
+	counting = true;
+	bt_dfu_smp_notify(smp_gatt_dfu(&dev.gatt), out, total);
+	counting = false;
+	dev.ms -= thread_cpu_ms();
+}
+
+static int write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, const uint8_t *data,
+			     uint16_t len)
+{
+	struct smp_hdr hdr;
+
+	(void)gatt;
+	(void)handle;
+	counting = false;
+	dev.ms -= thread_cpu_ms();
+	memcpy(dev.msg + dev.len, data, len);
+	dev.len += len;
+	if (smp_hdr_decode(dev.msg, dev.len, &hdr) == 0 && dev.len == SMP_HDR_SIZE + hdr.len) {
+		device_answer();
+	}
+	dev.ms += thread_cpu_ms();
+	counting = true;
+	return 0;
+}
+
+static int subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value, uint16_t ccc)
+{
+	(void)gatt;
+	(void)value;
+	(void)ccc;
+	return 0;
+}
+
+static uint16_t get_mtu(struct bt_dfu_smp_gatt *gatt)
+{
+	(void)gatt;
+	return MTU;
+}
+
+static const struct bt_dfu_smp_gatt_ops ops = { write_without_rsp, subscribe, get_mtu };
+
+struct waiter {
+	bool done;
+	int err;
+	struct dfu_upload_result result;
+};
+
+static void done(void *user, int err, const struct dfu_upload_result *result)
+{
+	struct waiter *w = user;
+
+	w->done = true;
+	w->err = err;
+	w->result = *result;
+}
+
+int cpu_benchmark(struct cpu_result *out)
+{
+	static const struct dfu_upload_ops upload_ops = { NULL, done };
+	static uint8_t rx[SMP_MSG_MAX];
+	static uint8_t bufs[WINDOW * BUF_SIZE];
+	static const struct bt_dfu_smp_discovery_desc ccc = { { { 0 } }, 12 };
+	struct bt_dfu_smp_discovery_chrc chrc = { BT_DFU_SMP_UUID_CHAR, 11, 0x14, &ccc, 1 };
+	struct bt_dfu_smp_discovery dm = { &port, BT_DFU_SMP_UUID_SERVICE, &chrc, 1 };
+	struct bt_dfu_smp_discovery_desc ccc_desc = { BT_DFU_SMP_UUID_CCC, 12 };
+	struct dfu_upload_config cfg = { 0 };
+	struct smp_client client;
+	struct smp_transport transport;
+	struct dfu_upload up;
+	struct waiter w = { 0 };
+	uint8_t *image = __libc_malloc(IMAGE_SIZE);
+	double start;
+
+	if (!image) {
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < IMAGE_SIZE; i++) {
+		image[i] = (uint8_t)(i * 131u + 7u);
+	}
+	chrc.descs = &ccc_desc;
+	port.ops = &ops;
+	smp_gatt_init(&dev.gatt, &client, rx, sizeof(rx));
+	transport = smp_gatt_transport(&dev.gatt);
+	smp_client_init(&client, &transport, NULL);
+	bt_dfu_smp_handles_assign(&dm, smp_gatt_dfu(&dev.gatt));
+	bt_dfu_smp_set_reassembly(smp_gatt_dfu(&dev.gatt), BUF_SIZE);
+	cfg.data = image;
+	cfg.size = IMAGE_SIZE;
+	cfg.max_request = BUF_SIZE;
+	cfg.window = WINDOW;
+	dev.off = 0;
+	dev.ms = 0;
+	allocations = 0;
+	start = thread_cpu_ms();
+	counting = true;
+	dfu_upload_start(&up, &client, &cfg, bufs, sizeof(bufs), &upload_ops, &w);
+	counting = false;
+	out->mib = (double)IMAGE_SIZE / (1024.0 * 1024.0);
+	out->ms_per_mib = (thread_cpu_ms() - start - dev.ms) / out->mib;
+	out->requests = w.result.requests;
+	out->request_size = BUF_SIZE;
+	out->allocs_per_request = w.result.requests ? (double)allocations / w.result.requests : 0;
+	__libc_free(image);
+	return w.done && w.err == 0 ? 0 : -1;
+}

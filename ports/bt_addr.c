@@ -1,0 +1,19 @@
+#include "bt_addr.h"
+
+#include <ctype.h>
+#include <string.h>
+
+bool bt_addr_parse(const char *s, char out[BT_ADDR_STR_LEN])
+{
+	if (strlen(s) != BT_ADDR_STR_LEN - 1) {
+		return false;
+	}
+	for (size_t i = 0; i < BT_ADDR_STR_LEN - 1; i++) {
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+		out[i] = (char)toupper((unsigned char)s[i]);
+	}
+	out[BT_ADDR_STR_LEN - 1] = '\0';
+	return true;
+}

@@ -1,0 +1,597 @@
+/*
+ * `--conn serial:PATH[@BAUD]`: SMP with the console framing of smp/serial.c on a serial port
+ * (a UART, USB CDC-ACM, a pseudo-terminal), in raw mode, 115200 baud unless told otherwise.
+ * Console output between frames (logs, a shell prompt) is skipped.
+ *
+ * Requests go out as lines of at most serial_line_max bytes. A Zephyr device keeps only a few
+ * receive line buffers (2 by default), so after every serial_lines lines the port pauses for
+ * the time those bytes take at the baud rate plus a few milliseconds, for the device to hand
+ * its buffers on. A damaged frame is dropped by the device without an answer: requests are sent
+ * again (conn->retries). The port stays open through a device reset; if it hangs up (a USB
+ * device re-enumerating), it is opened again while waiting for the device.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../smp/serial.h"
+#include "conn.h"
+#include "loop.h"
+
+#define BAUD_DEFAULT 115200ul
+#define TRIES_DEFAULT 3u
+#define LINES_DEFAULT 2u
+/* What a device needs, past the bytes' own time on the wire, to free its line buffers. */
+#define PACE_MS 3u
+/* Zephyr's serial default buffer (NETBUF_SIZE 384) less the CRC, until the device says more. */
+#define MSG_MAX_UNKNOWN 382u
+
+struct conn_serial {
+	struct conn conn;
+	struct smp_client client;
+	struct port_fd pfd;
+	char *path;
+	unsigned long baud;
+	speed_t speed;
+	struct termios saved;   /* the port's settings before, put back at close */
+	bool saved_ok;
+	size_t line_max;
+	unsigned lines;
+	size_t max_request;
+	struct smp_serial_decoder dec;
+	uint32_t drops;         /* damaged frames and packets seen so far */
+	struct conn_stats stats;
+	uint64_t t0_ms;
+
+	/* transmit: whole packets as lines, paced */
+	uint8_t *tx;
+	size_t tx_cap;
+	size_t tx_head;         /* next byte to write */
+	size_t tx_len;          /* bytes queued */
+	unsigned burst_lines;   /* lines written since the last pause */
+	size_t burst_bytes;
+	uint64_t drained_ms;    /* when the burst so far has left the wire and been taken */
+	uint64_t resume_ms;     /* pausing until then; 0 when not */
+
+	uint8_t rx[4096];
+	uint8_t msg[SMP_SERIAL_MSG_MAX + 2u];
+};
+
+static struct conn_serial *from_conn(struct conn *conn)
+{
+	return (struct conn_serial *)(void *)((char *)conn - offsetof(struct conn_serial, conn));
+}
+
+/* -v: one line per packet, stamped with the time since the port was opened. */
+static void logf_serial(struct conn_serial *cs, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cs->conn.opt.verbose) {
+		return;
+	}
+	fprintf(stderr, "[%10.3f s] ", (double)(port_now_ms() - cs->t0_ms) / 1000.0);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct {
+	unsigned long baud;
+	speed_t speed;
+} bauds[] = {
+	{ 1200, B1200 },	{ 2400, B2400 },       { 4800, B4800 },	  { 9600, B9600 },
+	{ 19200, B19200 },	{ 38400, B38400 },
+#ifdef B57600
+	{ 57600, B57600 },
+#endif
+#ifdef B115200
+	{ 115200, B115200 },
+#endif
+#ifdef B230400
+	{ 230400, B230400 },
+#endif
+#ifdef B460800
+	{ 460800, B460800 },
+#endif
+#ifdef B921600
+	{ 921600, B921600 },
+#endif
+#ifdef B1000000
+	{ 1000000, B1000000 },
+#endif
+#ifdef B2000000
+	{ 2000000, B2000000 },
+#endif
+#ifdef B3000000
+	{ 3000000, B3000000 },
+#endif
+#ifdef B4000000
+	{ 4000000, B4000000 },
+#endif
+};
+
+/* The time @p bytes take at the baud rate (10 bits each), and the device's own. */
+static uint64_t pace_ms(const struct conn_serial *cs, size_t bytes)
+{
+	return ((uint64_t)bytes * 10000u + cs->baud - 1u) / cs->baud + PACE_MS;
+}
+
+/* ---- the port ---- */
+
+static void hang_up(struct conn_serial *cs, int err)
+{
+	logf_serial(cs, "%s hung up: %s", cs->path, strerror(-err));
+	close(cs->pfd.fd);
+	cs->pfd.fd = -1;
+	cs->tx_head = cs->tx_len = 0;
+	cs->resume_ms = 0;
+	smp_client_transport_error(&cs->client, -ENOTCONN);
+}
+
+/* Raw mode with POSIX calls (what cfmakeraw() does), 8N1, no flow control. */
+static int open_port(struct conn_serial *cs, char *why, size_t why_cap)
+{
+	struct termios t;
+	int fd = open(cs->path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0) {
+		int err = errno;
+
+		snprintf(why, why_cap, "cannot open %s: %s", cs->path, strerror(err));
+		return -err;
+	}
+	if (!isatty(fd) || tcgetattr(fd, &t) != 0) {
+		snprintf(why, why_cap, "%s is not a serial port", cs->path);
+		close(fd);
+		return -ENOTTY;
+	}
+	if (!cs->saved_ok) {
+		cs->saved = t;
+		cs->saved_ok = true;
+	}
+	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON |
+				  IXOFF | INPCK);
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB);
+	t.c_cflag |= CS8 | CREAD | CLOCAL;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (cfsetispeed(&t, cs->speed) != 0 || cfsetospeed(&t, cs->speed) != 0 ||
+	    tcsetattr(fd, TCSANOW, &t) != 0) {
+		snprintf(why, why_cap, "cannot set %s to raw mode at %lu baud: %s", cs->path,
+			 cs->baud, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	tcflush(fd, TCIOFLUSH); /* what the device said before is no answer to us */
+	smp_serial_decoder_reset(&cs->dec);
+	cs->pfd.fd = fd;
+	cs->pfd.events = POLLIN;
+	return 0;
+}
+
+/* Where the burst may go up to: the end of the queue, or the line that fills the burst. */
+static size_t burst_end(const struct conn_serial *cs)
+{
+	unsigned lines = cs->burst_lines;
+
+	for (size_t i = cs->tx_head; i < cs->tx_len; i++) {
+		if (cs->tx[i] == '\n' && ++lines >= cs->lines) {
+			return i + 1;
+		}
+	}
+	return cs->tx_len;
+}
+
+/* Writes what the pacing allows now; asks for POLLOUT while the port is full. */
+static void tx_write(struct conn_serial *cs)
+{
+	uint64_t now = port_now_ms();
+
+	while (cs->pfd.fd >= 0 && cs->tx_head < cs->tx_len) {
+		size_t end;
+		ssize_t n;
+
+		if (cs->resume_ms && now < cs->resume_ms) {
+			break;
+		}
+		if (now >= cs->drained_ms) {
+			cs->burst_lines = 0; /* the device has long taken what came before */
+			cs->burst_bytes = 0;
+		}
+		cs->resume_ms = 0;
+		end = burst_end(cs);
+		n = write(cs->pfd.fd, cs->tx + cs->tx_head, end - cs->tx_head);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				hang_up(cs, -errno);
+				return;
+			}
+			break;
+		}
+		for (size_t i = cs->tx_head; i < cs->tx_head + (size_t)n; i++) {
+			cs->burst_lines += cs->tx[i] == '\n';
+		}
+		cs->tx_head += (size_t)n;
+		cs->burst_bytes += (size_t)n;
+		cs->drained_ms = now + pace_ms(cs, cs->burst_bytes);
+		if (cs->burst_lines >= cs->lines) {
+			cs->resume_ms = cs->drained_ms;
+			cs->burst_lines = 0;
+			cs->burst_bytes = 0;
+		}
+	}
+	if (cs->tx_head == cs->tx_len) {
+		cs->tx_head = cs->tx_len = 0;
+	}
+	cs->pfd.events = POLLIN;
+	if (cs->tx_head < cs->tx_len && !cs->resume_ms) {
+		cs->pfd.events |= POLLOUT;
+	}
+}
+
+static void on_message(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct conn_serial *cs = ctx;
+
+	logf_serial(cs, "received %zu bytes", len);
+	cs->stats.notifications++;
+	cs->stats.bytes_in += len;
+	smp_client_receive(&cs->client, msg, len);
+}
+
+static void log_drops(struct conn_serial *cs)
+{
+	const struct smp_serial_stats *st = smp_serial_decoder_stats(&cs->dec);
+	uint32_t drops = st->crc_errors + st->bad_frames + st->oversize + st->truncated;
+
+	if (drops != cs->drops) {
+		logf_serial(cs, "dropped damaged input (so far: %u bad CRC, %u bad frames, "
+			    "%u too long, %u cut short)", (unsigned)st->crc_errors,
+			    (unsigned)st->bad_frames, (unsigned)st->oversize,
+			    (unsigned)st->truncated);
+		cs->drops = drops;
+	}
+}
+
+static void on_ready(void *ctx, short revents)
+{
+	struct conn_serial *cs = ctx;
+
+	if (revents & POLLOUT) {
+		tx_write(cs);
+	}
+	while (cs->pfd.fd >= 0 && (revents & (POLLIN | POLLHUP | POLLERR))) {
+		ssize_t n = read(cs->pfd.fd, cs->rx, sizeof(cs->rx));
+
+		if (n > 0) {
+			smp_serial_decoder_feed(&cs->dec, cs->rx, (size_t)n);
+			log_drops(cs);
+		} else if (n == 0) {
+			hang_up(cs, -EPIPE);
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			break;
+		} else if (errno != EINTR) {
+			hang_up(cs, -errno);
+		}
+	}
+}
+
+static int transport_send(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct conn_serial *cs = ctx;
+	struct smp_serial_encoder enc;
+	size_t need = smp_serial_lines(len, cs->line_max) * cs->line_max;
+	int n;
+
+	if (cs->pfd.fd < 0) {
+		return -ENOTCONN;
+	}
+	if (len > cs->max_request) {
+		return -EMSGSIZE;
+	}
+	if (cs->tx_cap - cs->tx_len < need) {
+		return -EAGAIN; /* sent once the queue has drained */
+	}
+	smp_serial_encoder_init(&enc, msg, len, cs->line_max);
+	while ((n = smp_serial_encoder_next(&enc, cs->tx + cs->tx_len,
+					    cs->tx_cap - cs->tx_len)) > 0) {
+		cs->tx_len += (size_t)n;
+	}
+	logf_serial(cs, "sent %zu bytes in %zu lines", len, smp_serial_lines(len, cs->line_max));
+	cs->stats.writes++;
+	cs->stats.bytes_out += len;
+	tx_write(cs);
+	return 0;
+}
+
+static size_t transport_max_size(void *ctx)
+{
+	return ((struct conn_serial *)ctx)->max_request;
+}
+
+/* ---- the connection ---- */
+
+struct run {
+	struct conn_serial *cs;
+	bool (*done)(void *arg);
+	void *arg;
+};
+
+/* Done, or nothing left that could make it so. */
+static bool run_over(void *arg)
+{
+	struct run *r = arg;
+
+	return r->done(r->arg) ||
+	       (smp_client_idle(&r->cs->client) && r->cs->tx_head == r->cs->tx_len);
+}
+
+static bool paused(const struct conn_serial *cs)
+{
+	return cs->resume_ms && cs->tx_head < cs->tx_len;
+}
+
+struct pace {
+	struct conn_serial *cs;
+	bool (*done)(void *arg);
+	void *arg;
+	uint64_t limit;
+};
+
+/* Done, or a pause began that ends before the loop would wake. */
+static bool pace_over(void *arg)
+{
+	struct pace *p = arg;
+
+	return p->done(p->arg) || (paused(p->cs) && p->cs->resume_ms < p->limit);
+}
+
+/* Runs the loop until @p done or @p until_ms, waking when a pause in sending ends. */
+static int run_until(struct conn_serial *cs, bool (*done)(void *arg), void *arg,
+		     uint64_t until_ms)
+{
+	for (;;) {
+		struct pace p = { cs, done, arg, until_ms };
+		int err;
+
+		if (paused(cs) && cs->resume_ms < until_ms) {
+			p.limit = cs->resume_ms;
+		}
+		err = port_loop_run(&cs->client, &cs->pfd, 1, pace_over, &p, p.limit);
+		if (err == 0 && done(arg)) {
+			return 0;
+		}
+		if (err && (err != -ETIMEDOUT || p.limit == until_ms)) {
+			return err;
+		}
+		tx_write(cs);
+	}
+}
+
+static int serial_run(struct conn *conn, bool (*done)(void *arg), void *arg)
+{
+	struct conn_serial *cs = from_conn(conn);
+	struct run r = { cs, done, arg };
+	int err = run_until(cs, run_over, &r, UINT64_MAX);
+
+	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
+}
+
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+static void serial_pause(struct conn *conn, uint32_t ms)
+{
+	struct conn_serial *cs = from_conn(conn);
+	char why[300];
+
+	if (cs->pfd.fd < 0 && open_port(cs, why, sizeof(why)) == 0) {
+		logf_serial(cs, "%s is back", cs->path);
+	}
+	run_until(cs, never, NULL, port_now_ms() + ms);
+}
+
+static void serial_set_device_limits(struct conn *conn, const struct conn_limits *limits)
+{
+	struct conn_serial *cs = from_conn(conn);
+
+	/* the CRC travels in the device's buffer too */
+	if (!limits->have_params || limits->buf_size <= 2u) {
+		cs->max_request = MSG_MAX_UNKNOWN;
+	} else if (limits->buf_size - 2u > SMP_SERIAL_MSG_MAX) {
+		cs->max_request = SMP_SERIAL_MSG_MAX;
+	} else {
+		cs->max_request = limits->buf_size - 2u;
+	}
+}
+
+static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+{
+	from_conn(conn)->max_request = MSG_MAX_UNKNOWN; /* another firmware may take other sizes */
+	return conn_await_reboot(conn, serial_pause, timeout_ms, why, why_cap);
+}
+
+static void serial_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
+{
+	struct conn_serial *cs = from_conn(conn);
+	uint32_t timeout = conn->opt.timeout_ms ? conn->opt.timeout_ms
+						: SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+
+	switch (err) {
+	case -EMSGSIZE:
+		snprintf(out, cap, "request of %zu bytes is larger than the device takes over "
+			 "serial (%zu bytes%s)", request_len, cs->max_request,
+			 conn->limits_known ? ": its SMP buffer less the CRC"
+					    : " until it says its buffer size");
+		break;
+	case -ETIMEDOUT:
+		snprintf(out, cap, "no answer on %s within %.1f s (sent %u times at %lu baud; see "
+			 "--timeout, --tries, --serial-line-max, --serial-lines)", cs->path,
+			 (double)timeout / 1000.0, conn->retries + 1u, cs->baud);
+		break;
+	case -ENOTCONN:
+		snprintf(out, cap, "%s hung up: the device went away", cs->path);
+		break;
+	default:
+		snprintf(out, cap, "%s: %s", cs->path, strerror(-err));
+		break;
+	}
+}
+
+static void serial_stats(struct conn *conn, struct conn_stats *out)
+{
+	*out = from_conn(conn)->stats;
+}
+
+static bool serial_connected(struct conn *conn)
+{
+	return from_conn(conn)->pfd.fd >= 0;
+}
+
+static uint64_t serial_now_ms(struct conn *conn)
+{
+	(void)conn;
+	return port_now_ms();
+}
+
+static void serial_close(struct conn *conn)
+{
+	struct conn_serial *cs = from_conn(conn);
+
+	smp_client_cancel_all(&cs->client, -ECANCELED);
+	if (cs->pfd.fd >= 0) {
+		if (cs->saved_ok) {
+			tcsetattr(cs->pfd.fd, TCSANOW, &cs->saved);
+		}
+		close(cs->pfd.fd);
+	}
+	free(cs->tx);
+	free(cs->path);
+	free(cs);
+}
+
+static const struct conn_ops serial_ops = {
+	.run = serial_run,
+	.explain = serial_explain,
+	.stats = serial_stats,
+	.set_device_limits = serial_set_device_limits,
+	.reconnect = serial_reconnect,
+	.connected = serial_connected,
+	.now_ms = serial_now_ms,
+	.close = serial_close,
+};
+
+/* PATH[@BAUD]: the path and the speed. @return 0 or -EINVAL. */
+static int parse_arg(struct conn_serial *cs, const char *arg)
+{
+	const char *at = strrchr(arg, '@');
+	size_t len = at ? (size_t)(at - arg) : strlen(arg);
+
+	cs->baud = BAUD_DEFAULT;
+	if (at) {
+		char *end;
+
+		cs->baud = strtoul(at + 1, &end, 10);
+		if (at[1] == '\0' || *end != '\0') {
+			return -EINVAL;
+		}
+	}
+	cs->speed = (speed_t)-1;
+	for (size_t i = 0; i < sizeof(bauds) / sizeof(bauds[0]); i++) {
+		if (bauds[i].baud == cs->baud) {
+			cs->speed = bauds[i].speed;
+		}
+	}
+	if (len == 0 || cs->speed == (speed_t)-1) {
+		return -EINVAL;
+	}
+	cs->path = malloc(len + 1);
+	if (!cs->path) {
+		return -ENOMEM;
+	}
+	memcpy(cs->path, arg, len);
+	cs->path[len] = '\0';
+	return 0;
+}
+
+int conn_serial_open(const char *arg, const struct conn_options *opt, struct conn **out,
+		     char *why, size_t why_cap)
+{
+	struct smp_client_config client_cfg = {
+		.timeout_ms = opt->timeout_ms,
+		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
+		.version_fixed = opt->smp_version != 0,
+	};
+	struct smp_transport transport = {
+		.send = transport_send,
+		.max_size = transport_max_size,
+	};
+	struct conn_serial *cs = calloc(1, sizeof(*cs));
+	int err;
+
+	if (!cs) {
+		snprintf(why, why_cap, "out of memory");
+		return -ENOMEM;
+	}
+	cs->pfd = (struct port_fd){ .fd = -1, .ready = on_ready, .ctx = cs };
+	cs->line_max = opt->serial_line_max ? opt->serial_line_max : SMP_SERIAL_LINE_MAX_DEFAULT;
+	cs->lines = opt->serial_lines ? opt->serial_lines : LINES_DEFAULT;
+	err = parse_arg(cs, arg);
+	if (err == -EINVAL) {
+		snprintf(why, why_cap, "bad serial port 'serial:%s': use serial:PATH[@BAUD] with a "
+			 "standard baud rate (9600, 115200, 1000000...)", arg);
+	} else if (!err && cs->line_max < SMP_SERIAL_LINE_MIN) {
+		snprintf(why, why_cap, "serial lines need at least %u bytes", SMP_SERIAL_LINE_MIN);
+		err = -EINVAL;
+	}
+	if (!err) {
+		cs->tx_cap = smp_serial_lines(SMP_SERIAL_MSG_MAX, cs->line_max) * cs->line_max;
+		cs->tx = malloc(cs->tx_cap);
+		if (!cs->tx) {
+			err = -ENOMEM;
+		}
+	}
+	if (err == -ENOMEM) {
+		snprintf(why, why_cap, "out of memory");
+	}
+	if (err) {
+		serial_close(&cs->conn);
+		return err;
+	}
+	cs->max_request = MSG_MAX_UNKNOWN;
+	cs->t0_ms = port_now_ms();
+	smp_serial_decoder_init(&cs->dec, cs->msg, sizeof(cs->msg), 0, on_message, cs);
+	transport.ctx = cs;
+	smp_client_init(&cs->client, &transport, &client_cfg);
+	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
+	cs->conn.ops = &serial_ops;
+	cs->conn.client = &cs->client;
+	cs->conn.opt = *opt;
+	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
+	err = open_port(cs, why, why_cap);
+	if (err) {
+		serial_close(&cs->conn);
+		return err;
+	}
+	logf_serial(cs, "%s open at %lu baud, lines of %zu bytes, a pause every %u lines",
+		    cs->path, cs->baud, cs->line_max, cs->lines);
+	*out = &cs->conn;
+	return 0;
+}

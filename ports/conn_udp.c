@@ -1,0 +1,355 @@
+/*
+ * `--conn udp:HOST[:PORT]`: SMP over UDP (transports.md (c)), one SMP message per datagram, to
+ * port 1337 unless told otherwise. The socket is connected to the device, so answers are taken
+ * from its address only and a closed port is reported (ICMP port unreachable).
+ *
+ * A lost datagram is only a missing answer: requests are sent again (conn->retries), which is
+ * safe even for uploads, since each carries its offset. There is no link to lose: after a reset
+ * the device is waited for with conn_await_reboot().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "loop.h"
+
+#define UDP_PORT_DEFAULT "1337"
+/* Zephyr's CONFIG_MCUMGR_TRANSPORT_UDP_MTU default: a longer datagram is cut, answered rc 9. */
+#define UDP_MTU 1500u
+#define TRIES_DEFAULT 3u
+
+struct conn_udp {
+	struct conn conn;
+	struct smp_client client;
+	struct port_fd pfd;
+	size_t max_request; /* UDP_MTU, or the device's buffer when smaller */
+	struct conn_stats stats;
+	uint64_t t0_ms;
+	char name[320];     /* "udp:HOST:PORT", for messages */
+	uint8_t rx[SMP_MSG_MAX + 1];
+};
+
+static struct conn_udp *from_conn(struct conn *conn)
+{
+	return (struct conn_udp *)(void *)((char *)conn - offsetof(struct conn_udp, conn));
+}
+
+/* -v: one line per datagram, stamped with the time since the connection was opened. */
+static void logf_udp(struct conn_udp *cu, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cu->conn.opt.verbose) {
+		return;
+	}
+	fprintf(stderr, "[%10.3f s] ", (double)(port_now_ms() - cu->t0_ms) / 1000.0);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void on_readable(void *ctx, short revents)
+{
+	struct conn_udp *cu = ctx;
+
+	(void)revents;
+	for (;;) {
+		ssize_t n = recv(cu->pfd.fd, cu->rx, sizeof(cu->rx), 0);
+
+		if (n >= 0) {
+			logf_udp(cu, "received %zd bytes", n);
+			cu->stats.notifications++;
+			cu->stats.bytes_in += (uint64_t)n;
+			smp_client_receive(&cu->client, cu->rx, (size_t)n);
+			continue;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			int err = errno;
+
+			/* an ICMP error for an earlier datagram: what waits will not be answered */
+			logf_udp(cu, "%s", strerror(err));
+			smp_client_transport_error(&cu->client, -err);
+		}
+		return;
+	}
+}
+
+static int transport_send(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct conn_udp *cu = ctx;
+	ssize_t n;
+
+	if (len > cu->max_request) {
+		return -EMSGSIZE;
+	}
+	do {
+		n = send(cu->pfd.fd, msg, len, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+		return -errno;
+	}
+	/* a datagram the host could not queue is lost like one lost on the way: tried again */
+	if (n < 0) {
+		logf_udp(cu, "could not send %zu bytes: %s", len, strerror(errno));
+	} else {
+		logf_udp(cu, "sent %zu bytes", len);
+	}
+	cu->stats.writes++;
+	cu->stats.bytes_out += len;
+	return 0;
+}
+
+static size_t transport_max_size(void *ctx)
+{
+	return ((struct conn_udp *)ctx)->max_request;
+}
+
+/* ---- the connection ---- */
+
+struct run {
+	struct conn_udp *cu;
+	bool (*done)(void *arg);
+	void *arg;
+};
+
+/* Done, or nothing left that could make it so. */
+static bool run_over(void *arg)
+{
+	struct run *r = arg;
+
+	return r->done(r->arg) || smp_client_idle(&r->cu->client);
+}
+
+static int udp_run(struct conn *conn, bool (*done)(void *arg), void *arg)
+{
+	struct conn_udp *cu = from_conn(conn);
+	struct run r = { cu, done, arg };
+	int err = port_loop_run(&cu->client, &cu->pfd, 1, run_over, &r, UINT64_MAX);
+
+	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
+}
+
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+static void udp_pause(struct conn *conn, uint32_t ms)
+{
+	struct conn_udp *cu = from_conn(conn);
+
+	port_loop_run(&cu->client, &cu->pfd, 1, never, NULL, port_now_ms() + ms);
+}
+
+static void udp_set_device_limits(struct conn *conn, const struct conn_limits *limits)
+{
+	struct conn_udp *cu = from_conn(conn);
+
+	cu->max_request = limits->have_params && limits->buf_size < UDP_MTU ? limits->buf_size
+									    : UDP_MTU;
+}
+
+static int udp_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+{
+	from_conn(conn)->max_request = UDP_MTU; /* another firmware may take other sizes */
+	return conn_await_reboot(conn, udp_pause, timeout_ms, why, why_cap);
+}
+
+static void udp_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
+{
+	struct conn_udp *cu = from_conn(conn);
+	uint32_t timeout = conn->opt.timeout_ms ? conn->opt.timeout_ms
+						: SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+
+	switch (err) {
+	case -EMSGSIZE:
+		snprintf(out, cap, "request of %zu bytes is larger than %s takes (%zu bytes: %s)",
+			 request_len, cu->name, cu->max_request,
+			 cu->max_request < UDP_MTU ? "the device's SMP buffer"
+						   : "Zephyr's UDP datagram limit");
+		break;
+	case -ETIMEDOUT:
+		snprintf(out, cap, "no answer from %s within %.1f s (sent %u times; see "
+			 "--timeout and --tries)", cu->name, (double)timeout / 1000.0,
+			 conn->retries + 1u);
+		break;
+	case -ECONNREFUSED:
+		snprintf(out, cap, "%s refused the request (ICMP port unreachable): no SMP server "
+			 "listens there", cu->name);
+		break;
+	default:
+		snprintf(out, cap, "%s: %s", cu->name, strerror(-err));
+		break;
+	}
+}
+
+static void udp_stats(struct conn *conn, struct conn_stats *out)
+{
+	*out = from_conn(conn)->stats;
+}
+
+static bool udp_connected(struct conn *conn)
+{
+	(void)conn;
+	return true; /* no link to lose */
+}
+
+static uint64_t udp_now_ms(struct conn *conn)
+{
+	(void)conn;
+	return port_now_ms();
+}
+
+static void udp_close(struct conn *conn)
+{
+	struct conn_udp *cu = from_conn(conn);
+
+	smp_client_cancel_all(&cu->client, -ECANCELED);
+	if (cu->pfd.fd >= 0) {
+		close(cu->pfd.fd);
+	}
+	free(cu);
+}
+
+static const struct conn_ops udp_ops = {
+	.run = udp_run,
+	.explain = udp_explain,
+	.stats = udp_stats,
+	.set_device_limits = udp_set_device_limits,
+	.reconnect = udp_reconnect,
+	.connected = udp_connected,
+	.now_ms = udp_now_ms,
+	.close = udp_close,
+};
+
+/* Splits HOST[:PORT], [IPV6]:PORT or a bare IPv6 address. @return 0 or -EINVAL. */
+static int split_host_port(const char *arg, char *host, size_t host_cap, const char **port)
+{
+	const char *end, *colon = strchr(arg, ':');
+	size_t len;
+
+	*port = UDP_PORT_DEFAULT;
+	if (arg[0] == '[') {
+		end = strchr(arg, ']');
+		if (!end || (end[1] != '\0' && end[1] != ':')) {
+			return -EINVAL;
+		}
+		arg++;
+		if (end[1] == ':') {
+			*port = end + 2;
+		}
+	} else if (colon && !strchr(colon + 1, ':')) {
+		end = colon;
+		*port = colon + 1;
+	} else {
+		end = arg + strlen(arg); /* no port, or an IPv6 address without brackets */
+	}
+	len = (size_t)(end - arg);
+	if (len == 0 || len >= host_cap) {
+		return -EINVAL;
+	}
+	memcpy(host, arg, len);
+	host[len] = '\0';
+	len = strspn(*port, "0123456789");
+	if (len == 0 || len > 5 || (*port)[len] != '\0' || atol(*port) < 1 || atol(*port) > 65535) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A non-blocking UDP socket connected to the first address of @p host that takes it. */
+static int connect_socket(const char *host, const char *port, char *why, size_t why_cap)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *list, *ai;
+	int fd = -1, err = 0, gai;
+
+	gai = getaddrinfo(host, port, &hints, &list);
+	if (gai != 0) {
+		snprintf(why, why_cap, "cannot resolve '%s': %s", host, gai_strerror(gai));
+		return -EHOSTUNREACH;
+	}
+	for (ai = list; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+			err = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(list);
+	if (fd < 0) {
+		snprintf(why, why_cap, "cannot reach %s port %s over UDP: %s", host, port,
+			 strerror(err));
+		return -err;
+	}
+	return fd;
+}
+
+int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
+		  size_t why_cap)
+{
+	struct smp_client_config client_cfg = {
+		.timeout_ms = opt->timeout_ms,
+		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
+		.version_fixed = opt->smp_version != 0,
+	};
+	struct smp_transport transport = {
+		.send = transport_send,
+		.max_size = transport_max_size,
+	};
+	struct conn_udp *cu;
+	const char *port;
+	char host[256];
+	int fd;
+
+	if (split_host_port(arg, host, sizeof(host), &port) != 0) {
+		snprintf(why, why_cap, "bad UDP address 'udp:%s': use udp:HOST[:PORT], with an "
+			 "IPv6 address in brackets before a port (udp:[::1]:1337)", arg);
+		return -EINVAL;
+	}
+	fd = connect_socket(host, port, why, why_cap);
+	if (fd < 0) {
+		return fd;
+	}
+	cu = calloc(1, sizeof(*cu));
+	if (!cu) {
+		close(fd);
+		snprintf(why, why_cap, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(cu->name, sizeof(cu->name), strchr(host, ':') ? "udp:[%s]:%s" : "udp:%s:%s",
+		 host, port);
+	cu->t0_ms = port_now_ms();
+	cu->max_request = UDP_MTU;
+	cu->pfd = (struct port_fd){ .fd = fd, .events = POLLIN, .ready = on_readable, .ctx = cu };
+	transport.ctx = cu;
+	smp_client_init(&cu->client, &transport, &client_cfg);
+	smp_client_process(&cu->client, port_now_ms()); /* its clock is the monotonic one */
+	cu->conn.ops = &udp_ops;
+	cu->conn.client = &cu->client;
+	cu->conn.opt = *opt;
+	cu->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
+	*out = &cu->conn;
+	return 0;
+}

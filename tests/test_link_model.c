@@ -1,0 +1,157 @@
+/*
+ * The BLE link and device model held against published measurements (bench/README.md gives
+ * the sources), and the properties the benchmark relies on: the bound is a bound, the tuned
+ * upload never makes the device drop a request, and a run is the same every time.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "../bench/run.h"
+#include "../sim/profile.h"
+
+#define IMAGE SHARED_DIR "/testdata/mcuboot/08-ecdsa-p256-480k.bin"
+/* Published figures vary with phones, controllers and firmware: the model must land within
+ * this much of them. */
+#define TOLERANCE 0.20
+
+static uint8_t *image;
+static size_t size;
+static uint8_t sha[32];
+
+static int load(void **state)
+{
+	FILE *f = fopen(IMAGE, "rb");
+	unsigned int n;
+
+	(void)state;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = (size_t)ftell(f);
+	rewind(f);
+	image = malloc(size);
+	assert_int_equal(fread(image, 1, size, f), size);
+	fclose(f);
+	EVP_Digest(image, size, sha, &n, EVP_sha256(), NULL);
+	return 0;
+}
+
+static int unload(void **state)
+{
+	(void)state;
+	free(image);
+	return 0;
+}
+
+static double rate_kBps(const struct bench_result *r)
+{
+	return (double)size / r->seconds / 1000.0;
+}
+
+static void assert_near(double value, double low, double high)
+{
+	if (value < low * (1.0 - TOLERANCE) || value > high * (1.0 + TOLERANCE)) {
+		fail_msg("%.1f kB/s is not within %.0f%% of %.1f..%.1f kB/s", value,
+			 TOLERANCE * 100, low, high);
+	}
+}
+
+/* The Go mcumgr CLI on Linux: 244-byte writes, each waiting for its answer, 30 ms: ~4 kB/s. */
+static void stop_and_wait_moves_about_4_kBps(void **state)
+{
+	struct bench_result r;
+
+	(void)state;
+	assert_int_equal(bench_run("published-stop-and-wait", "naive", image, size, sha, 0, &r), 0);
+	assert_true(r.moved);
+	assert_int_equal(r.request_size, 244);
+	assert_near(rate_kBps(&r), 4.0, 4.0);
+}
+
+/* nRF Connect Device Manager on a phone, window 4, 2475-byte requests, 2M/15 ms: 60-86 kB/s. */
+static void pipelined_window_of_4_moves_60_to_86_kBps(void **state)
+{
+	struct bench_result r;
+
+	(void)state;
+	assert_int_equal(bench_run("published-pipelined", "reassembly", image, size, sha, 4, &r), 0);
+	assert_true(r.moved);
+	assert_int_equal(r.request_size, 2475);
+	assert_near(rate_kBps(&r), 60.0, 86.0);
+}
+
+static void tuned_upload_is_within_the_bound_and_drops_nothing(void **state)
+{
+	static const char *const names[] = { "phone-fast", "phone-fast-no-erase", "linux-default",
+					     "legacy", "zephyr-default" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bench_result r;
+		struct sim_bound bound;
+
+		sim_profile_bound(sim_profile_find(names[i]), size, &bound);
+		assert_int_equal(bench_run(names[i], "auto", image, size, sha, 0, &r), 0);
+		assert_true(r.moved);
+		assert_int_equal(r.dropped, 0);
+		assert_int_equal(r.recoveries, 0);
+		if (r.seconds * 1e6 < (double)bound.bound_us) {
+			fail_msg("%s: %.3f s is faster than the bound %.3f s", names[i], r.seconds,
+				 (double)bound.bound_us / 1e6);
+		}
+	}
+}
+
+static void a_full_window_makes_the_device_drop_requests(void **state)
+{
+	struct bench_result r;
+
+	(void)state;
+	/* every buffer a request: no buffer is left for an answer */
+	assert_int_equal(bench_run("phone-fast", "auto", image, size, sha, 4, &r), 0);
+	assert_true(r.dropped > 0);
+}
+
+static void runs_are_identical(void **state)
+{
+	struct bench_result a, b;
+
+	(void)state;
+	assert_int_equal(bench_run("linux-default", "auto", image, size, sha, 0, &a), 0);
+	assert_int_equal(bench_run("linux-default", "auto", image, size, sha, 0, &b), 0);
+	assert_true(a.seconds == b.seconds);
+	assert_int_equal(a.air_bytes, b.air_bytes);
+	assert_int_equal(a.requests, b.requests);
+}
+
+static void naive_cannot_move_data_on_the_legacy_link(void **state)
+{
+	struct bench_result r;
+
+	(void)state;
+	assert_int_equal(bench_run("legacy", "naive", image, size, sha, 0, &r), 0);
+	assert_false(r.moved);
+	assert_int_equal(r.request_size, 20);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(stop_and_wait_moves_about_4_kBps),
+		cmocka_unit_test(pipelined_window_of_4_moves_60_to_86_kBps),
+		cmocka_unit_test(tuned_upload_is_within_the_bound_and_drops_nothing),
+		cmocka_unit_test(a_full_window_makes_the_device_drop_requests),
+		cmocka_unit_test(runs_are_identical),
+		cmocka_unit_test(naive_cannot_move_data_on_the_legacy_link),
+	};
+
+	return cmocka_run_group_tests(tests, load, unload);
+}

@@ -1,0 +1,1028 @@
+/*
+ * dfu-smp-sim: the simulated device of `dfu-smp --conn sim` as a program of its own, serving
+ * SMP in real time over UDP and over a serial console (a pseudo-terminal), for trying dfu-smp
+ * and other SMP clients on real sockets and ttys.
+ *
+ *   dfu-smp-sim [--udp HOST:PORT] [--serial [--serial-link PATH]] [OPTIONS]
+ *
+ * It prints where it serves on stdout (the pseudo-terminal first, e.g. `serial: /dev/pts/5`,
+ * then `udp: 127.0.0.1:1337`), the device's settings, then `ready`, and runs until SIGINT or
+ * SIGTERM. The device behaves in real time as a Zephyr device does: its answers wait for its
+ * flash work, the reset command answers and resets 250 ms later, the device is silent while it
+ * boots, and it drops what arrives while its buffers are all taken.
+ *
+ * Exit status: 0 after a signal, 1 when it cannot start, 2 usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../ports/loop.h"
+#include "../ports/sim_bluez.h"
+#include "../sim/device.h"
+#include "../sim/profile.h"
+#include "../smp/serial.h"
+#include "args.h"
+
+#define MAX_ENDPOINTS 4
+#define UDP_PORT_DEFAULT "1337"
+/* Zephyr's UDP transport reads this much of a datagram (CONFIG_MCUMGR_TRANSPORT_UDP_MTU). */
+#define UDP_MTU 1500u
+/* From reset to answering again, besides the bootloader's flash work (scaled, then capped). */
+#define BOOT_US 500000u
+#define BOOT_BUSY_MAX_US 2500000u
+/* Output nobody reads is lost beyond this, as a UART's would be. */
+#define SERIAL_TX_MAX (256u * 1024u)
+
+/* ---- options ---- */
+
+struct options {
+	const char *udp;         /* HOST:PORT to serve on, or NULL */
+	bool serial;
+	const char *serial_link; /* a symlink to make to the pseudo-terminal, or NULL */
+	bool console_noise;
+	bool rollback;           /* a newly swapped-in image crashes before it is confirmed */
+	double busy_scale;       /* answers wait for the flash work times this */
+	unsigned drop_every;     /* fault: every Nth answer is lost; 0 never */
+	unsigned bad_crc_every;  /* fault: every Nth serial answer has a wrong CRC; 0 never */
+	int verbose;
+	struct sim_device_config dev;
+	const struct sim_profile *profile; /* --profile: buffers, flash, CPU time (and the link) */
+	bool bluez;               /* be a fake BlueZ with the device behind it (ports/sim_bluez.c) */
+	struct sim_bluez_config ble; /* --bluez: address, name, GATT server, faults */
+};
+
+static void help(void)
+{
+	printf("usage: dfu-smp-sim [--udp HOST:PORT] [--serial [--serial-link PATH]] "
+	       "[OPTIONS]\n\n");
+	printf("The simulated device of `dfu-smp --conn sim`, serving SMP in real time over UDP\n");
+	printf("and over a serial console (a pseudo-terminal), until SIGINT or SIGTERM.\n\n");
+	printf("transports (at least one):\n");
+	printf("  --udp HOST:PORT      serve SMP over UDP (port 0: any free port;\n");
+	printf("                       [::1]:1337 for IPv6), answering each sender\n");
+	printf("  --serial             serve the SMP console framing on a new pseudo-terminal,\n");
+	printf("                       whose path is printed first: serial: /dev/pts/N\n");
+	printf("  --serial-link PATH   also make PATH a symlink to it (implies --serial)\n");
+	printf("  --console-noise      serial: log lines and a shell prompt around the frames\n");
+	printf("  --bluez              instead: be BlueZ (org.bluez) on the D-Bus bus named by\n");
+	printf("                       DBUS_SYSTEM_BUS_ADDRESS, the device a BLE peripheral behind\n");
+	printf("                       it, found by scanning (--busy-scale and the faults above\n");
+	printf("                       do not apply)\n");
+	printf("  --address ADDR       bluez: the device's address (default %s)\n",
+	       SIM_BLUEZ_DEFAULT_ADDRESS);
+	printf("  --name NAME          bluez: the name it advertises (default %s)\n",
+	       SIM_BLUEZ_DEFAULT_NAME);
+	printf("  --reassembly         bluez: the device reassembles requests split across writes\n");
+	printf("  --no-acquire         bluez: AcquireWrite/AcquireNotify answer NotPermitted\n");
+	printf("  --adapter-off        bluez: the adapter starts powered off\n");
+	printf("  --drop-after N       bluez: the link drops once, after N bytes were written\n\n");
+	printf("the device:\n");
+	printf("  --profile NAME       a set-up of `dfu-smp --sim-profile`: SMP buffers, flash\n");
+	printf("                       part, CPU time, and with --bluez the link (PHY, interval,\n");
+	printf("                       MTU); the options below change it\n");
+	printf("  --state DIR          keep flash, settings, files and RAM in DIR across runs\n");
+	printf("  --slot-size N        bytes per image slot (default 0x70000)\n");
+	printf("  --buf-size N         SMP buffer bytes, header included (default 2475)\n");
+	printf("  --buf-count N        SMP buffers (default 4)\n");
+	printf("  --v1                 speak SMP version 1 only, like older firmware\n");
+	printf("  --rollback           a new image crashes before it is confirmed (revert)\n");
+	printf("  --busy-scale F       answers wait for the flash work times F (default 1:\n");
+	printf("                       as an nRF52840 takes; 0: at once)\n\n");
+	printf("faults:\n");
+	printf("  --drop-every N       every Nth answer is lost\n");
+	printf("  --bad-crc-every N    serial: every Nth answer has a wrong CRC\n\n");
+	printf("  -v, --verbose        log requests, answers, resets to stderr\n");
+	printf("  -h, --help           show this help\n\n");
+	printf("exit status: 0 after a signal, 1 when it cannot start, 2 usage error\n");
+}
+
+static int usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "dfu-smp-sim: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see --help)\n");
+	return 2;
+}
+
+/* A decimal or 0x number from @p min to @p max. */
+static bool parse_number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	return args_u64(s, max, out) == 0 && *out >= min;
+}
+
+/* @return -1 to go on, or an exit status. */
+static int parse_options(struct options *opt, int argc, char **argv)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->busy_scale = 1.0;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *v;
+		uint64_t n;
+
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			help();
+			return 0;
+		} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+			opt->verbose++;
+		} else if (strcmp(arg, "--serial") == 0) {
+			opt->serial = true;
+		} else if (strcmp(arg, "--console-noise") == 0) {
+			opt->console_noise = true;
+		} else if (strcmp(arg, "--v1") == 0) {
+			opt->dev.v1_only = true;
+		} else if (strcmp(arg, "--rollback") == 0) {
+			opt->rollback = true;
+		} else if (strcmp(arg, "--bluez") == 0) {
+			opt->bluez = true;
+		} else if (strcmp(arg, "--reassembly") == 0) {
+			opt->ble.gatt.reassembly = true;
+		} else if (strcmp(arg, "--no-acquire") == 0) {
+			opt->ble.refuse_acquire = true;
+		} else if (strcmp(arg, "--adapter-off") == 0) {
+			opt->ble.adapter_off = true;
+		} else if (args_is(arg, "--address")) {
+			opt->ble.address = args_value(argc, argv, &i, "--address");
+			if (!opt->ble.address || !*opt->ble.address) {
+				return usage("--address needs AA:BB:CC:DD:EE:FF");
+			}
+		} else if (args_is(arg, "--name")) {
+			opt->ble.name = args_value(argc, argv, &i, "--name");
+			if (!opt->ble.name || !*opt->ble.name || strlen(opt->ble.name) > 248) {
+				return usage("--name needs a name of 1 to 248 bytes");
+			}
+		} else if (args_is(arg, "--drop-after")) {
+			v = args_value(argc, argv, &i, "--drop-after");
+			if (!parse_number(v, 1, UINT64_MAX, &n)) {
+				return usage("--drop-after takes a byte count, got '%s'", v ? v : "");
+			}
+			opt->ble.drop_after = n;
+		} else if (args_is(arg, "--udp")) {
+			opt->udp = args_value(argc, argv, &i, "--udp");
+			if (!opt->udp || !*opt->udp) {
+				return usage("--udp needs HOST:PORT");
+			}
+		} else if (args_is(arg, "--serial-link")) {
+			opt->serial_link = args_value(argc, argv, &i, "--serial-link");
+			if (!opt->serial_link || !*opt->serial_link) {
+				return usage("--serial-link needs a path");
+			}
+			opt->serial = true;
+		} else if (args_is(arg, "--state")) {
+			opt->dev.state_dir = args_value(argc, argv, &i, "--state");
+			if (!opt->dev.state_dir || !*opt->dev.state_dir) {
+				return usage("--state needs a directory");
+			}
+		} else if (args_is(arg, "--slot-size")) {
+			v = args_value(argc, argv, &i, "--slot-size");
+			if (!parse_number(v, 0x4000, 0x4000000, &n) || n % 4096) {
+				return usage("--slot-size takes a multiple of 4096 from 0x4000 to "
+					     "0x4000000, got '%s'", v ? v : "");
+			}
+			opt->dev.img.slot_size = (size_t)n;
+		} else if (args_is(arg, "--buf-size")) {
+			v = args_value(argc, argv, &i, "--buf-size");
+			if (!parse_number(v, 64, 65535, &n)) {
+				return usage("--buf-size takes bytes from 64 to 65535, got '%s'",
+					     v ? v : "");
+			}
+			opt->dev.buf_size = (uint32_t)n;
+		} else if (args_is(arg, "--buf-count")) {
+			v = args_value(argc, argv, &i, "--buf-count");
+			if (!parse_number(v, 1, 64, &n)) {
+				return usage("--buf-count takes a number from 1 to 64, got '%s'",
+					     v ? v : "");
+			}
+			opt->dev.buf_count = (uint32_t)n;
+		} else if (args_is(arg, "--profile")) {
+			v = args_value(argc, argv, &i, "--profile");
+			opt->profile = v ? sim_profile_find(v) : NULL;
+			if (!opt->profile) {
+				char names[200];
+
+				sim_profile_names(names, sizeof(names));
+				return usage("--profile takes one of: %s; got '%s'", names,
+					     v ? v : "");
+			}
+		} else if (args_is(arg, "--busy-scale")) {
+			char *end = NULL;
+
+			v = args_value(argc, argv, &i, "--busy-scale");
+			opt->busy_scale = v ? strtod(v, &end) : -1;
+			if (!v || *end || !(opt->busy_scale >= 0) || opt->busy_scale > 100) {
+				return usage("--busy-scale takes a factor from 0 to 100, got '%s'",
+					     v ? v : "");
+			}
+		} else if (args_is(arg, "--drop-every")) {
+			v = args_value(argc, argv, &i, "--drop-every");
+			if (!parse_number(v, 1, 1000000, &n)) {
+				return usage("--drop-every takes a count, got '%s'", v ? v : "");
+			}
+			opt->drop_every = (unsigned)n;
+		} else if (args_is(arg, "--bad-crc-every")) {
+			v = args_value(argc, argv, &i, "--bad-crc-every");
+			if (!parse_number(v, 1, 1000000, &n)) {
+				return usage("--bad-crc-every takes a count, got '%s'", v ? v : "");
+			}
+			opt->bad_crc_every = (unsigned)n;
+		} else {
+			return usage("unknown option '%s'", arg);
+		}
+	}
+	if (opt->profile) {
+		uint32_t buf_size = opt->dev.buf_size, buf_count = opt->dev.buf_count;
+
+		sim_profile_apply(opt->profile, &opt->dev, &opt->ble.gatt, &opt->ble.link);
+		opt->dev.buf_size = buf_size ? buf_size : opt->dev.buf_size;
+		opt->dev.buf_count = buf_count ? buf_count : opt->dev.buf_count;
+	}
+	if (opt->bluez && (opt->udp || opt->serial)) {
+		return usage("--bluez serves the device on its own, without --udp or --serial");
+	}
+	if (!opt->udp && !opt->serial && !opt->bluez) {
+		return usage("give --udp HOST:PORT, --serial, or both; or --bluez");
+	}
+	return -1;
+}
+
+/* ---- the device in real time ---- */
+
+/* Where an answer goes: the request's sender (UDP), or nowhere in particular (serial). */
+struct peer {
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+struct host;
+
+/** A transport serving the device. */
+struct endpoint {
+	const char *name;
+	struct host *host;
+	struct port_fd pfd;
+	/** Send one answer to @p to, the sender of its request; @p bad_crc: a fault to inject. */
+	void (*answer)(struct endpoint *ep, const struct peer *to, const uint8_t *msg, size_t len,
+		       bool bad_crc);
+	/** The device goes down for a reboot (@p up false), or has booted (@p up true). */
+	void (*power)(struct endpoint *ep, bool up);
+	void (*close)(struct endpoint *ep);
+};
+
+/* An answer waiting for the device's flash work to finish. */
+struct answer {
+	struct answer *next;
+	uint64_t due_us;
+	struct endpoint *ep;
+	struct peer to;
+	size_t len;
+	uint8_t msg[];
+};
+
+struct host {
+	const struct options *opt;
+	struct sim_device dev;
+	uint64_t t0_us;
+	uint64_t busy_until_us; /* when the device is done with what it was given */
+	uint64_t boot_until_us; /* silent until then, after a reboot; 0 once up */
+	struct answer *head, *tail;
+	unsigned queued;        /* answers waiting: the device's buffers in use */
+	uint32_t answers;       /* answers made so far, for the faults */
+	struct endpoint *eps[MAX_ENDPOINTS];
+	size_t n_eps;
+	/* the request being handled */
+	struct endpoint *from;
+	const struct peer *from_peer;
+	struct answer *new_head, *new_tail;
+};
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The device's clock: microseconds since it started, as the simulator's virtual time. */
+static uint64_t now_us(const struct host *h)
+{
+	return mono_us() - h->t0_us;
+}
+
+static void logf_host(const struct host *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!h->opt->verbose) {
+		return;
+	}
+	fprintf(stderr, "[%10.3f s] ", (double)now_us(h) / 1e6);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t scaled(const struct host *h, uint64_t us)
+{
+	return (uint64_t)((double)us * h->opt->busy_scale);
+}
+
+static void add_endpoint(struct host *h, struct endpoint *ep)
+{
+	ep->host = h;
+	h->eps[h->n_eps++] = ep;
+}
+
+static void collect_answer(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct host *h = ctx;
+	struct answer *a = malloc(sizeof(*a) + len);
+
+	if (!a) {
+		return; /* out of memory: lost, as a device out of buffers loses it */
+	}
+	memset(a, 0, sizeof(*a));
+	a->ep = h->from;
+	if (h->from_peer) {
+		a->to = *h->from_peer;
+	}
+	a->len = len;
+	memcpy(a->msg, msg, len);
+	if (h->new_tail) {
+		h->new_tail->next = a;
+	} else {
+		h->new_head = a;
+	}
+	h->new_tail = a;
+}
+
+/**
+ * A transport unit arrived at @p ep from @p peer (NULL for serial): the device handles it now
+ * and its answers leave once its flash work is done, after whatever it was busy with.
+ */
+static void host_receive(struct host *h, struct endpoint *ep, const struct peer *peer,
+			 const uint8_t *unit, size_t len)
+{
+	uint64_t now = now_us(h);
+	uint64_t start = h->busy_until_us > now ? h->busy_until_us : now;
+
+	if (h->boot_until_us || !sim_device_bootable(&h->dev)) {
+		logf_host(h, "%s: %zu bytes while the device is down: lost", ep->name, len);
+		return;
+	}
+	if (h->queued >= sim_device_config(&h->dev)->buf_count) {
+		logf_host(h, "%s: %zu bytes with every buffer taken: dropped", ep->name, len);
+		return;
+	}
+	h->from = ep;
+	h->from_peer = peer;
+	h->new_head = h->new_tail = NULL;
+	sim_device_receive(&h->dev, unit, len, now, collect_answer, h);
+	h->busy_until_us = start + scaled(h, sim_device_busy_us(&h->dev) +
+					       (h->opt->profile ? h->opt->profile->process_us : 0));
+	logf_host(h, "%s: request of %zu bytes%s", ep->name, len,
+		  h->new_head ? "" : ", no answer");
+	for (struct answer *a = h->new_head; a; a = a->next) {
+		a->due_us = h->busy_until_us;
+		h->queued++;
+	}
+	if (h->new_head) {
+		if (h->tail) {
+			h->tail->next = h->new_head;
+		} else {
+			h->head = h->new_head;
+		}
+		h->tail = h->new_tail;
+	}
+}
+
+static void drop_answers(struct host *h)
+{
+	while (h->head) {
+		struct answer *a = h->head;
+
+		h->head = a->next;
+		free(a);
+	}
+	h->tail = NULL;
+	h->queued = 0;
+}
+
+static void send_due_answers(struct host *h, uint64_t now)
+{
+	while (h->head && h->head->due_us <= now) {
+		struct answer *a = h->head;
+		uint32_t n = ++h->answers;
+
+		h->head = a->next;
+		if (!h->head) {
+			h->tail = NULL;
+		}
+		h->queued--;
+		if (h->opt->drop_every && n % h->opt->drop_every == 0) {
+			logf_host(h, "%s: answer %u of %zu bytes lost (--drop-every)", a->ep->name,
+				  (unsigned)n, a->len);
+		} else {
+			bool bad = h->opt->bad_crc_every && n % h->opt->bad_crc_every == 0;
+
+			logf_host(h, "%s: answer %u of %zu bytes%s", a->ep->name, (unsigned)n,
+				  a->len, bad ? " with a wrong CRC (--bad-crc-every)" : "");
+			a->ep->answer(a->ep, &a->to, a->msg, a->len, bad);
+		}
+		free(a);
+	}
+}
+
+/* The reset the device was asked for: RAM is lost, the bootloader runs, it boots. */
+static void reboot(struct host *h, uint64_t now)
+{
+	uint64_t busy;
+
+	logf_host(h, "the device resets");
+	sim_device_reboot(&h->dev, now);
+	busy = scaled(h, sim_device_last_boot(&h->dev)->busy_us);
+	if (h->opt->rollback && sim_device_last_boot(&h->dev)->swaps[0] == SIM_SWAP_TEST) {
+		/* the new firmware crashes before confirming itself: the watchdog resets it */
+		logf_host(h, "the new image crashes; the device resets again");
+		sim_device_reboot(&h->dev, now + BOOT_US + busy);
+		busy += BOOT_US + scaled(h, sim_device_last_boot(&h->dev)->busy_us);
+	}
+	drop_answers(h);
+	h->busy_until_us = 0;
+	h->boot_until_us = now + BOOT_US + (busy < BOOT_BUSY_MAX_US ? busy : BOOT_BUSY_MAX_US);
+	for (size_t i = 0; i < h->n_eps; i++) {
+		h->eps[i]->power(h->eps[i], false);
+	}
+}
+
+static void booted(struct host *h)
+{
+	h->boot_until_us = 0;
+	if (!sim_device_bootable(&h->dev)) {
+		logf_host(h, "the bootloader found no valid image: the device stays silent");
+		return;
+	}
+	logf_host(h, "the device is up");
+	for (size_t i = 0; i < h->n_eps; i++) {
+		h->eps[i]->power(h->eps[i], true);
+	}
+}
+
+/* ---- UDP ---- */
+
+struct udp_ep {
+	struct endpoint ep;
+	char name[300];
+	uint8_t rx[UDP_MTU];
+};
+
+static void udp_ready(void *ctx, short revents)
+{
+	struct udp_ep *u = ctx;
+
+	(void)revents;
+	for (;;) {
+		struct peer from = { .len = sizeof(from.addr) };
+		ssize_t n = recvfrom(u->ep.pfd.fd, u->rx, sizeof(u->rx), 0,
+				     (struct sockaddr *)&from.addr, &from.len);
+
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return;
+		}
+		/* a longer datagram is cut at UDP_MTU, as Zephyr's is (answered rc 9) */
+		host_receive(u->ep.host, &u->ep, &from, u->rx, (size_t)n);
+	}
+}
+
+static void udp_answer(struct endpoint *ep, const struct peer *to, const uint8_t *msg,
+		       size_t len, bool bad_crc)
+{
+	(void)bad_crc;
+	if (sendto(ep->pfd.fd, msg, len, 0, (const struct sockaddr *)&to->addr, to->len) < 0) {
+		logf_host(ep->host, "%s: cannot answer: %s", ep->name, strerror(errno));
+	}
+}
+
+static void udp_power(struct endpoint *ep, bool up)
+{
+	(void)ep;
+	(void)up; /* the socket stays; what comes while the device is down is lost */
+}
+
+static void udp_close(struct endpoint *ep)
+{
+	close(ep->pfd.fd);
+	free(ep);
+}
+
+/* "[::1]:1337", "127.0.0.1:0", "localhost" (port 1337). */
+static bool split_host_port(const char *arg, char *host, size_t cap, const char **port)
+{
+	const char *end, *colon = strrchr(arg, ':');
+	size_t len;
+
+	*port = UDP_PORT_DEFAULT;
+	if (arg[0] == '[') {
+		end = strchr(arg, ']');
+		if (!end || (end[1] != '\0' && end[1] != ':')) {
+			return false;
+		}
+		arg++;
+		if (end[1] == ':') {
+			*port = end + 2;
+		}
+	} else if (colon && colon == strchr(arg, ':')) {
+		end = colon;
+		*port = colon + 1;
+	} else {
+		end = arg + strlen(arg);
+	}
+	len = (size_t)(end - arg);
+	if (len == 0 || len >= cap || !**port || strspn(*port, "0123456789") != strlen(*port) ||
+	    atol(*port) > 65535) {
+		return false;
+	}
+	memcpy(host, arg, len);
+	host[len] = '\0';
+	return true;
+}
+
+static int udp_start(struct host *h, const char *arg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE |
+									  AI_NUMERICSERV };
+	struct addrinfo *list, *ai;
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof(bound);
+	char host[256], addr[256], port_str[32];
+	const char *port;
+	struct udp_ep *u;
+	int fd = -1, err = 0, gai;
+
+	if (!split_host_port(arg, host, sizeof(host), &port)) {
+		fprintf(stderr, "dfu-smp-sim: bad UDP address '%s': use HOST:PORT, with an IPv6 "
+			"address in brackets ([::1]:1337)\n", arg);
+		return 2;
+	}
+	gai = getaddrinfo(host, port, &hints, &list);
+	if (gai != 0) {
+		fprintf(stderr, "dfu-smp-sim: cannot resolve '%s': %s\n", host, gai_strerror(gai));
+		return 1;
+	}
+	for (ai = list; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd >= 0 && (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)) {
+			err = errno;
+			close(fd);
+			fd = -1;
+		} else if (fd < 0) {
+			err = errno;
+		}
+	}
+	freeaddrinfo(list);
+	if (fd < 0) {
+		fprintf(stderr, "dfu-smp-sim: cannot serve UDP on %s: %s\n", arg, strerror(err));
+		return 1;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u || getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0 ||
+	    getnameinfo((struct sockaddr *)&bound, bound_len, addr, sizeof(addr), port_str,
+			sizeof(port_str), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		fprintf(stderr, "dfu-smp-sim: cannot set up UDP on %s\n", arg);
+		free(u);
+		close(fd);
+		return 1;
+	}
+	snprintf(u->name, sizeof(u->name), strchr(addr, ':') ? "udp [%s]:%s" : "udp %s:%s", addr,
+		 port_str);
+	printf("udp: %s\n", u->name + 4);
+	u->ep = (struct endpoint){
+		.name = u->name, .answer = udp_answer, .power = udp_power, .close = udp_close,
+		.pfd = { .fd = fd, .events = POLLIN, .ready = udp_ready, .ctx = u },
+	};
+	add_endpoint(h, &u->ep);
+	return 0;
+}
+
+/* ---- serial: a pseudo-terminal ---- */
+
+struct serial_ep {
+	struct endpoint ep;
+	int slave;        /* kept open, so the terminal lives while no client has it open */
+	char *link;       /* the symlink made to it, or NULL */
+	bool noise;
+	struct smp_serial_decoder dec;
+	uint8_t *msg;     /* the device's buffer: message and CRC must fit it */
+	uint8_t *tx;
+	size_t tx_len, tx_cap;
+	uint8_t line[SMP_SERIAL_LINE_MAX_DEFAULT];
+	uint8_t rx[4096];
+};
+
+static void serial_flush(struct serial_ep *s)
+{
+	while (s->tx_len) {
+		ssize_t n = write(s->ep.pfd.fd, s->tx, s->tx_len);
+
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			break;
+		}
+		memmove(s->tx, s->tx + n, s->tx_len - (size_t)n);
+		s->tx_len -= (size_t)n;
+	}
+	s->ep.pfd.events = (short)(POLLIN | (s->tx_len ? POLLOUT : 0));
+}
+
+static void serial_put(struct serial_ep *s, const void *data, size_t len)
+{
+	if (s->tx_len + len > SERIAL_TX_MAX) {
+		return; /* nobody reads: lost */
+	}
+	if (s->tx_len + len > s->tx_cap) {
+		size_t cap = (s->tx_len + len) * 2;
+		uint8_t *tx = realloc(s->tx, cap);
+
+		if (!tx) {
+			return;
+		}
+		s->tx = tx;
+		s->tx_cap = cap;
+	}
+	memcpy(s->tx + s->tx_len, data, len);
+	s->tx_len += len;
+}
+
+/* A Zephyr log line, stamped with the device's uptime. */
+static void serial_log(struct serial_ep *s, const char *what)
+{
+	uint64_t up = sim_device_uptime_us(&s->ep.host->dev, now_us(s->ep.host));
+	char line[128];
+	int n = snprintf(line, sizeof(line), "[%02u:%02u:%02u.%03u,%03u] <inf> smp_sample: %s\r\n",
+			 (unsigned)(up / 3600000000u), (unsigned)(up / 60000000u % 60u),
+			 (unsigned)(up / 1000000u % 60u), (unsigned)(up / 1000u % 1000u),
+			 (unsigned)(up % 1000u), what);
+
+	serial_put(s, line, (size_t)n);
+}
+
+static void serial_answer(struct endpoint *ep, const struct peer *to, const uint8_t *msg,
+			  size_t len, bool bad_crc)
+{
+	static const char prompt[] = "\x1b[1;32muart:~$ \x1b[m";
+	struct serial_ep *s = (struct serial_ep *)(void *)ep;
+	struct smp_serial_encoder enc;
+	size_t last = smp_serial_lines(len, sizeof(s->line)) - 1;
+	size_t lines = 0;
+	int n;
+
+	(void)to;
+	if (smp_serial_encoder_init(&enc, msg, len, sizeof(s->line)) != 0) {
+		return;
+	}
+	if (s->noise) {
+		serial_log(s, "mcumgr request handled");
+		serial_put(s, prompt, sizeof(prompt) - 1); /* the frame follows on its line */
+	}
+	while ((n = smp_serial_encoder_next(&enc, s->line, sizeof(s->line))) > 0) {
+		if (bad_crc && lines == last) {
+			/* the last line ends with the CRC: change its last quad's first letter */
+			s->line[n - 5] = s->line[n - 5] == 'A' ? 'B' : 'A';
+		}
+		if (s->noise && lines == 1) {
+			serial_log(s, "a log line between two frames");
+		}
+		serial_put(s, s->line, (size_t)n);
+		lines++;
+	}
+	serial_flush(s);
+}
+
+static void serial_packet(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct serial_ep *s = ctx;
+
+	host_receive(s->ep.host, &s->ep, NULL, msg, len);
+}
+
+static void serial_ready(void *ctx, short revents)
+{
+	struct serial_ep *s = ctx;
+
+	if (revents & POLLOUT) {
+		serial_flush(s);
+	}
+	for (;;) {
+		ssize_t n = read(s->ep.pfd.fd, s->rx, sizeof(s->rx));
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR) {
+				continue;
+			}
+			return;
+		}
+		if (!s->ep.host->boot_until_us) {
+			smp_serial_decoder_feed(&s->dec, s->rx, (size_t)n);
+		}
+	}
+}
+
+static void serial_power(struct endpoint *ep, bool up)
+{
+	struct serial_ep *s = (struct serial_ep *)(void *)ep;
+
+	smp_serial_decoder_reset(&s->dec); /* a line half received is lost */
+	static const char banner[] = "*** Booting Zephyr OS build v4.4.0 ***\r\n";
+
+	if (up && s->noise) {
+		serial_put(s, banner, sizeof(banner) - 1);
+		serial_log(s, "mcumgr ready");
+		serial_flush(s);
+	}
+}
+
+static void serial_close(struct endpoint *ep)
+{
+	struct serial_ep *s = (struct serial_ep *)(void *)ep;
+
+	if (s->link) {
+		unlink(s->link);
+	}
+	close(s->slave);
+	close(ep->pfd.fd);
+	free(s->msg);
+	free(s->tx);
+	free(s);
+}
+
+/* Raw mode on the terminal, so that neither side echoes or edits what passes. */
+static int make_raw(int fd)
+{
+	struct termios t;
+
+	if (tcgetattr(fd, &t) != 0) {
+		return -1;
+	}
+	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON |
+				  IXOFF);
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+	t.c_cflag |= CS8 | CREAD | CLOCAL;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	return tcsetattr(fd, TCSANOW, &t);
+}
+
+/* Points @p link at @p target, replacing an old symlink but nothing else. */
+static int make_link(const char *target, const char *link)
+{
+	struct stat st;
+
+	if (lstat(link, &st) == 0) {
+		if (!S_ISLNK(st.st_mode)) {
+			errno = EEXIST;
+			return -1;
+		}
+		unlink(link);
+	}
+	return symlink(target, link);
+}
+
+static int serial_start(struct host *h, const struct options *opt)
+{
+	struct serial_ep *s = calloc(1, sizeof(*s));
+	uint32_t buf_size = sim_device_config(&h->dev)->buf_size;
+	const char *path;
+	int fd;
+
+	if (!s || !(s->msg = malloc(buf_size))) {
+		free(s);
+		fprintf(stderr, "dfu-smp-sim: out of memory\n");
+		return 1;
+	}
+	fd = posix_openpt(O_RDWR | O_NOCTTY);
+	if (fd < 0 || grantpt(fd) != 0 || unlockpt(fd) != 0 || !(path = ptsname(fd)) ||
+	    (s->slave = open(path, O_RDWR | O_NOCTTY)) < 0 || make_raw(s->slave) != 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		fprintf(stderr, "dfu-smp-sim: cannot make a pseudo-terminal: %s\n",
+			strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		free(s->msg);
+		free(s);
+		return 1;
+	}
+	printf("serial: %s\n", path);
+	if (opt->serial_link) {
+		if (make_link(path, opt->serial_link) != 0) {
+			fprintf(stderr, "dfu-smp-sim: cannot make the link %s: %s\n",
+				opt->serial_link, strerror(errno));
+			close(s->slave);
+			close(fd);
+			free(s->msg);
+			free(s);
+			return 1;
+		}
+		s->link = (char *)opt->serial_link;
+		printf("serial link: %s\n", opt->serial_link);
+	}
+	s->noise = opt->console_noise;
+	/* a device takes lines of up to 127 bytes, and messages that fit its buffer with the CRC */
+	smp_serial_decoder_init(&s->dec, s->msg, buf_size, SMP_SERIAL_LINE_MAX_DEFAULT,
+				serial_packet, s);
+	s->ep = (struct endpoint){
+		.name = "serial", .answer = serial_answer, .power = serial_power,
+		.close = serial_close,
+		.pfd = { .fd = fd, .events = POLLIN, .ready = serial_ready, .ctx = s },
+	};
+	add_endpoint(h, &s->ep);
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static int signal_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+
+	(void)!write(signal_pipe[1], &c, 1);
+}
+
+static int catch_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe(signal_pipe) != 0) {
+		return -1;
+	}
+	fcntl(signal_pipe[1], F_SETFL, fcntl(signal_pipe[1], F_GETFL) | O_NONBLOCK);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+		return -1;
+	}
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* The poll() timeout until the next thing the device does on its own. */
+static int next_timeout(const struct host *h, uint64_t now)
+{
+	uint64_t t = sim_device_reset_at(&h->dev);
+
+	if (h->head && h->head->due_us < t) {
+		t = h->head->due_us;
+	}
+	if (h->boot_until_us && h->boot_until_us < t) {
+		t = h->boot_until_us;
+	}
+	if (t == UINT64_MAX) {
+		return -1;
+	}
+	return t <= now ? 0 : (int)((t - now + 999u) / 1000u);
+}
+
+static void run(struct host *h)
+{
+	for (;;) {
+		struct pollfd pfd[MAX_ENDPOINTS + 1];
+		uint64_t now = now_us(h);
+		size_t n = 1;
+
+		if (sim_device_reset_at(&h->dev) <= now) {
+			reboot(h, now);
+		}
+		if (h->boot_until_us && h->boot_until_us <= now) {
+			booted(h);
+		}
+		send_due_answers(h, now);
+		pfd[0] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
+		for (size_t i = 0; i < h->n_eps; i++) {
+			pfd[n++] = (struct pollfd){ .fd = h->eps[i]->pfd.fd,
+						    .events = h->eps[i]->pfd.events };
+		}
+		if (poll(pfd, n, next_timeout(h, now)) < 0 && errno != EINTR) {
+			return;
+		}
+		if (pfd[0].revents) {
+			return;
+		}
+		for (size_t i = 0; i < h->n_eps; i++) {
+			if (pfd[i + 1].revents) {
+				h->eps[i]->pfd.ready(h->eps[i]->pfd.ctx, pfd[i + 1].revents);
+			}
+		}
+	}
+}
+
+/* Serves the device over UDP and serial until a signal. @return the exit status. */
+static int serve(const struct options *opt)
+{
+	struct host h = { .opt = opt };
+	const struct sim_device_config *cfg;
+	int status = 0, err;
+
+	err = sim_device_init(&h.dev, &opt->dev);
+	if (err) {
+		fprintf(stderr, "dfu-smp-sim: cannot use the state directory '%s': %s\n",
+			opt->dev.state_dir ? opt->dev.state_dir : "", strerror(-err));
+		return 1;
+	}
+	h.t0_us = mono_us();
+	if (catch_signals() != 0) {
+		fprintf(stderr, "dfu-smp-sim: cannot catch signals: %s\n", strerror(errno));
+		status = 1;
+	}
+	if (!status && opt->serial) {
+		status = serial_start(&h, opt);
+	}
+	if (!status && opt->udp) {
+		status = udp_start(&h, opt->udp);
+	}
+	if (!status) {
+		cfg = sim_device_config(&h.dev);
+		printf("device: %s%sbuf_size %u, buf_count %u, slot_size 0x%zx, SMP version %d%s\n",
+		       opt->profile ? opt->profile->name : "", opt->profile ? ", " : "",
+		       (unsigned)cfg->buf_size, (unsigned)cfg->buf_count,
+		       cfg->img.slot_size ? cfg->img.slot_size : (size_t)0x70000,
+		       cfg->v1_only ? 1 : 2, opt->rollback ? ", new images crash (rollback)" : "");
+		if (opt->dev.state_dir) {
+			printf("state: %s\n", opt->dev.state_dir);
+		}
+		printf("ready\n");
+		fflush(stdout);
+		run(&h);
+		/* the device lives on after this program: a reset it was asked for happens */
+		if (sim_device_reset_at(&h.dev) != UINT64_MAX) {
+			reboot(&h, now_us(&h));
+		}
+		err = sim_device_suspend(&h.dev, now_us(&h));
+		if (err) {
+			fprintf(stderr, "dfu-smp-sim: cannot keep the device's RAM in '%s': %s\n",
+				opt->dev.state_dir, strerror(-err));
+			status = 1;
+		}
+	}
+	for (size_t i = 0; i < h.n_eps; i++) {
+		h.eps[i]->close(h.eps[i]);
+	}
+	drop_answers(&h);
+	sim_device_free(&h.dev);
+	return status;
+}
+
+/* The device behind a fake BlueZ until a signal. @return the exit status. */
+static int serve_bluez(struct options *opt)
+{
+	char why[300];
+	int err;
+
+	opt->ble.dev = opt->dev;
+	opt->ble.rollback = opt->rollback;
+	opt->ble.verbose = opt->verbose;
+	err = sim_bluez_run(&opt->ble, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "dfu-smp-sim: %s\n", why);
+	}
+	return err == -EINVAL ? 2 : err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	int status = parse_options(&opt, argc, argv);
+
+	if (status >= 0) {
+		return status;
+	}
+	return opt.bluez ? serve_bluez(&opt) : serve(&opt);
+}
