@@ -1,4 +1,5 @@
 """The dfu-smp command line, run as a subprocess against the simulated device."""
+import json
 import os
 import re
 import unittest
@@ -82,6 +83,19 @@ class Usage(unittest.TestCase):
     def test_option_forms(self):
         p = run("--conn=sim", "--mtu=64", "--timeout=2.5", "echo", "ok")
         self.assertEqual((p.returncode, p.stdout), (0, "ok\n"))
+
+    def test_json_may_come_last(self):
+        p = run("params", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"buf_size": 2475, "buf_count": 4})
+        p = run("image", "list", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["images"][0]["slot"], 0)
+        # only last: elsewhere it is an argument like any other
+        self.assert_usage(run("params", "--json", "extra"), "--json")
+        # text sent as it is stays text
+        p = run("echo", "hi", "--json")
+        self.assertEqual((p.returncode, p.stdout), (0, "hi --json\n"))
 
     def test_help(self):
         p = run("--help")

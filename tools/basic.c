@@ -13,6 +13,6 @@ static int cmd_storage_erase(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cli_basic_commands[] = {
 	{ NULL, "storage-erase", "", "erase the device's storage partition (settings, files)",
-	  cmd_storage_erase },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  cmd_storage_erase, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

@@ -43,6 +43,8 @@ struct cli_command {
 	const char *args;  /**< usage of its arguments */
 	const char *help;
 	int (*run)(struct cli *cli, int argc, char **argv);
+	/** its arguments go to the device as they are: a trailing --json is one of them */
+	bool verbatim;
 };
 
 /** The commands of each file, each list ended by an entry with a NULL name. */

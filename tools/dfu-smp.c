@@ -40,7 +40,8 @@ static void help(const char *prog)
 	printf("                       lines (default 2, Zephyr's default)\n");
 	printf("  --smp-version 1|2    send this SMP version only (default: 2, following the\n");
 	printf("                       device down to 1)\n");
-	printf("  --json               print one JSON document (errors too: {\"error\": ...})\n");
+	printf("  --json               print one JSON document (errors too: {\"error\": ...});\n");
+	printf("                       also taken last, after the command's arguments\n");
 	printf("  -v, --verbose        log each write and notification with its size\n");
 	printf("  --sim-state DIR      sim: keep the device's flash, settings and files in DIR\n");
 	printf("  --sim-reassembly     sim: the device reassembles requests split across writes\n");
@@ -228,6 +229,11 @@ int main(int argc, char **argv)
 					 first + 1 < argc ? argv[first + 1] : "");
 		}
 		return cli_usage(&cli, "unknown command '%s'", argv[first]);
+	}
+	/* scripts write `image list --json` as often as `--json image list` */
+	if (!cmd->verbatim && argc - first > used && strcmp(argv[argc - 1], "--json") == 0) {
+		cli.json = true;
+		argc--;
 	}
 	snprintf(what, sizeof(what), "%s%s%s", cmd->group ? cmd->group : "",
 		 cmd->group ? " " : "", cmd->name);

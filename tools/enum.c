@@ -164,9 +164,9 @@ static int cmd_details(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_enum_commands[] = {
-	{ "enum", "count", "", "how many management groups the device has", cmd_count },
-	{ "enum", "list", "", "the device's management groups", cmd_list },
-	{ "enum", "single", "INDEX", "one group by its index", cmd_single },
-	{ "enum", "details", "[GROUP...]", "names and command counts of groups", cmd_details },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "enum", "count", "", "how many management groups the device has", cmd_count, false },
+	{ "enum", "list", "", "the device's management groups", cmd_list, false },
+	{ "enum", "single", "INDEX", "one group by its index", cmd_single, false },
+	{ "enum", "details", "[GROUP...]", "names and command counts of groups", cmd_details, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

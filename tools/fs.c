@@ -344,10 +344,11 @@ static int cmd_types(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_fs_commands[] = {
-	{ "fs", "upload", "LOCAL REMOTE", "send a file to the device", cmd_upload },
-	{ "fs", "download", "REMOTE LOCAL", "fetch a file from the device", cmd_download },
-	{ "fs", "stat", "REMOTE", "a file's size", cmd_stat },
-	{ "fs", "hash", "REMOTE [--type T]", "a file's hash or checksum (crc32, sha256)", cmd_hash },
-	{ "fs", "types", "", "the hash and checksum types the device supports", cmd_types },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "fs", "upload", "LOCAL REMOTE", "send a file to the device", cmd_upload, false },
+	{ "fs", "download", "REMOTE LOCAL", "fetch a file from the device", cmd_download, false },
+	{ "fs", "stat", "REMOTE", "a file's size", cmd_stat, false },
+	{ "fs", "hash", "REMOTE [--type T]", "a file's hash or checksum (crc32, sha256)",
+	  cmd_hash, false },
+	{ "fs", "types", "", "the hash and checksum types the device supports", cmd_types, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

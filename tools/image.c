@@ -218,11 +218,11 @@ static int cmd_slots(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_image_commands[] = {
-	{ "image", "list", "", "every image and slot with its state", cmd_list },
-	{ "image", "test", "HASH", "boot the image with HASH once, at the next reset", cmd_test },
+	{ "image", "list", "", "every image and slot with its state", cmd_list, false },
+	{ "image", "test", "HASH", "boot the image with HASH once, at the next reset", cmd_test, false },
 	{ "image", "confirm", "[HASH]", "keep the running image (or make HASH permanent)",
-	  cmd_confirm },
-	{ "image", "erase", "[SLOT]", "erase a slot (default: the non-running one)", cmd_erase },
-	{ "image", "slots", "", "the slots and their sizes", cmd_slots },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  cmd_confirm, false },
+	{ "image", "erase", "[SLOT]", "erase a slot (default: the non-running one)", cmd_erase, false },
+	{ "image", "slots", "", "the slots and their sizes", cmd_slots, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

@@ -432,6 +432,6 @@ static int cmd_inspect(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cli_inspect_commands[] = {
 	{ NULL, "inspect", "FILE [--key PEM] [--json]",
-	  "check an MCUboot image offline: header, TLVs, hash, signature", cmd_inspect },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "check an MCUboot image offline: header, TLVs, hash, signature", cmd_inspect, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

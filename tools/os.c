@@ -326,13 +326,16 @@ static int cmd_bootloader(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_os_commands[] = {
-	{ NULL, "echo", "TEXT", "send TEXT; print what the device echoes", cmd_echo },
-	{ NULL, "reset", "[--force] [--boot-mode N]", "reset the device", cmd_reset },
-	{ NULL, "params", "", "the device's SMP buffer size and count", cmd_params },
-	{ NULL, "info", "[FORMAT]", "OS/application info (format letters snrvbmpioa)", cmd_info },
-	{ NULL, "datetime", "[DATETIME]", "read, or set, the device's clock", cmd_datetime },
-	{ NULL, "taskstat", "", "thread statistics", cmd_taskstat },
-	{ NULL, "mpstat", "", "memory pool statistics", cmd_mpstat },
-	{ NULL, "bootloader", "[QUERY]", "bootloader name, or its mode with 'mode'", cmd_bootloader },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ NULL, "echo", "TEXT", "send TEXT; print what the device echoes", cmd_echo,
+	  true },
+	{ NULL, "reset", "[--force] [--boot-mode N]", "reset the device", cmd_reset, false },
+	{ NULL, "params", "", "the device's SMP buffer size and count", cmd_params, false },
+	{ NULL, "info", "[FORMAT]", "OS/application info (format letters snrvbmpioa)",
+	  cmd_info, false },
+	{ NULL, "datetime", "[DATETIME]", "read, or set, the device's clock", cmd_datetime, false },
+	{ NULL, "taskstat", "", "thread statistics", cmd_taskstat, false },
+	{ NULL, "mpstat", "", "memory pool statistics", cmd_mpstat, false },
+	{ NULL, "bootloader", "[QUERY]", "bootloader name, or its mode with 'mode'",
+	  cmd_bootloader, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

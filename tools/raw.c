@@ -291,6 +291,6 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cli_raw_commands[] = {
 	{ NULL, "raw", "--op read|write --group G --id ID [JSON]",
-	  "send any request; bytes as \"h'..'\"", cmd_raw },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "send any request; bytes as \"h'..'\"", cmd_raw, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

@@ -135,11 +135,11 @@ static int cmd_save(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_settings_commands[] = {
-	{ "settings", "get", "NAME [--max-size N]", "read a setting", cmd_get },
-	{ "settings", "set", "NAME VALUE | --hex NAME HEX", "write a setting", cmd_set },
-	{ "settings", "delete", "NAME", "delete a setting", cmd_delete },
-	{ "settings", "commit", "", "apply written settings", cmd_commit },
-	{ "settings", "load", "", "load settings from storage", cmd_load },
-	{ "settings", "save", "[NAME]", "save settings to storage", cmd_save },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "settings", "get", "NAME [--max-size N]", "read a setting", cmd_get, false },
+	{ "settings", "set", "NAME VALUE | --hex NAME HEX", "write a setting", cmd_set, false },
+	{ "settings", "delete", "NAME", "delete a setting", cmd_delete, false },
+	{ "settings", "commit", "", "apply written settings", cmd_commit, false },
+	{ "settings", "load", "", "load settings from storage", cmd_load, false },
+	{ "settings", "save", "[NAME]", "save settings to storage", cmd_save, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

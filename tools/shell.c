@@ -45,6 +45,7 @@ static int cmd_exec(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_shell_commands[] = {
-	{ "shell", "exec", "CMD [ARGS...]", "run a command in the device's shell", cmd_exec },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "shell", "exec", "CMD [ARGS...]", "run a command in the device's shell", cmd_exec,
+	  true },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

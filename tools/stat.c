@@ -77,7 +77,7 @@ static int cmd_show(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_stat_commands[] = {
-	{ "stat", "list", "", "the statistics groups", cmd_list },
-	{ "stat", "show", "GROUP", "the counters of one group", cmd_show },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "stat", "list", "", "the statistics groups", cmd_list, false },
+	{ "stat", "show", "GROUP", "the counters of one group", cmd_show, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };

@@ -568,9 +568,9 @@ const struct cli_command cli_upgrade_commands[] = {
 	{ NULL, "upgrade",
 	  "FILE [--image N] [--key PEM] [--test-only|--confirm-now] [--no-reset] [--window N] "
 	  "[--chunk N]",
-	  "update the firmware: check, upload, test, reset, confirm", cmd_upgrade },
+	  "update the firmware: check, upload, test, reset, confirm", cmd_upgrade, false },
 	{ "image", "upload", "FILE [--image N] [--window N] [--chunk N]",
 	  "upload an image to the non-running slot",
-	  cmd_upload },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  cmd_upload, false },
+	{ NULL, NULL, NULL, NULL, NULL, false },
 };
