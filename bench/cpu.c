@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../dfu/upload.h"
 #include "../mgmt/cbor.h"
 #include "../smp/gatt.h"
 #include "../smp/header.h"
+#include "run.h"
 
 #define IMAGE_SIZE (8u * 1024u * 1024u)
 #define MTU 498u
@@ -143,24 +143,8 @@ static uint16_t get_mtu(struct bt_dfu_smp_gatt *gatt)
 
 static const struct bt_dfu_smp_gatt_ops ops = { write_without_rsp, subscribe, get_mtu };
 
-struct waiter {
-	bool done;
-	int err;
-	struct dfu_upload_result result;
-};
-
-static void done(void *user, int err, const struct dfu_upload_result *result)
-{
-	struct waiter *w = user;
-
-	w->done = true;
-	w->err = err;
-	w->result = *result;
-}
-
 int cpu_benchmark(struct cpu_result *out)
 {
-	static const struct dfu_upload_ops upload_ops = { NULL, done };
 	static uint8_t rx[SMP_MSG_MAX];
 	static uint8_t bufs[WINDOW * BUF_SIZE];
 	static const struct bt_dfu_smp_discovery_desc ccc = { { { 0 } }, 12 };
@@ -171,7 +155,7 @@ int cpu_benchmark(struct cpu_result *out)
 	struct smp_client client;
 	struct smp_transport transport;
 	struct dfu_upload up;
-	struct waiter w = { 0 };
+	struct bench_upload_end w = { 0 };
 	uint8_t *image = __libc_malloc(IMAGE_SIZE);
 	double start;
 
@@ -198,7 +182,7 @@ int cpu_benchmark(struct cpu_result *out)
 	allocations = 0;
 	start = thread_cpu_ms();
 	counting = true;
-	dfu_upload_start(&up, &client, &cfg, bufs, sizeof(bufs), &upload_ops, &w);
+	dfu_upload_start(&up, &client, &cfg, bufs, sizeof(bufs), &bench_upload_ops, &w);
 	counting = false;
 	out->mib = (double)IMAGE_SIZE / (1024.0 * 1024.0);
 	out->ms_per_mib = (thread_cpu_ms() - start - dev.ms) / out->mib;

@@ -5,30 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../dfu/upload.h"
 #include "../ports/conn.h"
-
-struct waiter {
-	bool done;
-	int err;
-	struct dfu_upload_result result;
-};
 
 static void done(void *user, int err, const struct dfu_upload_result *result)
 {
-	struct waiter *w = user;
+	struct bench_upload_end *end = user;
 
-	w->done = true;
-	w->err = err;
-	w->result = *result;
+	end->done = true;
+	end->err = err;
+	end->result = *result;
 }
+
+const struct dfu_upload_ops bench_upload_ops = { NULL, done };
 
 static bool finished(void *arg)
 {
-	return ((struct waiter *)arg)->done;
+	return ((struct bench_upload_end *)arg)->done;
 }
-
-static const struct dfu_upload_ops ops = { NULL, done };
 
 int bench_run(const char *profile, const char *strategy, const uint8_t *image, size_t size,
 	      const uint8_t sha[32], unsigned window, struct bench_result *out)
@@ -38,7 +31,7 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	const struct conn_limits *limits;
 	struct dfu_upload_limits tuning;
 	struct conn_stats before, after;
-	struct waiter w = { 0 };
+	struct bench_upload_end w = { 0 };
 	struct dfu_upload up;
 	struct conn *conn;
 	uint64_t start;
@@ -78,7 +71,7 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	buf = malloc(cfg.window * cfg.max_request);
 	start = conn_now_ms(conn);
 	err = buf ? dfu_upload_start(&up, conn_client(conn), &cfg, buf, cfg.window * cfg.max_request,
-				      &ops, &w)
+				      &bench_upload_ops, &w)
 		  : -ENOMEM;
 	while (!err && !w.done && conn_run(conn, finished, &w) == 0) {
 	}

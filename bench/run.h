@@ -6,6 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../dfu/upload.h"
+
+/** An upload's end, as the ops below record it (their user pointer). */
+struct bench_upload_end {
+	bool done;
+	int err;
+	struct dfu_upload_result result;
+};
+
+/** Upload callbacks that only record the end in a struct bench_upload_end. */
+extern const struct dfu_upload_ops bench_upload_ops;
+
 /** How it went. */
 struct bench_result {
 	bool moved;           /**< the strategy could upload at all */
