@@ -18,6 +18,28 @@
 #include "../sim/device.h"
 #include "../smp/header.h"
 
+/** An empty map: the payload of requests that take no arguments. */
+static const uint8_t empty[] = { 0xa0 };
+
+/** cmocka set-up: a fresh device with the default configuration, as *state. */
+static inline int harness_setup(void **state)
+{
+	struct sim_device *dev = malloc(sizeof(*dev));
+
+	assert_non_null(dev);
+	assert_int_equal(sim_device_init(dev, NULL), 0);
+	*state = dev;
+	return 0;
+}
+
+/** cmocka tear-down of harness_setup(). */
+static inline int harness_teardown(void **state)
+{
+	sim_device_free(*state);
+	free(*state);
+	return 0;
+}
+
 /** One answer of the device. */
 struct answer {
 	struct smp_hdr hdr;

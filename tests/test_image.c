@@ -21,39 +21,12 @@
 #include <openssl/x509.h>
 
 #include "../dfu/image.h"
+#include "testdata.h"
 
-#define TESTDATA SHARED_DIR "/testdata/mcuboot/"
 #define KEY_P256 "keys/ecdsa-p256-public.pem"
 #define KEY_OTHER "keys/ecdsa-p256-other-public.pem"
 #define KEY_ED25519 "keys/ed25519-public.pem"
 #define KEY_RSA "keys/rsa-2048-public.pem"
-
-struct file {
-	uint8_t *data;
-	size_t len;
-};
-
-static struct file load(const char *name)
-{
-	char path[512];
-	struct file f = { 0 };
-	FILE *fp;
-	long n;
-
-	snprintf(path, sizeof(path), TESTDATA "%s", name);
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n > 0);
-	rewind(fp);
-	f.data = malloc((size_t)n);
-	assert_non_null(f.data);
-	assert_int_equal(fread(f.data, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	f.len = (size_t)n;
-	return f;
-}
 
 static void hex(const uint8_t *data, size_t n, char *out)
 {

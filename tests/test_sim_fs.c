@@ -21,8 +21,6 @@
 #define R SMP_OP_READ
 #define W SMP_OP_WRITE
 
-static const uint8_t empty[] = { 0xa0 };
-
 static struct sim_device *new_device(uint32_t buf_size)
 {
 	const struct sim_device_config cfg = { .buf_size = buf_size };

@@ -25,25 +25,6 @@
 #define W SMP_OP_WRITE
 #define S 1000000ull
 
-static const uint8_t empty[] = { 0xa0 };
-
-static int setup(void **state)
-{
-	struct sim_device *dev = malloc(sizeof(*dev));
-
-	assert_non_null(dev);
-	assert_int_equal(sim_device_init(dev, NULL), 0);
-	*state = dev;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	sim_device_free(*state);
-	free(*state);
-	return 0;
-}
-
 /* ---- statistics ---- */
 
 /* Shows stats group @p name at @p now_us; the answer stays open for the caller. */
@@ -474,7 +455,7 @@ static void erase_storage_erases_settings_and_files(void **state)
 		       MGMT_ERR_ENOTSUP);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
 
 int main(void)
 {

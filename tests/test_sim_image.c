@@ -19,35 +19,8 @@
 #include "../mgmt/img.h"
 #include "../sim/hostfs.h"
 #include "sim_harness.h"
+#include "testdata.h"
 
-#define TESTDATA SHARED_DIR "/testdata/mcuboot/"
-
-struct file {
-	uint8_t *data;
-	size_t len;
-};
-
-static struct file load(const char *name)
-{
-	char path[512];
-	struct file f = { 0 };
-	FILE *fp;
-	long n;
-
-	snprintf(path, sizeof(path), TESTDATA "%s", name);
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n > 0);
-	rewind(fp);
-	f.data = malloc((size_t)n);
-	assert_non_null(f.data);
-	assert_int_equal(fread(f.data, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	f.len = (size_t)n;
-	return f;
-}
 
 /* The image hash as MCUboot computes it: SHA-256 over header, payload and protected TLVs. */
 static void image_hash(const struct file *f, uint8_t out[32])

@@ -21,25 +21,6 @@
 #define W SMP_OP_WRITE
 #define S 1000000ull
 
-static const uint8_t empty[] = { 0xa0 };
-
-static int setup(void **state)
-{
-	struct sim_device *dev = malloc(sizeof(*dev));
-
-	assert_non_null(dev);
-	assert_int_equal(sim_device_init(dev, NULL), 0);
-	*state = dev;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	sim_device_free(*state);
-	free(*state);
-	return 0;
-}
-
 struct task {
 	int64_t prio;
 	uint64_t tid, state, stksiz, stkuse, runtime, cswcnt;
@@ -433,7 +414,7 @@ static void version_1_only_device_folds_os_errors(void **state)
 	sim_device_free(&dev);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
 
 int main(void)
 {

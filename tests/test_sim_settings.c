@@ -18,25 +18,6 @@
 #define R SMP_OP_READ
 #define W SMP_OP_WRITE
 
-static const uint8_t empty[] = { 0xa0 };
-
-static int setup(void **state)
-{
-	struct sim_device *dev = malloc(sizeof(*dev));
-
-	assert_non_null(dev);
-	assert_int_equal(sim_device_init(dev, NULL), 0);
-	*state = dev;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	sim_device_free(*state);
-	free(*state);
-	return 0;
-}
-
 /*
  * Reads @p name (with max_size when >= 0) and expects @p val.
  * @return the answer's max_size, or -1 without one.
@@ -314,7 +295,7 @@ static void version_1_only_device(void **state)
 	sim_device_free(&dev);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
 
 int main(void)
 {

@@ -23,8 +23,6 @@
 #define R SMP_OP_READ
 #define W SMP_OP_WRITE
 
-static const uint8_t empty[] = { 0xa0 };
-
 /* A fresh temporary directory per test, removed afterwards. */
 static int setup(void **state)
 {
