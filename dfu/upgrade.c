@@ -88,9 +88,7 @@ static void send(struct dfu_upgrade *up)
 						     : SMP_CLIENT_TIMEOUT_DEFAULT_MS;
 
 		/* reading and marking twice does no harm; the tries share the wait */
-		up->req.retries = up->cfg.retries;
-		up->req.timeout_ms = total / (up->cfg.retries + 1u) ? total / (up->cfg.retries + 1u)
-								     : 1u;
+		smp_request_spread(&up->req, total, up->cfg.retries);
 	}
 	err = smp_client_submit(up->client, &up->req);
 	if (err) {

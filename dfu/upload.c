@@ -86,24 +86,19 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 	slot->req.cb = on_response;
 	slot->req.user = slot;
 	slot->req.timeout_ms = up->next_off == 0 ? cfg->first_timeout_ms : cfg->timeout_ms;
-	if (cfg->retries) {
-		uint32_t share = cfg->timeout_ms / (cfg->retries + 1u) ? cfg->timeout_ms /
-						(cfg->retries + 1u) : 1u;
-		uint32_t tries = up->next_off == 0 ? cfg->first_timeout_ms / share : 0;
+	/*
+	 * Lossy links: a chunk sent twice is not written twice, it carries its offset. A first
+	 * chunk sent again with the same sha resumes the upload instead of starting it over, so
+	 * it is resent at the ordinary pace all through its long wait; without a sha it waits once.
+	 */
+	if (cfg->retries && up->next_off != 0) {
+		smp_request_spread(&slot->req, cfg->timeout_ms, cfg->retries);
+	} else if (cfg->retries && cfg->sha) {
+		uint32_t each = cfg->timeout_ms / (cfg->retries + 1u);
+		uint32_t tries = cfg->first_timeout_ms / (each ? each : 1u);
 
-		/*
-		 * A chunk sent twice is not written twice: it carries its offset. A first chunk
-		 * sent again with the same sha resumes the upload instead of starting it over, so
-		 * it is resent all through its long wait; without a sha it waits once.
-		 */
-		slot->req.retries = cfg->retries;
-		slot->req.timeout_ms = share;
-		if (up->next_off == 0 && !cfg->sha) {
-			slot->req.retries = 0;
-			slot->req.timeout_ms = cfg->first_timeout_ms;
-		} else if (up->next_off == 0) {
-			slot->req.retries = tries > 256 ? 255 : tries > 1 ? (uint8_t)(tries - 1) : 0;
-		}
+		smp_request_spread(&slot->req, cfg->first_timeout_ms,
+				   tries > 256 ? 255 : tries > 1 ? (uint8_t)(tries - 1) : 0);
 	}
 	slot->off = up->next_off;
 	slot->len = n;

@@ -7,6 +7,7 @@
 
 #include "../mgmt/os.h"
 #include "../mgmt/reply.h"
+#include "loop.h"
 
 /* A probe needs no more than this to be answered or not. */
 #define PROBE_TIMEOUT_MS 3000u
@@ -77,7 +78,12 @@ bool conn_connected(struct conn *conn)
 
 uint64_t conn_now_ms(struct conn *conn)
 {
-	return conn->ops->now_ms(conn);
+	return conn->ops->now_ms ? conn->ops->now_ms(conn) : port_now_ms();
+}
+
+uint32_t conn_timeout_ms(const struct conn *conn)
+{
+	return conn->opt.timeout_ms ? conn->opt.timeout_ms : SMP_CLIENT_TIMEOUT_DEFAULT_MS;
 }
 
 struct transaction {
@@ -148,11 +154,8 @@ int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, 
 		return transact(conn, req, rsp_buf, cap, rsp);
 	}
 	/* the caller's wait stays what it was: a lost datagram or frame costs only a share */
-	total = timeout_ms		  ? timeout_ms
-		: conn->opt.timeout_ms ? conn->opt.timeout_ms
-					 : SMP_CLIENT_TIMEOUT_DEFAULT_MS;
-	req->retries = conn->retries;
-	req->timeout_ms = total / (conn->retries + 1u) ? total / (conn->retries + 1u) : 1u;
+	total = timeout_ms ? timeout_ms : conn_timeout_ms(conn);
+	smp_request_spread(req, total, conn->retries);
 	err = transact(conn, req, rsp_buf, cap, rsp);
 	req->retries = retries;
 	req->timeout_ms = timeout_ms;

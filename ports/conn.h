@@ -97,7 +97,10 @@ struct conn_ops {
 	int (*reconnect)(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
 	/** True while the link is up. */
 	bool (*connected)(struct conn *conn);
-	/** The current time on this connection's clock (virtual for the simulator), in ms. */
+	/**
+	 * The current time on this connection's clock (virtual for the simulator), in ms; NULL
+	 * for the wall clock (port_now_ms()).
+	 */
 	uint64_t (*now_ms)(struct conn *conn);
 	void (*close)(struct conn *conn);
 };
@@ -155,6 +158,9 @@ bool conn_connected(struct conn *conn);
 
 /** The connection's clock in ms (virtual time on the simulator). */
 uint64_t conn_now_ms(struct conn *conn);
+
+/** How long a request waits for its answer: --timeout, or the client's default. */
+uint32_t conn_timeout_ms(const struct conn *conn);
 
 /**
  * Learn, once, what the device and the link take: MCUmgr parameters (buf_size, buf_count)

@@ -678,18 +678,6 @@ static int ble_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 	return done(arg) ? 0 : -ETIMEDOUT;
 }
 
-static uint64_t ble_now_ms(struct conn *conn)
-{
-	(void)conn;
-	return port_now_ms();
-}
-
-static bool never(void *arg)
-{
-	(void)arg;
-	return false;
-}
-
 /* ---- the GATT operations the GATT DFU SMP client uses ---- */
 
 static int on_written(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -1321,7 +1309,7 @@ static int ble_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 			return err;
 		}
 		logf_ble(cb, "%s; trying again in %u ms", why, (unsigned)pause);
-		wait_until(cb, never, NULL, now + pause);
+		wait_until(cb, port_loop_never, NULL, now + pause);
 		pause = pause * 2u < PAUSE_MAX_MS ? pause * 2u : PAUSE_MAX_MS;
 	}
 }
@@ -1417,7 +1405,6 @@ static const struct conn_ops ble_ops = {
 	.set_reassembly = ble_set_reassembly,
 	.reconnect = ble_reconnect,
 	.connected = ble_connected,
-	.now_ms = ble_now_ms,
 	.close = ble_close,
 };
 

@@ -391,12 +391,6 @@ static int serial_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-static bool never(void *arg)
-{
-	(void)arg;
-	return false;
-}
-
 static void serial_pause(struct conn *conn, uint32_t ms)
 {
 	struct conn_serial *cs = from_conn(conn);
@@ -405,7 +399,7 @@ static void serial_pause(struct conn *conn, uint32_t ms)
 	if (cs->pfd.fd < 0 && open_port(cs, why, sizeof(why)) == 0) {
 		logf_serial(cs, "%s is back", cs->path);
 	}
-	run_until(cs, never, NULL, port_now_ms() + ms);
+	run_until(cs, port_loop_never, NULL, port_now_ms() + ms);
 }
 
 static void serial_set_device_limits(struct conn *conn, const struct conn_limits *limits)
@@ -431,8 +425,7 @@ static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, s
 static void serial_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
 	struct conn_serial *cs = from_conn(conn);
-	uint32_t timeout = conn->opt.timeout_ms ? conn->opt.timeout_ms
-						: SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+	uint32_t timeout = conn_timeout_ms(conn);
 
 	switch (err) {
 	case -EMSGSIZE:
@@ -465,12 +458,6 @@ static bool serial_connected(struct conn *conn)
 	return from_conn(conn)->pfd.fd >= 0;
 }
 
-static uint64_t serial_now_ms(struct conn *conn)
-{
-	(void)conn;
-	return port_now_ms();
-}
-
 static void serial_close(struct conn *conn)
 {
 	struct conn_serial *cs = from_conn(conn);
@@ -494,7 +481,6 @@ static const struct conn_ops serial_ops = {
 	.set_device_limits = serial_set_device_limits,
 	.reconnect = serial_reconnect,
 	.connected = serial_connected,
-	.now_ms = serial_now_ms,
 	.close = serial_close,
 };
 

@@ -142,17 +142,11 @@ static int udp_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-static bool never(void *arg)
-{
-	(void)arg;
-	return false;
-}
-
 static void udp_pause(struct conn *conn, uint32_t ms)
 {
 	struct conn_udp *cu = from_conn(conn);
 
-	port_loop_run(&cu->client, &cu->pfd, 1, never, NULL, port_now_ms() + ms);
+	port_loop_run(&cu->client, &cu->pfd, 1, port_loop_never, NULL, port_now_ms() + ms);
 }
 
 static void udp_set_device_limits(struct conn *conn, const struct conn_limits *limits)
@@ -172,8 +166,7 @@ static int udp_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 static void udp_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
 	struct conn_udp *cu = from_conn(conn);
-	uint32_t timeout = conn->opt.timeout_ms ? conn->opt.timeout_ms
-						: SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+	uint32_t timeout = conn_timeout_ms(conn);
 
 	switch (err) {
 	case -EMSGSIZE:
@@ -208,12 +201,6 @@ static bool udp_connected(struct conn *conn)
 	return true; /* no link to lose */
 }
 
-static uint64_t udp_now_ms(struct conn *conn)
-{
-	(void)conn;
-	return port_now_ms();
-}
-
 static void udp_close(struct conn *conn)
 {
 	struct conn_udp *cu = from_conn(conn);
@@ -232,7 +219,6 @@ static const struct conn_ops udp_ops = {
 	.set_device_limits = udp_set_device_limits,
 	.reconnect = udp_reconnect,
 	.connected = udp_connected,
-	.now_ms = udp_now_ms,
 	.close = udp_close,
 };
 

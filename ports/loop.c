@@ -14,6 +14,12 @@ uint64_t port_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+bool port_loop_never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
 int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 		  bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {

@@ -24,6 +24,9 @@ struct port_fd {
 	void *ctx;
 };
 
+/** A done() of port_loop_run() that is never true: to wait out a time, serving the link. */
+bool port_loop_never(void *arg);
+
 /**
  * Run until @p done(@p arg) is true: wait on @p fds (re-read before each wait, so callbacks
  * may change them), give @p client the time, let it send and time out; never later than

@@ -55,6 +55,14 @@ void smp_request_init(struct smp_request *req, uint8_t *buf, size_t cap)
 	req->cap = cap;
 }
 
+void smp_request_spread(struct smp_request *req, uint32_t total_ms, uint8_t retries)
+{
+	uint32_t each = total_ms / (retries + 1u);
+
+	req->retries = retries;
+	req->timeout_ms = each ? each : 1u;
+}
+
 static void write_header(const struct smp_client *client, struct smp_request *req)
 {
 	struct smp_hdr hdr = {

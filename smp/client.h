@@ -128,6 +128,13 @@ void smp_client_init(struct smp_client *client, const struct smp_transport *tran
 void smp_request_init(struct smp_request *req, uint8_t *buf, size_t cap);
 
 /**
+ * Share a wait of @p total_ms between @p retries + 1 tries of @p req: for links that lose
+ * messages, where a request is sent again before the whole wait is over. Each try waits
+ * @p total_ms / (@p retries + 1), at least 1 ms.
+ */
+void smp_request_spread(struct smp_request *req, uint32_t total_ms, uint8_t retries);
+
+/**
  * Queue @p req; it is sent as soon as the window allows (possibly before this returns).
  * @return 0; -EINVAL if it has no callback or buffer, or its payload does not fit its buffer;
  *         -EMSGSIZE if the payload is longer than an SMP header can say (65535).
