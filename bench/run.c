@@ -58,6 +58,7 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 		tuning.max_request = limits->max_request;
 		tuning.have_params = limits->have_params;
 		tuning.buf_count = limits->buf_count;
+		tuning.window_max = 0;
 		if (strcmp(strategy, "reassembly") == 0) {
 			cfg.window = 1; /* the largest requests, one at a time, like smpclient */
 		}

@@ -66,6 +66,7 @@ static void fail(struct dfu_upgrade *up, int err, enum dfu_upgrade_outcome outco
 }
 
 static void on_answer(struct smp_request *req, int err, const struct smp_client_rsp *rsp);
+static void start_upload(struct dfu_upgrade *up, bool fresh);
 
 static void enter(struct dfu_upgrade *up, enum dfu_upgrade_step step, const char *detail)
 {
@@ -92,8 +93,8 @@ static void send(struct dfu_upgrade *up)
 	}
 	err = smp_client_submit(up->client, &up->req);
 	if (err) {
-		fail(up, err, DFU_UPGRADE_FAILED, "cannot send the %s request (error %d)",
-		     dfu_upgrade_step_name(up->step), err);
+		fail(up, err, DFU_UPGRADE_FAILED, "cannot send the %s request: %s",
+		     dfu_upgrade_step_name(up->step), strerror(-err));
 	}
 }
 
@@ -166,6 +167,21 @@ static void upload_done(void *user, int err, const struct dfu_upload_result *res
 	struct dfu_upgrade *up = user;
 
 	up->result.upload = *result;
+	if (err == -EBADMSG && result->has_match && result->resumed_at && !up->restarted) {
+		/* it "resumed" an upload it kept in RAM, over a slot erased since: start over */
+		up->restarted = true;
+		start_upload(up, true);
+		return;
+	}
+	if (err == -EREMOTEIO && result->reply.kind == MGMT_REPLY_RC &&
+	    result->reply.rc == MGMT_ERR_EUNKNOWN && !up->slot_size_known) {
+		/* some devices check the length only when a write runs past the slot's end */
+		up->result.reply = result->reply;
+		fail(up, err, DFU_UPGRADE_FAILED, "the image (%zu bytes) may not fit slot 1 of "
+		     "image %u, whose size the device does not report", up->cfg.size,
+		     (unsigned)up->cfg.image);
+		return;
+	}
 	if (err) {
 		up->result.reply = result->reply;
 		fail(up, err, DFU_UPGRADE_FAILED, "%s", result->message);
@@ -174,22 +190,26 @@ static void upload_done(void *user, int err, const struct dfu_upload_result *res
 	read_state(up, DFU_UPGRADE_STEP_CHECK_UPLOAD, "the device lists the new image");
 }
 
-static void start_upload(struct dfu_upgrade *up)
+/*
+ * Uploads the image; @p fresh: without its sha, so that the device starts from offset 0 even
+ * if it kept an earlier upload of the same file in RAM.
+ */
+static void start_upload(struct dfu_upgrade *up, bool fresh)
 {
 	static const struct dfu_upload_ops ops = { upload_progress, upload_done };
 	struct dfu_upload_config cfg = up->cfg.upload;
 	int err;
 
-	enter(up, DFU_UPGRADE_STEP_UPLOAD, NULL);
+	enter(up, DFU_UPGRADE_STEP_UPLOAD, fresh ? "again from the start" : NULL);
 	up->result.uploaded = true;
 	cfg.data = up->cfg.data;
 	cfg.size = up->cfg.size;
-	cfg.sha = up->cfg.sha;
+	cfg.sha = fresh ? NULL : up->cfg.sha;
 	cfg.image = up->cfg.image;
 	err = dfu_upload_start(&up->upload, up->client, &cfg, up->upload_buf, up->upload_buf_len,
 			       &ops, up);
 	if (err) {
-		fail(up, err, DFU_UPGRADE_FAILED, "cannot start the upload (error %d)", err);
+		fail(up, err, DFU_UPGRADE_FAILED, "cannot start the upload: %s", strerror(-err));
 	}
 }
 
@@ -238,6 +258,7 @@ static void check_size_answer(struct dfu_upgrade *up, const struct smp_client_rs
 	struct mgmt_img_slot_info info;
 	struct mgmt_reply reply;
 	int64_t room = -1;
+	const char *why = "";
 
 	if (mgmt_img_slot_info_decode(rsp, &reply, &info) == 0) {
 		for (size_t i = 0; i < info.count; i++) {
@@ -248,22 +269,28 @@ static void check_size_answer(struct dfu_upgrade *up, const struct smp_client_rs
 			}
 			for (size_t j = 0; j < im->count; j++) {
 				if (im->slots[j].slot == 1 && im->slots[j].size >= 0) {
-					room = im->slots[j].size;
+					/* the trailer takes the slot's last bytes */
+					room = im->slots[j].size > DFU_UPGRADE_TRAILER_MIN
+						       ? im->slots[j].size - DFU_UPGRADE_TRAILER_MIN
+						       : 0;
+					why = ", the slot less MCUboot's trailer";
 				}
 			}
 			if (im->max_image_size >= 0) {
 				room = im->max_image_size;
+				why = "";
 			}
 		}
 	}
 	mgmt_reply_close(&reply);
+	up->slot_size_known = room >= 0;
 	if (room >= 0 && up->cfg.size > (uint64_t)room) {
 		fail(up, -EFBIG, DFU_UPGRADE_FAILED, "the image (%zu bytes) is larger than what "
-		     "slot 1 of image %u takes (%lld bytes); nothing was sent", up->cfg.size,
-		     (unsigned)up->cfg.image, (long long)room);
+		     "slot 1 of image %u takes (%lld bytes%s); nothing was sent", up->cfg.size,
+		     (unsigned)up->cfg.image, (long long)room, why);
 		return;
 	}
-	start_upload(up);
+	start_upload(up, false);
 }
 
 /* After the upload, or when it was already there: mark, then reset (or stop). */
@@ -310,6 +337,12 @@ static void check_upload(struct dfu_upgrade *up, const struct mgmt_img_state *st
 {
 	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
 
+	if (!is_ours(up, secondary) && up->result.upload.resumed_at && !up->restarted) {
+		/* it "resumed" an upload it kept in RAM, over a slot erased since: start over */
+		up->restarted = true;
+		start_upload(up, true);
+		return;
+	}
 	if (!is_ours(up, secondary)) {
 		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the upload the device does not list "
 		     "the new image in slot 1 of image %u: it may have rejected it; nothing was "
@@ -397,7 +430,7 @@ static void after_reset(struct dfu_upgrade *up, int err, const struct smp_client
 			return;
 		}
 	} else if (err != -ETIMEDOUT && err != -ENOTCONN) {
-		fail(up, err, DFU_UPGRADE_FAILED, "the reset request failed (error %d)", err);
+		fail(up, err, DFU_UPGRADE_FAILED, "the reset request failed: %s", strerror(-err));
 		return;
 	}
 	enter(up, DFU_UPGRADE_STEP_RECONNECT, NULL);
@@ -422,8 +455,8 @@ static void on_answer(struct smp_request *req, int err, const struct smp_client_
 		return;
 	}
 	if (err) {
-		fail(up, err, DFU_UPGRADE_FAILED, "the %s request failed (error %d)",
-		     dfu_upgrade_step_name(up->step), err);
+		fail(up, err, DFU_UPGRADE_FAILED, "the %s request failed: %s",
+		     dfu_upgrade_step_name(up->step), strerror(-err));
 		return;
 	}
 	/* every other step answers with the image state list */
@@ -467,7 +500,8 @@ void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err)
 	}
 	if (err) {
 		fail(up, -EHOSTUNREACH, DFU_UPGRADE_FAILED, "the device did not come back after "
-		     "its reset (error %d); it may still be booting, or it failed to boot", err);
+		     "its reset (%s); it may still be booting, or it failed to boot",
+		     strerror(-err));
 		return;
 	}
 	read_state(up, DFU_UPGRADE_STEP_CHECK_BOOT, "the device runs the new image");

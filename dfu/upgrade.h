@@ -128,8 +128,17 @@ struct dfu_upgrade {
 	enum dfu_upgrade_step step;
 	bool running;
 	bool forced_reset;
+	bool slot_size_known; /* slot info told how much the slot takes */
+	bool restarted;       /* the upload was sent again from its start, without its sha */
 	struct dfu_upgrade_result result;
 };
+
+/**
+ * Bytes at a slot's end that an image never takes: MCUboot's trailer at its smallest (the
+ * overwrite-only one with 8-byte writes: magic, image_ok, copy_done). A device that reports
+ * only the slot's size refuses an image that leaves less.
+ */
+#define DFU_UPGRADE_TRAILER_MIN 32u
 
 /** Bytes of the caller's buffer that the upgrade's own requests take (before the upload's). */
 #define DFU_UPGRADE_REQUEST_BUF 128u

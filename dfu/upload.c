@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../mgmt/err.h"
 #include "../mgmt/img.h"
 
 #define DEFAULT_TIMEOUT_MS 5000u
@@ -104,6 +105,9 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 	slot->len = n;
 	slot->busy = true;
 	up->first_waiting = up->next_off == 0;
+	if (up->first_waiting) {
+		up->first_len = SMP_HDR_SIZE + slot->req.len;
+	}
 	up->next_off += n;
 	up->result.requests++;
 	up->result.data_sent += n;
@@ -132,7 +136,7 @@ static void fill(struct dfu_upload *up)
 			     "first one must hold its %u-byte header)", up->cfg.max_request,
 			     IMAGE_HEADER_SIZE);
 		} else if (err) {
-			fail(up, err, "cannot send an upload request (error %d)", err);
+			fail(up, err, "cannot send an upload request: %s", strerror(-err));
 		}
 	}
 }
@@ -158,7 +162,13 @@ static void report_progress(struct dfu_upload *up)
 /* An answer went missing: resend from the last acknowledged offset, with a smaller window. */
 static void recover(struct dfu_upload *up)
 {
-	if (++up->recoveries > up->cfg.max_recoveries) {
+	if (++up->recoveries > up->cfg.max_recoveries && !up->started) {
+		fail(up, -ETIMEDOUT, "the device never answered the first upload request (%zu "
+		     "bytes): it may take no request that long (--chunk sends less data in each)",
+		     up->first_len);
+		return;
+	}
+	if (up->recoveries > up->cfg.max_recoveries) {
 		fail(up, -ETIMEDOUT, "the device stopped answering at offset %llu of %llu",
 		     (unsigned long long)up->acked, (unsigned long long)up->cfg.size);
 		return;
@@ -218,12 +228,21 @@ static void on_response(struct smp_request *req, int err, const struct smp_clien
 		return;
 	}
 	if (err) {
-		fail(up, err, "the upload request at offset %llu failed (error %d)",
-		     (unsigned long long)slot->off, err);
+		fail(up, err, "the upload request at offset %llu failed: %s",
+		     (unsigned long long)slot->off, strerror(-err));
 		return;
 	}
 	err = mgmt_img_upload_decode(rsp, &reply, &answer);
 	mgmt_reply_close(&reply);
+	if (err == -EREMOTEIO && reply.kind == MGMT_REPLY_RC && reply.rc == MGMT_ERR_EINVAL &&
+	    slot->len > DFU_UPLOAD_DATA_UNKNOWN) {
+		/* it may hold no more data than older servers do: the same offset, shorter */
+		up->cfg.max_chunk = DFU_UPLOAD_DATA_UNKNOWN;
+		cancel_in_flight(up);
+		up->next_off = slot->off;
+		fill(up);
+		return;
+	}
 	if (err) {
 		up->result.reply = reply;
 		finish(up, err);
@@ -257,9 +276,15 @@ void dfu_upload_tune(struct dfu_upload_config *cfg, const struct dfu_upload_limi
 	if (!cfg->max_request) {
 		cfg->max_request = limits->max_request;
 	}
+	if (!cfg->max_chunk && !limits->have_params) {
+		cfg->max_chunk = DFU_UPLOAD_DATA_UNKNOWN;
+	}
 	if (!cfg->window) {
 		cfg->window = limits->have_params && limits->buf_count > 1 ? limits->buf_count - 1
 									     : 1;
+		if (limits->window_max && cfg->window > limits->window_max) {
+			cfg->window = limits->window_max;
+		}
 	}
 	if (cfg->window > DFU_UPLOAD_WINDOW_MAX) {
 		cfg->window = DFU_UPLOAD_WINDOW_MAX;

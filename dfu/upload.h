@@ -24,6 +24,13 @@
 /** Most requests the engine keeps on the link. */
 #define DFU_UPLOAD_WINDOW_MAX 16u
 
+/**
+ * Most data bytes per request to a device that does not tell its buffers: older MCUmgr
+ * servers decode `data` into a fixed 512-byte buffer and answer a longer one with `rc` 3.
+ * Such an answer to a longer chunk makes the engine send the same offset again at this size.
+ */
+#define DFU_UPLOAD_DATA_UNKNOWN 512u
+
 /** What to upload and how. Zero fields take the defaults. */
 struct dfu_upload_config {
 	const uint8_t *data;    /**< the file; must stay valid until the upload ends */
@@ -51,14 +58,16 @@ struct dfu_upload_limits {
 	size_t max_request;   /**< the longest request both take, SMP header included */
 	bool have_params;     /**< the device told its SMP buffers */
 	uint32_t buf_count;
+	unsigned window_max;  /**< requests the link lets wait at the device at once; 0: any */
 };
 
 /**
  * Tune an upload to the link and the device: requests as long as both take (the device's
  * buf_size when it reassembles, one write otherwise: @p limits says which), and buf_count - 1
- * of them on the link at once, the last buffer being the one answers go out in. A device that
- * does not tell its buffers gets one request at a time. Fields @p cfg already sets (max_request,
- * window: overrides for experiments) are kept.
+ * of them on the link at once (at most limits->window_max), the last buffer being the one
+ * answers go out in. A device that does not tell its buffers gets one request at a time, with
+ * at most DFU_UPLOAD_DATA_UNKNOWN data bytes in each. Fields @p cfg already sets (max_request,
+ * max_chunk, window: overrides for experiments) are kept.
  */
 void dfu_upload_tune(struct dfu_upload_config *cfg, const struct dfu_upload_limits *limits);
 
@@ -123,6 +132,7 @@ struct dfu_upload {
 	uint64_t start_ms;
 	bool started;         /* the device answered the first request */
 	bool first_waiting;   /* a first request is on the link: nothing else until it is answered */
+	size_t first_len;     /* the first request's message, SMP header included */
 	bool running;
 	unsigned recoveries;  /* in a row, without progress */
 	unsigned stalls;      /* answers in a row that did not move the offset */

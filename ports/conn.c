@@ -299,7 +299,7 @@ int conn_await_reboot(struct conn *conn, void (*pause)(struct conn *conn, uint32
 		}
 		wait = wait * 2u < REBOOT_PROBE_MAX_MS ? wait * 2u : REBOOT_PROBE_MAX_MS;
 	}
-	snprintf(why, why_cap, "the device did not answer within %u s of its reset",
-		 (unsigned)((timeout_ms + 999u) / 1000u));
+	snprintf(why, why_cap, "the device did not answer within %u s of waiting for it to come "
+		 "back", (unsigned)((timeout_ms + 999u) / 1000u));
 	return -EHOSTUNREACH;
 }

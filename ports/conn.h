@@ -114,6 +114,8 @@ struct conn {
 	struct conn_limits limits;
 	/** lossy links: times conn_transact() sends a request again when no answer comes */
 	uint8_t retries;
+	/** requests the link lets wait at the device at once, whatever its buffers; 0: no limit */
+	unsigned window_max;
 };
 
 /**

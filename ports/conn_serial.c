@@ -29,8 +29,8 @@
 #define LINES_DEFAULT 2u
 /* What a device needs, past the bytes' own time on the wire, to free its line buffers. */
 #define PACE_MS 3u
-/* Zephyr's serial default buffer (NETBUF_SIZE 384) less the CRC, until the device says more. */
-#define MSG_MAX_UNKNOWN 382u
+/* Zephyr's default SMP buffer (NETBUF_SIZE), until the device says its own. */
+#define BUF_SIZE_UNKNOWN 384u
 
 struct conn_serial {
 	struct conn conn;
@@ -406,38 +406,52 @@ static void serial_set_device_limits(struct conn *conn, const struct conn_limits
 {
 	struct conn_serial *cs = from_conn(conn);
 
-	/* the CRC travels in the device's buffer too */
-	if (!limits->have_params || limits->buf_size <= 2u) {
-		cs->max_request = MSG_MAX_UNKNOWN;
-	} else if (limits->buf_size - 2u > SMP_SERIAL_MSG_MAX) {
-		cs->max_request = SMP_SERIAL_MSG_MAX;
-	} else {
-		cs->max_request = limits->buf_size - 2u;
+	cs->max_request = smp_serial_msg_max(limits->have_params ? limits->buf_size
+								  : BUF_SIZE_UNKNOWN);
+	if (cs->max_request <= SMP_HDR_SIZE) {
+		cs->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* no buffer is that small */
 	}
 }
 
 static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	from_conn(conn)->max_request = MSG_MAX_UNKNOWN; /* another firmware may take other sizes */
+	from_conn(conn)->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* another firmware may take other sizes */
 	return conn_await_reboot(conn, serial_pause, timeout_ms, why, why_cap);
 }
 
 static void serial_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
 	struct conn_serial *cs = from_conn(conn);
-	uint32_t timeout = conn_timeout_ms(conn);
+	const struct smp_serial_stats *st = smp_serial_decoder_stats(&cs->dec);
+	double timeout = (double)conn_timeout_ms(conn) / 1000.0;
+	unsigned sent = conn->retries + 1u;
+	int n;
 
 	switch (err) {
 	case -EMSGSIZE:
-		snprintf(out, cap, "request of %zu bytes is larger than the device takes over "
-			 "serial (%zu bytes%s)", request_len, cs->max_request,
-			 conn->limits_known ? ": its SMP buffer less the CRC"
-					    : " until it says its buffer size");
+		if (conn->limits_known && conn->limits.have_params) {
+			snprintf(out, cap, "request of %zu bytes is larger than the device takes over "
+				 "serial (%zu bytes: its SMP buffer of %u bytes less %u of framing)",
+				 request_len, cs->max_request, (unsigned)conn->limits.buf_size,
+				 SMP_SERIAL_OVERHEAD);
+		} else {
+			snprintf(out, cap, "request of %zu bytes is larger than the device takes over "
+				 "serial (%zu bytes: it does not say its SMP buffer size, so Zephyr's "
+				 "default %u less %u of framing is assumed)", request_len,
+				 cs->max_request, BUF_SIZE_UNKNOWN, SMP_SERIAL_OVERHEAD);
+		}
 		break;
 	case -ETIMEDOUT:
-		snprintf(out, cap, "no answer on %s within %.1f s (sent %u times at %lu baud; see "
-			 "--timeout, --tries, --serial-line-max, --serial-lines)", cs->path,
-			 (double)timeout / 1000.0, conn->retries + 1u, cs->baud);
+		n = snprintf(out, cap, "no answer on %s within %.1f s (sent %u times at %lu baud; "
+			     "see --timeout, --tries, --serial-line-max, --serial-lines)", cs->path,
+			     timeout, sent, cs->baud);
+		if (st->packets == 0 && st->crc_errors == 0 && st->bad_frames == 0 && n > 0 &&
+		    (size_t)n < cap) {
+			/* nothing framed ever came back: maybe nothing here speaks the framing */
+			snprintf(out + n, cap - (size_t)n, "; no SMP frame came back at all: the "
+				 "port may not carry MCUmgr's console framing (a raw UART or the "
+				 "shell transport, a console without MCUmgr, another port)");
+		}
 		break;
 	case -ENOTCONN:
 		snprintf(out, cap, "%s hung up: the device went away", cs->path);
@@ -561,7 +575,7 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 		serial_close(&cs->conn);
 		return err;
 	}
-	cs->max_request = MSG_MAX_UNKNOWN;
+	cs->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN);
 	cs->t0_ms = port_now_ms();
 	smp_serial_decoder_init(&cs->dec, cs->msg, sizeof(cs->msg), 0, on_message, cs);
 	transport.ctx = cs;
@@ -571,6 +585,9 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	cs->conn.client = &cs->client;
 	cs->conn.opt = *opt;
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
+	/* while its SMP thread writes flash, a device frees none of its few receive line buffers:
+	 * a request sent meanwhile loses every line past them */
+	cs->conn.window_max = 1;
 	err = open_port(cs, why, why_cap);
 	if (err) {
 		serial_close(&cs->conn);

@@ -24,6 +24,13 @@ struct sim_device_config {
 	uint32_t buf_count; /**< SMP buffers; default 4 */
 	bool v1_only;       /**< answer like older firmware: version bits 0, only `rc` errors */
 	/**
+	 * Answer like the older MCUmgr library (mynewt-mcumgr, device-behaviour.md): MCUmgr
+	 * parameters and slot info answer `rc` 8; upload `data` longer than 512 bytes answers
+	 * `rc` 3; the first upload request is not checked against the slot (a write past its end
+	 * answers `rc` 1); the upload's offset and sha stay in RAM across an erase.
+	 */
+	bool legacy_mcumgr;
+	/**
 	 * Host directory keeping the device's persistent state (settings, files, flash) across
 	 * runs; NULL keeps everything in memory. Created if missing. Layout: "settings" (the
 	 * stored settings), "fs/lfs/<name>" (the files of the volume mounted at /lfs); names

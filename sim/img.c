@@ -283,6 +283,9 @@ static bool sha256_of_slot(const struct sim_img *img, unsigned image, uint64_t l
 	return EVP_Digest(slot, (size_t)len, out, &n, EVP_sha256(), NULL) && n == 32;
 }
 
+/* The older MCUmgr library decodes an upload's data into a buffer of this size. */
+#define LEGACY_DATA_MAX 512u
+
 /* Reads the first request's keys and starts (or resumes) an upload; 0 or an error code. */
 static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_len)
 {
@@ -326,7 +329,7 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	if (sim_image_parse(data, data_len, &hdr) == -ENOENT) {
 		return SIM_GROUP_ERR(IMG_INVALID_IMAGE_HEADER_MAGIC);
 	}
-	if (len > sim_boot_max_image_size(&img->boot)) {
+	if (len > sim_boot_max_image_size(&img->boot) && !req->dev->cfg.legacy_mcumgr) {
 		return SIM_GROUP_ERR(IMG_INVALID_IMAGE_TOO_LARGE);
 	}
 	if (sim_boot_swap_type(&img->boot, (unsigned)image) != SIM_SWAP_NONE) {
@@ -353,8 +356,10 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	/* the trailer goes first: a stale one must not make the new image look pending */
 	busy(req, sim_flash_erase(&img->flash, slot_off + img->cfg.slot_size - 1, 1));
 	if (!img->cfg.progressive_erase) {
-		busy(req, sim_flash_erase(&img->flash, slot_off, (size_t)len));
-		up->erased_to = (size_t)len;
+		size_t n = len < img->cfg.slot_size ? (size_t)len : img->cfg.slot_size;
+
+		busy(req, sim_flash_erase(&img->flash, slot_off, n));
+		up->erased_to = n;
 	}
 	return 0;
 }
@@ -403,12 +408,18 @@ static int upload(struct sim_req *req)
 		return MGMT_ERR_ENOMEM;
 	}
 	mgmt_cbor_string_copy(data_item, data);
+	if (req->dev->cfg.legacy_mcumgr && data_len > LEGACY_DATA_MAX) {
+		free(data);
+		return MGMT_ERR_EINVAL; /* its fixed buffer for `data` */
+	}
 	if (off == 0) {
 		rc = upload_start(req, data, data_len);
 	}
 	if (rc == 0 && up->active && off == up->off) {
 		if (off + data_len > up->len) {
 			rc = SIM_GROUP_ERR(IMG_INVALID_IMAGE_DATA_OVERRUN);
+		} else if (off + data_len > img->cfg.slot_size) {
+			rc = MGMT_ERR_EUNKNOWN; /* the flash write past the slot fails */
 		} else {
 			upload_write(req, data, data_len);
 			finished = up->off == up->len;
@@ -455,7 +466,9 @@ static int erase(struct sim_req *req)
 	busy(req, sim_flash_erase(&img->flash, sim_boot_slot_offset(&img->boot, 0, 0) +
 						      (size_t)slot * img->cfg.slot_size,
 				  img->cfg.slot_size));
-	memset(&img->upload, 0, sizeof(img->upload));
+	if (!req->dev->cfg.legacy_mcumgr) {
+		memset(&img->upload, 0, sizeof(img->upload));
+	}
 	return 0;
 }
 
@@ -464,6 +477,9 @@ static int slot_info(struct sim_req *req)
 	struct sim_img *img = &req->dev->img;
 	struct mgmt_cbor_writer *w = req->rsp;
 
+	if (req->dev->cfg.legacy_mcumgr) {
+		return MGMT_ERR_ENOTSUP;
+	}
 	mgmt_cbor_text(w, "images");
 	mgmt_cbor_array_indef(w);
 	for (unsigned image = 0; image < img->cfg.images; image++) {
@@ -485,8 +501,7 @@ static int slot_info(struct sim_req *req)
 			mgmt_cbor_break(w);
 		}
 		mgmt_cbor_break(w);
-		mgmt_cbor_text(w, "max_image_size");
-		mgmt_cbor_uint(w, sim_boot_max_image_size(&img->boot));
+		/* no max_image_size: Zephyr sends it only with its "too large" options */
 		mgmt_cbor_break(w);
 	}
 	mgmt_cbor_break(w);

@@ -57,6 +57,9 @@ static int echo(struct sim_req *req)
 
 static int params(struct sim_req *req)
 {
+	if (req->dev->cfg.legacy_mcumgr) {
+		return MGMT_ERR_ENOTSUP;
+	}
 	mgmt_cbor_text(req->rsp, "buf_size");
 	mgmt_cbor_uint(req->rsp, req->dev->cfg.buf_size);
 	mgmt_cbor_text(req->rsp, "buf_count");

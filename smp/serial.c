@@ -38,6 +38,16 @@ static size_t chunk_size(size_t line_max)
 	return (line_max - 3u) / 4u * 3u;
 }
 
+size_t smp_serial_msg_max(size_t buf_size)
+{
+	if (buf_size <= SMP_SERIAL_OVERHEAD) {
+		return 0;
+	}
+	return buf_size - SMP_SERIAL_OVERHEAD > SMP_SERIAL_MSG_MAX
+		       ? SMP_SERIAL_MSG_MAX
+		       : buf_size - SMP_SERIAL_OVERHEAD;
+}
+
 size_t smp_serial_lines(size_t msg_len, size_t line_max)
 {
 	size_t chunk;

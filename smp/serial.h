@@ -28,6 +28,14 @@
 #define SMP_SERIAL_OVERHEAD 4u
 
 /**
+ * The longest message a device whose SMP buffer holds @p buf_size bytes takes over serial.
+ * Zephyr decodes the whole packet, length field and CRC included, into that buffer, so a
+ * message may take @p buf_size - SMP_SERIAL_OVERHEAD bytes (a longer one is dropped without
+ * an answer). @return that, capped at SMP_SERIAL_MSG_MAX; 0 when @p buf_size leaves no room.
+ */
+size_t smp_serial_msg_max(size_t buf_size);
+
+/**
  * CRC-16/XMODEM (polynomial 0x1021, no reflection, no final XOR; Zephyr's crc16_itu_t) of
  * @p len bytes at @p data, continuing from @p crc (0 to start). Over a message followed by its
  * big-endian CRC the result is 0.

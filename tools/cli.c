@@ -135,33 +135,50 @@ static bool refused_as_too_old(const struct smp_client_rsp *rsp)
 	return refused;
 }
 
-int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp *rsp)
+int cli_limits(struct cli *cli, const struct conn_limits **limits)
 {
-	struct smp_client *client;
-	char why[300];
+	char why[512];
 	int status = cli_connect(cli);
 	int err;
 
 	if (status) {
 		return status;
 	}
-	client = conn_client(cli->conn);
-	err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
-	if (err == -EMSGSIZE && !cli->conn->limits_known) {
-		const struct conn_limits *limits;
+	err = conn_limits(cli->conn, limits);
+	if (err) {
+		conn_explain(cli->conn, err, 0, why, sizeof(why));
+		return cli_fail(cli, "%s (while asking the device's MCUmgr parameters)", why);
+	}
+	return 0;
+}
 
-		/* it may still go out split, if the device reassembles */
-		if (conn_limits(cli->conn, &limits) == 0 &&
-		    SMP_HDR_SIZE + req->len <= limits->max_request) {
-			err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
+int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp *rsp)
+{
+	const struct conn_limits *limits;
+	size_t len = SMP_HDR_SIZE + req->len;
+	char why[512];
+	int status = cli_connect(cli);
+	int err;
+
+	if (status) {
+		return status;
+	}
+	/* a longer request than every device takes is sent only once this device's limit is known:
+	 * one the device cannot hold is refused here, not lost on the way */
+	if (!cli->conn->limits_known && (len > CLI_REQUEST_FITS_ANY ||
+					 len > smp_client_max_size(conn_client(cli->conn)))) {
+		status = cli_limits(cli, &limits);
+		if (status) {
+			return status;
 		}
 	}
+	err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
 	if (err == 0 && cli->opt.smp_version == 0 && refused_as_too_old(rsp)) {
-		smp_client_set_version(client, SMP_VERSION_2);
+		smp_client_set_version(conn_client(cli->conn), SMP_VERSION_2);
 		err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
 	}
 	if (err) {
-		conn_explain(cli->conn, err, SMP_HDR_SIZE + req->len, why, sizeof(why));
+		conn_explain(cli->conn, err, len, why, sizeof(why));
 		return cli_fail(cli, "%s", why);
 	}
 	return 0;

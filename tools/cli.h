@@ -78,9 +78,23 @@ struct smp_request *cli_request(struct cli *cli);
 int cli_too_large(struct cli *cli);
 
 /**
- * Connect if needed, send @p req and wait for its answer (in cli->rsp_buf). A request too long
- * for one write is sent again once the device's limits are known (it may reassemble); a
- * version 1 request the device refuses is sent again as version 2.
+ * Requests up to this many bytes fit every device: Zephyr's default SMP buffer (384) less the
+ * serial framing. Before a longer one goes out, the device's own limit is learnt.
+ */
+#define CLI_REQUEST_FITS_ANY 380u
+
+/**
+ * Connect if needed and learn what the device and the link take (conn_limits()).
+ * @return 0 with *@p limits set, or an exit status after reporting why it failed.
+ */
+int cli_limits(struct cli *cli, const struct conn_limits **limits);
+
+/**
+ * Connect if needed, send @p req and wait for its answer (in cli->rsp_buf). A request longer
+ * than CLI_REQUEST_FITS_ANY or than one write waits until the device's limits are known, so
+ * that one it cannot take is refused with its limit named (and one that goes out split across
+ * writes, where the device reassembles, is sent); a version 1 request the device refuses is
+ * sent again as version 2.
  * @return 0, or an exit status after reporting why it failed.
  */
 int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp *rsp);

@@ -45,6 +45,15 @@
 #define BOOT_BUSY_MAX_US 2500000u
 /* Output nobody reads is lost beyond this, as a UART's would be. */
 #define SERIAL_TX_MAX (256u * 1024u)
+/*
+ * Zephyr's UART MCUmgr driver receives each line into one of a few line buffers
+ * (UART_MCUMGR_RX_BUF_COUNT, 2 by default) and frees it once the SMP thread has decoded it;
+ * a line that starts while every buffer is taken is dropped ("Insufficient buffers, fragment
+ * dropped"). The thread decodes a line in about this long, once done with the request before.
+ */
+#define SERIAL_RX_LINES_DEFAULT 2u
+#define SERIAL_RX_LINES_MAX 64u
+#define SERIAL_LINE_US 100u
 
 /* ---- options ---- */
 
@@ -57,6 +66,7 @@ struct options {
 	double busy_scale;       /* answers wait for the flash work times this */
 	unsigned drop_every;     /* fault: every Nth answer is lost; 0 never */
 	unsigned bad_crc_every;  /* fault: every Nth serial answer has a wrong CRC; 0 never */
+	unsigned rx_lines;       /* serial: the device's receive line buffers */
 	int verbose;
 	struct sim_device_config dev;
 	const struct sim_profile *profile; /* --profile: buffers, flash, CPU time (and the link) */
@@ -77,6 +87,10 @@ static void help(void)
 	printf("                       whose path is printed first: serial: /dev/pts/N\n");
 	printf("  --serial-link PATH   also make PATH a symlink to it (implies --serial)\n");
 	printf("  --console-noise      serial: log lines and a shell prompt around the frames\n");
+	printf("  --serial-rx-lines N  serial: the device's receive line buffers (default %u, as\n",
+	       SERIAL_RX_LINES_DEFAULT);
+	printf("                       Zephyr's UART_MCUMGR_RX_BUF_COUNT): a line that comes\n");
+	printf("                       while all hold lines not yet handled is dropped\n");
 	printf("  --bluez              instead: be BlueZ (org.bluez) on the D-Bus bus named by\n");
 	printf("                       DBUS_SYSTEM_BUS_ADDRESS, the device a BLE peripheral behind\n");
 	printf("                       it, found by scanning (--busy-scale and the faults above\n");
@@ -98,6 +112,10 @@ static void help(void)
 	printf("  --buf-size N         SMP buffer bytes, header included (default 2475)\n");
 	printf("  --buf-count N        SMP buffers (default 4)\n");
 	printf("  --v1                 speak SMP version 1 only, like older firmware\n");
+	printf("  --legacy-mcumgr      answer like the older MCUmgr library: no parameters or\n");
+	printf("                       slot info, upload data of at most 512 bytes, no size check\n");
+	printf("                       before a write runs past the slot, the upload kept across\n");
+	printf("                       an erase\n");
 	printf("  --rollback           a new image crashes before it is confirmed (revert)\n");
 	printf("  --busy-scale F       answers wait for the flash work times F (default 1:\n");
 	printf("                       as an nRF52840 takes; 0: at once)\n\n");
@@ -132,6 +150,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 {
 	memset(opt, 0, sizeof(*opt));
 	opt->busy_scale = 1.0;
+	opt->rx_lines = SERIAL_RX_LINES_DEFAULT;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		const char *v;
@@ -148,6 +167,8 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			opt->console_noise = true;
 		} else if (strcmp(arg, "--v1") == 0) {
 			opt->dev.v1_only = true;
+		} else if (strcmp(arg, "--legacy-mcumgr") == 0) {
+			opt->dev.legacy_mcumgr = true;
 		} else if (strcmp(arg, "--rollback") == 0) {
 			opt->rollback = true;
 		} else if (strcmp(arg, "--bluez") == 0) {
@@ -236,6 +257,13 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				return usage("--drop-every takes a count, got '%s'", v ? v : "");
 			}
 			opt->drop_every = (unsigned)n;
+		} else if (args_is(arg, "--serial-rx-lines")) {
+			v = args_value(argc, argv, &i, "--serial-rx-lines");
+			if (!parse_number(v, 1, SERIAL_RX_LINES_MAX, &n)) {
+				return usage("--serial-rx-lines takes a number from 1 to %u, got '%s'",
+					     SERIAL_RX_LINES_MAX, v ? v : "");
+			}
+			opt->rx_lines = (unsigned)n;
 		} else if (args_is(arg, "--bad-crc-every")) {
 			v = args_value(argc, argv, &i, "--bad-crc-every");
 			if (!parse_number(v, 1, 1000000, &n)) {
@@ -633,6 +661,12 @@ struct serial_ep {
 	int slave;        /* kept open, so the terminal lives while no client has it open */
 	char *link;       /* the symlink made to it, or NULL */
 	bool noise;
+	/* the receive line buffers: when each is free again (device time, µs) */
+	uint64_t line_free_us[SERIAL_RX_LINES_MAX];
+	unsigned rx_lines;
+	bool in_line;     /* the bytes coming belong to a line that has a buffer */
+	bool dropping;    /* ... to one that found none: dropped up to its newline */
+	uint32_t lines_dropped;
 	struct smp_serial_decoder dec;
 	uint8_t *msg;     /* the device's buffer: message and CRC must fit it */
 	uint8_t *tx;
@@ -729,6 +763,59 @@ static void serial_packet(void *ctx, const uint8_t *msg, size_t len)
 	host_receive(s->ep.host, &s->ep, NULL, msg, len);
 }
 
+/*
+ * A line starts: it takes the buffer that is free, and is handled once the SMP thread is done
+ * with what came before (the request it is busy with, the lines before it). @return false when
+ * every buffer still holds a line: this one is lost.
+ */
+static bool serial_line_start(struct serial_ep *s, uint64_t now)
+{
+	const struct host *h = s->ep.host;
+	uint64_t handled = h->busy_until_us > now ? h->busy_until_us : now;
+	unsigned free_slot = s->rx_lines;
+
+	for (unsigned i = 0; i < s->rx_lines; i++) {
+		if (s->line_free_us[i] > handled) {
+			handled = s->line_free_us[i];
+		}
+		if (s->line_free_us[i] <= now && free_slot == s->rx_lines) {
+			free_slot = i;
+		}
+	}
+	if (free_slot == s->rx_lines) {
+		return false;
+	}
+	s->line_free_us[free_slot] = handled + SERIAL_LINE_US;
+	return true;
+}
+
+/* Bytes from the wire, line by line through the device's line buffers into the decoder. */
+static void serial_receive(struct serial_ep *s, const uint8_t *data, size_t len)
+{
+	while (len) {
+		const uint8_t *nl = memchr(data, '\n', len);
+		size_t n = nl ? (size_t)(nl - data) + 1u : len;
+
+		if (!s->in_line && !s->dropping) {
+			s->in_line = serial_line_start(s, now_us(s->ep.host));
+			s->dropping = !s->in_line;
+			if (s->dropping) {
+				s->lines_dropped++;
+				logf_host(s->ep.host, "serial: a line with every receive line buffer "
+					  "taken: dropped (%u so far)", (unsigned)s->lines_dropped);
+			}
+		}
+		if (s->in_line) {
+			smp_serial_decoder_feed(&s->dec, data, n);
+		}
+		if (nl) {
+			s->in_line = s->dropping = false;
+		}
+		data += n;
+		len -= n;
+	}
+}
+
 static void serial_ready(void *ctx, short revents)
 {
 	struct serial_ep *s = ctx;
@@ -746,7 +833,7 @@ static void serial_ready(void *ctx, short revents)
 			return;
 		}
 		if (!s->ep.host->boot_until_us) {
-			smp_serial_decoder_feed(&s->dec, s->rx, (size_t)n);
+			serial_receive(s, s->rx, (size_t)n);
 		}
 	}
 }
@@ -756,6 +843,8 @@ static void serial_power(struct endpoint *ep, bool up)
 	struct serial_ep *s = (struct serial_ep *)(void *)ep;
 
 	smp_serial_decoder_reset(&s->dec); /* a line half received is lost */
+	memset(s->line_free_us, 0, sizeof(s->line_free_us));
+	s->in_line = s->dropping = false;
 	static const char banner[] = "*** Booting Zephyr OS build v4.4.0 ***\r\n";
 
 	if (up && s->noise) {
@@ -820,7 +909,10 @@ static int serial_start(struct host *h, const struct options *opt)
 	const char *path;
 	int fd;
 
-	if (!s || !(s->msg = malloc(buf_size))) {
+	/* the device decodes length, message and CRC into its buffer; s->msg holds the last two */
+	size_t msg_cap = smp_serial_msg_max(buf_size) + 2u;
+
+	if (!s || !(s->msg = malloc(msg_cap))) {
 		free(s);
 		fprintf(stderr, "dfu-smp-sim: out of memory\n");
 		return 1;
@@ -853,9 +945,10 @@ static int serial_start(struct host *h, const struct options *opt)
 		printf("serial link: %s\n", opt->serial_link);
 	}
 	s->noise = opt->console_noise;
-	/* a device takes lines of up to 127 bytes, and messages that fit its buffer with the CRC */
-	smp_serial_decoder_init(&s->dec, s->msg, buf_size, SMP_SERIAL_LINE_MAX_DEFAULT,
+	/* a device takes lines of up to 127 bytes, and packets that fit its buffer */
+	smp_serial_decoder_init(&s->dec, s->msg, msg_cap, SMP_SERIAL_LINE_MAX_DEFAULT,
 				serial_packet, s);
+	s->rx_lines = opt->rx_lines;
 	s->ep = (struct endpoint){
 		.name = "serial", .answer = serial_answer, .power = serial_power,
 		.close = serial_close,

@@ -72,10 +72,7 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, "cannot read '%s': %s", argv[0], strerror(errno));
 	}
 	size = (uint64_t)end;
-	status = cli_connect(cli);
-	if (!status && conn_limits(cli->conn, &limits) != 0) {
-		status = cli_fail(cli, "the device does not answer");
-	}
+	status = cli_limits(cli, &limits);
 	if (!status) {
 		chunk = malloc(limits->max_request);
 		if (!chunk) {

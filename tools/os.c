@@ -207,8 +207,20 @@ static int cmd_taskstat(struct cli *cli, int argc, char **argv)
 
 		for (size_t i = 0; i < ts.count; i++) {
 			const struct mgmt_os_task *t = &ts.tasks[i];
+			char key[96];
 
-			json_object_set_new(tasks, t->name, json_pack(
+			/* builds without thread names use the priority, which threads share: every
+			 * thread is kept, a repeated name taking its thread id after a '#' */
+			snprintf(key, sizeof(key), "%s", t->name);
+			if (json_object_get(tasks, key)) {
+				snprintf(key, sizeof(key), "%.60s#%llu", t->name,
+					 (unsigned long long)t->tid);
+			}
+			for (unsigned n = 2; json_object_get(tasks, key); n++) {
+				snprintf(key, sizeof(key), "%.60s#%llu-%u", t->name,
+					 (unsigned long long)t->tid, n);
+			}
+			json_object_set_new(tasks, key, json_pack(
 				"{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 				"prio", (json_int_t)t->prio, "tid", (json_int_t)t->tid,
 				"state", (json_int_t)t->state, "stksiz", opt_json(t->stksiz),

@@ -112,17 +112,15 @@ static int tune_upload(struct cli *cli, struct dfu_upload_config *cfg)
 {
 	const struct conn_limits *limits;
 	struct dfu_upload_limits tuning;
-	int status = cli_connect(cli);
+	int status = cli_limits(cli, &limits);
 
 	if (status) {
 		return status;
 	}
-	if (conn_limits(cli->conn, &limits) != 0) {
-		return cli_fail(cli, "the device does not answer");
-	}
 	tuning.max_request = limits->max_request;
 	tuning.have_params = limits->have_params;
 	tuning.buf_count = limits->buf_count;
+	tuning.window_max = cli->conn->window_max;
 	dfu_upload_tune(cfg, &tuning);
 	return 0;
 }
@@ -275,7 +273,8 @@ static void run_upgrade(struct cli *cli, struct run *r, const struct dfu_upgrade
 	if (err) {
 		r->done = true;
 		r->err = err;
-		snprintf(r->result.message, sizeof(r->result.message), "cannot start (error %d)", err);
+		snprintf(r->result.message, sizeof(r->result.message), "cannot start: %s",
+			 strerror(-err));
 		return;
 	}
 	while (!r->done) {
@@ -323,12 +322,15 @@ static int report_upgrade(struct cli *cli, const struct run *r, const struct dfu
 	char version[DFU_IMAGE_VERSION_STR_MAX];
 
 	if (r->err) {
-		char during[64];
+		char during[320];
 
-		snprintf(during, sizeof(during), "during %s", dfu_upgrade_step_name(r->result.step));
+		snprintf(during, sizeof(during), "during %s%s%s",
+			 dfu_upgrade_step_name(r->result.step), r->result.message[0] ? ": " : "",
+			 r->result.message);
 		if (r->result.reply.kind != MGMT_REPLY_OK) {
 			return cli_reply_failed_in(cli, &r->result.reply, during);
 		}
+		snprintf(during, sizeof(during), "during %s", dfu_upgrade_step_name(r->result.step));
 		return cli_fail(cli, "%s (%s)", r->result.message, during);
 	}
 	if (cli->json) {
@@ -550,6 +552,12 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, "out of memory");
 	}
 	if (run.err) {
+		if (run.result.reply.kind == MGMT_REPLY_RC && run.result.reply.rc == MGMT_ERR_EUNKNOWN) {
+			/* some devices check the length only when a write runs past the slot's end */
+			return cli_reply_failed_in(cli, &run.result.reply, "the image may not fit "
+						   "the slot: 'image slots' shows its size where "
+						   "the device reports it");
+		}
 		if (run.result.reply.kind != MGMT_REPLY_OK) {
 			return cli_reply_failed(cli, &run.result.reply);
 		}
