@@ -1147,7 +1147,7 @@ static int find_smp(struct conn_ble *cb, uint16_t *mtu, char *why, size_t cap)
 		*mtu = chrc->mtu;
 		r = bt_dfu_smp_handles_assign(&dm, smp_gatt_dfu(&cb->transport));
 		if (r) {
-			snprintf(why, cap, "the SMP characteristic cannot be used (error %d)", r);
+			snprintf(why, cap, "the SMP characteristic cannot be used: %s", strerror(-r));
 			r = -ENOENT;
 		}
 	}
