@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: Apache-2.0
+"""dfu-smp against a device scripted in Python over UDP, for answers neither the simulated
+device nor the Zephyr servers here give: thread names that repeat (builds without thread names
+use the priority), and a device that goes away in the middle of an upload."""
+import json
+import os
+import select
+import socket
+import struct
+import threading
+import unittest
+
+import cbor2
+
+import run_tool
+from sim_device import DFU_SMP, IMAGES
+
+
+class ScriptedDevice:
+    """Answers each request with handler(op, group, cmd, body) -> CBOR bytes, or None for no
+    answer; the handler may close the device (stop()) instead."""
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.conn = "udp:127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopping:
+            if not select.select([self.sock], [], [], 0.1)[0]:
+                continue
+            data, peer = self.sock.recvfrom(65536)
+            first, _, _, group, seq, cmd = struct.unpack(">BBHHBB", data[:8])
+            payload = self.handler(first & 7, group, cmd, cbor2.loads(data[8:]))
+            if self.stopping:
+                break
+            if payload is not None:
+                hdr = struct.pack(">BBHHBB", (first & 0x18) | ((first & 7) + 1), 0,
+                                  len(payload), group, seq, cmd)
+                self.sock.sendto(hdr + payload, peer)
+        self.sock.close()
+
+    def stop(self):
+        """Gone: the port is closed, so the host answers with port unreachable."""
+        self.stopping = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.thread.join(5)
+
+
+def map_with_repeated_keys(pairs):
+    """A CBOR map whose keys may repeat, which cbor2 cannot make from a dict."""
+    out = bytes([0xa0 + len(pairs)]) if len(pairs) < 24 else bytes([0xb8, len(pairs)])
+    for k, v in pairs:
+        out += cbor2.dumps(k) + cbor2.dumps(v)
+    return out
+
+
+def dfu(conn, *args):
+    return run_tool.run(DFU_SMP, "--conn", conn, *args)
+
+
+class Scripted(unittest.TestCase):
+    def test_taskstat_json_keeps_threads_whose_names_repeat(self):
+        threads = [("5", {"prio": 5, "tid": 1, "state": 2, "stksiz": 512, "stkuse": 60}),
+                   ("5", {"prio": 5, "tid": 2, "state": 2, "stksiz": 256, "stkuse": 30}),
+                   ("15", {"prio": 15, "tid": 3, "state": 0, "stksiz": 64, "stkuse": 6})]
+
+        def handler(op, group, cmd, body):
+            if (group, cmd) == (0, 2):
+                return b"\xa1" + cbor2.dumps("tasks") + map_with_repeated_keys(threads)
+            return cbor2.dumps({"rc": 8})
+
+        with ScriptedDevice(handler) as dev:
+            p = dfu(dev.conn, "--json", "taskstat")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            tasks = json.loads(p.stdout)["tasks"]
+            self.assertEqual(len(tasks), 3, tasks)
+            self.assertEqual(sorted(t["tid"] for t in tasks.values()), [1, 2, 3])
+            self.assertEqual(tasks["5"]["tid"], 1)
+            self.assertEqual(tasks["5#2"]["stksiz"], 256)
+
+    def test_a_device_gone_during_the_upload_is_named_in_words(self):
+        path = os.path.join(IMAGES, "04-rsa2048.bin")
+        size = os.path.getsize(path)
+        state = {"off": 0}
+        dev = None
+
+        def handler(op, group, cmd, body):
+            if (group, cmd) == (0, 6):
+                return cbor2.dumps({"buf_size": 1024, "buf_count": 1})
+            if (group, cmd) == (1, 0):
+                return cbor2.dumps({"images": [{"slot": 0, "version": "1.0.0",
+                                                "hash": bytes(32), "bootable": True,
+                                                "pending": False, "confirmed": True,
+                                                "active": True, "permanent": False}]})
+            if (group, cmd) == (1, 1):
+                if body["off"] != state["off"]:
+                    return cbor2.dumps({"off": state["off"]})
+                state["off"] += len(body["data"])
+                if state["off"] > size // 2:
+                    dev.stop()
+                    return None
+                return cbor2.dumps({"off": state["off"]})
+            return cbor2.dumps({"rc": 8})
+
+        with ScriptedDevice(handler) as dev:
+            p = dfu(dev.conn, "--timeout", "3", "upgrade", path)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("Connection refused", p.stderr)
+            self.assertNotIn("-111", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
