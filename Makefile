@@ -6,7 +6,7 @@ SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99 \
                 LSAN_OPTIONS=exitcode=99
 
-.PHONY: all deps test test-build test-asan mcu-size demo bench clean
+.PHONY: all deps test test-build test-asan mcu-size demo bench interop clean
 
 all: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -39,6 +39,11 @@ demo: all
 # the client's own CPU cost; the table is also written to build/bench.json.
 bench: all
 	build/dfu-smp-bench ../shared/testdata/mcuboot/08-ecdsa-p256-480k.bin build/bench.json
+
+# dfu-smp against every real Zephyr SMP server of ../shared/testdata/zephyr: one line per server
+# and transport, the commands passed, failed and not in that build.
+interop: all
+	DFU_SMP=build/dfu-smp SHARED_DIR=../shared /usr/bin/python3 tests/interop.py
 
 clean:
 	rm -rf build build-asan

@@ -5,7 +5,7 @@ set -eu
 
 packages="cmake make gcc pkg-config libcbor-dev libssl-dev libsystemd-dev libjansson-dev \
 libcmocka-dev zlib1g-dev dbus python3 python3-cbor2 python3-bleak gcc-arm-none-eabi \
-libnewlib-arm-none-eabi"
+libnewlib-arm-none-eabi libc6-i386 iproute2"
 
 missing=""
 for p in $packages; do
