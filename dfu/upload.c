@@ -162,15 +162,14 @@ static void report_progress(struct dfu_upload *up)
 /* An answer went missing: resend from the last acknowledged offset, with a smaller window. */
 static void recover(struct dfu_upload *up)
 {
-	if (++up->recoveries > up->cfg.max_recoveries && !up->started) {
-		fail(up, -ETIMEDOUT, "the device never answered the first upload request (%zu "
-		     "bytes): it may take no request that long (--chunk sends less data in each)",
-		     up->first_len);
-		return;
-	}
-	if (up->recoveries > up->cfg.max_recoveries) {
-		fail(up, -ETIMEDOUT, "the device stopped answering at offset %llu of %llu",
-		     (unsigned long long)up->acked, (unsigned long long)up->cfg.size);
+	if (++up->recoveries > up->cfg.max_recoveries) {
+		if (!up->started) {
+			fail(up, -ETIMEDOUT, "the device never answered the first upload request "
+			     "(%zu bytes): it may take no request that long", up->first_len);
+		} else {
+			fail(up, -ETIMEDOUT, "the device stopped answering at offset %llu of %llu",
+			     (unsigned long long)up->acked, (unsigned long long)up->cfg.size);
+		}
 		return;
 	}
 	up->result.recoveries++;
