@@ -15,6 +15,7 @@
 
 #include "../dfu/upload.h"
 #include "../mgmt/cbor.h"
+#include "../mgmt/err.h"
 #include "../mgmt/img.h"
 #include "../smp/header.h"
 
@@ -41,6 +42,8 @@ static struct device {
 	uint64_t resume_at;     /* already has this much of the upload */
 	int requests;
 	size_t largest;         /* largest request message */
+	size_t largest_data_after_error; /* most data bytes in a request after error_request */
+	bool deaf;              /* answers nothing at all */
 } D;
 
 static struct smp_client client;
@@ -61,7 +64,7 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 	if (len > D.largest) {
 		D.largest = len;
 	}
-	if (D.requests == D.drop_request) {
+	if (D.requests == D.drop_request || D.deaf) {
 		return 0;
 	}
 	assert_true(D.npending < MAX_PENDING);
@@ -118,6 +121,10 @@ static void answer_one(void)
 			free(D.flash);
 			D.flash = calloc(1, (size_t)total);
 		}
+	}
+	if (D.error_request && n > D.error_request &&
+	    mgmt_cbor_string_size(data_i) > D.largest_data_after_error) {
+		D.largest_data_after_error = mgmt_cbor_string_size(data_i);
 	}
 	if (off == D.off && D.flash) {
 		size_t n_data = mgmt_cbor_string_size(data_i);
@@ -473,6 +480,77 @@ static void bad_configurations_are_refused(void **state)
 	assert_int_equal(dfu_upload_start(&up, &client, &tiny_buf, buf, 2475, &ops, NULL), -EINVAL);
 }
 
+static void rc_3_to_a_chunk_over_512_sends_the_same_offset_at_512(void **state)
+{
+	uint8_t *data = image(20000);
+
+	(void)state;
+	D.error_request = 2; /* an older server: its data buffer holds 512 bytes */
+	D.error_rc = MGMT_ERR_EINVAL;
+	start(data, 20000, 2475, 1);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_int_equal(D.largest_data_after_error, DFU_UPLOAD_DATA_UNKNOWN);
+	assert_memory_equal(D.flash, data, 20000);
+	free(data);
+}
+
+static void rc_3_to_a_chunk_of_512_or_less_ends_the_upload(void **state)
+{
+	uint8_t *data = image(20000);
+
+	(void)state;
+	D.error_request = 2;
+	D.error_rc = MGMT_ERR_EINVAL;
+	start(data, 20000, 495, 1);
+	run();
+	assert_int_equal(R.err, -EREMOTEIO);
+	assert_int_equal(R.result.reply.rc, MGMT_ERR_EINVAL);
+	free(data);
+}
+
+static void a_first_request_never_answered_is_named_with_its_size(void **state)
+{
+	uint8_t *data = image(20000);
+
+	(void)state;
+	D.deaf = true;
+	start(data, 20000, 380, 1);
+	run();
+	assert_int_equal(R.err, -ETIMEDOUT);
+	assert_non_null(strstr(R.result.message, "never answered the first upload request (380 "
+					     "bytes)"));
+	free(data);
+}
+
+static void tuning_follows_what_the_device_tells(void **state)
+{
+	const struct dfu_upload_limits params = { .max_request = 2475, .have_params = true,
+						  .buf_count = 4 };
+	const struct dfu_upload_limits none = { .max_request = 1500 };
+	const struct dfu_upload_limits serial = { .max_request = 380, .have_params = true,
+						  .buf_count = 4, .window_max = 1 };
+	struct dfu_upload_config cfg = { 0 };
+
+	(void)state;
+	dfu_upload_tune(&cfg, &params);
+	assert_int_equal(cfg.max_request, 2475);
+	assert_int_equal(cfg.max_chunk, 0);
+	assert_int_equal(cfg.window, 3);
+	memset(&cfg, 0, sizeof(cfg));
+	dfu_upload_tune(&cfg, &none); /* an older server: 512 data bytes, one at a time */
+	assert_int_equal(cfg.max_request, 1500);
+	assert_int_equal(cfg.max_chunk, DFU_UPLOAD_DATA_UNKNOWN);
+	assert_int_equal(cfg.window, 1);
+	memset(&cfg, 0, sizeof(cfg));
+	dfu_upload_tune(&cfg, &serial);
+	assert_int_equal(cfg.window, 1);
+	cfg = (struct dfu_upload_config){ .max_chunk = 1000, .window = 2 }; /* overrides stay */
+	dfu_upload_tune(&cfg, &none);
+	assert_int_equal(cfg.max_chunk, 1000);
+	assert_int_equal(cfg.window, 2);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -490,6 +568,10 @@ int main(void)
 		T(impossible_offset_fails),
 		T(link_too_small_for_the_header),
 		T(bad_configurations_are_refused),
+		T(rc_3_to_a_chunk_over_512_sends_the_same_offset_at_512),
+		T(rc_3_to_a_chunk_of_512_or_less_ends_the_upload),
+		T(a_first_request_never_answered_is_named_with_its_size),
+		T(tuning_follows_what_the_device_tells),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
