@@ -38,7 +38,7 @@ static const struct sim_handler handlers[] = {
 
 const struct sim_group sim_group_basic = {
 	.id = MGMT_GROUP_ZEPHYR_BASIC,
-	.name = "basic",
+	.name = "zephyr basic mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),
 	.fold_v1 = fold_v1,

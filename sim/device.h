@@ -96,7 +96,15 @@ struct sim_req {
 	struct sim_device *dev;
 	uint8_t op;                 /**< SMP_OP_READ or SMP_OP_WRITE */
 	uint8_t version;            /**< the request's SMP version */
-	const cbor_item_t *map;     /**< the request's payload, a map */
+	/**
+	 * The request's payload: its first CBOR item (what follows it is ignored, as Zephyr's
+	 * decoder ignores it), or NULL when the payload holds no well-formed item. Zephyr decodes
+	 * the payload only in the handlers that read keys, so a handler that reads none answers
+	 * whatever the payload; the readers below refuse (MGMT_ERR_EINVAL) a payload that is not
+	 * a map with text keys, as zcbor_map_decode_bulk() does.
+	 */
+	const cbor_item_t *map;
+	bool keys_ok;               /**< map is a map whose keys are all definite text strings */
 	struct mgmt_cbor_writer *rsp; /**< the open response map: write keys and values */
 	uint64_t now_us;
 	uint16_t group;             /**< the request's group */
@@ -122,9 +130,13 @@ void sim_req_group_err(struct sim_req *req, int rc);
 /*
  * Request readers (sim/req.c) that take what Zephyr's decoders take: each returns 0 with the
  * value, or 0 with *found false when the key is absent, and MGMT_ERR_EINVAL when the value has
- * the wrong type or range (Zephyr's answer to a malformed request). @p found may be NULL when
- * the caller tells absence by other means (a NULL pointer, a default left in place).
+ * the wrong type or range, when the key comes twice, or when the payload is not a map with
+ * text keys (Zephyr's answers to a malformed request). @p found may be NULL when the caller
+ * tells absence by other means (a NULL pointer, a default left in place).
  */
+
+/** Any value: *item is NULL when the key is absent. */
+int sim_req_item(const struct sim_req *req, const char *key, const cbor_item_t **item);
 
 /** A definite-length text string (Zephyr refuses chunked ones); *s points into the request. */
 int sim_req_text(const struct sim_req *req, const char *key, const char **s, size_t *n,
@@ -154,7 +166,7 @@ struct sim_handler {
 /** A group the device supports. */
 struct sim_group {
 	uint16_t id;
-	const char *name;
+	const char *name; /**< as enumeration details name it (Zephyr's mg_group_name) */
 	const struct sim_handler *handlers;
 	size_t count;
 	/** The generic code a group error becomes in a version 1 answer. */
@@ -178,7 +190,8 @@ typedef void (*sim_device_emit_fn)(void *ctx, const uint8_t *msg, size_t len);
  * Handle one transport unit (a write, a datagram, a decoded serial packet) holding one or more
  * SMP messages, answering each through @p emit. A unit shorter than a header, or larger than
  * the device's buffer, is dropped unanswered; a header that claims more bytes than the unit
- * holds gets MGMT_ERR_ECORRUPT.
+ * holds gets MGMT_ERR_ECORRUPT. As in Zephyr, an answer that is an SMP-level error (`rc`)
+ * ends the unit: the messages after it get no answer.
  */
 void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len, uint64_t now_us,
 			sim_device_emit_fn emit, void *ctx);
@@ -232,7 +245,11 @@ const struct sim_device_stats *sim_device_stats(const struct sim_device *dev);
 /** Microseconds since the last boot. */
 uint64_t sim_device_uptime_us(const struct sim_device *dev, uint64_t now_us);
 
-/* The groups, one file each, in registration order (the image group goes after os). */
+/*
+ * The groups, one file each. Zephyr registers them in the order of their handler names
+ * (MCUMGR_HANDLER_DEFINE(enum_mgmt, ...), fs_mgmt, img_mgmt, os_mgmt, ...), and so does the
+ * device (sim/device.c).
+ */
 extern const struct sim_group sim_group_os;
 extern const struct sim_group sim_group_img;
 extern const struct sim_group sim_group_stat;

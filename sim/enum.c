@@ -92,10 +92,14 @@ static bool wanted(const cbor_item_t *filter, uint16_t id)
  */
 static int details(struct sim_req *req)
 {
-	const cbor_item_t *filter = mgmt_cbor_find(req->map, "groups");
+	const cbor_item_t *filter;
 	size_t n;
 	const struct sim_group *const *groups = sim_device_groups(&n);
+	int rc = sim_req_item(req, "groups", &filter);
 
+	if (rc) {
+		return rc;
+	}
 	if (filter && (!cbor_isa_array(filter) || cbor_array_size(filter) == 0)) {
 		filter = NULL;
 	}
@@ -140,7 +144,7 @@ static const struct sim_handler handlers[] = {
 
 const struct sim_group sim_group_enum = {
 	.id = MGMT_GROUP_ENUM,
-	.name = "enum",
+	.name = "enum mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),
 	.fold_v1 = fold_v1,

@@ -15,6 +15,7 @@
 
 #include "../mgmt/err.h"
 #include "../mgmt/fs.h"
+#include "../smp/header.h"
 #include "hostfs.h"
 
 /* FS group error codes (enum fs_mgmt_err_code_t). */
@@ -36,6 +37,8 @@ enum {
 #define PATH_LEN 64
 /* The volume's size: the storage partition less what littlefs keeps for itself. */
 #define VOLUME_SIZE (4u << 20)
+/* CONFIG_MCUMGR_GRP_FS_FILE_AUTOMATIC_IDLE_CLOSE_TIME (observed: about 4 s) */
+#define IDLE_CLOSE_US 4000000u
 /* Longest hash/checksum type name Zephyr takes. */
 #define TYPE_LEN 8
 
@@ -86,6 +89,11 @@ static struct sim_file *find(struct sim_fs *fs, const char *name)
 }
 
 /* fs_stat() as fs_mgmt reports it: the file, or a group error code. */
+/*
+ * fs_stat() as fs_mgmt reports it: the file, or a group error code. The file system's VFS
+ * answers for the mount point itself and for paths outside every mount; littlefs for the rest,
+ * failing (FS_ERR_UNKNOWN, observed) on a volume erased under it.
+ */
 static int stat_file(struct sim_fs *fs, const char *path, struct sim_file **file)
 {
 	const char *name = NULL;
@@ -95,11 +103,14 @@ static int stat_file(struct sim_fs *fs, const char *path, struct sim_file **file
 		return FS_ERR_FILE_INVALID_NAME;
 	case PLACE_ROOT:
 		return FS_ERR_FILE_IS_DIRECTORY;
-	case PLACE_FILE:
-		*file = find(fs, name);
-		return *file ? 0 : FS_ERR_FILE_NOT_FOUND;
-	default:
+	case PLACE_NO_MOUNT:
 		return FS_ERR_FILE_NOT_FOUND;
+	default:
+		if (fs->erased) {
+			return FS_ERR_UNKNOWN;
+		}
+		*file = name ? find(fs, name) : NULL;
+		return *file ? 0 : FS_ERR_FILE_NOT_FOUND;
 	}
 }
 
@@ -132,28 +143,17 @@ static struct sim_file *add(struct sim_fs *fs, const char *name)
 	return f;
 }
 
-static bool reserve(struct sim_file *f, size_t len)
+/* Forgets the open file and what was written to it. */
+static void drop_open(struct sim_fs *fs)
 {
-	size_t cap = f->cap ? f->cap : 256;
-	uint8_t *data;
-
-	if (len <= f->cap) {
-		return true;
-	}
-	while (cap < len) {
-		cap *= 2;
-	}
-	data = realloc(f->data, cap);
-	if (!data) {
-		return false;
-	}
-	f->data = data;
-	f->cap = cap;
-	return true;
+	free(fs->open.path);
+	free(fs->open.data);
+	memset(&fs->open, 0, sizeof(fs->open));
 }
 
 static void clear(struct sim_fs *fs)
 {
+	drop_open(fs);
 	for (size_t i = 0; i < fs->count; i++) {
 		free(fs->files[i].name);
 		free(fs->files[i].data);
@@ -266,6 +266,7 @@ int sim_fs_erase(struct sim_device *dev)
 	int err;
 
 	clear(&dev->fs);
+	dev->fs.erased = true;
 	if (!dev->state_dir) {
 		return 0;
 	}
@@ -278,6 +279,62 @@ int sim_fs_erase(struct sim_device *dev)
 	free(dir);
 	free(mount);
 	return err;
+}
+
+void sim_fs_reboot(struct sim_device *dev)
+{
+	drop_open(&dev->fs);
+	dev->fs.erased = false;
+}
+
+/* The open file's name on the volume (its path is always a file of the volume). */
+static const char *open_name(const struct sim_fs_open *o)
+{
+	return o->path + strlen(MOUNT_POINT) + 1;
+}
+
+/*
+ * fs_close(): what was written becomes the file, on the host too. @return 0 or a negative
+ * errno from the state directory.
+ */
+static int close_open(struct sim_device *dev)
+{
+	struct sim_fs_open *o = &dev->fs.open;
+	struct sim_file *f;
+	int err;
+
+	if (!o->path) {
+		return 0;
+	}
+	f = find(&dev->fs, open_name(o));
+	if (!f) {
+		f = add(&dev->fs, open_name(o));
+	}
+	if (!f) {
+		drop_open(&dev->fs);
+		return -ENOMEM;
+	}
+	free(f->data);
+	f->data = o->data;
+	f->len = o->size;
+	f->cap = o->cap;
+	o->data = NULL;
+	err = host_write(dev, f->name, 0, f->data, f->len, true);
+	drop_open(&dev->fs);
+	return err;
+}
+
+int sim_fs_close_idle(struct sim_device *dev)
+{
+	return close_open(dev);
+}
+
+/* fs_mgmt's idle timer (CONFIG_MCUMGR_GRP_FS_FILE_AUTOMATIC_IDLE_CLOSE_TIME) ran out. */
+static void expire(struct sim_device *dev, uint64_t now_us)
+{
+	if (dev->fs.open.path && now_us >= dev->fs.open.idle_at_us) {
+		close_open(dev);
+	}
 }
 
 /* ---- handlers ---- */
@@ -299,28 +356,21 @@ static int get_path(struct sim_req *req, char path[PATH_LEN + 1])
 }
 
 /*
- * The longest chunk that, with the keys around it, still fits the response buffer: the
- * device fills its buffer, whatever the transport's MTU.
+ * Zephyr's download chunk (MCUMGR_GRP_FS_DL_CHUNK_SIZE, fs_mgmt_config.h): the buffer less a
+ * pessimistic reckoning of the header and the keys around the data, whatever the offset
+ * (observed: 340 bytes with a 384-byte buffer, 2004 with 2048).
  */
-static size_t chunk_fit(const struct mgmt_cbor_writer *w, uint64_t off, size_t file_len)
-{
-	/* "off" and its value, "data" and the byte string's header, "len" on the first chunk,
-	 * and the map's closing break */
-	size_t fixed = 4 + mgmt_cbor_head_size(off) + 5 + 1;
-	size_t room = w->cap - w->len, n;
+#define DL_OVERHEAD                                                                         \
+	(SMP_HDR_SIZE + (9 + 1) + (1 + 3 + MAX_OFFSET_LEN) + (1 + 4 + MAX_OFFSET_LEN) +    \
+	 (1 + 2 + 1) + (1 + 3 + MAX_OFFSET_LEN))
+/* CONFIG_MCUMGR_GRP_FS_MAX_OFFSET_LEN */
+#define MAX_OFFSET_LEN 3
 
-	if (off == 0) {
-		fixed += 4 + mgmt_cbor_head_size(file_len);
-	}
-	if (room <= fixed) {
-		return 0;
-	}
-	room -= fixed;
-	n = room - 1;
-	while (n > 0 && mgmt_cbor_head_size(n) + n > room) {
-		n--;
-	}
-	return n;
+static size_t chunk_size(const struct sim_device *dev)
+{
+	uint32_t buf = sim_device_config(dev)->buf_size;
+
+	return buf > DL_OVERHEAD ? buf - DL_OVERHEAD : 0;
 }
 
 static int download(struct sim_req *req)
@@ -332,6 +382,7 @@ static int download(struct sim_req *req)
 	bool has_off;
 	int rc;
 
+	expire(req->dev, req->now_us);
 	rc = sim_req_uint(req, "off", UINT64_MAX, &off, &has_off);
 	if (!rc) {
 		rc = get_path(req, path);
@@ -339,12 +390,14 @@ static int download(struct sim_req *req)
 	if (rc || !has_off) {
 		return rc ? rc : MGMT_ERR_EINVAL;
 	}
+	/* the one transfer context: a download ends the upload */
+	close_open(req->dev);
 	rc = stat_file(&req->dev->fs, path, &f);
 	if (rc) {
 		return SIM_GROUP_ERR(rc);
 	}
 	if (off < f->len) {
-		n = chunk_fit(req->rsp, off, f->len);
+		n = chunk_size(req->dev);
 		if (n == 0) {
 			return MGMT_ERR_EMSGSIZE;
 		}
@@ -366,7 +419,7 @@ static int download(struct sim_req *req)
 }
 
 /* Where fs_open() with FS_O_CREATE fails, the group error code fs_mgmt gives; else 0. */
-static int check_writable(const char *path, const char **name)
+static int check_writable(const struct sim_fs *fs, const char *path, const char **name)
 {
 	switch (locate(path, name)) {
 	case PLACE_INVALID:
@@ -374,44 +427,98 @@ static int check_writable(const char *path, const char **name)
 	case PLACE_ROOT:
 		/* littlefs says EISDIR, which fs_mgmt does not name */
 		return FS_ERR_UNKNOWN;
-	case PLACE_FILE:
-		return 0;
-	default:
+	case PLACE_NO_MOUNT:
 		/* fs_mgmt reads any ENOENT here as a missing mount point */
 		return FS_ERR_MOUNT_POINT_NOT_FOUND;
+	case PLACE_FILE:
+		return fs->erased ? FS_ERR_UNKNOWN : 0;
+	default:
+		return fs->erased ? FS_ERR_UNKNOWN : FS_ERR_MOUNT_POINT_NOT_FOUND;
 	}
-}
-
-/* Creates file @p name, or empties it. @return 0 or a group error code. */
-static int create(struct sim_device *dev, const char *name, struct sim_file **file)
-{
-	*file = find(&dev->fs, name);
-	if (!*file) {
-		*file = add(&dev->fs, name);
-		if (!*file) {
-			return FS_ERR_UNKNOWN;
-		}
-	}
-	(*file)->len = 0;
-	return host_write(dev, name, 0, NULL, 0, true) ? FS_ERR_UNKNOWN : 0;
 }
 
 /*
- * Writes are appended at the file's end, which is where the upload stands: a chunk elsewhere
- * is refused with the file's length. Every write goes straight through to storage.
+ * fs_open(FS_O_CREATE | FS_O_WRITE): littlefs creates a missing file (empty) at once; the handle
+ * starts with the file's contents, at position 0. @return 0 or a group error code.
+ */
+static int open_file(struct sim_device *dev, const char *path, const char *name)
+{
+	struct sim_fs_open *o = &dev->fs.open;
+	struct sim_file *f = find(&dev->fs, name);
+
+	if (!f) {
+		f = add(&dev->fs, name);
+		if (!f || host_write(dev, name, 0, NULL, 0, true) != 0) {
+			return FS_ERR_UNKNOWN;
+		}
+	}
+	memset(o, 0, sizeof(*o));
+	o->path = strdup(path);
+	o->data = malloc(f->len ? f->len : 1);
+	if (!o->path || !o->data) {
+		drop_open(&dev->fs);
+		return FS_ERR_UNKNOWN;
+	}
+	if (f->len) {
+		memcpy(o->data, f->data, f->len);
+	}
+	o->size = o->cap = f->len;
+	return 0;
+}
+
+/* fs_write() at the handle's position. */
+static bool write_open(struct sim_fs_open *o, const uint8_t *data, size_t n)
+{
+	if (o->pos + n > o->cap) {
+		size_t cap = o->cap ? o->cap : 256;
+		uint8_t *p;
+
+		while (cap < o->pos + n) {
+			cap *= 2;
+		}
+		p = realloc(o->data, cap);
+		if (!p) {
+			return false;
+		}
+		o->data = p;
+		o->cap = cap;
+	}
+	memcpy(o->data + o->pos, data, n);
+	o->pos += n;
+	if (o->pos > o->size) {
+		o->size = o->pos;
+	}
+	return true;
+}
+
+/* Closes the open file after an error of the upload (fs_mgmt_cleanup()); @return @p rc. */
+static int upload_failed(struct sim_device *dev, int rc)
+{
+	close_open(dev);
+	return SIM_GROUP_ERR(rc);
+}
+
+/*
+ * fs_mgmt_file_upload() step by step. The first request of a transfer opens the file; `off`
+ * 0 takes the new length and empties a file that has data; the expected offset of a fresh
+ * transfer is the file's length as last closed; a request at another offset gets the expected
+ * one back as `len` and ends the transfer. As in Zephyr, `off` 0 on a transfer of the same file
+ * still open empties the file but does not start the count again.
  */
 static int upload(struct sim_req *req)
 {
 	struct sim_device *dev = req->dev;
+	struct sim_fs_open *o = &dev->fs.open;
 	char path[PATH_LEN + 1];
 	const char *name = NULL;
 	const uint8_t *data = NULL;
 	struct sim_file *f = NULL;
-	uint64_t off = 0, total = 0;
-	size_t n = 0;
+	uint64_t off = 0, total = 0, at;
+	size_t n = 0, existing = 0, used;
 	bool has_off, has_len;
 	int rc;
 
+	expire(dev, req->now_us);
 	rc = sim_req_uint(req, "off", UINT64_MAX, &off, &has_off);
 	if (!rc) {
 		rc = sim_req_bytes(req, "data", &data, &n, NULL);
@@ -425,34 +532,66 @@ static int upload(struct sim_req *req)
 	if (rc || !has_off || (off == 0 && !has_len)) {
 		return rc ? rc : MGMT_ERR_EINVAL;
 	}
-	rc = check_writable(path, &name);
-	if (!rc && off == 0) {
-		rc = create(dev, name, &f);
+	if (o->path && strcmp(o->path, path) != 0) {
+		close_open(dev);
 	}
-	if (rc) {
-		return SIM_GROUP_ERR(rc);
-	}
-	if (off > 0) {
-		f = find(&dev->fs, name);
-		if (off != (f ? f->len : 0)) {
-			sim_req_group_err(req, FS_ERR_FILE_OFFSET_NOT_VALID);
-			mgmt_cbor_text(req->rsp, "len");
-			mgmt_cbor_uint(req->rsp, f ? f->len : 0);
-			return 0;
+	if (!o->path) {
+		rc = check_writable(&dev->fs, path, &name);
+		if (!rc) {
+			rc = open_file(dev, path, name);
 		}
+		if (rc) {
+			return SIM_GROUP_ERR(rc);
+		}
+	}
+	if (off == 0) {
+		o->len = total;
+		rc = stat_file(&dev->fs, path, &f);
+		if (rc) {
+			return upload_failed(dev, rc);
+		}
+		existing = f->len;
+	} else if (o->off == 0) {
+		rc = stat_file(&dev->fs, path, &f);
+		if (rc) {
+			return upload_failed(dev, rc);
+		}
+		o->off = f->len;
+	}
+	if (off > 0 && off != o->off) {
+		at = o->off;
+		close_open(dev);
+		sim_req_group_err(req, FS_ERR_FILE_OFFSET_NOT_VALID);
+		mgmt_cbor_text(req->rsp, "len");
+		mgmt_cbor_uint(req->rsp, at);
+		return 0;
 	}
 	if (n > 0) {
-		if (volume_used(&dev->fs) + n > VOLUME_SIZE || !reserve(f, f->len + n) ||
-		    host_write(dev, f->name, f->len, data, n, false) != 0) {
-			return SIM_GROUP_ERR(FS_ERR_FILE_WRITE_FAILED);
+		if (off == 0 && existing != 0) {
+			o->size = o->pos = 0; /* fs_truncate() */
+		} else if (o->pos != off) {
+			o->pos = o->size; /* fs_seek() to the end */
 		}
-		memcpy(f->data + f->len, data, n);
-		f->len += n;
+		f = find(&dev->fs, open_name(o));
+		used = volume_used(&dev->fs) - (f ? f->len : 0);
+		if (used + (o->pos + n > o->size ? o->pos + n : o->size) > VOLUME_SIZE ||
+		    !write_open(o, data, n)) {
+			return upload_failed(dev, FS_ERR_FILE_WRITE_FAILED);
+		}
+		o->off += n;
 		dev->storage.writes++;
 		dev->storage.bytes_written += (uint32_t)n;
 	}
+	at = o->off;
+	if (o->len > 0 && o->off >= o->len) {
+		if (close_open(dev) != 0) {
+			return SIM_GROUP_ERR(FS_ERR_FILE_WRITE_FAILED);
+		}
+	} else {
+		o->idle_at_us = req->now_us + IDLE_CLOSE_US;
+	}
 	mgmt_cbor_text(req->rsp, "off");
-	mgmt_cbor_uint(req->rsp, f->len);
+	mgmt_cbor_uint(req->rsp, at);
 	return 0;
 }
 
@@ -462,6 +601,7 @@ static int status(struct sim_req *req)
 	struct sim_file *f = NULL;
 	int rc = get_path(req, path);
 
+	expire(req->dev, req->now_us);
 	if (rc) {
 		return rc;
 	}
@@ -496,6 +636,7 @@ static int hash(struct sim_req *req)
 	size_t tn = 0, n;
 	int rc;
 
+	expire(req->dev, req->now_us);
 	rc = sim_req_text(req, "type", &t, &tn, NULL);
 	if (!rc) {
 		rc = sim_req_uint(req, "off", UINT64_MAX, &off, NULL);
@@ -583,10 +724,9 @@ static int hash_types_handler(struct sim_req *req)
 	return 0;
 }
 
-/* Files are written through on every chunk, so there is no open handle left to close. */
 static int close_handler(struct sim_req *req)
 {
-	(void)req;
+	close_open(req->dev);
 	return 0;
 }
 
@@ -615,7 +755,7 @@ static const struct sim_handler handlers[] = {
 
 const struct sim_group sim_group_fs = {
 	.id = MGMT_GROUP_FS,
-	.name = "fs",
+	.name = "fs mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),
 	.fold_v1 = fold_v1,

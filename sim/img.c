@@ -228,16 +228,30 @@ static int mark_secondary(struct sim_req *req, unsigned image, bool permanent)
 	return 0;
 }
 
+/* Request key @p name, or NULL; a malformed request sets *rc (when it is still 0). */
+static const cbor_item_t *key(const struct sim_req *req, const char *name, int *rc)
+{
+	const cbor_item_t *item;
+	int err = sim_req_item(req, name, &item);
+
+	if (err && !*rc) {
+		*rc = err;
+	}
+	return item;
+}
+
 static int state_write(struct sim_req *req)
 {
 	struct sim_img *img = &req->dev->img;
-	const cbor_item_t *hash = mgmt_cbor_find(req->map, "hash");
-	const cbor_item_t *confirm = mgmt_cbor_find(req->map, "confirm");
+	int bad = 0;
+	const cbor_item_t *hash = key(req, "hash", &bad);
+	const cbor_item_t *confirm = key(req, "confirm", &bad);
 	bool permanent = false;
 	unsigned image = 0, slot = 0;
 	int rc;
 
-	if ((hash && !cbor_isa_bytestring(hash)) || (confirm && !mgmt_cbor_is_bool(confirm))) {
+	if (bad || (hash && !cbor_isa_bytestring(hash)) ||
+	    (confirm && !mgmt_cbor_is_bool(confirm))) {
 		return MGMT_ERR_EINVAL;
 	}
 	if (confirm) {
@@ -280,7 +294,8 @@ static bool sha256_of_slot(const struct sim_img *img, unsigned image, uint64_t l
 			      sim_boot_slot_offset(&img->boot, image, 1);
 	unsigned int n;
 
-	return EVP_Digest(slot, (size_t)len, out, &n, EVP_sha256(), NULL) && n == 32;
+	return len <= img->cfg.slot_size &&
+	       EVP_Digest(slot, (size_t)len, out, &n, EVP_sha256(), NULL) && n == 32;
 }
 
 /* The older MCUmgr library decodes an upload's data into a buffer of this size. */
@@ -291,10 +306,11 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 {
 	struct sim_img *img = &req->dev->img;
 	struct sim_img_upload *up = &img->upload;
-	const cbor_item_t *len_item = mgmt_cbor_find(req->map, "len");
-	const cbor_item_t *image_item = mgmt_cbor_find(req->map, "image");
-	const cbor_item_t *sha_item = mgmt_cbor_find(req->map, "sha");
-	const cbor_item_t *upgrade_item = mgmt_cbor_find(req->map, "upgrade");
+	int bad = 0;
+	const cbor_item_t *len_item = key(req, "len", &bad);
+	const cbor_item_t *image_item = key(req, "image", &bad);
+	const cbor_item_t *sha_item = key(req, "sha", &bad);
+	const cbor_item_t *upgrade_item = key(req, "upgrade", &bad);
 	uint64_t len, image = 0;
 	uint8_t sha[32], have[32];
 	size_t sha_len = 0;
@@ -302,6 +318,9 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	struct sim_slot_state running[2];
 	size_t slot_off;
 
+	if (bad) {
+		return bad;
+	}
 	if (!len_item) {
 		return SIM_GROUP_ERR(IMG_INVALID_LENGTH);
 	}
@@ -387,14 +406,18 @@ static int upload(struct sim_req *req)
 {
 	struct sim_img *img = &req->dev->img;
 	struct sim_img_upload *up = &img->upload;
-	const cbor_item_t *off_item = mgmt_cbor_find(req->map, "off");
-	const cbor_item_t *data_item = mgmt_cbor_find(req->map, "data");
+	int bad = 0;
+	const cbor_item_t *off_item = key(req, "off", &bad);
+	const cbor_item_t *data_item = key(req, "data", &bad);
 	bool finished = false;
 	uint8_t *data = NULL;
 	size_t data_len;
 	uint64_t off;
 	int rc = 0;
 
+	if (bad) {
+		return bad;
+	}
 	if (!off_item) {
 		return SIM_GROUP_ERR(IMG_INVALID_OFFSET);
 	}
@@ -450,10 +473,11 @@ static int upload(struct sim_req *req)
 static int erase(struct sim_req *req)
 {
 	struct sim_img *img = &req->dev->img;
-	const cbor_item_t *slot_item = mgmt_cbor_find(req->map, "slot");
+	int bad = 0;
+	const cbor_item_t *slot_item = key(req, "slot", &bad);
 	uint64_t slot = 1;
 
-	if (slot_item && mgmt_cbor_get_uint(slot_item, &slot) != 0) {
+	if (bad || (slot_item && mgmt_cbor_get_uint(slot_item, &slot) != 0)) {
 		return MGMT_ERR_EINVAL;
 	}
 	if (slot >= 2u * img->cfg.images) {
@@ -543,7 +567,7 @@ static const struct sim_handler handlers[] = {
 
 const struct sim_group sim_group_img = {
 	.id = MGMT_GROUP_IMAGE,
-	.name = "image",
+	.name = "img mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),
 	.fold_v1 = fold_v1,

@@ -70,6 +70,8 @@ int sim_ram_suspend(struct sim_device *dev, uint64_t now_us)
 	snprintf(line, sizeof(line), "upload %d %u %" PRIu64 " %" PRIu64 " %zu ", up->active ? 1 : 0,
 		 up->image, up->len, up->off, up->erased_to);
 	ok = ok && append(&t, line) && append_hex(&t, up->sha, up->sha_len) && append(&t, "\n");
+	/* the file system stays unusable after a storage erase until the device reboots */
+	ok = ok && (!dev->fs.erased || append(&t, "fs erased\n"));
 	for (size_t i = 0; ok && i < dev->settings.ram.count; i++) {
 		const struct sim_setting *s = &dev->settings.ram.items[i];
 
@@ -198,6 +200,8 @@ int sim_ram_resume(struct sim_device *dev)
 			resume_upload(dev, line);
 		} else if (strncmp(line, "setting ", 8) == 0) {
 			err = resume_setting(dev, line);
+		} else if (strcmp(line, "fs erased") == 0) {
+			dev->fs.erased = true;
 		}
 	}
 	free(data);

@@ -5,14 +5,51 @@
 
 #include "../mgmt/err.h"
 
-static const cbor_item_t *find(const struct sim_req *req, const char *key, bool *found)
+/* A key that is the definite text string @p key. */
+static bool key_is(const cbor_item_t *item, const char *key)
 {
-	const cbor_item_t *item = mgmt_cbor_find(req->map, key);
+	size_t n = strlen(key);
+
+	return cbor_isa_string(item) && cbor_string_is_definite(item) &&
+	       cbor_string_length(item) == n && memcmp(cbor_string_handle(item), key, n) == 0;
+}
+
+/*
+ * zcbor_map_decode_bulk(): the payload must be a map with text keys, and a key the handler
+ * reads may come once only (other keys may repeat).
+ */
+int sim_req_item(const struct sim_req *req, const char *key, const cbor_item_t **item)
+{
+	const struct cbor_pair *pairs;
+	size_t count;
+
+	*item = NULL;
+	if (!req->keys_ok) {
+		return MGMT_ERR_EINVAL;
+	}
+	pairs = cbor_map_handle(req->map);
+	count = cbor_map_size(req->map);
+	for (size_t i = 0; i < count; i++) {
+		if (key_is(pairs[i].key, key)) {
+			if (*item) {
+				*item = NULL;
+				return MGMT_ERR_EINVAL;
+			}
+			*item = pairs[i].value;
+		}
+	}
+	return 0;
+}
+
+static int find(const struct sim_req *req, const char *key, const cbor_item_t **item,
+		bool *found)
+{
+	int rc = sim_req_item(req, key, item);
 
 	if (found) {
-		*found = item != NULL;
+		*found = *item != NULL;
 	}
-	return item;
+	return rc;
 }
 
 /* libcbor has no storage for an empty string; callers get "" rather than NULL. */
@@ -28,10 +65,11 @@ static const unsigned char *handle(const cbor_item_t *item)
 int sim_req_text(const struct sim_req *req, const char *key, const char **s, size_t *n,
 		 bool *found)
 {
-	const cbor_item_t *item = find(req, key, found);
+	const cbor_item_t *item;
+	int rc = find(req, key, &item, found);
 
-	if (!item) {
-		return 0;
+	if (rc || !item) {
+		return rc;
 	}
 	if (!cbor_isa_string(item) || !cbor_string_is_definite(item)) {
 		return MGMT_ERR_EINVAL;
@@ -44,10 +82,11 @@ int sim_req_text(const struct sim_req *req, const char *key, const char **s, siz
 int sim_req_bytes(const struct sim_req *req, const char *key, const uint8_t **b, size_t *n,
 		  bool *found)
 {
-	const cbor_item_t *item = find(req, key, found);
+	const cbor_item_t *item;
+	int rc = find(req, key, &item, found);
 
-	if (!item) {
-		return 0;
+	if (rc || !item) {
+		return rc;
 	}
 	if (!cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item)) {
 		return MGMT_ERR_EINVAL;
@@ -60,11 +99,12 @@ int sim_req_bytes(const struct sim_req *req, const char *key, const uint8_t **b,
 int sim_req_uint(const struct sim_req *req, const char *key, uint64_t max, uint64_t *v,
 		 bool *found)
 {
-	const cbor_item_t *item = find(req, key, found);
+	const cbor_item_t *item;
 	uint64_t value;
+	int rc = find(req, key, &item, found);
 
-	if (!item) {
-		return 0;
+	if (rc || !item) {
+		return rc;
 	}
 	if (mgmt_cbor_get_uint(item, &value) != 0 || value > max) {
 		return MGMT_ERR_EINVAL;
@@ -75,10 +115,11 @@ int sim_req_uint(const struct sim_req *req, const char *key, uint64_t max, uint6
 
 int sim_req_bool(const struct sim_req *req, const char *key, bool *v, bool *found)
 {
-	const cbor_item_t *item = find(req, key, found);
+	const cbor_item_t *item;
+	int rc = find(req, key, &item, found);
 
-	if (!item) {
-		return 0;
+	if (rc || !item) {
+		return rc;
 	}
 	if (!mgmt_cbor_is_bool(item)) {
 		return MGMT_ERR_EINVAL;

@@ -546,7 +546,7 @@ static const struct sim_handler handlers[] = {
 
 const struct sim_group sim_group_settings = {
 	.id = MGMT_GROUP_SETTINGS,
-	.name = "settings",
+	.name = "settings mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),
 	.fold_v1 = fold_v1,

@@ -19,15 +19,22 @@ enum {
 };
 
 /* Zephyr's errno values, which the shell returns negated, whatever the host's are. */
+#define Z_EIO 5
 #define Z_EINVAL 22
 #define Z_ENOEXEC 8
+/* What a command that only printed its help returns (SHELL_CMD_HELP_PRINTED). */
+#define HELP_PRINTED 1
 
 /* CONFIG_SHELL_CMD_BUFF_SIZE */
 #define LINE_LEN 256
 /* CONFIG_SHELL_ARGC_MAX */
-#define ARGC_MAX 12
+#define ARGC_MAX 20
 /* CONFIG_SHELL_BACKEND_DUMMY_BUF_SIZE: longer output is cut */
 #define OUT_LEN 300
+
+/* The VT100 colour of shell_error() text, and the reset after it (CONFIG_SHELL_VT100_COLORS). */
+#define COLOR_ERROR "\x1b[1;31m"
+#define COLOR_RESET "\x1b[m"
 
 struct shell {
 	const struct sim_req *req;
@@ -35,15 +42,20 @@ struct shell {
 	size_t len;
 };
 
+/* Output as it is, cut at the backend's buffer. */
+static void put(struct shell *sh, const char *s)
+{
+	for (; *s && sh->len < OUT_LEN; s++) {
+		sh->out[sh->len++] = *s;
+	}
+}
+
 /* The shell writes lines ending in "\n", which the backend turns into CR LF. */
-static void print(struct shell *sh, const char *fmt, ...)
+static void vprint(struct shell *sh, const char *fmt, va_list ap)
 {
 	char text[OUT_LEN + 1];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
 	for (const char *p = text; *p && sh->len < OUT_LEN; p++) {
 		if (*p == '\n') {
 			sh->out[sh->len++] = '\r';
@@ -53,6 +65,27 @@ static void print(struct shell *sh, const char *fmt, ...)
 		}
 		sh->out[sh->len++] = *p;
 	}
+}
+
+static void print(struct shell *sh, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint(sh, fmt, ap);
+	va_end(ap);
+}
+
+/* shell_error(): the same, in the error colour. */
+static void print_error(struct shell *sh, const char *fmt, ...)
+{
+	va_list ap;
+
+	put(sh, COLOR_ERROR);
+	va_start(ap, fmt);
+	vprint(sh, fmt, ap);
+	va_end(ap);
+	put(sh, COLOR_RESET);
 }
 
 static int cmd_help(struct shell *sh, int argc, char **argv)
@@ -77,12 +110,21 @@ static int cmd_echo(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+/* Zephyr's kernel uptime: milliseconds, or with -p / --pretty in days down to milliseconds. */
 static int cmd_uptime(struct shell *sh, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	print(sh, "Uptime: %llu ms\n",
-	      (unsigned long long)(sim_device_uptime_us(sh->req->dev, sh->req->now_us) / 1000));
+	unsigned long long ms = sim_device_uptime_us(sh->req->dev, sh->req->now_us) / 1000;
+
+	if (argc == 1) {
+		print(sh, "Uptime: %llu ms\n", ms);
+		return 0;
+	}
+	if (strcmp(argv[1], "-p") != 0 && strcmp(argv[1], "--pretty") != 0) {
+		print_error(sh, "Unsupported option: %s\n", argv[1]);
+		return -Z_EIO;
+	}
+	print(sh, "uptime: %llu days, %llu hours, %llu minutes, %llu seconds, %llu milliseconds\n",
+	      ms / 86400000, ms / 3600000 % 24, ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
 	return 0;
 }
 
@@ -94,43 +136,49 @@ static int cmd_version(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+/* The devices whose names hold the filter, if one is given. */
 static int cmd_devices(struct shell *sh, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	print(sh, "devices:\n"
-		  "- clock@40000000 (READY)\n"
-		  "- gpio@50000000 (READY)\n"
-		  "- rtc@4000b000 (READY)\n"
-		  "- uart@40002000 (READY)\n"
-		  "- flash-controller@4001e000 (READY)\n");
+	static const char *const devices[] = { "clock@40000000", "gpio@50000000", "rtc@4000b000",
+					       "uart@40002000", "flash-controller@4001e000" };
+
+	print(sh, "devices:\n");
+	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		if (argc < 2 || strstr(devices[i], argv[1])) {
+			print(sh, "- %s (READY)\n", devices[i]);
+		}
+	}
 	return 0;
 }
 
 struct command {
 	const char *name;
+	const char *help;
 	int (*fn)(struct shell *sh, int argc, char **argv);
-	int max_args; /* arguments after the name; -1 any */
+	/* SHELL_CMD_ARG()'s counts, the command itself included; 0 mandatory: not checked */
+	int mandatory, optional;
 	const struct command *subs;
 };
 
 static const struct command kernel_cmds[] = {
-	{ "uptime", cmd_uptime, 0, NULL },
-	{ "version", cmd_version, 0, NULL },
-	{ NULL, NULL, 0, NULL },
+	{ "uptime", "Kernel uptime. Can be called with the -p or --pretty options", cmd_uptime,
+	  1, 1, NULL },
+	{ "version", "Kernel version.", cmd_version, 0, 0, NULL },
+	{ NULL, NULL, NULL, 0, 0, NULL },
 };
 
 static const struct command device_cmds[] = {
-	{ "list", cmd_devices, 0, NULL },
-	{ NULL, NULL, 0, NULL },
+	{ "list", "List configured devices, with an optional filter\n"
+		  "Usage: list [<device filter>]", cmd_devices, 1, 1, NULL },
+	{ NULL, NULL, NULL, 0, 0, NULL },
 };
 
 static const struct command root_cmds[] = {
-	{ "device", NULL, 0, device_cmds },
-	{ "echo", cmd_echo, -1, NULL },
-	{ "help", cmd_help, -1, NULL },
-	{ "kernel", NULL, 0, kernel_cmds },
-	{ NULL, NULL, 0, NULL },
+	{ "device", "Device commands", NULL, 0, 0, device_cmds },
+	{ "echo", "Print the arguments", cmd_echo, 0, 0, NULL },
+	{ "help", "Prints the help message.", cmd_help, 0, 0, NULL },
+	{ "kernel", "Kernel commands", NULL, 0, 0, kernel_cmds },
+	{ NULL, NULL, NULL, 0, 0, NULL },
 };
 
 static const struct command *lookup(const struct command *table, const char *name)
@@ -143,6 +191,34 @@ static const struct command *lookup(const struct command *table, const char *nam
 	return NULL;
 }
 
+/*
+ * What Zephyr prints for a command with subcommands and no handler of its own: its help and
+ * its subcommands', names padded to the longest, later lines of a help text indented.
+ */
+static int print_help(struct shell *sh, const struct command *cmd)
+{
+	size_t width = 0;
+
+	print(sh, "%s - %s\nSubcommands:\n", cmd->name, cmd->help);
+	for (const struct command *sub = cmd->subs; sub->name; sub++) {
+		if (strlen(sub->name) > width) {
+			width = strlen(sub->name);
+		}
+	}
+	width += 2;
+	for (const struct command *sub = cmd->subs; sub->name; sub++) {
+		const char *text = sub->help, *nl;
+
+		print(sh, "  %-*s: ", (int)width, sub->name);
+		while ((nl = strchr(text, '\n'))) {
+			print(sh, "%.*s\n\x1b[%zuC", (int)(nl - text), text, width + 4);
+			text = nl + 1;
+		}
+		print(sh, "%s\n", text);
+	}
+	return HELP_PRINTED;
+}
+
 /* shell_execute_cmd(): split the line, find the command, check its arguments, run it. */
 static int execute(struct shell *sh, char *line)
 {
@@ -152,7 +228,7 @@ static int execute(struct shell *sh, char *line)
 
 	for (char *tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if (argc == ARGC_MAX) {
-			print(sh, "Too many arguments in the command.\n");
+			print_error(sh, "Too many arguments in the command.\n");
 			return -Z_ENOEXEC;
 		}
 		argv[argc++] = tok;
@@ -162,41 +238,66 @@ static int execute(struct shell *sh, char *line)
 	}
 	cmd = lookup(root_cmds, argv[0]);
 	if (!cmd) {
-		print(sh, "%s: command not found\n", argv[0]);
+		print_error(sh, "%s: command not found\n", argv[0]);
 		return -Z_ENOEXEC;
 	}
 	while (cmd->subs) {
-		const struct command *sub;
+		const struct command *sub = argc > depth + 1 ? lookup(cmd->subs, argv[depth + 1])
+							     : NULL;
 
-		if (argc == depth + 1) {
-			print(sh, "%s: please specify subcommand\n", argv[depth]);
-			return -Z_ENOEXEC;
-		}
-		sub = lookup(cmd->subs, argv[depth + 1]);
 		if (!sub) {
-			print(sh, "%s: unknown parameter: %s\n", argv[depth], argv[depth + 1]);
-			return -Z_EINVAL;
+			return print_help(sh, cmd);
 		}
 		cmd = sub;
 		depth++;
 	}
-	if (cmd->max_args >= 0 && argc - depth - 1 > cmd->max_args) {
-		print(sh, "%s: wrong parameter count\n", argv[depth]);
+	argc -= depth;
+	if (cmd->mandatory &&
+	    (argc < cmd->mandatory || argc > cmd->mandatory + cmd->optional)) {
+		print_error(sh, "%s: wrong parameter count\n", argv[depth]);
 		return -Z_EINVAL;
 	}
-	return cmd->fn(sh, argc - depth, argv + depth);
+	return cmd->fn(sh, argc, argv + depth);
 }
 
+/*
+ * shell_mgmt's own decoder: the keys are read in order up to `argv` (any other value is
+ * skipped; a key that is not text ends the request), which must be a list; its leading text
+ * strings make the command line, the first item of another type ends it.
+ */
+static int get_argv(const struct sim_req *req, const cbor_item_t **args)
+{
+	const struct cbor_pair *pairs;
+
+	if (!req->map || !cbor_isa_map(req->map)) {
+		return MGMT_ERR_EINVAL;
+	}
+	pairs = cbor_map_handle(req->map);
+	for (size_t i = 0; i < cbor_map_size(req->map); i++) {
+		const cbor_item_t *k = pairs[i].key;
+
+		if (!cbor_isa_string(k) || !cbor_string_is_definite(k)) {
+			return MGMT_ERR_EINVAL;
+		}
+		if (cbor_string_length(k) == 4 && memcmp(cbor_string_handle(k), "argv", 4) == 0) {
+			*args = pairs[i].value;
+			return cbor_isa_array(*args) ? 0 : MGMT_ERR_EINVAL;
+		}
+	}
+	return MGMT_ERR_EINVAL;
+}
+
+/* Runs the command; its output starts on a new line, as the shell's after a command line. */
 static int exec(struct sim_req *req)
 {
-	const cbor_item_t *args = mgmt_cbor_find(req->map, "argv");
+	const cbor_item_t *args = NULL;
 	struct shell sh = { .req = req };
 	char line[LINE_LEN + 1];
 	size_t len = 0, count;
-	int ret;
+	int ret = get_argv(req, &args);
 
-	if (!args || !cbor_isa_array(args)) {
-		return MGMT_ERR_EINVAL;
+	if (ret) {
+		return ret;
 	}
 	count = cbor_array_size(args);
 	for (size_t i = 0; i < count; i++) {
@@ -204,7 +305,7 @@ static int exec(struct sim_req *req)
 		size_t n;
 
 		if (!cbor_isa_string(arg) || !cbor_string_is_definite(arg)) {
-			return MGMT_ERR_EINVAL;
+			break;
 		}
 		n = cbor_string_length(arg);
 		if (len + n >= LINE_LEN) {
@@ -220,6 +321,7 @@ static int exec(struct sim_req *req)
 		return SIM_GROUP_ERR(SHELL_ERR_EMPTY_COMMAND);
 	}
 	line[len - 1] = '\0';
+	print(&sh, "\n");
 	ret = execute(&sh, line);
 	mgmt_cbor_text(req->rsp, "o");
 	mgmt_cbor_text_n(req->rsp, sh.out, sh.len);
@@ -246,7 +348,7 @@ static const struct sim_handler handlers[] = {
 
 const struct sim_group sim_group_shell = {
 	.id = MGMT_GROUP_SHELL,
-	.name = "shell",
+	.name = "shell mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),
 	.fold_v1 = fold_v1,

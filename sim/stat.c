@@ -141,7 +141,7 @@ static const struct sim_handler handlers[] = {
 
 const struct sim_group sim_group_stat = {
 	.id = MGMT_GROUP_STAT,
-	.name = "stat",
+	.name = "stat mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),
 	.fold_v1 = fold_v1,

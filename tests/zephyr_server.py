@@ -2,8 +2,8 @@
 """Runs one of the real Zephyr 4.4 SMP servers of ../shared/testdata/zephyr/ for a test, as
 sim_device.py runs dfu-smp-sim: in a temporary directory of its own, with -flash_in_ram where
 the build has it, its pseudo-terminal read from its output, always stopped (SIGTERM, then
-SIGKILL). A reset makes the server exit 0 by itself; `restart()` starts it again, as a device
-that boots once more.
+SIGKILL). A reset makes the server exit by itself (status 1); `restart()` starts it again,
+as a device that boots once more.
 
 The UDP build binds 0.0.0.0:1337: start it only inside a network namespace of the caller's own
 (see interop.py), never on the machine's own network."""
