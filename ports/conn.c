@@ -119,8 +119,7 @@ static bool transaction_finished(void *arg)
 	return ((struct transaction *)arg)->done;
 }
 
-/* One request as it is: its own timeout and retries. */
-static int transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
+int conn_transact_once(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
 		    struct smp_client_rsp *rsp)
 {
 	struct transaction t = { .buf = rsp_buf, .cap = cap, .rsp = rsp };
@@ -151,12 +150,12 @@ int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, 
 	int err;
 
 	if (retries || !conn->retries) {
-		return transact(conn, req, rsp_buf, cap, rsp);
+		return conn_transact_once(conn, req, rsp_buf, cap, rsp);
 	}
 	/* the caller's wait stays what it was: a lost datagram or frame costs only a share */
 	total = timeout_ms ? timeout_ms : conn_timeout_ms(conn);
 	smp_request_spread(req, total, conn->retries);
-	err = transact(conn, req, rsp_buf, cap, rsp);
+	err = conn_transact_once(conn, req, rsp_buf, cap, rsp);
 	req->retries = retries;
 	req->timeout_ms = timeout_ms;
 	return err;
@@ -290,7 +289,7 @@ int conn_await_reboot(struct conn *conn, void (*pause)(struct conn *conn, uint32
 		smp_request_init(&req, req_buf, sizeof(req_buf));
 		mgmt_os_echo(&req, "up?");
 		req.timeout_ms = wait;
-		err = transact(conn, &req, rsp_buf, sizeof(rsp_buf), &rsp);
+		err = conn_transact_once(conn, &req, rsp_buf, sizeof(rsp_buf), &rsp);
 		if (err == 0 || err == -ENOBUFS) {
 			return 0; /* any answer: the device is up */
 		}

@@ -146,6 +146,13 @@ int conn_run(struct conn *conn, bool (*done)(void *arg), void *arg);
 int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
 		  struct smp_client_rsp *rsp);
 
+/**
+ * conn_transact() with @p req's own timeout and retries only: never sent again because the
+ * link is lossy, for a request that must not reach the device twice unawares.
+ */
+int conn_transact_once(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
+		       struct smp_client_rsp *rsp);
+
 /** What crossed the link so far. */
 void conn_stats(struct conn *conn, struct conn_stats *out);
 

@@ -493,7 +493,8 @@ class Session:
         with open(local, "wb") as f:
             f.write(data)
         if c(f"fs upload{what}", self.ok, "fs", "upload", local, remote,
-             expect={"name": remote, "len": n}, timeout=FS_TIMEOUT) is None:
+             expect={"name": remote, "len": n, "verified": True},
+             timeout=FS_TIMEOUT) is None:
             return False
         c(f"fs stat{what}", self.ok, "fs", "stat", remote, expect={"name": remote, "len": n})
         crc = {"name": remote, "type": "crc32", "len": n, "output": zlib.crc32(data)}

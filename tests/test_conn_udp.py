@@ -103,6 +103,29 @@ class Udp(unittest.TestCase):
             with open(local, "rb") as a, open(local + ".back", "rb") as b:
                 self.assertEqual(a.read(), b.read())
 
+    def test_a_first_chunk_taken_twice_is_caught_and_sent_again(self):
+        """The first chunk's answer is lost (answer 3: an echo, params, the chunk): sent again
+        as it was, it would be written twice to the file the device keeps open, as Zephyr 4.4
+        does; the file is closed on the device first, and its SHA-256 checked at the end."""
+        for size in (1000, 5000):  # one chunk (the file is whole and closed), and several
+            with SimDevice("--udp", "127.0.0.1:0", "--drop-every", "3",
+                           "--busy-scale", "0") as sim:
+                conn = "udp:" + sim.udp
+                self.assertEqual(dfu(conn, "echo", "first").returncode, 0)
+                tmp = new_tmp(self)
+                local = os.path.join(tmp, "data")
+                data = os.urandom(size)
+                with open(local, "wb") as f:
+                    f.write(data)
+                p = dfu(conn, "--timeout", "0.6", "fs", "upload", local, "/lfs/data")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertNotIn("does not match", p.stderr)
+                self.assertIn("SHA-256 checked on the device", p.stdout)
+                p = dfu(conn, "--timeout", "0.6", "fs", "download", "/lfs/data", local + ".b")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                with open(local + ".b", "rb") as f:
+                    self.assertEqual(f.read(), data, size)
+
     def test_retries_are_bounded(self):
         with SimDevice("--udp", "127.0.0.1:0", "--drop-every", "1", "--busy-scale", "0") as sim:
             start = time.monotonic()

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "../mgmt/err.h"
 #include "../mgmt/fs.h"
 #include "cli.h"
@@ -50,29 +52,59 @@ static int read_at(FILE *f, uint64_t off, uint8_t *buf, size_t n)
 	return fseek(f, (long)off, SEEK_SET) == 0 && fread(buf, 1, n, f) == n ? 0 : -EIO;
 }
 
-static int cmd_upload(struct cli *cli, int argc, char **argv)
+/*
+ * The first chunk. Zephyr keeps an uploaded file open and writes a first chunk that comes
+ * again at the offset it has reached: on a lossy link, before it is sent again after a lost
+ * answer, the file is closed on the device, so that it starts afresh.
+ */
+static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk, size_t n,
+		      int64_t total, struct smp_client_rsp *rsp)
+{
+	uint8_t tries = (uint8_t)(cli->conn->retries + 1u);
+	char why[512];
+	int err = 0;
+
+	if (tries == 1) {
+		mgmt_fs_upload(cli_request(cli), remote, 0, chunk, n, total);
+		return cli_exchange(cli, &cli->req, rsp);
+	}
+	for (uint8_t i = 0; i < tries; i++) {
+		if (i > 0) {
+			close_remote(cli);
+		}
+		mgmt_fs_upload(cli_request(cli), remote, 0, chunk, n, total);
+		smp_request_spread(&cli->req, conn_timeout_ms(cli->conn), tries - 1u);
+		cli->req.retries = 0;
+		err = conn_transact_once(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, rsp);
+		if (err != -ETIMEDOUT) {
+			break;
+		}
+	}
+	if (err) {
+		conn_explain(cli->conn, err, SMP_HDR_SIZE + cli->req.len, why, sizeof(why));
+		return cli_fail(cli, "%s", why);
+	}
+	return 0;
+}
+
+/* send_file(): the device's offset ran past the file, as when it took a chunk twice. */
+#define SEND_AGAIN (-1)
+
+/*
+ * Sends the whole file from offset 0. @return 0, SEND_AGAIN, or an exit status after saying
+ * why.
+ */
+static int send_file(struct cli *cli, FILE *f, uint64_t size, const char *local,
+		     const char *remote)
 {
 	const struct conn_limits *limits;
 	struct smp_client_rsp rsp;
 	struct mgmt_reply reply;
 	uint8_t *chunk = NULL;
-	uint64_t off = 0, size;
-	int stalls = 0, status;
-	FILE *f;
-	long end;
+	uint64_t off = 0;
+	int stalls = 0;
+	int status = cli_limits(cli, &limits);
 
-	if (argc != 2) {
-		return cli_usage(cli, "give LOCAL (file to send) and REMOTE (path on the device)");
-	}
-	f = fopen(argv[0], "rb");
-	if (!f || fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0) {
-		if (f) {
-			fclose(f);
-		}
-		return cli_fail(cli, "cannot read '%s': %s", argv[0], strerror(errno));
-	}
-	size = (uint64_t)end;
-	status = cli_limits(cli, &limits);
 	if (!status) {
 		chunk = malloc(limits->max_request);
 		if (!chunk) {
@@ -81,14 +113,14 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	}
 	while (!status) {
 		int64_t total = off == 0 ? (int64_t)size : -1;
-		size_t n = mgmt_fs_upload_max_data(argv[1], off, total, limits->max_request);
+		size_t n = mgmt_fs_upload_max_data(remote, off, total, limits->max_request);
 		uint64_t next;
 
 		if (n == 0) {
 			char why[300];
 
 			/* the smallest request: one byte of data */
-			mgmt_fs_upload(cli_request(cli), argv[1], off, chunk, 1, total);
+			mgmt_fs_upload(cli_request(cli), remote, off, chunk, 1, total);
 			conn_explain(cli->conn, -EMSGSIZE, SMP_HDR_SIZE + cli->req.len, why,
 				     sizeof(why));
 			status = cli_fail(cli, "%s", why);
@@ -98,21 +130,24 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 			n = (size_t)(size - off);
 		}
 		if (read_at(f, off, chunk, n) != 0) {
-			status = cli_fail(cli, "cannot read '%s' at %llu", argv[0],
+			status = cli_fail(cli, "cannot read '%s' at %llu", local,
 					  (unsigned long long)off);
 			break;
 		}
-		mgmt_fs_upload(cli_request(cli), argv[1], off, chunk, n, total);
-		status = cli_exchange(cli, &cli->req, &rsp);
+		if (off == 0) {
+			status = send_first(cli, remote, chunk, n, total, &rsp);
+		} else {
+			mgmt_fs_upload(cli_request(cli), remote, off, chunk, n, total);
+			status = cli_exchange(cli, &cli->req, &rsp);
+		}
 		if (status) {
 			break;
 		}
 		if (mgmt_fs_upload_decode(&rsp, &reply, &next) != 0 &&
-		    offset_refused(cli, argv[1], &reply, &next) != 0) {
+		    offset_refused(cli, remote, &reply, &next) != 0) {
 			status = cli_reply_failed(cli, &reply);
 		} else if (next > size) {
-			status = cli_fail(cli, "the device reports offset %llu, past the file's %llu "
-					  "bytes", (unsigned long long)next, (unsigned long long)size);
+			status = SEND_AGAIN; /* it took a chunk twice: the file must start over */
 		} else if (next <= off && n > 0 && ++stalls >= MAX_STALLS) {
 			status = cli_fail(cli, "the device keeps answering offset %llu: the upload "
 					  "does not move", (unsigned long long)next);
@@ -127,17 +162,113 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 			break;
 		}
 	}
-	fclose(f);
 	free(chunk);
-	if (status) {
+	return status;
+}
+
+/* SHA-256 of the whole of @p f. @return 0 or -EIO. */
+static int file_sha256(FILE *f, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t buf[4096];
+	unsigned int len = 0;
+	size_t n;
+	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && fseek(f, 0, SEEK_SET) == 0;
+
+	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		ok = EVP_DigestUpdate(ctx, buf, n);
+	}
+	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, out, &len) && len == 32;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -EIO;
+}
+
+/*
+ * Whether the device's file is the local one, by its SHA-256. @return 1 it is, 0 it is not,
+ * -1 when the device cannot tell (no hash command, no sha256: nothing to check with).
+ */
+static int remote_matches(struct cli *cli, const char *remote, const uint8_t sha[32])
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_fs_hash_rsp out;
+	int match = -1;
+
+	if (mgmt_fs_hash(cli_request(cli), remote, "sha256", 0, -1) != 0 ||
+	    conn_transact(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, &rsp) != 0) {
+		return -1;
+	}
+	if (mgmt_fs_hash_decode(&rsp, &reply, &out) == 0 && !out.output_is_number &&
+	    out.bytes_len == 32) {
+		match = memcmp(out.bytes, sha, 32) == 0;
+	}
+	mgmt_reply_close(&reply);
+	return match;
+}
+
+/*
+ * Uploads, then checks the device's SHA-256 of the file against the local one where the
+ * device can tell it. A first chunk sent again after its answer was lost is written twice by
+ * Zephyr (the file stays open, its offset counts on): a file that does not match is sent once
+ * more from the start, after closing it on the device.
+ */
+static int cmd_upload(struct cli *cli, int argc, char **argv)
+{
+	uint8_t sha[32];
+	uint64_t size;
+	int status, match = -1;
+	FILE *f;
+	long end;
+
+	if (argc != 2) {
+		return cli_usage(cli, "give LOCAL (file to send) and REMOTE (path on the device)");
+	}
+	f = fopen(argv[0], "rb");
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0) {
+		if (f) {
+			fclose(f);
+		}
+		return cli_fail(cli, "cannot read '%s': %s", argv[0], strerror(errno));
+	}
+	size = (uint64_t)end;
+	if (file_sha256(f, sha) != 0) {
+		fclose(f);
+		return cli_fail(cli, "cannot read '%s': %s", argv[0], strerror(EIO));
+	}
+	for (int attempt = 0; attempt < 2 && match != 1; attempt++) {
+		if (attempt > 0 && !cli->json) {
+			fprintf(stderr, "%s: %s: the file on the device does not match '%s'; sending "
+				"it again from the start\n", cli->prog, cli->what, argv[0]);
+		}
+		status = send_file(cli, f, size, argv[0], argv[1]);
+		close_remote(cli);
+		if (status == SEND_AGAIN) {
+			match = 0;
+			continue;
+		}
+		if (status) {
+			break;
+		}
+		match = remote_matches(cli, argv[1], sha);
+		if (match == -1) {
+			break; /* the device cannot tell: its offsets are all there is */
+		}
+	}
+	fclose(f);
+	if (status && status != SEND_AGAIN) {
 		return status;
 	}
-	close_remote(cli);
-	if (cli->json) {
-		return cli_print_json(cli, json_pack("{s:s, s:I}", "name", argv[1], "len",
-						     (json_int_t)size));
+	if (match == 0) {
+		return cli_fail(cli, "the file on the device does not match '%s' (SHA-256) after two "
+				"uploads: the link loses or damages data; run it again", argv[0]);
 	}
-	printf("uploaded %llu bytes to %s\n", (unsigned long long)size, argv[1]);
+	if (cli->json) {
+		return cli_print_json(cli, json_pack("{s:s, s:I, s:o}", "name", argv[1], "len",
+						     (json_int_t)size, "verified",
+						     json_boolean(match == 1)));
+	}
+	printf("uploaded %llu bytes to %s%s\n", (unsigned long long)size, argv[1],
+	       match == 1 ? ", SHA-256 checked on the device" : "");
 	return 0;
 }
 
