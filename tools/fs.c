@@ -55,7 +55,8 @@ static int read_at(FILE *f, uint64_t off, uint8_t *buf, size_t n)
 /*
  * The first chunk. Zephyr keeps an uploaded file open and writes a first chunk that comes
  * again at the offset it has reached: on a lossy link, before it is sent again after a lost
- * answer, the file is closed on the device, so that it starts afresh.
+ * answer, the file is closed on the device, so that it starts afresh. An answer to the try
+ * before no longer counts then, so each try waits the whole timeout.
  */
 static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk, size_t n,
 		      int64_t total, struct smp_client_rsp *rsp)
@@ -73,8 +74,7 @@ static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk,
 			close_remote(cli);
 		}
 		mgmt_fs_upload(cli_request(cli), remote, 0, chunk, n, total);
-		smp_request_spread(&cli->req, conn_timeout_ms(cli->conn), tries - 1u);
-		cli->req.retries = 0;
+		cli->req.timeout_ms = conn_timeout_ms(cli->conn);
 		err = conn_transact_once(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, rsp);
 		if (err != -ETIMEDOUT) {
 			break;
