@@ -177,8 +177,8 @@ static void group_details(void **state)
 		"response key 'groups[1]' is an unsigned integer, expected a map",
 		"response key 'groups[1].group' is 65536, more than 65535",
 		"response key 'groups[2].group' is missing",
-		"response key 'groups[2].handlers' is a negative integer, expected an unsigned "
-		"integer",
+		("response key 'groups[2].handlers' is a negative integer, expected an unsigned "
+		 "integer"),
 	};
 	struct payload p;
 	struct smp_client_rsp rsp = details(&p, 0);

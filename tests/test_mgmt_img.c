@@ -558,8 +558,8 @@ static void malformed_slot_info_names_the_path(void **state)
 {
 	static const char *const needles[] = {
 		"response key 'images[0].slots[1]' is a text string, expected a map",
-		"response key 'images[0].slots[1].size' is a text string, expected an unsigned "
-		"integer",
+		("response key 'images[0].slots[1].size' is a text string, expected an unsigned "
+		 "integer"),
 		"response key 'images[1].image' is missing",
 	};
 	struct payload p;
