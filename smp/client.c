@@ -103,21 +103,25 @@ static void pump(struct smp_client *client)
 		req->deadline_ms = client->now_ms + timeout;
 		client->stats.sent++;
 
+		client->sending = true;
 		err = client->transport.send(client->transport.ctx, req->buf,
 					     SMP_HDR_SIZE + req->len);
+		client->sending = false;
 		if (err == 0) {
 			continue;
 		}
 		client->stats.sent--;
-		if (list_remove(&client->flight, req)) {
-			client->in_flight--;
+		if (!list_remove(&client->flight, req)) {
+			continue; /* the transport already failed it (smp_client_transport_error) */
 		}
+		client->in_flight--;
 		if (err == -EAGAIN) {
 			req->next = client->queue;
 			client->queue = req;
 			break;
 		}
-		req->cb(req, err, NULL);
+		req->err = err;
+		list_append(&client->ended, req);
 	}
 	client->pumping = false;
 }
@@ -189,13 +193,36 @@ static void end_list(struct smp_request *list, int err)
 	}
 }
 
+/* Ends every request of a detached list with the error each carries. */
+static void end_ended(struct smp_request *list)
+{
+	while (list) {
+		struct smp_request *req = list;
+
+		list = req->next;
+		req->next = NULL;
+		req->cb(req, req->err, NULL);
+	}
+}
+
 void smp_client_transport_error(struct smp_client *client, int err)
 {
 	struct smp_request *list = client->flight;
 
 	client->flight = NULL;
 	client->in_flight = 0;
-	end_list(list, err);
+	if (!client->sending) {
+		end_list(list, err);
+		return;
+	}
+	/* inside send(): no callback from within the call that sent */
+	while (list) {
+		struct smp_request *req = list;
+
+		list = req->next;
+		req->err = err;
+		list_append(&client->ended, req);
+	}
 }
 
 /* Tells the transport a request on the link was given up. */
@@ -219,8 +246,11 @@ static struct smp_request *first_expired(const struct smp_client *client)
 void smp_client_process(struct smp_client *client, uint64_t now_ms)
 {
 	struct smp_request *req;
+	struct smp_request *ended = client->ended;
 
 	client->now_ms = now_ms;
+	client->ended = NULL;
+	end_ended(ended);
 	/* Scan again after each callback: it may have changed the list. */
 	while ((req = first_expired(client)) != NULL) {
 		list_remove(&client->flight, req);
@@ -241,7 +271,7 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 
 uint64_t smp_client_deadline(const struct smp_client *client)
 {
-	uint64_t deadline = UINT64_MAX;
+	uint64_t deadline = client->ended ? client->now_ms : UINT64_MAX;
 
 	for (const struct smp_request *req = client->flight; req; req = req->next) {
 		if (req->deadline_ms < deadline) {
@@ -253,7 +283,7 @@ uint64_t smp_client_deadline(const struct smp_client *client)
 
 int smp_client_cancel(struct smp_client *client, struct smp_request *req)
 {
-	if (list_remove(&client->queue, req)) {
+	if (list_remove(&client->queue, req) || list_remove(&client->ended, req)) {
 		return 0;
 	}
 	if (list_remove(&client->flight, req)) {
@@ -268,20 +298,23 @@ void smp_client_cancel_all(struct smp_client *client, int err)
 {
 	struct smp_request *flight = client->flight;
 	struct smp_request *queue = client->queue;
+	struct smp_request *ended = client->ended;
 
 	client->flight = NULL;
 	client->queue = NULL;
+	client->ended = NULL;
 	client->in_flight = 0;
 	for (struct smp_request *req = flight; req; req = req->next) {
 		forget(client, req);
 	}
 	end_list(flight, err);
+	end_list(ended, err);
 	end_list(queue, err);
 }
 
 bool smp_client_idle(const struct smp_client *client)
 {
-	return !client->queue && !client->flight;
+	return !client->queue && !client->flight && !client->ended;
 }
 
 uint8_t smp_client_version(const struct smp_client *client)

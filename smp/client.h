@@ -62,6 +62,7 @@ struct smp_request {
 	uint8_t seq;
 	uint8_t tries;
 	bool has_seq;
+	int err;             /* why it ended, while its callback waits (client->ended) */
 };
 
 /**
@@ -106,6 +107,8 @@ struct smp_client {
 	struct smp_transport transport;
 	struct smp_request *queue;  /* waiting to be sent, oldest first */
 	struct smp_request *flight; /* sent, waiting for a response, oldest first */
+	/* failed while being sent: their callbacks run in the next smp_client_process() */
+	struct smp_request *ended;
 	unsigned in_flight;
 	unsigned window;
 	uint32_t timeout_ms;
@@ -114,6 +117,7 @@ struct smp_client {
 	uint8_t version;
 	bool version_fixed;
 	bool pumping;
+	bool sending;               /* inside transport.send() */
 	struct smp_client_stats stats;
 };
 
@@ -135,7 +139,9 @@ void smp_request_init(struct smp_request *req, uint8_t *buf, size_t cap);
 void smp_request_spread(struct smp_request *req, uint32_t total_ms, uint8_t retries);
 
 /**
- * Queue @p req; it is sent as soon as the window allows (possibly before this returns).
+ * Queue @p req; it is sent as soon as the window allows (possibly before this returns). A
+ * request the transport fails to send ends with that error in the next smp_client_process(),
+ * never from inside this call: its callback runs once, after this has returned.
  * @return 0; -EINVAL if it has no callback or buffer, or its payload does not fit its buffer;
  *         -EMSGSIZE if the payload is longer than an SMP header can say (65535).
  */
@@ -149,7 +155,9 @@ void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t le
 
 /**
  * Transport -> client: the link failed (e.g. -ENOTCONN, or a response that could not be
- * read). Every request on the link ends with @p err; queued ones stay queued.
+ * read). Every request on the link ends with @p err; queued ones stay queued. Called from
+ * inside the transport's send(), the callbacks wait for the next smp_client_process(), and
+ * the error send() then returns changes nothing: each request ends once.
  */
 void smp_client_transport_error(struct smp_client *client, int err);
 
@@ -159,7 +167,10 @@ void smp_client_transport_error(struct smp_client *client, int err);
  */
 void smp_client_process(struct smp_client *client, uint64_t now_ms);
 
-/** When smp_client_process() must next be called, or UINT64_MAX if nothing is waiting. */
+/**
+ * When smp_client_process() must next be called (now, while a failed request waits for its
+ * callback), or UINT64_MAX if nothing is waiting.
+ */
 uint64_t smp_client_deadline(const struct smp_client *client);
 
 /** Remove @p req, queued or on the link, without calling its callback. @return 0 or -ENOENT. */

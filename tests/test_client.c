@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -342,10 +343,69 @@ static void send_error_fails_the_request(void **state)
 	(void)state;
 	T.send_err = -EMSGSIZE;
 	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	/* never from inside the call that sent it: at the next process(), due now */
+	assert_int_equal(R.calls, 0);
+	assert_false(smp_client_idle(&client));
+	assert_int_equal(smp_client_deadline(&client), smp_client_now(&client));
+	smp_client_process(&client, 0);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.err[0], -EMSGSIZE);
 	assert_true(smp_client_idle(&client));
 	assert_int_equal(smp_client_stats(&client)->sent, 0);
+}
+
+/* A transport that sees the link drop inside send(), reports it, and also fails the send. */
+static int send_losing_the_link(void *ctx, const uint8_t *msg, size_t len)
+{
+	(void)ctx;
+	(void)msg;
+	(void)len;
+	smp_client_transport_error(&client, -ENOTCONN);
+	return -ENOTCONN;
+}
+
+static int freed_calls;
+
+/* The owner frees the request in its callback, as smp/client.h allows. */
+static void free_in_callback(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+{
+	(void)rsp;
+	assert_int_equal(err, -ENOTCONN);
+	freed_calls++;
+	free(req->buf);
+	free(req);
+}
+
+static void a_link_lost_inside_send_ends_the_request_once(void **state)
+{
+	const struct smp_transport transport = {
+		.send = send_losing_the_link, .max_size = fake_max_size, .ctx = &T,
+	};
+	struct smp_request *req = malloc(sizeof(*req));
+
+	(void)state;
+	smp_client_init(&client, &transport, NULL);
+	freed_calls = 0;
+	smp_request_init(req, malloc(SMP_HDR_SIZE), SMP_HDR_SIZE);
+	req->cb = free_in_callback;
+	assert_int_equal(smp_client_submit(&client, req), 0);
+	assert_int_equal(freed_calls, 0); /* not from inside submit */
+	smp_client_process(&client, 1);
+	assert_int_equal(freed_calls, 1); /* once: a second call would touch freed memory */
+	smp_client_process(&client, 2);
+	assert_int_equal(freed_calls, 1);
+	assert_true(smp_client_idle(&client));
+}
+
+static void a_request_failed_in_send_can_be_cancelled_before_its_callback(void **state)
+{
+	(void)state;
+	T.send_err = -EIO;
+	smp_client_submit(&client, make_req(0, SMP_OP_READ, 0, 0));
+	assert_int_equal(smp_client_cancel(&client, &reqs[0]), 0);
+	smp_client_process(&client, 0);
+	assert_int_equal(R.calls, 0);
+	assert_true(smp_client_idle(&client));
 }
 
 static void answer_from_inside_send_is_matched(void **state)
@@ -480,6 +540,8 @@ int main(void)
 		TS(window_keeps_several_on_the_link),
 		TS(busy_transport_keeps_the_request_queued),
 		TS(send_error_fails_the_request),
+		TS(a_link_lost_inside_send_ends_the_request_once),
+		TS(a_request_failed_in_send_can_be_cancelled_before_its_callback),
 		TS(answer_from_inside_send_is_matched),
 		TS(version_falls_back_when_the_device_answers_v1),
 		TS(version_1_can_be_chosen),
