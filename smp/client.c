@@ -152,6 +152,37 @@ static struct smp_request *find_in_flight(const struct smp_client *client, uint8
 	return NULL;
 }
 
+/* The request on the link that @p hdr answers, taken off the link; NULL (counted) if none. */
+static struct smp_request *take_answered(struct smp_client *client, const struct smp_hdr *hdr)
+{
+	struct smp_request *req = find_in_flight(client, hdr->seq);
+
+	if (!req || hdr->group != req->group || hdr->id != req->id ||
+	    hdr->op != smp_hdr_rsp_op(req->op)) {
+		client->stats.dropped++;
+		return NULL;
+	}
+	list_remove(&client->flight, req);
+	client->in_flight--;
+	return req;
+}
+
+void smp_client_reject(struct smp_client *client, const uint8_t *hdr, int err)
+{
+	struct smp_hdr h;
+	struct smp_request *req;
+
+	if (smp_hdr_decode(hdr, SMP_HDR_SIZE, &h) != 0) {
+		client->stats.dropped++;
+		return;
+	}
+	req = take_answered(client, &h);
+	if (req) {
+		req->cb(req, err, NULL);
+		pump(client);
+	}
+}
+
 void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t len)
 {
 	struct smp_client_rsp rsp;
@@ -161,14 +192,10 @@ void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t le
 		client->stats.dropped++;
 		return;
 	}
-	req = find_in_flight(client, rsp.hdr.seq);
-	if (!req || rsp.hdr.group != req->group || rsp.hdr.id != req->id ||
-	    rsp.hdr.op != smp_hdr_rsp_op(req->op)) {
-		client->stats.dropped++;
+	req = take_answered(client, &rsp.hdr);
+	if (!req) {
 		return;
 	}
-	list_remove(&client->flight, req);
-	client->in_flight--;
 	client->stats.received++;
 	if (!client->version_fixed && client->version == SMP_VERSION_2 &&
 	    rsp.hdr.version == SMP_VERSION_1) {

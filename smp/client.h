@@ -154,6 +154,13 @@ int smp_client_submit(struct smp_client *client, struct smp_request *req);
 void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t len);
 
 /**
+ * Transport -> client: a response arrived that the transport could not take whole (longer
+ * than its receive buffer); @p hdr is its SMP_HDR_SIZE-byte header. The request it answers
+ * ends with @p err; every other request stays as it is.
+ */
+void smp_client_reject(struct smp_client *client, const uint8_t *hdr, int err);
+
+/**
  * Transport -> client: the link failed (e.g. -ENOTCONN, or a response that could not be
  * read). Every request on the link ends with @p err; queued ones stay queued. Called from
  * inside the transport's send(), the callbacks wait for the next smp_client_process(), and

@@ -16,6 +16,7 @@ static void on_part(struct bt_dfu_smp *dfu)
 
 	if (part->offset == 0) {
 		gatt->rx_overflow = part->total_size > gatt->rx_cap;
+		memcpy(gatt->rx_hdr, part->data, SMP_HDR_SIZE); /* the first part holds it */
 	}
 	if (!gatt->rx_overflow) {
 		memcpy(gatt->rx + part->offset, part->data, part->chunk_size);
@@ -25,7 +26,7 @@ static void on_part(struct bt_dfu_smp *dfu)
 	}
 	if (gatt->rx_overflow) {
 		gatt->stats.oversize_rsps++;
-		smp_client_transport_error(gatt->client, -EMSGSIZE);
+		smp_client_reject(gatt->client, gatt->rx_hdr, -EMSGSIZE); /* its request only */
 		return;
 	}
 	smp_client_receive(gatt->client, gatt->rx, part->total_size);

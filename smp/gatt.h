@@ -32,6 +32,7 @@ struct smp_gatt {
 	uint8_t *rx;
 	size_t rx_cap;
 	bool rx_overflow;
+	uint8_t rx_hdr[SMP_HDR_SIZE]; /* the header of the response being gathered */
 	struct smp_gatt_stats stats;
 };
 
