@@ -279,7 +279,17 @@ static void run_upgrade(struct cli *cli, struct run *r, const struct dfu_upgrade
 	}
 	while (!r->done) {
 		if (conn_run(cli->conn, run_waits, r) != 0 && !r->done && !r->reset) {
-			dfu_upgrade_reconnected(&up, -ETIMEDOUT); /* nothing left to wait for */
+			/* nothing left to wait for: whatever the step, it ends now */
+			dfu_upgrade_reconnected(&up, -ETIMEDOUT);
+			if (!r->done) {
+				smp_client_cancel_all(conn_client(cli->conn), -ETIMEDOUT);
+			}
+			if (!r->done) {
+				r->done = true;
+				r->err = -ETIMEDOUT;
+				snprintf(r->result.message, sizeof(r->result.message),
+					 "nothing more happens on the link");
+			}
 			continue;
 		}
 		if (r->reset) {
@@ -487,7 +497,7 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	struct dfu_upload up;
 	uint8_t *data = NULL, *buf = NULL;
 	uint64_t image = 0;
-	int status;
+	int status, start_err;
 
 	for (int i = 0; i < argc; i++) {
 		int bad = 0;
@@ -524,13 +534,15 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	cfg.timeout_ms = cli->opt.timeout_ms;
 	cfg.retries = cli->conn->retries;
 	buf = malloc(DFU_UPLOAD_WINDOW_MAX * cfg.max_request);
+	start_err = buf ? 0 : -ENOMEM;
 	meter_init(&run.meter, cli);
-	for (int attempt = 0; buf; attempt++) {
+	for (int attempt = 0; !start_err; attempt++) {
 		char why[300];
 
 		run.done = false;
-		if (dfu_upload_start(&up, conn_client(cli->conn), &cfg, buf,
-				     DFU_UPLOAD_WINDOW_MAX * cfg.max_request, &ops, &run) != 0) {
+		start_err = dfu_upload_start(&up, conn_client(cli->conn), &cfg, buf,
+					     DFU_UPLOAD_WINDOW_MAX * cfg.max_request, &ops, &run);
+		if (start_err) {
 			break;
 		}
 		while (!run.done && conn_run(cli->conn, upload_finished, &run) == 0) {
@@ -538,8 +550,10 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		meter_end_line(&run.meter);
 		if (!run.done) {
 			dfu_upload_abort(&up);
+			run.done = true;
 			run.err = -ETIMEDOUT;
-			snprintf(run.result.message, sizeof(run.result.message), "nothing happens");
+			snprintf(run.result.message, sizeof(run.result.message),
+				 "nothing more happens on the link");
 		}
 		if (!(run.err == -ENOTCONN || run.err == -ENXIO) || attempt == MAX_RECONNECTS ||
 		    conn_reconnect(cli->conn, RECONNECT_TIMEOUT_MS, why, sizeof(why)) != 0) {
@@ -548,8 +562,8 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	}
 	free(buf);
 	free(data);
-	if (!run.done) {
-		return cli_fail(cli, "out of memory");
+	if (start_err) {
+		return cli_fail(cli, "cannot start the upload: %s", strerror(-start_err));
 	}
 	if (run.err) {
 		if (run.result.reply.kind == MGMT_REPLY_RC && run.result.reply.rc == MGMT_ERR_EUNKNOWN) {
