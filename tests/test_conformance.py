@@ -628,31 +628,29 @@ class Conformance(unittest.TestCase):
         steps = session(transport)
         names = [st.name for st in steps]
         self.assertEqual(len(names), len(set(names)), "step names must be unique")
-        answers = {}
-        zephyr = zephyr_server.ZephyrServer(zephyr_config)
-        try:
-            port = port_of(zephyr, None)
+        answers, resets = {}, {}
+
+        def play(who, port):
+            """The session, then a reset, on one device."""
             try:
                 client = smp_wire.Client(port)
                 wait_ready(client)
-                answers["zephyr"] = [run_step(client, st, MOUNT["zephyr"]) for st in steps]
-                reset_z = client.request(W, 0, 5, {}, timeout=ANSWER_TIMEOUT * TRIES)
+                answers[who] = [run_step(client, st, MOUNT[who]) for st in steps]
+                resets[who] = client.request(W, 0, 5, {}, timeout=ANSWER_TIMEOUT * TRIES)
             finally:
                 port.close()
+
+        zephyr = zephyr_server.ZephyrServer(zephyr_config)
+        try:
+            play("zephyr", port_of(zephyr, None))
             # the program exits once it has answered the reset (observed: status 1)
             self.assertIsNotNone(zephyr.wait_exit(STOP_TIMEOUT), "Zephyr ran on after reset")
             self.assertIsNotNone(zephyr.wait_output(REBOOT_RE, STOP_TIMEOUT), zephyr.output())
         finally:
             zephyr.close()
         with SimDevice(*sim_args) as sim:
-            port = port_of(None, sim)
-            try:
-                client = smp_wire.Client(port)
-                wait_ready(client)
-                answers["sim"] = [run_step(client, st, MOUNT["sim"]) for st in steps]
-                reset_s = client.request(W, 0, 5, {}, timeout=ANSWER_TIMEOUT * TRIES)
-            finally:
-                port.close()
+            play("sim", port_of(None, sim))
+        reset_z, reset_s = resets["zephyr"], resets["sim"]
 
         print(f"\n== {transport}: Zephyr {zephyr_config} build vs dfu-smp-sim "
               f"{' '.join(sim_args)}")
