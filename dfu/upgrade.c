@@ -68,6 +68,21 @@ static void fail(struct dfu_upgrade *up, int err, enum dfu_upgrade_outcome outco
 static void on_answer(struct smp_request *req, int err, const struct smp_client_rsp *rsp);
 static void start_upload(struct dfu_upgrade *up, bool fresh);
 
+/*
+ * A resumed upload did not leave the image in the slot: the device "resumed" an upload it
+ * kept in RAM, over a slot erased since. Start over from offset 0 without the sha, once.
+ * @return true when it did.
+ */
+static bool restarted(struct dfu_upgrade *up)
+{
+	if (!up->result.upload.resumed_at || up->restarted) {
+		return false;
+	}
+	up->restarted = true;
+	start_upload(up, true);
+	return true;
+}
+
 static void enter(struct dfu_upgrade *up, enum dfu_upgrade_step step, const char *detail)
 {
 	up->step = step;
@@ -167,10 +182,7 @@ static void upload_done(void *user, int err, const struct dfu_upload_result *res
 	struct dfu_upgrade *up = user;
 
 	up->result.upload = *result;
-	if (err == -EBADMSG && result->has_match && result->resumed_at && !up->restarted) {
-		/* it "resumed" an upload it kept in RAM, over a slot erased since: start over */
-		up->restarted = true;
-		start_upload(up, true);
+	if (err == -EBADMSG && result->has_match && restarted(up)) {
 		return;
 	}
 	if (err == -EREMOTEIO && result->reply.kind == MGMT_REPLY_RC &&
@@ -337,10 +349,7 @@ static void check_upload(struct dfu_upgrade *up, const struct mgmt_img_state *st
 {
 	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
 
-	if (!is_ours(up, secondary) && up->result.upload.resumed_at && !up->restarted) {
-		/* it "resumed" an upload it kept in RAM, over a slot erased since: start over */
-		up->restarted = true;
-		start_upload(up, true);
+	if (!is_ours(up, secondary) && restarted(up)) {
 		return;
 	}
 	if (!is_ours(up, secondary)) {

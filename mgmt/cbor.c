@@ -381,7 +381,8 @@ static bool counts_fit(const uint8_t *payload, size_t len)
 	return !check.too_many;
 }
 
-cbor_item_t *mgmt_cbor_load(const uint8_t *data, size_t len, char *why, size_t why_cap)
+cbor_item_t *mgmt_cbor_load_first(const uint8_t *data, size_t len, size_t *used, char *why,
+				  size_t why_cap)
 {
 	struct cbor_load_result result;
 	cbor_item_t *item;
@@ -400,10 +401,18 @@ cbor_item_t *mgmt_cbor_load(const uint8_t *data, size_t len, char *why, size_t w
 		}
 		return NULL;
 	}
-	if (result.read != len) {
-		snprintf(why, why_cap, "has %zu bytes after its CBOR item", len - result.read);
+	*used = result.read;
+	return item;
+}
+
+cbor_item_t *mgmt_cbor_load(const uint8_t *data, size_t len, char *why, size_t why_cap)
+{
+	size_t used;
+	cbor_item_t *item = mgmt_cbor_load_first(data, len, &used, why, why_cap);
+
+	if (item && used != len) {
+		snprintf(why, why_cap, "has %zu bytes after its CBOR item", len - used);
 		cbor_decref(&item);
-		return NULL;
 	}
 	return item;
 }

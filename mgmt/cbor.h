@@ -69,6 +69,13 @@ size_t mgmt_cbor_bytes_fit(size_t room);
  */
 cbor_item_t *mgmt_cbor_load(const uint8_t *data, size_t len, char *why, size_t why_cap);
 
+/**
+ * mgmt_cbor_load() of the first CBOR item in @p len bytes, whatever follows it (as a device's
+ * decoder reads a request): *@p used says how many bytes it took.
+ */
+cbor_item_t *mgmt_cbor_load_first(const uint8_t *data, size_t len, size_t *used, char *why,
+				  size_t why_cap);
+
 /** The value of text key @p key in @p map, or NULL if @p map is not a map or lacks the key. */
 const cbor_item_t *mgmt_cbor_find(const cbor_item_t *map, const char *key);
 

@@ -173,95 +173,6 @@ static sim_handler_fn find_handler(const struct sim_group *group, uint8_t id, ui
 	return NULL;
 }
 
-/* Nesting deeper than this is refused, as zcbor's decoder state has a few levels only. */
-#define CBOR_DEPTH_MAX 16
-
-/* The head of a CBOR item at @p p: major type, argument, head size; 0 if not well formed. */
-static size_t cbor_head(const uint8_t *p, size_t len, unsigned *major, uint64_t *arg,
-			bool *indef)
-{
-	unsigned info;
-	size_t n;
-
-	if (len == 0) {
-		return 0;
-	}
-	*major = p[0] >> 5;
-	info = p[0] & 0x1f;
-	*indef = info == 31;
-	*arg = info;
-	if (info < 24 || info == 31) {
-		/* indefinite lengths are for strings, arrays and maps; 0xff is a break */
-		return info == 31 && (*major < 2 || *major > 5) ? 0 : 1;
-	}
-	if (info > 27) {
-		return 0;
-	}
-	n = (size_t)1 << (info - 24);
-	if (len < 1 + n) {
-		return 0;
-	}
-	*arg = 0;
-	for (size_t i = 0; i < n; i++) {
-		*arg = *arg << 8 | p[1 + i];
-	}
-	return 1 + n;
-}
-
-/* The size of the well-formed CBOR item at @p p, or 0. */
-static size_t cbor_item_size(const uint8_t *p, size_t len, unsigned depth)
-{
-	unsigned major;
-	uint64_t arg;
-	bool indef;
-	size_t pos = cbor_head(p, len, &major, &arg, &indef), n;
-
-	if (pos == 0 || depth > CBOR_DEPTH_MAX) {
-		return 0;
-	}
-	switch (major) {
-	case 2:
-	case 3:
-		if (!indef) {
-			return arg <= len - pos ? pos + (size_t)arg : 0;
-		}
-		/* chunks of the same major type, then a break */
-		while (pos < len && p[pos] != 0xff) {
-			if (p[pos] >> 5 != major || (p[pos] & 0x1f) == 31) {
-				return 0;
-			}
-			n = cbor_item_size(p + pos, len - pos, depth + 1);
-			if (n == 0) {
-				return 0;
-			}
-			pos += n;
-		}
-		return pos < len ? pos + 1 : 0;
-	case 4:
-	case 5:
-		if (!indef && arg > len) {
-			return 0; /* every item takes a byte at least */
-		}
-		for (uint64_t i = 0; indef || i < arg * (major == 5 ? 2 : 1); i++) {
-			if (indef && pos < len && p[pos] == 0xff) {
-				return !(major == 5 && i % 2) ? pos + 1 : 0;
-			}
-			n = cbor_item_size(p + pos, len - pos, depth + 1);
-			if (n == 0) {
-				return 0;
-			}
-			pos += n;
-		}
-		return pos;
-	case 6:
-		n = cbor_item_size(p + pos, len - pos, depth + 1);
-		return n ? pos + n : 0;
-	default:
-		/* integers, simple values and floats are their head */
-		return pos;
-	}
-}
-
 /* True if every key of @p map is a definite-length text string. */
 static bool text_keys(const cbor_item_t *map)
 {
@@ -313,8 +224,7 @@ static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const 
 		return MGMT_ERR_ENOTSUP;
 	}
 	/* Zephyr's decoder reads the first item and ignores what follows it */
-	n = cbor_item_size(payload, hdr->len, 0);
-	root = n ? mgmt_cbor_load(payload, n, why, sizeof(why)) : NULL;
+	root = hdr->len ? mgmt_cbor_load_first(payload, hdr->len, &n, why, sizeof(why)) : NULL;
 	{
 		struct sim_req req = {
 			.dev = dev,

@@ -208,7 +208,10 @@ void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t le
 	pump(client);
 }
 
-/* Ends every request of a detached list; callbacks may submit or cancel freely. */
+/*
+ * Ends every request of a detached list with @p err, or with the error each carries when
+ * @p err is 0; callbacks may submit or cancel freely.
+ */
 static void end_list(struct smp_request *list, int err)
 {
 	while (list) {
@@ -216,19 +219,7 @@ static void end_list(struct smp_request *list, int err)
 
 		list = req->next;
 		req->next = NULL;
-		req->cb(req, err, NULL);
-	}
-}
-
-/* Ends every request of a detached list with the error each carries. */
-static void end_ended(struct smp_request *list)
-{
-	while (list) {
-		struct smp_request *req = list;
-
-		list = req->next;
-		req->next = NULL;
-		req->cb(req, req->err, NULL);
+		req->cb(req, err ? err : req->err, NULL);
 	}
 }
 
@@ -277,7 +268,7 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 
 	client->now_ms = now_ms;
 	client->ended = NULL;
-	end_ended(ended);
+	end_list(ended, 0);
 	/* Scan again after each callback: it may have changed the list. */
 	while ((req = first_expired(client)) != NULL) {
 		list_remove(&client->flight, req);

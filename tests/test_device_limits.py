@@ -128,6 +128,10 @@ class LegacyServer(unittest.TestCase):
             conn = "udp:" + sim.udp
             p = dfu(conn, "params")
             self.assertEqual(p.returncode, 1)
+            p = dfu(conn, "--json", "upgrade", os.path.join(IMAGES, "04-rsa2048.bin"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            # every byte sent once: no chunk was over 512 and refused (rc 3), then sent again
+            self.assertEqual(json.loads(p.stdout)["upload"]["data_sent"], 33616)
             check_upgrade(self, conn, "04-rsa2048.bin")
 
     def test_a_large_chunk_answered_rc_3_is_sent_again_at_512(self):

@@ -61,15 +61,11 @@ static int read_at(FILE *f, uint64_t off, uint8_t *buf, size_t n)
 static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk, size_t n,
 		      int64_t total, struct smp_client_rsp *rsp)
 {
-	uint8_t tries = (uint8_t)(cli->conn->retries + 1u);
+	unsigned tries = cli->conn->retries + 1u;
 	char why[512];
 	int err = 0;
 
-	if (tries == 1) {
-		mgmt_fs_upload(cli_request(cli), remote, 0, chunk, n, total);
-		return cli_exchange(cli, &cli->req, rsp);
-	}
-	for (uint8_t i = 0; i < tries; i++) {
+	for (unsigned i = 0; i < tries; i++) {
 		if (i > 0) {
 			close_remote(cli);
 		}
