@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The two commands of the README: `make demo` and `make test`. Both install missing Debian
 # packages first (as root; otherwise they say what to install).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dfu-smp-bench: uploads an image to the simulated device on every profile with three
  * strategies, in virtual time, and compares each with the bound (the best time any client

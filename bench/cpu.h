@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client stack's own cost: CPU time and heap allocations per uploaded byte and request. */
 #ifndef BENCH_CPU_H
 #define BENCH_CPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One upload of an image to a fresh simulated device with a given strategy, in virtual time. */
 #ifndef BENCH_RUN_H
 #define BENCH_RUN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * MCUboot images, checked on bytes in memory: the image header, the protected and unprotected
  * TLV areas, the image hash, the key and the signature, and what follows the TLV area (the

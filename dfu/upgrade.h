@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The whole firmware upgrade of one image, sans I/O, made so that it cannot leave a device
  * without a working image:

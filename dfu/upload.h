@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The image upload engine: sends a file to the device's image manager (image group, upload
  * command) over an SMP client, sans I/O.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Zephyr basic group (63): request builder. */
 #ifndef MGMT_BASIC_H
 #define MGMT_BASIC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * CBOR pieces shared by every group: a bounded writer that encodes straight into a caller's
  * buffer (no allocation; shortest integer forms, definite-length strings, as devices expect),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Enumeration group (10): request builders and response decoders. */
 #ifndef MGMT_ENUM_H
 #define MGMT_ENUM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Names and one-line explanations of every SMP error: the generic MGMT_ERR codes (`rc`) and
  * each group's own codes (`err.rc`), and the groups themselves.

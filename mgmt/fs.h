@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File system group (8): request builders and response decoders. */
 #ifndef MGMT_FS_H
 #define MGMT_FS_H

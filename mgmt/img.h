@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image management group (1): request builders and response decoders. */
 #ifndef MGMT_IMG_H
 #define MGMT_IMG_H

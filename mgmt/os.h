@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OS management group (0): request builders and response decoders. */
 #ifndef MGMT_OS_H
 #define MGMT_OS_H

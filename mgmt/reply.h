@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One decoded SMP response: whether the device succeeded, failed with a generic `rc` (SMP
  * version 1 and SMP-level errors) or with a group error `err: {group, rc}` (version 2), or sent

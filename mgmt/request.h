@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building a request: header fields on the struct smp_request, CBOR payload into its buffer. */
 #ifndef MGMT_REQUEST_H
 #define MGMT_REQUEST_H

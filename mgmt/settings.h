@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings group (3): request builders and response decoders. */
 #ifndef MGMT_SETTINGS_H
 #define MGMT_SETTINGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shell group (9): request builder and response decoder. */
 #ifndef MGMT_SHELL_H
 #define MGMT_SHELL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Statistics group (2): request builders and response decoders. */
 #ifndef MGMT_STAT_H
 #define MGMT_STAT_H

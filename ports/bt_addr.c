@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "bt_addr.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Bluetooth device addresses as text, the way BlueZ writes them: "AA:BB:CC:DD:EE:FF".
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A connection to a device, whatever carries it: the SMP client on top, the transport and
  * the event loop below. `--conn` strings select the kind:

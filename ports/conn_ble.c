@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `--conn ble:AA:BB:CC:DD:EE:FF` and `--conn ble:name=NAME`: a device over Bluetooth LE through
  * BlueZ, on the D-Bus system bus (sd-bus). It runs beside bluetoothd as any BlueZ client does:

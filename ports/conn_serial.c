@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `--conn serial:PATH[@BAUD]`: SMP with the console framing of smp/serial.c on a serial port
  * (a UART, USB CDC-ACM, a pseudo-terminal), in raw mode, 115200 baud unless told otherwise.

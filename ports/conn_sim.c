@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `--conn sim`: the simulated device in this process, reached over a simulated BLE link in
  * virtual time. The central side here is what a BLE port does on a real stack: exchange the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `--conn udp:HOST[:PORT]`: SMP over UDP (transports.md (c)), one SMP message per datagram, to
  * port 1337 unless told otherwise. The socket is connected to the device, so answers are taken

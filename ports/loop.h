@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The event loop of the real connections: poll() over a connection's file descriptors, the
  * wall clock (CLOCK_MONOTONIC) for the SMP client's timeouts. The simulated connection runs

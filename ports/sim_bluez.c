@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fake BlueZ (see sim_bluez.h). One poll() loop serves the bus, the acquired sockets and
  * the simulated device, whose virtual time is the wall time since start: the device takes as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A fake BlueZ for tests and demos: on the D-Bus bus named by DBUS_SYSTEM_BUS_ADDRESS it takes
  * the name org.bluez and exports, as bluetoothd does, one adapter (/org/bluez/hci0), one

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A session with a device: talk to it, then upgrade its firmware with a real signed MCUboot
 # image and check it runs the new image, confirmed.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages dfu-smp needs, when they are missing. As root it runs apt-get;
 # otherwise it says what to install and fails.
 set -eu

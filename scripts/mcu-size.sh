@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds smp/ for a Cortex-M4 with arm-none-eabi-gcc (-Os, newlib, no OS), links it into a
 # minimal firmware that uses the GATT DFU SMP client and the SMP client, and prints the code
 # and RAM it takes. Fails if smp/ stops building there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's Zephyr basic group (63): erasing the storage partition, which holds
  * the stored settings and the file system.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's bootloader: MCUboot's view of the image slots (image header, TLVs,
  * hash check, the trailer at the end of each slot) and what it does at boot in swap mode: test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's SMP server: takes SMP messages as a transport delivers them, answers
  * them the way Zephyr's MCUmgr does (or, when told, like an older version-1-only server), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated device's enumeration group (10): its groups, as Zephyr's enum_mgmt lists them. */
 #include "device.h"
 

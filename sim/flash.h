@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's flash: erase-before-write NOR flash (nRF52/nRF53-like) or a part that
  * writes without erasing (nRF54-like RRAM), with the time each operation takes, optionally kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's file system group (8), answered as Zephyr's fs_mgmt does over a
  * littlefs volume mounted at "/lfs".

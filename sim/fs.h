@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's file system (group 8): one littlefs-like volume mounted at "/lfs" on
  * the storage partition, holding plain files (no subdirectories). Files live in memory and,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's GATT server: a real attribute table (GAP, GATT and the SMP service
  * with its characteristic and CCC) and the ATT requests a client uses on it: MTU exchange,

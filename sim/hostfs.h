@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Host files behind the simulated device's persistent state (struct sim_device_config
  * state_dir): small POSIX helpers the groups share. Every change goes to the host at once and

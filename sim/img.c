@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated device's image group (1), as Zephyr's image manager answers it. */
 #include "img.h"
 

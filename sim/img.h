@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's image management: its flash with the image slots, the bootloader that
  * runs at each reboot, and the image group (1) of its SMP server, which handles uploads the way

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The radio between a central (the client's port) and the simulated peripheral: a model of a
  * Bluetooth LE connection in virtual time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's OS group (0): echo, task and heap statistics of a small BLE firmware
  * (numbers that grow with SMP traffic), an RTC, reset, MCUmgr parameters, OS info

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Named set-ups of the simulated device and its BLE link (connection interval, PHY, data
  * length, ATT MTU, SMP buffers, reassembly, flash part), and the best time any client could

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's RAM kept across client runs: a real device stays powered while one
  * client disconnects and the next connects, so what it holds in RAM (an upload in progress,

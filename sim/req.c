@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Request readers for the simulated device's handlers. */
 #include "device.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Virtual time for the simulator: a queue of timed events run in time order (ties in the order
  * they were added), so that a whole session runs deterministically and as fast as the host

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's settings group (3), answered as Zephyr's settings_mgmt does over
  * its settings subsystem: read and write go to the handlers registered for the name's root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's settings (group 3), modelled on Zephyr's settings subsystem: the
  * values the handlers hold in RAM (what read and write use) and the storage partition behind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's shell group (9): the command line is put together from `argv` as
  * Zephyr's shell_mgmt does (joined by spaces, then split again by the shell) and run by a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's statistics group (2): Zephyr stats groups whose counters are RAM
  * values, zero at each boot: the smp_svr sample's tick counter, the SMP traffic and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "bt_dfu_smp.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The transport-neutral SMP client: builds request headers, assigns sequence numbers, matches
  * responses to requests, runs per-request timeouts and retries, and keeps a queue so callers

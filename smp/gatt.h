@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SMP client transport over the GATT DFU SMP client: sends each request with
  * bt_dfu_smp_command() and gathers the notified parts of its response into one message for

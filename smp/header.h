@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SMP message header: the 8 bytes in front of every SMP message on every transport.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SMP over a serial console ("SMP console" framing, transports.md (b)): the encoder that cuts
  * an SMP message into frames and the decoder that finds frames in what a UART delivers.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A private D-Bus bus with the fake BlueZ of `dfu-smp-sim --bluez` on it, for the BLE tests.
 
 The bus is a dbus-daemon of our own (a config file in a temporary directory: anyone may own any

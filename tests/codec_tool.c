@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Runs mgmt/ codecs from the command line so that tests can hold them against python3-cbor2:
  *   codec-tool encode COMMAND [ARGS...]   prints the request payload as hex

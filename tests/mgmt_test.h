@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the mgmt/ unit tests share: response payloads built with the project's CBOR writer
  * (plus the shapes it never writes: wide integers, strings in chunks), and checks of request

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Runs one of the project's programs for a test, and fails the test if a sanitizer spoke."""
 import subprocess
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Runs dfu-smp-sim for a test: started with its options, its UDP address and pseudo-terminal
 read from its first lines, always stopped (SIGTERM, then SIGKILL) and checked for a clean exit
 and no sanitizer report. Also the checks every transport must pass: a representative command of

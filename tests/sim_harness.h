@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Driving the simulated device from the group tests: one request in as raw SMP bytes, its one
  * answer out, decoded with mgmt_reply_open() and read with libcbor and the mgmt_cbor readers.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`dfu-smp --conn ble:...` through BlueZ's D-Bus API, end to end: a private dbus-daemon with
 the fake BlueZ of `dfu-smp-sim --bluez` on it, and behind it the simulated device. Whole firmware
 upgrades (with the reset and the reconnection) over the acquired sockets and over the fallback

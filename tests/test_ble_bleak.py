@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The fake BlueZ of `dfu-smp-sim --bluez`, checked by a real BlueZ client library: bleak scans
 for the device, connects, reads the MTU, subscribes to the SMP characteristic and sends an SMP
 echo request built here by hand (8-byte header and CBOR from cbor2); the notified response must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The GATT DFU SMP client (seed API): every error path of the original module, response
  * reassembly across notifications at several MTUs, and what it adds (timeout, matching, never

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Our CBOR against python3-cbor2's: requests byte for byte, and responses in every shape
 cbor2 (and real devices) produce."""
 import copy

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The dfu-smp command line, run as a subprocess against the simulated device."""
 import json
 import os

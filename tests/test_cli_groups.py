@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every dfu-smp command against the simulated device, as a user runs it: text output, --json
 output parsed back and checked, device errors, files moved byte-exact, state kept across runs."""
 import hashlib

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The transport-neutral SMP client: headers and sequence numbers, matching, timeouts and
  * retries, the queue and window, version fallback, and transport errors.

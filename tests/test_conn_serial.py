@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """dfu-smp over a serial console against dfu-smp-sim on a real pseudo-terminal: every group
 with console noise around the frames, a whole upgrade, a frame with a bad CRC dropped and the
 request sent again, the line options, a symlinked port, and ports that are no ports."""

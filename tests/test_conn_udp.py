@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """dfu-smp over UDP against dfu-smp-sim on real sockets: every group, a whole upgrade, a lost
 datagram retried, IPv6, a closed port, bad addresses, and the device's state kept across two
 runs of dfu-smp-sim."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`make demo` pointed at a running dfu-smp-sim through each transport (CONN=...), and at the
 built-in simulated device: the whole session runs, the signed upgrade ends with the device
 running the new image, confirmed, and a second run finds it already done."""

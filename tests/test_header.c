@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP header encoding and decoding. */
 #include <errno.h>
 #include <setjmp.h>

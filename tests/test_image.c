@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * MCUboot image checks (dfu/image.c) on the real imgtool images of testdata/mcuboot: every image
  * and corrupt file of the manifest with its expected outcome, exact header, TLV and trailer

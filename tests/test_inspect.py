@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """dfu-smp inspect on every file of testdata/mcuboot: --json agrees with the manifest (size,
 SHA-256, header, version, every TLV of both areas, hash, trailer, validity, reason codes), signed
 images verify with their key and fail with the other one, exit statuses agree with imgtool verify,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The BLE link and device model held against published measurements (bench/README.md gives
  * the sources), and the properties the benchmark relies on: the bound is a bound, the tuned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Zephyr basic group codec: the erase-storage request and its answers. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Enumeration group codecs: request bytes, and group IDs that must fit 16 bits. */
 #include <errno.h>
 #include <setjmp.h>

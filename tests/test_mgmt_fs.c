@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File system group codecs: request bytes, the largest upload chunk, and every answer. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Image group codecs: exact request bytes, the largest upload chunk, and the state lists,
  * upload answers and slot info that Zephyr, mynewt and MCUboot serial recovery send.

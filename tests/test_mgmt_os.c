@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * OS group codecs and the reply classification every decoder shares: version 1 `rc`, version 2
  * `err`, malformed payloads named precisely, and the shapes real devices send.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings group codecs: the op and ID of each command, request bytes, read answers. */
 #include <errno.h>
 #include <setjmp.h>

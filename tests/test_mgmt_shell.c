@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shell group codecs: the request, and answers old and new, including the legacy `rc`. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Statistics group codecs: request bytes, group lists and counters in every shape. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SMP console framing (smp/serial.c): the spec's examples byte for byte, every size around
  * frame and line boundaries, console noise, damaged input of every kind, and bytes arriving in
  * any pieces. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's SMP server at the message level: protocol versions, malformed and
  * partial transport units, several messages in one unit, buffer limits.

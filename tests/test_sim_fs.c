@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's file system group: files of every size uploaded and downloaded back
  * byte for byte through small and large buffers, status, hashes checked against values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's statistics, shell, enumeration and Zephyr basic groups: counters that
  * follow time and traffic, a shell with a few commands, the group list, and erasing storage.

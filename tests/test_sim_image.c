@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's image group and bootloader, with real imgtool images: uploads as
  * Zephyr's image manager takes them (errors, offsets, resume), the state flags through test,

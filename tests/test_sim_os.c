@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's OS group: task and heap statistics that move with time and traffic,
  * the RTC, reset, OS and bootloader info, each with its errors in both protocol versions.

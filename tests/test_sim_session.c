@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Whole sessions against the simulated device over the simulated BLE link: the real client
  * stack (SMP client, GATT DFU SMP client, ATT discovery) at every MTU.

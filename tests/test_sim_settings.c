@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's settings group: the handlers' RAM values (read, write), the storage
  * behind them (save, delete, load) and what a reboot keeps, with the errors in both versions.

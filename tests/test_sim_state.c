@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device's persistent state: settings and files kept in a host directory across
  * runs and kills, its layout, erasing it, and the errors of a directory that cannot be used.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Firmware upgrades of the simulated device with real imgtool images, end to end: the whole
 flow, every link size with and without device reassembly, the checks that keep a device from
 being bricked (invalid images never sent, rollbacks never confirmed), skipping what is done,

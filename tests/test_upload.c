@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The upload engine against a scripted device: every request exactly as large as allowed, the
  * device's offset winning forwards and backwards, resume, lost answers recovered from with a

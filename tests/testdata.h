@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The shared MCUboot test images (../shared/testdata/mcuboot), read whole for a test.
  * Include after <cmocka.h>.

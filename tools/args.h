@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Command-line reading shared by dfu-smp and dfu-smp-sim: options given as "--opt VALUE" or
  * "--opt=VALUE", and numbers in decimal or 0x hexadecimal.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp command of the Zephyr basic group: storage-erase. */
 #include "../mgmt/basic.h"
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What every dfu-smp command shares: the connection, buffers, the exchange of one request,
  * error reporting, and output as text or as one JSON document (--json).

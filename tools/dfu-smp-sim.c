@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dfu-smp-sim: the simulated device of `dfu-smp --conn sim` as a program of its own, serving
  * SMP in real time over UDP and over a serial console (a pseudo-terminal), for trying dfu-smp

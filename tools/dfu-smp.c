@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dfu-smp: manage and update Zephyr/MCUboot devices over SMP.
  *

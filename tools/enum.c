@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp commands of the enumeration group: enum count, list, single, details. */
 #include <stdio.h>
 #include <stdlib.h>

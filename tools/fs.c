@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp commands of the file system group: fs upload, download, stat, hash, types. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp commands of the image group: image list, test, confirm, erase, slots. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dfu-smp inspect: an MCUboot image file read and checked offline, as MCUboot would take it:
  * header, TLVs, image hash, signature (with --key) and what follows the TLV area.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp commands of the OS group: echo, reset, params, info, datetime, taskstat, mpstat, bootloader. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dfu-smp raw: any request, for vendor groups and commands this tool has no name for. The
  * request is given as JSON and sent as CBOR; the answer is printed as JSON.

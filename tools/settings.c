@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp commands of the settings group: settings get, set, delete, commit, load, save. */
 #include <stdio.h>
 #include <stdlib.h>

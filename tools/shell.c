@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp command of the shell group: shell exec CMD... */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp commands of the statistics group: stat list, stat show GROUP. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A minimal bare-metal program for the Cortex-M4 size check: a port's GATT operations and one
  * echo through the SMP client over the GATT DFU SMP client. It is linked, never run.
