@@ -449,7 +449,7 @@ static void link_lost(struct conn_ble *cb, const char *reason)
 	cb->connected = false;
 	snprintf(cb->lost, sizeof(cb->lost), "%s", reason);
 	logf_ble(cb, "link lost: %s", reason);
-	bt_dfu_smp_disconnected(smp_gatt_dfu(&cb->transport));
+	smp_gatt_disconnected(&cb->transport);
 }
 
 static void notification(struct conn_ble *cb, const uint8_t *data, size_t len)
@@ -459,7 +459,7 @@ static void notification(struct conn_ble *cb, const uint8_t *data, size_t len)
 	}
 	cb->stats.notifications++;
 	cb->stats.bytes_in += len;
-	bt_dfu_smp_notify(smp_gatt_dfu(&cb->transport), data, len);
+	smp_gatt_notify(&cb->transport, data, len);
 }
 
 static void notify_ready(void *ctx, short revents)
@@ -690,7 +690,7 @@ static int on_written(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	if (err) {
 		bus_error(err, -EIO, "BlueZ refused a write", cb->failed, sizeof(cb->failed));
 		logf_ble(cb, "%s", cb->failed);
-		bt_dfu_smp_written(smp_gatt_dfu(&cb->transport), -EIO);
+		smp_gatt_written(&cb->transport, -EIO);
 	}
 	return 0;
 }
@@ -1146,7 +1146,7 @@ static int find_smp(struct conn_ble *cb, uint16_t *mtu, char *why, size_t cap)
 			desc.handle = (uint16_t)(c.value_handle + 1u);
 		}
 		*mtu = chrc->mtu;
-		r = bt_dfu_smp_handles_assign(&dm, smp_gatt_dfu(&cb->transport));
+		r = smp_gatt_handles_assign(&cb->transport, &dm);
 		if (r) {
 			snprintf(why, cap, "the SMP characteristic cannot be used: %s", strerror(-r));
 			r = -ENOENT;
@@ -1368,7 +1368,7 @@ static bool ble_connected(struct conn *conn)
 
 static void ble_set_reassembly(struct conn *conn, size_t max)
 {
-	bt_dfu_smp_set_reassembly(smp_gatt_dfu(&from_conn(conn)->transport), max);
+	smp_gatt_set_reassembly(&from_conn(conn)->transport, max);
 }
 
 /* Leaves BlueZ as it was found: sockets released, sessions stopped, our link taken down. */

@@ -135,6 +135,7 @@ static void hang_up(struct conn_serial *cs, int err)
 	cs->tx_head = cs->tx_len = 0;
 	cs->resume_ms = 0;
 	smp_client_transport_error(&cs->client, -ENOTCONN);
+	smp_client_transport_ready(&cs->client); /* what is queued fails when sent */
 }
 
 /* Raw mode with POSIX calls (what cfmakeraw() does), 8N1, no flow control. */
@@ -237,6 +238,7 @@ static void tx_write(struct conn_serial *cs)
 	}
 	if (cs->tx_head == cs->tx_len) {
 		cs->tx_head = cs->tx_len = 0;
+		smp_client_transport_ready(&cs->client); /* a send() said -EAGAIN: room again */
 	}
 	cs->pfd.events = POLLIN;
 	if (cs->tx_head < cs->tx_len && !cs->resume_ms) {

@@ -113,7 +113,7 @@ static void device_resets(struct conn_sim *cs, uint64_t now_us)
 	if (cs->connected) {
 		cs->connected = false;
 		logf_sim(cs, "the device resets: link lost");
-		bt_dfu_smp_disconnected(smp_gatt_dfu(&cs->transport));
+		smp_gatt_disconnected(&cs->transport);
 	}
 }
 
@@ -195,7 +195,7 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 			logf_sim(cs, "notification %zu bytes", len - 3);
 			cs->stats.notifications++;
 			cs->stats.bytes_in += len - 3;
-			bt_dfu_smp_notify(smp_gatt_dfu(&cs->transport), pdu + 3, len - 3);
+			smp_gatt_notify(&cs->transport, pdu + 3, len - 3);
 		}
 		return;
 	}
@@ -203,8 +203,7 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 		       (pdu[0] == SIM_ATT_ERROR_RSP && len >= 2 && pdu[1] == SIM_ATT_WRITE_REQ);
 	if (cs->subscribing && write_answer) {
 		cs->subscribing = false;
-		bt_dfu_smp_subscribed(smp_gatt_dfu(&cs->transport),
-				      pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
+		smp_gatt_subscribed(&cs->transport, pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
 		return;
 	}
 	if (cs->att_waiting) {
@@ -228,7 +227,7 @@ static void drop_link(void *ctx, uint64_t now_us)
 	if (cs->connected) {
 		cs->connected = false;
 		logf_sim(cs, "link lost");
-		bt_dfu_smp_disconnected(smp_gatt_dfu(&cs->transport));
+		smp_gatt_disconnected(&cs->transport);
 	}
 }
 
@@ -428,13 +427,13 @@ static int discover(struct conn_sim *cs, char *why, size_t why_cap)
 		snprintf(why, why_cap, "the device has no SMP service (GATT discovery failed)");
 		return err;
 	}
-	err = bt_dfu_smp_handles_assign(&f.dm, smp_gatt_dfu(&cs->transport));
+	err = smp_gatt_handles_assign(&cs->transport, &f.dm);
 	if (err) {
 		snprintf(why, why_cap, "the device's SMP service lacks its characteristic or CCC "
 			 "descriptor");
 		return err;
 	}
-	cs->smp_handle = smp_gatt_dfu(&cs->transport)->handles.smp;
+	cs->smp_handle = smp_gatt_handle(&cs->transport);
 	return 0;
 }
 
@@ -553,7 +552,7 @@ static bool sim_connected(struct conn *conn)
 
 static void sim_set_reassembly(struct conn *conn, size_t max)
 {
-	bt_dfu_smp_set_reassembly(smp_gatt_dfu(&from_conn(conn)->transport), max);
+	smp_gatt_set_reassembly(&from_conn(conn)->transport, max);
 }
 
 static void sim_close(struct conn *conn)

@@ -19,6 +19,9 @@
  *    response matched to its command by header; and commands longer than one write, split
  *    across writes for peers with SMP reassembly (bt_dfu_smp_set_reassembly()).
  *
+ * The writes and the cutting of notifications into responses are those of gatt_link.h, which
+ * the SMP client's GATT transport (gatt.h) shares.
+ *
  * Time: the client never reads a clock. bt_dfu_smp_process() gives it the current time (in
  * milliseconds, from any fixed origin); a command's timeout counts from the time last given.
  */
@@ -28,6 +31,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "gatt_link.h"
 
 /** A 128-bit UUID as sent on the air (little-endian). 16-bit UUIDs use the Bluetooth base. */
 struct bt_dfu_smp_uuid {
@@ -159,12 +164,6 @@ struct bt_dfu_smp_init_params {
 	uint32_t timeout_ms;
 };
 
-/** Handles of the peer's SMP characteristic. */
-struct bt_dfu_smp_handles {
-	uint16_t smp;     /**< value handle of the SMP characteristic */
-	uint16_t smp_ccc; /**< its CCC descriptor */
-};
-
 /** A command waiting for its response (private to the client). */
 struct bt_dfu_smp_cmd {
 	bt_dfu_smp_rsp_part_cb rsp_cb;
@@ -180,19 +179,15 @@ struct bt_dfu_smp_cmd {
  * are private: use the functions.
  */
 struct bt_dfu_smp {
-	struct bt_dfu_smp_gatt *conn;
-	struct bt_dfu_smp_handles handles;
+	struct smp_gatt_link link; /* writes out, notifications cut into responses */
 	bt_dfu_smp_error_cb error_cb;
-	bt_dfu_smp_rsp_part_cb rsp_part; /* the response arriving now goes here */
+	/* the response arriving now goes here; NULL while one is dropped or none arrives */
+	bt_dfu_smp_rsp_part_cb rsp_part;
 	struct bt_dfu_smp_rsp_state rsp_state;
 	uint32_t timeout_ms;
 	uint64_t now_ms;
 	uint64_t rsp_deadline_ms; /* of the response arriving now */
-	size_t skip;              /* bytes left of a response being dropped */
-	uint8_t state;
-	bool subscribed;
 	unsigned depth;           /* commands that may wait at once */
-	size_t reassembly_max;    /* 0: one command, one write */
 	struct bt_dfu_smp_cmd cmds[BT_DFU_SMP_PIPELINE_MAX]; /* waiting, oldest first */
 	unsigned ncmds;
 };

@@ -78,17 +78,20 @@ static void write_header(const struct smp_client *client, struct smp_request *re
 	smp_hdr_encode(&hdr, req->buf);
 }
 
+/* A queued request can go to the transport now. */
+static bool sendable(const struct smp_client *client)
+{
+	return client->queue && client->in_flight < client->window && !client->blocked;
+}
+
 /*
- * Sends queued requests while the window allows. A request goes on the link list before the
- * transport sees it, because an in-process transport may answer from inside send().
+ * Sends queued requests while the window and the transport allow; only smp_client_process()
+ * calls it. A request goes on the link list before the transport sees it, so that a link loss
+ * reported from inside send() ends it there, once.
  */
 static void pump(struct smp_client *client)
 {
-	if (client->pumping) {
-		return; /* the loop further up the stack carries on */
-	}
-	client->pumping = true;
-	while (client->queue && client->in_flight < client->window) {
+	while (sendable(client)) {
 		struct smp_request *req = client->queue;
 		uint32_t timeout = req->timeout_ms ? req->timeout_ms : client->timeout_ms;
 		int err;
@@ -117,14 +120,14 @@ static void pump(struct smp_client *client)
 		}
 		client->in_flight--;
 		if (err == -EAGAIN) {
-			req->next = client->queue;
+			req->next = client->queue; /* first again, with its sequence number */
 			client->queue = req;
+			client->blocked = true;
 			break;
 		}
 		req->err = err;
 		list_append(&client->ended, req);
 	}
-	client->pumping = false;
 }
 
 int smp_client_submit(struct smp_client *client, struct smp_request *req)
@@ -139,7 +142,6 @@ int smp_client_submit(struct smp_client *client, struct smp_request *req)
 	req->has_seq = false;
 	req->tries = 0;
 	list_append(&client->queue, req);
-	pump(client);
 	return 0;
 }
 
@@ -173,14 +175,13 @@ void smp_client_reject(struct smp_client *client, const uint8_t *hdr, int err)
 	struct smp_hdr h;
 	struct smp_request *req;
 
-	if (smp_hdr_decode(hdr, SMP_HDR_SIZE, &h) != 0) {
+	if (client->sending || smp_hdr_decode(hdr, SMP_HDR_SIZE, &h) != 0) {
 		client->stats.dropped++;
 		return;
 	}
 	req = take_answered(client, &h);
 	if (req) {
 		req->cb(req, err, NULL);
-		pump(client);
 	}
 }
 
@@ -189,7 +190,9 @@ void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t le
 	struct smp_client_rsp rsp;
 	struct smp_request *req;
 
-	if (smp_hdr_decode(msg, len, &rsp.hdr) != 0 || len - SMP_HDR_SIZE < rsp.hdr.len) {
+	/* from inside send(): no callback from within the call that sent */
+	if (client->sending || smp_hdr_decode(msg, len, &rsp.hdr) != 0 ||
+	    len - SMP_HDR_SIZE < rsp.hdr.len) {
 		client->stats.dropped++;
 		return;
 	}
@@ -206,7 +209,6 @@ void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t le
 	rsp.payload = msg + SMP_HDR_SIZE;
 	rsp.len = rsp.hdr.len;
 	req->cb(req, 0, &rsp);
-	pump(client);
 }
 
 /*
@@ -244,12 +246,9 @@ void smp_client_transport_error(struct smp_client *client, int err)
 	}
 }
 
-/* Tells the transport a request on the link was given up. */
-static void forget(struct smp_client *client, struct smp_request *req)
+void smp_client_transport_ready(struct smp_client *client)
 {
-	if (client->transport.cancel) {
-		client->transport.cancel(client->transport.ctx, req->buf, SMP_HDR_SIZE + req->len);
-	}
+	client->blocked = false;
 }
 
 static struct smp_request *first_expired(const struct smp_client *client)
@@ -267,6 +266,9 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 	struct smp_request *req;
 	struct smp_request *ended = client->ended;
 
+	if (client->sending) {
+		return;
+	}
 	client->now_ms = now_ms;
 	client->ended = NULL;
 	end_list(ended, 0);
@@ -275,7 +277,6 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 		list_remove(&client->flight, req);
 		client->in_flight--;
 		client->stats.timeouts++;
-		forget(client, req);
 		if (req->tries < req->retries) {
 			req->tries++;
 			client->stats.retries++;
@@ -290,7 +291,7 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 
 uint64_t smp_client_deadline(const struct smp_client *client)
 {
-	uint64_t deadline = client->ended ? client->now_ms : UINT64_MAX;
+	uint64_t deadline = client->ended || sendable(client) ? client->now_ms : UINT64_MAX;
 
 	for (const struct smp_request *req = client->flight; req; req = req->next) {
 		if (req->deadline_ms < deadline) {
@@ -306,8 +307,7 @@ int smp_client_cancel(struct smp_client *client, struct smp_request *req)
 		return 0;
 	}
 	if (list_remove(&client->flight, req)) {
-		client->in_flight--;
-		forget(client, req);
+		client->in_flight--; /* a late answer is dropped: nothing waits for it */
 		return 0;
 	}
 	return -ENOENT;
@@ -323,9 +323,6 @@ void smp_client_cancel_all(struct smp_client *client, int err)
 	client->queue = NULL;
 	client->ended = NULL;
 	client->in_flight = 0;
-	for (struct smp_request *req = flight; req; req = req->next) {
-		forget(client, req);
-	}
 	end_list(flight, err);
 	end_list(ended, err);
 	end_list(queue, err);

@@ -7,10 +7,17 @@
  * The client owns no buffer and no clock. Each request is a caller-owned struct smp_request
  * with its own message buffer; whole response messages come in through
  * smp_client_receive() and time through smp_client_process(). Messages go out through a
- * struct smp_transport (the GATT DFU SMP client, UDP, serial framing).
+ * struct smp_transport (GATT, UDP, serial framing).
  *
- * Time is in milliseconds from any fixed origin; a request's timeout counts from the time last
- * given to smp_client_process() when it was sent.
+ * One completion path: a request's callback runs exactly once, and never from inside the call
+ * that sent it. smp_client_submit() only queues; requests go to the transport in
+ * smp_client_process(), which the caller's event loop runs whenever smp_client_deadline()
+ * says so (at once while a request can be sent). A callback runs from smp_client_receive(),
+ * smp_client_reject(), smp_client_transport_error(), smp_client_process() or the cancels;
+ * an error found while sending is kept for the next smp_client_process(), never returned too.
+ *
+ * Time is in milliseconds from any fixed origin; a request's timeout counts from the time
+ * given to the smp_client_process() that sent it.
  */
 #ifndef SMP_CLIENT_H
 #define SMP_CLIENT_H
@@ -67,17 +74,17 @@ struct smp_request {
 };
 
 /**
- * How the client reaches the device. send() takes one whole SMP message and returns 0, -EAGAIN
- * when it cannot take one now (the client tries again on the next call into it), or another
- * negative errno, which fails the request.
+ * How the client reaches the device.
+ *
+ * send() takes one whole SMP message (not kept after the call) and returns 0; -EAGAIN when it
+ * cannot take one now: the client then sends nothing more until the transport calls
+ * smp_client_transport_ready(); or another negative errno, which fails the request. From
+ * inside send() a transport may call smp_client_transport_error() and
+ * smp_client_transport_ready(), never smp_client_receive() or smp_client_reject(): an
+ * in-process link queues its answer and delivers it later, as a radio would.
  */
 struct smp_transport {
 	int (*send)(void *ctx, const uint8_t *msg, size_t len);
-	/**
-	 * The client gave up on the request @p msg (timeout or cancel): forget anything kept for
-	 * it; a late answer will be dropped. May be NULL.
-	 */
-	void (*cancel)(void *ctx, const uint8_t *msg, size_t len);
 	/** The longest message send() takes now. */
 	size_t (*max_size)(void *ctx);
 	void *ctx;
@@ -98,7 +105,8 @@ struct smp_client_config {
 struct smp_client_stats {
 	uint32_t sent;      /**< messages handed to the transport, retries included */
 	uint32_t received;  /**< responses matched to a request */
-	uint32_t dropped;   /**< messages matching no request (late, foreign or malformed) */
+	/** messages matching no request (late, foreign, malformed, or from inside send()) */
+	uint32_t dropped;
 	uint32_t timeouts;
 	uint32_t retries;
 };
@@ -117,8 +125,8 @@ struct smp_client {
 	uint8_t next_seq;
 	uint8_t version;
 	bool version_fixed;
-	bool pumping;
 	bool sending;               /* inside transport.send() */
+	bool blocked;               /* send() said -EAGAIN; until smp_client_transport_ready() */
 	struct smp_client_stats stats;
 };
 
@@ -140,24 +148,30 @@ void smp_request_init(struct smp_request *req, uint8_t *buf, size_t cap);
 void smp_request_spread(struct smp_request *req, uint32_t total_ms, uint8_t retries);
 
 /**
- * Queue @p req; it is sent as soon as the window allows (possibly before this returns). A
- * request the transport fails to send ends with that error in the next smp_client_process(),
- * never from inside this call: its callback runs once, after this has returned.
+ * Queue @p req. Nothing is sent and no callback runs from inside this call: the request goes
+ * to the transport in a later smp_client_process() (smp_client_deadline() then says now), as
+ * soon as the window and the transport allow. @p req stays the caller's; it must live until
+ * its callback or smp_client_cancel().
  * @return 0; -EINVAL if it has no callback or buffer, or its payload does not fit its buffer;
- *         -EMSGSIZE if the payload is longer than an SMP header can say (65535).
+ *         -EMSGSIZE if the payload is longer than an SMP header can say (65535). A request
+ *         refused here is not queued and its callback never runs.
  */
 int smp_client_submit(struct smp_client *client, struct smp_request *req);
 
 /**
- * Transport -> client: one whole SMP message arrived. A response is matched by sequence
- * number, then group, id and op; anything else is dropped (and counted).
+ * Transport -> client: one whole SMP message arrived (@p len bytes at @p msg, read during this
+ * call only). A response is matched by sequence number, then group, id and op, and its
+ * request's callback runs from here; anything else is dropped (and counted). Nothing is sent
+ * from here: a request the callback submits waits for smp_client_process(). A message given
+ * from inside the transport's send() is dropped (and counted): its request then times out.
  */
 void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t len);
 
 /**
  * Transport -> client: a response arrived that the transport could not take whole (longer
  * than its receive buffer); @p hdr is its SMP_HDR_SIZE-byte header. The request it answers
- * ends with @p err; every other request stays as it is.
+ * ends with @p err (its callback runs from here); every other request stays as it is. Given
+ * from inside send(), the header is dropped (and counted) like smp_client_receive()'s.
  */
 void smp_client_reject(struct smp_client *client, const uint8_t *hdr, int err);
 
@@ -170,18 +184,32 @@ void smp_client_reject(struct smp_client *client, const uint8_t *hdr, int err);
 void smp_client_transport_error(struct smp_client *client, int err);
 
 /**
- * Give the client the current time: requests past their deadline are sent again or end with
- * -ETIMEDOUT, and queued requests are sent if the window and the transport allow.
+ * Transport -> client: the transport can take a message again after its send() said -EAGAIN
+ * (its queue drained, its descriptor is writable). Sends nothing itself: queued requests go in
+ * the next smp_client_process(), which smp_client_deadline() then asks for at once.
+ */
+void smp_client_transport_ready(struct smp_client *client);
+
+/**
+ * Give the client the current time @p now_ms: callbacks of requests that failed while being
+ * sent run, requests past their deadline are sent again or end with -ETIMEDOUT, then queued
+ * requests go to the transport while the window allows and send() takes them. Called from
+ * inside the transport's send(), it does nothing.
  */
 void smp_client_process(struct smp_client *client, uint64_t now_ms);
 
 /**
- * When smp_client_process() must next be called (now, while a failed request waits for its
- * callback), or UINT64_MAX if nothing is waiting.
+ * When smp_client_process() must next be called: the time last given to it (that is, now)
+ * while a request can be sent or a failed one waits for its callback; otherwise the earliest
+ * timeout of a request on the link, or UINT64_MAX if there is none. A transport that said
+ * -EAGAIN makes nothing due until smp_client_transport_ready().
  */
 uint64_t smp_client_deadline(const struct smp_client *client);
 
-/** Remove @p req, queued or on the link, without calling its callback. @return 0 or -ENOENT. */
+/**
+ * Remove @p req, queued or on the link, without calling its callback; an answer to it that
+ * still comes is dropped (and counted). @return 0 or -ENOENT.
+ */
 int smp_client_cancel(struct smp_client *client, struct smp_request *req);
 
 /** End every request, queued or on the link, with @p err. */

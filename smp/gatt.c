@@ -2,87 +2,91 @@
 #include "gatt.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <string.h>
 
-static struct smp_gatt *from_dfu(struct bt_dfu_smp *dfu)
+/* The link failed: whatever was being gathered is no answer any more. */
+static void link_failed(struct smp_gatt *gatt, int err)
 {
-	return (struct smp_gatt *)(void *)((char *)dfu - offsetof(struct smp_gatt, dfu));
+	smp_gatt_link_restart(&gatt->link);
+	smp_client_transport_error(gatt->client, err);
 }
 
-static void on_part(struct bt_dfu_smp *dfu)
+/* One part of a response: gathered, and handed on whole after its last part. */
+static void gather(struct smp_gatt *gatt, const struct smp_gatt_link_part *part)
 {
-	struct smp_gatt *gatt = from_dfu(dfu);
-	const struct bt_dfu_smp_rsp_state *part = bt_dfu_smp_rsp_state(dfu);
-
 	if (part->offset == 0) {
-		gatt->rx_overflow = part->total_size > gatt->rx_cap;
-		memcpy(gatt->rx_hdr, part->data, SMP_HDR_SIZE); /* the first part holds it */
+		gatt->rx_overflow = part->total > gatt->rx_cap;
+		memcpy(gatt->rx_hdr, part->data, SMP_HDR_SIZE); /* the first part holds it whole */
 	}
 	if (!gatt->rx_overflow) {
-		memcpy(gatt->rx + part->offset, part->data, part->chunk_size);
+		memcpy(gatt->rx + part->offset, part->data, part->len);
 	}
-	if (!bt_dfu_smp_rsp_total_check(dfu)) {
+	if (!smp_gatt_link_part_is_last(part)) {
 		return;
 	}
 	if (gatt->rx_overflow) {
-		gatt->stats.oversize_rsps++;
 		smp_client_reject(gatt->client, gatt->rx_hdr, -EMSGSIZE); /* its request only */
 		return;
 	}
-	smp_client_receive(gatt->client, gatt->rx, part->total_size);
+	smp_client_receive(gatt->client, gatt->rx, part->total);
 }
 
-static void on_error(struct bt_dfu_smp *dfu, int err)
+void smp_gatt_notify(struct smp_gatt *gatt, const uint8_t *data, size_t len)
 {
-	struct smp_gatt *gatt = from_dfu(dfu);
+	struct smp_gatt_link_part part;
 
-	switch (err) {
-	case -EIO:
-		gatt->stats.stray_bytes++;
-		break;
-	case -EBADMSG:
-		gatt->stats.foreign_rsps++;
-		break;
-	default:
-		smp_client_transport_error(gatt->client, err);
-		break;
+	if (len == 0 && !smp_gatt_link_receiving(&gatt->link)) {
+		link_failed(gatt, -EINVAL); /* a response with no header */
+		return;
 	}
+	while (len > 0) {
+		if (smp_gatt_link_take(&gatt->link, data, len, &part) != 0) {
+			link_failed(gatt, -EINVAL);
+			return;
+		}
+		gather(gatt, &part);
+		data += part.len;
+		len -= part.len;
+	}
+}
+
+void smp_gatt_subscribed(struct smp_gatt *gatt, int err)
+{
+	smp_gatt_link_subscribed(&gatt->link, err);
+	if (err) {
+		link_failed(gatt, err);
+	}
+}
+
+void smp_gatt_written(struct smp_gatt *gatt, int err)
+{
+	if (err) {
+		link_failed(gatt, err);
+	}
+}
+
+void smp_gatt_disconnected(struct smp_gatt *gatt)
+{
+	smp_gatt_link_lost(&gatt->link);
+	smp_client_transport_error(gatt->client, -ENOTCONN);
 }
 
 static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct smp_gatt *gatt = ctx;
-	int err = bt_dfu_smp_command(&gatt->dfu, on_part, len, msg);
 
-	return err == -EBUSY ? -EAGAIN : err;
-}
-
-static void transport_cancel(void *ctx, const uint8_t *msg, size_t len)
-{
-	struct smp_gatt *gatt = ctx;
-	struct smp_hdr hdr;
-
-	if (smp_hdr_decode(msg, len, &hdr) == 0) {
-		bt_dfu_smp_cancel(&gatt->dfu, hdr.seq);
-	}
+	return smp_gatt_link_send(&gatt->link, msg, len);
 }
 
 static size_t transport_max_size(void *ctx)
 {
 	struct smp_gatt *gatt = ctx;
 
-	return bt_dfu_smp_max_command(&gatt->dfu);
+	return smp_gatt_link_max_size(&gatt->link);
 }
 
 int smp_gatt_init(struct smp_gatt *gatt, struct smp_client *client, uint8_t *rx, size_t rx_cap)
 {
-	const struct bt_dfu_smp_init_params params = {
-		.error_cb = on_error,
-		.timeout_ms = BT_DFU_SMP_TIMEOUT_NONE,
-	};
-	int err;
-
 	if (!gatt || !client || !rx || rx_cap < SMP_HDR_SIZE) {
 		return -EINVAL;
 	}
@@ -90,18 +94,13 @@ int smp_gatt_init(struct smp_gatt *gatt, struct smp_client *client, uint8_t *rx,
 	gatt->client = client;
 	gatt->rx = rx;
 	gatt->rx_cap = rx_cap;
-	err = bt_dfu_smp_init(&gatt->dfu, &params);
-	if (!err) {
-		err = bt_dfu_smp_set_pipeline(&gatt->dfu, BT_DFU_SMP_PIPELINE_MAX);
-	}
-	return err;
+	return 0;
 }
 
 struct smp_transport smp_gatt_transport(struct smp_gatt *gatt)
 {
 	struct smp_transport transport = {
 		.send = transport_send,
-		.cancel = transport_cancel,
 		.max_size = transport_max_size,
 		.ctx = gatt,
 	};
@@ -109,12 +108,17 @@ struct smp_transport smp_gatt_transport(struct smp_gatt *gatt)
 	return transport;
 }
 
-struct bt_dfu_smp *smp_gatt_dfu(struct smp_gatt *gatt)
+int smp_gatt_handles_assign(struct smp_gatt *gatt, const struct bt_dfu_smp_discovery *dm)
 {
-	return &gatt->dfu;
+	return smp_gatt_link_assign(&gatt->link, dm);
 }
 
-const struct smp_gatt_stats *smp_gatt_stats(const struct smp_gatt *gatt)
+uint16_t smp_gatt_handle(const struct smp_gatt *gatt)
 {
-	return &gatt->stats;
+	return gatt->link.smp_handle;
+}
+
+void smp_gatt_set_reassembly(struct smp_gatt *gatt, size_t max_size)
+{
+	smp_gatt_link_set_reassembly(&gatt->link, max_size);
 }

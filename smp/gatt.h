@@ -1,57 +1,95 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SMP client transport over the GATT DFU SMP client: sends each request with
- * bt_dfu_smp_command() and gathers the notified parts of its response into one message for
- * the SMP client. The GATT client runs with its full pipeline, so the SMP client's window
- * decides how many requests are on the link; timeouts are the SMP client's.
+ * SMP client transport over GATT: each request goes to the peer's SMP characteristic as
+ * MTU-bounded writes, and the notified parts of each response are gathered into one message
+ * for the SMP client, which alone matches answers to requests and times them out (gatt_link.h
+ * holds the writes and the cutting of notifications, shared with the seed's bt_dfu_smp_*).
  *
- * The port assigns the connection with bt_dfu_smp_handles_assign() on smp_gatt_dfu() and feeds
- * notifications and GATT completions to that same object (bt_dfu_smp_notify() and friends).
- * Whether the peer reassembles long requests is set on that object too
- * (bt_dfu_smp_set_reassembly()).
+ * The port provides the GATT operations (struct bt_dfu_smp_gatt of bt_dfu_smp.h), assigns the
+ * connection with smp_gatt_handles_assign() and feeds the link's events in: notifications
+ * (smp_gatt_notify()), completions (smp_gatt_subscribed(), smp_gatt_written()) and link loss
+ * (smp_gatt_disconnected()). A port must not deliver a notification from inside its write
+ * operation (see smp_client_receive()); a link loss found there may be reported from inside.
  */
 #ifndef SMP_GATT_H
 #define SMP_GATT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "bt_dfu_smp.h"
 #include "client.h"
-
-/** Counters of what the GATT client reported but the SMP client never saw. */
-struct smp_gatt_stats {
-	uint32_t stray_bytes;    /**< notifications with no command waiting (-EIO) */
-	uint32_t foreign_rsps;   /**< responses that did not answer the command (-EBADMSG) */
-	uint32_t oversize_rsps;  /**< responses larger than the receive buffer */
-};
+#include "gatt_link.h"
+#include "header.h"
 
 /** The transport. Caller-allocated; fields are private. */
 struct smp_gatt {
-	struct bt_dfu_smp dfu;
+	struct smp_gatt_link link;
 	struct smp_client *client;
 	uint8_t *rx;
 	size_t rx_cap;
-	bool rx_overflow;
-	uint8_t rx_hdr[SMP_HDR_SIZE]; /* the header of the response being gathered */
-	struct smp_gatt_stats stats;
+	bool rx_overflow;             /* the response being gathered does not fit rx */
+	uint8_t rx_hdr[SMP_HDR_SIZE]; /* its header */
 };
 
 /**
  * Set up @p gatt to deliver responses to @p client, gathering them in @p rx (@p rx_cap bytes;
- * SMP_MSG_MAX holds any response). A response larger than @p rx_cap fails its request with
- * -EMSGSIZE.
- * @return 0 or -EINVAL.
+ * SMP_MSG_MAX holds any response), with no connection yet. A response larger than @p rx_cap
+ * fails its own request with -EMSGSIZE. @p client and @p rx stay the caller's and must outlive
+ * @p gatt.
+ * @return 0, or -EINVAL if an argument is NULL or @p rx_cap is shorter than an SMP header.
  */
 int smp_gatt_init(struct smp_gatt *gatt, struct smp_client *client, uint8_t *rx, size_t rx_cap);
 
 /** The transport to give smp_client_init(). */
 struct smp_transport smp_gatt_transport(struct smp_gatt *gatt);
 
-/** The GATT DFU SMP client inside, for the port to assign handles and feed events. */
-struct bt_dfu_smp *smp_gatt_dfu(struct smp_gatt *gatt);
+/**
+ * Take the connection and the SMP characteristic's handles from the port's discovery result
+ * @p dm; notifications are enabled before the next request.
+ * @return 0; -ENOTSUP if @p dm is not the SMP service; -EINVAL if it is NULL, has no
+ *         connection, or lacks the SMP characteristic, its value handle or its CCC descriptor.
+ */
+int smp_gatt_handles_assign(struct smp_gatt *gatt, const struct bt_dfu_smp_discovery *dm);
 
-/** Counters since init. */
-const struct smp_gatt_stats *smp_gatt_stats(const struct smp_gatt *gatt);
+/**
+ * The value handle of the SMP characteristic assigned (0 before any): the port gives
+ * smp_gatt_notify() the notifications of this handle.
+ */
+uint16_t smp_gatt_handle(const struct smp_gatt *gatt);
+
+/**
+ * Whether the peer reassembles SMP messages split across writes
+ * (CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY): with @p max_size > 0 (the peer's SMP buffer),
+ * requests up to that size go as several writes; 0 (the default) keeps one request to one
+ * write.
+ */
+void smp_gatt_set_reassembly(struct smp_gatt *gatt, size_t max_size);
+
+/**
+ * Port -> transport: a notification of the SMP characteristic with @p len bytes (only these
+ * are read). Each whole response goes to smp_client_receive(); one that starts with less than
+ * an SMP header ends every request on the link with -EINVAL (smp_client_transport_error()).
+ */
+void smp_gatt_notify(struct smp_gatt *gatt, const uint8_t *data, size_t len);
+
+/**
+ * Port -> transport: the subscription the transport started finished; a non-zero @p err ends
+ * every request on the link with it, and the next request subscribes again.
+ */
+void smp_gatt_subscribed(struct smp_gatt *gatt, int err);
+
+/**
+ * Port -> transport: a write left (0) or failed (a negative errno, which ends every request on
+ * the link).
+ */
+void smp_gatt_written(struct smp_gatt *gatt, int err);
+
+/**
+ * Port -> transport: the connection is gone. Every request on the link ends with -ENOTCONN;
+ * queued ones then fail with -ENXIO when sent, until the next smp_gatt_handles_assign().
+ */
+void smp_gatt_disconnected(struct smp_gatt *gatt);
 
 #endif /* SMP_GATT_H */

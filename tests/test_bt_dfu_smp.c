@@ -223,9 +223,9 @@ static void init_clears_the_object(void **state)
 	assert_int_equal(bt_dfu_smp_init(&d, &ok), 0);
 	assert_null(bt_dfu_smp_conn(&d));
 	assert_null(d.rsp_part);
-	assert_int_equal(d.handles.smp, 0);
-	assert_int_equal(d.handles.smp_ccc, 0);
-	assert_false(d.subscribed);
+	assert_int_equal(d.link.smp_handle, 0);
+	assert_int_equal(d.link.ccc_handle, 0);
+	assert_false(d.link.subscribed);
 	assert_int_equal(bt_dfu_smp_deadline(&d), UINT64_MAX);
 }
 
@@ -235,8 +235,8 @@ static void assign_records_handles_and_connection(void **state)
 {
 	(void)state;
 	assert_ptr_equal(bt_dfu_smp_conn(&dfu), &F.gatt);
-	assert_int_equal(dfu.handles.smp, 11);
-	assert_int_equal(dfu.handles.smp_ccc, 12);
+	assert_int_equal(dfu.link.smp_handle, 11);
+	assert_int_equal(dfu.link.ccc_handle, 12);
 }
 
 static void assign_rejects_another_service(void **state)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The SMP client over the GATT DFU SMP client (smp/gatt.c): requests on the link at once,
- * answers gathered from notifications, and an answer too long for the receive buffer failing
- * its own request only.
+ * The SMP client over GATT (smp/gatt.c): requests on the link at once, answers gathered from
+ * notifications, one matcher and one timeout (the SMP client's: a late answer is dropped once),
+ * an answer too long for the receive buffer failing its own request only, and link loss.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -31,15 +31,23 @@ static struct {
 	size_t len;
 } R[REQUESTS];
 static int writes;
+static bool lose_link_in_write; /* the port finds the link gone while writing */
+static bool in_write;
 
 static int fake_write(struct bt_dfu_smp_gatt *g, uint16_t handle, const uint8_t *data,
 		      uint16_t len)
 {
 	(void)g;
-	(void)handle;
 	(void)data;
 	(void)len;
+	assert_int_equal(handle, 11);
 	writes++;
+	if (lose_link_in_write) {
+		in_write = true;
+		smp_gatt_disconnected(&gatt);
+		in_write = false;
+		return -ENOTCONN;
+	}
 	return 0;
 }
 
@@ -65,22 +73,25 @@ static void on_done(struct smp_request *req, int err, const struct smp_client_rs
 {
 	int i = (int)(req - reqs);
 
+	assert_false(in_write);
 	R[i].calls++;
 	R[i].err = err;
 	R[i].len = rsp ? rsp->len : 0;
 }
 
+static struct bt_dfu_smp_discovery_desc desc;
+static struct bt_dfu_smp_discovery_chrc chrc;
+static struct bt_dfu_smp_discovery dm;
+
 static int setup(void **state)
 {
-	static struct bt_dfu_smp_discovery_desc desc;
-	static struct bt_dfu_smp_discovery_chrc chrc;
-	static struct bt_dfu_smp_discovery dm;
 	struct smp_transport transport;
-	const struct smp_client_config cfg = { .window = REQUESTS };
+	const struct smp_client_config cfg = { .window = REQUESTS, .timeout_ms = 100 };
 
 	(void)state;
 	memset(R, 0, sizeof(R));
 	writes = 0;
+	lose_link_in_write = false;
 	port.ops = &ops;
 	desc = (struct bt_dfu_smp_discovery_desc){ .uuid = BT_DFU_SMP_UUID_CCC, .handle = 12 };
 	chrc = (struct bt_dfu_smp_discovery_chrc){
@@ -92,28 +103,40 @@ static int setup(void **state)
 	assert_int_equal(smp_gatt_init(&gatt, &client, rx, sizeof(rx)), 0);
 	transport = smp_gatt_transport(&gatt);
 	smp_client_init(&client, &transport, &cfg);
-	assert_int_equal(bt_dfu_smp_handles_assign(&dm, smp_gatt_dfu(&gatt)), 0);
+	assert_int_equal(smp_gatt_handles_assign(&gatt, &dm), 0);
+	assert_int_equal(smp_gatt_handle(&gatt), 11);
 	for (int i = 0; i < REQUESTS; i++) {
 		smp_request_init(&reqs[i], req_bufs[i], sizeof(req_bufs[i]));
 		reqs[i].op = SMP_OP_READ;
 		reqs[i].cb = on_done;
 		assert_int_equal(smp_client_submit(&client, &reqs[i]), 0);
 	}
+	assert_int_equal(writes, 0); /* submit only queues */
+	smp_client_process(&client, 0);
 	assert_int_equal(writes, REQUESTS); /* all on the link at once */
 	return 0;
+}
+
+/* The device's answer to request @p i, @p payload_len bytes, in notifications of @p chunk. */
+static void answer_in_parts(int i, size_t payload_len, size_t chunk)
+{
+	struct smp_hdr hdr = { .op = SMP_OP_READ_RSP, .version = 1, .len = (uint16_t)payload_len,
+			       .group = 0, .seq = reqs[i].seq, .id = 0 };
+	size_t total = SMP_HDR_SIZE + payload_len;
+	uint8_t *msg = calloc(1, total);
+
+	assert_non_null(msg);
+	smp_hdr_encode(&hdr, msg);
+	for (size_t off = 0; off < total; off += chunk) {
+		smp_gatt_notify(&gatt, msg + off, total - off < chunk ? total - off : chunk);
+	}
+	free(msg);
 }
 
 /* The device's answer to request @p i, @p payload_len bytes, in one notification. */
 static void answer(int i, size_t payload_len)
 {
-	struct smp_hdr hdr = { .op = SMP_OP_READ_RSP, .version = 1, .len = (uint16_t)payload_len,
-			       .group = 0, .seq = reqs[i].seq, .id = 0 };
-	uint8_t *msg = calloc(1, SMP_HDR_SIZE + payload_len);
-
-	assert_non_null(msg);
-	smp_hdr_encode(&hdr, msg);
-	bt_dfu_smp_notify(smp_gatt_dfu(&gatt), msg, SMP_HDR_SIZE + payload_len);
-	free(msg);
+	answer_in_parts(i, payload_len, SMP_HDR_SIZE + payload_len);
 }
 
 static void answers_reach_their_requests(void **state)
@@ -136,7 +159,7 @@ static void an_oversize_answer_fails_its_own_request_only(void **state)
 	assert_int_equal(R[1].err, -EMSGSIZE);
 	assert_int_equal(R[0].calls, 0);
 	assert_int_equal(R[2].calls, 0);
-	assert_int_equal(smp_gatt_stats(&gatt)->oversize_rsps, 1);
+	assert_int_equal(smp_client_stats(&client)->received, 0);
 	answer(0, 10);
 	answer(2, 10);
 	assert_int_equal(R[0].err, 0);
@@ -146,11 +169,139 @@ static void an_oversize_answer_fails_its_own_request_only(void **state)
 	assert_true(smp_client_idle(&client));
 }
 
+static void answers_are_gathered_from_parts_and_cut_from_one_stream(void **state)
+{
+	struct smp_hdr h0 = { .op = SMP_OP_READ_RSP, .version = 2, .len = 3, .seq = reqs[0].seq };
+	struct smp_hdr h1 = { .op = SMP_OP_READ_RSP, .version = 2, .len = 2, .seq = reqs[1].seq };
+	uint8_t two[2 * SMP_HDR_SIZE + 5] = { 0 };
+
+	(void)state;
+	answer_in_parts(2, 40, 7 + SMP_HDR_SIZE); /* the header whole, then any cuts */
+	assert_int_equal(R[2].calls, 1);
+	assert_int_equal(R[2].len, 40);
+	/* two answers in one notification */
+	smp_hdr_encode(&h0, two);
+	smp_hdr_encode(&h1, two + SMP_HDR_SIZE + 3);
+	smp_gatt_notify(&gatt, two, sizeof(two));
+	assert_int_equal(R[0].calls, 1);
+	assert_int_equal(R[0].len, 3);
+	assert_int_equal(R[1].calls, 1);
+	assert_int_equal(R[1].len, 2);
+	assert_int_equal(smp_client_stats(&client)->dropped, 0);
+}
+
+static void a_late_answer_after_a_timeout_is_dropped_once(void **state)
+{
+	struct smp_hdr hdr = { .op = SMP_OP_READ_RSP, .version = 2, .len = 30, .seq = reqs[0].seq };
+	uint8_t late[SMP_HDR_SIZE + 30] = { 0 };
+
+	(void)state;
+	smp_hdr_encode(&hdr, late);
+	smp_gatt_notify(&gatt, late, 18); /* its first part only, then time runs out */
+	smp_client_process(&client, 99);
+	assert_int_equal(R[1].calls, 0);
+	smp_client_process(&client, 100);
+	for (int i = 0; i < REQUESTS; i++) {
+		assert_int_equal(R[i].calls, 1); /* the SMP client's timeout, once each */
+		assert_int_equal(R[i].err, -ETIMEDOUT);
+	}
+	assert_int_equal(smp_client_stats(&client)->timeouts, REQUESTS);
+	/* the rest of the first, then the second in three parts: each dropped once, whole */
+	smp_gatt_notify(&gatt, late + 18, sizeof(late) - 18);
+	assert_int_equal(smp_client_stats(&client)->dropped, 1);
+	answer_in_parts(1, 30, 12);
+	assert_int_equal(smp_client_stats(&client)->dropped, 2);
+	assert_int_equal(R[1].calls, 1);
+	/* the stream is still in step: a new request's answer reaches it */
+	R[0].calls = 0;
+	assert_int_equal(smp_client_submit(&client, &reqs[0]), 0);
+	smp_client_process(&client, 100);
+	answer(0, 5);
+	assert_int_equal(R[0].calls, 1);
+	assert_int_equal(R[0].err, 0);
+	assert_int_equal(smp_client_stats(&client)->received, 1);
+}
+
+static void a_notification_without_a_whole_header_ends_the_requests_on_the_link(void **state)
+{
+	static const uint8_t short_part[5];
+
+	(void)state;
+	smp_gatt_notify(&gatt, short_part, sizeof(short_part));
+	for (int i = 0; i < REQUESTS; i++) {
+		assert_int_equal(R[i].calls, 1);
+		assert_int_equal(R[i].err, -EINVAL);
+	}
+}
+
+static void link_loss_ends_the_requests_on_the_link_then_the_queued_ones(void **state)
+{
+	(void)state;
+	smp_gatt_disconnected(&gatt);
+	for (int i = 0; i < REQUESTS; i++) {
+		assert_int_equal(R[i].calls, 1);
+		assert_int_equal(R[i].err, -ENOTCONN);
+	}
+	assert_int_equal(smp_client_max_size(&client), 0);
+	R[0].calls = 0;
+	assert_int_equal(smp_client_submit(&client, &reqs[0]), 0);
+	smp_client_process(&client, 1);
+	assert_int_equal(R[0].calls, 0); /* failed while being sent: reported next time */
+	smp_client_process(&client, 1);
+	assert_int_equal(R[0].calls, 1);
+	assert_int_equal(R[0].err, -ENXIO);
+	assert_int_equal(writes, REQUESTS);
+}
+
+static int freed_calls;
+
+/* The owner frees the request in its callback, as smp/client.h allows. */
+static void free_in_callback(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+{
+	(void)rsp;
+	assert_false(in_write);
+	assert_int_equal(err, -ENOTCONN);
+	freed_calls++;
+	free(req->buf);
+	free(req);
+}
+
+static void a_link_lost_inside_a_write_ends_each_request_once(void **state)
+{
+	struct smp_request *req = malloc(sizeof(*req));
+
+	(void)state;
+	/* the link comes back (a new connection), then drops again while writing */
+	smp_gatt_disconnected(&gatt);
+	assert_int_equal(smp_gatt_handles_assign(&gatt, &dm), 0);
+	memset(R, 0, sizeof(R));
+	freed_calls = 0;
+	lose_link_in_write = true;
+	smp_request_init(req, malloc(SMP_HDR_SIZE), SMP_HDR_SIZE);
+	req->cb = free_in_callback;
+	assert_int_equal(smp_client_submit(&client, req), 0);
+	smp_client_process(&client, 1);
+	assert_int_equal(freed_calls, 0);
+	smp_client_process(&client, 1);
+	assert_int_equal(freed_calls, 1); /* once: a second call would touch freed memory */
+	smp_client_process(&client, 2);
+	assert_int_equal(freed_calls, 1);
+	assert_true(smp_client_idle(&client));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(answers_reach_their_requests, setup),
 		cmocka_unit_test_setup(an_oversize_answer_fails_its_own_request_only, setup),
+		cmocka_unit_test_setup(answers_are_gathered_from_parts_and_cut_from_one_stream,
+				       setup),
+		cmocka_unit_test_setup(a_late_answer_after_a_timeout_is_dropped_once, setup),
+		cmocka_unit_test_setup(
+			a_notification_without_a_whole_header_ends_the_requests_on_the_link, setup),
+		cmocka_unit_test_setup(
+			link_loss_ends_the_requests_on_the_link_then_the_queued_ones, setup),
+		cmocka_unit_test_setup(a_link_lost_inside_a_write_ends_each_request_once, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

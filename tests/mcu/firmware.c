@@ -53,7 +53,7 @@ static void on_response(struct smp_request *req, int err, const struct smp_clien
 /* Called by the radio stack's notification handler. */
 void firmware_notify(const uint8_t *data, size_t len)
 {
-	bt_dfu_smp_notify(smp_gatt_dfu(&transport), data, len);
+	smp_gatt_notify(&transport, data, len);
 }
 
 void firmware_main(void)
@@ -68,7 +68,7 @@ void firmware_main(void)
 	smp_gatt_init(&transport, &client, response_buf, sizeof(response_buf));
 	t = smp_gatt_transport(&transport);
 	smp_client_init(&client, &t, 0);
-	bt_dfu_smp_handles_assign(&dm, smp_gatt_dfu(&transport));
+	smp_gatt_handles_assign(&transport, &dm);
 	smp_request_init(&request, request_buf, sizeof(request_buf));
 	request.op = SMP_OP_WRITE;
 	memcpy(request_buf + SMP_HDR_SIZE, echo, sizeof(echo));
