@@ -29,7 +29,7 @@ $cc $flags --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-section
 echo "smp/ on Cortex-M4 (arm-none-eabi-gcc -Os, newlib-nano):"
 # shellcheck disable=SC2086
 arm-none-eabi-size -t $objs | sed 's|'"$out"'/||'
-echo "linked into a minimal firmware using bt_dfu_smp + smp_client (libc included):"
+echo "linked into a minimal firmware using the GATT transport + smp_client (libc included):"
 arm-none-eabi-size "$out/firmware.elf" | sed 's|'"$out"'/||'
 text=$(arm-none-eabi-size "$out/firmware.elf" | awk 'NR==2 {print $1}')
 data=$(arm-none-eabi-size "$out/firmware.elf" | awk 'NR==2 {print $2}')
