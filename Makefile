@@ -7,7 +7,7 @@ SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99 \
                 LSAN_OPTIONS=exitcode=99
 
-.PHONY: all deps test test-build test-asan mcu-size demo bench interop clean
+.PHONY: all deps test test-build test-asan test-nosim mcu-size demo bench interop clean
 
 all: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -17,8 +17,8 @@ deps:
 	@scripts/deps.sh
 
 # Every test twice: a normal build, then one under AddressSanitizer and UndefinedBehavior-
-# Sanitizer; then the portable core for a Cortex-M4.
-test: test-build test-asan mcu-size
+# Sanitizer; then dfu-smp built without the simulator; then the portable core for a Cortex-M4.
+test: test-build test-asan test-nosim mcu-size
 
 test-build: all
 	cd build && ctest --output-on-failure -j$(JOBS)
@@ -28,11 +28,19 @@ test-asan: deps
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS)
 
+# -DDFU_SMP_SIM=OFF: dfu-smp and the tests that need no simulated device (the real Zephyr
+# servers' interop tests ran in the normal build already).
+test-nosim: deps
+	cmake -S . -B build/nosim -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_SIM=OFF
+	cmake --build build/nosim -j$(JOBS)
+	cd build/nosim && ctest --output-on-failure -j$(JOBS) -E '^interop_'
+
 mcu-size: deps
 	scripts/mcu-size.sh build/mcu
 
-# CONN=udp:HOST:PORT, serial:PTY or ble:ADDRESS runs the demo against a running dfu-smp-sim
-# (or a real device) instead of the built-in simulated device.
+# The demo starts a dfu-smp-sim of its own (UDP on 127.0.0.1) for dfu-smp to talk to; CONN=
+# udp:HOST:PORT, serial:PTY or ble:ADDRESS runs it against a running dfu-smp-sim (or a real
+# device) instead.
 demo: all
 	CONN="$(CONN)" scripts/demo.sh build/dfu-smp
 

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "../ports/conn.h"
+#include "../sim/conn.h"
+#include "../sim/profile.h"
 
 static void done(void *user, int err, const struct dfu_upload_result *result)
 {
@@ -27,7 +29,9 @@ static bool finished(void *arg)
 int bench_run(const char *profile, const char *strategy, const uint8_t *image, size_t size,
 	      const uint8_t sha[32], unsigned window, struct bench_result *out)
 {
-	struct conn_options opt = { .sim_profile = profile, .timeout_ms = 10000 };
+	const struct sim_profile *p = sim_profile_find(profile);
+	struct conn_options opt = { .timeout_ms = 10000 };
+	struct sim_conn_config sim = { 0 };
 	struct dfu_upload_config cfg = { .data = image, .size = size, .sha = sha };
 	const struct conn_limits *limits;
 	struct dfu_upload_limits tuning;
@@ -41,7 +45,12 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = conn_open("sim", &opt, &conn, why, sizeof(why));
+	if (!p) {
+		fprintf(stderr, "dfu-smp-bench: no profile '%s'\n", profile);
+		return -EINVAL;
+	}
+	sim_profile_apply(p, &sim.dev, &sim.gatt, &sim.link);
+	err = sim_conn_open(&sim, &opt, &conn, why, sizeof(why));
 	if (err || (err = conn_limits(conn, &limits)) != 0) {
 		fprintf(stderr, "dfu-smp-bench: %s on %s: cannot connect: %s\n", strategy, profile,
 			err ? why : "");

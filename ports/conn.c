@@ -22,9 +22,6 @@
 int conn_open(const char *spec, const struct conn_options *opt, struct conn **out, char *why,
 	      size_t why_cap)
 {
-	if (strcmp(spec, "sim") == 0) {
-		return conn_sim_open("", opt, out, why, why_cap);
-	}
 	if (strncmp(spec, "udp:", 4) == 0) {
 		return conn_udp_open(spec + 4, opt, out, why, why_cap);
 	}
@@ -34,8 +31,8 @@ int conn_open(const char *spec, const struct conn_options *opt, struct conn **ou
 	if (strncmp(spec, "ble:", 4) == 0) {
 		return conn_ble_open(spec + 4, opt, out, why, why_cap);
 	}
-	snprintf(why, why_cap, "unknown connection '%s': use sim (the simulated device), "
-		 "udp:HOST[:PORT], serial:PATH[@BAUD], ble:ADDRESS or ble:name=NAME", spec);
+	snprintf(why, why_cap, "unknown connection '%s': use udp:HOST[:PORT], serial:PATH[@BAUD], "
+		 "ble:ADDRESS or ble:name=NAME", spec);
 	return -EINVAL;
 }
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A connection to a device, whatever carries it: the SMP client on top, the transport and
- * the event loop below. `--conn` strings select the kind:
- *   sim                 the built-in simulated device over a simulated BLE link (virtual time)
+ * the event loop below. conn_open() makes the real ones, as `--conn` strings select:
  *   udp:HOST[:PORT]     SMP over UDP, one message per datagram (port 1337 by default);
  *                       an IPv6 address with a port goes in brackets: udp:[::1]:1337
  *   serial:PATH[@BAUD]  SMP console framing on a serial port (115200 baud by default)
  *   ble:ADDRESS         a BLE device through BlueZ (D-Bus), by address (AA:BB:CC:DD:EE:FF)
  *   ble:name=NAME       ... or by the name it advertises
+ * Other kinds (a device modelled in this process) provide struct conn_ops of their own.
  */
 #ifndef PORTS_CONN_H
 #define PORTS_CONN_H
@@ -25,18 +25,6 @@ struct conn_options {
 	int verbose;         /**< log each write and notification to stderr */
 	/** Protocol version to send: 0 (version 2, following the device down to 1), 1 or 2. */
 	uint8_t smp_version;
-	/** sim: host directory keeping the simulated device's state across runs, or NULL */
-	const char *sim_state;
-	bool sim_reassembly; /**< sim: the device reassembles messages split across writes */
-	/** sim: drop the link once, after this many bytes were written (fault injection); 0 never */
-	uint64_t sim_drop_after;
-	/** sim: a newly swapped-in image crashes before it is confirmed, so MCUboot reverts it */
-	bool sim_rollback;
-	/** sim: bytes per image slot (a multiple of 4 KiB); 0 for the default 0x70000 */
-	uint32_t sim_slot_size;
-	/** sim: a named set-up of the link and the device (sim/profile.c), or NULL */
-	const char *sim_profile;
-	bool sim_v1_only;    /**< sim: the device speaks SMP version 1 only, like older firmware */
 	/**
 	 * UDP, serial: times a request is sent in all when no answer comes, every try within
 	 * timeout_ms; 0 for the default 3
@@ -66,8 +54,12 @@ struct conn_stats {
 	uint64_t bytes_out;     /**< SMP bytes sent */
 	uint64_t bytes_in;      /**< SMP bytes received */
 	uint16_t mtu;           /**< BLE: the ATT MTU in use; 0 elsewhere */
-	uint64_t air_bytes;     /**< sim: bytes on air both ways, every packet's overhead included */
-	uint32_t device_dropped; /**< sim: requests the device dropped for want of a buffer */
+	/** bytes on air both ways, every packet's overhead included, where the link is modelled
+	 * and knows them; 0 elsewhere */
+	uint64_t air_bytes;
+	/** requests the device dropped for want of a buffer, where the device is modelled and
+	 * says so; 0 elsewhere */
+	uint32_t device_dropped;
 };
 
 struct conn;
@@ -99,7 +91,7 @@ struct conn_ops {
 	/** True while the link is up. */
 	bool (*connected)(struct conn *conn);
 	/**
-	 * The current time on this connection's clock (virtual for the simulator), in ms; NULL
+	 * The current time on this connection's clock (virtual for a modelled link), in ms; NULL
 	 * for the wall clock (port_now_ms()).
 	 */
 	uint64_t (*now_ms)(struct conn *conn);
@@ -166,7 +158,7 @@ int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why
 /** True while the link is up. */
 bool conn_connected(struct conn *conn);
 
-/** The connection's clock in ms (virtual time on the simulator). */
+/** The connection's clock in ms (virtual time on a modelled link). */
 uint64_t conn_now_ms(struct conn *conn);
 
 /** How long a request waits for its answer: --timeout, or the client's default. */
@@ -192,8 +184,6 @@ int conn_await_reboot(struct conn *conn, void (*pause)(struct conn *conn, uint32
 		      uint32_t timeout_ms, char *why, size_t why_cap);
 
 /* Each kind of connection. */
-int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
-		  size_t why_cap);
 int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
 		  size_t why_cap);
 int conn_serial_open(const char *arg, const struct conn_options *opt, struct conn **out,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The event loop of the real connections: poll() over a connection's file descriptors, the
- * wall clock (CLOCK_MONOTONIC) for the SMP client's timeouts. The simulated connection runs
- * its own loop in virtual time instead.
+ * wall clock (CLOCK_MONOTONIC) for the SMP client's timeouts. A connection to a device
+ * modelled in this process runs its own loop in virtual time instead.
  */
 #ifndef PORTS_LOOP_H
 #define PORTS_LOOP_H

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Runs dfu-smp-sim for a test: started with its options, its UDP address and pseudo-terminal
 read from its first lines, always stopped (SIGTERM, then SIGKILL) and checked for a clean exit
-and no sanitizer report. Also the checks every transport must pass: a representative command of
-each SMP group, with --json parsed, and a whole upgrade with a real MCUboot image."""
+and no sanitizer report; or running one dfu-smp command against its device in process
+(sim_command), its output checked for saying it is simulated. Also the checks every transport
+must pass: a representative command of each SMP group, with --json parsed, and a whole upgrade
+with a real MCUboot image."""
 import hashlib
 import json
 import os
@@ -22,6 +24,40 @@ IMAGES = os.path.join(os.environ["SHARED_DIR"], "testdata", "mcuboot")
 MANIFEST = json.load(open(os.path.join(IMAGES, "manifest.json")))
 EXPECTED_HASH = {f["name"]: f.get("expected_image_hash") for f in MANIFEST["files"]}
 START_TIMEOUT = 20
+# the first line of a command's human output on the simulated device (tools/cli.h)
+SIMULATED_LINE = "simulated device (dfu-smp-sim, virtual time)\n"
+
+
+def unmark(p):
+    """Checks that the output of `dfu-smp-sim -- COMMAND` (@p p, a CompletedProcess) says the
+    device is simulated, then takes that off, so that a test sees what dfu-smp prints: the
+    first line of human output, "simulated": true in a JSON document. Output that says nothing
+    fails the test; no output at all is fine (the command failed before connecting)."""
+    out = p.stdout
+    said = out.startswith(SIMULATED_LINE)
+    if said:
+        out = out[len(SIMULATED_LINE):]
+    if out.startswith("{"):
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and "simulated" in doc:
+            if doc.pop("simulated") is not True:
+                raise AssertionError(f"\"simulated\" is not true: {p.stdout!r}")
+            out = json.dumps(doc, indent=2) + "\n"
+            said = True
+    if out and not said:
+        raise AssertionError(f"{p.args}: output does not say the device is simulated: "
+                             f"{p.stdout!r}")
+    p.stdout = out
+    return p
+
+
+def sim_command(*args, device=(), timeout=120):
+    """`dfu-smp-sim DEVICE -- ARGS`: one dfu-smp command line against the simulated device in
+    this process, with the options @p device gives it; its output unmarked (unmark())."""
+    return unmark(run_tool.run(DFU_SMP_SIM, *device, "--", *args, timeout=timeout))
 
 
 class SimDevice:

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Every dfu-smp command against the simulated device, as a user runs it: text output, --json
-output parsed back and checked, device errors, files moved byte-exact, state kept across runs."""
+"""Every dfu-smp command against the simulated device (dfu-smp-sim -- COMMAND), as a user runs
+it: text output, --json output parsed back and checked, device errors, files moved byte-exact,
+state kept across runs."""
 import hashlib
 import json
 import os
@@ -9,17 +10,15 @@ import tempfile
 import unittest
 import zlib
 
-import run_tool
-
-DFU_SMP = os.environ["DFU_SMP"]
+from sim_device import sim_command
 
 
-def run(*args):
-    return run_tool.run(DFU_SMP, *args)
+def run(*args, device=()):
+    return sim_command(*args, device=device)
 
 
-def run_json(*args):
-    p = run("--json", *args)
+def run_json(*args, device=()):
+    p = run("--json", *args, device=device)
     if p.returncode != 0:
         raise AssertionError(f"{args}: exit {p.returncode}: {p.stderr}")
     return json.loads(p.stdout)
@@ -35,11 +34,11 @@ class WithState(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def sim(self, *args):
-        return run("--sim-state", self.state, *args)
+    def sim(self, *args, device=()):
+        return run(*args, device=("--state", self.state, *device))
 
-    def sim_json(self, *args):
-        return run_json("--sim-state", self.state, *args)
+    def sim_json(self, *args, device=()):
+        return run_json(*args, device=("--state", self.state, *device))
 
 
 class Os(unittest.TestCase):
@@ -243,40 +242,49 @@ class Storage(WithState):
 class Fs(WithState):
     SIZES = (0, 1, 1024, 100 * 1024)
 
-    def round_trip(self, size, *link):
+    def round_trip(self, size, mtu, reassembly=False):
+        device = ("--reassembly",) if reassembly else ()
+
+        def fs(*args):
+            return self.sim("--mtu", mtu, "fs", *args, device=device)
+
+        def fs_json(*args):
+            return self.sim_json("--mtu", mtu, "fs", *args, device=device)
+
         data = os.urandom(size)
         local = os.path.join(self.dir, f"in-{size}")
         back = os.path.join(self.dir, f"out-{size}")
+        remote = f"/lfs/file-{size}"
         with open(local, "wb") as f:
             f.write(data)
-        p = self.sim(*link, "fs", "upload", local, f"/lfs/file-{size}")
+        p = fs("upload", local, remote)
         self.assertEqual(p.returncode, 0, p.stderr)
-        p = self.sim(*link, "fs", "download", f"/lfs/file-{size}", back)
+        p = fs("download", remote, back)
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(back, "rb") as f:
             self.assertEqual(f.read(), data)
         self.assertFalse(os.path.exists(back + ".part"))
-        self.assertEqual(self.sim_json(*link, "fs", "stat", f"/lfs/file-{size}")["len"], size)
+        self.assertEqual(fs_json("stat", remote)["len"], size)
         if size == 0:
             # Zephyr refuses to hash an empty file
-            p = self.sim(*link, "fs", "hash", f"/lfs/file-{size}")
+            p = fs("hash", remote)
             self.assertEqual(p.returncode, 1)
             self.assertIn("FS_MGMT_ERR_FILE_EMPTY", p.stderr)
             return
-        doc = self.sim_json(*link, "fs", "hash", f"/lfs/file-{size}", "--type", "sha256")
+        doc = fs_json("hash", remote, "--type", "sha256")
         self.assertEqual(doc["output"], hashlib.sha256(data).hexdigest())
-        doc = self.sim_json(*link, "fs", "hash", f"/lfs/file-{size}", "--type", "crc32")
+        doc = fs_json("hash", remote, "--type", "crc32")
         self.assertEqual(doc["output"], zlib.crc32(data))
 
     def test_round_trip_mtu_498(self):
         for size in self.SIZES:
             with self.subTest(size=size):
-                self.round_trip(size, "--mtu", "498")
+                self.round_trip(size, "498")
 
     def test_round_trip_mtu_23_with_reassembly(self):
         for size in self.SIZES:
             with self.subTest(size=size):
-                self.round_trip(size, "--mtu", "23", "--sim-reassembly")
+                self.round_trip(size, "23", reassembly=True)
 
     def test_upload_at_mtu_23_needs_reassembly(self):
         local = os.path.join(self.dir, "small")
@@ -307,9 +315,9 @@ class OlderFirmware(unittest.TestCase):
     def test_version_1_device(self):
         for args in (("taskstat",), ("echo", "v1"), ("image", "list"), ("params",)):
             with self.subTest(command=args):
-                p = run("--sim-v1", *args)
+                p = run(*args, device=("--v1",))
                 self.assertEqual(p.returncode, 0, p.stderr)
-        p = run("--sim-v1", "stat", "show", "none")
+        p = run("stat", "show", "none", device=("--v1",))
         self.assertIn("MGMT_ERR_ENOENT", p.stderr)
 
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`make demo` pointed at a running dfu-smp-sim through each transport (CONN=...), and at the
-built-in simulated device: the whole session runs, the signed upgrade ends with the device
-running the new image, confirmed, and a second run finds it already done."""
+"""`make demo` pointed at a running dfu-smp-sim through each transport (CONN=...), and on its
+own (a dfu-smp-sim it starts over UDP, and dfu-smp-sim's device in process for the smallest
+MTU): the whole session runs, the signed upgrade ends with the device running the new image,
+confirmed, and a second run finds it already done."""
 import json
 import os
 import subprocess
@@ -9,14 +10,14 @@ import unittest
 
 import run_tool
 from bluez_env import DEFAULT_ADDRESS, FakeBluez
-from sim_device import DFU_SMP, IMAGES, SimDevice
+from sim_device import DFU_SMP, DFU_SMP_SIM, IMAGES, SIMULATED_LINE, SimDevice
 
 DEMO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "demo.sh")
 NEW_VERSION = "2.0.0"  # 02-ecdsa-p256.bin, the image the demo upgrades to
 
 
 def demo(conn, env=None):
-    env = dict(env or os.environ)
+    env = dict(env or os.environ, DFU_SMP_SIM=DFU_SMP_SIM)
     env.pop("CONN", None)
     if conn:
         env["CONN"] = conn
@@ -44,12 +45,18 @@ class Demo(unittest.TestCase):
         self.assertEqual((slot0["version"], slot0["active"], slot0["confirmed"]),
                          (NEW_VERSION, True, True))
 
-    def test_built_in_simulated_device(self):
+    def test_on_its_own(self):
         p = demo(None)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn(f"the device runs {NEW_VERSION}, confirmed", p.stdout)
+        self.assertIn("the device: a simulated one, dfu-smp-sim serving udp:127.0.0.1:",
+                      p.stdout)
+        conn = p.stdout.split("serving ", 1)[1].split("\n", 1)[0]
+        self.check_session(conn, p)
+        # the smallest MTU on the simulated BLE link, which says it is simulated
+        self.assertIn("$ dfu-smp-sim -- --mtu 23 -v params\n" + SIMULATED_LINE +
+                      "buf_size: 2475\n", p.stdout)
         # at MTU 23 without reassembly, a long request is refused with the reason
         self.assertIn("does not fit one write at ATT MTU 23", p.stderr)
+        self.assertNotIn("dfu-smp-sim ended badly", p.stderr)
 
     def test_udp(self):
         with SimDevice("--udp", "127.0.0.1:0", "--busy-scale", "0.1") as sim:

@@ -16,17 +16,19 @@
 #include "../mgmt/err.h"
 #include "../mgmt/os.h"
 #include "../ports/conn.h"
+#include "../sim/conn.h"
 
 static uint8_t req_buf[SMP_MSG_MAX];
 static uint8_t rsp_buf[SMP_MSG_MAX];
 
 static struct conn *open_sim(uint16_t mtu)
 {
+	static const struct sim_conn_config sim; /* the defaults; it outlives the connection */
 	struct conn_options opt = { .mtu = mtu };
 	struct conn *conn = NULL;
 	char why[200];
 
-	assert_int_equal(conn_open("sim", &opt, &conn, why, sizeof(why)), 0);
+	assert_int_equal(sim_conn_open(&sim, &opt, &conn, why, sizeof(why)), 0);
 	return conn;
 }
 

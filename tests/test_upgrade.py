@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Firmware upgrades of the simulated device with real imgtool images, end to end: the whole
+"""Firmware upgrades of the simulated device (dfu-smp-sim -- upgrade ...) with real imgtool
+images, end to end: the whole
 flow, every link size with and without device reassembly, the checks that keep a device from
 being bricked (invalid images never sent, rollbacks never confirmed), skipping what is done,
 and recovering from a link lost mid-upload."""
@@ -11,9 +12,8 @@ import shutil
 import tempfile
 import unittest
 
-import run_tool
+from sim_device import sim_command
 
-DFU_SMP = os.environ["DFU_SMP"]
 IMAGES = os.path.join(os.environ["SHARED_DIR"], "testdata", "mcuboot")
 MANIFEST = json.load(open(os.path.join(IMAGES, "manifest.json")))
 BY_NAME = {f["name"]: f for f in MANIFEST["files"]}
@@ -35,8 +35,8 @@ class Upgrade(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def sim(self, *args):
-        return run_tool.run(DFU_SMP, "--sim-state", self.state, *args)
+    def sim(self, *args, device=()):
+        return sim_command(*args, device=("--state", self.state, *device))
 
     def images(self):
         p = self.sim("--json", "image", "list")
@@ -134,7 +134,7 @@ class Upgrade(unittest.TestCase):
         self.assertEqual(len(self.images()), 1)
 
     def test_rollback_is_reported_and_not_confirmed(self):
-        p = self.sim("--sim-rollback", "upgrade", image("03-ed25519.bin"))
+        p = self.sim("upgrade", image("03-ed25519.bin"), device=("--rollback",))
         self.assertEqual(p.returncode, 1)
         self.assertIn("rolled back", p.stderr)
         s0 = self.slot(0)
@@ -169,8 +169,8 @@ class Upgrade(unittest.TestCase):
         self.assert_runs("02-ecdsa-p256.bin")
 
     def test_link_lost_mid_upload_resumes(self):
-        p = self.sim("--json", "-v", "--sim-drop-after", "40000", "upgrade",
-                     image("02-ecdsa-p256.bin"))
+        p = self.sim("--json", "-v", "upgrade", image("02-ecdsa-p256.bin"),
+                     device=("--drop-after", "40000"))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("link lost", p.stderr)
         doc = json.loads(p.stdout)
@@ -184,14 +184,14 @@ class SlotSize(unittest.TestCase):
         d = tempfile.mkdtemp(prefix="dfu-smp-slot-")
         try:
             big = image("08-ecdsa-p256-480k.bin")  # made for a 0x80000 slot
-            p = run_tool.run(DFU_SMP, "--sim-state", d, "-v", "upgrade", big)
+            p = sim_command("-v", "upgrade", big, device=("--state", d))
             self.assertEqual(p.returncode, 1)
             self.assertIn("larger than what slot 1 of image 0 takes", p.stderr)
             self.assertNotIn("upload", re.sub(r".*larger than.*", "", p.stderr))
-            p = run_tool.run(DFU_SMP, "--sim-state", d, "--json", "image", "list")
+            p = sim_command("--json", "image", "list", device=("--state", d))
             self.assertEqual(len(json.loads(p.stdout)["images"]), 1)  # nothing was written
-            p = run_tool.run(DFU_SMP, "--sim-state", d, "--sim-slot-size", "0x80000", "--json",
-                             "upgrade", big)
+            p = sim_command("--json", "upgrade", big,
+                            device=("--state", d, "--slot-size", "0x80000"))
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertEqual(json.loads(p.stdout)["running"]["hash"],
                              expected_hash("08-ecdsa-p256-480k.bin"))
@@ -202,21 +202,19 @@ class SlotSize(unittest.TestCase):
 class LinkSizes(unittest.TestCase):
     """The same upgrade at every ATT MTU, with and without SMP reassembly on the device."""
 
-    def upgrade(self, *link):
+    def upgrade(self, mtu, reassembly):
         d = tempfile.mkdtemp(prefix="dfu-smp-mtu-")
         try:
-            p = run_tool.run(DFU_SMP, "--sim-state", d, "--json", *link, "upgrade",
-                             image("06c-seccnt-2deps.bin"))
-            return p
+            return sim_command("--json", "--mtu", mtu, "upgrade", image("06c-seccnt-2deps.bin"),
+                               device=("--state", d) + (("--reassembly",) if reassembly else ()))
         finally:
             shutil.rmtree(d)
 
     def test_every_mtu(self):
         for mtu in ("23", "247", "498"):
             for reassembly in (True, False):
-                link = ["--mtu", mtu] + (["--sim-reassembly"] if reassembly else [])
                 with self.subTest(mtu=mtu, reassembly=reassembly):
-                    p = self.upgrade(*link)
+                    p = self.upgrade(mtu, reassembly)
                     if mtu == "23" and not reassembly:
                         # 20-byte writes cannot carry the first request's 32-byte header
                         self.assertEqual(p.returncode, 1)
@@ -233,10 +231,10 @@ class ImageUpload(unittest.TestCase):
     def test_upload_only(self):
         d = tempfile.mkdtemp(prefix="dfu-smp-upload-")
         try:
-            p = run_tool.run(DFU_SMP, "--sim-state", d, "image", "upload",
-                             image("07b-ed25519-sha512.bin"))
+            p = sim_command("image", "upload", image("07b-ed25519-sha512.bin"),
+                            device=("--state", d))
             self.assertEqual(p.returncode, 0, p.stderr)
-            p = run_tool.run(DFU_SMP, "--sim-state", d, "--json", "image", "list")
+            p = sim_command("--json", "image", "list", device=("--state", d))
             slots = json.loads(p.stdout)["images"]
             self.assertEqual(len(slots), 2)
             self.assertEqual(slots[1]["hash"], expected_hash("07b-ed25519-sha512.bin"))

@@ -84,7 +84,17 @@ int cli_reply_failed_in(struct cli *cli, const struct mgmt_reply *reply, const c
 
 int cli_print_json(struct cli *cli, json_t *doc)
 {
-	(void)cli;
+	if (cli->simulated) {
+		json_t *marked = json_pack("{s:b}", "simulated", 1);
+
+		if (json_is_object(doc)) {
+			json_object_update(marked, doc);
+			json_decref(doc);
+		} else {
+			json_object_set_new(marked, "value", doc);
+		}
+		doc = marked;
+	}
 	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(doc);
@@ -110,13 +120,22 @@ int cli_connect(struct cli *cli)
 	if (cli->conn) {
 		return 0;
 	}
-	err = conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
+	if (!cli->open && !cli->conn_spec) {
+		return cli_usage(cli, "no connection given: put --conn SPEC before the command, or "
+				 "set %s=SPEC; SPEC is %s (the simulated device is %s)", CLI_CONN_ENV,
+				 CLI_CONN_KINDS, CLI_SIM_PROGRAM);
+	}
+	err = cli->open ? cli->open(cli, &cli->conn, why, sizeof(why))
+			: conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
 	if (err == -EINVAL) {
 		fprintf(stderr, "%s: %s\n", cli->prog, why);
 		return CLI_EXIT_USAGE;
 	}
 	if (err) {
 		return cli_fail(cli, "cannot connect: %s", why);
+	}
+	if (cli->simulated && !cli->json) {
+		printf("%s\n", CLI_SIMULATED_LINE);
 	}
 	return 0;
 }

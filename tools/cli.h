@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What every dfu-smp command shares: the connection, buffers, the exchange of one request,
- * error reporting, and output as text or as one JSON document (--json).
+ * error reporting, and output as text or as one JSON document (--json). The commands are a
+ * library of their own, run by cli_run() from two programs: dfu-smp (real devices, through
+ * ports/) and dfu-smp-sim (its simulated device, through the hooks of struct cli).
  */
 #ifndef TOOLS_CLI_H
 #define TOOLS_CLI_H
@@ -24,9 +26,25 @@ enum {
 	CLI_EXIT_USAGE = 2, /**< the command line is wrong */
 };
 
+/** The kinds of connection dfu-smp knows, for messages. */
+#define CLI_CONN_KINDS "udp:HOST[:PORT], serial:PATH[@BAUD], ble:ADDRESS or ble:name=NAME"
+
+/** The environment variable naming the connection when --conn is not given. */
+#define CLI_CONN_ENV "DFU_SMP_CONN"
+
+/** The program that has the simulated device, for messages. */
+#define CLI_SIM_PROGRAM "dfu-smp-sim"
+
+/** The first line of human output on a simulated device (struct cli's simulated). */
+#define CLI_SIMULATED_LINE "simulated device (dfu-smp-sim, virtual time)"
+
+struct dfu_upload_result;
+
 /** The state of one run of dfu-smp. */
 struct cli {
 	const char *prog;
+	/** --conn, else DFU_SMP_CONN; NULL when neither is given (a command that needs a device
+	 * then fails as a usage error) */
 	const char *conn_spec;
 	const char *what; /**< the command, for messages: "image list" */
 	struct conn_options opt;
@@ -35,6 +53,28 @@ struct cli {
 	uint8_t *req_buf; /**< SMP_MSG_MAX bytes */
 	uint8_t *rsp_buf; /**< SMP_MSG_MAX bytes */
 	struct smp_request req;
+
+	/* set by the program before cli_run() */
+	/**
+	 * Open the connection to the program's own device instead of conn_open(conn_spec): --conn
+	 * and DFU_SMP_CONN are then not taken. Arguments and return as conn_open()'s, with the
+	 * options in cli->opt. NULL for dfu-smp.
+	 */
+	int (*open)(struct cli *cli, struct conn **out, char *why, size_t why_cap);
+	/**
+	 * The device is simulated, and every output says so: human output starts with
+	 * CLI_SIMULATED_LINE once connected (stderr lines start with the program's name), and
+	 * every JSON document, errors included, has "simulated": true first.
+	 */
+	bool simulated;
+	/**
+	 * Add to an upload's result what only the program knows (dfu-smp-sim: how close it came
+	 * to its profile's bound): members of the upload's JSON object @p doc, or with @p doc
+	 * NULL lines on stdout. NULL for nothing.
+	 */
+	void (*upload_report)(const struct cli *cli, const struct dfu_upload_result *result,
+			      json_t *doc);
+	void *user; /**< the program's, for its hooks */
 };
 
 /** One command: `dfu-smp [GROUP] NAME ARGS...`. */
@@ -44,9 +84,19 @@ struct cli_command {
 	const char *args;  /**< usage of its arguments */
 	const char *help;
 	int (*run)(struct cli *cli, int argc, char **argv);
-	/** its arguments go to the device as they are: a trailing --json is one of them */
+	/** its arguments go to the device as text: one that is a global option needs '--' first */
 	bool verbatim;
 };
+
+/**
+ * Run one command line, argv[1..@p argc) (argv[0] is not read): global options, then the
+ * command and its arguments (a last --json is the global option; another global option
+ * after the command is a usage error; the first '--' after it is taken out and what follows
+ * goes to the command as it is). Prints the answer, or why it failed, and closes the
+ * connection. @p cli: prog and the program's hooks set, the rest zero.
+ * @return the exit status (CLI_EXIT_*).
+ */
+int cli_run(struct cli *cli, int argc, char **argv);
 
 /** The commands of each file, each list ended by an entry with a NULL name. */
 extern const struct cli_command cli_os_commands[];
@@ -107,7 +157,10 @@ int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp
  */
 int cli_simple(struct cli *cli, const char *done, json_t *doc);
 
-/** Connect if needed. @return 0 or an exit status after reporting why. */
+/**
+ * Connect if needed (a usage error when no connection was given). On a simulated device, the
+ * human output's first line says so. @return 0 or an exit status after reporting why.
+ */
 int cli_connect(struct cli *cli);
 
 /**
@@ -119,7 +172,11 @@ int cli_reply_failed(struct cli *cli, const struct mgmt_reply *reply);
 /** cli_reply_failed() with @p context (e.g. "during upload") added to the line, or NULL. */
 int cli_reply_failed_in(struct cli *cli, const struct mgmt_reply *reply, const char *context);
 
-/** Print @p doc (stolen) as the run's JSON document. @return CLI_EXIT_OK. */
+/**
+ * Print @p doc (stolen) as the run's JSON document; on a simulated device with
+ * "simulated": true first (a document that is no object goes under "value").
+ * @return CLI_EXIT_OK.
+ */
 int cli_print_json(struct cli *cli, json_t *doc);
 
 /**

@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * dfu-smp-sim: the simulated device of `dfu-smp --conn sim` as a program of its own, serving
- * SMP in real time over UDP and over a serial console (a pseudo-terminal), for trying dfu-smp
- * and other SMP clients on real sockets and ttys.
+ * dfu-smp-sim: the simulated device (sim/) as a program of its own, in two ways.
  *
  *   dfu-smp-sim [--udp HOST:PORT] [--serial [--serial-link PATH]] [OPTIONS]
+ *   dfu-smp-sim --bluez [OPTIONS]
  *
- * It prints where it serves on stdout (the pseudo-terminal first, e.g. `serial: /dev/pts/5`,
- * then `udp: 127.0.0.1:1337`), the device's settings, then `ready`, and runs until SIGINT or
- * SIGTERM. The device behaves in real time as a Zephyr device does: its answers wait for its
- * flash work, the reset command answers and resets 250 ms later, the device is silent while it
- * boots, and it drops what arrives while its buffers are all taken.
+ * serve SMP in real time over UDP and over a serial console (a pseudo-terminal), or behind a
+ * fake BlueZ on D-Bus, for trying dfu-smp and other SMP clients on real sockets, ttys and
+ * BlueZ's API. It prints where it serves on stdout (the pseudo-terminal first, e.g.
+ * `serial: /dev/pts/5`, then `udp: 127.0.0.1:1337`), the device's settings, then `ready`, and
+ * runs until SIGINT or SIGTERM. The device behaves in real time as a Zephyr device does: its
+ * answers wait for its flash work, the reset command answers and resets 250 ms later, the
+ * device is silent while it boots, and it drops what arrives while its buffers are all taken.
  *
- * Exit status: 0 after a signal, 1 when it cannot start, 2 usage error.
+ *   dfu-smp-sim [DEVICE OPTIONS] -- [dfu-smp OPTIONS] COMMAND [ARGS...]
+ *
+ * runs one dfu-smp command against the device in this process, over the simulated BLE link
+ * in virtual time (sim/conn.h): as fast as the computer goes, the same every run. Its output
+ * says so (cli.h: CLI_SIMULATED_LINE, "simulated": true).
+ *
+ * Exit status: serving, 0 after a signal, 1 when it cannot start; a command, its dfu-smp exit
+ * status (1 when it failed); 2 usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,12 +38,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../dfu/upload.h"
 #include "../ports/loop.h"
-#include "../ports/sim_bluez.h"
+#include "../sim/bluez.h"
+#include "../sim/conn.h"
 #include "../sim/device.h"
 #include "../sim/profile.h"
 #include "../smp/serial.h"
 #include "args.h"
+#include "cli.h"
 
 #define MAX_ENDPOINTS 4
 #define UDP_PORT_DEFAULT "1337"
@@ -70,18 +81,32 @@ struct options {
 	unsigned rx_lines;       /* serial: the device's receive line buffers */
 	int verbose;
 	struct sim_device_config dev;
+	struct sim_gatt_config gatt; /* --bluez and a command: the GATT server */
+	struct sim_link_config link; /* --bluez and a command: the BLE link */
+	uint64_t drop_after;      /* --bluez and a command: the link drops once, after this many bytes */
 	const struct sim_profile *profile; /* --profile: buffers, flash, CPU time (and the link) */
-	bool bluez;               /* be a fake BlueZ with the device behind it (ports/sim_bluez.c) */
-	struct sim_bluez_config ble; /* --bluez: address, name, GATT server, faults */
+	bool bluez;               /* be a fake BlueZ with the device behind it (sim/bluez.c) */
+	struct sim_bluez_config ble; /* --bluez: address, name, adapter */
+	/* an option of the device served in real time, refused with a command; NULL if none */
+	const char *realtime_only;
+	/* the dfu-smp command line after "--": argv[command] is the "--"; 0 when serving */
+	int command;
+	struct sim_conn_config conn; /* a command: the device and its link */
 };
 
 static void help(void)
 {
 	printf("usage: dfu-smp-sim [--udp HOST:PORT] [--serial [--serial-link PATH]] "
-	       "[OPTIONS]\n\n");
-	printf("The simulated device of `dfu-smp --conn sim`, serving SMP in real time over UDP\n");
-	printf("and over a serial console (a pseudo-terminal), until SIGINT or SIGTERM.\n\n");
-	printf("transports (at least one):\n");
+	       "[OPTIONS]\n");
+	printf("       dfu-smp-sim --bluez [OPTIONS]\n");
+	printf("       dfu-smp-sim [DEVICE OPTIONS] -- [dfu-smp OPTIONS] COMMAND [ARGS...]\n\n");
+	printf("A simulated Zephyr/MCUboot device with an SMP server. Served in real time over\n");
+	printf("UDP and over a serial console (a pseudo-terminal), or behind a fake BlueZ, until\n");
+	printf("SIGINT or SIGTERM; or, after '--', running one dfu-smp command against it in this\n");
+	printf("process, over the simulated BLE link in virtual time (see dfu-smp-sim -- --help),\n");
+	printf("with output that says so: a first line '%s',\n", CLI_SIMULATED_LINE);
+	printf("\"simulated\": true in JSON.\n\n");
+	printf("transports (at least one, or a command):\n");
 	printf("  --udp HOST:PORT      serve SMP over UDP (port 0: any free port;\n");
 	printf("                       [::1]:1337 for IPv6), answering each sender\n");
 	printf("  --serial             serve the SMP console framing on a new pseudo-terminal,\n");
@@ -94,20 +119,40 @@ static void help(void)
 	printf("                       while all hold lines not yet handled is dropped\n");
 	printf("  --bluez              instead: be BlueZ (org.bluez) on the D-Bus bus named by\n");
 	printf("                       DBUS_SYSTEM_BUS_ADDRESS, the device a BLE peripheral behind\n");
-	printf("                       it, found by scanning (--busy-scale and the faults above\n");
+	printf("                       it, found by scanning (--busy-scale and the faults below\n");
 	printf("                       do not apply)\n");
 	printf("  --address ADDR       bluez: the device's address (default %s)\n",
 	       SIM_BLUEZ_DEFAULT_ADDRESS);
 	printf("  --name NAME          bluez: the name it advertises (default %s)\n",
 	       SIM_BLUEZ_DEFAULT_NAME);
-	printf("  --reassembly         bluez: the device reassembles requests split across writes\n");
 	printf("  --no-acquire         bluez: AcquireWrite/AcquireNotify answer NotPermitted\n");
-	printf("  --adapter-off        bluez: the adapter starts powered off\n");
-	printf("  --drop-after N       bluez: the link drops once, after N bytes were written\n\n");
-	printf("the device:\n");
-	printf("  --profile NAME       a set-up of `dfu-smp --sim-profile`: SMP buffers, flash\n");
-	printf("                       part, CPU time, and with --bluez the link (PHY, interval,\n");
-	printf("                       MTU); the options below change it\n");
+	printf("  --adapter-off        bluez: the adapter starts powered off\n\n");
+	printf("the device (DEVICE OPTIONS):\n");
+	printf("  --profile NAME       a named set-up: SMP buffers, flash part, CPU time, and\n");
+	printf("                       with --bluez or a command the BLE link (PHY, interval,\n");
+	printf("                       MTU); the options below change it. NAME:\n");
+	{
+		size_t count, column = 0;
+		const struct sim_profile *profiles = sim_profiles(&count);
+
+		for (size_t i = 0; i < count; i++) {
+			size_t n = strlen(profiles[i].name) + 1;
+
+			if (column && column + n > 57) {
+				putchar('\n');
+				column = 0;
+			}
+			printf("%s%s", column ? " " : "                       ", profiles[i].name);
+			column += n;
+		}
+		putchar('\n');
+	}
+	printf("                       (a command's upgrade also reports its efficiency against\n");
+	printf("                       the best time any client could reach there)\n");
+	printf("  --reassembly         bluez, a command: the device reassembles requests split\n");
+	printf("                       across writes\n");
+	printf("  --drop-after N       bluez, a command: the link drops once, after N bytes were\n");
+	printf("                       written\n");
 	printf("  --state DIR          keep flash, settings, files and RAM in DIR across runs\n");
 	printf("  --slot-size N        bytes per image slot (default 0x70000)\n");
 	printf("  --buf-size N         SMP buffer bytes, header included (default 2475)\n");
@@ -118,14 +163,15 @@ static void help(void)
 	printf("                       before a write runs past the slot, the upload kept across\n");
 	printf("                       an erase\n");
 	printf("  --rollback           a new image crashes before it is confirmed (revert)\n");
-	printf("  --busy-scale F       answers wait for the flash work times F (default 1:\n");
-	printf("                       as an nRF52840 takes; 0: at once)\n\n");
-	printf("faults:\n");
+	printf("  --busy-scale F       udp, serial: answers wait for the flash work times F\n");
+	printf("                       (default 1: as an nRF52840 takes; 0: at once)\n\n");
+	printf("faults (udp, serial):\n");
 	printf("  --drop-every N       every Nth answer is lost\n");
 	printf("  --bad-crc-every N    serial: every Nth answer has a wrong CRC\n\n");
 	printf("  -v, --verbose        log requests, answers, resets to stderr\n");
 	printf("  -h, --help           show this help\n\n");
-	printf("exit status: 0 after a signal, 1 when it cannot start, 2 usage error\n");
+	printf("exit status: 0 after a signal, 1 when it cannot start, 2 usage error;\n");
+	printf("with a command, the command's (0 success, 1 failure, 2 usage error)\n");
 }
 
 static int usage(const char *fmt, ...)
@@ -157,6 +203,23 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		const char *v;
 		uint64_t n;
 
+		if (strcmp(arg, "--") == 0) {
+			opt->command = i;
+			break;
+		}
+		if (!opt->realtime_only) {
+			static const char *const realtime[] = {
+				"--serial-link", "--console-noise", "--serial-rx-lines", "--busy-scale",
+				"--drop-every", "--bad-crc-every", "--address", "--name",
+				"--no-acquire", "--adapter-off",
+			};
+
+			for (size_t k = 0; k < sizeof(realtime) / sizeof(realtime[0]); k++) {
+				if (args_is(arg, realtime[k])) {
+					opt->realtime_only = realtime[k];
+				}
+			}
+		}
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 			help();
 			return 0;
@@ -175,7 +238,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		} else if (strcmp(arg, "--bluez") == 0) {
 			opt->bluez = true;
 		} else if (strcmp(arg, "--reassembly") == 0) {
-			opt->ble.gatt.reassembly = true;
+			opt->gatt.reassembly = true;
 		} else if (strcmp(arg, "--no-acquire") == 0) {
 			opt->ble.refuse_acquire = true;
 		} else if (strcmp(arg, "--adapter-off") == 0) {
@@ -195,7 +258,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			if (!parse_number(v, 1, UINT64_MAX, &n)) {
 				return usage("--drop-after takes a byte count, got '%s'", v ? v : "");
 			}
-			opt->ble.drop_after = n;
+			opt->drop_after = n;
 		} else if (args_is(arg, "--udp")) {
 			opt->udp = args_value(argc, argv, &i, "--udp");
 			if (!opt->udp || !*opt->udp) {
@@ -278,15 +341,31 @@ static int parse_options(struct options *opt, int argc, char **argv)
 	if (opt->profile) {
 		uint32_t buf_size = opt->dev.buf_size, buf_count = opt->dev.buf_count;
 
-		sim_profile_apply(opt->profile, &opt->dev, &opt->ble.gatt, &opt->ble.link);
+		sim_profile_apply(opt->profile, &opt->dev, &opt->gatt, &opt->link);
 		opt->dev.buf_size = buf_size ? buf_size : opt->dev.buf_size;
 		opt->dev.buf_count = buf_count ? buf_count : opt->dev.buf_count;
+	}
+	if (opt->command) {
+		if (opt->udp || opt->serial || opt->bluez) {
+			return usage("a command after '--' runs against the device in this process: "
+				     "no --udp, --serial or --bluez with it");
+		}
+		if (opt->realtime_only) {
+			return usage("%s is for the device served in real time (--udp, --serial, "
+				     "--bluez), not for a command after '--'", opt->realtime_only);
+		}
+		if (opt->command + 1 >= argc) {
+			return usage("give the dfu-smp command to run after '--' (see "
+				     "'dfu-smp-sim -- --help')");
+		}
+		return -1;
 	}
 	if (opt->bluez && (opt->udp || opt->serial)) {
 		return usage("--bluez serves the device on its own, without --udp or --serial");
 	}
 	if (!opt->udp && !opt->serial && !opt->bluez) {
-		return usage("give --udp HOST:PORT, --serial, or both; or --bluez");
+		return usage("give --udp HOST:PORT, --serial, or both; or --bluez; or "
+			     "-- COMMAND");
 	}
 	return -1;
 }
@@ -1100,14 +1179,71 @@ static int serve_bluez(struct options *opt)
 	char why[300];
 	int err;
 
+	if (catch_signals() != 0) {
+		fprintf(stderr, "dfu-smp-sim: cannot catch signals: %s\n", strerror(errno));
+		return 1;
+	}
 	opt->ble.dev = opt->dev;
+	opt->ble.gatt = opt->gatt;
+	opt->ble.link = opt->link;
+	opt->ble.drop_after = opt->drop_after;
 	opt->ble.rollback = opt->rollback;
 	opt->ble.verbose = opt->verbose;
+	opt->ble.stop_fd = signal_pipe[0];
 	err = sim_bluez_run(&opt->ble, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "dfu-smp-sim: %s\n", why);
 	}
 	return err == -EINVAL ? 2 : err ? 1 : 0;
+}
+
+/* ---- one dfu-smp command, in this process ---- */
+
+static int open_device(struct cli *cli, struct conn **out, char *why, size_t why_cap)
+{
+	struct options *opt = cli->user;
+
+	opt->conn = (struct sim_conn_config){
+		.dev = opt->dev, .gatt = opt->gatt, .link = opt->link, .rollback = opt->rollback,
+		.drop_after = opt->drop_after,
+	};
+	return sim_conn_open(&opt->conn, &cli->opt, out, why, why_cap);
+}
+
+/* With --profile: how close the upload came to the best time any client could reach there
+ * (not for an upload that resumed: it did not move the whole image). */
+static void report_bound(const struct cli *cli, const struct dfu_upload_result *r, json_t *doc)
+{
+	const struct options *opt = cli->user;
+	struct sim_bound bound;
+	double efficiency;
+
+	if (!opt->profile || r->resumed_at || r->elapsed_ms == 0) {
+		return;
+	}
+	sim_profile_bound(opt->profile, r->size, &bound);
+	efficiency = (double)bound.bound_us / 1000.0 / (double)r->elapsed_ms;
+	if (doc) {
+		json_object_set_new(doc, "bound_seconds", json_real((double)bound.bound_us / 1e6));
+		json_object_set_new(doc, "efficiency", json_real(efficiency));
+	} else {
+		printf("efficiency %.2f: the best any client could do on %s is %.1f s (link %.1f s, "
+		       "flash %.1f s)\n", efficiency, opt->profile->name,
+		       (double)bound.bound_us / 1e6, (double)bound.link_us / 1e6,
+		       (double)bound.flash_us / 1e6);
+	}
+}
+
+/* Runs the dfu-smp command line argv[1..argc) (argv[0] is the "--"). @return its status. */
+static int run_command(struct options *opt, int argc, char **argv)
+{
+	struct cli cli = {
+		.prog = "dfu-smp-sim", .open = open_device, .simulated = true,
+		.upload_report = report_bound, .user = opt,
+	};
+
+	cli.opt.verbose = opt->verbose;
+	return cli_run(&cli, argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -1117,6 +1253,9 @@ int main(int argc, char **argv)
 
 	if (status >= 0) {
 		return status;
+	}
+	if (opt.command) {
+		return run_command(&opt, argc - opt.command, argv + opt.command);
 	}
 	return opt.bluez ? serve_bluez(&opt) : serve(&opt);
 }

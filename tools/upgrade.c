@@ -17,7 +17,6 @@
 #include "../dfu/upgrade.h"
 #include "../dfu/upload.h"
 #include "../mgmt/err.h"
-#include "../sim/profile.h"
 #include "cli.h"
 
 /* Times a lost link is reconnected before the run is given up. */
@@ -149,29 +148,8 @@ static bool tuning_option(int argc, char **argv, int *i, struct dfu_upload_confi
 	return false;
 }
 
-/*
- * On a simulated profile, how close the upload came to the best time any client could reach
- * there; false elsewhere, or when the upload resumed (it did not move the whole image).
- */
-static bool efficiency(const struct cli *cli, const struct dfu_upload_result *r,
-		       struct sim_bound *bound, double *value)
-{
-	const struct sim_profile *profile = cli->opt.sim_profile
-						    ? sim_profile_find(cli->opt.sim_profile)
-						    : NULL;
-
-	if (!profile || r->resumed_at || r->elapsed_ms == 0) {
-		return false;
-	}
-	sim_profile_bound(profile, r->size, bound);
-	*value = (double)bound->bound_us / 1000.0 / (double)r->elapsed_ms;
-	return true;
-}
-
 static json_t *upload_json(const struct cli *cli, const struct dfu_upload_result *r)
 {
-	struct sim_bound bound;
-	double eff;
 	double s = (double)r->elapsed_ms / 1000.0;
 	json_t *doc = json_pack("{s:I, s:I, s:I, s:f, s:I, s:I}", "bytes", (json_int_t)r->size,
 				"resumed_at", (json_int_t)r->resumed_at, "data_sent",
@@ -182,9 +160,8 @@ static json_t *upload_json(const struct cli *cli, const struct dfu_upload_result
 			    s > 0 ? json_real((double)(r->size - r->resumed_at) / s / 1000.0)
 				  : json_null());
 	json_object_set_new(doc, "match", r->has_match ? json_boolean(r->match) : json_null());
-	if (efficiency(cli, r, &bound, &eff)) {
-		json_object_set_new(doc, "bound_seconds", json_real((double)bound.bound_us / 1e6));
-		json_object_set_new(doc, "efficiency", json_real(eff));
+	if (cli->upload_report) {
+		cli->upload_report(cli, r, doc);
 	}
 	return doc;
 }
@@ -192,8 +169,6 @@ static json_t *upload_json(const struct cli *cli, const struct dfu_upload_result
 static void print_upload(const struct cli *cli, const struct dfu_upload_result *r)
 {
 	double s = (double)r->elapsed_ms / 1000.0;
-	struct sim_bound bound;
-	double eff;
 
 	printf("sent %llu bytes", (unsigned long long)(r->size - r->resumed_at));
 	if (r->resumed_at) {
@@ -203,10 +178,8 @@ static void print_upload(const struct cli *cli, const struct dfu_upload_result *
 		printf(" in %.1f s, %.1f kB/s", s, (double)(r->size - r->resumed_at) / s / 1000.0);
 	}
 	printf("\n");
-	if (efficiency(cli, r, &bound, &eff)) {
-		printf("efficiency %.2f: the best any client could do on %s is %.1f s (link %.1f s, "
-		       "flash %.1f s)\n", eff, cli->opt.sim_profile, (double)bound.bound_us / 1e6,
-		       (double)bound.link_us / 1e6, (double)bound.flash_us / 1e6);
+	if (cli->upload_report) {
+		cli->upload_report(cli, r, NULL);
 	}
 }
 

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The fake BlueZ (see sim_bluez.h). One poll() loop serves the bus, the acquired sockets and
- * the simulated device, whose virtual time is the wall time since start: the device takes as
- * long for its flash work and reboots as it does under `--conn sim`, only for real.
+ * The fake BlueZ (see bluez.h). One poll() loop serves the bus, the acquired sockets and the
+ * simulated device, whose virtual time is the wall time since start: the device takes as long
+ * for its flash work and reboots as it does in virtual time (conn.h), only for real.
  */
-#include "sim_bluez.h"
+#include "bluez.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,10 +20,10 @@
 
 #include <systemd/sd-bus.h>
 
-#include "bt_addr.h"
-#include "../sim/link.h"
-#include "../sim/sched.h"
+#include "../ports/bt_addr.h"
 #include "../smp/bt_dfu_smp.h"
+#include "link.h"
+#include "sched.h"
 
 #define BLUEZ_NAME "org.bluez"
 #define IFACE_ADAPTER "org.bluez.Adapter1"
@@ -130,19 +129,6 @@ struct fake {
 	struct change changes[MAX_CHANGES];
 	size_t nchanges;
 };
-
-static int stop_pipe[2] = { -1, -1 };
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	if (write(stop_pipe[1], &c, 1) < 0) {
-		/* the pipe is full: a stop is already on its way */
-	}
-	errno = saved;
-}
 
 static uint64_t mono_us(void)
 {
@@ -1459,7 +1445,7 @@ static int run_loop(struct fake *f)
 						   : (int)((next - now + 999u) / 1000u);
 		p[0].fd = sd_bus_get_fd(f->bus);
 		p[0].events = (short)sd_bus_get_events(f->bus);
-		p[1].fd = stop_pipe[0];
+		p[1].fd = f->cfg->stop_fd;
 		p[1].events = POLLIN;
 		p[2].fd = f->write_fd;
 		p[2].events = POLLIN;
@@ -1546,7 +1532,6 @@ static int setup_bus(struct fake *f, char *why, size_t why_cap)
 int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
 {
 	struct fake *f = calloc(1, sizeof(*f));
-	struct sigaction sa, old_int, old_term;
 	int err;
 
 	if (!f) {
@@ -1598,19 +1583,6 @@ int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
 	}
 	sim_link_attach(&f->link, SIM_LINK_CENTRAL, central_receive, f);
 
-	if (pipe(stop_pipe) != 0) {
-		err = -errno;
-		snprintf(why, why_cap, "pipe: %s", strerror(errno));
-		cleanup(f);
-		return err;
-	}
-	fcntl(stop_pipe[1], F_SETFL, fcntl(stop_pipe[1], F_GETFL) | O_NONBLOCK);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-
 	err = setup_bus(f, why, why_cap);
 	if (err >= 0) {
 		printf("fake BlueZ: adapter hci0 (%s), device %s named '%s'%s\n", ADAPTER_ADDRESS,
@@ -1621,11 +1593,6 @@ int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
 			snprintf(why, why_cap, "the bus failed: %s", strerror(-err));
 		}
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	close(stop_pipe[0]);
-	close(stop_pipe[1]);
-	stop_pipe[0] = stop_pipe[1] = -1;
 	cleanup(f);
 	return err < 0 ? err : 0;
 }

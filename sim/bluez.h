@@ -4,8 +4,8 @@
  * the name org.bluez and exports, as bluetoothd does, one adapter (/org/bluez/hci0), one
  * device that advertises while the adapter discovers, and that device's SMP service,
  * characteristic and CCC descriptor, with the standard ObjectManager and Properties
- * interfaces. Behind the GATT objects runs the simulated device of `--conn sim` (sim/), reached
- * over the simulated link in virtual time that follows the wall clock: this side is the link's
+ * interfaces. Behind the GATT objects runs the simulated device (device.h), reached over the
+ * simulated link (link.h) in virtual time that follows the wall clock: this side is the link's
  * central, as bluetoothd is on a real radio (ATT MTU exchange asking for 517, Write Commands
  * for writes, notifications out to AcquireNotify sockets or PropertiesChanged signals).
  *
@@ -14,15 +14,15 @@
  * connection (Connected false, acquired sockets hung up); the device then boots and can be
  * found and connected again.
  */
-#ifndef PORTS_SIM_BLUEZ_H
-#define PORTS_SIM_BLUEZ_H
+#ifndef SIM_BLUEZ_H
+#define SIM_BLUEZ_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../sim/device.h"
-#include "../sim/gatt.h"
-#include "../sim/link.h"
+#include "device.h"
+#include "gatt.h"
+#include "link.h"
 
 /** The device's address when none is given (a random static address). */
 #define SIM_BLUEZ_DEFAULT_ADDRESS "C2:53:4D:50:00:01"
@@ -41,18 +41,24 @@ struct sim_bluez_config {
 	/** the link drops once, after this many bytes were written (fault injection); 0 never */
 	uint64_t drop_after;
 	int verbose;          /**< log D-Bus calls and ATT traffic to stderr */
+	/**
+	 * A descriptor that becomes readable when the run is to end (the read end of the
+	 * program's signal pipe): sim_bluez_run() returns then, without reading it. Required.
+	 */
+	int stop_fd;
 	struct sim_device_config dev;  /**< the simulated device (state directory, slots...) */
 	struct sim_gatt_config gatt;   /**< its GATT server (reassembly, MTU limit...) */
 	struct sim_link_config link;   /**< the radio link (connection interval, PHY...) */
 };
 
 /**
- * Run the fake BlueZ until SIGINT or SIGTERM. It prints one line to stdout once it owns
- * org.bluez (the adapter, the device's address and name), so a test knows when to start.
- * With a state directory, the device's RAM is kept there at the end, as `--conn sim` does.
- * @return 0 after a signal; a negative errno when the device, the bus or the name cannot be
- *         set up, with @p why (@p why_cap bytes) saying why in one line.
+ * Run the fake BlueZ until @p cfg->stop_fd is readable. It installs no signal handlers: the
+ * program that runs it does, and makes stop_fd readable from them. It prints one line to
+ * stdout once it owns org.bluez (the adapter, the device's address and name), so a test knows
+ * when to start. With a state directory, the device's RAM is kept there at the end.
+ * @return 0 once stopped; a negative errno when the device, the bus or the name cannot be set
+ *         up or the bus fails, with @p why (@p why_cap bytes) saying why in one line.
  */
 int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap);
 
-#endif /* PORTS_SIM_BLUEZ_H */
+#endif /* SIM_BLUEZ_H */

@@ -1,24 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * `--conn sim`: the simulated device in this process, reached over a simulated BLE link in
- * virtual time. The central side here is what a BLE port does on a real stack: exchange the
- * MTU, discover the SMP service by UUID with ATT requests, then carry the GATT DFU SMP
- * client's writes and notifications.
- */
+/* The simulated device as a connection in this process (see conn.h). */
+#include "conn.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/device.h"
-#include "../sim/gatt.h"
-#include "../sim/link.h"
-#include "../sim/profile.h"
-#include "../sim/sched.h"
 #include "../smp/bt_dfu_smp.h"
 #include "../smp/gatt.h"
-#include "conn.h"
+#include "sched.h"
 
 #define ATT_TIMEOUT_US (30u * 1000u * 1000u) /* ATT's own transaction timeout */
 #define BOOT_US 300000u /* from reset to advertising, besides the bootloader's flash work */
@@ -27,6 +19,7 @@
 
 struct conn_sim {
 	struct conn conn;
+	const struct sim_conn_config *cfg;
 
 	/* the device side */
 	struct sim_sched sched;
@@ -103,7 +96,7 @@ static void device_resets(struct conn_sim *cs, uint64_t now_us)
 	sim_gatt_reset(&cs->server);
 	sim_device_reboot(&cs->dev, now_us);
 	busy = sim_device_last_boot(&cs->dev)->busy_us;
-	if (cs->conn.opt.sim_rollback && sim_device_last_boot(&cs->dev)->swaps[0] == SIM_SWAP_TEST) {
+	if (cs->cfg->rollback && sim_device_last_boot(&cs->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
 		logf_sim(cs, "the new image crashes; the device resets again");
 		sim_device_reboot(&cs->dev, now_us + BOOT_US + busy);
@@ -246,8 +239,7 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	logf_sim(cs, "write %u bytes", (unsigned)len);
 	cs->stats.writes++;
 	cs->stats.bytes_out += len;
-	if (cs->conn.opt.sim_drop_after && !cs->dropped_once &&
-	    cs->stats.bytes_out > cs->conn.opt.sim_drop_after) {
+	if (cs->cfg->drop_after && !cs->dropped_once && cs->stats.bytes_out > cs->cfg->drop_after) {
 		cs->dropped_once = true;
 		sim_sched_at(&cs->sched, sim_sched_now(&cs->sched), drop_link, cs);
 	}
@@ -585,8 +577,8 @@ static const struct conn_ops sim_ops = {
 	.close = sim_close,
 };
 
-int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
-		  size_t why_cap)
+int sim_conn_open(const struct sim_conn_config *cfg, const struct conn_options *opt,
+		  struct conn **out, char *why, size_t why_cap)
 {
 	struct conn_sim *cs = calloc(1, sizeof(*cs));
 	struct smp_client_config client_cfg = {
@@ -594,44 +586,23 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
 		.version_fixed = opt->smp_version != 0,
 	};
-	struct sim_device_config dev_cfg = {
-		.state_dir = opt->sim_state,
-		.v1_only = opt->sim_v1_only,
-		.img = { .slot_size = opt->sim_slot_size },
-	};
-	struct sim_gatt_config gatt_cfg = { .reassembly = opt->sim_reassembly };
-	struct sim_link_config link_cfg = { 0 };
-	const struct sim_profile *profile = NULL;
 	struct smp_transport transport;
 	int err;
 
-	(void)arg;
-	if (opt->sim_profile) {
-		profile = sim_profile_find(opt->sim_profile);
-		if (!profile) {
-			char names[200];
-
-			sim_profile_names(names, sizeof(names));
-			snprintf(why, why_cap, "unknown simulated profile '%s'; known: %s",
-				 opt->sim_profile, names);
-			free(cs);
-			return -EINVAL;
-		}
-		sim_profile_apply(profile, &dev_cfg, &gatt_cfg, &link_cfg);
-	}
 	if (!cs) {
 		snprintf(why, why_cap, "out of memory");
 		return -ENOMEM;
 	}
-	err = sim_device_init(&cs->dev, &dev_cfg);
+	cs->cfg = cfg;
+	err = sim_device_init(&cs->dev, &cfg->dev);
 	if (err) {
 		snprintf(why, why_cap, "cannot use the simulated device's state directory '%s': %s",
-			 opt->sim_state ? opt->sim_state : "", strerror(-err));
+			 cfg->dev.state_dir ? cfg->dev.state_dir : "", strerror(-err));
 		free(cs);
 		return err;
 	}
 	sim_sched_init(&cs->sched);
-	sim_link_init(&cs->link, &cs->sched, &link_cfg);
+	sim_link_init(&cs->link, &cs->sched, &cfg->link);
 	cs->port.ops = &gatt_ops;
 	cs->port.ctx = cs;
 	smp_gatt_init(&cs->transport, &cs->client, cs->rx, sizeof(cs->rx));
@@ -640,7 +611,7 @@ int conn_sim_open(const char *arg, const struct conn_options *opt, struct conn *
 	cs->conn.ops = &sim_ops;
 	cs->conn.client = &cs->client;
 	cs->conn.opt = *opt;
-	if (sim_gatt_init(&cs->server, &cs->dev, &cs->link, &gatt_cfg) != 0) {
+	if (sim_gatt_init(&cs->server, &cs->dev, &cs->link, &cfg->gatt) != 0) {
 		snprintf(why, why_cap, "out of memory");
 		sim_close(&cs->conn);
 		return -ENOMEM;

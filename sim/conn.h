@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The simulated device in this process, reached over the simulated BLE link in virtual time,
+ * as a connection of ports/conn.h (struct conn): what `dfu-smp-sim -- COMMAND`, the tests and
+ * the benchmark talk to. The central side here is what a BLE port does on a real stack:
+ * exchange the MTU, discover the SMP service by UUID with ATT requests, then carry the GATT
+ * DFU SMP client's writes and notifications. A reset the device was asked for drops the link;
+ * the device boots (MCUboot's swap or revert included) and conn_reconnect() finds it again.
+ */
+#ifndef SIM_CONN_H
+#define SIM_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ports/conn.h"
+#include "device.h"
+#include "gatt.h"
+#include "link.h"
+
+/** The simulated device and its link; zero fields take the defaults. */
+struct sim_conn_config {
+	struct sim_device_config dev; /**< the device (state directory, slots, buffers...) */
+	struct sim_gatt_config gatt;  /**< its GATT server (reassembly, MTU limit...) */
+	struct sim_link_config link;  /**< the radio link (connection interval, PHY...) */
+	/** a newly swapped-in image crashes before it is confirmed, so MCUboot reverts it */
+	bool rollback;
+	/** the link drops once, after this many bytes were written (fault injection); 0 never */
+	uint64_t drop_after;
+};
+
+/**
+ * Start the simulated device of @p cfg and connect to it as @p opt says (its mtu,
+ * timeout_ms, verbose, smp_version apply; the other fields are for real links).
+ * @p cfg and the strings it points to must outlive the connection. The device's state is kept
+ * in its state directory, if it has one, when the connection is closed (conn_close()).
+ * @return 0 with *@p out set; a negative errno with @p why (@p why_cap bytes) saying why in one
+ *         line: the state directory cannot be used, out of memory, or the device is not found
+ *         on the link (no SMP service).
+ */
+int sim_conn_open(const struct sim_conn_config *cfg, const struct conn_options *opt,
+		  struct conn **out, char *why, size_t why_cap);
+
+#endif /* SIM_CONN_H */

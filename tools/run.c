@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One dfu-smp command line: the global options (before the command), the command and its
+ * arguments, the connection it needs, and its run. dfu-smp runs it against real devices;
+ * dfu-smp-sim against its own simulated one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_command *const tables[] = {
+	cli_os_commands, cli_image_commands, cli_stat_commands, cli_settings_commands,
+	cli_fs_commands, cli_shell_commands, cli_enum_commands, cli_basic_commands,
+	cli_raw_commands, cli_upgrade_commands, cli_inspect_commands,
+};
+
+#define TABLES (sizeof(tables) / sizeof(tables[0]))
+
+/* Every global option parse_options() knows, to find one given after the command. */
+static const char *const global_options[] = {
+	"-h", "--help", "-v", "--verbose", "--json", "--conn", "--adapter", "--mtu", "--timeout",
+	"--tries", "--serial-line-max", "--serial-lines", "--smp-version",
+};
+
+#define GLOBAL_OPTIONS (sizeof(global_options) / sizeof(global_options[0]))
+
+static void help(const struct cli *cli)
+{
+	if (cli->open) {
+		printf("usage: %s [DEVICE OPTIONS] -- [OPTIONS] COMMAND [ARGS...]\n\n", cli->prog);
+		printf("Run one dfu-smp command against the simulated device of %s, over the\n",
+		       cli->prog);
+		printf("simulated BLE link in virtual time (DEVICE OPTIONS: see '%s --help').\n\n",
+		       cli->prog);
+		printf("options (before the command):\n");
+	} else {
+		printf("usage: %s [OPTIONS] COMMAND [ARGS...]\n\n", cli->prog);
+		printf("Manage and update Zephyr/MCUboot devices over SMP (MCUmgr).\n\n");
+		printf("options (before the command):\n");
+		printf("  --conn SPEC          how to reach the device; every command but inspect needs\n");
+		printf("                       it, or the environment variable DFU_SMP_CONN:\n");
+		printf("                       udp:HOST[:PORT] (port 1337; udp:[::1]:1337 for IPv6),\n");
+		printf("                       serial:PATH[@BAUD] (115200 baud),\n");
+		printf("                       ble:AA:BB:CC:DD:EE:FF or ble:name=NAME (BLE through BlueZ);\n");
+		printf("                       the simulated device is a program of its own: %s\n",
+		       CLI_SIM_PROGRAM);
+		printf("  --adapter hciN       ble: the Bluetooth adapter to use (default: the first)\n");
+	}
+	printf("  --mtu N              ATT MTU to ask for on BLE links, 23..517 (default 517)\n");
+	printf("  --timeout SECONDS    response timeout per request (default 10); ble: also how\n");
+	printf("                       long to scan for the device\n");
+	if (!cli->open) {
+		printf("  --tries N            udp, serial: send a request up to N times when no answer\n");
+		printf("                       comes, all within --timeout (default 3)\n");
+		printf("  --serial-line-max N  serial: longest line sent, marker and newline included\n");
+		printf("                       (default 127, Zephyr's limit)\n");
+		printf("  --serial-lines N     serial: lines the device buffers; a pause follows every N\n");
+		printf("                       lines (default 2, Zephyr's default)\n");
+	}
+	printf("  --smp-version 1|2    send this SMP version only (default: 2, following the\n");
+	printf("                       device down to 1)\n");
+	printf("  --json               print one JSON document (errors too: {\"error\": ...});\n");
+	printf("                       also taken last, after the command's arguments\n");
+	printf("  -v, --verbose        log each write and notification with its size\n");
+	printf("  -h, --help           show this help\n\n");
+	printf("Global options go before the command: one given after it is refused (exit 2),\n");
+	printf("but for a last --json and the command's own options. '--' after the command\n");
+	printf("passes what follows as it is, for text that looks like an option:\n");
+	printf("  %s ... echo -- --json is text\n\ncommands:\n", cli->prog);
+	for (size_t t = 0; t < TABLES; t++) {
+		for (const struct cli_command *c = tables[t]; c->name; c++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s%s%s %s", c->group ? c->group : "",
+				 c->group ? " " : "", c->name, c->args);
+			printf("  %-44s %s\n", name, c->help);
+		}
+	}
+	if (cli->simulated) {
+		printf("\nOutput says the device is simulated: text starts with the line\n");
+		printf("'%s' once connected; every JSON document has\n", CLI_SIMULATED_LINE);
+		printf("\"simulated\": true.\n");
+	}
+	printf("\nexit status: 0 success, 1 failure, 2 usage error\n");
+}
+
+/* A connection string naming the simulator, which dfu-smp does not have. */
+static bool names_the_simulator(const char *spec)
+{
+	return strcmp(spec, "sim") == 0 || strncmp(spec, "sim:", 4) == 0;
+}
+
+static int simulator_refused(struct cli *cli, const char *spec, const char *where)
+{
+	return cli_usage(cli, "%s '%s' is no kind of connection dfu-smp knows: use %s; the simulated "
+			 "device is a program of its own, %s (%s -- COMMAND, or %s --udp HOST:PORT "
+			 "with --conn udp:HOST:PORT)", where, spec, CLI_CONN_KINDS, CLI_SIM_PROGRAM,
+			 CLI_SIM_PROGRAM, CLI_SIM_PROGRAM);
+}
+
+/* Parses the global options; returns the index of the command, or -(exit status + 1). */
+static int parse_options(struct cli *cli, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *arg = argv[i];
+		const char *value;
+		uint64_t n;
+
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			help(cli);
+			return -(CLI_EXIT_OK + 1);
+		} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+			cli->opt.verbose++;
+		} else if (strcmp(arg, "--json") == 0) {
+			cli->json = true;
+		} else if (args_is(arg, "--adapter")) {
+			value = args_value(argc, argv, &i, "--adapter");
+			if (!value || strncmp(value, "hci", 3) != 0 || !value[3] ||
+			    strspn(value + 3, "0123456789") != strlen(value + 3)) {
+				return -(cli_usage(cli, "--adapter takes an adapter name such as hci0, "
+						   "got '%s'", value ? value : "") + 1);
+			}
+			cli->opt.adapter = value;
+		} else if (args_is(arg, "--conn")) {
+			value = args_value(argc, argv, &i, "--conn");
+			if (cli->open) {
+				return -(cli_usage(cli, "--conn is not taken here: the command runs against "
+						   "the simulated device of %s", cli->prog) + 1);
+			}
+			if (!value || !*value) {
+				return -(cli_usage(cli, "--conn needs a value: %s", CLI_CONN_KINDS) + 1);
+			}
+			if (names_the_simulator(value)) {
+				return -(simulator_refused(cli, value, "--conn") + 1);
+			}
+			cli->conn_spec = value;
+		} else if (args_is(arg, "--mtu")) {
+			value = args_value(argc, argv, &i, "--mtu");
+			if (args_u64(value, 517, &n) != 0 || n < 23) {
+				return -(cli_usage(cli, "--mtu takes a number from 23 to 517, got '%s'",
+						   value ? value : "") + 1);
+			}
+			cli->opt.mtu = (uint16_t)n;
+		} else if (args_is(arg, "--tries")) {
+			value = args_value(argc, argv, &i, "--tries");
+			if (args_u64(value, 100, &n) != 0 || n < 1) {
+				return -(cli_usage(cli, "--tries takes a number from 1 to 100, got '%s'",
+						   value ? value : "") + 1);
+			}
+			cli->opt.tries = (uint8_t)n;
+		} else if (args_is(arg, "--serial-line-max")) {
+			value = args_value(argc, argv, &i, "--serial-line-max");
+			if (args_u64(value, 4096, &n) != 0 || n < 7) {
+				return -(cli_usage(cli, "--serial-line-max takes a byte count from 7 to "
+						   "4096, got '%s'", value ? value : "") + 1);
+			}
+			cli->opt.serial_line_max = (uint16_t)n;
+		} else if (args_is(arg, "--serial-lines")) {
+			value = args_value(argc, argv, &i, "--serial-lines");
+			if (args_u64(value, 1000, &n) != 0 || n < 1) {
+				return -(cli_usage(cli, "--serial-lines takes a number from 1 to 1000, "
+						   "got '%s'", value ? value : "") + 1);
+			}
+			cli->opt.serial_lines = (uint16_t)n;
+		} else if (args_is(arg, "--smp-version")) {
+			value = args_value(argc, argv, &i, "--smp-version");
+			if (args_u64(value, 2, &n) != 0 || n < 1) {
+				return -(cli_usage(cli, "--smp-version takes 1 or 2, got '%s'",
+						   value ? value : "") + 1);
+			}
+			cli->opt.smp_version = (uint8_t)n;
+		} else if (args_is(arg, "--timeout")) {
+			char *end;
+			double s;
+
+			value = args_value(argc, argv, &i, "--timeout");
+			s = value ? strtod(value, &end) : 0;
+			if (!value || *end || !(s > 0) || s > 3600) {
+				return -(cli_usage(cli, "--timeout takes seconds, more than 0 and at "
+						   "most 3600, got '%s'", value ? value : "") + 1);
+			}
+			cli->opt.timeout_ms = (uint32_t)(s * 1000.0 + 0.5);
+			if (cli->opt.timeout_ms == 0) {
+				cli->opt.timeout_ms = 1;
+			}
+		} else {
+			return -(cli_usage(cli, "unknown option '%s'", arg) + 1);
+		}
+	}
+	return i;
+}
+
+/* The command named by argv (one or two words); sets *used to the words it took. */
+static const struct cli_command *find_command(int argc, char **argv, int *used)
+{
+	bool group_known = false;
+
+	for (size_t t = 0; t < TABLES; t++) {
+		for (const struct cli_command *c = tables[t]; c->name; c++) {
+			if (!c->group && strcmp(argv[0], c->name) == 0) {
+				*used = 1;
+				return c;
+			}
+			if (c->group && strcmp(argv[0], c->group) == 0) {
+				group_known = true;
+				if (argc > 1 && strcmp(argv[1], c->name) == 0) {
+					*used = 2;
+					return c;
+				}
+			}
+		}
+	}
+	*used = group_known ? 2 : 1;
+	return NULL;
+}
+
+/* The global option @p arg is ("--mtu" for "--mtu=64"), or NULL. */
+static const char *global_option(const char *arg)
+{
+	for (size_t i = 0; i < GLOBAL_OPTIONS; i++) {
+		if (args_is(arg, global_options[i])) {
+			return global_options[i];
+		}
+	}
+	return NULL;
+}
+
+/* True when @p cmd's usage names the option @p name as one of its own (inspect's --json). */
+static bool own_option(const struct cli_command *cmd, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strstr(cmd->args, name); p; p = strstr(p + 1, name)) {
+		char next = p[n];
+
+		if ((p == cmd->args || p[-1] == ' ' || p[-1] == '[') &&
+		    (next == '\0' || next == ' ' || next == ']' || next == '|')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The command's arguments, argv[0..*argc): a last --json is the global option; a global option
+ * elsewhere is refused; the first "--" is taken out and ends the search.
+ * @return 0, or an exit status after saying why.
+ */
+static int command_arguments(struct cli *cli, const struct cli_command *cmd, int *argc,
+			     char **argv)
+{
+	for (int k = 0; k < *argc; k++) {
+		const char *name;
+
+		if (strcmp(argv[k], "--") == 0) {
+			memmove(argv + k, argv + k + 1, (size_t)(*argc - k - 1) * sizeof(*argv));
+			(*argc)--;
+			return 0;
+		}
+		if (k == *argc - 1 && strcmp(argv[k], "--json") == 0) {
+			cli->json = true;
+			(*argc)--;
+			return 0;
+		}
+		name = global_option(argv[k]);
+		if (name && !own_option(cmd, name)) {
+			return cli_usage(cli, "'%s' is a global option: give it before the command "
+					 "(%s%s [OPTIONS] %s%s%s ...)%s", argv[k], cli->prog,
+					 cli->open ? " --" : "", cmd->group ? cmd->group : "",
+					 cmd->group ? " " : "",
+					 cmd->name,
+					 cmd->verbatim ? "; to send it as it is, put '--' before it" : "");
+		}
+	}
+	return 0;
+}
+
+int cli_run(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_command *cmd;
+	char what[64];
+	int first, used, status, cmd_argc;
+
+	first = parse_options(cli, argc, argv);
+	if (first < 0) {
+		return -first - 1;
+	}
+	if (first >= argc) {
+		return cli_usage(cli, "no command given");
+	}
+	cmd = find_command(argc - first, argv + first, &used);
+	if (!cmd) {
+		if (used == 2) {
+			return cli_usage(cli, "'%s' needs a known subcommand, got '%s'", argv[first],
+					 first + 1 < argc ? argv[first + 1] : "");
+		}
+		return cli_usage(cli, "unknown command '%s'", argv[first]);
+	}
+	snprintf(what, sizeof(what), "%s%s%s", cmd->group ? cmd->group : "",
+		 cmd->group ? " " : "", cmd->name);
+	cli->what = what;
+	cmd_argc = argc - first - used;
+	status = command_arguments(cli, cmd, &cmd_argc, argv + first + used);
+	if (status) {
+		return status;
+	}
+	if (!cli->open && !cli->conn_spec) {
+		const char *env = getenv(CLI_CONN_ENV);
+
+		if (env && *env && names_the_simulator(env)) {
+			return simulator_refused(cli, env, CLI_CONN_ENV);
+		}
+		cli->conn_spec = env && *env ? env : NULL;
+	}
+	cli->req_buf = malloc(SMP_MSG_MAX);
+	cli->rsp_buf = malloc(SMP_MSG_MAX);
+	if (!cli->req_buf || !cli->rsp_buf) {
+		status = cli_fail(cli, "out of memory");
+	} else {
+		status = cmd->run(cli, cmd_argc, argv + first + used);
+	}
+	conn_close(cli->conn);
+	cli->conn = NULL;
+	free(cli->req_buf);
+	free(cli->rsp_buf);
+	cli->req_buf = cli->rsp_buf = NULL;
+	cli->what = NULL;
+	return status;
+}
