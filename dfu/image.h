@@ -23,6 +23,12 @@
 #define DFU_IMAGE_MAGIC_V1 0x96f3b83cu
 /** Size of the image header. */
 #define DFU_IMAGE_HEADER_SIZE 32u
+/** Size of the boot magic at the end of a slot's trailer. */
+#define DFU_IMAGE_BOOT_MAGIC_SIZE 16u
+/** The boot magic when BOOT_MAX_ALIGN is 8, as an initializer of a uint8_t[16]. */
+#define DFU_IMAGE_BOOT_MAGIC                                                 \
+	{ 0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,                    \
+	  0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80 }
 /** Magic of the unprotected TLV area's info header. */
 #define DFU_IMAGE_TLV_INFO_MAGIC 0x6907u
 /** Magic of the protected TLV area's info header. */
