@@ -40,10 +40,6 @@
 #define IFACE_CHRC "org.bluez.GattCharacteristic1"
 #define IFACE_DESC "org.bluez.GattDescriptor1"
 
-#define SMP_SERVICE_UUID "8d53dc1d-1db7-4cd3-868b-8a527460aa84"
-#define SMP_CHRC_UUID "da2e7828-fbce-4e01-ae9e-261174997c48"
-#define CCC_UUID "00002902-0000-1000-8000-00805f9b34fb"
-
 #define CALL_TIMEOUT_US (10u * 1000u * 1000u) /* any BlueZ call but Connect */
 #define CONNECT_TIMEOUT_MS 20000u  /* Connect: bluetoothd's own attempt ends before */
 #define RESOLVE_TIMEOUT_MS 15000u  /* from connected to ServicesResolved */
@@ -1121,17 +1117,20 @@ static int find_smp(struct conn_ble *cb, uint16_t *mtu, char *why, size_t cap)
 	s->dev_path = cb->dev_path;
 	r = managed_objects(cb, gatt_found, s, why, cap);
 	if (!r) {
-		svc = gatt_pick(s->services, s->nservices, SMP_SERVICE_UUID, cb->dev_path);
-		chrc = svc ? gatt_pick(s->chrcs, s->nchrcs, SMP_CHRC_UUID, svc->path) : NULL;
-		ccc = chrc ? gatt_pick(s->descs, s->ndescs, CCC_UUID, chrc->path) : NULL;
+		svc = gatt_pick(s->services, s->nservices, BT_DFU_SMP_UUID_SERVICE_STR,
+				cb->dev_path);
+		chrc = svc ? gatt_pick(s->chrcs, s->nchrcs, BT_DFU_SMP_UUID_CHAR_STR, svc->path)
+			   : NULL;
+		ccc = chrc ? gatt_pick(s->descs, s->ndescs, BT_DFU_SMP_UUID_CCC_STR, chrc->path)
+			   : NULL;
 	}
 	if (!r && !svc) {
 		snprintf(why, cap, "the device has no SMP service (%s): is MCUmgr's Bluetooth "
-			 "transport in its firmware?", SMP_SERVICE_UUID);
+			 "transport in its firmware?", BT_DFU_SMP_UUID_SERVICE_STR);
 		r = -ENOENT;
 	} else if (!r && !chrc) {
 		snprintf(why, cap, "the device's SMP service lacks the SMP characteristic (%s)",
-			 SMP_CHRC_UUID);
+			 BT_DFU_SMP_UUID_CHAR_STR);
 		r = -ENOENT;
 	} else if (!r && (chrc->flags & (FLAG_WRITE_WITHOUT_RSP | FLAG_NOTIFY)) !=
 				 (FLAG_WRITE_WITHOUT_RSP | FLAG_NOTIFY)) {
