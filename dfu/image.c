@@ -194,28 +194,6 @@ void dfu_image_version_smp_str(const struct dfu_image_version *v, char *out, siz
 	}
 }
 
-static int cmp_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
-int dfu_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b,
-			  bool use_build)
-{
-	int c = cmp_u32(a->major, b->major);
-
-	if (!c) {
-		c = cmp_u32(a->minor, b->minor);
-	}
-	if (!c) {
-		c = cmp_u32(a->revision, b->revision);
-	}
-	if (!c && use_build) {
-		c = cmp_u32(a->build, b->build);
-	}
-	return c;
-}
-
 static const EVP_MD *hash_md(enum dfu_image_hash_alg alg)
 {
 	switch (alg) {

@@ -281,12 +281,4 @@ void dfu_image_version_str(const struct dfu_image_version *v, char *out, size_t 
  */
 void dfu_image_version_smp_str(const struct dfu_image_version *v, char *out, size_t cap);
 
-/**
- * Order two versions by major, minor and revision, then by build number when @p use_build
- * (as Zephyr with CONFIG_MCUMGR_GRP_IMG_VERSION_CMP_USE_BUILD_NUMBER).
- * @return < 0, 0 or > 0 as @p a is older than, the same as or newer than @p b.
- */
-int dfu_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b,
-			  bool use_build);
-
 #endif /* DFU_IMAGE_H */

@@ -195,8 +195,12 @@ int mgmt_reply_text_item(struct mgmt_reply *reply, const cbor_item_t *item, cons
 	return 0;
 }
 
-int mgmt_reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_item_t *key,
-		   const char **out)
+/*
+ * A key of the map under @p map_key (prefixed by `where`), e.g. a thread name in `tasks`: a
+ * text string, copied NUL-terminated into the reply's memory. 0, -EBADMSG or -ENOMEM.
+ */
+static int reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_item_t *key,
+		     const char **out)
 {
 	if (!cbor_isa_string(key)) {
 		return mgmt_reply_malformed(reply, "response key '%s%s' has a key that is %s, "
@@ -212,7 +216,7 @@ int mgmt_reply_named_map(struct mgmt_reply *reply, const char *map_key,
 	int err;
 
 	mgmt_reply_where(reply, "");
-	err = mgmt_reply_key(reply, map_key, pair->key, name);
+	err = reply_key(reply, map_key, pair->key, name);
 	if (err) {
 		return err;
 	}
@@ -425,7 +429,7 @@ int mgmt_reply_named(struct mgmt_reply *reply, const cbor_item_t *map, const cha
 			err = mgmt_reply_named_map(reply, key, &pairs[i], &name);
 		} else {
 			mgmt_reply_where(reply, "");
-			err = mgmt_reply_key(reply, key, pairs[i].key, &name);
+			err = reply_key(reply, key, pairs[i].key, &name);
 			mgmt_reply_where(reply, "%s.", key);
 		}
 		if (!err) {

@@ -124,14 +124,6 @@ int mgmt_reply_text_item(struct mgmt_reply *reply, const cbor_item_t *item, cons
 			 const char **out);
 
 /**
- * A key of the map under @p map_key (prefixed by `where`), e.g. a thread name in `tasks`:
- * a text string, copied NUL-terminated into the reply's memory.
- * @return 0, -EBADMSG naming the map when the key is not a text string, or -ENOMEM.
- */
-int mgmt_reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_item_t *key,
-		   const char **out);
-
-/**
  * Entry @p pair of the top-level map under @p map_key whose values are maps keyed by name
  * (`tasks`, `types`, ...): copies the name, checks the value is a map and sets `where` to
  * "<map_key>.<name>." for reading it.

@@ -575,11 +575,6 @@ void sim_gatt_reset(struct sim_gatt *gatt)
 	gatt->gatt_ccc_value = 0;
 }
 
-uint16_t sim_gatt_mtu(const struct sim_gatt *gatt)
-{
-	return gatt->mtu;
-}
-
 const struct sim_gatt_stats *sim_gatt_stats(const struct sim_gatt *gatt)
 {
 	return &gatt->stats;
