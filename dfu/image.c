@@ -13,9 +13,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "../smp/bytes.h"
+
 #define TLV_INFO_SIZE 4u
 #define TLV_HDR_SIZE 4u
-#define TRAILER_MAGIC_SIZE 16u
 /* BOOT_MAX_ALIGN when the trailer carries the classic magic. */
 #define TRAILER_DEFAULT_ALIGN 8u
 /* The largest BOOT_MAX_ALIGN believed from an aligned magic. */
@@ -25,14 +26,10 @@
 /* Hex digits of a hash shown in a message. */
 #define MSG_HEX 16u
 
-/* The trailer magic when BOOT_MAX_ALIGN is 8. */
-static const uint8_t boot_magic[TRAILER_MAGIC_SIZE] = {
-	0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,
-	0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80,
-};
+static const uint8_t boot_magic[DFU_IMAGE_BOOT_MAGIC_SIZE] = DFU_IMAGE_BOOT_MAGIC;
 
 /* Its last 14 bytes otherwise, after BOOT_MAX_ALIGN as a u16. */
-static const uint8_t boot_magic_aligned[TRAILER_MAGIC_SIZE - 2] = {
+static const uint8_t boot_magic_aligned[DFU_IMAGE_BOOT_MAGIC_SIZE - 2] = {
 	0x2d, 0xe1, 0x5d, 0x29, 0x41, 0x0b, 0x8d, 0x77, 0x67, 0x9c, 0x11, 0x0f, 0x1f, 0x8a,
 };
 
@@ -131,16 +128,6 @@ static const char *const key_kind_names[] = {
 	[KEY_RSA3072] = "RSA-3072",
 };
 
-static uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static const char *find_name(const struct name *names, size_t count, uint32_t value)
 {
 	for (size_t i = 0; i < count; i++) {
@@ -205,28 +192,6 @@ void dfu_image_version_smp_str(const struct dfu_image_version *v, char *out, siz
 	} else {
 		snprintf(out, cap, "%u.%u.%u", v->major, v->minor, v->revision);
 	}
-}
-
-static int cmp_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
-int dfu_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b,
-			  bool use_build)
-{
-	int c = cmp_u32(a->major, b->major);
-
-	if (!c) {
-		c = cmp_u32(a->minor, b->minor);
-	}
-	if (!c) {
-		c = cmp_u32(a->revision, b->revision);
-	}
-	if (!c && use_build) {
-		c = cmp_u32(a->build, b->build);
-	}
-	return c;
 }
 
 static const EVP_MD *hash_md(enum dfu_image_hash_alg alg)
@@ -312,17 +277,17 @@ static void read_header(struct dfu_image *img)
 	const uint8_t *d = img->data;
 
 	img->has_header = true;
-	img->magic = get_le32(d);
-	img->load_addr = get_le32(d + 4);
-	img->hdr_size = get_le16(d + 8);
-	img->protect_tlv_size = get_le16(d + 10);
-	img->img_size = get_le32(d + 12);
-	img->flags = get_le32(d + 16);
+	img->magic = smp_get_le32(d);
+	img->load_addr = smp_get_le32(d + 4);
+	img->hdr_size = smp_get_le16(d + 8);
+	img->protect_tlv_size = smp_get_le16(d + 10);
+	img->img_size = smp_get_le32(d + 12);
+	img->flags = smp_get_le32(d + 16);
 	img->version.major = d[20];
 	img->version.minor = d[21];
-	img->version.revision = get_le16(d + 22);
-	img->version.build = get_le32(d + 24);
-	img->pad1 = get_le32(d + 28);
+	img->version.revision = smp_get_le16(d + 22);
+	img->version.build = smp_get_le32(d + 24);
+	img->pad1 = smp_get_le32(d + 28);
 }
 
 /* Reads the info header of a TLV area at @p off. @return false when the file ends first. */
@@ -333,8 +298,8 @@ static bool read_area_info(struct dfu_image *img, struct dfu_image_tlv_area *are
 	}
 	area->present = true;
 	area->offset = off;
-	area->magic = get_le16(img->data + off);
-	area->tlv_tot = get_le16(img->data + off + 2);
+	area->magic = smp_get_le16(img->data + off);
+	area->tlv_tot = smp_get_le16(img->data + off + 2);
 	area->end = off + area->tlv_tot;
 	return true;
 }
@@ -363,8 +328,8 @@ static bool walk_area(struct dfu_image *img, const struct dfu_image_tlv_area *ar
 		if (img->size - off < TLV_HDR_SIZE) {
 			break;
 		}
-		type = get_le16(img->data + off);
-		len = get_le16(img->data + off + 2);
+		type = smp_get_le16(img->data + off);
+		len = smp_get_le16(img->data + off + 2);
 		if (type == DFU_IMAGE_TLV_ERASED && len == 0xffff) {
 			problem(img, DFU_IMAGE_ERASED_TLV,
 				"erased flash (FF FF FF FF) instead of a TLV at %zu in the %s", off,
@@ -444,7 +409,7 @@ static bool read_tlv_areas(struct dfu_image *img, size_t off)
 		}
 		off = prot->end;
 	} else if (img->size - off >= TLV_INFO_SIZE &&
-		   get_le16(img->data + off) == DFU_IMAGE_TLV_PROT_INFO_MAGIC) {
+		   smp_get_le16(img->data + off) == DFU_IMAGE_TLV_PROT_INFO_MAGIC) {
 		problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
 			"a protected TLV area starts at %zu but ih_protect_tlv_size is 0", off);
 		return false;
@@ -543,9 +508,9 @@ static void read_tail(struct dfu_image *img)
 
 	img->tail_offset = start;
 	img->tail_size = size - start;
-	if (img->tail_size >= TRAILER_MAGIC_SIZE) {
-		const uint8_t *m = img->data + size - TRAILER_MAGIC_SIZE;
-		unsigned said = get_le16(m);
+	if (img->tail_size >= DFU_IMAGE_BOOT_MAGIC_SIZE) {
+		const uint8_t *m = img->data + size - DFU_IMAGE_BOOT_MAGIC_SIZE;
+		unsigned said = smp_get_le16(m);
 
 		if (memcmp(m, boot_magic, sizeof(boot_magic)) == 0) {
 			align = TRAILER_DEFAULT_ALIGN;
@@ -556,13 +521,13 @@ static void read_tail(struct dfu_image *img)
 		}
 	}
 	/* image_ok, copy_done, swap_info and swap_size must all lie after the TLV area */
-	if (align && img->tail_size >= TRAILER_MAGIC_SIZE + 4 * align) {
-		size_t image_ok = (size - TRAILER_MAGIC_SIZE - align) / align * align;
+	if (align && img->tail_size >= DFU_IMAGE_BOOT_MAGIC_SIZE + 4 * align) {
+		size_t image_ok = (size - DFU_IMAGE_BOOT_MAGIC_SIZE - align) / align * align;
 
 		if (image_ok >= start + 3 * align) {
 			t->present = true;
 			t->align = (uint16_t)align;
-			t->magic_offset = size - TRAILER_MAGIC_SIZE;
+			t->magic_offset = size - DFU_IMAGE_BOOT_MAGIC_SIZE;
 			t->image_ok_offset = image_ok;
 			t->image_ok = img->data[image_ok];
 			t->copy_done_offset = image_ok - align;
@@ -570,7 +535,7 @@ static void read_tail(struct dfu_image *img)
 			t->swap_info_offset = image_ok - 2 * align;
 			t->swap_info = img->data[image_ok - 2 * align];
 			t->swap_size_offset = image_ok - 3 * align;
-			t->swap_size = get_le32(img->data + t->swap_size_offset);
+			t->swap_size = smp_get_le32(img->data + t->swap_size_offset);
 		}
 	}
 	img->tail_erased = true;

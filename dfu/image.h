@@ -23,6 +23,12 @@
 #define DFU_IMAGE_MAGIC_V1 0x96f3b83cu
 /** Size of the image header. */
 #define DFU_IMAGE_HEADER_SIZE 32u
+/** Size of the boot magic at the end of a slot's trailer. */
+#define DFU_IMAGE_BOOT_MAGIC_SIZE 16u
+/** The boot magic when BOOT_MAX_ALIGN is 8, as an initializer of a uint8_t[16]. */
+#define DFU_IMAGE_BOOT_MAGIC                                                 \
+	{ 0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,                    \
+	  0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80 }
 /** Magic of the unprotected TLV area's info header. */
 #define DFU_IMAGE_TLV_INFO_MAGIC 0x6907u
 /** Magic of the protected TLV area's info header. */
@@ -274,13 +280,5 @@ void dfu_image_version_str(const struct dfu_image_version *v, char *out, size_t 
  * image list, in @p out (@p cap bytes).
  */
 void dfu_image_version_smp_str(const struct dfu_image_version *v, char *out, size_t cap);
-
-/**
- * Order two versions by major, minor and revision, then by build number when @p use_build
- * (as Zephyr with CONFIG_MCUMGR_GRP_IMG_VERSION_CMP_USE_BUILD_NUMBER).
- * @return < 0, 0 or > 0 as @p a is older than, the same as or newer than @p b.
- */
-int dfu_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b,
-			  bool use_build);
 
 #endif /* DFU_IMAGE_H */

@@ -54,40 +54,39 @@ int mgmt_enum_list(struct smp_request *req)
 	return mgmt_request_end(req, &w);
 }
 
+/* One entry of `groups` in a list: a group ID. */
+static int decode_group_id(struct mgmt_reply *reply, const cbor_item_t *value, const char *name,
+			   void *elem)
+{
+	uint16_t *group = elem;
+	uint64_t v;
+
+	(void)name;
+	if (mgmt_cbor_get_uint(value, &v) != 0) {
+		return mgmt_reply_wrong_type(reply, "", value, "an unsigned integer");
+	}
+	if (v > UINT16_MAX) {
+		return mgmt_reply_malformed(reply, "response key '%s' is %llu, more than %u",
+					    reply->where, (unsigned long long)v,
+					    (unsigned)UINT16_MAX);
+	}
+	*group = (uint16_t)v;
+	return 0;
+}
+
 int mgmt_enum_list_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
 			  struct mgmt_enum_list *out)
 {
-	const cbor_item_t *map, *groups;
-	cbor_item_t **items;
+	const cbor_item_t *map;
+	void *groups = NULL;
 	int err = mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "groups", true, CBOR_TYPE_ARRAY, &groups);
+		err = mgmt_reply_array(reply, map, "groups", false, sizeof(*out->groups),
+				       decode_group_id, &groups, &out->count);
+		out->groups = groups;
 	}
-	if (err) {
-		return err;
-	}
-	out->count = cbor_array_size(groups);
-	out->groups = mgmt_reply_alloc(reply, out->count * sizeof(*out->groups));
-	if (!out->groups) {
-		return -ENOMEM;
-	}
-	items = cbor_array_handle(groups);
-	for (size_t i = 0; i < out->count; i++) {
-		uint64_t v;
-
-		mgmt_reply_where(reply, "groups[%zu]", i);
-		if (mgmt_cbor_get_uint(items[i], &v) != 0) {
-			return mgmt_reply_wrong_type(reply, "", items[i], "an unsigned integer");
-		}
-		if (v > UINT16_MAX) {
-			return mgmt_reply_malformed(reply, "response key '%s' is %llu, more than "
-						    "%u", reply->where, (unsigned long long)v,
-						    (unsigned)UINT16_MAX);
-		}
-		out->groups[i] = (uint16_t)v;
-	}
-	return 0;
+	return err;
 }
 
 int mgmt_enum_single(struct smp_request *req, uint64_t index)
@@ -132,43 +131,34 @@ int mgmt_enum_details(struct smp_request *req, const uint16_t *groups, size_t co
 	return mgmt_request_end(req, &w);
 }
 
+/* One entry of `groups` in the details: a map. */
+static int decode_detail(struct mgmt_reply *reply, const cbor_item_t *value, const char *name,
+			 void *elem)
+{
+	struct mgmt_enum_detail *detail = elem;
+	int err = group_of(reply, value, &detail->group);
+
+	(void)name;
+	if (!err) {
+		err = mgmt_reply_text(reply, value, "name", false, &detail->name);
+	}
+	if (!err) {
+		err = mgmt_reply_uint_opt(reply, value, "handlers", &detail->handlers);
+	}
+	return err;
+}
+
 int mgmt_enum_details_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
 			     struct mgmt_enum_details *out)
 {
-	const cbor_item_t *map, *groups;
-	cbor_item_t **items;
+	const cbor_item_t *map;
+	void *groups = NULL;
 	int err = mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "groups", true, CBOR_TYPE_ARRAY, &groups);
+		err = mgmt_reply_array(reply, map, "groups", true, sizeof(*out->groups),
+				       decode_detail, &groups, &out->count);
+		out->groups = groups;
 	}
-	if (err) {
-		return err;
-	}
-	out->count = cbor_array_size(groups);
-	out->groups = mgmt_reply_alloc(reply, out->count * sizeof(*out->groups));
-	if (!out->groups) {
-		return -ENOMEM;
-	}
-	items = cbor_array_handle(groups);
-	for (size_t i = 0; i < out->count; i++) {
-		struct mgmt_enum_detail *detail = &out->groups[i];
-
-		mgmt_reply_where(reply, "groups[%zu]", i);
-		if (!cbor_isa_map(items[i])) {
-			return mgmt_reply_wrong_type(reply, "", items[i], "a map");
-		}
-		mgmt_reply_where(reply, "groups[%zu].", i);
-		err = group_of(reply, items[i], &detail->group);
-		if (!err) {
-			err = mgmt_reply_text(reply, items[i], "name", false, &detail->name);
-		}
-		if (!err) {
-			err = mgmt_reply_uint_opt(reply, items[i], "handlers", &detail->handlers);
-		}
-		if (err) {
-			return err;
-		}
-	}
-	return 0;
+	return err;
 }

@@ -179,42 +179,33 @@ int mgmt_fs_hash_types(struct smp_request *req)
 	return mgmt_request_end(req, &w);
 }
 
+/* One entry of `types`: a hash or checksum under its name. */
+static int decode_hash_type(struct mgmt_reply *reply, const cbor_item_t *map, const char *name,
+			    void *elem)
+{
+	struct mgmt_fs_hash_type *type = elem;
+	int err = mgmt_reply_uint(reply, map, "format", true, UINT64_MAX, &type->format);
+
+	type->name = name;
+	if (!err) {
+		err = mgmt_reply_uint(reply, map, "size", true, UINT64_MAX, &type->size);
+	}
+	return err;
+}
+
 int mgmt_fs_hash_types_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
 			      struct mgmt_fs_hash_types *out)
 {
-	const cbor_item_t *map, *types;
-	struct cbor_pair *pairs;
+	const cbor_item_t *map;
+	void *types = NULL;
 	int err = mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "types", true, CBOR_TYPE_MAP, &types);
+		err = mgmt_reply_named(reply, map, "types", true, sizeof(*out->types),
+				       decode_hash_type, &types, &out->count);
+		out->types = types;
 	}
-	if (err) {
-		return err;
-	}
-	out->count = cbor_map_size(types);
-	out->types = mgmt_reply_alloc(reply, out->count * sizeof(*out->types));
-	if (!out->types) {
-		return -ENOMEM;
-	}
-	pairs = cbor_map_handle(types);
-	for (size_t i = 0; i < out->count; i++) {
-		struct mgmt_fs_hash_type *type = &out->types[i];
-
-		err = mgmt_reply_named_map(reply, "types", &pairs[i], &type->name);
-		if (!err) {
-			err = mgmt_reply_uint(reply, pairs[i].value, "format", true, UINT64_MAX,
-					      &type->format);
-		}
-		if (!err) {
-			err = mgmt_reply_uint(reply, pairs[i].value, "size", true, UINT64_MAX,
-					      &type->size);
-		}
-		if (err) {
-			return err;
-		}
-	}
-	return 0;
+	return err;
 }
 
 int mgmt_fs_close(struct smp_request *req)

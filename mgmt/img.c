@@ -35,12 +35,15 @@ int mgmt_img_state_write(struct smp_request *req, const uint8_t *hash, size_t ha
 	return mgmt_request_end(req, &w);
 }
 
-static int decode_slot(struct mgmt_reply *reply, const cbor_item_t *map,
-		       struct mgmt_img_slot *slot)
+/* One entry of `images` in the state list. */
+static int decode_slot(struct mgmt_reply *reply, const cbor_item_t *map, const char *name,
+		       void *elem)
 {
+	struct mgmt_img_slot *slot = elem;
 	const uint8_t *hash = NULL;
 	int err;
 
+	(void)name;
 	slot->version = NULL;
 	slot->hash_len = 0;
 	err = mgmt_reply_uint(reply, map, "slot", true, UINT64_MAX, &slot->slot);
@@ -89,8 +92,8 @@ static int decode_slot(struct mgmt_reply *reply, const cbor_item_t *map,
 int mgmt_img_state_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
 			  struct mgmt_img_state *out)
 {
-	const cbor_item_t *map, *images;
-	cbor_item_t **items;
+	const cbor_item_t *map;
+	void *slots = NULL;
 	int err = mgmt_reply_open(reply, rsp, &map);
 
 	if (err) {
@@ -99,29 +102,11 @@ int mgmt_img_state_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *r
 	out->split_status = -1;
 	err = mgmt_reply_int(reply, map, "splitStatus", false, &out->split_status);
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "images", true, CBOR_TYPE_ARRAY, &images);
+		err = mgmt_reply_array(reply, map, "images", true, sizeof(*out->slots), decode_slot,
+				       &slots, &out->count);
+		out->slots = slots;
 	}
-	if (err) {
-		return err;
-	}
-	out->count = cbor_array_size(images);
-	out->slots = mgmt_reply_alloc(reply, out->count * sizeof(*out->slots));
-	if (!out->slots) {
-		return -ENOMEM;
-	}
-	items = cbor_array_handle(images);
-	for (size_t i = 0; i < out->count; i++) {
-		mgmt_reply_where(reply, "images[%zu]", i);
-		if (!cbor_isa_map(items[i])) {
-			return mgmt_reply_wrong_type(reply, "", items[i], "a map");
-		}
-		mgmt_reply_where(reply, "images[%zu].", i);
-		err = decode_slot(reply, items[i], &out->slots[i]);
-		if (err) {
-			return err;
-		}
-	}
-	return 0;
+	return err;
 }
 
 static bool first_chunk(const struct mgmt_img_upload_args *args)
@@ -240,11 +225,14 @@ int mgmt_img_slot_info(struct smp_request *req)
 	return mgmt_request_end(req, &w);
 }
 
-static int decode_info_slot(struct mgmt_reply *reply, const cbor_item_t *map,
-			    struct mgmt_img_slot_info_slot *slot)
+/* One entry of an image's `slots` in the slot information. */
+static int decode_info_slot(struct mgmt_reply *reply, const cbor_item_t *map, const char *name,
+			    void *elem)
 {
+	struct mgmt_img_slot_info_slot *slot = elem;
 	int err = mgmt_reply_uint(reply, map, "slot", true, UINT64_MAX, &slot->slot);
 
+	(void)name;
 	slot->rc = 0;
 	if (!err) {
 		err = mgmt_reply_uint_opt(reply, map, "size", &slot->size);
@@ -258,71 +246,37 @@ static int decode_info_slot(struct mgmt_reply *reply, const cbor_item_t *map,
 	return err;
 }
 
-static int decode_info_image(struct mgmt_reply *reply, size_t index, const cbor_item_t *map,
-			     struct mgmt_img_slot_info_image *image)
+/* One entry of `images` in the slot information. */
+static int decode_info_image(struct mgmt_reply *reply, const cbor_item_t *map,
+			     const char *name, void *elem)
 {
-	const cbor_item_t *slots;
-	cbor_item_t **items;
+	struct mgmt_img_slot_info_image *image = elem;
+	void *slots = NULL;
 	int err = mgmt_reply_uint(reply, map, "image", true, UINT64_MAX, &image->image);
 
+	(void)name;
 	if (!err) {
 		err = mgmt_reply_uint_opt(reply, map, "max_image_size", &image->max_image_size);
 	}
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "slots", true, CBOR_TYPE_ARRAY, &slots);
+		err = mgmt_reply_array(reply, map, "slots", true, sizeof(*image->slots),
+				       decode_info_slot, &slots, &image->count);
+		image->slots = slots;
 	}
-	if (err) {
-		return err;
-	}
-	image->count = cbor_array_size(slots);
-	image->slots = mgmt_reply_alloc(reply, image->count * sizeof(*image->slots));
-	if (!image->slots) {
-		return -ENOMEM;
-	}
-	items = cbor_array_handle(slots);
-	for (size_t i = 0; i < image->count; i++) {
-		mgmt_reply_where(reply, "images[%zu].slots[%zu]", index, i);
-		if (!cbor_isa_map(items[i])) {
-			return mgmt_reply_wrong_type(reply, "", items[i], "a map");
-		}
-		mgmt_reply_where(reply, "images[%zu].slots[%zu].", index, i);
-		err = decode_info_slot(reply, items[i], &image->slots[i]);
-		if (err) {
-			return err;
-		}
-	}
-	return 0;
+	return err;
 }
 
 int mgmt_img_slot_info_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
 			      struct mgmt_img_slot_info *out)
 {
-	const cbor_item_t *map, *images;
-	cbor_item_t **items;
+	const cbor_item_t *map;
+	void *images = NULL;
 	int err = mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "images", true, CBOR_TYPE_ARRAY, &images);
+		err = mgmt_reply_array(reply, map, "images", true, sizeof(*out->images),
+				       decode_info_image, &images, &out->count);
+		out->images = images;
 	}
-	if (err) {
-		return err;
-	}
-	out->count = cbor_array_size(images);
-	out->images = mgmt_reply_alloc(reply, out->count * sizeof(*out->images));
-	if (!out->images) {
-		return -ENOMEM;
-	}
-	items = cbor_array_handle(images);
-	for (size_t i = 0; i < out->count; i++) {
-		mgmt_reply_where(reply, "images[%zu]", i);
-		if (!cbor_isa_map(items[i])) {
-			return mgmt_reply_wrong_type(reply, "", items[i], "a map");
-		}
-		mgmt_reply_where(reply, "images[%zu].", i);
-		err = decode_info_image(reply, i, items[i], &out->images[i]);
-		if (err) {
-			return err;
-		}
-	}
-	return 0;
+	return err;
 }

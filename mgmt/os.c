@@ -90,10 +90,14 @@ int mgmt_os_taskstat(struct smp_request *req)
 	return empty_read(req, MGMT_OS_TASKSTAT);
 }
 
-static int decode_task(struct mgmt_reply *reply, const cbor_item_t *map, struct mgmt_os_task *task)
+/* One entry of `tasks`: a thread under its name. */
+static int decode_task(struct mgmt_reply *reply, const cbor_item_t *map, const char *name,
+		       void *elem)
 {
+	struct mgmt_os_task *task = elem;
 	int err = mgmt_reply_int(reply, map, "prio", true, &task->prio);
 
+	task->name = name;
 	if (!err) {
 		err = mgmt_reply_uint(reply, map, "tid", true, UINT64_MAX, &task->tid);
 	}
@@ -124,34 +128,16 @@ static int decode_task(struct mgmt_reply *reply, const cbor_item_t *map, struct 
 int mgmt_os_taskstat_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
 			    struct mgmt_os_taskstat *out)
 {
-	const cbor_item_t *map, *tasks;
-	struct cbor_pair *pairs;
+	const cbor_item_t *map;
+	void *tasks = NULL;
 	int err = mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "tasks", true, CBOR_TYPE_MAP, &tasks);
+		err = mgmt_reply_named(reply, map, "tasks", true, sizeof(*out->tasks), decode_task,
+				       &tasks, &out->count);
+		out->tasks = tasks;
 	}
-	if (err) {
-		return err;
-	}
-	out->count = cbor_map_size(tasks);
-	out->tasks = mgmt_reply_alloc(reply, out->count * sizeof(*out->tasks));
-	if (!out->tasks) {
-		return -ENOMEM;
-	}
-	pairs = cbor_map_handle(tasks);
-	for (size_t i = 0; i < out->count; i++) {
-		struct mgmt_os_task *task = &out->tasks[i];
-
-		err = mgmt_reply_named_map(reply, "tasks", &pairs[i], &task->name);
-		if (!err) {
-			err = decode_task(reply, pairs[i].value, task);
-		}
-		if (err) {
-			return err;
-		}
-	}
-	return 0;
+	return err;
 }
 
 int mgmt_os_mpstat(struct smp_request *req)

@@ -195,8 +195,12 @@ int mgmt_reply_text_item(struct mgmt_reply *reply, const cbor_item_t *item, cons
 	return 0;
 }
 
-int mgmt_reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_item_t *key,
-		   const char **out)
+/*
+ * A key of the map under @p map_key (prefixed by `where`), e.g. a thread name in `tasks`: a
+ * text string, copied NUL-terminated into the reply's memory. 0, -EBADMSG or -ENOMEM.
+ */
+static int reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_item_t *key,
+		     const char **out)
 {
 	if (!cbor_isa_string(key)) {
 		return mgmt_reply_malformed(reply, "response key '%s%s' has a key that is %s, "
@@ -212,7 +216,7 @@ int mgmt_reply_named_map(struct mgmt_reply *reply, const char *map_key,
 	int err;
 
 	mgmt_reply_where(reply, "");
-	err = mgmt_reply_key(reply, map_key, pair->key, name);
+	err = reply_key(reply, map_key, pair->key, name);
 	if (err) {
 		return err;
 	}
@@ -350,5 +354,90 @@ int mgmt_reply_item(struct mgmt_reply *reply, const cbor_item_t *map, const char
 					     type == CBOR_TYPE_MAP ? "a map" : "an array");
 	}
 	*out = item;
+	return 0;
+}
+
+/*
+ * The array or map under @p key, and a zeroed array of as many elements of @p elem_size bytes,
+ * owned by the reply, for mgmt_reply_array() and mgmt_reply_named().
+ */
+static int alloc_elems(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		       cbor_type type, size_t elem_size, const cbor_item_t **item, void **elems,
+		       size_t *count)
+{
+	int err = mgmt_reply_item(reply, map, key, true, type, item);
+
+	*elems = NULL;
+	*count = 0;
+	if (err) {
+		return err;
+	}
+	*count = type == CBOR_TYPE_ARRAY ? cbor_array_size(*item) : cbor_map_size(*item);
+	if (elem_size && *count > SIZE_MAX / elem_size) {
+		return -ENOMEM;
+	}
+	*elems = mgmt_reply_alloc(reply, *count * elem_size);
+	return *elems ? 0 : -ENOMEM;
+}
+
+int mgmt_reply_array(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		     bool of_maps, size_t elem_size, mgmt_reply_elem_fn decode, void **elems,
+		     size_t *count)
+{
+	char prefix[sizeof(reply->where)];
+	const cbor_item_t *array;
+	cbor_item_t **items;
+	int err = alloc_elems(reply, map, key, CBOR_TYPE_ARRAY, elem_size, &array, elems, count);
+
+	if (err) {
+		return err;
+	}
+	memcpy(prefix, reply->where, sizeof(prefix));
+	items = cbor_array_handle(array);
+	for (size_t i = 0; i < *count; i++) {
+		mgmt_reply_where(reply, "%s%s[%zu]", prefix, key, i);
+		if (of_maps) {
+			if (!cbor_isa_map(items[i])) {
+				return mgmt_reply_wrong_type(reply, "", items[i], "a map");
+			}
+			mgmt_reply_where(reply, "%s%s[%zu].", prefix, key, i);
+		}
+		err = decode(reply, items[i], NULL, (uint8_t *)*elems + i * elem_size);
+		if (err) {
+			return err;
+		}
+	}
+	return 0;
+}
+
+int mgmt_reply_named(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		     bool of_maps, size_t elem_size, mgmt_reply_elem_fn decode, void **elems,
+		     size_t *count)
+{
+	const cbor_item_t *named;
+	const struct cbor_pair *pairs;
+	int err = alloc_elems(reply, map, key, CBOR_TYPE_MAP, elem_size, &named, elems, count);
+
+	if (err) {
+		return err;
+	}
+	pairs = cbor_map_handle(named);
+	for (size_t i = 0; i < *count; i++) {
+		const char *name;
+
+		if (of_maps) {
+			err = mgmt_reply_named_map(reply, key, &pairs[i], &name);
+		} else {
+			mgmt_reply_where(reply, "");
+			err = reply_key(reply, key, pairs[i].key, &name);
+			mgmt_reply_where(reply, "%s.", key);
+		}
+		if (!err) {
+			err = decode(reply, pairs[i].value, name, (uint8_t *)*elems + i * elem_size);
+		}
+		if (err) {
+			return err;
+		}
+	}
 	return 0;
 }

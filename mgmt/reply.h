@@ -124,14 +124,6 @@ int mgmt_reply_text_item(struct mgmt_reply *reply, const cbor_item_t *item, cons
 			 const char **out);
 
 /**
- * A key of the map under @p map_key (prefixed by `where`), e.g. a thread name in `tasks`:
- * a text string, copied NUL-terminated into the reply's memory.
- * @return 0, -EBADMSG naming the map when the key is not a text string, or -ENOMEM.
- */
-int mgmt_reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_item_t *key,
-		   const char **out);
-
-/**
  * Entry @p pair of the top-level map under @p map_key whose values are maps keyed by name
  * (`tasks`, `types`, ...): copies the name, checks the value is a map and sets `where` to
  * "<map_key>.<name>." for reading it.
@@ -139,5 +131,46 @@ int mgmt_reply_key(struct mgmt_reply *reply, const char *map_key, const cbor_ite
  */
 int mgmt_reply_named_map(struct mgmt_reply *reply, const char *map_key,
 			 const struct cbor_pair *pair, const char **name);
+
+/*
+ * Arrays and maps of values decoded one by one into an array of C structs owned by the reply.
+ */
+
+/**
+ * Decodes one value for mgmt_reply_array() or mgmt_reply_named(): @p value into @p elem, a
+ * zeroed element of the array being filled. @p name is the value's key, copied into the
+ * reply's memory, in a map keyed by name (NULL for an array element). `where` names @p value
+ * on entry ("images[2]." for a map, "groups[2]" for another value), for messages.
+ * @return 0, or a negative errno (-EBADMSG with the reply's detail set, -ENOMEM).
+ */
+typedef int (*mgmt_reply_elem_fn)(struct mgmt_reply *reply, const cbor_item_t *value,
+				  const char *name, void *elem);
+
+/**
+ * The required array under @p key of @p map, decoded element by element by @p decode into a
+ * new array of @p elem_size-byte elements owned by the reply. With @p of_maps, each element
+ * must be a map. Messages name each element after the current `where`
+ * ("images[0].slots[1].version").
+ * @param elems set to the new array (also when an element fails, with the elements before it
+ *              decoded), or NULL when the key's value cannot be read
+ * @param count set to the array's length
+ * @return 0; -EBADMSG when the key is missing, not an array, an element is not a map
+ *         (@p of_maps) or @p decode failed with it; -ENOMEM; or @p decode's error.
+ */
+int mgmt_reply_array(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		     bool of_maps, size_t elem_size, mgmt_reply_elem_fn decode, void **elems,
+		     size_t *count);
+
+/**
+ * The required map under top-level @p key of @p map whose keys are names (`tasks`, `types`,
+ * `fields`...), decoded value by value by @p decode as mgmt_reply_array() does elements,
+ * with each name (a text string) handed to @p decode. With @p of_maps each value must be a
+ * map, named "<key>.<name>." in messages; otherwise `where` is "<key>." and @p decode names
+ * the value by its name.
+ * @return as mgmt_reply_array(); -EBADMSG also when a key of the map is not a text string.
+ */
+int mgmt_reply_named(struct mgmt_reply *reply, const cbor_item_t *map, const char *key,
+		     bool of_maps, size_t elem_size, mgmt_reply_elem_fn decode, void **elems,
+		     size_t *count);
 
 #endif /* MGMT_REPLY_H */

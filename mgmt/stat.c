@@ -15,33 +15,27 @@ int mgmt_stat_list(struct smp_request *req)
 	return mgmt_request_end(req, &w);
 }
 
+/* One entry of `stat_list`: a group's name. */
+static int decode_group_name(struct mgmt_reply *reply, const cbor_item_t *value,
+			     const char *name, void *elem)
+{
+	(void)name;
+	return mgmt_reply_text_item(reply, value, "", elem);
+}
+
 int mgmt_stat_list_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
 			  struct mgmt_stat_list *out)
 {
-	const cbor_item_t *map, *list;
-	cbor_item_t **items;
+	const cbor_item_t *map;
+	void *names = NULL;
 	int err = mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "stat_list", true, CBOR_TYPE_ARRAY, &list);
+		err = mgmt_reply_array(reply, map, "stat_list", false, sizeof(*out->names),
+				       decode_group_name, &names, &out->count);
+		out->names = names;
 	}
-	if (err) {
-		return err;
-	}
-	out->count = cbor_array_size(list);
-	out->names = mgmt_reply_alloc(reply, out->count * sizeof(*out->names));
-	if (!out->names) {
-		return -ENOMEM;
-	}
-	items = cbor_array_handle(list);
-	for (size_t i = 0; i < out->count; i++) {
-		mgmt_reply_where(reply, "stat_list[%zu]", i);
-		err = mgmt_reply_text_item(reply, items[i], "", &out->names[i]);
-		if (err) {
-			return err;
-		}
-	}
-	return 0;
+	return err;
 }
 
 int mgmt_stat_show(struct smp_request *req, const char *name)
@@ -55,41 +49,33 @@ int mgmt_stat_show(struct smp_request *req, const char *name)
 	return mgmt_request_end(req, &w);
 }
 
+/* One entry of `fields`: a counter's value under its name. */
+static int decode_field(struct mgmt_reply *reply, const cbor_item_t *value, const char *name,
+			void *elem)
+{
+	struct mgmt_stat_field *field = elem;
+
+	field->name = name;
+	if (mgmt_cbor_get_uint(value, &field->value) != 0) {
+		return mgmt_reply_wrong_type(reply, name, value, "an unsigned integer");
+	}
+	return 0;
+}
+
 int mgmt_stat_show_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
 			  struct mgmt_stat_group *out)
 {
-	const cbor_item_t *map, *fields;
-	struct cbor_pair *pairs;
+	const cbor_item_t *map;
+	void *fields = NULL;
 	int err = mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
 		err = mgmt_reply_text(reply, map, "name", true, &out->name);
 	}
 	if (!err) {
-		err = mgmt_reply_item(reply, map, "fields", true, CBOR_TYPE_MAP, &fields);
+		err = mgmt_reply_named(reply, map, "fields", false, sizeof(*out->fields),
+				       decode_field, &fields, &out->count);
+		out->fields = fields;
 	}
-	if (err) {
-		return err;
-	}
-	out->count = cbor_map_size(fields);
-	out->fields = mgmt_reply_alloc(reply, out->count * sizeof(*out->fields));
-	if (!out->fields) {
-		return -ENOMEM;
-	}
-	pairs = cbor_map_handle(fields);
-	for (size_t i = 0; i < out->count; i++) {
-		struct mgmt_stat_field *field = &out->fields[i];
-
-		mgmt_reply_where(reply, "");
-		err = mgmt_reply_key(reply, "fields", pairs[i].key, &field->name);
-		if (err) {
-			return err;
-		}
-		if (mgmt_cbor_get_uint(pairs[i].value, &field->value) != 0) {
-			mgmt_reply_where(reply, "fields.");
-			return mgmt_reply_wrong_type(reply, field->name, pairs[i].value,
-						     "an unsigned integer");
-		}
-	}
-	return 0;
+	return err;
 }

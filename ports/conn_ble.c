@@ -30,6 +30,7 @@
 #include "../smp/gatt.h"
 #include "bt_addr.h"
 #include "conn.h"
+#include "dgram.h"
 #include "loop.h"
 
 #define BLUEZ "org.bluez"
@@ -39,10 +40,6 @@
 #define IFACE_SERVICE "org.bluez.GattService1"
 #define IFACE_CHRC "org.bluez.GattCharacteristic1"
 #define IFACE_DESC "org.bluez.GattDescriptor1"
-
-#define SMP_SERVICE_UUID "8d53dc1d-1db7-4cd3-868b-8a527460aa84"
-#define SMP_CHRC_UUID "da2e7828-fbce-4e01-ae9e-261174997c48"
-#define CCC_UUID "00002902-0000-1000-8000-00805f9b34fb"
 
 #define CALL_TIMEOUT_US (10u * 1000u * 1000u) /* any BlueZ call but Connect */
 #define CONNECT_TIMEOUT_MS 20000u  /* Connect: bluetoothd's own attempt ends before */
@@ -89,6 +86,12 @@ struct conn_ble {
 	bool connected;
 	int write_fd;  /* from AcquireWrite, or -1: WriteValue */
 	int notify_fd; /* from AcquireNotify, or -1: PropertiesChanged */
+	/*
+	 * Writes the AcquireWrite socket had no room for yet: they go out as it drains (POLLOUT),
+	 * and the link counts as lost once it takes none for WRITE_STALL_MS (the deadline of
+	 * fds[FD_WRITE]).
+	 */
+	struct port_dgram_queue wq;
 	uint16_t mtu;
 	struct port_fd fds[FD_COUNT];
 	char lost[160];    /* why the link went down */
@@ -437,7 +440,10 @@ static void release_fds(struct conn_ble *cb)
 	close_fd(&cb->write_fd);
 	close_fd(&cb->notify_fd);
 	cb->fds[FD_WRITE].fd = -1;
+	cb->fds[FD_WRITE].events = 0;
+	cb->fds[FD_WRITE].deadline_ms = 0;
 	cb->fds[FD_NOTIFY].fd = -1;
+	port_dgram_clear(&cb->wq);
 }
 
 static void link_lost(struct conn_ble *cb, const char *reason)
@@ -482,12 +488,35 @@ static void notify_ready(void *ctx, short revents)
 	}
 }
 
+/* Sends what waits while the socket takes it; each write taken restarts the clock. */
+static void flush_writes(struct conn_ble *cb)
+{
+	int sent = port_dgram_flush(&cb->wq, cb->write_fd);
+
+	if (sent < 0) {
+		link_lost(cb, "the device disconnected (the write socket failed)");
+	} else if (!port_dgram_waiting(&cb->wq)) {
+		cb->fds[FD_WRITE].events = 0;
+		cb->fds[FD_WRITE].deadline_ms = 0;
+	} else if (sent > 0) {
+		cb->fds[FD_WRITE].deadline_ms = port_now_ms() + WRITE_STALL_MS;
+	}
+}
+
+/*
+ * The write socket: hung up; room again for what waits; or WRITE_STALL_MS without taking any
+ * of it (revents 0, its deadline), which is a dead link.
+ */
 static void write_ready(void *ctx, short revents)
 {
 	struct conn_ble *cb = ctx;
 
 	if (revents & (POLLHUP | POLLERR)) {
 		link_lost(cb, "the device disconnected (BlueZ closed the write socket)");
+	} else if (revents & POLLOUT) {
+		flush_writes(cb);
+	} else if (revents == 0) {
+		link_lost(cb, "BlueZ took no write for 2 s");
 	}
 }
 
@@ -716,25 +745,27 @@ static int write_value(struct conn_ble *cb, const uint8_t *data, uint16_t len)
 	return r < 0 ? -EIO : 0;
 }
 
-/* One datagram on the AcquireWrite socket; a full socket is waited on, briefly. */
+/*
+ * One datagram on the AcquireWrite socket. Nothing waits here: when the socket is full, the
+ * write waits in order behind the others for it to drain, served by the event loop.
+ */
 static int write_socket(struct conn_ble *cb, const uint8_t *data, uint16_t len)
 {
-	for (;;) {
-		struct pollfd p = { .fd = cb->write_fd, .events = POLLOUT };
-		ssize_t n = send(cb->write_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	int r = port_dgram_send(&cb->wq, cb->write_fd, data, len);
 
-		if (n == (ssize_t)len) {
-			return 0;
-		}
-		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-			link_lost(cb, "the device disconnected (the write socket failed)");
-			return -ENOTCONN;
-		}
-		if (errno != EINTR && poll(&p, 1, (int)WRITE_STALL_MS) == 0) {
-			link_lost(cb, "BlueZ took no write for 2 s");
-			return -ENOTCONN;
-		}
+	if (r == -ENOMEM) {
+		return r;
 	}
+	if (r < 0) {
+		link_lost(cb, "the device disconnected (the write socket failed)");
+		return -ENOTCONN;
+	}
+	if (port_dgram_waiting(&cb->wq) && !cb->fds[FD_WRITE].events) {
+		logf_ble(cb, "the write socket is full: writes wait for it to drain");
+		cb->fds[FD_WRITE].events = POLLOUT;
+		cb->fds[FD_WRITE].deadline_ms = port_now_ms() + WRITE_STALL_MS;
+	}
+	return 0;
 }
 
 static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, const uint8_t *data,
@@ -1121,17 +1152,20 @@ static int find_smp(struct conn_ble *cb, uint16_t *mtu, char *why, size_t cap)
 	s->dev_path = cb->dev_path;
 	r = managed_objects(cb, gatt_found, s, why, cap);
 	if (!r) {
-		svc = gatt_pick(s->services, s->nservices, SMP_SERVICE_UUID, cb->dev_path);
-		chrc = svc ? gatt_pick(s->chrcs, s->nchrcs, SMP_CHRC_UUID, svc->path) : NULL;
-		ccc = chrc ? gatt_pick(s->descs, s->ndescs, CCC_UUID, chrc->path) : NULL;
+		svc = gatt_pick(s->services, s->nservices, BT_DFU_SMP_UUID_SERVICE_STR,
+				cb->dev_path);
+		chrc = svc ? gatt_pick(s->chrcs, s->nchrcs, BT_DFU_SMP_UUID_CHAR_STR, svc->path)
+			   : NULL;
+		ccc = chrc ? gatt_pick(s->descs, s->ndescs, BT_DFU_SMP_UUID_CCC_STR, chrc->path)
+			   : NULL;
 	}
 	if (!r && !svc) {
 		snprintf(why, cap, "the device has no SMP service (%s): is MCUmgr's Bluetooth "
-			 "transport in its firmware?", SMP_SERVICE_UUID);
+			 "transport in its firmware?", BT_DFU_SMP_UUID_SERVICE_STR);
 		r = -ENOENT;
 	} else if (!r && !chrc) {
 		snprintf(why, cap, "the device's SMP service lacks the SMP characteristic (%s)",
-			 SMP_CHRC_UUID);
+			 BT_DFU_SMP_UUID_CHAR_STR);
 		r = -ENOENT;
 	} else if (!r && (chrc->flags & (FLAG_WRITE_WITHOUT_RSP | FLAG_NOTIFY)) !=
 				 (FLAG_WRITE_WITHOUT_RSP | FLAG_NOTIFY)) {
@@ -1396,6 +1430,7 @@ static void ble_close(struct conn *conn)
 		}
 		sd_bus_flush_close_unref(cb->bus);
 	}
+	port_dgram_free(&cb->wq);
 	free(cb);
 }
 
@@ -1496,7 +1531,7 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 	cb->fds[FD_BUS].ready = bus_ready;
 	cb->fds[FD_NOTIFY].events = POLLIN;
 	cb->fds[FD_NOTIFY].ready = notify_ready;
-	cb->fds[FD_WRITE].ready = write_ready; /* no events: its hang-up alone */
+	cb->fds[FD_WRITE].ready = write_ready; /* no events but while writes wait: its hang-up */
 
 	r = sd_bus_open_system(&cb->bus);
 	if (r < 0) {

@@ -43,6 +43,9 @@ int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 				pfd[n].events = fds[i].events;
 				pfd[n].revents = 0;
 				n++;
+				if (fds[i].deadline_ms && fds[i].deadline_ms < deadline) {
+					deadline = fds[i].deadline_ms;
+				}
 			}
 		}
 		if (now >= limit_ms || (deadline == UINT64_MAX && n == 0)) {
@@ -63,6 +66,14 @@ int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 
 			if (pfd[k].revents && f->fd == pfd[k].fd && f->ready) {
 				f->ready(f->ctx, pfd[k].revents);
+			}
+		}
+		now = port_now_ms();
+		for (size_t k = 0; k < n; k++) {
+			struct port_fd *f = &fds[from[k]];
+
+			if (f->fd >= 0 && f->deadline_ms && f->deadline_ms <= now && f->ready) {
+				f->ready(f->ctx, 0);
 			}
 		}
 		smp_client_process(client, port_now_ms());

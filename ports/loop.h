@@ -20,7 +20,12 @@ uint64_t port_now_ms(void);
 struct port_fd {
 	int fd;          /**< -1: skipped */
 	short events;    /**< POLLIN, POLLOUT */
-	/** Called with the revents poll() gave (POLLHUP and POLLERR included). */
+	/**
+	 * 0: none. Otherwise a time (port_now_ms()) by which the loop wakes; once it has passed,
+	 * ready() is called with revents 0, on every turn until the owner clears or moves it.
+	 */
+	uint64_t deadline_ms;
+	/** Called with the revents poll() gave (POLLHUP and POLLERR included), or 0: see above. */
 	void (*ready)(void *ctx, short revents);
 	void *ctx;
 };
@@ -30,8 +35,9 @@ bool port_loop_never(void *arg);
 
 /**
  * Run until @p done(@p arg) is true: wait on @p fds (re-read before each wait, so callbacks
- * may change them), give @p client the time, let it send and time out; never later than
- * @p limit_ms (UINT64_MAX: no limit) and never without a deadline when nothing is waiting.
+ * may change them) and their deadlines, give @p client the time, let it send and time out;
+ * never later than @p limit_ms (UINT64_MAX: no limit) and never without a deadline when
+ * nothing is waiting.
  * @return 0 when done; -ETIMEDOUT when @p limit_ms passed, or when nothing is waiting for a
  *         descriptor or a deadline; -errno if poll() fails.
  */

@@ -1,4 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * This bootloader reads images with code of its own, not with the client's parser
+ * (dfu/image.c), on purpose: it stands for MCUboot, another program on another machine, so that
+ * every test through the simulated device holds the client's reading of an image against a
+ * second one; with one parser for both, a misreading would be agreed with by construction.
+ * Its reading is checked on its own against imgtool's images (tests/test_sim_image.c). It is
+ * also only what MCUboot looks at when it boots (the header, the TLV areas, the one hash TLV),
+ * on a slot or on the first chunk of an upload, where dfu_image_parse() wants a whole file and
+ * says much more. What the two share is what is not a reading: the format's numbers
+ * (dfu/image.h) and little-endian access (smp/bytes.h).
+ */
 #include "boot.h"
 
 #include <errno.h>
@@ -8,11 +19,8 @@
 
 #include <openssl/evp.h>
 
-#define TLV_INFO_MAGIC 0x6907u
-#define TLV_PROT_INFO_MAGIC 0x6908u
-#define TLV_SHA256 0x10u
-#define TLV_SHA384 0x11u
-#define TLV_SHA512 0x12u
+#include "../dfu/image.h"
+#include "../smp/bytes.h"
 
 /* Trailer layout with an 8-byte write alignment, from the end of the slot. */
 #define TRAILER_MAGIC_OFF 16u
@@ -22,43 +30,17 @@
 #define FLAG_SET 0x01u
 #define UNSET 0xffu
 
-static const uint8_t trailer_magic[16] = {
-	0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,
-	0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80,
-};
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
+static const uint8_t trailer_magic[DFU_IMAGE_BOOT_MAGIC_SIZE] = DFU_IMAGE_BOOT_MAGIC;
 
 /* Reads one TLV area header at @p off; returns its end, or 0 if it does not fit. */
 static size_t tlv_area(const uint8_t *slot, size_t size, size_t off, uint16_t magic)
 {
 	size_t tot;
 
-	if (off > size || size - off < 4 || le16(slot + off) != magic) {
+	if (off > size || size - off < 4 || smp_get_le16(slot + off) != magic) {
 		return 0;
 	}
-	tot = le16(slot + off + 2);
+	tot = smp_get_le16(slot + off + 2);
 	if (tot < 4 || tot > size - off) {
 		return 0;
 	}
@@ -71,43 +53,44 @@ int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img)
 	int hashes = 0;
 
 	memset(img, 0, sizeof(*img));
-	if (size < 32 || le32(slot) != SIM_IMAGE_MAGIC) {
+	if (size < DFU_IMAGE_HEADER_SIZE || smp_get_le32(slot) != DFU_IMAGE_MAGIC) {
 		return -ENOENT;
 	}
-	img->hdr_size = le16(slot + 8);
-	img->prot_size = le16(slot + 10);
-	img->img_size = le32(slot + 12);
-	img->flags = le32(slot + 16);
+	img->hdr_size = smp_get_le16(slot + 8);
+	img->prot_size = smp_get_le16(slot + 10);
+	img->img_size = smp_get_le32(slot + 12);
+	img->flags = smp_get_le32(slot + 16);
 	img->version.major = slot[20];
 	img->version.minor = slot[21];
-	img->version.revision = le16(slot + 22);
-	img->version.build = le32(slot + 24);
-	if (img->hdr_size < 32 || (uint64_t)img->hdr_size + img->img_size > size) {
+	img->version.revision = smp_get_le16(slot + 22);
+	img->version.build = smp_get_le32(slot + 24);
+	if (img->hdr_size < DFU_IMAGE_HEADER_SIZE || (uint64_t)img->hdr_size + img->img_size > size) {
 		return -EBADMSG;
 	}
 	off = (size_t)img->hdr_size + img->img_size;
 	if (img->prot_size) {
-		end = tlv_area(slot, size, off, TLV_PROT_INFO_MAGIC);
+		end = tlv_area(slot, size, off, DFU_IMAGE_TLV_PROT_INFO_MAGIC);
 		if (!end || end - off != img->prot_size) {
 			return -EBADMSG;
 		}
 		off = end;
 	}
 	img->hashed_len = off;
-	end = tlv_area(slot, size, off, TLV_INFO_MAGIC);
+	end = tlv_area(slot, size, off, DFU_IMAGE_TLV_INFO_MAGIC);
 	if (!end) {
 		return -EBADMSG;
 	}
 	img->end = end;
 	for (off += 4; off + 4 <= end;) {
-		uint16_t type = le16(slot + off);
-		uint16_t len = le16(slot + off + 2);
+		uint16_t type = smp_get_le16(slot + off);
+		uint16_t len = smp_get_le16(slot + off + 2);
 
 		if (type == 0xffffu || len > end - off - 4) {
 			return -EBADMSG;
 		}
-		if ((type == TLV_SHA256 && len == 32) || (type == TLV_SHA384 && len == 48) ||
-		    (type == TLV_SHA512 && len == 64)) {
+		if ((type == DFU_IMAGE_TLV_SHA256 && len == 32) ||
+		    (type == DFU_IMAGE_TLV_SHA384 && len == 48) ||
+		    (type == DFU_IMAGE_TLV_SHA512 && len == 64)) {
 			memcpy(img->hash, slot + off + 4, len);
 			img->hash_len = len;
 			hashes++;
@@ -180,14 +163,14 @@ size_t sim_image_build(uint8_t *out, size_t cap, const struct sim_image_version 
 		return 0;
 	}
 	memset(out, 0xff, hdr);
-	memset(out, 0, 32);
-	put32(out, SIM_IMAGE_MAGIC);
-	put16(out + 8, (uint16_t)hdr);
-	put32(out + 12, (uint32_t)payload_len);
+	memset(out, 0, DFU_IMAGE_HEADER_SIZE);
+	smp_put_le32(out, DFU_IMAGE_MAGIC);
+	smp_put_le16(out + 8, (uint16_t)hdr);
+	smp_put_le32(out + 12, (uint32_t)payload_len);
 	out[20] = version->major;
 	out[21] = version->minor;
-	put16(out + 22, version->revision);
-	put32(out + 24, version->build);
+	smp_put_le16(out + 22, version->revision);
+	smp_put_le32(out + 24, version->build);
 	for (size_t i = 0; i < payload_len; i++) {
 		/* xorshift32: deterministic filler standing for firmware */
 		x ^= x << 13;
@@ -195,10 +178,10 @@ size_t sim_image_build(uint8_t *out, size_t cap, const struct sim_image_version 
 		x ^= x << 5;
 		out[hdr + i] = (uint8_t)x;
 	}
-	put16(out + hashed, TLV_INFO_MAGIC);
-	put16(out + hashed + 2, 4 + 4 + 32);
-	put16(out + hashed + 4, TLV_SHA256);
-	put16(out + hashed + 6, 32);
+	smp_put_le16(out + hashed, DFU_IMAGE_TLV_INFO_MAGIC);
+	smp_put_le16(out + hashed + 2, 4 + 4 + 32);
+	smp_put_le16(out + hashed + 4, DFU_IMAGE_TLV_SHA256);
+	smp_put_le16(out + hashed + 6, 32);
 	EVP_Digest(out, hashed, out + hashed + 8, &n, EVP_sha256(), NULL);
 	return total;
 }
@@ -238,7 +221,7 @@ static struct trailer read_trailer(const struct sim_boot *boot, unsigned image, 
 {
 	const uint8_t *end = slot_data(boot, image, slot) + boot->slot_size;
 	struct trailer t = {
-		.magic_good = memcmp(end - TRAILER_MAGIC_OFF, trailer_magic, 16) == 0,
+		.magic_good = memcmp(end - TRAILER_MAGIC_OFF, trailer_magic, sizeof(trailer_magic)) == 0,
 		.image_ok = *(end - TRAILER_IMAGE_OK_OFF),
 		.copy_done = *(end - TRAILER_COPY_DONE_OFF),
 	};
@@ -287,7 +270,7 @@ void sim_boot_slot_states(const struct sim_boot *boot, unsigned image,
 		if (!s->present) {
 			continue;
 		}
-		s->bootable = !(s->img.flags & SIM_IMAGE_F_NON_BOOTABLE);
+		s->bootable = !(s->img.flags & DFU_IMAGE_F_NON_BOOTABLE);
 		s->active = active;
 		switch (swap) {
 		case SIM_SWAP_NONE:
@@ -329,7 +312,7 @@ int64_t sim_boot_set_pending(struct sim_boot *boot, unsigned image, bool permane
 		return t;
 	}
 	total += t;
-	t = write_trailer(boot, image, 1, TRAILER_MAGIC_OFF, trailer_magic, 16);
+	t = write_trailer(boot, image, 1, TRAILER_MAGIC_OFF, trailer_magic, sizeof(trailer_magic));
 	return t < 0 ? t : total + t;
 }
 
@@ -385,7 +368,7 @@ static int swap_slots(struct sim_boot *boot, unsigned image, enum sim_swap_type 
 	t[6] = write_trailer(boot, image, 0, TRAILER_COPY_DONE_OFF, &done, 1);
 	t[7] = type == SIM_SWAP_TEST ? 0
 				     : write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &done, 1);
-	t[8] = write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic, 16);
+	t[8] = write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic, sizeof(trailer_magic));
 	for (int i = 0; i < 9; i++) {
 		if (t[i] < 0) {
 			err = (int)t[i];

@@ -17,11 +17,6 @@
 
 #include "flash.h"
 
-/** MCUboot's image header magic. */
-#define SIM_IMAGE_MAGIC 0x96f3b83du
-/** Header flag: not bootable (split image part). */
-#define SIM_IMAGE_F_NON_BOOTABLE 0x10u
-
 /** An image version. */
 struct sim_image_version {
 	uint8_t major;

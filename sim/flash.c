@@ -162,8 +162,6 @@ int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len)
 	if (!flash->timing.erase_needed) {
 		return 0; /* nothing to erase on such a part: the write replaces */
 	}
-	flash->stats.pages_erased += pages;
-	flash->stats.busy_us += (uint64_t)pages * flash->timing.erase_page_us;
 	return (int64_t)pages * flash->timing.erase_page_us;
 }
 
@@ -188,12 +186,5 @@ int64_t sim_flash_write(struct sim_flash *flash, size_t off, const uint8_t *data
 		return err;
 	}
 	blocks = (off % block + len + block - 1) / block;
-	flash->stats.blocks_written += blocks;
-	flash->stats.busy_us += (uint64_t)blocks * flash->timing.write_block_us;
 	return (int64_t)blocks * flash->timing.write_block_us;
-}
-
-const struct sim_flash_stats *sim_flash_stats(const struct sim_flash *flash)
-{
-	return &flash->stats;
 }

@@ -34,20 +34,12 @@ extern const struct sim_flash_timing SIM_FLASH_NRF52840_PRE_ERASED;
 /** The erased value of every byte. */
 #define SIM_FLASH_ERASED 0xffu
 
-/** Counters of what the flash did. */
-struct sim_flash_stats {
-	uint64_t pages_erased;
-	uint64_t blocks_written;
-	uint64_t busy_us; /**< total time of every operation */
-};
-
 /** A flash device. Caller-allocated; fields are private. */
 struct sim_flash {
 	struct sim_flash_timing timing;
 	uint8_t *mem;
 	size_t size;
 	int fd; /* the host file, or -1 */
-	struct sim_flash_stats stats;
 };
 
 /**
@@ -76,8 +68,5 @@ int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len);
  * errno.
  */
 int64_t sim_flash_write(struct sim_flash *flash, size_t off, const uint8_t *data, size_t len);
-
-/** Counters since open. */
-const struct sim_flash_stats *sim_flash_stats(const struct sim_flash *flash);
 
 #endif /* SIM_FLASH_H */

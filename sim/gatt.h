@@ -129,9 +129,6 @@ void sim_gatt_free(struct sim_gatt *gatt);
 /** Forget the connection's state (MTU, CCCs, a half-assembled message), as a new one starts with. */
 void sim_gatt_reset(struct sim_gatt *gatt);
 
-/** The current ATT MTU. */
-uint16_t sim_gatt_mtu(const struct sim_gatt *gatt);
-
 /** Counters since init. */
 const struct sim_gatt_stats *sim_gatt_stats(const struct sim_gatt *gatt);
 

@@ -92,12 +92,6 @@ const struct sim_profile *sim_profile_find(const char *name)
 	return NULL;
 }
 
-const struct sim_profile *sim_profiles(size_t *count)
-{
-	*count = sizeof(profiles) / sizeof(profiles[0]);
-	return profiles;
-}
-
 void sim_profile_names(char *buf, size_t cap)
 {
 	size_t n = 0;

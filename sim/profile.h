@@ -34,9 +34,6 @@ struct sim_profile {
 /** The profile called @p name, or NULL. */
 const struct sim_profile *sim_profile_find(const char *name);
 
-/** Every profile, for listing; @p count gets how many. */
-const struct sim_profile *sim_profiles(size_t *count);
-
 /** Write the profiles' names, space-separated, into @p buf (@p cap bytes, always ended). */
 void sim_profile_names(char *buf, size_t cap);
 

@@ -46,6 +46,14 @@ extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_CHAR;
 /** The Client Characteristic Configuration descriptor (0x2902). */
 extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_CCC;
 
+/* The same UUIDs as text, lower case, as BlueZ's D-Bus API writes them. */
+/** The SMP service, as text. */
+#define BT_DFU_SMP_UUID_SERVICE_STR "8d53dc1d-1db7-4cd3-868b-8a527460aa84"
+/** The SMP characteristic, as text. */
+#define BT_DFU_SMP_UUID_CHAR_STR "da2e7828-fbce-4e01-ae9e-261174997c48"
+/** The CCC descriptor, as text. */
+#define BT_DFU_SMP_UUID_CCC_STR "00002902-0000-1000-8000-00805f9b34fb"
+
 /** Characteristic property bits (Bluetooth Core, Characteristic Properties). */
 #define BT_DFU_SMP_CHRC_WRITE_WITHOUT_RESP 0x04u
 #define BT_DFU_SMP_CHRC_NOTIFY 0x10u

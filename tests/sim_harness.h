@@ -272,26 +272,21 @@ static inline size_t payload_text(struct payload *p, const char *key, const char
 	return w->len;
 }
 
-/** Encode an upload request into @p buf (@p cap bytes); @p total < 0 leaves `len` out. */
+/**
+ * Encode an upload request's payload, as mgmt_fs_upload() writes it, into @p buf (@p cap
+ * bytes); @p total < 0 leaves `len` out.
+ */
 static inline size_t fs_upload_req(uint8_t *buf, size_t cap, const char *name, uint64_t off,
 				   const uint8_t *data, size_t n, int64_t total)
 {
-	struct mgmt_cbor_writer w;
+	struct smp_request req = { .cap = SMP_HDR_SIZE + cap };
 
-	mgmt_cbor_writer_init(&w, buf, cap);
-	mgmt_cbor_map(&w, total >= 0 ? 4 : 3);
-	mgmt_cbor_text(&w, "name");
-	mgmt_cbor_text(&w, name);
-	mgmt_cbor_text(&w, "off");
-	mgmt_cbor_uint(&w, off);
-	mgmt_cbor_text(&w, "data");
-	mgmt_cbor_bytes(&w, data, n);
-	if (total >= 0) {
-		mgmt_cbor_text(&w, "len");
-		mgmt_cbor_uint(&w, (uint64_t)total);
-	}
-	assert_false(w.overflow);
-	return w.len;
+	req.buf = malloc(req.cap);
+	assert_non_null(req.buf);
+	assert_int_equal(mgmt_fs_upload(&req, name, off, data, n, total), 0);
+	memcpy(buf, req.buf + SMP_HDR_SIZE, req.len);
+	free(req.buf);
+	return req.len;
 }
 
 /**

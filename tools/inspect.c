@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../dfu/image.h"
+#include "../smp/bytes.h"
 #include "cli.h"
 
 /* TLV values longer than this are shortened in text. */
@@ -202,13 +203,10 @@ static void print_meaning(const struct dfu_image_tlv *t)
 
 	if ((t->type == DFU_IMAGE_TLV_SEC_CNT || t->type == DFU_IMAGE_TLV_DECOMP_SIZE) &&
 	    t->len == 4) {
-		printf(" (%lu)", (unsigned long)((uint32_t)v[0] | (uint32_t)v[1] << 8 |
-						 (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24));
+		printf(" (%lu)", (unsigned long)smp_get_le32(v));
 	} else if (t->type == DFU_IMAGE_TLV_DEPENDENCY && t->len == 12) {
 		struct dfu_image_version min = {
-			v[4], v[5], (uint16_t)(v[6] | v[7] << 8),
-			(uint32_t)v[8] | (uint32_t)v[9] << 8 | (uint32_t)v[10] << 16 |
-				(uint32_t)v[11] << 24,
+			v[4], v[5], smp_get_le16(v + 6), smp_get_le32(v + 8),
 		};
 		char text[DFU_IMAGE_VERSION_STR_MAX];
 
