@@ -132,17 +132,18 @@ static void help(void)
 	printf("                       with --bluez or a command the BLE link (PHY, interval,\n");
 	printf("                       MTU); the options below change it. NAME:\n");
 	{
-		size_t count, column = 0;
-		const struct sim_profile *profiles = sim_profiles(&count);
+		char names[256];
+		size_t column = 0;
 
-		for (size_t i = 0; i < count; i++) {
-			size_t n = strlen(profiles[i].name) + 1;
+		sim_profile_names(names, sizeof(names));
+		for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
+			size_t n = strlen(name) + 1;
 
 			if (column && column + n > 57) {
 				putchar('\n');
 				column = 0;
 			}
-			printf("%s%s", column ? " " : "                       ", profiles[i].name);
+			printf("%s%s", column ? " " : "                       ", name);
 			column += n;
 		}
 		putchar('\n');
