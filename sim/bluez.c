@@ -22,6 +22,7 @@
 
 #include "../ports/bt_addr.h"
 #include "../smp/bt_dfu_smp.h"
+#include "../smp/bytes.h"
 #include "link.h"
 #include "sched.h"
 
@@ -37,9 +38,6 @@
 #define ADAPTER_ADDRESS "00:00:5E:00:53:00" /* from the documentation range */
 #define ADAPTER_NAME "dfu-smp-sim-hci0"
 
-#define SMP_SERVICE_UUID "8d53dc1d-1db7-4cd3-868b-8a527460aa84"
-#define SMP_CHRC_UUID "da2e7828-fbce-4e01-ae9e-261174997c48"
-#define CCC_UUID "00002902-0000-1000-8000-00805f9b34fb"
 
 #define BLUEZ_MTU 517u          /* what bluetoothd asks for (main.conf ExchangeMTU) */
 #define BOOT_US 300000u         /* from reset to advertising, besides the bootloader's work */
@@ -155,17 +153,6 @@ static void logf_fake(struct fake *f, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v & 0xffu);
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
 }
 
 static int bluez_error(sd_bus_error *e, const char *name, const char *msg)
@@ -300,8 +287,8 @@ static int write_ccc(struct fake *f, enum ccc_kind kind, uint16_t value)
 	uint8_t pdu[5] = { SIM_ATT_WRITE_REQ };
 	int err;
 
-	put16(pdu + 1, SIM_GATT_HANDLE_SMP_CCC);
-	put16(pdu + 3, value);
+	smp_put_le16(pdu + 1, SIM_GATT_HANDLE_SMP_CCC);
+	smp_put_le16(pdu + 3, value);
 	err = att_send(f, pdu, sizeof(pdu));
 	if (!err) {
 		f->att = ATT_CCC;
@@ -401,7 +388,7 @@ static void drop_link(void *ctx, uint64_t now_us)
 /* A Write Command to the SMP characteristic, from WriteValue or the AcquireWrite socket. */
 static void write_command(struct fake *f, uint8_t *pdu, size_t len)
 {
-	put16(pdu + 1, SIM_GATT_HANDLE_SMP_VALUE);
+	smp_put_le16(pdu + 1, SIM_GATT_HANDLE_SMP_VALUE);
 	att_send(f, pdu, len);
 	f->bytes_written += len - 3;
 	if (f->cfg->drop_after && !f->dropped_once && f->bytes_written > f->cfg->drop_after) {
@@ -509,13 +496,13 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 	}
 	switch (pdu[0]) {
 	case SIM_ATT_NOTIFY:
-		if (len >= 3 && get16(pdu + 1) == SIM_GATT_HANDLE_SMP_VALUE) {
+		if (len >= 3 && smp_get_le16(pdu + 1) == SIM_GATT_HANDLE_SMP_VALUE) {
 			deliver_notification(f, pdu + 3, len - 3);
 		}
 		break;
 	case SIM_ATT_MTU_RSP:
 		if (f->att == ATT_MTU && len == 3) {
-			mtu_exchanged(f, get16(pdu + 1));
+			mtu_exchanged(f, smp_get_le16(pdu + 1));
 		}
 		break;
 	case SIM_ATT_WRITE_RSP:
@@ -579,7 +566,7 @@ static void connect_attempt(void *ctx, uint64_t now_us)
 	}
 	sim_gatt_reset(&f->server);
 	sim_link_set_connected(&f->link, true);
-	put16(pdu + 1, BLUEZ_MTU);
+	smp_put_le16(pdu + 1, BLUEZ_MTU);
 	if (att_send(f, pdu, sizeof(pdu)) == 0) {
 		f->att = ATT_MTU;
 	}
@@ -940,7 +927,7 @@ static int device_get(sd_bus *bus, const char *path, const char *iface, const ch
 	} else if (strcmp(prop, "RSSI") == 0) {
 		return sd_bus_message_append(reply, "n", f->rssi);
 	} else if (strcmp(prop, "UUIDs") == 0) {
-		return sd_bus_message_append(reply, "as", 1, SMP_SERVICE_UUID);
+		return sd_bus_message_append(reply, "as", 1, BT_DFU_SMP_UUID_SERVICE_STR);
 	} else if (strcmp(prop, "Paired") == 0 || strcmp(prop, "Bonded") == 0) {
 		return sd_bus_message_append(reply, "b", f->paired);
 	} else if (strcmp(prop, "Trusted") == 0) {
@@ -1011,7 +998,7 @@ static int service_get(sd_bus *bus, const char *path, const char *iface, const c
 	(void)iface;
 	(void)e;
 	if (strcmp(prop, "UUID") == 0) {
-		return sd_bus_message_append(reply, "s", SMP_SERVICE_UUID);
+		return sd_bus_message_append(reply, "s", BT_DFU_SMP_UUID_SERVICE_STR);
 	} else if (strcmp(prop, "Primary") == 0) {
 		return sd_bus_message_append(reply, "b", 1);
 	} else if (strcmp(prop, "Device") == 0) {
@@ -1235,7 +1222,7 @@ static int chrc_get(sd_bus *bus, const char *path, const char *iface, const char
 	(void)iface;
 	(void)e;
 	if (strcmp(prop, "UUID") == 0) {
-		return sd_bus_message_append(reply, "s", SMP_CHRC_UUID);
+		return sd_bus_message_append(reply, "s", BT_DFU_SMP_UUID_CHAR_STR);
 	} else if (strcmp(prop, "Service") == 0) {
 		return sd_bus_message_append(reply, "o", f->svc_path);
 	} else if (strcmp(prop, "Value") == 0) {
@@ -1288,7 +1275,7 @@ static int desc_read_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	if (!f->connected) {
 		return bluez_error(e, "Failed", "Not connected");
 	}
-	put16(v, f->notifying ? 0x0001u : 0u);
+	smp_put_le16(v, f->notifying ? 0x0001u : 0u);
 	return reply_bytes(m, v, sizeof(v));
 }
 
@@ -1311,11 +1298,11 @@ static int desc_get(sd_bus *bus, const char *path, const char *iface, const char
 	(void)iface;
 	(void)e;
 	if (strcmp(prop, "UUID") == 0) {
-		return sd_bus_message_append(reply, "s", CCC_UUID);
+		return sd_bus_message_append(reply, "s", BT_DFU_SMP_UUID_CCC_STR);
 	} else if (strcmp(prop, "Characteristic") == 0) {
 		return sd_bus_message_append(reply, "o", f->chrc_path);
 	} else if (strcmp(prop, "Value") == 0) {
-		put16(v, f->notifying ? 0x0001u : 0u);
+		smp_put_le16(v, f->notifying ? 0x0001u : 0u);
 		return sd_bus_message_append_array(reply, 'y', v, sizeof(v));
 	} else if (strcmp(prop, "Flags") == 0) {
 		return sd_bus_message_append(reply, "as", 2, "read", "write");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../smp/bt_dfu_smp.h"
+#include "../smp/bytes.h"
 #include "../smp/gatt.h"
 #include "sched.h"
 
@@ -49,24 +50,13 @@ static struct conn_sim *from_conn(struct conn *conn)
 	return (struct conn_sim *)(void *)((char *)conn - offsetof(struct conn_sim, conn));
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v & 0xffu);
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
 /* A 16-bit UUID on the Bluetooth base UUID, as 128 bits. */
 static struct bt_dfu_smp_uuid uuid16(uint16_t value)
 {
 	struct bt_dfu_smp_uuid uuid = { { 0xfb, 0x34, 0x9b, 0x5f, 0x80, 0x00, 0x00, 0x80, 0x00,
 					  0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 } };
 
-	put16(uuid.val + 12, value);
+	smp_put_le16(uuid.val + 12, value);
 	return uuid;
 }
 
@@ -184,7 +174,7 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 		return;
 	}
 	if (pdu[0] == SIM_ATT_NOTIFY) {
-		if (len >= 3 && get16(pdu + 1) == cs->smp_handle) {
+		if (len >= 3 && smp_get_le16(pdu + 1) == cs->smp_handle) {
 			logf_sim(cs, "notification %zu bytes", len - 3);
 			cs->stats.notifications++;
 			cs->stats.bytes_in += len - 3;
@@ -234,7 +224,7 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 		return -EMSGSIZE;
 	}
 	pdu[0] = SIM_ATT_WRITE_CMD;
-	put16(pdu + 1, handle);
+	smp_put_le16(pdu + 1, handle);
 	memcpy(pdu + 3, data, len);
 	logf_sim(cs, "write %u bytes", (unsigned)len);
 	cs->stats.writes++;
@@ -252,8 +242,8 @@ static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uin
 	uint8_t pdu[5] = { SIM_ATT_WRITE_REQ };
 
 	(void)value_handle;
-	put16(pdu + 1, ccc_handle);
-	put16(pdu + 3, 0x0001u);
+	smp_put_le16(pdu + 1, ccc_handle);
+	smp_put_le16(pdu + 3, 0x0001u);
 	cs->subscribing = true;
 	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, sizeof(pdu), NULL, NULL);
 }
@@ -280,13 +270,13 @@ static int exchange_mtu(struct conn_sim *cs, uint16_t want)
 	if (want <= BT_DFU_SMP_ATT_MTU_MIN) {
 		return 0;
 	}
-	put16(pdu + 1, want);
+	smp_put_le16(pdu + 1, want);
 	op = att_request(cs, pdu, sizeof(pdu));
 	if (op < 0) {
 		return op;
 	}
 	if (op == SIM_ATT_MTU_RSP && cs->att_rsp_len == 3) {
-		uint16_t server = get16(cs->att_rsp + 1);
+		uint16_t server = smp_get_le16(cs->att_rsp + 1);
 		uint16_t mtu = server < want ? server : want;
 
 		cs->mtu = mtu < BT_DFU_SMP_ATT_MTU_MIN ? BT_DFU_SMP_ATT_MTU_MIN : mtu;
@@ -306,15 +296,15 @@ static int find_service(struct conn_sim *cs, struct found *f)
 {
 	uint8_t pdu[7 + 16] = { SIM_ATT_FIND_BY_TYPE_REQ };
 
-	put16(pdu + 1, 0x0001u);
-	put16(pdu + 3, 0xffffu);
-	put16(pdu + 5, 0x2800u); /* primary service */
+	smp_put_le16(pdu + 1, 0x0001u);
+	smp_put_le16(pdu + 3, 0xffffu);
+	smp_put_le16(pdu + 5, 0x2800u); /* primary service */
 	memcpy(pdu + 7, BT_DFU_SMP_UUID_SERVICE.val, 16);
 	if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_FIND_BY_TYPE_RSP || cs->att_rsp_len < 5) {
 		return -ENOENT;
 	}
-	f->start = get16(cs->att_rsp + 1);
-	f->end = get16(cs->att_rsp + 3);
+	f->start = smp_get_le16(cs->att_rsp + 1);
+	f->end = smp_get_le16(cs->att_rsp + 3);
 	f->dm.service_uuid = BT_DFU_SMP_UUID_SERVICE;
 	return 0;
 }
@@ -330,13 +320,13 @@ static void add_chrc(struct found *f, const uint8_t *entry, size_t len)
 	}
 	c = &f->chrcs[i];
 	memset(c, 0, sizeof(*c));
-	f->decl[i] = get16(entry);
+	f->decl[i] = smp_get_le16(entry);
 	c->properties = entry[2];
-	c->value_handle = get16(entry + 3);
+	c->value_handle = smp_get_le16(entry + 3);
 	if (uuid_len == 16) {
 		memcpy(c->uuid.val, entry + 5, 16);
 	} else {
-		c->uuid = uuid16(get16(entry + 5));
+		c->uuid = uuid16(smp_get_le16(entry + 5));
 	}
 	c->descs = f->descs[i];
 	f->dm.chrc_count++;
@@ -351,9 +341,9 @@ static int find_chrcs(struct conn_sim *cs, struct found *f)
 		size_t entry;
 		uint16_t last = start;
 
-		put16(pdu + 1, start);
-		put16(pdu + 3, f->end);
-		put16(pdu + 5, 0x2803u); /* characteristic declaration */
+		smp_put_le16(pdu + 1, start);
+		smp_put_le16(pdu + 3, f->end);
+		smp_put_le16(pdu + 5, 0x2803u); /* characteristic declaration */
 		if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_READ_BY_TYPE_RSP) {
 			break; /* an error response ends the search */
 		}
@@ -363,7 +353,7 @@ static int find_chrcs(struct conn_sim *cs, struct found *f)
 		}
 		for (size_t off = 2; off + entry <= cs->att_rsp_len; off += entry) {
 			add_chrc(f, cs->att_rsp + off, entry);
-			last = get16(cs->att_rsp + off);
+			last = smp_get_le16(cs->att_rsp + off);
 		}
 		if (last == 0xffffu) {
 			break;
@@ -383,8 +373,8 @@ static int find_descs(struct conn_sim *cs, struct found *f)
 		if (c->value_handle >= end) {
 			continue;
 		}
-		put16(pdu + 1, (uint16_t)(c->value_handle + 1));
-		put16(pdu + 3, end);
+		smp_put_le16(pdu + 1, (uint16_t)(c->value_handle + 1));
+		smp_put_le16(pdu + 3, end);
 		if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_FIND_INFO_RSP ||
 		    cs->att_rsp_len < 2 || cs->att_rsp[1] != 1) {
 			continue; /* no descriptors, or only 128-bit ones */
@@ -393,8 +383,8 @@ static int find_descs(struct conn_sim *cs, struct found *f)
 		     off += 4) {
 			struct bt_dfu_smp_discovery_desc *d = &f->descs[i][c->desc_count++];
 
-			d->handle = get16(cs->att_rsp + off);
-			d->uuid = uuid16(get16(cs->att_rsp + off + 2));
+			d->handle = smp_get_le16(cs->att_rsp + off);
+			d->uuid = uuid16(smp_get_le16(cs->att_rsp + off + 2));
 		}
 	}
 	return 0;
