@@ -272,22 +272,25 @@ static void problem(struct dfu_image *img, enum dfu_image_status status, const c
 	va_end(ap);
 }
 
+void dfu_image_header_read(const uint8_t *d, struct dfu_image_header *out)
+{
+	out->magic = smp_get_le32(d);
+	out->load_addr = smp_get_le32(d + 4);
+	out->hdr_size = smp_get_le16(d + 8);
+	out->protect_tlv_size = smp_get_le16(d + 10);
+	out->img_size = smp_get_le32(d + 12);
+	out->flags = smp_get_le32(d + 16);
+	out->version.major = d[20];
+	out->version.minor = d[21];
+	out->version.revision = smp_get_le16(d + 22);
+	out->version.build = smp_get_le32(d + 24);
+	out->pad1 = smp_get_le32(d + 28);
+}
+
 static void read_header(struct dfu_image *img)
 {
-	const uint8_t *d = img->data;
-
 	img->has_header = true;
-	img->magic = smp_get_le32(d);
-	img->load_addr = smp_get_le32(d + 4);
-	img->hdr_size = smp_get_le16(d + 8);
-	img->protect_tlv_size = smp_get_le16(d + 10);
-	img->img_size = smp_get_le32(d + 12);
-	img->flags = smp_get_le32(d + 16);
-	img->version.major = d[20];
-	img->version.minor = d[21];
-	img->version.revision = smp_get_le16(d + 22);
-	img->version.build = smp_get_le32(d + 24);
-	img->pad1 = smp_get_le32(d + 28);
+	dfu_image_header_read(img->data, &img->header);
 }
 
 /* Reads the info header of a TLV area at @p off. @return false when the file ends first. */
@@ -379,11 +382,11 @@ static bool read_tlv_areas(struct dfu_image *img, size_t off)
 {
 	struct dfu_image_tlv_area *prot = &img->prot_area, *area = &img->tlv_area;
 
-	if (img->protect_tlv_size) {
-		if (img->protect_tlv_size < TLV_INFO_SIZE) {
+	if (img->header.protect_tlv_size) {
+		if (img->header.protect_tlv_size < TLV_INFO_SIZE) {
 			problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
 				"ih_protect_tlv_size is %u, smaller than a TLV info header",
-				img->protect_tlv_size);
+				img->header.protect_tlv_size);
 			return false;
 		}
 		if (!read_area_info(img, prot, off)) {
@@ -396,12 +399,12 @@ static bool read_tlv_areas(struct dfu_image *img, size_t off)
 			problem(img, DFU_IMAGE_BAD_PROT_TLV_INFO_MAGIC,
 				"protected TLV info magic is 0x%04x, not 0x%04x, although "
 				"ih_protect_tlv_size is %u", prot->magic,
-				DFU_IMAGE_TLV_PROT_INFO_MAGIC, img->protect_tlv_size);
+				DFU_IMAGE_TLV_PROT_INFO_MAGIC, img->header.protect_tlv_size);
 		}
-		if (prot->tlv_tot != img->protect_tlv_size) {
+		if (prot->tlv_tot != img->header.protect_tlv_size) {
 			problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
 				"the protected TLV area is %u bytes (it_tlv_tot) but "
-				"ih_protect_tlv_size says %u", prot->tlv_tot, img->protect_tlv_size);
+				"ih_protect_tlv_size says %u", prot->tlv_tot, img->header.protect_tlv_size);
 			return false;
 		}
 		if (!walk_area(img, prot, true)) {
@@ -435,7 +438,7 @@ static bool read_tlv_areas(struct dfu_image *img, size_t off)
 
 static bool is_encrypted(const struct dfu_image *img)
 {
-	return img->flags & (DFU_IMAGE_F_ENCRYPTED_AES128 | DFU_IMAGE_F_ENCRYPTED_AES256);
+	return img->header.flags & (DFU_IMAGE_F_ENCRYPTED_AES128 | DFU_IMAGE_F_ENCRYPTED_AES256);
 }
 
 /* Finds the one hash TLV and compares it with the hash of the hashed region. */
@@ -581,36 +584,36 @@ int dfu_image_parse(struct dfu_image *img, const uint8_t *data, size_t size)
 		return finish(img);
 	}
 	read_header(img);
-	if (img->magic != DFU_IMAGE_MAGIC) {
+	if (img->header.magic != DFU_IMAGE_MAGIC) {
 		problem(img, DFU_IMAGE_BAD_MAGIC, "image header magic is 0x%08lx, not 0x%08lx%s",
-			(unsigned long)img->magic, (unsigned long)DFU_IMAGE_MAGIC,
-			img->magic == DFU_IMAGE_MAGIC_V1 ? " (the old version 1 header magic)" :
-			img->magic == 0xffffffffu ? " (erased flash)" : "");
+			(unsigned long)img->header.magic, (unsigned long)DFU_IMAGE_MAGIC,
+			img->header.magic == DFU_IMAGE_MAGIC_V1 ? " (the old version 1 header magic)" :
+			img->header.magic == 0xffffffffu ? " (erased flash)" : "");
 	}
-	if (img->hdr_size < DFU_IMAGE_HEADER_SIZE) {
+	if (img->header.hdr_size < DFU_IMAGE_HEADER_SIZE) {
 		problem(img, DFU_IMAGE_HDR_SIZE_TOO_SMALL,
-			"ih_hdr_size is %u, smaller than the %u-byte header", img->hdr_size,
+			"ih_hdr_size is %u, smaller than the %u-byte header", img->header.hdr_size,
 			DFU_IMAGE_HEADER_SIZE);
 		return finish(img);
 	}
-	if (img->hdr_size > size) {
+	if (img->header.hdr_size > size) {
 		problem(img, DFU_IMAGE_HDR_SIZE_PAST_EOF,
-			"ih_hdr_size 0x%x is larger than the %zu-byte file", img->hdr_size, size);
+			"ih_hdr_size 0x%x is larger than the %zu-byte file", img->header.hdr_size, size);
 		return finish(img);
 	}
-	if (img->img_size == 0) {
+	if (img->header.img_size == 0) {
 		problem(img, DFU_IMAGE_IMG_SIZE_ZERO, "ih_img_size is 0: the image has no payload");
 		return finish(img);
 	}
-	end = (uint64_t)img->hdr_size + img->img_size;
+	end = (uint64_t)img->header.hdr_size + img->header.img_size;
 	if (end > size) {
 		problem(img, DFU_IMAGE_PAYLOAD_PAST_EOF,
 			"file ends inside the payload: it ends at %llu (ih_hdr_size + ih_img_size) "
 			"but the file has %zu bytes", (unsigned long long)end, size);
 		return finish(img);
 	}
-	if (end + img->protect_tlv_size <= size) {
-		img->hashed_len = (size_t)end + img->protect_tlv_size;
+	if (end + img->header.protect_tlv_size <= size) {
+		img->hashed_len = (size_t)end + img->header.protect_tlv_size;
 	}
 	img->tlvs_complete = read_tlv_areas(img, (size_t)end);
 	err = check_hash(img);

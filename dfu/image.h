@@ -138,6 +138,18 @@ struct dfu_image_version {
 	uint32_t build;
 };
 
+/** The 32-byte header an image starts with, field by field as MCUboot lays it out. */
+struct dfu_image_header {
+	uint32_t magic;
+	uint32_t load_addr;
+	uint16_t hdr_size;
+	uint16_t protect_tlv_size; /**< protected area size, info header included; 0 if none */
+	uint32_t img_size;         /**< payload size */
+	uint32_t flags;            /**< DFU_IMAGE_F_* */
+	struct dfu_image_version version;
+	uint32_t pad1;
+};
+
 /** One TLV. */
 struct dfu_image_tlv {
 	uint16_t type;
@@ -177,16 +189,8 @@ struct dfu_image {
 	size_t size;             /**< file size */
 	uint8_t file_sha256[32]; /**< SHA-256 of the whole file: an upload's `sha` */
 
-	/* The header; valid when has_header. */
 	bool has_header;
-	uint32_t magic;
-	uint32_t load_addr;
-	uint16_t hdr_size;
-	uint16_t protect_tlv_size; /**< protected area size, info header included; 0 if none */
-	uint32_t img_size;         /**< payload size */
-	uint32_t flags;            /**< DFU_IMAGE_F_* */
-	struct dfu_image_version version;
-	uint32_t pad1;
+	struct dfu_image_header header; /**< valid when has_header */
 
 	/* The TLV areas and their TLVs, in file order (protected ones first). */
 	struct dfu_image_tlv_area prot_area;
@@ -271,6 +275,12 @@ const char *dfu_image_tlv_name(uint16_t type);
 
 /** Name of one IMAGE_F_* flag bit without the prefix ("RAM_LOAD"), or NULL if unknown. */
 const char *dfu_image_flag_name(uint32_t flag);
+
+/**
+ * Read the header fields at @p data (DFU_IMAGE_HEADER_SIZE bytes) into @p out, checking
+ * nothing: the one reading of the layout, for whoever looks at an image's first bytes.
+ */
+void dfu_image_header_read(const uint8_t *data, struct dfu_image_header *out);
 
 /** "1.2.3+4", as imgtool writes versions, in @p out (@p cap bytes). */
 void dfu_image_version_str(const struct dfu_image_version *v, char *out, size_t cap);

@@ -7,8 +7,9 @@
  * Its reading is checked on its own against imgtool's images (tests/test_sim_image.c). It is
  * also only what MCUboot looks at when it boots (the header, the TLV areas, the one hash TLV),
  * on a slot or on the first chunk of an upload, where dfu_image_parse() wants a whole file and
- * says much more. What the two share is what is not a reading: the format's numbers
- * (dfu/image.h) and little-endian access (smp/bytes.h).
+ * says much more. What the two share is what is not a reading: the format's numbers and the
+ * header's fixed layout (dfu/image.h: dfu_image_header_read()) and little-endian access
+ * (smp/bytes.h); every check of what the fields say is this file's own.
  */
 #include "boot.h"
 
@@ -56,21 +57,14 @@ int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img)
 	if (size < DFU_IMAGE_HEADER_SIZE || smp_get_le32(slot) != DFU_IMAGE_MAGIC) {
 		return -ENOENT;
 	}
-	img->hdr_size = smp_get_le16(slot + 8);
-	img->prot_size = smp_get_le16(slot + 10);
-	img->img_size = smp_get_le32(slot + 12);
-	img->flags = smp_get_le32(slot + 16);
-	img->version.major = slot[20];
-	img->version.minor = slot[21];
-	img->version.revision = smp_get_le16(slot + 22);
-	img->version.build = smp_get_le32(slot + 24);
-	if (img->hdr_size < DFU_IMAGE_HEADER_SIZE || (uint64_t)img->hdr_size + img->img_size > size) {
+	dfu_image_header_read(slot, &img->header);
+	if (img->header.hdr_size < DFU_IMAGE_HEADER_SIZE || (uint64_t)img->header.hdr_size + img->header.img_size > size) {
 		return -EBADMSG;
 	}
-	off = (size_t)img->hdr_size + img->img_size;
-	if (img->prot_size) {
+	off = (size_t)img->header.hdr_size + img->header.img_size;
+	if (img->header.protect_tlv_size) {
 		end = tlv_area(slot, size, off, DFU_IMAGE_TLV_PROT_INFO_MAGIC);
-		if (!end || end - off != img->prot_size) {
+		if (!end || end - off != img->header.protect_tlv_size) {
 			return -EBADMSG;
 		}
 		off = end;
@@ -126,7 +120,7 @@ bool sim_image_hash_ok(const uint8_t *slot, const struct sim_image *img)
 	return n == img->hash_len && memcmp(out, img->hash, n) == 0;
 }
 
-int sim_image_version_cmp(const struct sim_image_version *a, const struct sim_image_version *b)
+int sim_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b)
 {
 	if (a->major != b->major) {
 		return a->major < b->major ? -1 : 1;
@@ -140,17 +134,7 @@ int sim_image_version_cmp(const struct sim_image_version *a, const struct sim_im
 	return 0;
 }
 
-void sim_image_version_str(const struct sim_image_version *v, char *out, size_t cap)
-{
-	if (v->build) {
-		snprintf(out, cap, "%u.%u.%u.%lu", v->major, v->minor, v->revision,
-			 (unsigned long)v->build);
-	} else {
-		snprintf(out, cap, "%u.%u.%u", v->major, v->minor, v->revision);
-	}
-}
-
-size_t sim_image_build(uint8_t *out, size_t cap, const struct sim_image_version *version,
+size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_image_version *version,
 		       size_t payload_len, uint32_t seed)
 {
 	const size_t hdr = 0x200;
@@ -270,7 +254,7 @@ void sim_boot_slot_states(const struct sim_boot *boot, unsigned image,
 		if (!s->present) {
 			continue;
 		}
-		s->bootable = !(s->img.flags & DFU_IMAGE_F_NON_BOOTABLE);
+		s->bootable = !(s->img.header.flags & DFU_IMAGE_F_NON_BOOTABLE);
 		s->active = active;
 		switch (swap) {
 		case SIM_SWAP_NONE:

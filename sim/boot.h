@@ -15,23 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../dfu/image.h"
 #include "flash.h"
-
-/** An image version. */
-struct sim_image_version {
-	uint8_t major;
-	uint8_t minor;
-	uint16_t revision;
-	uint32_t build;
-};
 
 /** What MCUboot reads of an image in a slot. */
 struct sim_image {
-	uint32_t hdr_size;
-	uint32_t img_size;
-	uint32_t prot_size;
-	uint32_t flags;
-	struct sim_image_version version;
+	struct dfu_image_header header;
 	uint8_t hash[64];   /**< the hash TLV's value */
 	size_t hash_len;    /**< 32, 48 or 64 */
 	size_t hashed_len;  /**< header + payload + protected TLVs */
@@ -48,16 +37,13 @@ int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img);
 bool sim_image_hash_ok(const uint8_t *slot, const struct sim_image *img);
 
 /** Compare major.minor.revision (the build number is ignored, as MCUboot does). */
-int sim_image_version_cmp(const struct sim_image_version *a, const struct sim_image_version *b);
-
-/** "1.2.3", or "1.2.3.4" when the build number is not 0, as Zephyr lists versions. */
-void sim_image_version_str(const struct sim_image_version *v, char *out, size_t cap);
+int sim_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b);
 
 /**
  * Build a valid hash-only MCUboot image (0x200-byte header, @p payload_len bytes derived from
  * @p seed, a SHA-256 TLV) into @p out. @return its length, or 0 if @p cap is too small.
  */
-size_t sim_image_build(uint8_t *out, size_t cap, const struct sim_image_version *version,
+size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_image_version *version,
 		       size_t payload_len, uint32_t seed);
 
 /** MCUboot's swap types. */

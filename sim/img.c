@@ -64,7 +64,7 @@ int sim_img_open(struct sim_img *img, const struct sim_img_config *cfg, const ch
 	}
 	sim_boot_init(&img->boot, &img->flash, img->cfg.images, img->cfg.slot_size);
 	if (fresh) {
-		const struct sim_image_version factory = { 1, 0, 0, 0 };
+		const struct dfu_image_version factory = { 1, 0, 0, 0 };
 		size_t cap = FACTORY_PAYLOAD + 0x400;
 		uint8_t *buf = malloc(cap);
 
@@ -127,7 +127,7 @@ static void write_state(struct sim_req *req)
 			if (!s->present) {
 				continue;
 			}
-			sim_image_version_str(&s->img.version, version, sizeof(version));
+			dfu_image_version_smp_str(&s->img.header.version, version, sizeof(version));
 			mgmt_cbor_map_indef(w);
 			if (img->cfg.images > 1) {
 				mgmt_cbor_text(w, "image");
@@ -357,7 +357,7 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	}
 	sim_boot_slot_states(&img->boot, (unsigned)image, running);
 	if (upgrade_item && cbor_get_bool(upgrade_item) && running[0].present &&
-	    sim_image_version_cmp(&hdr.version, &running[0].img.version) <= 0) {
+	    sim_image_version_cmp(&hdr.header.version, &running[0].img.header.version) <= 0) {
 		return SIM_GROUP_ERR(IMG_CURRENT_VERSION_IS_NEWER);
 	}
 	memset(up, 0, sizeof(*up));

@@ -207,20 +207,20 @@ static void header_and_tlvs_of_01(void **state)
 	(void)state;
 	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
 	assert_true(img.has_header);
-	assert_int_equal(img.magic, DFU_IMAGE_MAGIC);
-	assert_int_equal(img.load_addr, 0);
-	assert_int_equal(img.hdr_size, 0x200);
-	assert_int_equal(img.protect_tlv_size, 0);
-	assert_int_equal(img.img_size, 4096);
-	assert_int_equal(img.flags, 0);
-	assert_int_equal(img.pad1, 0);
-	assert_int_equal(img.version.major, 1);
-	assert_int_equal(img.version.minor, 2);
-	assert_int_equal(img.version.revision, 3);
-	assert_int_equal(img.version.build, 4);
-	dfu_image_version_str(&img.version, text, sizeof(text));
+	assert_int_equal(img.header.magic, DFU_IMAGE_MAGIC);
+	assert_int_equal(img.header.load_addr, 0);
+	assert_int_equal(img.header.hdr_size, 0x200);
+	assert_int_equal(img.header.protect_tlv_size, 0);
+	assert_int_equal(img.header.img_size, 4096);
+	assert_int_equal(img.header.flags, 0);
+	assert_int_equal(img.header.pad1, 0);
+	assert_int_equal(img.header.version.major, 1);
+	assert_int_equal(img.header.version.minor, 2);
+	assert_int_equal(img.header.version.revision, 3);
+	assert_int_equal(img.header.version.build, 4);
+	dfu_image_version_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "1.2.3+4");
-	dfu_image_version_smp_str(&img.version, text, sizeof(text));
+	dfu_image_version_smp_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "1.2.3.4");
 	assert_false(img.prot_area.present);
 	assert_true(img.tlv_area.present);
@@ -269,7 +269,7 @@ static void protected_tlvs_of_06c(void **state)
 
 	(void)state;
 	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
-	assert_int_equal(img.protect_tlv_size, 44);
+	assert_int_equal(img.header.protect_tlv_size, 44);
 	assert_true(img.prot_area.present);
 	assert_int_equal(img.prot_area.offset, 4608);
 	assert_int_equal(img.prot_area.magic, DFU_IMAGE_TLV_PROT_INFO_MAGIC);
@@ -285,7 +285,7 @@ static void protected_tlvs_of_06c(void **state)
 		assert_int_equal(img.tlvs[i].protected_area, want[i].prot);
 		assert_hex(img.tlvs[i].value, img.tlvs[i].len, want[i].value);
 	}
-	dfu_image_version_str(&img.version, text, sizeof(text));
+	dfu_image_version_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "2.3.4+5");
 	free(f.data);
 }
@@ -335,13 +335,13 @@ static void versions_and_other_hashes(void **state)
 	assert_int_equal(dfu_image_parse(&img, a.data, a.len), 0);
 	assert_int_equal(img.hash_alg, DFU_IMAGE_HASH_SHA384);
 	assert_int_equal(img.hash_len, 48);
-	assert_int_equal(img.version.major, 255);
-	assert_int_equal(img.version.minor, 255);
-	assert_int_equal(img.version.revision, 65535);
-	assert_int_equal(img.version.build, 4294967295u);
-	dfu_image_version_str(&img.version, text, sizeof(text));
+	assert_int_equal(img.header.version.major, 255);
+	assert_int_equal(img.header.version.minor, 255);
+	assert_int_equal(img.header.version.revision, 65535);
+	assert_int_equal(img.header.version.build, 4294967295u);
+	dfu_image_version_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "255.255.65535+4294967295");
-	dfu_image_version_smp_str(&img.version, text, sizeof(text));
+	dfu_image_version_smp_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "255.255.65535.4294967295");
 	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
 	assert_int_equal(img.hash_alg, DFU_IMAGE_HASH_SHA512);
@@ -352,7 +352,7 @@ static void versions_and_other_hashes(void **state)
 	assert_hex(img.key_hash, 64,
 		   "204889b8f315cc933020db93e52a63bf4733558a09617430013f4a6d9a2829d38ab3c2bd0b64d0"
 		   "9b3d8d0f307b8adee45b50a57a444ab2fbdc4a5e08225c30b9");
-	dfu_image_version_smp_str(&img.version, text, sizeof(text));
+	dfu_image_version_smp_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "0.0.1");
 	free(a.data);
 	free(b.data);
@@ -980,14 +980,14 @@ static void every_truncation(void **state)
 			boundary[full.tlvs[i].offset + 4 + full.tlvs[i].len] = true;
 		}
 		boundary[full.tlv_area.offset] = false;
-		payload_end = (size_t)full.hdr_size + full.img_size;
+		payload_end = (size_t)full.header.hdr_size + full.header.img_size;
 		for (size_t cut = 0; cut < f.len; cut++) {
 			enum dfu_image_status want;
 			int err = dfu_image_parse(&img, f.data, cut);
 
 			if (cut < DFU_IMAGE_HEADER_SIZE) {
 				want = DFU_IMAGE_TOO_SHORT;
-			} else if (cut < full.hdr_size) {
+			} else if (cut < full.header.hdr_size) {
 				want = DFU_IMAGE_HDR_SIZE_PAST_EOF;
 			} else if (cut < payload_end) {
 				want = DFU_IMAGE_PAYLOAD_PAST_EOF;

@@ -36,7 +36,7 @@ static const char *flag_label(uint32_t flag, char unknown[16])
 
 static json_t *header_json(const struct dfu_image *img)
 {
-	const struct dfu_image_version *v = &img->version;
+	const struct dfu_image_version *v = &img->header.version;
 	json_t *names;
 	char unknown[16];
 
@@ -45,17 +45,17 @@ static json_t *header_json(const struct dfu_image *img)
 	}
 	names = json_array();
 	for (unsigned bit = 0; bit < 32; bit++) {
-		if (img->flags & 1u << bit) {
+		if (img->header.flags & 1u << bit) {
 			json_array_append_new(names, json_string(flag_label(1u << bit, unknown)));
 		}
 	}
 	return json_pack("{s:I, s:I, s:i, s:i, s:I, s:I, s:o, s:{s:i, s:i, s:i, s:I}, s:I}",
-			 "magic", (json_int_t)img->magic, "load_addr", (json_int_t)img->load_addr,
-			 "hdr_size", img->hdr_size, "protect_tlv_size", img->protect_tlv_size,
-			 "img_size", (json_int_t)img->img_size, "flags", (json_int_t)img->flags,
+			 "magic", (json_int_t)img->header.magic, "load_addr", (json_int_t)img->header.load_addr,
+			 "hdr_size", img->header.hdr_size, "protect_tlv_size", img->header.protect_tlv_size,
+			 "img_size", (json_int_t)img->header.img_size, "flags", (json_int_t)img->header.flags,
 			 "flag_names", names, "version", "major", v->major, "minor", v->minor,
 			 "revision", v->revision, "build", (json_int_t)v->build, "pad1",
-			 (json_int_t)img->pad1);
+			 (json_int_t)img->header.pad1);
 }
 
 static json_t *area_json(const struct dfu_image_tlv_area *area)
@@ -169,7 +169,7 @@ static json_t *inspect_json(const struct dfu_image *img, const char *file, const
 
 	verdict(img, &code, &msg);
 	cli_hex(img->file_sha256, sizeof(img->file_sha256), sha);
-	dfu_image_version_str(&img->version, version, sizeof(version));
+	dfu_image_version_str(&img->header.version, version, sizeof(version));
 	doc = json_pack("{s:s, s:I, s:s, s:o, s:o}", "file", file, "size", (json_int_t)img->size,
 			"sha256", sha, "header", header_json(img), "version",
 			img->has_header ? json_string(version) : json_null());
@@ -254,17 +254,17 @@ static void print_header(const struct dfu_image *img)
 		printf("header: none (the file is shorter than an image header)\n");
 		return;
 	}
-	dfu_image_version_str(&img->version, version, sizeof(version));
+	dfu_image_version_str(&img->header.version, version, sizeof(version));
 	printf("header:\n");
-	printf("  magic: 0x%08lx\n", (unsigned long)img->magic);
-	printf("  load address: 0x%08lx\n", (unsigned long)img->load_addr);
-	printf("  header size: %u (0x%x)\n", img->hdr_size, img->hdr_size);
-	printf("  protected TLV size: %u\n", img->protect_tlv_size);
-	printf("  image size: %lu (0x%lx)\n", (unsigned long)img->img_size,
-	       (unsigned long)img->img_size);
-	printf("  flags: 0x%08lx (", (unsigned long)img->flags);
+	printf("  magic: 0x%08lx\n", (unsigned long)img->header.magic);
+	printf("  load address: 0x%08lx\n", (unsigned long)img->header.load_addr);
+	printf("  header size: %u (0x%x)\n", img->header.hdr_size, img->header.hdr_size);
+	printf("  protected TLV size: %u\n", img->header.protect_tlv_size);
+	printf("  image size: %lu (0x%lx)\n", (unsigned long)img->header.img_size,
+	       (unsigned long)img->header.img_size);
+	printf("  flags: 0x%08lx (", (unsigned long)img->header.flags);
 	for (unsigned bit = 0; bit < 32; bit++) {
-		if (img->flags & 1u << bit) {
+		if (img->header.flags & 1u << bit) {
 			printf("%s%s", any ? " " : "", flag_label(1u << bit, unknown));
 			any = true;
 		}

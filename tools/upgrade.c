@@ -285,7 +285,7 @@ static json_t *upgrade_json(const struct cli *cli, const struct run *r,
 	char version[DFU_IMAGE_VERSION_STR_MAX];
 	json_t *doc;
 
-	dfu_image_version_smp_str(&img->version, version, sizeof(version));
+	dfu_image_version_smp_str(&img->header.version, version, sizeof(version));
 	doc = json_pack("{s:s, s:{s:s, s:s, s:o}}", "outcome",
 			dfu_upgrade_outcome_name(r->result.outcome), "image", "file", path,
 			"version", version, "hash", cli_json_hex(img->hash, img->hash_len));
@@ -323,7 +323,7 @@ static int report_upgrade(struct cli *cli, const struct run *r, const struct dfu
 	if (r->result.uploaded) {
 		print_upload(cli, &r->result.upload);
 	}
-	dfu_image_version_smp_str(&img->version, version, sizeof(version));
+	dfu_image_version_smp_str(&img->header.version, version, sizeof(version));
 	switch (r->result.outcome) {
 	case DFU_UPGRADE_CONFIRMED:
 		printf("the device runs %s, confirmed\n", version);
