@@ -354,6 +354,11 @@ void smp_client_set_window(struct smp_client *client, unsigned window)
 	client->window = window > WINDOW_MAX ? WINDOW_MAX : window;
 }
 
+unsigned smp_client_window(const struct smp_client *client)
+{
+	return client->window;
+}
+
 uint64_t smp_client_now(const struct smp_client *client)
 {
 	return client->now_ms;

@@ -199,6 +199,9 @@ void smp_client_set_version(struct smp_client *client, uint8_t version);
 /** Change how many requests may be on the link at once (at least 1). */
 void smp_client_set_window(struct smp_client *client, unsigned window);
 
+/** How many requests may be on the link at once now. */
+unsigned smp_client_window(const struct smp_client *client);
+
 /** The time last given to smp_client_process(). */
 uint64_t smp_client_now(const struct smp_client *client);
 
