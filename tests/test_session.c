@@ -1081,6 +1081,11 @@ static void a_second_job_waits_for_the_first(void **state)
 	assert_int_equal(dfu_session_learn_limits(&S), -EBUSY);
 	assert_int_equal(dfu_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EBUSY);
 	assert_int_equal(dfu_session_upload(&S, &cfg.upload, job_buf, sizeof(job_buf)), -EINVAL);
+	{
+		const struct dfu_upload_config up = { .data = image_data, .size = IMAGE_SIZE };
+
+		assert_int_equal(dfu_session_upload(&S, &up, job_buf, sizeof(job_buf)), -EBUSY);
+	}
 	run();
 	assert_false(dfu_session_busy(&S));
 	assert_int_equal(dfu_session_upgrade(&S, NULL, job_buf, sizeof(job_buf)), -EINVAL);
@@ -1174,14 +1179,13 @@ static void confirm_now_needs_no_confirm(void **state)
 	assert_true(runs_new(true));
 	assert_int_equal(W.count[K_CONFIRM], 0);
 
-	/* a device that boots it for a test all the same: confirmed after the boot */
+	/* a device that lists a mark for good as one for a test: not what was asked, no reset */
 	setup(NULL);
 	W.ignores_permanent = true;
-	W.ignores_mark = false;
 	upgrade(DFU_UPGRADE_CONFIRM_NOW);
-	/* it lists the mark as a test: not what was asked */
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("as pending and permanent"));
+	assert_int_equal(W.count[K_RESET], 0);
 }
 
 static void confirm_now_confirms_an_image_booted_for_a_test(void **state)
@@ -1641,7 +1645,9 @@ static void a_link_lost_during_the_upload_resumes_where_the_device_stands(void *
 	assert_int_equal(R.result.reconnects, 1);
 	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_LOST], 1);
 	assert_true(R.result.upgrade.upload.resumed_at > 0); /* the upload went on */
-	assert_int_equal(W.reassembly, 0); /* set for the device after the reconnection: rebooted */
+	/* split requests: on once learned, on again after the reconnection, off at the reboot */
+	assert_int_equal(W.reassembly_calls, 3);
+	assert_int_equal(W.reassembly, 0);
 }
 
 static void a_link_lost_reported_by_the_owner_first(void **state)
@@ -1678,6 +1684,15 @@ static void a_link_lost_too_often(void **state)
 	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
 	assert_true(R.err == -ENOTCONN || R.err == -ENXIO);
 	assert_int_equal(R.result.reconnects, 0);
+
+	/* the same, the owner telling first: the job ends inside its call */
+	setup(NULL);
+	init_session(&bare_ops);
+	W.owner_first = true;
+	add_rule(K_UPLOAD, 2, ACT_DROP_LINK, 0);
+	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(R.err, -ENOTCONN);
+	assert_true(message_has("offset"));
 
 	setup(NULL);
 	init_session(&bare_ops);
