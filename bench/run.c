@@ -26,6 +26,70 @@ static bool finished(void *arg)
 	return ((struct bench_upload_end *)arg)->done;
 }
 
+/* Learning the limits through the device session, the connection's loop pumping it. */
+struct learning {
+	struct conn *conn;
+	bool done;
+	int err;
+};
+
+static void set_reassembly(void *user, size_t max)
+{
+	struct conn *conn = ((struct learning *)user)->conn;
+
+	conn->ops->set_reassembly(conn, max);
+}
+
+static void set_device_limits(void *user, const struct dfu_session_limits *limits)
+{
+	struct conn *conn = ((struct learning *)user)->conn;
+
+	conn->ops->set_device_limits(conn, limits);
+}
+
+static void learned(void *user, int err, const struct dfu_session_result *result)
+{
+	struct learning *l = user;
+
+	(void)result;
+	l->done = true;
+	l->err = err;
+}
+
+static bool learning_over(void *arg)
+{
+	return ((struct learning *)arg)->done;
+}
+
+/* What the device and the link take; the link is set up for them. @return 0 or an errno. */
+static int learn_limits(struct conn *conn, struct dfu_session *s,
+			const struct dfu_session_limits **out)
+{
+	const struct dfu_session_ops ops = {
+		.set_reassembly = conn->ops->set_reassembly ? set_reassembly : NULL,
+		.set_device_limits = conn->ops->set_device_limits ? set_device_limits : NULL,
+		.done = learned,
+	};
+	const struct dfu_session_config cfg = { .timeout_ms = conn_timeout_ms(conn) };
+	struct learning l = { .conn = conn };
+	int err;
+
+	dfu_session_init(s, conn_client(conn), &cfg, &ops, &l);
+	smp_client_process(conn_client(conn), conn_now_ms(conn));
+	err = dfu_session_learn_limits(s);
+	while (!err && !l.done) {
+		uint64_t deadline = dfu_session_deadline(s);
+
+		if (deadline == UINT64_MAX) {
+			return -ETIMEDOUT;
+		}
+		conn_run_until(conn, learning_over, &l, deadline);
+		dfu_session_process(s, conn_now_ms(conn));
+	}
+	*out = dfu_session_limits(s);
+	return err ? err : l.err;
+}
+
 int bench_run(const char *profile, const char *strategy, const uint8_t *image, size_t size,
 	      const uint8_t sha[32], unsigned window, struct bench_result *out)
 {
@@ -33,8 +97,9 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	struct conn_options opt = { .timeout_ms = 10000 };
 	struct sim_conn_config sim = { 0 };
 	struct dfu_upload_config cfg = { .data = image, .size = size, .sha = sha };
-	const struct conn_limits *limits;
+	const struct dfu_session_limits *limits;
 	struct dfu_upload_limits tuning;
+	struct dfu_session session;
 	struct conn_stats before, after;
 	struct bench_upload_end w = { 0 };
 	struct dfu_upload up;
@@ -51,9 +116,16 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	}
 	sim_profile_apply(p, &sim.dev, &sim.gatt, &sim.link);
 	err = sim_conn_open(&sim, &opt, &conn, why, sizeof(why));
-	if (err || (err = conn_limits(conn, &limits)) != 0) {
+	if (err) {
 		fprintf(stderr, "dfu-smp-bench: %s on %s: cannot connect: %s\n", strategy, profile,
-			err ? why : "");
+			why);
+		return err;
+	}
+	err = learn_limits(conn, &session, &limits);
+	if (err) {
+		fprintf(stderr, "dfu-smp-bench: %s on %s: cannot learn the device's limits: %s\n",
+			strategy, profile, strerror(-err));
+		conn_close(conn);
 		return err;
 	}
 	conn_stats(conn, &before);

@@ -322,13 +322,22 @@ static void after_upload(struct dfu_upgrade *up, const struct mgmt_img_slot *sec
 	mark(up);
 }
 
-/* The first state read: what is there decides what is left to do. */
+static void check_boot(struct dfu_upgrade *up, const struct mgmt_img_state *st);
+
+/*
+ * The first state read (and the one after a lost link): what is there decides what is left to
+ * do.
+ */
 static void plan(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 {
 	const struct mgmt_img_slot *active = running(up, st);
 	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
 
 	note_running(up, active);
+	if (up->reset_done && !(is_ours(up, secondary) && secondary->pending)) {
+		check_boot(up, st); /* reset by this upgrade: it runs the image, or rolled back */
+		return;
+	}
 	if (is_ours(up, active) && active->slot == 0) {
 		if (active->confirmed) {
 			finish(up, 0, DFU_UPGRADE_ALREADY_RUNNING);
@@ -383,8 +392,16 @@ static void check_mark(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 static void check_boot(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 {
 	const struct mgmt_img_slot *active = running(up, st);
+	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
 
 	note_running(up, active);
+	if (!is_ours(up, active) && is_ours(up, secondary) && secondary->pending) {
+		/* MCUboot clears the mark when it boots the image, and again when it reverts it */
+		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "the device did not reset: it runs version "
+		     "%s with the new image still marked for the next boot; nothing was confirmed",
+		     active && active->version ? active->version : "?");
+		return;
+	}
 	if (!is_ours(up, active)) {
 		fail(up, -ECANCELED, DFU_UPGRADE_ROLLED_BACK, "the device rolled back: after the "
 		     "reset it runs version %s, not the new image; nothing was confirmed",
@@ -443,6 +460,7 @@ static void after_reset(struct dfu_upgrade *up, int err, const struct smp_client
 		fail(up, err, DFU_UPGRADE_FAILED, "the reset request failed: %s", strerror(-err));
 		return;
 	}
+	up->reset_done = true;
 	enter(up, DFU_UPGRADE_STEP_RECONNECT, NULL);
 	up->ops->reset(up->user);
 }
@@ -503,7 +521,7 @@ static void on_answer(struct smp_request *req, int err, const struct smp_client_
 	mgmt_reply_close(&reply);
 }
 
-void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err)
+void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err, const char *why)
 {
 	if (!up->running || up->step != DFU_UPGRADE_STEP_RECONNECT) {
 		return;
@@ -511,10 +529,37 @@ void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err)
 	if (err) {
 		fail(up, -EHOSTUNREACH, DFU_UPGRADE_FAILED, "the device did not come back after "
 		     "its reset (%s); it may still be booting, or it failed to boot",
-		     strerror(-err));
+		     why ? why : strerror(-err));
 		return;
 	}
 	read_state(up, DFU_UPGRADE_STEP_CHECK_BOOT, "the device runs the new image");
+}
+
+int dfu_upgrade_resume(struct dfu_upgrade *up)
+{
+	if (!up->client) {
+		return -EINVAL;
+	}
+	if (up->running) {
+		return -EBUSY;
+	}
+	up->running = true;
+	up->result.message[0] = '\0';
+	memset(&up->result.reply, 0, sizeof(up->result.reply));
+	read_state(up, DFU_UPGRADE_STEP_READ_STATE, "again, after the link came back");
+	return 0;
+}
+
+void dfu_upgrade_abort(struct dfu_upgrade *up)
+{
+	if (!up->running) {
+		return;
+	}
+	up->running = false;
+	smp_client_cancel(up->client, &up->req);
+	if (up->step == DFU_UPGRADE_STEP_UPLOAD) {
+		dfu_upload_abort(&up->upload);
+	}
 }
 
 int dfu_upgrade_start(struct dfu_upgrade *up, struct smp_client *client,

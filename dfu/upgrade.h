@@ -12,7 +12,9 @@
  * The new image is confirmed only when the device, after its reset, reports it running; if it
  * runs anything else, the device rolled back and the upgrade says so (and confirms nothing).
  * The owner does the I/O: it runs the SMP client, and when the device is told to reset it waits
- * for it to go and come back (ops->reset), then calls dfu_upgrade_reconnected().
+ * for it to go and come back (ops->reset), then calls dfu_upgrade_reconnected(). An upgrade that
+ * ended because the link was lost carries on with dfu_upgrade_resume() once the link is back.
+ * dfu/session.c is such an owner, for any link.
  */
 #ifndef DFU_UPGRADE_H
 #define DFU_UPGRADE_H
@@ -131,6 +133,7 @@ struct dfu_upgrade {
 	bool forced_reset;
 	bool slot_size_known; /* slot info told how much the slot takes */
 	bool restarted;       /* the upload was sent again from its start, without its sha */
+	bool reset_done;      /* the device was reset (or went away while told to) */
 	struct dfu_upgrade_result result;
 };
 
@@ -152,8 +155,29 @@ int dfu_upgrade_start(struct dfu_upgrade *up, struct smp_client *client,
 		      const struct dfu_upgrade_config *cfg, uint8_t *buf, size_t buf_len,
 		      const struct dfu_upgrade_ops *ops, void *user);
 
-/** The owner is back in touch with the device after the reset (0), or could not be (errno). */
-void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err);
+/**
+ * The owner is back in touch with the device after the reset (@p err 0), or could not be
+ * (a negative errno, with @p why saying what happened in one line, or NULL). Ignored unless
+ * the upgrade waits for it (step DFU_UPGRADE_STEP_RECONNECT).
+ */
+void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err, const char *why);
+
+/**
+ * Carry on with an upgrade that ended with -ENOTCONN or -ENXIO (the link was lost), once the
+ * link is back: the image state is read again and the upgrade goes on from what the device
+ * reports, as dfu_upgrade_start() would (what is done is skipped; an upload resumes where the
+ * device stands), except that once the device was reset, an image it no longer marks for a
+ * test boot while it runs the old one is reported rolled back, not marked again. The result so
+ * far is kept. The end comes through ops->done again.
+ * @return 0; -EBUSY while the upgrade runs; -EINVAL if it never started.
+ */
+int dfu_upgrade_resume(struct dfu_upgrade *up);
+
+/**
+ * Stop: the request on the link (and the upload's) is cancelled, nothing more is sent;
+ * ops->done is not called. Does nothing once the upgrade has ended.
+ */
+void dfu_upgrade_abort(struct dfu_upgrade *up);
 
 /** A short name of a step ("upload", "reset", ...). */
 const char *dfu_upgrade_step_name(enum dfu_upgrade_step step);

@@ -28,13 +28,20 @@ static void cancel_in_flight(struct dfu_upload *up)
 	up->first_waiting = false;
 }
 
+/* Ends the upload's use of the client: nothing on the link, the client's window as it was. */
+static void stop(struct dfu_upload *up)
+{
+	up->running = false;
+	cancel_in_flight(up);
+	smp_client_set_window(up->client, up->client_window);
+}
+
 static void finish(struct dfu_upload *up, int err)
 {
 	if (!up->running) {
 		return;
 	}
-	up->running = false;
-	cancel_in_flight(up);
+	stop(up);
 	up->result.elapsed_ms = smp_client_now(up->client) - up->start_ms;
 	up->ops->done(up->user, err, &up->result);
 }
@@ -326,6 +333,7 @@ int dfu_upload_start(struct dfu_upload *up, struct smp_client *client,
 	}
 	up->start_ms = smp_client_now(client);
 	up->running = true;
+	up->client_window = smp_client_window(client);
 	smp_client_set_window(client, window);
 	fill(up);
 	return 0;
@@ -333,11 +341,7 @@ int dfu_upload_start(struct dfu_upload *up, struct smp_client *client,
 
 void dfu_upload_abort(struct dfu_upload *up)
 {
-	up->running = false;
-	cancel_in_flight(up);
-}
-
-bool dfu_upload_running(const struct dfu_upload *up)
-{
-	return up->running;
+	if (up->running) {
+		stop(up);
+	}
 }

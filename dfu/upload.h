@@ -135,6 +135,7 @@ struct dfu_upload {
 	bool first_waiting;   /* a first request is on the link: nothing else until it is answered */
 	size_t first_len;     /* the first request's message, SMP header included */
 	bool running;
+	unsigned client_window; /* the client's window before the upload, put back at its end */
 	unsigned recoveries;  /* in a row, without progress */
 	unsigned stalls;      /* answers in a row that did not move the offset */
 	struct dfu_upload_result result;
@@ -142,7 +143,8 @@ struct dfu_upload {
 
 /**
  * Start uploading through @p client, whose window the engine sets to its own (and lowers when
- * it recovers from a lost answer). @p buf holds the requests' messages: at least
+ * it recovers from a lost answer) until the upload ends or is aborted, when it puts back the
+ * window the client had. @p buf holds the requests' messages: at least
  * min(window, DFU_UPLOAD_WINDOW_MAX) * max_request bytes, kept until the end.
  * @return 0 (the end comes through ops->done, possibly before this returns), or -EINVAL for a
  *         bad configuration or a buffer too small.
@@ -151,10 +153,10 @@ int dfu_upload_start(struct dfu_upload *up, struct smp_client *client,
 		     const struct dfu_upload_config *cfg, uint8_t *buf, size_t buf_len,
 		     const struct dfu_upload_ops *ops, void *user);
 
-/** Stop: requests on the link are cancelled; ops->done is not called. */
+/**
+ * Stop: requests on the link are cancelled and the client's window is put back; ops->done is
+ * not called. Does nothing once the upload has ended.
+ */
 void dfu_upload_abort(struct dfu_upload *up);
-
-/** True while the upload runs. */
-bool dfu_upload_running(const struct dfu_upload *up);
 
 #endif /* DFU_UPLOAD_H */

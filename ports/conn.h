@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../dfu/session.h"
 #include "../smp/client.h"
 
 /** How to connect; zero fields take the defaults. */
@@ -36,15 +37,6 @@ struct conn_options {
 	uint16_t serial_lines;
 	/** BLE: the BlueZ adapter to use (hci0, hci1...); NULL for the first one */
 	const char *adapter;
-};
-
-/** What the device and the link take, learned once per connection by conn_limits(). */
-struct conn_limits {
-	bool have_params;     /**< the device answered MCUmgr parameters */
-	uint32_t buf_size;    /**< its SMP buffer, header included (when have_params) */
-	uint32_t buf_count;   /**< its SMP buffers (when have_params) */
-	size_t max_request;   /**< the longest request message both take */
-	bool reassembly;      /**< BLE: long requests go out split across writes */
 };
 
 /** What crossed the link so far, for logs and tests. */
@@ -68,6 +60,12 @@ struct conn;
 struct conn_ops {
 	/** Run the event loop until @p done(@p arg) is true. @return 0 or a negative errno. */
 	int (*run)(struct conn *conn, bool (*done)(void *arg), void *arg);
+	/**
+	 * Run the event loop until @p done(@p arg) is true or this connection's clock reaches
+	 * @p limit_ms, serving the link all the while, even when no request waits.
+	 * @return 0 when done, -ETIMEDOUT at the limit, or another negative errno.
+	 */
+	int (*run_until)(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms);
 	/** Explain @p err from a request of @p request_len bytes, in one line. */
 	void (*explain)(struct conn *conn, int err, size_t request_len, char *out, size_t cap);
 	void (*stats)(struct conn *conn, struct conn_stats *out);
@@ -80,12 +78,14 @@ struct conn_ops {
 	 * The device's MCUmgr parameters are known (@p limits->have_params, buf_size): size
 	 * requests by them from now on. NULL where the link alone decides.
 	 */
-	void (*set_device_limits)(struct conn *conn, const struct conn_limits *limits);
+	void (*set_device_limits)(struct conn *conn, const struct dfu_session_limits *limits);
 	/**
-	 * Get back in touch with the device: if the link is still up, first wait (within
-	 * @p timeout_ms) until it drops, as it does when a device resets; then find the device,
-	 * connect and set the link up as the first time, retrying with growing pauses until
-	 * @p timeout_ms has passed. @return 0, or a negative errno with @p why set.
+	 * Get the link back: BLE: if it is still up, first wait (within @p timeout_ms) until it
+	 * drops, as it does when a device resets; then find the device, connect and set the link
+	 * up as the first time, retrying with growing pauses until @p timeout_ms has passed.
+	 * Serial: open the port again if it hung up. UDP: nothing to do. Whether the device
+	 * answers is the device session's business (dfu/session.h).
+	 * @return 0, or a negative errno with @p why set.
 	 */
 	int (*reconnect)(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
 	/** True while the link is up. */
@@ -103,8 +103,11 @@ struct conn {
 	const struct conn_ops *ops;
 	struct smp_client *client;
 	struct conn_options opt;
+	/** what the device and the link take, once learned (tools/ learns them) */
 	bool limits_known;
-	struct conn_limits limits;
+	struct dfu_session_limits limits;
+	/** the link stays up while the device resets (UDP, serial); BLE drops it */
+	bool link_stays_up;
 	/** lossy links: times conn_transact() sends a request again when no answer comes */
 	uint8_t retries;
 	/** requests the link lets wait at the device at once, whatever its buffers; 0: no limit */
@@ -127,6 +130,9 @@ struct smp_client *conn_client(struct conn *conn);
 
 /** Run the event loop until @p done(@p arg). @return 0 or a negative errno. */
 int conn_run(struct conn *conn, bool (*done)(void *arg), void *arg);
+
+/** See struct conn_ops.run_until. */
+int conn_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms);
 
 /**
  * Send @p req and wait for its answer. The response's payload is copied to @p rsp_buf
@@ -152,7 +158,7 @@ void conn_stats(struct conn *conn, struct conn_stats *out);
 /** Explain @p err from a request of @p request_len bytes on @p conn, in one line. */
 void conn_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap);
 
-/** See struct conn_ops.reconnect; the limits are learned again afterwards. */
+/** See struct conn_ops.reconnect. */
 int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
 
 /** True while the link is up. */
@@ -163,25 +169,6 @@ uint64_t conn_now_ms(struct conn *conn);
 
 /** How long a request waits for its answer: --timeout, or the client's default. */
 uint32_t conn_timeout_ms(const struct conn *conn);
-
-/**
- * Learn, once, what the device and the link take: MCUmgr parameters (buf_size, buf_count)
- * and, on BLE when the device's buffer is larger than one write, whether it reassembles split
- * requests (a two-write echo: answered means yes, MGMT_ERR_ECORRUPT or silence means no).
- * @return 0 with *@p out set, or the error of a request that failed for another reason.
- */
-int conn_limits(struct conn *conn, const struct conn_limits **out);
-
-/**
- * For links that stay up while the device resets (UDP, serial): wait about half a second, so
- * that the device, which answers its reset before it goes, has gone and is booting; then send
- * echoes, each with a longer wait, until one is answered or @p timeout_ms has passed. An answer
- * from before the reset never counts: each echo has a sequence number of its own.
- * @p pause(@p conn, ms) waits that long, reading and dropping whatever arrives meanwhile.
- * @return 0, or -EHOSTUNREACH with @p why set.
- */
-int conn_await_reboot(struct conn *conn, void (*pause)(struct conn *conn, uint32_t ms),
-		      uint32_t timeout_ms, char *why, size_t why_cap);
 
 /* Each kind of connection. */
 int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,

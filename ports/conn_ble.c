@@ -708,6 +708,11 @@ static int ble_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 	return done(arg) ? 0 : -ETIMEDOUT;
 }
 
+static int ble_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+{
+	return wait_until(from_conn(conn), done, arg, limit_ms);
+}
+
 /* ---- the GATT operations the GATT DFU SMP client uses ---- */
 
 static int on_written(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -1436,6 +1441,7 @@ static void ble_close(struct conn *conn)
 
 static const struct conn_ops ble_ops = {
 	.run = ble_run,
+	.run_until = ble_run_until,
 	.explain = ble_explain,
 	.stats = ble_stats,
 	.set_reassembly = ble_set_reassembly,

@@ -9,7 +9,7 @@
  * the time those bytes take at the baud rate plus a few milliseconds, for the device to hand
  * its buffers on. A damaged frame is dropped by the device without an answer: requests are sent
  * again (conn->retries). The port stays open through a device reset; if it hangs up (a USB
- * device re-enumerating), it is opened again while waiting for the device.
+ * device re-enumerating), reconnecting opens it again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +32,9 @@
 #define PACE_MS 3u
 /* Zephyr's default SMP buffer (NETBUF_SIZE), until the device says its own. */
 #define BUF_SIZE_UNKNOWN 384u
+/* A port that hung up is tried again after pauses growing from the first to the longest. */
+#define REOPEN_PAUSE_FIRST_MS 250u
+#define REOPEN_PAUSE_MAX_MS 1000u
 
 struct conn_serial {
 	struct conn conn;
@@ -394,18 +397,13 @@ static int serial_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-static void serial_pause(struct conn *conn, uint32_t ms)
+static int serial_run_until(struct conn *conn, bool (*done)(void *arg), void *arg,
+			    uint64_t limit_ms)
 {
-	struct conn_serial *cs = from_conn(conn);
-	char why[300];
-
-	if (cs->pfd.fd < 0 && open_port(cs, why, sizeof(why)) == 0) {
-		logf_serial(cs, "%s is back", cs->path);
-	}
-	run_until(cs, port_loop_never, NULL, port_now_ms() + ms);
+	return run_until(from_conn(conn), done, arg, limit_ms);
 }
 
-static void serial_set_device_limits(struct conn *conn, const struct conn_limits *limits)
+static void serial_set_device_limits(struct conn *conn, const struct dfu_session_limits *limits)
 {
 	struct conn_serial *cs = from_conn(conn);
 
@@ -416,10 +414,29 @@ static void serial_set_device_limits(struct conn *conn, const struct conn_limits
 	}
 }
 
+/* The port hung up (a USB device re-enumerating): open it again once it is back. */
 static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	from_conn(conn)->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* another firmware may take other sizes */
-	return conn_await_reboot(conn, serial_pause, timeout_ms, why, why_cap);
+	struct conn_serial *cs = from_conn(conn);
+	uint64_t limit = port_now_ms() + timeout_ms;
+	uint32_t pause = REOPEN_PAUSE_FIRST_MS;
+
+	while (cs->pfd.fd < 0) {
+		uint64_t now;
+		int err = open_port(cs, why, why_cap);
+
+		if (!err) {
+			logf_serial(cs, "%s is back", cs->path);
+			break;
+		}
+		now = port_now_ms();
+		if (now + pause >= limit) {
+			return err;
+		}
+		run_until(cs, port_loop_never, NULL, now + pause);
+		pause = pause * 2u < REOPEN_PAUSE_MAX_MS ? pause * 2u : REOPEN_PAUSE_MAX_MS;
+	}
+	return 0;
 }
 
 static void serial_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
@@ -493,6 +510,7 @@ static void serial_close(struct conn *conn)
 
 static const struct conn_ops serial_ops = {
 	.run = serial_run,
+	.run_until = serial_run_until,
 	.explain = serial_explain,
 	.stats = serial_stats,
 	.set_device_limits = serial_set_device_limits,
@@ -591,6 +609,7 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	/* while its SMP thread writes flash, a device frees none of its few receive line buffers:
 	 * a request sent meanwhile loses every line past them */
 	cs->conn.window_max = 1;
+	cs->conn.link_stays_up = true;
 	err = open_port(cs, why, why_cap);
 	if (err) {
 		serial_close(&cs->conn);

@@ -6,7 +6,7 @@
  *
  * A lost datagram is only a missing answer: requests are sent again (conn->retries), which is
  * safe even for uploads, since each carries its offset. There is no link to lose: after a reset
- * the device is waited for with conn_await_reboot().
+ * the device session waits for the device with echoes (dfu/session.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,14 +143,14 @@ static int udp_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-static void udp_pause(struct conn *conn, uint32_t ms)
+static int udp_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
 	struct conn_udp *cu = from_conn(conn);
 
-	port_loop_run(&cu->client, &cu->pfd, 1, port_loop_never, NULL, port_now_ms() + ms);
+	return port_loop_run(&cu->client, &cu->pfd, 1, done, arg, limit_ms);
 }
 
-static void udp_set_device_limits(struct conn *conn, const struct conn_limits *limits)
+static void udp_set_device_limits(struct conn *conn, const struct dfu_session_limits *limits)
 {
 	struct conn_udp *cu = from_conn(conn);
 
@@ -160,8 +160,11 @@ static void udp_set_device_limits(struct conn *conn, const struct conn_limits *l
 
 static int udp_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	from_conn(conn)->max_request = UDP_MTU; /* another firmware may take other sizes */
-	return conn_await_reboot(conn, udp_pause, timeout_ms, why, why_cap);
+	(void)conn;
+	(void)timeout_ms;
+	(void)why;
+	(void)why_cap;
+	return 0; /* no link to get back */
 }
 
 static void udp_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
@@ -215,6 +218,7 @@ static void udp_close(struct conn *conn)
 
 static const struct conn_ops udp_ops = {
 	.run = udp_run,
+	.run_until = udp_run_until,
 	.explain = udp_explain,
 	.stats = udp_stats,
 	.set_device_limits = udp_set_device_limits,
@@ -337,6 +341,7 @@ int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn *
 	cu->conn.client = &cu->client;
 	cu->conn.opt = *opt;
 	cu->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
+	cu->conn.link_stays_up = true;
 	*out = &cu->conn;
 	return 0;
 }

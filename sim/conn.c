@@ -133,6 +133,30 @@ static int sim_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 	return run_until(from_conn(conn), done, arg, UINT64_MAX);
 }
 
+static void limit_reached(void *ctx, uint64_t now_us)
+{
+	(void)ctx;
+	(void)now_us;
+}
+
+static int sim_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+{
+	struct conn_sim *cs = from_conn(conn);
+	uint64_t limit_us = limit_ms > UINT64_MAX / 1000u ? UINT64_MAX : limit_ms * 1000u;
+	int err;
+
+	/* virtual time goes on to the limit even when nothing else happens until then */
+	if (limit_us != UINT64_MAX && sim_sched_at(&cs->sched, limit_us, limit_reached, cs) != 0) {
+		return -ENOMEM;
+	}
+	err = run_until(cs, done, arg, limit_us);
+	sim_sched_cancel(&cs->sched, limit_reached, cs);
+	if (err == 0 || done(arg)) {
+		return 0;
+	}
+	return -ETIMEDOUT;
+}
+
 static uint64_t sim_now_ms(struct conn *conn)
 {
 	return sim_sched_now(&from_conn(conn)->sched) / 1000u;
@@ -558,6 +582,7 @@ static void sim_close(struct conn *conn)
 
 static const struct conn_ops sim_ops = {
 	.run = sim_run,
+	.run_until = sim_run_until,
 	.explain = sim_explain,
 	.stats = sim_stats,
 	.set_reassembly = sim_set_reassembly,

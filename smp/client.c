@@ -232,6 +232,7 @@ void smp_client_transport_error(struct smp_client *client, int err)
 
 	client->flight = NULL;
 	client->in_flight = 0;
+	client->blocked = false; /* a busy link that failed is busy no more: the next send tells */
 	if (!client->sending) {
 		end_list(list, err);
 		return;
@@ -349,6 +350,11 @@ void smp_client_set_window(struct smp_client *client, unsigned window)
 		window = 1;
 	}
 	client->window = window > WINDOW_MAX ? WINDOW_MAX : window;
+}
+
+unsigned smp_client_window(const struct smp_client *client)
+{
+	return client->window;
 }
 
 uint64_t smp_client_now(const struct smp_client *client)

@@ -177,7 +177,8 @@ void smp_client_reject(struct smp_client *client, const uint8_t *hdr, int err);
 
 /**
  * Transport -> client: the link failed (e.g. -ENOTCONN, or a response that could not be
- * read). Every request on the link ends with @p err; queued ones stay queued. Called from
+ * read). Every request on the link ends with @p err; queued ones stay queued, and a -EAGAIN
+ * from send() holds them back no more (the next send() says what the link takes). Called from
  * inside the transport's send(), the callbacks wait for the next smp_client_process(), and
  * the error send() then returns changes nothing: each request ends once.
  */
@@ -226,6 +227,9 @@ void smp_client_set_version(struct smp_client *client, uint8_t version);
 
 /** Change how many requests may be on the link at once (at least 1). */
 void smp_client_set_window(struct smp_client *client, unsigned window);
+
+/** How many requests may be on the link at once now. */
+unsigned smp_client_window(const struct smp_client *client);
 
 /** The time last given to smp_client_process(). */
 uint64_t smp_client_now(const struct smp_client *client);

@@ -406,6 +406,25 @@ static void busy_transport_waits_until_ready(void **state)
 	assert_int_equal(smp_client_stats(&client)->sent, 1);
 }
 
+static void a_failed_link_is_busy_no_more(void **state)
+{
+	(void)state;
+	T.send_err = -EAGAIN;
+	submit(make_req(0, SMP_OP_READ, 0, 0));
+	flush();
+	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
+	/* the link drops and comes back: the queued request goes out on the next turn */
+	smp_client_transport_error(&client, -ENOTCONN);
+	T.send_err = 0;
+	assert_int_equal(smp_client_deadline(&client), 0);
+	smp_client_process(&client, 0);
+	assert_int_equal(T.sent, 1);
+	assert_int_equal(R.calls, 0); /* it was queued, not on the link: it did not end */
+	answer_sent(0);
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(R.err[0], 0);
+}
+
 static void busy_transport_leaves_the_link_to_its_timeouts(void **state)
 {
 	const struct smp_client_config cfg = { .window = 2 };
@@ -660,6 +679,7 @@ int main(void)
 		TS(deadline_says_now_while_a_request_can_be_sent),
 		TS(window_keeps_several_on_the_link),
 		TS(busy_transport_waits_until_ready),
+		TS(a_failed_link_is_busy_no_more),
 		TS(busy_transport_leaves_the_link_to_its_timeouts),
 		TS(send_error_fails_the_request),
 		TS(a_link_lost_inside_send_ends_the_request_once),

@@ -2,7 +2,8 @@
 /*
  * The upload engine against a scripted device: every request exactly as large as allowed, the
  * device's offset winning forwards and backwards, resume, lost answers recovered from with a
- * smaller window, device errors and a reported mismatch.
+ * smaller window, device errors and a reported mismatch; the client's window given back at the
+ * end.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -534,6 +535,44 @@ static void a_first_request_never_answered_is_named_with_its_size(void **state)
 	free(data);
 }
 
+static void the_clients_window_is_given_back_at_the_end(void **state)
+{
+	uint8_t *data = image(30000);
+
+	(void)state;
+	/* ended: done, after a recovery that lowered the window on the way */
+	smp_client_set_window(&client, 2);
+	D.drop_request = 5;
+	start(data, 30000, 495, 4);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_int_equal(smp_client_window(&client), 2);
+
+	/* failed */
+	setup(NULL);
+	smp_client_set_window(&client, 3);
+	D.error_request = 2;
+	D.error_rc = 6;
+	start(data, 30000, 495, 8);
+	run();
+	assert_int_equal(R.err, -EREMOTEIO);
+	assert_int_equal(smp_client_window(&client), 3);
+
+	/* aborted; a second abort changes nothing */
+	setup(NULL);
+	smp_client_set_window(&client, 2);
+	start(data, 30000, 495, 4);
+	answer_one();
+	assert_int_equal(smp_client_window(&client), 4);
+	dfu_upload_abort(&up);
+	assert_int_equal(smp_client_window(&client), 2);
+	assert_true(smp_client_idle(&client));
+	smp_client_set_window(&client, 5);
+	dfu_upload_abort(&up);
+	assert_int_equal(smp_client_window(&client), 5);
+	free(data);
+}
+
 static void tuning_follows_what_the_device_tells(void **state)
 {
 	const struct dfu_upload_limits params = { .max_request = 2475, .have_params = true,
@@ -582,6 +621,7 @@ int main(void)
 		T(rc_3_to_a_chunk_over_512_sends_the_same_offset_at_512),
 		T(rc_3_to_a_chunk_of_512_or_less_ends_the_upload),
 		T(a_first_request_never_answered_is_named_with_its_size),
+		T(the_clients_window_is_given_back_at_the_end),
 		T(tuning_follows_what_the_device_tells),
 	};
 

@@ -155,26 +155,40 @@ static bool refused_as_too_old(const struct smp_client_rsp *rsp)
 	return refused;
 }
 
-int cli_limits(struct cli *cli, const struct conn_limits **limits)
+int cli_limits(struct cli *cli, const struct dfu_session_limits **limits)
 {
+	struct dfu_session *s = &cli->session.session;
 	char why[512];
-	int status = cli_connect(cli);
+	int status = cli_session_begin(cli);
 	int err;
 
 	if (status) {
 		return status;
 	}
-	err = conn_limits(cli->conn, limits);
+	*limits = dfu_session_limits(s);
+	if (*limits) {
+		return 0;
+	}
+	err = dfu_session_learn_limits(s);
+	if (!err) {
+		cli_session_run(cli);
+		err = cli->session.err;
+	}
+	if (err && cli->session.result.aborted) {
+		cli_fail(cli, "%s", cli->session.result.message);
+		return CLI_EXIT_ABORTED;
+	}
 	if (err) {
 		conn_explain(cli->conn, err, 0, why, sizeof(why));
 		return cli_fail(cli, "%s (while asking the device's MCUmgr parameters)", why);
 	}
+	*limits = dfu_session_limits(s);
 	return 0;
 }
 
 int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp *rsp)
 {
-	const struct conn_limits *limits;
+	const struct dfu_session_limits *limits;
 	size_t len = SMP_HDR_SIZE + req->len;
 	char why[512];
 	int status = cli_connect(cli);

@@ -8,12 +8,14 @@
 #ifndef TOOLS_CLI_H
 #define TOOLS_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
+#include "../dfu/session.h"
 #include "../mgmt/reply.h"
 #include "../ports/conn.h"
 #include "../smp/client.h"
@@ -24,6 +26,35 @@ enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_FAIL = 1,  /**< the exchange or the device failed */
 	CLI_EXIT_USAGE = 2, /**< the command line is wrong */
+	CLI_EXIT_ABORTED = 130, /**< interrupted (SIGINT): the run was aborted */
+};
+
+/**
+ * The device session of a run (dfu/session.h), driven by the connection's event loop
+ * (tools/session.c): one job at a time, learning the limits, an upload or an upgrade.
+ */
+struct cli_session {
+	struct dfu_session session;
+	bool ready;        /**< set up on this run's connection */
+	/** for the command running a job: what it hears of (each may be NULL) */
+	void (*step)(void *user, enum dfu_upgrade_step step, const char *detail);
+	void (*progress)(void *user, const struct dfu_upload_progress *progress);
+	/** the link was lost during @p step; it is being got back */
+	void (*lost)(void *user, enum dfu_upgrade_step step);
+	void *user;
+	/** when it becomes non-zero (a signal handler sets it), the job is aborted */
+	const volatile sig_atomic_t *stop;
+	/** how the last job ended */
+	int err;
+	struct dfu_session_result result;
+	/* private to tools/session.c */
+	struct dfu_session_ops ops;
+	bool done;
+	bool reconnect;
+	enum dfu_session_reconnect reconnect_why;
+	uint32_t reconnect_ms;
+	bool link_up;
+	uint64_t limit_ms;
 };
 
 /** The kinds of connection dfu-smp knows, for messages. */
@@ -50,6 +81,7 @@ struct cli {
 	struct conn_options opt;
 	bool json;
 	struct conn *conn;
+	struct cli_session session;
 	uint8_t *req_buf; /**< SMP_MSG_MAX bytes */
 	uint8_t *rsp_buf; /**< SMP_MSG_MAX bytes */
 	struct smp_request req;
@@ -135,10 +167,25 @@ int cli_too_large(struct cli *cli);
 #define CLI_REQUEST_FITS_ANY 380u
 
 /**
- * Connect if needed and learn what the device and the link take (conn_limits()).
+ * Connect if needed and learn, once, what the device and the link take (the device session's
+ * dfu_session_learn_limits(); kept in cli->conn->limits too).
  * @return 0 with *@p limits set, or an exit status after reporting why it failed.
  */
-int cli_limits(struct cli *cli, const struct conn_limits **limits);
+int cli_limits(struct cli *cli, const struct dfu_session_limits **limits);
+
+/**
+ * Connect if needed and make the device session ready for a job (cli->session.session):
+ * set up on the connection, its clock brought to now, the last job's end forgotten.
+ * @return 0, or an exit status after reporting why it failed.
+ */
+int cli_session_begin(struct cli *cli);
+
+/**
+ * Run the job just started on cli->session.session to its end, the connection's event loop
+ * pumping it: reconnect when it asks, tell it when the link drops, abort it when
+ * *cli->session.stop becomes non-zero. The end is in cli->session.err and .result.
+ */
+void cli_session_run(struct cli *cli);
 
 /**
  * Connect if needed, send @p req and wait for its answer (in cli->rsp_buf). A request longer

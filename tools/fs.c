@@ -94,7 +94,7 @@ static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk,
 static int send_file(struct cli *cli, FILE *f, uint64_t size, const char *local,
 		     const char *remote)
 {
-	const struct conn_limits *limits;
+	const struct dfu_session_limits *limits;
 	struct smp_client_rsp rsp;
 	struct mgmt_reply reply;
 	uint8_t *chunk = NULL;

@@ -4,10 +4,12 @@
  *
  * The file is checked offline first (an invalid image never reaches the device). Progress goes
  * to stderr: a bar on a terminal, a line per tenth otherwise, nothing with --json (which prints
- * one result at the end). A link lost during the upload is recovered from: dfu-smp reconnects
- * and the device carries on from where it stood.
+ * one result at the end). Both run on the device session (dfu/session.h, tools/session.c): a
+ * lost link is recovered from (dfu-smp reconnects and the device carries on from where it
+ * stood), and Ctrl-C aborts the run cleanly: nothing more is sent, nothing is confirmed.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +20,6 @@
 #include "../dfu/upload.h"
 #include "../mgmt/err.h"
 #include "cli.h"
-
-/* Times a lost link is reconnected before the run is given up. */
-#define MAX_RECONNECTS 3
-#define RECONNECT_TIMEOUT_MS 60000u
 
 /* Progress display. */
 struct meter {
@@ -107,24 +105,6 @@ static int load_image(struct cli *cli, const char *path, const char *key, uint8_
 	return 0;
 }
 
-/* Tunes the upload to what the link and the device take (keeping --window, --chunk). */
-static int tune_upload(struct cli *cli, struct dfu_upload_config *cfg)
-{
-	const struct conn_limits *limits;
-	struct dfu_upload_limits tuning;
-	int status = cli_limits(cli, &limits);
-
-	if (status) {
-		return status;
-	}
-	tuning.max_request = limits->max_request;
-	tuning.have_params = limits->have_params;
-	tuning.buf_count = limits->buf_count;
-	tuning.window_max = cli->conn->window_max;
-	dfu_upload_tune(cfg, &tuning);
-	return 0;
-}
-
 /* --window N and --chunk N: overrides for experiments. Returns true if argv[*i] was one. */
 static bool tuning_option(int argc, char **argv, int *i, struct dfu_upload_config *cfg, int *bad)
 {
@@ -183,14 +163,10 @@ static void print_upload(const struct cli *cli, const struct dfu_upload_result *
 	}
 }
 
-/* ---- upgrade ---- */
+/* ---- the run, for both commands ---- */
 
 struct run {
 	struct meter meter;
-	bool done;
-	bool reset;
-	int err;
-	struct dfu_upgrade_result result;
 	bool verbose;
 };
 
@@ -210,76 +186,107 @@ static void on_progress(void *user, const struct dfu_upload_progress *p)
 	meter_show(&((struct run *)user)->meter, p);
 }
 
-static void on_reset(void *user)
-{
-	((struct run *)user)->reset = true;
-}
-
-static void on_done(void *user, int err, const struct dfu_upgrade_result *result)
+static void on_lost(void *user, enum dfu_upgrade_step step)
 {
 	struct run *r = user;
 
-	r->done = true;
-	r->err = err;
-	r->result = *result;
+	if (!r->meter.quiet) {
+		meter_end_line(&r->meter);
+		fprintf(stderr, "the link was lost during %s; reconnecting\n",
+			dfu_upgrade_step_name(step));
+	}
 }
 
-static bool run_waits(void *arg)
-{
-	struct run *r = arg;
+static volatile sig_atomic_t interrupted;
 
-	return r->done || r->reset;
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
 }
 
-static const struct dfu_upgrade_ops upgrade_ops = { on_step, on_progress, on_reset, on_done };
-
-/* Runs one upgrade attempt to its end. */
-static void run_upgrade(struct cli *cli, struct run *r, const struct dfu_upgrade_config *cfg,
-			uint8_t *buf, size_t buf_len)
+/*
+ * From now on the device session reports to @p r, and Ctrl-C (SIGINT) aborts its job (once: a
+ * second one ends the program at once). Then the limits are learned and *@p buf allocated:
+ * @p head bytes, then room for the most requests @p upload can have on the link.
+ * @return 0, or an exit status after saying why.
+ */
+static int run_begin(struct cli *cli, struct run *r, struct sigaction *old,
+		     const struct dfu_upload_config *upload, size_t head, uint8_t **buf,
+		     size_t *buf_len)
 {
-	struct dfu_upgrade up;
-	char why[300];
-	int err;
+	const struct dfu_session_limits *limits;
+	struct sigaction sa;
+	int status;
 
-	r->done = false;
-	r->reset = false;
-	err = dfu_upgrade_start(&up, conn_client(cli->conn), cfg, buf, buf_len, &upgrade_ops, r);
+	meter_init(&r->meter, cli);
+	r->verbose = cli->opt.verbose > 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	interrupted = 0;
+	sigaction(SIGINT, &sa, old);
+	cli->session.step = on_step;
+	cli->session.progress = on_progress;
+	cli->session.lost = on_lost;
+	cli->session.user = r;
+	cli->session.stop = &interrupted;
+	status = cli_limits(cli, &limits);
+	if (status) {
+		return status;
+	}
+	*buf_len = head + DFU_UPLOAD_WINDOW_MAX * (upload->max_request ? upload->max_request
+								: limits->max_request);
+	*buf = malloc(*buf_len);
+	return *buf ? 0 : cli_fail(cli, "out of memory");
+}
+
+static void run_end(struct cli *cli, struct run *r, const struct sigaction *old)
+{
+	meter_end_line(&r->meter);
+	sigaction(SIGINT, old, NULL);
+	cli->session.step = NULL;
+	cli->session.progress = NULL;
+	cli->session.lost = NULL;
+	cli->session.user = NULL;
+	cli->session.stop = NULL;
+}
+
+/*
+ * Runs one job on the device session to its end: the upgrade @p upgrade, or (NULL) the upload
+ * @p upload. How it ended is in cli->session.err and .result.
+ */
+static void run_job(struct cli *cli, const struct dfu_upgrade_config *upgrade,
+		    const struct dfu_upload_config *upload, uint8_t *buf, size_t buf_len)
+{
+	struct cli_session *cs = &cli->session;
+	int err = cli_session_begin(cli) ? -ENOTCONN : 0;
+
+	if (!err) {
+		err = upgrade ? dfu_session_upgrade(&cs->session, upgrade, buf, buf_len)
+			      : dfu_session_upload(&cs->session, upload, buf, buf_len);
+	}
 	if (err) {
-		r->done = true;
-		r->err = err;
-		snprintf(r->result.message, sizeof(r->result.message), "cannot start: %s",
+		cs->err = err;
+		snprintf(cs->result.message, sizeof(cs->result.message), "cannot start: %s",
 			 strerror(-err));
 		return;
 	}
-	while (!r->done) {
-		if (conn_run(cli->conn, run_waits, r) != 0 && !r->done && !r->reset) {
-			/* nothing left to wait for: whatever the step, it ends now */
-			dfu_upgrade_reconnected(&up, -ETIMEDOUT);
-			if (!r->done) {
-				smp_client_cancel_all(conn_client(cli->conn), -ETIMEDOUT);
-			}
-			if (!r->done) {
-				r->done = true;
-				r->err = -ETIMEDOUT;
-				snprintf(r->result.message, sizeof(r->result.message),
-					 "nothing more happens on the link");
-			}
-			continue;
-		}
-		if (r->reset) {
-			r->reset = false;
-			meter_end_line(&r->meter);
-			err = conn_reconnect(cli->conn, RECONNECT_TIMEOUT_MS, why, sizeof(why));
-			if (err && r->verbose) {
-				fprintf(stderr, "%s\n", why);
-			}
-			dfu_upgrade_reconnected(&up, err);
-		}
-	}
-	meter_end_line(&r->meter);
+	cli_session_run(cli);
 }
 
-static json_t *upgrade_json(const struct cli *cli, const struct run *r,
+/* An aborted run: what was done, and the status that says it was interrupted. */
+static int report_aborted(struct cli *cli, const struct dfu_session_result *r, bool upgrade)
+{
+	cli_fail(cli, "interrupted: %s%s", r->message,
+		 upgrade && r->step < DFU_UPGRADE_STEP_CONFIRM ? "; nothing was confirmed" : "");
+	return CLI_EXIT_ABORTED;
+}
+
+/* ---- upgrade ---- */
+
+static json_t *upgrade_json(const struct cli *cli, const struct dfu_upgrade_result *r,
 			    const struct dfu_image *img, const char *path)
 {
 	char version[DFU_IMAGE_VERSION_STR_MAX];
@@ -287,44 +294,46 @@ static json_t *upgrade_json(const struct cli *cli, const struct run *r,
 
 	dfu_image_version_smp_str(&img->header.version, version, sizeof(version));
 	doc = json_pack("{s:s, s:{s:s, s:s, s:o}}", "outcome",
-			dfu_upgrade_outcome_name(r->result.outcome), "image", "file", path,
+			dfu_upgrade_outcome_name(r->outcome), "image", "file", path,
 			"version", version, "hash", cli_json_hex(img->hash, img->hash_len));
-	json_object_set_new(doc, "upload", r->result.uploaded ? upload_json(cli, &r->result.upload)
-							      : json_null());
-	if (r->result.running_hash_len) {
+	json_object_set_new(doc, "upload", r->uploaded ? upload_json(cli, &r->upload)
+						       : json_null());
+	if (r->running_hash_len) {
 		json_object_set_new(doc, "running",
-				    json_pack("{s:s, s:o}", "version", r->result.running_version,
-					      "hash", cli_json_hex(r->result.running_hash,
-								   r->result.running_hash_len)));
+				    json_pack("{s:s, s:o}", "version", r->running_version,
+					      "hash", cli_json_hex(r->running_hash,
+								   r->running_hash_len)));
 	}
 	return doc;
 }
 
-static int report_upgrade(struct cli *cli, const struct run *r, const struct dfu_image *img,
-			  const char *path)
+static int report_upgrade(struct cli *cli, const struct dfu_image *img, const char *path)
 {
+	const struct dfu_session_result *r = &cli->session.result;
 	char version[DFU_IMAGE_VERSION_STR_MAX];
 
-	if (r->err) {
+	if (cli->session.err && r->aborted) {
+		return report_aborted(cli, r, true);
+	}
+	if (cli->session.err) {
 		char during[320];
 
-		snprintf(during, sizeof(during), "during %s%s%s",
-			 dfu_upgrade_step_name(r->result.step), r->result.message[0] ? ": " : "",
-			 r->result.message);
-		if (r->result.reply.kind != MGMT_REPLY_OK) {
-			return cli_reply_failed_in(cli, &r->result.reply, during);
+		snprintf(during, sizeof(during), "during %s%s%s", dfu_upgrade_step_name(r->step),
+			 r->message[0] ? ": " : "", r->message);
+		if (r->reply.kind != MGMT_REPLY_OK) {
+			return cli_reply_failed_in(cli, &r->reply, during);
 		}
-		snprintf(during, sizeof(during), "during %s", dfu_upgrade_step_name(r->result.step));
-		return cli_fail(cli, "%s (%s)", r->result.message, during);
+		snprintf(during, sizeof(during), "during %s", dfu_upgrade_step_name(r->step));
+		return cli_fail(cli, "%s (%s)", r->message, during);
 	}
 	if (cli->json) {
-		return cli_print_json(cli, upgrade_json(cli, r, img, path));
+		return cli_print_json(cli, upgrade_json(cli, &r->upgrade, img, path));
 	}
-	if (r->result.uploaded) {
-		print_upload(cli, &r->result.upload);
+	if (r->upgrade.uploaded) {
+		print_upload(cli, &r->upgrade.upload);
 	}
 	dfu_image_version_smp_str(&img->header.version, version, sizeof(version));
-	switch (r->result.outcome) {
+	switch (r->upgrade.outcome) {
 	case DFU_UPGRADE_CONFIRMED:
 		printf("the device runs %s, confirmed\n", version);
 		break;
@@ -350,10 +359,11 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 	struct dfu_upgrade_config cfg = { 0 };
 	const char *path = NULL, *key = NULL;
 	struct dfu_image img;
-	struct run run = { 0 };
+	struct run run;
+	struct sigaction old;
 	uint8_t *data = NULL, *buf = NULL;
 	uint64_t image = 0;
-	size_t buf_len;
+	size_t buf_len = 0;
 	int status;
 
 	for (int i = 0; i < argc; i++) {
@@ -385,49 +395,24 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "give the image FILE");
 	}
 	status = load_image(cli, path, key, &data, &img);
-	if (!status) {
-		status = tune_upload(cli, &cfg.upload);
-	}
 	if (status) {
 		free(data);
 		return status;
 	}
-	cfg.data = data;
-	cfg.size = img.size;
-	cfg.hash = img.hash;
-	cfg.hash_len = img.hash_len;
-	cfg.sha = img.file_sha256;
-	cfg.image = (uint32_t)image;
-	cfg.upload.timeout_ms = cli->opt.timeout_ms;
-	cfg.upload.retries = cli->conn->retries;
-	cfg.timeout_ms = cli->opt.timeout_ms;
-	cfg.retries = cli->conn->retries;
-	buf_len = DFU_UPGRADE_REQUEST_BUF + DFU_UPLOAD_WINDOW_MAX * cfg.upload.max_request;
-	buf = malloc(buf_len);
-	if (!buf) {
-		free(data);
-		return cli_fail(cli, "out of memory");
+	status = run_begin(cli, &run, &old, &cfg.upload, DFU_UPGRADE_REQUEST_BUF, &buf, &buf_len);
+	if (!status) {
+		cfg.data = data;
+		cfg.size = img.size;
+		cfg.hash = img.hash;
+		cfg.hash_len = img.hash_len;
+		cfg.sha = img.file_sha256;
+		cfg.image = (uint32_t)image;
+		run_job(cli, &cfg, NULL, buf, buf_len);
 	}
-	meter_init(&run.meter, cli);
-	run.verbose = cli->opt.verbose > 0;
-	for (int attempt = 0;; attempt++) {
-		char why[300];
-
-		run_upgrade(cli, &run, &cfg, buf, buf_len);
-		if (!(run.err == -ENOTCONN || run.err == -ENXIO) || attempt == MAX_RECONNECTS) {
-			break;
-		}
-		/* the link dropped: get it back, the device keeps what it received */
-		if (!run.meter.quiet) {
-			fprintf(stderr, "the link was lost during %s; reconnecting\n",
-				dfu_upgrade_step_name(run.result.step));
-		}
-		if (conn_reconnect(cli->conn, RECONNECT_TIMEOUT_MS, why, sizeof(why)) != 0) {
-			snprintf(run.result.message, sizeof(run.result.message), "%.250s", why);
-			break;
-		}
+	run_end(cli, &run, &old);
+	if (!status) {
+		status = report_upgrade(cli, &img, path);
 	}
-	status = report_upgrade(cli, &run, &img, path);
 	free(buf);
 	free(data);
 	return status;
@@ -435,43 +420,18 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 
 /* ---- image upload ---- */
 
-struct upload_run {
-	struct meter meter;
-	bool done;
-	int err;
-	struct dfu_upload_result result;
-};
-
-static void upload_progress(void *user, const struct dfu_upload_progress *p)
-{
-	meter_show(&((struct upload_run *)user)->meter, p);
-}
-
-static void upload_done(void *user, int err, const struct dfu_upload_result *result)
-{
-	struct upload_run *r = user;
-
-	r->done = true;
-	r->err = err;
-	r->result = *result;
-}
-
-static bool upload_finished(void *arg)
-{
-	return ((struct upload_run *)arg)->done;
-}
-
 static int cmd_upload(struct cli *cli, int argc, char **argv)
 {
-	static const struct dfu_upload_ops ops = { upload_progress, upload_done };
+	const struct dfu_session_result *r = &cli->session.result;
 	struct dfu_upload_config cfg = { 0 };
-	struct upload_run run = { 0 };
 	const char *path = NULL;
 	struct dfu_image img;
-	struct dfu_upload up;
+	struct run run;
+	struct sigaction old;
 	uint8_t *data = NULL, *buf = NULL;
 	uint64_t image = 0;
-	int status, start_err;
+	size_t buf_len = 0;
+	int status;
 
 	for (int i = 0; i < argc; i++) {
 		int bad = 0;
@@ -494,67 +454,43 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "give the image FILE");
 	}
 	status = load_image(cli, path, NULL, &data, &img);
-	if (!status) {
-		status = tune_upload(cli, &cfg);
-	}
 	if (status) {
 		free(data);
 		return status;
 	}
-	cfg.data = data;
-	cfg.size = img.size;
-	cfg.sha = img.file_sha256;
-	cfg.image = (uint32_t)image;
-	cfg.timeout_ms = cli->opt.timeout_ms;
-	cfg.retries = cli->conn->retries;
-	buf = malloc(DFU_UPLOAD_WINDOW_MAX * cfg.max_request);
-	start_err = buf ? 0 : -ENOMEM;
-	meter_init(&run.meter, cli);
-	for (int attempt = 0; !start_err; attempt++) {
-		char why[300];
-
-		run.done = false;
-		start_err = dfu_upload_start(&up, conn_client(cli->conn), &cfg, buf,
-					     DFU_UPLOAD_WINDOW_MAX * cfg.max_request, &ops, &run);
-		if (start_err) {
-			break;
-		}
-		while (!run.done && conn_run(cli->conn, upload_finished, &run) == 0) {
-		}
-		meter_end_line(&run.meter);
-		if (!run.done) {
-			dfu_upload_abort(&up);
-			run.done = true;
-			run.err = -ETIMEDOUT;
-			snprintf(run.result.message, sizeof(run.result.message),
-				 "nothing more happens on the link");
-		}
-		if (!(run.err == -ENOTCONN || run.err == -ENXIO) || attempt == MAX_RECONNECTS ||
-		    conn_reconnect(cli->conn, RECONNECT_TIMEOUT_MS, why, sizeof(why)) != 0) {
-			break;
-		}
+	status = run_begin(cli, &run, &old, &cfg, 0, &buf, &buf_len);
+	if (!status) {
+		cfg.data = data;
+		cfg.size = img.size;
+		cfg.sha = img.file_sha256;
+		cfg.image = (uint32_t)image;
+		run_job(cli, NULL, &cfg, buf, buf_len);
 	}
+	run_end(cli, &run, &old);
 	free(buf);
 	free(data);
-	if (start_err) {
-		return cli_fail(cli, "cannot start the upload: %s", strerror(-start_err));
+	if (status) {
+		return status;
 	}
-	if (run.err) {
-		if (run.result.reply.kind == MGMT_REPLY_RC && run.result.reply.rc == MGMT_ERR_EUNKNOWN) {
+	if (cli->session.err && r->aborted) {
+		return report_aborted(cli, r, false);
+	}
+	if (cli->session.err) {
+		if (r->reply.kind == MGMT_REPLY_RC && r->reply.rc == MGMT_ERR_EUNKNOWN) {
 			/* some devices check the length only when a write runs past the slot's end */
-			return cli_reply_failed_in(cli, &run.result.reply, "the image may not fit "
+			return cli_reply_failed_in(cli, &r->reply, "the image may not fit "
 						   "the slot: 'image slots' shows its size where "
 						   "the device reports it");
 		}
-		if (run.result.reply.kind != MGMT_REPLY_OK) {
-			return cli_reply_failed(cli, &run.result.reply);
+		if (r->reply.kind != MGMT_REPLY_OK) {
+			return cli_reply_failed(cli, &r->reply);
 		}
-		return cli_fail(cli, "%s", run.result.message);
+		return cli_fail(cli, "%s", r->message);
 	}
 	if (cli->json) {
-		return cli_print_json(cli, upload_json(cli, &run.result));
+		return cli_print_json(cli, upload_json(cli, &r->upload));
 	}
-	print_upload(cli, &run.result);
+	print_upload(cli, &r->upload);
 	printf("the device holds %s in slot 1 of image %u ('image test' marks it to boot)\n", path,
 	       (unsigned)image);
 	return 0;
