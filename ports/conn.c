@@ -2,10 +2,12 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "loop.h"
 
 int conn_open(const char *spec, const struct conn_options *opt, struct conn **out, char *why,
@@ -37,9 +39,32 @@ struct smp_client *conn_client(struct conn *conn)
 	return conn->client;
 }
 
+struct run {
+	struct conn *conn;
+	bool (*done)(void *arg);
+	void *arg;
+};
+
+/* Done, or nothing left that could make it so. */
+static bool run_over(void *arg)
+{
+	struct run *r = arg;
+	const struct conn_ops *ops = r->conn->ops;
+
+	return r->done(r->arg) || (smp_client_idle(r->conn->client) &&
+				   !(ops->sending && ops->sending(r->conn)));
+}
+
 int conn_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 {
-	return conn->ops->run(conn, done, arg);
+	struct run r = { conn, done, arg };
+	int err;
+
+	if (conn->ops->run) {
+		return conn->ops->run(conn, done, arg);
+	}
+	err = conn_run_until(conn, run_over, &r, UINT64_MAX);
+	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
 void conn_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
@@ -49,7 +74,10 @@ void conn_explain(struct conn *conn, int err, size_t request_len, char *out, siz
 
 void conn_stats(struct conn *conn, struct conn_stats *out)
 {
-	conn->ops->stats(conn, out);
+	*out = conn->stats;
+	if (conn->ops->stats) {
+		conn->ops->stats(conn, out);
+	}
 }
 
 int conn_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
@@ -67,14 +95,73 @@ bool conn_connected(struct conn *conn)
 	return conn->ops->connected(conn);
 }
 
+uint64_t conn_now_us(struct conn *conn)
+{
+	return conn->ops->now_us ? conn->ops->now_us(conn) : port_now_us();
+}
+
 uint64_t conn_now_ms(struct conn *conn)
 {
-	return conn->ops->now_ms ? conn->ops->now_ms(conn) : port_now_ms();
+	return conn_now_us(conn) / 1000u;
 }
 
 uint32_t conn_timeout_ms(const struct conn *conn)
 {
 	return conn->opt.timeout_ms ? conn->opt.timeout_ms : SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+}
+
+void *conn_self(struct conn *conn)
+{
+	return conn;
+}
+
+struct smp_client_config conn_client_config(const struct conn_options *opt)
+{
+	struct smp_client_config cfg = {
+		.timeout_ms = opt->timeout_ms,
+		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
+		.version_fixed = opt->smp_version != 0,
+	};
+
+	return cfg;
+}
+
+void conn_init(struct conn *conn, const struct conn_ops *ops, struct smp_client *client,
+	       const struct conn_options *opt)
+{
+	memset(conn, 0, sizeof(*conn));
+	conn->ops = ops;
+	conn->client = client;
+	conn->opt = *opt;
+	conn->t0_us = conn_now_us(conn);
+}
+
+void conn_logf(struct conn *conn, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!conn->opt.verbose) {
+		return;
+	}
+	va_start(ap, fmt);
+	port_vlogf(conn_now_us(conn) - conn->t0_us, conn->ops->name, fmt, ap);
+	va_end(ap);
+}
+
+static bool link_down(void *arg)
+{
+	return !conn_connected(arg);
+}
+
+int conn_await_drop(struct conn *conn, uint64_t limit_ms, uint32_t timeout_ms, char *why,
+		    size_t why_cap)
+{
+	if (conn_connected(conn) && conn_run_until(conn, link_down, conn, limit_ms) != 0) {
+		snprintf(why, why_cap, "the device did not reset: the link is still up after %u s",
+			 (unsigned)(timeout_ms / 1000u));
+		return -ETIMEDOUT;
+	}
+	return 0;
 }
 
 struct transaction {

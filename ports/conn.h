@@ -8,6 +8,9 @@
  *   ble:ADDRESS         a BLE device through BlueZ (D-Bus), by address (AA:BB:CC:DD:EE:FF)
  *   ble:name=NAME       ... or by the name it advertises
  * Other kinds (a device modelled in this process) provide struct conn_ops of their own.
+ *
+ * Each kind's own struct begins with its struct conn (C11 6.7.2.1: a pointer to a struct,
+ * converted, points to its first member and back): conn_self() turns the one into the other.
  */
 #ifndef PORTS_CONN_H
 #define PORTS_CONN_H
@@ -58,8 +61,19 @@ struct conn;
 
 /** What each kind of connection provides. */
 struct conn_ops {
-	/** Run the event loop until @p done(@p arg) is true. @return 0 or a negative errno. */
+	/** The kind, as -v log lines name it ("udp", "serial", "ble"...). */
+	const char *name;
+	/**
+	 * Run the event loop until @p done(@p arg) is true. @return 0 or a negative errno.
+	 * NULL: run_until() without a limit, stopping with -ETIMEDOUT once nothing is left that
+	 * could make @p done true (the client has nothing waiting and sending() is false).
+	 */
 	int (*run)(struct conn *conn, bool (*done)(void *arg), void *arg);
+	/**
+	 * True while bytes the client handed over still wait to go out on the link; NULL where
+	 * a send leaves nothing behind.
+	 */
+	bool (*sending)(struct conn *conn);
 	/**
 	 * Run the event loop until @p done(@p arg) is true or this connection's clock reaches
 	 * @p limit_ms, serving the link all the while, even when no request waits.
@@ -68,6 +82,10 @@ struct conn_ops {
 	int (*run_until)(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms);
 	/** Explain @p err from a request of @p request_len bytes, in one line. */
 	void (*explain)(struct conn *conn, int err, size_t request_len, char *out, size_t cap);
+	/**
+	 * Add what only the kind knows to @p out, which holds struct conn's stats already (the
+	 * ATT MTU, a modelled link's air bytes...); NULL where there is nothing to add.
+	 */
 	void (*stats)(struct conn *conn, struct conn_stats *out);
 	/**
 	 * BLE: split requests up to @p max bytes across writes (the device reassembles them);
@@ -91,18 +109,22 @@ struct conn_ops {
 	/** True while the link is up. */
 	bool (*connected)(struct conn *conn);
 	/**
-	 * The current time on this connection's clock (virtual for a modelled link), in ms; NULL
-	 * for the wall clock (port_now_ms()).
+	 * The current time on this connection's clock (virtual for a modelled link), in
+	 * microseconds; NULL for the wall clock (port_now_us()).
 	 */
-	uint64_t (*now_ms)(struct conn *conn);
+	uint64_t (*now_us)(struct conn *conn);
 	void (*close)(struct conn *conn);
 };
 
-/** A connection; made by conn_open(), freed by conn_close(). */
+/** A connection; made by conn_open(), freed by conn_close(). Set up by conn_init(). */
 struct conn {
 	const struct conn_ops *ops;
 	struct smp_client *client;
 	struct conn_options opt;
+	/** what crossed the link so far: the kind counts into it */
+	struct conn_stats stats;
+	/** when the connection was made, on its clock (conn_now_us()): -v lines count from it */
+	uint64_t t0_us;
 	/** what the device and the link take, once learned (tools/ learns them) */
 	bool limits_known;
 	struct dfu_session_limits limits;
@@ -167,8 +189,45 @@ bool conn_connected(struct conn *conn);
 /** The connection's clock in ms (virtual time on a modelled link). */
 uint64_t conn_now_ms(struct conn *conn);
 
+/** The connection's clock in microseconds (virtual time on a modelled link). */
+uint64_t conn_now_us(struct conn *conn);
+
 /** How long a request waits for its answer: --timeout, or the client's default. */
 uint32_t conn_timeout_ms(const struct conn *conn);
+
+/* ---- for the kinds of connection ---- */
+
+/**
+ * The kind's own struct that @p conn begins: each kind's struct has its struct conn as its
+ * first member, so the pointer converts both ways.
+ * @return @p conn, as a pointer to its kind's struct.
+ */
+void *conn_self(struct conn *conn);
+
+/** The SMP client's configuration @p opt asks for (timeout, protocol version). */
+struct smp_client_config conn_client_config(const struct conn_options *opt);
+
+/**
+ * Set up @p conn, the first member of a kind's struct: its @p ops, the SMP @p client it
+ * drives (caller-owned, already initialised), a copy of @p opt, zero stats, and the time it
+ * starts from (@p ops' clock, which must be ready to read).
+ */
+void conn_init(struct conn *conn, const struct conn_ops *ops, struct smp_client *client,
+	       const struct conn_options *opt);
+
+/**
+ * With -v (@p conn->opt.verbose), log one line on stderr (ports/log.h): the time since the
+ * connection was made, the kind's name, then @p fmt formatted as printf() does.
+ */
+void conn_logf(struct conn *conn, const char *fmt, ...);
+
+/**
+ * A device told to reset answers first and drops the link a little later: run @p conn until
+ * its link is down, by @p limit_ms on its clock. Does nothing when the link is down already.
+ * @return 0; -ETIMEDOUT with @p why saying that the link was still up after @p timeout_ms.
+ */
+int conn_await_drop(struct conn *conn, uint64_t limit_ms, uint32_t timeout_ms, char *why,
+		    size_t why_cap);
 
 /* Each kind of connection. */
 int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +57,6 @@ enum { FD_BUS, FD_NOTIFY, FD_WRITE, FD_COUNT };
 struct conn_ble {
 	struct conn conn;
 	sd_bus *bus;
-	uint64_t t0_ms;
 
 	/* what to reach */
 	char adapter[64];  /* object path */
@@ -100,28 +98,10 @@ struct conn_ble {
 	struct bt_dfu_smp_gatt port;
 	struct smp_gatt transport;
 	struct smp_client client;
-	struct conn_stats stats;
 	uint8_t rx[SMP_MSG_MAX];
 };
 
-static struct conn_ble *from_conn(struct conn *conn)
-{
-	return (struct conn_ble *)(void *)((char *)conn - offsetof(struct conn_ble, conn));
-}
-
-static void logf_ble(struct conn_ble *cb, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cb->conn.opt.verbose) {
-		return;
-	}
-	fprintf(stderr, "[%10.3f ms] ble: ", (double)(port_now_ms() - cb->t0_ms));
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+_Static_assert(offsetof(struct conn_ble, conn) == 0, "conn_self() needs conn first");
 
 /* ---- BlueZ's errors, each with what to do ---- */
 
@@ -454,17 +434,17 @@ static void link_lost(struct conn_ble *cb, const char *reason)
 	}
 	cb->connected = false;
 	snprintf(cb->lost, sizeof(cb->lost), "%s", reason);
-	logf_ble(cb, "link lost: %s", reason);
+	conn_logf(&cb->conn, "link lost: %s", reason);
 	smp_gatt_disconnected(&cb->transport);
 }
 
 static void notification(struct conn_ble *cb, const uint8_t *data, size_t len)
 {
 	if (cb->conn.opt.verbose) {
-		logf_ble(cb, "notification %zu bytes", len);
+		conn_logf(&cb->conn, "notification %zu bytes", len);
 	}
-	cb->stats.notifications++;
-	cb->stats.bytes_in += len;
+	cb->conn.stats.notifications++;
+	cb->conn.stats.bytes_in += len;
 	smp_gatt_notify(&cb->transport, data, len);
 }
 
@@ -546,7 +526,7 @@ static void added_interface(void *ctx, const char *path, const char *iface, cons
 
 	if (cb->scanning && !cb->dev_path[0] && strcmp(iface, IFACE_DEVICE) == 0 &&
 	    strcmp(p->parent, cb->adapter) == 0 && matches_target(cb, p)) {
-		logf_ble(cb, "found %s", path);
+		conn_logf(&cb->conn, "found %s", path);
 		take_device(cb, path, p);
 	}
 }
@@ -618,7 +598,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 		   path[strlen(cb->adapter)] == '/' &&
 		   (strcmp(p.name, cb->name) == 0 || strcmp(p.alias, cb->name) == 0)) {
 		/* a device seen before may tell its name only now */
-		logf_ble(cb, "found %s", path);
+		conn_logf(&cb->conn, "found %s", path);
 		snprintf(cb->dev_path, sizeof(cb->dev_path), "%s", path);
 	} else if (strcmp(iface, IFACE_ADAPTER) == 0 && strcmp(path, cb->adapter) == 0 &&
 		   p.has_powered && !p.powered) {
@@ -670,8 +650,6 @@ struct wait {
 	struct conn_ble *cb;
 	bool (*done)(void *arg);
 	void *arg;
-	bool idle; /* nothing was waiting: nothing could make done() true */
-	bool stop_when_idle;
 };
 
 /* Checked before each wait: the bus may hold messages read along with a reply. */
@@ -680,11 +658,7 @@ static bool wait_check(void *arg)
 	struct wait *w = arg;
 
 	pump_bus(w->cb);
-	if (w->done(w->arg)) {
-		return true;
-	}
-	w->idle = w->stop_when_idle && smp_client_idle(&w->cb->client);
-	return w->idle;
+	return w->done(w->arg);
 }
 
 /* Runs the loop until @p done(@p arg) or @p limit_ms; 0 or -ETIMEDOUT. */
@@ -696,21 +670,9 @@ static int wait_until(struct conn_ble *cb, bool (*done)(void *arg), void *arg, u
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-static int ble_run(struct conn *conn, bool (*done)(void *arg), void *arg)
-{
-	struct conn_ble *cb = from_conn(conn);
-	struct wait w = { .cb = cb, .done = done, .arg = arg, .stop_when_idle = true };
-	int err = port_loop_run(&cb->client, cb->fds, FD_COUNT, wait_check, &w, UINT64_MAX);
-
-	if (err) {
-		return err;
-	}
-	return done(arg) ? 0 : -ETIMEDOUT;
-}
-
 static int ble_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
-	return wait_until(from_conn(conn), done, arg, limit_ms);
+	return wait_until(conn_self(conn), done, arg, limit_ms);
 }
 
 /* ---- the GATT operations the GATT DFU SMP client uses ---- */
@@ -723,7 +685,7 @@ static int on_written(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	(void)e;
 	if (err) {
 		bus_error(err, -EIO, "BlueZ refused a write", cb->failed, sizeof(cb->failed));
-		logf_ble(cb, "%s", cb->failed);
+		conn_logf(&cb->conn, "%s", cb->failed);
 		smp_gatt_written(&cb->transport, -EIO);
 	}
 	return 0;
@@ -766,7 +728,7 @@ static int write_socket(struct conn_ble *cb, const uint8_t *data, uint16_t len)
 		return -ENOTCONN;
 	}
 	if (port_dgram_waiting(&cb->wq) && !cb->fds[FD_WRITE].events) {
-		logf_ble(cb, "the write socket is full: writes wait for it to drain");
+		conn_logf(&cb->conn, "the write socket is full: writes wait for it to drain");
 		cb->fds[FD_WRITE].events = POLLOUT;
 		cb->fds[FD_WRITE].deadline_ms = port_now_ms() + WRITE_STALL_MS;
 	}
@@ -786,10 +748,10 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 		return -EMSGSIZE;
 	}
 	if (cb->conn.opt.verbose) {
-		logf_ble(cb, "write %u bytes", (unsigned)len);
+		conn_logf(&cb->conn, "write %u bytes", (unsigned)len);
 	}
-	cb->stats.writes++;
-	cb->stats.bytes_out += len;
+	cb->conn.stats.writes++;
+	cb->conn.stats.bytes_out += len;
 	return cb->write_fd >= 0 ? write_socket(cb, data, len) : write_value(cb, data, len);
 }
 
@@ -871,7 +833,7 @@ static int find_adapter(struct conn_ble *cb, char *why, size_t cap)
 			 "bluetooth)", strrchr(s.path, '/') + 1);
 		return -ENETDOWN;
 	}
-	logf_ble(cb, "powering %s on", s.path);
+	conn_logf(&cb->conn, "powering %s on", s.path);
 	r = sd_bus_set_property(cb->bus, BLUEZ, s.path, IFACE_ADAPTER, "Powered", &e, "b", 1);
 	if (r < 0) {
 		char what[96];
@@ -952,7 +914,7 @@ static int find_device(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t
 		cb->scanning = false;
 		return r;
 	}
-	logf_ble(cb, "scanning for %s", target(cb));
+	conn_logf(&cb->conn, "scanning for %s", target(cb));
 	r = start_discovery(cb, why, cap);
 	if (r) {
 		cb->scanning = false;
@@ -1034,7 +996,7 @@ static int connect_device(struct conn_ble *cb, uint64_t limit_ms, char *why, siz
 	}
 	snprintf(what, sizeof(what), "connecting to %s", cb->addr[0] ? cb->addr : target(cb));
 	if (!cb->dev_connected) {
-		logf_ble(cb, "connecting to %s", cb->dev_path);
+		conn_logf(&cb->conn, "connecting to %s", cb->dev_path);
 		r = sd_bus_message_new_method_call(cb->bus, &m, BLUEZ, cb->dev_path, IFACE_DEVICE,
 						   "Connect");
 		if (r >= 0) {
@@ -1219,7 +1181,7 @@ static int acquire(struct conn_ble *cb, const char *method, int *fd, uint16_t *m
 
 	if (r < 0) {
 		if (acquire_refused(&e)) {
-			logf_ble(cb, "%s refused (%s: %s): falling back to %s", method, e.name,
+			conn_logf(&cb->conn, "%s refused (%s: %s): falling back to %s", method, e.name,
 				 e.message ? e.message : "",
 				 strcmp(method, "AcquireWrite") == 0 ? "WriteValue" : "StartNotify");
 			r = 0;
@@ -1241,7 +1203,7 @@ static int acquire(struct conn_ble *cb, const char *method, int *fd, uint16_t *m
 		return -EPROTO;
 	}
 	fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
-	logf_ble(cb, "%s: socket, ATT MTU %u", method, (unsigned)*mtu);
+	conn_logf(&cb->conn, "%s: socket, ATT MTU %u", method, (unsigned)*mtu);
 	return 1;
 }
 
@@ -1293,7 +1255,7 @@ static int open_channel(struct conn_ble *cb, char *why, size_t cap)
 	cb->fds[FD_WRITE].fd = cb->write_fd;
 	cb->connected = true;
 	cb->lost[0] = '\0';
-	logf_ble(cb, "connected, ATT MTU %u; writes by %s, notifications by %s", (unsigned)cb->mtu,
+	conn_logf(&cb->conn, "connected, ATT MTU %u; writes by %s, notifications by %s", (unsigned)cb->mtu,
 		 cb->write_fd >= 0 ? "AcquireWrite socket" : "WriteValue",
 		 cb->notify_fd >= 0 ? "AcquireNotify socket" : "StartNotify signals");
 	return 0;
@@ -1316,21 +1278,13 @@ static int setup(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t cap)
 	return r;
 }
 
-static bool link_down(void *arg)
-{
-	return !((struct conn_ble *)arg)->connected;
-}
-
 static int ble_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	struct conn_ble *cb = from_conn(conn);
+	struct conn_ble *cb = conn_self(conn);
 	uint64_t limit = port_now_ms() + timeout_ms;
 	uint32_t pause = PAUSE_FIRST_MS;
 
-	/* a device told to reset answers first and goes away a little later */
-	if (cb->connected && wait_until(cb, link_down, cb, limit) != 0) {
-		snprintf(why, why_cap, "the device did not reset: the link is still up after %u s",
-			 (unsigned)(timeout_ms / 1000u));
+	if (conn_await_drop(conn, limit, timeout_ms, why, why_cap) != 0) {
 		return -ETIMEDOUT;
 	}
 	/* found again by the address it had, even when it was first found by name */
@@ -1348,7 +1302,7 @@ static int ble_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 		if (now + pause >= limit) {
 			return err;
 		}
-		logf_ble(cb, "%s; trying again in %u ms", why, (unsigned)pause);
+		conn_logf(&cb->conn, "%s; trying again in %u ms", why, (unsigned)pause);
 		wait_until(cb, port_loop_never, NULL, now + pause);
 		pause = pause * 2u < PAUSE_MAX_MS ? pause * 2u : PAUSE_MAX_MS;
 	}
@@ -1358,7 +1312,7 @@ static int ble_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 
 static void ble_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
-	struct conn_ble *cb = from_conn(conn);
+	struct conn_ble *cb = conn_self(conn);
 	size_t one_write = cb->mtu - BT_DFU_SMP_ATT_OVERHEAD;
 
 	switch (err) {
@@ -1394,26 +1348,29 @@ static void ble_explain(struct conn *conn, int err, size_t request_len, char *ou
 
 static void ble_stats(struct conn *conn, struct conn_stats *out)
 {
-	struct conn_ble *cb = from_conn(conn);
+	struct conn_ble *cb = conn_self(conn);
 
-	*out = cb->stats;
 	out->mtu = cb->mtu;
 }
 
 static bool ble_connected(struct conn *conn)
 {
-	return from_conn(conn)->connected;
+	struct conn_ble *cb = conn_self(conn);
+
+	return cb->connected;
 }
 
 static void ble_set_reassembly(struct conn *conn, size_t max)
 {
-	smp_gatt_set_reassembly(&from_conn(conn)->transport, max);
+	struct conn_ble *cb = conn_self(conn);
+
+	smp_gatt_set_reassembly(&cb->transport, max);
 }
 
 /* Leaves BlueZ as it was found: sockets released, sessions stopped, our link taken down. */
 static void ble_close(struct conn *conn)
 {
-	struct conn_ble *cb = from_conn(conn);
+	struct conn_ble *cb = conn_self(conn);
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 
 	smp_client_cancel_all(&cb->client, -ECANCELED);
@@ -1428,7 +1385,7 @@ static void ble_close(struct conn *conn)
 		if (cb->we_connected && cb->dev_path[0] &&
 		    read_device_state(cb, cb->failed, sizeof(cb->failed)) == 0 &&
 		    cb->dev_connected) {
-			logf_ble(cb, "disconnecting");
+			conn_logf(&cb->conn, "disconnecting");
 			sd_bus_call_method(cb->bus, BLUEZ, cb->dev_path, IFACE_DEVICE, "Disconnect", &e,
 					   NULL, "");
 			sd_bus_error_free(&e);
@@ -1440,7 +1397,7 @@ static void ble_close(struct conn *conn)
 }
 
 static const struct conn_ops ble_ops = {
-	.run = ble_run,
+	.name = "ble",
 	.run_until = ble_run_until,
 	.explain = ble_explain,
 	.stats = ble_stats,
@@ -1491,11 +1448,7 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 		  size_t why_cap)
 {
 	struct conn_ble *cb;
-	struct smp_client_config client_cfg = {
-		.timeout_ms = opt->timeout_ms,
-		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
-		.version_fixed = opt->smp_version != 0,
-	};
+	struct smp_client_config client_cfg = conn_client_config(opt);
 	struct smp_transport transport;
 	char addr[BT_ADDR_STR_LEN] = "";
 	const char *name = strncmp(arg, "name=", 5) == 0 ? arg + 5 : NULL;
@@ -1516,7 +1469,6 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 		snprintf(why, why_cap, "out of memory");
 		return -ENOMEM;
 	}
-	cb->t0_ms = port_now_ms();
 	snprintf(cb->addr, sizeof(cb->addr), "%s", addr);
 	snprintf(cb->name, sizeof(cb->name), "%s", name ? name : "");
 	cb->write_fd = -1;
@@ -1527,9 +1479,7 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 	smp_gatt_init(&cb->transport, &cb->client, cb->rx, sizeof(cb->rx));
 	transport = smp_gatt_transport(&cb->transport);
 	smp_client_init(&cb->client, &transport, &client_cfg);
-	cb->conn.ops = &ble_ops;
-	cb->conn.client = &cb->client;
-	cb->conn.opt = *opt;
+	conn_init(&cb->conn, &ble_ops, &cb->client, opt);
 	for (size_t i = 0; i < FD_COUNT; i++) {
 		cb->fds[i].fd = -1;
 		cb->fds[i].ctx = cb;

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +49,6 @@ struct conn_serial {
 	size_t max_request;
 	struct smp_serial_decoder dec;
 	uint32_t drops;         /* damaged frames and packets seen so far */
-	struct conn_stats stats;
-	uint64_t t0_ms;
 
 	/* transmit: whole packets as lines, paced */
 	uint8_t *tx;
@@ -67,25 +64,7 @@ struct conn_serial {
 	uint8_t msg[SMP_SERIAL_MSG_MAX + 2u];
 };
 
-static struct conn_serial *from_conn(struct conn *conn)
-{
-	return (struct conn_serial *)(void *)((char *)conn - offsetof(struct conn_serial, conn));
-}
-
-/* -v: one line per packet, stamped with the time since the port was opened. */
-static void logf_serial(struct conn_serial *cs, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cs->conn.opt.verbose) {
-		return;
-	}
-	fprintf(stderr, "[%10.3f s] ", (double)(port_now_ms() - cs->t0_ms) / 1000.0);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+_Static_assert(offsetof(struct conn_serial, conn) == 0, "conn_self() needs conn first");
 
 static const struct {
 	unsigned long baud;
@@ -132,7 +111,7 @@ static uint64_t pace_ms(const struct conn_serial *cs, size_t bytes)
 
 static void hang_up(struct conn_serial *cs, int err)
 {
-	logf_serial(cs, "%s hung up: %s", cs->path, strerror(-err));
+	conn_logf(&cs->conn, "%s hung up: %s", cs->path, strerror(-err));
 	close(cs->pfd.fd);
 	cs->pfd.fd = -1;
 	cs->tx_head = cs->tx_len = 0;
@@ -253,9 +232,9 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct conn_serial *cs = ctx;
 
-	logf_serial(cs, "received %zu bytes", len);
-	cs->stats.notifications++;
-	cs->stats.bytes_in += len;
+	conn_logf(&cs->conn, "received %zu bytes", len);
+	cs->conn.stats.notifications++;
+	cs->conn.stats.bytes_in += len;
 	smp_client_receive(&cs->client, msg, len);
 }
 
@@ -265,7 +244,7 @@ static void log_drops(struct conn_serial *cs)
 	uint32_t drops = st->crc_errors + st->bad_frames + st->oversize + st->truncated;
 
 	if (drops != cs->drops) {
-		logf_serial(cs, "dropped damaged input (so far: %u bad CRC, %u bad frames, "
+		conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad frames, "
 			    "%u too long, %u cut short)", (unsigned)st->crc_errors,
 			    (unsigned)st->bad_frames, (unsigned)st->oversize,
 			    (unsigned)st->truncated);
@@ -317,9 +296,9 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 					    cs->tx_cap - cs->tx_len)) > 0) {
 		cs->tx_len += (size_t)n;
 	}
-	logf_serial(cs, "sent %zu bytes in %zu lines", len, smp_serial_lines(len, cs->line_max));
-	cs->stats.writes++;
-	cs->stats.bytes_out += len;
+	conn_logf(&cs->conn, "sent %zu bytes in %zu lines", len, smp_serial_lines(len, cs->line_max));
+	cs->conn.stats.writes++;
+	cs->conn.stats.bytes_out += len;
 	tx_write(cs);
 	return 0;
 }
@@ -330,21 +309,6 @@ static size_t transport_max_size(void *ctx)
 }
 
 /* ---- the connection ---- */
-
-struct run {
-	struct conn_serial *cs;
-	bool (*done)(void *arg);
-	void *arg;
-};
-
-/* Done, or nothing left that could make it so. */
-static bool run_over(void *arg)
-{
-	struct run *r = arg;
-
-	return r->done(r->arg) ||
-	       (smp_client_idle(&r->cs->client) && r->cs->tx_head == r->cs->tx_len);
-}
 
 static bool paused(const struct conn_serial *cs)
 {
@@ -388,24 +352,22 @@ static int run_until(struct conn_serial *cs, bool (*done)(void *arg), void *arg,
 	}
 }
 
-static int serial_run(struct conn *conn, bool (*done)(void *arg), void *arg)
+static bool serial_sending(struct conn *conn)
 {
-	struct conn_serial *cs = from_conn(conn);
-	struct run r = { cs, done, arg };
-	int err = run_until(cs, run_over, &r, UINT64_MAX);
+	struct conn_serial *cs = conn_self(conn);
 
-	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
+	return cs->tx_head < cs->tx_len;
 }
 
 static int serial_run_until(struct conn *conn, bool (*done)(void *arg), void *arg,
 			    uint64_t limit_ms)
 {
-	return run_until(from_conn(conn), done, arg, limit_ms);
+	return run_until(conn_self(conn), done, arg, limit_ms);
 }
 
 static void serial_set_device_limits(struct conn *conn, const struct dfu_session_limits *limits)
 {
-	struct conn_serial *cs = from_conn(conn);
+	struct conn_serial *cs = conn_self(conn);
 
 	cs->max_request = smp_serial_msg_max(limits->have_params ? limits->buf_size
 								  : BUF_SIZE_UNKNOWN);
@@ -417,7 +379,7 @@ static void serial_set_device_limits(struct conn *conn, const struct dfu_session
 /* The port hung up (a USB device re-enumerating): open it again once it is back. */
 static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	struct conn_serial *cs = from_conn(conn);
+	struct conn_serial *cs = conn_self(conn);
 	uint64_t limit = port_now_ms() + timeout_ms;
 	uint32_t pause = REOPEN_PAUSE_FIRST_MS;
 
@@ -426,7 +388,7 @@ static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, s
 		int err = open_port(cs, why, why_cap);
 
 		if (!err) {
-			logf_serial(cs, "%s is back", cs->path);
+			conn_logf(&cs->conn, "%s is back", cs->path);
 			break;
 		}
 		now = port_now_ms();
@@ -441,7 +403,7 @@ static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, s
 
 static void serial_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
-	struct conn_serial *cs = from_conn(conn);
+	struct conn_serial *cs = conn_self(conn);
 	const struct smp_serial_stats *st = smp_serial_decoder_stats(&cs->dec);
 	double timeout = (double)conn_timeout_ms(conn) / 1000.0;
 	unsigned sent = conn->retries + 1u;
@@ -482,19 +444,16 @@ static void serial_explain(struct conn *conn, int err, size_t request_len, char 
 	}
 }
 
-static void serial_stats(struct conn *conn, struct conn_stats *out)
-{
-	*out = from_conn(conn)->stats;
-}
-
 static bool serial_connected(struct conn *conn)
 {
-	return from_conn(conn)->pfd.fd >= 0;
+	struct conn_serial *cs = conn_self(conn);
+
+	return cs->pfd.fd >= 0;
 }
 
 static void serial_close(struct conn *conn)
 {
-	struct conn_serial *cs = from_conn(conn);
+	struct conn_serial *cs = conn_self(conn);
 
 	smp_client_cancel_all(&cs->client, -ECANCELED);
 	if (cs->pfd.fd >= 0) {
@@ -509,10 +468,10 @@ static void serial_close(struct conn *conn)
 }
 
 static const struct conn_ops serial_ops = {
-	.run = serial_run,
+	.name = "serial",
+	.sending = serial_sending,
 	.run_until = serial_run_until,
 	.explain = serial_explain,
-	.stats = serial_stats,
 	.set_device_limits = serial_set_device_limits,
 	.reconnect = serial_reconnect,
 	.connected = serial_connected,
@@ -555,11 +514,7 @@ static int parse_arg(struct conn_serial *cs, const char *arg)
 int conn_serial_open(const char *arg, const struct conn_options *opt, struct conn **out,
 		     char *why, size_t why_cap)
 {
-	struct smp_client_config client_cfg = {
-		.timeout_ms = opt->timeout_ms,
-		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
-		.version_fixed = opt->smp_version != 0,
-	};
+	struct smp_client_config client_cfg = conn_client_config(opt);
 	struct smp_transport transport = {
 		.send = transport_send,
 		.max_size = transport_max_size,
@@ -597,14 +552,11 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 		return err;
 	}
 	cs->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN);
-	cs->t0_ms = port_now_ms();
 	smp_serial_decoder_init(&cs->dec, cs->msg, sizeof(cs->msg), 0, on_message, cs);
 	transport.ctx = cs;
 	smp_client_init(&cs->client, &transport, &client_cfg);
 	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
-	cs->conn.ops = &serial_ops;
-	cs->conn.client = &cs->client;
-	cs->conn.opt = *opt;
+	conn_init(&cs->conn, &serial_ops, &cs->client, opt);
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
 	/* while its SMP thread writes flash, a device frees none of its few receive line buffers:
 	 * a request sent meanwhile loses every line past them */
@@ -615,7 +567,7 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 		serial_close(&cs->conn);
 		return err;
 	}
-	logf_serial(cs, "%s open at %lu baud, lines of %zu bytes, a pause every %u lines",
+	conn_logf(&cs->conn, "%s open at %lu baud, lines of %zu bytes, a pause every %u lines",
 		    cs->path, cs->baud, cs->line_max, cs->lines);
 	*out = &cs->conn;
 	return 0;

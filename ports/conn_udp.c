@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,31 +32,11 @@ struct conn_udp {
 	struct smp_client client;
 	struct port_fd pfd;
 	size_t max_request; /* UDP_MTU, or the device's buffer when smaller */
-	struct conn_stats stats;
-	uint64_t t0_ms;
 	char name[320];     /* "udp:HOST:PORT", for messages */
 	uint8_t rx[SMP_MSG_MAX + 1];
 };
 
-static struct conn_udp *from_conn(struct conn *conn)
-{
-	return (struct conn_udp *)(void *)((char *)conn - offsetof(struct conn_udp, conn));
-}
-
-/* -v: one line per datagram, stamped with the time since the connection was opened. */
-static void logf_udp(struct conn_udp *cu, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cu->conn.opt.verbose) {
-		return;
-	}
-	fprintf(stderr, "[%10.3f s] ", (double)(port_now_ms() - cu->t0_ms) / 1000.0);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+_Static_assert(offsetof(struct conn_udp, conn) == 0, "conn_self() needs conn first");
 
 static void on_readable(void *ctx, short revents)
 {
@@ -68,9 +47,9 @@ static void on_readable(void *ctx, short revents)
 		ssize_t n = recv(cu->pfd.fd, cu->rx, sizeof(cu->rx), 0);
 
 		if (n >= 0) {
-			logf_udp(cu, "received %zd bytes", n);
-			cu->stats.notifications++;
-			cu->stats.bytes_in += (uint64_t)n;
+			conn_logf(&cu->conn, "received %zd bytes", n);
+			cu->conn.stats.notifications++;
+			cu->conn.stats.bytes_in += (uint64_t)n;
 			smp_client_receive(&cu->client, cu->rx, (size_t)n);
 			continue;
 		}
@@ -81,7 +60,7 @@ static void on_readable(void *ctx, short revents)
 			int err = errno;
 
 			/* an ICMP error for an earlier datagram: what waits will not be answered */
-			logf_udp(cu, "%s", strerror(err));
+			conn_logf(&cu->conn, "%s", strerror(err));
 			smp_client_transport_error(&cu->client, -err);
 		}
 		return;
@@ -104,12 +83,12 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	}
 	/* a datagram the host could not queue is lost like one lost on the way: tried again */
 	if (n < 0) {
-		logf_udp(cu, "could not send %zu bytes: %s", len, strerror(errno));
+		conn_logf(&cu->conn, "could not send %zu bytes: %s", len, strerror(errno));
 	} else {
-		logf_udp(cu, "sent %zu bytes", len);
+		conn_logf(&cu->conn, "sent %zu bytes", len);
 	}
-	cu->stats.writes++;
-	cu->stats.bytes_out += len;
+	cu->conn.stats.writes++;
+	cu->conn.stats.bytes_out += len;
 	return 0;
 }
 
@@ -120,39 +99,16 @@ static size_t transport_max_size(void *ctx)
 
 /* ---- the connection ---- */
 
-struct run {
-	struct conn_udp *cu;
-	bool (*done)(void *arg);
-	void *arg;
-};
-
-/* Done, or nothing left that could make it so. */
-static bool run_over(void *arg)
-{
-	struct run *r = arg;
-
-	return r->done(r->arg) || smp_client_idle(&r->cu->client);
-}
-
-static int udp_run(struct conn *conn, bool (*done)(void *arg), void *arg)
-{
-	struct conn_udp *cu = from_conn(conn);
-	struct run r = { cu, done, arg };
-	int err = port_loop_run(&cu->client, &cu->pfd, 1, run_over, &r, UINT64_MAX);
-
-	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
-}
-
 static int udp_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
-	struct conn_udp *cu = from_conn(conn);
+	struct conn_udp *cu = conn_self(conn);
 
 	return port_loop_run(&cu->client, &cu->pfd, 1, done, arg, limit_ms);
 }
 
 static void udp_set_device_limits(struct conn *conn, const struct dfu_session_limits *limits)
 {
-	struct conn_udp *cu = from_conn(conn);
+	struct conn_udp *cu = conn_self(conn);
 
 	cu->max_request = limits->have_params && limits->buf_size < UDP_MTU ? limits->buf_size
 									    : UDP_MTU;
@@ -169,7 +125,7 @@ static int udp_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 
 static void udp_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
-	struct conn_udp *cu = from_conn(conn);
+	struct conn_udp *cu = conn_self(conn);
 	uint32_t timeout = conn_timeout_ms(conn);
 
 	switch (err) {
@@ -194,11 +150,6 @@ static void udp_explain(struct conn *conn, int err, size_t request_len, char *ou
 	}
 }
 
-static void udp_stats(struct conn *conn, struct conn_stats *out)
-{
-	*out = from_conn(conn)->stats;
-}
-
 static bool udp_connected(struct conn *conn)
 {
 	(void)conn;
@@ -207,7 +158,7 @@ static bool udp_connected(struct conn *conn)
 
 static void udp_close(struct conn *conn)
 {
-	struct conn_udp *cu = from_conn(conn);
+	struct conn_udp *cu = conn_self(conn);
 
 	smp_client_cancel_all(&cu->client, -ECANCELED);
 	if (cu->pfd.fd >= 0) {
@@ -217,10 +168,9 @@ static void udp_close(struct conn *conn)
 }
 
 static const struct conn_ops udp_ops = {
-	.run = udp_run,
+	.name = "udp",
 	.run_until = udp_run_until,
 	.explain = udp_explain,
-	.stats = udp_stats,
 	.set_device_limits = udp_set_device_limits,
 	.reconnect = udp_reconnect,
 	.connected = udp_connected,
@@ -300,11 +250,7 @@ static int connect_socket(const char *host, const char *port, char *why, size_t 
 int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
 		  size_t why_cap)
 {
-	struct smp_client_config client_cfg = {
-		.timeout_ms = opt->timeout_ms,
-		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
-		.version_fixed = opt->smp_version != 0,
-	};
+	struct smp_client_config client_cfg = conn_client_config(opt);
 	struct smp_transport transport = {
 		.send = transport_send,
 		.max_size = transport_max_size,
@@ -331,15 +277,12 @@ int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn *
 	}
 	snprintf(cu->name, sizeof(cu->name), strchr(host, ':') ? "udp:[%s]:%s" : "udp:%s:%s",
 		 host, port);
-	cu->t0_ms = port_now_ms();
 	cu->max_request = UDP_MTU;
 	cu->pfd = (struct port_fd){ .fd = fd, .events = POLLIN, .ready = on_readable, .ctx = cu };
 	transport.ctx = cu;
 	smp_client_init(&cu->client, &transport, &client_cfg);
 	smp_client_process(&cu->client, port_now_ms()); /* its clock is the monotonic one */
-	cu->conn.ops = &udp_ops;
-	cu->conn.client = &cu->client;
-	cu->conn.opt = *opt;
+	conn_init(&cu->conn, &udp_ops, &cu->client, opt);
 	cu->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
 	cu->conn.link_stays_up = true;
 	*out = &cu->conn;

@@ -7,12 +7,17 @@
 
 #define MAX_FDS 8
 
-uint64_t port_now_ms(void)
+uint64_t port_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t port_now_ms(void)
+{
+	return port_now_us() / 1000u;
 }
 
 bool port_loop_never(void *arg)

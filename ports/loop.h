@@ -16,6 +16,9 @@
 /** Milliseconds on the monotonic clock. */
 uint64_t port_now_ms(void);
 
+/** Microseconds on the monotonic clock (CLOCK_MONOTONIC, as sd-bus's timeouts are). */
+uint64_t port_now_us(void);
+
 /** A file descriptor the loop watches, and what to call when it is ready. */
 struct port_fd {
 	int fd;          /**< -1: skipped */

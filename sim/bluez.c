@@ -9,18 +9,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
 #include "../ports/bt_addr.h"
+#include "../ports/log.h"
+#include "../ports/loop.h"
 #include "../smp/bt_dfu_smp.h"
 #include "../smp/bytes.h"
 #include "link.h"
@@ -80,7 +80,8 @@ struct sessions {
 struct fake {
 	const struct sim_bluez_config *cfg;
 	sd_bus *bus;
-	uint64_t t0_us; /* the monotonic time virtual time 0 stands for */
+	/* -v; its t0_us is the monotonic time virtual time 0 stands for */
+	struct port_log log;
 
 	/* the simulated device and the link to it */
 	struct sim_sched sched;
@@ -128,31 +129,9 @@ struct fake {
 	size_t nchanges;
 };
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static uint64_t vnow(const struct fake *f)
 {
-	return mono_us() - f->t0_us;
-}
-
-static void logf_fake(struct fake *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!f->cfg->verbose) {
-		return;
-	}
-	fprintf(stderr, "[%10.3f ms] bluez: ", (double)vnow(f) / 1000.0);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	return port_now_us() - f->log.t0_us;
 }
 
 static int bluez_error(sd_bus_error *e, const char *name, const char *msg)
@@ -354,7 +333,7 @@ static void drop_connection(struct fake *f)
 	}
 	if (was_connected) {
 		emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Connected");
-		logf_fake(f, "disconnected");
+		port_logf(&f->log, "disconnected");
 	}
 }
 
@@ -362,7 +341,7 @@ static void deliver_notification(struct fake *f, const uint8_t *data, size_t len
 {
 	if (f->notify_fd >= 0) {
 		if (send(f->notify_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			logf_fake(f, "notification of %zu bytes lost: %s", len, strerror(errno));
+			port_logf(&f->log, "notification of %zu bytes lost: %s", len, strerror(errno));
 		}
 		return;
 	}
@@ -381,7 +360,7 @@ static void drop_link(void *ctx, uint64_t now_us)
 	struct fake *f = ctx;
 
 	(void)now_us;
-	logf_fake(f, "the link drops (--drop-after)");
+	port_logf(&f->log, "the link drops (--drop-after)");
 	drop_connection(f);
 }
 
@@ -418,7 +397,7 @@ static void services_resolved(void *ctx, uint64_t now_us)
 	emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "MTU");
 	f->resolved = true;
 	emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "ServicesResolved");
-	logf_fake(f, "services resolved");
+	port_logf(&f->log, "services resolved");
 	if (f->notify.count && f->att == ATT_NONE) {
 		write_ccc(f, CCC_AUTO, 0x0001u);
 	}
@@ -443,7 +422,7 @@ static void mtu_exchanged(struct fake *f, uint16_t server_mtu)
 		sd_bus_reply_method_return(f->connect_call, "");
 		f->connect_call = sd_bus_message_unref(f->connect_call);
 	}
-	logf_fake(f, "connected, ATT MTU %u", (unsigned)f->mtu);
+	port_logf(&f->log, "connected, ATT MTU %u", (unsigned)f->mtu);
 	sim_sched_at(&f->sched, sim_sched_now(&f->sched) + RESOLVE_US, services_resolved, f);
 }
 
@@ -478,7 +457,7 @@ static void ccc_written(struct fake *f, uint8_t att_err)
 			sd_bus_reply_method_return(call, "hq", sv[1], f->mtu);
 			close(sv[1]);
 			emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "NotifyAcquired");
-			logf_fake(f, "notify acquired");
+			port_logf(&f->log, "notify acquired");
 		}
 	} else {
 		sd_bus_reply_method_return(call, "");
@@ -542,12 +521,12 @@ static void device_resets(struct fake *f, uint64_t now_us)
 	busy = sim_device_last_boot(&f->dev)->busy_us;
 	if (f->cfg->rollback && sim_device_last_boot(&f->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
-		logf_fake(f, "the new image crashes; the device resets again");
+		port_logf(&f->log, "the new image crashes; the device resets again");
 		sim_device_reboot(&f->dev, now_us + BOOT_US + busy);
 		busy += BOOT_US + sim_device_last_boot(&f->dev)->busy_us;
 	}
 	f->device_up_us = now_us + BOOT_US + busy;
-	logf_fake(f, "the device resets; it advertises again in %.3f s",
+	port_logf(&f->log, "the device resets; it advertises again in %.3f s",
 		  (double)(BOOT_US + busy) / 1e6);
 	if (f->connect_call) {
 		sim_sched_cancel(&f->sched, connect_attempt, f);
@@ -581,7 +560,7 @@ static void connect_timeout(void *ctx, uint64_t now_us)
 		sim_sched_cancel(&f->sched, connect_attempt, f);
 		sim_link_set_connected(&f->link, false);
 		f->att = ATT_NONE;
-		logf_fake(f, "connection attempt timed out");
+		port_logf(&f->log, "connection attempt timed out");
 		reply_error(&f->connect_call, "Failed", "le-connection-abort-by-local");
 	}
 }
@@ -600,7 +579,7 @@ static void advertise(void *ctx, uint64_t now_us)
 		if (!f->dev_slot) {
 			f->rssi = -50;
 			export(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, device_vtable);
-			logf_fake(f, "device %s found", f->addr);
+			port_logf(&f->log, "device %s found", f->addr);
 		} else {
 			f->rssi = f->rssi == -50 ? -52 : -50;
 			emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "RSSI");
@@ -648,7 +627,7 @@ static int adapter_start_discovery(sd_bus_message *m, void *userdata, sd_bus_err
 	if (sessions_add(&f->discovering, sender) != 0) {
 		return bluez_error(e, "Failed", "Too many discovery sessions");
 	}
-	logf_fake(f, "StartDiscovery from %s", sender);
+	port_logf(&f->log, "StartDiscovery from %s", sender);
 	set_discovering(f, was);
 	if (!was) {
 		sim_sched_at(&f->sched, sim_sched_now(&f->sched) + ADV_FIRST_US, advertise, f);
@@ -668,7 +647,7 @@ static int adapter_stop_discovery(sd_bus_message *m, void *userdata, sd_bus_erro
 	if (!sessions_remove(&f->discovering, sender)) {
 		return bluez_error(e, "Failed", "No discovery started");
 	}
-	logf_fake(f, "StopDiscovery from %s", sender);
+	port_logf(&f->log, "StopDiscovery from %s", sender);
 	set_discovering(f, was);
 	return sd_bus_reply_method_return(m, "");
 }
@@ -744,7 +723,7 @@ static int adapter_remove_device(sd_bus_message *m, void *userdata, sd_bus_error
 	if (!f->dev_slot || strcmp(path, f->dev_path) != 0) {
 		return bluez_error(e, "DoesNotExist", "Does Not Exist");
 	}
-	logf_fake(f, "RemoveDevice %s", path);
+	port_logf(&f->log, "RemoveDevice %s", path);
 	remove_device(f);
 	return sd_bus_reply_method_return(m, "");
 }
@@ -799,7 +778,7 @@ static int adapter_set_powered(sd_bus *bus, const char *path, const char *iface,
 	if (f->powered == (on != 0)) {
 		return 0;
 	}
-	logf_fake(f, "adapter powered %s", on ? "on" : "off");
+	port_logf(&f->log, "adapter powered %s", on ? "on" : "off");
 	if (!on) {
 		bool was = f->discovering.count > 0;
 
@@ -850,7 +829,7 @@ static int device_connect(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	uint64_t now = sim_sched_now(&f->sched);
 	uint64_t at = now > f->device_up_us ? now : f->device_up_us;
 
-	logf_fake(f, "Connect from %s", sd_bus_message_get_sender(m));
+	port_logf(&f->log, "Connect from %s", sd_bus_message_get_sender(m));
 	if (!f->powered) {
 		return bluez_error(e, "NotReady", "Resource Not Ready");
 	}
@@ -870,7 +849,7 @@ static int device_disconnect(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	struct fake *f = userdata;
 
-	logf_fake(f, "Disconnect from %s", sd_bus_message_get_sender(m));
+	port_logf(&f->log, "Disconnect from %s", sd_bus_message_get_sender(m));
 	if (f->connect_call) {
 		sim_sched_cancel(&f->sched, connect_attempt, f);
 		sim_sched_cancel(&f->sched, connect_timeout, f);
@@ -1102,7 +1081,7 @@ static int chrc_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	}
 	memcpy(pdu + 3, data, len);
 	if (f->cfg->verbose > 1) {
-		logf_fake(f, "WriteValue %zu bytes", len);
+		port_logf(&f->log, "WriteValue %zu bytes", len);
 	}
 	write_command(f, pdu, len + 3);
 	return sd_bus_reply_method_return(m, "");
@@ -1113,7 +1092,7 @@ static int chrc_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	struct fake *f = userdata;
 	const char *sender = sd_bus_message_get_sender(m);
 
-	logf_fake(f, "StartNotify from %s", sender);
+	port_logf(&f->log, "StartNotify from %s", sender);
 	if (!f->connected) {
 		return bluez_error(e, "Failed", "Not connected");
 	}
@@ -1144,7 +1123,7 @@ static int chrc_stop_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	struct fake *f = userdata;
 
-	logf_fake(f, "StopNotify from %s", sd_bus_message_get_sender(m));
+	port_logf(&f->log, "StopNotify from %s", sd_bus_message_get_sender(m));
 	if (!sessions_remove(&f->notify, sd_bus_message_get_sender(m))) {
 		return bluez_error(e, "Failed", "No notify session started");
 	}
@@ -1163,7 +1142,7 @@ static int chrc_acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *e
 	int sv[2];
 	int r;
 
-	logf_fake(f, "AcquireWrite from %s", sd_bus_message_get_sender(m));
+	port_logf(&f->log, "AcquireWrite from %s", sd_bus_message_get_sender(m));
 	if (f->cfg->refuse_acquire) {
 		return bluez_error(e, "NotPermitted", "Acquiring is refused (--no-acquire)");
 	}
@@ -1192,7 +1171,7 @@ static int chrc_acquire_notify(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	struct fake *f = userdata;
 
-	logf_fake(f, "AcquireNotify from %s", sd_bus_message_get_sender(m));
+	port_logf(&f->log, "AcquireNotify from %s", sd_bus_message_get_sender(m));
 	if (f->cfg->refuse_acquire) {
 		return bluez_error(e, "NotPermitted", "Acquiring is refused (--no-acquire)");
 	}
@@ -1384,17 +1363,17 @@ static void read_writes(struct fake *f)
 			return;
 		}
 		if (n <= 0) {
-			logf_fake(f, "write released");
+			port_logf(&f->log, "write released");
 			close_write(f);
 			return;
 		}
 		if ((size_t)n + 3 > f->mtu || (size_t)n > sizeof(pdu) - 3) {
 			/* bluetoothd drops what does not fit one PDU, silently */
-			logf_fake(f, "write of %zd bytes dropped: ATT MTU %u", n, (unsigned)f->mtu);
+			port_logf(&f->log, "write of %zd bytes dropped: ATT MTU %u", n, (unsigned)f->mtu);
 			continue;
 		}
 		if (f->cfg->verbose > 1) {
-			logf_fake(f, "write %zd bytes", n);
+			port_logf(&f->log, "write %zd bytes", n);
 		}
 		write_command(f, pdu, (size_t)n + 3);
 	}
@@ -1421,11 +1400,11 @@ static int run_loop(struct fake *f)
 		if (sim_device_reset_at(&f->dev) < next) {
 			next = sim_device_reset_at(&f->dev);
 		}
-		next = next == UINT64_MAX ? UINT64_MAX : next + f->t0_us;
+		next = next == UINT64_MAX ? UINT64_MAX : next + f->log.t0_us;
 		if (sd_bus_get_timeout(f->bus, &bus_timeout) >= 0 && bus_timeout < next) {
 			next = bus_timeout;
 		}
-		now = mono_us();
+		now = port_now_us();
 		timeout = next == UINT64_MAX ? -1
 			  : next <= now	     ? 0
 			  : next - now > 60000000u ? 60000
@@ -1452,7 +1431,7 @@ static int run_loop(struct fake *f)
 			read_writes(f);
 		}
 		if (p[3].revents && p[3].fd == f->notify_fd) {
-			logf_fake(f, "notify released");
+			port_logf(&f->log, "notify released");
 			close_notify(f);
 		}
 	}
@@ -1531,7 +1510,8 @@ int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
 	f->powered = !cfg->adapter_off;
 	f->mtu = BT_DFU_SMP_ATT_MTU_MIN;
 	f->name = cfg->name ? cfg->name : SIM_BLUEZ_DEFAULT_NAME;
-	f->t0_us = mono_us();
+	f->log = (struct port_log){ .verbose = cfg->verbose, .who = "bluez",
+				    .t0_us = port_now_us() };
 	sim_sched_init(&f->sched);
 	if (!bt_addr_parse(cfg->address ? cfg->address : SIM_BLUEZ_DEFAULT_ADDRESS, f->addr)) {
 		snprintf(why, why_cap, "'%s' is not a Bluetooth address (AA:BB:CC:DD:EE:FF)",

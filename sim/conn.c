@@ -3,7 +3,6 @@
 #include "conn.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +36,6 @@ struct conn_sim {
 	bool connected;
 	bool dropped_once;     /* the injected link loss happened */
 	uint64_t device_up_us; /* when the device advertises again after a reset */
-	struct conn_stats stats;
 	bool subscribing;
 	bool att_waiting;
 	uint8_t att_rsp[SIM_ATT_MTU_MAX];
@@ -45,10 +43,7 @@ struct conn_sim {
 	uint8_t rx[SMP_MSG_MAX];
 };
 
-static struct conn_sim *from_conn(struct conn *conn)
-{
-	return (struct conn_sim *)(void *)((char *)conn - offsetof(struct conn_sim, conn));
-}
+_Static_assert(offsetof(struct conn_sim, conn) == 0, "conn_self() needs conn first");
 
 /* A 16-bit UUID on the Bluetooth base UUID, as 128 bits. */
 static struct bt_dfu_smp_uuid uuid16(uint16_t value)
@@ -58,21 +53,6 @@ static struct bt_dfu_smp_uuid uuid16(uint16_t value)
 
 	smp_put_le16(uuid.val + 12, value);
 	return uuid;
-}
-
-/* -v: one line per event, stamped with the virtual time. */
-static void logf_sim(struct conn_sim *cs, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cs->conn.opt.verbose) {
-		return;
-	}
-	fprintf(stderr, "[%10.3f ms] ", (double)sim_sched_now(&cs->sched) / 1000.0);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* ---- the event loop, in virtual time ---- */
@@ -88,14 +68,14 @@ static void device_resets(struct conn_sim *cs, uint64_t now_us)
 	busy = sim_device_last_boot(&cs->dev)->busy_us;
 	if (cs->cfg->rollback && sim_device_last_boot(&cs->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
-		logf_sim(cs, "the new image crashes; the device resets again");
+		conn_logf(&cs->conn, "the new image crashes; the device resets again");
 		sim_device_reboot(&cs->dev, now_us + BOOT_US + busy);
 		busy += BOOT_US + sim_device_last_boot(&cs->dev)->busy_us;
 	}
 	cs->device_up_us = now_us + BOOT_US + busy;
 	if (cs->connected) {
 		cs->connected = false;
-		logf_sim(cs, "the device resets: link lost");
+		conn_logf(&cs->conn, "the device resets: link lost");
 		smp_gatt_disconnected(&cs->transport);
 	}
 }
@@ -130,7 +110,7 @@ static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, ui
 
 static int sim_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 {
-	return run_until(from_conn(conn), done, arg, UINT64_MAX);
+	return run_until(conn_self(conn), done, arg, UINT64_MAX);
 }
 
 static void limit_reached(void *ctx, uint64_t now_us)
@@ -141,7 +121,7 @@ static void limit_reached(void *ctx, uint64_t now_us)
 
 static int sim_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
-	struct conn_sim *cs = from_conn(conn);
+	struct conn_sim *cs = conn_self(conn);
 	uint64_t limit_us = limit_ms > UINT64_MAX / 1000u ? UINT64_MAX : limit_ms * 1000u;
 	int err;
 
@@ -157,9 +137,11 @@ static int sim_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, 
 	return -ETIMEDOUT;
 }
 
-static uint64_t sim_now_ms(struct conn *conn)
+static uint64_t sim_now_us(struct conn *conn)
 {
-	return sim_sched_now(&from_conn(conn)->sched) / 1000u;
+	struct conn_sim *cs = conn_self(conn);
+
+	return sim_sched_now(&cs->sched);
 }
 
 /* ---- ATT client: one request at a time ---- */
@@ -199,9 +181,9 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 	}
 	if (pdu[0] == SIM_ATT_NOTIFY) {
 		if (len >= 3 && smp_get_le16(pdu + 1) == cs->smp_handle) {
-			logf_sim(cs, "notification %zu bytes", len - 3);
-			cs->stats.notifications++;
-			cs->stats.bytes_in += len - 3;
+			conn_logf(&cs->conn, "notification %zu bytes", len - 3);
+			cs->conn.stats.notifications++;
+			cs->conn.stats.bytes_in += len - 3;
 			smp_gatt_notify(&cs->transport, pdu + 3, len - 3);
 		}
 		return;
@@ -233,7 +215,7 @@ static void drop_link(void *ctx, uint64_t now_us)
 	cs->device_up_us = sim_sched_now(&cs->sched);
 	if (cs->connected) {
 		cs->connected = false;
-		logf_sim(cs, "link lost");
+		conn_logf(&cs->conn, "link lost");
 		smp_gatt_disconnected(&cs->transport);
 	}
 }
@@ -250,10 +232,10 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	pdu[0] = SIM_ATT_WRITE_CMD;
 	smp_put_le16(pdu + 1, handle);
 	memcpy(pdu + 3, data, len);
-	logf_sim(cs, "write %u bytes", (unsigned)len);
-	cs->stats.writes++;
-	cs->stats.bytes_out += len;
-	if (cs->cfg->drop_after && !cs->dropped_once && cs->stats.bytes_out > cs->cfg->drop_after) {
+	conn_logf(&cs->conn, "write %u bytes", (unsigned)len);
+	cs->conn.stats.writes++;
+	cs->conn.stats.bytes_out += len;
+	if (cs->cfg->drop_after && !cs->dropped_once && cs->conn.stats.bytes_out > cs->cfg->drop_after) {
 		cs->dropped_once = true;
 		sim_sched_at(&cs->sched, sim_sched_now(&cs->sched), drop_link, cs);
 	}
@@ -460,7 +442,7 @@ static int connect_link(struct conn_sim *cs, char *why, size_t why_cap)
 		return err;
 	}
 	cs->connected = true;
-	logf_sim(cs, "connected, ATT MTU %u", (unsigned)cs->mtu);
+	conn_logf(&cs->conn, "connected, ATT MTU %u", (unsigned)cs->mtu);
 	return 0;
 }
 
@@ -477,20 +459,12 @@ static bool device_up(void *arg)
 	return sim_sched_now(&cs->sched) >= cs->device_up_us;
 }
 
-static bool link_down(void *arg)
-{
-	return !((struct conn_sim *)arg)->connected;
-}
-
 static int sim_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	struct conn_sim *cs = from_conn(conn);
+	struct conn_sim *cs = conn_self(conn);
 	uint64_t limit = sim_sched_now(&cs->sched) + (uint64_t)timeout_ms * 1000u;
 
-	/* a device told to reset answers first and goes away a little later */
-	if (cs->connected && run_until(cs, link_down, cs, limit) != 0) {
-		snprintf(why, why_cap, "the device did not reset: the link is still up after %u s",
-			 (unsigned)(timeout_ms / 1000u));
+	if (conn_await_drop(conn, limit / 1000u, timeout_ms, why, why_cap) != 0) {
 		return -ETIMEDOUT;
 	}
 	/* the device advertises again once booted; until then there is nothing to find */
@@ -510,7 +484,7 @@ static int sim_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 
 static void sim_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
-	struct conn_sim *cs = from_conn(conn);
+	struct conn_sim *cs = conn_self(conn);
 	size_t one_write = cs->mtu - BT_DFU_SMP_ATT_OVERHEAD;
 
 	switch (err) {
@@ -542,9 +516,8 @@ static void sim_explain(struct conn *conn, int err, size_t request_len, char *ou
 
 static void sim_stats(struct conn *conn, struct conn_stats *out)
 {
-	struct conn_sim *cs = from_conn(conn);
+	struct conn_sim *cs = conn_self(conn);
 
-	*out = cs->stats;
 	out->mtu = cs->mtu;
 	out->air_bytes = sim_link_stats(&cs->link)->air_bytes[SIM_LINK_CENTRAL] +
 			 sim_link_stats(&cs->link)->air_bytes[SIM_LINK_PERIPHERAL];
@@ -553,17 +526,21 @@ static void sim_stats(struct conn *conn, struct conn_stats *out)
 
 static bool sim_connected(struct conn *conn)
 {
-	return from_conn(conn)->connected;
+	struct conn_sim *cs = conn_self(conn);
+
+	return cs->connected;
 }
 
 static void sim_set_reassembly(struct conn *conn, size_t max)
 {
-	smp_gatt_set_reassembly(&from_conn(conn)->transport, max);
+	struct conn_sim *cs = conn_self(conn);
+
+	smp_gatt_set_reassembly(&cs->transport, max);
 }
 
 static void sim_close(struct conn *conn)
 {
-	struct conn_sim *cs = from_conn(conn);
+	struct conn_sim *cs = conn_self(conn);
 	uint64_t reset_us = sim_device_reset_at(&cs->dev);
 
 	smp_client_cancel_all(&cs->client, -ECANCELED);
@@ -581,6 +558,7 @@ static void sim_close(struct conn *conn)
 }
 
 static const struct conn_ops sim_ops = {
+	.name = "sim",
 	.run = sim_run,
 	.run_until = sim_run_until,
 	.explain = sim_explain,
@@ -588,7 +566,7 @@ static const struct conn_ops sim_ops = {
 	.set_reassembly = sim_set_reassembly,
 	.reconnect = sim_reconnect,
 	.connected = sim_connected,
-	.now_ms = sim_now_ms,
+	.now_us = sim_now_us,
 	.close = sim_close,
 };
 
@@ -596,11 +574,7 @@ int sim_conn_open(const struct sim_conn_config *cfg, const struct conn_options *
 		  struct conn **out, char *why, size_t why_cap)
 {
 	struct conn_sim *cs = calloc(1, sizeof(*cs));
-	struct smp_client_config client_cfg = {
-		.timeout_ms = opt->timeout_ms,
-		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
-		.version_fixed = opt->smp_version != 0,
-	};
+	struct smp_client_config client_cfg = conn_client_config(opt);
 	struct smp_transport transport;
 	int err;
 
@@ -623,9 +597,7 @@ int sim_conn_open(const struct sim_conn_config *cfg, const struct conn_options *
 	smp_gatt_init(&cs->transport, &cs->client, cs->rx, sizeof(cs->rx));
 	transport = smp_gatt_transport(&cs->transport);
 	smp_client_init(&cs->client, &transport, &client_cfg);
-	cs->conn.ops = &sim_ops;
-	cs->conn.client = &cs->client;
-	cs->conn.opt = *opt;
+	conn_init(&cs->conn, &sim_ops, &cs->client, opt);
 	if (sim_gatt_init(&cs->server, &cs->dev, &cs->link, &cfg->gatt) != 0) {
 		snprintf(why, why_cap, "out of memory");
 		sim_close(&cs->conn);

@@ -43,7 +43,7 @@ class Serial(unittest.TestCase):
             p = dfu(conn, "--timeout", "2", "-v", "echo", "two")  # its answer is damaged
             self.assertEqual((p.returncode, p.stdout), (0, "two\n"), p.stderr)
             self.assertIn("1 bad CRC", p.stderr)
-            self.assertEqual(p.stderr.count("] sent "), 2, p.stderr)
+            self.assertEqual(p.stderr.count("] serial: sent "), 2, p.stderr)
 
     def test_lost_answers_with_short_paced_lines(self):
         """Lines of 64 bytes, a pause after each; every third answer lost."""

@@ -82,10 +82,10 @@ class Udp(unittest.TestCase):
         with SimDevice("--udp", "127.0.0.1:0", "--drop-every", "2", "--busy-scale", "0") as sim:
             conn = "udp:" + sim.udp
             p = dfu(conn, "--timeout", "2", "-v", "echo", "one")
-            self.assertEqual((p.returncode, p.stdout, p.stderr.count("] sent ")),
+            self.assertEqual((p.returncode, p.stdout, p.stderr.count("] udp: sent ")),
                              (0, "one\n", 1), p.stderr)
             p = dfu(conn, "--timeout", "2", "-v", "echo", "two")  # its answer is lost
-            self.assertEqual((p.returncode, p.stdout, p.stderr.count("] sent ")),
+            self.assertEqual((p.returncode, p.stdout, p.stderr.count("] udp: sent ")),
                              (0, "two\n", 2), p.stderr)
         # An upload follows the device's offset whatever was lost. Every third answer is lost
         # here, so that the first chunk's answer comes (after that of params): sent again, the
@@ -133,7 +133,7 @@ class Udp(unittest.TestCase):
             p = dfu("udp:" + sim.udp, "--timeout", "0.6", "--tries", "2", "-v", "echo", "x")
             self.assertLess(time.monotonic() - start, 5)
             self.assertEqual(p.returncode, 1)
-            self.assertEqual(p.stderr.count("] sent "), 2)
+            self.assertEqual(p.stderr.count("] udp: sent "), 2)
             self.assertIn(f"no answer from udp:{sim.udp} within 0.6 s (sent 2 times", p.stderr)
 
     def test_ipv6(self):

@@ -35,10 +35,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../dfu/upload.h"
+#include "../ports/log.h"
 #include "../ports/loop.h"
 #include "../sim/bluez.h"
 #include "../sim/conn.h"
@@ -407,7 +407,7 @@ struct answer {
 struct host {
 	const struct options *opt;
 	struct sim_device dev;
-	uint64_t t0_us;
+	struct port_log log; /* -v; its t0_us is when the device started */
 	uint64_t busy_until_us; /* when the device is done with what it was given */
 	uint64_t boot_until_us; /* silent until then, after a reboot; 0 once up */
 	struct answer *head, *tail;
@@ -421,32 +421,10 @@ struct host {
 	struct answer *new_head, *new_tail;
 };
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* The device's clock: microseconds since it started, as the simulator's virtual time. */
 static uint64_t now_us(const struct host *h)
 {
-	return mono_us() - h->t0_us;
-}
-
-static void logf_host(const struct host *h, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!h->opt->verbose) {
-		return;
-	}
-	fprintf(stderr, "[%10.3f s] ", (double)now_us(h) / 1e6);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	return port_now_us() - h->log.t0_us;
 }
 
 static uint64_t scaled(const struct host *h, uint64_t us)
@@ -494,11 +472,11 @@ static void host_receive(struct host *h, struct endpoint *ep, const struct peer 
 	uint64_t start = h->busy_until_us > now ? h->busy_until_us : now;
 
 	if (h->boot_until_us || !sim_device_bootable(&h->dev)) {
-		logf_host(h, "%s: %zu bytes while the device is down: lost", ep->name, len);
+		port_logf(&h->log, "%s: %zu bytes while the device is down: lost", ep->name, len);
 		return;
 	}
 	if (h->queued >= sim_device_config(&h->dev)->buf_count) {
-		logf_host(h, "%s: %zu bytes with every buffer taken: dropped", ep->name, len);
+		port_logf(&h->log, "%s: %zu bytes with every buffer taken: dropped", ep->name, len);
 		return;
 	}
 	h->from = ep;
@@ -507,7 +485,7 @@ static void host_receive(struct host *h, struct endpoint *ep, const struct peer 
 	sim_device_receive(&h->dev, unit, len, now, collect_answer, h);
 	h->busy_until_us = start + scaled(h, sim_device_busy_us(&h->dev) +
 					       (h->opt->profile ? h->opt->profile->process_us : 0));
-	logf_host(h, "%s: request of %zu bytes%s", ep->name, len,
+	port_logf(&h->log, "%s: request of %zu bytes%s", ep->name, len,
 		  h->new_head ? "" : ", no answer");
 	for (struct answer *a = h->new_head; a; a = a->next) {
 		a->due_us = h->busy_until_us;
@@ -547,12 +525,12 @@ static void send_due_answers(struct host *h, uint64_t now)
 		}
 		h->queued--;
 		if (h->opt->drop_every && n % h->opt->drop_every == 0) {
-			logf_host(h, "%s: answer %u of %zu bytes lost (--drop-every)", a->ep->name,
+			port_logf(&h->log, "%s: answer %u of %zu bytes lost (--drop-every)", a->ep->name,
 				  (unsigned)n, a->len);
 		} else {
 			bool bad = h->opt->bad_crc_every && n % h->opt->bad_crc_every == 0;
 
-			logf_host(h, "%s: answer %u of %zu bytes%s", a->ep->name, (unsigned)n,
+			port_logf(&h->log, "%s: answer %u of %zu bytes%s", a->ep->name, (unsigned)n,
 				  a->len, bad ? " with a wrong CRC (--bad-crc-every)" : "");
 			a->ep->answer(a->ep, &a->to, a->msg, a->len, bad);
 		}
@@ -565,12 +543,12 @@ static void reboot(struct host *h, uint64_t now)
 {
 	uint64_t busy;
 
-	logf_host(h, "the device resets");
+	port_logf(&h->log, "the device resets");
 	sim_device_reboot(&h->dev, now);
 	busy = scaled(h, sim_device_last_boot(&h->dev)->busy_us);
 	if (h->opt->rollback && sim_device_last_boot(&h->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
-		logf_host(h, "the new image crashes; the device resets again");
+		port_logf(&h->log, "the new image crashes; the device resets again");
 		sim_device_reboot(&h->dev, now + BOOT_US + busy);
 		busy += BOOT_US + scaled(h, sim_device_last_boot(&h->dev)->busy_us);
 	}
@@ -586,10 +564,10 @@ static void booted(struct host *h)
 {
 	h->boot_until_us = 0;
 	if (!sim_device_bootable(&h->dev)) {
-		logf_host(h, "the bootloader found no valid image: the device stays silent");
+		port_logf(&h->log, "the bootloader found no valid image: the device stays silent");
 		return;
 	}
-	logf_host(h, "the device is up");
+	port_logf(&h->log, "the device is up");
 	for (size_t i = 0; i < h->n_eps; i++) {
 		h->eps[i]->power(h->eps[i], true);
 	}
@@ -629,7 +607,7 @@ static void udp_answer(struct endpoint *ep, const struct peer *to, const uint8_t
 {
 	(void)bad_crc;
 	if (sendto(ep->pfd.fd, msg, len, 0, (const struct sockaddr *)&to->addr, to->len) < 0) {
-		logf_host(ep->host, "%s: cannot answer: %s", ep->name, strerror(errno));
+		port_logf(&ep->host->log, "%s: cannot answer: %s", ep->name, strerror(errno));
 	}
 }
 
@@ -882,7 +860,7 @@ static void serial_receive(struct serial_ep *s, const uint8_t *data, size_t len)
 			s->dropping = !s->in_line;
 			if (s->dropping) {
 				s->lines_dropped++;
-				logf_host(s->ep.host, "serial: a line with every receive line buffer "
+				port_logf(&s->ep.host->log, "serial: a line with every receive line buffer "
 					  "taken: dropped (%u so far)", (unsigned)s->lines_dropped);
 			}
 		}
@@ -1131,7 +1109,7 @@ static int serve(const struct options *opt)
 			opt->dev.state_dir ? opt->dev.state_dir : "", strerror(-err));
 		return 1;
 	}
-	h.t0_us = mono_us();
+	h.log = (struct port_log){ .verbose = opt->verbose, .who = "sim", .t0_us = port_now_us() };
 	if (catch_signals() != 0) {
 		fprintf(stderr, "dfu-smp-sim: cannot catch signals: %s\n", strerror(errno));
 		status = 1;
