@@ -29,6 +29,7 @@
 #include "../smp/gatt.h"
 #include "bt_addr.h"
 #include "conn.h"
+#include "conn_gatt.h"
 #include "dgram.h"
 #include "loop.h"
 
@@ -55,7 +56,7 @@
 enum { FD_BUS, FD_NOTIFY, FD_WRITE, FD_COUNT };
 
 struct conn_ble {
-	struct conn conn;
+	struct conn_gatt gatt;
 	sd_bus *bus;
 
 	/* what to reach */
@@ -80,8 +81,7 @@ struct conn_ble {
 	uint64_t dev_floor;
 	char floor_sender[64];
 
-	/* the link as SMP uses it */
-	bool connected;
+	/* the link as SMP uses it (and gatt.connected, gatt.mtu) */
 	int write_fd;  /* from AcquireWrite, or -1: WriteValue */
 	int notify_fd; /* from AcquireNotify, or -1: PropertiesChanged */
 	/*
@@ -90,18 +90,12 @@ struct conn_ble {
 	 * fds[FD_WRITE]).
 	 */
 	struct port_dgram_queue wq;
-	uint16_t mtu;
 	struct port_fd fds[FD_COUNT];
 	char lost[160];    /* why the link went down */
 	char failed[300];  /* the last BlueZ error of a write, with its advice */
-
-	struct bt_dfu_smp_gatt port;
-	struct smp_gatt transport;
-	struct smp_client client;
-	uint8_t rx[SMP_MSG_MAX];
 };
 
-_Static_assert(offsetof(struct conn_ble, conn) == 0, "conn_self() needs conn first");
+_Static_assert(offsetof(struct conn_ble, gatt) == 0, "conn_self() needs conn first");
 
 /* ---- BlueZ's errors, each with what to do ---- */
 
@@ -429,23 +423,23 @@ static void release_fds(struct conn_ble *cb)
 static void link_lost(struct conn_ble *cb, const char *reason)
 {
 	release_fds(cb);
-	if (!cb->connected) {
+	if (!cb->gatt.connected) {
 		return;
 	}
-	cb->connected = false;
+	cb->gatt.connected = false;
 	snprintf(cb->lost, sizeof(cb->lost), "%s", reason);
-	conn_logf(&cb->conn, "link lost: %s", reason);
-	smp_gatt_disconnected(&cb->transport);
+	conn_logf(&cb->gatt.conn, "link lost: %s", reason);
+	smp_gatt_disconnected(&cb->gatt.transport);
 }
 
 static void notification(struct conn_ble *cb, const uint8_t *data, size_t len)
 {
-	if (cb->conn.opt.verbose) {
-		conn_logf(&cb->conn, "notification %zu bytes", len);
+	if (cb->gatt.conn.opt.verbose) {
+		conn_logf(&cb->gatt.conn, "notification %zu bytes", len);
 	}
-	cb->conn.stats.notifications++;
-	cb->conn.stats.bytes_in += len;
-	smp_gatt_notify(&cb->transport, data, len);
+	cb->gatt.conn.stats.notifications++;
+	cb->gatt.conn.stats.bytes_in += len;
+	smp_gatt_notify(&cb->gatt.transport, data, len);
 }
 
 static void notify_ready(void *ctx, short revents)
@@ -526,7 +520,7 @@ static void added_interface(void *ctx, const char *path, const char *iface, cons
 
 	if (cb->scanning && !cb->dev_path[0] && strcmp(iface, IFACE_DEVICE) == 0 &&
 	    strcmp(p->parent, cb->adapter) == 0 && matches_target(cb, p)) {
-		conn_logf(&cb->conn, "found %s", path);
+		conn_logf(&cb->gatt.conn, "found %s", path);
 		take_device(cb, path, p);
 	}
 }
@@ -575,7 +569,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	if (!path || sd_bus_message_read(m, "s", &iface) < 0 || read_props(m, &p) < 0) {
 		return 0;
 	}
-	if (strcmp(iface, IFACE_CHRC) == 0 && p.has_value && cb->connected &&
+	if (strcmp(iface, IFACE_CHRC) == 0 && p.has_value && cb->gatt.connected &&
 	    cb->notify_fd < 0 && strcmp(path, cb->chrc_path) == 0) {
 		notification(cb, p.value, p.value_len);
 	} else if (strcmp(iface, IFACE_DEVICE) == 0 && cb->dev_path[0] &&
@@ -598,7 +592,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 		   path[strlen(cb->adapter)] == '/' &&
 		   (strcmp(p.name, cb->name) == 0 || strcmp(p.alias, cb->name) == 0)) {
 		/* a device seen before may tell its name only now */
-		conn_logf(&cb->conn, "found %s", path);
+		conn_logf(&cb->gatt.conn, "found %s", path);
 		snprintf(cb->dev_path, sizeof(cb->dev_path), "%s", path);
 	} else if (strcmp(iface, IFACE_ADAPTER) == 0 && strcmp(path, cb->adapter) == 0 &&
 		   p.has_powered && !p.powered) {
@@ -665,7 +659,7 @@ static bool wait_check(void *arg)
 static int wait_until(struct conn_ble *cb, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
 	struct wait w = { .cb = cb, .done = done, .arg = arg };
-	int err = port_loop_run(&cb->client, cb->fds, FD_COUNT, wait_check, &w, limit_ms);
+	int err = port_loop_run(&cb->gatt.client, cb->fds, FD_COUNT, wait_check, &w, limit_ms);
 
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
@@ -685,8 +679,8 @@ static int on_written(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	(void)e;
 	if (err) {
 		bus_error(err, -EIO, "BlueZ refused a write", cb->failed, sizeof(cb->failed));
-		conn_logf(&cb->conn, "%s", cb->failed);
-		smp_gatt_written(&cb->transport, -EIO);
+		conn_logf(&cb->gatt.conn, "%s", cb->failed);
+		smp_gatt_written(&cb->gatt.transport, -EIO);
 	}
 	return 0;
 }
@@ -728,7 +722,7 @@ static int write_socket(struct conn_ble *cb, const uint8_t *data, uint16_t len)
 		return -ENOTCONN;
 	}
 	if (port_dgram_waiting(&cb->wq) && !cb->fds[FD_WRITE].events) {
-		conn_logf(&cb->conn, "the write socket is full: writes wait for it to drain");
+		conn_logf(&cb->gatt.conn, "the write socket is full: writes wait for it to drain");
 		cb->fds[FD_WRITE].events = POLLOUT;
 		cb->fds[FD_WRITE].deadline_ms = port_now_ms() + WRITE_STALL_MS;
 	}
@@ -741,17 +735,17 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	struct conn_ble *cb = gatt->ctx;
 
 	(void)handle;
-	if (!cb->connected) {
+	if (!cb->gatt.connected) {
 		return -ENOTCONN;
 	}
-	if ((size_t)len + BT_DFU_SMP_ATT_OVERHEAD > cb->mtu) {
+	if ((size_t)len + BT_DFU_SMP_ATT_OVERHEAD > cb->gatt.mtu) {
 		return -EMSGSIZE;
 	}
-	if (cb->conn.opt.verbose) {
-		conn_logf(&cb->conn, "write %u bytes", (unsigned)len);
+	if (cb->gatt.conn.opt.verbose) {
+		conn_logf(&cb->gatt.conn, "write %u bytes", (unsigned)len);
 	}
-	cb->conn.stats.writes++;
-	cb->conn.stats.bytes_out += len;
+	cb->gatt.conn.stats.writes++;
+	cb->gatt.conn.stats.bytes_out += len;
 	return cb->write_fd >= 0 ? write_socket(cb, data, len) : write_value(cb, data, len);
 }
 
@@ -762,12 +756,12 @@ static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uin
 
 	(void)value_handle;
 	(void)ccc_handle;
-	return cb->connected ? 0 : -ENOTCONN;
+	return cb->gatt.connected ? 0 : -ENOTCONN;
 }
 
 static uint16_t op_get_mtu(struct bt_dfu_smp_gatt *gatt)
 {
-	return ((struct conn_ble *)gatt->ctx)->mtu;
+	return ((struct conn_ble *)gatt->ctx)->gatt.mtu;
 }
 
 static const struct bt_dfu_smp_gatt_ops gatt_ops = {
@@ -807,7 +801,7 @@ static void adapter_found(void *ctx, const char *path, const char *iface, const 
 
 static int find_adapter(struct conn_ble *cb, char *why, size_t cap)
 {
-	struct adapter_search s = { .want = cb->conn.opt.adapter };
+	struct adapter_search s = { .want = cb->gatt.conn.opt.adapter };
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	int r = managed_objects(cb, adapter_found, &s, why, cap);
 
@@ -833,7 +827,7 @@ static int find_adapter(struct conn_ble *cb, char *why, size_t cap)
 			 "bluetooth)", strrchr(s.path, '/') + 1);
 		return -ENETDOWN;
 	}
-	conn_logf(&cb->conn, "powering %s on", s.path);
+	conn_logf(&cb->gatt.conn, "powering %s on", s.path);
 	r = sd_bus_set_property(cb->bus, BLUEZ, s.path, IFACE_ADAPTER, "Powered", &e, "b", 1);
 	if (r < 0) {
 		char what[96];
@@ -902,7 +896,7 @@ static int start_discovery(struct conn_ble *cb, char *why, size_t cap)
 
 static int find_device(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t cap)
 {
-	uint32_t scan_ms = cb->conn.opt.timeout_ms ? cb->conn.opt.timeout_ms : SCAN_DEFAULT_MS;
+	uint32_t scan_ms = cb->gatt.conn.opt.timeout_ms ? cb->gatt.conn.opt.timeout_ms : SCAN_DEFAULT_MS;
 	uint64_t start = port_now_ms();
 	uint64_t until = start + scan_ms < limit_ms ? start + scan_ms : limit_ms;
 	int r;
@@ -914,7 +908,7 @@ static int find_device(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t
 		cb->scanning = false;
 		return r;
 	}
-	conn_logf(&cb->conn, "scanning for %s", target(cb));
+	conn_logf(&cb->gatt.conn, "scanning for %s", target(cb));
 	r = start_discovery(cb, why, cap);
 	if (r) {
 		cb->scanning = false;
@@ -996,7 +990,7 @@ static int connect_device(struct conn_ble *cb, uint64_t limit_ms, char *why, siz
 	}
 	snprintf(what, sizeof(what), "connecting to %s", cb->addr[0] ? cb->addr : target(cb));
 	if (!cb->dev_connected) {
-		conn_logf(&cb->conn, "connecting to %s", cb->dev_path);
+		conn_logf(&cb->gatt.conn, "connecting to %s", cb->dev_path);
 		r = sd_bus_message_new_method_call(cb->bus, &m, BLUEZ, cb->dev_path, IFACE_DEVICE,
 						   "Connect");
 		if (r >= 0) {
@@ -1105,7 +1099,7 @@ static int find_smp(struct conn_ble *cb, uint16_t *mtu, char *why, size_t cap)
 		.desc_count = 1,
 	};
 	struct bt_dfu_smp_discovery dm = {
-		.conn = &cb->port,
+		.conn = &cb->gatt.port,
 		.service_uuid = BT_DFU_SMP_UUID_SERVICE,
 		.chrcs = &c,
 		.chrc_count = 1,
@@ -1147,7 +1141,7 @@ static int find_smp(struct conn_ble *cb, uint16_t *mtu, char *why, size_t cap)
 			desc.handle = (uint16_t)(c.value_handle + 1u);
 		}
 		*mtu = chrc->mtu;
-		r = smp_gatt_handles_assign(&cb->transport, &dm);
+		r = smp_gatt_handles_assign(&cb->gatt.transport, &dm);
 		if (r) {
 			snprintf(why, cap, "the SMP characteristic cannot be used: %s", strerror(-r));
 			r = -ENOENT;
@@ -1181,7 +1175,7 @@ static int acquire(struct conn_ble *cb, const char *method, int *fd, uint16_t *m
 
 	if (r < 0) {
 		if (acquire_refused(&e)) {
-			conn_logf(&cb->conn, "%s refused (%s: %s): falling back to %s", method, e.name,
+			conn_logf(&cb->gatt.conn, "%s refused (%s: %s): falling back to %s", method, e.name,
 				 e.message ? e.message : "",
 				 strcmp(method, "AcquireWrite") == 0 ? "WriteValue" : "StartNotify");
 			r = 0;
@@ -1203,7 +1197,7 @@ static int acquire(struct conn_ble *cb, const char *method, int *fd, uint16_t *m
 		return -EPROTO;
 	}
 	fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
-	conn_logf(&cb->conn, "%s: socket, ATT MTU %u", method, (unsigned)*mtu);
+	conn_logf(&cb->gatt.conn, "%s: socket, ATT MTU %u", method, (unsigned)*mtu);
 	return 1;
 }
 
@@ -1243,19 +1237,19 @@ static int open_channel(struct conn_ble *cb, char *why, size_t cap)
 		release_fds(cb);
 		return r;
 	}
-	cb->mtu = write_mtu ? write_mtu : notify_mtu ? notify_mtu : prop_mtu;
-	if (cb->mtu < BT_DFU_SMP_ATT_MTU_MIN) {
-		cb->mtu = BT_DFU_SMP_ATT_MTU_MIN;
+	cb->gatt.mtu = write_mtu ? write_mtu : notify_mtu ? notify_mtu : prop_mtu;
+	if (cb->gatt.mtu < BT_DFU_SMP_ATT_MTU_MIN) {
+		cb->gatt.mtu = BT_DFU_SMP_ATT_MTU_MIN;
 	}
 	/* BlueZ alone negotiates the MTU: --mtu can only ask for less */
-	if (cb->conn.opt.mtu && cb->conn.opt.mtu < cb->mtu) {
-		cb->mtu = cb->conn.opt.mtu;
+	if (cb->gatt.conn.opt.mtu && cb->gatt.conn.opt.mtu < cb->gatt.mtu) {
+		cb->gatt.mtu = cb->gatt.conn.opt.mtu;
 	}
 	cb->fds[FD_NOTIFY].fd = cb->notify_fd;
 	cb->fds[FD_WRITE].fd = cb->write_fd;
-	cb->connected = true;
+	cb->gatt.connected = true;
 	cb->lost[0] = '\0';
-	conn_logf(&cb->conn, "connected, ATT MTU %u; writes by %s, notifications by %s", (unsigned)cb->mtu,
+	conn_logf(&cb->gatt.conn, "connected, ATT MTU %u; writes by %s, notifications by %s", (unsigned)cb->gatt.mtu,
 		 cb->write_fd >= 0 ? "AcquireWrite socket" : "WriteValue",
 		 cb->notify_fd >= 0 ? "AcquireNotify socket" : "StartNotify signals");
 	return 0;
@@ -1302,7 +1296,7 @@ static int ble_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 		if (now + pause >= limit) {
 			return err;
 		}
-		conn_logf(&cb->conn, "%s; trying again in %u ms", why, (unsigned)pause);
+		conn_logf(&cb->gatt.conn, "%s; trying again in %u ms", why, (unsigned)pause);
 		wait_until(cb, port_loop_never, NULL, now + pause);
 		pause = pause * 2u < PAUSE_MAX_MS ? pause * 2u : PAUSE_MAX_MS;
 	}
@@ -1313,58 +1307,15 @@ static int ble_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 static void ble_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
 	struct conn_ble *cb = conn_self(conn);
-	size_t one_write = cb->mtu - BT_DFU_SMP_ATT_OVERHEAD;
 
-	switch (err) {
-	case -EMSGSIZE:
-		if (conn->limits_known && conn->limits.reassembly) {
-			snprintf(out, cap, "request of %zu bytes is larger than the device's SMP "
-				 "buffer (%u bytes)", request_len, (unsigned)conn->limits.buf_size);
-		} else {
-			snprintf(out, cap, "request of %zu bytes does not fit one write at ATT MTU "
-				 "%u (%zu bytes)%s, so send less", request_len, (unsigned)cb->mtu,
-				 one_write,
-				 conn->limits_known ? "; the device has no SMP reassembly" : "");
-		}
-		break;
-	case -ETIMEDOUT:
-		snprintf(out, cap, "the device did not answer in time (--timeout)");
-		break;
-	case -ENOTCONN:
-	case -ENXIO:
+	if (err == -ENOTCONN || err == -ENXIO) {
 		snprintf(out, cap, "%s", cb->lost[0] ? cb->lost : "the device disconnected");
-		break;
-	case -EIO:
-		if (cb->failed[0]) {
-			snprintf(out, cap, "%s", cb->failed);
-			break;
-		}
-		/* fall through */
-	default:
-		snprintf(out, cap, "%s", strerror(-err));
-		break;
+	} else if (err == -EIO && cb->failed[0]) {
+		snprintf(out, cap, "%s", cb->failed);
+	} else {
+		/* BlueZ alone negotiates the MTU: --mtu can only ask for less */
+		conn_gatt_explain(conn, err, request_len, "send less", out, cap);
 	}
-}
-
-static void ble_stats(struct conn *conn, struct conn_stats *out)
-{
-	struct conn_ble *cb = conn_self(conn);
-
-	out->mtu = cb->mtu;
-}
-
-static bool ble_connected(struct conn *conn)
-{
-	struct conn_ble *cb = conn_self(conn);
-
-	return cb->connected;
-}
-
-static void ble_set_reassembly(struct conn *conn, size_t max)
-{
-	struct conn_ble *cb = conn_self(conn);
-
-	smp_gatt_set_reassembly(&cb->transport, max);
 }
 
 /* Leaves BlueZ as it was found: sockets released, sessions stopped, our link taken down. */
@@ -1373,7 +1324,7 @@ static void ble_close(struct conn *conn)
 	struct conn_ble *cb = conn_self(conn);
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 
-	smp_client_cancel_all(&cb->client, -ECANCELED);
+	smp_client_cancel_all(&cb->gatt.client, -ECANCELED);
 	release_fds(cb);
 	if (cb->bus) {
 		stop_discovery(cb);
@@ -1385,7 +1336,7 @@ static void ble_close(struct conn *conn)
 		if (cb->we_connected && cb->dev_path[0] &&
 		    read_device_state(cb, cb->failed, sizeof(cb->failed)) == 0 &&
 		    cb->dev_connected) {
-			conn_logf(&cb->conn, "disconnecting");
+			conn_logf(&cb->gatt.conn, "disconnecting");
 			sd_bus_call_method(cb->bus, BLUEZ, cb->dev_path, IFACE_DEVICE, "Disconnect", &e,
 					   NULL, "");
 			sd_bus_error_free(&e);
@@ -1400,10 +1351,10 @@ static const struct conn_ops ble_ops = {
 	.name = "ble",
 	.run_until = ble_run_until,
 	.explain = ble_explain,
-	.stats = ble_stats,
-	.set_reassembly = ble_set_reassembly,
+	.stats = conn_gatt_stats,
+	.set_reassembly = conn_gatt_set_reassembly,
 	.reconnect = ble_reconnect,
-	.connected = ble_connected,
+	.connected = conn_gatt_connected,
 	.close = ble_close,
 };
 
@@ -1448,8 +1399,6 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 		  size_t why_cap)
 {
 	struct conn_ble *cb;
-	struct smp_client_config client_cfg = conn_client_config(opt);
-	struct smp_transport transport;
 	char addr[BT_ADDR_STR_LEN] = "";
 	const char *name = strncmp(arg, "name=", 5) == 0 ? arg + 5 : NULL;
 	int r;
@@ -1473,13 +1422,7 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 	snprintf(cb->name, sizeof(cb->name), "%s", name ? name : "");
 	cb->write_fd = -1;
 	cb->notify_fd = -1;
-	cb->mtu = BT_DFU_SMP_ATT_MTU_MIN;
-	cb->port.ops = &gatt_ops;
-	cb->port.ctx = cb;
-	smp_gatt_init(&cb->transport, &cb->client, cb->rx, sizeof(cb->rx));
-	transport = smp_gatt_transport(&cb->transport);
-	smp_client_init(&cb->client, &transport, &client_cfg);
-	conn_init(&cb->conn, &ble_ops, &cb->client, opt);
+	conn_gatt_init(&cb->gatt, &ble_ops, &gatt_ops, opt);
 	for (size_t i = 0; i < FD_COUNT; i++) {
 		cb->fds[i].fd = -1;
 		cb->fds[i].ctx = cb;
@@ -1497,7 +1440,7 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 			 "running?", address ? address : "/run/dbus/system_bus_socket",
 			 strerror(-r));
 		cb->bus = NULL;
-		ble_close(&cb->conn);
+		ble_close(&cb->gatt.conn);
 		return r == -EINVAL ? -EIO : r;
 	}
 	sd_bus_set_method_call_timeout(cb->bus, CALL_TIMEOUT_US);
@@ -1507,16 +1450,16 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 	if (r < 0) {
 		snprintf(why, why_cap, "cannot watch BlueZ's signals on the system bus: %s",
 			 strerror(-r));
-		ble_close(&cb->conn);
+		ble_close(&cb->gatt.conn);
 		return r == -EINVAL ? -EIO : r;
 	}
 	r = setup(cb, port_now_ms() + CONNECT_TIMEOUT_MS + RESOLVE_TIMEOUT_MS +
 			      (opt->timeout_ms ? opt->timeout_ms : SCAN_DEFAULT_MS),
 		  why, why_cap);
 	if (r) {
-		ble_close(&cb->conn);
+		ble_close(&cb->gatt.conn);
 		return r == -EINVAL ? -EIO : r;
 	}
-	*out = &cb->conn;
+	*out = &cb->gatt.conn;
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "../smp/bt_dfu_smp.h"
 #include "../smp/bytes.h"
+#include "../ports/conn_gatt.h"
 #include "../smp/gatt.h"
 #include "sched.h"
 
@@ -18,7 +19,7 @@
 #define MAX_DESCS 4
 
 struct conn_sim {
-	struct conn conn;
+	struct conn_gatt gatt; /* the central side's SMP client, MTU and link state */
 	const struct sim_conn_config *cfg;
 
 	/* the device side */
@@ -28,22 +29,16 @@ struct conn_sim {
 	struct sim_gatt server;
 
 	/* the central side */
-	struct bt_dfu_smp_gatt port;
-	struct smp_gatt transport;
-	struct smp_client client;
-	uint16_t mtu;
 	uint16_t smp_handle;
-	bool connected;
 	bool dropped_once;     /* the injected link loss happened */
 	uint64_t device_up_us; /* when the device advertises again after a reset */
 	bool subscribing;
 	bool att_waiting;
 	uint8_t att_rsp[SIM_ATT_MTU_MAX];
 	size_t att_rsp_len;
-	uint8_t rx[SMP_MSG_MAX];
 };
 
-_Static_assert(offsetof(struct conn_sim, conn) == 0, "conn_self() needs conn first");
+_Static_assert(offsetof(struct conn_sim, gatt) == 0, "conn_self() needs conn first");
 
 /* A 16-bit UUID on the Bluetooth base UUID, as 128 bits. */
 static struct bt_dfu_smp_uuid uuid16(uint16_t value)
@@ -68,22 +63,22 @@ static void device_resets(struct conn_sim *cs, uint64_t now_us)
 	busy = sim_device_last_boot(&cs->dev)->busy_us;
 	if (cs->cfg->rollback && sim_device_last_boot(&cs->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
-		conn_logf(&cs->conn, "the new image crashes; the device resets again");
+		conn_logf(&cs->gatt.conn, "the new image crashes; the device resets again");
 		sim_device_reboot(&cs->dev, now_us + BOOT_US + busy);
 		busy += BOOT_US + sim_device_last_boot(&cs->dev)->busy_us;
 	}
 	cs->device_up_us = now_us + BOOT_US + busy;
-	if (cs->connected) {
-		cs->connected = false;
-		conn_logf(&cs->conn, "the device resets: link lost");
-		smp_gatt_disconnected(&cs->transport);
+	if (cs->gatt.connected) {
+		cs->gatt.connected = false;
+		conn_logf(&cs->gatt.conn, "the device resets: link lost");
+		smp_gatt_disconnected(&cs->gatt.transport);
 	}
 }
 
 static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, uint64_t limit_us)
 {
 	while (!done(arg)) {
-		uint64_t client_ms = smp_client_deadline(&cs->client);
+		uint64_t client_ms = smp_client_deadline(&cs->gatt.client);
 		uint64_t reset_us = sim_device_reset_at(&cs->dev);
 		uint64_t t = sim_sched_next(&cs->sched);
 
@@ -99,7 +94,7 @@ static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, ui
 		if (t < sim_sched_now(&cs->sched)) {
 			t = sim_sched_now(&cs->sched);
 		}
-		smp_client_process(&cs->client, t / 1000u);
+		smp_client_process(&cs->gatt.client, t / 1000u);
 		sim_sched_run_until(&cs->sched, t);
 		if (sim_device_reset_at(&cs->dev) <= t) {
 			device_resets(cs, t);
@@ -181,10 +176,10 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 	}
 	if (pdu[0] == SIM_ATT_NOTIFY) {
 		if (len >= 3 && smp_get_le16(pdu + 1) == cs->smp_handle) {
-			conn_logf(&cs->conn, "notification %zu bytes", len - 3);
-			cs->conn.stats.notifications++;
-			cs->conn.stats.bytes_in += len - 3;
-			smp_gatt_notify(&cs->transport, pdu + 3, len - 3);
+			conn_logf(&cs->gatt.conn, "notification %zu bytes", len - 3);
+			cs->gatt.conn.stats.notifications++;
+			cs->gatt.conn.stats.bytes_in += len - 3;
+			smp_gatt_notify(&cs->gatt.transport, pdu + 3, len - 3);
 		}
 		return;
 	}
@@ -192,7 +187,7 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 		       (pdu[0] == SIM_ATT_ERROR_RSP && len >= 2 && pdu[1] == SIM_ATT_WRITE_REQ);
 	if (cs->subscribing && write_answer) {
 		cs->subscribing = false;
-		smp_gatt_subscribed(&cs->transport, pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
+		smp_gatt_subscribed(&cs->gatt.transport, pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
 		return;
 	}
 	if (cs->att_waiting) {
@@ -213,10 +208,10 @@ static void drop_link(void *ctx, uint64_t now_us)
 	sim_link_set_connected(&cs->link, false);
 	sim_gatt_reset(&cs->server);
 	cs->device_up_us = sim_sched_now(&cs->sched);
-	if (cs->connected) {
-		cs->connected = false;
-		conn_logf(&cs->conn, "link lost");
-		smp_gatt_disconnected(&cs->transport);
+	if (cs->gatt.connected) {
+		cs->gatt.connected = false;
+		conn_logf(&cs->gatt.conn, "link lost");
+		smp_gatt_disconnected(&cs->gatt.transport);
 	}
 }
 
@@ -226,16 +221,16 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	struct conn_sim *cs = gatt->ctx;
 	uint8_t pdu[SIM_ATT_MTU_MAX];
 
-	if ((size_t)len + 3 > cs->mtu) {
+	if ((size_t)len + 3 > cs->gatt.mtu) {
 		return -EMSGSIZE;
 	}
 	pdu[0] = SIM_ATT_WRITE_CMD;
 	smp_put_le16(pdu + 1, handle);
 	memcpy(pdu + 3, data, len);
-	conn_logf(&cs->conn, "write %u bytes", (unsigned)len);
-	cs->conn.stats.writes++;
-	cs->conn.stats.bytes_out += len;
-	if (cs->cfg->drop_after && !cs->dropped_once && cs->conn.stats.bytes_out > cs->cfg->drop_after) {
+	conn_logf(&cs->gatt.conn, "write %u bytes", (unsigned)len);
+	cs->gatt.conn.stats.writes++;
+	cs->gatt.conn.stats.bytes_out += len;
+	if (cs->cfg->drop_after && !cs->dropped_once && cs->gatt.conn.stats.bytes_out > cs->cfg->drop_after) {
 		cs->dropped_once = true;
 		sim_sched_at(&cs->sched, sim_sched_now(&cs->sched), drop_link, cs);
 	}
@@ -256,7 +251,7 @@ static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uin
 
 static uint16_t op_get_mtu(struct bt_dfu_smp_gatt *gatt)
 {
-	return ((struct conn_sim *)gatt->ctx)->mtu;
+	return ((struct conn_sim *)gatt->ctx)->gatt.mtu;
 }
 
 static const struct bt_dfu_smp_gatt_ops gatt_ops = {
@@ -272,7 +267,7 @@ static int exchange_mtu(struct conn_sim *cs, uint16_t want)
 	uint8_t pdu[3] = { SIM_ATT_MTU_REQ };
 	int op;
 
-	cs->mtu = BT_DFU_SMP_ATT_MTU_MIN;
+	cs->gatt.mtu = BT_DFU_SMP_ATT_MTU_MIN;
 	if (want <= BT_DFU_SMP_ATT_MTU_MIN) {
 		return 0;
 	}
@@ -285,7 +280,7 @@ static int exchange_mtu(struct conn_sim *cs, uint16_t want)
 		uint16_t server = smp_get_le16(cs->att_rsp + 1);
 		uint16_t mtu = server < want ? server : want;
 
-		cs->mtu = mtu < BT_DFU_SMP_ATT_MTU_MIN ? BT_DFU_SMP_ATT_MTU_MIN : mtu;
+		cs->gatt.mtu = mtu < BT_DFU_SMP_ATT_MTU_MIN ? BT_DFU_SMP_ATT_MTU_MIN : mtu;
 	}
 	return 0;
 }
@@ -403,7 +398,7 @@ static int discover(struct conn_sim *cs, char *why, size_t why_cap)
 
 	memset(&f, 0, sizeof(f));
 	f.dm.chrcs = f.chrcs;
-	f.dm.conn = &cs->port;
+	f.dm.conn = &cs->gatt.port;
 	err = find_service(cs, &f);
 	if (!err) {
 		err = find_chrcs(cs, &f);
@@ -415,13 +410,13 @@ static int discover(struct conn_sim *cs, char *why, size_t why_cap)
 		snprintf(why, why_cap, "the device has no SMP service (GATT discovery failed)");
 		return err;
 	}
-	err = smp_gatt_handles_assign(&cs->transport, &f.dm);
+	err = smp_gatt_handles_assign(&cs->gatt.transport, &f.dm);
 	if (err) {
 		snprintf(why, why_cap, "the device's SMP service lacks its characteristic or CCC "
 			 "descriptor");
 		return err;
 	}
-	cs->smp_handle = smp_gatt_handle(&cs->transport);
+	cs->smp_handle = smp_gatt_handle(&cs->gatt.transport);
 	return 0;
 }
 
@@ -432,7 +427,7 @@ static int connect_link(struct conn_sim *cs, char *why, size_t why_cap)
 
 	sim_gatt_reset(&cs->server);
 	sim_link_set_connected(&cs->link, true);
-	err = exchange_mtu(cs, cs->conn.opt.mtu ? cs->conn.opt.mtu : SIM_ATT_MTU_MAX);
+	err = exchange_mtu(cs, cs->gatt.conn.opt.mtu ? cs->gatt.conn.opt.mtu : SIM_ATT_MTU_MAX);
 	if (err) {
 		snprintf(why, why_cap, "ATT MTU exchange with the simulated device failed");
 		return err;
@@ -441,8 +436,8 @@ static int connect_link(struct conn_sim *cs, char *why, size_t why_cap)
 	if (err) {
 		return err;
 	}
-	cs->connected = true;
-	conn_logf(&cs->conn, "connected, ATT MTU %u", (unsigned)cs->mtu);
+	cs->gatt.connected = true;
+	conn_logf(&cs->gatt.conn, "connected, ATT MTU %u", (unsigned)cs->gatt.mtu);
 	return 0;
 }
 
@@ -484,33 +479,12 @@ static int sim_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 
 static void sim_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
-	struct conn_sim *cs = conn_self(conn);
-	size_t one_write = cs->mtu - BT_DFU_SMP_ATT_OVERHEAD;
-
-	switch (err) {
-	case -EMSGSIZE:
-		if (conn->limits_known && conn->limits.reassembly) {
-			snprintf(out, cap, "request of %zu bytes is larger than the device's SMP "
-				 "buffer (%u bytes)", request_len, (unsigned)conn->limits.buf_size);
-		} else {
-			snprintf(out, cap, "request of %zu bytes does not fit one write at ATT MTU "
-				 "%u (%zu bytes)%s, so raise --mtu or send less", request_len,
-				 (unsigned)cs->mtu, one_write,
-				 conn->limits_known ? "; the device has no SMP reassembly" : "");
-		}
-		break;
-	case -ETIMEDOUT:
-		snprintf(out, cap, "the device did not answer in time (--timeout)");
-		break;
-	case -ENOTCONN:
+	if (err == -ENOTCONN) {
 		snprintf(out, cap, "the device disconnected");
-		break;
-	case -ENXIO:
+	} else if (err == -ENXIO) {
 		snprintf(out, cap, "not connected: the device reset or the link dropped");
-		break;
-	default:
-		snprintf(out, cap, "%s", strerror(-err));
-		break;
+	} else {
+		conn_gatt_explain(conn, err, request_len, "raise --mtu or send less", out, cap);
 	}
 }
 
@@ -518,24 +492,10 @@ static void sim_stats(struct conn *conn, struct conn_stats *out)
 {
 	struct conn_sim *cs = conn_self(conn);
 
-	out->mtu = cs->mtu;
+	conn_gatt_stats(conn, out);
 	out->air_bytes = sim_link_stats(&cs->link)->air_bytes[SIM_LINK_CENTRAL] +
 			 sim_link_stats(&cs->link)->air_bytes[SIM_LINK_PERIPHERAL];
 	out->device_dropped = sim_gatt_stats(&cs->server)->dropped_requests;
-}
-
-static bool sim_connected(struct conn *conn)
-{
-	struct conn_sim *cs = conn_self(conn);
-
-	return cs->connected;
-}
-
-static void sim_set_reassembly(struct conn *conn, size_t max)
-{
-	struct conn_sim *cs = conn_self(conn);
-
-	smp_gatt_set_reassembly(&cs->transport, max);
 }
 
 static void sim_close(struct conn *conn)
@@ -543,7 +503,7 @@ static void sim_close(struct conn *conn)
 	struct conn_sim *cs = conn_self(conn);
 	uint64_t reset_us = sim_device_reset_at(&cs->dev);
 
-	smp_client_cancel_all(&cs->client, -ECANCELED);
+	smp_client_cancel_all(&cs->gatt.client, -ECANCELED);
 	/* the device lives on after the client: a reset it was asked for happens */
 	if (reset_us != UINT64_MAX) {
 		sim_sched_run_until(&cs->sched, reset_us);
@@ -563,9 +523,9 @@ static const struct conn_ops sim_ops = {
 	.run_until = sim_run_until,
 	.explain = sim_explain,
 	.stats = sim_stats,
-	.set_reassembly = sim_set_reassembly,
+	.set_reassembly = conn_gatt_set_reassembly,
 	.reconnect = sim_reconnect,
-	.connected = sim_connected,
+	.connected = conn_gatt_connected,
 	.now_us = sim_now_us,
 	.close = sim_close,
 };
@@ -574,8 +534,6 @@ int sim_conn_open(const struct sim_conn_config *cfg, const struct conn_options *
 		  struct conn **out, char *why, size_t why_cap)
 {
 	struct conn_sim *cs = calloc(1, sizeof(*cs));
-	struct smp_client_config client_cfg = conn_client_config(opt);
-	struct smp_transport transport;
 	int err;
 
 	if (!cs) {
@@ -592,24 +550,19 @@ int sim_conn_open(const struct sim_conn_config *cfg, const struct conn_options *
 	}
 	sim_sched_init(&cs->sched);
 	sim_link_init(&cs->link, &cs->sched, &cfg->link);
-	cs->port.ops = &gatt_ops;
-	cs->port.ctx = cs;
-	smp_gatt_init(&cs->transport, &cs->client, cs->rx, sizeof(cs->rx));
-	transport = smp_gatt_transport(&cs->transport);
-	smp_client_init(&cs->client, &transport, &client_cfg);
-	conn_init(&cs->conn, &sim_ops, &cs->client, opt);
+	conn_gatt_init(&cs->gatt, &sim_ops, &gatt_ops, opt);
 	if (sim_gatt_init(&cs->server, &cs->dev, &cs->link, &cfg->gatt) != 0) {
 		snprintf(why, why_cap, "out of memory");
-		sim_close(&cs->conn);
+		sim_close(&cs->gatt.conn);
 		return -ENOMEM;
 	}
 	sim_link_attach(&cs->link, SIM_LINK_CENTRAL, central_receive, cs);
 
 	err = connect_link(cs, why, why_cap);
 	if (err) {
-		sim_close(&cs->conn);
+		sim_close(&cs->gatt.conn);
 		return err;
 	}
-	*out = &cs->conn;
+	*out = &cs->gatt.conn;
 	return 0;
 }
