@@ -276,6 +276,86 @@ static void run_job(struct cli *cli, const struct dfu_upgrade_config *upgrade,
 	cli_session_run(cli);
 }
 
+/* What both commands are given: FILE, --image N and, for upgrade only, --key PEM. */
+struct job_args {
+	const char *path;
+	const char *key;
+	uint64_t image;
+};
+
+/*
+ * Reads the options: --window, --chunk (into @p tuning), --image and FILE, which both commands
+ * take, and through @p extra (true when it took argv[*i], and any value after it) those of one.
+ * @return 0, or an exit status after saying why.
+ */
+static int parse_job(struct cli *cli, int argc, char **argv, struct dfu_upload_config *tuning,
+		     struct job_args *a, bool (*extra)(int argc, char **argv, int *i, void *ctx),
+		     void *ctx)
+{
+	for (int i = 0; i < argc; i++) {
+		int bad = 0;
+
+		if (tuning_option(argc, argv, &i, tuning, &bad)) {
+			if (bad) {
+				return cli_usage(cli, "--window takes 1..%u and --chunk 1..65535",
+						 DFU_UPLOAD_WINDOW_MAX);
+			}
+		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
+		    args_u64(argv[i + 1], 255, &a->image) == 0) {
+			i++;
+		} else if (extra && extra(argc, argv, &i, ctx)) {
+			continue;
+		} else if (!a->path && argv[i][0] != '-') {
+			a->path = argv[i];
+		} else {
+			return cli_usage(cli, "unexpected '%s'", argv[i]);
+		}
+	}
+	return a->path ? 0 : cli_usage(cli, "give the image FILE");
+}
+
+/*
+ * Reads and checks FILE (@p img describes it), then runs on the device session the upgrade
+ * @p upgrade or, when NULL, the upload @p upload, each given the file here. How it ended is in
+ * cli->session.err and .result. @return 0, or an exit status after saying why.
+ */
+static int run_file(struct cli *cli, const struct job_args *a, struct dfu_upgrade_config *upgrade,
+		    struct dfu_upload_config *upload, struct dfu_image *img)
+{
+	struct run run;
+	struct sigaction old;
+	uint8_t *data = NULL, *buf = NULL;
+	size_t buf_len = 0;
+	int status = load_image(cli, a->path, a->key, &data, img);
+
+	if (status) {
+		free(data);
+		return status;
+	}
+	status = run_begin(cli, &run, &old, upgrade ? &upgrade->upload : upload,
+			   upgrade ? DFU_UPGRADE_REQUEST_BUF : 0, &buf, &buf_len);
+	if (!status && upgrade) {
+		upgrade->data = data;
+		upgrade->size = img->size;
+		upgrade->hash = img->hash;
+		upgrade->hash_len = img->hash_len;
+		upgrade->sha = img->file_sha256;
+		upgrade->image = (uint32_t)a->image;
+	} else if (!status) {
+		upload->data = data;
+		upload->size = img->size;
+		upload->sha = img->file_sha256;
+		upload->image = (uint32_t)a->image;
+	}
+	if (!status) {
+		run_job(cli, upgrade, upload, buf, buf_len);
+	}
+	run_end(cli, &run, &old);
+	free(buf);
+	free(data);
+	return status;
+}
+
 /* An aborted run: what was done, and the status that says it was interrupted. */
 static int report_aborted(struct cli *cli, const struct dfu_session_result *r, bool upgrade)
 {
@@ -354,68 +434,43 @@ static int report_upgrade(struct cli *cli, const struct dfu_image *img, const ch
 	return 0;
 }
 
+/* What upgrade's own options set. */
+struct upgrade_args {
+	struct dfu_upgrade_config *cfg;
+	struct job_args *job;
+};
+
+/* --key PEM, --test-only, --confirm-now, --no-reset: true when argv[*i] was one of them. */
+static bool upgrade_option(int argc, char **argv, int *i, void *ctx)
+{
+	struct upgrade_args *u = ctx;
+
+	if (strcmp(argv[*i], "--key") == 0 && *i + 1 < argc) {
+		u->job->key = argv[++*i];
+	} else if (strcmp(argv[*i], "--test-only") == 0) {
+		u->cfg->mode = DFU_UPGRADE_TEST_ONLY;
+	} else if (strcmp(argv[*i], "--confirm-now") == 0) {
+		u->cfg->mode = DFU_UPGRADE_CONFIRM_NOW;
+	} else if (strcmp(argv[*i], "--no-reset") == 0) {
+		u->cfg->no_reset = true;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 {
 	struct dfu_upgrade_config cfg = { 0 };
-	const char *path = NULL, *key = NULL;
+	struct job_args job = { 0 };
+	struct upgrade_args u = { &cfg, &job };
 	struct dfu_image img;
-	struct run run;
-	struct sigaction old;
-	uint8_t *data = NULL, *buf = NULL;
-	uint64_t image = 0;
-	size_t buf_len = 0;
-	int status;
+	int status = parse_job(cli, argc, argv, &cfg.upload, &job, upgrade_option, &u);
 
-	for (int i = 0; i < argc; i++) {
-		int bad = 0;
-
-		if (tuning_option(argc, argv, &i, &cfg.upload, &bad)) {
-			if (bad) {
-				return cli_usage(cli, "--window takes 1..%u and --chunk 1..65535",
-						 DFU_UPLOAD_WINDOW_MAX);
-			}
-		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
-		    args_u64(argv[i + 1], 255, &image) == 0) {
-			i++;
-		} else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
-			key = argv[++i];
-		} else if (strcmp(argv[i], "--test-only") == 0) {
-			cfg.mode = DFU_UPGRADE_TEST_ONLY;
-		} else if (strcmp(argv[i], "--confirm-now") == 0) {
-			cfg.mode = DFU_UPGRADE_CONFIRM_NOW;
-		} else if (strcmp(argv[i], "--no-reset") == 0) {
-			cfg.no_reset = true;
-		} else if (!path && argv[i][0] != '-') {
-			path = argv[i];
-		} else {
-			return cli_usage(cli, "unexpected '%s'", argv[i]);
-		}
-	}
-	if (!path) {
-		return cli_usage(cli, "give the image FILE");
-	}
-	status = load_image(cli, path, key, &data, &img);
-	if (status) {
-		free(data);
-		return status;
-	}
-	status = run_begin(cli, &run, &old, &cfg.upload, DFU_UPGRADE_REQUEST_BUF, &buf, &buf_len);
 	if (!status) {
-		cfg.data = data;
-		cfg.size = img.size;
-		cfg.hash = img.hash;
-		cfg.hash_len = img.hash_len;
-		cfg.sha = img.file_sha256;
-		cfg.image = (uint32_t)image;
-		run_job(cli, &cfg, NULL, buf, buf_len);
+		status = run_file(cli, &job, &cfg, NULL, &img);
 	}
-	run_end(cli, &run, &old);
-	if (!status) {
-		status = report_upgrade(cli, &img, path);
-	}
-	free(buf);
-	free(data);
-	return status;
+	return status ? status : report_upgrade(cli, &img, job.path);
 }
 
 /* ---- image upload ---- */
@@ -424,51 +479,13 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 {
 	const struct dfu_session_result *r = &cli->session.result;
 	struct dfu_upload_config cfg = { 0 };
-	const char *path = NULL;
+	struct job_args job = { 0 };
 	struct dfu_image img;
-	struct run run;
-	struct sigaction old;
-	uint8_t *data = NULL, *buf = NULL;
-	uint64_t image = 0;
-	size_t buf_len = 0;
-	int status;
+	int status = parse_job(cli, argc, argv, &cfg, &job, NULL, NULL);
 
-	for (int i = 0; i < argc; i++) {
-		int bad = 0;
-
-		if (tuning_option(argc, argv, &i, &cfg, &bad)) {
-			if (bad) {
-				return cli_usage(cli, "--window takes 1..%u and --chunk 1..65535",
-						 DFU_UPLOAD_WINDOW_MAX);
-			}
-		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
-		    args_u64(argv[i + 1], 255, &image) == 0) {
-			i++;
-		} else if (!path && argv[i][0] != '-') {
-			path = argv[i];
-		} else {
-			return cli_usage(cli, "unexpected '%s'", argv[i]);
-		}
-	}
-	if (!path) {
-		return cli_usage(cli, "give the image FILE");
-	}
-	status = load_image(cli, path, NULL, &data, &img);
-	if (status) {
-		free(data);
-		return status;
-	}
-	status = run_begin(cli, &run, &old, &cfg, 0, &buf, &buf_len);
 	if (!status) {
-		cfg.data = data;
-		cfg.size = img.size;
-		cfg.sha = img.file_sha256;
-		cfg.image = (uint32_t)image;
-		run_job(cli, NULL, &cfg, buf, buf_len);
+		status = run_file(cli, &job, NULL, &cfg, &img);
 	}
-	run_end(cli, &run, &old);
-	free(buf);
-	free(data);
 	if (status) {
 		return status;
 	}
@@ -491,8 +508,8 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return cli_print_json(cli, upload_json(cli, &r->upload));
 	}
 	print_upload(cli, &r->upload);
-	printf("the device holds %s in slot 1 of image %u ('image test' marks it to boot)\n", path,
-	       (unsigned)image);
+	printf("the device holds %s in slot 1 of image %u ('image test' marks it to boot)\n",
+	       job.path, (unsigned)job.image);
 	return 0;
 }
 
