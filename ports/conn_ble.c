@@ -759,15 +759,10 @@ static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uin
 	return cb->gatt.connected ? 0 : -ENOTCONN;
 }
 
-static uint16_t op_get_mtu(struct bt_dfu_smp_gatt *gatt)
-{
-	return ((struct conn_ble *)gatt->ctx)->gatt.mtu;
-}
-
 static const struct bt_dfu_smp_gatt_ops gatt_ops = {
 	.write_without_rsp = op_write_without_rsp,
 	.subscribe = op_subscribe,
-	.get_mtu = op_get_mtu,
+	.get_mtu = conn_gatt_get_mtu,
 };
 
 /* ---- finding the adapter and the device ---- */

@@ -71,3 +71,10 @@ void conn_gatt_set_reassembly(struct conn *conn, size_t max)
 
 	smp_gatt_set_reassembly(&gatt->transport, max);
 }
+
+uint16_t conn_gatt_get_mtu(struct bt_dfu_smp_gatt *port)
+{
+	const struct conn_gatt *gatt = port->ctx;
+
+	return gatt->mtu;
+}

@@ -54,4 +54,7 @@ bool conn_gatt_connected(struct conn *conn);
 /** struct conn_ops.set_reassembly for a GATT connection (smp_gatt_set_reassembly()). */
 void conn_gatt_set_reassembly(struct conn *conn, size_t max);
 
+/** struct bt_dfu_smp_gatt_ops.get_mtu for the port of a struct conn_gatt: its mtu. */
+uint16_t conn_gatt_get_mtu(struct bt_dfu_smp_gatt *port);
+
 #endif /* PORTS_CONN_GATT_H */

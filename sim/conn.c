@@ -249,15 +249,10 @@ static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uin
 	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, sizeof(pdu), NULL, NULL);
 }
 
-static uint16_t op_get_mtu(struct bt_dfu_smp_gatt *gatt)
-{
-	return ((struct conn_sim *)gatt->ctx)->gatt.mtu;
-}
-
 static const struct bt_dfu_smp_gatt_ops gatt_ops = {
 	.write_without_rsp = op_write_without_rsp,
 	.subscribe = op_subscribe,
-	.get_mtu = op_get_mtu,
+	.get_mtu = conn_gatt_get_mtu,
 };
 
 /* ---- connecting: MTU exchange and discovery ---- */
