@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What every connection over BLE GATT has in common, whatever carries the ATT PDUs (BlueZ in
- * conn_ble.c, a modelled link in sim/conn.c): the SMP client on the GATT DFU SMP transport
+ * conn_ble.c, or a modelled link of another layer): the SMP client on the GATT DFU SMP transport
  * (smp/gatt.h), the ATT MTU in use, whether the link is up, and the operations of struct
  * conn_ops that follow from these alone. The kind's struct begins with its struct conn_gatt,
  * which begins with its struct conn, so conn_self() gives either.

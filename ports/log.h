@@ -3,7 +3,7 @@
  * The -v log: one line per event on stderr, "[    12.345 ms] who: what happened", the time
  * counted from when the one logging began (a connection made, a program started; virtual time
  * on a modelled link). Connections log through conn_logf() (conn.h); a program's own parts
- * (the simulated device's servers, its fake BlueZ) through a struct port_log.
+ * (a device server, a D-Bus service) through a struct port_log.
  */
 #ifndef PORTS_LOG_H
 #define PORTS_LOG_H
