@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `--conn serial:PATH[@BAUD]`: SMP with the console framing of smp/serial.c on a serial port
- * (a UART, USB CDC-ACM, a pseudo-terminal), in raw mode, 115200 baud unless told otherwise.
- * Console output between frames (logs, a shell prompt) is skipped.
+ * `--conn serial:PATH[@BAUD][?framing=console|raw|cobs]`: SMP on a serial port (a UART, USB
+ * CDC-ACM, a pseudo-terminal), in raw mode, 115200 baud unless told otherwise, with the console
+ * framing of smp/serial.c unless told otherwise. Console output between frames (logs, a shell
+ * prompt) is skipped.
+ *
+ * framing=raw (smp/raw.c) sends bare SMP messages, framing=cobs (smp/cobs.c) COBS frames; each
+ * request goes out whole, without the console framing's lines and pauses. A half-received raw
+ * answer is dropped once nothing more of it came for RAW_RX_TIMEOUT_MS (when the next bytes
+ * come), so an answer damaged on the wire cannot swallow the next one.
  *
  * Requests go out as lines of at most serial_line_max bytes. A Zephyr device keeps only a few
  * receive line buffers (2 by default), so after every serial_lines lines the port pauses for
@@ -20,6 +26,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../smp/cobs.h"
+#include "../smp/header.h"
+#include "../smp/raw.h"
 #include "../smp/serial.h"
 #include "conn.h"
 #include "loop.h"
@@ -34,6 +43,16 @@
 /* A port that hung up is tried again after pauses growing from the first to the longest. */
 #define REOPEN_PAUSE_FIRST_MS 250u
 #define REOPEN_PAUSE_MAX_MS 1000u
+/* framing=raw: a part answer with nothing more for this long is dropped. */
+#define RAW_RX_TIMEOUT_MS 500u
+
+enum framing {
+	FRAMING_CONSOLE,
+	FRAMING_RAW,
+	FRAMING_COBS,
+};
+
+static const char *const framing_names[] = { "console", "raw", "cobs" };
 
 struct conn_serial {
 	struct conn conn;
@@ -41,13 +60,16 @@ struct conn_serial {
 	struct port_fd pfd;
 	char *path;
 	unsigned long baud;
+	enum framing framing;
 	speed_t speed;
 	struct termios saved;   /* the port's settings before, put back at close */
 	bool saved_ok;
 	size_t line_max;
 	unsigned lines;
 	size_t max_request;
-	struct smp_serial_decoder dec;
+	struct smp_serial_decoder dec;    /* framing=console */
+	struct smp_raw_decoder raw_dec;   /* framing=raw */
+	struct smp_cobs_decoder cobs_dec; /* framing=cobs */
 	uint32_t drops;         /* damaged frames and packets seen so far */
 
 	/* transmit: whole packets as lines, paced */
@@ -61,7 +83,7 @@ struct conn_serial {
 	uint64_t resume_ms;     /* pausing until then; 0 when not */
 
 	uint8_t rx[4096];
-	uint8_t msg[SMP_SERIAL_MSG_MAX + 2u];
+	uint8_t msg[SMP_MSG_MAX + 2u]; /* the longest message any framing takes, and a CRC */
 };
 
 _Static_assert(offsetof(struct conn_serial, conn) == 0, "conn_self() needs conn first");
@@ -159,16 +181,24 @@ static int open_port(struct conn_serial *cs, char *why, size_t why_cap)
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	tcflush(fd, TCIOFLUSH); /* what the device said before is no answer to us */
 	smp_serial_decoder_reset(&cs->dec);
+	smp_raw_decoder_reset(&cs->raw_dec);
+	smp_cobs_decoder_reset(&cs->cobs_dec);
 	cs->pfd.fd = fd;
 	cs->pfd.events = POLLIN;
 	return 0;
 }
 
-/* Where the burst may go up to: the end of the queue, or the line that fills the burst. */
+/*
+ * Where the burst may go up to: the end of the queue, or the line that fills the burst (the
+ * console framing; raw and COBS go out whole).
+ */
 static size_t burst_end(const struct conn_serial *cs)
 {
 	unsigned lines = cs->burst_lines;
 
+	if (cs->framing != FRAMING_CONSOLE) {
+		return cs->tx_len;
+	}
 	for (size_t i = cs->tx_head; i < cs->tx_len; i++) {
 		if (cs->tx[i] == '\n' && ++lines >= cs->lines) {
 			return i + 1;
@@ -207,7 +237,7 @@ static void tx_write(struct conn_serial *cs)
 			break;
 		}
 		for (size_t i = cs->tx_head; i < cs->tx_head + (size_t)n; i++) {
-			cs->burst_lines += cs->tx[i] == '\n';
+			cs->burst_lines += cs->framing == FRAMING_CONSOLE && cs->tx[i] == '\n';
 		}
 		cs->tx_head += (size_t)n;
 		cs->burst_bytes += (size_t)n;
@@ -243,12 +273,50 @@ static void log_drops(struct conn_serial *cs)
 	const struct smp_serial_stats *st = smp_serial_decoder_stats(&cs->dec);
 	uint32_t drops = st->crc_errors + st->bad_frames + st->oversize + st->truncated;
 
+	if (cs->framing == FRAMING_RAW) {
+		const struct smp_raw_stats *rs = smp_raw_decoder_stats(&cs->raw_dec);
+
+		if (rs->timeouts + rs->oversize != cs->drops) {
+			conn_logf(&cs->conn, "dropped damaged input (so far: %u cut short, %u too "
+				    "long)", (unsigned)rs->timeouts, (unsigned)rs->oversize);
+			cs->drops = rs->timeouts + rs->oversize;
+		}
+		return;
+	}
+	if (cs->framing == FRAMING_COBS) {
+		const struct smp_cobs_stats *ks = smp_cobs_decoder_stats(&cs->cobs_dec);
+
+		drops = ks->crc_errors + ks->bad_frames + ks->oversize;
+		if (drops != cs->drops) {
+			conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad "
+				    "frames, %u too long)", (unsigned)ks->crc_errors,
+				    (unsigned)ks->bad_frames, (unsigned)ks->oversize);
+			cs->drops = drops;
+		}
+		return;
+	}
 	if (drops != cs->drops) {
 		conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad frames, "
 			    "%u too long, %u cut short)", (unsigned)st->crc_errors,
 			    (unsigned)st->bad_frames, (unsigned)st->oversize,
 			    (unsigned)st->truncated);
 		cs->drops = drops;
+	}
+}
+
+/* @p n bytes read into cs->rx, to the framing's decoder. */
+static void feed(struct conn_serial *cs, size_t n)
+{
+	switch (cs->framing) {
+	case FRAMING_RAW:
+		smp_raw_decoder_feed(&cs->raw_dec, cs->rx, n, port_now_ms());
+		break;
+	case FRAMING_COBS:
+		smp_cobs_decoder_feed(&cs->cobs_dec, cs->rx, n);
+		break;
+	default:
+		smp_serial_decoder_feed(&cs->dec, cs->rx, n);
+		break;
 	}
 }
 
@@ -263,7 +331,7 @@ static void on_ready(void *ctx, short revents)
 		ssize_t n = read(cs->pfd.fd, cs->rx, sizeof(cs->rx));
 
 		if (n > 0) {
-			smp_serial_decoder_feed(&cs->dec, cs->rx, (size_t)n);
+			feed(cs, (size_t)n);
 			log_drops(cs);
 		} else if (n == 0) {
 			hang_up(cs, -EPIPE);
@@ -282,6 +350,12 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	size_t need = smp_serial_lines(len, cs->line_max) * cs->line_max;
 	int n;
 
+	if (cs->framing == FRAMING_RAW) {
+		need = len;
+	} else if (cs->framing == FRAMING_COBS) {
+		need = SMP_COBS_FRAME_MAX(len);
+	}
+
 	if (cs->pfd.fd < 0) {
 		return -ENOTCONN;
 	}
@@ -291,12 +365,29 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	if (cs->tx_cap - cs->tx_len < need) {
 		return -EAGAIN; /* sent once the queue has drained */
 	}
-	smp_serial_encoder_init(&enc, msg, len, cs->line_max);
-	while ((n = smp_serial_encoder_next(&enc, cs->tx + cs->tx_len,
-					    cs->tx_cap - cs->tx_len)) > 0) {
+	if (cs->framing == FRAMING_RAW) {
+		if (smp_raw_msg_len(msg, len) < 0) {
+			return -EINVAL;
+		}
+		memcpy(cs->tx + cs->tx_len, msg, len);
+		cs->tx_len += len;
+		conn_logf(&cs->conn, "sent %zu bytes", len);
+	} else if (cs->framing == FRAMING_COBS) {
+		n = smp_cobs_frame(msg, len, cs->tx + cs->tx_len, cs->tx_cap - cs->tx_len);
+		if (n < 0) {
+			return n;
+		}
 		cs->tx_len += (size_t)n;
+		conn_logf(&cs->conn, "sent %zu bytes in a frame of %d", len, n);
+	} else {
+		smp_serial_encoder_init(&enc, msg, len, cs->line_max);
+		while ((n = smp_serial_encoder_next(&enc, cs->tx + cs->tx_len,
+						    cs->tx_cap - cs->tx_len)) > 0) {
+			cs->tx_len += (size_t)n;
+		}
+		conn_logf(&cs->conn, "sent %zu bytes in %zu lines", len,
+			  smp_serial_lines(len, cs->line_max));
 	}
-	conn_logf(&cs->conn, "sent %zu bytes in %zu lines", len, smp_serial_lines(len, cs->line_max));
 	cs->conn.stats.writes++;
 	cs->conn.stats.bytes_out += len;
 	tx_write(cs);
@@ -401,6 +492,35 @@ static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, s
 	return 0;
 }
 
+/* No answer in the raw or COBS framing within the timeout, @p sent times. */
+static void explain_silence(const struct conn_serial *cs, double timeout, unsigned sent,
+			    char *out, size_t cap)
+{
+	const char *name = framing_names[cs->framing];
+	uint32_t got, damaged;
+	int n;
+
+	if (cs->framing == FRAMING_RAW) {
+		const struct smp_raw_stats *rs = smp_raw_decoder_stats(&cs->raw_dec);
+
+		got = rs->messages;
+		damaged = rs->timeouts + rs->oversize;
+	} else {
+		const struct smp_cobs_stats *ks = smp_cobs_decoder_stats(&cs->cobs_dec);
+
+		got = ks->frames;
+		damaged = ks->crc_errors + ks->bad_frames + ks->oversize;
+	}
+	n = snprintf(out, cap, "no answer on %s within %.1f s (sent %u times at %lu baud with "
+		     "framing=%s; see --timeout, --tries)", cs->path, timeout, sent, cs->baud,
+		     name);
+	if (got == 0 && damaged == 0 && n > 0 && (size_t)n < cap) {
+		snprintf(out + n, cap - (size_t)n, "; nothing came back at all: the port may not "
+			 "carry MCUmgr's %s framing (framing=console, raw or cobs; another port)",
+			 name);
+	}
+}
+
 static void serial_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
 	struct conn_serial *cs = conn_self(conn);
@@ -424,6 +544,10 @@ static void serial_explain(struct conn *conn, int err, size_t request_len, char 
 		}
 		break;
 	case -ETIMEDOUT:
+		if (cs->framing != FRAMING_CONSOLE) {
+			explain_silence(cs, timeout, sent, out, cap);
+			break;
+		}
 		n = snprintf(out, cap, "no answer on %s within %.1f s (sent %u times at %lu baud; "
 			     "see --timeout, --tries, --serial-line-max, --serial-lines)", cs->path,
 			     timeout, sent, cs->baud);
@@ -478,18 +602,50 @@ static const struct conn_ops serial_ops = {
 	.close = serial_close,
 };
 
-/* PATH[@BAUD]: the path and the speed. @return 0 or -EINVAL. */
+/* ?framing=NAME at @p q (NULL: none): the framing. @return 0 or -EINVAL. */
+static int parse_query(struct conn_serial *cs, const char *q)
+{
+	static const char key[] = "?framing=";
+
+	cs->framing = FRAMING_CONSOLE;
+	if (!q) {
+		return 0;
+	}
+	if (strncmp(q, key, sizeof(key) - 1u) != 0) {
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(framing_names) / sizeof(framing_names[0]); i++) {
+		if (strcmp(q + sizeof(key) - 1u, framing_names[i]) == 0) {
+			cs->framing = (enum framing)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* PATH[@BAUD][?framing=NAME]: the path, the speed, the framing. @return 0 or -EINVAL. */
 static int parse_arg(struct conn_serial *cs, const char *arg)
 {
-	const char *at = strrchr(arg, '@');
-	size_t len = at ? (size_t)(at - arg) : strlen(arg);
+	const char *q = strrchr(arg, '?');
+	size_t rest = q ? (size_t)(q - arg) : strlen(arg);
+	const char *at = NULL;
+	size_t len = rest;
 
+	for (size_t i = 0; i < rest; i++) {
+		if (arg[i] == '@') {
+			at = arg + i; /* the last one */
+		}
+	}
+	if (parse_query(cs, q) != 0) {
+		return -EINVAL;
+	}
 	cs->baud = BAUD_DEFAULT;
 	if (at) {
 		char *end;
 
+		len = (size_t)(at - arg);
 		cs->baud = strtoul(at + 1, &end, 10);
-		if (at[1] == '\0' || *end != '\0') {
+		if (at + 1 == arg + rest || end != arg + rest) {
 			return -EINVAL;
 		}
 	}
@@ -531,13 +687,15 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	cs->lines = opt->serial_lines ? opt->serial_lines : LINES_DEFAULT;
 	err = parse_arg(cs, arg);
 	if (err == -EINVAL) {
-		snprintf(why, why_cap, "bad serial port 'serial:%s': use serial:PATH[@BAUD] with a "
-			 "standard baud rate (9600, 115200, 1000000...)", arg);
+		snprintf(why, why_cap, "bad serial port 'serial:%s': use "
+			 "serial:PATH[@BAUD][?framing=console|raw|cobs] with a standard baud rate "
+			 "(9600, 115200, 1000000...)", arg);
 	} else if (!err && cs->line_max < SMP_SERIAL_LINE_MIN) {
 		snprintf(why, why_cap, "serial lines need at least %u bytes", SMP_SERIAL_LINE_MIN);
 		err = -EINVAL;
 	}
 	if (!err) {
+		/* the console framing's lines take more room than a raw or COBS frame */
 		cs->tx_cap = smp_serial_lines(SMP_SERIAL_MSG_MAX, cs->line_max) * cs->line_max;
 		cs->tx = malloc(cs->tx_cap);
 		if (!cs->tx) {
@@ -552,7 +710,10 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 		return err;
 	}
 	cs->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN);
-	smp_serial_decoder_init(&cs->dec, cs->msg, sizeof(cs->msg), 0, on_message, cs);
+	smp_serial_decoder_init(&cs->dec, cs->msg, SMP_SERIAL_MSG_MAX + 2u, 0, on_message, cs);
+	smp_raw_decoder_init(&cs->raw_dec, cs->msg, SMP_MSG_MAX, RAW_RX_TIMEOUT_MS, on_message,
+			     cs);
+	smp_cobs_decoder_init(&cs->cobs_dec, cs->msg, sizeof(cs->msg), on_message, cs);
 	transport.ctx = cs;
 	smp_client_init(&cs->client, &transport, &client_cfg);
 	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
@@ -567,8 +728,13 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 		serial_close(&cs->conn);
 		return err;
 	}
-	conn_logf(&cs->conn, "%s open at %lu baud, lines of %zu bytes, a pause every %u lines",
-		    cs->path, cs->baud, cs->line_max, cs->lines);
+	if (cs->framing == FRAMING_CONSOLE) {
+		conn_logf(&cs->conn, "%s open at %lu baud, lines of %zu bytes, a pause every %u "
+			    "lines", cs->path, cs->baud, cs->line_max, cs->lines);
+	} else {
+		conn_logf(&cs->conn, "%s open at %lu baud, framing=%s", cs->path, cs->baud,
+			    framing_names[cs->framing]);
+	}
 	*out = &cs->conn;
 	return 0;
 }

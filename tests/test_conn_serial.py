@@ -6,7 +6,8 @@ import os
 import unittest
 
 import run_tool
-from sim_device import DFU_SMP, SimDevice, GroupChecks, check_upgrade, new_tmp
+from sim_device import (DFU_SMP, SimDevice, GroupChecks, check_bad_crc_asked_again,
+                        check_upgrade, new_tmp)
 
 
 def dfu(conn, *args):
@@ -36,14 +37,7 @@ class Serial(unittest.TestCase):
 
     def test_a_bad_crc_is_dropped_and_asked_again(self):
         with SimDevice("--serial", "--bad-crc-every", "2", "--busy-scale", "0") as sim:
-            conn = "serial:" + sim.serial
-            p = dfu(conn, "--timeout", "2", "-v", "echo", "one")
-            self.assertEqual((p.returncode, p.stdout), (0, "one\n"), p.stderr)
-            self.assertNotIn("bad CRC", p.stderr)
-            p = dfu(conn, "--timeout", "2", "-v", "echo", "two")  # its answer is damaged
-            self.assertEqual((p.returncode, p.stdout), (0, "two\n"), p.stderr)
-            self.assertIn("1 bad CRC", p.stderr)
-            self.assertEqual(p.stderr.count("] serial: sent "), 2, p.stderr)
+            check_bad_crc_asked_again(self, "serial:" + sim.serial)
 
     def test_lost_answers_with_short_paced_lines(self):
         """Lines of 64 bytes, a pause after each; every third answer lost."""

@@ -58,7 +58,7 @@ struct cli_session {
 };
 
 /** The kinds of connection dfu-smp knows, for messages. */
-#define CLI_CONN_KINDS "udp:HOST[:PORT], serial:PATH[@BAUD], ble:ADDRESS or ble:name=NAME"
+#define CLI_CONN_KINDS "udp:HOST[:PORT], serial:PATH[@BAUD][?framing=raw|cobs], ble:ADDRESS or ble:name=NAME"
 
 /** The environment variable naming the connection when --conn is not given. */
 #define CLI_CONN_ENV "DFU_SMP_CONN"

@@ -5,7 +5,8 @@
  *   dfu-smp-sim [--udp HOST:PORT] [--serial [--serial-link PATH]] [OPTIONS]
  *   dfu-smp-sim --bluez [OPTIONS]
  *
- * serve SMP in real time over UDP and over a serial console (a pseudo-terminal), or behind a
+ * serve SMP in real time over UDP and over a serial console (a pseudo-terminal; the console
+ * framing, or with --framing raw or cobs those of smp/raw.h and smp/cobs.h), or behind a
  * fake BlueZ on D-Bus, for trying dfu-smp and other SMP clients on real sockets, ttys and
  * BlueZ's API. It prints where it serves on stdout (the pseudo-terminal first, e.g.
  * `serial: /dev/pts/5`, then `udp: 127.0.0.1:1337`), the device's settings, then `ready`, and
@@ -44,6 +45,8 @@
 #include "../sim/conn.h"
 #include "../sim/device.h"
 #include "../sim/profile.h"
+#include "../smp/cobs.h"
+#include "../smp/raw.h"
 #include "../smp/serial.h"
 #include "args.h"
 #include "cli.h"
@@ -73,6 +76,7 @@ struct options {
 	const char *udp;         /* HOST:PORT to serve on, or NULL */
 	bool serial;
 	const char *serial_link; /* a symlink to make to the pseudo-terminal, or NULL */
+	const char *framing;     /* serial: "console", "raw" or "cobs" */
 	bool console_noise;
 	bool rollback;           /* a newly swapped-in image crashes before it is confirmed */
 	double busy_scale;       /* answers wait for the flash work times this */
@@ -112,6 +116,9 @@ static void help(void)
 	printf("  --serial             serve the SMP console framing on a new pseudo-terminal,\n");
 	printf("                       whose path is printed first: serial: /dev/pts/N\n");
 	printf("  --serial-link PATH   also make PATH a symlink to it (implies --serial)\n");
+	printf("  --framing F          serial: console (the default: MCUmgr's console framing),\n");
+	printf("                       raw (bare SMP messages, a raw UART) or cobs (COBS frames\n");
+	printf("                       with a CRC-16, ending in 00)\n");
 	printf("  --console-noise      serial: log lines and a shell prompt around the frames\n");
 	printf("  --serial-rx-lines N  serial: the device's receive line buffers (default %u, as\n",
 	       SERIAL_RX_LINES_DEFAULT);
@@ -168,7 +175,8 @@ static void help(void)
 	printf("                       (default 1: as an nRF52840 takes; 0: at once)\n\n");
 	printf("faults (udp, serial):\n");
 	printf("  --drop-every N       every Nth answer is lost\n");
-	printf("  --bad-crc-every N    serial: every Nth answer has a wrong CRC\n\n");
+	printf("  --bad-crc-every N    serial: every Nth answer has a wrong CRC (no effect with\n");
+	printf("                       --framing raw, which has none)\n\n");
 	printf("  -v, --verbose        log requests, answers, resets to stderr\n");
 	printf("  -h, --help           show this help\n\n");
 	printf("exit status: 0 after a signal, 1 when it cannot start, 2 usage error;\n");
@@ -211,6 +219,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		if (!opt->realtime_only) {
 			static const char *const realtime[] = {
 				"--serial-link", "--console-noise", "--serial-rx-lines", "--busy-scale",
+				"--framing",
 				"--drop-every", "--bad-crc-every", "--address", "--name",
 				"--no-acquire", "--adapter-off",
 			};
@@ -265,6 +274,14 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			if (!opt->udp || !*opt->udp) {
 				return usage("--udp needs HOST:PORT");
 			}
+		} else if (args_is(arg, "--framing")) {
+			v = args_value(argc, argv, &i, "--framing");
+			if (!v || (strcmp(v, "console") != 0 && strcmp(v, "raw") != 0 &&
+				   strcmp(v, "cobs") != 0)) {
+				return usage("--framing takes console, raw or cobs, got '%s'",
+					     v ? v : "");
+			}
+			opt->framing = v;
 		} else if (args_is(arg, "--serial-link")) {
 			opt->serial_link = args_value(argc, argv, &i, "--serial-link");
 			if (!opt->serial_link || !*opt->serial_link) {
@@ -360,6 +377,13 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				     "'dfu-smp-sim -- --help')");
 		}
 		return -1;
+	}
+	if (opt->framing && !opt->serial) {
+		return usage("--framing is for --serial");
+	}
+	if (opt->framing && strcmp(opt->framing, "console") != 0 && opt->console_noise) {
+		return usage("--console-noise is for the console framing: a raw or COBS port "
+			     "carries no console");
 	}
 	if (opt->bluez && (opt->udp || opt->serial)) {
 		return usage("--bluez serves the device on its own, without --udp or --serial");
@@ -726,8 +750,11 @@ struct serial_ep {
 	bool in_line;     /* the bytes coming belong to a line that has a buffer */
 	bool dropping;    /* ... to one that found none: dropped up to its newline */
 	uint32_t lines_dropped;
+	char framing;     /* 'c'onsole, 'r'aw or c'o'bs */
 	struct smp_serial_decoder dec;
-	uint8_t *msg;     /* the device's buffer: message and CRC must fit it */
+	struct smp_raw_decoder raw_dec;
+	struct smp_cobs_decoder cobs_dec;
+	uint8_t *msg;     /* the device's buffer: the message (and with a CRC, that) must fit it */
 	uint8_t *tx;
 	size_t tx_len, tx_cap;
 	uint8_t line[SMP_SERIAL_LINE_MAX_DEFAULT];
@@ -783,6 +810,30 @@ static void serial_log(struct serial_ep *s, const char *what)
 	serial_put(s, line, (size_t)n);
 }
 
+/* An answer in a COBS frame; @p bad_crc: with its CRC's last bit changed. */
+static void cobs_answer(struct serial_ep *s, const uint8_t *msg, size_t len, bool bad_crc)
+{
+	uint16_t crc = (uint16_t)(smp_serial_crc16(0, msg, len) ^ (bad_crc ? 1u : 0u));
+	uint8_t *stream = malloc(len + SMP_COBS_CRC_SIZE);
+	uint8_t *frame = malloc(SMP_COBS_FRAME_MAX(len));
+	int n = -ENOMEM;
+
+	if (stream && frame) {
+		memcpy(stream, msg, len);
+		stream[len] = (uint8_t)(crc >> 8);
+		stream[len + 1u] = (uint8_t)crc;
+		n = smp_cobs_encode(stream, len + SMP_COBS_CRC_SIZE, frame,
+				    SMP_COBS_FRAME_MAX(len) - 1u);
+	}
+	if (n > 0) {
+		frame[n] = 0;
+		serial_put(s, frame, (size_t)n + 1u);
+		serial_flush(s);
+	}
+	free(stream);
+	free(frame);
+}
+
 static void serial_answer(struct endpoint *ep, const struct peer *to, const uint8_t *msg,
 			  size_t len, bool bad_crc)
 {
@@ -794,6 +845,15 @@ static void serial_answer(struct endpoint *ep, const struct peer *to, const uint
 	int n;
 
 	(void)to;
+	if (s->framing == 'r') {
+		serial_put(s, msg, len); /* no CRC to damage */
+		serial_flush(s);
+		return;
+	}
+	if (s->framing == 'o') {
+		cobs_answer(s, msg, len, bad_crc);
+		return;
+	}
 	if (smp_serial_encoder_init(&enc, msg, len, sizeof(s->line)) != 0) {
 		return;
 	}
@@ -851,6 +911,14 @@ static bool serial_line_start(struct serial_ep *s, uint64_t now)
 /* Bytes from the wire, line by line through the device's line buffers into the decoder. */
 static void serial_receive(struct serial_ep *s, const uint8_t *data, size_t len)
 {
+	if (s->framing == 'r') {
+		smp_raw_decoder_feed(&s->raw_dec, data, len, now_us(s->ep.host) / 1000u);
+		return;
+	}
+	if (s->framing == 'o') {
+		smp_cobs_decoder_feed(&s->cobs_dec, data, len);
+		return;
+	}
 	while (len) {
 		const uint8_t *nl = memchr(data, '\n', len);
 		size_t n = nl ? (size_t)(nl - data) + 1u : len;
@@ -902,6 +970,8 @@ static void serial_power(struct endpoint *ep, bool up)
 	struct serial_ep *s = (struct serial_ep *)(void *)ep;
 
 	smp_serial_decoder_reset(&s->dec); /* a line half received is lost */
+	smp_raw_decoder_reset(&s->raw_dec);
+	smp_cobs_decoder_reset(&s->cobs_dec);
 	memset(s->line_free_us, 0, sizeof(s->line_free_us));
 	s->in_line = s->dropping = false;
 	static const char banner[] = "*** Booting Zephyr OS build v4.4.0 ***\r\n";
@@ -974,6 +1044,18 @@ static int serial_start(struct host *h, const struct options *opt)
 	if (!s || !(s->msg = malloc(msg_cap))) {
 		free(s);
 		fprintf(stderr, "dfu-smp-sim: out of memory\n");
+		return 1;
+	}
+	/* raw: the message, with MCUboot's input timeout; COBS: message and CRC; the same room */
+	s->framing = !opt->framing ? 'c' : strcmp(opt->framing, "raw") == 0 ? 'r'
+					 : strcmp(opt->framing, "cobs") == 0 ? 'o' : 'c';
+	if (smp_raw_decoder_init(&s->raw_dec, s->msg, msg_cap, SMP_RAW_TIMEOUT_DEFAULT_MS,
+				 serial_packet, s) != 0 ||
+	    smp_cobs_decoder_init(&s->cobs_dec, s->msg, msg_cap, serial_packet, s) != 0) {
+		fprintf(stderr, "dfu-smp-sim: an SMP buffer of %u bytes is too small for serial\n",
+			(unsigned)buf_size);
+		free(s->msg);
+		free(s);
 		return 1;
 	}
 	fd = posix_openpt(O_RDWR | O_NOCTTY);

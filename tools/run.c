@@ -42,7 +42,8 @@ static void help(const struct cli *cli)
 		printf("  --conn SPEC          how to reach the device; every command but inspect needs\n");
 		printf("                       it, or the environment variable DFU_SMP_CONN:\n");
 		printf("                       udp:HOST[:PORT] (port 1337; udp:[::1]:1337 for IPv6),\n");
-		printf("                       serial:PATH[@BAUD] (115200 baud),\n");
+		printf("                       serial:PATH[@BAUD][?framing=F] (115200 baud; F: console,\n");
+		printf("                       the default, raw for bare SMP messages, or cobs),\n");
 		printf("                       ble:AA:BB:CC:DD:EE:FF or ble:name=NAME (BLE through BlueZ);\n");
 		printf("                       the simulated device is a program of its own: %s\n",
 		       CLI_SIM_PROGRAM);
