@@ -37,7 +37,7 @@ static json_t *serial_table(const uint8_t *image, size_t size, const uint8_t sha
 	size_t count;
 
 	list = sim_serial_profiles(&count);
-	printf("\nserial, console framing, virtual time\n\n");
+	printf("\nserial (console framing unless the profile says), virtual time\n\n");
 	printf("%-17s %-10s %8s %7s %8s %10s %9s %12s\n", "profile", "strategy", "seconds", "kB/s",
 	       "bound s", "efficiency", "window", "lost lines/requests");
 	for (size_t i = 0; i < count; i++) {

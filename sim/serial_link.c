@@ -459,6 +459,22 @@ static const struct sim_serial_profile profiles[] = {
 		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
 	},
 	{
+		.name = "uart-115200-raw",
+		.summary = "uart-115200 with the raw framing (bare SMP messages)",
+		.link = { .baud = 115200, .rx_bufs = 2, .rx_buf_size = 128,
+			  .framing = SIM_SERIAL_RAW },
+		.buf_size = 384, .buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+	},
+	{
+		.name = "uart-115200-cobs",
+		.summary = "uart-115200 with the COBS framing",
+		.link = { .baud = 115200, .rx_bufs = 2, .rx_buf_size = 128,
+			  .framing = SIM_SERIAL_COBS },
+		.buf_size = 384, .buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+	},
+	{
 		.name = "uart-1m-bigrx",
 		.summary = "UART at 1 Mbaud, 32 x 512 receive lines, 4 x 2048 SMP buffers, nRF52840",
 		.link = { .baud = 1000000, .rx_bufs = 32, .rx_buf_size = 512 },
@@ -548,6 +564,7 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 		};
 		size_t n = mgmt_img_upload_max_data(&args, request);
 		struct smp_request req;
+		struct smp_hdr hdr = { .version = 2 };
 		size_t units = 0, framed;
 
 		if (n == 0) {
@@ -561,6 +578,11 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 		args.len = n;
 		smp_request_init(&req, buf, request);
 		mgmt_img_upload(&req, &args);
+		hdr.op = req.op;
+		hdr.len = (uint16_t)req.len;
+		hdr.group = req.group;
+		hdr.id = req.id;
+		smp_hdr_encode(&hdr, buf); /* the raw framing reads the length from it */
 		framed = sim_serial_framed_size(cfg.framing, buf, SMP_HDR_SIZE + req.len,
 						SMP_SERIAL_LINE_MAX_DEFAULT, cfg.rx_buf_size, &units);
 		out->framed_bytes += framed;
