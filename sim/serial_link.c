@@ -22,12 +22,9 @@
 struct sim_serial_unit {
 	struct sim_serial_unit *next;
 	struct sim_serial_link *link;
-	bool closed;   /* its last byte is written */
 	bool kept;     /* it found a receive buffer */
-	bool started;  /* its first byte has arrived */
 	size_t len;
-	size_t cap;
-	uint8_t *data;
+	uint8_t *data; /* rx_buf_size bytes */
 };
 
 enum job_kind { JOB_UNIT, JOB_REQUEST };
@@ -103,6 +100,19 @@ static void job_append(struct sim_serial_link *link, struct sim_serial_job *job)
 	thread_next(link, sim_sched_now(link->sched));
 }
 
+static void unit_forget(struct sim_serial_link *link, struct sim_serial_unit *u)
+{
+	struct sim_serial_unit **p;
+
+	for (p = &link->units; *p && *p != u; p = &(*p)->next) {
+	}
+	if (*p) {
+		*p = u->next;
+	}
+	free(u->data);
+	free(u);
+}
+
 /* A whole message from the framing's decoder: it takes an SMP buffer, or is dropped. */
 static void on_request(void *ctx, const uint8_t *msg, size_t len)
 {
@@ -142,11 +152,17 @@ static void feed(struct sim_serial_link *link, const uint8_t *data, size_t len, 
 	}
 }
 
+/* The request being handled. */
+struct handling {
+	struct sim_serial_link *link;
+	struct sim_serial_job *job;
+};
+
 /* The answers to the request being handled, framed, collected in its job. */
 static void collect_answer(void *ctx, const uint8_t *msg, size_t len)
 {
-	struct sim_serial_job *job = ((struct sim_serial_job **)ctx)[0];
-	struct sim_serial_link *link = ((struct sim_serial_link **)ctx)[1];
+	struct sim_serial_job *job = ((struct handling *)ctx)->job;
+	struct sim_serial_link *link = ((struct handling *)ctx)->link;
 	size_t need = smp_serial_lines(len, link->cfg.line_max) * link->cfg.line_max +
 		      SMP_COBS_FRAME_MAX(len) + len;
 	uint8_t *grown;
@@ -187,17 +203,9 @@ static void job_done(void *ctx, uint64_t now_us)
 	link->jobs = job->next;
 	link->busy = false;
 	if (job->kind == JOB_UNIT) {
-		struct sim_serial_unit *u = job->unit, **p;
-
 		link->rx_used--;
-		feed(link, u->data, u->len, now_us);
-		for (p = &link->units; *p && *p != u; p = &(*p)->next) {
-		}
-		if (*p) {
-			*p = u->next;
-		}
-		free(u->data);
-		free(u);
+		feed(link, job->unit->data, job->unit->len, now_us);
+		unit_forget(link, job->unit);
 	} else {
 		link->smp_used -= 2u; /* the request's buffer and its answer's */
 		link->stats.bytes_to_host += job->len;
@@ -223,14 +231,14 @@ static void thread_next(struct sim_serial_link *link, uint64_t now_us)
 	if (job->kind == JOB_UNIT) {
 		took = unit_us(&link->cfg, job->unit->len);
 	} else {
-		void *ctx[2] = { job, link };
+		struct handling h = { link, job };
 		uint8_t *req = job->data;
 		size_t req_len = job->len;
 
 		job->data = NULL;
 		job->len = job->cap = 0;
 		link->smp_used++; /* the answer's buffer */
-		sim_device_receive(link->dev, req, req_len, now_us, collect_answer, ctx);
+		sim_device_receive(link->dev, req, req_len, now_us, collect_answer, &h);
 		free(req);
 		took = link->cfg.process_us + sim_device_busy_us(link->dev) +
 		       sim_serial_wire_us(link->cfg.baud, job->len);
@@ -247,7 +255,6 @@ static void unit_starts(void *ctx, uint64_t now_us)
 	struct sim_serial_link *link = u->link;
 
 	(void)now_us;
-	u->started = true;
 	link->stats.units++;
 	if (link->rx_used >= link->cfg.rx_bufs) {
 		link->stats.units_lost++;
@@ -258,19 +265,6 @@ static void unit_starts(void *ctx, uint64_t now_us)
 	if (link->rx_used > link->stats.most_rx_bufs) {
 		link->stats.most_rx_bufs = link->rx_used;
 	}
-}
-
-static void unit_forget(struct sim_serial_link *link, struct sim_serial_unit *u)
-{
-	struct sim_serial_unit **p;
-
-	for (p = &link->units; *p && *p != u; p = &(*p)->next) {
-	}
-	if (*p) {
-		*p = u->next;
-	}
-	free(u->data);
-	free(u);
 }
 
 /* The last byte of @p ctx arrived: a kept unit goes to the SMP thread. */
@@ -323,7 +317,6 @@ int sim_serial_link_write(struct sim_serial_link *link, const uint8_t *data, siz
 				return -ENOMEM;
 			}
 			u->link = link;
-			u->cap = link->cfg.rx_buf_size;
 			u->next = link->units;
 			link->units = u;
 			link->open = u;
@@ -331,7 +324,6 @@ int sim_serial_link_write(struct sim_serial_link *link, const uint8_t *data, siz
 		}
 		u->data[u->len++] = data[i];
 		if (unit_full(link, u) || (link->cfg.framing == SIM_SERIAL_RAW && i + 1 == len)) {
-			u->closed = true;
 			link->open = NULL;
 			sim_sched_at(link->sched, at, unit_ends, u);
 		}
