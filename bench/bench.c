@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "../sim/profile.h"
+#include "../sim/serial_link.h"
 #include "cpu.h"
 #include "run.h"
 
@@ -25,6 +26,79 @@ static const char *const profile_names[] = {
 };
 
 static const char *const strategies[] = { "naive", "reassembly", "auto" };
+
+static const char *const serial_strategies[] = { "unpaced", "baud-paced" };
+
+/* The serial table: every serial profile with every strategy, against its bound. */
+static json_t *serial_table(const uint8_t *image, size_t size, const uint8_t sha[32], int *status)
+{
+	json_t *profiles = json_object();
+	const struct sim_serial_profile *list;
+	size_t count;
+
+	list = sim_serial_profiles(&count);
+	printf("\nserial (console framing unless the profile says), virtual time\n\n");
+	printf("%-17s %-10s %8s %7s %8s %10s %9s %12s\n", "profile", "strategy", "seconds", "kB/s",
+	       "bound s", "efficiency", "window", "lost lines/requests");
+	for (size_t i = 0; i < count; i++) {
+		const struct sim_serial_profile *p = &list[i];
+		struct sim_serial_bound bound;
+		double bound_s;
+		json_t *entry = json_object();
+
+		sim_serial_bound(p, size, &bound);
+		bound_s = (double)bound.bound_us / 1e6;
+		json_object_set_new(entry, "bound",
+				    json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:s}", "seconds",
+					      bound_s, "wire_seconds", (double)bound.wire_us / 1e6,
+					      "device_seconds", (double)bound.device_us / 1e6,
+					      "flash_seconds", (double)bound.flash_us / 1e6,
+					      "framed_bytes", (json_int_t)bound.framed_bytes,
+					      "request_size", (json_int_t)bound.request_size,
+					      "summary", p->summary));
+		for (size_t s = 0; s < sizeof(serial_strategies) / sizeof(serial_strategies[0]);
+		     s++) {
+			struct bench_serial_result r;
+			char lost[40];
+
+			if (bench_serial_run(p->name, serial_strategies[s], image, size, sha, &r) != 0) {
+				*status = 1;
+			}
+			snprintf(lost, sizeof(lost), "%u/%u", (unsigned)r.units_lost,
+				 (unsigned)r.unanswered);
+			if (r.moved) {
+				printf("%-17s %-10s %8.2f %7.1f %8.2f %10.2f %9u %12s\n", p->name,
+				       serial_strategies[s], r.seconds,
+				       (double)size / r.seconds / 1000.0, bound_s,
+				       bound_s / r.seconds, r.window, lost);
+			} else {
+				printf("%-17s %-10s %8s %7s %8.2f %10s %9u %12s  (failed after "
+				       "%.1f s: %s)\n", p->name, serial_strategies[s], "-", "-",
+				       bound_s, "-", r.window, lost, r.seconds, r.why);
+			}
+			json_object_set_new(
+				entry, serial_strategies[s],
+				json_pack("{s:b, s:f, s:o, s:f, s:o, s:I, s:I, s:I, s:I, s:I, s:I, "
+					  "s:I, s:I, s:s}",
+					  "moved", r.moved, "seconds", r.seconds, "rate_kBps",
+					  r.moved ? json_real((double)size / r.seconds / 1000.0)
+						  : json_null(),
+					  "bound_seconds", bound_s, "efficiency",
+					  r.moved ? json_real(bound_s / r.seconds) : json_null(),
+					  "requests", (json_int_t)r.requests, "sent",
+					  (json_int_t)r.sent, "unanswered", (json_int_t)r.unanswered,
+					  "lines", (json_int_t)r.units, "lines_lost",
+					  (json_int_t)r.units_lost, "dropped", (json_int_t)r.dropped,
+					  "request_size", (json_int_t)r.request_size, "window",
+					  (json_int_t)r.window, "why", r.why));
+		}
+		printf("%-17s bound: wire %.2f s, device %.2f s (flash %.2f s)\n", "",
+		       (double)bound.wire_us / 1e6, (double)bound.device_us / 1e6,
+		       (double)bound.flash_us / 1e6);
+		json_object_set_new(profiles, p->name, entry);
+	}
+	return profiles;
+}
 
 static json_t *result_json(const struct bench_result *r, double bound_s, double naive_s)
 {
@@ -66,7 +140,7 @@ static int load(const char *path, uint8_t **data, size_t *size)
 
 int main(int argc, char **argv)
 {
-	json_t *doc, *profiles;
+	json_t *doc, *profiles, *serial;
 	uint8_t *image, sha[32];
 	unsigned int sha_len;
 	struct cpu_result cpu;
@@ -137,14 +211,16 @@ int main(int argc, char **argv)
 		json_object_set_new(profiles, p->name, entry);
 	}
 
+	serial = serial_table(image, size, sha, &status);
 	if (cpu_benchmark(&cpu) != 0) {
 		status = 1;
 	}
 	printf("\nclient stack on a link of no delay: %.2f ms of CPU per MiB, %.2f heap "
 	       "allocations per request (%u requests of %zu bytes, %.1f MiB)\n",
 	       cpu.ms_per_mib, cpu.allocs_per_request, cpu.requests, cpu.request_size, cpu.mib);
-	doc = json_pack("{s:s, s:I, s:s, s:o, s:{s:f, s:f, s:I, s:I, s:f}}", "image", argv[1],
-			"size", (json_int_t)size, "time", "virtual", "profiles", profiles, "cpu",
+	doc = json_pack("{s:s, s:I, s:s, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:f}}", "image",
+			argv[1], "size", (json_int_t)size, "time", "virtual", "profiles", profiles,
+			"serial", serial, "cpu",
 			"ms_per_mib", cpu.ms_per_mib, "allocs_per_request", cpu.allocs_per_request,
 			"requests", (json_int_t)cpu.requests, "request_size",
 			(json_int_t)cpu.request_size, "mib", cpu.mib);

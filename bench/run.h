@@ -43,4 +43,33 @@ struct bench_result {
 int bench_run(const char *profile, const char *strategy, const uint8_t *image, size_t size,
 	      const uint8_t sha[32], unsigned window, struct bench_result *result);
 
+/** How an upload over the simulated serial link went. */
+struct bench_serial_result {
+	bool moved;            /**< the upload finished */
+	int err;               /**< the upload's end: 0 or a negative errno */
+	double seconds;        /**< virtual seconds from the first request to the last answer */
+	uint32_t requests;     /**< upload requests the engine made */
+	uint32_t recoveries;
+	uint32_t sent;         /**< requests written to the link, resends included */
+	uint32_t unanswered;   /**< ... that got no answer */
+	uint32_t units;        /**< lines (or frames) that reached the device */
+	uint32_t units_lost;   /**< ... lost for want of a receive buffer */
+	uint32_t dropped;      /**< whole requests dropped for want of an SMP buffer */
+	uint64_t bytes_to_device;
+	size_t request_size;
+	unsigned window;
+	char why[200];
+};
+
+/**
+ * Upload @p image (@p size bytes, SHA-256 @p sha) to a fresh simulated device over the serial
+ * @p profile (sim/serial_link.h) with @p strategy: "unpaced" (every line as fast as the port
+ * takes it, buf_count - 1 requests at once) or "baud-paced" (ports/conn_serial.c's pauses,
+ * one request at a time). Requests are as large as the profile's device takes.
+ * @return 0 (result->moved says whether it finished), or a negative errno when it could not
+ *         run (an unknown profile or strategy, out of memory).
+ */
+int bench_serial_run(const char *profile, const char *strategy, const uint8_t *image, size_t size,
+		     const uint8_t sha[32], struct bench_serial_result *result);
+
 #endif /* BENCH_RUN_H */

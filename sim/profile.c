@@ -165,7 +165,6 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 	struct packer pk = { .cfg = profile->link };
 	uint8_t *buf = malloc(request);
 	uint8_t *data = calloc(1, request); /* what the data is does not change its length */
-	uint64_t pages, words;
 	size_t off = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -202,11 +201,18 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 	if (out->link_us == 0) {
 		out->link_us = pk.last_end;
 	}
-	pages = (image_size + flash->page_size - 1) / flash->page_size;
-	words = (image_size + flash->write_block - 1) / flash->write_block;
-	out->flash_us = words * flash->write_block_us;
-	if (flash->erase_needed && !flash->skip_blank) {
-		out->flash_us += pages * flash->erase_page_us;
-	}
+	out->flash_us = sim_profile_flash_us(flash, image_size);
 	out->bound_us = out->link_us > out->flash_us ? out->link_us : out->flash_us;
+}
+
+uint64_t sim_profile_flash_us(const struct sim_flash_timing *flash, size_t image_size)
+{
+	uint64_t pages = (image_size + flash->page_size - 1) / flash->page_size;
+	uint64_t words = (image_size + flash->write_block - 1) / flash->write_block;
+	uint64_t us = words * flash->write_block_us;
+
+	if (flash->erase_needed && !flash->skip_blank) {
+		us += pages * flash->erase_page_us;
+	}
+	return us;
 }

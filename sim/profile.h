@@ -63,4 +63,10 @@ struct sim_bound {
 void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 		       struct sim_bound *out);
 
+/**
+ * The flash's own time for an upload of @p image_size bytes on @p flash: erasing every page it
+ * touches (unless the part needs no erase or skips blank pages) and writing every write unit.
+ */
+uint64_t sim_profile_flash_us(const struct sim_flash_timing *flash, size_t image_size);
+
 #endif /* SIM_PROFILE_H */

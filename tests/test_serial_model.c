@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The serial link model (sim/serial_link.h): its wire time, the receive line buffers that
+ * lose a line when full, its bound worked out by hand, the framings' byte counts against their
+ * encoders, and the benchmark's uploads held against the bound.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "../bench/run.h"
+#include "../mgmt/img.h"
+#include "../mgmt/os.h"
+#include "../sim/profile.h"
+#include "../sim/serial_link.h"
+#include "../smp/header.h"
+
+#define IMAGE SHARED_DIR "/testdata/mcuboot/08-ecdsa-p256-480k.bin"
+
+/* A device on a serial link, and what came back to the host. */
+struct rig {
+	struct sim_sched sched;
+	struct sim_device dev;
+	struct sim_serial_link link;
+	struct smp_serial_decoder dec;
+	uint8_t rx[4096];
+	unsigned answers;
+};
+
+static void on_answer(void *ctx, const uint8_t *msg, size_t len)
+{
+	(void)msg;
+	(void)len;
+	((struct rig *)ctx)->answers++;
+}
+
+static void host_rx(void *ctx, const uint8_t *data, size_t len, uint64_t now_us)
+{
+	(void)now_us;
+	smp_serial_decoder_feed(&((struct rig *)ctx)->dec, data, len);
+}
+
+static struct rig *rig_new(const struct sim_serial_config *cfg)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	assert_int_equal(sim_device_init(&r->dev, NULL), 0);
+	sim_sched_init(&r->sched);
+	assert_int_equal(sim_serial_link_init(&r->link, &r->sched, &r->dev, cfg, host_rx, r), 0);
+	smp_serial_decoder_init(&r->dec, r->rx, sizeof(r->rx), 0, on_answer, r);
+	return r;
+}
+
+static void rig_free(struct rig *r)
+{
+	sim_serial_link_free(&r->link);
+	sim_sched_free(&r->sched);
+	sim_device_free(&r->dev);
+	free(r);
+}
+
+/* An echo request of @p text_len bytes of text, header filled in: its length. */
+static size_t echo(uint8_t *buf, size_t cap, size_t text_len)
+{
+	char text[2100];
+	struct smp_request req;
+	struct smp_hdr hdr = { 0 };
+
+	assert_true(text_len < sizeof(text));
+	memset(text, 'e', text_len);
+	text[text_len] = '\0';
+	smp_request_init(&req, buf, cap);
+	assert_int_equal(mgmt_os_echo(&req, text), 0);
+	hdr.op = req.op;
+	hdr.version = 2;
+	hdr.len = (uint16_t)req.len;
+	hdr.group = req.group;
+	hdr.id = req.id;
+	smp_hdr_encode(&hdr, buf);
+	return SMP_HDR_SIZE + req.len;
+}
+
+/* The request's console lines, one after another, into @p out: their total length. */
+static size_t lines(const uint8_t *msg, size_t len, uint8_t *out, size_t cap, size_t *count)
+{
+	struct smp_serial_encoder enc;
+	size_t n = 0;
+	int k;
+
+	*count = 0;
+	assert_int_equal(smp_serial_encoder_init(&enc, msg, len, SMP_SERIAL_LINE_MAX_DEFAULT), 0);
+	while ((k = smp_serial_encoder_next(&enc, out + n, cap - n)) > 0) {
+		n += (size_t)k;
+		(*count)++;
+	}
+	return n;
+}
+
+static void wire_time_is_exact_to_the_bit(void **state)
+{
+	struct sim_serial_config cfg = { .baud = 115200 };
+	struct rig *r = rig_new(&cfg);
+	uint8_t bytes[127];
+
+	(void)state;
+	/* 1270 bits at 115200 baud: 11024.3 us, rounded up */
+	assert_int_equal(sim_serial_wire_us(115200, 127), 11025);
+	assert_int_equal(sim_serial_wire_us(9600, 1), 1042);
+	assert_int_equal(sim_serial_wire_us(1000000, 12), 120);
+	assert_int_equal(sim_serial_wire_us(0, 1000), 0);
+	/* bytes written while the wire is busy follow the ones before, bit for bit */
+	memset(bytes, 'x', sizeof(bytes));
+	assert_int_equal(sim_serial_link_write(&r->link, bytes, 100), 0);
+	assert_int_equal(sim_serial_link_drained_us(&r->link), 8681); /* 1000 bits */
+	sim_sched_run_until(&r->sched, 5000);
+	assert_int_equal(sim_serial_link_write(&r->link, bytes, 27), 0);
+	assert_int_equal(sim_serial_link_drained_us(&r->link), 11025); /* 1270 bits from 0 */
+	rig_free(r);
+}
+
+static void a_line_is_lost_when_every_buffer_is_taken(void **state)
+{
+	struct sim_serial_config cfg = { .baud = 0, .write_us = 0, .rx_bufs = 2 };
+	struct rig *r = rig_new(&cfg);
+	uint8_t msg[600], framed[1200];
+	size_t len = echo(msg, sizeof(msg), 300), count;
+	size_t n = lines(msg, len, framed, sizeof(framed), &count);
+
+	(void)state;
+	assert_true(count >= 4);
+	/* a pty: every line arrives at once, and only two find a buffer */
+	assert_int_equal(sim_serial_link_write(&r->link, framed, n), 0);
+	sim_sched_run_until(&r->sched, 1000000);
+	assert_int_equal(sim_serial_link_stats(&r->link)->units, count);
+	assert_int_equal(sim_serial_link_stats(&r->link)->units_lost, count - 2);
+	assert_int_equal(sim_serial_link_stats(&r->link)->requests, 0);
+	assert_int_equal(r->answers, 0); /* the request whose lines were lost gets no answer */
+	rig_free(r);
+}
+
+static void nothing_is_lost_below_the_devices_rate(void **state)
+{
+	struct sim_serial_config cfg = { .baud = 0, .write_us = 0, .rx_bufs = 2 };
+	struct rig *r = rig_new(&cfg);
+	uint8_t msg[600], framed[1200];
+	size_t len = echo(msg, sizeof(msg), 300), count, off = 0;
+	size_t n = lines(msg, len, framed, sizeof(framed), &count);
+	uint64_t t = 0;
+
+	(void)state;
+	/* two lines at a time, each pair after the device has handed the last one on */
+	while (off < n) {
+		size_t end = off, seen = 0;
+
+		while (end < n && seen < 2) {
+			seen += framed[end++] == '\n';
+		}
+		assert_int_equal(sim_serial_link_write(&r->link, framed + off, end - off), 0);
+		off = end;
+		t += 1000; /* a line takes the device about 50 us */
+		sim_sched_run_until(&r->sched, t);
+	}
+	sim_sched_run_until(&r->sched, t + 1000000);
+	assert_int_equal(sim_serial_link_stats(&r->link)->units, count);
+	assert_int_equal(sim_serial_link_stats(&r->link)->units_lost, 0);
+	assert_int_equal(sim_serial_link_stats(&r->link)->most_rx_bufs, 2);
+	assert_int_equal(r->answers, 1);
+	rig_free(r);
+}
+
+static void the_bound_of_one_request_by_hand(void **state)
+{
+	static const uint8_t sha[32];
+	struct sim_serial_profile p = {
+		.name = "test", .summary = "",
+		.link = { .baud = 9600, .rx_bufs = 2, .rx_buf_size = 128, .line_us = 20,
+			  .line_byte_ns = 250, .process_us = 1000 },
+		.buf_size = 384, .buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+	};
+	struct mgmt_img_upload_args args = {
+		.off = 0, .total_len = 20, .sha = sha, .sha_len = 32,
+	};
+	uint8_t data[20] = { 0 }, buf[384];
+	struct smp_request req;
+	struct sim_serial_bound b;
+	size_t msg, framed;
+
+	(void)state;
+	args.data = data;
+	args.len = sizeof(data);
+	smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(mgmt_img_upload(&req, &args), 0);
+	msg = SMP_HDR_SIZE + req.len;
+	/* one line: the marker (2), the base64 of length, message and CRC, the newline */
+	assert_true(msg + 4 <= 93);
+	framed = 2 + 4 * ((msg + 4 + 2) / 3) + 1;
+
+	assert_int_equal(sim_serial_bound(&p, 20, &b), 0);
+	assert_int_equal(b.requests, 1);
+	assert_int_equal(b.units, 1);
+	assert_int_equal(b.framed_bytes, framed);
+	/* 10 bits a byte at 9600 baud */
+	assert_int_equal(b.wire_us, (framed * 10 * 1000000 + 9599) / 9600);
+	/* nRF52840: one 4 KiB page erased in 85 ms, five 4-byte words written in 41 us each */
+	assert_int_equal(b.flash_us, 85000 + 5 * 41);
+	assert_int_equal(b.device_us, 20 + (framed * 250 + 999) / 1000 + 1000 + 85000 + 5 * 41);
+	assert_int_equal(b.bound_us, b.wire_us > b.device_us ? b.wire_us : b.device_us);
+	assert_true(b.bound_us == b.wire_us); /* about 100 ms of wire against 86 ms of work */
+
+	/* without an erase the flash is quick, and the wire of a fast UART is what is left */
+	p.flash = &SIM_FLASH_NRF54;
+	p.link.baud = 2000000;
+	assert_int_equal(sim_serial_bound(&p, 20, &b), 0);
+	assert_int_equal(b.flash_us, 2 * 8);
+	assert_int_equal(b.wire_us, framed * 5);
+	assert_int_equal(b.bound_us, b.device_us); /* 1 ms of handling against < 1 ms of wire */
+}
+
+static void framed_sizes_match_the_encoders(void **state)
+{
+	static const size_t sizes[] = { 8, 40, 91, 92, 300, 1000, 2040 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t msg[2100], out[4096];
+		size_t len = echo(msg, sizeof(msg), sizes[i]), count, units;
+		size_t console = lines(msg, len, out, sizeof(out), &count);
+		int cobs = smp_cobs_frame(msg, len, out, sizeof(out));
+
+		assert_int_equal(sim_serial_framed_size(SIM_SERIAL_CONSOLE, msg, len, 127, 128,
+							&units), console);
+		assert_int_equal(units, count);
+		assert_true(cobs > 0);
+		assert_int_equal(sim_serial_framed_size(SIM_SERIAL_COBS, msg, len, 127, 128, &units),
+				 (size_t)cobs);
+		assert_int_equal(units, ((size_t)cobs + 127) / 128);
+		assert_int_equal(sim_serial_framed_size(SIM_SERIAL_RAW, msg, len, 127, 128, &units),
+				 len);
+		assert_int_equal(units, (len + 127) / 128);
+	}
+}
+
+/* The device's answers in each framing: what the host decodes is what the encoder made. */
+static void answers_come_back_in_each_framing(void **state)
+{
+	static const enum sim_serial_framing framings[] = { SIM_SERIAL_CONSOLE, SIM_SERIAL_RAW,
+							    SIM_SERIAL_COBS };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct sim_serial_config cfg = { .baud = 115200, .rx_bufs = 4,
+						 .framing = framings[i] };
+		struct rig *r = rig_new(&cfg);
+		uint8_t msg[600], out[1200];
+		size_t len = echo(msg, sizeof(msg), 50), n = len;
+		int k;
+
+		if (framings[i] == SIM_SERIAL_CONSOLE) {
+			size_t count;
+
+			n = lines(msg, len, out, sizeof(out), &count);
+		} else if (framings[i] == SIM_SERIAL_COBS) {
+			k = smp_cobs_frame(msg, len, out, sizeof(out));
+			assert_true(k > 0);
+			n = (size_t)k;
+		} else {
+			memcpy(out, msg, len);
+		}
+		assert_int_equal(sim_serial_link_write(&r->link, out, n), 0);
+		sim_sched_run_until(&r->sched, 1000000);
+		assert_int_equal(sim_serial_link_stats(&r->link)->requests, 1);
+		assert_int_equal(sim_serial_link_stats(&r->link)->answers, 1);
+		assert_int_equal(sim_serial_link_stats(&r->link)->bytes_to_device, n);
+		assert_true(sim_serial_link_stats(&r->link)->bytes_to_host > 0);
+		rig_free(r);
+	}
+}
+
+static uint8_t *image;
+static size_t size;
+static uint8_t sha[32];
+
+static int load(void **state)
+{
+	FILE *f = fopen(IMAGE, "rb");
+	unsigned int n;
+
+	(void)state;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = (size_t)ftell(f);
+	rewind(f);
+	image = malloc(size);
+	assert_int_equal(fread(image, 1, size, f), size);
+	fclose(f);
+	EVP_Digest(image, size, sha, &n, EVP_sha256(), NULL);
+	return 0;
+}
+
+static int unload(void **state)
+{
+	(void)state;
+	free(image);
+	return 0;
+}
+
+/* Every strategy on every profile: never faster than the bound; the expected losses. */
+static void uploads_are_within_the_bound(void **state)
+{
+	static const char *const strategies[] = { "unpaced", "baud-paced" };
+	const struct sim_serial_profile *list;
+	size_t count;
+
+	(void)state;
+	list = sim_serial_profiles(&count);
+	for (size_t i = 0; i < count; i++) {
+		struct sim_serial_bound b;
+
+		assert_int_equal(sim_serial_bound(&list[i], size, &b), 0);
+		for (size_t s = 0; s < 2; s++) {
+			struct bench_serial_result r;
+
+			assert_int_equal(bench_serial_run(list[i].name, strategies[s], image, size,
+							  sha, &r), 0);
+			if (r.moved && r.seconds * 1e6 < (double)b.bound_us) {
+				fail_msg("%s %s: %.3f s is faster than the bound %.3f s",
+					 list[i].name, strategies[s], r.seconds,
+					 (double)b.bound_us / 1e6);
+			}
+			if (strcmp(strategies[s], "baud-paced") == 0) {
+				/* paced for a 115200-baud UART, nothing is lost anywhere */
+				assert_true(r.moved);
+				assert_int_equal(r.units_lost, 0);
+				assert_int_equal(r.unanswered, 0);
+			}
+			if (strcmp(list[i].name, "uart-115200") == 0 ||
+			    strcmp(list[i].name, "usb-cdc") == 0) {
+				if (s == 0) {
+					assert_true(r.units_lost > 0);
+					assert_true(r.unanswered > 0);
+				}
+			}
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(wire_time_is_exact_to_the_bit),
+		cmocka_unit_test(a_line_is_lost_when_every_buffer_is_taken),
+		cmocka_unit_test(nothing_is_lost_below_the_devices_rate),
+		cmocka_unit_test(the_bound_of_one_request_by_hand),
+		cmocka_unit_test(framed_sizes_match_the_encoders),
+		cmocka_unit_test(answers_come_back_in_each_framing),
+		cmocka_unit_test(uploads_are_within_the_bound),
+	};
+
+	return cmocka_run_group_tests(tests, load, unload);
+}
