@@ -47,7 +47,7 @@ class Serial(unittest.TestCase):
             local = os.path.join(tmp, "data")
             with open(local, "wb") as f:
                 f.write(os.urandom(2000))
-            opts = ("--timeout", "0.9", "--serial-line-max", "64", "--serial-lines", "1")
+            opts = ("--timeout", "3", "--serial-line-max", "64", "--serial-lines", "1")
             p = dfu(conn, *opts, "fs", "upload", local, "/lfs/data")
             self.assertEqual(p.returncode, 0, p.stderr)
             p = dfu(conn, *opts, "fs", "download", "/lfs/data", local + ".back")
