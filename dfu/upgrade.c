@@ -20,6 +20,7 @@ static const char *const step_names[] = {
 	[DFU_UPGRADE_STEP_CHECK_BOOT] = "check boot",
 	[DFU_UPGRADE_STEP_CONFIRM] = "confirm",
 	[DFU_UPGRADE_STEP_CHECK_CONFIRM] = "check confirm",
+	[DFU_UPGRADE_STEP_PROBE_SIZE] = "probe size",
 };
 
 static const char *const outcome_names[] = {
@@ -219,6 +220,9 @@ static void start_upload(struct dfu_upgrade *up, bool fresh)
 	cfg.size = up->cfg.size;
 	cfg.sha = fresh ? NULL : up->cfg.sha;
 	cfg.image = up->cfg.image;
+	if (up->recovery) {
+		cfg.max_request = up->result.max_request;
+	}
 	err = dfu_upload_start(&up->upload, up->client, &cfg, up->upload_buf, up->upload_buf_len,
 			       &ops, up);
 	if (err) {
@@ -324,6 +328,96 @@ static void after_upload(struct dfu_upgrade *up, const struct mgmt_img_slot *sec
 
 static void check_boot(struct dfu_upgrade *up, const struct mgmt_img_state *st);
 
+bool dfu_upgrade_is_recovery(const struct mgmt_img_state *st)
+{
+	for (size_t i = 0; i < st->count; i++) {
+		if (st->slots[i].active) {
+			return false;
+		}
+	}
+	return st->split_status < 0;
+}
+
+/*
+ * Serial recovery: an echo exactly @p up->result.max_request bytes long. Any answer, even
+ * `rc` 8 from a bootloader built without echo, says the bootloader took a request that long.
+ */
+static void probe_size(struct dfu_upgrade *up)
+{
+	size_t want = up->result.max_request;
+	size_t n = want > SMP_HDR_SIZE + 16 ? want - SMP_HDR_SIZE - 16 : 1;
+	char *text = (char *)up->upload_buf + want;
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "an echo of %zu bytes", want);
+	enter(up, DFU_UPGRADE_STEP_PROBE_SIZE, detail);
+	for (int pass = 0; pass < 3; pass++) {
+		memset(text, 'x', n);
+		text[n] = '\0';
+		smp_request_init(&up->req, up->upload_buf, want);
+		if (mgmt_os_echo(&up->req, text) == 0 && SMP_HDR_SIZE + up->req.len == want) {
+			break;
+		}
+		if (SMP_HDR_SIZE + up->req.len < want) {
+			n += want - SMP_HDR_SIZE - up->req.len;
+		} else if (n > 1) {
+			n--;
+		}
+	}
+	send(up);
+}
+
+static void probe_answer(struct dfu_upgrade *up, int err)
+{
+	size_t size = up->result.max_request;
+
+	if (err == -ETIMEDOUT && size / 2 >= DFU_UPGRADE_RECOVERY_MIN_REQUEST) {
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "no answer to a request of %zu bytes: trying %zu",
+			 size, size / 2);
+		enter(up, DFU_UPGRADE_STEP_PROBE_SIZE, detail);
+		up->result.max_request = size / 2;
+		probe_size(up);
+		return;
+	}
+	if (err) {
+		fail(up, err, DFU_UPGRADE_FAILED, "the bootloader answers no request of %zu bytes "
+		     "or more: %s", size, strerror(-err));
+		return;
+	}
+	start_upload(up, false);
+}
+
+/* Serial recovery: slot 0 is written directly, nothing is marked. */
+static void plan_recovery(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+{
+	const struct mgmt_img_slot *primary = find_slot(up, st, 0);
+
+	up->recovery = true;
+	up->result.recovery = true;
+	if (up->reset_done) {
+		check_boot(up, st);
+		return;
+	}
+	if (is_ours(up, primary)) {
+		note_running(up, primary);
+		if (up->cfg.no_reset) {
+			finish(up, 0, DFU_UPGRADE_PENDING);
+		} else {
+			reset(up, false);
+		}
+		return;
+	}
+	if (!up->result.max_request) {
+		up->result.max_request = up->cfg.upload.max_request;
+	}
+	if (up->upload_buf_len < 2 * up->result.max_request) {
+		up->result.max_request = up->upload_buf_len / 2;
+	}
+	probe_size(up);
+}
+
 /*
  * The first state read (and the one after a lost link): what is there decides what is left to
  * do.
@@ -333,6 +427,10 @@ static void plan(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 	const struct mgmt_img_slot *active = running(up, st);
 	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
 
+	if (dfu_upgrade_is_recovery(st) && (!up->reset_done || up->recovery)) {
+		plan_recovery(up, st);
+		return;
+	}
 	note_running(up, active);
 	if (up->reset_done && !(is_ours(up, secondary) && secondary->pending)) {
 		check_boot(up, st); /* reset by this upgrade: it runs the image, or rolled back */
@@ -358,6 +456,18 @@ static void plan(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 static void check_upload(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 {
 	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
+
+	if (up->recovery) {
+		if (!is_ours(up, find_slot(up, st, 0))) {
+			fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the upload the bootloader does "
+			     "not list the new image in slot 0 of image %u", (unsigned)up->cfg.image);
+		} else if (up->cfg.no_reset) {
+			finish(up, 0, DFU_UPGRADE_PENDING);
+		} else {
+			reset(up, false);
+		}
+		return;
+	}
 
 	if (!is_ours(up, secondary) && restarted(up)) {
 		return;
@@ -395,6 +505,19 @@ static void check_boot(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
 
 	note_running(up, active);
+	if (up->recovery) {
+		if (dfu_upgrade_is_recovery(st)) {
+			fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the reset the device is still in "
+			     "serial recovery: the bootloader did not boot the image in slot 0");
+		} else if (!is_ours(up, active)) {
+			fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the reset the device runs "
+			     "version %s, not the new image", active && active->version
+								  ? active->version : "?");
+		} else {
+			finish(up, 0, DFU_UPGRADE_CONFIRMED); /* written in place: nothing reverts it */
+		}
+		return;
+	}
 	if (!is_ours(up, active) && is_ours(up, secondary) && secondary->pending) {
 		/* MCUboot clears the mark when it boots the image, and again when it reverts it */
 		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "the device did not reset: it runs version "
@@ -476,6 +599,10 @@ static void on_answer(struct smp_request *req, int err, const struct smp_client_
 	}
 	if (up->step == DFU_UPGRADE_STEP_RESET) {
 		after_reset(up, err, rsp);
+		return;
+	}
+	if (up->step == DFU_UPGRADE_STEP_PROBE_SIZE) {
+		probe_answer(up, err);
 		return;
 	}
 	if (up->step == DFU_UPGRADE_STEP_CHECK_SIZE && !err) {

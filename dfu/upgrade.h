@@ -15,6 +15,14 @@
  * for it to go and come back (ops->reset), then calls dfu_upgrade_reconnected(). An upgrade that
  * ended because the link was lost carries on with dfu_upgrade_resume() once the link is back.
  * dfu/session.c is such an owner, for any link.
+ *
+ * A device in MCUboot's serial recovery mode (the bootloader itself answering, detected by
+ * dfu_upgrade_is_recovery() from the first state list) is upgraded otherwise: the bootloader
+ * writes the upload straight into slot 0, so there is nothing to mark; the request size is
+ * first checked with an echo of that size (silence: halve it, down to
+ * DFU_UPGRADE_RECOVERY_MIN_REQUEST, once per size, as the bootloader may report a buf_size
+ * larger than it holds), then upload -> check slot 0 lists the new hash -> reset -> wait for
+ * the application -> check it runs the new image (outcome CONFIRMED: nothing can revert it).
  */
 #ifndef DFU_UPGRADE_H
 #define DFU_UPGRADE_H
@@ -71,6 +79,7 @@ enum dfu_upgrade_step {
 	DFU_UPGRADE_STEP_CHECK_BOOT,
 	DFU_UPGRADE_STEP_CONFIRM,
 	DFU_UPGRADE_STEP_CHECK_CONFIRM,
+	DFU_UPGRADE_STEP_PROBE_SIZE, /**< serial recovery: an echo of the request size */
 };
 
 /** How it ended. */
@@ -94,6 +103,9 @@ struct dfu_upgrade_result {
 	size_t running_hash_len;
 	struct mgmt_reply reply;      /**< a device error or malformed answer (closed) */
 	char message[256];            /**< a one-line reason when it failed */
+	/** the device was in MCUboot's serial recovery: the bootloader wrote slot 0 itself */
+	bool recovery;
+	size_t max_request;           /**< serial recovery: the request size the upload used */
 };
 
 /** Callbacks; @p user is dfu_upgrade_start()'s. */
@@ -134,6 +146,7 @@ struct dfu_upgrade {
 	bool slot_size_known; /* slot info told how much the slot takes */
 	bool restarted;       /* the upload was sent again from its start, without its sha */
 	bool reset_done;      /* the device was reset (or went away while told to) */
+	bool recovery;        /* the bootloader's serial recovery answers */
 	struct dfu_upgrade_result result;
 };
 
@@ -143,6 +156,17 @@ struct dfu_upgrade {
  * only the slot's size refuses an image that leaves less.
  */
 #define DFU_UPGRADE_TRAILER_MIN 32u
+
+/** The smallest request size the serial recovery size check goes down to. */
+#define DFU_UPGRADE_RECOVERY_MIN_REQUEST 128u
+
+/**
+ * True if the image state list @p st is one MCUboot's serial recovery sends: no slot of any
+ * image listed `active` (an application always lists the slot it runs as active; the
+ * bootloader sends only true flags and has none of them) and no `splitStatus` (which every
+ * Zephyr and mynewt image manager sends).
+ */
+bool dfu_upgrade_is_recovery(const struct mgmt_img_state *st);
 
 /** Bytes of the caller's buffer that the upgrade's own requests take (before the upload's). */
 #define DFU_UPGRADE_REQUEST_BUF 128u

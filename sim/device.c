@@ -9,6 +9,7 @@
 #include "../smp/header.h"
 #include "hostfs.h"
 #include "ram.h"
+#include "recovery.h"
 
 #define DEFAULT_BUF_SIZE 2475u
 #define DEFAULT_BUF_COUNT 4u
@@ -72,6 +73,7 @@ int sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg)
 	if (err) {
 		sim_device_free(dev);
 	}
+	dev->in_recovery = !err && dev->cfg.recovery;
 	return err;
 }
 
@@ -96,6 +98,8 @@ void sim_device_reboot(struct sim_device *dev, uint64_t now_us)
 	if (sim_img_reboot(&dev->img, &dev->last_boot) != 0) {
 		dev->img.bootable = false;
 	}
+	/* a recovery build stays in its serial recovery while there is nothing valid to boot */
+	dev->in_recovery = dev->cfg.recovery && !dev->img.bootable;
 	sim_settings_reboot(dev);
 	sim_fs_reboot(dev);
 }
@@ -114,7 +118,12 @@ const struct sim_boot_result *sim_device_last_boot(const struct sim_device *dev)
 
 bool sim_device_bootable(const struct sim_device *dev)
 {
-	return dev->img.bootable;
+	return dev->img.bootable || dev->in_recovery;
+}
+
+bool sim_device_in_recovery(const struct sim_device *dev)
+{
+	return dev->in_recovery;
 }
 
 uint64_t sim_device_busy_us(const struct sim_device *dev)
@@ -332,6 +341,10 @@ void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
 	size_t cap = dev->cfg.buf_size;
 	uint8_t *out;
 
+	if (dev->in_recovery) {
+		sim_recovery_receive(dev, unit, len, now_us, emit, ctx);
+		return;
+	}
 	dev->busy_us = 0;
 	/* a device whose bootloader found nothing to run has no SMP server */
 	if (len < SMP_HDR_SIZE || len > dev->cfg.buf_size || !dev->img.bootable) {

@@ -32,6 +32,16 @@ struct sim_device_config {
 	 */
 	bool legacy_mcumgr;
 	/**
+	 * Start in MCUboot's serial recovery mode (sim/recovery.h), as if its recovery pin were
+	 * held at power-on: the bootloader answers until a reset boots a valid primary image.
+	 */
+	bool recovery;
+	/**
+	 * The buf_size the recovery bootloader reports in its parameters; 0: 1024. It still
+	 * takes no request longer than SIM_RECOVERY_RECEIVE_MAX (1024) bytes.
+	 */
+	uint32_t recovery_buf_size;
+	/**
 	 * Host directory keeping the device's persistent state (settings, files, flash) across
 	 * runs; NULL keeps everything in memory. Created if missing. Layout: "settings" (the
 	 * stored settings), "fs/lfs/<name>" (the files of the volume mounted at /lfs); names
@@ -90,6 +100,7 @@ struct sim_device {
 	struct sim_settings settings;
 	struct sim_fs fs;
 	uint64_t busy_us;     /* flash time of the request being handled */
+	bool in_recovery;     /* the bootloader's serial recovery answers, not the application */
 };
 
 /** One request as a handler sees it. */
@@ -225,8 +236,14 @@ int sim_device_suspend(struct sim_device *dev, uint64_t now_us);
 /** What the bootloader did at the last reboot. */
 const struct sim_boot_result *sim_device_last_boot(const struct sim_device *dev);
 
-/** False once a reboot found no valid image to run. */
+/**
+ * False once a reboot found no valid image to run (and the bootloader does not answer in its
+ * serial recovery mode instead).
+ */
 bool sim_device_bootable(const struct sim_device *dev);
+
+/** True while MCUboot's serial recovery answers instead of the application. */
+bool sim_device_in_recovery(const struct sim_device *dev);
 
 /**
  * Flash time the last message handled by sim_device_receive() took (erasing and writing), so

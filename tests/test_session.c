@@ -166,6 +166,15 @@ static struct world {
 	int upload_rc;
 	int drop_every_uploads; /* the link drops at every n-th upload request */
 	int64_t reboot_at;      /* when the device is back, or -1 */
+	/*
+	 * MCUboot's serial recovery answers: slot, version and hash only in its list, uploads
+	 * into slot 0, v1 `rc` answers, no echo (rc 8), silence for requests longer than
+	 * recovery_max; a reset boots the application from slot 0
+	 */
+	bool recovery;
+	size_t recovery_max;
+	bool recovery_no_boot;  /* the image in slot 0 does not check: it stays in recovery */
+	size_t longest_upload;  /* the longest upload request, header included */
 	/* the script */
 	struct rule rules[8];
 	int nrules;
@@ -272,6 +281,21 @@ static void state_list(struct mgmt_cbor_writer *w)
 {
 	int n = W.slot[1].used ? 2 : 1;
 
+	if (W.recovery) {
+		mgmt_cbor_map(w, 1);
+		mgmt_cbor_text(w, "images");
+		mgmt_cbor_array(w, (size_t)n);
+		for (int i = 0; i < n; i++) {
+			mgmt_cbor_map(w, 3);
+			mgmt_cbor_text(w, "slot");
+			mgmt_cbor_uint(w, (uint64_t)i);
+			mgmt_cbor_text(w, "version");
+			mgmt_cbor_text(w, W.slot[i].version);
+			mgmt_cbor_text(w, "hash");
+			mgmt_cbor_bytes(w, W.slot[i].hash, 32);
+		}
+		return;
+	}
 	mgmt_cbor_map(w, 1);
 	mgmt_cbor_text(w, "images");
 	mgmt_cbor_array(w, (size_t)n + (W.other_image ? 1u : 0u));
@@ -387,6 +411,11 @@ static void upload(const cbor_item_t *map, struct mgmt_cbor_writer *w)
 			return;
 		}
 		W.has_upload = false;
+		if (W.recovery) { /* the bootloader writes slot 0 itself */
+			W.slot[0] = (struct slot){ .used = true, .version = "2.0.0" };
+			memcpy(W.slot[0].hash, NEW_HASH, 32);
+			return;
+		}
 		W.slot[1] = (struct slot){ .used = true, .version = "2.0.0" };
 		memcpy(W.slot[1].hash, W.forgets_upload ? OLD_HASH : NEW_HASH, 32);
 		if (W.forgets_upload) {
@@ -454,7 +483,11 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 	if (k == K_RESET && rule && rule->act == ACT_DROP_LINK) {
 		schedule(W.now, EV_RESET, NULL, 0, 0); /* it resets before the answer leaves */
 	}
-	if (!W.up || (rule && (rule->act == ACT_SILENT || rule->act == ACT_DROP_LINK))) {
+	if (k == K_UPLOAD && len > W.longest_upload) {
+		W.longest_upload = len;
+	}
+	if (!W.up || (rule && (rule->act == ACT_SILENT || rule->act == ACT_DROP_LINK)) ||
+	    (W.recovery && len > W.recovery_max)) {
 		cbor_decref(&map);
 		return 0;
 	}
@@ -471,6 +504,11 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 		mgmt_cbor_map(&w, 1); /* the first write, shorter than its header says */
 		mgmt_cbor_text(&w, "rc");
 		mgmt_cbor_uint(&w, MGMT_ERR_ECORRUPT);
+	} else if (W.recovery && k != K_STATE && k != K_UPLOAD && k != K_RESET &&
+		   k != K_PARAMS) {
+		mgmt_cbor_map(&w, 1); /* built without echo; nothing else is there */
+		mgmt_cbor_text(&w, "rc");
+		mgmt_cbor_uint(&w, MGMT_ERR_ENOTSUP);
 	} else if (rule && rule->act == ACT_RC) {
 		mgmt_cbor_map(&w, 1);
 		mgmt_cbor_text(&w, "rc");
@@ -560,7 +598,13 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 				mgmt_cbor_uint(&w, W.reset_rc ? (uint64_t)W.reset_rc : MGMT_ERR_EBUSY);
 				break;
 			}
-			mgmt_cbor_map(&w, 0);
+			if (W.recovery) {
+				mgmt_cbor_map(&w, 1);
+				mgmt_cbor_text(&w, "rc");
+				mgmt_cbor_uint(&w, 0);
+			} else {
+				mgmt_cbor_map(&w, 0);
+			}
 			if (!W.reset_ignored) {
 				schedule(W.now + RESET_DELAY_MS, EV_RESET, NULL, 0, 0);
 			}
@@ -596,6 +640,14 @@ static void boot(void)
 	struct slot old = W.slot[0];
 
 	W.up = true;
+	if (W.recovery && W.recovery_no_boot) {
+		return;
+	}
+	if (W.recovery) { /* the application in slot 0 boots */
+		W.recovery = false;
+		W.slot[0].active = W.slot[0].confirmed = true;
+		return;
+	}
 	if (!W.slot[0].confirmed && W.slot[1].used) {
 		W.slot[0] = W.slot[1];
 		W.slot[1] = old;
@@ -1139,6 +1191,74 @@ static void upgrade_over_a_link_that_stays_up(void **state)
 	assert_int_equal(W.reconnects_asked[0] + W.reconnects_asked[1], 0);
 	/* echoes while it booted, each after the last went unanswered */
 	assert_true(W.count[K_ECHO] >= 3);
+}
+
+/* ---- MCUboot serial recovery ---- */
+
+/* The bootloader answers on a serial link: one buffer of @p reported bytes, 1024 held. */
+static void recovery_device(uint32_t reported)
+{
+	link_stays_up();
+	W.one_write = 2048; /* one unit takes any request */
+	W.buf_size = reported;
+	W.buf_count = 1;
+	W.recovery = true;
+	W.recovery_max = 1024;
+}
+
+static int steps_of(enum dfu_upgrade_step step)
+{
+	int n = 0;
+
+	for (int i = 0; i < W.nsteps; i++) {
+		n += W.steps[i] == (int)step;
+	}
+	return n;
+}
+
+static void recovery_upgrade_writes_slot_0_and_marks_nothing(void **state)
+{
+	(void)state;
+	recovery_device(1024);
+	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(R.err, 0);
+	assert_true(R.result.upgrade.recovery);
+	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(W.count[K_MARK], 0);
+	assert_int_equal(W.count[K_CONFIRM], 0);
+	assert_int_equal(W.count[K_SLOTS], 0);
+	assert_int_equal(W.count[K_RESET], 1);
+	assert_false(W.slot[1].used);
+	assert_true(runs_new(true)); /* the application booted it from slot 0 */
+	assert_true(W.longest_upload <= 1024);
+	assert_int_equal(steps_of(DFU_UPGRADE_STEP_PROBE_SIZE), 1);
+	assert_int_equal(W.steps[W.nsteps - 1], DFU_UPGRADE_STEP_CHECK_BOOT);
+}
+
+static void recovery_shrinks_requests_the_bootloader_does_not_answer(void **state)
+{
+	(void)state;
+	recovery_device(4096); /* reports more than it holds */
+	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(R.err, 0);
+	assert_true(runs_new(true));
+	/* 2048 bytes (the link's most) unanswered, then 1024 answered */
+	assert_int_equal(steps_of(DFU_UPGRADE_STEP_PROBE_SIZE), 3);
+	assert_int_equal(R.result.upgrade.max_request, 1024);
+	assert_true(W.longest_upload <= 1024);
+	assert_true(W.longest_upload > 512);
+	assert_int_equal(W.count[K_UPLOAD] > 0, 1);
+}
+
+static void recovery_that_does_not_boot_the_image_fails(void **state)
+{
+	(void)state;
+	recovery_device(1024);
+	W.recovery_no_boot = true;
+	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(R.err, -EPROTO);
+	assert_true(message_has("still in serial recovery"));
+	assert_int_equal(W.count[K_MARK], 0);
 }
 
 static void upgrade_with_image_numbers_in_the_state_list(void **state)
@@ -2388,6 +2508,9 @@ int main(void)
 		T(a_second_job_waits_for_the_first),
 		T(upgrade_over_a_link_that_drops_at_the_reset),
 		T(upgrade_over_a_link_that_stays_up),
+		T(recovery_upgrade_writes_slot_0_and_marks_nothing),
+		T(recovery_shrinks_requests_the_bootloader_does_not_answer),
+		T(recovery_that_does_not_boot_the_image_fails),
 		T(upgrade_with_image_numbers_in_the_state_list),
 		T(test_only_leaves_it_unconfirmed),
 		T(confirm_now_needs_no_confirm),

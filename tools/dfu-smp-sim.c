@@ -171,6 +171,12 @@ static void help(void)
 	printf("                       before a write runs past the slot, the upload kept across\n");
 	printf("                       an erase\n");
 	printf("  --rollback           a new image crashes before it is confirmed (revert)\n");
+	printf("  --recovery           serial: start in MCUboot's serial recovery: the\n");
+	printf("                       bootloader answers a v1-style subset (echo, parameters,\n");
+	printf("                       image list, upload straight into slot 0, reset); a reset\n");
+	printf("                       boots slot 0 if its image is valid\n");
+	printf("  --recovery-buf-size N  the buf_size it reports (default 1024); it still takes\n");
+	printf("                       no request longer than 1024 bytes\n");
 	printf("  --busy-scale F       udp, serial: answers wait for the flash work times F\n");
 	printf("                       (default 1: as an nRF52840 takes; 0: at once)\n\n");
 	printf("faults (udp, serial):\n");
@@ -221,7 +227,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				"--serial-link", "--console-noise", "--serial-rx-lines", "--busy-scale",
 				"--framing",
 				"--drop-every", "--bad-crc-every", "--address", "--name",
-				"--no-acquire", "--adapter-off",
+				"--no-acquire", "--adapter-off", "--recovery", "--recovery-buf-size",
 			};
 
 			for (size_t k = 0; k < sizeof(realtime) / sizeof(realtime[0]); k++) {
@@ -243,6 +249,15 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			opt->dev.v1_only = true;
 		} else if (strcmp(arg, "--legacy-mcumgr") == 0) {
 			opt->dev.legacy_mcumgr = true;
+		} else if (strcmp(arg, "--recovery") == 0) {
+			opt->dev.recovery = true;
+		} else if (args_is(arg, "--recovery-buf-size")) {
+			v = args_value(argc, argv, &i, "--recovery-buf-size");
+			if (!v || !parse_number(v, 64, 65535, &n)) {
+				return usage("--recovery-buf-size takes bytes from 64 to 65535, got '%s'",
+					     v ? v : "");
+			}
+			opt->dev.recovery_buf_size = (uint32_t)n;
 		} else if (strcmp(arg, "--rollback") == 0) {
 			opt->rollback = true;
 		} else if (strcmp(arg, "--bluez") == 0) {
@@ -380,6 +395,12 @@ static int parse_options(struct options *opt, int argc, char **argv)
 	}
 	if (opt->framing && !opt->serial) {
 		return usage("--framing is for --serial");
+	}
+	if (opt->dev.recovery_buf_size && !opt->dev.recovery) {
+		return usage("--recovery-buf-size is for --recovery");
+	}
+	if (opt->dev.recovery && (!opt->serial || opt->udp || opt->bluez)) {
+		return usage("--recovery is MCUboot's serial recovery: it needs --serial alone");
 	}
 	if (opt->framing && strcmp(opt->framing, "console") != 0 && opt->console_noise) {
 		return usage("--console-noise is for the console framing: a raw or COBS port "
@@ -591,7 +612,9 @@ static void booted(struct host *h)
 		port_logf(&h->log, "the bootloader found no valid image: the device stays silent");
 		return;
 	}
-	port_logf(&h->log, "the device is up");
+	port_logf(&h->log, sim_device_in_recovery(&h->dev)
+				   ? "no valid image: the bootloader stays in serial recovery"
+				   : "the device is up");
 	for (size_t i = 0; i < h->n_eps; i++) {
 		h->eps[i]->power(h->eps[i], true);
 	}

@@ -378,6 +378,7 @@ static json_t *upgrade_json(const struct cli *cli, const struct dfu_upgrade_resu
 			"version", version, "hash", cli_json_hex(img->hash, img->hash_len));
 	json_object_set_new(doc, "upload", r->uploaded ? upload_json(cli, &r->upload)
 						       : json_null());
+	json_object_set_new(doc, "recovery", json_boolean(r->recovery));
 	if (r->running_hash_len) {
 		json_object_set_new(doc, "running",
 				    json_pack("{s:s, s:o}", "version", r->running_version,
@@ -409,10 +410,24 @@ static int report_upgrade(struct cli *cli, const struct dfu_image *img, const ch
 	if (cli->json) {
 		return cli_print_json(cli, upgrade_json(cli, &r->upgrade, img, path));
 	}
+	if (r->upgrade.recovery) {
+		printf("the device is in MCUboot's serial recovery: the bootloader writes slot 0 "
+		       "directly (requests of %zu bytes), nothing to mark\n",
+		       r->upgrade.max_request);
+	}
 	if (r->upgrade.uploaded) {
 		print_upload(cli, &r->upgrade.upload);
 	}
 	dfu_image_version_smp_str(&img->header.version, version, sizeof(version));
+	if (r->upgrade.recovery && r->upgrade.outcome == DFU_UPGRADE_CONFIRMED) {
+		printf("the device runs %s (written by the bootloader's serial recovery)\n",
+		       version);
+		return 0;
+	}
+	if (r->upgrade.recovery && r->upgrade.outcome == DFU_UPGRADE_PENDING) {
+		printf("%s is in slot 0; it boots at the next reset\n", version);
+		return 0;
+	}
 	switch (r->upgrade.outcome) {
 	case DFU_UPGRADE_CONFIRMED:
 		printf("the device runs %s, confirmed\n", version);
@@ -475,6 +490,25 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 
 /* ---- image upload ---- */
 
+/* True if the device's image list is MCUboot serial recovery's (dfu_upgrade_is_recovery()). */
+static bool in_recovery(struct cli *cli)
+{
+	struct smp_client_rsp rsp;
+	struct mgmt_reply reply;
+	struct mgmt_img_state st;
+	bool recovery = false;
+
+	mgmt_img_state_read(cli_request(cli));
+	if (cli_exchange(cli, &cli->req, &rsp) != 0) {
+		return false;
+	}
+	if (mgmt_img_state_decode(&rsp, &reply, &st) == 0) {
+		recovery = dfu_upgrade_is_recovery(&st);
+	}
+	mgmt_reply_close(&reply);
+	return recovery;
+}
+
 static int cmd_upload(struct cli *cli, int argc, char **argv)
 {
 	const struct dfu_session_result *r = &cli->session.result;
@@ -508,8 +542,13 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return cli_print_json(cli, upload_json(cli, &r->upload));
 	}
 	print_upload(cli, &r->upload);
-	printf("the device holds %s in slot 1 of image %u ('image test' marks it to boot)\n",
-	       job.path, (unsigned)job.image);
+	if (in_recovery(cli)) {
+		printf("the bootloader's serial recovery wrote %s into slot 0 of image %u directly "
+		       "('os reset' boots it)\n", job.path, (unsigned)job.image);
+	} else {
+		printf("the device holds %s in slot 1 of image %u ('image test' marks it to boot)\n",
+		       job.path, (unsigned)job.image);
+	}
 	return 0;
 }
 
