@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../mgmt/img.h"
 #include "../mgmt/os.h"
 
 /* The reassembly probe needs no more than this to be answered or not. */
@@ -30,6 +31,8 @@ enum phase {
 	PHASE_IDLE,
 	PHASE_PARAMS,    /* the MCUmgr parameters request is out */
 	PHASE_PROBE,     /* the reassembly probe is out */
+	PHASE_STATE,     /* before an upload: the image state read (serial recovery?) */
+	PHASE_SIZE,      /* serial recovery: an echo of the request size is out */
 	PHASE_RUN,       /* the upload or the upgrade runs */
 	PHASE_DROP,      /* reset, on a link that drops with it: until it drops */
 	PHASE_SETTLE,    /* reset, on a link that stays up: while the device goes */
@@ -80,6 +83,10 @@ static const char *what(const struct dfu_session *s)
 		return "the MCUmgr parameters request";
 	case PHASE_PROBE:
 		return "the reassembly probe";
+	case PHASE_STATE:
+		return "the image state read";
+	case PHASE_SIZE:
+		return "the request size check";
 	default:
 		return dfu_upgrade_step_name(s->step);
 	}
@@ -400,6 +407,151 @@ static void reboot_start(void *user)
 	}
 }
 
+/* ---- MCUboot serial recovery ---- */
+
+/* The wait and the tries of the job's own requests. */
+static void job_timing(const struct dfu_session *s, uint32_t *timeout_ms, uint8_t *retries)
+{
+	if (s->job == JOB_UPLOAD) {
+		*timeout_ms = s->upload_cfg.timeout_ms;
+		*retries = s->upload_cfg.retries;
+	} else {
+		*timeout_ms = s->upgrade_cfg.timeout_ms;
+		*retries = s->upgrade_cfg.retries;
+	}
+}
+
+static void relay_step(void *user, enum dfu_upgrade_step step, const char *detail);
+
+/* Before an upload: is it the bootloader's serial recovery that answers? */
+static void read_state(struct dfu_session *s)
+{
+	uint32_t timeout;
+	uint8_t retries;
+
+	job_timing(s, &timeout, &retries);
+	s->phase = PHASE_STATE;
+	smp_request_init(&s->req, s->buf, sizeof(s->buf));
+	mgmt_img_state_read(&s->req);
+	send_own(s, timeout, retries);
+}
+
+/*
+ * Serial recovery: an echo exactly s->result.max_request bytes long, built in the job's buffer
+ * (the request, then its text). Any answer, even `rc` 8 from a bootloader built without echo,
+ * says the bootloader took a request that long.
+ */
+static void check_size(struct dfu_session *s)
+{
+	size_t want = s->result.max_request;
+	size_t n = want > SMP_HDR_SIZE + 16 ? want - SMP_HDR_SIZE - 16 : 1;
+	uint8_t *buf = s->job == JOB_UPLOAD ? s->job_buf : s->job_buf + DFU_UPGRADE_REQUEST_BUF;
+	char *text = (char *)buf + want;
+	char detail[64];
+	uint32_t timeout;
+	uint8_t retries;
+
+	snprintf(detail, sizeof(detail), "an echo of %zu bytes", want);
+	relay_step(s, DFU_UPGRADE_STEP_PROBE_SIZE, detail);
+	for (int pass = 0; pass < 3; pass++) {
+		memset(text, 'x', n);
+		text[n] = '\0';
+		smp_request_init(&s->req, buf, want);
+		if (mgmt_os_echo(&s->req, text) == 0 && SMP_HDR_SIZE + s->req.len == want) {
+			break;
+		}
+		if (SMP_HDR_SIZE + s->req.len < want) {
+			n += want - SMP_HDR_SIZE - s->req.len;
+		} else if (n > 1) {
+			n--;
+		}
+	}
+	job_timing(s, &timeout, &retries);
+	s->phase = PHASE_SIZE;
+	send_own(s, timeout, retries);
+}
+
+/* The size check ended: @p err 0, requests of s->result.max_request bytes go through. */
+static void size_checked(struct dfu_session *s, int err)
+{
+	if (s->job == JOB_UPGRADE) {
+		s->phase = PHASE_RUN;
+		dfu_upgrade_size_checked(&s->engine.upgrade, err, s->result.max_request);
+		return;
+	}
+	if (is_link_loss(err)) {
+		link_lost(s, err, NULL);
+		return;
+	}
+	if (err) {
+		fail(s, err, "the bootloader answers no request of %zu bytes or more: %s",
+		     s->result.max_request, strerror(-err));
+		return;
+	}
+	s->recovery_checked = true;
+	s->upload_cfg.max_request = s->result.max_request;
+	s->step = DFU_UPGRADE_STEP_UPLOAD;
+	run(s);
+}
+
+static void size_answer(struct dfu_session *s, int err)
+{
+	size_t size = s->result.max_request;
+
+	if (err == -ETIMEDOUT && size / 2 >= DFU_UPGRADE_RECOVERY_MIN_REQUEST) {
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "no answer to a request of %zu bytes: trying %zu",
+			 size, size / 2);
+		relay_step(s, DFU_UPGRADE_STEP_PROBE_SIZE, detail);
+		s->result.max_request = size / 2;
+		check_size(s);
+		return;
+	}
+	size_checked(s, err);
+}
+
+static void state_answer(struct dfu_session *s, int err, const struct smp_client_rsp *rsp)
+{
+	struct mgmt_img_state st;
+	struct mgmt_reply reply;
+
+	if (is_link_loss(err)) {
+		link_lost(s, err, NULL);
+		return;
+	}
+	if (err) {
+		fail(s, err, "%s failed: %s", what(s), strerror(-err));
+		return;
+	}
+	/* a device without the image group's list is no bootloader in recovery */
+	s->result.recovery = mgmt_img_state_decode(rsp, &reply, &st) == 0 &&
+			     dfu_upgrade_is_recovery(&st);
+	mgmt_reply_close(&reply);
+	if (!s->result.recovery) {
+		s->recovery_checked = true;
+		run(s);
+		return;
+	}
+	if (!s->result.max_request) {
+		s->result.max_request = s->upload_cfg.max_request;
+	}
+	if (s->job_buf_len < 2 * s->result.max_request) {
+		s->result.max_request = s->job_buf_len / 2;
+	}
+	check_size(s);
+}
+
+/* The upgrade's ops->check_size: it found the bootloader's serial recovery. */
+static void upgrade_check_size(void *user, size_t max_request)
+{
+	struct dfu_session *s = user;
+
+	s->result.recovery = true;
+	s->result.max_request = max_request;
+	check_size(s);
+}
+
 /* ---- the engines ---- */
 
 static void relay_progress(void *user, const struct dfu_upload_progress *progress)
@@ -446,13 +598,14 @@ static void upgrade_done(void *user, int err, const struct dfu_upgrade_result *r
 	struct dfu_session *s = user;
 
 	s->result.upgrade = *result;
+	s->result.recovery = result->recovery;
 	s->step = result->step;
 	engine_done(s, err, result->message, &result->reply);
 }
 
 static const struct dfu_upload_ops upload_ops = { relay_progress, upload_done };
 static const struct dfu_upgrade_ops upgrade_ops = { relay_step, relay_progress, reboot_start,
-						    upgrade_done };
+						    upgrade_done, upgrade_check_size };
 
 /* Tunes an upload to the limits and fits it in @p room bytes of buffer. */
 static void tune(struct dfu_session *s, struct dfu_upload_config *cfg, size_t room)
@@ -492,6 +645,10 @@ static void run(struct dfu_session *s)
 		} else {
 			tune(s, &s->upgrade_cfg.upload, s->job_buf_len - DFU_UPGRADE_REQUEST_BUF);
 		}
+	}
+	if (s->job == JOB_UPLOAD && !s->recovery_checked) {
+		read_state(s);
+		return;
 	}
 	if (s->job == JOB_UPLOAD) {
 		err = dfu_upload_start(&s->engine.upload, s->client, &s->upload_cfg, s->job_buf,
@@ -535,6 +692,12 @@ static void own_answer(struct dfu_session *s, int err, const struct smp_client_r
 		break;
 	case PHASE_ECHO:
 		echo_answer(s, err);
+		break;
+	case PHASE_STATE:
+		state_answer(s, err, rsp);
+		break;
+	case PHASE_SIZE:
+		size_answer(s, err);
 		break;
 	default:
 		break;
@@ -616,6 +779,7 @@ static int begin(struct dfu_session *s, enum job job)
 	s->reconnects = 0;
 	s->tuned = false;
 	s->engine_started = false;
+	s->recovery_checked = false;
 	s->timer_ms = UINT64_MAX;
 	return 0;
 }
@@ -737,6 +901,8 @@ void dfu_session_link_down(struct dfu_session *s, int err, const char *why)
 	case PHASE_PARAMS:
 	case PHASE_PROBE:
 	case PHASE_ECHO:
+	case PHASE_STATE:
+	case PHASE_SIZE:
 		if (s->req_busy) { /* not sent yet */
 			smp_client_cancel(s->client, &s->req);
 			s->req_busy = false;

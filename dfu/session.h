@@ -9,6 +9,11 @@
  *     echo just longer than one write: answered means yes, MGMT_ERR_ECORRUPT or silence no).
  *   - It runs an image upload (dfu/upload.c) or a whole upgrade (dfu/upgrade.c) with requests
  *     tuned to those limits.
+ *   - On a device in MCUboot's serial recovery (dfu_upgrade_is_recovery(): an upload reads the
+ *     image state first, an upgrade finds it in its own first read) it checks the request size
+ *     before uploading, with an echo that long: any answer, even `rc` 8, says it goes through;
+ *     silence halves it, down to DFU_UPGRADE_RECOVERY_MIN_REQUEST, as such a bootloader may
+ *     report a buf_size larger than it holds. Each try is a DFU_UPGRADE_STEP_PROBE_SIZE step.
  *   - When the upgrade resets the device, it waits for the device to go and come back: on links
  *     that drop when the device resets (BLE), until the link drops, then the owner reconnects;
  *     on links that stay up (UDP, serial), about half a second, then echoes with growing waits
@@ -103,6 +108,10 @@ struct dfu_session_result {
 	struct dfu_upgrade_result upgrade;
 	/** dfu_session_upload(): the upload's own result */
 	struct dfu_upload_result upload;
+	/** the device was in MCUboot's serial recovery: the bootloader wrote slot 0 itself */
+	bool recovery;
+	/** serial recovery: the request size checked last (the one uploaded with, on success) */
+	size_t max_request;
 	/** with -EREMOTEIO or -EBADMSG: what the device said (a closed reply, for describing) */
 	struct mgmt_reply reply;
 	char message[256];            /**< a one-line reason when it failed */
@@ -163,6 +172,7 @@ struct dfu_session {
 	bool req_busy;
 	bool engine_started;
 	bool tuned;
+	bool recovery_checked; /* an upload knows whether serial recovery answers */
 	bool limits_known;
 	struct dfu_session_limits limits;
 	enum dfu_session_reconnect reconnect_why;

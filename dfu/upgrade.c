@@ -338,54 +338,17 @@ bool dfu_upgrade_is_recovery(const struct mgmt_img_state *st)
 	return st->split_status < 0;
 }
 
-/*
- * Serial recovery: an echo exactly @p up->result.max_request bytes long. Any answer, even
- * `rc` 8 from a bootloader built without echo, says the bootloader took a request that long.
- */
-static void probe_size(struct dfu_upgrade *up)
+void dfu_upgrade_size_checked(struct dfu_upgrade *up, int err, size_t max_request)
 {
-	size_t want = up->result.max_request;
-	size_t n = want > SMP_HDR_SIZE + 16 ? want - SMP_HDR_SIZE - 16 : 1;
-	char *text = (char *)up->upload_buf + want;
-	char detail[64];
-
-	snprintf(detail, sizeof(detail), "an echo of %zu bytes", want);
-	enter(up, DFU_UPGRADE_STEP_PROBE_SIZE, detail);
-	for (int pass = 0; pass < 3; pass++) {
-		memset(text, 'x', n);
-		text[n] = '\0';
-		smp_request_init(&up->req, up->upload_buf, want);
-		if (mgmt_os_echo(&up->req, text) == 0 && SMP_HDR_SIZE + up->req.len == want) {
-			break;
-		}
-		if (SMP_HDR_SIZE + up->req.len < want) {
-			n += want - SMP_HDR_SIZE - up->req.len;
-		} else if (n > 1) {
-			n--;
-		}
-	}
-	send(up);
-}
-
-static void probe_answer(struct dfu_upgrade *up, int err)
-{
-	size_t size = up->result.max_request;
-
-	if (err == -ETIMEDOUT && size / 2 >= DFU_UPGRADE_RECOVERY_MIN_REQUEST) {
-		char detail[96];
-
-		snprintf(detail, sizeof(detail), "no answer to a request of %zu bytes: trying %zu",
-			 size, size / 2);
-		enter(up, DFU_UPGRADE_STEP_PROBE_SIZE, detail);
-		up->result.max_request = size / 2;
-		probe_size(up);
+	if (!up->running || up->step != DFU_UPGRADE_STEP_PROBE_SIZE) {
 		return;
 	}
 	if (err) {
 		fail(up, err, DFU_UPGRADE_FAILED, "the bootloader answers no request of %zu bytes "
-		     "or more: %s", size, strerror(-err));
+		     "or more: %s", up->result.max_request, strerror(-err));
 		return;
 	}
+	up->result.max_request = max_request;
 	start_upload(up, false);
 }
 
@@ -415,7 +378,12 @@ static void plan_recovery(struct dfu_upgrade *up, const struct mgmt_img_state *s
 	if (up->upload_buf_len < 2 * up->result.max_request) {
 		up->result.max_request = up->upload_buf_len / 2;
 	}
-	probe_size(up);
+	up->step = DFU_UPGRADE_STEP_PROBE_SIZE; /* the owner reports the check's steps */
+	if (up->ops->check_size) {
+		up->ops->check_size(up->user, up->result.max_request);
+	} else {
+		dfu_upgrade_size_checked(up, 0, up->result.max_request);
+	}
 }
 
 /*
@@ -599,10 +567,6 @@ static void on_answer(struct smp_request *req, int err, const struct smp_client_
 	}
 	if (up->step == DFU_UPGRADE_STEP_RESET) {
 		after_reset(up, err, rsp);
-		return;
-	}
-	if (up->step == DFU_UPGRADE_STEP_PROBE_SIZE) {
-		probe_answer(up, err);
 		return;
 	}
 	if (up->step == DFU_UPGRADE_STEP_CHECK_SIZE && !err) {

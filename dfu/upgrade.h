@@ -18,11 +18,11 @@
  *
  * A device in MCUboot's serial recovery mode (the bootloader itself answering, detected by
  * dfu_upgrade_is_recovery() from the first state list) is upgraded otherwise: the bootloader
- * writes the upload straight into slot 0, so there is nothing to mark; the request size is
- * first checked with an echo of that size (silence: halve it, down to
- * DFU_UPGRADE_RECOVERY_MIN_REQUEST, once per size, as the bootloader may report a buf_size
- * larger than it holds), then upload -> check slot 0 lists the new hash -> reset -> wait for
- * the application -> check it runs the new image (outcome CONFIRMED: nothing can revert it).
+ * writes the upload straight into slot 0, so there is nothing to mark; the owner first checks
+ * the request size (ops->check_size; dfu/session.c sends an echo of that size, halving it on
+ * silence, as the bootloader may report a buf_size larger than it holds), then upload -> check
+ * slot 0 lists the new hash -> reset -> wait for the application -> check it runs the new image
+ * (outcome CONFIRMED: nothing can revert it).
  */
 #ifndef DFU_UPGRADE_H
 #define DFU_UPGRADE_H
@@ -79,7 +79,7 @@ enum dfu_upgrade_step {
 	DFU_UPGRADE_STEP_CHECK_BOOT,
 	DFU_UPGRADE_STEP_CONFIRM,
 	DFU_UPGRADE_STEP_CHECK_CONFIRM,
-	DFU_UPGRADE_STEP_PROBE_SIZE, /**< serial recovery: an echo of the request size */
+	DFU_UPGRADE_STEP_PROBE_SIZE, /**< serial recovery: the request size is checked */
 };
 
 /** How it ended. */
@@ -126,6 +126,12 @@ struct dfu_upgrade_ops {
 	 * -EPROTO the device did not do what it answered, -ECANCELED rolled back).
 	 */
 	void (*done)(void *user, int err, const struct dfu_upgrade_result *result);
+	/**
+	 * Serial recovery (may be NULL: requests of @p max_request bytes are taken to go through):
+	 * find the longest request up to @p max_request bytes that the bootloader answers, then
+	 * call dfu_upgrade_size_checked().
+	 */
+	void (*check_size)(void *user, size_t max_request);
 };
 
 /** The upgrade. Caller-allocated; fields are private. */
@@ -156,6 +162,13 @@ struct dfu_upgrade {
  * only the slot's size refuses an image that leaves less.
  */
 #define DFU_UPGRADE_TRAILER_MIN 32u
+
+/**
+ * The owner checked the request size asked for by ops->check_size: @p err 0 and the size the
+ * upload uses (@p max_request), or a negative errno (the upgrade ends with it). Ignored unless
+ * the upgrade waits for it.
+ */
+void dfu_upgrade_size_checked(struct dfu_upgrade *up, int err, size_t max_request);
 
 /** The smallest request size the serial recovery size check goes down to. */
 #define DFU_UPGRADE_RECOVERY_MIN_REQUEST 128u

@@ -12,6 +12,7 @@ import run_tool
 from sim_device import DFU_SMP, EXPECTED_HASH, IMAGES, SimDevice
 
 IMAGE = "02-ecdsa-p256.bin"
+SMALL = "01-hash-only.bin"  # for uploads that need no key: quicker on the serial line
 
 
 def dfu(conn, *args):
@@ -58,6 +59,35 @@ class Recovery(unittest.TestCase):
                              [(0, EXPECTED_HASH[IMAGE])])
             self.assertFalse(any(i.get("active") for i in images))  # still the bootloader
 
+    def test_image_upload_to_a_device_reporting_more_than_it_holds(self):
+        with SimDevice("--serial", "--recovery", "--recovery-buf-size", "2048",
+                       "--busy-scale", "0") as sim:
+            conn = f"serial:{sim.serial}"
+            p = dfu(conn, "image", "upload", os.path.join(IMAGES, SMALL))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("into slot 0 of image 0 directly", p.stdout)
+            # progress only: no error line after the upload
+            self.assertEqual([l for l in p.stderr.splitlines() if not l.startswith("uploaded ")],
+                             [])
+            p = dfu(conn, "--json", "image", "list")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            images = json.loads(p.stdout)["images"]
+            self.assertEqual([(i["slot"], i["hash"]) for i in images],
+                             [(0, EXPECTED_HASH[SMALL])])
+
+    def test_image_upload_json_says_recovery(self):
+        with SimDevice("--serial", "--recovery", "--recovery-buf-size", "2048",
+                       "--busy-scale", "0") as sim:
+            p = dfu(f"serial:{sim.serial}", "--json", "image", "upload",
+                    os.path.join(IMAGES, SMALL))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIs(json.loads(p.stdout)["recovery"], True)
+
+    def test_image_upload_json_to_an_application_says_no_recovery(self):
+        with SimDevice("--udp", "127.0.0.1:0", "--busy-scale", "0") as sim:
+            p = dfu(f"udp:{sim.udp}", "--json", "image", "upload", os.path.join(IMAGES, SMALL))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIs(json.loads(p.stdout)["recovery"], False)
 
 if __name__ == "__main__":
     unittest.main()

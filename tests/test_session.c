@@ -1250,6 +1250,38 @@ static void recovery_shrinks_requests_the_bootloader_does_not_answer(void **stat
 	assert_int_equal(W.count[K_UPLOAD] > 0, 1);
 }
 
+static void recovery_plain_upload_shrinks_on_silence_and_writes_slot_0(void **state)
+{
+	(void)state;
+	recovery_device(4096); /* reports more than it holds */
+	start_upload();
+	run();
+	assert_int_equal(R.err, 0);
+	assert_true(R.result.recovery);
+	/* the state read came before any upload request: recovery is known before uploading */
+	assert_int_equal(W.count[K_STATE], 1);
+	/* 2048 bytes (the link's most) unanswered, then 1024 answered */
+	assert_int_equal(steps_of(DFU_UPGRADE_STEP_PROBE_SIZE), 3);
+	assert_int_equal(R.result.max_request, 1024);
+	assert_true(W.longest_upload <= 1024);
+	assert_true(W.longest_upload > 512);
+	assert_int_equal(R.result.upload.size, IMAGE_SIZE);
+	assert_memory_equal(W.slot[0].hash, NEW_HASH, 32); /* the bootloader wrote slot 0 */
+	assert_false(W.slot[1].used);
+	assert_int_equal(W.count[K_RESET], 0);
+}
+
+static void plain_upload_to_an_application_is_no_recovery(void **state)
+{
+	(void)state;
+	start_upload();
+	run();
+	assert_int_equal(R.err, 0);
+	assert_false(R.result.recovery);
+	assert_int_equal(W.count[K_STATE], 1);
+	assert_memory_equal(W.slot[1].hash, NEW_HASH, 32);
+}
+
 static void recovery_that_does_not_boot_the_image_fails(void **state)
 {
 	(void)state;
@@ -1931,25 +1963,28 @@ static void an_end_found_while_starting_is_reported_later(void **state)
 	struct dfu_upgrade_config bad = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
-	learn(); /* the limits are known: the upload starts inside the call */
+	learn(); /* the limits are known: the upgrade starts inside the call */
 	memset(&R, 0, sizeof(R));
-	cfg.max_request = 30; /* cannot carry the image header: it ends at once */
+	bad.hash_len = 0; /* it ends at once */
 	W.in_start = true;
-	assert_int_equal(dfu_session_upload(&S, &cfg, job_buf, sizeof(job_buf)), 0);
+	assert_int_equal(dfu_session_upgrade(&S, &bad, job_buf, sizeof(job_buf)), 0);
 	W.in_start = false;
 	assert_false(R.done);
 	assert_true(dfu_session_busy(&S));
 	assert_int_equal(dfu_session_deadline(&S), W.now);
 	dfu_session_process(&S, W.now);
 	assert_true(R.done);
-	assert_int_equal(R.err, -EMSGSIZE);
-
-	memset(&R, 0, sizeof(R));
-	bad.hash_len = 0;
-	start_upgrade(&bad);
-	run();
 	assert_int_equal(R.err, -EINVAL);
 	assert_true(message_has("cannot start the upgrade"));
+
+	/* an upload reads the image state first (serial recovery?), then ends */
+	memset(&R, 0, sizeof(R));
+	cfg.max_request = 30; /* cannot carry the image header */
+	W.in_start = true;
+	assert_int_equal(dfu_session_upload(&S, &cfg, job_buf, sizeof(job_buf)), 0);
+	W.in_start = false;
+	run();
+	assert_int_equal(R.err, -EMSGSIZE);
 
 	memset(&R, 0, sizeof(R));
 	cfg.max_request = 0;
@@ -2510,6 +2545,8 @@ int main(void)
 		T(upgrade_over_a_link_that_stays_up),
 		T(recovery_upgrade_writes_slot_0_and_marks_nothing),
 		T(recovery_shrinks_requests_the_bootloader_does_not_answer),
+		T(recovery_plain_upload_shrinks_on_silence_and_writes_slot_0),
+		T(plain_upload_to_an_application_is_no_recovery),
 		T(recovery_that_does_not_boot_the_image_fails),
 		T(upgrade_with_image_numbers_in_the_state_list),
 		T(test_only_leaves_it_unconfirmed),

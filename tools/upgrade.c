@@ -490,25 +490,6 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 
 /* ---- image upload ---- */
 
-/* True if the device's image list is MCUboot serial recovery's (dfu_upgrade_is_recovery()). */
-static bool in_recovery(struct cli *cli)
-{
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_img_state st;
-	bool recovery = false;
-
-	mgmt_img_state_read(cli_request(cli));
-	if (cli_exchange(cli, &cli->req, &rsp) != 0) {
-		return false;
-	}
-	if (mgmt_img_state_decode(&rsp, &reply, &st) == 0) {
-		recovery = dfu_upgrade_is_recovery(&st);
-	}
-	mgmt_reply_close(&reply);
-	return recovery;
-}
-
 static int cmd_upload(struct cli *cli, int argc, char **argv)
 {
 	const struct dfu_session_result *r = &cli->session.result;
@@ -539,10 +520,13 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, "%s", r->message);
 	}
 	if (cli->json) {
-		return cli_print_json(cli, upload_json(cli, &r->upload));
+		json_t *doc = upload_json(cli, &r->upload);
+
+		json_object_set_new(doc, "recovery", json_boolean(r->recovery));
+		return cli_print_json(cli, doc);
 	}
 	print_upload(cli, &r->upload);
-	if (in_recovery(cli)) {
+	if (r->recovery) {
 		printf("the bootloader's serial recovery wrote %s into slot 0 of image %u directly "
 		       "('os reset' boots it)\n", job.path, (unsigned)job.image);
 	} else {
