@@ -215,7 +215,9 @@ void dfu_session_init(struct dfu_session *s, struct smp_client *client,
 int dfu_session_learn_limits(struct dfu_session *s);
 
 /**
- * Upload an image: the limits are learned first if not known yet, then @p cfg (copied; its
+ * Upload an image: the limits are learned first if not known yet, the image state is read (on
+ * MCUboot's serial recovery the request size is checked, and the upload goes to slot 0:
+ * result->recovery), then @p cfg (copied; its
  * data must stay valid until the end) is tuned to them (dfu_upload_tune(); its max_request,
  * max_chunk and window, when set, are kept; timeout_ms and retries, when 0, are the
  * session's) and fitted to @p buf (@p buf_len bytes, kept until the end: fewer requests at
