@@ -17,6 +17,15 @@ void smp_serial_pace_init(struct smp_serial_pace *pace, const struct smp_serial_
 	pace->bufs_good = pace->bufs;
 	pace->line_us = SMP_SERIAL_PACE_LINE_US_START;
 	pace->line_us_floor = SMP_SERIAL_PACE_LINE_US_MIN;
+	pace->delay_us = pace->cfg.scheduled ? SMP_SERIAL_PACE_SCHEDULED_US : 0u;
+}
+
+/* When a line that reached the device at @p at, after the thread was done at @p thread, is freed. */
+static uint64_t freed_at(const struct smp_serial_pace *pace, uint64_t at, uint64_t thread)
+{
+	uint64_t t = (at > thread ? at : thread) + pace->line_us;
+
+	return at + pace->delay_us > t ? at + pace->delay_us : t;
 }
 
 void smp_serial_pace_set_buf_count(struct smp_serial_pace *pace, uint16_t buf_count)
@@ -83,6 +92,9 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us)
 	}
 	pace->line_us = slower < SMP_SERIAL_PACE_LINE_US_MAX ? slower : SMP_SERIAL_PACE_LINE_US_MAX;
 	pace->line_us_floor = pace->line_us;
+	if (pace->delay_us && pace->delay_us < SMP_SERIAL_PACE_LINE_US_MAX) {
+		pace->delay_us *= 2u;
+	}
 }
 
 /*
@@ -97,15 +109,12 @@ static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
 	/* the line time first: until it is as short as it goes, the idle time measured is its */
 	uint64_t idle = pace->cfg.baud && pace->wire_idle_us < pace->idle_us ? pace->wire_idle_us
 									     : pace->idle_us;
-	bool worth = pace->line_us == pace->line_us_floor &&
+	uint32_t least = pace->line_us_floor;
+	bool worth = pace->line_us <= least &&
 		     (now_us - pace->run_us) <= idle * SMP_SERIAL_PACE_WORTH &&
 		     pace->idle_answers * 2u >= pace->run;
 
-	if (pace->line_us / 2u >= pace->line_us_floor) {
-		pace->line_us /= 2u;
-	} else {
-		pace->line_us = pace->line_us_floor;
-	}
+	pace->line_us = pace->line_us / 2u > least ? pace->line_us / 2u : least;
 	if (!pace->cfg.lines && worth) {
 		if (more > SMP_SERIAL_PACE_LINES_MAX) {
 			more = SMP_SERIAL_PACE_LINES_MAX;
@@ -221,8 +230,8 @@ void smp_serial_pace_line_sent(struct smp_serial_pace *pace, size_t len, uint64_
 		arrive = pace->wire_us;
 	}
 	if (pace->thread_us != UINT64_MAX) {
-		line.free_us = (arrive > pace->thread_us ? arrive : pace->thread_us) + pace->line_us;
-		pace->thread_us = line.free_us;
+		line.free_us = freed_at(pace, arrive, pace->thread_us);
+		pace->thread_us = (arrive > pace->thread_us ? arrive : pace->thread_us) + pace->line_us;
 	}
 	if (done < pace->req_count && --pace->reqs[done].lines_left == 0) {
 		if (pace->refill_us) {
@@ -256,8 +265,8 @@ static void handled(struct smp_serial_pace *pace, uint64_t now_us)
 		if (line->free_us != UINT64_MAX) {
 			continue;
 		}
+		line->free_us = freed_at(pace, now_us, t);
 		t += pace->line_us;
-		line->free_us = t;
 		pace->thread_us = t;
 		if (line->last) {
 			pace->thread_us = UINT64_MAX;

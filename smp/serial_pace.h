@@ -20,7 +20,7 @@
  * What it learns: the buffer count starts at 2 (Zephyr's default) and doubles after a run of
  * answers in which it was what held lines back while the device was busy, up to a ceiling set
  * by the first loss; the time a device needs per line starts at SMP_SERIAL_PACE_LINE_US_START
- * and shrinks by a quarter after each run of answers. A lost request (sent again after a
+ * and halves after each run of answers, down to what lost nothing. A lost request (sent again after a
  * timeout, or passed over by a later answer: a serial device answers in order) takes both back:
  * the buffer count to the last one that lost nothing (or one less), never to grow again past
  * the one that lost, and the line time doubled, never to shrink again below the one that lost.
@@ -45,6 +45,8 @@
 #define SMP_SERIAL_PACE_LINE_US_START 3000u
 #define SMP_SERIAL_PACE_LINE_US_MIN 100u
 #define SMP_SERIAL_PACE_LINE_US_MAX 50000u
+/** A scheduled device's (see struct smp_serial_pace_config) delay before it frees a line (µs). */
+#define SMP_SERIAL_PACE_SCHEDULED_US 25000u
 /** A request written whole and unanswered for this long (µs) is given up. */
 #define SMP_SERIAL_PACE_ANSWER_US 2000000u
 /** Answers in a row, without a loss, before it speeds up. */
@@ -57,6 +59,13 @@ struct smp_serial_pace_config {
 	uint32_t baud;      /**< bits per second of a real UART (10 a byte); 0: none limits */
 	uint16_t lines;     /**< the device's receive line buffers, fixed; 0: learn them */
 	uint16_t buf_count; /**< the device's SMP buffers; 0: unknown (one request at a time) */
+	/**
+	 * The device is a program the host's scheduler runs (behind a pseudo-terminal: Zephyr's
+	 * native_sim, an emulator): it reads its input only when it runs, on its own ticks, so a
+	 * line is believed freed no sooner than SMP_SERIAL_PACE_SCHEDULED_US after it arrived (or
+	 * after the answer it waited for), lines in parallel; a loss doubles that time.
+	 */
+	bool scheduled;
 };
 
 /** What the pacer saw. */
@@ -93,7 +102,8 @@ struct smp_serial_pace {
 	unsigned bufs_good;      /* the last count that lost nothing */
 	unsigned ceiling;        /* a count that lost a request: never again; 0: none yet */
 	uint32_t line_us;        /* the device's time per line assumed */
-	uint32_t line_us_floor;  /* ... never again below */
+	uint32_t line_us_floor;  /* ... never again below (a loss) */
+	uint32_t delay_us;       /* a line is freed no sooner than this after it arrived */
 	unsigned run;            /* answers since the last change or loss */
 	unsigned idle_answers;   /* ... after which the device (and the wire) waited for lines */
 	uint64_t run_us;         /* ... since when */
