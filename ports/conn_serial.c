@@ -401,6 +401,12 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	if (len > cs->max_request) {
 		return -EMSGSIZE;
 	}
+	if (cs->framing == FRAMING_CONSOLE && len >= SMP_HDR_SIZE &&
+	    smp_serial_pace_queued(&cs->pace, msg[6])) {
+		conn_logf(&cs->conn, "%zu bytes not sent again: the try before still waits to go",
+			  len);
+		return 0;
+	}
 	if (cs->tx_cap - cs->tx_len < need) {
 		return -EAGAIN; /* sent once the queue has drained */
 	}

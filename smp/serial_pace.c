@@ -92,8 +92,12 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us)
 	}
 	pace->line_us = slower < SMP_SERIAL_PACE_LINE_US_MAX ? slower : SMP_SERIAL_PACE_LINE_US_MAX;
 	pace->line_us_floor = pace->line_us;
-	if (pace->delay_us && pace->delay_us < SMP_SERIAL_PACE_LINE_US_MAX) {
-		pace->delay_us *= 2u;
+	if (pace->cfg.scheduled) {
+		pace->delay_us = pace->delay_us ? pace->delay_us * 2u : SMP_SERIAL_PACE_SCHEDULED_US;
+		if (pace->delay_us > SMP_SERIAL_PACE_LINE_US_MAX) {
+			pace->delay_us = SMP_SERIAL_PACE_LINE_US_MAX;
+		}
+		pace->delay_floor_us = pace->delay_us;
 	}
 }
 
@@ -115,6 +119,16 @@ static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
 		     pace->idle_answers * 2u >= pace->run;
 
 	pace->line_us = pace->line_us / 2u > least ? pace->line_us / 2u : least;
+	/* a scheduled device's delay: halved only after SMP_SERIAL_PACE_SCHEDULED_RUNS runs,
+	 * so that a short exchange never tries it */
+	if (pace->delay_us && ++pace->delay_runs >= SMP_SERIAL_PACE_SCHEDULED_RUNS) {
+		pace->delay_runs = 0;
+		pace->delay_us = pace->delay_us / 2u >= SMP_SERIAL_PACE_LINE_US_MIN ? pace->delay_us / 2u
+										      : 0u;
+		if (pace->delay_us < pace->delay_floor_us) {
+			pace->delay_us = pace->delay_floor_us;
+		}
+	}
 	if (!pace->cfg.lines && worth) {
 		if (more > SMP_SERIAL_PACE_LINES_MAX) {
 			more = SMP_SERIAL_PACE_LINES_MAX;
@@ -140,8 +154,12 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 		if (pace->reqs[i].seq != seq) {
 			continue;
 		}
-		/* sent again after a timeout: it, and any before it, got no answer */
-		back_off(pace, now_us);
+		/* sent again after a timeout: it, and any before it, got no answer. That is the
+		 * pacing's fault only if lines went or waited behind it: a request alone may just
+		 * take long (the first of an upload while the device erases its slot) */
+		if (pace->stall_us || pace->req_count > i + 1u) {
+			back_off(pace, now_us);
+		}
 		drop_reqs(pace, i + 1u);
 		if (complete(pace) == 0) {
 			/* the device has long been done with whatever it received */
@@ -160,6 +178,16 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 }
 
 static void handled(struct smp_serial_pace *pace, uint64_t now_us);
+
+bool smp_serial_pace_queued(const struct smp_serial_pace *pace, uint8_t seq)
+{
+	for (unsigned i = complete(pace); i < pace->req_count; i++) {
+		if (pace->reqs[i].seq == seq) {
+			return true;
+		}
+	}
+	return false;
+}
 
 /* Lines believed freed by @p now_us leave the picture. */
 static void forget_freed(struct smp_serial_pace *pace, uint64_t now_us)
@@ -196,18 +224,18 @@ uint64_t smp_serial_pace_next_us(struct smp_serial_pace *pace, uint64_t now_us)
 		done = complete(pace);
 	}
 	forget_freed(pace, now_us);
-	if (done == pace->req_count) {
-		return UINT64_MAX; /* nothing of ours to write */
-	}
 	if (pace->held_count >= pace->bufs) {
 		uint64_t first = pace->held[pace->held_head].free_us;
 
 		if (first == UINT64_MAX && !pace->stall_us) {
 			pace->stall_us = now_us; /* the device is busy and every buffer taken */
 		}
-		return first != UINT64_MAX ? first : pace->reqs[0].last_us + SMP_SERIAL_PACE_ANSWER_US;
+		if (first != UINT64_MAX) {
+			return first;
+		}
+		return done ? pace->reqs[0].last_us + SMP_SERIAL_PACE_ANSWER_US : now_us;
 	}
-	if (pace->reqs[done].lines_left == 1u && done >= at_once) {
+	if (done < pace->req_count && pace->reqs[done].lines_left == 1u && done >= at_once) {
 		/* it would complete a request no SMP buffer takes yet */
 		return pace->reqs[0].last_us + SMP_SERIAL_PACE_ANSWER_US;
 	}

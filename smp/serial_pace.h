@@ -18,12 +18,13 @@
  * device's SMP buffers allow wait for their answers (buf_count - 1: one is an answer's).
  *
  * What it learns: the buffer count starts at 2 (Zephyr's default) and doubles after a run of
- * answers in which it was what held lines back while the device was busy, up to a ceiling set
- * by the first loss; the time a device needs per line starts at SMP_SERIAL_PACE_LINE_US_START
- * and halves after each run of answers, down to what lost nothing. A lost request (sent again after a
- * timeout, or passed over by a later answer: a serial device answers in order) takes both back:
- * the buffer count to the last one that lost nothing (or one less), never to grow again past
- * the one that lost, and the line time doubled, never to shrink again below the one that lost.
+ * answers in which it held lines back while the device was busy and that cost a tenth of the
+ * run (SMP_SERIAL_PACE_WORTH), never past a count that lost; the time a device needs per line
+ * starts at SMP_SERIAL_PACE_LINE_US_START and halves after each run of answers, down to what
+ * lost nothing. A lost request (sent again after a timeout while lines went or waited behind
+ * it, passed over by a later answer: a serial device answers in order, or unanswered for
+ * SMP_SERIAL_PACE_ANSWER_US while lines waited) takes them back: a count just grown to the one
+ * before, for good; otherwise one buffer fewer and the line time doubled, never again below.
  *
  * No clock and no I/O: the caller says what it wrote and what came back, with `now` in
  * microseconds from any fixed origin, and asks when the next line may go.
@@ -47,6 +48,8 @@
 #define SMP_SERIAL_PACE_LINE_US_MAX 50000u
 /** A scheduled device's (see struct smp_serial_pace_config) delay before it frees a line (µs). */
 #define SMP_SERIAL_PACE_SCHEDULED_US 25000u
+/** ... halved after this many runs of answers without a loss (down to none). */
+#define SMP_SERIAL_PACE_SCHEDULED_RUNS 4u
 /** A request written whole and unanswered for this long (µs) is given up. */
 #define SMP_SERIAL_PACE_ANSWER_US 2000000u
 /** Answers in a row, without a loss, before it speeds up. */
@@ -63,7 +66,8 @@ struct smp_serial_pace_config {
 	 * The device is a program the host's scheduler runs (behind a pseudo-terminal: Zephyr's
 	 * native_sim, an emulator): it reads its input only when it runs, on its own ticks, so a
 	 * line is believed freed no sooner than SMP_SERIAL_PACE_SCHEDULED_US after it arrived (or
-	 * after the answer it waited for), lines in parallel; a loss doubles that time.
+	 * after the answer it waited for), lines in parallel; that delay halves after every
+	 * SMP_SERIAL_PACE_SCHEDULED_RUNS runs of answers, and a loss doubles it for good.
 	 */
 	bool scheduled;
 };
@@ -104,6 +108,8 @@ struct smp_serial_pace {
 	uint32_t line_us;        /* the device's time per line assumed */
 	uint32_t line_us_floor;  /* ... never again below (a loss) */
 	uint32_t delay_us;       /* a line is freed no sooner than this after it arrived */
+	uint32_t delay_floor_us; /* ... never again below (a loss) */
+	unsigned delay_runs;     /* runs since it last shrank */
 	unsigned run;            /* answers since the last change or loss */
 	unsigned idle_answers;   /* ... after which the device (and the wire) waited for lines */
 	uint64_t run_us;         /* ... since when */
@@ -140,8 +146,16 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 			    uint64_t now_us);
 
 /**
- * When the next line of the requests queued may be written: @p now_us or earlier for now, a
- * later time to wait until, UINT64_MAX to wait for an answer (or when nothing is queued).
+ * Whether a request with sequence number @p seq is queued and not yet written whole: a try
+ * sent again meanwhile (its timeout counts from when it was queued) would only repeat it, so
+ * a caller may drop that try. @p pace: the pacer.
+ */
+bool smp_serial_pace_queued(const struct smp_serial_pace *pace, uint8_t seq);
+
+/**
+ * When the next line may be written (of the requests queued, or any other: a line the pacer
+ * was not told of is paced by the buffers alone): @p now_us or earlier for now, or a later
+ * time to wait until (an answer may come sooner).
  */
 uint64_t smp_serial_pace_next_us(struct smp_serial_pace *pace, uint64_t now_us);
 

@@ -17,12 +17,32 @@
 
 #define LINE 128u
 
-/* Writes every line of the requests queued that the pacer lets go at @p now: how many. */
+/* Lines of all the requests queued so far, as the caller's queue holds them. */
+static uint32_t queued;
+
+/* Queues a request with the pacer, and its lines in the count above. */
+static int request(struct smp_serial_pace *p, uint8_t seq, unsigned lines, uint64_t now)
+{
+	int err = smp_serial_pace_request(p, seq, lines, now);
+
+	if (err == 0) {
+		queued += lines;
+	}
+	return err;
+}
+
+/* Lines queued and not yet written: what the caller has to write. */
+static bool to_write(const struct smp_serial_pace *p)
+{
+	return smp_serial_pace_stats(p)->lines < queued;
+}
+
+/* Writes every line queued that the pacer lets go at @p now: how many. */
 static unsigned send_ready(struct smp_serial_pace *p, uint64_t now)
 {
 	unsigned n = 0;
 
-	while (smp_serial_pace_next_us(p, now) <= now) {
+	while (to_write(p) && smp_serial_pace_next_us(p, now) <= now) {
 		smp_serial_pace_line_sent(p, LINE, now);
 		n++;
 	}
@@ -44,12 +64,13 @@ static unsigned run_requests(struct smp_serial_pace *p, unsigned count, unsigned
 
 	smp_serial_pace_reset(p, *now);
 	base = smp_serial_pace_stats(p)->lines;
-	assert_int_equal(smp_serial_pace_request(p, 0, lines, *now), 0);
+	queued = base;
+	assert_int_equal(request(p, 0, lines, *now), 0);
 	for (unsigned i = 0; i < count; i++) {
 		uint64_t end;
 		unsigned beyond;
 
-		assert_int_equal(smp_serial_pace_request(p, (uint8_t)(i + 1u), lines, *now), 0);
+		assert_int_equal(request(p, (uint8_t)(i + 1u), lines, *now), 0);
 		while (smp_serial_pace_stats(p)->lines - base < (i + 1u) * lines) {
 			uint64_t next = smp_serial_pace_next_us(p, *now);
 
@@ -64,7 +85,7 @@ static unsigned run_requests(struct smp_serial_pace *p, unsigned count, unsigned
 		for (;;) {
 			uint64_t next = smp_serial_pace_next_us(p, *now);
 
-			if (next > end) {
+			if (next > end || !to_write(p)) {
 				break;
 			}
 			if (next > *now) {
@@ -78,7 +99,7 @@ static unsigned run_requests(struct smp_serial_pace *p, unsigned count, unsigned
 		most = beyond > most ? beyond : most;
 		if (lost && i + 1u == count) {
 			*now += 3000000u; /* a timeout, then the same request again */
-			assert_int_equal(smp_serial_pace_request(p, (uint8_t)i, lines, *now), 0);
+			assert_int_equal(request(p, (uint8_t)i, lines, *now), 0);
 		} else {
 			smp_serial_pace_answer(p, (uint8_t)i, *now);
 		}
@@ -93,10 +114,10 @@ static void lines_go_at_once_while_buffers_are_free(void **state)
 
 	(void)state;
 	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
 	smp_serial_pace_reset(&p, 1000);
 	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
-	assert_int_equal(smp_serial_pace_next_us(&p, 1000), UINT64_MAX); /* nothing queued */
-	assert_int_equal(smp_serial_pace_request(&p, 1, 5, 1000), 0);
+	assert_int_equal(request(&p, 1, 5, 1000), 0);
 	/* two lines at once, the third when the first is believed handed on */
 	assert_int_equal(send_ready(&p, 1000), 2);
 	assert_int_equal(smp_serial_pace_next_us(&p, 1000), 1000 + SMP_SERIAL_PACE_LINE_US_START);
@@ -112,6 +133,7 @@ static void never_more_than_the_buffers_while_the_device_is_busy(void **state)
 
 	(void)state;
 	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
 	most = run_requests(&p, 3, 5, 50000u, false, &now);
 	assert_int_equal(most, 2); /* 2 buffers: 2 lines of the next, however long it is busy */
@@ -120,9 +142,10 @@ static void never_more_than_the_buffers_while_the_device_is_busy(void **state)
 	 * nothing more until its answer */
 	smp_serial_pace_reset(&p, now);
 	before = smp_serial_pace_stats(&p)->lines;
-	assert_int_equal(smp_serial_pace_request(&p, 7, 2, now), 0);
-	assert_int_equal(smp_serial_pace_request(&p, 8, 5, now), 0);
-	while (smp_serial_pace_next_us(&p, now) <= now + 100000u) {
+	queued = before;
+	assert_int_equal(request(&p, 7, 2, now), 0);
+	assert_int_equal(request(&p, 8, 5, now), 0);
+	while (to_write(&p) && smp_serial_pace_next_us(&p, now) <= now + 100000u) {
 		uint64_t next = smp_serial_pace_next_us(&p, now);
 
 		now = next > now ? next : now;
@@ -145,6 +168,7 @@ static void the_burst_grows_after_answers_and_shrinks_on_a_loss(void **state)
 
 	(void)state;
 	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
 	/* the line time learns down first, then the count grows */
 	run_requests(&p, 8u * SMP_SERIAL_PACE_RUN, 20, 60000u, false, &now);
@@ -174,6 +198,7 @@ static void no_growth_where_it_would_not_pay(void **state)
 
 	(void)state;
 	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
 	run_requests(&p, 8u * SMP_SERIAL_PACE_RUN, 5, 20000u, false, &now);
 	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
@@ -189,6 +214,7 @@ static void a_loss_slows_the_lines(void **state)
 
 	(void)state;
 	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
 	run_requests(&p, 1, 5, 20000u, true, &now);
 	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
@@ -204,9 +230,10 @@ static void an_answer_out_of_order_is_a_loss(void **state)
 
 	(void)state;
 	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
-	assert_int_equal(smp_serial_pace_request(&p, 1, 2, 0), 0);
-	assert_int_equal(smp_serial_pace_request(&p, 2, 2, 0), 0);
+	assert_int_equal(request(&p, 1, 2, 0), 0);
+	assert_int_equal(request(&p, 2, 2, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 4);
 	smp_serial_pace_answer(&p, 2, 10000);
 	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
@@ -228,22 +255,25 @@ static void the_baud_rate_counts_only_when_given(void **state)
 
 	(void)state;
 	smp_serial_pace_init(&p, &uart);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
-	assert_int_equal(smp_serial_pace_request(&p, 1, 5, 0), 0);
+	assert_int_equal(request(&p, 1, 5, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 2);
 	assert_int_equal(smp_serial_pace_next_us(&p, 0), wire + SMP_SERIAL_PACE_LINE_US_START);
 
 	smp_serial_pace_init(&p, &usb);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
-	assert_int_equal(smp_serial_pace_request(&p, 1, 5, 0), 0);
+	assert_int_equal(request(&p, 1, 5, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 2);
 	assert_int_equal(smp_serial_pace_next_us(&p, 0), SMP_SERIAL_PACE_LINE_US_START);
 
 	/* a device the host schedules frees a line no sooner than its delay */
 	usb.scheduled = true;
 	smp_serial_pace_init(&p, &usb);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
-	assert_int_equal(smp_serial_pace_request(&p, 1, 5, 0), 0);
+	assert_int_equal(request(&p, 1, 5, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 2);
 	assert_int_equal(smp_serial_pace_next_us(&p, 0), SMP_SERIAL_PACE_SCHEDULED_US);
 }
@@ -256,10 +286,11 @@ static void requests_pipeline_as_far_as_the_buffers_go(void **state)
 
 	(void)state;
 	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
 	smp_serial_pace_reset(&p, 0);
 	assert_int_equal(smp_serial_pace_window(&p), 4);
 	for (uint8_t seq = 0; seq < 4; seq++) {
-		assert_int_equal(smp_serial_pace_request(&p, seq, 2, 0), 0);
+		assert_int_equal(request(&p, seq, 2, 0), 0);
 	}
 	/* three whole (buf_count - 1), and the fourth but its last line */
 	assert_int_equal(send_ready(&p, 0), 7);
