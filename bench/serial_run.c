@@ -187,10 +187,6 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	if (len > sim_serial_profile_max_request(h->profile)) {
 		return -EMSGSIZE;
 	}
-	if (h->adaptive && framing == SIM_SERIAL_CONSOLE &&
-	    smp_serial_pace_queued(&h->pace, msg[6])) {
-		return 0; /* as ports/conn_serial.c: the try before still waits to go */
-	}
 	if (h->tx_cap - h->tx_len < need) {
 		h->blocked = true;
 		return -EAGAIN;

@@ -401,12 +401,6 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	if (len > cs->max_request) {
 		return -EMSGSIZE;
 	}
-	if (cs->framing == FRAMING_CONSOLE && len >= SMP_HDR_SIZE &&
-	    smp_serial_pace_queued(&cs->pace, msg[6])) {
-		conn_logf(&cs->conn, "%zu bytes not sent again: the try before still waits to go",
-			  len);
-		return 0;
-	}
 	if (cs->tx_cap - cs->tx_len < need) {
 		return -EAGAIN; /* sent once the queue has drained */
 	}
@@ -766,10 +760,11 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
 	conn_init(&cs->conn, &serial_ops, &cs->client, opt);
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
-	/* raw and COBS frames go whole: one sent while the device handles another would find no
-	 * receive buffer. Console lines go as the pacer says, which keeps to the device's SMP
-	 * buffers (and to the requests it keeps track of) */
-	cs->conn.window_max = cs->framing == FRAMING_CONSOLE ? SMP_SERIAL_PACE_REQUESTS_MAX / 2u : 1u;
+	/* one request at a time: raw and COBS frames go whole, and one sent while the device
+	 * handles another would find no receive buffer; console lines go as the pacer says (it
+	 * could keep more requests to the device's SMP buffers, but an upload that does so stalls
+	 * on a pseudo-terminal still) */
+	cs->conn.window_max = 1;
 	{
 		struct smp_serial_pace_config pc = { .baud = (uint32_t)cs->baud,
 						     .lines = opt->serial_lines };

@@ -179,16 +179,6 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 
 static void handled(struct smp_serial_pace *pace, uint64_t now_us);
 
-bool smp_serial_pace_queued(const struct smp_serial_pace *pace, uint8_t seq)
-{
-	for (unsigned i = complete(pace); i < pace->req_count; i++) {
-		if (pace->reqs[i].seq == seq) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Lines believed freed by @p now_us leave the picture. */
 static void forget_freed(struct smp_serial_pace *pace, uint64_t now_us)
 {

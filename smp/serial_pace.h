@@ -146,13 +146,6 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 			    uint64_t now_us);
 
 /**
- * Whether a request with sequence number @p seq is queued and not yet written whole: a try
- * sent again meanwhile (its timeout counts from when it was queued) would only repeat it, so
- * a caller may drop that try. @p pace: the pacer.
- */
-bool smp_serial_pace_queued(const struct smp_serial_pace *pace, uint8_t seq);
-
-/**
  * When the next line may be written (of the requests queued, or any other: a line the pacer
  * was not told of is paced by the buffers alone): @p now_us or earlier for now, or a later
  * time to wait until (an answer may come sooner).
