@@ -27,7 +27,7 @@ static const char *const profile_names[] = {
 
 static const char *const strategies[] = { "naive", "reassembly", "auto" };
 
-static const char *const serial_strategies[] = { "unpaced", "baud-paced" };
+static const char *const serial_strategies[] = { "unpaced", "baud-paced", "adaptive" };
 
 /* The serial table: every serial profile with every strategy, against its bound. */
 static json_t *serial_table(const uint8_t *image, size_t size, const uint8_t sha[32], int *status)

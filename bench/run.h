@@ -58,6 +58,9 @@ struct bench_serial_result {
 	uint64_t bytes_to_device;
 	size_t request_size;
 	unsigned window;
+	unsigned pace_lines;   /**< adaptive: the receive line buffers the pacer ended with */
+	uint32_t pace_line_us; /**< ... and the device's time per line */
+	uint32_t pace_losses;  /**< ... and the requests it took for lost */
 	char why[200];
 };
 

@@ -11,6 +11,7 @@
 
 #include "../sim/serial_link.h"
 #include "../smp/header.h"
+#include "../smp/serial_pace.h"
 #include "run.h"
 
 #define TRIES 3u            /* what a serial port sends a request in all (ports/conn_serial.c) */
@@ -26,6 +27,8 @@ struct host {
 	struct smp_client client;
 	const struct sim_serial_profile *profile;
 	bool paced;
+	bool adaptive;           /* smp/serial_pace.c decides, as in ports/conn_serial.c */
+	struct smp_serial_pace pace;
 	uint32_t pace_baud;
 	uint8_t *tx;
 	size_t tx_cap, tx_head, tx_len;
@@ -77,6 +80,51 @@ static size_t burst_end(const struct host *h)
 	return h->tx_len;
 }
 
+static void tx_drained(struct host *h)
+{
+	h->tx_head = h->tx_len = 0;
+	if (h->blocked) {
+		h->blocked = false;
+		smp_client_transport_ready(&h->client);
+	}
+}
+
+/*
+ * Adaptive: one line at a time when the pacer lets it go (raw and COBS frames whole, as the
+ * port sends them), the port taking every write whole.
+ */
+static void tx_write_adaptive(struct host *h)
+{
+	uint64_t now = sim_sched_now(&h->sched);
+	bool console = h->profile->link.framing == SIM_SERIAL_CONSOLE;
+
+	while (h->tx_head < h->tx_len) {
+		uint64_t next = smp_serial_pace_next_us(&h->pace, now);
+		size_t end = h->tx_len;
+
+		if (console && next > now) {
+			if (next != UINT64_MAX) {
+				sim_sched_cancel(&h->sched, resume, h);
+				sim_sched_at(&h->sched, next, resume, h);
+			}
+			return; /* an answer (on_answer()) or the time writes on */
+		}
+		if (console) {
+			const uint8_t *nl = memchr(h->tx + h->tx_head, '\n', h->tx_len - h->tx_head);
+
+			end = nl ? (size_t)(nl - h->tx) + 1u : h->tx_len;
+		}
+		if (sim_serial_link_write(&h->link, h->tx + h->tx_head, end - h->tx_head) != 0) {
+			return;
+		}
+		if (console) {
+			smp_serial_pace_line_sent(&h->pace, end - h->tx_head, now);
+		}
+		h->tx_head = end;
+	}
+	tx_drained(h);
+}
+
 /*
  * Writes what the strategy allows now. Unpaced: everything, as fast as the port takes it.
  * Paced: ports/conn_serial.c's rule (tx_write() there), the port taking every write whole.
@@ -84,6 +132,11 @@ static size_t burst_end(const struct host *h)
 static void tx_write(struct host *h)
 {
 	uint64_t now = now_ms(h);
+
+	if (h->adaptive) {
+		tx_write_adaptive(h);
+		return;
+	}
 
 	while (h->tx_head < h->tx_len) {
 		size_t end;
@@ -117,11 +170,7 @@ static void tx_write(struct host *h)
 		}
 	}
 	if (h->tx_head == h->tx_len) {
-		h->tx_head = h->tx_len = 0;
-		if (h->blocked) {
-			h->blocked = false;
-			smp_client_transport_ready(&h->client);
-		}
+		tx_drained(h);
 	} else if (h->resume_ms) {
 		sim_sched_at(&h->sched, h->resume_ms * 1000u, resume, h);
 	}
@@ -161,6 +210,11 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		}
 	}
 	h->sent++;
+	if (h->adaptive && framing == SIM_SERIAL_CONSOLE) {
+		smp_serial_pace_request(&h->pace, msg[6],
+					(unsigned)smp_serial_lines(len, SMP_SERIAL_LINE_MAX_DEFAULT),
+					sim_sched_now(&h->sched));
+	}
 	tx_write(h);
 	return 0;
 }
@@ -175,7 +229,13 @@ static void on_answer(void *ctx, const uint8_t *msg, size_t len)
 	struct host *h = ctx;
 
 	h->answers++;
+	if (h->adaptive && len >= SMP_HDR_SIZE) {
+		smp_serial_pace_answer(&h->pace, msg[6], sim_sched_now(&h->sched));
+	}
 	smp_client_receive(&h->client, msg, len);
+	if (h->adaptive) {
+		tx_write(h); /* the answer may free the lines waiting */
+	}
 }
 
 static void host_receive(void *ctx, const uint8_t *data, size_t len, uint64_t now_us)
@@ -232,7 +292,8 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (!p || (strcmp(strategy, "unpaced") != 0 && strcmp(strategy, "baud-paced") != 0)) {
+	if (!p || (strcmp(strategy, "unpaced") != 0 && strcmp(strategy, "baud-paced") != 0 &&
+		   strcmp(strategy, "adaptive") != 0)) {
 		fprintf(stderr, "dfu-smp-bench: no serial profile '%s' or strategy '%s'\n", profile,
 			strategy);
 		return -EINVAL;
@@ -243,6 +304,7 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 	}
 	h->profile = p;
 	h->paced = strcmp(strategy, "baud-paced") == 0;
+	h->adaptive = strcmp(strategy, "adaptive") == 0;
 	h->pace_baud = p->link.baud ? p->link.baud : PACE_BAUD;
 	sim_serial_profile_apply(p, &dcfg);
 	err = sim_device_init(&h->dev, &dcfg);
@@ -263,8 +325,22 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 	smp_client_init(&h->client, &transport, &client_cfg);
 	smp_client_process(&h->client, 0);
 
-	/* unpaced: as many requests as leave a buffer for an answer; paced: one at a time */
+	/* unpaced: as many requests as leave a buffer for an answer; paced: one at a time;
+	 * adaptive: as the pacer says, within what the upload engine tunes itself to */
 	cfg.window = h->paced || p->buf_count < 2 ? 1u : p->buf_count - 1u;
+	if (h->adaptive) {
+		struct smp_serial_pace_config pc = {
+			.baud = p->link.baud, .buf_count = (uint16_t)p->buf_count,
+		};
+
+		smp_serial_pace_init(&h->pace, &pc);
+		smp_serial_pace_reset(&h->pace, 0);
+		if (p->link.framing != SIM_SERIAL_CONSOLE) {
+			cfg.window = 1; /* frames go whole: the next one would find no buffer */
+		} else if (smp_serial_pace_window(&h->pace) < cfg.window) {
+			cfg.window = smp_serial_pace_window(&h->pace);
+		}
+	}
 	cfg.retries = TRIES - 1u;
 	out->request_size = cfg.max_request;
 	out->window = cfg.window;
@@ -283,6 +359,11 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 		}
 	}
 	st = sim_serial_link_stats(&h->link);
+	if (h->adaptive) {
+		out->pace_lines = smp_serial_pace_lines(&h->pace);
+		out->pace_line_us = smp_serial_pace_line_us(&h->pace);
+		out->pace_losses = smp_serial_pace_stats(&h->pace)->losses;
+	}
 	out->moved = w.done && w.err == 0;
 	out->err = w.done ? w.err : -ETIMEDOUT;
 	out->seconds = (double)sim_sched_now(&h->sched) / 1e6;

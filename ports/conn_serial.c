@@ -10,12 +10,15 @@
  * answer is dropped once nothing more of it came for RAW_RX_TIMEOUT_MS (when the next bytes
  * come), so an answer damaged on the wire cannot swallow the next one.
  *
- * Requests go out as lines of at most serial_line_max bytes. A Zephyr device keeps only a few
- * receive line buffers (2 by default), so after every serial_lines lines the port pauses for
- * the time those bytes take at the baud rate plus a few milliseconds, for the device to hand
- * its buffers on. A damaged frame is dropped by the device without an answer: requests are sent
- * again (conn->retries). The port stays open through a device reset; if it hangs up (a USB
- * device re-enumerating), reconnecting opens it again.
+ * Requests go out as lines of at most serial_line_max bytes, each when the pacer of
+ * smp/serial_pace.h lets it go: a Zephyr device keeps only a few receive line buffers (2 by
+ * default) and frees none while it handles a request; the pacer learns how many it has and how
+ * fast it hands lines on (--serial-lines fixes the count instead), and pipelines requests as
+ * far as the device's SMP buffers take them. The baud rate counts only on a real UART: a
+ * pseudo-terminal and a USB CDC-ACM port (port_limited_by_baud()) take bytes as fast as they
+ * come. A damaged frame is dropped by the device without an answer: requests are sent again
+ * (conn->retries). The port stays open through a device reset; if it hangs up (a USB device
+ * re-enumerating), reconnecting opens it again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -30,14 +35,12 @@
 #include "../smp/header.h"
 #include "../smp/raw.h"
 #include "../smp/serial.h"
+#include "../smp/serial_pace.h"
 #include "conn.h"
 #include "loop.h"
 
 #define BAUD_DEFAULT 115200ul
 #define TRIES_DEFAULT 3u
-#define LINES_DEFAULT 2u
-/* What a device needs, past the bytes' own time on the wire, to free its line buffers. */
-#define PACE_MS 3u
 /* Zephyr's default SMP buffer (NETBUF_SIZE), until the device says its own. */
 #define BUF_SIZE_UNKNOWN 384u
 /* A port that hung up is tried again after pauses growing from the first to the longest. */
@@ -45,6 +48,18 @@
 #define REOPEN_PAUSE_MAX_MS 1000u
 /* framing=raw: a part answer with nothing more for this long is dropped. */
 #define RAW_RX_TIMEOUT_MS 500u
+
+/* What is behind the port, as far as pacing goes. */
+enum port_kind {
+	PORT_UART,    /* a real UART: the baud rate limits */
+	PORT_USB,     /* USB CDC-ACM: a device of its own, no baud rate */
+	PORT_PTY,     /* a pseudo-terminal: a program on this host, run when scheduled */
+};
+
+static const char *const port_kind_names[] = {
+	"a UART, the baud rate counts", "USB CDC-ACM, no baud rate",
+	"a pseudo-terminal, no baud rate",
+};
 
 enum framing {
 	FRAMING_CONSOLE,
@@ -65,7 +80,8 @@ struct conn_serial {
 	struct termios saved;   /* the port's settings before, put back at close */
 	bool saved_ok;
 	size_t line_max;
-	unsigned lines;
+	enum port_kind link;
+	struct smp_serial_pace pace;
 	size_t max_request;
 	struct smp_serial_decoder dec;    /* framing=console */
 	struct smp_raw_decoder raw_dec;   /* framing=raw */
@@ -76,10 +92,8 @@ struct conn_serial {
 	uint8_t *tx;
 	size_t tx_cap;
 	size_t tx_head;         /* next byte to write */
+	size_t tx_line;         /* where the line being written starts */
 	size_t tx_len;          /* bytes queued */
-	unsigned burst_lines;   /* lines written since the last pause */
-	size_t burst_bytes;
-	uint64_t drained_ms;    /* when the burst so far has left the wire and been taken */
 	uint64_t resume_ms;     /* pausing until then; 0 when not */
 
 	uint8_t rx[4096];
@@ -123,10 +137,40 @@ static const struct {
 #endif
 };
 
-/* The time @p bytes take at the baud rate (10 bits each), and the device's own. */
-static uint64_t pace_ms(const struct conn_serial *cs, size_t bytes)
+/*
+ * What is behind the open port @p fd. Its device number names it in sysfs,
+ * /sys/dev/char/MAJOR:MINOR (the same as /sys/class/tty/NAME): a pseudo-terminal has none
+ * there (devpts puts none) and another virtual terminal no `device` link; a USB CDC-ACM port's
+ * `device/driver` is cdc_acm; anything else is a UART. On a UART the baud rate limits; on the
+ * others the bytes go as fast as the host writes them, whatever baud rate is set. A port sysfs
+ * says nothing of counts as a UART, the safe guess.
+ */
+static enum port_kind port_kind(int fd)
 {
-	return ((uint64_t)bytes * 10000u + cs->baud - 1u) / cs->baud + PACE_MS;
+	char dir[64], path[96], target[256];
+	struct stat st;
+	const char *driver;
+	ssize_t n;
+
+	if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+		return PORT_UART;
+	}
+	snprintf(dir, sizeof(dir), "/sys/dev/char/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	if (access("/sys/dev/char", F_OK) != 0) {
+		return PORT_UART; /* no sysfs: nothing known */
+	}
+	snprintf(path, sizeof(path), "%s/device", dir);
+	if (access(dir, F_OK) != 0 || access(path, F_OK) != 0) {
+		return PORT_PTY; /* a pseudo-terminal (or another virtual terminal) */
+	}
+	snprintf(path, sizeof(path), "%s/device/driver", dir);
+	n = readlink(path, target, sizeof(target) - 1u);
+	if (n <= 0) {
+		return PORT_UART;
+	}
+	target[n] = '\0';
+	driver = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	return strcmp(driver, "cdc_acm") == 0 ? PORT_USB : PORT_UART;
 }
 
 /* ---- the port ---- */
@@ -136,8 +180,9 @@ static void hang_up(struct conn_serial *cs, int err)
 	conn_logf(&cs->conn, "%s hung up: %s", cs->path, strerror(-err));
 	close(cs->pfd.fd);
 	cs->pfd.fd = -1;
-	cs->tx_head = cs->tx_len = 0;
+	cs->tx_head = cs->tx_line = cs->tx_len = 0;
 	cs->resume_ms = 0;
+	smp_serial_pace_reset(&cs->pace, port_now_us());
 	smp_client_transport_error(&cs->client, -ENOTCONN);
 	smp_client_transport_ready(&cs->client); /* what is queued fails when sent */
 }
@@ -183,48 +228,41 @@ static int open_port(struct conn_serial *cs, char *why, size_t why_cap)
 	smp_serial_decoder_reset(&cs->dec);
 	smp_raw_decoder_reset(&cs->raw_dec);
 	smp_cobs_decoder_reset(&cs->cobs_dec);
+	smp_serial_pace_reset(&cs->pace, port_now_us());
 	cs->pfd.fd = fd;
 	cs->pfd.events = POLLIN;
 	return 0;
 }
 
 /*
- * Where the burst may go up to: the end of the queue, or the line that fills the burst (the
- * console framing; raw and COBS go out whole).
+ * Writes what the pacer allows now: the console framing line by line, each when the pacer
+ * lets it go (a line begun is finished at once); raw and COBS frames whole. Asks for POLLOUT
+ * while the port is full.
  */
-static size_t burst_end(const struct conn_serial *cs)
-{
-	unsigned lines = cs->burst_lines;
-
-	if (cs->framing != FRAMING_CONSOLE) {
-		return cs->tx_len;
-	}
-	for (size_t i = cs->tx_head; i < cs->tx_len; i++) {
-		if (cs->tx[i] == '\n' && ++lines >= cs->lines) {
-			return i + 1;
-		}
-	}
-	return cs->tx_len;
-}
-
-/* Writes what the pacing allows now; asks for POLLOUT while the port is full. */
 static void tx_write(struct conn_serial *cs)
 {
-	uint64_t now = port_now_ms();
+	bool console = cs->framing == FRAMING_CONSOLE;
 
+	cs->resume_ms = 0;
 	while (cs->pfd.fd >= 0 && cs->tx_head < cs->tx_len) {
-		size_t end;
+		size_t end = cs->tx_len;
 		ssize_t n;
 
-		if (cs->resume_ms && now < cs->resume_ms) {
-			break;
+		if (console) {
+			const uint8_t *nl = memchr(cs->tx + cs->tx_head, '\n', cs->tx_len - cs->tx_head);
+
+			if (cs->tx_head == cs->tx_line) {
+				uint64_t now = port_now_us();
+				uint64_t next = smp_serial_pace_next_us(&cs->pace, now);
+
+				if (next > now) {
+					/* until then, or an answer */
+					cs->resume_ms = next == UINT64_MAX ? 0 : (next + 999u) / 1000u;
+					break;
+				}
+			}
+			end = nl ? (size_t)(nl - cs->tx) + 1u : cs->tx_len;
 		}
-		if (now >= cs->drained_ms) {
-			cs->burst_lines = 0; /* the device has long taken what came before */
-			cs->burst_bytes = 0;
-		}
-		cs->resume_ms = 0;
-		end = burst_end(cs);
 		n = write(cs->pfd.fd, cs->tx + cs->tx_head, end - cs->tx_head);
 		if (n < 0) {
 			if (errno == EINTR) {
@@ -236,24 +274,19 @@ static void tx_write(struct conn_serial *cs)
 			}
 			break;
 		}
-		for (size_t i = cs->tx_head; i < cs->tx_head + (size_t)n; i++) {
-			cs->burst_lines += cs->framing == FRAMING_CONSOLE && cs->tx[i] == '\n';
-		}
 		cs->tx_head += (size_t)n;
-		cs->burst_bytes += (size_t)n;
-		cs->drained_ms = now + pace_ms(cs, cs->burst_bytes);
-		if (cs->burst_lines >= cs->lines) {
-			cs->resume_ms = cs->drained_ms;
-			cs->burst_lines = 0;
-			cs->burst_bytes = 0;
+		if (console && cs->tx_head == end) {
+			smp_serial_pace_line_sent(&cs->pace, end - cs->tx_line, port_now_us());
+			cs->tx_line = end;
 		}
 	}
 	if (cs->tx_head == cs->tx_len) {
-		cs->tx_head = cs->tx_len = 0;
+		cs->tx_head = cs->tx_line = cs->tx_len = 0;
 		smp_client_transport_ready(&cs->client); /* a send() said -EAGAIN: room again */
 	}
 	cs->pfd.events = POLLIN;
-	if (cs->tx_head < cs->tx_len && !cs->resume_ms) {
+	if (cs->tx_head < cs->tx_len && !cs->resume_ms &&
+	    (!console || cs->tx_head != cs->tx_line)) {
 		cs->pfd.events |= POLLOUT;
 	}
 }
@@ -265,7 +298,13 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len)
 	conn_logf(&cs->conn, "received %zu bytes", len);
 	cs->conn.stats.notifications++;
 	cs->conn.stats.bytes_in += len;
+	if (cs->framing == FRAMING_CONSOLE && len >= SMP_HDR_SIZE) {
+		smp_serial_pace_answer(&cs->pace, msg[6], port_now_us());
+	}
 	smp_client_receive(&cs->client, msg, len);
+	if (cs->tx_head < cs->tx_len) {
+		tx_write(cs); /* the answer may let lines go that waited for it */
+	}
 }
 
 static void log_drops(struct conn_serial *cs)
@@ -385,6 +424,8 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 						    cs->tx_cap - cs->tx_len)) > 0) {
 			cs->tx_len += (size_t)n;
 		}
+		smp_serial_pace_request(&cs->pace, msg[6],
+					(unsigned)smp_serial_lines(len, cs->line_max), port_now_us());
 		conn_logf(&cs->conn, "sent %zu bytes in %zu lines", len,
 			  smp_serial_lines(len, cs->line_max));
 	}
@@ -462,6 +503,7 @@ static void serial_set_device_limits(struct conn *conn, const struct dfu_session
 
 	cs->max_request = smp_serial_msg_max(limits->have_params ? limits->buf_size
 								  : BUF_SIZE_UNKNOWN);
+	smp_serial_pace_set_buf_count(&cs->pace, limits->have_params ? limits->buf_count : 0);
 	if (cs->max_request <= SMP_HDR_SIZE) {
 		cs->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* no buffer is that small */
 	}
@@ -684,7 +726,6 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	}
 	cs->pfd = (struct port_fd){ .fd = -1, .ready = on_ready, .ctx = cs };
 	cs->line_max = opt->serial_line_max ? opt->serial_line_max : SMP_SERIAL_LINE_MAX_DEFAULT;
-	cs->lines = opt->serial_lines ? opt->serial_lines : LINES_DEFAULT;
 	err = parse_arg(cs, arg);
 	if (err == -EINVAL) {
 		snprintf(why, why_cap, "bad serial port 'serial:%s': use "
@@ -719,18 +760,34 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
 	conn_init(&cs->conn, &serial_ops, &cs->client, opt);
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
-	/* while its SMP thread writes flash, a device frees none of its few receive line buffers:
-	 * a request sent meanwhile loses every line past them */
+	/* one request at a time: raw and COBS frames go whole, and one sent while the device
+	 * handles another would find no receive buffer; console lines go as the pacer says (it
+	 * could keep more requests to the device's SMP buffers, but an upload that does so stalls
+	 * on a pseudo-terminal still) */
 	cs->conn.window_max = 1;
+	{
+		struct smp_serial_pace_config pc = { .baud = (uint32_t)cs->baud,
+						     .lines = opt->serial_lines };
+
+		smp_serial_pace_init(&cs->pace, &pc);
+	}
 	cs->conn.link_stays_up = true;
 	err = open_port(cs, why, why_cap);
 	if (err) {
 		serial_close(&cs->conn);
 		return err;
 	}
+	cs->link = port_kind(cs->pfd.fd);
+	if (cs->link != PORT_UART) {
+		struct smp_serial_pace_config pc = { .lines = opt->serial_lines,
+						     .scheduled = cs->link == PORT_PTY };
+
+		smp_serial_pace_init(&cs->pace, &pc);
+	}
 	if (cs->framing == FRAMING_CONSOLE) {
-		conn_logf(&cs->conn, "%s open at %lu baud, lines of %zu bytes, a pause every %u "
-			    "lines", cs->path, cs->baud, cs->line_max, cs->lines);
+		conn_logf(&cs->conn, "%s open at %lu baud (%s), lines of %zu bytes, %s%u receive "
+			    "line buffers", cs->path, cs->baud, port_kind_names[cs->link], cs->line_max,
+			    opt->serial_lines ? "" : "learning from ", smp_serial_pace_lines(&cs->pace));
 	} else {
 		conn_logf(&cs->conn, "%s open at %lu baud, framing=%s", cs->path, cs->baud,
 			    framing_names[cs->framing]);

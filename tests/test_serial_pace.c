@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The serial pacer (smp/serial_pace.h): lines go at once while buffers are believed free, no
+ * more than the learned count while the device handles a request, the count grows after a run
+ * of answers that it held back and shrinks on a loss, the baud rate counts only when given,
+ * and requests are pipelined as far as the device's SMP buffers take them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../smp/serial_pace.h"
+
+#define LINE 128u
+
+/* Lines of all the requests queued so far, as the caller's queue holds them. */
+static uint32_t queued;
+
+/* Queues a request with the pacer, and its lines in the count above. */
+static int request(struct smp_serial_pace *p, uint8_t seq, unsigned lines, uint64_t now)
+{
+	int err = smp_serial_pace_request(p, seq, lines, now);
+
+	if (err == 0) {
+		queued += lines;
+	}
+	return err;
+}
+
+/* Lines queued and not yet written: what the caller has to write. */
+static bool to_write(const struct smp_serial_pace *p)
+{
+	return smp_serial_pace_stats(p)->lines < queued;
+}
+
+/* Writes every line queued that the pacer lets go at @p now: how many. */
+static unsigned send_ready(struct smp_serial_pace *p, uint64_t now)
+{
+	unsigned n = 0;
+
+	while (to_write(p) && smp_serial_pace_next_us(p, now) <= now) {
+		smp_serial_pace_line_sent(p, LINE, now);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * @p count requests of @p lines lines, one after another, each answered @p busy_us after its
+ * last line went, the next one queued all along (as a pipelining client does) and its lines
+ * written whenever the pacer lets them go; with @p lost, the last one gets no answer and is
+ * sent again after a timeout. Starts from a clean picture at *@p now. @return the most lines
+ * written between a request's last line and its answer.
+ */
+static unsigned run_requests(struct smp_serial_pace *p, unsigned count, unsigned lines,
+			     uint64_t busy_us, bool lost, uint64_t *now)
+{
+	uint32_t base;
+	unsigned most = 0;
+
+	smp_serial_pace_reset(p, *now);
+	base = smp_serial_pace_stats(p)->lines;
+	queued = base;
+	assert_int_equal(request(p, 0, lines, *now), 0);
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t end;
+		unsigned beyond;
+
+		assert_int_equal(request(p, (uint8_t)(i + 1u), lines, *now), 0);
+		while (smp_serial_pace_stats(p)->lines - base < (i + 1u) * lines) {
+			uint64_t next = smp_serial_pace_next_us(p, *now);
+
+			assert_true(next != UINT64_MAX);
+			if (next > *now) {
+				*now = next;
+			} else {
+				smp_serial_pace_line_sent(p, LINE, *now);
+			}
+		}
+		end = *now + busy_us;
+		for (;;) {
+			uint64_t next = smp_serial_pace_next_us(p, *now);
+
+			if (next > end || !to_write(p)) {
+				break;
+			}
+			if (next > *now) {
+				*now = next;
+			} else {
+				smp_serial_pace_line_sent(p, LINE, *now);
+			}
+		}
+		*now = end;
+		beyond = smp_serial_pace_stats(p)->lines - base - (i + 1u) * lines;
+		most = beyond > most ? beyond : most;
+		if (lost && i + 1u == count) {
+			*now += 3000000u; /* a timeout, then the same request again */
+			assert_int_equal(request(p, (uint8_t)i, lines, *now), 0);
+		} else {
+			smp_serial_pace_answer(p, (uint8_t)i, *now);
+		}
+	}
+	return most;
+}
+
+static void lines_go_at_once_while_buffers_are_free(void **state)
+{
+	struct smp_serial_pace_config cfg = { 0 };
+	struct smp_serial_pace p;
+
+	(void)state;
+	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
+	smp_serial_pace_reset(&p, 1000);
+	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
+	assert_int_equal(request(&p, 1, 5, 1000), 0);
+	/* two lines at once, the third when the first is believed handed on */
+	assert_int_equal(send_ready(&p, 1000), 2);
+	assert_int_equal(smp_serial_pace_next_us(&p, 1000), 1000 + SMP_SERIAL_PACE_LINE_US_START);
+}
+
+static void never_more_than_the_buffers_while_the_device_is_busy(void **state)
+{
+	struct smp_serial_pace_config cfg = { .buf_count = 4 };
+	struct smp_serial_pace p;
+	uint64_t now = 0;
+	uint32_t before;
+	unsigned most;
+
+	(void)state;
+	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	most = run_requests(&p, 3, 5, 50000u, false, &now);
+	assert_int_equal(most, 2); /* 2 buffers: 2 lines of the next, however long it is busy */
+
+	/* a request of 2 lines, and one of 5 behind it: 2 of those while the first is handled,
+	 * nothing more until its answer */
+	smp_serial_pace_reset(&p, now);
+	before = smp_serial_pace_stats(&p)->lines;
+	queued = before;
+	assert_int_equal(request(&p, 7, 2, now), 0);
+	assert_int_equal(request(&p, 8, 5, now), 0);
+	while (to_write(&p) && smp_serial_pace_next_us(&p, now) <= now + 100000u) {
+		uint64_t next = smp_serial_pace_next_us(&p, now);
+
+		now = next > now ? next : now;
+		send_ready(&p, now);
+	}
+	assert_int_equal(smp_serial_pace_stats(&p)->lines - before, 2u + 2u);
+	assert_int_equal(send_ready(&p, now + 1000000u), 0);
+	smp_serial_pace_answer(&p, 7, now + 1000000u);
+	assert_int_equal(send_ready(&p, now + 1000000u + 2u * SMP_SERIAL_PACE_LINE_US_START), 2);
+}
+
+/* Requests of many lines, answered late: the count held lines back, and it grows; a loss
+ * takes it back to the last count that lost nothing, and it grows no more. */
+static void the_burst_grows_after_answers_and_shrinks_on_a_loss(void **state)
+{
+	struct smp_serial_pace_config cfg = { .baud = 1000000u, .buf_count = 4 };
+	struct smp_serial_pace p;
+	uint64_t now = 0;
+	unsigned grown;
+
+	(void)state;
+	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	/* the line time learns down first, then the count grows */
+	run_requests(&p, 8u * SMP_SERIAL_PACE_RUN, 20, 60000u, false, &now);
+	grown = smp_serial_pace_lines(&p);
+	assert_true(grown > SMP_SERIAL_PACE_LINES_START);
+	assert_true(smp_serial_pace_stats(&p)->grew > 0);
+	assert_int_equal(smp_serial_pace_stats(&p)->losses, 0);
+	assert_true(smp_serial_pace_line_us(&p) < SMP_SERIAL_PACE_LINE_US_START);
+
+	/* the count just grown lost a request: back to the one before */
+	run_requests(&p, SMP_SERIAL_PACE_RUN, 20, 60000u, false, &now);
+	grown = smp_serial_pace_lines(&p);
+	run_requests(&p, 1, 20, 60000u, true, &now);
+	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
+	assert_true(smp_serial_pace_lines(&p) < grown);
+	grown = smp_serial_pace_lines(&p);
+	run_requests(&p, 4u * SMP_SERIAL_PACE_RUN, 20, 60000u, false, &now);
+	assert_int_equal(smp_serial_pace_lines(&p), grown);
+}
+
+/* Answers that come at once: lines never wait on the count, so it does not grow. */
+static void no_growth_where_it_would_not_pay(void **state)
+{
+	struct smp_serial_pace_config cfg = { .buf_count = 4 };
+	struct smp_serial_pace p;
+	uint64_t now = 0;
+
+	(void)state;
+	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	run_requests(&p, 8u * SMP_SERIAL_PACE_RUN, 5, 20000u, false, &now);
+	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
+	assert_int_equal(smp_serial_pace_line_us(&p), SMP_SERIAL_PACE_LINE_US_MIN);
+}
+
+/* A loss at a count that lost nothing before: one buffer fewer, twice the line time. */
+static void a_loss_slows_the_lines(void **state)
+{
+	struct smp_serial_pace_config cfg = { .buf_count = 4 };
+	struct smp_serial_pace p;
+	uint64_t now = 0;
+
+	(void)state;
+	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	run_requests(&p, 1, 5, 20000u, true, &now);
+	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
+	assert_int_equal(smp_serial_pace_lines(&p), 1);
+	assert_int_equal(smp_serial_pace_line_us(&p), 2u * SMP_SERIAL_PACE_LINE_US_START);
+}
+
+/* A later answer while an earlier request waits: the earlier one was lost. */
+static void an_answer_out_of_order_is_a_loss(void **state)
+{
+	struct smp_serial_pace_config cfg = { .buf_count = 4, .lines = 8 };
+	struct smp_serial_pace p;
+
+	(void)state;
+	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	assert_int_equal(request(&p, 1, 2, 0), 0);
+	assert_int_equal(request(&p, 2, 2, 0), 0);
+	assert_int_equal(send_ready(&p, 0), 4);
+	smp_serial_pace_answer(&p, 2, 10000);
+	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
+	assert_int_equal(smp_serial_pace_stats(&p)->answers, 1);
+	/* --serial-lines fixes the count: a loss leaves it */
+	assert_int_equal(smp_serial_pace_lines(&p), 8);
+	smp_serial_pace_answer(&p, 1, 10001); /* late: ignored */
+	assert_int_equal(smp_serial_pace_stats(&p)->answers, 1);
+}
+
+/* With a baud rate a line is freed only after its bytes left; without one, at once. */
+static void the_baud_rate_counts_only_when_given(void **state)
+{
+	struct smp_serial_pace_config uart = { .baud = 115200u };
+	struct smp_serial_pace_config usb = { 0 };
+	struct smp_serial_pace p;
+	/* 128 bytes at 115200 baud: 11112 us */
+	uint64_t wire = (LINE * 10u * 1000000u + 115200u - 1u) / 115200u;
+
+	(void)state;
+	smp_serial_pace_init(&p, &uart);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	assert_int_equal(request(&p, 1, 5, 0), 0);
+	assert_int_equal(send_ready(&p, 0), 2);
+	assert_int_equal(smp_serial_pace_next_us(&p, 0), wire + SMP_SERIAL_PACE_LINE_US_START);
+
+	smp_serial_pace_init(&p, &usb);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	assert_int_equal(request(&p, 1, 5, 0), 0);
+	assert_int_equal(send_ready(&p, 0), 2);
+	assert_int_equal(smp_serial_pace_next_us(&p, 0), SMP_SERIAL_PACE_LINE_US_START);
+
+	/* a device the host schedules frees a line no sooner than its delay */
+	usb.scheduled = true;
+	smp_serial_pace_init(&p, &usb);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	assert_int_equal(request(&p, 1, 5, 0), 0);
+	assert_int_equal(send_ready(&p, 0), 2);
+	assert_int_equal(smp_serial_pace_next_us(&p, 0), SMP_SERIAL_PACE_SCHEDULED_US);
+}
+
+/* Complete requests at once: as many as the SMP buffers take while one is handled. */
+static void requests_pipeline_as_far_as_the_buffers_go(void **state)
+{
+	struct smp_serial_pace_config cfg = { .lines = 32, .buf_count = 4 };
+	struct smp_serial_pace p;
+
+	(void)state;
+	smp_serial_pace_init(&p, &cfg);
+	queued = 0;
+	smp_serial_pace_reset(&p, 0);
+	assert_int_equal(smp_serial_pace_window(&p), 4);
+	for (uint8_t seq = 0; seq < 4; seq++) {
+		assert_int_equal(request(&p, seq, 2, 0), 0);
+	}
+	/* three whole (buf_count - 1), and the fourth but its last line */
+	assert_int_equal(send_ready(&p, 0), 7);
+	smp_serial_pace_answer(&p, 0, 50000);
+	assert_int_equal(send_ready(&p, 50000), 1);
+
+	smp_serial_pace_set_buf_count(&p, 0); /* unknown: one at a time */
+	assert_int_equal(smp_serial_pace_window(&p), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lines_go_at_once_while_buffers_are_free),
+		cmocka_unit_test(never_more_than_the_buffers_while_the_device_is_busy),
+		cmocka_unit_test(the_burst_grows_after_answers_and_shrinks_on_a_loss),
+		cmocka_unit_test(no_growth_where_it_would_not_pay),
+		cmocka_unit_test(a_loss_slows_the_lines),
+		cmocka_unit_test(an_answer_out_of_order_is_a_loss),
+		cmocka_unit_test(the_baud_rate_counts_only_when_given),
+		cmocka_unit_test(requests_pipeline_as_far_as_the_buffers_go),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
