@@ -57,8 +57,8 @@ static void help(const struct cli *cli)
 		printf("                       comes, all within --timeout (default 3)\n");
 		printf("  --serial-line-max N  serial: longest line sent, marker and newline included\n");
 		printf("                       (default 127, Zephyr's limit)\n");
-		printf("  --serial-lines N     serial: lines the device buffers; a pause follows every N\n");
-		printf("                       lines (default 2, Zephyr's default)\n");
+		printf("  --serial-lines N     serial: lines the device buffers, fixed (by default dfu-smp\n");
+		printf("                       starts from 2, Zephyr's default, and learns them)\n");
 	}
 	printf("  --smp-version 1|2    send this SMP version only (default: 2, following the\n");
 	printf("                       device down to 1)\n");
