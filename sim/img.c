@@ -109,11 +109,8 @@ static void busy(struct sim_req *req, int64_t us)
 
 /* ---- state ---- */
 
-static void write_state(struct sim_req *req)
+void sim_img_write_list(const struct sim_img *img, struct mgmt_cbor_writer *w, bool flags)
 {
-	struct sim_img *img = &req->dev->img;
-	struct mgmt_cbor_writer *w = req->rsp;
-
 	mgmt_cbor_text(w, "images");
 	mgmt_cbor_array_indef(w);
 	for (unsigned image = 0; image < img->cfg.images; image++) {
@@ -139,22 +136,29 @@ static void write_state(struct sim_req *req)
 			mgmt_cbor_text(w, version);
 			mgmt_cbor_text(w, "hash");
 			mgmt_cbor_bytes(w, s->img.hash, s->img.hash_len);
-			mgmt_cbor_text(w, "bootable");
-			mgmt_cbor_bool(w, s->bootable);
-			mgmt_cbor_text(w, "pending");
-			mgmt_cbor_bool(w, s->pending);
-			mgmt_cbor_text(w, "confirmed");
-			mgmt_cbor_bool(w, s->confirmed);
-			mgmt_cbor_text(w, "active");
-			mgmt_cbor_bool(w, s->active);
-			mgmt_cbor_text(w, "permanent");
-			mgmt_cbor_bool(w, s->permanent);
+			if (flags) {
+				mgmt_cbor_text(w, "bootable");
+				mgmt_cbor_bool(w, s->bootable);
+				mgmt_cbor_text(w, "pending");
+				mgmt_cbor_bool(w, s->pending);
+				mgmt_cbor_text(w, "confirmed");
+				mgmt_cbor_bool(w, s->confirmed);
+				mgmt_cbor_text(w, "active");
+				mgmt_cbor_bool(w, s->active);
+				mgmt_cbor_text(w, "permanent");
+				mgmt_cbor_bool(w, s->permanent);
+			}
 			mgmt_cbor_break(w);
 		}
 	}
 	mgmt_cbor_break(w);
-	mgmt_cbor_text(w, "splitStatus");
-	mgmt_cbor_uint(w, 0);
+}
+
+static void write_state(struct sim_req *req)
+{
+	sim_img_write_list(&req->dev->img, req->rsp, true);
+	mgmt_cbor_text(req->rsp, "splitStatus");
+	mgmt_cbor_uint(req->rsp, 0);
 }
 
 static int state_read(struct sim_req *req)

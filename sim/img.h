@@ -14,6 +14,8 @@
 #include "boot.h"
 #include "flash.h"
 
+struct mgmt_cbor_writer;
+
 /** Image settings; zero fields take the defaults. */
 struct sim_img_config {
 	const struct sim_flash_timing *flash; /**< default SIM_FLASH_NRF52840 */
@@ -42,6 +44,14 @@ struct sim_img {
 	struct sim_img_upload upload;
 	bool bootable; /* the last boot found a valid image to run */
 };
+
+/**
+ * Write the image state list ("images": one map per image in a slot: image when there are
+ * several, slot, version, hash) into @p w; with @p flags also each slot's bootable, pending,
+ * confirmed, active and permanent, as an application answers (MCUboot's serial recovery sends
+ * none of them).
+ */
+void sim_img_write_list(const struct sim_img *img, struct mgmt_cbor_writer *w, bool flags);
 
 /**
  * Open the flash (in memory, or the file DIR/flash.bin with @p state_dir) and, when it starts

@@ -16,37 +16,7 @@
 /* The image state list: what bs_list() of MCUboot sends without image-state support. */
 static void list(struct sim_device *dev, struct mgmt_cbor_writer *w)
 {
-	struct sim_img *img = &dev->img;
-
-	mgmt_cbor_text(w, "images");
-	mgmt_cbor_array_indef(w);
-	for (unsigned image = 0; image < img->cfg.images; image++) {
-		struct sim_slot_state slots[2];
-
-		sim_boot_slot_states(&img->boot, image, slots);
-		for (unsigned slot = 0; slot < 2; slot++) {
-			char version[48];
-
-			if (!slots[slot].present) {
-				continue;
-			}
-			dfu_image_version_smp_str(&slots[slot].img.header.version, version,
-						  sizeof(version));
-			mgmt_cbor_map_indef(w);
-			if (img->cfg.images > 1) {
-				mgmt_cbor_text(w, "image");
-				mgmt_cbor_uint(w, image);
-			}
-			mgmt_cbor_text(w, "slot");
-			mgmt_cbor_uint(w, slot);
-			mgmt_cbor_text(w, "version");
-			mgmt_cbor_text(w, version);
-			mgmt_cbor_text(w, "hash");
-			mgmt_cbor_bytes(w, slots[slot].img.hash, slots[slot].img.hash_len);
-			mgmt_cbor_break(w);
-		}
-	}
-	mgmt_cbor_break(w);
+	sim_img_write_list(&dev->img, w, false);
 }
 
 static void busy(struct sim_device *dev, int64_t us)
