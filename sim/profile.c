@@ -171,24 +171,14 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 	out->request_size = request;
 	sim_link_config_defaults(&pk.cfg);
 	while (buf && data && off < image_size) {
-		struct mgmt_img_upload_args args = {
-			.off = off, .total_len = image_size, .sha = sha, .sha_len = 32,
-		};
-		size_t n = mgmt_img_upload_max_data(&args, request);
 		struct smp_request req;
+		size_t n = sim_profile_upload_request(&req, buf, request, data, off, image_size, sha);
 		size_t msg;
 
 		if (n == 0) {
 			out->link_us = UINT64_MAX; /* no request can carry data */
 			break;
 		}
-		if (n > image_size - off) {
-			n = image_size - off;
-		}
-		args.data = data;
-		args.len = n;
-		smp_request_init(&req, buf, request);
-		mgmt_img_upload(&req, &args);
 		msg = SMP_HDR_SIZE + req.len;
 		for (size_t w = 0; w < msg; w += one_write) {
 			pack_write(&pk, msg - w < one_write ? msg - w : one_write);
@@ -203,6 +193,28 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 	}
 	out->flash_us = sim_profile_flash_us(flash, image_size);
 	out->bound_us = out->link_us > out->flash_us ? out->link_us : out->flash_us;
+}
+
+size_t sim_profile_upload_request(struct smp_request *req, uint8_t *buf, size_t request,
+				  const uint8_t *data, uint64_t off, uint64_t image_size,
+				  const uint8_t *sha)
+{
+	struct mgmt_img_upload_args args = {
+		.off = off, .total_len = image_size, .sha = sha, .sha_len = 32,
+	};
+	size_t n = mgmt_img_upload_max_data(&args, request);
+
+	if (n == 0) {
+		return 0;
+	}
+	if (n > image_size - off) {
+		n = (size_t)(image_size - off);
+	}
+	args.data = data;
+	args.len = n;
+	smp_request_init(req, buf, request);
+	mgmt_img_upload(req, &args);
+	return n;
 }
 
 uint64_t sim_profile_flash_us(const struct sim_flash_timing *flash, size_t image_size)

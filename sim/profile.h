@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../smp/client.h"
 #include "device.h"
 #include "flash.h"
 #include "gatt.h"
@@ -62,6 +63,16 @@ struct sim_bound {
  */
 void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 		       struct sim_bound *out);
+
+/**
+ * Build into @p req (on @p buf, @p request bytes) the upload request at @p off of an image of
+ * @p image_size bytes whose data is @p data (at least @p request bytes) and SHA-256 @p sha, as
+ * long as @p request allows: what a bound counts for each request.
+ * @return the data bytes it carries; 0 when no request of that size can carry any.
+ */
+size_t sim_profile_upload_request(struct smp_request *req, uint8_t *buf, size_t request,
+				  const uint8_t *data, uint64_t off, uint64_t image_size,
+				  const uint8_t *sha);
 
 /**
  * The flash's own time for an upload of @p image_size bytes on @p flash: erasing every page it

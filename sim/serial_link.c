@@ -551,11 +551,8 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 		err = -ENOMEM;
 	}
 	while (!err && off < image_size) {
-		struct mgmt_img_upload_args args = {
-			.off = off, .total_len = image_size, .sha = sha, .sha_len = 32,
-		};
-		size_t n = mgmt_img_upload_max_data(&args, request);
 		struct smp_request req;
+		size_t n = sim_profile_upload_request(&req, buf, request, data, off, image_size, sha);
 		struct smp_hdr hdr = { .version = 2 };
 		size_t units = 0, framed;
 
@@ -563,13 +560,6 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 			err = -EMSGSIZE;
 			break;
 		}
-		if (n > image_size - off) {
-			n = image_size - off;
-		}
-		args.data = data;
-		args.len = n;
-		smp_request_init(&req, buf, request);
-		mgmt_img_upload(&req, &args);
 		hdr.op = req.op;
 		hdr.len = (uint16_t)req.len;
 		hdr.group = req.group;
