@@ -415,7 +415,7 @@ static void release_fds(struct conn_ble *cb)
 	close_fd(&cb->notify_fd);
 	cb->fds[FD_WRITE].fd = -1;
 	cb->fds[FD_WRITE].events = 0;
-	cb->fds[FD_WRITE].deadline_ms = 0;
+	cb->fds[FD_WRITE].deadline_us = 0;
 	cb->fds[FD_NOTIFY].fd = -1;
 	port_dgram_clear(&cb->wq);
 }
@@ -471,9 +471,9 @@ static void flush_writes(struct conn_ble *cb)
 		link_lost(cb, "the device disconnected (the write socket failed)");
 	} else if (!port_dgram_waiting(&cb->wq)) {
 		cb->fds[FD_WRITE].events = 0;
-		cb->fds[FD_WRITE].deadline_ms = 0;
+		cb->fds[FD_WRITE].deadline_us = 0;
 	} else if (sent > 0) {
-		cb->fds[FD_WRITE].deadline_ms = port_now_ms() + WRITE_STALL_MS;
+		cb->fds[FD_WRITE].deadline_us = port_now_us() + WRITE_STALL_MS * 1000u;
 	}
 }
 
@@ -724,7 +724,7 @@ static int write_socket(struct conn_ble *cb, const uint8_t *data, uint16_t len)
 	if (port_dgram_waiting(&cb->wq) && !cb->fds[FD_WRITE].events) {
 		conn_logf(&cb->gatt.conn, "the write socket is full: writes wait for it to drain");
 		cb->fds[FD_WRITE].events = POLLOUT;
-		cb->fds[FD_WRITE].deadline_ms = port_now_ms() + WRITE_STALL_MS;
+		cb->fds[FD_WRITE].deadline_us = port_now_us() + WRITE_STALL_MS * 1000u;
 	}
 	return 0;
 }

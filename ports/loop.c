@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE /* ppoll() */
 #include "loop.h"
 
 #include <errno.h>
@@ -29,17 +30,22 @@ bool port_loop_never(void *arg)
 int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 		  bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
+	/* the limit and the client's deadlines in microseconds, as the descriptors' */
+	uint64_t limit_us = limit_ms > UINT64_MAX / 1000u ? UINT64_MAX : limit_ms * 1000u;
+
 	smp_client_process(client, port_now_ms());
 	while (!done(arg)) {
 		struct pollfd pfd[MAX_FDS];
 		size_t from[MAX_FDS];
-		uint64_t now = port_now_ms();
+		uint64_t now = port_now_us();
 		uint64_t deadline = smp_client_deadline(client);
+		struct timespec wait;
 		size_t n = 0;
-		int timeout, ret;
+		int ret;
 
-		if (limit_ms < deadline) {
-			deadline = limit_ms;
+		deadline = deadline > UINT64_MAX / 1000u ? UINT64_MAX : deadline * 1000u;
+		if (limit_us < deadline) {
+			deadline = limit_us;
 		}
 		for (size_t i = 0; i < nfds && n < MAX_FDS; i++) {
 			if (fds[i].fd >= 0) {
@@ -48,19 +54,22 @@ int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 				pfd[n].events = fds[i].events;
 				pfd[n].revents = 0;
 				n++;
-				if (fds[i].deadline_ms && fds[i].deadline_ms < deadline) {
-					deadline = fds[i].deadline_ms;
+				if (fds[i].deadline_us && fds[i].deadline_us < deadline) {
+					deadline = fds[i].deadline_us;
 				}
 			}
 		}
-		if (now >= limit_ms || (deadline == UINT64_MAX && n == 0)) {
+		if (now >= limit_us || (deadline == UINT64_MAX && n == 0)) {
 			return -ETIMEDOUT;
 		}
-		timeout = deadline == UINT64_MAX ? -1
-			  : deadline <= now	 ? 0
-			  : deadline - now > 60000 ? 60000
-						   : (int)(deadline - now);
-		ret = poll(pfd, n, timeout);
+		if (deadline != UINT64_MAX) {
+			uint64_t left = deadline <= now ? 0 : deadline - now > 60000000u ? 60000000u
+										: deadline - now;
+
+			wait.tv_sec = (time_t)(left / 1000000u);
+			wait.tv_nsec = (long)(left % 1000000u) * 1000;
+		}
+		ret = ppoll(pfd, n, deadline == UINT64_MAX ? NULL : &wait, NULL);
 		if (ret < 0 && errno != EINTR) {
 			return -errno;
 		}
@@ -73,11 +82,11 @@ int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 				f->ready(f->ctx, pfd[k].revents);
 			}
 		}
-		now = port_now_ms();
+		now = port_now_us();
 		for (size_t k = 0; k < n; k++) {
 			struct port_fd *f = &fds[from[k]];
 
-			if (f->fd >= 0 && f->deadline_ms && f->deadline_ms <= now && f->ready) {
+			if (f->fd >= 0 && f->deadline_us && f->deadline_us <= now && f->ready) {
 				f->ready(f->ctx, 0);
 			}
 		}

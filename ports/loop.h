@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The event loop of the real connections: poll() over a connection's file descriptors, the
- * wall clock (CLOCK_MONOTONIC) for the SMP client's timeouts. A connection to a device
+ * The event loop of the real connections: ppoll() over a connection's file descriptors, the
+ * wall clock (CLOCK_MONOTONIC) for the SMP client's timeouts (in milliseconds) and for the
+ * descriptors' own deadlines (in microseconds: a serial port paces lines a fraction of a
+ * millisecond apart). A connection to a device
  * modelled in this process runs its own loop in virtual time instead.
  */
 #ifndef PORTS_LOOP_H
@@ -24,10 +26,11 @@ struct port_fd {
 	int fd;          /**< -1: skipped */
 	short events;    /**< POLLIN, POLLOUT */
 	/**
-	 * 0: none. Otherwise a time (port_now_ms()) by which the loop wakes; once it has passed,
-	 * ready() is called with revents 0, on every turn until the owner clears or moves it.
+	 * 0: none. Otherwise a time (port_now_us()) by which the loop wakes, to the microsecond as
+	 * far as the kernel's timers go; once it has passed, ready() is called with revents 0, on
+	 * every turn until the owner clears or moves it.
 	 */
-	uint64_t deadline_ms;
+	uint64_t deadline_us;
 	/** Called with the revents poll() gave (POLLHUP and POLLERR included), or 0: see above. */
 	void (*ready)(void *ctx, short revents);
 	void *ctx;

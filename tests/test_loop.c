@@ -54,7 +54,7 @@ static void on_ready(void *ctx, short revents)
 		w->revents[w->calls] = revents;
 	}
 	w->calls++;
-	w->fd->deadline_ms = 0;
+	w->fd->deadline_us = 0;
 }
 
 static bool called(void *arg)
@@ -79,7 +79,7 @@ static int run_once(struct watch *w, uint64_t deadline_ms, uint64_t limit_ms, si
 		assert_int_equal(send(sv[1], "x", pending, 0), (ssize_t)pending);
 	}
 	fd = (struct port_fd){ .fd = sv[0], .events = POLLIN, .ready = on_ready, .ctx = w,
-			       .deadline_ms = deadline_ms };
+			       .deadline_us = deadline_ms * 1000u };
 	*w = (struct watch){ .fd = &fd };
 	ret = port_loop_run(&client, &fd, 1, called, w, limit_ms);
 	w->fd = NULL;
