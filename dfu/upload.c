@@ -14,6 +14,8 @@
 #define DEFAULT_RECOVERIES 4u
 /* Answers in a row that do not move the device's offset before the upload is given up. */
 #define MAX_STALLS 8u
+/* Round trips measured before they set when a chunk is sent again (the window fills first). */
+#define RTT_SAMPLES 8u
 /* The image header the device checks in the first request. */
 #define IMAGE_HEADER_SIZE 32u
 
@@ -100,7 +102,14 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 	 * chunk sent again with the same sha resumes the upload instead of starting it over, so
 	 * it is resent at the ordinary pace all through its long wait; without a sha it waits once.
 	 */
-	if (cfg->retries && up->next_off != 0) {
+	if (cfg->retries && up->next_off != 0 && up->rtt_samples >= RTT_SAMPLES) {
+		uint32_t each = cfg->timeout_ms / (cfg->retries + 1u);
+		uint32_t rto = up->srtt_ms + 4u * up->rttvar_ms + 1u;
+
+		rto = rto < 2u * up->rtt_max_ms ? 2u * up->rtt_max_ms : rto;
+		rto = rto < DFU_UPLOAD_RTO_MIN_MS ? DFU_UPLOAD_RTO_MIN_MS : rto;
+		smp_request_backoff(&slot->req, rto < each ? rto : each, each, cfg->timeout_ms);
+	} else if (cfg->retries && up->next_off != 0) {
 		smp_request_spread(&slot->req, cfg->timeout_ms, cfg->retries);
 	} else if (cfg->retries && cfg->sha) {
 		uint32_t each = cfg->timeout_ms / (cfg->retries + 1u);
@@ -111,6 +120,7 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 	}
 	slot->off = up->next_off;
 	slot->len = n;
+	slot->sent_ms = smp_client_now(up->client);
 	slot->busy = true;
 	up->first_waiting = up->next_off == 0;
 	if (up->first_waiting) {
@@ -164,6 +174,41 @@ static void report_progress(struct dfu_upload *up)
 	}
 	if (up->ops->progress) {
 		up->ops->progress(up->user, &p);
+	}
+}
+
+/*
+ * A chunk after the first was answered at its first try: its round trip goes into the
+ * smoothed one and its variation (as TCP measures its own, RFC 6298) and the longest seen,
+ * which set how soon the next chunks are sent again when their answers do not come: after
+ * the smoothed time and four variations, twice the longest (a flash page erased now and
+ * then), DFU_UPLOAD_RTO_MIN_MS at least; once RTT_SAMPLES were measured, while the window
+ * fills and the round trips grow with it.
+ */
+static void measure(struct dfu_upload *up, const struct dfu_upload_slot *slot)
+{
+	uint64_t now = smp_client_now(up->client);
+	uint32_t rtt = now > slot->sent_ms ? (uint32_t)(now - slot->sent_ms) : 0u;
+
+	if (slot->off == 0 || slot->req.tries != 0) {
+		return; /* the first waits for the erase; a resent one's answer may be either try's */
+	}
+	if (rtt > up->rtt_max_ms) {
+		up->rtt_max_ms = rtt;
+	}
+	if (up->rtt_samples < RTT_SAMPLES) {
+		up->rtt_samples++;
+	}
+	if (!up->srtt_ms) {
+		up->srtt_ms = rtt ? rtt : 1u;
+		up->rttvar_ms = rtt / 2u;
+		return;
+	}
+	up->rttvar_ms = (3u * up->rttvar_ms +
+			 (up->srtt_ms > rtt ? up->srtt_ms - rtt : rtt - up->srtt_ms)) / 4u;
+	up->srtt_ms = (7u * up->srtt_ms + rtt) / 8u;
+	if (!up->srtt_ms) {
+		up->srtt_ms = 1u;
 	}
 }
 
@@ -239,6 +284,7 @@ static void on_response(struct smp_request *req, int err, const struct smp_clien
 		     (unsigned long long)slot->off, strerror(-err));
 		return;
 	}
+	measure(up, slot);
 	err = mgmt_img_upload_decode(rsp, &reply, &answer);
 	mgmt_reply_close(&reply);
 	if (err == -EREMOTEIO && reply.kind == MGMT_REPLY_RC && reply.rc == MGMT_ERR_EINVAL &&

@@ -26,6 +26,13 @@
 #define DFU_UPLOAD_WINDOW_MAX 16u
 
 /**
+ * The least time a chunk's answer is waited for before it is sent again, however short the
+ * measured round trips (the wait is the smoothed round trip and four times its variation, or
+ * twice the longest, whichever is longer).
+ */
+#define DFU_UPLOAD_RTO_MIN_MS 250u
+
+/**
  * Most data bytes per request to a device that does not tell its buffers: older MCUmgr
  * servers decode `data` into a fixed 512-byte buffer and answer a longer one with `rc` 3.
  * Such an answer to a longer chunk makes the engine send the same offset again at this size.
@@ -46,8 +53,10 @@ struct dfu_upload_config {
 	/** for the first request, while the device erases its slot; default 60000 */
 	uint32_t first_timeout_ms;
 	/**
-	 * times a request is sent again, timeout_ms / (retries + 1) apart, when its answer is
-	 * lost: for links that lose messages (UDP, serial); 0 where nothing is lost
+	 * for links that lose messages (UDP, serial), not 0: a request whose answer is lost is
+	 * sent again, timeout_ms / (retries + 1) apart; once chunks have been answered, sooner:
+	 * after what their round trips say (DFU_UPLOAD_RTO_MIN_MS at least), then twice as long
+	 * each time, within the same timeout_ms in all. 0 where nothing is lost.
 	 */
 	uint8_t retries;
 	/** times in a row a missing answer is recovered from before giving up; default 4 */
@@ -117,6 +126,7 @@ struct dfu_upload_slot {
 	struct smp_request req;
 	uint64_t off;
 	size_t len;
+	uint64_t sent_ms;     /* when it was handed to the client */
 	bool busy;
 };
 
@@ -138,6 +148,10 @@ struct dfu_upload {
 	unsigned client_window; /* the client's window before the upload, put back at its end */
 	unsigned recoveries;  /* in a row, without progress */
 	unsigned stalls;      /* answers in a row that did not move the offset */
+	uint32_t srtt_ms;     /* the smoothed round trip of a chunk answered at once; 0: none yet */
+	uint32_t rttvar_ms;   /* ... and its variation */
+	uint32_t rtt_max_ms;  /* ... and the longest */
+	unsigned rtt_samples; /* ... of how many, counted up to a few */
 	struct dfu_upload_result result;
 };
 

@@ -64,6 +64,25 @@ void smp_request_spread(struct smp_request *req, uint32_t total_ms, uint8_t retr
 	req->timeout_ms = each ? each : 1u;
 }
 
+void smp_request_backoff(struct smp_request *req, uint32_t first_ms, uint32_t max_ms,
+			 uint32_t total_ms)
+{
+	uint64_t wait = first_ms ? first_ms : 1u, sum = 0;
+	unsigned tries = 0;
+
+	if (max_ms < wait) {
+		max_ms = (uint32_t)wait;
+	}
+	req->timeout_ms = (uint32_t)wait;
+	req->timeout_max_ms = max_ms;
+	while (sum < total_ms && tries < 256u) {
+		sum += wait;
+		tries++;
+		wait = wait * 2u > max_ms ? max_ms : wait * 2u;
+	}
+	req->retries = (uint8_t)(tries ? tries - 1u : 0u);
+}
+
 static void write_header(const struct smp_client *client, struct smp_request *req)
 {
 	struct smp_hdr hdr = {
@@ -281,6 +300,12 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 		if (req->tries < req->retries) {
 			req->tries++;
 			client->stats.retries++;
+			if (req->timeout_max_ms && req->timeout_ms) {
+				uint64_t longer = (uint64_t)req->timeout_ms * 2u;
+
+				req->timeout_ms = longer > req->timeout_max_ms ? req->timeout_max_ms
+									       : (uint32_t)longer;
+			}
 			req->next = client->queue; /* keeps its sequence number */
 			client->queue = req;
 		} else {

@@ -61,6 +61,8 @@ struct smp_request {
 	size_t len;          /**< payload bytes at buf + SMP_HDR_SIZE */
 	uint32_t timeout_ms; /**< 0: the client's default */
 	uint8_t retries;     /**< times to send again after a timeout */
+	/** 0: every try waits timeout_ms; otherwise each wait twice the one before, at most this */
+	uint32_t timeout_max_ms;
 	smp_request_cb cb;
 	void *user;
 
@@ -146,6 +148,15 @@ void smp_request_init(struct smp_request *req, uint8_t *buf, size_t cap);
  * @p total_ms / (@p retries + 1), at least 1 ms.
  */
 void smp_request_spread(struct smp_request *req, uint32_t total_ms, uint8_t retries);
+
+/**
+ * Wait @p first_ms for the first answer to @p req, then twice as long before each resend, at
+ * most @p max_ms a try, with as many tries as the waits take to make @p total_ms (at most
+ * 256): for a link whose answers come in a time the caller knows (a measured round trip),
+ * where a lost message then costs little more than that time.
+ */
+void smp_request_backoff(struct smp_request *req, uint32_t first_ms, uint32_t max_ms,
+			 uint32_t total_ms);
 
 /**
  * Queue @p req. Nothing is sent and no callback runs from inside this call: the request goes
