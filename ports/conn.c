@@ -49,10 +49,8 @@ struct run {
 static bool run_over(void *arg)
 {
 	struct run *r = arg;
-	const struct conn_ops *ops = r->conn->ops;
 
-	return r->done(r->arg) || (smp_client_idle(r->conn->client) &&
-				   !(ops->sending && ops->sending(r->conn)));
+	return r->done(r->arg) || (smp_client_idle(r->conn->client) && !conn_sending(r->conn));
 }
 
 int conn_run(struct conn *conn, bool (*done)(void *arg), void *arg)
@@ -88,6 +86,11 @@ int conn_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64
 int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
 	return conn->ops->reconnect(conn, timeout_ms, why, why_cap);
+}
+
+bool conn_sending(struct conn *conn)
+{
+	return conn->ops->sending && conn->ops->sending(conn);
 }
 
 bool conn_connected(struct conn *conn)

@@ -134,6 +134,11 @@ struct conn {
 	uint8_t retries;
 	/** requests the link lets wait at the device at once, whatever its buffers; 0: no limit */
 	unsigned window_max;
+	/**
+	 * the size of request the link carries best, below the largest it takes (uploads are cut
+	 * to it: whole batches of lines on a pseudo-terminal); 0: the largest
+	 */
+	size_t request_best;
 };
 
 /**
@@ -182,6 +187,12 @@ void conn_explain(struct conn *conn, int err, size_t request_len, char *out, siz
 
 /** See struct conn_ops.reconnect. */
 int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
+
+/**
+ * True while bytes handed to @p conn still wait to go out on the link (a serial port pacing
+ * its lines): the link has work of its own though no request may be timing yet.
+ */
+bool conn_sending(struct conn *conn);
 
 /** True while the link is up. */
 bool conn_connected(struct conn *conn);

@@ -94,7 +94,6 @@ struct conn_serial {
 	size_t tx_head;         /* next byte to write */
 	size_t tx_line;         /* where the line being written starts */
 	size_t tx_len;          /* bytes queued */
-	uint64_t resume_ms;     /* pausing until then; 0 when not */
 
 	uint8_t rx[4096];
 	uint8_t msg[SMP_MSG_MAX + 2u]; /* the longest message any framing takes, and a CRC */
@@ -181,7 +180,7 @@ static void hang_up(struct conn_serial *cs, int err)
 	close(cs->pfd.fd);
 	cs->pfd.fd = -1;
 	cs->tx_head = cs->tx_line = cs->tx_len = 0;
-	cs->resume_ms = 0;
+	cs->pfd.deadline_us = 0;
 	smp_serial_pace_reset(&cs->pace, port_now_us());
 	smp_client_transport_error(&cs->client, -ENOTCONN);
 	smp_client_transport_ready(&cs->client); /* what is queued fails when sent */
@@ -243,7 +242,7 @@ static void tx_write(struct conn_serial *cs)
 {
 	bool console = cs->framing == FRAMING_CONSOLE;
 
-	cs->resume_ms = 0;
+	cs->pfd.deadline_us = 0;
 	while (cs->pfd.fd >= 0 && cs->tx_head < cs->tx_len) {
 		size_t end = cs->tx_len;
 		ssize_t n;
@@ -256,8 +255,8 @@ static void tx_write(struct conn_serial *cs)
 				uint64_t next = smp_serial_pace_next_us(&cs->pace, now);
 
 				if (next > now) {
-					/* until then, or an answer */
-					cs->resume_ms = next == UINT64_MAX ? 0 : (next + 999u) / 1000u;
+					/* until then (on_ready() with no events), or an answer */
+					cs->pfd.deadline_us = next == UINT64_MAX ? 0 : next;
 					break;
 				}
 			}
@@ -285,7 +284,7 @@ static void tx_write(struct conn_serial *cs)
 		smp_client_transport_ready(&cs->client); /* a send() said -EAGAIN: room again */
 	}
 	cs->pfd.events = POLLIN;
-	if (cs->tx_head < cs->tx_len && !cs->resume_ms &&
+	if (cs->tx_head < cs->tx_len && !cs->pfd.deadline_us &&
 	    (!console || cs->tx_head != cs->tx_line)) {
 		cs->pfd.events |= POLLOUT;
 	}
@@ -363,8 +362,8 @@ static void on_ready(void *ctx, short revents)
 {
 	struct conn_serial *cs = ctx;
 
-	if (revents & POLLOUT) {
-		tx_write(cs);
+	if ((revents & POLLOUT) || (revents == 0 && cs->pfd.deadline_us)) {
+		tx_write(cs); /* room in the port, or a pause in sending is over */
 	}
 	while (cs->pfd.fd >= 0 && (revents & (POLLIN | POLLHUP | POLLERR))) {
 		ssize_t n = read(cs->pfd.fd, cs->rx, sizeof(cs->rx));
@@ -442,48 +441,6 @@ static size_t transport_max_size(void *ctx)
 
 /* ---- the connection ---- */
 
-static bool paused(const struct conn_serial *cs)
-{
-	return cs->resume_ms && cs->tx_head < cs->tx_len;
-}
-
-struct pace {
-	struct conn_serial *cs;
-	bool (*done)(void *arg);
-	void *arg;
-	uint64_t limit;
-};
-
-/* Done, or a pause began that ends before the loop would wake. */
-static bool pace_over(void *arg)
-{
-	struct pace *p = arg;
-
-	return p->done(p->arg) || (paused(p->cs) && p->cs->resume_ms < p->limit);
-}
-
-/* Runs the loop until @p done or @p until_ms, waking when a pause in sending ends. */
-static int run_until(struct conn_serial *cs, bool (*done)(void *arg), void *arg,
-		     uint64_t until_ms)
-{
-	for (;;) {
-		struct pace p = { cs, done, arg, until_ms };
-		int err;
-
-		if (paused(cs) && cs->resume_ms < until_ms) {
-			p.limit = cs->resume_ms;
-		}
-		err = port_loop_run(&cs->client, &cs->pfd, 1, pace_over, &p, p.limit);
-		if (err == 0 && done(arg)) {
-			return 0;
-		}
-		if (err && (err != -ETIMEDOUT || p.limit == until_ms)) {
-			return err;
-		}
-		tx_write(cs);
-	}
-}
-
 static bool serial_sending(struct conn *conn)
 {
 	struct conn_serial *cs = conn_self(conn);
@@ -494,7 +451,29 @@ static bool serial_sending(struct conn *conn)
 static int serial_run_until(struct conn *conn, bool (*done)(void *arg), void *arg,
 			    uint64_t limit_ms)
 {
-	return run_until(conn_self(conn), done, arg, limit_ms);
+	struct conn_serial *cs = conn_self(conn);
+
+	return port_loop_run(&cs->client, &cs->pfd, 1, done, arg, limit_ms);
+}
+
+/*
+ * @p max cut to whole batches of the pacer's receive line buffers. A pseudo-terminal's device
+ * takes a batch of lines each time it runs: a request whose last batch is short costs as
+ * long as a full one, for less data (5 lines in 2-line batches take 3, 4 lines take 2).
+ */
+static size_t whole_batches(const struct conn_serial *cs, size_t max)
+{
+	size_t batch = smp_serial_pace_lines(&cs->pace);
+	size_t lines = smp_serial_lines(max, cs->line_max);
+
+	if (cs->link != PORT_PTY || batch < 2u || lines <= batch || lines % batch == 0) {
+		return max;
+	}
+	lines -= lines % batch;
+	while (max > SMP_HDR_SIZE && smp_serial_lines(max, cs->line_max) > lines) {
+		max--;
+	}
+	return max;
 }
 
 static void serial_set_device_limits(struct conn *conn, const struct dfu_session_limits *limits)
@@ -507,6 +486,8 @@ static void serial_set_device_limits(struct conn *conn, const struct dfu_session
 	if (cs->max_request <= SMP_HDR_SIZE) {
 		cs->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* no buffer is that small */
 	}
+	cs->conn.request_best = cs->framing == FRAMING_CONSOLE ? whole_batches(cs, cs->max_request)
+							       : 0;
 }
 
 /* The port hung up (a USB device re-enumerating): open it again once it is back. */
@@ -528,7 +509,7 @@ static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, s
 		if (now + pause >= limit) {
 			return err;
 		}
-		run_until(cs, port_loop_never, NULL, now + pause);
+		port_loop_run(&cs->client, &cs->pfd, 1, port_loop_never, NULL, now + pause);
 		pause = pause * 2u < REOPEN_PAUSE_MAX_MS ? pause * 2u : REOPEN_PAUSE_MAX_MS;
 	}
 	return 0;

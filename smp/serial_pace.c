@@ -72,26 +72,30 @@ static void run_start(struct smp_serial_pace *pace, uint64_t now_us)
 /*
  * A request was lost. Right after the buffer count grew: back to the last count that lost
  * nothing, never to grow again. Otherwise: one buffer fewer, twice the time per line, and
- * never again less.
+ * never again less. With @p lines_only (a request lost alone: its lines met a moment the
+ * device was slow, the count of buffers is not in question) only the line time doubles, and
+ * halves again after the next runs: such a loss costs one quick resend of one request.
  */
-static void back_off(struct smp_serial_pace *pace, uint64_t now_us)
+static void back_off(struct smp_serial_pace *pace, uint64_t now_us, bool lines_only)
 {
 	uint32_t slower = pace->line_us * 2u;
 
 	pace->stats.losses++;
 	run_start(pace, now_us);
-	if (!pace->cfg.lines && pace->bufs > pace->bufs_good) {
+	if (!lines_only && !pace->cfg.lines && pace->bufs > pace->bufs_good) {
 		pace->bufs = pace->bufs_good;
 		pace->ceiling = pace->bufs + 1u;
 		return;
 	}
-	if (!pace->cfg.lines && pace->bufs > 1u) {
+	if (!lines_only && !pace->cfg.lines && pace->bufs > 1u) {
 		pace->bufs--;
 		pace->bufs_good = pace->bufs;
 		pace->ceiling = pace->bufs + 1u;
 	}
 	pace->line_us = slower < SMP_SERIAL_PACE_LINE_US_MAX ? slower : SMP_SERIAL_PACE_LINE_US_MAX;
-	pace->line_us_floor = pace->line_us;
+	if (!lines_only) {
+		pace->line_us_floor = pace->line_us;
+	}
 	if (pace->cfg.scheduled) {
 		pace->delay_us = pace->delay_us ? pace->delay_us * 2u : SMP_SERIAL_PACE_SCHEDULED_US;
 		if (pace->delay_us > SMP_SERIAL_PACE_LINE_US_MAX) {
@@ -155,11 +159,17 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 			continue;
 		}
 		/* sent again after a timeout: it, and any before it, got no answer. That is the
-		 * pacing's fault only if lines went or waited behind it: a request alone may just
-		 * take long (the first of an upload while the device erases its slot) */
+		 * pacing's fault if lines went or waited behind it, or if it had more lines than
+		 * the buffers and such requests were answered before; otherwise it may just take
+		 * long (the first of an upload while the device erases its slot). */
 		if (pace->stall_us || pace->req_count > i + 1u) {
-			back_off(pace, now_us);
+			back_off(pace, now_us, false);
+		} else if (pace->reqs[i].lines > pace->bufs && pace->paced_answers > 0 &&
+			   !(pace->resent && pace->resent_seq == seq)) {
+			back_off(pace, now_us, true);
 		}
+		pace->resent = true;
+		pace->resent_seq = seq;
 		drop_reqs(pace, i + 1u);
 		if (complete(pace) == 0) {
 			/* the device has long been done with whatever it received */
@@ -172,7 +182,8 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 		return -ENOBUFS;
 	}
 	pace->reqs[pace->req_count].seq = seq;
-	pace->reqs[pace->req_count].lines_left = (uint16_t)(lines > UINT16_MAX ? UINT16_MAX : lines);
+	pace->reqs[pace->req_count].lines = (uint16_t)(lines > UINT16_MAX ? UINT16_MAX : lines);
+	pace->reqs[pace->req_count].lines_left = pace->reqs[pace->req_count].lines;
 	pace->req_count++;
 	return 0;
 }
@@ -207,7 +218,7 @@ uint64_t smp_serial_pace_next_us(struct smp_serial_pace *pace, uint64_t now_us)
 		/* no answer for that long: the request, or its answer, was lost (or the client
 		 * gave up on it); that costs a loss only if lines waited for it meanwhile */
 		if (pace->stall_us) {
-			back_off(pace, now_us);
+			back_off(pace, now_us, false);
 		}
 		drop_reqs(pace, 1u);
 		handled(pace, now_us);
@@ -296,6 +307,35 @@ static void handled(struct smp_serial_pace *pace, uint64_t now_us)
 	}
 }
 
+/*
+ * A scheduled device's first two answers tell whether it reads its input at once: both to
+ * one-line requests, both within SMP_SERIAL_PACE_PROMPT_US of the line. If so it is paced as a
+ * device of its own is, from the longer of the two times per line; if not, it stays scheduled.
+ */
+static void first_answer(struct smp_serial_pace *pace, const struct smp_serial_pace_req *req,
+			 uint64_t now_us)
+{
+	uint64_t took = now_us - req->last_us;
+
+	if (!pace->cfg.scheduled || pace->first_answers >= 2u) {
+		return;
+	}
+	if (req->lines != 1u || took > SMP_SERIAL_PACE_PROMPT_US) {
+		pace->first_answers = 2u; /* told: it is scheduled */
+		return;
+	}
+	if (took > pace->prompt_us) {
+		pace->prompt_us = (uint32_t)took;
+	}
+	if (++pace->first_answers < 2u) {
+		return;
+	}
+	pace->cfg.scheduled = false;
+	pace->delay_us = pace->delay_floor_us = 0;
+	pace->line_us = pace->prompt_us > SMP_SERIAL_PACE_LINE_US_MIN ? pace->prompt_us
+								       : SMP_SERIAL_PACE_LINE_US_MIN;
+}
+
 void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t now_us)
 {
 	unsigned done = complete(pace), i;
@@ -305,8 +345,13 @@ void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t 
 	if (i == done) {
 		return; /* not one of ours, or a late answer to an earlier try */
 	}
+	first_answer(pace, &pace->reqs[i], now_us);
+	if (pace->reqs[i].lines > pace->bufs) {
+		pace->paced_answers++;
+	}
+	pace->resent = false;
 	if (i > 0) {
-		back_off(pace, now_us); /* those before it were lost */
+		back_off(pace, now_us, false); /* those before it were lost */
 	}
 	drop_reqs(pace, i + 1u);
 	if (pace->stall_us) {

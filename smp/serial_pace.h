@@ -17,12 +17,19 @@
  * count are taken, and a request's last line only while fewer complete requests than the
  * device's SMP buffers allow wait for their answers (buf_count - 1: one is an answer's).
  *
+ * A scheduled device (a program behind a pseudo-terminal, struct smp_serial_pace_config) is
+ * believed to read its input on ticks of its own until it proves otherwise: when its first two
+ * answers are both to one-line requests and both come within SMP_SERIAL_PACE_PROMPT_US of the
+ * line, it reads its input at once (another simulator) and is paced as a USB device is, from
+ * the longest of those two times per line.
+ *
  * What it learns: the buffer count starts at 2 (Zephyr's default) and doubles after a run of
  * answers in which it held lines back while the device was busy and that cost a tenth of the
  * run (SMP_SERIAL_PACE_WORTH), never past a count that lost; the time a device needs per line
  * starts at SMP_SERIAL_PACE_LINE_US_START and halves after each run of answers, down to what
  * lost nothing. A lost request (sent again after a timeout while lines went or waited behind
- * it, passed over by a later answer: a serial device answers in order, or unanswered for
+ * it or of more lines than the buffers where such requests were answered before, passed over
+ * by a later answer: a serial device answers in order, or unanswered for
  * SMP_SERIAL_PACE_ANSWER_US while lines waited) takes them back: a count just grown to the one
  * before, for good; otherwise one buffer fewer and the line time doubled, never again below.
  *
@@ -50,6 +57,8 @@
 #define SMP_SERIAL_PACE_SCHEDULED_US 25000u
 /** ... halved after this many runs of answers without a loss (down to none). */
 #define SMP_SERIAL_PACE_SCHEDULED_RUNS 4u
+/** A scheduled device answering its first two one-line requests this fast (µs) reads at once. */
+#define SMP_SERIAL_PACE_PROMPT_US 2000u
 /** A request written whole and unanswered for this long (µs) is given up. */
 #define SMP_SERIAL_PACE_ANSWER_US 2000000u
 /** Answers in a row, without a loss, before it speeds up. */
@@ -89,6 +98,7 @@ struct smp_serial_pace_line {
 /** A request known to the pacer. */
 struct smp_serial_pace_req {
 	uint8_t seq;
+	uint16_t lines;      /* lines in all */
 	uint16_t lines_left; /* lines not yet written */
 	uint64_t last_us;    /* when its last line was written */
 };
@@ -110,6 +120,11 @@ struct smp_serial_pace {
 	uint32_t delay_us;       /* a line is freed no sooner than this after it arrived */
 	uint32_t delay_floor_us; /* ... never again below (a loss) */
 	unsigned delay_runs;     /* runs since it last shrank */
+	uint32_t paced_answers;  /* answers to requests of more lines than its buffers */
+	bool resent;             /* a request was sent again since the last answer ... */
+	uint8_t resent_seq;      /* ... this one (backed off for once) */
+	unsigned first_answers;  /* a scheduled device's answers so far, up to the two that tell */
+	uint32_t prompt_us;      /* ... the longest time it took to answer a one-line request */
 	unsigned run;            /* answers since the last change or loss */
 	unsigned idle_answers;   /* ... after which the device (and the wire) waited for lines */
 	uint64_t run_us;         /* ... since when */

@@ -14,8 +14,10 @@
 static size_t on_max_size(void *user)
 {
 	struct cli *cli = user;
+	size_t max = smp_client_max_size(conn_client(cli->conn));
 
-	return smp_client_max_size(conn_client(cli->conn));
+	return cli->conn->request_best && cli->conn->request_best < max ? cli->conn->request_best
+									    : max;
 }
 
 static void on_set_reassembly(void *user, size_t max)
@@ -183,7 +185,11 @@ void cli_session_run(struct cli *cli)
 			continue;
 		}
 		deadline = dfu_session_deadline(s);
-		if (deadline == UINT64_MAX) {
+		if (deadline == UINT64_MAX && conn_sending(cli->conn)) {
+			/* requests wait behind bytes the port still paces out: their time has not
+			 * begun; the port's own pacing wakes the loop */
+			deadline = conn_now_ms(cli->conn) + conn_timeout_ms(cli->conn);
+		} else if (deadline == UINT64_MAX) {
 			stalled(cli, -ETIMEDOUT);
 			break;
 		}
