@@ -61,6 +61,7 @@ static void drop_reqs(struct smp_serial_pace *pace, unsigned n)
 static void run_start(struct smp_serial_pace *pace, uint64_t now_us)
 {
 	pace->run = 0;
+	pace->run_lines = 0;
 	pace->idle_answers = 0;
 	pace->run_us = now_us;
 	pace->idle_us = 0;
@@ -79,6 +80,7 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us)
 	uint32_t slower = pace->line_us * 2u;
 
 	pace->stats.losses++;
+	pace->settled_us = pace->settled_idle_us = 0;
 	run_start(pace, now_us);
 	if (!pace->cfg.lines && pace->bufs > pace->bufs_good) {
 		pace->bufs = pace->bufs_good;
@@ -114,9 +116,18 @@ static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
 	uint64_t idle = pace->cfg.baud && pace->wire_idle_us < pace->idle_us ? pace->wire_idle_us
 									     : pace->idle_us;
 	uint32_t least = pace->line_us_floor;
-	bool worth = pace->line_us <= least &&
-		     (now_us - pace->run_us) <= idle * SMP_SERIAL_PACE_WORTH &&
-		     pace->idle_answers * 2u >= pace->run;
+	bool settled = pace->line_us <= least;
+	bool worth;
+
+	if (settled) {
+		pace->settled_us += now_us - pace->run_us;
+		pace->settled_idle_us += idle;
+	}
+	worth = settled && pace->settled_us <= pace->settled_idle_us * SMP_SERIAL_PACE_WORTH &&
+		pace->idle_answers * 4u >= pace->run;
+	if (!settled || worth) {
+		pace->settled_us = pace->settled_idle_us = 0;
+	}
 
 	pace->line_us = pace->line_us / 2u > least ? pace->line_us / 2u : least;
 	/* a scheduled device's delay: halved only after SMP_SERIAL_PACE_SCHEDULED_RUNS runs,
@@ -173,6 +184,7 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 	}
 	pace->reqs[pace->req_count].seq = seq;
 	pace->reqs[pace->req_count].lines_left = (uint16_t)(lines > UINT16_MAX ? UINT16_MAX : lines);
+	pace->reqs[pace->req_count].lines = pace->reqs[pace->req_count].lines_left;
 	pace->req_count++;
 	return 0;
 }
@@ -299,12 +311,14 @@ static void handled(struct smp_serial_pace *pace, uint64_t now_us)
 void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t now_us)
 {
 	unsigned done = complete(pace), i;
+	unsigned lines;
 
 	for (i = 0; i < done && pace->reqs[i].seq != seq; i++) {
 	}
 	if (i == done) {
 		return; /* not one of ours, or a late answer to an earlier try */
 	}
+	lines = pace->reqs[i].lines;
 	if (i > 0) {
 		back_off(pace, now_us); /* those before it were lost */
 	}
@@ -329,9 +343,24 @@ void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t 
 	if (pace->run_us == 0 && pace->run == 0) {
 		pace->run_us = now_us;
 	}
-	if (i == 0 && ++pace->run >= SMP_SERIAL_PACE_RUN) {
+	if (i > 0) {
+		return;
+	}
+	pace->run++;
+	pace->run_lines += lines;
+	if (pace->run >= SMP_SERIAL_PACE_RUN || pace->run_lines >= SMP_SERIAL_PACE_RUN_LINES) {
 		speed_up(pace, now_us);
 	}
+}
+
+unsigned smp_serial_pace_pieces(size_t len)
+{
+	return (unsigned)((len + SMP_SERIAL_PACE_PIECE - 1u) / SMP_SERIAL_PACE_PIECE);
+}
+
+size_t smp_serial_pace_piece(size_t left)
+{
+	return left < SMP_SERIAL_PACE_PIECE ? left : SMP_SERIAL_PACE_PIECE;
 }
 
 unsigned smp_serial_pace_lines(const struct smp_serial_pace *pace)
