@@ -104,10 +104,11 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us)
 }
 
 /*
- * A run of answers without a loss: less time per line; more lines at once if the count held
- * lines back while the device was busy and that cost at least SMP_SERIAL_PACE_WORTH of the
- * run (the wire idle meanwhile with a baud rate, the device idle for the lines that waited
- * without one): a probe that loses costs a timeout.
+ * A run of answers without a loss: less time per line; more lines at once if, over the runs
+ * since the count or the line time last changed, the count held lines back while the device
+ * was busy and that cost at least 1/SMP_SERIAL_PACE_WORTH of the time (the wire idle meanwhile
+ * with a baud rate, the device idle for the lines that waited without one), on at least a
+ * quarter of the run's answers: a probe that loses costs a timeout.
  */
 static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
 {

@@ -17,11 +17,13 @@
  * count are taken, and a request's last line only while fewer complete requests than the
  * device's SMP buffers allow wait for their answers (buf_count - 1: one is an answer's).
  *
- * What it learns: the buffer count starts at 2 (Zephyr's default) and doubles after a run of
- * answers in which it held lines back while the device was busy and that cost a tenth of the
- * run (SMP_SERIAL_PACE_WORTH), never past a count that lost; the time a device needs per line
- * starts at SMP_SERIAL_PACE_LINE_US_START and halves after each run of answers, down to what
- * lost nothing. A lost request (sent again after a timeout while lines went or waited behind
+ * What it learns, after each run of SMP_SERIAL_PACE_RUN answers (or of answers to
+ * SMP_SERIAL_PACE_RUN_LINES lines, whichever comes first): the time a device needs per line
+ * starts at SMP_SERIAL_PACE_LINE_US_START and halves after each run, down to what lost
+ * nothing; then the buffer count, which starts at 2 (Zephyr's default), doubles when over the
+ * runs since it last changed the lines it held back while the device was busy cost
+ * 1/SMP_SERIAL_PACE_WORTH of the time, on at least a quarter of the answers (a steady cost,
+ * not an occasional long flash erase that no count would cover), never past a count that lost. A lost request (sent again after a timeout while lines went or waited behind
  * it, passed over by a later answer: a serial device answers in order, or unanswered for
  * SMP_SERIAL_PACE_ANSWER_US while lines waited) takes them back: a count just grown to the one
  * before, for good; otherwise one buffer fewer and the line time doubled, never again below.
