@@ -49,8 +49,9 @@ static json_t *serial_table(const uint8_t *image, size_t size, const uint8_t sha
 		sim_serial_bound(p, size, &bound);
 		bound_s = (double)bound.bound_us / 1e6;
 		json_object_set_new(entry, "bound",
-				    json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:s}", "seconds",
+				    json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:s}", "seconds",
 					      bound_s, "wire_seconds", (double)bound.wire_us / 1e6,
+					      "stall_seconds", (double)bound.stall_us / 1e6,
 					      "device_seconds", (double)bound.device_us / 1e6,
 					      "flash_seconds", (double)bound.flash_us / 1e6,
 					      "framed_bytes", (json_int_t)bound.framed_bytes,
@@ -92,9 +93,9 @@ static json_t *serial_table(const uint8_t *image, size_t size, const uint8_t sha
 					  "request_size", (json_int_t)r.request_size, "window",
 					  (json_int_t)r.window, "why", r.why));
 		}
-		printf("%-17s bound: wire %.2f s, device %.2f s (flash %.2f s)\n", "",
-		       (double)bound.wire_us / 1e6, (double)bound.device_us / 1e6,
-		       (double)bound.flash_us / 1e6);
+		printf("%-17s bound: wire %.2f s + erase stalls %.2f s, device %.2f s (flash %.2f s)\n",
+		       "", (double)bound.wire_us / 1e6, (double)bound.stall_us / 1e6,
+		       (double)bound.device_us / 1e6, (double)bound.flash_us / 1e6);
 		json_object_set_new(profiles, p->name, entry);
 	}
 	return profiles;

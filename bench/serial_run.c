@@ -32,6 +32,7 @@ struct host {
 	uint32_t pace_baud;
 	uint8_t *tx;
 	size_t tx_cap, tx_head, tx_len;
+	size_t tx_frame_left;    /* adaptive, raw and COBS: bytes left of the frame at tx_head */
 	bool blocked;            /* a send said -EAGAIN */
 	unsigned burst_lines;    /* the pacing of ports/conn_serial.c, in virtual time */
 	size_t burst_bytes;
@@ -82,16 +83,30 @@ static size_t burst_end(const struct host *h)
 
 static void tx_drained(struct host *h)
 {
-	h->tx_head = h->tx_len = 0;
+	h->tx_head = h->tx_len = h->tx_frame_left = 0;
 	if (h->blocked) {
 		h->blocked = false;
 		smp_client_transport_ready(&h->client);
 	}
 }
 
+/* The raw message or COBS frame that starts the @p avail bytes at @p p: its length. */
+static size_t frame_len(enum sim_serial_framing framing, const uint8_t *p, size_t avail)
+{
+	const uint8_t *z;
+
+	if (framing == SIM_SERIAL_RAW) {
+		size_t len = avail >= SMP_HDR_SIZE ? SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3]) : avail;
+
+		return len < avail ? len : avail;
+	}
+	z = memchr(p, 0x00, avail);
+	return z ? (size_t)(z - p) + 1u : avail;
+}
+
 /*
- * Adaptive: one line at a time when the pacer lets it go (raw and COBS frames whole, as the
- * port sends them), the port taking every write whole.
+ * Adaptive: one line (raw and COBS: one piece of a frame, smp_serial_pace_piece()) at a
+ * time when the pacer lets it go, the port taking every write whole.
  */
 static void tx_write_adaptive(struct host *h)
 {
@@ -100,9 +115,9 @@ static void tx_write_adaptive(struct host *h)
 
 	while (h->tx_head < h->tx_len) {
 		uint64_t next = smp_serial_pace_next_us(&h->pace, now);
-		size_t end = h->tx_len;
+		size_t end;
 
-		if (console && next > now) {
+		if (next > now) {
 			if (next != UINT64_MAX) {
 				sim_sched_cancel(&h->sched, resume, h);
 				sim_sched_at(&h->sched, next, resume, h);
@@ -113,13 +128,19 @@ static void tx_write_adaptive(struct host *h)
 			const uint8_t *nl = memchr(h->tx + h->tx_head, '\n', h->tx_len - h->tx_head);
 
 			end = nl ? (size_t)(nl - h->tx) + 1u : h->tx_len;
+		} else {
+			if (!h->tx_frame_left) {
+				h->tx_frame_left = frame_len(h->profile->link.framing,
+							     h->tx + h->tx_head,
+							     h->tx_len - h->tx_head);
+			}
+			end = h->tx_head + smp_serial_pace_piece(h->tx_frame_left);
+			h->tx_frame_left -= end - h->tx_head;
 		}
 		if (sim_serial_link_write(&h->link, h->tx + h->tx_head, end - h->tx_head) != 0) {
 			return;
 		}
-		if (console) {
-			smp_serial_pace_line_sent(&h->pace, end - h->tx_head, now);
-		}
+		smp_serial_pace_line_sent(&h->pace, end - h->tx_head, now);
 		h->tx_head = end;
 	}
 	tx_drained(h);
@@ -182,6 +203,7 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	enum sim_serial_framing framing = h->profile->link.framing;
 	size_t need = smp_serial_lines(len, SMP_SERIAL_LINE_MAX_DEFAULT) *
 		      SMP_SERIAL_LINE_MAX_DEFAULT + SMP_COBS_FRAME_MAX(len);
+	size_t before = h->tx_len;
 	int n;
 
 	if (len > sim_serial_profile_max_request(h->profile)) {
@@ -210,9 +232,14 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		}
 	}
 	h->sent++;
-	if (h->adaptive && framing == SIM_SERIAL_CONSOLE) {
+	if (h->adaptive) {
+		size_t framed = h->tx_len - before;
+
 		smp_serial_pace_request(&h->pace, msg[6],
-					(unsigned)smp_serial_lines(len, SMP_SERIAL_LINE_MAX_DEFAULT),
+					framing == SIM_SERIAL_CONSOLE
+						? (unsigned)smp_serial_lines(len,
+									     SMP_SERIAL_LINE_MAX_DEFAULT)
+						: smp_serial_pace_pieces(framed),
 					sim_sched_now(&h->sched));
 	}
 	tx_write(h);
@@ -325,8 +352,10 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 	smp_client_init(&h->client, &transport, &client_cfg);
 	smp_client_process(&h->client, 0);
 
-	/* unpaced: as many requests as leave a buffer for an answer; paced: one at a time;
-	 * adaptive: as the pacer says, within what the upload engine tunes itself to */
+	/* unpaced (and adaptive raw and COBS, as ports/conn_serial.c lets the upload engine tune
+	 * itself): as many requests as leave a buffer for an answer; paced: one at a time;
+	 * adaptive console lines: as many as the pacer says, one more written in part while the
+	 * device handles the others */
 	cfg.window = h->paced || p->buf_count < 2 ? 1u : p->buf_count - 1u;
 	if (h->adaptive) {
 		struct smp_serial_pace_config pc = {
@@ -335,9 +364,7 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 
 		smp_serial_pace_init(&h->pace, &pc);
 		smp_serial_pace_reset(&h->pace, 0);
-		if (p->link.framing != SIM_SERIAL_CONSOLE) {
-			cfg.window = 1; /* frames go whole: the next one would find no buffer */
-		} else if (smp_serial_pace_window(&h->pace) < cfg.window) {
+		if (p->link.framing == SIM_SERIAL_CONSOLE) {
 			cfg.window = smp_serial_pace_window(&h->pace);
 		}
 	}

@@ -5,8 +5,9 @@
  * framing of smp/serial.c unless told otherwise. Console output between frames (logs, a shell
  * prompt) is skipped.
  *
- * framing=raw (smp/raw.c) sends bare SMP messages, framing=cobs (smp/cobs.c) COBS frames; each
- * request goes out whole, without the console framing's lines and pauses. A half-received raw
+ * framing=raw (smp/raw.c) sends bare SMP messages, framing=cobs (smp/cobs.c) COBS frames, each
+ * in pieces of SMP_SERIAL_PACE_PIECE bytes (a device receive buffer each) that the pacer below
+ * lets go as it does console lines. A half-received raw
  * answer is dropped once nothing more of it came for RAW_RX_TIMEOUT_MS (when the next bytes
  * come), so an answer damaged on the wire cannot swallow the next one.
  *
@@ -94,6 +95,7 @@ struct conn_serial {
 	size_t tx_head;         /* next byte to write */
 	size_t tx_line;         /* where the line being written starts */
 	size_t tx_len;          /* bytes queued */
+	size_t tx_frame_left;   /* raw, COBS: bytes of the frame at tx_head not yet written */
 
 	uint8_t rx[4096];
 	uint8_t msg[SMP_MSG_MAX + 2u]; /* the longest message any framing takes, and a CRC */
@@ -179,7 +181,7 @@ static void hang_up(struct conn_serial *cs, int err)
 	conn_logf(&cs->conn, "%s hung up: %s", cs->path, strerror(-err));
 	close(cs->pfd.fd);
 	cs->pfd.fd = -1;
-	cs->tx_head = cs->tx_line = cs->tx_len = 0;
+	cs->tx_head = cs->tx_line = cs->tx_len = cs->tx_frame_left = 0;
 	cs->pfd.deadline_us = 0;
 	smp_serial_pace_reset(&cs->pace, port_now_us());
 	smp_client_transport_error(&cs->client, -ENOTCONN);
@@ -233,10 +235,24 @@ static int open_port(struct conn_serial *cs, char *why, size_t why_cap)
 	return 0;
 }
 
+/* The raw message or COBS frame that starts the @p avail bytes at @p p: its length. */
+static size_t frame_len(enum framing framing, const uint8_t *p, size_t avail)
+{
+	const uint8_t *z;
+
+	if (framing == FRAMING_RAW) {
+		size_t len = avail >= SMP_HDR_SIZE ? SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3]) : avail;
+
+		return len < avail ? len : avail;
+	}
+	z = memchr(p, 0x00, avail);
+	return z ? (size_t)(z - p) + 1u : avail;
+}
+
 /*
- * Writes what the pacer allows now: the console framing line by line, each when the pacer
- * lets it go (a line begun is finished at once); raw and COBS frames whole. Asks for POLLOUT
- * while the port is full.
+ * Writes what the pacer allows now: the console framing line by line, raw and COBS frames
+ * piece by piece (SMP_SERIAL_PACE_PIECE bytes), each when the pacer lets it go (one begun is
+ * finished at once). Asks for POLLOUT while the port is full.
  */
 static void tx_write(struct conn_serial *cs)
 {
@@ -244,23 +260,29 @@ static void tx_write(struct conn_serial *cs)
 
 	cs->pfd.deadline_us = 0;
 	while (cs->pfd.fd >= 0 && cs->tx_head < cs->tx_len) {
-		size_t end = cs->tx_len;
+		size_t end;
 		ssize_t n;
 
+		if (cs->tx_head == cs->tx_line) {
+			uint64_t now = port_now_us();
+			uint64_t next = smp_serial_pace_next_us(&cs->pace, now);
+
+			if (next > now) {
+				/* until then (on_ready() with no events), or an answer */
+				cs->pfd.deadline_us = next == UINT64_MAX ? 0 : next;
+				break;
+			}
+		}
 		if (console) {
 			const uint8_t *nl = memchr(cs->tx + cs->tx_head, '\n', cs->tx_len - cs->tx_head);
 
-			if (cs->tx_head == cs->tx_line) {
-				uint64_t now = port_now_us();
-				uint64_t next = smp_serial_pace_next_us(&cs->pace, now);
-
-				if (next > now) {
-					/* until then (on_ready() with no events), or an answer */
-					cs->pfd.deadline_us = next == UINT64_MAX ? 0 : next;
-					break;
-				}
-			}
 			end = nl ? (size_t)(nl - cs->tx) + 1u : cs->tx_len;
+		} else {
+			if (cs->tx_head == cs->tx_line && !cs->tx_frame_left) {
+				cs->tx_frame_left = frame_len(cs->framing, cs->tx + cs->tx_head,
+							      cs->tx_len - cs->tx_head);
+			}
+			end = cs->tx_line + smp_serial_pace_piece(cs->tx_frame_left);
 		}
 		n = write(cs->pfd.fd, cs->tx + cs->tx_head, end - cs->tx_head);
 		if (n < 0) {
@@ -274,18 +296,20 @@ static void tx_write(struct conn_serial *cs)
 			break;
 		}
 		cs->tx_head += (size_t)n;
-		if (console && cs->tx_head == end) {
+		if (cs->tx_head == end) {
 			smp_serial_pace_line_sent(&cs->pace, end - cs->tx_line, port_now_us());
+			if (!console) {
+				cs->tx_frame_left -= end - cs->tx_line;
+			}
 			cs->tx_line = end;
 		}
 	}
 	if (cs->tx_head == cs->tx_len) {
-		cs->tx_head = cs->tx_line = cs->tx_len = 0;
+		cs->tx_head = cs->tx_line = cs->tx_len = cs->tx_frame_left = 0;
 		smp_client_transport_ready(&cs->client); /* a send() said -EAGAIN: room again */
 	}
 	cs->pfd.events = POLLIN;
-	if (cs->tx_head < cs->tx_len && !cs->pfd.deadline_us &&
-	    (!console || cs->tx_head != cs->tx_line)) {
+	if (cs->tx_head < cs->tx_len && !cs->pfd.deadline_us && cs->tx_head != cs->tx_line) {
 		cs->pfd.events |= POLLOUT;
 	}
 }
@@ -297,7 +321,7 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len)
 	conn_logf(&cs->conn, "received %zu bytes", len);
 	cs->conn.stats.notifications++;
 	cs->conn.stats.bytes_in += len;
-	if (cs->framing == FRAMING_CONSOLE && len >= SMP_HDR_SIZE) {
+	if (len >= SMP_HDR_SIZE) {
 		smp_serial_pace_answer(&cs->pace, msg[6], port_now_us());
 	}
 	smp_client_receive(&cs->client, msg, len);
@@ -409,6 +433,8 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		}
 		memcpy(cs->tx + cs->tx_len, msg, len);
 		cs->tx_len += len;
+		smp_serial_pace_request(&cs->pace, msg[6], smp_serial_pace_pieces(len),
+					port_now_us());
 		conn_logf(&cs->conn, "sent %zu bytes", len);
 	} else if (cs->framing == FRAMING_COBS) {
 		n = smp_cobs_frame(msg, len, cs->tx + cs->tx_len, cs->tx_cap - cs->tx_len);
@@ -416,6 +442,8 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 			return n;
 		}
 		cs->tx_len += (size_t)n;
+		smp_serial_pace_request(&cs->pace, msg[6], smp_serial_pace_pieces((size_t)n),
+					port_now_us());
 		conn_logf(&cs->conn, "sent %zu bytes in a frame of %d", len, n);
 	} else {
 		smp_serial_encoder_init(&enc, msg, len, cs->line_max);
@@ -741,11 +769,11 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
 	conn_init(&cs->conn, &serial_ops, &cs->client, opt);
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
-	/* one request at a time: raw and COBS frames go whole, and one sent while the device
-	 * handles another would find no receive buffer; console lines go as the pacer says (it
-	 * could keep more requests to the device's SMP buffers, but an upload that does so stalls
-	 * on a pseudo-terminal still) */
-	cs->conn.window_max = 1;
+	/* console lines go as the pacer says, one request at a time (it could keep more requests
+	 * to the device's SMP buffers, but an upload that does so stalls on a pseudo-terminal
+	 * still); raw and COBS pieces go as the pacer says too, as many requests as the device's
+	 * SMP buffers take (the upload engine tunes itself to them) */
+	cs->conn.window_max = cs->framing == FRAMING_CONSOLE ? 1u : 0u;
 	{
 		struct smp_serial_pace_config pc = { .baud = (uint32_t)cs->baud,
 						     .lines = opt->serial_lines };

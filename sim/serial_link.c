@@ -533,6 +533,37 @@ size_t sim_serial_profile_max_request(const struct sim_serial_profile *profile)
 	return smp_serial_msg_max(profile->buf_size);
 }
 
+/*
+ * The wire time no client can use while the device erases: the SMP thread hands on no unit
+ * while it handles a request, so while it erases a page no more than the receive buffers'
+ * bytes (rx_bufs of rx_buf_size) can arrive and be kept; the rest of the erase and of the
+ * request's handling the wire carries nothing that counts. With requests no larger than a
+ * page, erasing as it goes, each page is erased in a request of its own; erasing the slot at
+ * once, in one request.
+ */
+static uint64_t erase_stall_us(const struct sim_serial_profile *profile,
+			       const struct sim_serial_config *cfg, size_t image_size,
+			       size_t request)
+{
+	const struct sim_flash_timing *flash = profile->flash;
+	uint64_t pages, covered, busy;
+
+	if (!flash->erase_needed || flash->skip_blank || !flash->page_size) {
+		return 0;
+	}
+	pages = (image_size + flash->page_size - 1u) / flash->page_size;
+	covered = sim_serial_link_time_us(cfg, (uint64_t)cfg->rx_bufs * cfg->rx_buf_size);
+	if (!profile->progressive_erase) {
+		busy = pages * flash->erase_page_us + cfg->process_us;
+		return busy > covered ? busy - covered : 0;
+	}
+	if (request > flash->page_size) {
+		return 0; /* a request may erase more than one page: left out, to stay a bound */
+	}
+	busy = (uint64_t)flash->erase_page_us + cfg->process_us;
+	return busy > covered ? pages * (busy - covered) : 0;
+}
+
 int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size,
 		     struct sim_serial_bound *out)
 {
@@ -580,6 +611,9 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 	out->flash_us = sim_profile_flash_us(profile->flash, image_size);
 	out->device_us += out->flash_us;
 	out->wire_us = sim_serial_link_time_us(&cfg, out->framed_bytes);
-	out->bound_us = out->wire_us > out->device_us ? out->wire_us : out->device_us;
+	out->stall_us = erase_stall_us(profile, &cfg, image_size, request);
+	out->bound_us = out->wire_us + out->stall_us > out->device_us
+				? out->wire_us + out->stall_us
+				: out->device_us;
 	return err;
 }

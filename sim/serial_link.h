@@ -167,6 +167,7 @@ size_t sim_serial_profile_max_request(const struct sim_serial_profile *profile);
 /** The bound on an upload over serial, and its parts. */
 struct sim_serial_bound {
 	uint64_t wire_us;    /**< every framed byte on the wire (sim_serial_link_time_us()) */
+	uint64_t stall_us;   /**< wire time lost to erases the receive buffers cannot cover */
 	uint64_t device_us;  /**< the device's own work: units, requests, flash */
 	uint64_t flash_us;   /**< of which the flash */
 	uint64_t bound_us;   /**< the larger of wire_us and device_us */
@@ -179,8 +180,10 @@ struct sim_serial_bound {
 /**
  * The best time any client could upload @p image_size bytes in over @p profile's link in its
  * framing: requests of the largest size the device takes, framed by the real encoders; the
- * wire time of every byte, or the device's own time (handing every unit on, handling every
- * request, the flash work), whichever is larger, as if the one overlapped the other entirely.
+ * wire time of every byte plus the wire time the device's erases make useless (while the SMP
+ * thread erases a page it frees no receive buffer, so no more than rx_bufs units can arrive
+ * meanwhile), or the device's own time (handing every unit on, handling every request, the
+ * flash work), whichever is larger, as if the one overlapped the other entirely otherwise.
  * Answers are not counted. @return 0, or -EMSGSIZE when no request can carry data.
  */
 int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size,

@@ -61,6 +61,7 @@ static void drop_reqs(struct smp_serial_pace *pace, unsigned n)
 static void run_start(struct smp_serial_pace *pace, uint64_t now_us)
 {
 	pace->run = 0;
+	pace->run_lines = 0;
 	pace->idle_answers = 0;
 	pace->run_us = now_us;
 	pace->idle_us = 0;
@@ -81,6 +82,7 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us, bool lines_o
 	uint32_t slower = pace->line_us * 2u;
 
 	pace->stats.losses++;
+	pace->settled_us = pace->settled_idle_us = 0;
 	run_start(pace, now_us);
 	if (!lines_only && !pace->cfg.lines && pace->bufs > pace->bufs_good) {
 		pace->bufs = pace->bufs_good;
@@ -106,10 +108,11 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us, bool lines_o
 }
 
 /*
- * A run of answers without a loss: less time per line; more lines at once if the count held
- * lines back while the device was busy and that cost at least SMP_SERIAL_PACE_WORTH of the
- * run (the wire idle meanwhile with a baud rate, the device idle for the lines that waited
- * without one): a probe that loses costs a timeout.
+ * A run of answers without a loss: less time per line; more lines at once if, over the runs
+ * since the count or the line time last changed, the count held lines back while the device
+ * was busy and that cost at least 1/SMP_SERIAL_PACE_WORTH of the time (the wire idle meanwhile
+ * with a baud rate, the device idle for the lines that waited without one), on at least a
+ * quarter of the run's answers: a probe that loses costs a timeout.
  */
 static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
 {
@@ -118,9 +121,18 @@ static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
 	uint64_t idle = pace->cfg.baud && pace->wire_idle_us < pace->idle_us ? pace->wire_idle_us
 									     : pace->idle_us;
 	uint32_t least = pace->line_us_floor;
-	bool worth = pace->line_us <= least &&
-		     (now_us - pace->run_us) <= idle * SMP_SERIAL_PACE_WORTH &&
-		     pace->idle_answers * 2u >= pace->run;
+	bool settled = pace->line_us <= least;
+	bool worth;
+
+	if (settled) {
+		pace->settled_us += now_us - pace->run_us;
+		pace->settled_idle_us += idle;
+	}
+	worth = settled && pace->settled_us <= pace->settled_idle_us * SMP_SERIAL_PACE_WORTH &&
+		pace->idle_answers * 4u >= pace->run;
+	if (!settled || worth) {
+		pace->settled_us = pace->settled_idle_us = 0;
+	}
 
 	pace->line_us = pace->line_us / 2u > least ? pace->line_us / 2u : least;
 	/* a scheduled device's delay: halved only after SMP_SERIAL_PACE_SCHEDULED_RUNS runs,
@@ -339,14 +351,16 @@ static void first_answer(struct smp_serial_pace *pace, const struct smp_serial_p
 void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t now_us)
 {
 	unsigned done = complete(pace), i;
+	unsigned lines;
 
 	for (i = 0; i < done && pace->reqs[i].seq != seq; i++) {
 	}
 	if (i == done) {
 		return; /* not one of ours, or a late answer to an earlier try */
 	}
+	lines = pace->reqs[i].lines;
 	first_answer(pace, &pace->reqs[i], now_us);
-	if (pace->reqs[i].lines > pace->bufs) {
+	if (lines > pace->bufs) {
 		pace->paced_answers++;
 	}
 	pace->resent = false;
@@ -374,9 +388,24 @@ void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t 
 	if (pace->run_us == 0 && pace->run == 0) {
 		pace->run_us = now_us;
 	}
-	if (i == 0 && ++pace->run >= SMP_SERIAL_PACE_RUN) {
+	if (i > 0) {
+		return;
+	}
+	pace->run++;
+	pace->run_lines += lines;
+	if (pace->run >= SMP_SERIAL_PACE_RUN || pace->run_lines >= SMP_SERIAL_PACE_RUN_LINES) {
 		speed_up(pace, now_us);
 	}
+}
+
+unsigned smp_serial_pace_pieces(size_t len)
+{
+	return (unsigned)((len + SMP_SERIAL_PACE_PIECE - 1u) / SMP_SERIAL_PACE_PIECE);
+}
+
+size_t smp_serial_pace_piece(size_t left)
+{
+	return left < SMP_SERIAL_PACE_PIECE ? left : SMP_SERIAL_PACE_PIECE;
 }
 
 unsigned smp_serial_pace_lines(const struct smp_serial_pace *pace)

@@ -23,13 +23,16 @@
  * line, it reads its input at once (another simulator) and is paced as a USB device is, from
  * the longest of those two times per line.
  *
- * What it learns: the buffer count starts at 2 (Zephyr's default) and doubles after a run of
- * answers in which it held lines back while the device was busy and that cost a tenth of the
- * run (SMP_SERIAL_PACE_WORTH), never past a count that lost; the time a device needs per line
- * starts at SMP_SERIAL_PACE_LINE_US_START and halves after each run of answers, down to what
- * lost nothing. A lost request (sent again after a timeout while lines went or waited behind
- * it or of more lines than the buffers where such requests were answered before, passed over
- * by a later answer: a serial device answers in order, or unanswered for
+ * What it learns, after each run of SMP_SERIAL_PACE_RUN answers (or of answers to
+ * SMP_SERIAL_PACE_RUN_LINES lines, whichever comes first): the time a device needs per line
+ * starts at SMP_SERIAL_PACE_LINE_US_START and halves after each run, down to what lost
+ * nothing; then the buffer count, which starts at 2 (Zephyr's default), doubles when over the
+ * runs since it last changed the lines it held back while the device was busy cost
+ * 1/SMP_SERIAL_PACE_WORTH of the time, on at least a quarter of the answers (a steady cost,
+ * not an occasional long flash erase that no count would cover), never past a count that lost.
+ * A lost request (sent again after a timeout while lines went or waited behind it, or of more
+ * lines than the buffers where such requests were answered before; passed over by a later
+ * answer: a serial device answers in order; or unanswered for
  * SMP_SERIAL_PACE_ANSWER_US while lines waited) takes them back: a count just grown to the one
  * before, for good; otherwise one buffer fewer and the line time doubled, never again below.
  *
@@ -63,8 +66,19 @@
 #define SMP_SERIAL_PACE_ANSWER_US 2000000u
 /** Answers in a row, without a loss, before it speeds up. */
 #define SMP_SERIAL_PACE_RUN 8u
+/**
+ * ... or this many lines of answered requests, whichever comes first: each line that went
+ * without a loss is as good a sign as an answer, so requests of many lines learn as fast.
+ */
+#define SMP_SERIAL_PACE_RUN_LINES 64u
+/**
+ * A raw message or COBS frame goes in pieces of this many bytes, each paced as a line: the
+ * receive buffer of Zephyr's UART transport (CONFIG_UART_MCUMGR_RX_BUF_SIZE) and of MCUboot's
+ * serial recovery (BOOT_MAX_LINE_INPUT_LEN) by default, so that a piece takes one buffer.
+ */
+#define SMP_SERIAL_PACE_PIECE 128u
 /** More buffers are tried only when lines held back cost 1/SMP_SERIAL_PACE_WORTH of a run. */
-#define SMP_SERIAL_PACE_WORTH 10u
+#define SMP_SERIAL_PACE_WORTH 20u
 
 /** How the port is. */
 struct smp_serial_pace_config {
@@ -98,9 +112,9 @@ struct smp_serial_pace_line {
 /** A request known to the pacer. */
 struct smp_serial_pace_req {
 	uint8_t seq;
-	uint16_t lines;      /* lines in all */
 	uint16_t lines_left; /* lines not yet written */
 	uint64_t last_us;    /* when its last line was written */
+	uint16_t lines;      /* its lines */
 };
 
 /** The pacer. Caller-allocated; fields are private. */
@@ -133,6 +147,9 @@ struct smp_serial_pace {
 	uint64_t stall_us;       /* since then lines wait for an answer; 0: none */
 	uint64_t refill_us;      /* since then the device waits for lines that waited; 0: none */
 	struct smp_serial_pace_stats stats;
+	uint32_t run_lines;      /* lines of the answers since the last change or loss */
+	uint64_t settled_us;     /* runs since the count or the line time last changed: time */
+	uint64_t settled_idle_us; /* ... and idle time, as idle_us/wire_idle_us count it */
 };
 
 /**
@@ -185,6 +202,17 @@ void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t 
  * handles one (buf_count - 1, at least 1), and one more written in part meanwhile.
  */
 unsigned smp_serial_pace_window(const struct smp_serial_pace *pace);
+
+/**
+ * The pieces a raw message or COBS frame of @p len bytes goes in (SMP_SERIAL_PACE_PIECE bytes
+ * each, the last one the rest): what to tell smp_serial_pace_request() as its lines.
+ */
+unsigned smp_serial_pace_pieces(size_t len);
+
+/**
+ * The bytes of the next piece to write of a frame with @p left bytes not yet written.
+ */
+size_t smp_serial_pace_piece(size_t left);
 
 /** The receive line buffers the pacer assumes now. */
 unsigned smp_serial_pace_lines(const struct smp_serial_pace *pace);

@@ -14,47 +14,34 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
 
 #include "../bench/run.h"
+#include "bench_image.h"
 #include "../sim/profile.h"
 
-#define IMAGE SHARED_DIR "/testdata/mcuboot/08-ecdsa-p256-480k.bin"
 /* Published figures vary with phones, controllers and firmware: the model must land within
  * this much of them. */
 #define TOLERANCE 0.20
 
-static uint8_t *image;
-static size_t size;
-static uint8_t sha[32];
+static struct bench_image img;
 
 static int load(void **state)
 {
-	FILE *f = fopen(IMAGE, "rb");
-	unsigned int n;
-
 	(void)state;
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = (size_t)ftell(f);
-	rewind(f);
-	image = malloc(size);
-	assert_int_equal(fread(image, 1, size, f), size);
-	fclose(f);
-	EVP_Digest(image, size, sha, &n, EVP_sha256(), NULL);
+	bench_image_load(&img);
 	return 0;
 }
 
 static int unload(void **state)
 {
 	(void)state;
-	free(image);
+	free(img.data);
 	return 0;
 }
 
 static double rate_kBps(const struct bench_result *r)
 {
-	return (double)size / r->seconds / 1000.0;
+	return (double)img.size / r->seconds / 1000.0;
 }
 
 static void assert_near(double value, double low, double high)
@@ -71,7 +58,7 @@ static void stop_and_wait_moves_about_4_kBps(void **state)
 	struct bench_result r;
 
 	(void)state;
-	assert_int_equal(bench_run("published-stop-and-wait", "naive", image, size, sha, 0, &r), 0);
+	assert_int_equal(bench_run("published-stop-and-wait", "naive", img.data, img.size, img.sha, 0, &r), 0);
 	assert_true(r.moved);
 	assert_int_equal(r.request_size, 244);
 	assert_near(rate_kBps(&r), 4.0, 4.0);
@@ -83,7 +70,7 @@ static void pipelined_window_of_4_moves_60_to_86_kBps(void **state)
 	struct bench_result r;
 
 	(void)state;
-	assert_int_equal(bench_run("published-pipelined", "reassembly", image, size, sha, 4, &r), 0);
+	assert_int_equal(bench_run("published-pipelined", "reassembly", img.data, img.size, img.sha, 4, &r), 0);
 	assert_true(r.moved);
 	assert_int_equal(r.request_size, 2475);
 	assert_near(rate_kBps(&r), 60.0, 86.0);
@@ -99,8 +86,8 @@ static void tuned_upload_is_within_the_bound_and_drops_nothing(void **state)
 		struct bench_result r;
 		struct sim_bound bound;
 
-		sim_profile_bound(sim_profile_find(names[i]), size, &bound);
-		assert_int_equal(bench_run(names[i], "auto", image, size, sha, 0, &r), 0);
+		sim_profile_bound(sim_profile_find(names[i]), img.size, &bound);
+		assert_int_equal(bench_run(names[i], "auto", img.data, img.size, img.sha, 0, &r), 0);
 		assert_true(r.moved);
 		assert_int_equal(r.dropped, 0);
 		assert_int_equal(r.recoveries, 0);
@@ -117,7 +104,7 @@ static void a_full_window_makes_the_device_drop_requests(void **state)
 
 	(void)state;
 	/* every buffer a request: no buffer is left for an answer */
-	assert_int_equal(bench_run("phone-fast", "auto", image, size, sha, 4, &r), 0);
+	assert_int_equal(bench_run("phone-fast", "auto", img.data, img.size, img.sha, 4, &r), 0);
 	assert_true(r.dropped > 0);
 }
 
@@ -126,8 +113,8 @@ static void runs_are_identical(void **state)
 	struct bench_result a, b;
 
 	(void)state;
-	assert_int_equal(bench_run("linux-default", "auto", image, size, sha, 0, &a), 0);
-	assert_int_equal(bench_run("linux-default", "auto", image, size, sha, 0, &b), 0);
+	assert_int_equal(bench_run("linux-default", "auto", img.data, img.size, img.sha, 0, &a), 0);
+	assert_int_equal(bench_run("linux-default", "auto", img.data, img.size, img.sha, 0, &b), 0);
 	assert_true(a.seconds == b.seconds);
 	assert_int_equal(a.air_bytes, b.air_bytes);
 	assert_int_equal(a.requests, b.requests);
@@ -138,7 +125,7 @@ static void naive_cannot_move_data_on_the_legacy_link(void **state)
 	struct bench_result r;
 
 	(void)state;
-	assert_int_equal(bench_run("legacy", "naive", image, size, sha, 0, &r), 0);
+	assert_int_equal(bench_run("legacy", "naive", img.data, img.size, img.sha, 0, &r), 0);
 	assert_false(r.moved);
 	assert_int_equal(r.request_size, 20);
 }

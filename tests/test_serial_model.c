@@ -14,16 +14,15 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
 
 #include "../bench/run.h"
+#include "bench_image.h"
 #include "../mgmt/img.h"
 #include "../mgmt/os.h"
 #include "../sim/profile.h"
 #include "../sim/serial_link.h"
 #include "../smp/header.h"
 
-#define IMAGE SHARED_DIR "/testdata/mcuboot/08-ecdsa-p256-480k.bin"
 
 /* A device on a serial link, and what came back to the host. */
 struct rig {
@@ -217,6 +216,15 @@ static void the_bound_of_one_request_by_hand(void **state)
 	assert_int_equal(b.bound_us, b.wire_us > b.device_us ? b.wire_us : b.device_us);
 	assert_true(b.bound_us == b.wire_us); /* about 100 ms of wire against 86 ms of work */
 
+	/* at 115200 baud the two receive buffers (256 bytes, 22223 us) cover only part of the
+	 * page's erase and the request's handling: the wire stands idle for the rest */
+	assert_int_equal(b.stall_us, 0); /* 9600 baud: 267 ms of buffers */
+	p.link.baud = 115200;
+	assert_int_equal(sim_serial_bound(&p, 20, &b), 0);
+	assert_int_equal(b.stall_us, 85000 + 1000 - 22223);
+	assert_int_equal(b.bound_us, b.device_us > b.wire_us + b.stall_us ? b.device_us
+									 : b.wire_us + b.stall_us);
+
 	/* without an erase the flash is quick, and the wire of a fast UART is what is left */
 	p.flash = &SIM_FLASH_NRF54;
 	p.link.baud = 2000000;
@@ -286,31 +294,19 @@ static void answers_come_back_in_each_framing(void **state)
 	}
 }
 
-static uint8_t *image;
-static size_t size;
-static uint8_t sha[32];
+static struct bench_image img;
 
 static int load(void **state)
 {
-	FILE *f = fopen(IMAGE, "rb");
-	unsigned int n;
-
 	(void)state;
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = (size_t)ftell(f);
-	rewind(f);
-	image = malloc(size);
-	assert_int_equal(fread(image, 1, size, f), size);
-	fclose(f);
-	EVP_Digest(image, size, sha, &n, EVP_sha256(), NULL);
+	bench_image_load(&img);
 	return 0;
 }
 
 static int unload(void **state)
 {
 	(void)state;
-	free(image);
+	free(img.data);
 	return 0;
 }
 
@@ -326,12 +322,12 @@ static void uploads_are_within_the_bound(void **state)
 	for (size_t i = 0; i < count; i++) {
 		struct sim_serial_bound b;
 
-		assert_int_equal(sim_serial_bound(&list[i], size, &b), 0);
+		assert_int_equal(sim_serial_bound(&list[i], img.size, &b), 0);
 		for (size_t s = 0; s < 3; s++) {
 			struct bench_serial_result r;
 
-			assert_int_equal(bench_serial_run(list[i].name, strategies[s], image, size,
-							  sha, &r), 0);
+			assert_int_equal(bench_serial_run(list[i].name, strategies[s], img.data,
+							  img.size, img.sha, &r), 0);
 			if (r.moved && r.seconds * 1e6 < (double)b.bound_us) {
 				fail_msg("%s %s: %.3f s is faster than the bound %.3f s",
 					 list[i].name, strategies[s], r.seconds,
@@ -365,35 +361,41 @@ static void uploads_are_within_the_bound(void **state)
 	}
 }
 
-/* On the devices with Zephyr's 2 receive lines, adaptive loses nothing and beats the bound's
- * 0.85 (usb-cdc: 0.90), where baud-paced reached 0.67 and 0.19. */
-static void adaptive_loses_nothing_on_two_line_devices(void **state)
+/* The pacer that learns reaches 0.90 of the bound on every profile, losing no request after
+ * the first few (none today); on the devices with Zephyr's 2 receive lines it learns the
+ * count they have, and without pacing the same devices lose lines. */
+static void adaptive_reaches_nine_tenths_of_the_bound_everywhere(void **state)
 {
-	static const struct {
-		const char *profile;
-		double efficiency;
-	} cases[] = { { "uart-115200", 0.85 }, { "usb-cdc", 0.90 } };
+	const struct sim_serial_profile *list;
+	size_t count;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct sim_serial_profile *p = sim_serial_profile_find(cases[i].profile);
+	list = sim_serial_profiles(&count);
+	for (size_t i = 0; i < count; i++) {
 		struct sim_serial_bound b;
 		struct bench_serial_result r;
 		double eff;
+		bool two_lines = strcmp(list[i].name, "uart-115200") == 0 ||
+				 strcmp(list[i].name, "usb-cdc") == 0;
 
-		assert_non_null(p);
-		assert_int_equal(sim_serial_bound(p, size, &b), 0);
-		assert_int_equal(bench_serial_run(cases[i].profile, "adaptive", image, size, sha, &r),
-				 0);
+		assert_int_equal(sim_serial_bound(&list[i], img.size, &b), 0);
+		assert_int_equal(bench_serial_run(list[i].name, "adaptive", img.data, img.size,
+						  img.sha, &r), 0);
 		assert_true(r.moved);
-		assert_int_equal(r.units_lost, 0);
-		assert_int_equal(r.unanswered, 0);
-		assert_int_equal(r.pace_losses, 0);
-		assert_int_equal(r.pace_lines, 2); /* it learned what the device has */
 		eff = (double)b.bound_us / 1e6 / r.seconds;
-		if (eff < cases[i].efficiency) {
-			fail_msg("%s adaptive: efficiency %.2f, below %.2f", cases[i].profile, eff,
-				 cases[i].efficiency);
+		if (eff < 0.90 || r.unanswered > 2u || r.pace_losses > 2u) {
+			fail_msg("%s adaptive: efficiency %.2f (below 0.90?), %u requests unanswered, "
+				 "%u losses", list[i].name, eff, (unsigned)r.unanswered,
+				 (unsigned)r.pace_losses);
+		}
+		if (two_lines) {
+			assert_int_equal(r.units_lost, 0);
+			assert_int_equal(r.pace_losses, 0);
+			assert_int_equal(r.pace_lines, 2);
+			assert_int_equal(bench_serial_run(list[i].name, "unpaced", img.data, img.size,
+							  img.sha, &r), 0);
+			assert_true(r.units_lost > 0);
+			assert_true(r.unanswered > 0);
 		}
 	}
 }
@@ -408,7 +410,7 @@ int main(void)
 		cmocka_unit_test(framed_sizes_match_the_encoders),
 		cmocka_unit_test(answers_come_back_in_each_framing),
 		cmocka_unit_test(uploads_are_within_the_bound),
-		cmocka_unit_test(adaptive_loses_nothing_on_two_line_devices),
+		cmocka_unit_test(adaptive_reaches_nine_tenths_of_the_bound_everywhere),
 	};
 
 	return cmocka_run_group_tests(tests, load, unload);

@@ -20,6 +20,14 @@
 /* Lines of all the requests queued so far, as the caller's queue holds them. */
 static uint32_t queued;
 
+/* A pacer for @p cfg with a clean picture at time 0, nothing queued. */
+static void setup(struct smp_serial_pace *p, const struct smp_serial_pace_config *cfg)
+{
+	smp_serial_pace_init(p, cfg);
+	queued = 0;
+	smp_serial_pace_reset(p, 0);
+}
+
 /* Queues a request with the pacer, and its lines in the count above. */
 static int request(struct smp_serial_pace *p, uint8_t seq, unsigned lines, uint64_t now)
 {
@@ -113,8 +121,7 @@ static void lines_go_at_once_while_buffers_are_free(void **state)
 	struct smp_serial_pace p;
 
 	(void)state;
-	smp_serial_pace_init(&p, &cfg);
-	queued = 0;
+	setup(&p, &cfg);
 	smp_serial_pace_reset(&p, 1000);
 	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
 	assert_int_equal(request(&p, 1, 5, 1000), 0);
@@ -132,9 +139,7 @@ static void never_more_than_the_buffers_while_the_device_is_busy(void **state)
 	unsigned most;
 
 	(void)state;
-	smp_serial_pace_init(&p, &cfg);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &cfg);
 	most = run_requests(&p, 3, 5, 50000u, false, &now);
 	assert_int_equal(most, 2); /* 2 buffers: 2 lines of the next, however long it is busy */
 
@@ -167,9 +172,7 @@ static void the_burst_grows_after_answers_and_shrinks_on_a_loss(void **state)
 	unsigned grown;
 
 	(void)state;
-	smp_serial_pace_init(&p, &cfg);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &cfg);
 	/* the line time learns down first, then the count grows */
 	run_requests(&p, 8u * SMP_SERIAL_PACE_RUN, 20, 60000u, false, &now);
 	grown = smp_serial_pace_lines(&p);
@@ -197,9 +200,7 @@ static void no_growth_where_it_would_not_pay(void **state)
 	uint64_t now = 0;
 
 	(void)state;
-	smp_serial_pace_init(&p, &cfg);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &cfg);
 	run_requests(&p, 8u * SMP_SERIAL_PACE_RUN, 5, 20000u, false, &now);
 	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
 	assert_int_equal(smp_serial_pace_line_us(&p), SMP_SERIAL_PACE_LINE_US_MIN);
@@ -213,9 +214,7 @@ static void a_loss_slows_the_lines(void **state)
 	uint64_t now = 0;
 
 	(void)state;
-	smp_serial_pace_init(&p, &cfg);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &cfg);
 	run_requests(&p, 1, 5, 20000u, true, &now);
 	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
 	assert_int_equal(smp_serial_pace_lines(&p), 1);
@@ -229,9 +228,7 @@ static void an_answer_out_of_order_is_a_loss(void **state)
 	struct smp_serial_pace p;
 
 	(void)state;
-	smp_serial_pace_init(&p, &cfg);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &cfg);
 	assert_int_equal(request(&p, 1, 2, 0), 0);
 	assert_int_equal(request(&p, 2, 2, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 4);
@@ -254,25 +251,19 @@ static void the_baud_rate_counts_only_when_given(void **state)
 	uint64_t wire = (LINE * 10u * 1000000u + 115200u - 1u) / 115200u;
 
 	(void)state;
-	smp_serial_pace_init(&p, &uart);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &uart);
 	assert_int_equal(request(&p, 1, 5, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 2);
 	assert_int_equal(smp_serial_pace_next_us(&p, 0), wire + SMP_SERIAL_PACE_LINE_US_START);
 
-	smp_serial_pace_init(&p, &usb);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &usb);
 	assert_int_equal(request(&p, 1, 5, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 2);
 	assert_int_equal(smp_serial_pace_next_us(&p, 0), SMP_SERIAL_PACE_LINE_US_START);
 
 	/* a device the host schedules frees a line no sooner than its delay */
 	usb.scheduled = true;
-	smp_serial_pace_init(&p, &usb);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &usb);
 	assert_int_equal(request(&p, 1, 5, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 2);
 	assert_int_equal(smp_serial_pace_next_us(&p, 0), SMP_SERIAL_PACE_SCHEDULED_US);
@@ -285,9 +276,7 @@ static void requests_pipeline_as_far_as_the_buffers_go(void **state)
 	struct smp_serial_pace p;
 
 	(void)state;
-	smp_serial_pace_init(&p, &cfg);
-	queued = 0;
-	smp_serial_pace_reset(&p, 0);
+	setup(&p, &cfg);
 	assert_int_equal(smp_serial_pace_window(&p), 4);
 	for (uint8_t seq = 0; seq < 4; seq++) {
 		assert_int_equal(request(&p, seq, 2, 0), 0);
@@ -301,6 +290,57 @@ static void requests_pipeline_as_far_as_the_buffers_go(void **state)
 	assert_int_equal(smp_serial_pace_window(&p), 1);
 }
 
+/* Requests of many lines learn as fast as many requests of a few: a run ends after
+ * SMP_SERIAL_PACE_RUN_LINES lines answered, before SMP_SERIAL_PACE_RUN answers. */
+static void long_requests_learn_after_fewer_answers(void **state)
+{
+	struct smp_serial_pace_config cfg = { .buf_count = 4 };
+	struct smp_serial_pace p;
+	uint64_t now = 0;
+	unsigned answers = SMP_SERIAL_PACE_RUN_LINES / 32u + 1u;
+
+	(void)state;
+	setup(&p, &cfg);
+	assert_true(answers < SMP_SERIAL_PACE_RUN);
+	run_requests(&p, answers, 32, 20000u, false, &now);
+	assert_int_equal(smp_serial_pace_line_us(&p), SMP_SERIAL_PACE_LINE_US_START / 2u);
+}
+
+/* The count grows when the lines it holds back cost the device a little of every request
+ * (1/SMP_SERIAL_PACE_WORTH, over the runs since it last changed), and not when they cost it
+ * only on an occasional request (a slow flash erase now and then). */
+static void the_count_grows_on_a_small_steady_cost_only(void **state)
+{
+	struct smp_serial_pace_config cfg = { .buf_count = 4 };
+	struct smp_serial_pace p;
+	uint64_t now = 0;
+
+	(void)state;
+	setup(&p, &cfg);
+	/* 10 lines a request, 2 buffers: 8 lines wait for each answer, 8 x 100 us of a request
+	 * of about 11 ms: 7 %, over 1/SMP_SERIAL_PACE_WORTH */
+	run_requests(&p, 16u * SMP_SERIAL_PACE_RUN, 10, 10000u, false, &now);
+	assert_true(smp_serial_pace_lines(&p) > SMP_SERIAL_PACE_LINES_START);
+	assert_int_equal(smp_serial_pace_stats(&p)->losses, 0);
+
+	/* 5 lines a request: 3 wait, 300 us of 20 ms, 1.5 %: no probe */
+	setup(&p, &cfg);
+	now = 0;
+	run_requests(&p, 16u * SMP_SERIAL_PACE_RUN, 5, 20000u, false, &now);
+	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
+}
+
+/* A raw message or COBS frame goes in pieces of SMP_SERIAL_PACE_PIECE bytes. */
+static void frames_go_in_pieces_of_a_buffer(void **state)
+{
+	(void)state;
+	assert_int_equal(smp_serial_pace_pieces(1), 1);
+	assert_int_equal(smp_serial_pace_pieces(SMP_SERIAL_PACE_PIECE), 1);
+	assert_int_equal(smp_serial_pace_pieces(3u * SMP_SERIAL_PACE_PIECE - 4u), 3);
+	assert_int_equal(smp_serial_pace_piece(380), SMP_SERIAL_PACE_PIECE);
+	assert_int_equal(smp_serial_pace_piece(124), 124);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +352,9 @@ int main(void)
 		cmocka_unit_test(an_answer_out_of_order_is_a_loss),
 		cmocka_unit_test(the_baud_rate_counts_only_when_given),
 		cmocka_unit_test(requests_pipeline_as_far_as_the_buffers_go),
+		cmocka_unit_test(long_requests_learn_after_fewer_answers),
+		cmocka_unit_test(the_count_grows_on_a_small_steady_cost_only),
+		cmocka_unit_test(frames_go_in_pieces_of_a_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
