@@ -16,7 +16,7 @@
  * default) and frees none while it handles a request; the pacer learns how many it has and how
  * fast it hands lines on (--serial-lines fixes the count instead), and pipelines requests as
  * far as the device's SMP buffers take them. The baud rate counts only on a real UART: a
- * pseudo-terminal and a USB CDC-ACM port (port_limited_by_baud()) take bytes as fast as they
+ * pseudo-terminal and a USB CDC-ACM port (port_kind()) take bytes as fast as they
  * come. A damaged frame is dropped by the device without an answer: requests are sent again
  * (conn->retries). The port stays open through a device reset; if it hangs up (a USB device
  * re-enumerating), reconnecting opens it again.
@@ -769,11 +769,9 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
 	conn_init(&cs->conn, &serial_ops, &cs->client, opt);
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
-	/* console lines go as the pacer says, one request at a time (it could keep more requests
-	 * to the device's SMP buffers, but an upload that does so stalls on a pseudo-terminal
-	 * still); raw and COBS pieces go as the pacer says too, as many requests as the device's
-	 * SMP buffers take (the upload engine tunes itself to them) */
-	cs->conn.window_max = cs->framing == FRAMING_CONSOLE ? 1u : 0u;
+	/* console lines and raw or COBS pieces go as the pacer says, as many requests as the
+	 * device's SMP buffers take (the upload engine tunes itself to them) */
+	cs->conn.window_max = 0;
 	{
 		struct smp_serial_pace_config pc = { .baud = (uint32_t)cs->baud,
 						     .lines = opt->serial_lines };

@@ -283,8 +283,9 @@ static struct smp_request *first_expired(const struct smp_client *client)
 
 void smp_client_process(struct smp_client *client, uint64_t now_ms)
 {
-	struct smp_request *req;
+	struct smp_request *req, *next;
 	struct smp_request *ended = client->ended;
+	struct smp_request **at = &client->queue;
 
 	if (client->sending) {
 		return;
@@ -292,25 +293,34 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 	client->now_ms = now_ms;
 	client->ended = NULL;
 	end_list(ended, 0);
-	/* Scan again after each callback: it may have changed the list. */
+	/* those with a try left go first, before anything new and in the order they were sent
+	 * (the link's order), with no callback in between: it could change the lists */
+	for (req = client->flight; req; req = next) {
+		next = req->next;
+		if (now_ms < req->deadline_ms || req->tries >= req->retries) {
+			continue;
+		}
+		list_remove(&client->flight, req);
+		client->in_flight--;
+		client->stats.timeouts++;
+		req->tries++;
+		client->stats.retries++;
+		if (req->timeout_max_ms && req->timeout_ms) {
+			uint64_t longer = (uint64_t)req->timeout_ms * 2u;
+
+			req->timeout_ms = longer > req->timeout_max_ms ? req->timeout_max_ms
+								       : (uint32_t)longer;
+		}
+		req->next = *at; /* keeps its sequence number */
+		*at = req;
+		at = &req->next;
+	}
+	/* the rest have none: scan again after each callback, it may have changed the list */
 	while ((req = first_expired(client)) != NULL) {
 		list_remove(&client->flight, req);
 		client->in_flight--;
 		client->stats.timeouts++;
-		if (req->tries < req->retries) {
-			req->tries++;
-			client->stats.retries++;
-			if (req->timeout_max_ms && req->timeout_ms) {
-				uint64_t longer = (uint64_t)req->timeout_ms * 2u;
-
-				req->timeout_ms = longer > req->timeout_max_ms ? req->timeout_max_ms
-									       : (uint32_t)longer;
-			}
-			req->next = client->queue; /* keeps its sequence number */
-			client->queue = req;
-		} else {
-			req->cb(req, -ETIMEDOUT, NULL);
-		}
+		req->cb(req, -ETIMEDOUT, NULL);
 	}
 	pump(client);
 }

@@ -344,6 +344,14 @@ static void first_answer(struct smp_serial_pace *pace, const struct smp_serial_p
 	}
 	pace->cfg.scheduled = false;
 	pace->delay_us = pace->delay_floor_us = 0;
+	for (unsigned k = 0; k < pace->held_count; k++) {
+		struct smp_serial_pace_line *line =
+			&pace->held[(pace->held_head + k) % SMP_SERIAL_PACE_LINES_MAX];
+
+		if (line->free_us != UINT64_MAX && line->free_us > now_us) {
+			line->free_us = now_us; /* held for ticks it does not have */
+		}
+	}
 	pace->line_us = pace->prompt_us > SMP_SERIAL_PACE_LINE_US_MIN ? pace->prompt_us
 								       : SMP_SERIAL_PACE_LINE_US_MIN;
 }

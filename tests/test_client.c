@@ -663,6 +663,37 @@ static void window_is_bounded_by_sequence_space(void **state)
 	assert_int_equal(T.sent, 255);
 }
 
+/* Requests that time out together are sent again in the order they first went, before a new
+ * one; with timeout_max_ms each wait doubles up to it. */
+static void resends_keep_the_order_and_back_off(void **state)
+{
+	const struct smp_client_config cfg = { .window = 2 };
+
+	(void)state;
+	setup_with(&cfg);
+	for (int i = 0; i < 3; i++) {
+		make_req(i, SMP_OP_READ, 0, 0)->timeout_ms = 10;
+		reqs[i].retries = 2;
+	}
+	smp_request_backoff(&reqs[0], 10, 30, 60);
+	assert_int_equal(reqs[0].timeout_ms, 10);
+	assert_int_equal(reqs[0].retries, 2); /* waits of 10, 20 and 30: 60 in all */
+	submit(&reqs[0]);
+	submit(&reqs[1]);
+	flush();
+	submit(&reqs[2]); /* waits for room in the window */
+	smp_client_process(&client, 10);
+	assert_int_equal(T.sent, 4);
+	assert_int_equal(T.msgs[2][6], T.msgs[0][6]);
+	assert_int_equal(T.msgs[3][6], T.msgs[1][6]);
+	/* the first waits 20 now, the second 10 again */
+	assert_int_equal(smp_client_deadline(&client), 20);
+	smp_client_process(&client, 20);
+	assert_int_equal(T.sent, 5);
+	assert_int_equal(T.msgs[4][6], T.msgs[1][6]);
+	assert_int_equal(smp_client_deadline(&client), 30);
+}
+
 #define TS(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -677,6 +708,7 @@ int main(void)
 		TS(retries_resend_with_the_same_sequence_number),
 		TS(queue_sends_one_at_a_time_by_default),
 		TS(deadline_says_now_while_a_request_can_be_sent),
+		TS(resends_keep_the_order_and_back_off),
 		TS(window_keeps_several_on_the_link),
 		TS(busy_transport_waits_until_ready),
 		TS(a_failed_link_is_busy_no_more),

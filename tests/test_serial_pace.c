@@ -341,6 +341,116 @@ static void frames_go_in_pieces_of_a_buffer(void **state)
 	assert_int_equal(smp_serial_pace_piece(124), 124);
 }
 
+/* One request of @p lines lines, written whole at @p sent, answered at @p answered. */
+static void exchange(struct smp_serial_pace *p, uint8_t seq, unsigned lines, uint64_t sent,
+		     uint64_t answered)
+{
+	uint64_t now = sent;
+
+	assert_int_equal(request(p, seq, lines, now), 0);
+	while (to_write(p)) {
+		uint64_t next = smp_serial_pace_next_us(p, now);
+
+		now = next > now ? next : now;
+		smp_serial_pace_line_sent(p, LINE, now);
+	}
+	smp_serial_pace_answer(p, seq, answered > now ? answered : now);
+}
+
+/*
+ * A device behind a pseudo-terminal is believed to read on ticks of its own (lines held
+ * SMP_SERIAL_PACE_SCHEDULED_US) until its first two answers, to one-line requests, come within
+ * SMP_SERIAL_PACE_PROMPT_US: then it is paced from the longer of the two, without the delay.
+ */
+static void a_pseudo_terminal_device_that_answers_at_once_is_not_held(void **state)
+{
+	struct smp_serial_pace_config cfg = { .scheduled = true };
+	struct smp_serial_pace p;
+
+	(void)state;
+	setup(&p, &cfg);
+	exchange(&p, 1, 1, 0, 400);
+	exchange(&p, 2, 1, 1000, 1300);
+	assert_int_equal(smp_serial_pace_line_us(&p), 400);
+	assert_int_equal(request(&p, 3, 5, 2000), 0);
+	assert_int_equal(send_ready(&p, 2000), 2);
+	assert_int_equal(smp_serial_pace_next_us(&p, 2000), 2000 + 400);
+
+	/* native_sim answers its first request after a tick: it stays held */
+	setup(&p, &cfg);
+	exchange(&p, 1, 1, 0, 10000);
+	exchange(&p, 2, 1, 20000, 20300);
+	assert_int_equal(request(&p, 3, 5, 50000), 0);
+	assert_int_equal(send_ready(&p, 50000), 2);
+	assert_int_equal(smp_serial_pace_next_us(&p, 50000), 50000 + SMP_SERIAL_PACE_SCHEDULED_US);
+
+	/* nor does one whose first request had more lines than one */
+	setup(&p, &cfg);
+	exchange(&p, 1, 3, 0, 300);
+	exchange(&p, 2, 1, 100000, 100300);
+	exchange(&p, 3, 1, 200000, 200300);
+	assert_int_equal(request(&p, 4, 5, 300000), 0);
+	assert_int_equal(send_ready(&p, 300000), 2);
+	assert_true(smp_serial_pace_next_us(&p, 300000) >= 300000 + SMP_SERIAL_PACE_SCHEDULED_US);
+}
+
+/*
+ * A request sent again alone (nothing behind it) was lost by the pacing only if it had more
+ * lines than the buffers and such requests were answered before (the first of an upload may
+ * just wait for an erase): then the line time doubles, the buffer count stays, and the line
+ * time may shrink again after the next runs.
+ */
+static void a_lone_request_lost_slows_the_lines_only(void **state)
+{
+	struct smp_serial_pace_config cfg = { 0 };
+	struct smp_serial_pace p;
+	uint32_t before;
+	uint64_t t = 0;
+
+	(void)state;
+	setup(&p, &cfg);
+	/* the first long request is sent again: no loss (an erase) */
+	assert_int_equal(request(&p, 1, 5, t), 0);
+	t += 100000;
+	assert_int_equal(send_ready(&p, t), 2);
+	while (to_write(&p)) {
+		t = smp_serial_pace_next_us(&p, t) > t ? smp_serial_pace_next_us(&p, t) : t;
+		smp_serial_pace_line_sent(&p, LINE, t);
+	}
+	t += 3000000;
+	assert_int_equal(smp_serial_pace_request(&p, 1, 5, t), 0);
+	assert_int_equal(smp_serial_pace_stats(&p)->losses, 0);
+	queued = smp_serial_pace_stats(&p)->lines + 5u;
+	while (to_write(&p)) {
+		t = smp_serial_pace_next_us(&p, t) > t ? smp_serial_pace_next_us(&p, t) : t;
+		smp_serial_pace_line_sent(&p, LINE, t);
+	}
+	smp_serial_pace_answer(&p, 1, t + 1000);
+	/* after long requests were answered, a lone one sent again is a loss */
+	exchange(&p, 2, 5, t + 2000, t + 50000);
+	before = smp_serial_pace_line_us(&p);
+	t += 100000;
+	assert_int_equal(request(&p, 3, 5, t), 0);
+	while (to_write(&p)) {
+		t = smp_serial_pace_next_us(&p, t) > t ? smp_serial_pace_next_us(&p, t) : t;
+		smp_serial_pace_line_sent(&p, LINE, t);
+	}
+	t += 300000;
+	assert_int_equal(smp_serial_pace_request(&p, 3, 5, t), 0);
+	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
+	assert_int_equal(smp_serial_pace_line_us(&p), 2u * before);
+	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
+	/* sent once more, still unanswered: the same loss, not another */
+	queued = smp_serial_pace_stats(&p)->lines + 5u;
+	while (to_write(&p)) {
+		t = smp_serial_pace_next_us(&p, t) > t ? smp_serial_pace_next_us(&p, t) : t;
+		smp_serial_pace_line_sent(&p, LINE, t);
+	}
+	t += 300000;
+	assert_int_equal(smp_serial_pace_request(&p, 3, 5, t), 0);
+	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +465,8 @@ int main(void)
 		cmocka_unit_test(long_requests_learn_after_fewer_answers),
 		cmocka_unit_test(the_count_grows_on_a_small_steady_cost_only),
 		cmocka_unit_test(frames_go_in_pieces_of_a_buffer),
+		cmocka_unit_test(a_pseudo_terminal_device_that_answers_at_once_is_not_held),
+		cmocka_unit_test(a_lone_request_lost_slows_the_lines_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -601,6 +601,45 @@ static void tuning_follows_what_the_device_tells(void **state)
 	assert_int_equal(cfg.window, 2);
 }
 
+/*
+ * Once chunks have been answered, one whose answer is lost is sent again after what their
+ * round trips say (20 ms each here: DFU_UPLOAD_RTO_MIN_MS), then twice as long, not after a
+ * share of the timeout (4000 / 4); and the upload still ends well.
+ */
+static void a_lost_chunk_is_sent_again_after_the_measured_round_trip(void **state)
+{
+	static const uint8_t sha[32] = { 1, 2, 3 };
+	uint8_t *data = image(20000);
+	const struct dfu_upload_config cfg = {
+		.data = data, .size = 20000, .sha = sha, .max_request = 1000, .window = 1,
+		.timeout_ms = 4000, .first_timeout_ms = 8000, .retries = 3,
+	};
+	uint64_t now = 0;
+
+	(void)state;
+	D.drop_request = 12;
+	assert_int_equal(dfu_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+	flush();
+	while (D.npending > 0) {
+		now += 20;
+		smp_client_process(&client, now);
+		answer_one();
+	}
+	/* the 12th request went unanswered: its wait is the minimum, not 1000 ms */
+	assert_int_equal(D.requests, 12);
+	assert_int_equal(smp_client_deadline(&client), now + DFU_UPLOAD_RTO_MIN_MS);
+	D.drop_request = 13; /* its first resend is lost too: the next wait doubles */
+	now += DFU_UPLOAD_RTO_MIN_MS;
+	smp_client_process(&client, now);
+	assert_int_equal(D.requests, 13);
+	assert_int_equal(smp_client_deadline(&client), now + 2u * DFU_UPLOAD_RTO_MIN_MS);
+	run();
+	assert_int_equal(R.err, 0);
+	assert_int_equal(R.result.recoveries, 0);
+	assert_memory_equal(D.flash, data, 20000);
+	free(data);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -623,6 +662,7 @@ int main(void)
 		T(a_first_request_never_answered_is_named_with_its_size),
 		T(the_clients_window_is_given_back_at_the_end),
 		T(tuning_follows_what_the_device_tells),
+		T(a_lost_chunk_is_sent_again_after_the_measured_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
