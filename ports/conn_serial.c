@@ -769,9 +769,12 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
 	conn_init(&cs->conn, &serial_ops, &cs->client, opt);
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
-	/* console lines and raw or COBS pieces go as the pacer says, as many requests as the
-	 * device's SMP buffers take (the upload engine tunes itself to them) */
-	cs->conn.window_max = 0;
+	/* raw and COBS pieces go as the pacer says, as many requests as the device's SMP buffers
+	 * take (the upload engine tunes itself to them); console lines one request at a time: with
+	 * more, a loss on a loaded host (a line read late, three at once) counts against the
+	 * buffers and the line time for good, and an upload to a pseudo-terminal has been seen to
+	 * slow to 50 ms a line */
+	cs->conn.window_max = cs->framing == FRAMING_CONSOLE ? 1u : 0u;
 	{
 		struct smp_serial_pace_config pc = { .baud = (uint32_t)cs->baud,
 						     .lines = opt->serial_lines };
