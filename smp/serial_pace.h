@@ -34,7 +34,8 @@
  * lines than the buffers where such requests were answered before; passed over by a later
  * answer: a serial device answers in order; or unanswered for
  * SMP_SERIAL_PACE_ANSWER_US while lines waited) takes them back: a count just grown to the one
- * before, for good; otherwise one buffer fewer and the line time doubled, never again below.
+ * before, for good; otherwise one buffer fewer and the line time doubled, never again below;
+ * a request lost alone only doubles the line time, which the next runs may halve again.
  *
  * No clock and no I/O: the caller says what it wrote and what came back, with `now` in
  * microseconds from any fixed origin, and asks when the next line may go.
