@@ -341,19 +341,25 @@ static void frames_go_in_pieces_of_a_buffer(void **state)
 	assert_int_equal(smp_serial_pace_piece(124), 124);
 }
 
-/* One request of @p lines lines, written whole at @p sent, answered at @p answered. */
+/* Writes every line queued, each when the pacer lets it go, from *@p now on. */
+static void write_queued(struct smp_serial_pace *p, uint64_t *now)
+{
+	while (to_write(p)) {
+		uint64_t next = smp_serial_pace_next_us(p, *now);
+
+		*now = next > *now ? next : *now;
+		smp_serial_pace_line_sent(p, LINE, *now);
+	}
+}
+
+/* One request of @p lines lines, written whole from @p sent, answered at @p answered. */
 static void exchange(struct smp_serial_pace *p, uint8_t seq, unsigned lines, uint64_t sent,
 		     uint64_t answered)
 {
 	uint64_t now = sent;
 
 	assert_int_equal(request(p, seq, lines, now), 0);
-	while (to_write(p)) {
-		uint64_t next = smp_serial_pace_next_us(p, now);
-
-		now = next > now ? next : now;
-		smp_serial_pace_line_sent(p, LINE, now);
-	}
+	write_queued(p, &now);
 	smp_serial_pace_answer(p, seq, answered > now ? answered : now);
 }
 
@@ -413,28 +419,19 @@ static void a_lone_request_lost_slows_the_lines_only(void **state)
 	assert_int_equal(request(&p, 1, 5, t), 0);
 	t += 100000;
 	assert_int_equal(send_ready(&p, t), 2);
-	while (to_write(&p)) {
-		t = smp_serial_pace_next_us(&p, t) > t ? smp_serial_pace_next_us(&p, t) : t;
-		smp_serial_pace_line_sent(&p, LINE, t);
-	}
+	write_queued(&p, &t);
 	t += 3000000;
 	assert_int_equal(smp_serial_pace_request(&p, 1, 5, t), 0);
 	assert_int_equal(smp_serial_pace_stats(&p)->losses, 0);
 	queued = smp_serial_pace_stats(&p)->lines + 5u;
-	while (to_write(&p)) {
-		t = smp_serial_pace_next_us(&p, t) > t ? smp_serial_pace_next_us(&p, t) : t;
-		smp_serial_pace_line_sent(&p, LINE, t);
-	}
+	write_queued(&p, &t);
 	smp_serial_pace_answer(&p, 1, t + 1000);
 	/* after long requests were answered, a lone one sent again is a loss */
 	exchange(&p, 2, 5, t + 2000, t + 50000);
 	before = smp_serial_pace_line_us(&p);
 	t += 100000;
 	assert_int_equal(request(&p, 3, 5, t), 0);
-	while (to_write(&p)) {
-		t = smp_serial_pace_next_us(&p, t) > t ? smp_serial_pace_next_us(&p, t) : t;
-		smp_serial_pace_line_sent(&p, LINE, t);
-	}
+	write_queued(&p, &t);
 	t += 300000;
 	assert_int_equal(smp_serial_pace_request(&p, 3, 5, t), 0);
 	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
@@ -442,10 +439,7 @@ static void a_lone_request_lost_slows_the_lines_only(void **state)
 	assert_int_equal(smp_serial_pace_lines(&p), SMP_SERIAL_PACE_LINES_START);
 	/* sent once more, still unanswered: the same loss, not another */
 	queued = smp_serial_pace_stats(&p)->lines + 5u;
-	while (to_write(&p)) {
-		t = smp_serial_pace_next_us(&p, t) > t ? smp_serial_pace_next_us(&p, t) : t;
-		smp_serial_pace_line_sent(&p, LINE, t);
-	}
+	write_queued(&p, &t);
 	t += 300000;
 	assert_int_equal(smp_serial_pace_request(&p, 3, 5, t), 0);
 	assert_int_equal(smp_serial_pace_stats(&p)->losses, 1);
