@@ -176,7 +176,7 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 		 * long (the first of an upload while the device erases its slot). */
 		if (pace->stall_us || pace->req_count > i + 1u) {
 			back_off(pace, now_us, false);
-		} else if (pace->reqs[i].lines > pace->bufs && pace->paced_answers > 0 &&
+		} else if (pace->reqs[i].lines > pace->bufs && pace->paced_answered &&
 			   !(pace->resent && pace->resent_seq == seq)) {
 			back_off(pace, now_us, true);
 		}
@@ -369,7 +369,7 @@ void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t 
 	lines = pace->reqs[i].lines;
 	first_answer(pace, &pace->reqs[i], now_us);
 	if (lines > pace->bufs) {
-		pace->paced_answers++;
+		pace->paced_answered = true;
 	}
 	pace->resent = false;
 	if (i > 0) {

@@ -135,7 +135,7 @@ struct smp_serial_pace {
 	uint32_t delay_us;       /* a line is freed no sooner than this after it arrived */
 	uint32_t delay_floor_us; /* ... never again below (a loss) */
 	unsigned delay_runs;     /* runs since it last shrank */
-	uint32_t paced_answers;  /* answers to requests of more lines than its buffers */
+	bool paced_answered;     /* a request of more lines than its buffers was answered */
 	bool resent;             /* a request was sent again since the last answer ... */
 	uint8_t resent_seq;      /* ... this one (backed off for once) */
 	unsigned first_answers;  /* a scheduled device's answers so far, up to the two that tell */

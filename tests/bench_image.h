@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The image the benchmark uploads (bench/README.md), read whole with its SHA-256, for the
- * tests that hold the simulated links against it. Include after <cmocka.h>.
+ * tests that hold the simulated links against it: `img`, loaded by bench_image_setup() and
+ * freed by bench_image_teardown(), the group's set-up and tear-down. Include after <cmocka.h>,
+ * in one test program.
  */
 #ifndef TESTS_BENCH_IMAGE_H
 #define TESTS_BENCH_IMAGE_H
@@ -36,6 +38,25 @@ static inline void bench_image_load(struct bench_image *img)
 	assert_int_equal(fread(img->data, 1, img->size, f), img->size);
 	fclose(f);
 	EVP_Digest(img->data, img->size, img->sha, &n, EVP_sha256(), NULL);
+}
+
+/** The image of the test program, once bench_image_setup() has run. */
+static struct bench_image img;
+
+/** cmocka group set-up: loads img. */
+static int bench_image_setup(void **state)
+{
+	(void)state;
+	bench_image_load(&img);
+	return 0;
+}
+
+/** cmocka group tear-down: frees img. */
+static int bench_image_teardown(void **state)
+{
+	(void)state;
+	free(img.data);
+	return 0;
 }
 
 #endif /* TESTS_BENCH_IMAGE_H */

@@ -23,22 +23,6 @@
  * this much of them. */
 #define TOLERANCE 0.20
 
-static struct bench_image img;
-
-static int load(void **state)
-{
-	(void)state;
-	bench_image_load(&img);
-	return 0;
-}
-
-static int unload(void **state)
-{
-	(void)state;
-	free(img.data);
-	return 0;
-}
-
 static double rate_kBps(const struct bench_result *r)
 {
 	return (double)img.size / r->seconds / 1000.0;
@@ -141,5 +125,5 @@ int main(void)
 		cmocka_unit_test(naive_cannot_move_data_on_the_legacy_link),
 	};
 
-	return cmocka_run_group_tests(tests, load, unload);
+	return cmocka_run_group_tests(tests, bench_image_setup, bench_image_teardown);
 }

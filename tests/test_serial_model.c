@@ -294,22 +294,6 @@ static void answers_come_back_in_each_framing(void **state)
 	}
 }
 
-static struct bench_image img;
-
-static int load(void **state)
-{
-	(void)state;
-	bench_image_load(&img);
-	return 0;
-}
-
-static int unload(void **state)
-{
-	(void)state;
-	free(img.data);
-	return 0;
-}
-
 /* Every strategy on every profile: never faster than the bound; the expected losses. */
 static void uploads_are_within_the_bound(void **state)
 {
@@ -413,5 +397,5 @@ int main(void)
 		cmocka_unit_test(adaptive_reaches_nine_tenths_of_the_bound_everywhere),
 	};
 
-	return cmocka_run_group_tests(tests, load, unload);
+	return cmocka_run_group_tests(tests, bench_image_setup, bench_image_teardown);
 }
