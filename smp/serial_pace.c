@@ -74,8 +74,9 @@ static void run_start(struct smp_serial_pace *pace, uint64_t now_us)
  * A request was lost. Right after the buffer count grew: back to the last count that lost
  * nothing, never to grow again. Otherwise: one buffer fewer, twice the time per line, and
  * never again less. With @p lines_only (a request lost alone: its lines met a moment the
- * device was slow, the count of buffers is not in question) only the line time doubles, and
- * halves again after the next runs: such a loss costs one quick resend of one request.
+ * device was slow, the count of buffers is not in question) the line time doubles and halves
+ * again after the next runs, but never again below a quarter more than the time that lost:
+ * the device's line time has jitter, a pace at its very edge loses again and again.
  */
 static void back_off(struct smp_serial_pace *pace, uint64_t now_us, bool lines_only)
 {
@@ -93,6 +94,16 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us, bool lines_o
 		pace->bufs--;
 		pace->bufs_good = pace->bufs;
 		pace->ceiling = pace->bufs + 1u;
+	}
+	if (lines_only) {
+		/* the lines went too close for the device's jitter: keep a margin from now on,
+		 * never above what a line was first believed to take */
+		uint32_t margin = pace->line_us + pace->line_us / 4u;
+		uint32_t most = pace->prompt_us && !pace->cfg.scheduled ? pace->prompt_us
+									 : SMP_SERIAL_PACE_LINE_US_START;
+
+		margin = margin < most ? margin : most;
+		pace->line_us_floor = margin > pace->line_us_floor ? margin : pace->line_us_floor;
 	}
 	pace->line_us = slower < SMP_SERIAL_PACE_LINE_US_MAX ? slower : SMP_SERIAL_PACE_LINE_US_MAX;
 	if (!lines_only) {
@@ -221,6 +232,21 @@ unsigned smp_serial_pace_window(const struct smp_serial_pace *pace)
 	return at_once + 1u;
 }
 
+/*
+ * The lines that may be taken at once. While the device hands lines on (not busy with a
+ * request) and neither a baud rate nor a scheduled device's ticks space them, one buffer stays
+ * free: the thread takes one line at a time anyway, so lines written two at a time gain only
+ * the first line's time, and leave no room for the moment the device (or the host carrying
+ * the bytes to it) is late.
+ */
+static unsigned room(const struct smp_serial_pace *pace)
+{
+	bool handling = pace->thread_us != UINT64_MAX;
+	bool spaced = pace->cfg.baud || pace->cfg.scheduled;
+
+	return handling && !spaced && pace->bufs > 1u ? pace->bufs - 1u : pace->bufs;
+}
+
 uint64_t smp_serial_pace_next_us(struct smp_serial_pace *pace, uint64_t now_us)
 {
 	unsigned done = complete(pace);
@@ -237,7 +263,7 @@ uint64_t smp_serial_pace_next_us(struct smp_serial_pace *pace, uint64_t now_us)
 		done = complete(pace);
 	}
 	forget_freed(pace, now_us);
-	if (pace->held_count >= pace->bufs) {
+	if (pace->held_count >= room(pace)) {
 		uint64_t first = pace->held[pace->held_head].free_us;
 
 		if (first == UINT64_MAX && !pace->stall_us) {

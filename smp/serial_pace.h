@@ -14,8 +14,10 @@
  * (after its bytes left at the baud rate, with one; at once without: a pseudo-terminal, USB
  * CDC-ACM) and after the lines before it; a line written after a request's last line stays
  * taken until that request's answer. A line may go when fewer lines than the learned buffer
- * count are taken, and a request's last line only while fewer complete requests than the
- * device's SMP buffers allow wait for their answers (buf_count - 1: one is an answer's).
+ * count are taken (one fewer while the device hands lines on, unless a baud rate or a
+ * scheduled device's ticks space them: a buffer kept for the moment the device is late), and a
+ * request's last line only while fewer complete requests than the device's SMP buffers allow
+ * wait for their answers (buf_count - 1: one is an answer's).
  *
  * A scheduled device (a program behind a pseudo-terminal, struct smp_serial_pace_config) is
  * believed to read its input on ticks of its own until it proves otherwise: when its first two
@@ -35,7 +37,8 @@
  * answer: a serial device answers in order; or unanswered for
  * SMP_SERIAL_PACE_ANSWER_US while lines waited) takes them back: a count just grown to the one
  * before, for good; otherwise one buffer fewer and the line time doubled, never again below;
- * a request lost alone only doubles the line time, which the next runs may halve again.
+ * a request lost alone doubles the line time, which the next runs may halve again down to a
+ * quarter above the time that lost (at most the time first assumed, or a prompt device's).
  *
  * No clock and no I/O: the caller says what it wrote and what came back, with `now` in
  * microseconds from any fixed origin, and asks when the next line may go.
