@@ -14,8 +14,10 @@
 #define DEFAULT_RECOVERIES 4u
 /* Answers in a row that do not move the device's offset before the upload is given up. */
 #define MAX_STALLS 8u
-/* Round trips measured before they set when a chunk is sent again (the window fills first). */
-#define RTT_SAMPLES 8u
+/*
+ * Round trips are measured before they set when a chunk is sent again: as many as the window
+ * holds (its first answers come while it fills, each later than the one before).
+ */
 /* The image header the device checks in the first request. */
 #define IMAGE_HEADER_SIZE 32u
 
@@ -102,12 +104,13 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 	 * chunk sent again with the same sha resumes the upload instead of starting it over, so
 	 * it is resent at the ordinary pace all through its long wait; without a sha it waits once.
 	 */
-	if (cfg->retries && up->next_off != 0 && up->rtt_samples >= RTT_SAMPLES) {
+	if (cfg->retries && up->next_off != 0 && up->rtt_samples >= up->window) {
 		uint32_t each = cfg->timeout_ms / (cfg->retries + 1u);
 		uint32_t rto = up->srtt_ms + 4u * up->rttvar_ms + 1u;
 
 		rto = rto < 2u * up->rtt_max_ms ? 2u * up->rtt_max_ms : rto;
-		rto = rto < DFU_UPLOAD_RTO_MIN_MS ? DFU_UPLOAD_RTO_MIN_MS : rto;
+		rto = rto < up->rtt_max_ms + DFU_UPLOAD_RTO_STALL_MS
+			      ? up->rtt_max_ms + DFU_UPLOAD_RTO_STALL_MS : rto;
 		smp_request_backoff(&slot->req, rto < each ? rto : each, each, cfg->timeout_ms);
 	} else if (cfg->retries && up->next_off != 0) {
 		smp_request_spread(&slot->req, cfg->timeout_ms, cfg->retries);
@@ -182,7 +185,7 @@ static void report_progress(struct dfu_upload *up)
  * smoothed one and its variation (as TCP measures its own, RFC 6298) and the longest seen,
  * which set how soon the next chunks are sent again when their answers do not come: after
  * the smoothed time and four variations, twice the longest (a flash page erased now and
- * then), DFU_UPLOAD_RTO_MIN_MS at least; once RTT_SAMPLES were measured, while the window
+ * then), DFU_UPLOAD_RTO_STALL_MS past the longest at least; once as many were measured as the window holds, while the window
  * fills and the round trips grow with it.
  */
 static void measure(struct dfu_upload *up, const struct dfu_upload_slot *slot)
@@ -196,7 +199,7 @@ static void measure(struct dfu_upload *up, const struct dfu_upload_slot *slot)
 	if (rtt > up->rtt_max_ms) {
 		up->rtt_max_ms = rtt;
 	}
-	if (up->rtt_samples < RTT_SAMPLES) {
+	if (up->rtt_samples < DFU_UPLOAD_WINDOW_MAX) {
 		up->rtt_samples++;
 	}
 	if (!up->srtt_ms) {

@@ -26,11 +26,12 @@
 #define DFU_UPLOAD_WINDOW_MAX 16u
 
 /**
- * The least time a chunk's answer is waited for before it is sent again, however short the
- * measured round trips (the wait is the smoothed round trip and four times its variation, or
- * twice the longest, whichever is longer).
+ * A chunk's answer is waited for at least this long past the longest round trip measured
+ * before it is sent again (the wait is the smoothed round trip and four times its variation,
+ * or twice the longest, whichever is longer, and this at least): a device may stall once
+ * for a flash page erase (85 to 90 ms on nRF52 and nRF53 parts) where none was measured yet.
  */
-#define DFU_UPLOAD_RTO_MIN_MS 250u
+#define DFU_UPLOAD_RTO_STALL_MS 100u
 
 /**
  * Most data bytes per request to a device that does not tell its buffers: older MCUmgr
@@ -55,7 +56,7 @@ struct dfu_upload_config {
 	/**
 	 * for links that lose messages (UDP, serial), not 0: a request whose answer is lost is
 	 * sent again, timeout_ms / (retries + 1) apart; once chunks have been answered, sooner:
-	 * after what their round trips say (DFU_UPLOAD_RTO_MIN_MS at least), then twice as long
+	 * after what their round trips say (DFU_UPLOAD_RTO_STALL_MS past the longest at least), then twice as long
 	 * each time, within the same timeout_ms in all. 0 where nothing is lost.
 	 */
 	uint8_t retries;

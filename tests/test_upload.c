@@ -603,8 +603,8 @@ static void tuning_follows_what_the_device_tells(void **state)
 
 /*
  * Once chunks have been answered, one whose answer is lost is sent again after what their
- * round trips say (20 ms each here: DFU_UPLOAD_RTO_MIN_MS), then twice as long, not after a
- * share of the timeout (4000 / 4); and the upload still ends well.
+ * round trips say (20 ms each here: the longest and DFU_UPLOAD_RTO_STALL_MS), then twice as
+ * long, not after a share of the timeout (4000 / 4); and the upload still ends well.
  */
 static void a_lost_chunk_is_sent_again_after_the_measured_round_trip(void **state)
 {
@@ -614,6 +614,7 @@ static void a_lost_chunk_is_sent_again_after_the_measured_round_trip(void **stat
 		.data = data, .size = 20000, .sha = sha, .max_request = 1000, .window = 1,
 		.timeout_ms = 4000, .first_timeout_ms = 8000, .retries = 3,
 	};
+	const uint32_t rto = 20u + DFU_UPLOAD_RTO_STALL_MS;
 	uint64_t now = 0;
 
 	(void)state;
@@ -627,12 +628,12 @@ static void a_lost_chunk_is_sent_again_after_the_measured_round_trip(void **stat
 	}
 	/* the 12th request went unanswered: its wait is the minimum, not 1000 ms */
 	assert_int_equal(D.requests, 12);
-	assert_int_equal(smp_client_deadline(&client), now + DFU_UPLOAD_RTO_MIN_MS);
+	assert_int_equal(smp_client_deadline(&client), now + rto);
 	D.drop_request = 13; /* its first resend is lost too: the next wait doubles */
-	now += DFU_UPLOAD_RTO_MIN_MS;
+	now += rto;
 	smp_client_process(&client, now);
 	assert_int_equal(D.requests, 13);
-	assert_int_equal(smp_client_deadline(&client), now + 2u * DFU_UPLOAD_RTO_MIN_MS);
+	assert_int_equal(smp_client_deadline(&client), now + 2u * rto);
 	run();
 	assert_int_equal(R.err, 0);
 	assert_int_equal(R.result.recoveries, 0);
