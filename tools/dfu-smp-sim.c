@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE /* ppoll() */
 /*
  * dfu-smp-sim: the simulated device (sim/) as a program of its own, in two ways.
  *
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1151,8 +1153,12 @@ static int catch_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* The poll() timeout until the next thing the device does on its own. */
-static int next_timeout(const struct host *h, uint64_t now)
+/*
+ * The wait until the next thing the device does on its own (an answer's flash work done, a
+ * reset, a boot), to the microsecond: an answer a millisecond late would add that to every
+ * request on a link that waits for each answer. @return false: nothing to wait for.
+ */
+static bool next_wait(const struct host *h, uint64_t now, struct timespec *wait)
 {
 	uint64_t t = sim_device_reset_at(&h->dev);
 
@@ -1163,16 +1169,22 @@ static int next_timeout(const struct host *h, uint64_t now)
 		t = h->boot_until_us;
 	}
 	if (t == UINT64_MAX) {
-		return -1;
+		return false;
 	}
-	return t <= now ? 0 : (int)((t - now + 999u) / 1000u);
+	t = t <= now ? 0 : t - now;
+	wait->tv_sec = (time_t)(t / 1000000u);
+	wait->tv_nsec = (long)(t % 1000000u) * 1000;
+	return true;
 }
 
 static void run(struct host *h)
 {
+	/* the kernel may end a wait 50 µs late by default: a device's timing is finer */
+	prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0);
 	for (;;) {
 		struct pollfd pfd[MAX_ENDPOINTS + 1];
 		uint64_t now = now_us(h);
+		struct timespec wait;
 		size_t n = 1;
 
 		if (sim_device_reset_at(&h->dev) <= now) {
@@ -1187,7 +1199,8 @@ static void run(struct host *h)
 			pfd[n++] = (struct pollfd){ .fd = h->eps[i]->pfd.fd,
 						    .events = h->eps[i]->pfd.events };
 		}
-		if (poll(pfd, n, next_timeout(h, now)) < 0 && errno != EINTR) {
+		if (ppoll(pfd, n, next_wait(h, now, &wait) ? &wait : NULL, NULL) < 0 &&
+		    errno != EINTR) {
 			return;
 		}
 		if (pfd[0].revents) {
