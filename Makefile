@@ -7,7 +7,7 @@ SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99 \
                 LSAN_OPTIONS=exitcode=99
 
-.PHONY: all deps test test-build test-asan test-nosim mcu-size demo bench interop clean
+.PHONY: all deps test test-build test-asan test-nosim mcu-size demo bench bench-ports interop clean
 
 all: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -48,6 +48,11 @@ demo: all
 # time), and the client's own CPU cost; the tables are also written to build/bench.json.
 bench: all
 	build/dfu-smp-bench ../shared/testdata/mcuboot/08-ecdsa-p256-480k.bin build/bench.json
+
+# The same upload over UDP and over a pseudo-terminal to dfu-smp-sim, side by side (wall
+# clock, RUNS times each, medians): run it on an idle machine.
+bench-ports: all
+	/usr/bin/python3 bench/ports.py build/dfu-smp ../shared/testdata/mcuboot/08-ecdsa-p256-480k.bin $(RUNS)
 
 # dfu-smp against every real Zephyr SMP server of ../shared/testdata/zephyr: one line per server
 # and transport, the commands passed, failed and not in that build.
