@@ -149,6 +149,8 @@ class LogLevels(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertNotRegex(p.stderr, r"write \d+ bytes|notification \d+ bytes")
         self.assertIn("echo: exit status 0", p.stderr)
+        self.assertRegex(p.stderr, r"write request \(group 0, command 0, \d+ bytes\): "
+                         r"answered after [\d.]+ ms")
         for vv in (("-vv",), ("-v", "-v"), ("--verbose", "--verbose")):
             p = self.sim("--mtu", "23", *vv, "echo", "abcdefgh")
             self.assertEqual(p.returncode, 0, p.stderr)

@@ -56,7 +56,8 @@ const struct cli_help_exit cli_help_exits[] = {
 
 /*
  * Prints @p text from column *col (the cursor's), wrapping at WIDTH: a line that would pass it
- * goes on at column @p indent. Words are never cut; runs of spaces print as one.
+ * goes on at column @p indent. Words are never cut, nor "[--key PEM]" in a usage; runs of spaces
+ * print as one.
  */
 static void wrap(const char *text, size_t *col, size_t indent)
 {
@@ -65,8 +66,12 @@ static void wrap(const char *text, size_t *col, size_t indent)
 	while (*text) {
 		size_t n;
 
+		int depth = 0;
+
 		text += strspn(text, " ");
-		n = strcspn(text, " ");
+		for (n = 0; text[n] && (text[n] != ' ' || depth > 0); n++) {
+			depth += text[n] == '[' ? 1 : text[n] == ']' && depth > 0 ? -1 : 0;
+		}
 		if (n == 0) {
 			break;
 		}
@@ -182,9 +187,13 @@ void cli_help(const struct cli *cli)
 		}
 	}
 	if (cli->simulated) {
-		printf("\nOutput says the device is simulated: text starts with the line\n");
-		printf("'%s' once connected; every JSON document has\n", CLI_SIMULATED_LINE);
-		printf("\"simulated\": true.\n");
+		char note[256];
+
+		snprintf(note, sizeof(note), "Output says the device is simulated: text starts with "
+			 "the line '%s' once connected; every JSON document has \"simulated\": "
+			 "true.", CLI_SIMULATED_LINE);
+		printf("\n");
+		paragraph(note);
 	}
 	if (!cli->open) {
 		printf("\nenvironment:\n");

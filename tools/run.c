@@ -330,7 +330,12 @@ int cli_run(struct cli *cli, int argc, char **argv)
 					.t0_us = port_now_us() };
 
 		status = cmd->run(cli, cmd_argc, argv + first + used);
-		port_logf(&log, "%s: exit status %d", what, status);
+		/* -v: on the connection's clock (virtual on a simulated link) when there is one */
+		if (cli->conn) {
+			conn_logf(cli->conn, "%s: exit status %d", what, status);
+		} else {
+			port_logf(&log, "%s: exit status %d", what, status);
+		}
 	}
 	conn_close(cli->conn);
 	cli->conn = NULL;
