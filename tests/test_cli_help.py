@@ -4,6 +4,7 @@ command touches no device; the man page (build/dfu-smp.1) and the completion scr
 (build/dfu-smp.bash) name the same commands and options as --help."""
 import os
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -230,6 +231,9 @@ class Completion(unittest.TestCase):
         self.assertIn("--key", self.complete("dfu-smp upgrade --"))
         self.assertIn("--help", self.complete("dfu-smp image upload --"))
         self.assertEqual(self.complete("dfu-smp fs hash --t"), ["--type"])
+        self.assertEqual(self.complete("dfu-smp --smp-version "), ["1", "2"])
+        self.assertEqual(self.complete("dfu-smp raw --group 0 --op w"), ["write"])
+        self.assertEqual(self.complete("dfu-smp echo -- --"), [])  # text, not options
 
     def test_file_names(self):
         with tempfile.TemporaryDirectory() as d:
@@ -240,6 +244,14 @@ class Completion(unittest.TestCase):
             self.assertEqual(self.complete("dfu-smp upgrade --key ap", cwd=d),
                              ["app.signed.bin"])
             self.assertEqual(self.complete("dfu-smp image list ap", cwd=d), [])
+            open(os.path.join(d, "with space.bin"), "w").close()
+            self.assertEqual(self.complete("dfu-smp inspect wi", cwd=d), ["with space.bin"])
+
+    @unittest.skipUnless(shutil.which("shellcheck"), "needs shellcheck")
+    def test_shellcheck(self):
+        p = subprocess.run(["shellcheck", "-s", "bash", COMPLETION], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout, p.stderr), (0, "", ""))
 
 
 if __name__ == "__main__":

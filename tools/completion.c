@@ -36,15 +36,16 @@ static const char head[] =
 	"\tdone\n"
 	"\tif [[ $i -ge $((n - 1)) ]]; then\n"
 	"\t\tif [[ $prev == --conn ]]; then\n"
-	"\t\t\tCOMPREPLY=($(compgen -W \"udp: serial: ble: ble:name=\" -- \"$cur\"))\n"
+	"\t\t\tmapfile -t COMPREPLY < <(compgen -W \"udp: serial: ble: ble:name=\" -- \"$cur\")\n"
 	"\t\t\tcompopt -o nospace 2>/dev/null\n"
 	"\t\t\t_dfu_smp_trim \"$cur\"\n"
 	"\t\telif [[ \" $_dfu_smp_global_values \" == *\" $prev \"* ]]; then\n"
-	"\t\t\t:\n"
+	"\t\t\tmapfile -t COMPREPLY < <(compgen -W \"$(_dfu_smp_choices \"$prev\")\" -- "
+	"\"$cur\")\n"
 	"\t\telif [[ $cur == -* ]]; then\n"
-	"\t\t\tCOMPREPLY=($(compgen -W \"$_dfu_smp_global_options\" -- \"$cur\"))\n"
+	"\t\t\tmapfile -t COMPREPLY < <(compgen -W \"$_dfu_smp_global_options\" -- \"$cur\")\n"
 	"\t\telse\n"
-	"\t\t\tCOMPREPLY=($(compgen -W \"$_dfu_smp_commands\" -- \"$cur\"))\n"
+	"\t\t\tmapfile -t COMPREPLY < <(compgen -W \"$_dfu_smp_commands\" -- \"$cur\")\n"
 	"\t\tfi\n"
 	"\t\treturn 0\n"
 	"\tfi\n"
@@ -52,13 +53,13 @@ static const char head[] =
 	"\ti=$((i + 1))\n"
 	"\tif [[ \" $_dfu_smp_groups \" == *\" $cmd \"* ]]; then\n"
 	"\t\tif [[ $i -ge $((n - 1)) ]]; then\n"
-	"\t\t\tCOMPREPLY=($(compgen -W \"$(_dfu_smp_subcommands \"$cmd\")\" -- \"$cur\"))\n"
+	"\t\t\tmapfile -t COMPREPLY < <(compgen -W \"$(_dfu_smp_subcommands \"$cmd\")\" -- \"$cur\")\n"
 	"\t\t\treturn 0\n"
 	"\t\tfi\n"
 	"\t\tcmd=\"$cmd ${words[i]}\"\n"
 	"\t\ti=$((i + 1))\n"
 	"\tfi\n"
-	"\tlocal opts= values= paths= files= dashes=\n"
+	"\tlocal opts='' values='' paths='' files='' dashes=''\n"
 	"\tfor ((; i < n - 1; i++)); do\n"
 	"\t\t[[ ${words[i]} == -- ]] && dashes=1\n"
 	"\tdone\n"
@@ -71,13 +72,16 @@ static const char tail[] =
 	"\tif [[ -z $dashes && \" $values \" == *\" $prev \"* ]]; then\n"
 	"\t\tif [[ \" $paths \" == *\" $prev \"* ]]; then\n"
 	"\t\t\tcompopt -o filenames 2>/dev/null\n"
-	"\t\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
+	"\t\t\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n"
+	"\t\telse\n"
+	"\t\t\tmapfile -t COMPREPLY < <(compgen -W \"$(_dfu_smp_choices \"$cmd $prev\")\" "
+	"-- \"$cur\")\n"
 	"\t\tfi\n"
 	"\telif [[ -z $dashes && $cur == -* ]]; then\n"
-	"\t\tCOMPREPLY=($(compgen -W \"$opts -h --help --json\" -- \"$cur\"))\n"
+	"\t\tmapfile -t COMPREPLY < <(compgen -W \"$opts -h --help --json\" -- \"$cur\")\n"
 	"\telif [[ -n $files ]]; then\n"
 	"\t\tcompopt -o filenames 2>/dev/null\n"
-	"\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
+	"\t\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n"
 	"\tfi\n"
 	"\treturn 0\n"
 	"}\n"
@@ -104,6 +108,20 @@ static void option_list(const struct cli_command *cmd, bool with_value, bool pat
 		printf("%s%s", sep, a->name);
 		sep = " ";
 	}
+}
+
+/* "case KEY) echo WORDS" for a value such as "read|write" or "1|2"; nothing for another. */
+static void choice(const char *group, const char *name, const char *option, const char *value)
+{
+	if (!value || !strchr(value, '|')) {
+		return;
+	}
+	printf("\t\"%s%s%s%s%s\") echo \"", group ? group : "", group ? " " : "",
+	       name ? name : "", name ? " " : "", option);
+	for (const char *p = value; *p; p++) {
+		putchar(*p == '|' ? ' ' : *p);
+	}
+	printf("\" ;;\n");
 }
 
 /* True when an argument (not an option) of @p cmd is a local file. */
@@ -176,6 +194,21 @@ void cli_completion(const struct cli *cli)
 				}
 			}
 			printf("\" ;;\n");
+		}
+	}
+	printf("\tesac\n}\n\n");
+	/* the words an option's value can be: "--smp-version", "raw --op" */
+	printf("_dfu_smp_choices()\n{\n\tcase $1 in\n");
+	for (const struct cli_global_option *o = cli_global_options; o->name; o++) {
+		choice(NULL, NULL, o->name, o->value);
+	}
+	for (const struct cli_command *const *t = cli_tables; *t; t++) {
+		for (const struct cli_command *c = *t; c->name; c++) {
+			for (const struct cli_arg *a = c->params; a && a->name; a++) {
+				if (a->name[0] == '-') {
+					choice(c->group, c->name, a->name, a->value);
+				}
+			}
 		}
 	}
 	printf("\tesac\n}\n\n");

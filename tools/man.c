@@ -32,7 +32,7 @@ static void sentence(const char *text)
 	size_t n = strlen(text);
 
 	roff(text);
-	puts(n && (text[n - 1] == '.' || text[n - 1] == ')') ? "" : ".");
+	puts(n && text[n - 1] == '.' ? "" : ".");
 }
 
 /* ".TP", then @p term in bold and its value in italics, then @p help. */
