@@ -151,6 +151,18 @@ void conn_logf(struct conn *conn, const char *fmt, ...)
 	va_end(ap);
 }
 
+void conn_packet_logf(struct conn *conn, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (conn->opt.verbose < 2) {
+		return;
+	}
+	va_start(ap, fmt);
+	port_vlogf(conn_now_us(conn) - conn->t0_us, conn->ops->name, fmt, ap);
+	va_end(ap);
+}
+
 static bool link_down(void *arg)
 {
 	return !conn_connected(arg);

@@ -26,7 +26,7 @@
 struct conn_options {
 	uint16_t mtu;        /**< BLE: the ATT MTU to ask for (23..517); default 517 */
 	uint32_t timeout_ms; /**< response timeout per request; default 10 s */
-	int verbose;         /**< log each write and notification to stderr */
+	int verbose;         /**< 1: log the steps to stderr; 2: also each packet */
 	/** Protocol version to send: 0 (version 2, following the device down to 1), 1 or 2. */
 	uint8_t smp_version;
 	/**
@@ -227,10 +227,16 @@ void conn_init(struct conn *conn, const struct conn_ops *ops, struct smp_client 
 	       const struct conn_options *opt);
 
 /**
- * With -v (@p conn->opt.verbose), log one line on stderr (ports/log.h): the time since the
- * connection was made, the kind's name, then @p fmt formatted as printf() does.
+ * With -v (@p conn->opt.verbose at least 1), log one line on stderr (ports/log.h): the time
+ * since the connection was made, the kind's name, then @p fmt formatted as printf() does.
  */
 void conn_logf(struct conn *conn, const char *fmt, ...);
+
+/**
+ * conn_logf() for a packet sent or received, logged with -vv only (@p conn->opt.verbose at
+ * least 2): -v logs the steps.
+ */
+void conn_packet_logf(struct conn *conn, const char *fmt, ...);
 
 /**
  * A device told to reset answers first and drops the link a little later: run @p conn until

@@ -434,9 +434,7 @@ static void link_lost(struct conn_ble *cb, const char *reason)
 
 static void notification(struct conn_ble *cb, const uint8_t *data, size_t len)
 {
-	if (cb->gatt.conn.opt.verbose) {
-		conn_logf(&cb->gatt.conn, "notification %zu bytes", len);
-	}
+	conn_packet_logf(&cb->gatt.conn, "notification %zu bytes", len);
 	cb->gatt.conn.stats.notifications++;
 	cb->gatt.conn.stats.bytes_in += len;
 	smp_gatt_notify(&cb->gatt.transport, data, len);
@@ -741,9 +739,7 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	if ((size_t)len + BT_DFU_SMP_ATT_OVERHEAD > cb->gatt.mtu) {
 		return -EMSGSIZE;
 	}
-	if (cb->gatt.conn.opt.verbose) {
-		conn_logf(&cb->gatt.conn, "write %u bytes", (unsigned)len);
-	}
+	conn_packet_logf(&cb->gatt.conn, "write %u bytes", (unsigned)len);
 	cb->gatt.conn.stats.writes++;
 	cb->gatt.conn.stats.bytes_out += len;
 	return cb->write_fd >= 0 ? write_socket(cb, data, len) : write_value(cb, data, len);

@@ -318,7 +318,7 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct conn_serial *cs = ctx;
 
-	conn_logf(&cs->conn, "received %zu bytes", len);
+	conn_packet_logf(&cs->conn, "received %zu bytes", len);
 	cs->conn.stats.notifications++;
 	cs->conn.stats.bytes_in += len;
 	if (len >= SMP_HDR_SIZE) {
@@ -435,7 +435,7 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		cs->tx_len += len;
 		smp_serial_pace_request(&cs->pace, msg[6], smp_serial_pace_pieces(len),
 					port_now_us());
-		conn_logf(&cs->conn, "sent %zu bytes", len);
+		conn_packet_logf(&cs->conn, "sent %zu bytes", len);
 	} else if (cs->framing == FRAMING_COBS) {
 		n = smp_cobs_frame(msg, len, cs->tx + cs->tx_len, cs->tx_cap - cs->tx_len);
 		if (n < 0) {
@@ -444,7 +444,7 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		cs->tx_len += (size_t)n;
 		smp_serial_pace_request(&cs->pace, msg[6], smp_serial_pace_pieces((size_t)n),
 					port_now_us());
-		conn_logf(&cs->conn, "sent %zu bytes in a frame of %d", len, n);
+		conn_packet_logf(&cs->conn, "sent %zu bytes in a frame of %d", len, n);
 	} else {
 		smp_serial_encoder_init(&enc, msg, len, cs->line_max);
 		while ((n = smp_serial_encoder_next(&enc, cs->tx + cs->tx_len,
@@ -453,8 +453,8 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		}
 		smp_serial_pace_request(&cs->pace, msg[6],
 					(unsigned)smp_serial_lines(len, cs->line_max), port_now_us());
-		conn_logf(&cs->conn, "sent %zu bytes in %zu lines", len,
-			  smp_serial_lines(len, cs->line_max));
+		conn_packet_logf(&cs->conn, "sent %zu bytes in %zu lines", len,
+				 smp_serial_lines(len, cs->line_max));
 	}
 	cs->conn.stats.writes++;
 	cs->conn.stats.bytes_out += len;

@@ -47,7 +47,7 @@ static void on_readable(void *ctx, short revents)
 		ssize_t n = recv(cu->pfd.fd, cu->rx, sizeof(cu->rx), 0);
 
 		if (n >= 0) {
-			conn_logf(&cu->conn, "received %zd bytes", n);
+			conn_packet_logf(&cu->conn, "received %zd bytes", n);
 			cu->conn.stats.notifications++;
 			cu->conn.stats.bytes_in += (uint64_t)n;
 			smp_client_receive(&cu->client, cu->rx, (size_t)n);
@@ -85,7 +85,7 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	if (n < 0) {
 		conn_logf(&cu->conn, "could not send %zu bytes: %s", len, strerror(errno));
 	} else {
-		conn_logf(&cu->conn, "sent %zu bytes", len);
+		conn_packet_logf(&cu->conn, "sent %zu bytes", len);
 	}
 	cu->conn.stats.writes++;
 	cu->conn.stats.bytes_out += len;

@@ -75,14 +75,14 @@ case "$conn" in
 ble:*)
 	# on GATT links at the smallest MTU: an answer split over notifications, and a request
 	# that one write cannot hold
-	step "$@" --mtu 23 -v params
+	step "$@" --mtu 23 -vv params
 	long_echo_refused "dfu-smp $*" "$dfu_smp" "$@"
 	;;
 *)
-	step "$@" -v params
+	step "$@" -vv params
 	if [ -z "${CONN:-}" ]; then
 		# the same at BLE's smallest MTU, on the simulated BLE link
-		sim_step --mtu 23 -v params
+		sim_step --mtu 23 -vv params
 		long_echo_refused "dfu-smp-sim --" "$dfu_smp_sim" --
 	fi
 	;;

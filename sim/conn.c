@@ -176,7 +176,7 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 	}
 	if (pdu[0] == SIM_ATT_NOTIFY) {
 		if (len >= 3 && smp_get_le16(pdu + 1) == cs->smp_handle) {
-			conn_logf(&cs->gatt.conn, "notification %zu bytes", len - 3);
+			conn_packet_logf(&cs->gatt.conn, "notification %zu bytes", len - 3);
 			cs->gatt.conn.stats.notifications++;
 			cs->gatt.conn.stats.bytes_in += len - 3;
 			smp_gatt_notify(&cs->gatt.transport, pdu + 3, len - 3);
@@ -227,7 +227,7 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	pdu[0] = SIM_ATT_WRITE_CMD;
 	smp_put_le16(pdu + 1, handle);
 	memcpy(pdu + 3, data, len);
-	conn_logf(&cs->gatt.conn, "write %u bytes", (unsigned)len);
+	conn_packet_logf(&cs->gatt.conn, "write %u bytes", (unsigned)len);
 	cs->gatt.conn.stats.writes++;
 	cs->gatt.conn.stats.bytes_out += len;
 	if (cs->cfg->drop_after && !cs->dropped_once && cs->gatt.conn.stats.bytes_out > cs->cfg->drop_after) {

@@ -258,7 +258,7 @@ class Session:
         """A request of @p size bytes, more than the device takes: refused before it is sent
         (exit 1 at once, the device's limit named, nothing sent of that size)."""
         timeout = 6
-        r = self.dfu(*args, timeout=timeout, opts=("--tries", "1", "-v"))
+        r = self.dfu(*args, timeout=timeout, opts=("--tries", "1", "-vv"))
         if r.rc != 1:
             raise Failed(f"a {size}-byte request must be refused (exit 1)\n    {r}")
         if "no answer" in r.err or r.elapsed >= timeout:
@@ -393,14 +393,14 @@ class Session:
               "nosuch", "y" * (k + 1), size=n + 1)
 
     def exact_echo(self, text, size):
-        r = self.dfu("echo", text, opts=("-v",))
+        r = self.dfu("echo", text, opts=("-vv",))
         if r.rc != 0 or r.out != text + "\n":
             raise Failed(f"the {size}-byte echo must be answered with its text\n    {r}")
         self.sent_exactly(r, size)
 
     def exact_raw(self, text, size):
         r = self.dfu("--json", "raw", "--op", "write", "--group", "0", "--id", "0",
-                     json.dumps({"d": text}), opts=("-v",))
+                     json.dumps({"d": text}), opts=("-vv",))
         if r.rc != 0 or r.json() != {"r": text}:
             raise Failed(f"the {size}-byte raw echo must be answered\n    {r}")
         self.sent_exactly(r, size)
@@ -409,7 +409,7 @@ class Session:
         """The request is as large as the device takes: it gets there, and the device answers
         its own error."""
         name = errors[self.version][0]
-        r = self.dfu("--json", *args, opts=("-v",))
+        r = self.dfu("--json", *args, opts=("-vv",))
         err = r.json().get("error", {}) if r.out.startswith("{") else {}
         if r.rc != 1 or err.get("name") != name:
             raise Failed(f"the {size}-byte request must reach the device, which answers "

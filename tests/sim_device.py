@@ -217,10 +217,10 @@ def check_upgrade(test, conn, name):
 def check_bad_crc_asked_again(test, conn):
     """On @p conn to a dfu-smp-sim with --bad-crc-every 2: the first echo is answered at once,
     the second's answer has a bad CRC, is dropped (and logged) and the request sent again."""
-    p = run_tool.run(DFU_SMP, "--conn", conn, "--timeout", "2", "-v", "echo", "one")
+    p = run_tool.run(DFU_SMP, "--conn", conn, "--timeout", "2", "-vv", "echo", "one")
     test.assertEqual((p.returncode, p.stdout), (0, "one\n"), p.stderr)
     test.assertNotIn("bad CRC", p.stderr)
-    p = run_tool.run(DFU_SMP, "--conn", conn, "--timeout", "2", "-v", "echo", "two")
+    p = run_tool.run(DFU_SMP, "--conn", conn, "--timeout", "2", "-vv", "echo", "two")
     test.assertEqual((p.returncode, p.stdout), (0, "two\n"), p.stderr)
     test.assertIn("1 bad CRC", p.stderr)
     test.assertEqual(p.stderr.count("] serial: sent "), 2, p.stderr)

@@ -32,7 +32,7 @@ class Echo(unittest.TestCase):
         self.assertEqual((p.returncode, p.stdout), (0, "x" * 100 + "\n"))
 
     def test_verbose_logs_writes_and_notifications(self):
-        p = run("--mtu", "23", "-v", "echo", "abcdefgh")
+        p = run("--mtu", "23", "-vv", "echo", "abcdefgh")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, "abcdefgh\n")
         writes = re.findall(r"write (\d+) bytes", p.stderr)
@@ -50,7 +50,7 @@ class Echo(unittest.TestCase):
 
 class Params(unittest.TestCase):
     def test_params_at_mtu_23(self):
-        p = run("--mtu", "23", "-v", "params")
+        p = run("--mtu", "23", "-vv", "params")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, "buf_size: 2475\nbuf_count: 4\n")
         self.assertGreaterEqual(len(re.findall(r"notification \d+ bytes", p.stderr)), 2)

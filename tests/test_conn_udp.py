@@ -81,10 +81,10 @@ class Udp(unittest.TestCase):
     def test_a_lost_answer_is_asked_again(self):
         with SimDevice("--udp", "127.0.0.1:0", "--drop-every", "2", "--busy-scale", "0") as sim:
             conn = "udp:" + sim.udp
-            p = dfu(conn, "--timeout", "2", "-v", "echo", "one")
+            p = dfu(conn, "--timeout", "2", "-vv", "echo", "one")
             self.assertEqual((p.returncode, p.stdout, p.stderr.count("] udp: sent ")),
                              (0, "one\n", 1), p.stderr)
-            p = dfu(conn, "--timeout", "2", "-v", "echo", "two")  # its answer is lost
+            p = dfu(conn, "--timeout", "2", "-vv", "echo", "two")  # its answer is lost
             self.assertEqual((p.returncode, p.stdout, p.stderr.count("] udp: sent ")),
                              (0, "two\n", 2), p.stderr)
         # An upload follows the device's offset whatever was lost. Every third answer is lost
@@ -130,7 +130,7 @@ class Udp(unittest.TestCase):
     def test_retries_are_bounded(self):
         with SimDevice("--udp", "127.0.0.1:0", "--drop-every", "1", "--busy-scale", "0") as sim:
             start = time.monotonic()
-            p = dfu("udp:" + sim.udp, "--timeout", "0.6", "--tries", "2", "-v", "echo", "x")
+            p = dfu("udp:" + sim.udp, "--timeout", "0.6", "--tries", "2", "-vv", "echo", "x")
             self.assertLess(time.monotonic() - start, 5)
             self.assertEqual(p.returncode, 1)
             self.assertEqual(p.stderr.count("] udp: sent "), 2)

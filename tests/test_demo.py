@@ -52,7 +52,7 @@ class Demo(unittest.TestCase):
         conn = p.stdout.split("serving ", 1)[1].split("\n", 1)[0]
         self.check_session(conn, p)
         # the smallest MTU on the simulated BLE link, which says it is simulated
-        self.assertIn("$ dfu-smp-sim -- --mtu 23 -v params\n" + SIMULATED_LINE +
+        self.assertIn("$ dfu-smp-sim -- --mtu 23 -vv params\n" + SIMULATED_LINE +
                       "buf_size: 2475\n", p.stdout)
         # at MTU 23 without reassembly, a long request is refused with the reason
         self.assertIn("does not fit one write at ATT MTU 23", p.stderr)

@@ -68,7 +68,7 @@ class SerialLimit(unittest.TestCase):
         data = os.urandom(6 * 1024)
         with open(local, "wb") as f:
             f.write(data)
-        p = dfu(self.conn, "-v", "fs", "upload", local, "/lfs/data")
+        p = dfu(self.conn, "-vv", "fs", "upload", local, "/lfs/data")
         self.assertEqual(p.returncode, 0, p.stderr)
         # the limit is 380 bytes (5 lines); on a pseudo-terminal the requests fill whole
         # batches of the device's 2 line buffers instead: 4 lines, 368 bytes

@@ -45,7 +45,7 @@ class Framings(unittest.TestCase):
             with self.subTest(framing=framing), \
                     SimDevice("--serial", "--framing", framing, "--busy-scale", "0.1") as sim:
                 conn = f"serial:{sim.serial}@115200?framing={framing}"
-                p = dfu(conn, "-v", "echo", "hello")
+                p = dfu(conn, "-vv", "echo", "hello")
                 self.assertEqual((p.returncode, p.stdout), (0, "hello\n"), p.stderr)
                 self.assertIn(f"framing={framing}", p.stderr)
                 self.assertNotIn(" lines", p.stderr)  # no console lines were sent

@@ -118,7 +118,7 @@ class Upgrade(unittest.TestCase):
         for name in ("corrupt/flipped-payload-byte-signed.bin", "corrupt/bad-magic.bin",
                      "corrupt/truncated-mid-tlv.bin"):
             with self.subTest(image=name):
-                p = self.sim("-v", "upgrade", image(name))
+                p = self.sim("-vv", "upgrade", image(name))
                 self.assertEqual(p.returncode, 1)
                 self.assertIn("not a valid MCUboot image", p.stderr)
                 self.assertIn(BY_NAME[name]["invalid_reason_code"], p.stderr)

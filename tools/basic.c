@@ -12,8 +12,10 @@ static int cmd_storage_erase(struct cli *cli, int argc, char **argv)
 	return cli_simple(cli, "the storage partition is erased", json_pack("{s:b}", "erased", 1));
 }
 
+static const struct cli_arg no_params[] = { { NULL, NULL, NULL, false } };
+
 const struct cli_command cli_basic_commands[] = {
 	{ NULL, "storage-erase", "", "erase the device's storage partition (settings, files)",
-	  cmd_storage_erase, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	  cmd_storage_erase, false, no_params, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

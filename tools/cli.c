@@ -190,6 +190,7 @@ int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp
 {
 	const struct dfu_session_limits *limits;
 	size_t len = SMP_HDR_SIZE + req->len;
+	uint64_t start_us;
 	char why[512];
 	int status = cli_connect(cli);
 	int err;
@@ -206,11 +207,17 @@ int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp
 			return status;
 		}
 	}
+	start_us = conn_now_us(cli->conn);
 	err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
 	if (err == 0 && cli->opt.smp_version == 0 && refused_as_too_old(rsp)) {
 		smp_client_set_version(conn_client(cli->conn), SMP_VERSION_2);
 		err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
 	}
+	/* -v: each request's time (-vv adds its packets) */
+	conn_logf(cli->conn, "%s request (group %u, command %u, %zu bytes): %s after %.1f ms",
+		  req->op == SMP_OP_READ ? "read" : "write", (unsigned)req->group, (unsigned)req->id,
+		  len, err ? "failed" : "answered",
+		  (double)(conn_now_us(cli->conn) - start_us) / 1000.0);
 	if (err) {
 		conn_explain(cli->conn, err, len, why, sizeof(why));
 		return cli_fail(cli, "%s", why);

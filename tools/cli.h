@@ -80,6 +80,7 @@ struct cli {
 	const char *what; /**< the command, for messages: "image list" */
 	struct conn_options opt;
 	bool json;
+	bool quiet; /**< -q: errors only, no progress */
 	struct conn *conn;
 	struct cli_session session;
 	uint8_t *req_buf; /**< SMP_MSG_MAX bytes */
@@ -109,6 +110,17 @@ struct cli {
 	void *user; /**< the program's, for its hooks */
 };
 
+/**
+ * One argument or option of a command, for its --help, the man page and the shell completion
+ * (tools/help.c, tools/man.c, tools/completion.c).
+ */
+struct cli_arg {
+	const char *name;  /**< "--image" (an option) or "FILE" (an argument) */
+	const char *value; /**< what an option takes ("N"); NULL for a flag or an argument */
+	const char *help;  /**< what it is, in sentences, not wrapped */
+	bool path;         /**< it (or its value) is a local file name */
+};
+
 /** One command: `dfu-smp [GROUP] NAME ARGS...`. */
 struct cli_command {
 	const char *group; /**< "image", ...; NULL for a top-level command */
@@ -118,6 +130,10 @@ struct cli_command {
 	int (*run)(struct cli *cli, int argc, char **argv);
 	/** its arguments go to the device as text: one that is a global option needs '--' first */
 	bool verbatim;
+	/** every argument and option in args, described; ended by an entry with a NULL name */
+	const struct cli_arg *params;
+	/** more about it for its --help and the man page (sentences, not wrapped), or NULL */
+	const char *more;
 };
 
 /**
@@ -129,6 +145,9 @@ struct cli_command {
  * @return the exit status (CLI_EXIT_*).
  */
 int cli_run(struct cli *cli, int argc, char **argv);
+
+/** The command lists below, in the order --help shows them, ended by NULL. */
+extern const struct cli_command *const cli_tables[];
 
 /** The commands of each file, each list ended by an entry with a NULL name. */
 extern const struct cli_command cli_os_commands[];

@@ -164,10 +164,25 @@ static int cmd_details(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static const struct cli_arg no_params[] = { { NULL, NULL, NULL, false } };
+
+static const struct cli_arg single_params[] = {
+	{ "INDEX", NULL, "the group's index in the device's list, from 0", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg details_params[] = {
+	{ "GROUP", NULL, "the ID of a group to describe (default: every group)", false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_enum_commands[] = {
-	{ "enum", "count", "", "how many management groups the device has", cmd_count, false },
-	{ "enum", "list", "", "the device's management groups", cmd_list, false },
-	{ "enum", "single", "INDEX", "one group by its index", cmd_single, false },
-	{ "enum", "details", "[GROUP...]", "names and command counts of groups", cmd_details, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	{ "enum", "count", "", "how many management groups the device has", cmd_count, false,
+	  no_params, NULL },
+	{ "enum", "list", "", "the device's management groups", cmd_list, false, no_params, NULL },
+	{ "enum", "single", "INDEX", "one group by its index", cmd_single, false, single_params,
+	  NULL },
+	{ "enum", "details", "[GROUP...]", "names and command counts of groups", cmd_details, false,
+	  details_params, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

@@ -468,12 +468,41 @@ static int cmd_types(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static const struct cli_arg upload_params[] = {
+	{ "LOCAL", NULL, "the file to send", true },
+	{ "REMOTE", NULL, "its path on the device, e.g. /lfs/data", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg download_params[] = {
+	{ "REMOTE", NULL, "the file's path on the device", false },
+	{ "LOCAL", NULL, "the file to write", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg remote_params[] = {
+	{ "REMOTE", NULL, "the file's path on the device", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg hash_params[] = {
+	{ "REMOTE", NULL, "the file's path on the device", false },
+	{ "--type", "T", "crc32 or sha256, as 'fs types' lists them (default: the device's)",
+	  false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg no_params[] = { { NULL, NULL, NULL, false } };
+
 const struct cli_command cli_fs_commands[] = {
-	{ "fs", "upload", "LOCAL REMOTE", "send a file to the device", cmd_upload, false },
-	{ "fs", "download", "REMOTE LOCAL", "fetch a file from the device", cmd_download, false },
-	{ "fs", "stat", "REMOTE", "a file's size", cmd_stat, false },
+	{ "fs", "upload", "LOCAL REMOTE", "send a file to the device", cmd_upload, false,
+	  upload_params, NULL },
+	{ "fs", "download", "REMOTE LOCAL", "fetch a file from the device", cmd_download, false,
+	  download_params, NULL },
+	{ "fs", "stat", "REMOTE", "a file's size", cmd_stat, false, remote_params, NULL },
 	{ "fs", "hash", "REMOTE [--type T]", "a file's hash or checksum (crc32, sha256)",
-	  cmd_hash, false },
-	{ "fs", "types", "", "the hash and checksum types the device supports", cmd_types, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	  cmd_hash, false, hash_params, NULL },
+	{ "fs", "types", "", "the hash and checksum types the device supports", cmd_types, false,
+	  no_params, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

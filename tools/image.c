@@ -218,12 +218,33 @@ static int cmd_slots(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static const struct cli_arg no_params[] = { { NULL, NULL, NULL, false } };
+
+static const struct cli_arg test_params[] = {
+	{ "HASH", NULL, "the image's hash in hex, as 'image list' shows it", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg confirm_params[] = {
+	{ "HASH", NULL, "the hash of the image to make permanent (default: the running image)",
+	  false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg erase_params[] = {
+	{ "SLOT", NULL, "the slot number (default: the non-running slot)", false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_image_commands[] = {
-	{ "image", "list", "", "every image and slot with its state", cmd_list, false },
-	{ "image", "test", "HASH", "boot the image with HASH once, at the next reset", cmd_test, false },
+	{ "image", "list", "", "every image and slot with its state", cmd_list, false, no_params,
+	  NULL },
+	{ "image", "test", "HASH", "boot the image with HASH once, at the next reset", cmd_test, false,
+	  test_params, NULL },
 	{ "image", "confirm", "[HASH]", "keep the running image (or make HASH permanent)",
-	  cmd_confirm, false },
-	{ "image", "erase", "[SLOT]", "erase a slot (default: the non-running one)", cmd_erase, false },
-	{ "image", "slots", "", "the slots and their sizes", cmd_slots, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	  cmd_confirm, false, confirm_params, NULL },
+	{ "image", "erase", "[SLOT]", "erase a slot (default: the non-running one)", cmd_erase, false,
+	  erase_params, NULL },
+	{ "image", "slots", "", "the slots and their sizes", cmd_slots, false, no_params, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

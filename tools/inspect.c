@@ -429,8 +429,16 @@ static int cmd_inspect(struct cli *cli, int argc, char **argv)
 	return inspect(cli, file, key);
 }
 
+static const struct cli_arg inspect_params[] = {
+	{ "FILE", NULL, "the MCUboot image file", true },
+	{ "--key", "PEM", "also check the signature with this public key (a PEM file)", true },
+	{ "--json", NULL, "print one JSON document, as the global option does", false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_inspect_commands[] = {
 	{ NULL, "inspect", "FILE [--key PEM] [--json]",
-	  "check an MCUboot image offline: header, TLVs, hash, signature", cmd_inspect, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	  "check an MCUboot image offline: header, TLVs, hash, signature", cmd_inspect, false,
+	  inspect_params, "Needs no device and no --conn." },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

@@ -338,17 +338,54 @@ static int cmd_bootloader(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static const struct cli_arg no_params[] = { { NULL, NULL, NULL, false } };
+
+static const struct cli_arg echo_params[] = {
+	{ "TEXT", NULL, "the text to send; several words go joined by single spaces", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg reset_params[] = {
+	{ "--force", NULL, "reset even when the application would refuse", false },
+	{ "--boot-mode", "N", "the boot mode to reset into, 0..255", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg info_params[] = {
+	{ "FORMAT", NULL, "letters naming what to show: s kernel name, n node name, r release, "
+	  "v version, b build time, m machine, p processor, i hardware platform, o operating "
+	  "system, a all of them (default: s)", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg datetime_params[] = {
+	{ "DATETIME", NULL, "the date and time to set, ISO 8601: 2026-01-31T12:00:00 (default: "
+	  "read the clock)", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg bootloader_params[] = {
+	{ "QUERY", NULL, "what to ask the bootloader, e.g. mode (default: its name)", false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_os_commands[] = {
 	{ NULL, "echo", "TEXT", "send TEXT; print what the device echoes", cmd_echo,
-	  true },
-	{ NULL, "reset", "[--force] [--boot-mode N]", "reset the device", cmd_reset, false },
-	{ NULL, "params", "", "the device's SMP buffer size and count", cmd_params, false },
+	  true, echo_params,
+	  "Text that starts with '-' is read as an option of dfu-smp: put '--' before it to send "
+	  "it as it is. 'dfu-smp echo --help' shows this help; 'dfu-smp echo -- --help' sends the "
+	  "text --help." },
+	{ NULL, "reset", "[--force] [--boot-mode N]", "reset the device", cmd_reset, false,
+	  reset_params, NULL },
+	{ NULL, "params", "", "the device's SMP buffer size and count", cmd_params, false,
+	  no_params, NULL },
 	{ NULL, "info", "[FORMAT]", "OS/application info (format letters snrvbmpioa)",
-	  cmd_info, false },
-	{ NULL, "datetime", "[DATETIME]", "read, or set, the device's clock", cmd_datetime, false },
-	{ NULL, "taskstat", "", "thread statistics", cmd_taskstat, false },
-	{ NULL, "mpstat", "", "memory pool statistics", cmd_mpstat, false },
+	  cmd_info, false, info_params, NULL },
+	{ NULL, "datetime", "[DATETIME]", "read, or set, the device's clock", cmd_datetime, false,
+	  datetime_params, NULL },
+	{ NULL, "taskstat", "", "thread statistics", cmd_taskstat, false, no_params, NULL },
+	{ NULL, "mpstat", "", "memory pool statistics", cmd_mpstat, false, no_params, NULL },
 	{ NULL, "bootloader", "[QUERY]", "bootloader name, or its mode with 'mode'",
-	  cmd_bootloader, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	  cmd_bootloader, false, bootloader_params, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

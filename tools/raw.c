@@ -290,8 +290,18 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 	}
 }
 
+static const struct cli_arg raw_params[] = {
+	{ "--op", "read|write", "the operation", false },
+	{ "--group", "G", "the management group ID, 0..65535", false },
+	{ "--id", "ID", "the command ID in the group, 0..255", false },
+	{ "JSON", NULL, "the request's body as a JSON object (default: {}); a byte string is "
+	  "written as \"h'0102'\"", false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_raw_commands[] = {
 	{ NULL, "raw", "--op read|write --group G --id ID [JSON]",
-	  "send any request; bytes as \"h'..'\"", cmd_raw, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	  "send any request; bytes as \"h'..'\"", cmd_raw, false, raw_params,
+	  "Prints the answer's body as JSON, byte strings as \"h'..'\"." },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

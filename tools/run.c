@@ -8,84 +8,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../ports/log.h"
+#include "../ports/loop.h"
 #include "cli.h"
+#include "help.h"
 
-static const struct cli_command *const tables[] = {
+const char cli_version[] = DFU_SMP_VERSION;
+
+const struct cli_command *const cli_tables[] = {
 	cli_os_commands, cli_image_commands, cli_stat_commands, cli_settings_commands,
 	cli_fs_commands, cli_shell_commands, cli_enum_commands, cli_basic_commands,
-	cli_raw_commands, cli_upgrade_commands, cli_inspect_commands,
+	cli_raw_commands, cli_upgrade_commands, cli_inspect_commands, NULL,
 };
 
-#define TABLES (sizeof(tables) / sizeof(tables[0]))
-
-/* Every global option parse_options() knows, to find one given after the command. */
-static const char *const global_options[] = {
-	"-h", "--help", "-v", "--verbose", "--json", "--conn", "--adapter", "--mtu", "--timeout",
-	"--tries", "--serial-line-max", "--serial-lines", "--smp-version",
+/* Every global option parse_options() knows, for --help and to find one after the command. */
+const struct cli_global_option cli_global_options[] = {
+	{ NULL, "--conn", "SPEC", "how to reach the device (see connections); every command but "
+	  "inspect needs it, or the environment variable " CLI_CONN_ENV, true },
+	{ NULL, "--adapter", "hciN", "ble: the Bluetooth adapter to use (default: the first)",
+	  true },
+	{ NULL, "--mtu", "N", "ATT MTU to ask for on BLE links, 23..517 (default 517)", false },
+	{ NULL, "--timeout", "SECONDS", "response timeout per request (default 10); ble: also how "
+	  "long to scan for the device", false },
+	{ NULL, "--tries", "N", "udp, serial: send a request up to N times when no answer comes, "
+	  "all within --timeout (default 3)", true },
+	{ NULL, "--serial-line-max", "N", "serial: longest line sent, marker and newline included "
+	  "(default 127, Zephyr's limit)", true },
+	{ NULL, "--serial-lines", "N", "serial: lines the device buffers, fixed (by default "
+	  "dfu-smp starts from 2, Zephyr's default, and learns them)", true },
+	{ NULL, "--smp-version", "1|2", "send this SMP version only (default: 2, following the "
+	  "device down to 1)", false },
+	{ NULL, "--json", NULL, "print one JSON document (errors too: {\"error\": ...}); also "
+	  "taken last, after the command's arguments", false },
+	{ "-q", "--quiet", NULL, "print errors only: no progress, no log", false },
+	{ "-v", "--verbose", NULL, "log the steps and how long they took on stderr; given twice "
+	  "(-vv), also every packet sent and received with its size", false },
+	{ "-V", "--version", NULL, "print the version and exit", false },
+	{ "-h", "--help", NULL, "show this help; after a command, that command's", false },
+	{ NULL, NULL, NULL, NULL, false },
 };
-
-#define GLOBAL_OPTIONS (sizeof(global_options) / sizeof(global_options[0]))
-
-static void help(const struct cli *cli)
-{
-	if (cli->open) {
-		printf("usage: %s [DEVICE OPTIONS] -- [OPTIONS] COMMAND [ARGS...]\n\n", cli->prog);
-		printf("Run one dfu-smp command against the simulated device of %s, over the\n",
-		       cli->prog);
-		printf("simulated BLE link in virtual time (DEVICE OPTIONS: see '%s --help').\n\n",
-		       cli->prog);
-		printf("options (before the command):\n");
-	} else {
-		printf("usage: %s [OPTIONS] COMMAND [ARGS...]\n\n", cli->prog);
-		printf("Manage and update Zephyr/MCUboot devices over SMP (MCUmgr).\n\n");
-		printf("options (before the command):\n");
-		printf("  --conn SPEC          how to reach the device; every command but inspect needs\n");
-		printf("                       it, or the environment variable DFU_SMP_CONN:\n");
-		printf("                       udp:HOST[:PORT] (port 1337; udp:[::1]:1337 for IPv6),\n");
-		printf("                       serial:PATH[@BAUD][?framing=F] (115200 baud; F: console,\n");
-		printf("                       the default, raw for bare SMP messages, or cobs),\n");
-		printf("                       ble:AA:BB:CC:DD:EE:FF or ble:name=NAME (BLE through BlueZ);\n");
-		printf("                       the simulated device is a program of its own: %s\n",
-		       CLI_SIM_PROGRAM);
-		printf("  --adapter hciN       ble: the Bluetooth adapter to use (default: the first)\n");
-	}
-	printf("  --mtu N              ATT MTU to ask for on BLE links, 23..517 (default 517)\n");
-	printf("  --timeout SECONDS    response timeout per request (default 10); ble: also how\n");
-	printf("                       long to scan for the device\n");
-	if (!cli->open) {
-		printf("  --tries N            udp, serial: send a request up to N times when no answer\n");
-		printf("                       comes, all within --timeout (default 3)\n");
-		printf("  --serial-line-max N  serial: longest line sent, marker and newline included\n");
-		printf("                       (default 127, Zephyr's limit)\n");
-		printf("  --serial-lines N     serial: lines the device buffers, fixed (by default dfu-smp\n");
-		printf("                       starts from 2, Zephyr's default, and learns them)\n");
-	}
-	printf("  --smp-version 1|2    send this SMP version only (default: 2, following the\n");
-	printf("                       device down to 1)\n");
-	printf("  --json               print one JSON document (errors too: {\"error\": ...});\n");
-	printf("                       also taken last, after the command's arguments\n");
-	printf("  -v, --verbose        log each write and notification with its size\n");
-	printf("  -h, --help           show this help\n\n");
-	printf("Global options go before the command: one given after it is refused (exit 2),\n");
-	printf("but for a last --json and the command's own options. '--' after the command\n");
-	printf("passes what follows as it is, for text that looks like an option:\n");
-	printf("  %s ... echo -- --json is text\n\ncommands:\n", cli->prog);
-	for (size_t t = 0; t < TABLES; t++) {
-		for (const struct cli_command *c = tables[t]; c->name; c++) {
-			char name[64];
-
-			snprintf(name, sizeof(name), "%s%s%s %s", c->group ? c->group : "",
-				 c->group ? " " : "", c->name, c->args);
-			printf("  %-44s %s\n", name, c->help);
-		}
-	}
-	if (cli->simulated) {
-		printf("\nOutput says the device is simulated: text starts with the line\n");
-		printf("'%s' once connected; every JSON document has\n", CLI_SIMULATED_LINE);
-		printf("\"simulated\": true.\n");
-	}
-	printf("\nexit status: 0 success, 1 failure, 2 usage error\n");
-}
 
 /* A connection string naming the simulator, which dfu-smp does not have. */
 static bool names_the_simulator(const char *spec)
@@ -112,10 +73,27 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 		uint64_t n;
 
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			help(cli);
+			cli_help(cli);
 			return -(CLI_EXIT_OK + 1);
-		} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
-			cli->opt.verbose++;
+		} else if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+			printf("%s %s\n", cli->prog, cli_version);
+			return -(CLI_EXIT_OK + 1);
+		} else if (strcmp(arg, "--help-man") == 0) {
+			/* hidden: the build makes the man page with it */
+			cli_man(cli);
+			return -(CLI_EXIT_OK + 1);
+		} else if (strcmp(arg, "--help-bash") == 0) {
+			/* hidden: the build makes the bash completion script with it */
+			cli_completion(cli);
+			return -(CLI_EXIT_OK + 1);
+		} else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+			cli->quiet = true;
+			cli->opt.verbose = 0;
+		} else if (strcmp(arg, "--verbose") == 0 ||
+			   (arg[1] == 'v' && strspn(arg + 1, "v") == strlen(arg + 1))) {
+			/* -v, -vv, -v -v, --verbose --verbose */
+			cli->opt.verbose += strcmp(arg, "--verbose") == 0 ? 1 : (int)strlen(arg + 1);
+			cli->quiet = false;
 		} else if (strcmp(arg, "--json") == 0) {
 			cli->json = true;
 		} else if (args_is(arg, "--adapter")) {
@@ -200,8 +178,8 @@ static const struct cli_command *find_command(int argc, char **argv, int *used)
 {
 	bool group_known = false;
 
-	for (size_t t = 0; t < TABLES; t++) {
-		for (const struct cli_command *c = tables[t]; c->name; c++) {
+	for (const struct cli_command *const *t = cli_tables; *t; t++) {
+		for (const struct cli_command *c = *t; c->name; c++) {
 			if (!c->group && strcmp(argv[0], c->name) == 0) {
 				*used = 1;
 				return c;
@@ -222,9 +200,14 @@ static const struct cli_command *find_command(int argc, char **argv, int *used)
 /* The global option @p arg is ("--mtu" for "--mtu=64"), or NULL. */
 static const char *global_option(const char *arg)
 {
-	for (size_t i = 0; i < GLOBAL_OPTIONS; i++) {
-		if (args_is(arg, global_options[i])) {
-			return global_options[i];
+	for (const struct cli_global_option *o = cli_global_options; o->name; o++) {
+		if (args_is(arg, o->name)) {
+			return o->name;
+		}
+		if (o->short_name && (strcmp(arg, o->short_name) == 0 ||
+				      (strcmp(o->short_name, "-v") == 0 && arg[0] == '-' &&
+				       arg[1] == 'v' && strspn(arg + 1, "v") == strlen(arg + 1)))) {
+			return o->short_name;
 		}
 	}
 	return NULL;
@@ -280,6 +263,17 @@ static int command_arguments(struct cli *cli, const struct cli_command *cmd, int
 	return 0;
 }
 
+/* True when -h or --help comes among the command's arguments, before any "--". */
+static bool asks_help(int argc, char **argv)
+{
+	for (int k = 0; k < argc && strcmp(argv[k], "--") != 0; k++) {
+		if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int cli_run(struct cli *cli, int argc, char **argv)
 {
 	const struct cli_command *cmd;
@@ -294,6 +288,10 @@ int cli_run(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "no command given");
 	}
 	cmd = find_command(argc - first, argv + first, &used);
+	if (!cmd && used == 2 && asks_help(argc - first - 1, argv + first + 1)) {
+		cli_help_group(cli, argv[first]);
+		return CLI_EXIT_OK;
+	}
 	if (!cmd) {
 		if (used == 2) {
 			return cli_usage(cli, "'%s' needs a known subcommand, got '%s'", argv[first],
@@ -305,6 +303,12 @@ int cli_run(struct cli *cli, int argc, char **argv)
 		 cmd->group ? " " : "", cmd->name);
 	cli->what = what;
 	cmd_argc = argc - first - used;
+	if (asks_help(cmd_argc, argv + first + used)) {
+		/* before anything is opened or sent */
+		cli_help_command(cli, cmd);
+		cli->what = NULL;
+		return CLI_EXIT_OK;
+	}
 	status = command_arguments(cli, cmd, &cmd_argc, argv + first + used);
 	if (status) {
 		return status;
@@ -322,7 +326,16 @@ int cli_run(struct cli *cli, int argc, char **argv)
 	if (!cli->req_buf || !cli->rsp_buf) {
 		status = cli_fail(cli, "out of memory");
 	} else {
+		struct port_log log = { .verbose = cli->opt.verbose > 0, .who = cli->prog,
+					.t0_us = port_now_us() };
+
 		status = cmd->run(cli, cmd_argc, argv + first + used);
+		/* -v: on the connection's clock (virtual on a simulated link) when there is one */
+		if (cli->conn) {
+			conn_logf(cli->conn, "%s: exit status %d", what, status);
+		} else {
+			port_logf(&log, "%s: exit status %d", what, status);
+		}
 	}
 	conn_close(cli->conn);
 	cli->conn = NULL;

@@ -135,12 +135,41 @@ static int cmd_save(struct cli *cli, int argc, char **argv)
 	return cli_simple(cli, "saved", json_pack("{s:b}", "saved", 1));
 }
 
+static const struct cli_arg no_params[] = { { NULL, NULL, NULL, false } };
+
+static const struct cli_arg get_params[] = {
+	{ "NAME", NULL, "the setting's name, e.g. app/mode", false },
+	{ "--max-size", "N", "the longest value to ask the device for, in bytes", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg set_params[] = {
+	{ "NAME", NULL, "the setting's name", false },
+	{ "VALUE", NULL, "its value, as text", false },
+	{ "--hex", NULL, "the value is given as HEX", false },
+	{ "HEX", NULL, "its value as bytes in hex, e.g. 0102ff", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg name_params[] = {
+	{ "NAME", NULL, "the setting's name", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg save_params[] = {
+	{ "NAME", NULL, "a subtree to save (default: every setting)", false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_settings_commands[] = {
-	{ "settings", "get", "NAME [--max-size N]", "read a setting", cmd_get, false },
-	{ "settings", "set", "NAME VALUE | --hex NAME HEX", "write a setting", cmd_set, false },
-	{ "settings", "delete", "NAME", "delete a setting", cmd_delete, false },
-	{ "settings", "commit", "", "apply written settings", cmd_commit, false },
-	{ "settings", "load", "", "load settings from storage", cmd_load, false },
-	{ "settings", "save", "[NAME]", "save settings to storage", cmd_save, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	{ "settings", "get", "NAME [--max-size N]", "read a setting", cmd_get, false, get_params,
+	  NULL },
+	{ "settings", "set", "NAME VALUE | --hex NAME HEX", "write a setting", cmd_set, false,
+	  set_params, NULL },
+	{ "settings", "delete", "NAME", "delete a setting", cmd_delete, false, name_params, NULL },
+	{ "settings", "commit", "", "apply written settings", cmd_commit, false, no_params, NULL },
+	{ "settings", "load", "", "load settings from storage", cmd_load, false, no_params, NULL },
+	{ "settings", "save", "[NAME]", "save settings to storage", cmd_save, false, save_params,
+	  NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

@@ -45,8 +45,17 @@ static int cmd_exec(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static const struct cli_arg exec_params[] = {
+	{ "CMD", NULL, "the shell command", false },
+	{ "ARGS", NULL, "its arguments, each one word of the command line", false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_shell_commands[] = {
 	{ "shell", "exec", "CMD [ARGS...]", "run a command in the device's shell", cmd_exec,
-	  true },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	  true, exec_params,
+	  "Prints what the command printed; the exit status is 1 when the command returned "
+	  "non-zero. An argument that starts with '-' and is a dfu-smp option needs '--' before "
+	  "it: 'dfu-smp shell exec -- log -h'." },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

@@ -77,8 +77,15 @@ static int cmd_show(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static const struct cli_arg no_params[] = { { NULL, NULL, NULL, false } };
+
+static const struct cli_arg show_params[] = {
+	{ "GROUP", NULL, "the group's name, as 'stat list' prints it", false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_stat_commands[] = {
-	{ "stat", "list", "", "the statistics groups", cmd_list, false },
-	{ "stat", "show", "GROUP", "the counters of one group", cmd_show, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	{ "stat", "list", "", "the statistics groups", cmd_list, false, no_params, NULL },
+	{ "stat", "show", "GROUP", "the counters of one group", cmd_show, false, show_params, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

@@ -23,7 +23,7 @@
 
 /* Progress display. */
 struct meter {
-	bool quiet;   /* --json */
+	bool quiet;   /* --json or -q */
 	bool tty;
 	int last_tenth;
 	bool drawn;   /* a bar is on the line */
@@ -32,7 +32,7 @@ struct meter {
 static void meter_init(struct meter *m, const struct cli *cli)
 {
 	memset(m, 0, sizeof(*m));
-	m->quiet = cli->json;
+	m->quiet = cli->json || cli->quiet;
 	m->tty = isatty(STDERR_FILENO);
 	m->last_tenth = -1;
 }
@@ -536,13 +536,43 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* For --help, the man page and the completion (tools/help.c). */
+static const struct cli_arg upgrade_params[] = {
+	{ "FILE", NULL, "the signed MCUboot image to install", true },
+	{ "--image", "N", "the image number on devices with several, 0..255 (default 0)", false },
+	{ "--key", "PEM", "check the image's signature with this public key (a PEM file) before "
+	  "anything is sent", true },
+	{ "--test-only", NULL, "boot the new image once for a test and leave it unconfirmed: the "
+	  "next reset goes back to the old one", false },
+	{ "--confirm-now", NULL, "make the new image permanent before the reset, without a test boot",
+	  false },
+	{ "--no-reset", NULL, "stop once the image is marked; it boots at the next reset", false },
+	{ "--window", "N", "requests in flight at once, 1..16 (default: as the link allows)", false },
+	{ "--chunk", "N", "most image bytes per request, 1..65535 (default: as the device allows)",
+	  false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct cli_arg upload_params[] = {
+	{ "FILE", NULL, "the MCUboot image to upload", true },
+	{ "--image", "N", "the image number on devices with several, 0..255 (default 0)", false },
+	{ "--window", "N", "requests in flight at once, 1..16 (default: as the link allows)", false },
+	{ "--chunk", "N", "most image bytes per request, 1..65535 (default: as the device allows)",
+	  false },
+	{ NULL, NULL, NULL, false },
+};
+
 const struct cli_command cli_upgrade_commands[] = {
 	{ NULL, "upgrade",
 	  "FILE [--image N] [--key PEM] [--test-only|--confirm-now] [--no-reset] [--window N] "
 	  "[--chunk N]",
-	  "update the firmware: check, upload, test, reset, confirm", cmd_upgrade, false },
+	  "update the firmware: check, upload, test, reset, confirm", cmd_upgrade, false,
+	  upgrade_params,
+	  "The file is checked first: an invalid image is never sent. An upload that stopped "
+	  "resumes where the device stands; a lost link is got back. Ctrl-C aborts cleanly: "
+	  "nothing more is sent, nothing is confirmed." },
 	{ "image", "upload", "FILE [--image N] [--window N] [--chunk N]",
 	  "upload an image to the non-running slot",
-	  cmd_upload, false },
-	{ NULL, NULL, NULL, NULL, NULL, false },
+	  cmd_upload, false, upload_params, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };
