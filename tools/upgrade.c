@@ -135,7 +135,8 @@ static const char *step_phase(enum dfu_upgrade_step step)
 	case DFU_UPGRADE_STEP_RESET:
 		return "resetting";
 	case DFU_UPGRADE_STEP_RECONNECT:
-		return "rebooting";
+	case DFU_UPGRADE_STEP_CHECK_BOOT:
+		return "rebooting"; /* until the device is back, running the new image */
 	case DFU_UPGRADE_STEP_CONFIRM:
 	case DFU_UPGRADE_STEP_CHECK_CONFIRM:
 		return "confirming";
