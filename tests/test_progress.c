@@ -3,7 +3,7 @@
  * The progress display (tools/progress.h) on a fake clock, written to memory: the terminal's
  * line fits 40, 80 and 200 columns, is redrawn at most every PROGRESS_REDRAW_MS and at 100%,
  * the rate is smoothed and the time left follows it; not on a terminal, a line per tenth; the
- * phase lines; quiet prints nothing.
+ * phase lines, notes and renames; quiet prints nothing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -312,6 +312,27 @@ static void test_break_leaves_the_line_for_an_error(void **state)
 	out_close(&o);
 }
 
+static void test_rename_keeps_the_start(void **state)
+{
+	struct progress p;
+	struct out o;
+	(void)state;
+
+	out_open(&o);
+	progress_init(&p, o.f, false, 80, false);
+	progress_phase(&p, "erasing", 1000);
+	assert_false(progress_rename(&p, "marking", "checking"));
+	assert_true(progress_rename(&p, "erasing", "checking"));
+	progress_end(&p, 3000, true);
+	assert_false(progress_rename(&p, "checking", "erasing")); /* none runs */
+	progress_transfer(&p, "uploading", 0, 10, 3000);
+	assert_false(progress_rename(&p, "uploading", "checking"));
+	progress_update(&p, 10, 10, 3000);
+	progress_end(&p, 3000, true);
+	assert_string_equal(out_text(&o), "checking     2.0 s\nuploading    0.0 KiB in 0.0 s\n");
+	out_close(&o);
+}
+
 static void test_quiet_prints_nothing(void **state)
 {
 	struct progress p;
@@ -355,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_resumed_transfer_counts_from_its_start),
 		cmocka_unit_test(test_note_keeps_the_line_on_a_terminal),
 		cmocka_unit_test(test_break_leaves_the_line_for_an_error),
+		cmocka_unit_test(test_rename_keeps_the_start),
 		cmocka_unit_test(test_quiet_prints_nothing),
 		cmocka_unit_test(test_width_from_columns_when_not_a_terminal),
 	};

@@ -313,14 +313,16 @@ void progress_phase(struct progress *p, const char *name, uint64_t now_ms)
 	}
 }
 
-void progress_rename(struct progress *p, const char *name)
+bool progress_rename(struct progress *p, const char *from, const char *to)
 {
-	if (p->phase) {
-		p->phase = name;
-		if (!p->quiet && p->tty) {
-			draw(p);
-		}
+	if (!p->phase || p->transfer || strcmp(p->phase, from) != 0) {
+		return false;
 	}
+	p->phase = to;
+	if (!p->quiet && p->tty) {
+		draw(p);
+	}
+	return true;
 }
 
 /* The first tenth at or past @p p->base that prints a line (never the tenth of the start). */

@@ -71,8 +71,11 @@ unsigned progress_width(int fd);
  */
 void progress_phase(struct progress *p, const char *name, uint64_t now_ms);
 
-/** The running phase (if any) is called @p name from now on; it keeps its start. */
-void progress_rename(struct progress *p, const char *name);
+/**
+ * If the running phase is @p from (not a transfer), it is called @p to (a string that
+ * outlives it) from now on, and keeps its start. @return true if it was.
+ */
+bool progress_rename(struct progress *p, const char *from, const char *to);
 
 /**
  * A transfer phase @p name begins at @p now_ms (the running phase ends first, as by

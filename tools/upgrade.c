@@ -6,9 +6,10 @@
  * to stderr (tools/progress.h): a line per phase of the job (connecting, checking, erasing: the
  * first chunk's wait, uploading, verifying, marking, resetting, rebooting: the wait for the
  * device to come back, confirming), a bar while uploading on a terminal, a line per tenth
- * otherwise; nothing with --json (which prints one result at the end). Both run on the device session (dfu/session.h, tools/session.c): a
- * lost link is recovered from (dfu-smp reconnects and the device carries on from where it
- * stood), and Ctrl-C aborts the run cleanly: nothing more is sent, nothing is confirmed.
+ * otherwise; nothing with --json (which prints one result at the end). Both run on the device
+ * session (dfu/session.h, tools/session.c): a lost link is recovered from (dfu-smp reconnects
+ * and the device carries on from where it stood), and Ctrl-C aborts the run cleanly: nothing
+ * more is sent, nothing is confirmed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -155,11 +156,9 @@ static void on_step(void *user, enum dfu_upgrade_step step, const char *detail)
 	struct run *r = user;
 	const char *phase = step_phase(step);
 
-	if (step == DFU_UPGRADE_STEP_PROBE_SIZE && r->progress.phase &&
-	    strcmp(r->progress.phase, "erasing") == 0 && !r->progress.transfer) {
-		/* an image upload checks the bootloader's request size first */
-		progress_rename(&r->progress, phase);
-	} else {
+	/* an image upload, erasing from its start, checks the bootloader's request size first */
+	if (step != DFU_UPGRADE_STEP_PROBE_SIZE ||
+	    !progress_rename(&r->progress, step_phase(DFU_UPGRADE_STEP_UPLOAD), phase)) {
 		progress_phase(&r->progress, phase, run_now(r));
 	}
 	if (r->verbose) {
