@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../mgmt/err.h"
+#include "progress.h"
 
 int cli_usage(struct cli *cli, const char *fmt, ...)
 {
@@ -39,6 +40,7 @@ int cli_fail(struct cli *cli, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	progress_break();
 	fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, msg);
 	json_error(cli, json_pack("{s:s}", "message", msg));
 	return CLI_EXIT_FAIL;
@@ -60,6 +62,7 @@ int cli_reply_failed_in(struct cli *cli, const struct mgmt_reply *reply, const c
 
 		snprintf(line + n, sizeof(line) - n, " (%s)", context);
 	}
+	progress_break();
 	fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, line);
 	switch (reply->kind) {
 	case MGMT_REPLY_RC:

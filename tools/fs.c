@@ -9,7 +9,9 @@
 
 #include "../mgmt/err.h"
 #include "../mgmt/fs.h"
+#include "../ports/loop.h"
 #include "cli.h"
+#include "progress.h"
 
 /* Chunks in a row that move nothing before a transfer is given up. */
 #define MAX_STALLS 3
@@ -88,11 +90,11 @@ static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk,
 #define SEND_AGAIN (-1)
 
 /*
- * Sends the whole file from offset 0. @return 0, SEND_AGAIN, or an exit status after saying
- * why.
+ * Sends the whole file from offset 0, its progress shown on @p pr. @return 0, SEND_AGAIN, or an
+ * exit status after saying why.
  */
-static int send_file(struct cli *cli, FILE *f, uint64_t size, const char *local,
-		     const char *remote)
+static int send_file(struct cli *cli, struct progress *pr, FILE *f, uint64_t size,
+		     const char *local, const char *remote)
 {
 	const struct dfu_session_limits *limits;
 	struct smp_client_rsp rsp;
@@ -153,6 +155,7 @@ static int send_file(struct cli *cli, FILE *f, uint64_t size, const char *local,
 				stalls = 0;
 			}
 			off = next; /* the device's offset wins */
+			progress_update(pr, off, size, conn_now_ms(cli->conn));
 		}
 		mgmt_reply_close(&reply);
 		if (off >= size && !status) {
@@ -211,8 +214,10 @@ static int remote_matches(struct cli *cli, const char *remote, const uint8_t sha
  */
 static int cmd_upload(struct cli *cli, int argc, char **argv)
 {
+	const struct dfu_session_limits *limits;
+	struct progress pr;
 	uint8_t sha[32];
-	uint64_t size;
+	uint64_t size, t0;
 	int status, match = -1;
 	FILE *f;
 	long end;
@@ -232,13 +237,25 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		fclose(f);
 		return cli_fail(cli, "cannot read '%s': %s", argv[0], strerror(EIO));
 	}
+	progress_init_stderr(&pr, cli->opt.verbose > 0, cli->json || cli->quiet);
+	t0 = port_now_ms();
+	status = cli_limits(cli, &limits);
+	if (status) {
+		fclose(f);
+		return status;
+	}
+	progress_phase(&pr, "connecting", t0);
+	progress_end(&pr, port_now_ms(), true);
 	for (int attempt = 0; attempt < 2 && match != 1; attempt++) {
-		if (attempt > 0 && !cli->json) {
-			fprintf(stderr, "%s: %s: the file on the device does not match '%s'; sending "
-				"it again from the start\n", cli->prog, cli->what, argv[0]);
+		if (attempt > 0) {
+			progress_note(&pr, "%s: %s: the file on the device does not match '%s'; "
+				      "sending it again from the start", cli->prog, cli->what,
+				      argv[0]);
 		}
-		status = send_file(cli, f, size, argv[0], argv[1]);
+		progress_transfer(&pr, "uploading", 0, size, conn_now_ms(cli->conn));
+		status = send_file(cli, &pr, f, size, argv[0], argv[1]);
 		close_remote(cli);
+		progress_end(&pr, conn_now_ms(cli->conn), status == 0);
 		if (status == SEND_AGAIN) {
 			match = 0;
 			continue;
@@ -246,7 +263,9 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		if (status) {
 			break;
 		}
+		progress_phase(&pr, "verifying", conn_now_ms(cli->conn));
 		match = remote_matches(cli, argv[1], sha);
+		progress_end(&pr, conn_now_ms(cli->conn), true);
 		if (match == -1) {
 			break; /* the device cannot tell: its offsets are all there is */
 		}
@@ -274,7 +293,8 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 	struct smp_client_rsp rsp;
 	struct mgmt_reply reply;
 	struct mgmt_fs_download_rsp chunk;
-	uint64_t off = 0;
+	struct progress pr;
+	uint64_t off = 0, t0;
 	int64_t total = -1;
 	char *part;
 	FILE *f;
@@ -295,7 +315,15 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 		free(part);
 		return status;
 	}
-	for (;;) {
+	progress_init_stderr(&pr, cli->opt.verbose > 0, cli->json || cli->quiet);
+	t0 = port_now_ms();
+	status = cli_connect(cli);
+	if (!status) {
+		progress_phase(&pr, "connecting", t0);
+		progress_end(&pr, port_now_ms(), true);
+		progress_transfer(&pr, "downloading", 0, 0, conn_now_ms(cli->conn));
+	}
+	while (!status) {
 		if (mgmt_fs_download(cli_request(cli), argv[0], off) != 0) {
 			status = cli_too_large(cli);
 			break;
@@ -317,6 +345,8 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 				status = cli_fail(cli, "cannot write '%s': %s", part, strerror(errno));
 			}
 			off += chunk.len;
+			progress_update(&pr, off, total > 0 ? (uint64_t)total : 0,
+					conn_now_ms(cli->conn));
 			if (!status && chunk.len == 0 && total >= 0 && off < (uint64_t)total) {
 				status = cli_fail(cli, "the device sent no data at offset %llu of %lld",
 						  (unsigned long long)off, (long long)total);
@@ -326,6 +356,9 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 		if (status || chunk.len == 0 || (total >= 0 && off >= (uint64_t)total)) {
 			break;
 		}
+	}
+	if (cli->conn) {
+		progress_end(&pr, conn_now_ms(cli->conn), !status);
 	}
 	if (fclose(f) != 0 && !status) {
 		status = cli_fail(cli, "cannot write '%s': %s", part, strerror(errno));

@@ -3,10 +3,13 @@
  * dfu-smp upgrade and image upload: firmware updates.
  *
  * The file is checked offline first (an invalid image never reaches the device). Progress goes
- * to stderr: a bar on a terminal, a line per tenth otherwise, nothing with --json (which prints
- * one result at the end). Both run on the device session (dfu/session.h, tools/session.c): a
- * lost link is recovered from (dfu-smp reconnects and the device carries on from where it
- * stood), and Ctrl-C aborts the run cleanly: nothing more is sent, nothing is confirmed.
+ * to stderr (tools/progress.h): a line per phase of the job (connecting, checking, erasing: the
+ * first chunk's wait, uploading, verifying, marking, resetting, rebooting: the wait for the
+ * device to come back, confirming), a bar while uploading on a terminal, a line per tenth
+ * otherwise; nothing with --json (which prints one result at the end). Both run on the device
+ * session (dfu/session.h, tools/session.c): a lost link is recovered from (dfu-smp reconnects
+ * and the device carries on from where it stood), and Ctrl-C aborts the run cleanly: nothing
+ * more is sent, nothing is confirmed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,60 +22,9 @@
 #include "../dfu/upgrade.h"
 #include "../dfu/upload.h"
 #include "../mgmt/err.h"
+#include "../ports/loop.h"
 #include "cli.h"
-
-/* Progress display. */
-struct meter {
-	bool quiet;   /* --json or -q */
-	bool tty;
-	int last_tenth;
-	bool drawn;   /* a bar is on the line */
-};
-
-static void meter_init(struct meter *m, const struct cli *cli)
-{
-	memset(m, 0, sizeof(*m));
-	m->quiet = cli->json || cli->quiet;
-	m->tty = isatty(STDERR_FILENO);
-	m->last_tenth = -1;
-}
-
-static void meter_end_line(struct meter *m)
-{
-	if (m->drawn) {
-		fputc('\n', stderr);
-		m->drawn = false;
-	}
-}
-
-static void meter_show(struct meter *m, const struct dfu_upload_progress *p)
-{
-	double pct = p->total ? 100.0 * (double)p->offset / (double)p->total : 100.0;
-	unsigned long long left = (unsigned long long)(p->eta_ms / 1000u);
-	int tenth = (int)(pct / 10.0);
-
-	if (m->quiet) {
-		return;
-	}
-	if (m->tty) {
-		char bar[31];
-		int filled = (int)(pct * 30.0 / 100.0);
-
-		memset(bar, '#', (size_t)filled);
-		memset(bar + filled, '.', (size_t)(30 - filled));
-		bar[30] = '\0';
-		fprintf(stderr, "\r[%s] %5.1f%% %8.1f/%.1f KiB %7.1f kB/s %2llu:%02llu left ", bar,
-			pct, (double)p->offset / 1024.0, (double)p->total / 1024.0,
-			p->rate_bps / 1000.0, left / 60, left % 60);
-		m->drawn = true;
-	} else if (tenth > m->last_tenth) {
-		fprintf(stderr, "uploaded %llu of %llu bytes (%d%%), %.1f kB/s\n",
-			(unsigned long long)p->offset, (unsigned long long)p->total, tenth * 10,
-			p->rate_bps / 1000.0);
-	}
-	m->last_tenth = tenth;
-	fflush(stderr);
-}
+#include "progress.h"
 
 /* Reads and checks the image file; returns 0 or an exit status after saying why. */
 static int load_image(struct cli *cli, const char *path, const char *key, uint8_t **data,
@@ -166,35 +118,75 @@ static void print_upload(const struct cli *cli, const struct dfu_upload_result *
 /* ---- the run, for both commands ---- */
 
 struct run {
-	struct meter meter;
+	struct cli *cli;
+	struct progress progress;
 	bool verbose;
 };
+
+/* The phase of the display a step of the flow belongs to. */
+static const char *step_phase(enum dfu_upgrade_step step)
+{
+	switch (step) {
+	case DFU_UPGRADE_STEP_UPLOAD:
+		return "erasing"; /* until the first chunk is answered */
+	case DFU_UPGRADE_STEP_CHECK_UPLOAD:
+		return "verifying";
+	case DFU_UPGRADE_STEP_MARK:
+		return "marking";
+	case DFU_UPGRADE_STEP_RESET:
+		return "resetting";
+	case DFU_UPGRADE_STEP_RECONNECT:
+	case DFU_UPGRADE_STEP_CHECK_BOOT:
+		return "rebooting"; /* until the device is back, running the new image */
+	case DFU_UPGRADE_STEP_CONFIRM:
+	case DFU_UPGRADE_STEP_CHECK_CONFIRM:
+		return "confirming";
+	default:
+		return "checking"; /* the image state, the slot's size, the request size */
+	}
+}
+
+static uint64_t run_now(const struct run *r)
+{
+	return conn_now_ms(r->cli->conn);
+}
 
 static void on_step(void *user, enum dfu_upgrade_step step, const char *detail)
 {
 	struct run *r = user;
+	const char *phase = step_phase(step);
 
-	if (r->verbose && !r->meter.quiet) {
-		meter_end_line(&r->meter);
-		fprintf(stderr, "%s%s%s\n", dfu_upgrade_step_name(step), detail ? ": " : "",
-			detail ? detail : "");
+	/* an image upload, erasing from its start, checks the bootloader's request size first */
+	if (step != DFU_UPGRADE_STEP_PROBE_SIZE ||
+	    !progress_rename(&r->progress, step_phase(DFU_UPGRADE_STEP_UPLOAD), phase)) {
+		progress_phase(&r->progress, phase, run_now(r));
+	}
+	if (r->verbose) {
+		progress_note(&r->progress, "%s%s%s", dfu_upgrade_step_name(step),
+			      detail ? ": " : "", detail ? detail : "");
 	}
 }
 
 static void on_progress(void *user, const struct dfu_upload_progress *p)
 {
-	meter_show(&((struct run *)user)->meter, p);
+	struct run *r = user;
+	uint64_t now = run_now(r);
+
+	if (!r->progress.transfer) {
+		progress_transfer(&r->progress, "uploading", p->offset, p->total, now);
+	}
+	progress_update(&r->progress, p->offset, p->total, now);
 }
 
 static void on_lost(void *user, enum dfu_upgrade_step step)
 {
 	struct run *r = user;
+	uint64_t now = run_now(r);
 
-	if (!r->meter.quiet) {
-		meter_end_line(&r->meter);
-		fprintf(stderr, "the link was lost during %s; reconnecting\n",
-			dfu_upgrade_step_name(step));
-	}
+	progress_end(&r->progress, now, false);
+	progress_note(&r->progress, "the link was lost during %s; reconnecting",
+		      dfu_upgrade_step_name(step));
+	progress_phase(&r->progress, "reconnecting", now);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -217,10 +209,12 @@ static int run_begin(struct cli *cli, struct run *r, struct sigaction *old,
 {
 	const struct dfu_session_limits *limits;
 	struct sigaction sa;
+	uint64_t t0 = port_now_ms();
 	int status;
 
-	meter_init(&r->meter, cli);
+	r->cli = cli;
 	r->verbose = cli->opt.verbose > 0;
+	progress_init_stderr(&r->progress, r->verbose, cli->json || cli->quiet);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
 	sigemptyset(&sa.sa_mask);
@@ -236,6 +230,9 @@ static int run_begin(struct cli *cli, struct run *r, struct sigaction *old,
 	if (status) {
 		return status;
 	}
+	/* on the program's clock: the connection's may be virtual, and only runs once it is up */
+	progress_phase(&r->progress, "connecting", t0);
+	progress_end(&r->progress, port_now_ms(), true);
 	*buf_len = head + DFU_UPLOAD_WINDOW_MAX * (upload->max_request ? upload->max_request
 								: limits->max_request);
 	*buf = malloc(*buf_len);
@@ -244,7 +241,9 @@ static int run_begin(struct cli *cli, struct run *r, struct sigaction *old,
 
 static void run_end(struct cli *cli, struct run *r, const struct sigaction *old)
 {
-	meter_end_line(&r->meter);
+	if (cli->conn) {
+		progress_end(&r->progress, run_now(r), cli->session.done && !cli->session.err);
+	}
 	sigaction(SIGINT, old, NULL);
 	cli->session.step = NULL;
 	cli->session.progress = NULL;
@@ -257,12 +256,15 @@ static void run_end(struct cli *cli, struct run *r, const struct sigaction *old)
  * Runs one job on the device session to its end: the upgrade @p upgrade, or (NULL) the upload
  * @p upload. How it ended is in cli->session.err and .result.
  */
-static void run_job(struct cli *cli, const struct dfu_upgrade_config *upgrade,
+static void run_job(struct cli *cli, struct run *r, const struct dfu_upgrade_config *upgrade,
 		    const struct dfu_upload_config *upload, uint8_t *buf, size_t buf_len)
 {
 	struct cli_session *cs = &cli->session;
 	int err = cli_session_begin(cli) ? -ENOTCONN : 0;
 
+	if (!err && !upgrade) {
+		progress_phase(&r->progress, step_phase(DFU_UPGRADE_STEP_UPLOAD), run_now(r));
+	}
 	if (!err) {
 		err = upgrade ? dfu_session_upgrade(&cs->session, upgrade, buf, buf_len)
 			      : dfu_session_upload(&cs->session, upload, buf, buf_len);
@@ -348,7 +350,7 @@ static int run_file(struct cli *cli, const struct job_args *a, struct dfu_upgrad
 		upload->image = (uint32_t)a->image;
 	}
 	if (!status) {
-		run_job(cli, upgrade, upload, buf, buf_len);
+		run_job(cli, &run, upgrade, upload, buf, buf_len);
 	}
 	run_end(cli, &run, &old);
 	free(buf);
