@@ -143,7 +143,7 @@ class LogLevels(unittest.TestCase):
             self.assertEqual((p.returncode, p.stderr), (0, ""))
             self.assertIn("sent ", p.stdout)
             p = sim_command("image", "upload", image, device=("--state", state + "2"))
-            self.assertIn("uploaded ", p.stderr)
+            self.assertIn("uploading ", p.stderr)
 
     def test_verbose_logs_steps_and_twice_packets(self):
         p = self.sim("--mtu", "23", "-v", "echo", "abcdefgh")
