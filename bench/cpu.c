@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../mgmt/cbor.h"
-#include "../smp/gatt.h"
-#include "../smp/header.h"
+#include <dfu-smp/mgmt/cbor.h>
+#include <dfu-smp/smp/gatt.h>
+#include <dfu-smp/smp/header.h>
 #include "run.h"
 
 #define IMAGE_SIZE (8u * 1024u * 1024u)
@@ -66,7 +66,7 @@ static double thread_cpu_ms(void)
  * next, as a link would (never from inside the write). Its time is not the client's.
  */
 static struct {
-	struct smp_gatt gatt;
+	struct dfu_smp_gatt gatt;
 	uint8_t msg[BUF_SIZE];
 	size_t len;
 	uint64_t off;
@@ -80,35 +80,35 @@ static struct bt_dfu_smp_gatt port;
 
 static void device_answer(void)
 {
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 	const cbor_item_t *data;
 	cbor_item_t *map;
 	uint64_t off = 0;
 	uint8_t *out = dev.answers[(dev.head + dev.count) % WINDOW];
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 	char why[100];
 
-	smp_hdr_decode(dev.msg, dev.len, &hdr);
+	dfu_smp_hdr_decode(dev.msg, dev.len, &hdr);
 	if (dev.count == WINDOW) {
 		dev.len = 0; /* more requests than the window: dropped */
 		return;
 	}
-	map = mgmt_cbor_load(dev.msg + SMP_HDR_SIZE, hdr.len, why, sizeof(why));
+	map = dfu_smp_mgmt_cbor_load(dev.msg + DFU_SMP_HDR_SIZE, hdr.len, why, sizeof(why));
 	if (map) {
-		data = mgmt_cbor_find(map, "data");
-		if (mgmt_cbor_get_uint(mgmt_cbor_find(map, "off"), &off) == 0 && off == dev.off) {
-			dev.off += mgmt_cbor_string_size(data);
+		data = dfu_smp_mgmt_cbor_find(map, "data");
+		if (dfu_smp_mgmt_cbor_get_uint(dfu_smp_mgmt_cbor_find(map, "off"), &off) == 0 && off == dev.off) {
+			dev.off += dfu_smp_mgmt_cbor_string_size(data);
 		}
 		cbor_decref(&map);
 	}
-	mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, sizeof(dev.answers[0]) - SMP_HDR_SIZE);
-	mgmt_cbor_map(&w, 1);
-	mgmt_cbor_text(&w, "off");
-	mgmt_cbor_uint(&w, dev.off);
-	hdr.op = SMP_OP_WRITE_RSP;
+	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, sizeof(dev.answers[0]) - DFU_SMP_HDR_SIZE);
+	dfu_smp_mgmt_cbor_map(&w, 1);
+	dfu_smp_mgmt_cbor_text(&w, "off");
+	dfu_smp_mgmt_cbor_uint(&w, dev.off);
+	hdr.op = DFU_SMP_OP_WRITE_RSP;
 	hdr.len = (uint16_t)w.len;
-	smp_hdr_encode(&hdr, out);
-	dev.answer_len[(dev.head + dev.count) % WINDOW] = SMP_HDR_SIZE + w.len;
+	dfu_smp_hdr_encode(&hdr, out);
+	dev.answer_len[(dev.head + dev.count) % WINDOW] = DFU_SMP_HDR_SIZE + w.len;
 	dev.count++;
 	dev.len = 0;
 }
@@ -116,7 +116,7 @@ static void device_answer(void)
 static int write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, const uint8_t *data,
 			     uint16_t len)
 {
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 
 	(void)gatt;
 	(void)handle;
@@ -124,7 +124,7 @@ static int write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, cons
 	dev.ms -= thread_cpu_ms();
 	memcpy(dev.msg + dev.len, data, len);
 	dev.len += len;
-	if (smp_hdr_decode(dev.msg, dev.len, &hdr) == 0 && dev.len == SMP_HDR_SIZE + hdr.len) {
+	if (dfu_smp_hdr_decode(dev.msg, dev.len, &hdr) == 0 && dev.len == DFU_SMP_HDR_SIZE + hdr.len) {
 		device_answer();
 	}
 	dev.ms += thread_cpu_ms();
@@ -150,16 +150,16 @@ static const struct bt_dfu_smp_gatt_ops ops = { write_without_rsp, subscribe, ge
 
 int cpu_benchmark(struct cpu_result *out)
 {
-	static uint8_t rx[SMP_MSG_MAX];
+	static uint8_t rx[DFU_SMP_MSG_MAX];
 	static uint8_t bufs[WINDOW * BUF_SIZE];
 	static const struct bt_dfu_smp_discovery_desc ccc = { { { 0 } }, 12 };
 	struct bt_dfu_smp_discovery_chrc chrc = { BT_DFU_SMP_UUID_CHAR, 11, 0x14, &ccc, 1 };
 	struct bt_dfu_smp_discovery dm = { &port, BT_DFU_SMP_UUID_SERVICE, &chrc, 1 };
 	struct bt_dfu_smp_discovery_desc ccc_desc = { BT_DFU_SMP_UUID_CCC, 12 };
-	struct dfu_upload_config cfg = { 0 };
-	struct smp_client client;
-	struct smp_transport transport;
-	struct dfu_upload up;
+	struct dfu_smp_upload_config cfg = { 0 };
+	struct dfu_smp_client client;
+	struct dfu_smp_transport transport;
+	struct dfu_smp_upload up;
 	struct bench_upload_end w = { 0 };
 	uint8_t *image = __libc_malloc(IMAGE_SIZE);
 	double start;
@@ -173,11 +173,11 @@ int cpu_benchmark(struct cpu_result *out)
 	}
 	chrc.descs = &ccc_desc;
 	port.ops = &ops;
-	smp_gatt_init(&dev.gatt, &client, rx, sizeof(rx));
-	transport = smp_gatt_transport(&dev.gatt);
-	smp_client_init(&client, &transport, NULL);
-	smp_gatt_handles_assign(&dev.gatt, &dm);
-	smp_gatt_set_reassembly(&dev.gatt, BUF_SIZE);
+	dfu_smp_gatt_init(&dev.gatt, &client, rx, sizeof(rx));
+	transport = dfu_smp_gatt_transport(&dev.gatt);
+	dfu_smp_client_init(&client, &transport, NULL);
+	dfu_smp_gatt_handles_assign(&dev.gatt, &dm);
+	dfu_smp_gatt_set_reassembly(&dev.gatt, BUF_SIZE);
 	cfg.data = image;
 	cfg.size = IMAGE_SIZE;
 	cfg.max_request = BUF_SIZE;
@@ -188,14 +188,14 @@ int cpu_benchmark(struct cpu_result *out)
 	allocations = 0;
 	start = thread_cpu_ms();
 	counting = true;
-	dfu_upload_start(&up, &client, &cfg, bufs, sizeof(bufs), &bench_upload_ops, &w);
+	dfu_smp_upload_start(&up, &client, &cfg, bufs, sizeof(bufs), &bench_upload_ops, &w);
 	/* the event loop of a link with no delay: send what is due, then the next answer */
 	while (!w.done) {
-		smp_client_process(&client, 0);
+		dfu_smp_client_process(&client, 0);
 		if (dev.count == 0) {
 			break; /* nothing will answer: the upload is stuck */
 		}
-		smp_gatt_notify(&dev.gatt, dev.answers[dev.head], dev.answer_len[dev.head]);
+		dfu_smp_gatt_notify(&dev.gatt, dev.answers[dev.head], dev.answer_len[dev.head]);
 		dev.head = (dev.head + 1u) % WINDOW;
 		dev.count--;
 	}

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ports/conn.h"
+#include <dfu-smp/ports/conn.h>
 #include "../sim/conn.h"
 #include "../sim/profile.h"
 
-static void done(void *user, int err, const struct dfu_upload_result *result)
+static void done(void *user, int err, const struct dfu_smp_upload_result *result)
 {
 	struct bench_upload_end *end = user;
 
@@ -19,7 +19,7 @@ static void done(void *user, int err, const struct dfu_upload_result *result)
 	end->result = *result;
 }
 
-const struct dfu_upload_ops bench_upload_ops = { NULL, done };
+const struct dfu_smp_upload_ops bench_upload_ops = { NULL, done };
 
 static bool finished(void *arg)
 {
@@ -28,26 +28,26 @@ static bool finished(void *arg)
 
 /* Learning the limits through the device session, the connection's loop pumping it. */
 struct learning {
-	struct conn *conn;
+	struct dfu_smp_conn *conn;
 	bool done;
 	int err;
 };
 
 static void set_reassembly(void *user, size_t max)
 {
-	struct conn *conn = ((struct learning *)user)->conn;
+	struct dfu_smp_conn *conn = ((struct learning *)user)->conn;
 
 	conn->ops->set_reassembly(conn, max);
 }
 
-static void set_device_limits(void *user, const struct dfu_session_limits *limits)
+static void set_device_limits(void *user, const struct dfu_smp_session_limits *limits)
 {
-	struct conn *conn = ((struct learning *)user)->conn;
+	struct dfu_smp_conn *conn = ((struct learning *)user)->conn;
 
 	conn->ops->set_device_limits(conn, limits);
 }
 
-static void learned(void *user, int err, const struct dfu_session_result *result)
+static void learned(void *user, int err, const struct dfu_smp_session_result *result)
 {
 	struct learning *l = user;
 
@@ -62,31 +62,31 @@ static bool learning_over(void *arg)
 }
 
 /* What the device and the link take; the link is set up for them. @return 0 or an errno. */
-static int learn_limits(struct conn *conn, struct dfu_session *s,
-			const struct dfu_session_limits **out)
+static int learn_limits(struct dfu_smp_conn *conn, struct dfu_smp_session *s,
+			const struct dfu_smp_session_limits **out)
 {
-	const struct dfu_session_ops ops = {
+	const struct dfu_smp_session_ops ops = {
 		.set_reassembly = conn->ops->set_reassembly ? set_reassembly : NULL,
 		.set_device_limits = conn->ops->set_device_limits ? set_device_limits : NULL,
 		.done = learned,
 	};
-	const struct dfu_session_config cfg = { .timeout_ms = conn_timeout_ms(conn) };
+	const struct dfu_smp_session_config cfg = { .timeout_ms = dfu_smp_conn_timeout_ms(conn) };
 	struct learning l = { .conn = conn };
 	int err;
 
-	dfu_session_init(s, conn_client(conn), &cfg, &ops, &l);
-	smp_client_process(conn_client(conn), conn_now_ms(conn));
-	err = dfu_session_learn_limits(s);
+	dfu_smp_session_init(s, dfu_smp_conn_client(conn), &cfg, &ops, &l);
+	dfu_smp_client_process(dfu_smp_conn_client(conn), dfu_smp_conn_now_ms(conn));
+	err = dfu_smp_session_learn_limits(s);
 	while (!err && !l.done) {
-		uint64_t deadline = dfu_session_deadline(s);
+		uint64_t deadline = dfu_smp_session_deadline(s);
 
 		if (deadline == UINT64_MAX) {
 			return -ETIMEDOUT;
 		}
-		conn_run_until(conn, learning_over, &l, deadline);
-		dfu_session_process(s, conn_now_ms(conn));
+		dfu_smp_conn_run_until(conn, learning_over, &l, deadline);
+		dfu_smp_session_process(s, dfu_smp_conn_now_ms(conn));
 	}
-	*out = dfu_session_limits(s);
+	*out = dfu_smp_session_limits(s);
 	return err ? err : l.err;
 }
 
@@ -94,16 +94,16 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	      const uint8_t sha[32], unsigned window, struct bench_result *out)
 {
 	const struct sim_profile *p = sim_profile_find(profile);
-	struct conn_options opt = { .timeout_ms = 10000 };
+	struct dfu_smp_conn_options opt = { .timeout_ms = 10000 };
 	struct sim_conn_config sim = { 0 };
-	struct dfu_upload_config cfg = { .data = image, .size = size, .sha = sha };
-	const struct dfu_session_limits *limits;
-	struct dfu_upload_limits tuning;
-	struct dfu_session session;
-	struct conn_stats before, after;
+	struct dfu_smp_upload_config cfg = { .data = image, .size = size, .sha = sha };
+	const struct dfu_smp_session_limits *limits;
+	struct dfu_smp_upload_limits tuning;
+	struct dfu_smp_session session;
+	struct dfu_smp_conn_stats before, after;
 	struct bench_upload_end w = { 0 };
-	struct dfu_upload up;
-	struct conn *conn;
+	struct dfu_smp_upload up;
+	struct dfu_smp_conn *conn;
 	uint64_t start;
 	uint8_t *buf;
 	char why[300];
@@ -125,10 +125,10 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	if (err) {
 		fprintf(stderr, "dfu-smp-bench: %s on %s: cannot learn the device's limits: %s\n",
 			strategy, profile, strerror(-err));
-		conn_close(conn);
+		dfu_smp_conn_close(conn);
 		return err;
 	}
-	conn_stats(conn, &before);
+	dfu_smp_conn_stats(conn, &before);
 	if (strcmp(strategy, "naive") == 0) {
 		/* one write per request, one request at a time, like the seed's sample */
 		cfg.max_request = (size_t)before.mtu - 3u;
@@ -144,7 +144,7 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 		if (strcmp(strategy, "reassembly") == 0) {
 			cfg.window = 1; /* the largest requests, one at a time, like smpclient */
 		}
-		dfu_upload_tune(&cfg, &tuning);
+		dfu_smp_upload_tune(&cfg, &tuning);
 	}
 	if (window) {
 		cfg.window = window;
@@ -152,24 +152,24 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	out->request_size = cfg.max_request;
 	out->window = cfg.window;
 	buf = malloc(cfg.window * cfg.max_request);
-	start = conn_now_ms(conn);
-	err = buf ? dfu_upload_start(&up, conn_client(conn), &cfg, buf, cfg.window * cfg.max_request,
+	start = dfu_smp_conn_now_ms(conn);
+	err = buf ? dfu_smp_upload_start(&up, dfu_smp_conn_client(conn), &cfg, buf, cfg.window * cfg.max_request,
 				      &bench_upload_ops, &w)
 		  : -ENOMEM;
-	while (!err && !w.done && conn_run(conn, finished, &w) == 0) {
+	while (!err && !w.done && dfu_smp_conn_run(conn, finished, &w) == 0) {
 	}
-	conn_stats(conn, &after);
+	dfu_smp_conn_stats(conn, &after);
 	if (!err && w.done) {
 		err = w.err;
 		out->moved = w.err == 0;
-		out->seconds = (double)(conn_now_ms(conn) - start) / 1000.0;
+		out->seconds = (double)(dfu_smp_conn_now_ms(conn) - start) / 1000.0;
 		out->requests = w.result.requests;
 		out->recoveries = w.result.recoveries;
 		snprintf(out->why, sizeof(out->why), "%s", w.result.message);
 	}
 	out->air_bytes = after.air_bytes - before.air_bytes;
 	out->dropped = after.device_dropped - before.device_dropped;
-	conn_close(conn);
+	dfu_smp_conn_close(conn);
 	free(buf);
 	return err == -EMSGSIZE ? 0 : err; /* a strategy that cannot move data is a result */
 }

@@ -7,17 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../dfu/upload.h"
+#include <dfu-smp/dfu/upload.h>
 
 /** An upload's end, as the ops below record it (their user pointer). */
 struct bench_upload_end {
 	bool done;
 	int err;
-	struct dfu_upload_result result;
+	struct dfu_smp_upload_result result;
 };
 
 /** Upload callbacks that only record the end in a struct bench_upload_end. */
-extern const struct dfu_upload_ops bench_upload_ops;
+extern const struct dfu_smp_upload_ops bench_upload_ops;
 
 /** How it went. */
 struct bench_result {
@@ -35,7 +35,7 @@ struct bench_result {
 /**
  * Upload @p image (@p size bytes, SHA-256 @p sha) to a fresh simulated device on @p profile
  * with @p strategy: "naive" (one write per request, one at a time), "reassembly" (the largest
- * request the device takes, one at a time) or "auto" (tuned: dfu_upload_tune()). A non-zero
+ * request the device takes, one at a time) or "auto" (tuned: dfu_smp_upload_tune()). A non-zero
  * @p window replaces the strategy's window.
  * @return 0 (also when the strategy cannot move data: result->moved is false), or a negative
  *         errno when the upload failed otherwise.

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "../sim/serial_link.h"
-#include "../smp/header.h"
-#include "../smp/serial_pace.h"
+#include <dfu-smp/smp/header.h>
+#include <dfu-smp/smp/serial_pace.h>
 #include "run.h"
 
 #define TRIES 3u            /* what a serial port sends a request in all (ports/conn_serial.c) */
@@ -24,11 +24,11 @@ struct host {
 	struct sim_sched sched;
 	struct sim_device dev;
 	struct sim_serial_link link;
-	struct smp_client client;
+	struct dfu_smp_client client;
 	const struct sim_serial_profile *profile;
 	bool paced;
 	bool adaptive;           /* smp/serial_pace.c decides, as in ports/conn_serial.c */
-	struct smp_serial_pace pace;
+	struct dfu_smp_serial_pace pace;
 	uint32_t pace_baud;
 	uint8_t *tx;
 	size_t tx_cap, tx_head, tx_len;
@@ -40,10 +40,10 @@ struct host {
 	uint64_t resume_ms;
 	uint32_t sent;           /* requests the client sent, resends included */
 	uint32_t answers;        /* answers that came back whole */
-	struct smp_serial_decoder dec;
-	struct smp_raw_decoder raw;
-	struct smp_cobs_decoder cobs;
-	uint8_t msg[SMP_MSG_MAX + 2u];
+	struct dfu_smp_serial_decoder dec;
+	struct dfu_smp_raw_decoder raw;
+	struct dfu_smp_cobs_decoder cobs;
+	uint8_t msg[DFU_SMP_MSG_MAX + 2u];
 };
 
 static uint64_t now_ms(const struct host *h)
@@ -86,7 +86,7 @@ static void tx_drained(struct host *h)
 	h->tx_head = h->tx_len = h->tx_frame_left = 0;
 	if (h->blocked) {
 		h->blocked = false;
-		smp_client_transport_ready(&h->client);
+		dfu_smp_client_transport_ready(&h->client);
 	}
 }
 
@@ -96,7 +96,7 @@ static size_t frame_len(enum sim_serial_framing framing, const uint8_t *p, size_
 	const uint8_t *z;
 
 	if (framing == SIM_SERIAL_RAW) {
-		size_t len = avail >= SMP_HDR_SIZE ? SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3]) : avail;
+		size_t len = avail >= DFU_SMP_HDR_SIZE ? DFU_SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3]) : avail;
 
 		return len < avail ? len : avail;
 	}
@@ -105,7 +105,7 @@ static size_t frame_len(enum sim_serial_framing framing, const uint8_t *p, size_
 }
 
 /*
- * Adaptive: one line (raw and COBS: one piece of a frame, smp_serial_pace_piece()) at a
+ * Adaptive: one line (raw and COBS: one piece of a frame, dfu_smp_serial_pace_piece()) at a
  * time when the pacer lets it go, the port taking every write whole.
  */
 static void tx_write_adaptive(struct host *h)
@@ -114,7 +114,7 @@ static void tx_write_adaptive(struct host *h)
 	bool console = h->profile->link.framing == SIM_SERIAL_CONSOLE;
 
 	while (h->tx_head < h->tx_len) {
-		uint64_t next = smp_serial_pace_next_us(&h->pace, now);
+		uint64_t next = dfu_smp_serial_pace_next_us(&h->pace, now);
 		size_t end;
 
 		if (next > now) {
@@ -134,13 +134,13 @@ static void tx_write_adaptive(struct host *h)
 							     h->tx + h->tx_head,
 							     h->tx_len - h->tx_head);
 			}
-			end = h->tx_head + smp_serial_pace_piece(h->tx_frame_left);
+			end = h->tx_head + dfu_smp_serial_pace_piece(h->tx_frame_left);
 			h->tx_frame_left -= end - h->tx_head;
 		}
 		if (sim_serial_link_write(&h->link, h->tx + h->tx_head, end - h->tx_head) != 0) {
 			return;
 		}
-		smp_serial_pace_line_sent(&h->pace, end - h->tx_head, now);
+		dfu_smp_serial_pace_line_sent(&h->pace, end - h->tx_head, now);
 		h->tx_head = end;
 	}
 	tx_drained(h);
@@ -201,8 +201,8 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct host *h = ctx;
 	enum sim_serial_framing framing = h->profile->link.framing;
-	size_t need = smp_serial_lines(len, SMP_SERIAL_LINE_MAX_DEFAULT) *
-		      SMP_SERIAL_LINE_MAX_DEFAULT + SMP_COBS_FRAME_MAX(len);
+	size_t need = dfu_smp_serial_lines(len, DFU_SMP_SERIAL_LINE_MAX_DEFAULT) *
+		      DFU_SMP_SERIAL_LINE_MAX_DEFAULT + DFU_SMP_COBS_FRAME_MAX(len);
 	size_t before = h->tx_len;
 	int n;
 
@@ -217,16 +217,16 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		memcpy(h->tx + h->tx_len, msg, len);
 		h->tx_len += len;
 	} else if (framing == SIM_SERIAL_COBS) {
-		n = smp_cobs_frame(msg, len, h->tx + h->tx_len, h->tx_cap - h->tx_len);
+		n = dfu_smp_cobs_frame(msg, len, h->tx + h->tx_len, h->tx_cap - h->tx_len);
 		if (n < 0) {
 			return n;
 		}
 		h->tx_len += (size_t)n;
 	} else {
-		struct smp_serial_encoder enc;
+		struct dfu_smp_serial_encoder enc;
 
-		smp_serial_encoder_init(&enc, msg, len, SMP_SERIAL_LINE_MAX_DEFAULT);
-		while ((n = smp_serial_encoder_next(&enc, h->tx + h->tx_len,
+		dfu_smp_serial_encoder_init(&enc, msg, len, DFU_SMP_SERIAL_LINE_MAX_DEFAULT);
+		while ((n = dfu_smp_serial_encoder_next(&enc, h->tx + h->tx_len,
 						    h->tx_cap - h->tx_len)) > 0) {
 			h->tx_len += (size_t)n;
 		}
@@ -235,11 +235,11 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	if (h->adaptive) {
 		size_t framed = h->tx_len - before;
 
-		smp_serial_pace_request(&h->pace, msg[6],
+		dfu_smp_serial_pace_request(&h->pace, msg[6],
 					framing == SIM_SERIAL_CONSOLE
-						? (unsigned)smp_serial_lines(len,
-									     SMP_SERIAL_LINE_MAX_DEFAULT)
-						: smp_serial_pace_pieces(framed),
+						? (unsigned)dfu_smp_serial_lines(len,
+									     DFU_SMP_SERIAL_LINE_MAX_DEFAULT)
+						: dfu_smp_serial_pace_pieces(framed),
 					sim_sched_now(&h->sched));
 	}
 	tx_write(h);
@@ -256,10 +256,10 @@ static void on_answer(void *ctx, const uint8_t *msg, size_t len)
 	struct host *h = ctx;
 
 	h->answers++;
-	if (h->adaptive && len >= SMP_HDR_SIZE) {
-		smp_serial_pace_answer(&h->pace, msg[6], sim_sched_now(&h->sched));
+	if (h->adaptive && len >= DFU_SMP_HDR_SIZE) {
+		dfu_smp_serial_pace_answer(&h->pace, msg[6], sim_sched_now(&h->sched));
 	}
-	smp_client_receive(&h->client, msg, len);
+	dfu_smp_client_receive(&h->client, msg, len);
 	if (h->adaptive) {
 		tx_write(h); /* the answer may free the lines waiting */
 	}
@@ -271,13 +271,13 @@ static void host_receive(void *ctx, const uint8_t *data, size_t len, uint64_t no
 
 	switch (h->profile->link.framing) {
 	case SIM_SERIAL_RAW:
-		smp_raw_decoder_feed(&h->raw, data, len, now_us / 1000u);
+		dfu_smp_raw_decoder_feed(&h->raw, data, len, now_us / 1000u);
 		break;
 	case SIM_SERIAL_COBS:
-		smp_cobs_decoder_feed(&h->cobs, data, len);
+		dfu_smp_cobs_decoder_feed(&h->cobs, data, len);
 		break;
 	default:
-		smp_serial_decoder_feed(&h->dec, data, len);
+		dfu_smp_serial_decoder_feed(&h->dec, data, len);
 		break;
 	}
 }
@@ -286,7 +286,7 @@ static void host_receive(void *ctx, const uint8_t *data, size_t len, uint64_t no
 static void run(struct host *h, const struct bench_upload_end *end)
 {
 	while (!end->done) {
-		uint64_t client_ms = smp_client_deadline(&h->client);
+		uint64_t client_ms = dfu_smp_client_deadline(&h->client);
 		uint64_t t = sim_sched_next(&h->sched);
 
 		if (client_ms != UINT64_MAX && client_ms * 1000u < t) {
@@ -298,7 +298,7 @@ static void run(struct host *h, const struct bench_upload_end *end)
 		if (t < sim_sched_now(&h->sched)) {
 			t = sim_sched_now(&h->sched);
 		}
-		smp_client_process(&h->client, t / 1000u);
+		dfu_smp_client_process(&h->client, t / 1000u);
 		sim_sched_run_until(&h->sched, t);
 	}
 }
@@ -307,13 +307,13 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 		     const uint8_t sha[32], struct bench_serial_result *out)
 {
 	const struct sim_serial_profile *p = sim_serial_profile_find(profile);
-	struct smp_transport transport = { transport_send, transport_max_size, NULL };
-	struct smp_client_config client_cfg = { 0 };
-	struct dfu_upload_config cfg = { .data = image, .size = size, .sha = sha };
+	struct dfu_smp_transport transport = { transport_send, transport_max_size, NULL };
+	struct dfu_smp_client_config client_cfg = { 0 };
+	struct dfu_smp_upload_config cfg = { .data = image, .size = size, .sha = sha };
 	struct sim_device_config dcfg = { 0 };
 	struct bench_upload_end w = { 0 };
 	const struct sim_serial_stats *st;
-	struct dfu_upload up;
+	struct dfu_smp_upload up;
 	struct host *h;
 	uint8_t *buf = NULL;
 	int err;
@@ -342,15 +342,15 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 	sim_sched_init(&h->sched);
 	err = sim_serial_link_init(&h->link, &h->sched, &h->dev, &p->link, host_receive, h);
 	cfg.max_request = sim_serial_profile_max_request(p);
-	h->tx_cap = TX_REQUESTS * (smp_serial_lines(cfg.max_request, SMP_SERIAL_LINE_MAX_DEFAULT) *
-				   SMP_SERIAL_LINE_MAX_DEFAULT + SMP_COBS_FRAME_MAX(cfg.max_request));
+	h->tx_cap = TX_REQUESTS * (dfu_smp_serial_lines(cfg.max_request, DFU_SMP_SERIAL_LINE_MAX_DEFAULT) *
+				   DFU_SMP_SERIAL_LINE_MAX_DEFAULT + DFU_SMP_COBS_FRAME_MAX(cfg.max_request));
 	h->tx = malloc(h->tx_cap);
-	smp_serial_decoder_init(&h->dec, h->msg, sizeof(h->msg), 0, on_answer, h);
-	smp_raw_decoder_init(&h->raw, h->msg, SMP_MSG_MAX, SMP_RAW_TIMEOUT_DEFAULT_MS, on_answer, h);
-	smp_cobs_decoder_init(&h->cobs, h->msg, sizeof(h->msg), on_answer, h);
+	dfu_smp_serial_decoder_init(&h->dec, h->msg, sizeof(h->msg), 0, on_answer, h);
+	dfu_smp_raw_decoder_init(&h->raw, h->msg, DFU_SMP_MSG_MAX, DFU_SMP_RAW_TIMEOUT_DEFAULT_MS, on_answer, h);
+	dfu_smp_cobs_decoder_init(&h->cobs, h->msg, sizeof(h->msg), on_answer, h);
 	transport.ctx = h;
-	smp_client_init(&h->client, &transport, &client_cfg);
-	smp_client_process(&h->client, 0);
+	dfu_smp_client_init(&h->client, &transport, &client_cfg);
+	dfu_smp_client_process(&h->client, 0);
 
 	/* unpaced (and adaptive raw and COBS, as ports/conn_serial.c lets the upload engine tune
 	 * itself): as many requests as leave a buffer for an answer; paced: one at a time;
@@ -358,14 +358,14 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 	 * device handles the others */
 	cfg.window = h->paced || p->buf_count < 2 ? 1u : p->buf_count - 1u;
 	if (h->adaptive) {
-		struct smp_serial_pace_config pc = {
+		struct dfu_smp_serial_pace_config pc = {
 			.baud = p->link.baud, .buf_count = (uint16_t)p->buf_count,
 		};
 
-		smp_serial_pace_init(&h->pace, &pc);
-		smp_serial_pace_reset(&h->pace, 0);
+		dfu_smp_serial_pace_init(&h->pace, &pc);
+		dfu_smp_serial_pace_reset(&h->pace, 0);
 		if (p->link.framing == SIM_SERIAL_CONSOLE) {
-			cfg.window = smp_serial_pace_window(&h->pace);
+			cfg.window = dfu_smp_serial_pace_window(&h->pace);
 		}
 	}
 	cfg.retries = TRIES - 1u;
@@ -376,20 +376,20 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 		err = -ENOMEM;
 	}
 	if (!err) {
-		err = dfu_upload_start(&up, &h->client, &cfg, buf, cfg.window * cfg.max_request,
+		err = dfu_smp_upload_start(&up, &h->client, &cfg, buf, cfg.window * cfg.max_request,
 				       &bench_upload_ops, &w);
 	}
 	if (!err) {
 		run(h, &w);
 		if (!w.done) {
-			dfu_upload_abort(&up);
+			dfu_smp_upload_abort(&up);
 		}
 	}
 	st = sim_serial_link_stats(&h->link);
 	if (h->adaptive) {
-		out->pace_lines = smp_serial_pace_lines(&h->pace);
-		out->pace_line_us = smp_serial_pace_line_us(&h->pace);
-		out->pace_losses = smp_serial_pace_stats(&h->pace)->losses;
+		out->pace_lines = dfu_smp_serial_pace_lines(&h->pace);
+		out->pace_line_us = dfu_smp_serial_pace_line_us(&h->pace);
+		out->pace_losses = dfu_smp_serial_pace_stats(&h->pace)->losses;
 	}
 	out->moved = w.done && w.err == 0;
 	out->err = w.done ? w.err : -ETIMEDOUT;
@@ -403,7 +403,7 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 	out->dropped = st->dropped;
 	out->bytes_to_device = st->bytes_to_device;
 	snprintf(out->why, sizeof(out->why), "%s", w.done ? w.result.message : "stalled");
-	smp_client_cancel_all(&h->client, -ECANCELED);
+	dfu_smp_client_cancel_all(&h->client, -ECANCELED);
 	sim_serial_link_free(&h->link);
 	sim_sched_free(&h->sched);
 	sim_device_free(&h->dev);

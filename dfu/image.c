@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "image.h"
+#include <dfu-smp/dfu/image.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "../smp/bytes.h"
+#include <dfu-smp/smp/bytes.h>
 
 #define TLV_INFO_SIZE 4u
 #define TLV_HDR_SIZE 4u
@@ -26,42 +26,42 @@
 /* Hex digits of a hash shown in a message. */
 #define MSG_HEX 16u
 
-static const uint8_t boot_magic[DFU_IMAGE_BOOT_MAGIC_SIZE] = DFU_IMAGE_BOOT_MAGIC;
+static const uint8_t boot_magic[DFU_SMP_IMAGE_BOOT_MAGIC_SIZE] = DFU_SMP_IMAGE_BOOT_MAGIC;
 
 /* Its last 14 bytes otherwise, after BOOT_MAX_ALIGN as a u16. */
-static const uint8_t boot_magic_aligned[DFU_IMAGE_BOOT_MAGIC_SIZE - 2] = {
+static const uint8_t boot_magic_aligned[DFU_SMP_IMAGE_BOOT_MAGIC_SIZE - 2] = {
 	0x2d, 0xe1, 0x5d, 0x29, 0x41, 0x0b, 0x8d, 0x77, 0x67, 0x9c, 0x11, 0x0f, 0x1f, 0x8a,
 };
 
 static const char *const status_names[] = {
-	[DFU_IMAGE_OK] = "OK",
-	[DFU_IMAGE_TOO_SHORT] = "TOO_SHORT",
-	[DFU_IMAGE_BAD_MAGIC] = "BAD_MAGIC",
-	[DFU_IMAGE_HDR_SIZE_TOO_SMALL] = "HDR_SIZE_TOO_SMALL",
-	[DFU_IMAGE_HDR_SIZE_PAST_EOF] = "HDR_SIZE_PAST_EOF",
-	[DFU_IMAGE_IMG_SIZE_ZERO] = "IMG_SIZE_ZERO",
-	[DFU_IMAGE_PAYLOAD_PAST_EOF] = "PAYLOAD_PAST_EOF",
-	[DFU_IMAGE_BAD_PROT_TLV_INFO_MAGIC] = "BAD_PROT_TLV_INFO_MAGIC",
-	[DFU_IMAGE_PROT_SIZE_MISMATCH] = "PROT_SIZE_MISMATCH",
-	[DFU_IMAGE_BAD_TLV_INFO_MAGIC] = "BAD_TLV_INFO_MAGIC",
-	[DFU_IMAGE_BAD_TLV_TOT] = "BAD_TLV_TOT",
-	[DFU_IMAGE_TRUNCATED] = "TRUNCATED",
-	[DFU_IMAGE_TLV_AREA_PAST_EOF] = "TLV_AREA_PAST_EOF",
-	[DFU_IMAGE_TLV_OVERRUN] = "TLV_OVERRUN",
-	[DFU_IMAGE_ERASED_TLV] = "ERASED_TLV",
-	[DFU_IMAGE_TOO_MANY_TLVS] = "TOO_MANY_TLVS",
-	[DFU_IMAGE_NO_HASH_TLV] = "NO_HASH_TLV",
-	[DFU_IMAGE_MULTIPLE_HASH_TLVS] = "MULTIPLE_HASH_TLVS",
-	[DFU_IMAGE_BAD_HASH_LEN] = "BAD_HASH_LEN",
-	[DFU_IMAGE_HASH_MISMATCH] = "HASH_MISMATCH",
-	[DFU_IMAGE_IMAGE_INVALID] = "IMAGE_INVALID",
-	[DFU_IMAGE_BAD_KEY] = "BAD_KEY",
-	[DFU_IMAGE_NOT_SIGNED] = "NOT_SIGNED",
-	[DFU_IMAGE_UNSUPPORTED_KEY] = "UNSUPPORTED_KEY",
-	[DFU_IMAGE_UNSUPPORTED_SIGNATURE] = "UNSUPPORTED_SIGNATURE",
-	[DFU_IMAGE_KEY_MISMATCH] = "KEY_MISMATCH",
-	[DFU_IMAGE_NO_KEY_TLV] = "NO_KEY_TLV",
-	[DFU_IMAGE_BAD_SIGNATURE] = "BAD_SIGNATURE",
+	[DFU_SMP_IMAGE_OK] = "OK",
+	[DFU_SMP_IMAGE_TOO_SHORT] = "TOO_SHORT",
+	[DFU_SMP_IMAGE_BAD_MAGIC] = "BAD_MAGIC",
+	[DFU_SMP_IMAGE_HDR_SIZE_TOO_SMALL] = "HDR_SIZE_TOO_SMALL",
+	[DFU_SMP_IMAGE_HDR_SIZE_PAST_EOF] = "HDR_SIZE_PAST_EOF",
+	[DFU_SMP_IMAGE_IMG_SIZE_ZERO] = "IMG_SIZE_ZERO",
+	[DFU_SMP_IMAGE_PAYLOAD_PAST_EOF] = "PAYLOAD_PAST_EOF",
+	[DFU_SMP_IMAGE_BAD_PROT_TLV_INFO_MAGIC] = "BAD_PROT_TLV_INFO_MAGIC",
+	[DFU_SMP_IMAGE_PROT_SIZE_MISMATCH] = "PROT_SIZE_MISMATCH",
+	[DFU_SMP_IMAGE_BAD_TLV_INFO_MAGIC] = "BAD_TLV_INFO_MAGIC",
+	[DFU_SMP_IMAGE_BAD_TLV_TOT] = "BAD_TLV_TOT",
+	[DFU_SMP_IMAGE_TRUNCATED] = "TRUNCATED",
+	[DFU_SMP_IMAGE_TLV_AREA_PAST_EOF] = "TLV_AREA_PAST_EOF",
+	[DFU_SMP_IMAGE_TLV_OVERRUN] = "TLV_OVERRUN",
+	[DFU_SMP_IMAGE_ERASED_TLV] = "ERASED_TLV",
+	[DFU_SMP_IMAGE_TOO_MANY_TLVS] = "TOO_MANY_TLVS",
+	[DFU_SMP_IMAGE_NO_HASH_TLV] = "NO_HASH_TLV",
+	[DFU_SMP_IMAGE_MULTIPLE_HASH_TLVS] = "MULTIPLE_HASH_TLVS",
+	[DFU_SMP_IMAGE_BAD_HASH_LEN] = "BAD_HASH_LEN",
+	[DFU_SMP_IMAGE_HASH_MISMATCH] = "HASH_MISMATCH",
+	[DFU_SMP_IMAGE_IMAGE_INVALID] = "IMAGE_INVALID",
+	[DFU_SMP_IMAGE_BAD_KEY] = "BAD_KEY",
+	[DFU_SMP_IMAGE_NOT_SIGNED] = "NOT_SIGNED",
+	[DFU_SMP_IMAGE_UNSUPPORTED_KEY] = "UNSUPPORTED_KEY",
+	[DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE] = "UNSUPPORTED_SIGNATURE",
+	[DFU_SMP_IMAGE_KEY_MISMATCH] = "KEY_MISMATCH",
+	[DFU_SMP_IMAGE_NO_KEY_TLV] = "NO_KEY_TLV",
+	[DFU_SMP_IMAGE_BAD_SIGNATURE] = "BAD_SIGNATURE",
 };
 
 struct name {
@@ -70,43 +70,43 @@ struct name {
 };
 
 static const struct name tlv_names[] = {
-	{ DFU_IMAGE_TLV_KEYHASH, "KEYHASH" },
-	{ DFU_IMAGE_TLV_PUBKEY, "PUBKEY" },
-	{ DFU_IMAGE_TLV_SHA256, "SHA256" },
-	{ DFU_IMAGE_TLV_SHA384, "SHA384" },
-	{ DFU_IMAGE_TLV_SHA512, "SHA512" },
-	{ DFU_IMAGE_TLV_RSA2048_PSS, "RSA2048" },
-	{ DFU_IMAGE_TLV_ECDSA224, "ECDSA224" },
-	{ DFU_IMAGE_TLV_ECDSA_SIG, "ECDSASIG" },
-	{ DFU_IMAGE_TLV_RSA3072_PSS, "RSA3072" },
-	{ DFU_IMAGE_TLV_ED25519, "ED25519" },
-	{ DFU_IMAGE_TLV_SIG_PURE, "SIG_PURE" },
-	{ DFU_IMAGE_TLV_ENC_RSA2048, "ENCRSA2048" },
-	{ DFU_IMAGE_TLV_ENC_KW, "ENCKW" },
-	{ DFU_IMAGE_TLV_ENC_EC256, "ENCEC256" },
-	{ DFU_IMAGE_TLV_ENC_X25519, "ENCX25519" },
-	{ DFU_IMAGE_TLV_ENC_X25519_SHA512, "ENCX25519_SHA512" },
-	{ DFU_IMAGE_TLV_DEPENDENCY, "DEPENDENCY" },
-	{ DFU_IMAGE_TLV_SEC_CNT, "SEC_CNT" },
-	{ DFU_IMAGE_TLV_BOOT_RECORD, "BOOT_RECORD" },
-	{ DFU_IMAGE_TLV_DECOMP_SIZE, "DECOMP_SIZE" },
-	{ DFU_IMAGE_TLV_DECOMP_SHA, "DECOMP_SHA" },
-	{ DFU_IMAGE_TLV_DECOMP_SIGNATURE, "DECOMP_SIGNATURE" },
-	{ DFU_IMAGE_TLV_COMP_DEC_SIZE, "COMP_DEC_SIZE" },
-	{ DFU_IMAGE_TLV_UUID_VID, "UUID_VID" },
-	{ DFU_IMAGE_TLV_UUID_CID, "UUID_CID" },
+	{ DFU_SMP_IMAGE_TLV_KEYHASH, "KEYHASH" },
+	{ DFU_SMP_IMAGE_TLV_PUBKEY, "PUBKEY" },
+	{ DFU_SMP_IMAGE_TLV_SHA256, "SHA256" },
+	{ DFU_SMP_IMAGE_TLV_SHA384, "SHA384" },
+	{ DFU_SMP_IMAGE_TLV_SHA512, "SHA512" },
+	{ DFU_SMP_IMAGE_TLV_RSA2048_PSS, "RSA2048" },
+	{ DFU_SMP_IMAGE_TLV_ECDSA224, "ECDSA224" },
+	{ DFU_SMP_IMAGE_TLV_ECDSA_SIG, "ECDSASIG" },
+	{ DFU_SMP_IMAGE_TLV_RSA3072_PSS, "RSA3072" },
+	{ DFU_SMP_IMAGE_TLV_ED25519, "ED25519" },
+	{ DFU_SMP_IMAGE_TLV_SIG_PURE, "SIG_PURE" },
+	{ DFU_SMP_IMAGE_TLV_ENC_RSA2048, "ENCRSA2048" },
+	{ DFU_SMP_IMAGE_TLV_ENC_KW, "ENCKW" },
+	{ DFU_SMP_IMAGE_TLV_ENC_EC256, "ENCEC256" },
+	{ DFU_SMP_IMAGE_TLV_ENC_X25519, "ENCX25519" },
+	{ DFU_SMP_IMAGE_TLV_ENC_X25519_SHA512, "ENCX25519_SHA512" },
+	{ DFU_SMP_IMAGE_TLV_DEPENDENCY, "DEPENDENCY" },
+	{ DFU_SMP_IMAGE_TLV_SEC_CNT, "SEC_CNT" },
+	{ DFU_SMP_IMAGE_TLV_BOOT_RECORD, "BOOT_RECORD" },
+	{ DFU_SMP_IMAGE_TLV_DECOMP_SIZE, "DECOMP_SIZE" },
+	{ DFU_SMP_IMAGE_TLV_DECOMP_SHA, "DECOMP_SHA" },
+	{ DFU_SMP_IMAGE_TLV_DECOMP_SIGNATURE, "DECOMP_SIGNATURE" },
+	{ DFU_SMP_IMAGE_TLV_COMP_DEC_SIZE, "COMP_DEC_SIZE" },
+	{ DFU_SMP_IMAGE_TLV_UUID_VID, "UUID_VID" },
+	{ DFU_SMP_IMAGE_TLV_UUID_CID, "UUID_CID" },
 };
 
 static const struct name flag_names[] = {
-	{ DFU_IMAGE_F_PIC, "PIC" },
-	{ DFU_IMAGE_F_ENCRYPTED_AES128, "ENCRYPTED_AES128" },
-	{ DFU_IMAGE_F_ENCRYPTED_AES256, "ENCRYPTED_AES256" },
-	{ DFU_IMAGE_F_NON_BOOTABLE, "NON_BOOTABLE" },
-	{ DFU_IMAGE_F_RAM_LOAD, "RAM_LOAD" },
-	{ DFU_IMAGE_F_ROM_FIXED, "ROM_FIXED" },
-	{ DFU_IMAGE_F_COMPRESSED_LZMA1, "COMPRESSED_LZMA1" },
-	{ DFU_IMAGE_F_COMPRESSED_LZMA2, "COMPRESSED_LZMA2" },
-	{ DFU_IMAGE_F_COMPRESSED_ARM_THUMB_FLT, "COMPRESSED_ARM_THUMB_FLT" },
+	{ DFU_SMP_IMAGE_F_PIC, "PIC" },
+	{ DFU_SMP_IMAGE_F_ENCRYPTED_AES128, "ENCRYPTED_AES128" },
+	{ DFU_SMP_IMAGE_F_ENCRYPTED_AES256, "ENCRYPTED_AES256" },
+	{ DFU_SMP_IMAGE_F_NON_BOOTABLE, "NON_BOOTABLE" },
+	{ DFU_SMP_IMAGE_F_RAM_LOAD, "RAM_LOAD" },
+	{ DFU_SMP_IMAGE_F_ROM_FIXED, "ROM_FIXED" },
+	{ DFU_SMP_IMAGE_F_COMPRESSED_LZMA1, "COMPRESSED_LZMA1" },
+	{ DFU_SMP_IMAGE_F_COMPRESSED_LZMA2, "COMPRESSED_LZMA2" },
+	{ DFU_SMP_IMAGE_F_COMPRESSED_ARM_THUMB_FLT, "COMPRESSED_ARM_THUMB_FLT" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -138,7 +138,7 @@ static const char *find_name(const struct name *names, size_t count, uint32_t va
 	return NULL;
 }
 
-const char *dfu_image_status_name(enum dfu_image_status status)
+const char *dfu_smp_image_status_name(enum dfu_smp_image_status status)
 {
 	if ((size_t)status >= ARRAY_SIZE(status_names) || !status_names[status]) {
 		return "UNKNOWN";
@@ -146,45 +146,45 @@ const char *dfu_image_status_name(enum dfu_image_status status)
 	return status_names[status];
 }
 
-const char *dfu_image_hash_alg_name(enum dfu_image_hash_alg alg)
+const char *dfu_smp_image_hash_alg_name(enum dfu_smp_image_hash_alg alg)
 {
 	switch (alg) {
-	case DFU_IMAGE_HASH_SHA256:
+	case DFU_SMP_IMAGE_HASH_SHA256:
 		return "SHA256";
-	case DFU_IMAGE_HASH_SHA384:
+	case DFU_SMP_IMAGE_HASH_SHA384:
 		return "SHA384";
-	case DFU_IMAGE_HASH_SHA512:
+	case DFU_SMP_IMAGE_HASH_SHA512:
 		return "SHA512";
 	default:
 		return NULL;
 	}
 }
 
-const char *dfu_image_tlv_name(uint16_t type)
+const char *dfu_smp_image_tlv_name(uint16_t type)
 {
 	const char *name = find_name(tlv_names, ARRAY_SIZE(tlv_names), type);
 
 	if (name) {
 		return name;
 	}
-	if ((type & 0xff) >= 0xa0 && type != DFU_IMAGE_TLV_ERASED) {
+	if ((type & 0xff) >= 0xa0 && type != DFU_SMP_IMAGE_TLV_ERASED) {
 		return "VENDOR";
 	}
 	return "UNKNOWN";
 }
 
-const char *dfu_image_flag_name(uint32_t flag)
+const char *dfu_smp_image_flag_name(uint32_t flag)
 {
 	return find_name(flag_names, ARRAY_SIZE(flag_names), flag);
 }
 
-void dfu_image_version_str(const struct dfu_image_version *v, char *out, size_t cap)
+void dfu_smp_image_version_str(const struct dfu_smp_image_version *v, char *out, size_t cap)
 {
 	snprintf(out, cap, "%u.%u.%u+%lu", v->major, v->minor, v->revision,
 		 (unsigned long)v->build);
 }
 
-void dfu_image_version_smp_str(const struct dfu_image_version *v, char *out, size_t cap)
+void dfu_smp_image_version_smp_str(const struct dfu_smp_image_version *v, char *out, size_t cap)
 {
 	if (v->build) {
 		snprintf(out, cap, "%u.%u.%u.%lu", v->major, v->minor, v->revision,
@@ -194,49 +194,49 @@ void dfu_image_version_smp_str(const struct dfu_image_version *v, char *out, siz
 	}
 }
 
-static const EVP_MD *hash_md(enum dfu_image_hash_alg alg)
+static const EVP_MD *hash_md(enum dfu_smp_image_hash_alg alg)
 {
 	switch (alg) {
-	case DFU_IMAGE_HASH_SHA256:
+	case DFU_SMP_IMAGE_HASH_SHA256:
 		return EVP_sha256();
-	case DFU_IMAGE_HASH_SHA384:
+	case DFU_SMP_IMAGE_HASH_SHA384:
 		return EVP_sha384();
-	case DFU_IMAGE_HASH_SHA512:
+	case DFU_SMP_IMAGE_HASH_SHA512:
 		return EVP_sha512();
 	default:
 		return NULL;
 	}
 }
 
-static size_t hash_size(enum dfu_image_hash_alg alg)
+static size_t hash_size(enum dfu_smp_image_hash_alg alg)
 {
 	switch (alg) {
-	case DFU_IMAGE_HASH_SHA256:
+	case DFU_SMP_IMAGE_HASH_SHA256:
 		return 32;
-	case DFU_IMAGE_HASH_SHA384:
+	case DFU_SMP_IMAGE_HASH_SHA384:
 		return 48;
-	case DFU_IMAGE_HASH_SHA512:
+	case DFU_SMP_IMAGE_HASH_SHA512:
 		return 64;
 	default:
 		return 0;
 	}
 }
 
-static enum dfu_image_hash_alg hash_alg_of(uint16_t type)
+static enum dfu_smp_image_hash_alg hash_alg_of(uint16_t type)
 {
 	switch (type) {
-	case DFU_IMAGE_TLV_SHA256:
-		return DFU_IMAGE_HASH_SHA256;
-	case DFU_IMAGE_TLV_SHA384:
-		return DFU_IMAGE_HASH_SHA384;
-	case DFU_IMAGE_TLV_SHA512:
-		return DFU_IMAGE_HASH_SHA512;
+	case DFU_SMP_IMAGE_TLV_SHA256:
+		return DFU_SMP_IMAGE_HASH_SHA256;
+	case DFU_SMP_IMAGE_TLV_SHA384:
+		return DFU_SMP_IMAGE_HASH_SHA384;
+	case DFU_SMP_IMAGE_TLV_SHA512:
+		return DFU_SMP_IMAGE_HASH_SHA512;
 	default:
-		return DFU_IMAGE_HASH_NONE;
+		return DFU_SMP_IMAGE_HASH_NONE;
 	}
 }
 
-static int digest(enum dfu_image_hash_alg alg, const uint8_t *data, size_t len, uint8_t *out)
+static int digest(enum dfu_smp_image_hash_alg alg, const uint8_t *data, size_t len, uint8_t *out)
 {
 	unsigned int n;
 
@@ -259,11 +259,11 @@ static const char *short_hex(const uint8_t *data, size_t n, char out[MSG_HEX + 1
 }
 
 /* Records a problem of the image; only the first one counts, the rest usually follow from it. */
-static void problem(struct dfu_image *img, enum dfu_image_status status, const char *fmt, ...)
+static void problem(struct dfu_smp_image *img, enum dfu_smp_image_status status, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (img->status != DFU_IMAGE_OK) {
+	if (img->status != DFU_SMP_IMAGE_OK) {
 		return;
 	}
 	img->status = status;
@@ -272,37 +272,37 @@ static void problem(struct dfu_image *img, enum dfu_image_status status, const c
 	va_end(ap);
 }
 
-void dfu_image_header_read(const uint8_t *d, struct dfu_image_header *out)
+void dfu_smp_image_header_read(const uint8_t *d, struct dfu_smp_image_header *out)
 {
-	out->magic = smp_get_le32(d);
-	out->load_addr = smp_get_le32(d + 4);
-	out->hdr_size = smp_get_le16(d + 8);
-	out->protect_tlv_size = smp_get_le16(d + 10);
-	out->img_size = smp_get_le32(d + 12);
-	out->flags = smp_get_le32(d + 16);
+	out->magic = dfu_smp_get_le32(d);
+	out->load_addr = dfu_smp_get_le32(d + 4);
+	out->hdr_size = dfu_smp_get_le16(d + 8);
+	out->protect_tlv_size = dfu_smp_get_le16(d + 10);
+	out->img_size = dfu_smp_get_le32(d + 12);
+	out->flags = dfu_smp_get_le32(d + 16);
 	out->version.major = d[20];
 	out->version.minor = d[21];
-	out->version.revision = smp_get_le16(d + 22);
-	out->version.build = smp_get_le32(d + 24);
-	out->pad1 = smp_get_le32(d + 28);
+	out->version.revision = dfu_smp_get_le16(d + 22);
+	out->version.build = dfu_smp_get_le32(d + 24);
+	out->pad1 = dfu_smp_get_le32(d + 28);
 }
 
-static void read_header(struct dfu_image *img)
+static void read_header(struct dfu_smp_image *img)
 {
 	img->has_header = true;
-	dfu_image_header_read(img->data, &img->header);
+	dfu_smp_image_header_read(img->data, &img->header);
 }
 
 /* Reads the info header of a TLV area at @p off. @return false when the file ends first. */
-static bool read_area_info(struct dfu_image *img, struct dfu_image_tlv_area *area, size_t off)
+static bool read_area_info(struct dfu_smp_image *img, struct dfu_smp_image_tlv_area *area, size_t off)
 {
 	if (img->size - off < TLV_INFO_SIZE) {
 		return false;
 	}
 	area->present = true;
 	area->offset = off;
-	area->magic = smp_get_le16(img->data + off);
-	area->tlv_tot = smp_get_le16(img->data + off + 2);
+	area->magic = dfu_smp_get_le16(img->data + off);
+	area->tlv_tot = dfu_smp_get_le16(img->data + off + 2);
 	area->end = off + area->tlv_tot;
 	return true;
 }
@@ -313,17 +313,17 @@ static bool read_area_info(struct dfu_image *img, struct dfu_image_tlv_area *are
  * it_tlv_tot that is too large (TLV_AREA_PAST_EOF).
  * @return true when the whole area was read.
  */
-static bool walk_area(struct dfu_image *img, const struct dfu_image_tlv_area *area, bool prot)
+static bool walk_area(struct dfu_smp_image *img, const struct dfu_smp_image_tlv_area *area, bool prot)
 {
 	const char *what = prot ? "protected TLV area" : "TLV area";
 	size_t off = area->offset + TLV_INFO_SIZE;
 
 	while (off < area->end) {
-		struct dfu_image_tlv *tlv;
+		struct dfu_smp_image_tlv *tlv;
 		uint16_t type, len;
 
 		if (area->end - off < TLV_HDR_SIZE) {
-			problem(img, DFU_IMAGE_TLV_OVERRUN,
+			problem(img, DFU_SMP_IMAGE_TLV_OVERRUN,
 				"the TLV header at %zu runs past the end of the %s at %zu", off, what,
 				area->end);
 			return false;
@@ -331,26 +331,26 @@ static bool walk_area(struct dfu_image *img, const struct dfu_image_tlv_area *ar
 		if (img->size - off < TLV_HDR_SIZE) {
 			break;
 		}
-		type = smp_get_le16(img->data + off);
-		len = smp_get_le16(img->data + off + 2);
-		if (type == DFU_IMAGE_TLV_ERASED && len == 0xffff) {
-			problem(img, DFU_IMAGE_ERASED_TLV,
+		type = dfu_smp_get_le16(img->data + off);
+		len = dfu_smp_get_le16(img->data + off + 2);
+		if (type == DFU_SMP_IMAGE_TLV_ERASED && len == 0xffff) {
+			problem(img, DFU_SMP_IMAGE_ERASED_TLV,
 				"erased flash (FF FF FF FF) instead of a TLV at %zu in the %s", off,
 				what);
 			return false;
 		}
 		if (area->end - off - TLV_HDR_SIZE < len) {
-			problem(img, DFU_IMAGE_TLV_OVERRUN,
+			problem(img, DFU_SMP_IMAGE_TLV_OVERRUN,
 				"the %s TLV at %zu (%u bytes) runs past the end of the %s at %zu",
-				dfu_image_tlv_name(type), off, len, what, area->end);
+				dfu_smp_image_tlv_name(type), off, len, what, area->end);
 			return false;
 		}
 		if (img->size - off - TLV_HDR_SIZE < len) {
 			break;
 		}
-		if (img->tlv_count == DFU_IMAGE_MAX_TLVS) {
-			problem(img, DFU_IMAGE_TOO_MANY_TLVS, "the image has more than %u TLVs",
-				DFU_IMAGE_MAX_TLVS);
+		if (img->tlv_count == DFU_SMP_IMAGE_MAX_TLVS) {
+			problem(img, DFU_SMP_IMAGE_TOO_MANY_TLVS, "the image has more than %u TLVs",
+				DFU_SMP_IMAGE_MAX_TLVS);
 			return false;
 		}
 		tlv = &img->tlvs[img->tlv_count++];
@@ -363,11 +363,11 @@ static bool walk_area(struct dfu_image *img, const struct dfu_image_tlv_area *ar
 	}
 	if (area->end > img->size) {
 		if (off < img->size) {
-			problem(img, DFU_IMAGE_TRUNCATED,
+			problem(img, DFU_SMP_IMAGE_TRUNCATED,
 				"file ends inside the %s: it ends at %zu but the file has %zu bytes",
 				what, area->end, img->size);
 		} else {
-			problem(img, DFU_IMAGE_TLV_AREA_PAST_EOF,
+			problem(img, DFU_SMP_IMAGE_TLV_AREA_PAST_EOF,
 				"the %s ends at %zu (it_tlv_tot %u), %zu bytes past the end of the "
 				"%zu-byte file", what, area->end, area->tlv_tot,
 				area->end - img->size, img->size);
@@ -378,31 +378,31 @@ static bool walk_area(struct dfu_image *img, const struct dfu_image_tlv_area *ar
 }
 
 /* Both TLV areas from @p off, the end of the payload. @return true when both were read. */
-static bool read_tlv_areas(struct dfu_image *img, size_t off)
+static bool read_tlv_areas(struct dfu_smp_image *img, size_t off)
 {
-	struct dfu_image_tlv_area *prot = &img->prot_area, *area = &img->tlv_area;
+	struct dfu_smp_image_tlv_area *prot = &img->prot_area, *area = &img->tlv_area;
 
 	if (img->header.protect_tlv_size) {
 		if (img->header.protect_tlv_size < TLV_INFO_SIZE) {
-			problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
+			problem(img, DFU_SMP_IMAGE_PROT_SIZE_MISMATCH,
 				"ih_protect_tlv_size is %u, smaller than a TLV info header",
 				img->header.protect_tlv_size);
 			return false;
 		}
 		if (!read_area_info(img, prot, off)) {
-			problem(img, DFU_IMAGE_TRUNCATED,
+			problem(img, DFU_SMP_IMAGE_TRUNCATED,
 				"file ends before the protected TLV info at %zu: the file has %zu "
 				"bytes", off, img->size);
 			return false;
 		}
-		if (prot->magic != DFU_IMAGE_TLV_PROT_INFO_MAGIC) {
-			problem(img, DFU_IMAGE_BAD_PROT_TLV_INFO_MAGIC,
+		if (prot->magic != DFU_SMP_IMAGE_TLV_PROT_INFO_MAGIC) {
+			problem(img, DFU_SMP_IMAGE_BAD_PROT_TLV_INFO_MAGIC,
 				"protected TLV info magic is 0x%04x, not 0x%04x, although "
 				"ih_protect_tlv_size is %u", prot->magic,
-				DFU_IMAGE_TLV_PROT_INFO_MAGIC, img->header.protect_tlv_size);
+				DFU_SMP_IMAGE_TLV_PROT_INFO_MAGIC, img->header.protect_tlv_size);
 		}
 		if (prot->tlv_tot != img->header.protect_tlv_size) {
-			problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
+			problem(img, DFU_SMP_IMAGE_PROT_SIZE_MISMATCH,
 				"the protected TLV area is %u bytes (it_tlv_tot) but "
 				"ih_protect_tlv_size says %u", prot->tlv_tot, img->header.protect_tlv_size);
 			return false;
@@ -412,23 +412,23 @@ static bool read_tlv_areas(struct dfu_image *img, size_t off)
 		}
 		off = prot->end;
 	} else if (img->size - off >= TLV_INFO_SIZE &&
-		   smp_get_le16(img->data + off) == DFU_IMAGE_TLV_PROT_INFO_MAGIC) {
-		problem(img, DFU_IMAGE_PROT_SIZE_MISMATCH,
+		   dfu_smp_get_le16(img->data + off) == DFU_SMP_IMAGE_TLV_PROT_INFO_MAGIC) {
+		problem(img, DFU_SMP_IMAGE_PROT_SIZE_MISMATCH,
 			"a protected TLV area starts at %zu but ih_protect_tlv_size is 0", off);
 		return false;
 	}
 	if (!read_area_info(img, area, off)) {
-		problem(img, DFU_IMAGE_TRUNCATED,
+		problem(img, DFU_SMP_IMAGE_TRUNCATED,
 			"file ends before the TLV info at %zu: the file has %zu bytes", off,
 			img->size);
 		return false;
 	}
-	if (area->magic != DFU_IMAGE_TLV_INFO_MAGIC) {
-		problem(img, DFU_IMAGE_BAD_TLV_INFO_MAGIC, "TLV info magic is 0x%04x, not 0x%04x",
-			area->magic, DFU_IMAGE_TLV_INFO_MAGIC);
+	if (area->magic != DFU_SMP_IMAGE_TLV_INFO_MAGIC) {
+		problem(img, DFU_SMP_IMAGE_BAD_TLV_INFO_MAGIC, "TLV info magic is 0x%04x, not 0x%04x",
+			area->magic, DFU_SMP_IMAGE_TLV_INFO_MAGIC);
 	}
 	if (area->tlv_tot < TLV_INFO_SIZE) {
-		problem(img, DFU_IMAGE_BAD_TLV_TOT,
+		problem(img, DFU_SMP_IMAGE_BAD_TLV_TOT,
 			"TLV info says the area is %u bytes, less than the info header itself",
 			area->tlv_tot);
 		return false;
@@ -436,21 +436,21 @@ static bool read_tlv_areas(struct dfu_image *img, size_t off)
 	return walk_area(img, area, false);
 }
 
-static bool is_encrypted(const struct dfu_image *img)
+static bool is_encrypted(const struct dfu_smp_image *img)
 {
-	return img->header.flags & (DFU_IMAGE_F_ENCRYPTED_AES128 | DFU_IMAGE_F_ENCRYPTED_AES256);
+	return img->header.flags & (DFU_SMP_IMAGE_F_ENCRYPTED_AES128 | DFU_SMP_IMAGE_F_ENCRYPTED_AES256);
 }
 
 /* Finds the one hash TLV and compares it with the hash of the hashed region. */
-static int check_hash(struct dfu_image *img)
+static int check_hash(struct dfu_smp_image *img)
 {
-	const struct dfu_image_tlv *found = NULL;
-	enum dfu_image_hash_alg alg;
+	const struct dfu_smp_image_tlv *found = NULL;
+	enum dfu_smp_image_hash_alg alg;
 	char a[MSG_HEX + 1], b[MSG_HEX + 1];
 	size_t count = 0;
 
 	for (size_t i = 0; i < img->tlv_count; i++) {
-		if (hash_alg_of(img->tlvs[i].type) != DFU_IMAGE_HASH_NONE) {
+		if (hash_alg_of(img->tlvs[i].type) != DFU_SMP_IMAGE_HASH_NONE) {
 			found = found ? found : &img->tlvs[i];
 			count++;
 		}
@@ -458,20 +458,20 @@ static int check_hash(struct dfu_image *img)
 	if (count == 0) {
 		/* in a partly read area the hash TLV may just not have been reached */
 		if (img->tlvs_complete) {
-			problem(img, DFU_IMAGE_NO_HASH_TLV,
+			problem(img, DFU_SMP_IMAGE_NO_HASH_TLV,
 				"the image has no hash TLV (SHA256, SHA384 or SHA512)");
 		}
 		return 0;
 	}
 	if (count > 1) {
-		problem(img, DFU_IMAGE_MULTIPLE_HASH_TLVS,
+		problem(img, DFU_SMP_IMAGE_MULTIPLE_HASH_TLVS,
 			"the image has %zu hash TLVs, MCUboot takes exactly one", count);
 		return 0;
 	}
 	alg = hash_alg_of(found->type);
 	if (found->len != hash_size(alg)) {
-		problem(img, DFU_IMAGE_BAD_HASH_LEN, "the %s TLV is %u bytes, not %zu",
-			dfu_image_hash_alg_name(alg), found->len, hash_size(alg));
+		problem(img, DFU_SMP_IMAGE_BAD_HASH_LEN, "the %s TLV is %u bytes, not %zu",
+			dfu_smp_image_hash_alg_name(alg), found->len, hash_size(alg));
 		return 0;
 	}
 	img->hash_alg = alg;
@@ -486,16 +486,16 @@ static int check_hash(struct dfu_image *img)
 	img->hash_checked = true;
 	img->hash_ok = memcmp(img->computed_hash, img->hash, img->hash_len) == 0;
 	if (!img->hash_ok) {
-		problem(img, DFU_IMAGE_HASH_MISMATCH,
+		problem(img, DFU_SMP_IMAGE_HASH_MISMATCH,
 			"image hash does not match the %s TLV: [0, %zu) hashes to %s..., the TLV "
-			"holds %s...", dfu_image_hash_alg_name(alg), img->hashed_len,
+			"holds %s...", dfu_smp_image_hash_alg_name(alg), img->hashed_len,
 			short_hex(img->computed_hash, img->hash_len, a),
 			short_hex(img->hash, img->hash_len, b));
 	}
 	return 0;
 }
 
-static bool is_trailer_field(const struct dfu_image_trailer *t, size_t off)
+static bool is_trailer_field(const struct dfu_smp_image_trailer *t, size_t off)
 {
 	return t->present && (off >= t->magic_offset || off == t->image_ok_offset ||
 			      off == t->copy_done_offset || off == t->swap_info_offset ||
@@ -503,17 +503,17 @@ static bool is_trailer_field(const struct dfu_image_trailer *t, size_t off)
 }
 
 /* The padding after the TLV area and the trailer at the end of a slot-sized file. */
-static void read_tail(struct dfu_image *img)
+static void read_tail(struct dfu_smp_image *img)
 {
-	struct dfu_image_trailer *t = &img->trailer;
+	struct dfu_smp_image_trailer *t = &img->trailer;
 	size_t start = img->tlv_area.end, size = img->size;
 	unsigned align = 0;
 
 	img->tail_offset = start;
 	img->tail_size = size - start;
-	if (img->tail_size >= DFU_IMAGE_BOOT_MAGIC_SIZE) {
-		const uint8_t *m = img->data + size - DFU_IMAGE_BOOT_MAGIC_SIZE;
-		unsigned said = smp_get_le16(m);
+	if (img->tail_size >= DFU_SMP_IMAGE_BOOT_MAGIC_SIZE) {
+		const uint8_t *m = img->data + size - DFU_SMP_IMAGE_BOOT_MAGIC_SIZE;
+		unsigned said = dfu_smp_get_le16(m);
 
 		if (memcmp(m, boot_magic, sizeof(boot_magic)) == 0) {
 			align = TRAILER_DEFAULT_ALIGN;
@@ -524,13 +524,13 @@ static void read_tail(struct dfu_image *img)
 		}
 	}
 	/* image_ok, copy_done, swap_info and swap_size must all lie after the TLV area */
-	if (align && img->tail_size >= DFU_IMAGE_BOOT_MAGIC_SIZE + 4 * align) {
-		size_t image_ok = (size - DFU_IMAGE_BOOT_MAGIC_SIZE - align) / align * align;
+	if (align && img->tail_size >= DFU_SMP_IMAGE_BOOT_MAGIC_SIZE + 4 * align) {
+		size_t image_ok = (size - DFU_SMP_IMAGE_BOOT_MAGIC_SIZE - align) / align * align;
 
 		if (image_ok >= start + 3 * align) {
 			t->present = true;
 			t->align = (uint16_t)align;
-			t->magic_offset = size - DFU_IMAGE_BOOT_MAGIC_SIZE;
+			t->magic_offset = size - DFU_SMP_IMAGE_BOOT_MAGIC_SIZE;
 			t->image_ok_offset = image_ok;
 			t->image_ok = img->data[image_ok];
 			t->copy_done_offset = image_ok - align;
@@ -538,7 +538,7 @@ static void read_tail(struct dfu_image *img)
 			t->swap_info_offset = image_ok - 2 * align;
 			t->swap_info = img->data[image_ok - 2 * align];
 			t->swap_size_offset = image_ok - 3 * align;
-			t->swap_size = smp_get_le32(img->data + t->swap_size_offset);
+			t->swap_size = dfu_smp_get_le32(img->data + t->swap_size_offset);
 		}
 	}
 	img->tail_erased = true;
@@ -550,14 +550,14 @@ static void read_tail(struct dfu_image *img)
 	}
 }
 
-static int finish(struct dfu_image *img)
+static int finish(struct dfu_smp_image *img)
 {
-	if (img->status != DFU_IMAGE_OK) {
+	if (img->status != DFU_SMP_IMAGE_OK) {
 		return -EBADMSG;
 	}
 	if (img->hash_checked) {
 		snprintf(img->message, sizeof(img->message), "valid image: the %s hash matches",
-			 dfu_image_hash_alg_name(img->hash_alg));
+			 dfu_smp_image_hash_alg_name(img->hash_alg));
 	} else {
 		snprintf(img->message, sizeof(img->message),
 			 "valid image layout; the payload is encrypted, so its hash (of the "
@@ -566,7 +566,7 @@ static int finish(struct dfu_image *img)
 	return 0;
 }
 
-int dfu_image_parse(struct dfu_image *img, const uint8_t *data, size_t size)
+int dfu_smp_image_parse(struct dfu_smp_image *img, const uint8_t *data, size_t size)
 {
 	uint64_t end;
 	int err;
@@ -574,40 +574,40 @@ int dfu_image_parse(struct dfu_image *img, const uint8_t *data, size_t size)
 	memset(img, 0, sizeof(*img));
 	img->data = data;
 	img->size = size;
-	if (digest(DFU_IMAGE_HASH_SHA256, data, size, img->file_sha256)) {
+	if (digest(DFU_SMP_IMAGE_HASH_SHA256, data, size, img->file_sha256)) {
 		return -EIO;
 	}
-	if (size < DFU_IMAGE_HEADER_SIZE) {
-		problem(img, DFU_IMAGE_TOO_SHORT,
+	if (size < DFU_SMP_IMAGE_HEADER_SIZE) {
+		problem(img, DFU_SMP_IMAGE_TOO_SHORT,
 			"file has %zu bytes, fewer than the %u-byte image header", size,
-			DFU_IMAGE_HEADER_SIZE);
+			DFU_SMP_IMAGE_HEADER_SIZE);
 		return finish(img);
 	}
 	read_header(img);
-	if (img->header.magic != DFU_IMAGE_MAGIC) {
-		problem(img, DFU_IMAGE_BAD_MAGIC, "image header magic is 0x%08lx, not 0x%08lx%s",
-			(unsigned long)img->header.magic, (unsigned long)DFU_IMAGE_MAGIC,
-			img->header.magic == DFU_IMAGE_MAGIC_V1 ? " (the old version 1 header magic)" :
+	if (img->header.magic != DFU_SMP_IMAGE_MAGIC) {
+		problem(img, DFU_SMP_IMAGE_BAD_MAGIC, "image header magic is 0x%08lx, not 0x%08lx%s",
+			(unsigned long)img->header.magic, (unsigned long)DFU_SMP_IMAGE_MAGIC,
+			img->header.magic == DFU_SMP_IMAGE_MAGIC_V1 ? " (the old version 1 header magic)" :
 			img->header.magic == 0xffffffffu ? " (erased flash)" : "");
 	}
-	if (img->header.hdr_size < DFU_IMAGE_HEADER_SIZE) {
-		problem(img, DFU_IMAGE_HDR_SIZE_TOO_SMALL,
+	if (img->header.hdr_size < DFU_SMP_IMAGE_HEADER_SIZE) {
+		problem(img, DFU_SMP_IMAGE_HDR_SIZE_TOO_SMALL,
 			"ih_hdr_size is %u, smaller than the %u-byte header", img->header.hdr_size,
-			DFU_IMAGE_HEADER_SIZE);
+			DFU_SMP_IMAGE_HEADER_SIZE);
 		return finish(img);
 	}
 	if (img->header.hdr_size > size) {
-		problem(img, DFU_IMAGE_HDR_SIZE_PAST_EOF,
+		problem(img, DFU_SMP_IMAGE_HDR_SIZE_PAST_EOF,
 			"ih_hdr_size 0x%x is larger than the %zu-byte file", img->header.hdr_size, size);
 		return finish(img);
 	}
 	if (img->header.img_size == 0) {
-		problem(img, DFU_IMAGE_IMG_SIZE_ZERO, "ih_img_size is 0: the image has no payload");
+		problem(img, DFU_SMP_IMAGE_IMG_SIZE_ZERO, "ih_img_size is 0: the image has no payload");
 		return finish(img);
 	}
 	end = (uint64_t)img->header.hdr_size + img->header.img_size;
 	if (end > size) {
-		problem(img, DFU_IMAGE_PAYLOAD_PAST_EOF,
+		problem(img, DFU_SMP_IMAGE_PAYLOAD_PAST_EOF,
 			"file ends inside the payload: it ends at %llu (ih_hdr_size + ih_img_size) "
 			"but the file has %zu bytes", (unsigned long long)end, size);
 		return finish(img);
@@ -627,7 +627,7 @@ int dfu_image_parse(struct dfu_image *img, const uint8_t *data, size_t size)
 }
 
 /* Records the outcome of a signature check. @return @p err. */
-static int sig_result(struct dfu_image *img, enum dfu_image_status status, int err,
+static int sig_result(struct dfu_smp_image *img, enum dfu_smp_image_status status, int err,
 		      const char *fmt, ...)
 {
 	va_list ap;
@@ -698,31 +698,31 @@ static uint16_t sig_type_of(enum key_kind kind)
 {
 	switch (kind) {
 	case KEY_RSA2048:
-		return DFU_IMAGE_TLV_RSA2048_PSS;
+		return DFU_SMP_IMAGE_TLV_RSA2048_PSS;
 	case KEY_RSA3072:
-		return DFU_IMAGE_TLV_RSA3072_PSS;
+		return DFU_SMP_IMAGE_TLV_RSA3072_PSS;
 	case KEY_ED25519:
-		return DFU_IMAGE_TLV_ED25519;
+		return DFU_SMP_IMAGE_TLV_ED25519;
 	default:
-		return DFU_IMAGE_TLV_ECDSA_SIG;
+		return DFU_SMP_IMAGE_TLV_ECDSA_SIG;
 	}
 }
 
 static bool is_sig_type(uint16_t type)
 {
-	return type >= DFU_IMAGE_TLV_RSA2048_PSS && type <= DFU_IMAGE_TLV_ED25519;
+	return type >= DFU_SMP_IMAGE_TLV_RSA2048_PSS && type <= DFU_SMP_IMAGE_TLV_ED25519;
 }
 
 /* The hash algorithm a key of @p kind signs with, NONE when any image hash will do. */
-static enum dfu_image_hash_alg sig_hash_of(enum key_kind kind)
+static enum dfu_smp_image_hash_alg sig_hash_of(enum key_kind kind)
 {
 	switch (kind) {
 	case KEY_ED25519:
-		return DFU_IMAGE_HASH_NONE;
+		return DFU_SMP_IMAGE_HASH_NONE;
 	case KEY_EC_P384:
-		return DFU_IMAGE_HASH_SHA384;
+		return DFU_SMP_IMAGE_HASH_SHA384;
 	default:
-		return DFU_IMAGE_HASH_SHA256;
+		return DFU_SMP_IMAGE_HASH_SHA256;
 	}
 }
 
@@ -737,7 +737,7 @@ static int key_der(EVP_PKEY *key, enum key_kind kind, unsigned char **der)
 }
 
 /* ECDSA and RSA-PSS sign the hash of the hashed region, as computed from the file. */
-static bool verify_digest(EVP_PKEY *key, enum key_kind kind, const struct dfu_image *img,
+static bool verify_digest(EVP_PKEY *key, enum key_kind kind, const struct dfu_smp_image *img,
 			  const uint8_t *sig, size_t sig_len)
 {
 	const EVP_MD *md = hash_md(img->hash_alg);
@@ -772,8 +772,8 @@ static bool verify_ed25519(EVP_PKEY *key, const uint8_t *sig, size_t sig_len,
 	return ok;
 }
 
-static bool verify_sig(EVP_PKEY *key, enum key_kind kind, const struct dfu_image *img,
-		       const struct dfu_image_tlv *sig, bool pure)
+static bool verify_sig(EVP_PKEY *key, enum key_kind kind, const struct dfu_smp_image *img,
+		       const struct dfu_smp_image_tlv *sig, bool pure)
 {
 	if (kind != KEY_ED25519) {
 		return verify_digest(key, kind, img, sig->value, sig->len);
@@ -785,19 +785,19 @@ static bool verify_sig(EVP_PKEY *key, enum key_kind kind, const struct dfu_image
 }
 
 /* The KEYHASH/PUBKEY check. @return 0, or the outcome when the image names another key. */
-static int check_key_tlvs(struct dfu_image *img, const unsigned char *der, size_t der_len)
+static int check_key_tlvs(struct dfu_smp_image *img, const unsigned char *der, size_t der_len)
 {
-	const struct dfu_image_tlv *other = NULL;
+	const struct dfu_smp_image_tlv *other = NULL;
 	char a[MSG_HEX + 1], b[MSG_HEX + 1];
 
 	for (size_t i = 0; i < img->tlv_count; i++) {
-		const struct dfu_image_tlv *t = &img->tlvs[i];
+		const struct dfu_smp_image_tlv *t = &img->tlvs[i];
 		bool match;
 
-		if (t->type == DFU_IMAGE_TLV_KEYHASH) {
+		if (t->type == DFU_SMP_IMAGE_TLV_KEYHASH) {
 			match = t->len == img->key_hash_len &&
 				memcmp(t->value, img->key_hash, t->len) == 0;
-		} else if (t->type == DFU_IMAGE_TLV_PUBKEY) {
+		} else if (t->type == DFU_SMP_IMAGE_TLV_PUBKEY) {
 			match = t->len == der_len && memcmp(t->value, der, der_len) == 0;
 		} else {
 			continue;
@@ -811,22 +811,22 @@ static int check_key_tlvs(struct dfu_image *img, const unsigned char *der, size_
 	if (!other) {
 		return 0;
 	}
-	if (other->type == DFU_IMAGE_TLV_PUBKEY) {
-		return sig_result(img, DFU_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
+	if (other->type == DFU_SMP_IMAGE_TLV_PUBKEY) {
+		return sig_result(img, DFU_SMP_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
 				  "wrong key: the image's PUBKEY is another key than this %s key",
 				  img->key_type);
 	}
-	return sig_result(img, DFU_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
+	return sig_result(img, DFU_SMP_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
 			  "wrong key: the image's KEYHASH %s... is not the %s of this %s key (%s...)",
 			  short_hex(other->value, other->len, a),
-			  dfu_image_hash_alg_name(img->hash_alg), img->key_type,
+			  dfu_smp_image_hash_alg_name(img->hash_alg), img->key_type,
 			  short_hex(img->key_hash, img->key_hash_len, b));
 }
 
-static int check_signature(struct dfu_image *img, EVP_PKEY *key)
+static int check_signature(struct dfu_smp_image *img, EVP_PKEY *key)
 {
-	const struct dfu_image_tlv *any_sig = NULL;
-	enum dfu_image_hash_alg want_hash;
+	const struct dfu_smp_image_tlv *any_sig = NULL;
+	enum dfu_smp_image_hash_alg want_hash;
 	unsigned char *der = NULL;
 	enum key_kind kind;
 	char why[120];
@@ -835,9 +835,9 @@ static int check_signature(struct dfu_image *img, EVP_PKEY *key)
 	int der_len, err;
 
 	/* a hash mismatch is checked on, to tell whether the signature fails too */
-	if ((img->status != DFU_IMAGE_OK && img->status != DFU_IMAGE_HASH_MISMATCH) ||
+	if ((img->status != DFU_SMP_IMAGE_OK && img->status != DFU_SMP_IMAGE_HASH_MISMATCH) ||
 	    !img->tlvs_complete || !img->hash_len) {
-		return sig_result(img, DFU_IMAGE_IMAGE_INVALID, -EBADMSG,
+		return sig_result(img, DFU_SMP_IMAGE_IMAGE_INVALID, -EBADMSG,
 				  "signature not checked, the image is invalid: %s", img->message);
 	}
 	for (size_t i = 0; i < img->tlv_count; i++) {
@@ -845,20 +845,20 @@ static int check_signature(struct dfu_image *img, EVP_PKEY *key)
 		if (is_sig_type(img->tlvs[i].type) && !img->tlvs[i].protected_area && !any_sig) {
 			any_sig = &img->tlvs[i];
 		}
-		pure = pure || img->tlvs[i].type == DFU_IMAGE_TLV_SIG_PURE;
+		pure = pure || img->tlvs[i].type == DFU_SMP_IMAGE_TLV_SIG_PURE;
 	}
 	if (!any_sig) {
-		return sig_result(img, DFU_IMAGE_NOT_SIGNED, -ENOENT,
+		return sig_result(img, DFU_SMP_IMAGE_NOT_SIGNED, -ENOENT,
 				  "the image is not signed: it has no signature TLV");
 	}
 	if (classify_key(key, &kind, why, sizeof(why))) {
-		return sig_result(img, DFU_IMAGE_UNSUPPORTED_KEY, -ENOTSUP, "%s", why);
+		return sig_result(img, DFU_SMP_IMAGE_UNSUPPORTED_KEY, -ENOTSUP, "%s", why);
 	}
 	img->key_type = key_kind_names[kind];
 	der_len = key_der(key, kind, &der);
 	if (der_len <= 0 || digest(img->hash_alg, der, (size_t)der_len, img->key_hash)) {
 		OPENSSL_free(der);
-		return sig_result(img, DFU_IMAGE_BAD_KEY, -EINVAL,
+		return sig_result(img, DFU_SMP_IMAGE_BAD_KEY, -EINVAL,
 				  "the %s key cannot be encoded as MCUboot embeds it",
 				  img->key_type);
 	}
@@ -869,22 +869,22 @@ static int check_signature(struct dfu_image *img, EVP_PKEY *key)
 		return err;
 	}
 	if (!img->hash_checked) {
-		return sig_result(img, DFU_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
+		return sig_result(img, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
 				  "the payload is encrypted: the signature covers the plaintext "
 				  "image, which cannot be hashed without the decryption key");
 	}
 	want = sig_type_of(kind);
 	want_hash = sig_hash_of(kind);
 	for (size_t i = 0; i < img->tlv_count; i++) {
-		const struct dfu_image_tlv *t = &img->tlvs[i];
+		const struct dfu_smp_image_tlv *t = &img->tlvs[i];
 
 		if (t->type != want || t->protected_area) {
 			continue;
 		}
-		if (want_hash != DFU_IMAGE_HASH_NONE && want_hash != img->hash_alg) {
-			return sig_result(img, DFU_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
+		if (want_hash != DFU_SMP_IMAGE_HASH_NONE && want_hash != img->hash_alg) {
+			return sig_result(img, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
 					  "an %s signature over a %s image hash is not supported",
-					  img->key_type, dfu_image_hash_alg_name(img->hash_alg));
+					  img->key_type, dfu_smp_image_hash_alg_name(img->hash_alg));
 		}
 		img->sig_tlv_type = t->type;
 		tried = true;
@@ -894,39 +894,39 @@ static int check_signature(struct dfu_image *img, EVP_PKEY *key)
 		}
 	}
 	if (tried && !img->key_tlv_type) {
-		return sig_result(img, DFU_IMAGE_NO_KEY_TLV, -EBADMSG,
+		return sig_result(img, DFU_SMP_IMAGE_NO_KEY_TLV, -EBADMSG,
 				  "the image names no key (no KEYHASH or PUBKEY TLV), which MCUboot "
 				  "needs to pick its key; the %s signature itself %s with this key",
-				  dfu_image_tlv_name(img->sig_tlv_type),
+				  dfu_smp_image_tlv_name(img->sig_tlv_type),
 				  verified ? "verifies" : "does not verify");
 	}
-	if (verified && img->status != DFU_IMAGE_OK) {
-		return sig_result(img, DFU_IMAGE_IMAGE_INVALID, -EBADMSG,
+	if (verified && img->status != DFU_SMP_IMAGE_OK) {
+		return sig_result(img, DFU_SMP_IMAGE_IMAGE_INVALID, -EBADMSG,
 				  "the %s signature verifies over the file's content, but the image "
-				  "is invalid: %s", dfu_image_tlv_name(img->sig_tlv_type),
+				  "is invalid: %s", dfu_smp_image_tlv_name(img->sig_tlv_type),
 				  img->message);
 	}
 	if (verified) {
-		return sig_result(img, DFU_IMAGE_OK, 0, "signature verified: %s by this %s key (%s "
-				  "matches)", dfu_image_tlv_name(img->sig_tlv_type), img->key_type,
-				  dfu_image_tlv_name(img->key_tlv_type));
+		return sig_result(img, DFU_SMP_IMAGE_OK, 0, "signature verified: %s by this %s key (%s "
+				  "matches)", dfu_smp_image_tlv_name(img->sig_tlv_type), img->key_type,
+				  dfu_smp_image_tlv_name(img->key_tlv_type));
 	}
 	if (tried) {
-		return sig_result(img, DFU_IMAGE_BAD_SIGNATURE, -EBADMSG,
+		return sig_result(img, DFU_SMP_IMAGE_BAD_SIGNATURE, -EBADMSG,
 				  "the %s signature does not verify with this %s key%s",
-				  dfu_image_tlv_name(img->sig_tlv_type), img->key_type,
+				  dfu_smp_image_tlv_name(img->sig_tlv_type), img->key_type,
 				  img->hash_ok ? "" : " (the image does not match its hash either)");
 	}
-	if (any_sig->type == DFU_IMAGE_TLV_ECDSA224) {
-		return sig_result(img, DFU_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
+	if (any_sig->type == DFU_SMP_IMAGE_TLV_ECDSA224) {
+		return sig_result(img, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
 				  "the image's ECDSA224 signature is not supported");
 	}
-	return sig_result(img, DFU_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
+	return sig_result(img, DFU_SMP_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
 			  "wrong key: the image is signed with %s, which an %s key does not make",
-			  dfu_image_tlv_name(any_sig->type), img->key_type);
+			  dfu_smp_image_tlv_name(any_sig->type), img->key_type);
 }
 
-int dfu_image_verify_key(struct dfu_image *img, const uint8_t *pem, size_t pem_len)
+int dfu_smp_image_verify_key(struct dfu_smp_image *img, const uint8_t *pem, size_t pem_len)
 {
 	EVP_PKEY *key;
 	int err;
@@ -939,7 +939,7 @@ int dfu_image_verify_key(struct dfu_image *img, const uint8_t *pem, size_t pem_l
 	img->key_hash_len = 0;
 	key = load_key(pem, pem_len);
 	if (!key) {
-		err = sig_result(img, DFU_IMAGE_BAD_KEY, -EINVAL,
+		err = sig_result(img, DFU_SMP_IMAGE_BAD_KEY, -EINVAL,
 				 "no public key could be read from the PEM");
 	} else {
 		err = check_signature(img, key);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "session.h"
+#include <dfu-smp/dfu/session.h>
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../mgmt/img.h"
-#include "../mgmt/os.h"
+#include <dfu-smp/mgmt/img.h>
+#include <dfu-smp/mgmt/os.h>
 
 /* The reassembly probe needs no more than this to be answered or not. */
 #define PROBE_TIMEOUT_MS 3000u
@@ -41,9 +41,9 @@ enum phase {
 	PHASE_RECONNECT, /* the owner gets the link back (asked once the timer first fires) */
 };
 
-static uint64_t now(const struct dfu_session *s)
+static uint64_t now(const struct dfu_smp_session *s)
 {
-	uint64_t client = smp_client_now(s->client);
+	uint64_t client = dfu_smp_client_now(s->client);
 
 	return client > s->now_ms ? client : s->now_ms;
 }
@@ -53,19 +53,19 @@ static unsigned seconds(uint32_t ms)
 	return (unsigned)((ms + 999u) / 1000u);
 }
 
-static uint32_t reboot_timeout(const struct dfu_session *s)
+static uint32_t reboot_timeout(const struct dfu_smp_session *s)
 {
-	return s->cfg.reboot_timeout_ms ? s->cfg.reboot_timeout_ms : DFU_SESSION_REBOOT_TIMEOUT_MS;
+	return s->cfg.reboot_timeout_ms ? s->cfg.reboot_timeout_ms : DFU_SMP_SESSION_REBOOT_TIMEOUT_MS;
 }
 
-static uint32_t reconnect_timeout(const struct dfu_session *s)
+static uint32_t reconnect_timeout(const struct dfu_smp_session *s)
 {
 	return s->cfg.reconnect_timeout_ms ? s->cfg.reconnect_timeout_ms
-					   : DFU_SESSION_RECONNECT_TIMEOUT_MS;
+					   : DFU_SMP_SESSION_RECONNECT_TIMEOUT_MS;
 }
 
 /* What is left of the wait for the device to come back. */
-static uint32_t reboot_left(const struct dfu_session *s)
+static uint32_t reboot_left(const struct dfu_smp_session *s)
 {
 	uint64_t t = now(s);
 
@@ -74,7 +74,7 @@ static uint32_t reboot_left(const struct dfu_session *s)
 }
 
 /* What the job is doing, for messages. */
-static const char *what(const struct dfu_session *s)
+static const char *what(const struct dfu_smp_session *s)
 {
 	int phase = s->phase == PHASE_RECONNECT ? s->resume : s->phase;
 
@@ -88,7 +88,7 @@ static const char *what(const struct dfu_session *s)
 	case PHASE_SIZE:
 		return "the request size check";
 	default:
-		return dfu_upgrade_step_name(s->step);
+		return dfu_smp_upgrade_step_name(s->step);
 	}
 }
 
@@ -97,13 +97,13 @@ static bool is_link_loss(int err)
 	return err == -ENOTCONN || err == -ENXIO;
 }
 
-static void finish(struct dfu_session *s, int err)
+static void finish(struct dfu_smp_session *s, int err)
 {
 	if (s->job == JOB_NONE) {
 		return;
 	}
 	if (s->req_busy) {
-		smp_client_cancel(s->client, &s->req);
+		dfu_smp_client_cancel(s->client, &s->req);
 		s->req_busy = false;
 	}
 	s->job = JOB_NONE;
@@ -114,7 +114,7 @@ static void finish(struct dfu_session *s, int err)
 	s->result.limits_known = s->limits_known;
 	s->result.limits = s->limits;
 	if (s->starting) {
-		s->ended = true; /* reported by the next dfu_session_process() */
+		s->ended = true; /* reported by the next dfu_smp_session_process() */
 		s->end_err = err;
 		return;
 	}
@@ -122,7 +122,7 @@ static void finish(struct dfu_session *s, int err)
 }
 
 /* Ends the job with @p err and a one-line reason. */
-static void fail(struct dfu_session *s, int err, const char *fmt, ...)
+static void fail(struct dfu_smp_session *s, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -132,10 +132,10 @@ static void fail(struct dfu_session *s, int err, const char *fmt, ...)
 	finish(s, err);
 }
 
-static void on_own_answer(struct smp_request *req, int err, const struct smp_client_rsp *rsp);
+static void on_own_answer(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp);
 
 /* Sends the session's own request, built in s->req. */
-static void send_own(struct dfu_session *s, uint32_t timeout_ms, uint8_t retries)
+static void send_own(struct dfu_smp_session *s, uint32_t timeout_ms, uint8_t retries)
 {
 	int err;
 
@@ -143,10 +143,10 @@ static void send_own(struct dfu_session *s, uint32_t timeout_ms, uint8_t retries
 	s->req.user = s;
 	s->req.timeout_ms = timeout_ms;
 	if (retries) {
-		smp_request_spread(&s->req, timeout_ms ? timeout_ms : SMP_CLIENT_TIMEOUT_DEFAULT_MS,
+		dfu_smp_request_spread(&s->req, timeout_ms ? timeout_ms : DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS,
 				   retries);
 	}
-	err = smp_client_submit(s->client, &s->req);
+	err = dfu_smp_client_submit(s->client, &s->req);
 	if (err) {
 		fail(s, err, "cannot send %s: %s", what(s), strerror(-err));
 		return;
@@ -156,11 +156,11 @@ static void send_own(struct dfu_session *s, uint32_t timeout_ms, uint8_t retries
 
 /* ---- the link ---- */
 
-/* The link is down: ask the owner, from the next dfu_session_process(), to get it back. */
-static void ask_reconnect(struct dfu_session *s, enum dfu_session_reconnect why)
+/* The link is down: ask the owner, from the next dfu_smp_session_process(), to get it back. */
+static void ask_reconnect(struct dfu_smp_session *s, enum dfu_smp_session_reconnect why)
 {
 	s->link_up = false;
-	s->resume = why == DFU_SESSION_RECONNECT_RESET ? PHASE_RUN : s->phase;
+	s->resume = why == DFU_SMP_SESSION_RECONNECT_RESET ? PHASE_RUN : s->phase;
 	s->phase = PHASE_RECONNECT;
 	s->reconnect_why = why;
 	s->reconnect_asked = false;
@@ -168,10 +168,10 @@ static void ask_reconnect(struct dfu_session *s, enum dfu_session_reconnect why)
 }
 
 /* The link was lost in the middle of the job, in phase s->phase. */
-static void link_lost(struct dfu_session *s, int err, const char *message)
+static void link_lost(struct dfu_smp_session *s, int err, const char *message)
 {
 	unsigned max = s->cfg.max_reconnects ? s->cfg.max_reconnects
-					     : DFU_SESSION_RECONNECTS_DEFAULT;
+					     : DFU_SMP_SESSION_RECONNECTS_DEFAULT;
 
 	s->link_up = false;
 	if (s->phase == PHASE_PROBE) {
@@ -186,11 +186,11 @@ static void link_lost(struct dfu_session *s, int err, const char *message)
 		return;
 	}
 	s->reconnects++;
-	ask_reconnect(s, DFU_SESSION_RECONNECT_LOST);
+	ask_reconnect(s, DFU_SMP_SESSION_RECONNECT_LOST);
 }
 
 /* After a reconnection: the link is set up for the device as it was before. */
-static void reapply_limits(struct dfu_session *s)
+static void reapply_limits(struct dfu_smp_session *s)
 {
 	if (!s->limits_known) {
 		return;
@@ -203,26 +203,26 @@ static void reapply_limits(struct dfu_session *s)
 	}
 }
 
-static size_t link_max(const struct dfu_session *s)
+static size_t link_max(const struct dfu_smp_session *s)
 {
-	return s->ops->max_size ? s->ops->max_size(s->user) : smp_client_max_size(s->client);
+	return s->ops->max_size ? s->ops->max_size(s->user) : dfu_smp_client_max_size(s->client);
 }
 
 /* ---- learning the limits ---- */
 
-static void run(struct dfu_session *s);
+static void run(struct dfu_smp_session *s);
 
-static void learn(struct dfu_session *s)
+static void learn(struct dfu_smp_session *s)
 {
 	s->phase = PHASE_PARAMS;
 	memset(&s->limits, 0, sizeof(s->limits));
 	s->limits_known = false;
-	smp_request_init(&s->req, s->buf, sizeof(s->buf));
-	(void)mgmt_os_params(&s->req); /* an empty map: it fits */
+	dfu_smp_request_init(&s->req, s->buf, sizeof(s->buf));
+	(void)dfu_smp_mgmt_os_params(&s->req); /* an empty map: it fits */
 	send_own(s, s->cfg.timeout_ms, s->cfg.retries);
 }
 
-static void limits_learned(struct dfu_session *s)
+static void limits_learned(struct dfu_smp_session *s)
 {
 	size_t link = link_max(s);
 
@@ -240,9 +240,9 @@ static void limits_learned(struct dfu_session *s)
 /*
  * Sends an echo just longer than one write, split in two. A device that reassembles answers
  * it; one that does not reads the first write as a message shorter than its header says
- * (answered with MGMT_ERR_ECORRUPT) and drops the second, shorter than a header.
+ * (answered with DFU_SMP_MGMT_ERR_ECORRUPT) and drops the second, shorter than a header.
  */
-static void probe(struct dfu_session *s, size_t one_write)
+static void probe(struct dfu_smp_session *s, size_t one_write)
 {
 	uint32_t timeout = s->cfg.probe_timeout_ms;
 	size_t len;
@@ -253,16 +253,16 @@ static void probe(struct dfu_session *s, size_t one_write)
 				  : PROBE_TIMEOUT_MS;
 	}
 	/* the message must end 1 to 7 bytes into the second write */
-	for (len = one_write <= DFU_SESSION_WRITE_MAX ? one_write : 0; len > 0; len--) {
+	for (len = one_write <= DFU_SMP_SESSION_WRITE_MAX ? one_write : 0; len > 0; len--) {
 		memset(s->text, 'r', len);
 		s->text[len] = '\0';
-		smp_request_init(&s->req, s->buf, sizeof(s->buf));
-		if (mgmt_os_echo(&s->req, s->text) == 0 && SMP_HDR_SIZE + s->req.len <= one_write + 7 &&
-		    SMP_HDR_SIZE + s->req.len > one_write) {
+		dfu_smp_request_init(&s->req, s->buf, sizeof(s->buf));
+		if (dfu_smp_mgmt_os_echo(&s->req, s->text) == 0 && DFU_SMP_HDR_SIZE + s->req.len <= one_write + 7 &&
+		    DFU_SMP_HDR_SIZE + s->req.len > one_write) {
 			break;
 		}
 	}
-	if (len == 0 || SMP_HDR_SIZE + s->req.len > s->limits.buf_size) {
+	if (len == 0 || DFU_SMP_HDR_SIZE + s->req.len > s->limits.buf_size) {
 		limits_learned(s); /* no probe fits: one write per request */
 		return;
 	}
@@ -271,10 +271,10 @@ static void probe(struct dfu_session *s, size_t one_write)
 	send_own(s, timeout, 0);
 }
 
-static void params_answer(struct dfu_session *s, int err, const struct smp_client_rsp *rsp)
+static void params_answer(struct dfu_smp_session *s, int err, const struct dfu_smp_client_rsp *rsp)
 {
-	struct mgmt_os_params params;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_os_params params;
+	struct dfu_smp_mgmt_reply reply;
 	size_t link;
 
 	if (err) {
@@ -282,12 +282,12 @@ static void params_answer(struct dfu_session *s, int err, const struct smp_clien
 		return;
 	}
 	/* older devices answer rc 8; anything but parameters means they are unknown */
-	if (mgmt_os_params_decode(rsp, &reply, &params) == 0) {
+	if (dfu_smp_mgmt_os_params_decode(rsp, &reply, &params) == 0) {
 		s->limits.have_params = true;
 		s->limits.buf_size = params.buf_size;
 		s->limits.buf_count = params.buf_count;
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	if (s->ops->set_device_limits) {
 		s->ops->set_device_limits(s->user, &s->limits);
 	}
@@ -299,15 +299,15 @@ static void params_answer(struct dfu_session *s, int err, const struct smp_clien
 	limits_learned(s);
 }
 
-static void probe_answer(struct dfu_session *s, int err, const struct smp_client_rsp *rsp)
+static void probe_answer(struct dfu_smp_session *s, int err, const struct dfu_smp_client_rsp *rsp)
 {
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_reply reply;
 	const char *echoed;
 	bool ok = false;
 
 	if (!err) {
-		ok = mgmt_os_echo_decode(rsp, &reply, &echoed) == 0 && strcmp(echoed, s->text) == 0;
-		mgmt_reply_close(&reply);
+		ok = dfu_smp_mgmt_os_echo_decode(rsp, &reply, &echoed) == 0 && strcmp(echoed, s->text) == 0;
+		dfu_smp_mgmt_reply_close(&reply);
 	}
 	if (!ok) {
 		s->ops->set_reassembly(s->user, 0);
@@ -318,15 +318,15 @@ static void probe_answer(struct dfu_session *s, int err, const struct smp_client
 
 /* ---- the reboot ---- */
 
-static void reboot_done(struct dfu_session *s)
+static void reboot_done(struct dfu_smp_session *s)
 {
 	s->phase = PHASE_RUN;
 	s->timer_ms = UINT64_MAX;
-	dfu_upgrade_reconnected(&s->engine.upgrade, 0, NULL);
+	dfu_smp_upgrade_reconnected(&s->engine.upgrade, 0, NULL);
 }
 
 /* The device did not come back: the upgrade ends with the reason. */
-static void reboot_failed(struct dfu_session *s, int err, const char *fmt, ...)
+static void reboot_failed(struct dfu_smp_session *s, int err, const char *fmt, ...)
 {
 	char why[160];
 	va_list ap;
@@ -336,11 +336,11 @@ static void reboot_failed(struct dfu_session *s, int err, const char *fmt, ...)
 	va_end(ap);
 	s->phase = PHASE_RUN;
 	s->timer_ms = UINT64_MAX;
-	dfu_upgrade_reconnected(&s->engine.upgrade, err, why);
+	dfu_smp_upgrade_reconnected(&s->engine.upgrade, err, why);
 }
 
 /* An echo with a sequence number of its own: only the device as it is now answers it. */
-static void echo(struct dfu_session *s)
+static void echo(struct dfu_smp_session *s)
 {
 	uint32_t left = reboot_left(s);
 
@@ -350,12 +350,12 @@ static void echo(struct dfu_session *s)
 		return;
 	}
 	s->phase = PHASE_ECHO;
-	smp_request_init(&s->req, s->buf, sizeof(s->buf));
-	(void)mgmt_os_echo(&s->req, "up?");
+	dfu_smp_request_init(&s->req, s->buf, sizeof(s->buf));
+	(void)dfu_smp_mgmt_os_echo(&s->req, "up?");
 	send_own(s, s->echo_wait_ms < left ? s->echo_wait_ms : left, 0);
 }
 
-static void echo_answer(struct dfu_session *s, int err)
+static void echo_answer(struct dfu_smp_session *s, int err)
 {
 	uint32_t wait = s->echo_wait_ms;
 	uint32_t left;
@@ -366,7 +366,7 @@ static void echo_answer(struct dfu_session *s, int err)
 	}
 	s->echo_wait_ms = wait * 2u < REBOOT_ECHO_MAX_MS ? wait * 2u : REBOOT_ECHO_MAX_MS;
 	if (is_link_loss(err)) {
-		ask_reconnect(s, DFU_SESSION_RECONNECT_RESET); /* e.g. a USB port re-enumerating */
+		ask_reconnect(s, DFU_SMP_SESSION_RECONNECT_RESET); /* e.g. a USB port re-enumerating */
 		return;
 	}
 	if (err == -ETIMEDOUT) {
@@ -382,8 +382,8 @@ static void echo_answer(struct dfu_session *s, int err)
 /* The upgrade's ops->reset: the device accepted the reset. */
 static void reboot_start(void *user)
 {
-	static const struct dfu_session_limits unknown;
-	struct dfu_session *s = user;
+	static const struct dfu_smp_session_limits unknown;
+	struct dfu_smp_session *s = user;
 	uint32_t timeout = reboot_timeout(s);
 
 	s->reboot_limit_ms = now(s) + timeout;
@@ -397,7 +397,7 @@ static void reboot_start(void *user)
 		s->ops->set_device_limits(s->user, &unknown);
 	}
 	if (!s->link_up) {
-		ask_reconnect(s, DFU_SESSION_RECONNECT_RESET);
+		ask_reconnect(s, DFU_SMP_SESSION_RECONNECT_RESET);
 	} else if (!s->cfg.link_stays_up) {
 		s->phase = PHASE_DROP;
 		s->timer_ms = s->reboot_limit_ms;
@@ -410,7 +410,7 @@ static void reboot_start(void *user)
 /* ---- MCUboot serial recovery ---- */
 
 /* The wait and the tries of the job's own requests. */
-static void job_timing(const struct dfu_session *s, uint32_t *timeout_ms, uint8_t *retries)
+static void job_timing(const struct dfu_smp_session *s, uint32_t *timeout_ms, uint8_t *retries)
 {
 	if (s->job == JOB_UPLOAD) {
 		*timeout_ms = s->upload_cfg.timeout_ms;
@@ -421,18 +421,18 @@ static void job_timing(const struct dfu_session *s, uint32_t *timeout_ms, uint8_
 	}
 }
 
-static void relay_step(void *user, enum dfu_upgrade_step step, const char *detail);
+static void relay_step(void *user, enum dfu_smp_upgrade_step step, const char *detail);
 
 /* Before an upload: is it the bootloader's serial recovery that answers? */
-static void read_state(struct dfu_session *s)
+static void read_state(struct dfu_smp_session *s)
 {
 	uint32_t timeout;
 	uint8_t retries;
 
 	job_timing(s, &timeout, &retries);
 	s->phase = PHASE_STATE;
-	smp_request_init(&s->req, s->buf, sizeof(s->buf));
-	mgmt_img_state_read(&s->req);
+	dfu_smp_request_init(&s->req, s->buf, sizeof(s->buf));
+	dfu_smp_mgmt_img_state_read(&s->req);
 	send_own(s, timeout, retries);
 }
 
@@ -441,27 +441,27 @@ static void read_state(struct dfu_session *s)
  * (the request, then its text). Any answer, even `rc` 8 from a bootloader built without echo,
  * says the bootloader took a request that long.
  */
-static void check_size(struct dfu_session *s)
+static void check_size(struct dfu_smp_session *s)
 {
 	size_t want = s->result.max_request;
-	size_t n = want > SMP_HDR_SIZE + 16 ? want - SMP_HDR_SIZE - 16 : 1;
-	uint8_t *buf = s->job == JOB_UPLOAD ? s->job_buf : s->job_buf + DFU_UPGRADE_REQUEST_BUF;
+	size_t n = want > DFU_SMP_HDR_SIZE + 16 ? want - DFU_SMP_HDR_SIZE - 16 : 1;
+	uint8_t *buf = s->job == JOB_UPLOAD ? s->job_buf : s->job_buf + DFU_SMP_UPGRADE_REQUEST_BUF;
 	char *text = (char *)buf + want;
 	char detail[64];
 	uint32_t timeout;
 	uint8_t retries;
 
 	snprintf(detail, sizeof(detail), "an echo of %zu bytes", want);
-	relay_step(s, DFU_UPGRADE_STEP_PROBE_SIZE, detail);
+	relay_step(s, DFU_SMP_UPGRADE_STEP_PROBE_SIZE, detail);
 	for (int pass = 0; pass < 3; pass++) {
 		memset(text, 'x', n);
 		text[n] = '\0';
-		smp_request_init(&s->req, buf, want);
-		if (mgmt_os_echo(&s->req, text) == 0 && SMP_HDR_SIZE + s->req.len == want) {
+		dfu_smp_request_init(&s->req, buf, want);
+		if (dfu_smp_mgmt_os_echo(&s->req, text) == 0 && DFU_SMP_HDR_SIZE + s->req.len == want) {
 			break;
 		}
-		if (SMP_HDR_SIZE + s->req.len < want) {
-			n += want - SMP_HDR_SIZE - s->req.len;
+		if (DFU_SMP_HDR_SIZE + s->req.len < want) {
+			n += want - DFU_SMP_HDR_SIZE - s->req.len;
 		} else if (n > 1) {
 			n--;
 		}
@@ -472,11 +472,11 @@ static void check_size(struct dfu_session *s)
 }
 
 /* The size check ended: @p err 0, requests of s->result.max_request bytes go through. */
-static void size_checked(struct dfu_session *s, int err)
+static void size_checked(struct dfu_smp_session *s, int err)
 {
 	if (s->job == JOB_UPGRADE) {
 		s->phase = PHASE_RUN;
-		dfu_upgrade_size_checked(&s->engine.upgrade, err, s->result.max_request);
+		dfu_smp_upgrade_size_checked(&s->engine.upgrade, err, s->result.max_request);
 		return;
 	}
 	if (is_link_loss(err)) {
@@ -490,20 +490,20 @@ static void size_checked(struct dfu_session *s, int err)
 	}
 	s->recovery_checked = true;
 	s->upload_cfg.max_request = s->result.max_request;
-	s->step = DFU_UPGRADE_STEP_UPLOAD;
+	s->step = DFU_SMP_UPGRADE_STEP_UPLOAD;
 	run(s);
 }
 
-static void size_answer(struct dfu_session *s, int err)
+static void size_answer(struct dfu_smp_session *s, int err)
 {
 	size_t size = s->result.max_request;
 
-	if (err == -ETIMEDOUT && size / 2 >= DFU_UPGRADE_RECOVERY_MIN_REQUEST) {
+	if (err == -ETIMEDOUT && size / 2 >= DFU_SMP_UPGRADE_RECOVERY_MIN_REQUEST) {
 		char detail[96];
 
 		snprintf(detail, sizeof(detail), "no answer to a request of %zu bytes: trying %zu",
 			 size, size / 2);
-		relay_step(s, DFU_UPGRADE_STEP_PROBE_SIZE, detail);
+		relay_step(s, DFU_SMP_UPGRADE_STEP_PROBE_SIZE, detail);
 		s->result.max_request = size / 2;
 		check_size(s);
 		return;
@@ -511,10 +511,10 @@ static void size_answer(struct dfu_session *s, int err)
 	size_checked(s, err);
 }
 
-static void state_answer(struct dfu_session *s, int err, const struct smp_client_rsp *rsp)
+static void state_answer(struct dfu_smp_session *s, int err, const struct dfu_smp_client_rsp *rsp)
 {
-	struct mgmt_img_state st;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state st;
+	struct dfu_smp_mgmt_reply reply;
 
 	if (is_link_loss(err)) {
 		link_lost(s, err, NULL);
@@ -525,9 +525,9 @@ static void state_answer(struct dfu_session *s, int err, const struct smp_client
 		return;
 	}
 	/* a device without the image group's list is no bootloader in recovery */
-	s->result.recovery = mgmt_img_state_decode(rsp, &reply, &st) == 0 &&
-			     dfu_upgrade_is_recovery(&st);
-	mgmt_reply_close(&reply);
+	s->result.recovery = dfu_smp_mgmt_img_state_decode(rsp, &reply, &st) == 0 &&
+			     dfu_smp_upgrade_is_recovery(&st);
+	dfu_smp_mgmt_reply_close(&reply);
 	if (!s->result.recovery) {
 		s->recovery_checked = true;
 		run(s);
@@ -545,7 +545,7 @@ static void state_answer(struct dfu_session *s, int err, const struct smp_client
 /* The upgrade's ops->check_size: it found the bootloader's serial recovery. */
 static void upgrade_check_size(void *user, size_t max_request)
 {
-	struct dfu_session *s = user;
+	struct dfu_smp_session *s = user;
 
 	s->result.recovery = true;
 	s->result.max_request = max_request;
@@ -554,18 +554,18 @@ static void upgrade_check_size(void *user, size_t max_request)
 
 /* ---- the engines ---- */
 
-static void relay_progress(void *user, const struct dfu_upload_progress *progress)
+static void relay_progress(void *user, const struct dfu_smp_upload_progress *progress)
 {
-	struct dfu_session *s = user;
+	struct dfu_smp_session *s = user;
 
 	if (s->ops->progress) {
 		s->ops->progress(s->user, progress);
 	}
 }
 
-static void relay_step(void *user, enum dfu_upgrade_step step, const char *detail)
+static void relay_step(void *user, enum dfu_smp_upgrade_step step, const char *detail)
 {
-	struct dfu_session *s = user;
+	struct dfu_smp_session *s = user;
 
 	s->step = step;
 	if (s->ops->step) {
@@ -574,8 +574,8 @@ static void relay_step(void *user, enum dfu_upgrade_step step, const char *detai
 }
 
 /* The engine ended: a lost link is got back, anything else ends the job. */
-static void engine_done(struct dfu_session *s, int err, const char *message,
-			const struct mgmt_reply *reply)
+static void engine_done(struct dfu_smp_session *s, int err, const char *message,
+			const struct dfu_smp_mgmt_reply *reply)
 {
 	if (is_link_loss(err)) {
 		link_lost(s, err, message);
@@ -585,17 +585,17 @@ static void engine_done(struct dfu_session *s, int err, const char *message,
 	fail(s, err, "%s", message);
 }
 
-static void upload_done(void *user, int err, const struct dfu_upload_result *result)
+static void upload_done(void *user, int err, const struct dfu_smp_upload_result *result)
 {
-	struct dfu_session *s = user;
+	struct dfu_smp_session *s = user;
 
 	s->result.upload = *result;
 	engine_done(s, err, result->message, &result->reply);
 }
 
-static void upgrade_done(void *user, int err, const struct dfu_upgrade_result *result)
+static void upgrade_done(void *user, int err, const struct dfu_smp_upgrade_result *result)
 {
-	struct dfu_session *s = user;
+	struct dfu_smp_session *s = user;
 
 	s->result.upgrade = *result;
 	s->result.recovery = result->recovery;
@@ -603,21 +603,21 @@ static void upgrade_done(void *user, int err, const struct dfu_upgrade_result *r
 	engine_done(s, err, result->message, &result->reply);
 }
 
-static const struct dfu_upload_ops upload_ops = { relay_progress, upload_done };
-static const struct dfu_upgrade_ops upgrade_ops = { relay_step, relay_progress, reboot_start,
+static const struct dfu_smp_upload_ops upload_ops = { relay_progress, upload_done };
+static const struct dfu_smp_upgrade_ops upgrade_ops = { relay_step, relay_progress, reboot_start,
 						    upgrade_done, upgrade_check_size };
 
 /* Tunes an upload to the limits and fits it in @p room bytes of buffer. */
-static void tune(struct dfu_session *s, struct dfu_upload_config *cfg, size_t room)
+static void tune(struct dfu_smp_session *s, struct dfu_smp_upload_config *cfg, size_t room)
 {
-	const struct dfu_upload_limits limits = {
+	const struct dfu_smp_upload_limits limits = {
 		.max_request = s->limits.max_request,
 		.have_params = s->limits.have_params,
 		.buf_count = s->limits.buf_count,
 		.window_max = s->cfg.window_max,
 	};
 
-	dfu_upload_tune(cfg, &limits);
+	dfu_smp_upload_tune(cfg, &limits);
 	if (!cfg->timeout_ms) {
 		cfg->timeout_ms = s->cfg.timeout_ms;
 	}
@@ -633,7 +633,7 @@ static void tune(struct dfu_session *s, struct dfu_upload_config *cfg, size_t ro
 }
 
 /* Starts the engine, or resumes it after a lost link. */
-static void run(struct dfu_session *s)
+static void run(struct dfu_smp_session *s)
 {
 	int err;
 
@@ -643,7 +643,7 @@ static void run(struct dfu_session *s)
 		if (s->job == JOB_UPLOAD) {
 			tune(s, &s->upload_cfg, s->job_buf_len);
 		} else {
-			tune(s, &s->upgrade_cfg.upload, s->job_buf_len - DFU_UPGRADE_REQUEST_BUF);
+			tune(s, &s->upgrade_cfg.upload, s->job_buf_len - DFU_SMP_UPGRADE_REQUEST_BUF);
 		}
 	}
 	if (s->job == JOB_UPLOAD && !s->recovery_checked) {
@@ -651,14 +651,14 @@ static void run(struct dfu_session *s)
 		return;
 	}
 	if (s->job == JOB_UPLOAD) {
-		err = dfu_upload_start(&s->engine.upload, s->client, &s->upload_cfg, s->job_buf,
+		err = dfu_smp_upload_start(&s->engine.upload, s->client, &s->upload_cfg, s->job_buf,
 				       s->job_buf_len, &upload_ops, s);
 	} else if (!s->engine_started) {
-		err = dfu_upgrade_start(&s->engine.upgrade, s->client, &s->upgrade_cfg, s->job_buf,
+		err = dfu_smp_upgrade_start(&s->engine.upgrade, s->client, &s->upgrade_cfg, s->job_buf,
 					s->job_buf_len, &upgrade_ops, s);
 		s->engine_started = err == 0;
 	} else {
-		err = dfu_upgrade_resume(&s->engine.upgrade);
+		err = dfu_smp_upgrade_resume(&s->engine.upgrade);
 	}
 	if (err) {
 		fail(s, err, "cannot start the %s: %s", s->job == JOB_UPLOAD ? "upload" : "upgrade",
@@ -666,18 +666,18 @@ static void run(struct dfu_session *s)
 	}
 }
 
-static void abort_engine(struct dfu_session *s)
+static void abort_engine(struct dfu_smp_session *s)
 {
 	if (s->job == JOB_UPLOAD) {
-		dfu_upload_abort(&s->engine.upload);
+		dfu_smp_upload_abort(&s->engine.upload);
 	} else if (s->job == JOB_UPGRADE && s->engine_started) {
-		dfu_upgrade_abort(&s->engine.upgrade);
+		dfu_smp_upgrade_abort(&s->engine.upgrade);
 	}
 }
 
 /* ---- callbacks ---- */
 
-static void own_answer(struct dfu_session *s, int err, const struct smp_client_rsp *rsp)
+static void own_answer(struct dfu_smp_session *s, int err, const struct dfu_smp_client_rsp *rsp)
 {
 	switch (s->phase) {
 	case PHASE_PARAMS:
@@ -704,15 +704,15 @@ static void own_answer(struct dfu_session *s, int err, const struct smp_client_r
 	}
 }
 
-static void on_own_answer(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+static void on_own_answer(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
-	struct dfu_session *s = req->user;
+	struct dfu_smp_session *s = req->user;
 
 	s->req_busy = false;
 	own_answer(s, err, rsp);
 }
 
-static void on_timer(struct dfu_session *s)
+static void on_timer(struct dfu_smp_session *s)
 {
 	switch (s->phase) {
 	case PHASE_DROP:
@@ -725,7 +725,7 @@ static void on_timer(struct dfu_session *s)
 		break;
 	case PHASE_RECONNECT:
 		if (!s->reconnect_asked) {
-			uint32_t timeout = s->reconnect_why == DFU_SESSION_RECONNECT_RESET
+			uint32_t timeout = s->reconnect_why == DFU_SMP_SESSION_RECONNECT_RESET
 						   ? reboot_left(s)
 						   : reconnect_timeout(s);
 
@@ -734,7 +734,7 @@ static void on_timer(struct dfu_session *s)
 			if (s->ops->reconnect) {
 				s->ops->reconnect(s->user, s->reconnect_why, timeout);
 			}
-		} else if (s->reconnect_why == DFU_SESSION_RECONNECT_RESET) {
+		} else if (s->reconnect_why == DFU_SMP_SESSION_RECONNECT_RESET) {
 			reboot_failed(s, -ETIMEDOUT, "it was not back within %u s",
 				      seconds(reboot_timeout(s)));
 		} else {
@@ -749,8 +749,8 @@ static void on_timer(struct dfu_session *s)
 
 /* ---- the API ---- */
 
-void dfu_session_init(struct dfu_session *s, struct smp_client *client,
-		      const struct dfu_session_config *cfg, const struct dfu_session_ops *ops,
+void dfu_smp_session_init(struct dfu_smp_session *s, struct dfu_smp_client *client,
+		      const struct dfu_smp_session_config *cfg, const struct dfu_smp_session_ops *ops,
 		      void *user)
 {
 	memset(s, 0, sizeof(*s));
@@ -762,20 +762,20 @@ void dfu_session_init(struct dfu_session *s, struct smp_client *client,
 	s->user = user;
 	s->link_up = true;
 	s->timer_ms = UINT64_MAX;
-	s->now_ms = smp_client_now(client);
+	s->now_ms = dfu_smp_client_now(client);
 }
 
 /* Sets up a job; @return 0 or -EBUSY. */
-static int begin(struct dfu_session *s, enum job job)
+static int begin(struct dfu_smp_session *s, enum job job)
 {
-	if (dfu_session_busy(s)) {
+	if (dfu_smp_session_busy(s)) {
 		return -EBUSY;
 	}
 	memset(&s->result, 0, sizeof(s->result));
 	memset(&s->engine, 0, sizeof(s->engine));
-	s->result.upgrade.outcome = DFU_UPGRADE_FAILED;
+	s->result.upgrade.outcome = DFU_SMP_UPGRADE_FAILED;
 	s->job = job;
-	s->step = job == JOB_UPLOAD ? DFU_UPGRADE_STEP_UPLOAD : DFU_UPGRADE_STEP_READ_STATE;
+	s->step = job == JOB_UPLOAD ? DFU_SMP_UPGRADE_STEP_UPLOAD : DFU_SMP_UPGRADE_STEP_READ_STATE;
 	s->reconnects = 0;
 	s->tuned = false;
 	s->engine_started = false;
@@ -784,8 +784,8 @@ static int begin(struct dfu_session *s, enum job job)
 	return 0;
 }
 
-/* Runs the job's first step; an end found meanwhile waits for dfu_session_process(). */
-static void go(struct dfu_session *s, bool learn_first)
+/* Runs the job's first step; an end found meanwhile waits for dfu_smp_session_process(). */
+static void go(struct dfu_smp_session *s, bool learn_first)
 {
 	s->starting = true;
 	if (learn_first) {
@@ -796,7 +796,7 @@ static void go(struct dfu_session *s, bool learn_first)
 	s->starting = false;
 }
 
-int dfu_session_learn_limits(struct dfu_session *s)
+int dfu_smp_session_learn_limits(struct dfu_smp_session *s)
 {
 	int err = begin(s, JOB_LIMITS);
 
@@ -806,12 +806,12 @@ int dfu_session_learn_limits(struct dfu_session *s)
 	return err;
 }
 
-int dfu_session_upload(struct dfu_session *s, const struct dfu_upload_config *cfg, uint8_t *buf,
+int dfu_smp_session_upload(struct dfu_smp_session *s, const struct dfu_smp_upload_config *cfg, uint8_t *buf,
 		       size_t buf_len)
 {
 	int err;
 
-	if (!cfg || !cfg->data || !buf || buf_len <= SMP_HDR_SIZE) {
+	if (!cfg || !cfg->data || !buf || buf_len <= DFU_SMP_HDR_SIZE) {
 		return -EINVAL;
 	}
 	err = begin(s, JOB_UPLOAD);
@@ -824,13 +824,13 @@ int dfu_session_upload(struct dfu_session *s, const struct dfu_upload_config *cf
 	return err;
 }
 
-int dfu_session_upgrade(struct dfu_session *s, const struct dfu_upgrade_config *cfg,
+int dfu_smp_session_upgrade(struct dfu_smp_session *s, const struct dfu_smp_upgrade_config *cfg,
 			uint8_t *buf, size_t buf_len)
 {
 	int err;
 
 	if (!cfg || !cfg->data || !cfg->hash || !buf ||
-	    buf_len <= DFU_UPGRADE_REQUEST_BUF + SMP_HDR_SIZE) {
+	    buf_len <= DFU_SMP_UPGRADE_REQUEST_BUF + DFU_SMP_HDR_SIZE) {
 		return -EINVAL;
 	}
 	err = begin(s, JOB_UPGRADE);
@@ -849,14 +849,14 @@ int dfu_session_upgrade(struct dfu_session *s, const struct dfu_upgrade_config *
 	return err;
 }
 
-void dfu_session_link_up(struct dfu_session *s)
+void dfu_smp_session_link_up(struct dfu_smp_session *s)
 {
 	s->link_up = true;
 	if (s->job == JOB_NONE || s->phase != PHASE_RECONNECT) {
 		return;
 	}
 	s->timer_ms = UINT64_MAX;
-	if (s->reconnect_why == DFU_SESSION_RECONNECT_RESET) {
+	if (s->reconnect_why == DFU_SMP_SESSION_RECONNECT_RESET) {
 		if (s->cfg.link_stays_up) {
 			echo(s); /* the port is back; is the device? */
 		} else {
@@ -872,7 +872,7 @@ void dfu_session_link_up(struct dfu_session *s)
 	}
 }
 
-void dfu_session_link_down(struct dfu_session *s, int err, const char *why)
+void dfu_smp_session_link_down(struct dfu_smp_session *s, int err, const char *why)
 {
 	if (s->job == JOB_NONE) {
 		s->link_up = false;
@@ -880,10 +880,10 @@ void dfu_session_link_down(struct dfu_session *s, int err, const char *why)
 	}
 	if (s->phase == PHASE_RECONNECT) {
 		if (!s->reconnect_asked) {
-			return; /* known: the owner hears of it from the next dfu_session_process() */
+			return; /* known: the owner hears of it from the next dfu_smp_session_process() */
 		}
 		s->timer_ms = UINT64_MAX;
-		if (s->reconnect_why == DFU_SESSION_RECONNECT_RESET) {
+		if (s->reconnect_why == DFU_SMP_SESSION_RECONNECT_RESET) {
 			reboot_failed(s, err, "%s", why ? why : strerror(-err));
 		} else {
 			fail(s, err, "the link was lost during %s and could not be got back: %s",
@@ -893,7 +893,7 @@ void dfu_session_link_down(struct dfu_session *s, int err, const char *why)
 	}
 	s->link_up = false;
 	/* what is on the link is lost; its callbacks say what the job does next */
-	smp_client_transport_error(s->client, err);
+	dfu_smp_client_transport_error(s->client, err);
 	if (s->job == JOB_NONE) {
 		return;
 	}
@@ -904,7 +904,7 @@ void dfu_session_link_down(struct dfu_session *s, int err, const char *why)
 	case PHASE_STATE:
 	case PHASE_SIZE:
 		if (s->req_busy) { /* not sent yet */
-			smp_client_cancel(s->client, &s->req);
+			dfu_smp_client_cancel(s->client, &s->req);
 			s->req_busy = false;
 			own_answer(s, err, NULL);
 		}
@@ -916,14 +916,14 @@ void dfu_session_link_down(struct dfu_session *s, int err, const char *why)
 	case PHASE_DROP:
 	case PHASE_SETTLE:
 	case PHASE_PAUSE:
-		ask_reconnect(s, DFU_SESSION_RECONNECT_RESET);
+		ask_reconnect(s, DFU_SMP_SESSION_RECONNECT_RESET);
 		break;
 	default:
 		break;
 	}
 }
 
-void dfu_session_abort(struct dfu_session *s)
+void dfu_smp_session_abort(struct dfu_smp_session *s)
 {
 	if (s->job == JOB_NONE) {
 		return;
@@ -934,18 +934,18 @@ void dfu_session_abort(struct dfu_session *s)
 	abort_engine(s);
 	s->result.aborted = true;
 	if (s->job == JOB_UPGRADE) {
-		s->result.upgrade.outcome = DFU_UPGRADE_FAILED;
+		s->result.upgrade.outcome = DFU_SMP_UPGRADE_FAILED;
 		s->result.upgrade.step = s->step;
 	}
 	fail(s, -ECANCELED, "aborted during %s", what(s));
 }
 
-void dfu_session_process(struct dfu_session *s, uint64_t now_ms)
+void dfu_smp_session_process(struct dfu_smp_session *s, uint64_t now_ms)
 {
 	if (now_ms > s->now_ms) {
 		s->now_ms = now_ms;
 	}
-	smp_client_process(s->client, now_ms);
+	dfu_smp_client_process(s->client, now_ms);
 	if (s->ended) {
 		s->ended = false;
 		s->ops->done(s->user, s->end_err, &s->result);
@@ -957,9 +957,9 @@ void dfu_session_process(struct dfu_session *s, uint64_t now_ms)
 	}
 }
 
-uint64_t dfu_session_deadline(const struct dfu_session *s)
+uint64_t dfu_smp_session_deadline(const struct dfu_smp_session *s)
 {
-	uint64_t deadline = smp_client_deadline(s->client);
+	uint64_t deadline = dfu_smp_client_deadline(s->client);
 
 	if (s->ended) {
 		return now(s);
@@ -967,17 +967,17 @@ uint64_t dfu_session_deadline(const struct dfu_session *s)
 	return s->timer_ms < deadline ? s->timer_ms : deadline;
 }
 
-enum dfu_upgrade_step dfu_session_step(const struct dfu_session *s)
+enum dfu_smp_upgrade_step dfu_smp_session_step(const struct dfu_smp_session *s)
 {
 	return s->step;
 }
 
-bool dfu_session_busy(const struct dfu_session *s)
+bool dfu_smp_session_busy(const struct dfu_smp_session *s)
 {
 	return s->job != JOB_NONE || s->ended;
 }
 
-const struct dfu_session_limits *dfu_session_limits(const struct dfu_session *s)
+const struct dfu_smp_session_limits *dfu_smp_session_limits(const struct dfu_smp_session *s)
 {
 	return s->limits_known ? &s->limits : NULL;
 }

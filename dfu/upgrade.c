@@ -1,50 +1,50 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "upgrade.h"
+#include <dfu-smp/dfu/upgrade.h>
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/os.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/os.h>
 
 static const char *const step_names[] = {
-	[DFU_UPGRADE_STEP_READ_STATE] = "read state",
-	[DFU_UPGRADE_STEP_CHECK_SIZE] = "check size",
-	[DFU_UPGRADE_STEP_UPLOAD] = "upload",
-	[DFU_UPGRADE_STEP_CHECK_UPLOAD] = "check upload",
-	[DFU_UPGRADE_STEP_MARK] = "mark",
-	[DFU_UPGRADE_STEP_RESET] = "reset",
-	[DFU_UPGRADE_STEP_RECONNECT] = "reconnect",
-	[DFU_UPGRADE_STEP_CHECK_BOOT] = "check boot",
-	[DFU_UPGRADE_STEP_CONFIRM] = "confirm",
-	[DFU_UPGRADE_STEP_CHECK_CONFIRM] = "check confirm",
-	[DFU_UPGRADE_STEP_PROBE_SIZE] = "probe size",
+	[DFU_SMP_UPGRADE_STEP_READ_STATE] = "read state",
+	[DFU_SMP_UPGRADE_STEP_CHECK_SIZE] = "check size",
+	[DFU_SMP_UPGRADE_STEP_UPLOAD] = "upload",
+	[DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD] = "check upload",
+	[DFU_SMP_UPGRADE_STEP_MARK] = "mark",
+	[DFU_SMP_UPGRADE_STEP_RESET] = "reset",
+	[DFU_SMP_UPGRADE_STEP_RECONNECT] = "reconnect",
+	[DFU_SMP_UPGRADE_STEP_CHECK_BOOT] = "check boot",
+	[DFU_SMP_UPGRADE_STEP_CONFIRM] = "confirm",
+	[DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM] = "check confirm",
+	[DFU_SMP_UPGRADE_STEP_PROBE_SIZE] = "probe size",
 };
 
 static const char *const outcome_names[] = {
-	[DFU_UPGRADE_CONFIRMED] = "confirmed",
-	[DFU_UPGRADE_TESTING] = "testing",
-	[DFU_UPGRADE_PENDING] = "pending",
-	[DFU_UPGRADE_ALREADY_RUNNING] = "already running",
-	[DFU_UPGRADE_ROLLED_BACK] = "rolled back",
-	[DFU_UPGRADE_FAILED] = "failed",
+	[DFU_SMP_UPGRADE_CONFIRMED] = "confirmed",
+	[DFU_SMP_UPGRADE_TESTING] = "testing",
+	[DFU_SMP_UPGRADE_PENDING] = "pending",
+	[DFU_SMP_UPGRADE_ALREADY_RUNNING] = "already running",
+	[DFU_SMP_UPGRADE_ROLLED_BACK] = "rolled back",
+	[DFU_SMP_UPGRADE_FAILED] = "failed",
 };
 
-const char *dfu_upgrade_step_name(enum dfu_upgrade_step step)
+const char *dfu_smp_upgrade_step_name(enum dfu_smp_upgrade_step step)
 {
 	return (unsigned)step < sizeof(step_names) / sizeof(step_names[0]) ? step_names[step] : "?";
 }
 
-const char *dfu_upgrade_outcome_name(enum dfu_upgrade_outcome outcome)
+const char *dfu_smp_upgrade_outcome_name(enum dfu_smp_upgrade_outcome outcome)
 {
 	return (unsigned)outcome < sizeof(outcome_names) / sizeof(outcome_names[0])
 		       ? outcome_names[outcome]
 		       : "?";
 }
 
-static void finish(struct dfu_upgrade *up, int err, enum dfu_upgrade_outcome outcome)
+static void finish(struct dfu_smp_upgrade *up, int err, enum dfu_smp_upgrade_outcome outcome)
 {
 	if (!up->running) {
 		return;
@@ -56,7 +56,7 @@ static void finish(struct dfu_upgrade *up, int err, enum dfu_upgrade_outcome out
 }
 
 /* Ends the upgrade as failed (or rolled back) with a one-line reason. */
-static void fail(struct dfu_upgrade *up, int err, enum dfu_upgrade_outcome outcome,
+static void fail(struct dfu_smp_upgrade *up, int err, enum dfu_smp_upgrade_outcome outcome,
 		 const char *fmt, ...)
 {
 	va_list ap;
@@ -67,15 +67,15 @@ static void fail(struct dfu_upgrade *up, int err, enum dfu_upgrade_outcome outco
 	finish(up, err, outcome);
 }
 
-static void on_answer(struct smp_request *req, int err, const struct smp_client_rsp *rsp);
-static void start_upload(struct dfu_upgrade *up, bool fresh);
+static void on_answer(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp);
+static void start_upload(struct dfu_smp_upgrade *up, bool fresh);
 
 /*
  * A resumed upload did not leave the image in the slot: the device "resumed" an upload it
  * kept in RAM, over a slot erased since. Start over from offset 0 without the sha, once.
  * @return true when it did.
  */
-static bool restarted(struct dfu_upgrade *up)
+static bool restarted(struct dfu_smp_upgrade *up)
 {
 	if (!up->result.upload.resumed_at || up->restarted) {
 		return false;
@@ -85,7 +85,7 @@ static bool restarted(struct dfu_upgrade *up)
 	return true;
 }
 
-static void enter(struct dfu_upgrade *up, enum dfu_upgrade_step step, const char *detail)
+static void enter(struct dfu_smp_upgrade *up, enum dfu_smp_upgrade_step step, const char *detail)
 {
 	up->step = step;
 	if (up->ops->step) {
@@ -94,38 +94,38 @@ static void enter(struct dfu_upgrade *up, enum dfu_upgrade_step step, const char
 }
 
 /* Sends the request built in up->req for @p step. */
-static void send(struct dfu_upgrade *up)
+static void send(struct dfu_smp_upgrade *up)
 {
 	int err;
 
 	up->req.cb = on_answer;
 	up->req.user = up;
 	up->req.timeout_ms = up->cfg.timeout_ms;
-	if (up->step != DFU_UPGRADE_STEP_RESET && up->cfg.retries) {
+	if (up->step != DFU_SMP_UPGRADE_STEP_RESET && up->cfg.retries) {
 		uint32_t total = up->cfg.timeout_ms ? up->cfg.timeout_ms
-						     : SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+						     : DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS;
 
 		/* reading and marking twice does no harm; the tries share the wait */
-		smp_request_spread(&up->req, total, up->cfg.retries);
+		dfu_smp_request_spread(&up->req, total, up->cfg.retries);
 	}
-	err = smp_client_submit(up->client, &up->req);
+	err = dfu_smp_client_submit(up->client, &up->req);
 	if (err) {
-		fail(up, err, DFU_UPGRADE_FAILED, "cannot send the %s request: %s",
-		     dfu_upgrade_step_name(up->step), strerror(-err));
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "cannot send the %s request: %s",
+		     dfu_smp_upgrade_step_name(up->step), strerror(-err));
 	}
 }
 
-static void read_state(struct dfu_upgrade *up, enum dfu_upgrade_step step, const char *detail)
+static void read_state(struct dfu_smp_upgrade *up, enum dfu_smp_upgrade_step step, const char *detail)
 {
 	enter(up, step, detail);
-	smp_request_init(&up->req, up->buf, up->buf_cap);
-	mgmt_img_state_read(&up->req);
+	dfu_smp_request_init(&up->req, up->buf, up->buf_cap);
+	dfu_smp_mgmt_img_state_read(&up->req);
 	send(up);
 }
 
 /* The entry of slot @p slot of our image in a state list, or NULL. */
-static const struct mgmt_img_slot *find_slot(const struct dfu_upgrade *up,
-					     const struct mgmt_img_state *st, uint64_t slot)
+static const struct dfu_smp_mgmt_img_slot *find_slot(const struct dfu_smp_upgrade *up,
+					     const struct dfu_smp_mgmt_img_state *st, uint64_t slot)
 {
 	for (size_t i = 0; i < st->count; i++) {
 		int64_t image = st->slots[i].image < 0 ? 0 : st->slots[i].image;
@@ -137,15 +137,15 @@ static const struct mgmt_img_slot *find_slot(const struct dfu_upgrade *up,
 	return NULL;
 }
 
-static bool is_ours(const struct dfu_upgrade *up, const struct mgmt_img_slot *s)
+static bool is_ours(const struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_slot *s)
 {
 	return s && s->hash_len == up->cfg.hash_len &&
 	       memcmp(s->hash, up->cfg.hash, up->cfg.hash_len) == 0;
 }
 
 /* The slot the device runs our image number from. */
-static const struct mgmt_img_slot *running(const struct dfu_upgrade *up,
-					   const struct mgmt_img_state *st)
+static const struct dfu_smp_mgmt_img_slot *running(const struct dfu_smp_upgrade *up,
+					   const struct dfu_smp_mgmt_img_state *st)
 {
 	for (size_t i = 0; i < st->count; i++) {
 		int64_t image = st->slots[i].image < 0 ? 0 : st->slots[i].image;
@@ -157,7 +157,7 @@ static const struct mgmt_img_slot *running(const struct dfu_upgrade *up,
 	return NULL;
 }
 
-static void note_running(struct dfu_upgrade *up, const struct mgmt_img_slot *s)
+static void note_running(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_slot *s)
 {
 	if (!s) {
 		return;
@@ -170,51 +170,51 @@ static void note_running(struct dfu_upgrade *up, const struct mgmt_img_slot *s)
 
 /* ---- the steps ---- */
 
-static void upload_progress(void *user, const struct dfu_upload_progress *progress)
+static void upload_progress(void *user, const struct dfu_smp_upload_progress *progress)
 {
-	struct dfu_upgrade *up = user;
+	struct dfu_smp_upgrade *up = user;
 
 	if (up->ops->progress) {
 		up->ops->progress(up->user, progress);
 	}
 }
 
-static void upload_done(void *user, int err, const struct dfu_upload_result *result)
+static void upload_done(void *user, int err, const struct dfu_smp_upload_result *result)
 {
-	struct dfu_upgrade *up = user;
+	struct dfu_smp_upgrade *up = user;
 
 	up->result.upload = *result;
 	if (err == -EBADMSG && result->has_match && restarted(up)) {
 		return;
 	}
-	if (err == -EREMOTEIO && result->reply.kind == MGMT_REPLY_RC &&
-	    result->reply.rc == MGMT_ERR_EUNKNOWN && !up->slot_size_known) {
+	if (err == -EREMOTEIO && result->reply.kind == DFU_SMP_MGMT_REPLY_RC &&
+	    result->reply.rc == DFU_SMP_MGMT_ERR_EUNKNOWN && !up->slot_size_known) {
 		/* some devices check the length only when a write runs past the slot's end */
 		up->result.reply = result->reply;
-		fail(up, err, DFU_UPGRADE_FAILED, "the image (%zu bytes) may not fit slot 1 of "
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the image (%zu bytes) may not fit slot 1 of "
 		     "image %u, whose size the device does not report", up->cfg.size,
 		     (unsigned)up->cfg.image);
 		return;
 	}
 	if (err) {
 		up->result.reply = result->reply;
-		fail(up, err, DFU_UPGRADE_FAILED, "%s", result->message);
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "%s", result->message);
 		return;
 	}
-	read_state(up, DFU_UPGRADE_STEP_CHECK_UPLOAD, "the device lists the new image");
+	read_state(up, DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD, "the device lists the new image");
 }
 
 /*
  * Uploads the image; @p fresh: without its sha, so that the device starts from offset 0 even
  * if it kept an earlier upload of the same file in RAM.
  */
-static void start_upload(struct dfu_upgrade *up, bool fresh)
+static void start_upload(struct dfu_smp_upgrade *up, bool fresh)
 {
-	static const struct dfu_upload_ops ops = { upload_progress, upload_done };
-	struct dfu_upload_config cfg = up->cfg.upload;
+	static const struct dfu_smp_upload_ops ops = { upload_progress, upload_done };
+	struct dfu_smp_upload_config cfg = up->cfg.upload;
 	int err;
 
-	enter(up, DFU_UPGRADE_STEP_UPLOAD, fresh ? "again from the start" : NULL);
+	enter(up, DFU_SMP_UPGRADE_STEP_UPLOAD, fresh ? "again from the start" : NULL);
 	up->result.uploaded = true;
 	cfg.data = up->cfg.data;
 	cfg.size = up->cfg.size;
@@ -223,37 +223,37 @@ static void start_upload(struct dfu_upgrade *up, bool fresh)
 	if (up->recovery) {
 		cfg.max_request = up->result.max_request;
 	}
-	err = dfu_upload_start(&up->upload, up->client, &cfg, up->upload_buf, up->upload_buf_len,
+	err = dfu_smp_upload_start(&up->upload, up->client, &cfg, up->upload_buf, up->upload_buf_len,
 			       &ops, up);
 	if (err) {
-		fail(up, err, DFU_UPGRADE_FAILED, "cannot start the upload: %s", strerror(-err));
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "cannot start the upload: %s", strerror(-err));
 	}
 }
 
-static void mark(struct dfu_upgrade *up)
+static void mark(struct dfu_smp_upgrade *up)
 {
-	bool permanent = up->cfg.mode == DFU_UPGRADE_CONFIRM_NOW;
+	bool permanent = up->cfg.mode == DFU_SMP_UPGRADE_CONFIRM_NOW;
 
-	enter(up, DFU_UPGRADE_STEP_MARK, permanent ? "for good" : "for a test boot");
-	smp_request_init(&up->req, up->buf, up->buf_cap);
-	mgmt_img_state_write(&up->req, up->cfg.hash, up->cfg.hash_len, permanent);
+	enter(up, DFU_SMP_UPGRADE_STEP_MARK, permanent ? "for good" : "for a test boot");
+	dfu_smp_request_init(&up->req, up->buf, up->buf_cap);
+	dfu_smp_mgmt_img_state_write(&up->req, up->cfg.hash, up->cfg.hash_len, permanent);
 	send(up);
 }
 
-static void reset(struct dfu_upgrade *up, bool force)
+static void reset(struct dfu_smp_upgrade *up, bool force)
 {
-	enter(up, DFU_UPGRADE_STEP_RESET, force ? "forced" : NULL);
+	enter(up, DFU_SMP_UPGRADE_STEP_RESET, force ? "forced" : NULL);
 	up->forced_reset = force;
-	smp_request_init(&up->req, up->buf, up->buf_cap);
-	mgmt_os_reset(&up->req, force, -1);
+	dfu_smp_request_init(&up->req, up->buf, up->buf_cap);
+	dfu_smp_mgmt_os_reset(&up->req, force, -1);
 	send(up);
 }
 
-static void confirm(struct dfu_upgrade *up)
+static void confirm(struct dfu_smp_upgrade *up)
 {
-	enter(up, DFU_UPGRADE_STEP_CONFIRM, NULL);
-	smp_request_init(&up->req, up->buf, up->buf_cap);
-	mgmt_img_state_write(&up->req, NULL, 0, true);
+	enter(up, DFU_SMP_UPGRADE_STEP_CONFIRM, NULL);
+	dfu_smp_request_init(&up->req, up->buf, up->buf_cap);
+	dfu_smp_mgmt_img_state_write(&up->req, NULL, 0, true);
 	send(up);
 }
 
@@ -262,24 +262,24 @@ static void confirm(struct dfu_upgrade *up)
  * when a write runs past the slot's end. Slot info says how large the slot is, where the
  * device supports it.
  */
-static void check_size(struct dfu_upgrade *up)
+static void check_size(struct dfu_smp_upgrade *up)
 {
-	enter(up, DFU_UPGRADE_STEP_CHECK_SIZE, NULL);
-	smp_request_init(&up->req, up->buf, up->buf_cap);
-	mgmt_img_slot_info(&up->req);
+	enter(up, DFU_SMP_UPGRADE_STEP_CHECK_SIZE, NULL);
+	dfu_smp_request_init(&up->req, up->buf, up->buf_cap);
+	dfu_smp_mgmt_img_slot_info(&up->req);
 	send(up);
 }
 
-static void check_size_answer(struct dfu_upgrade *up, const struct smp_client_rsp *rsp)
+static void check_size_answer(struct dfu_smp_upgrade *up, const struct dfu_smp_client_rsp *rsp)
 {
-	struct mgmt_img_slot_info info;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_img_slot_info info;
+	struct dfu_smp_mgmt_reply reply;
 	int64_t room = -1;
 	const char *why = "";
 
-	if (mgmt_img_slot_info_decode(rsp, &reply, &info) == 0) {
+	if (dfu_smp_mgmt_img_slot_info_decode(rsp, &reply, &info) == 0) {
 		for (size_t i = 0; i < info.count; i++) {
-			const struct mgmt_img_slot_info_image *im = &info.images[i];
+			const struct dfu_smp_mgmt_img_slot_info_image *im = &info.images[i];
 
 			if (im->image != up->cfg.image) {
 				continue;
@@ -287,8 +287,8 @@ static void check_size_answer(struct dfu_upgrade *up, const struct smp_client_rs
 			for (size_t j = 0; j < im->count; j++) {
 				if (im->slots[j].slot == 1 && im->slots[j].size >= 0) {
 					/* the trailer takes the slot's last bytes */
-					room = im->slots[j].size > DFU_UPGRADE_TRAILER_MIN
-						       ? im->slots[j].size - DFU_UPGRADE_TRAILER_MIN
+					room = im->slots[j].size > DFU_SMP_UPGRADE_TRAILER_MIN
+						       ? im->slots[j].size - DFU_SMP_UPGRADE_TRAILER_MIN
 						       : 0;
 					why = ", the slot less MCUboot's trailer";
 				}
@@ -299,10 +299,10 @@ static void check_size_answer(struct dfu_upgrade *up, const struct smp_client_rs
 			}
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	up->slot_size_known = room >= 0;
 	if (room >= 0 && up->cfg.size > (uint64_t)room) {
-		fail(up, -EFBIG, DFU_UPGRADE_FAILED, "the image (%zu bytes) is larger than what "
+		fail(up, -EFBIG, DFU_SMP_UPGRADE_FAILED, "the image (%zu bytes) is larger than what "
 		     "slot 1 of image %u takes (%lld bytes%s); nothing was sent", up->cfg.size,
 		     (unsigned)up->cfg.image, (long long)room, why);
 		return;
@@ -311,13 +311,13 @@ static void check_size_answer(struct dfu_upgrade *up, const struct smp_client_rs
 }
 
 /* After the upload, or when it was already there: mark, then reset (or stop). */
-static void after_upload(struct dfu_upgrade *up, const struct mgmt_img_slot *secondary)
+static void after_upload(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_slot *secondary)
 {
-	bool permanent = up->cfg.mode == DFU_UPGRADE_CONFIRM_NOW;
+	bool permanent = up->cfg.mode == DFU_SMP_UPGRADE_CONFIRM_NOW;
 
 	if (secondary->pending && secondary->permanent == permanent) {
 		if (up->cfg.no_reset) {
-			finish(up, 0, DFU_UPGRADE_PENDING);
+			finish(up, 0, DFU_SMP_UPGRADE_PENDING);
 		} else {
 			reset(up, false);
 		}
@@ -326,9 +326,9 @@ static void after_upload(struct dfu_upgrade *up, const struct mgmt_img_slot *sec
 	mark(up);
 }
 
-static void check_boot(struct dfu_upgrade *up, const struct mgmt_img_state *st);
+static void check_boot(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st);
 
-bool dfu_upgrade_is_recovery(const struct mgmt_img_state *st)
+bool dfu_smp_upgrade_is_recovery(const struct dfu_smp_mgmt_img_state *st)
 {
 	for (size_t i = 0; i < st->count; i++) {
 		if (st->slots[i].active) {
@@ -338,13 +338,13 @@ bool dfu_upgrade_is_recovery(const struct mgmt_img_state *st)
 	return st->split_status < 0;
 }
 
-void dfu_upgrade_size_checked(struct dfu_upgrade *up, int err, size_t max_request)
+void dfu_smp_upgrade_size_checked(struct dfu_smp_upgrade *up, int err, size_t max_request)
 {
-	if (!up->running || up->step != DFU_UPGRADE_STEP_PROBE_SIZE) {
+	if (!up->running || up->step != DFU_SMP_UPGRADE_STEP_PROBE_SIZE) {
 		return;
 	}
 	if (err) {
-		fail(up, err, DFU_UPGRADE_FAILED, "the bootloader answers no request of %zu bytes "
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the bootloader answers no request of %zu bytes "
 		     "or more: %s", up->result.max_request, strerror(-err));
 		return;
 	}
@@ -353,9 +353,9 @@ void dfu_upgrade_size_checked(struct dfu_upgrade *up, int err, size_t max_reques
 }
 
 /* Serial recovery: slot 0 is written directly, nothing is marked. */
-static void plan_recovery(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+static void plan_recovery(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st)
 {
-	const struct mgmt_img_slot *primary = find_slot(up, st, 0);
+	const struct dfu_smp_mgmt_img_slot *primary = find_slot(up, st, 0);
 
 	up->recovery = true;
 	up->result.recovery = true;
@@ -366,7 +366,7 @@ static void plan_recovery(struct dfu_upgrade *up, const struct mgmt_img_state *s
 	if (is_ours(up, primary)) {
 		note_running(up, primary);
 		if (up->cfg.no_reset) {
-			finish(up, 0, DFU_UPGRADE_PENDING);
+			finish(up, 0, DFU_SMP_UPGRADE_PENDING);
 		} else {
 			reset(up, false);
 		}
@@ -378,11 +378,11 @@ static void plan_recovery(struct dfu_upgrade *up, const struct mgmt_img_state *s
 	if (up->upload_buf_len < 2 * up->result.max_request) {
 		up->result.max_request = up->upload_buf_len / 2;
 	}
-	up->step = DFU_UPGRADE_STEP_PROBE_SIZE; /* the owner reports the check's steps */
+	up->step = DFU_SMP_UPGRADE_STEP_PROBE_SIZE; /* the owner reports the check's steps */
 	if (up->ops->check_size) {
 		up->ops->check_size(up->user, up->result.max_request);
 	} else {
-		dfu_upgrade_size_checked(up, 0, up->result.max_request);
+		dfu_smp_upgrade_size_checked(up, 0, up->result.max_request);
 	}
 }
 
@@ -390,12 +390,12 @@ static void plan_recovery(struct dfu_upgrade *up, const struct mgmt_img_state *s
  * The first state read (and the one after a lost link): what is there decides what is left to
  * do.
  */
-static void plan(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+static void plan(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st)
 {
-	const struct mgmt_img_slot *active = running(up, st);
-	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
+	const struct dfu_smp_mgmt_img_slot *active = running(up, st);
+	const struct dfu_smp_mgmt_img_slot *secondary = find_slot(up, st, 1);
 
-	if (dfu_upgrade_is_recovery(st) && (!up->reset_done || up->recovery)) {
+	if (dfu_smp_upgrade_is_recovery(st) && (!up->reset_done || up->recovery)) {
 		plan_recovery(up, st);
 		return;
 	}
@@ -406,9 +406,9 @@ static void plan(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 	}
 	if (is_ours(up, active) && active->slot == 0) {
 		if (active->confirmed) {
-			finish(up, 0, DFU_UPGRADE_ALREADY_RUNNING);
-		} else if (up->cfg.mode == DFU_UPGRADE_TEST_ONLY) {
-			finish(up, 0, DFU_UPGRADE_TESTING);
+			finish(up, 0, DFU_SMP_UPGRADE_ALREADY_RUNNING);
+		} else if (up->cfg.mode == DFU_SMP_UPGRADE_TEST_ONLY) {
+			finish(up, 0, DFU_SMP_UPGRADE_TESTING);
 		} else {
 			confirm(up); /* it booted after an earlier run's reset: finish that upgrade */
 		}
@@ -421,16 +421,16 @@ static void plan(struct dfu_upgrade *up, const struct mgmt_img_state *st)
 	check_size(up);
 }
 
-static void check_upload(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+static void check_upload(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st)
 {
-	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
+	const struct dfu_smp_mgmt_img_slot *secondary = find_slot(up, st, 1);
 
 	if (up->recovery) {
 		if (!is_ours(up, find_slot(up, st, 0))) {
-			fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the upload the bootloader does "
+			fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "after the upload the bootloader does "
 			     "not list the new image in slot 0 of image %u", (unsigned)up->cfg.image);
 		} else if (up->cfg.no_reset) {
-			finish(up, 0, DFU_UPGRADE_PENDING);
+			finish(up, 0, DFU_SMP_UPGRADE_PENDING);
 		} else {
 			reset(up, false);
 		}
@@ -441,7 +441,7 @@ static void check_upload(struct dfu_upgrade *up, const struct mgmt_img_state *st
 		return;
 	}
 	if (!is_ours(up, secondary)) {
-		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the upload the device does not list "
+		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "after the upload the device does not list "
 		     "the new image in slot 1 of image %u: it may have rejected it; nothing was "
 		     "marked", (unsigned)up->cfg.image);
 		return;
@@ -449,184 +449,184 @@ static void check_upload(struct dfu_upgrade *up, const struct mgmt_img_state *st
 	after_upload(up, secondary);
 }
 
-static void check_mark(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+static void check_mark(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st)
 {
-	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
-	bool permanent = up->cfg.mode == DFU_UPGRADE_CONFIRM_NOW;
+	const struct dfu_smp_mgmt_img_slot *secondary = find_slot(up, st, 1);
+	bool permanent = up->cfg.mode == DFU_SMP_UPGRADE_CONFIRM_NOW;
 
 	if (!is_ours(up, secondary) || !secondary->pending || secondary->permanent != permanent) {
-		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "the device answered the %s request but "
+		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "the device answered the %s request but "
 		     "does not list the new image as pending%s; the device was not reset",
 		     permanent ? "confirm" : "test", permanent ? " and permanent" : "");
 		return;
 	}
 	if (up->cfg.no_reset) {
-		finish(up, 0, DFU_UPGRADE_PENDING);
+		finish(up, 0, DFU_SMP_UPGRADE_PENDING);
 		return;
 	}
 	reset(up, false);
 }
 
-static void check_boot(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+static void check_boot(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st)
 {
-	const struct mgmt_img_slot *active = running(up, st);
-	const struct mgmt_img_slot *secondary = find_slot(up, st, 1);
+	const struct dfu_smp_mgmt_img_slot *active = running(up, st);
+	const struct dfu_smp_mgmt_img_slot *secondary = find_slot(up, st, 1);
 
 	note_running(up, active);
 	if (up->recovery) {
-		if (dfu_upgrade_is_recovery(st)) {
-			fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the reset the device is still in "
+		if (dfu_smp_upgrade_is_recovery(st)) {
+			fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "after the reset the device is still in "
 			     "serial recovery: the bootloader did not boot the image in slot 0");
 		} else if (!is_ours(up, active)) {
-			fail(up, -EPROTO, DFU_UPGRADE_FAILED, "after the reset the device runs "
+			fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "after the reset the device runs "
 			     "version %s, not the new image", active && active->version
 								  ? active->version : "?");
 		} else {
-			finish(up, 0, DFU_UPGRADE_CONFIRMED); /* written in place: nothing reverts it */
+			finish(up, 0, DFU_SMP_UPGRADE_CONFIRMED); /* written in place: nothing reverts it */
 		}
 		return;
 	}
 	if (!is_ours(up, active) && is_ours(up, secondary) && secondary->pending) {
 		/* MCUboot clears the mark when it boots the image, and again when it reverts it */
-		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "the device did not reset: it runs version "
+		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "the device did not reset: it runs version "
 		     "%s with the new image still marked for the next boot; nothing was confirmed",
 		     active && active->version ? active->version : "?");
 		return;
 	}
 	if (!is_ours(up, active)) {
-		fail(up, -ECANCELED, DFU_UPGRADE_ROLLED_BACK, "the device rolled back: after the "
+		fail(up, -ECANCELED, DFU_SMP_UPGRADE_ROLLED_BACK, "the device rolled back: after the "
 		     "reset it runs version %s, not the new image; nothing was confirmed",
 		     active && active->version ? active->version : "?");
 		return;
 	}
 	switch (up->cfg.mode) {
-	case DFU_UPGRADE_TEST_ONLY:
-		finish(up, 0, active->confirmed ? DFU_UPGRADE_CONFIRMED : DFU_UPGRADE_TESTING);
+	case DFU_SMP_UPGRADE_TEST_ONLY:
+		finish(up, 0, active->confirmed ? DFU_SMP_UPGRADE_CONFIRMED : DFU_SMP_UPGRADE_TESTING);
 		break;
-	case DFU_UPGRADE_CONFIRM_NOW:
+	case DFU_SMP_UPGRADE_CONFIRM_NOW:
 		if (active->confirmed) {
-			finish(up, 0, DFU_UPGRADE_CONFIRMED);
+			finish(up, 0, DFU_SMP_UPGRADE_CONFIRMED);
 		} else {
 			confirm(up);
 		}
 		break;
-	case DFU_UPGRADE_TEST_THEN_CONFIRM:
+	case DFU_SMP_UPGRADE_TEST_THEN_CONFIRM:
 		confirm(up);
 		break;
 	}
 }
 
-static void check_confirm(struct dfu_upgrade *up, const struct mgmt_img_state *st)
+static void check_confirm(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st)
 {
-	const struct mgmt_img_slot *active = running(up, st);
+	const struct dfu_smp_mgmt_img_slot *active = running(up, st);
 
 	note_running(up, active);
 	if (!is_ours(up, active) || !active->confirmed) {
-		fail(up, -EPROTO, DFU_UPGRADE_FAILED, "the device answered the confirm request "
+		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "the device answered the confirm request "
 		     "but does not list the new image as running and confirmed");
 		return;
 	}
-	finish(up, 0, DFU_UPGRADE_CONFIRMED);
+	finish(up, 0, DFU_SMP_UPGRADE_CONFIRMED);
 }
 
 /* The answer to the reset: a device may reset before its answer leaves. */
-static void after_reset(struct dfu_upgrade *up, int err, const struct smp_client_rsp *rsp)
+static void after_reset(struct dfu_smp_upgrade *up, int err, const struct dfu_smp_client_rsp *rsp)
 {
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_reply reply;
 
 	if (err == 0) {
-		err = mgmt_reply_status(rsp, &reply);
-		mgmt_reply_close(&reply);
-		if (err == -EREMOTEIO && reply.kind == MGMT_REPLY_RC &&
-		    reply.rc == MGMT_ERR_EBUSY && !up->forced_reset) {
+		err = dfu_smp_mgmt_reply_status(rsp, &reply);
+		dfu_smp_mgmt_reply_close(&reply);
+		if (err == -EREMOTEIO && reply.kind == DFU_SMP_MGMT_REPLY_RC &&
+		    reply.rc == DFU_SMP_MGMT_ERR_EBUSY && !up->forced_reset) {
 			reset(up, true); /* an application hook refused it */
 			return;
 		}
 		if (err) {
 			up->result.reply = reply;
-			fail(up, err, DFU_UPGRADE_FAILED, "the device refused to reset");
+			fail(up, err, DFU_SMP_UPGRADE_FAILED, "the device refused to reset");
 			return;
 		}
 	} else if (err != -ETIMEDOUT && err != -ENOTCONN) {
-		fail(up, err, DFU_UPGRADE_FAILED, "the reset request failed: %s", strerror(-err));
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the reset request failed: %s", strerror(-err));
 		return;
 	}
 	up->reset_done = true;
-	enter(up, DFU_UPGRADE_STEP_RECONNECT, NULL);
+	enter(up, DFU_SMP_UPGRADE_STEP_RECONNECT, NULL);
 	up->ops->reset(up->user);
 }
 
-static void on_answer(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+static void on_answer(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
-	struct dfu_upgrade *up = req->user;
-	struct mgmt_img_state st;
-	struct mgmt_reply reply;
+	struct dfu_smp_upgrade *up = req->user;
+	struct dfu_smp_mgmt_img_state st;
+	struct dfu_smp_mgmt_reply reply;
 
 	if (!up->running) {
 		return;
 	}
-	if (up->step == DFU_UPGRADE_STEP_RESET) {
+	if (up->step == DFU_SMP_UPGRADE_STEP_RESET) {
 		after_reset(up, err, rsp);
 		return;
 	}
-	if (up->step == DFU_UPGRADE_STEP_CHECK_SIZE && !err) {
+	if (up->step == DFU_SMP_UPGRADE_STEP_CHECK_SIZE && !err) {
 		check_size_answer(up, rsp); /* a device without slot info is fine too */
 		return;
 	}
 	if (err) {
-		fail(up, err, DFU_UPGRADE_FAILED, "the %s request failed: %s",
-		     dfu_upgrade_step_name(up->step), strerror(-err));
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the %s request failed: %s",
+		     dfu_smp_upgrade_step_name(up->step), strerror(-err));
 		return;
 	}
 	/* every other step answers with the image state list */
-	err = mgmt_img_state_decode(rsp, &reply, &st);
+	err = dfu_smp_mgmt_img_state_decode(rsp, &reply, &st);
 	if (err) {
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 		up->result.reply = reply;
-		fail(up, err, DFU_UPGRADE_FAILED, "the device did not answer the %s request "
-		     "with its image list", dfu_upgrade_step_name(up->step));
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the device did not answer the %s request "
+		     "with its image list", dfu_smp_upgrade_step_name(up->step));
 		return;
 	}
 	switch (up->step) {
-	case DFU_UPGRADE_STEP_READ_STATE:
+	case DFU_SMP_UPGRADE_STEP_READ_STATE:
 		plan(up, &st);
 		break;
-	case DFU_UPGRADE_STEP_CHECK_UPLOAD:
+	case DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD:
 		check_upload(up, &st);
 		break;
-	case DFU_UPGRADE_STEP_MARK:
+	case DFU_SMP_UPGRADE_STEP_MARK:
 		check_mark(up, &st);
 		break;
-	case DFU_UPGRADE_STEP_CHECK_BOOT:
+	case DFU_SMP_UPGRADE_STEP_CHECK_BOOT:
 		check_boot(up, &st);
 		break;
-	case DFU_UPGRADE_STEP_CONFIRM:
-		read_state(up, DFU_UPGRADE_STEP_CHECK_CONFIRM, "the device runs it, confirmed");
+	case DFU_SMP_UPGRADE_STEP_CONFIRM:
+		read_state(up, DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM, "the device runs it, confirmed");
 		break;
-	case DFU_UPGRADE_STEP_CHECK_CONFIRM:
+	case DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM:
 		check_confirm(up, &st);
 		break;
 	default:
 		break;
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
-void dfu_upgrade_reconnected(struct dfu_upgrade *up, int err, const char *why)
+void dfu_smp_upgrade_reconnected(struct dfu_smp_upgrade *up, int err, const char *why)
 {
-	if (!up->running || up->step != DFU_UPGRADE_STEP_RECONNECT) {
+	if (!up->running || up->step != DFU_SMP_UPGRADE_STEP_RECONNECT) {
 		return;
 	}
 	if (err) {
-		fail(up, -EHOSTUNREACH, DFU_UPGRADE_FAILED, "the device did not come back after "
+		fail(up, -EHOSTUNREACH, DFU_SMP_UPGRADE_FAILED, "the device did not come back after "
 		     "its reset (%s); it may still be booting, or it failed to boot",
 		     why ? why : strerror(-err));
 		return;
 	}
-	read_state(up, DFU_UPGRADE_STEP_CHECK_BOOT, "the device runs the new image");
+	read_state(up, DFU_SMP_UPGRADE_STEP_CHECK_BOOT, "the device runs the new image");
 }
 
-int dfu_upgrade_resume(struct dfu_upgrade *up)
+int dfu_smp_upgrade_resume(struct dfu_smp_upgrade *up)
 {
 	if (!up->client) {
 		return -EINVAL;
@@ -637,29 +637,29 @@ int dfu_upgrade_resume(struct dfu_upgrade *up)
 	up->running = true;
 	up->result.message[0] = '\0';
 	memset(&up->result.reply, 0, sizeof(up->result.reply));
-	read_state(up, DFU_UPGRADE_STEP_READ_STATE, "again, after the link came back");
+	read_state(up, DFU_SMP_UPGRADE_STEP_READ_STATE, "again, after the link came back");
 	return 0;
 }
 
-void dfu_upgrade_abort(struct dfu_upgrade *up)
+void dfu_smp_upgrade_abort(struct dfu_smp_upgrade *up)
 {
 	if (!up->running) {
 		return;
 	}
 	up->running = false;
-	smp_client_cancel(up->client, &up->req);
-	if (up->step == DFU_UPGRADE_STEP_UPLOAD) {
-		dfu_upload_abort(&up->upload);
+	dfu_smp_client_cancel(up->client, &up->req);
+	if (up->step == DFU_SMP_UPGRADE_STEP_UPLOAD) {
+		dfu_smp_upload_abort(&up->upload);
 	}
 }
 
-int dfu_upgrade_start(struct dfu_upgrade *up, struct smp_client *client,
-		      const struct dfu_upgrade_config *cfg, uint8_t *buf, size_t buf_len,
-		      const struct dfu_upgrade_ops *ops, void *user)
+int dfu_smp_upgrade_start(struct dfu_smp_upgrade *up, struct dfu_smp_client *client,
+		      const struct dfu_smp_upgrade_config *cfg, uint8_t *buf, size_t buf_len,
+		      const struct dfu_smp_upgrade_ops *ops, void *user)
 {
 	if (!up || !client || !cfg || !cfg->data || !cfg->hash || cfg->hash_len == 0 ||
-	    cfg->hash_len > MGMT_IMG_HASH_MAX || !ops || !ops->reset || !ops->done || !buf ||
-	    buf_len <= DFU_UPGRADE_REQUEST_BUF) {
+	    cfg->hash_len > DFU_SMP_MGMT_IMG_HASH_MAX || !ops || !ops->reset || !ops->done || !buf ||
+	    buf_len <= DFU_SMP_UPGRADE_REQUEST_BUF) {
 		return -EINVAL;
 	}
 	memset(up, 0, sizeof(*up));
@@ -668,10 +668,10 @@ int dfu_upgrade_start(struct dfu_upgrade *up, struct smp_client *client,
 	up->ops = ops;
 	up->user = user;
 	up->buf = buf;
-	up->buf_cap = DFU_UPGRADE_REQUEST_BUF;
-	up->upload_buf = buf + DFU_UPGRADE_REQUEST_BUF;
-	up->upload_buf_len = buf_len - DFU_UPGRADE_REQUEST_BUF;
+	up->buf_cap = DFU_SMP_UPGRADE_REQUEST_BUF;
+	up->upload_buf = buf + DFU_SMP_UPGRADE_REQUEST_BUF;
+	up->upload_buf_len = buf_len - DFU_SMP_UPGRADE_REQUEST_BUF;
 	up->running = true;
-	read_state(up, DFU_UPGRADE_STEP_READ_STATE, NULL);
+	read_state(up, DFU_SMP_UPGRADE_STEP_READ_STATE, NULL);
 	return 0;
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "upload.h"
+#include <dfu-smp/dfu/upload.h>
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/img.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/img.h>
 
 #define DEFAULT_TIMEOUT_MS 5000u
 #define DEFAULT_FIRST_TIMEOUT_MS 60000u
@@ -21,11 +21,11 @@
 /* The image header the device checks in the first request. */
 #define IMAGE_HEADER_SIZE 32u
 
-static void cancel_in_flight(struct dfu_upload *up)
+static void cancel_in_flight(struct dfu_smp_upload *up)
 {
-	for (unsigned i = 0; i < DFU_UPLOAD_WINDOW_MAX; i++) {
+	for (unsigned i = 0; i < DFU_SMP_UPLOAD_WINDOW_MAX; i++) {
 		if (up->slots[i].busy) {
-			smp_client_cancel(up->client, &up->slots[i].req);
+			dfu_smp_client_cancel(up->client, &up->slots[i].req);
 			up->slots[i].busy = false;
 		}
 	}
@@ -33,25 +33,25 @@ static void cancel_in_flight(struct dfu_upload *up)
 }
 
 /* Ends the upload's use of the client: nothing on the link, the client's window as it was. */
-static void stop(struct dfu_upload *up)
+static void stop(struct dfu_smp_upload *up)
 {
 	up->running = false;
 	cancel_in_flight(up);
-	smp_client_set_window(up->client, up->client_window);
+	dfu_smp_client_set_window(up->client, up->client_window);
 }
 
-static void finish(struct dfu_upload *up, int err)
+static void finish(struct dfu_smp_upload *up, int err)
 {
 	if (!up->running) {
 		return;
 	}
 	stop(up);
-	up->result.elapsed_ms = smp_client_now(up->client) - up->start_ms;
+	up->result.elapsed_ms = dfu_smp_client_now(up->client) - up->start_ms;
 	up->ops->done(up->user, err, &up->result);
 }
 
 /* Ends the upload with @p err and a one-line reason. */
-static void fail(struct dfu_upload *up, int err, const char *fmt, ...)
+static void fail(struct dfu_smp_upload *up, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -61,13 +61,13 @@ static void fail(struct dfu_upload *up, int err, const char *fmt, ...)
 	finish(up, err);
 }
 
-static void on_response(struct smp_request *req, int err, const struct smp_client_rsp *rsp);
+static void on_response(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp);
 
 /* Sends the next chunk from slot @p slot. */
-static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
+static int send_chunk(struct dfu_smp_upload *up, struct dfu_smp_upload_slot *slot)
 {
-	const struct dfu_upload_config *cfg = &up->cfg;
-	struct mgmt_img_upload_args args = {
+	const struct dfu_smp_upload_config *cfg = &up->cfg;
+	struct dfu_smp_mgmt_img_upload_args args = {
 		.image = cfg->image,
 		.off = up->next_off,
 		.total_len = cfg->size,
@@ -75,7 +75,7 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 		.sha_len = cfg->sha ? 32u : 0u,
 		.upgrade = cfg->upgrade,
 	};
-	size_t n = mgmt_img_upload_max_data(&args, cfg->max_request);
+	size_t n = dfu_smp_mgmt_img_upload_max_data(&args, cfg->max_request);
 	uint8_t *buf = slot->req.buf;
 	size_t cap = slot->req.cap;
 	int err;
@@ -91,8 +91,8 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 	}
 	args.data = cfg->data + up->next_off;
 	args.len = n;
-	smp_request_init(&slot->req, buf, cap);
-	err = mgmt_img_upload(&slot->req, &args);
+	dfu_smp_request_init(&slot->req, buf, cap);
+	err = dfu_smp_mgmt_img_upload(&slot->req, &args);
 	if (err) {
 		return err;
 	}
@@ -109,30 +109,30 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 		uint32_t rto = up->srtt_ms + 4u * up->rttvar_ms + 1u;
 
 		rto = rto < 2u * up->rtt_max_ms ? 2u * up->rtt_max_ms : rto;
-		rto = rto < up->rtt_max_ms + DFU_UPLOAD_RTO_STALL_MS
-			      ? up->rtt_max_ms + DFU_UPLOAD_RTO_STALL_MS : rto;
-		smp_request_backoff(&slot->req, rto < each ? rto : each, each, cfg->timeout_ms);
+		rto = rto < up->rtt_max_ms + DFU_SMP_UPLOAD_RTO_STALL_MS
+			      ? up->rtt_max_ms + DFU_SMP_UPLOAD_RTO_STALL_MS : rto;
+		dfu_smp_request_backoff(&slot->req, rto < each ? rto : each, each, cfg->timeout_ms);
 	} else if (cfg->retries && up->next_off != 0) {
-		smp_request_spread(&slot->req, cfg->timeout_ms, cfg->retries);
+		dfu_smp_request_spread(&slot->req, cfg->timeout_ms, cfg->retries);
 	} else if (cfg->retries && cfg->sha) {
 		uint32_t each = cfg->timeout_ms / (cfg->retries + 1u);
 		uint32_t tries = cfg->first_timeout_ms / (each ? each : 1u);
 
-		smp_request_spread(&slot->req, cfg->first_timeout_ms,
+		dfu_smp_request_spread(&slot->req, cfg->first_timeout_ms,
 				   tries > 256 ? 255 : tries > 1 ? (uint8_t)(tries - 1) : 0);
 	}
 	slot->off = up->next_off;
 	slot->len = n;
-	slot->sent_ms = smp_client_now(up->client);
+	slot->sent_ms = dfu_smp_client_now(up->client);
 	slot->busy = true;
 	up->first_waiting = up->next_off == 0;
 	if (up->first_waiting) {
-		up->first_len = SMP_HDR_SIZE + slot->req.len;
+		up->first_len = DFU_SMP_HDR_SIZE + slot->req.len;
 	}
 	up->next_off += n;
 	up->result.requests++;
 	up->result.data_sent += n;
-	err = smp_client_submit(up->client, &slot->req);
+	err = dfu_smp_client_submit(up->client, &slot->req);
 	if (err) {
 		slot->busy = false;
 	}
@@ -140,7 +140,7 @@ static int send_chunk(struct dfu_upload *up, struct dfu_upload_slot *slot)
 }
 
 /* Keeps the window full. The first request waits alone: its answer says where to go on. */
-static void fill(struct dfu_upload *up)
+static void fill(struct dfu_smp_upload *up)
 {
 	for (unsigned i = 0; i < up->window && up->running; i++) {
 		int err;
@@ -162,12 +162,12 @@ static void fill(struct dfu_upload *up)
 	}
 }
 
-static void report_progress(struct dfu_upload *up)
+static void report_progress(struct dfu_smp_upload *up)
 {
-	struct dfu_upload_progress p = {
+	struct dfu_smp_upload_progress p = {
 		.offset = up->acked,
 		.total = up->cfg.size,
-		.elapsed_ms = smp_client_now(up->client) - up->start_ms,
+		.elapsed_ms = dfu_smp_client_now(up->client) - up->start_ms,
 	};
 	uint64_t moved = up->acked - up->result.resumed_at;
 
@@ -185,12 +185,12 @@ static void report_progress(struct dfu_upload *up)
  * smoothed one and its variation (as TCP measures its own, RFC 6298) and the longest seen,
  * which set how soon the next chunks are sent again when their answers do not come: after
  * the smoothed time and four variations, twice the longest (a flash page erased now and
- * then), DFU_UPLOAD_RTO_STALL_MS past the longest at least; once as many were measured as the window holds, while the window
+ * then), DFU_SMP_UPLOAD_RTO_STALL_MS past the longest at least; once as many were measured as the window holds, while the window
  * fills and the round trips grow with it.
  */
-static void measure(struct dfu_upload *up, const struct dfu_upload_slot *slot)
+static void measure(struct dfu_smp_upload *up, const struct dfu_smp_upload_slot *slot)
 {
-	uint64_t now = smp_client_now(up->client);
+	uint64_t now = dfu_smp_client_now(up->client);
 	uint32_t rtt = now > slot->sent_ms ? (uint32_t)(now - slot->sent_ms) : 0u;
 
 	if (slot->off == 0 || slot->req.tries != 0) {
@@ -199,7 +199,7 @@ static void measure(struct dfu_upload *up, const struct dfu_upload_slot *slot)
 	if (rtt > up->rtt_max_ms) {
 		up->rtt_max_ms = rtt;
 	}
-	if (up->rtt_samples < DFU_UPLOAD_WINDOW_MAX) {
+	if (up->rtt_samples < DFU_SMP_UPLOAD_WINDOW_MAX) {
 		up->rtt_samples++;
 	}
 	if (!up->srtt_ms) {
@@ -216,7 +216,7 @@ static void measure(struct dfu_upload *up, const struct dfu_upload_slot *slot)
 }
 
 /* An answer went missing: resend from the last acknowledged offset, with a smaller window. */
-static void recover(struct dfu_upload *up)
+static void recover(struct dfu_smp_upload *up)
 {
 	if (++up->recoveries > up->cfg.max_recoveries) {
 		if (!up->started) {
@@ -231,13 +231,13 @@ static void recover(struct dfu_upload *up)
 	up->result.recoveries++;
 	cancel_in_flight(up);
 	up->window = up->window > 1 ? up->window / 2 : 1;
-	smp_client_set_window(up->client, up->window);
+	dfu_smp_client_set_window(up->client, up->window);
 	up->next_off = up->started ? up->acked : 0;
 	fill(up);
 }
 
 /* The device's answer says @p off; the chunk sent was [slot->off, slot->off + slot->len). */
-static void follow(struct dfu_upload *up, const struct dfu_upload_slot *slot, uint64_t off)
+static void follow(struct dfu_smp_upload *up, const struct dfu_smp_upload_slot *slot, uint64_t off)
 {
 	bool moved = off > up->acked;
 
@@ -264,12 +264,12 @@ static void follow(struct dfu_upload *up, const struct dfu_upload_slot *slot, ui
 	}
 }
 
-static void on_response(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+static void on_response(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
-	struct dfu_upload_slot *slot = req->user;
-	struct dfu_upload *up = slot->up;
-	struct mgmt_img_upload_rsp answer;
-	struct mgmt_reply reply;
+	struct dfu_smp_upload_slot *slot = req->user;
+	struct dfu_smp_upload *up = slot->up;
+	struct dfu_smp_mgmt_img_upload_rsp answer;
+	struct dfu_smp_mgmt_reply reply;
 
 	slot->busy = false;
 	if (slot->off == 0) {
@@ -288,12 +288,12 @@ static void on_response(struct smp_request *req, int err, const struct smp_clien
 		return;
 	}
 	measure(up, slot);
-	err = mgmt_img_upload_decode(rsp, &reply, &answer);
-	mgmt_reply_close(&reply);
-	if (err == -EREMOTEIO && reply.kind == MGMT_REPLY_RC && reply.rc == MGMT_ERR_EINVAL &&
-	    slot->len > DFU_UPLOAD_DATA_UNKNOWN) {
+	err = dfu_smp_mgmt_img_upload_decode(rsp, &reply, &answer);
+	dfu_smp_mgmt_reply_close(&reply);
+	if (err == -EREMOTEIO && reply.kind == DFU_SMP_MGMT_REPLY_RC && reply.rc == DFU_SMP_MGMT_ERR_EINVAL &&
+	    slot->len > DFU_SMP_UPLOAD_DATA_UNKNOWN) {
 		/* it may hold no more data than older servers do: the same offset, shorter */
-		up->cfg.max_chunk = DFU_UPLOAD_DATA_UNKNOWN;
+		up->cfg.max_chunk = DFU_SMP_UPLOAD_DATA_UNKNOWN;
 		cancel_in_flight(up);
 		up->next_off = slot->off;
 		fill(up);
@@ -327,13 +327,13 @@ static void on_response(struct smp_request *req, int err, const struct smp_clien
 	fill(up);
 }
 
-void dfu_upload_tune(struct dfu_upload_config *cfg, const struct dfu_upload_limits *limits)
+void dfu_smp_upload_tune(struct dfu_smp_upload_config *cfg, const struct dfu_smp_upload_limits *limits)
 {
 	if (!cfg->max_request) {
 		cfg->max_request = limits->max_request;
 	}
 	if (!cfg->max_chunk && !limits->have_params) {
-		cfg->max_chunk = DFU_UPLOAD_DATA_UNKNOWN;
+		cfg->max_chunk = DFU_SMP_UPLOAD_DATA_UNKNOWN;
 	}
 	if (!cfg->window) {
 		cfg->window = limits->have_params && limits->buf_count > 1 ? limits->buf_count - 1
@@ -342,24 +342,24 @@ void dfu_upload_tune(struct dfu_upload_config *cfg, const struct dfu_upload_limi
 			cfg->window = limits->window_max;
 		}
 	}
-	if (cfg->window > DFU_UPLOAD_WINDOW_MAX) {
-		cfg->window = DFU_UPLOAD_WINDOW_MAX;
+	if (cfg->window > DFU_SMP_UPLOAD_WINDOW_MAX) {
+		cfg->window = DFU_SMP_UPLOAD_WINDOW_MAX;
 	}
 }
 
-int dfu_upload_start(struct dfu_upload *up, struct smp_client *client,
-		     const struct dfu_upload_config *cfg, uint8_t *buf, size_t buf_len,
-		     const struct dfu_upload_ops *ops, void *user)
+int dfu_smp_upload_start(struct dfu_smp_upload *up, struct dfu_smp_client *client,
+		     const struct dfu_smp_upload_config *cfg, uint8_t *buf, size_t buf_len,
+		     const struct dfu_smp_upload_ops *ops, void *user)
 {
 	unsigned window;
 
 	if (!up || !client || !cfg || !cfg->data || cfg->size < IMAGE_HEADER_SIZE ||
-	    cfg->max_request <= SMP_HDR_SIZE || !ops || !ops->done || !buf) {
+	    cfg->max_request <= DFU_SMP_HDR_SIZE || !ops || !ops->done || !buf) {
 		return -EINVAL;
 	}
 	window = cfg->window ? cfg->window : 1;
-	if (window > DFU_UPLOAD_WINDOW_MAX) {
-		window = DFU_UPLOAD_WINDOW_MAX;
+	if (window > DFU_SMP_UPLOAD_WINDOW_MAX) {
+		window = DFU_SMP_UPLOAD_WINDOW_MAX;
 	}
 	if (buf_len / window < cfg->max_request) {
 		return -EINVAL;
@@ -377,18 +377,18 @@ int dfu_upload_start(struct dfu_upload *up, struct smp_client *client,
 	up->result.size = cfg->size;
 	for (unsigned i = 0; i < window; i++) {
 		up->slots[i].up = up;
-		smp_request_init(&up->slots[i].req, buf + (size_t)i * cfg->max_request,
+		dfu_smp_request_init(&up->slots[i].req, buf + (size_t)i * cfg->max_request,
 				 cfg->max_request);
 	}
-	up->start_ms = smp_client_now(client);
+	up->start_ms = dfu_smp_client_now(client);
 	up->running = true;
-	up->client_window = smp_client_window(client);
-	smp_client_set_window(client, window);
+	up->client_window = dfu_smp_client_window(client);
+	dfu_smp_client_set_window(client, window);
 	fill(up);
 	return 0;
 }
 
-void dfu_upload_abort(struct dfu_upload *up)
+void dfu_smp_upload_abort(struct dfu_smp_upload *up)
 {
 	if (up->running) {
 		stop(up);

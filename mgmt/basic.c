@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "basic.h"
+#include <dfu-smp/mgmt/basic.h>
 
-#include "err.h"
-#include "request.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/request.h>
 
-int mgmt_basic_erase_storage(struct smp_request *req)
+int dfu_smp_mgmt_basic_erase_storage(struct dfu_smp_request *req)
 {
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 
-	mgmt_request_begin(req, SMP_OP_WRITE, MGMT_GROUP_ZEPHYR_BASIC, MGMT_BASIC_ERASE_STORAGE,
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE,
 			   &w);
-	mgmt_cbor_map(&w, 0);
-	return mgmt_request_end(req, &w);
+	dfu_smp_mgmt_cbor_map(&w, 0);
+	return dfu_smp_mgmt_request_end(req, &w);
 }

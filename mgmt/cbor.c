@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "cbor.h"
+#include <dfu-smp/mgmt/cbor.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-void mgmt_cbor_writer_init(struct mgmt_cbor_writer *w, uint8_t *buf, size_t cap)
+void dfu_smp_mgmt_cbor_writer_init(struct dfu_smp_mgmt_cbor_writer *w, uint8_t *buf, size_t cap)
 {
 	w->buf = buf;
 	w->cap = cap;
@@ -14,7 +14,7 @@ void mgmt_cbor_writer_init(struct mgmt_cbor_writer *w, uint8_t *buf, size_t cap)
 }
 
 /* libcbor's encoders return 0 when the value does not fit. */
-static void took(struct mgmt_cbor_writer *w, size_t n)
+static void took(struct dfu_smp_mgmt_cbor_writer *w, size_t n)
 {
 	if (n == 0) {
 		w->overflow = true;
@@ -22,42 +22,42 @@ static void took(struct mgmt_cbor_writer *w, size_t n)
 	w->len += n;
 }
 
-static unsigned char *at(struct mgmt_cbor_writer *w)
+static unsigned char *at(struct dfu_smp_mgmt_cbor_writer *w)
 {
 	return w->buf + w->len;
 }
 
-static size_t room(const struct mgmt_cbor_writer *w)
+static size_t room(const struct dfu_smp_mgmt_cbor_writer *w)
 {
 	return w->overflow ? 0 : w->cap - w->len;
 }
 
-void mgmt_cbor_map(struct mgmt_cbor_writer *w, size_t pairs)
+void dfu_smp_mgmt_cbor_map(struct dfu_smp_mgmt_cbor_writer *w, size_t pairs)
 {
 	took(w, cbor_encode_map_start(pairs, at(w), room(w)));
 }
 
-void mgmt_cbor_map_indef(struct mgmt_cbor_writer *w)
+void dfu_smp_mgmt_cbor_map_indef(struct dfu_smp_mgmt_cbor_writer *w)
 {
 	took(w, cbor_encode_indef_map_start(at(w), room(w)));
 }
 
-void mgmt_cbor_array(struct mgmt_cbor_writer *w, size_t items)
+void dfu_smp_mgmt_cbor_array(struct dfu_smp_mgmt_cbor_writer *w, size_t items)
 {
 	took(w, cbor_encode_array_start(items, at(w), room(w)));
 }
 
-void mgmt_cbor_array_indef(struct mgmt_cbor_writer *w)
+void dfu_smp_mgmt_cbor_array_indef(struct dfu_smp_mgmt_cbor_writer *w)
 {
 	took(w, cbor_encode_indef_array_start(at(w), room(w)));
 }
 
-void mgmt_cbor_break(struct mgmt_cbor_writer *w)
+void dfu_smp_mgmt_cbor_break(struct dfu_smp_mgmt_cbor_writer *w)
 {
 	took(w, cbor_encode_break(at(w), room(w)));
 }
 
-void mgmt_cbor_raw(struct mgmt_cbor_writer *w, const uint8_t *cbor, size_t n)
+void dfu_smp_mgmt_cbor_raw(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *cbor, size_t n)
 {
 	if (n > room(w)) {
 		w->overflow = true;
@@ -69,51 +69,51 @@ void mgmt_cbor_raw(struct mgmt_cbor_writer *w, const uint8_t *cbor, size_t n)
 	w->len += n;
 }
 
-static void string(struct mgmt_cbor_writer *w, bool text, const void *data, size_t n)
+static void string(struct dfu_smp_mgmt_cbor_writer *w, bool text, const void *data, size_t n)
 {
 	size_t head = text ? cbor_encode_string_start(n, at(w), room(w))
 			   : cbor_encode_bytestring_start(n, at(w), room(w));
 
 	took(w, head);
-	mgmt_cbor_raw(w, data, n);
+	dfu_smp_mgmt_cbor_raw(w, data, n);
 }
 
-void mgmt_cbor_text(struct mgmt_cbor_writer *w, const char *s)
+void dfu_smp_mgmt_cbor_text(struct dfu_smp_mgmt_cbor_writer *w, const char *s)
 {
 	string(w, true, s, strlen(s));
 }
 
-void mgmt_cbor_text_n(struct mgmt_cbor_writer *w, const char *s, size_t n)
+void dfu_smp_mgmt_cbor_text_n(struct dfu_smp_mgmt_cbor_writer *w, const char *s, size_t n)
 {
 	string(w, true, s, n);
 }
 
-void mgmt_cbor_bytes(struct mgmt_cbor_writer *w, const uint8_t *b, size_t n)
+void dfu_smp_mgmt_cbor_bytes(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *b, size_t n)
 {
 	string(w, false, b, n);
 }
 
-void mgmt_cbor_uint(struct mgmt_cbor_writer *w, uint64_t v)
+void dfu_smp_mgmt_cbor_uint(struct dfu_smp_mgmt_cbor_writer *w, uint64_t v)
 {
 	took(w, cbor_encode_uint(v, at(w), room(w)));
 }
 
-void mgmt_cbor_int(struct mgmt_cbor_writer *w, int64_t v)
+void dfu_smp_mgmt_cbor_int(struct dfu_smp_mgmt_cbor_writer *w, int64_t v)
 {
 	if (v >= 0) {
-		mgmt_cbor_uint(w, (uint64_t)v);
+		dfu_smp_mgmt_cbor_uint(w, (uint64_t)v);
 	} else {
 		/* CBOR stores -1 - v; computed without overflow for INT64_MIN. */
 		took(w, cbor_encode_negint((uint64_t)(-(v + 1)), at(w), room(w)));
 	}
 }
 
-void mgmt_cbor_bool(struct mgmt_cbor_writer *w, bool v)
+void dfu_smp_mgmt_cbor_bool(struct dfu_smp_mgmt_cbor_writer *w, bool v)
 {
 	took(w, cbor_encode_bool(v, at(w), room(w)));
 }
 
-size_t mgmt_cbor_head_size(uint64_t v)
+size_t dfu_smp_mgmt_cbor_head_size(uint64_t v)
 {
 	if (v < 24) {
 		return 1;
@@ -130,14 +130,14 @@ size_t mgmt_cbor_head_size(uint64_t v)
 	return 9;
 }
 
-size_t mgmt_cbor_text_size(const char *s)
+size_t dfu_smp_mgmt_cbor_text_size(const char *s)
 {
 	size_t n = strlen(s);
 
-	return mgmt_cbor_head_size(n) + n;
+	return dfu_smp_mgmt_cbor_head_size(n) + n;
 }
 
-size_t mgmt_cbor_bytes_fit(size_t room)
+size_t dfu_smp_mgmt_cbor_bytes_fit(size_t room)
 {
 	/* For each length header size, the longest string that has it and fits with it. */
 	static const struct {
@@ -165,7 +165,7 @@ size_t mgmt_cbor_bytes_fit(size_t room)
 	return best;
 }
 
-size_t mgmt_cbor_string_size(const cbor_item_t *item)
+size_t dfu_smp_mgmt_cbor_string_size(const cbor_item_t *item)
 {
 	bool text = cbor_isa_string(item);
 	size_t total = 0;
@@ -183,13 +183,13 @@ size_t mgmt_cbor_string_size(const cbor_item_t *item)
 				    : cbor_bytestring_chunk_count(item);
 
 		for (size_t i = 0; i < count; i++) {
-			total += mgmt_cbor_string_size(chunks[i]);
+			total += dfu_smp_mgmt_cbor_string_size(chunks[i]);
 		}
 	}
 	return total;
 }
 
-void mgmt_cbor_string_copy(const cbor_item_t *item, uint8_t *out)
+void dfu_smp_mgmt_cbor_string_copy(const cbor_item_t *item, uint8_t *out)
 {
 	bool text = cbor_isa_string(item);
 
@@ -197,7 +197,7 @@ void mgmt_cbor_string_copy(const cbor_item_t *item, uint8_t *out)
 		return;
 	}
 	if (text ? !cbor_string_is_indefinite(item) : !cbor_bytestring_is_indefinite(item)) {
-		size_t n = mgmt_cbor_string_size(item);
+		size_t n = dfu_smp_mgmt_cbor_string_size(item);
 
 		if (n) {
 			memcpy(out, text ? cbor_string_handle(item) : cbor_bytestring_handle(item),
@@ -212,17 +212,17 @@ void mgmt_cbor_string_copy(const cbor_item_t *item, uint8_t *out)
 				    : cbor_bytestring_chunk_count(item);
 
 		for (size_t i = 0; i < count; i++) {
-			mgmt_cbor_string_copy(chunks[i], out);
-			out += mgmt_cbor_string_size(chunks[i]);
+			dfu_smp_mgmt_cbor_string_copy(chunks[i], out);
+			out += dfu_smp_mgmt_cbor_string_size(chunks[i]);
 		}
 	}
 }
 
-bool mgmt_cbor_text_equals(const cbor_item_t *item, const char *s)
+bool dfu_smp_mgmt_cbor_text_equals(const cbor_item_t *item, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (!cbor_isa_string(item) || mgmt_cbor_string_size(item) != n) {
+	if (!cbor_isa_string(item) || dfu_smp_mgmt_cbor_string_size(item) != n) {
 		return false;
 	}
 	if (!cbor_string_is_indefinite(item)) {
@@ -245,7 +245,7 @@ bool mgmt_cbor_text_equals(const cbor_item_t *item, const char *s)
 	return true;
 }
 
-const cbor_item_t *mgmt_cbor_find(const cbor_item_t *map, const char *key)
+const cbor_item_t *dfu_smp_mgmt_cbor_find(const cbor_item_t *map, const char *key)
 {
 	struct cbor_pair *pairs;
 	size_t count;
@@ -256,14 +256,14 @@ const cbor_item_t *mgmt_cbor_find(const cbor_item_t *map, const char *key)
 	pairs = cbor_map_handle(map);
 	count = cbor_map_size(map);
 	for (size_t i = 0; i < count; i++) {
-		if (mgmt_cbor_text_equals(pairs[i].key, key)) {
+		if (dfu_smp_mgmt_cbor_text_equals(pairs[i].key, key)) {
 			return pairs[i].value;
 		}
 	}
 	return NULL;
 }
 
-int mgmt_cbor_get_uint(const cbor_item_t *item, uint64_t *out)
+int dfu_smp_mgmt_cbor_get_uint(const cbor_item_t *item, uint64_t *out)
 {
 	if (!item || !cbor_isa_uint(item)) {
 		return -EINVAL;
@@ -272,7 +272,7 @@ int mgmt_cbor_get_uint(const cbor_item_t *item, uint64_t *out)
 	return 0;
 }
 
-int mgmt_cbor_get_int(const cbor_item_t *item, int64_t *out)
+int dfu_smp_mgmt_cbor_get_int(const cbor_item_t *item, int64_t *out)
 {
 	uint64_t v;
 
@@ -294,12 +294,12 @@ static bool is_ctrl(const cbor_item_t *item)
 	return cbor_isa_float_ctrl(item) && cbor_float_get_width(item) == CBOR_FLOAT_0;
 }
 
-bool mgmt_cbor_is_bool(const cbor_item_t *item)
+bool dfu_smp_mgmt_cbor_is_bool(const cbor_item_t *item)
 {
 	return item && is_ctrl(item) && cbor_is_bool(item);
 }
 
-const char *mgmt_cbor_type_name(const cbor_item_t *item)
+const char *dfu_smp_mgmt_cbor_type_name(const cbor_item_t *item)
 {
 	if (!item) {
 		return "nothing";
@@ -382,7 +382,7 @@ static bool counts_fit(const uint8_t *payload, size_t len)
 	return !check.too_many;
 }
 
-cbor_item_t *mgmt_cbor_load_first(const uint8_t *data, size_t len, size_t *used, char *why,
+cbor_item_t *dfu_smp_mgmt_cbor_load_first(const uint8_t *data, size_t len, size_t *used, char *why,
 				  size_t why_cap)
 {
 	struct cbor_load_result result;
@@ -406,10 +406,10 @@ cbor_item_t *mgmt_cbor_load_first(const uint8_t *data, size_t len, size_t *used,
 	return item;
 }
 
-cbor_item_t *mgmt_cbor_load(const uint8_t *data, size_t len, char *why, size_t why_cap)
+cbor_item_t *dfu_smp_mgmt_cbor_load(const uint8_t *data, size_t len, char *why, size_t why_cap)
 {
 	size_t used;
-	cbor_item_t *item = mgmt_cbor_load_first(data, len, &used, why, why_cap);
+	cbor_item_t *item = dfu_smp_mgmt_cbor_load_first(data, len, &used, why, why_cap);
 
 	if (item && used != len) {
 		snprintf(why, why_cap, "has %zu bytes after its CBOR item", len - used);

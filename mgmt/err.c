@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "err.h"
+#include <dfu-smp/mgmt/err.h>
 
 #include <stdio.h>
 
@@ -172,19 +172,19 @@ struct group_info {
 };
 
 static const struct group_info groups[] = {
-	{ MGMT_GROUP_OS, "os", TABLE(os_errs) },
-	{ MGMT_GROUP_IMAGE, "image", TABLE(img_errs) },
-	{ MGMT_GROUP_STAT, "stat", TABLE(stat_errs) },
-	{ MGMT_GROUP_SETTINGS, "settings", TABLE(settings_errs) },
-	{ MGMT_GROUP_LOG, "log", NULL, 0 },
-	{ MGMT_GROUP_CRASH, "crash", NULL, 0 },
-	{ MGMT_GROUP_SPLIT, "split", NULL, 0 },
-	{ MGMT_GROUP_RUN, "run", NULL, 0 },
-	{ MGMT_GROUP_FS, "fs", TABLE(fs_errs) },
-	{ MGMT_GROUP_SHELL, "shell", TABLE(shell_errs) },
-	{ MGMT_GROUP_ENUM, "enum", TABLE(enum_errs) },
-	{ MGMT_GROUP_TRANSPORT, "transport", TABLE(transport_errs) },
-	{ MGMT_GROUP_ZEPHYR_BASIC, "zephyr-basic", TABLE(basic_errs) },
+	{ DFU_SMP_MGMT_GROUP_OS, "os", TABLE(os_errs) },
+	{ DFU_SMP_MGMT_GROUP_IMAGE, "image", TABLE(img_errs) },
+	{ DFU_SMP_MGMT_GROUP_STAT, "stat", TABLE(stat_errs) },
+	{ DFU_SMP_MGMT_GROUP_SETTINGS, "settings", TABLE(settings_errs) },
+	{ DFU_SMP_MGMT_GROUP_LOG, "log", NULL, 0 },
+	{ DFU_SMP_MGMT_GROUP_CRASH, "crash", NULL, 0 },
+	{ DFU_SMP_MGMT_GROUP_SPLIT, "split", NULL, 0 },
+	{ DFU_SMP_MGMT_GROUP_RUN, "run", NULL, 0 },
+	{ DFU_SMP_MGMT_GROUP_FS, "fs", TABLE(fs_errs) },
+	{ DFU_SMP_MGMT_GROUP_SHELL, "shell", TABLE(shell_errs) },
+	{ DFU_SMP_MGMT_GROUP_ENUM, "enum", TABLE(enum_errs) },
+	{ DFU_SMP_MGMT_GROUP_TRANSPORT, "transport", TABLE(transport_errs) },
+	{ DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, "zephyr-basic", TABLE(basic_errs) },
 };
 
 static const struct group_info *find_group(uint16_t group)
@@ -205,37 +205,37 @@ static const struct code *find_code(const struct code *codes, size_t count, int6
 	return &codes[rc];
 }
 
-const char *mgmt_group_name(uint16_t group)
+const char *dfu_smp_mgmt_group_name(uint16_t group)
 {
 	const struct group_info *g = find_group(group);
 
 	return g ? g->name : NULL;
 }
 
-const char *mgmt_err_name(int64_t rc)
+const char *dfu_smp_mgmt_err_name(int64_t rc)
 {
 	const struct code *c = find_code(generic, sizeof(generic) / sizeof(generic[0]), rc);
 
 	if (c) {
 		return c->name;
 	}
-	return rc >= MGMT_ERR_EPERUSER ? "MGMT_ERR_EPERUSER" : NULL;
+	return rc >= DFU_SMP_MGMT_ERR_EPERUSER ? "MGMT_ERR_EPERUSER" : NULL;
 }
 
-const char *mgmt_err_text(int64_t rc)
+const char *dfu_smp_mgmt_err_text(int64_t rc)
 {
 	const struct code *c = find_code(generic, sizeof(generic) / sizeof(generic[0]), rc);
 
 	if (c) {
 		return c->text;
 	}
-	if (rc >= MGMT_ERR_EPERUSER) {
+	if (rc >= DFU_SMP_MGMT_ERR_EPERUSER) {
 		return "an error defined by the device's application";
 	}
 	return "an error code this tool does not know";
 }
 
-const char *mgmt_err_group_name(uint16_t group, int64_t rc)
+const char *dfu_smp_mgmt_err_group_name(uint16_t group, int64_t rc)
 {
 	const struct group_info *g = find_group(group);
 	const struct code *c = g ? find_code(g->codes, g->count, rc) : NULL;
@@ -243,7 +243,7 @@ const char *mgmt_err_group_name(uint16_t group, int64_t rc)
 	return c ? c->name : NULL;
 }
 
-const char *mgmt_err_group_text(uint16_t group, int64_t rc)
+const char *dfu_smp_mgmt_err_group_text(uint16_t group, int64_t rc)
 {
 	const struct group_info *g = find_group(group);
 	const struct code *c = g ? find_code(g->codes, g->count, rc) : NULL;
@@ -251,9 +251,9 @@ const char *mgmt_err_group_text(uint16_t group, int64_t rc)
 	return c ? c->text : "an error code this tool does not know for this group";
 }
 
-char *mgmt_err_describe(const struct mgmt_reply *reply, char *out, size_t cap)
+char *dfu_smp_mgmt_err_describe(const struct dfu_smp_mgmt_reply *reply, char *out, size_t cap)
 {
-	const char *group = mgmt_group_name(reply->group);
+	const char *group = dfu_smp_mgmt_group_name(reply->group);
 	char group_buf[16];
 
 	if (!group) {
@@ -261,26 +261,26 @@ char *mgmt_err_describe(const struct mgmt_reply *reply, char *out, size_t cap)
 		group = group_buf;
 	}
 	switch (reply->kind) {
-	case MGMT_REPLY_OK:
+	case DFU_SMP_MGMT_REPLY_OK:
 		snprintf(out, cap, "success");
 		break;
-	case MGMT_REPLY_RC: {
-		const char *name = mgmt_err_name(reply->rc);
+	case DFU_SMP_MGMT_REPLY_RC: {
+		const char *name = dfu_smp_mgmt_err_name(reply->rc);
 
 		snprintf(out, cap, "%s: %s (rc %lld): %s%s%s%s", group,
-			 name ? name : "unknown error", (long long)reply->rc, mgmt_err_text(reply->rc),
+			 name ? name : "unknown error", (long long)reply->rc, dfu_smp_mgmt_err_text(reply->rc),
 			 reply->detail[0] ? " (device says: \"" : "", reply->detail,
 			 reply->detail[0] ? "\")" : "");
 		break;
 	}
-	case MGMT_REPLY_GROUP_ERR: {
-		const char *name = mgmt_err_group_name(reply->group, reply->rc);
+	case DFU_SMP_MGMT_REPLY_GROUP_ERR: {
+		const char *name = dfu_smp_mgmt_err_group_name(reply->group, reply->rc);
 
 		snprintf(out, cap, "%s: %s (rc %lld): %s", group, name ? name : "unknown error",
-			 (long long)reply->rc, mgmt_err_group_text(reply->group, reply->rc));
+			 (long long)reply->rc, dfu_smp_mgmt_err_group_text(reply->group, reply->rc));
 		break;
 	}
-	case MGMT_REPLY_MALFORMED:
+	case DFU_SMP_MGMT_REPLY_MALFORMED:
 		snprintf(out, cap, "%s: malformed response: %s", group, reply->detail);
 		break;
 	}

@@ -1,87 +1,87 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "settings.h"
+#include <dfu-smp/mgmt/settings.h>
 
-#include "err.h"
-#include "request.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/request.h>
 
 /* Every settings request is a map of an optional `name` and at most one more key. */
-static void begin(struct smp_request *req, uint8_t op, uint8_t id, const char *name,
-		  size_t more, struct mgmt_cbor_writer *w)
+static void begin(struct dfu_smp_request *req, uint8_t op, uint8_t id, const char *name,
+		  size_t more, struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_request_begin(req, op, MGMT_GROUP_SETTINGS, id, w);
-	mgmt_cbor_map(w, (name ? 1 : 0) + more);
+	dfu_smp_mgmt_request_begin(req, op, DFU_SMP_MGMT_GROUP_SETTINGS, id, w);
+	dfu_smp_mgmt_cbor_map(w, (name ? 1 : 0) + more);
 	if (name) {
-		mgmt_cbor_text(w, "name");
-		mgmt_cbor_text(w, name);
+		dfu_smp_mgmt_cbor_text(w, "name");
+		dfu_smp_mgmt_cbor_text(w, name);
 	}
 }
 
-int mgmt_settings_read(struct smp_request *req, const char *name, int64_t max_size)
+int dfu_smp_mgmt_settings_read(struct dfu_smp_request *req, const char *name, int64_t max_size)
 {
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 
-	begin(req, SMP_OP_READ, MGMT_SETTINGS_VALUE, name, max_size >= 0 ? 1 : 0, &w);
+	begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_SETTINGS_VALUE, name, max_size >= 0 ? 1 : 0, &w);
 	if (max_size >= 0) {
-		mgmt_cbor_text(&w, "max_size");
-		mgmt_cbor_uint(&w, (uint64_t)max_size);
+		dfu_smp_mgmt_cbor_text(&w, "max_size");
+		dfu_smp_mgmt_cbor_uint(&w, (uint64_t)max_size);
 	}
-	return mgmt_request_end(req, &w);
+	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int mgmt_settings_read_decode(const struct smp_client_rsp *rsp, struct mgmt_reply *reply,
-			      struct mgmt_settings_value *out)
+int dfu_smp_mgmt_settings_read_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+			      struct dfu_smp_mgmt_settings_value *out)
 {
 	const cbor_item_t *map;
-	int err = mgmt_reply_open(reply, rsp, &map);
+	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
-		err = mgmt_reply_bytes(reply, map, "val", true, &out->val, &out->len);
+		err = dfu_smp_mgmt_reply_bytes(reply, map, "val", true, &out->val, &out->len);
 	}
 	if (!err) {
-		err = mgmt_reply_uint_opt(reply, map, "max_size", &out->max_size);
+		err = dfu_smp_mgmt_reply_uint_opt(reply, map, "max_size", &out->max_size);
 	}
 	return err;
 }
 
-int mgmt_settings_write(struct smp_request *req, const char *name, const uint8_t *val,
+int dfu_smp_mgmt_settings_write(struct dfu_smp_request *req, const char *name, const uint8_t *val,
 			size_t len)
 {
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 
-	begin(req, SMP_OP_WRITE, MGMT_SETTINGS_VALUE, name, 1, &w);
-	mgmt_cbor_text(&w, "val");
-	mgmt_cbor_bytes(&w, val, len);
-	return mgmt_request_end(req, &w);
+	begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_SETTINGS_VALUE, name, 1, &w);
+	dfu_smp_mgmt_cbor_text(&w, "val");
+	dfu_smp_mgmt_cbor_bytes(&w, val, len);
+	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int mgmt_settings_delete(struct smp_request *req, const char *name)
+int dfu_smp_mgmt_settings_delete(struct dfu_smp_request *req, const char *name)
 {
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 
-	begin(req, SMP_OP_WRITE, MGMT_SETTINGS_DELETE, name, 0, &w);
-	return mgmt_request_end(req, &w);
+	begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_SETTINGS_DELETE, name, 0, &w);
+	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int mgmt_settings_commit(struct smp_request *req)
+int dfu_smp_mgmt_settings_commit(struct dfu_smp_request *req)
 {
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 
-	begin(req, SMP_OP_WRITE, MGMT_SETTINGS_COMMIT, NULL, 0, &w);
-	return mgmt_request_end(req, &w);
+	begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_SETTINGS_COMMIT, NULL, 0, &w);
+	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int mgmt_settings_load(struct smp_request *req)
+int dfu_smp_mgmt_settings_load(struct dfu_smp_request *req)
 {
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 
-	begin(req, SMP_OP_READ, MGMT_SETTINGS_LOAD_SAVE, NULL, 0, &w);
-	return mgmt_request_end(req, &w);
+	begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, NULL, 0, &w);
+	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int mgmt_settings_save(struct smp_request *req, const char *name)
+int dfu_smp_mgmt_settings_save(struct dfu_smp_request *req, const char *name)
 {
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 
-	begin(req, SMP_OP_WRITE, MGMT_SETTINGS_LOAD_SAVE, name, 0, &w);
-	return mgmt_request_end(req, &w);
+	begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, name, 0, &w);
+	return dfu_smp_mgmt_request_end(req, &w);
 }

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "bt_addr.h"
+#include <dfu-smp/ports/bt_addr.h>
 
 #include <ctype.h>
 #include <string.h>
 
-bool bt_addr_parse(const char *s, char out[BT_ADDR_STR_LEN])
+bool dfu_smp_bt_addr_parse(const char *s, char out[DFU_SMP_BT_ADDR_STR_LEN])
 {
-	if (strlen(s) != BT_ADDR_STR_LEN - 1) {
+	if (strlen(s) != DFU_SMP_BT_ADDR_STR_LEN - 1) {
 		return false;
 	}
-	for (size_t i = 0; i < BT_ADDR_STR_LEN - 1; i++) {
+	for (size_t i = 0; i < DFU_SMP_BT_ADDR_STR_LEN - 1; i++) {
 		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i])) {
 			return false;
 		}
 		out[i] = (char)toupper((unsigned char)s[i]);
 	}
-	out[BT_ADDR_STR_LEN - 1] = '\0';
+	out[DFU_SMP_BT_ADDR_STR_LEN - 1] = '\0';
 	return true;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "conn.h"
+#include <dfu-smp/ports/conn.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -7,40 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "loop.h"
+#include <dfu-smp/ports/log.h>
+#include <dfu-smp/ports/loop.h>
 
-int conn_open(const char *spec, const struct conn_options *opt, struct conn **out, char *why,
+int dfu_smp_conn_open(const char *spec, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
 	      size_t why_cap)
 {
 	if (strncmp(spec, "udp:", 4) == 0) {
-		return conn_udp_open(spec + 4, opt, out, why, why_cap);
+		return dfu_smp_conn_udp_open(spec + 4, opt, out, why, why_cap);
 	}
 	if (strncmp(spec, "serial:", 7) == 0) {
-		return conn_serial_open(spec + 7, opt, out, why, why_cap);
+		return dfu_smp_conn_serial_open(spec + 7, opt, out, why, why_cap);
 	}
 	if (strncmp(spec, "ble:", 4) == 0) {
-		return conn_ble_open(spec + 4, opt, out, why, why_cap);
+		return dfu_smp_conn_ble_open(spec + 4, opt, out, why, why_cap);
 	}
 	snprintf(why, why_cap, "unknown connection '%s': use udp:HOST[:PORT], serial:PATH[@BAUD], "
 		 "ble:ADDRESS or ble:name=NAME", spec);
 	return -EINVAL;
 }
 
-void conn_close(struct conn *conn)
+void dfu_smp_conn_close(struct dfu_smp_conn *conn)
 {
 	if (conn) {
 		conn->ops->close(conn);
 	}
 }
 
-struct smp_client *conn_client(struct conn *conn)
+struct dfu_smp_client *dfu_smp_conn_client(struct dfu_smp_conn *conn)
 {
 	return conn->client;
 }
 
 struct run {
-	struct conn *conn;
+	struct dfu_smp_conn *conn;
 	bool (*done)(void *arg);
 	void *arg;
 };
@@ -50,10 +50,10 @@ static bool run_over(void *arg)
 {
 	struct run *r = arg;
 
-	return r->done(r->arg) || (smp_client_idle(r->conn->client) && !conn_sending(r->conn));
+	return r->done(r->arg) || (dfu_smp_client_idle(r->conn->client) && !dfu_smp_conn_sending(r->conn));
 }
 
-int conn_run(struct conn *conn, bool (*done)(void *arg), void *arg)
+int dfu_smp_conn_run(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg)
 {
 	struct run r = { conn, done, arg };
 	int err;
@@ -61,16 +61,16 @@ int conn_run(struct conn *conn, bool (*done)(void *arg), void *arg)
 	if (conn->ops->run) {
 		return conn->ops->run(conn, done, arg);
 	}
-	err = conn_run_until(conn, run_over, &r, UINT64_MAX);
+	err = dfu_smp_conn_run_until(conn, run_over, &r, UINT64_MAX);
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-void conn_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
+void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
 	conn->ops->explain(conn, err, request_len, out, cap);
 }
 
-void conn_stats(struct conn *conn, struct conn_stats *out)
+void dfu_smp_conn_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *out)
 {
 	*out = conn->stats;
 	if (conn->ops->stats) {
@@ -78,68 +78,68 @@ void conn_stats(struct conn *conn, struct conn_stats *out)
 	}
 }
 
-int conn_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
 	return conn->ops->run_until(conn, done, arg, limit_ms);
 }
 
-int conn_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+int dfu_smp_conn_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
 	return conn->ops->reconnect(conn, timeout_ms, why, why_cap);
 }
 
-bool conn_sending(struct conn *conn)
+bool dfu_smp_conn_sending(struct dfu_smp_conn *conn)
 {
 	return conn->ops->sending && conn->ops->sending(conn);
 }
 
-bool conn_connected(struct conn *conn)
+bool dfu_smp_conn_connected(struct dfu_smp_conn *conn)
 {
 	return conn->ops->connected(conn);
 }
 
-uint64_t conn_now_us(struct conn *conn)
+uint64_t dfu_smp_conn_now_us(struct dfu_smp_conn *conn)
 {
-	return conn->ops->now_us ? conn->ops->now_us(conn) : port_now_us();
+	return conn->ops->now_us ? conn->ops->now_us(conn) : dfu_smp_port_now_us();
 }
 
-uint64_t conn_now_ms(struct conn *conn)
+uint64_t dfu_smp_conn_now_ms(struct dfu_smp_conn *conn)
 {
-	return conn_now_us(conn) / 1000u;
+	return dfu_smp_conn_now_us(conn) / 1000u;
 }
 
-uint32_t conn_timeout_ms(const struct conn *conn)
+uint32_t dfu_smp_conn_timeout_ms(const struct dfu_smp_conn *conn)
 {
-	return conn->opt.timeout_ms ? conn->opt.timeout_ms : SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+	return conn->opt.timeout_ms ? conn->opt.timeout_ms : DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS;
 }
 
-void *conn_self(struct conn *conn)
+void *dfu_smp_conn_self(struct dfu_smp_conn *conn)
 {
 	return conn;
 }
 
-struct smp_client_config conn_client_config(const struct conn_options *opt)
+struct dfu_smp_client_config dfu_smp_conn_client_config(const struct dfu_smp_conn_options *opt)
 {
-	struct smp_client_config cfg = {
+	struct dfu_smp_client_config cfg = {
 		.timeout_ms = opt->timeout_ms,
-		.version = opt->smp_version == 1 ? SMP_VERSION_1 : SMP_VERSION_2,
+		.version = opt->smp_version == 1 ? DFU_SMP_VERSION_1 : DFU_SMP_VERSION_2,
 		.version_fixed = opt->smp_version != 0,
 	};
 
 	return cfg;
 }
 
-void conn_init(struct conn *conn, const struct conn_ops *ops, struct smp_client *client,
-	       const struct conn_options *opt)
+void dfu_smp_conn_init(struct dfu_smp_conn *conn, const struct dfu_smp_conn_ops *ops, struct dfu_smp_client *client,
+	       const struct dfu_smp_conn_options *opt)
 {
 	memset(conn, 0, sizeof(*conn));
 	conn->ops = ops;
 	conn->client = client;
 	conn->opt = *opt;
-	conn->t0_us = conn_now_us(conn);
+	conn->t0_us = dfu_smp_conn_now_us(conn);
 }
 
-void conn_logf(struct conn *conn, const char *fmt, ...)
+void dfu_smp_conn_logf(struct dfu_smp_conn *conn, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -147,11 +147,11 @@ void conn_logf(struct conn *conn, const char *fmt, ...)
 		return;
 	}
 	va_start(ap, fmt);
-	port_vlogf(conn_now_us(conn) - conn->t0_us, conn->ops->name, fmt, ap);
+	dfu_smp_port_vlogf(dfu_smp_conn_now_us(conn) - conn->t0_us, conn->ops->name, fmt, ap);
 	va_end(ap);
 }
 
-void conn_packet_logf(struct conn *conn, const char *fmt, ...)
+void dfu_smp_conn_packet_logf(struct dfu_smp_conn *conn, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -159,19 +159,19 @@ void conn_packet_logf(struct conn *conn, const char *fmt, ...)
 		return;
 	}
 	va_start(ap, fmt);
-	port_vlogf(conn_now_us(conn) - conn->t0_us, conn->ops->name, fmt, ap);
+	dfu_smp_port_vlogf(dfu_smp_conn_now_us(conn) - conn->t0_us, conn->ops->name, fmt, ap);
 	va_end(ap);
 }
 
 static bool link_down(void *arg)
 {
-	return !conn_connected(arg);
+	return !dfu_smp_conn_connected(arg);
 }
 
-int conn_await_drop(struct conn *conn, uint64_t limit_ms, uint32_t timeout_ms, char *why,
+int dfu_smp_conn_await_drop(struct dfu_smp_conn *conn, uint64_t limit_ms, uint32_t timeout_ms, char *why,
 		    size_t why_cap)
 {
-	if (conn_connected(conn) && conn_run_until(conn, link_down, conn, limit_ms) != 0) {
+	if (dfu_smp_conn_connected(conn) && dfu_smp_conn_run_until(conn, link_down, conn, limit_ms) != 0) {
 		snprintf(why, why_cap, "the device did not reset: the link is still up after %u s",
 			 (unsigned)(timeout_ms / 1000u));
 		return -ETIMEDOUT;
@@ -184,10 +184,10 @@ struct transaction {
 	int err;
 	uint8_t *buf;
 	size_t cap;
-	struct smp_client_rsp *rsp;
+	struct dfu_smp_client_rsp *rsp;
 };
 
-static void transaction_done(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+static void transaction_done(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
 	struct transaction *t = req->user;
 
@@ -212,8 +212,8 @@ static bool transaction_finished(void *arg)
 	return ((struct transaction *)arg)->done;
 }
 
-int conn_transact_once(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
-		    struct smp_client_rsp *rsp)
+int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
+		    struct dfu_smp_client_rsp *rsp)
 {
 	struct transaction t = { .buf = rsp_buf, .cap = cap, .rsp = rsp };
 	int err;
@@ -221,21 +221,21 @@ int conn_transact_once(struct conn *conn, struct smp_request *req, uint8_t *rsp_
 	req->cb = transaction_done;
 	req->user = &t;
 	/* the timeout counts from now, however long the caller took since the last run */
-	smp_client_process(conn->client, conn_now_ms(conn));
-	err = smp_client_submit(conn->client, req);
+	dfu_smp_client_process(conn->client, dfu_smp_conn_now_ms(conn));
+	err = dfu_smp_client_submit(conn->client, req);
 	if (err) {
 		return err;
 	}
-	err = conn_run(conn, transaction_finished, &t);
+	err = dfu_smp_conn_run(conn, transaction_finished, &t);
 	if (err) {
-		smp_client_cancel(conn->client, req);
+		dfu_smp_client_cancel(conn->client, req);
 		return err;
 	}
 	return t.err;
 }
 
-int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, size_t cap,
-		  struct smp_client_rsp *rsp)
+int dfu_smp_conn_transact(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
+		  struct dfu_smp_client_rsp *rsp)
 {
 	uint32_t timeout_ms = req->timeout_ms;
 	uint8_t retries = req->retries;
@@ -243,12 +243,12 @@ int conn_transact(struct conn *conn, struct smp_request *req, uint8_t *rsp_buf, 
 	int err;
 
 	if (retries || !conn->retries) {
-		return conn_transact_once(conn, req, rsp_buf, cap, rsp);
+		return dfu_smp_conn_transact_once(conn, req, rsp_buf, cap, rsp);
 	}
 	/* the caller's wait stays what it was: a lost datagram or frame costs only a share */
-	total = timeout_ms ? timeout_ms : conn_timeout_ms(conn);
-	smp_request_spread(req, total, conn->retries);
-	err = conn_transact_once(conn, req, rsp_buf, cap, rsp);
+	total = timeout_ms ? timeout_ms : dfu_smp_conn_timeout_ms(conn);
+	dfu_smp_request_spread(req, total, conn->retries);
+	err = dfu_smp_conn_transact_once(conn, req, rsp_buf, cap, rsp);
 	req->retries = retries;
 	req->timeout_ms = timeout_ms;
 	return err;

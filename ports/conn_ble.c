@@ -25,13 +25,13 @@
 
 #include <systemd/sd-bus.h>
 
-#include "../smp/bt_dfu_smp.h"
-#include "../smp/gatt.h"
-#include "bt_addr.h"
-#include "conn.h"
+#include <dfu-smp/smp/bt_dfu_smp.h>
+#include <dfu-smp/smp/gatt.h>
+#include <dfu-smp/ports/bt_addr.h>
+#include <dfu-smp/ports/conn.h>
 #include "conn_gatt.h"
 #include "dgram.h"
-#include "loop.h"
+#include <dfu-smp/ports/loop.h>
 
 #define BLUEZ "org.bluez"
 #define IFACE_OM "org.freedesktop.DBus.ObjectManager"
@@ -61,7 +61,7 @@ struct conn_ble {
 
 	/* what to reach */
 	char adapter[64];  /* object path */
-	char addr[BT_ADDR_STR_LEN];     /* upper-case; learned from the device when found by name */
+	char addr[DFU_SMP_BT_ADDR_STR_LEN];     /* upper-case; learned from the device when found by name */
 	char name[249];    /* by name; empty when by address */
 
 	/* the device */
@@ -90,7 +90,7 @@ struct conn_ble {
 	 * fds[FD_WRITE]).
 	 */
 	struct port_dgram_queue wq;
-	struct port_fd fds[FD_COUNT];
+	struct dfu_smp_port_fd fds[FD_COUNT];
 	char lost[160];    /* why the link went down */
 	char failed[300];  /* the last BlueZ error of a write, with its advice */
 };
@@ -428,16 +428,16 @@ static void link_lost(struct conn_ble *cb, const char *reason)
 	}
 	cb->gatt.connected = false;
 	snprintf(cb->lost, sizeof(cb->lost), "%s", reason);
-	conn_logf(&cb->gatt.conn, "link lost: %s", reason);
-	smp_gatt_disconnected(&cb->gatt.transport);
+	dfu_smp_conn_logf(&cb->gatt.conn, "link lost: %s", reason);
+	dfu_smp_gatt_disconnected(&cb->gatt.transport);
 }
 
 static void notification(struct conn_ble *cb, const uint8_t *data, size_t len)
 {
-	conn_packet_logf(&cb->gatt.conn, "notification %zu bytes", len);
+	dfu_smp_conn_packet_logf(&cb->gatt.conn, "notification %zu bytes", len);
 	cb->gatt.conn.stats.notifications++;
 	cb->gatt.conn.stats.bytes_in += len;
-	smp_gatt_notify(&cb->gatt.transport, data, len);
+	dfu_smp_gatt_notify(&cb->gatt.transport, data, len);
 }
 
 static void notify_ready(void *ctx, short revents)
@@ -471,7 +471,7 @@ static void flush_writes(struct conn_ble *cb)
 		cb->fds[FD_WRITE].events = 0;
 		cb->fds[FD_WRITE].deadline_us = 0;
 	} else if (sent > 0) {
-		cb->fds[FD_WRITE].deadline_us = port_now_us() + WRITE_STALL_MS * 1000u;
+		cb->fds[FD_WRITE].deadline_us = dfu_smp_port_now_us() + WRITE_STALL_MS * 1000u;
 	}
 }
 
@@ -518,7 +518,7 @@ static void added_interface(void *ctx, const char *path, const char *iface, cons
 
 	if (cb->scanning && !cb->dev_path[0] && strcmp(iface, IFACE_DEVICE) == 0 &&
 	    strcmp(p->parent, cb->adapter) == 0 && matches_target(cb, p)) {
-		conn_logf(&cb->gatt.conn, "found %s", path);
+		dfu_smp_conn_logf(&cb->gatt.conn, "found %s", path);
 		take_device(cb, path, p);
 	}
 }
@@ -590,7 +590,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 		   path[strlen(cb->adapter)] == '/' &&
 		   (strcmp(p.name, cb->name) == 0 || strcmp(p.alias, cb->name) == 0)) {
 		/* a device seen before may tell its name only now */
-		conn_logf(&cb->gatt.conn, "found %s", path);
+		dfu_smp_conn_logf(&cb->gatt.conn, "found %s", path);
 		snprintf(cb->dev_path, sizeof(cb->dev_path), "%s", path);
 	} else if (strcmp(iface, IFACE_ADAPTER) == 0 && strcmp(path, cb->adapter) == 0 &&
 		   p.has_powered && !p.powered) {
@@ -657,14 +657,14 @@ static bool wait_check(void *arg)
 static int wait_until(struct conn_ble *cb, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
 	struct wait w = { .cb = cb, .done = done, .arg = arg };
-	int err = port_loop_run(&cb->gatt.client, cb->fds, FD_COUNT, wait_check, &w, limit_ms);
+	int err = dfu_smp_port_loop_run(&cb->gatt.client, cb->fds, FD_COUNT, wait_check, &w, limit_ms);
 
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-static int ble_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+static int ble_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
-	return wait_until(conn_self(conn), done, arg, limit_ms);
+	return wait_until(dfu_smp_conn_self(conn), done, arg, limit_ms);
 }
 
 /* ---- the GATT operations the GATT DFU SMP client uses ---- */
@@ -677,8 +677,8 @@ static int on_written(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	(void)e;
 	if (err) {
 		bus_error(err, -EIO, "BlueZ refused a write", cb->failed, sizeof(cb->failed));
-		conn_logf(&cb->gatt.conn, "%s", cb->failed);
-		smp_gatt_written(&cb->gatt.transport, -EIO);
+		dfu_smp_conn_logf(&cb->gatt.conn, "%s", cb->failed);
+		dfu_smp_gatt_written(&cb->gatt.transport, -EIO);
 	}
 	return 0;
 }
@@ -720,9 +720,9 @@ static int write_socket(struct conn_ble *cb, const uint8_t *data, uint16_t len)
 		return -ENOTCONN;
 	}
 	if (port_dgram_waiting(&cb->wq) && !cb->fds[FD_WRITE].events) {
-		conn_logf(&cb->gatt.conn, "the write socket is full: writes wait for it to drain");
+		dfu_smp_conn_logf(&cb->gatt.conn, "the write socket is full: writes wait for it to drain");
 		cb->fds[FD_WRITE].events = POLLOUT;
-		cb->fds[FD_WRITE].deadline_us = port_now_us() + WRITE_STALL_MS * 1000u;
+		cb->fds[FD_WRITE].deadline_us = dfu_smp_port_now_us() + WRITE_STALL_MS * 1000u;
 	}
 	return 0;
 }
@@ -739,7 +739,7 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	if ((size_t)len + BT_DFU_SMP_ATT_OVERHEAD > cb->gatt.mtu) {
 		return -EMSGSIZE;
 	}
-	conn_packet_logf(&cb->gatt.conn, "write %u bytes", (unsigned)len);
+	dfu_smp_conn_packet_logf(&cb->gatt.conn, "write %u bytes", (unsigned)len);
 	cb->gatt.conn.stats.writes++;
 	cb->gatt.conn.stats.bytes_out += len;
 	return cb->write_fd >= 0 ? write_socket(cb, data, len) : write_value(cb, data, len);
@@ -818,7 +818,7 @@ static int find_adapter(struct conn_ble *cb, char *why, size_t cap)
 			 "bluetooth)", strrchr(s.path, '/') + 1);
 		return -ENETDOWN;
 	}
-	conn_logf(&cb->gatt.conn, "powering %s on", s.path);
+	dfu_smp_conn_logf(&cb->gatt.conn, "powering %s on", s.path);
 	r = sd_bus_set_property(cb->bus, BLUEZ, s.path, IFACE_ADAPTER, "Powered", &e, "b", 1);
 	if (r < 0) {
 		char what[96];
@@ -888,7 +888,7 @@ static int start_discovery(struct conn_ble *cb, char *why, size_t cap)
 static int find_device(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t cap)
 {
 	uint32_t scan_ms = cb->gatt.conn.opt.timeout_ms ? cb->gatt.conn.opt.timeout_ms : SCAN_DEFAULT_MS;
-	uint64_t start = port_now_ms();
+	uint64_t start = dfu_smp_port_now_ms();
 	uint64_t until = start + scan_ms < limit_ms ? start + scan_ms : limit_ms;
 	int r;
 
@@ -899,7 +899,7 @@ static int find_device(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t
 		cb->scanning = false;
 		return r;
 	}
-	conn_logf(&cb->gatt.conn, "scanning for %s", target(cb));
+	dfu_smp_conn_logf(&cb->gatt.conn, "scanning for %s", target(cb));
 	r = start_discovery(cb, why, cap);
 	if (r) {
 		cb->scanning = false;
@@ -969,7 +969,7 @@ static int connect_device(struct conn_ble *cb, uint64_t limit_ms, char *why, siz
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL, *reply = NULL;
-	uint64_t now = port_now_ms();
+	uint64_t now = dfu_smp_port_now_ms();
 	uint64_t budget = limit_ms > now ? limit_ms - now : 1;
 	char what[300];
 	int r;
@@ -981,7 +981,7 @@ static int connect_device(struct conn_ble *cb, uint64_t limit_ms, char *why, siz
 	}
 	snprintf(what, sizeof(what), "connecting to %s", cb->addr[0] ? cb->addr : target(cb));
 	if (!cb->dev_connected) {
-		conn_logf(&cb->gatt.conn, "connecting to %s", cb->dev_path);
+		dfu_smp_conn_logf(&cb->gatt.conn, "connecting to %s", cb->dev_path);
 		r = sd_bus_message_new_method_call(cb->bus, &m, BLUEZ, cb->dev_path, IFACE_DEVICE,
 						   "Connect");
 		if (r >= 0) {
@@ -1007,7 +1007,7 @@ static int connect_device(struct conn_ble *cb, uint64_t limit_ms, char *why, siz
 			return r;
 		}
 	}
-	now = port_now_ms();
+	now = dfu_smp_port_now_ms();
 	r = wait_until(cb, resolved_or_gone, cb,
 		       now + RESOLVE_TIMEOUT_MS < limit_ms ? now + RESOLVE_TIMEOUT_MS : limit_ms);
 	if (r == 0 && !cb->resolved) {
@@ -1132,7 +1132,7 @@ static int find_smp(struct conn_ble *cb, uint16_t *mtu, char *why, size_t cap)
 			desc.handle = (uint16_t)(c.value_handle + 1u);
 		}
 		*mtu = chrc->mtu;
-		r = smp_gatt_handles_assign(&cb->gatt.transport, &dm);
+		r = dfu_smp_gatt_handles_assign(&cb->gatt.transport, &dm);
 		if (r) {
 			snprintf(why, cap, "the SMP characteristic cannot be used: %s", strerror(-r));
 			r = -ENOENT;
@@ -1166,7 +1166,7 @@ static int acquire(struct conn_ble *cb, const char *method, int *fd, uint16_t *m
 
 	if (r < 0) {
 		if (acquire_refused(&e)) {
-			conn_logf(&cb->gatt.conn, "%s refused (%s: %s): falling back to %s", method, e.name,
+			dfu_smp_conn_logf(&cb->gatt.conn, "%s refused (%s: %s): falling back to %s", method, e.name,
 				 e.message ? e.message : "",
 				 strcmp(method, "AcquireWrite") == 0 ? "WriteValue" : "StartNotify");
 			r = 0;
@@ -1188,7 +1188,7 @@ static int acquire(struct conn_ble *cb, const char *method, int *fd, uint16_t *m
 		return -EPROTO;
 	}
 	fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
-	conn_logf(&cb->gatt.conn, "%s: socket, ATT MTU %u", method, (unsigned)*mtu);
+	dfu_smp_conn_logf(&cb->gatt.conn, "%s: socket, ATT MTU %u", method, (unsigned)*mtu);
 	return 1;
 }
 
@@ -1240,7 +1240,7 @@ static int open_channel(struct conn_ble *cb, char *why, size_t cap)
 	cb->fds[FD_WRITE].fd = cb->write_fd;
 	cb->gatt.connected = true;
 	cb->lost[0] = '\0';
-	conn_logf(&cb->gatt.conn, "connected, ATT MTU %u; writes by %s, notifications by %s", (unsigned)cb->gatt.mtu,
+	dfu_smp_conn_logf(&cb->gatt.conn, "connected, ATT MTU %u; writes by %s, notifications by %s", (unsigned)cb->gatt.mtu,
 		 cb->write_fd >= 0 ? "AcquireWrite socket" : "WriteValue",
 		 cb->notify_fd >= 0 ? "AcquireNotify socket" : "StartNotify signals");
 	return 0;
@@ -1263,13 +1263,13 @@ static int setup(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t cap)
 	return r;
 }
 
-static int ble_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+static int ble_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	struct conn_ble *cb = conn_self(conn);
-	uint64_t limit = port_now_ms() + timeout_ms;
+	struct conn_ble *cb = dfu_smp_conn_self(conn);
+	uint64_t limit = dfu_smp_port_now_ms() + timeout_ms;
 	uint32_t pause = PAUSE_FIRST_MS;
 
-	if (conn_await_drop(conn, limit, timeout_ms, why, why_cap) != 0) {
+	if (dfu_smp_conn_await_drop(conn, limit, timeout_ms, why, why_cap) != 0) {
 		return -ETIMEDOUT;
 	}
 	/* found again by the address it had, even when it was first found by name */
@@ -1283,21 +1283,21 @@ static int ble_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 		if (!err) {
 			return 0;
 		}
-		now = port_now_ms();
+		now = dfu_smp_port_now_ms();
 		if (now + pause >= limit) {
 			return err;
 		}
-		conn_logf(&cb->gatt.conn, "%s; trying again in %u ms", why, (unsigned)pause);
-		wait_until(cb, port_loop_never, NULL, now + pause);
+		dfu_smp_conn_logf(&cb->gatt.conn, "%s; trying again in %u ms", why, (unsigned)pause);
+		wait_until(cb, dfu_smp_port_loop_never, NULL, now + pause);
 		pause = pause * 2u < PAUSE_MAX_MS ? pause * 2u : PAUSE_MAX_MS;
 	}
 }
 
 /* ---- the connection ---- */
 
-static void ble_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
+static void ble_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
-	struct conn_ble *cb = conn_self(conn);
+	struct conn_ble *cb = dfu_smp_conn_self(conn);
 
 	if (err == -ENOTCONN || err == -ENXIO) {
 		snprintf(out, cap, "%s", cb->lost[0] ? cb->lost : "the device disconnected");
@@ -1310,12 +1310,12 @@ static void ble_explain(struct conn *conn, int err, size_t request_len, char *ou
 }
 
 /* Leaves BlueZ as it was found: sockets released, sessions stopped, our link taken down. */
-static void ble_close(struct conn *conn)
+static void ble_close(struct dfu_smp_conn *conn)
 {
-	struct conn_ble *cb = conn_self(conn);
+	struct conn_ble *cb = dfu_smp_conn_self(conn);
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 
-	smp_client_cancel_all(&cb->gatt.client, -ECANCELED);
+	dfu_smp_client_cancel_all(&cb->gatt.client, -ECANCELED);
 	release_fds(cb);
 	if (cb->bus) {
 		stop_discovery(cb);
@@ -1327,7 +1327,7 @@ static void ble_close(struct conn *conn)
 		if (cb->we_connected && cb->dev_path[0] &&
 		    read_device_state(cb, cb->failed, sizeof(cb->failed)) == 0 &&
 		    cb->dev_connected) {
-			conn_logf(&cb->gatt.conn, "disconnecting");
+			dfu_smp_conn_logf(&cb->gatt.conn, "disconnecting");
 			sd_bus_call_method(cb->bus, BLUEZ, cb->dev_path, IFACE_DEVICE, "Disconnect", &e,
 					   NULL, "");
 			sd_bus_error_free(&e);
@@ -1338,7 +1338,7 @@ static void ble_close(struct conn *conn)
 	free(cb);
 }
 
-static const struct conn_ops ble_ops = {
+static const struct dfu_smp_conn_ops ble_ops = {
 	.name = "ble",
 	.run_until = ble_run_until,
 	.explain = ble_explain,
@@ -1386,15 +1386,15 @@ static int add_matches(struct conn_ble *cb)
 	return r;
 }
 
-int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
+int dfu_smp_conn_ble_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
 		  size_t why_cap)
 {
 	struct conn_ble *cb;
-	char addr[BT_ADDR_STR_LEN] = "";
+	char addr[DFU_SMP_BT_ADDR_STR_LEN] = "";
 	const char *name = strncmp(arg, "name=", 5) == 0 ? arg + 5 : NULL;
 	int r;
 
-	if (name ? !*name || strlen(name) > 248 : !bt_addr_parse(arg, addr)) {
+	if (name ? !*name || strlen(name) > 248 : !dfu_smp_bt_addr_parse(arg, addr)) {
 		snprintf(why, why_cap, "ble: takes a device address (ble:AA:BB:CC:DD:EE:FF) or an "
 			 "advertised name (ble:name=NAME), got 'ble:%s'", arg);
 		return -EINVAL;
@@ -1444,7 +1444,7 @@ int conn_ble_open(const char *arg, const struct conn_options *opt, struct conn *
 		ble_close(&cb->gatt.conn);
 		return r == -EINVAL ? -EIO : r;
 	}
-	r = setup(cb, port_now_ms() + CONNECT_TIMEOUT_MS + RESOLVE_TIMEOUT_MS +
+	r = setup(cb, dfu_smp_port_now_ms() + CONNECT_TIMEOUT_MS + RESOLVE_TIMEOUT_MS +
 			      (opt->timeout_ms ? opt->timeout_ms : SCAN_DEFAULT_MS),
 		  why, why_cap);
 	if (r) {

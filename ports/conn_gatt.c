@@ -7,26 +7,26 @@
 
 _Static_assert(offsetof(struct conn_gatt, conn) == 0, "conn_self() needs conn first");
 
-void conn_gatt_init(struct conn_gatt *gatt, const struct conn_ops *ops,
-		    const struct bt_dfu_smp_gatt_ops *gatt_ops, const struct conn_options *opt)
+void conn_gatt_init(struct conn_gatt *gatt, const struct dfu_smp_conn_ops *ops,
+		    const struct bt_dfu_smp_gatt_ops *gatt_ops, const struct dfu_smp_conn_options *opt)
 {
-	struct smp_client_config client_cfg = conn_client_config(opt);
-	struct smp_transport transport;
+	struct dfu_smp_client_config client_cfg = dfu_smp_conn_client_config(opt);
+	struct dfu_smp_transport transport;
 
 	gatt->port.ops = gatt_ops;
 	gatt->port.ctx = gatt;
 	gatt->mtu = BT_DFU_SMP_ATT_MTU_MIN;
 	gatt->connected = false;
-	smp_gatt_init(&gatt->transport, &gatt->client, gatt->rx, sizeof(gatt->rx));
-	transport = smp_gatt_transport(&gatt->transport);
-	smp_client_init(&gatt->client, &transport, &client_cfg);
-	conn_init(&gatt->conn, ops, &gatt->client, opt);
+	dfu_smp_gatt_init(&gatt->transport, &gatt->client, gatt->rx, sizeof(gatt->rx));
+	transport = dfu_smp_gatt_transport(&gatt->transport);
+	dfu_smp_client_init(&gatt->client, &transport, &client_cfg);
+	dfu_smp_conn_init(&gatt->conn, ops, &gatt->client, opt);
 }
 
-void conn_gatt_explain(struct conn *conn, int err, size_t request_len, const char *advice,
+void conn_gatt_explain(struct dfu_smp_conn *conn, int err, size_t request_len, const char *advice,
 		       char *out, size_t cap)
 {
-	struct conn_gatt *gatt = conn_self(conn);
+	struct conn_gatt *gatt = dfu_smp_conn_self(conn);
 	size_t one_write = gatt->mtu - BT_DFU_SMP_ATT_OVERHEAD;
 
 	switch (err) {
@@ -51,25 +51,25 @@ void conn_gatt_explain(struct conn *conn, int err, size_t request_len, const cha
 	}
 }
 
-void conn_gatt_stats(struct conn *conn, struct conn_stats *out)
+void conn_gatt_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *out)
 {
-	struct conn_gatt *gatt = conn_self(conn);
+	struct conn_gatt *gatt = dfu_smp_conn_self(conn);
 
 	out->mtu = gatt->mtu;
 }
 
-bool conn_gatt_connected(struct conn *conn)
+bool conn_gatt_connected(struct dfu_smp_conn *conn)
 {
-	struct conn_gatt *gatt = conn_self(conn);
+	struct conn_gatt *gatt = dfu_smp_conn_self(conn);
 
 	return gatt->connected;
 }
 
-void conn_gatt_set_reassembly(struct conn *conn, size_t max)
+void conn_gatt_set_reassembly(struct dfu_smp_conn *conn, size_t max)
 {
-	struct conn_gatt *gatt = conn_self(conn);
+	struct conn_gatt *gatt = dfu_smp_conn_self(conn);
 
-	smp_gatt_set_reassembly(&gatt->transport, max);
+	dfu_smp_gatt_set_reassembly(&gatt->transport, max);
 }
 
 uint16_t conn_gatt_get_mtu(struct bt_dfu_smp_gatt *port)

@@ -6,13 +6,13 @@
  * prompt) is skipped.
  *
  * framing=raw (smp/raw.c) sends bare SMP messages, framing=cobs (smp/cobs.c) COBS frames, each
- * in pieces of SMP_SERIAL_PACE_PIECE bytes (a device receive buffer each) that the pacer below
+ * in pieces of DFU_SMP_SERIAL_PACE_PIECE bytes (a device receive buffer each) that the pacer below
  * lets go as it does console lines. A half-received raw
  * answer is dropped once nothing more of it came for RAW_RX_TIMEOUT_MS (when the next bytes
  * come), so an answer damaged on the wire cannot swallow the next one.
  *
  * Requests go out as lines of at most serial_line_max bytes, each when the pacer of
- * smp/serial_pace.h lets it go: a Zephyr device keeps only a few receive line buffers (2 by
+ * dfu-smp/smp/serial_pace.h lets it go: a Zephyr device keeps only a few receive line buffers (2 by
  * default) and frees none while it handles a request; the pacer learns how many it has and how
  * fast it hands lines on (--serial-lines fixes the count instead), and pipelines requests as
  * far as the device's SMP buffers take them. The baud rate counts only on a real UART: a
@@ -32,13 +32,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../smp/cobs.h"
-#include "../smp/header.h"
-#include "../smp/raw.h"
-#include "../smp/serial.h"
-#include "../smp/serial_pace.h"
-#include "conn.h"
-#include "loop.h"
+#include <dfu-smp/smp/cobs.h>
+#include <dfu-smp/smp/header.h>
+#include <dfu-smp/smp/raw.h>
+#include <dfu-smp/smp/serial.h>
+#include <dfu-smp/smp/serial_pace.h>
+#include <dfu-smp/ports/conn.h>
+#include <dfu-smp/ports/loop.h>
 
 #define BAUD_DEFAULT 115200ul
 #define TRIES_DEFAULT 3u
@@ -71,9 +71,9 @@ enum framing {
 static const char *const framing_names[] = { "console", "raw", "cobs" };
 
 struct conn_serial {
-	struct conn conn;
-	struct smp_client client;
-	struct port_fd pfd;
+	struct dfu_smp_conn conn;
+	struct dfu_smp_client client;
+	struct dfu_smp_port_fd pfd;
 	char *path;
 	unsigned long baud;
 	enum framing framing;
@@ -82,11 +82,11 @@ struct conn_serial {
 	bool saved_ok;
 	size_t line_max;
 	enum port_kind link;
-	struct smp_serial_pace pace;
+	struct dfu_smp_serial_pace pace;
 	size_t max_request;
-	struct smp_serial_decoder dec;    /* framing=console */
-	struct smp_raw_decoder raw_dec;   /* framing=raw */
-	struct smp_cobs_decoder cobs_dec; /* framing=cobs */
+	struct dfu_smp_serial_decoder dec;    /* framing=console */
+	struct dfu_smp_raw_decoder raw_dec;   /* framing=raw */
+	struct dfu_smp_cobs_decoder cobs_dec; /* framing=cobs */
 	uint32_t drops;         /* damaged frames and packets seen so far */
 
 	/* transmit: whole packets as lines, paced */
@@ -98,7 +98,7 @@ struct conn_serial {
 	size_t tx_frame_left;   /* raw, COBS: bytes of the frame at tx_head not yet written */
 
 	uint8_t rx[4096];
-	uint8_t msg[SMP_MSG_MAX + 2u]; /* the longest message any framing takes, and a CRC */
+	uint8_t msg[DFU_SMP_MSG_MAX + 2u]; /* the longest message any framing takes, and a CRC */
 };
 
 _Static_assert(offsetof(struct conn_serial, conn) == 0, "conn_self() needs conn first");
@@ -178,14 +178,14 @@ static enum port_kind port_kind(int fd)
 
 static void hang_up(struct conn_serial *cs, int err)
 {
-	conn_logf(&cs->conn, "%s hung up: %s", cs->path, strerror(-err));
+	dfu_smp_conn_logf(&cs->conn, "%s hung up: %s", cs->path, strerror(-err));
 	close(cs->pfd.fd);
 	cs->pfd.fd = -1;
 	cs->tx_head = cs->tx_line = cs->tx_len = cs->tx_frame_left = 0;
 	cs->pfd.deadline_us = 0;
-	smp_serial_pace_reset(&cs->pace, port_now_us());
-	smp_client_transport_error(&cs->client, -ENOTCONN);
-	smp_client_transport_ready(&cs->client); /* what is queued fails when sent */
+	dfu_smp_serial_pace_reset(&cs->pace, dfu_smp_port_now_us());
+	dfu_smp_client_transport_error(&cs->client, -ENOTCONN);
+	dfu_smp_client_transport_ready(&cs->client); /* what is queued fails when sent */
 }
 
 /* Raw mode with POSIX calls (what cfmakeraw() does), 8N1, no flow control. */
@@ -226,10 +226,10 @@ static int open_port(struct conn_serial *cs, char *why, size_t why_cap)
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	tcflush(fd, TCIOFLUSH); /* what the device said before is no answer to us */
-	smp_serial_decoder_reset(&cs->dec);
-	smp_raw_decoder_reset(&cs->raw_dec);
-	smp_cobs_decoder_reset(&cs->cobs_dec);
-	smp_serial_pace_reset(&cs->pace, port_now_us());
+	dfu_smp_serial_decoder_reset(&cs->dec);
+	dfu_smp_raw_decoder_reset(&cs->raw_dec);
+	dfu_smp_cobs_decoder_reset(&cs->cobs_dec);
+	dfu_smp_serial_pace_reset(&cs->pace, dfu_smp_port_now_us());
 	cs->pfd.fd = fd;
 	cs->pfd.events = POLLIN;
 	return 0;
@@ -241,7 +241,7 @@ static size_t frame_len(enum framing framing, const uint8_t *p, size_t avail)
 	const uint8_t *z;
 
 	if (framing == FRAMING_RAW) {
-		size_t len = avail >= SMP_HDR_SIZE ? SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3]) : avail;
+		size_t len = avail >= DFU_SMP_HDR_SIZE ? DFU_SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3]) : avail;
 
 		return len < avail ? len : avail;
 	}
@@ -251,7 +251,7 @@ static size_t frame_len(enum framing framing, const uint8_t *p, size_t avail)
 
 /*
  * Writes what the pacer allows now: the console framing line by line, raw and COBS frames
- * piece by piece (SMP_SERIAL_PACE_PIECE bytes), each when the pacer lets it go (one begun is
+ * piece by piece (DFU_SMP_SERIAL_PACE_PIECE bytes), each when the pacer lets it go (one begun is
  * finished at once). Asks for POLLOUT while the port is full.
  */
 static void tx_write(struct conn_serial *cs)
@@ -264,8 +264,8 @@ static void tx_write(struct conn_serial *cs)
 		ssize_t n;
 
 		if (cs->tx_head == cs->tx_line) {
-			uint64_t now = port_now_us();
-			uint64_t next = smp_serial_pace_next_us(&cs->pace, now);
+			uint64_t now = dfu_smp_port_now_us();
+			uint64_t next = dfu_smp_serial_pace_next_us(&cs->pace, now);
 
 			if (next > now) {
 				/* until then (on_ready() with no events), or an answer */
@@ -282,7 +282,7 @@ static void tx_write(struct conn_serial *cs)
 				cs->tx_frame_left = frame_len(cs->framing, cs->tx + cs->tx_head,
 							      cs->tx_len - cs->tx_head);
 			}
-			end = cs->tx_line + smp_serial_pace_piece(cs->tx_frame_left);
+			end = cs->tx_line + dfu_smp_serial_pace_piece(cs->tx_frame_left);
 		}
 		n = write(cs->pfd.fd, cs->tx + cs->tx_head, end - cs->tx_head);
 		if (n < 0) {
@@ -297,7 +297,7 @@ static void tx_write(struct conn_serial *cs)
 		}
 		cs->tx_head += (size_t)n;
 		if (cs->tx_head == end) {
-			smp_serial_pace_line_sent(&cs->pace, end - cs->tx_line, port_now_us());
+			dfu_smp_serial_pace_line_sent(&cs->pace, end - cs->tx_line, dfu_smp_port_now_us());
 			if (!console) {
 				cs->tx_frame_left -= end - cs->tx_line;
 			}
@@ -306,7 +306,7 @@ static void tx_write(struct conn_serial *cs)
 	}
 	if (cs->tx_head == cs->tx_len) {
 		cs->tx_head = cs->tx_line = cs->tx_len = cs->tx_frame_left = 0;
-		smp_client_transport_ready(&cs->client); /* a send() said -EAGAIN: room again */
+		dfu_smp_client_transport_ready(&cs->client); /* a send() said -EAGAIN: room again */
 	}
 	cs->pfd.events = POLLIN;
 	if (cs->tx_head < cs->tx_len && !cs->pfd.deadline_us && cs->tx_head != cs->tx_line) {
@@ -318,13 +318,13 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct conn_serial *cs = ctx;
 
-	conn_packet_logf(&cs->conn, "received %zu bytes", len);
+	dfu_smp_conn_packet_logf(&cs->conn, "received %zu bytes", len);
 	cs->conn.stats.notifications++;
 	cs->conn.stats.bytes_in += len;
-	if (len >= SMP_HDR_SIZE) {
-		smp_serial_pace_answer(&cs->pace, msg[6], port_now_us());
+	if (len >= DFU_SMP_HDR_SIZE) {
+		dfu_smp_serial_pace_answer(&cs->pace, msg[6], dfu_smp_port_now_us());
 	}
-	smp_client_receive(&cs->client, msg, len);
+	dfu_smp_client_receive(&cs->client, msg, len);
 	if (cs->tx_head < cs->tx_len) {
 		tx_write(cs); /* the answer may let lines go that waited for it */
 	}
@@ -332,25 +332,25 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len)
 
 static void log_drops(struct conn_serial *cs)
 {
-	const struct smp_serial_stats *st = smp_serial_decoder_stats(&cs->dec);
+	const struct dfu_smp_serial_stats *st = dfu_smp_serial_decoder_stats(&cs->dec);
 	uint32_t drops = st->crc_errors + st->bad_frames + st->oversize + st->truncated;
 
 	if (cs->framing == FRAMING_RAW) {
-		const struct smp_raw_stats *rs = smp_raw_decoder_stats(&cs->raw_dec);
+		const struct dfu_smp_raw_stats *rs = dfu_smp_raw_decoder_stats(&cs->raw_dec);
 
 		if (rs->timeouts + rs->oversize != cs->drops) {
-			conn_logf(&cs->conn, "dropped damaged input (so far: %u cut short, %u too "
+			dfu_smp_conn_logf(&cs->conn, "dropped damaged input (so far: %u cut short, %u too "
 				    "long)", (unsigned)rs->timeouts, (unsigned)rs->oversize);
 			cs->drops = rs->timeouts + rs->oversize;
 		}
 		return;
 	}
 	if (cs->framing == FRAMING_COBS) {
-		const struct smp_cobs_stats *ks = smp_cobs_decoder_stats(&cs->cobs_dec);
+		const struct dfu_smp_cobs_stats *ks = dfu_smp_cobs_decoder_stats(&cs->cobs_dec);
 
 		drops = ks->crc_errors + ks->bad_frames + ks->oversize;
 		if (drops != cs->drops) {
-			conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad "
+			dfu_smp_conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad "
 				    "frames, %u too long)", (unsigned)ks->crc_errors,
 				    (unsigned)ks->bad_frames, (unsigned)ks->oversize);
 			cs->drops = drops;
@@ -358,7 +358,7 @@ static void log_drops(struct conn_serial *cs)
 		return;
 	}
 	if (drops != cs->drops) {
-		conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad frames, "
+		dfu_smp_conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad frames, "
 			    "%u too long, %u cut short)", (unsigned)st->crc_errors,
 			    (unsigned)st->bad_frames, (unsigned)st->oversize,
 			    (unsigned)st->truncated);
@@ -371,13 +371,13 @@ static void feed(struct conn_serial *cs, size_t n)
 {
 	switch (cs->framing) {
 	case FRAMING_RAW:
-		smp_raw_decoder_feed(&cs->raw_dec, cs->rx, n, port_now_ms());
+		dfu_smp_raw_decoder_feed(&cs->raw_dec, cs->rx, n, dfu_smp_port_now_ms());
 		break;
 	case FRAMING_COBS:
-		smp_cobs_decoder_feed(&cs->cobs_dec, cs->rx, n);
+		dfu_smp_cobs_decoder_feed(&cs->cobs_dec, cs->rx, n);
 		break;
 	default:
-		smp_serial_decoder_feed(&cs->dec, cs->rx, n);
+		dfu_smp_serial_decoder_feed(&cs->dec, cs->rx, n);
 		break;
 	}
 }
@@ -408,14 +408,14 @@ static void on_ready(void *ctx, short revents)
 static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct conn_serial *cs = ctx;
-	struct smp_serial_encoder enc;
-	size_t need = smp_serial_lines(len, cs->line_max) * cs->line_max;
+	struct dfu_smp_serial_encoder enc;
+	size_t need = dfu_smp_serial_lines(len, cs->line_max) * cs->line_max;
 	int n;
 
 	if (cs->framing == FRAMING_RAW) {
 		need = len;
 	} else if (cs->framing == FRAMING_COBS) {
-		need = SMP_COBS_FRAME_MAX(len);
+		need = DFU_SMP_COBS_FRAME_MAX(len);
 	}
 
 	if (cs->pfd.fd < 0) {
@@ -428,33 +428,33 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		return -EAGAIN; /* sent once the queue has drained */
 	}
 	if (cs->framing == FRAMING_RAW) {
-		if (smp_raw_msg_len(msg, len) < 0) {
+		if (dfu_smp_raw_msg_len(msg, len) < 0) {
 			return -EINVAL;
 		}
 		memcpy(cs->tx + cs->tx_len, msg, len);
 		cs->tx_len += len;
-		smp_serial_pace_request(&cs->pace, msg[6], smp_serial_pace_pieces(len),
-					port_now_us());
-		conn_packet_logf(&cs->conn, "sent %zu bytes", len);
+		dfu_smp_serial_pace_request(&cs->pace, msg[6], dfu_smp_serial_pace_pieces(len),
+					dfu_smp_port_now_us());
+		dfu_smp_conn_packet_logf(&cs->conn, "sent %zu bytes", len);
 	} else if (cs->framing == FRAMING_COBS) {
-		n = smp_cobs_frame(msg, len, cs->tx + cs->tx_len, cs->tx_cap - cs->tx_len);
+		n = dfu_smp_cobs_frame(msg, len, cs->tx + cs->tx_len, cs->tx_cap - cs->tx_len);
 		if (n < 0) {
 			return n;
 		}
 		cs->tx_len += (size_t)n;
-		smp_serial_pace_request(&cs->pace, msg[6], smp_serial_pace_pieces((size_t)n),
-					port_now_us());
-		conn_packet_logf(&cs->conn, "sent %zu bytes in a frame of %d", len, n);
+		dfu_smp_serial_pace_request(&cs->pace, msg[6], dfu_smp_serial_pace_pieces((size_t)n),
+					dfu_smp_port_now_us());
+		dfu_smp_conn_packet_logf(&cs->conn, "sent %zu bytes in a frame of %d", len, n);
 	} else {
-		smp_serial_encoder_init(&enc, msg, len, cs->line_max);
-		while ((n = smp_serial_encoder_next(&enc, cs->tx + cs->tx_len,
+		dfu_smp_serial_encoder_init(&enc, msg, len, cs->line_max);
+		while ((n = dfu_smp_serial_encoder_next(&enc, cs->tx + cs->tx_len,
 						    cs->tx_cap - cs->tx_len)) > 0) {
 			cs->tx_len += (size_t)n;
 		}
-		smp_serial_pace_request(&cs->pace, msg[6],
-					(unsigned)smp_serial_lines(len, cs->line_max), port_now_us());
-		conn_packet_logf(&cs->conn, "sent %zu bytes in %zu lines", len,
-				 smp_serial_lines(len, cs->line_max));
+		dfu_smp_serial_pace_request(&cs->pace, msg[6],
+					(unsigned)dfu_smp_serial_lines(len, cs->line_max), dfu_smp_port_now_us());
+		dfu_smp_conn_packet_logf(&cs->conn, "sent %zu bytes in %zu lines", len,
+				 dfu_smp_serial_lines(len, cs->line_max));
 	}
 	cs->conn.stats.writes++;
 	cs->conn.stats.bytes_out += len;
@@ -469,19 +469,19 @@ static size_t transport_max_size(void *ctx)
 
 /* ---- the connection ---- */
 
-static bool serial_sending(struct conn *conn)
+static bool serial_sending(struct dfu_smp_conn *conn)
 {
-	struct conn_serial *cs = conn_self(conn);
+	struct conn_serial *cs = dfu_smp_conn_self(conn);
 
 	return cs->tx_head < cs->tx_len;
 }
 
-static int serial_run_until(struct conn *conn, bool (*done)(void *arg), void *arg,
+static int serial_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg,
 			    uint64_t limit_ms)
 {
-	struct conn_serial *cs = conn_self(conn);
+	struct conn_serial *cs = dfu_smp_conn_self(conn);
 
-	return port_loop_run(&cs->client, &cs->pfd, 1, done, arg, limit_ms);
+	return dfu_smp_port_loop_run(&cs->client, &cs->pfd, 1, done, arg, limit_ms);
 }
 
 /*
@@ -491,38 +491,38 @@ static int serial_run_until(struct conn *conn, bool (*done)(void *arg), void *ar
  */
 static size_t whole_batches(const struct conn_serial *cs, size_t max)
 {
-	size_t batch = smp_serial_pace_lines(&cs->pace);
-	size_t lines = smp_serial_lines(max, cs->line_max);
+	size_t batch = dfu_smp_serial_pace_lines(&cs->pace);
+	size_t lines = dfu_smp_serial_lines(max, cs->line_max);
 
 	if (cs->link != PORT_PTY || batch < 2u || lines <= batch || lines % batch == 0) {
 		return max;
 	}
 	lines -= lines % batch;
-	while (max > SMP_HDR_SIZE && smp_serial_lines(max, cs->line_max) > lines) {
+	while (max > DFU_SMP_HDR_SIZE && dfu_smp_serial_lines(max, cs->line_max) > lines) {
 		max--;
 	}
 	return max;
 }
 
-static void serial_set_device_limits(struct conn *conn, const struct dfu_session_limits *limits)
+static void serial_set_device_limits(struct dfu_smp_conn *conn, const struct dfu_smp_session_limits *limits)
 {
-	struct conn_serial *cs = conn_self(conn);
+	struct conn_serial *cs = dfu_smp_conn_self(conn);
 
-	cs->max_request = smp_serial_msg_max(limits->have_params ? limits->buf_size
+	cs->max_request = dfu_smp_serial_msg_max(limits->have_params ? limits->buf_size
 								  : BUF_SIZE_UNKNOWN);
-	smp_serial_pace_set_buf_count(&cs->pace, limits->have_params ? limits->buf_count : 0);
-	if (cs->max_request <= SMP_HDR_SIZE) {
-		cs->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* no buffer is that small */
+	dfu_smp_serial_pace_set_buf_count(&cs->pace, limits->have_params ? limits->buf_count : 0);
+	if (cs->max_request <= DFU_SMP_HDR_SIZE) {
+		cs->max_request = dfu_smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* no buffer is that small */
 	}
 	cs->conn.request_best = cs->framing == FRAMING_CONSOLE ? whole_batches(cs, cs->max_request)
 							       : 0;
 }
 
 /* The port hung up (a USB device re-enumerating): open it again once it is back. */
-static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+static int serial_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	struct conn_serial *cs = conn_self(conn);
-	uint64_t limit = port_now_ms() + timeout_ms;
+	struct conn_serial *cs = dfu_smp_conn_self(conn);
+	uint64_t limit = dfu_smp_port_now_ms() + timeout_ms;
 	uint32_t pause = REOPEN_PAUSE_FIRST_MS;
 
 	while (cs->pfd.fd < 0) {
@@ -530,14 +530,14 @@ static int serial_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, s
 		int err = open_port(cs, why, why_cap);
 
 		if (!err) {
-			conn_logf(&cs->conn, "%s is back", cs->path);
+			dfu_smp_conn_logf(&cs->conn, "%s is back", cs->path);
 			break;
 		}
-		now = port_now_ms();
+		now = dfu_smp_port_now_ms();
 		if (now + pause >= limit) {
 			return err;
 		}
-		port_loop_run(&cs->client, &cs->pfd, 1, port_loop_never, NULL, now + pause);
+		dfu_smp_port_loop_run(&cs->client, &cs->pfd, 1, dfu_smp_port_loop_never, NULL, now + pause);
 		pause = pause * 2u < REOPEN_PAUSE_MAX_MS ? pause * 2u : REOPEN_PAUSE_MAX_MS;
 	}
 	return 0;
@@ -552,12 +552,12 @@ static void explain_silence(const struct conn_serial *cs, double timeout, unsign
 	int n;
 
 	if (cs->framing == FRAMING_RAW) {
-		const struct smp_raw_stats *rs = smp_raw_decoder_stats(&cs->raw_dec);
+		const struct dfu_smp_raw_stats *rs = dfu_smp_raw_decoder_stats(&cs->raw_dec);
 
 		got = rs->messages;
 		damaged = rs->timeouts + rs->oversize;
 	} else {
-		const struct smp_cobs_stats *ks = smp_cobs_decoder_stats(&cs->cobs_dec);
+		const struct dfu_smp_cobs_stats *ks = dfu_smp_cobs_decoder_stats(&cs->cobs_dec);
 
 		got = ks->frames;
 		damaged = ks->crc_errors + ks->bad_frames + ks->oversize;
@@ -572,11 +572,11 @@ static void explain_silence(const struct conn_serial *cs, double timeout, unsign
 	}
 }
 
-static void serial_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
+static void serial_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
-	struct conn_serial *cs = conn_self(conn);
-	const struct smp_serial_stats *st = smp_serial_decoder_stats(&cs->dec);
-	double timeout = (double)conn_timeout_ms(conn) / 1000.0;
+	struct conn_serial *cs = dfu_smp_conn_self(conn);
+	const struct dfu_smp_serial_stats *st = dfu_smp_serial_decoder_stats(&cs->dec);
+	double timeout = (double)dfu_smp_conn_timeout_ms(conn) / 1000.0;
 	unsigned sent = conn->retries + 1u;
 	int n;
 
@@ -586,12 +586,12 @@ static void serial_explain(struct conn *conn, int err, size_t request_len, char 
 			snprintf(out, cap, "request of %zu bytes is larger than the device takes over "
 				 "serial (%zu bytes: its SMP buffer of %u bytes less %u of framing)",
 				 request_len, cs->max_request, (unsigned)conn->limits.buf_size,
-				 SMP_SERIAL_OVERHEAD);
+				 DFU_SMP_SERIAL_OVERHEAD);
 		} else {
 			snprintf(out, cap, "request of %zu bytes is larger than the device takes over "
 				 "serial (%zu bytes: it does not say its SMP buffer size, so Zephyr's "
 				 "default %u less %u of framing is assumed)", request_len,
-				 cs->max_request, BUF_SIZE_UNKNOWN, SMP_SERIAL_OVERHEAD);
+				 cs->max_request, BUF_SIZE_UNKNOWN, DFU_SMP_SERIAL_OVERHEAD);
 		}
 		break;
 	case -ETIMEDOUT:
@@ -619,18 +619,18 @@ static void serial_explain(struct conn *conn, int err, size_t request_len, char 
 	}
 }
 
-static bool serial_connected(struct conn *conn)
+static bool serial_connected(struct dfu_smp_conn *conn)
 {
-	struct conn_serial *cs = conn_self(conn);
+	struct conn_serial *cs = dfu_smp_conn_self(conn);
 
 	return cs->pfd.fd >= 0;
 }
 
-static void serial_close(struct conn *conn)
+static void serial_close(struct dfu_smp_conn *conn)
 {
-	struct conn_serial *cs = conn_self(conn);
+	struct conn_serial *cs = dfu_smp_conn_self(conn);
 
-	smp_client_cancel_all(&cs->client, -ECANCELED);
+	dfu_smp_client_cancel_all(&cs->client, -ECANCELED);
 	if (cs->pfd.fd >= 0) {
 		if (cs->saved_ok) {
 			tcsetattr(cs->pfd.fd, TCSANOW, &cs->saved);
@@ -642,7 +642,7 @@ static void serial_close(struct conn *conn)
 	free(cs);
 }
 
-static const struct conn_ops serial_ops = {
+static const struct dfu_smp_conn_ops serial_ops = {
 	.name = "serial",
 	.sending = serial_sending,
 	.run_until = serial_run_until,
@@ -718,11 +718,11 @@ static int parse_arg(struct conn_serial *cs, const char *arg)
 	return 0;
 }
 
-int conn_serial_open(const char *arg, const struct conn_options *opt, struct conn **out,
+int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out,
 		     char *why, size_t why_cap)
 {
-	struct smp_client_config client_cfg = conn_client_config(opt);
-	struct smp_transport transport = {
+	struct dfu_smp_client_config client_cfg = dfu_smp_conn_client_config(opt);
+	struct dfu_smp_transport transport = {
 		.send = transport_send,
 		.max_size = transport_max_size,
 	};
@@ -733,20 +733,20 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 		snprintf(why, why_cap, "out of memory");
 		return -ENOMEM;
 	}
-	cs->pfd = (struct port_fd){ .fd = -1, .ready = on_ready, .ctx = cs };
-	cs->line_max = opt->serial_line_max ? opt->serial_line_max : SMP_SERIAL_LINE_MAX_DEFAULT;
+	cs->pfd = (struct dfu_smp_port_fd){ .fd = -1, .ready = on_ready, .ctx = cs };
+	cs->line_max = opt->serial_line_max ? opt->serial_line_max : DFU_SMP_SERIAL_LINE_MAX_DEFAULT;
 	err = parse_arg(cs, arg);
 	if (err == -EINVAL) {
 		snprintf(why, why_cap, "bad serial port 'serial:%s': use "
 			 "serial:PATH[@BAUD][?framing=console|raw|cobs] with a standard baud rate "
 			 "(9600, 115200, 1000000...)", arg);
-	} else if (!err && cs->line_max < SMP_SERIAL_LINE_MIN) {
-		snprintf(why, why_cap, "serial lines need at least %u bytes", SMP_SERIAL_LINE_MIN);
+	} else if (!err && cs->line_max < DFU_SMP_SERIAL_LINE_MIN) {
+		snprintf(why, why_cap, "serial lines need at least %u bytes", DFU_SMP_SERIAL_LINE_MIN);
 		err = -EINVAL;
 	}
 	if (!err) {
 		/* the console framing's lines take more room than a raw or COBS frame */
-		cs->tx_cap = smp_serial_lines(SMP_SERIAL_MSG_MAX, cs->line_max) * cs->line_max;
+		cs->tx_cap = dfu_smp_serial_lines(DFU_SMP_SERIAL_MSG_MAX, cs->line_max) * cs->line_max;
 		cs->tx = malloc(cs->tx_cap);
 		if (!cs->tx) {
 			err = -ENOMEM;
@@ -759,15 +759,15 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 		serial_close(&cs->conn);
 		return err;
 	}
-	cs->max_request = smp_serial_msg_max(BUF_SIZE_UNKNOWN);
-	smp_serial_decoder_init(&cs->dec, cs->msg, SMP_SERIAL_MSG_MAX + 2u, 0, on_message, cs);
-	smp_raw_decoder_init(&cs->raw_dec, cs->msg, SMP_MSG_MAX, RAW_RX_TIMEOUT_MS, on_message,
+	cs->max_request = dfu_smp_serial_msg_max(BUF_SIZE_UNKNOWN);
+	dfu_smp_serial_decoder_init(&cs->dec, cs->msg, DFU_SMP_SERIAL_MSG_MAX + 2u, 0, on_message, cs);
+	dfu_smp_raw_decoder_init(&cs->raw_dec, cs->msg, DFU_SMP_MSG_MAX, RAW_RX_TIMEOUT_MS, on_message,
 			     cs);
-	smp_cobs_decoder_init(&cs->cobs_dec, cs->msg, sizeof(cs->msg), on_message, cs);
+	dfu_smp_cobs_decoder_init(&cs->cobs_dec, cs->msg, sizeof(cs->msg), on_message, cs);
 	transport.ctx = cs;
-	smp_client_init(&cs->client, &transport, &client_cfg);
-	smp_client_process(&cs->client, port_now_ms()); /* its clock is the monotonic one */
-	conn_init(&cs->conn, &serial_ops, &cs->client, opt);
+	dfu_smp_client_init(&cs->client, &transport, &client_cfg);
+	dfu_smp_client_process(&cs->client, dfu_smp_port_now_ms()); /* its clock is the monotonic one */
+	dfu_smp_conn_init(&cs->conn, &serial_ops, &cs->client, opt);
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
 	/* raw and COBS pieces go as the pacer says, as many requests as the device's SMP buffers
 	 * take (the upload engine tunes itself to them); console lines one request at a time: with
@@ -776,10 +776,10 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	 * slow to 50 ms a line */
 	cs->conn.window_max = cs->framing == FRAMING_CONSOLE ? 1u : 0u;
 	{
-		struct smp_serial_pace_config pc = { .baud = (uint32_t)cs->baud,
+		struct dfu_smp_serial_pace_config pc = { .baud = (uint32_t)cs->baud,
 						     .lines = opt->serial_lines };
 
-		smp_serial_pace_init(&cs->pace, &pc);
+		dfu_smp_serial_pace_init(&cs->pace, &pc);
 	}
 	cs->conn.link_stays_up = true;
 	err = open_port(cs, why, why_cap);
@@ -789,17 +789,17 @@ int conn_serial_open(const char *arg, const struct conn_options *opt, struct con
 	}
 	cs->link = port_kind(cs->pfd.fd);
 	if (cs->link != PORT_UART) {
-		struct smp_serial_pace_config pc = { .lines = opt->serial_lines,
+		struct dfu_smp_serial_pace_config pc = { .lines = opt->serial_lines,
 						     .scheduled = cs->link == PORT_PTY };
 
-		smp_serial_pace_init(&cs->pace, &pc);
+		dfu_smp_serial_pace_init(&cs->pace, &pc);
 	}
 	if (cs->framing == FRAMING_CONSOLE) {
-		conn_logf(&cs->conn, "%s open at %lu baud (%s), lines of %zu bytes, %s%u receive "
+		dfu_smp_conn_logf(&cs->conn, "%s open at %lu baud (%s), lines of %zu bytes, %s%u receive "
 			    "line buffers", cs->path, cs->baud, port_kind_names[cs->link], cs->line_max,
-			    opt->serial_lines ? "" : "learning from ", smp_serial_pace_lines(&cs->pace));
+			    opt->serial_lines ? "" : "learning from ", dfu_smp_serial_pace_lines(&cs->pace));
 	} else {
-		conn_logf(&cs->conn, "%s open at %lu baud, framing=%s", cs->path, cs->baud,
+		dfu_smp_conn_logf(&cs->conn, "%s open at %lu baud, framing=%s", cs->path, cs->baud,
 			    framing_names[cs->framing]);
 	}
 	*out = &cs->conn;

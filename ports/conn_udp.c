@@ -6,7 +6,7 @@
  *
  * A lost datagram is only a missing answer: requests are sent again (conn->retries), which is
  * safe even for uploads, since each carries its offset. There is no link to lose: after a reset
- * the device session waits for the device with echoes (dfu/session.h).
+ * the device session waits for the device with echoes (dfu-smp/dfu/session.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +19,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "loop.h"
+#include <dfu-smp/ports/conn.h>
+#include <dfu-smp/ports/loop.h>
 
 #define UDP_PORT_DEFAULT "1337"
 /* Zephyr's CONFIG_MCUMGR_TRANSPORT_UDP_MTU default: a longer datagram is cut, answered rc 9. */
@@ -28,12 +28,12 @@
 #define TRIES_DEFAULT 3u
 
 struct conn_udp {
-	struct conn conn;
-	struct smp_client client;
-	struct port_fd pfd;
+	struct dfu_smp_conn conn;
+	struct dfu_smp_client client;
+	struct dfu_smp_port_fd pfd;
 	size_t max_request; /* UDP_MTU, or the device's buffer when smaller */
 	char name[320];     /* "udp:HOST:PORT", for messages */
-	uint8_t rx[SMP_MSG_MAX + 1];
+	uint8_t rx[DFU_SMP_MSG_MAX + 1];
 };
 
 _Static_assert(offsetof(struct conn_udp, conn) == 0, "conn_self() needs conn first");
@@ -47,10 +47,10 @@ static void on_readable(void *ctx, short revents)
 		ssize_t n = recv(cu->pfd.fd, cu->rx, sizeof(cu->rx), 0);
 
 		if (n >= 0) {
-			conn_packet_logf(&cu->conn, "received %zd bytes", n);
+			dfu_smp_conn_packet_logf(&cu->conn, "received %zd bytes", n);
 			cu->conn.stats.notifications++;
 			cu->conn.stats.bytes_in += (uint64_t)n;
-			smp_client_receive(&cu->client, cu->rx, (size_t)n);
+			dfu_smp_client_receive(&cu->client, cu->rx, (size_t)n);
 			continue;
 		}
 		if (errno == EINTR) {
@@ -60,8 +60,8 @@ static void on_readable(void *ctx, short revents)
 			int err = errno;
 
 			/* an ICMP error for an earlier datagram: what waits will not be answered */
-			conn_logf(&cu->conn, "%s", strerror(err));
-			smp_client_transport_error(&cu->client, -err);
+			dfu_smp_conn_logf(&cu->conn, "%s", strerror(err));
+			dfu_smp_client_transport_error(&cu->client, -err);
 		}
 		return;
 	}
@@ -83,9 +83,9 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	}
 	/* a datagram the host could not queue is lost like one lost on the way: tried again */
 	if (n < 0) {
-		conn_logf(&cu->conn, "could not send %zu bytes: %s", len, strerror(errno));
+		dfu_smp_conn_logf(&cu->conn, "could not send %zu bytes: %s", len, strerror(errno));
 	} else {
-		conn_packet_logf(&cu->conn, "sent %zu bytes", len);
+		dfu_smp_conn_packet_logf(&cu->conn, "sent %zu bytes", len);
 	}
 	cu->conn.stats.writes++;
 	cu->conn.stats.bytes_out += len;
@@ -99,22 +99,22 @@ static size_t transport_max_size(void *ctx)
 
 /* ---- the connection ---- */
 
-static int udp_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+static int udp_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
-	struct conn_udp *cu = conn_self(conn);
+	struct conn_udp *cu = dfu_smp_conn_self(conn);
 
-	return port_loop_run(&cu->client, &cu->pfd, 1, done, arg, limit_ms);
+	return dfu_smp_port_loop_run(&cu->client, &cu->pfd, 1, done, arg, limit_ms);
 }
 
-static void udp_set_device_limits(struct conn *conn, const struct dfu_session_limits *limits)
+static void udp_set_device_limits(struct dfu_smp_conn *conn, const struct dfu_smp_session_limits *limits)
 {
-	struct conn_udp *cu = conn_self(conn);
+	struct conn_udp *cu = dfu_smp_conn_self(conn);
 
 	cu->max_request = limits->have_params && limits->buf_size < UDP_MTU ? limits->buf_size
 									    : UDP_MTU;
 }
 
-static int udp_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+static int udp_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
 	(void)conn;
 	(void)timeout_ms;
@@ -123,10 +123,10 @@ static int udp_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 	return 0; /* no link to get back */
 }
 
-static void udp_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
+static void udp_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
-	struct conn_udp *cu = conn_self(conn);
-	uint32_t timeout = conn_timeout_ms(conn);
+	struct conn_udp *cu = dfu_smp_conn_self(conn);
+	uint32_t timeout = dfu_smp_conn_timeout_ms(conn);
 
 	switch (err) {
 	case -EMSGSIZE:
@@ -150,24 +150,24 @@ static void udp_explain(struct conn *conn, int err, size_t request_len, char *ou
 	}
 }
 
-static bool udp_connected(struct conn *conn)
+static bool udp_connected(struct dfu_smp_conn *conn)
 {
 	(void)conn;
 	return true; /* no link to lose */
 }
 
-static void udp_close(struct conn *conn)
+static void udp_close(struct dfu_smp_conn *conn)
 {
-	struct conn_udp *cu = conn_self(conn);
+	struct conn_udp *cu = dfu_smp_conn_self(conn);
 
-	smp_client_cancel_all(&cu->client, -ECANCELED);
+	dfu_smp_client_cancel_all(&cu->client, -ECANCELED);
 	if (cu->pfd.fd >= 0) {
 		close(cu->pfd.fd);
 	}
 	free(cu);
 }
 
-static const struct conn_ops udp_ops = {
+static const struct dfu_smp_conn_ops udp_ops = {
 	.name = "udp",
 	.run_until = udp_run_until,
 	.explain = udp_explain,
@@ -247,11 +247,11 @@ static int connect_socket(const char *host, const char *port, char *why, size_t 
 	return fd;
 }
 
-int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn **out, char *why,
+int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
 		  size_t why_cap)
 {
-	struct smp_client_config client_cfg = conn_client_config(opt);
-	struct smp_transport transport = {
+	struct dfu_smp_client_config client_cfg = dfu_smp_conn_client_config(opt);
+	struct dfu_smp_transport transport = {
 		.send = transport_send,
 		.max_size = transport_max_size,
 	};
@@ -278,11 +278,11 @@ int conn_udp_open(const char *arg, const struct conn_options *opt, struct conn *
 	snprintf(cu->name, sizeof(cu->name), strchr(host, ':') ? "udp:[%s]:%s" : "udp:%s:%s",
 		 host, port);
 	cu->max_request = UDP_MTU;
-	cu->pfd = (struct port_fd){ .fd = fd, .events = POLLIN, .ready = on_readable, .ctx = cu };
+	cu->pfd = (struct dfu_smp_port_fd){ .fd = fd, .events = POLLIN, .ready = on_readable, .ctx = cu };
 	transport.ctx = cu;
-	smp_client_init(&cu->client, &transport, &client_cfg);
-	smp_client_process(&cu->client, port_now_ms()); /* its clock is the monotonic one */
-	conn_init(&cu->conn, &udp_ops, &cu->client, opt);
+	dfu_smp_client_init(&cu->client, &transport, &client_cfg);
+	dfu_smp_client_process(&cu->client, dfu_smp_port_now_ms()); /* its clock is the monotonic one */
+	dfu_smp_conn_init(&cu->conn, &udp_ops, &cu->client, opt);
 	cu->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
 	cu->conn.link_stays_up = true;
 	*out = &cu->conn;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE /* ppoll() */
-#include "loop.h"
+#include <dfu-smp/ports/loop.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
  */
 #define TIMER_SLACK_NS 1000
 
-uint64_t port_now_us(void)
+uint64_t dfu_smp_port_now_us(void)
 {
 	struct timespec ts;
 
@@ -22,30 +22,30 @@ uint64_t port_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-uint64_t port_now_ms(void)
+uint64_t dfu_smp_port_now_ms(void)
 {
-	return port_now_us() / 1000u;
+	return dfu_smp_port_now_us() / 1000u;
 }
 
-bool port_loop_never(void *arg)
+bool dfu_smp_port_loop_never(void *arg)
 {
 	(void)arg;
 	return false;
 }
 
-int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
+int dfu_smp_port_loop_run(struct dfu_smp_client *client, struct dfu_smp_port_fd *fds, size_t nfds,
 		  bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
 	/* the limit and the client's deadlines in microseconds, as the descriptors' */
 	uint64_t limit_us = limit_ms > UINT64_MAX / 1000u ? UINT64_MAX : limit_ms * 1000u;
 
 	prctl(PR_SET_TIMERSLACK, TIMER_SLACK_NS, 0, 0, 0); /* a wish: without it, waits end later */
-	smp_client_process(client, port_now_ms());
+	dfu_smp_client_process(client, dfu_smp_port_now_ms());
 	while (!done(arg)) {
 		struct pollfd pfd[MAX_FDS];
 		size_t from[MAX_FDS];
-		uint64_t now = port_now_us();
-		uint64_t deadline = smp_client_deadline(client);
+		uint64_t now = dfu_smp_port_now_us();
+		uint64_t deadline = dfu_smp_client_deadline(client);
 		struct timespec wait;
 		size_t n = 0;
 		int ret;
@@ -80,24 +80,24 @@ int port_loop_run(struct smp_client *client, struct port_fd *fds, size_t nfds,
 		if (ret < 0 && errno != EINTR) {
 			return -errno;
 		}
-		smp_client_process(client, port_now_ms());
+		dfu_smp_client_process(client, dfu_smp_port_now_ms());
 		/* a callback may close a descriptor: only what is still the same is called */
 		for (size_t k = 0; ret > 0 && k < n; k++) {
-			struct port_fd *f = &fds[from[k]];
+			struct dfu_smp_port_fd *f = &fds[from[k]];
 
 			if (pfd[k].revents && f->fd == pfd[k].fd && f->ready) {
 				f->ready(f->ctx, pfd[k].revents);
 			}
 		}
-		now = port_now_us();
+		now = dfu_smp_port_now_us();
 		for (size_t k = 0; k < n; k++) {
-			struct port_fd *f = &fds[from[k]];
+			struct dfu_smp_port_fd *f = &fds[from[k]];
 
 			if (f->fd >= 0 && f->deadline_us && f->deadline_us <= now && f->ready) {
 				f->ready(f->ctx, 0);
 			}
 		}
-		smp_client_process(client, port_now_ms());
+		dfu_smp_client_process(client, dfu_smp_port_now_ms());
 	}
 	return 0;
 }

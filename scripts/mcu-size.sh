@@ -17,11 +17,11 @@ objs=""
 for src in "$top"/smp/*.c; do
 	obj="$out/$(basename "$src" .c).o"
 	# shellcheck disable=SC2086
-	$cc $flags -c "$src" -o "$obj"
+	$cc $flags -I"$top/include" -c "$src" -o "$obj"
 	objs="$objs $obj"
 done
 # shellcheck disable=SC2086
-$cc $flags -c "$top/tests/mcu/firmware.c" -I"$top" -o "$out/firmware.o"
+$cc $flags -c "$top/tests/mcu/firmware.c" -I"$top/include" -o "$out/firmware.o"
 # shellcheck disable=SC2086
 $cc $flags --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections \
 	-Wl,-e,firmware_main -o "$out/firmware.elf" "$out/firmware.o" $objs

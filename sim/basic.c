@@ -5,8 +5,8 @@
  */
 #include "device.h"
 
-#include "../mgmt/basic.h"
-#include "../mgmt/err.h"
+#include <dfu-smp/mgmt/basic.h>
+#include <dfu-smp/mgmt/err.h>
 
 /* Zephyr basic group error codes (enum zephyr_basic_group_err_code_t). */
 enum {
@@ -30,15 +30,15 @@ static int erase_storage(struct sim_req *req)
  */
 static int fold_v1(int rc)
 {
-	return rc == BASIC_ERR_FLASH_OPEN_FAILED ? MGMT_ERR_ENOENT : MGMT_ERR_EUNKNOWN;
+	return rc == BASIC_ERR_FLASH_OPEN_FAILED ? DFU_SMP_MGMT_ERR_ENOENT : DFU_SMP_MGMT_ERR_EUNKNOWN;
 }
 
 static const struct sim_handler handlers[] = {
-	{ MGMT_BASIC_ERASE_STORAGE, NULL, erase_storage },
+	{ DFU_SMP_MGMT_BASIC_ERASE_STORAGE, NULL, erase_storage },
 };
 
 const struct sim_group sim_group_basic = {
-	.id = MGMT_GROUP_ZEPHYR_BASIC,
+	.id = DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC,
 	.name = "zephyr basic mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),

@@ -18,11 +18,11 @@
 
 #include <systemd/sd-bus.h>
 
-#include "../ports/bt_addr.h"
-#include "../ports/log.h"
-#include "../ports/loop.h"
-#include "../smp/bt_dfu_smp.h"
-#include "../smp/bytes.h"
+#include <dfu-smp/ports/bt_addr.h>
+#include <dfu-smp/ports/log.h>
+#include <dfu-smp/ports/loop.h>
+#include <dfu-smp/smp/bt_dfu_smp.h>
+#include <dfu-smp/smp/bytes.h>
 #include "link.h"
 #include "sched.h"
 
@@ -81,7 +81,7 @@ struct fake {
 	const struct sim_bluez_config *cfg;
 	sd_bus *bus;
 	/* -v; its t0_us is the monotonic time virtual time 0 stands for */
-	struct port_log log;
+	struct dfu_smp_port_log log;
 
 	/* the simulated device and the link to it */
 	struct sim_sched sched;
@@ -91,7 +91,7 @@ struct fake {
 	bool dev_ready, link_ready, server_ready;
 	uint64_t device_up_us; /* it advertises again from then */
 
-	char addr[BT_ADDR_STR_LEN];
+	char addr[DFU_SMP_BT_ADDR_STR_LEN];
 	const char *name;
 	char dev_path[64];
 	char svc_path[80];
@@ -131,7 +131,7 @@ struct fake {
 
 static uint64_t vnow(const struct fake *f)
 {
-	return port_now_us() - f->log.t0_us;
+	return dfu_smp_port_now_us() - f->log.t0_us;
 }
 
 static int bluez_error(sd_bus_error *e, const char *name, const char *msg)
@@ -266,8 +266,8 @@ static int write_ccc(struct fake *f, enum ccc_kind kind, uint16_t value)
 	uint8_t pdu[5] = { SIM_ATT_WRITE_REQ };
 	int err;
 
-	smp_put_le16(pdu + 1, SIM_GATT_HANDLE_SMP_CCC);
-	smp_put_le16(pdu + 3, value);
+	dfu_smp_put_le16(pdu + 1, SIM_GATT_HANDLE_SMP_CCC);
+	dfu_smp_put_le16(pdu + 3, value);
 	err = att_send(f, pdu, sizeof(pdu));
 	if (!err) {
 		f->att = ATT_CCC;
@@ -333,7 +333,7 @@ static void drop_connection(struct fake *f)
 	}
 	if (was_connected) {
 		emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Connected");
-		port_logf(&f->log, "disconnected");
+		dfu_smp_port_logf(&f->log, "disconnected");
 	}
 }
 
@@ -341,7 +341,7 @@ static void deliver_notification(struct fake *f, const uint8_t *data, size_t len
 {
 	if (f->notify_fd >= 0) {
 		if (send(f->notify_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			port_logf(&f->log, "notification of %zu bytes lost: %s", len, strerror(errno));
+			dfu_smp_port_logf(&f->log, "notification of %zu bytes lost: %s", len, strerror(errno));
 		}
 		return;
 	}
@@ -360,14 +360,14 @@ static void drop_link(void *ctx, uint64_t now_us)
 	struct fake *f = ctx;
 
 	(void)now_us;
-	port_logf(&f->log, "the link drops (--drop-after)");
+	dfu_smp_port_logf(&f->log, "the link drops (--drop-after)");
 	drop_connection(f);
 }
 
 /* A Write Command to the SMP characteristic, from WriteValue or the AcquireWrite socket. */
 static void write_command(struct fake *f, uint8_t *pdu, size_t len)
 {
-	smp_put_le16(pdu + 1, SIM_GATT_HANDLE_SMP_VALUE);
+	dfu_smp_put_le16(pdu + 1, SIM_GATT_HANDLE_SMP_VALUE);
 	att_send(f, pdu, len);
 	f->bytes_written += len - 3;
 	if (f->cfg->drop_after && !f->dropped_once && f->bytes_written > f->cfg->drop_after) {
@@ -397,7 +397,7 @@ static void services_resolved(void *ctx, uint64_t now_us)
 	emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "MTU");
 	f->resolved = true;
 	emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "ServicesResolved");
-	port_logf(&f->log, "services resolved");
+	dfu_smp_port_logf(&f->log, "services resolved");
 	if (f->notify.count && f->att == ATT_NONE) {
 		write_ccc(f, CCC_AUTO, 0x0001u);
 	}
@@ -422,7 +422,7 @@ static void mtu_exchanged(struct fake *f, uint16_t server_mtu)
 		sd_bus_reply_method_return(f->connect_call, "");
 		f->connect_call = sd_bus_message_unref(f->connect_call);
 	}
-	port_logf(&f->log, "connected, ATT MTU %u", (unsigned)f->mtu);
+	dfu_smp_port_logf(&f->log, "connected, ATT MTU %u", (unsigned)f->mtu);
 	sim_sched_at(&f->sched, sim_sched_now(&f->sched) + RESOLVE_US, services_resolved, f);
 }
 
@@ -457,7 +457,7 @@ static void ccc_written(struct fake *f, uint8_t att_err)
 			sd_bus_reply_method_return(call, "hq", sv[1], f->mtu);
 			close(sv[1]);
 			emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "NotifyAcquired");
-			port_logf(&f->log, "notify acquired");
+			dfu_smp_port_logf(&f->log, "notify acquired");
 		}
 	} else {
 		sd_bus_reply_method_return(call, "");
@@ -475,13 +475,13 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 	}
 	switch (pdu[0]) {
 	case SIM_ATT_NOTIFY:
-		if (len >= 3 && smp_get_le16(pdu + 1) == SIM_GATT_HANDLE_SMP_VALUE) {
+		if (len >= 3 && dfu_smp_get_le16(pdu + 1) == SIM_GATT_HANDLE_SMP_VALUE) {
 			deliver_notification(f, pdu + 3, len - 3);
 		}
 		break;
 	case SIM_ATT_MTU_RSP:
 		if (f->att == ATT_MTU && len == 3) {
-			mtu_exchanged(f, smp_get_le16(pdu + 1));
+			mtu_exchanged(f, dfu_smp_get_le16(pdu + 1));
 		}
 		break;
 	case SIM_ATT_WRITE_RSP:
@@ -521,12 +521,12 @@ static void device_resets(struct fake *f, uint64_t now_us)
 	busy = sim_device_last_boot(&f->dev)->busy_us;
 	if (f->cfg->rollback && sim_device_last_boot(&f->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
-		port_logf(&f->log, "the new image crashes; the device resets again");
+		dfu_smp_port_logf(&f->log, "the new image crashes; the device resets again");
 		sim_device_reboot(&f->dev, now_us + BOOT_US + busy);
 		busy += BOOT_US + sim_device_last_boot(&f->dev)->busy_us;
 	}
 	f->device_up_us = now_us + BOOT_US + busy;
-	port_logf(&f->log, "the device resets; it advertises again in %.3f s",
+	dfu_smp_port_logf(&f->log, "the device resets; it advertises again in %.3f s",
 		  (double)(BOOT_US + busy) / 1e6);
 	if (f->connect_call) {
 		sim_sched_cancel(&f->sched, connect_attempt, f);
@@ -545,7 +545,7 @@ static void connect_attempt(void *ctx, uint64_t now_us)
 	}
 	sim_gatt_reset(&f->server);
 	sim_link_set_connected(&f->link, true);
-	smp_put_le16(pdu + 1, BLUEZ_MTU);
+	dfu_smp_put_le16(pdu + 1, BLUEZ_MTU);
 	if (att_send(f, pdu, sizeof(pdu)) == 0) {
 		f->att = ATT_MTU;
 	}
@@ -560,7 +560,7 @@ static void connect_timeout(void *ctx, uint64_t now_us)
 		sim_sched_cancel(&f->sched, connect_attempt, f);
 		sim_link_set_connected(&f->link, false);
 		f->att = ATT_NONE;
-		port_logf(&f->log, "connection attempt timed out");
+		dfu_smp_port_logf(&f->log, "connection attempt timed out");
 		reply_error(&f->connect_call, "Failed", "le-connection-abort-by-local");
 	}
 }
@@ -579,7 +579,7 @@ static void advertise(void *ctx, uint64_t now_us)
 		if (!f->dev_slot) {
 			f->rssi = -50;
 			export(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, device_vtable);
-			port_logf(&f->log, "device %s found", f->addr);
+			dfu_smp_port_logf(&f->log, "device %s found", f->addr);
 		} else {
 			f->rssi = f->rssi == -50 ? -52 : -50;
 			emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "RSSI");
@@ -627,7 +627,7 @@ static int adapter_start_discovery(sd_bus_message *m, void *userdata, sd_bus_err
 	if (sessions_add(&f->discovering, sender) != 0) {
 		return bluez_error(e, "Failed", "Too many discovery sessions");
 	}
-	port_logf(&f->log, "StartDiscovery from %s", sender);
+	dfu_smp_port_logf(&f->log, "StartDiscovery from %s", sender);
 	set_discovering(f, was);
 	if (!was) {
 		sim_sched_at(&f->sched, sim_sched_now(&f->sched) + ADV_FIRST_US, advertise, f);
@@ -647,7 +647,7 @@ static int adapter_stop_discovery(sd_bus_message *m, void *userdata, sd_bus_erro
 	if (!sessions_remove(&f->discovering, sender)) {
 		return bluez_error(e, "Failed", "No discovery started");
 	}
-	port_logf(&f->log, "StopDiscovery from %s", sender);
+	dfu_smp_port_logf(&f->log, "StopDiscovery from %s", sender);
 	set_discovering(f, was);
 	return sd_bus_reply_method_return(m, "");
 }
@@ -723,7 +723,7 @@ static int adapter_remove_device(sd_bus_message *m, void *userdata, sd_bus_error
 	if (!f->dev_slot || strcmp(path, f->dev_path) != 0) {
 		return bluez_error(e, "DoesNotExist", "Does Not Exist");
 	}
-	port_logf(&f->log, "RemoveDevice %s", path);
+	dfu_smp_port_logf(&f->log, "RemoveDevice %s", path);
 	remove_device(f);
 	return sd_bus_reply_method_return(m, "");
 }
@@ -778,7 +778,7 @@ static int adapter_set_powered(sd_bus *bus, const char *path, const char *iface,
 	if (f->powered == (on != 0)) {
 		return 0;
 	}
-	port_logf(&f->log, "adapter powered %s", on ? "on" : "off");
+	dfu_smp_port_logf(&f->log, "adapter powered %s", on ? "on" : "off");
 	if (!on) {
 		bool was = f->discovering.count > 0;
 
@@ -829,7 +829,7 @@ static int device_connect(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	uint64_t now = sim_sched_now(&f->sched);
 	uint64_t at = now > f->device_up_us ? now : f->device_up_us;
 
-	port_logf(&f->log, "Connect from %s", sd_bus_message_get_sender(m));
+	dfu_smp_port_logf(&f->log, "Connect from %s", sd_bus_message_get_sender(m));
 	if (!f->powered) {
 		return bluez_error(e, "NotReady", "Resource Not Ready");
 	}
@@ -849,7 +849,7 @@ static int device_disconnect(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	struct fake *f = userdata;
 
-	port_logf(&f->log, "Disconnect from %s", sd_bus_message_get_sender(m));
+	dfu_smp_port_logf(&f->log, "Disconnect from %s", sd_bus_message_get_sender(m));
 	if (f->connect_call) {
 		sim_sched_cancel(&f->sched, connect_attempt, f);
 		sim_sched_cancel(&f->sched, connect_timeout, f);
@@ -1081,7 +1081,7 @@ static int chrc_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	}
 	memcpy(pdu + 3, data, len);
 	if (f->cfg->verbose > 1) {
-		port_logf(&f->log, "WriteValue %zu bytes", len);
+		dfu_smp_port_logf(&f->log, "WriteValue %zu bytes", len);
 	}
 	write_command(f, pdu, len + 3);
 	return sd_bus_reply_method_return(m, "");
@@ -1092,7 +1092,7 @@ static int chrc_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	struct fake *f = userdata;
 	const char *sender = sd_bus_message_get_sender(m);
 
-	port_logf(&f->log, "StartNotify from %s", sender);
+	dfu_smp_port_logf(&f->log, "StartNotify from %s", sender);
 	if (!f->connected) {
 		return bluez_error(e, "Failed", "Not connected");
 	}
@@ -1123,7 +1123,7 @@ static int chrc_stop_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	struct fake *f = userdata;
 
-	port_logf(&f->log, "StopNotify from %s", sd_bus_message_get_sender(m));
+	dfu_smp_port_logf(&f->log, "StopNotify from %s", sd_bus_message_get_sender(m));
 	if (!sessions_remove(&f->notify, sd_bus_message_get_sender(m))) {
 		return bluez_error(e, "Failed", "No notify session started");
 	}
@@ -1142,7 +1142,7 @@ static int chrc_acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *e
 	int sv[2];
 	int r;
 
-	port_logf(&f->log, "AcquireWrite from %s", sd_bus_message_get_sender(m));
+	dfu_smp_port_logf(&f->log, "AcquireWrite from %s", sd_bus_message_get_sender(m));
 	if (f->cfg->refuse_acquire) {
 		return bluez_error(e, "NotPermitted", "Acquiring is refused (--no-acquire)");
 	}
@@ -1171,7 +1171,7 @@ static int chrc_acquire_notify(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	struct fake *f = userdata;
 
-	port_logf(&f->log, "AcquireNotify from %s", sd_bus_message_get_sender(m));
+	dfu_smp_port_logf(&f->log, "AcquireNotify from %s", sd_bus_message_get_sender(m));
 	if (f->cfg->refuse_acquire) {
 		return bluez_error(e, "NotPermitted", "Acquiring is refused (--no-acquire)");
 	}
@@ -1254,7 +1254,7 @@ static int desc_read_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	if (!f->connected) {
 		return bluez_error(e, "Failed", "Not connected");
 	}
-	smp_put_le16(v, f->notifying ? 0x0001u : 0u);
+	dfu_smp_put_le16(v, f->notifying ? 0x0001u : 0u);
 	return reply_bytes(m, v, sizeof(v));
 }
 
@@ -1281,7 +1281,7 @@ static int desc_get(sd_bus *bus, const char *path, const char *iface, const char
 	} else if (strcmp(prop, "Characteristic") == 0) {
 		return sd_bus_message_append(reply, "o", f->chrc_path);
 	} else if (strcmp(prop, "Value") == 0) {
-		smp_put_le16(v, f->notifying ? 0x0001u : 0u);
+		dfu_smp_put_le16(v, f->notifying ? 0x0001u : 0u);
 		return sd_bus_message_append_array(reply, 'y', v, sizeof(v));
 	} else if (strcmp(prop, "Flags") == 0) {
 		return sd_bus_message_append(reply, "as", 2, "read", "write");
@@ -1363,17 +1363,17 @@ static void read_writes(struct fake *f)
 			return;
 		}
 		if (n <= 0) {
-			port_logf(&f->log, "write released");
+			dfu_smp_port_logf(&f->log, "write released");
 			close_write(f);
 			return;
 		}
 		if ((size_t)n + 3 > f->mtu || (size_t)n > sizeof(pdu) - 3) {
 			/* bluetoothd drops what does not fit one PDU, silently */
-			port_logf(&f->log, "write of %zd bytes dropped: ATT MTU %u", n, (unsigned)f->mtu);
+			dfu_smp_port_logf(&f->log, "write of %zd bytes dropped: ATT MTU %u", n, (unsigned)f->mtu);
 			continue;
 		}
 		if (f->cfg->verbose > 1) {
-			port_logf(&f->log, "write %zd bytes", n);
+			dfu_smp_port_logf(&f->log, "write %zd bytes", n);
 		}
 		write_command(f, pdu, (size_t)n + 3);
 	}
@@ -1404,7 +1404,7 @@ static int run_loop(struct fake *f)
 		if (sd_bus_get_timeout(f->bus, &bus_timeout) >= 0 && bus_timeout < next) {
 			next = bus_timeout;
 		}
-		now = port_now_us();
+		now = dfu_smp_port_now_us();
 		timeout = next == UINT64_MAX ? -1
 			  : next <= now	     ? 0
 			  : next - now > 60000000u ? 60000
@@ -1431,7 +1431,7 @@ static int run_loop(struct fake *f)
 			read_writes(f);
 		}
 		if (p[3].revents && p[3].fd == f->notify_fd) {
-			port_logf(&f->log, "notify released");
+			dfu_smp_port_logf(&f->log, "notify released");
 			close_notify(f);
 		}
 	}
@@ -1510,10 +1510,10 @@ int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
 	f->powered = !cfg->adapter_off;
 	f->mtu = BT_DFU_SMP_ATT_MTU_MIN;
 	f->name = cfg->name ? cfg->name : SIM_BLUEZ_DEFAULT_NAME;
-	f->log = (struct port_log){ .verbose = cfg->verbose, .who = "bluez",
-				    .t0_us = port_now_us() };
+	f->log = (struct dfu_smp_port_log){ .verbose = cfg->verbose, .who = "bluez",
+				    .t0_us = dfu_smp_port_now_us() };
 	sim_sched_init(&f->sched);
-	if (!bt_addr_parse(cfg->address ? cfg->address : SIM_BLUEZ_DEFAULT_ADDRESS, f->addr)) {
+	if (!dfu_smp_bt_addr_parse(cfg->address ? cfg->address : SIM_BLUEZ_DEFAULT_ADDRESS, f->addr)) {
 		snprintf(why, why_cap, "'%s' is not a Bluetooth address (AA:BB:CC:DD:EE:FF)",
 			 cfg->address);
 		cleanup(f);

@@ -6,10 +6,10 @@
  * second one; with one parser for both, a misreading would be agreed with by construction.
  * Its reading is checked on its own against imgtool's images (tests/test_sim_image.c). It is
  * also only what MCUboot looks at when it boots (the header, the TLV areas, the one hash TLV),
- * on a slot or on the first chunk of an upload, where dfu_image_parse() wants a whole file and
+ * on a slot or on the first chunk of an upload, where dfu_smp_image_parse() wants a whole file and
  * says much more. What the two share is what is not a reading: the format's numbers and the
- * header's fixed layout (dfu/image.h: dfu_image_header_read()) and little-endian access
- * (smp/bytes.h); every check of what the fields say is this file's own.
+ * header's fixed layout (dfu-smp/dfu/image.h: dfu_smp_image_header_read()) and little-endian access
+ * (dfu-smp/smp/bytes.h); every check of what the fields say is this file's own.
  */
 #include "boot.h"
 
@@ -20,8 +20,8 @@
 
 #include <openssl/evp.h>
 
-#include "../dfu/image.h"
-#include "../smp/bytes.h"
+#include <dfu-smp/dfu/image.h>
+#include <dfu-smp/smp/bytes.h>
 
 /* Trailer layout with an 8-byte write alignment, from the end of the slot. */
 #define TRAILER_MAGIC_OFF 16u
@@ -31,17 +31,17 @@
 #define FLAG_SET 0x01u
 #define UNSET 0xffu
 
-static const uint8_t trailer_magic[DFU_IMAGE_BOOT_MAGIC_SIZE] = DFU_IMAGE_BOOT_MAGIC;
+static const uint8_t trailer_magic[DFU_SMP_IMAGE_BOOT_MAGIC_SIZE] = DFU_SMP_IMAGE_BOOT_MAGIC;
 
 /* Reads one TLV area header at @p off; returns its end, or 0 if it does not fit. */
 static size_t tlv_area(const uint8_t *slot, size_t size, size_t off, uint16_t magic)
 {
 	size_t tot;
 
-	if (off > size || size - off < 4 || smp_get_le16(slot + off) != magic) {
+	if (off > size || size - off < 4 || dfu_smp_get_le16(slot + off) != magic) {
 		return 0;
 	}
-	tot = smp_get_le16(slot + off + 2);
+	tot = dfu_smp_get_le16(slot + off + 2);
 	if (tot < 4 || tot > size - off) {
 		return 0;
 	}
@@ -54,37 +54,37 @@ int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img)
 	int hashes = 0;
 
 	memset(img, 0, sizeof(*img));
-	if (size < DFU_IMAGE_HEADER_SIZE || smp_get_le32(slot) != DFU_IMAGE_MAGIC) {
+	if (size < DFU_SMP_IMAGE_HEADER_SIZE || dfu_smp_get_le32(slot) != DFU_SMP_IMAGE_MAGIC) {
 		return -ENOENT;
 	}
-	dfu_image_header_read(slot, &img->header);
-	if (img->header.hdr_size < DFU_IMAGE_HEADER_SIZE || (uint64_t)img->header.hdr_size + img->header.img_size > size) {
+	dfu_smp_image_header_read(slot, &img->header);
+	if (img->header.hdr_size < DFU_SMP_IMAGE_HEADER_SIZE || (uint64_t)img->header.hdr_size + img->header.img_size > size) {
 		return -EBADMSG;
 	}
 	off = (size_t)img->header.hdr_size + img->header.img_size;
 	if (img->header.protect_tlv_size) {
-		end = tlv_area(slot, size, off, DFU_IMAGE_TLV_PROT_INFO_MAGIC);
+		end = tlv_area(slot, size, off, DFU_SMP_IMAGE_TLV_PROT_INFO_MAGIC);
 		if (!end || end - off != img->header.protect_tlv_size) {
 			return -EBADMSG;
 		}
 		off = end;
 	}
 	img->hashed_len = off;
-	end = tlv_area(slot, size, off, DFU_IMAGE_TLV_INFO_MAGIC);
+	end = tlv_area(slot, size, off, DFU_SMP_IMAGE_TLV_INFO_MAGIC);
 	if (!end) {
 		return -EBADMSG;
 	}
 	img->end = end;
 	for (off += 4; off + 4 <= end;) {
-		uint16_t type = smp_get_le16(slot + off);
-		uint16_t len = smp_get_le16(slot + off + 2);
+		uint16_t type = dfu_smp_get_le16(slot + off);
+		uint16_t len = dfu_smp_get_le16(slot + off + 2);
 
 		if (type == 0xffffu || len > end - off - 4) {
 			return -EBADMSG;
 		}
-		if ((type == DFU_IMAGE_TLV_SHA256 && len == 32) ||
-		    (type == DFU_IMAGE_TLV_SHA384 && len == 48) ||
-		    (type == DFU_IMAGE_TLV_SHA512 && len == 64)) {
+		if ((type == DFU_SMP_IMAGE_TLV_SHA256 && len == 32) ||
+		    (type == DFU_SMP_IMAGE_TLV_SHA384 && len == 48) ||
+		    (type == DFU_SMP_IMAGE_TLV_SHA512 && len == 64)) {
 			memcpy(img->hash, slot + off + 4, len);
 			img->hash_len = len;
 			hashes++;
@@ -120,7 +120,7 @@ bool sim_image_hash_ok(const uint8_t *slot, const struct sim_image *img)
 	return n == img->hash_len && memcmp(out, img->hash, n) == 0;
 }
 
-int sim_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b)
+int sim_image_version_cmp(const struct dfu_smp_image_version *a, const struct dfu_smp_image_version *b)
 {
 	if (a->major != b->major) {
 		return a->major < b->major ? -1 : 1;
@@ -134,7 +134,7 @@ int sim_image_version_cmp(const struct dfu_image_version *a, const struct dfu_im
 	return 0;
 }
 
-size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_image_version *version,
+size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_smp_image_version *version,
 		       size_t payload_len, uint32_t seed)
 {
 	const size_t hdr = 0x200;
@@ -147,14 +147,14 @@ size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_image_version 
 		return 0;
 	}
 	memset(out, 0xff, hdr);
-	memset(out, 0, DFU_IMAGE_HEADER_SIZE);
-	smp_put_le32(out, DFU_IMAGE_MAGIC);
-	smp_put_le16(out + 8, (uint16_t)hdr);
-	smp_put_le32(out + 12, (uint32_t)payload_len);
+	memset(out, 0, DFU_SMP_IMAGE_HEADER_SIZE);
+	dfu_smp_put_le32(out, DFU_SMP_IMAGE_MAGIC);
+	dfu_smp_put_le16(out + 8, (uint16_t)hdr);
+	dfu_smp_put_le32(out + 12, (uint32_t)payload_len);
 	out[20] = version->major;
 	out[21] = version->minor;
-	smp_put_le16(out + 22, version->revision);
-	smp_put_le32(out + 24, version->build);
+	dfu_smp_put_le16(out + 22, version->revision);
+	dfu_smp_put_le32(out + 24, version->build);
 	for (size_t i = 0; i < payload_len; i++) {
 		/* xorshift32: deterministic filler standing for firmware */
 		x ^= x << 13;
@@ -162,10 +162,10 @@ size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_image_version 
 		x ^= x << 5;
 		out[hdr + i] = (uint8_t)x;
 	}
-	smp_put_le16(out + hashed, DFU_IMAGE_TLV_INFO_MAGIC);
-	smp_put_le16(out + hashed + 2, 4 + 4 + 32);
-	smp_put_le16(out + hashed + 4, DFU_IMAGE_TLV_SHA256);
-	smp_put_le16(out + hashed + 6, 32);
+	dfu_smp_put_le16(out + hashed, DFU_SMP_IMAGE_TLV_INFO_MAGIC);
+	dfu_smp_put_le16(out + hashed + 2, 4 + 4 + 32);
+	dfu_smp_put_le16(out + hashed + 4, DFU_SMP_IMAGE_TLV_SHA256);
+	dfu_smp_put_le16(out + hashed + 6, 32);
 	EVP_Digest(out, hashed, out + hashed + 8, &n, EVP_sha256(), NULL);
 	return total;
 }
@@ -254,7 +254,7 @@ void sim_boot_slot_states(const struct sim_boot *boot, unsigned image,
 		if (!s->present) {
 			continue;
 		}
-		s->bootable = !(s->img.header.flags & DFU_IMAGE_F_NON_BOOTABLE);
+		s->bootable = !(s->img.header.flags & DFU_SMP_IMAGE_F_NON_BOOTABLE);
 		s->active = active;
 		switch (swap) {
 		case SIM_SWAP_NONE:

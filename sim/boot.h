@@ -15,12 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../dfu/image.h"
+#include <dfu-smp/dfu/image.h>
 #include "flash.h"
 
 /** What MCUboot reads of an image in a slot. */
 struct sim_image {
-	struct dfu_image_header header;
+	struct dfu_smp_image_header header;
 	uint8_t hash[64];   /**< the hash TLV's value */
 	size_t hash_len;    /**< 32, 48 or 64 */
 	size_t hashed_len;  /**< header + payload + protected TLVs */
@@ -37,13 +37,13 @@ int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img);
 bool sim_image_hash_ok(const uint8_t *slot, const struct sim_image *img);
 
 /** Compare major.minor.revision (the build number is ignored, as MCUboot does). */
-int sim_image_version_cmp(const struct dfu_image_version *a, const struct dfu_image_version *b);
+int sim_image_version_cmp(const struct dfu_smp_image_version *a, const struct dfu_smp_image_version *b);
 
 /**
  * Build a valid hash-only MCUboot image (0x200-byte header, @p payload_len bytes derived from
  * @p seed, a SHA-256 TLV) into @p out. @return its length, or 0 if @p cap is too small.
  */
-size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_image_version *version,
+size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_smp_image_version *version,
 		       size_t payload_len, uint32_t seed);
 
 /** MCUboot's swap types. */

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../smp/bt_dfu_smp.h"
-#include "../smp/bytes.h"
+#include <dfu-smp/smp/bt_dfu_smp.h>
+#include <dfu-smp/smp/bytes.h>
 #include "../ports/conn_gatt.h"
-#include "../smp/gatt.h"
+#include <dfu-smp/smp/gatt.h>
 #include "sched.h"
 
 #define ATT_TIMEOUT_US (30u * 1000u * 1000u) /* ATT's own transaction timeout */
@@ -46,7 +46,7 @@ static struct bt_dfu_smp_uuid uuid16(uint16_t value)
 	struct bt_dfu_smp_uuid uuid = { { 0xfb, 0x34, 0x9b, 0x5f, 0x80, 0x00, 0x00, 0x80, 0x00,
 					  0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 } };
 
-	smp_put_le16(uuid.val + 12, value);
+	dfu_smp_put_le16(uuid.val + 12, value);
 	return uuid;
 }
 
@@ -63,22 +63,22 @@ static void device_resets(struct conn_sim *cs, uint64_t now_us)
 	busy = sim_device_last_boot(&cs->dev)->busy_us;
 	if (cs->cfg->rollback && sim_device_last_boot(&cs->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
-		conn_logf(&cs->gatt.conn, "the new image crashes; the device resets again");
+		dfu_smp_conn_logf(&cs->gatt.conn, "the new image crashes; the device resets again");
 		sim_device_reboot(&cs->dev, now_us + BOOT_US + busy);
 		busy += BOOT_US + sim_device_last_boot(&cs->dev)->busy_us;
 	}
 	cs->device_up_us = now_us + BOOT_US + busy;
 	if (cs->gatt.connected) {
 		cs->gatt.connected = false;
-		conn_logf(&cs->gatt.conn, "the device resets: link lost");
-		smp_gatt_disconnected(&cs->gatt.transport);
+		dfu_smp_conn_logf(&cs->gatt.conn, "the device resets: link lost");
+		dfu_smp_gatt_disconnected(&cs->gatt.transport);
 	}
 }
 
 static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, uint64_t limit_us)
 {
 	while (!done(arg)) {
-		uint64_t client_ms = smp_client_deadline(&cs->gatt.client);
+		uint64_t client_ms = dfu_smp_client_deadline(&cs->gatt.client);
 		uint64_t reset_us = sim_device_reset_at(&cs->dev);
 		uint64_t t = sim_sched_next(&cs->sched);
 
@@ -94,7 +94,7 @@ static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, ui
 		if (t < sim_sched_now(&cs->sched)) {
 			t = sim_sched_now(&cs->sched);
 		}
-		smp_client_process(&cs->gatt.client, t / 1000u);
+		dfu_smp_client_process(&cs->gatt.client, t / 1000u);
 		sim_sched_run_until(&cs->sched, t);
 		if (sim_device_reset_at(&cs->dev) <= t) {
 			device_resets(cs, t);
@@ -103,9 +103,9 @@ static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, ui
 	return 0;
 }
 
-static int sim_run(struct conn *conn, bool (*done)(void *arg), void *arg)
+static int sim_run(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg)
 {
-	return run_until(conn_self(conn), done, arg, UINT64_MAX);
+	return run_until(dfu_smp_conn_self(conn), done, arg, UINT64_MAX);
 }
 
 static void limit_reached(void *ctx, uint64_t now_us)
@@ -114,9 +114,9 @@ static void limit_reached(void *ctx, uint64_t now_us)
 	(void)now_us;
 }
 
-static int sim_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+static int sim_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
-	struct conn_sim *cs = conn_self(conn);
+	struct conn_sim *cs = dfu_smp_conn_self(conn);
 	uint64_t limit_us = limit_ms > UINT64_MAX / 1000u ? UINT64_MAX : limit_ms * 1000u;
 	int err;
 
@@ -132,9 +132,9 @@ static int sim_run_until(struct conn *conn, bool (*done)(void *arg), void *arg, 
 	return -ETIMEDOUT;
 }
 
-static uint64_t sim_now_us(struct conn *conn)
+static uint64_t sim_now_us(struct dfu_smp_conn *conn)
 {
-	struct conn_sim *cs = conn_self(conn);
+	struct conn_sim *cs = dfu_smp_conn_self(conn);
 
 	return sim_sched_now(&cs->sched);
 }
@@ -175,11 +175,11 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 		return;
 	}
 	if (pdu[0] == SIM_ATT_NOTIFY) {
-		if (len >= 3 && smp_get_le16(pdu + 1) == cs->smp_handle) {
-			conn_packet_logf(&cs->gatt.conn, "notification %zu bytes", len - 3);
+		if (len >= 3 && dfu_smp_get_le16(pdu + 1) == cs->smp_handle) {
+			dfu_smp_conn_packet_logf(&cs->gatt.conn, "notification %zu bytes", len - 3);
 			cs->gatt.conn.stats.notifications++;
 			cs->gatt.conn.stats.bytes_in += len - 3;
-			smp_gatt_notify(&cs->gatt.transport, pdu + 3, len - 3);
+			dfu_smp_gatt_notify(&cs->gatt.transport, pdu + 3, len - 3);
 		}
 		return;
 	}
@@ -187,7 +187,7 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 		       (pdu[0] == SIM_ATT_ERROR_RSP && len >= 2 && pdu[1] == SIM_ATT_WRITE_REQ);
 	if (cs->subscribing && write_answer) {
 		cs->subscribing = false;
-		smp_gatt_subscribed(&cs->gatt.transport, pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
+		dfu_smp_gatt_subscribed(&cs->gatt.transport, pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
 		return;
 	}
 	if (cs->att_waiting) {
@@ -210,8 +210,8 @@ static void drop_link(void *ctx, uint64_t now_us)
 	cs->device_up_us = sim_sched_now(&cs->sched);
 	if (cs->gatt.connected) {
 		cs->gatt.connected = false;
-		conn_logf(&cs->gatt.conn, "link lost");
-		smp_gatt_disconnected(&cs->gatt.transport);
+		dfu_smp_conn_logf(&cs->gatt.conn, "link lost");
+		dfu_smp_gatt_disconnected(&cs->gatt.transport);
 	}
 }
 
@@ -225,9 +225,9 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 		return -EMSGSIZE;
 	}
 	pdu[0] = SIM_ATT_WRITE_CMD;
-	smp_put_le16(pdu + 1, handle);
+	dfu_smp_put_le16(pdu + 1, handle);
 	memcpy(pdu + 3, data, len);
-	conn_packet_logf(&cs->gatt.conn, "write %u bytes", (unsigned)len);
+	dfu_smp_conn_packet_logf(&cs->gatt.conn, "write %u bytes", (unsigned)len);
 	cs->gatt.conn.stats.writes++;
 	cs->gatt.conn.stats.bytes_out += len;
 	if (cs->cfg->drop_after && !cs->dropped_once && cs->gatt.conn.stats.bytes_out > cs->cfg->drop_after) {
@@ -243,8 +243,8 @@ static int op_subscribe(struct bt_dfu_smp_gatt *gatt, uint16_t value_handle, uin
 	uint8_t pdu[5] = { SIM_ATT_WRITE_REQ };
 
 	(void)value_handle;
-	smp_put_le16(pdu + 1, ccc_handle);
-	smp_put_le16(pdu + 3, 0x0001u);
+	dfu_smp_put_le16(pdu + 1, ccc_handle);
+	dfu_smp_put_le16(pdu + 3, 0x0001u);
 	cs->subscribing = true;
 	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, sizeof(pdu), NULL, NULL);
 }
@@ -266,13 +266,13 @@ static int exchange_mtu(struct conn_sim *cs, uint16_t want)
 	if (want <= BT_DFU_SMP_ATT_MTU_MIN) {
 		return 0;
 	}
-	smp_put_le16(pdu + 1, want);
+	dfu_smp_put_le16(pdu + 1, want);
 	op = att_request(cs, pdu, sizeof(pdu));
 	if (op < 0) {
 		return op;
 	}
 	if (op == SIM_ATT_MTU_RSP && cs->att_rsp_len == 3) {
-		uint16_t server = smp_get_le16(cs->att_rsp + 1);
+		uint16_t server = dfu_smp_get_le16(cs->att_rsp + 1);
 		uint16_t mtu = server < want ? server : want;
 
 		cs->gatt.mtu = mtu < BT_DFU_SMP_ATT_MTU_MIN ? BT_DFU_SMP_ATT_MTU_MIN : mtu;
@@ -292,15 +292,15 @@ static int find_service(struct conn_sim *cs, struct found *f)
 {
 	uint8_t pdu[7 + 16] = { SIM_ATT_FIND_BY_TYPE_REQ };
 
-	smp_put_le16(pdu + 1, 0x0001u);
-	smp_put_le16(pdu + 3, 0xffffu);
-	smp_put_le16(pdu + 5, 0x2800u); /* primary service */
+	dfu_smp_put_le16(pdu + 1, 0x0001u);
+	dfu_smp_put_le16(pdu + 3, 0xffffu);
+	dfu_smp_put_le16(pdu + 5, 0x2800u); /* primary service */
 	memcpy(pdu + 7, BT_DFU_SMP_UUID_SERVICE.val, 16);
 	if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_FIND_BY_TYPE_RSP || cs->att_rsp_len < 5) {
 		return -ENOENT;
 	}
-	f->start = smp_get_le16(cs->att_rsp + 1);
-	f->end = smp_get_le16(cs->att_rsp + 3);
+	f->start = dfu_smp_get_le16(cs->att_rsp + 1);
+	f->end = dfu_smp_get_le16(cs->att_rsp + 3);
 	f->dm.service_uuid = BT_DFU_SMP_UUID_SERVICE;
 	return 0;
 }
@@ -316,13 +316,13 @@ static void add_chrc(struct found *f, const uint8_t *entry, size_t len)
 	}
 	c = &f->chrcs[i];
 	memset(c, 0, sizeof(*c));
-	f->decl[i] = smp_get_le16(entry);
+	f->decl[i] = dfu_smp_get_le16(entry);
 	c->properties = entry[2];
-	c->value_handle = smp_get_le16(entry + 3);
+	c->value_handle = dfu_smp_get_le16(entry + 3);
 	if (uuid_len == 16) {
 		memcpy(c->uuid.val, entry + 5, 16);
 	} else {
-		c->uuid = uuid16(smp_get_le16(entry + 5));
+		c->uuid = uuid16(dfu_smp_get_le16(entry + 5));
 	}
 	c->descs = f->descs[i];
 	f->dm.chrc_count++;
@@ -337,9 +337,9 @@ static int find_chrcs(struct conn_sim *cs, struct found *f)
 		size_t entry;
 		uint16_t last = start;
 
-		smp_put_le16(pdu + 1, start);
-		smp_put_le16(pdu + 3, f->end);
-		smp_put_le16(pdu + 5, 0x2803u); /* characteristic declaration */
+		dfu_smp_put_le16(pdu + 1, start);
+		dfu_smp_put_le16(pdu + 3, f->end);
+		dfu_smp_put_le16(pdu + 5, 0x2803u); /* characteristic declaration */
 		if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_READ_BY_TYPE_RSP) {
 			break; /* an error response ends the search */
 		}
@@ -349,7 +349,7 @@ static int find_chrcs(struct conn_sim *cs, struct found *f)
 		}
 		for (size_t off = 2; off + entry <= cs->att_rsp_len; off += entry) {
 			add_chrc(f, cs->att_rsp + off, entry);
-			last = smp_get_le16(cs->att_rsp + off);
+			last = dfu_smp_get_le16(cs->att_rsp + off);
 		}
 		if (last == 0xffffu) {
 			break;
@@ -369,8 +369,8 @@ static int find_descs(struct conn_sim *cs, struct found *f)
 		if (c->value_handle >= end) {
 			continue;
 		}
-		smp_put_le16(pdu + 1, (uint16_t)(c->value_handle + 1));
-		smp_put_le16(pdu + 3, end);
+		dfu_smp_put_le16(pdu + 1, (uint16_t)(c->value_handle + 1));
+		dfu_smp_put_le16(pdu + 3, end);
 		if (att_request(cs, pdu, sizeof(pdu)) != SIM_ATT_FIND_INFO_RSP ||
 		    cs->att_rsp_len < 2 || cs->att_rsp[1] != 1) {
 			continue; /* no descriptors, or only 128-bit ones */
@@ -379,8 +379,8 @@ static int find_descs(struct conn_sim *cs, struct found *f)
 		     off += 4) {
 			struct bt_dfu_smp_discovery_desc *d = &f->descs[i][c->desc_count++];
 
-			d->handle = smp_get_le16(cs->att_rsp + off);
-			d->uuid = uuid16(smp_get_le16(cs->att_rsp + off + 2));
+			d->handle = dfu_smp_get_le16(cs->att_rsp + off);
+			d->uuid = uuid16(dfu_smp_get_le16(cs->att_rsp + off + 2));
 		}
 	}
 	return 0;
@@ -405,13 +405,13 @@ static int discover(struct conn_sim *cs, char *why, size_t why_cap)
 		snprintf(why, why_cap, "the device has no SMP service (GATT discovery failed)");
 		return err;
 	}
-	err = smp_gatt_handles_assign(&cs->gatt.transport, &f.dm);
+	err = dfu_smp_gatt_handles_assign(&cs->gatt.transport, &f.dm);
 	if (err) {
 		snprintf(why, why_cap, "the device's SMP service lacks its characteristic or CCC "
 			 "descriptor");
 		return err;
 	}
-	cs->smp_handle = smp_gatt_handle(&cs->gatt.transport);
+	cs->smp_handle = dfu_smp_gatt_handle(&cs->gatt.transport);
 	return 0;
 }
 
@@ -432,7 +432,7 @@ static int connect_link(struct conn_sim *cs, char *why, size_t why_cap)
 		return err;
 	}
 	cs->gatt.connected = true;
-	conn_logf(&cs->gatt.conn, "connected, ATT MTU %u", (unsigned)cs->gatt.mtu);
+	dfu_smp_conn_logf(&cs->gatt.conn, "connected, ATT MTU %u", (unsigned)cs->gatt.mtu);
 	return 0;
 }
 
@@ -449,12 +449,12 @@ static bool device_up(void *arg)
 	return sim_sched_now(&cs->sched) >= cs->device_up_us;
 }
 
-static int sim_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+static int sim_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	struct conn_sim *cs = conn_self(conn);
+	struct conn_sim *cs = dfu_smp_conn_self(conn);
 	uint64_t limit = sim_sched_now(&cs->sched) + (uint64_t)timeout_ms * 1000u;
 
-	if (conn_await_drop(conn, limit / 1000u, timeout_ms, why, why_cap) != 0) {
+	if (dfu_smp_conn_await_drop(conn, limit / 1000u, timeout_ms, why, why_cap) != 0) {
 		return -ETIMEDOUT;
 	}
 	/* the device advertises again once booted; until then there is nothing to find */
@@ -472,7 +472,7 @@ static int sim_reconnect(struct conn *conn, uint32_t timeout_ms, char *why, size
 
 /* ---- the connection ---- */
 
-static void sim_explain(struct conn *conn, int err, size_t request_len, char *out, size_t cap)
+static void sim_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
 {
 	if (err == -ENOTCONN) {
 		snprintf(out, cap, "the device disconnected");
@@ -483,9 +483,9 @@ static void sim_explain(struct conn *conn, int err, size_t request_len, char *ou
 	}
 }
 
-static void sim_stats(struct conn *conn, struct conn_stats *out)
+static void sim_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *out)
 {
-	struct conn_sim *cs = conn_self(conn);
+	struct conn_sim *cs = dfu_smp_conn_self(conn);
 
 	conn_gatt_stats(conn, out);
 	out->air_bytes = sim_link_stats(&cs->link)->air_bytes[SIM_LINK_CENTRAL] +
@@ -493,12 +493,12 @@ static void sim_stats(struct conn *conn, struct conn_stats *out)
 	out->device_dropped = sim_gatt_stats(&cs->server)->dropped_requests;
 }
 
-static void sim_close(struct conn *conn)
+static void sim_close(struct dfu_smp_conn *conn)
 {
-	struct conn_sim *cs = conn_self(conn);
+	struct conn_sim *cs = dfu_smp_conn_self(conn);
 	uint64_t reset_us = sim_device_reset_at(&cs->dev);
 
-	smp_client_cancel_all(&cs->gatt.client, -ECANCELED);
+	dfu_smp_client_cancel_all(&cs->gatt.client, -ECANCELED);
 	/* the device lives on after the client: a reset it was asked for happens */
 	if (reset_us != UINT64_MAX) {
 		sim_sched_run_until(&cs->sched, reset_us);
@@ -512,7 +512,7 @@ static void sim_close(struct conn *conn)
 	free(cs);
 }
 
-static const struct conn_ops sim_ops = {
+static const struct dfu_smp_conn_ops sim_ops = {
 	.name = "sim",
 	.run = sim_run,
 	.run_until = sim_run_until,
@@ -525,8 +525,8 @@ static const struct conn_ops sim_ops = {
 	.close = sim_close,
 };
 
-int sim_conn_open(const struct sim_conn_config *cfg, const struct conn_options *opt,
-		  struct conn **out, char *why, size_t why_cap)
+int sim_conn_open(const struct sim_conn_config *cfg, const struct dfu_smp_conn_options *opt,
+		  struct dfu_smp_conn **out, char *why, size_t why_cap)
 {
 	struct conn_sim *cs = calloc(1, sizeof(*cs));
 	int err;

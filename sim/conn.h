@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulated device in this process, reached over the simulated BLE link in virtual time,
- * as a connection of ports/conn.h (struct conn): what `dfu-smp-sim -- COMMAND`, the tests and
+ * as a connection of dfu-smp/ports/conn.h (struct dfu_smp_conn): what `dfu-smp-sim -- COMMAND`, the tests and
  * the benchmark talk to. The central side here is what a BLE port does on a real stack:
  * exchange the MTU, discover the SMP service by UUID with ATT requests, then carry the GATT
  * DFU SMP client's writes and notifications. A reset the device was asked for drops the link;
- * the device boots (MCUboot's swap or revert included) and conn_reconnect() finds it again.
+ * the device boots (MCUboot's swap or revert included) and dfu_smp_conn_reconnect() finds it again.
  */
 #ifndef SIM_CONN_H
 #define SIM_CONN_H
@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../ports/conn.h"
+#include <dfu-smp/ports/conn.h>
 #include "device.h"
 #include "gatt.h"
 #include "link.h"
@@ -34,12 +34,12 @@ struct sim_conn_config {
  * Start the simulated device of @p cfg and connect to it as @p opt says (its mtu,
  * timeout_ms, verbose, smp_version apply; the other fields are for real links).
  * @p cfg and the strings it points to must outlive the connection. The device's state is kept
- * in its state directory, if it has one, when the connection is closed (conn_close()).
+ * in its state directory, if it has one, when the connection is closed (dfu_smp_conn_close()).
  * @return 0 with *@p out set; a negative errno with @p why (@p why_cap bytes) saying why in one
  *         line: the state directory cannot be used, out of memory, or the device is not found
  *         on the link (no SMP service).
  */
-int sim_conn_open(const struct sim_conn_config *cfg, const struct conn_options *opt,
-		  struct conn **out, char *why, size_t why_cap);
+int sim_conn_open(const struct sim_conn_config *cfg, const struct dfu_smp_conn_options *opt,
+		  struct dfu_smp_conn **out, char *why, size_t why_cap);
 
 #endif /* SIM_CONN_H */

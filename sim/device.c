@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../smp/header.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/smp/header.h>
 #include "hostfs.h"
 #include "ram.h"
 #include "recovery.h"
@@ -39,7 +39,7 @@ int sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg)
 	if (cfg) {
 		dev->cfg = *cfg;
 	}
-	if (dev->cfg.buf_size < SMP_HDR_SIZE + 1) {
+	if (dev->cfg.buf_size < DFU_SMP_HDR_SIZE + 1) {
 		dev->cfg.buf_size = DEFAULT_BUF_SIZE;
 	}
 	if (dev->cfg.buf_count == 0) {
@@ -175,8 +175,8 @@ static sim_handler_fn find_handler(const struct sim_group *group, uint8_t id, ui
 {
 	for (size_t i = 0; group && i < group->count; i++) {
 		if (group->handlers[i].id == id) {
-			return op == SMP_OP_READ    ? group->handlers[i].read
-			       : op == SMP_OP_WRITE ? group->handlers[i].write
+			return op == DFU_SMP_OP_READ    ? group->handlers[i].read
+			       : op == DFU_SMP_OP_WRITE ? group->handlers[i].write
 						    : NULL;
 		}
 	}
@@ -196,21 +196,21 @@ static bool text_keys(const cbor_item_t *map)
 	return true;
 }
 
-static void write_err_map(struct mgmt_cbor_writer *w, uint16_t group, int rc)
+static void write_err_map(struct dfu_smp_mgmt_cbor_writer *w, uint16_t group, int rc)
 {
-	mgmt_cbor_text(w, "err");
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "group");
-	mgmt_cbor_uint(w, group);
-	mgmt_cbor_text(w, "rc");
-	mgmt_cbor_uint(w, (uint64_t)rc);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_text(w, "err");
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "group");
+	dfu_smp_mgmt_cbor_uint(w, group);
+	dfu_smp_mgmt_cbor_text(w, "rc");
+	dfu_smp_mgmt_cbor_uint(w, (uint64_t)rc);
+	dfu_smp_mgmt_cbor_break(w);
 }
 
 void sim_req_group_err(struct sim_req *req, int rc)
 {
 	req->group_err = rc;
-	if (req->version >= SMP_VERSION_2 && !req->dev->cfg.v1_only) {
+	if (req->version >= DFU_SMP_VERSION_2 && !req->dev->cfg.v1_only) {
 		write_err_map(req->rsp, req->group, rc);
 	}
 }
@@ -220,8 +220,8 @@ void sim_req_group_err(struct sim_req *req, int rc)
  * the handler wrote itself (sim_req_group_err()) is returned in @p kept_err when it stays in
  * the answer, or as SIM_GROUP_ERR() when a version 1 answer needs it folded.
  */
-static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const uint8_t *payload,
-		       struct mgmt_cbor_writer *w, uint64_t now_us, int *kept_err)
+static int run_handler(struct sim_device *dev, const struct dfu_smp_hdr *hdr, const uint8_t *payload,
+		       struct dfu_smp_mgmt_cbor_writer *w, uint64_t now_us, int *kept_err)
 {
 	const struct sim_group *group = find_group(hdr->group);
 	sim_handler_fn fn = find_handler(group, hdr->id, hdr->op);
@@ -231,10 +231,10 @@ static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const 
 	int rc;
 
 	if (!fn) {
-		return MGMT_ERR_ENOTSUP;
+		return DFU_SMP_MGMT_ERR_ENOTSUP;
 	}
 	/* Zephyr's decoder reads the first item and ignores what follows it */
-	root = hdr->len ? mgmt_cbor_load_first(payload, hdr->len, &n, why, sizeof(why)) : NULL;
+	root = hdr->len ? dfu_smp_mgmt_cbor_load_first(payload, hdr->len, &n, why, sizeof(why)) : NULL;
 	{
 		struct sim_req req = {
 			.dev = dev,
@@ -249,7 +249,7 @@ static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const 
 
 		rc = fn(&req);
 		if (rc == 0 && req.group_err) {
-			if (req.version >= SMP_VERSION_2 && !dev->cfg.v1_only) {
+			if (req.version >= DFU_SMP_VERSION_2 && !dev->cfg.v1_only) {
 				*kept_err = req.group_err;
 			} else {
 				rc = SIM_GROUP_ERR(req.group_err);
@@ -262,21 +262,21 @@ static int run_handler(struct sim_device *dev, const struct smp_hdr *hdr, const 
 	return rc;
 }
 
-static void write_error(struct mgmt_cbor_writer *w, uint16_t group, uint8_t version, int rc)
+static void write_error(struct dfu_smp_mgmt_cbor_writer *w, uint16_t group, uint8_t version, int rc)
 {
 	if (!(rc & SIM_GROUP_ERR(0))) {
-		mgmt_cbor_text(w, "rc");
-		mgmt_cbor_int(w, rc);
+		dfu_smp_mgmt_cbor_text(w, "rc");
+		dfu_smp_mgmt_cbor_int(w, rc);
 		return;
 	}
 	rc &= 0xffff;
-	if (version >= SMP_VERSION_2) {
+	if (version >= DFU_SMP_VERSION_2) {
 		write_err_map(w, group, rc);
 	} else {
 		const struct sim_group *g = find_group(group);
 
-		mgmt_cbor_text(w, "rc");
-		mgmt_cbor_int(w, g && g->fold_v1 ? g->fold_v1(rc) : MGMT_ERR_EUNKNOWN);
+		dfu_smp_mgmt_cbor_text(w, "rc");
+		dfu_smp_mgmt_cbor_int(w, g && g->fold_v1 ? g->fold_v1(rc) : DFU_SMP_MGMT_ERR_EUNKNOWN);
 	}
 }
 
@@ -285,54 +285,54 @@ static void write_error(struct mgmt_cbor_writer *w, uint16_t group, uint8_t vers
  * response's length in @p out; *stop when the answer is an error of the SMP layer (`rc`), after
  * which Zephyr handles no more messages of the same unit (a group error lets it go on).
  */
-static size_t answer(struct sim_device *dev, const struct smp_hdr *hdr, const uint8_t *payload,
+static size_t answer(struct sim_device *dev, const struct dfu_smp_hdr *hdr, const uint8_t *payload,
 		     bool corrupt, uint8_t *out, size_t cap, uint64_t now_us, bool *stop)
 {
-	struct smp_hdr rsp = *hdr;
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_hdr rsp = *hdr;
+	struct dfu_smp_mgmt_cbor_writer w;
 	int kept_err = 0;
 	int rc;
 
-	rsp.op = smp_hdr_rsp_op(hdr->op);
+	rsp.op = dfu_smp_hdr_rsp_op(hdr->op);
 	rsp.flags = 0;
 	if (dev->cfg.v1_only) {
-		rsp.version = SMP_VERSION_1;
-	} else if (hdr->version > SMP_VERSION_2) {
-		rsp.version = SMP_VERSION_2;
+		rsp.version = DFU_SMP_VERSION_1;
+	} else if (hdr->version > DFU_SMP_VERSION_2) {
+		rsp.version = DFU_SMP_VERSION_2;
 	}
 
-	mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, cap - SMP_HDR_SIZE);
-	mgmt_cbor_map_indef(&w);
+	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, cap - DFU_SMP_HDR_SIZE);
+	dfu_smp_mgmt_cbor_map_indef(&w);
 	if (corrupt) {
-		rc = MGMT_ERR_ECORRUPT;
-	} else if (!dev->cfg.v1_only && hdr->version > SMP_VERSION_2) {
-		rc = MGMT_ERR_UNSUPPORTED_TOO_NEW;
-	} else if (hdr->op != SMP_OP_READ && hdr->op != SMP_OP_WRITE) {
-		rc = MGMT_ERR_ENOTSUP;
+		rc = DFU_SMP_MGMT_ERR_ECORRUPT;
+	} else if (!dev->cfg.v1_only && hdr->version > DFU_SMP_VERSION_2) {
+		rc = DFU_SMP_MGMT_ERR_UNSUPPORTED_TOO_NEW;
+	} else if (hdr->op != DFU_SMP_OP_READ && hdr->op != DFU_SMP_OP_WRITE) {
+		rc = DFU_SMP_MGMT_ERR_ENOTSUP;
 	} else {
 		rc = run_handler(dev, hdr, payload, &w, now_us, &kept_err);
 	}
 	if (rc == 0) {
-		mgmt_cbor_break(&w);
+		dfu_smp_mgmt_cbor_break(&w);
 	}
 	if (rc != 0 || w.overflow) {
 		if (rc == 0) {
-			rc = MGMT_ERR_EMSGSIZE;
+			rc = DFU_SMP_MGMT_ERR_EMSGSIZE;
 		}
-		mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, cap - SMP_HDR_SIZE);
-		mgmt_cbor_map_indef(&w);
+		dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, cap - DFU_SMP_HDR_SIZE);
+		dfu_smp_mgmt_cbor_map_indef(&w);
 		write_error(&w, hdr->group, rsp.version, rc);
-		mgmt_cbor_break(&w);
+		dfu_smp_mgmt_cbor_break(&w);
 	}
 	*stop = rc != 0 && !(rc & SIM_GROUP_ERR(0));
 	rsp.len = (uint16_t)w.len;
-	smp_hdr_encode(&rsp, out);
+	dfu_smp_hdr_encode(&rsp, out);
 	dev->smp.tx_msgs++;
-	dev->smp.tx_bytes += (uint32_t)(SMP_HDR_SIZE + w.len);
+	dev->smp.tx_bytes += (uint32_t)(DFU_SMP_HDR_SIZE + w.len);
 	if (rc != 0 || kept_err != 0) {
 		dev->smp.errors++;
 	}
-	return SMP_HDR_SIZE + w.len;
+	return DFU_SMP_HDR_SIZE + w.len;
 }
 
 void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len, uint64_t now_us,
@@ -347,7 +347,7 @@ void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
 	}
 	dev->busy_us = 0;
 	/* a device whose bootloader found nothing to run has no SMP server */
-	if (len < SMP_HDR_SIZE || len > dev->cfg.buf_size || !dev->img.bootable) {
+	if (len < DFU_SMP_HDR_SIZE || len > dev->cfg.buf_size || !dev->img.bootable) {
 		dev->stats.dropped++;
 		return;
 	}
@@ -356,27 +356,27 @@ void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
 		dev->stats.dropped++;
 		return;
 	}
-	while (len >= SMP_HDR_SIZE) {
-		struct smp_hdr hdr;
+	while (len >= DFU_SMP_HDR_SIZE) {
+		struct dfu_smp_hdr hdr;
 		bool corrupt, stop;
 		size_t n;
 
-		smp_hdr_decode(unit, len, &hdr);
-		corrupt = SMP_HDR_SIZE + (size_t)hdr.len > len;
+		dfu_smp_hdr_decode(unit, len, &hdr);
+		corrupt = DFU_SMP_HDR_SIZE + (size_t)hdr.len > len;
 		dev->stats.requests++;
 		dev->smp.rx_msgs++;
-		n = corrupt ? len : SMP_HDR_SIZE + hdr.len;
+		n = corrupt ? len : DFU_SMP_HDR_SIZE + hdr.len;
 		dev->smp.rx_bytes += (uint32_t)n;
 		if (n > dev->smp.rx_max) {
 			dev->smp.rx_max = (uint32_t)n;
 		}
-		n = answer(dev, &hdr, unit + SMP_HDR_SIZE, corrupt, out, cap, now_us, &stop);
+		n = answer(dev, &hdr, unit + DFU_SMP_HDR_SIZE, corrupt, out, cap, now_us, &stop);
 		emit(ctx, out, n);
 		if (stop) {
 			break;
 		}
-		unit += SMP_HDR_SIZE + hdr.len;
-		len -= SMP_HDR_SIZE + hdr.len;
+		unit += DFU_SMP_HDR_SIZE + hdr.len;
+		len -= DFU_SMP_HDR_SIZE + hdr.len;
 	}
 	free(out);
 }

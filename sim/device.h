@@ -14,7 +14,7 @@
 
 #include <cbor.h>
 
-#include "../mgmt/cbor.h"
+#include <dfu-smp/mgmt/cbor.h>
 #include "fs.h"
 #include "img.h"
 #include "settings.h"
@@ -106,18 +106,18 @@ struct sim_device {
 /** One request as a handler sees it. */
 struct sim_req {
 	struct sim_device *dev;
-	uint8_t op;                 /**< SMP_OP_READ or SMP_OP_WRITE */
+	uint8_t op;                 /**< DFU_SMP_OP_READ or DFU_SMP_OP_WRITE */
 	uint8_t version;            /**< the request's SMP version */
 	/**
 	 * The request's payload: its first CBOR item (what follows it is ignored, as Zephyr's
 	 * decoder ignores it), or NULL when the payload holds no well-formed item. Zephyr decodes
 	 * the payload only in the handlers that read keys, so a handler that reads none answers
-	 * whatever the payload; the readers below refuse (MGMT_ERR_EINVAL) a payload that is not
+	 * whatever the payload; the readers below refuse (DFU_SMP_MGMT_ERR_EINVAL) a payload that is not
 	 * a map with text keys, as zcbor_map_decode_bulk() does.
 	 */
 	const cbor_item_t *map;
 	bool keys_ok;               /**< map is a map whose keys are all definite text strings */
-	struct mgmt_cbor_writer *rsp; /**< the open response map: write keys and values */
+	struct dfu_smp_mgmt_cbor_writer *rsp; /**< the open response map: write keys and values */
 	uint64_t now_us;
 	uint16_t group;             /**< the request's group */
 	int group_err;              /**< set by sim_req_group_err() */
@@ -141,7 +141,7 @@ void sim_req_group_err(struct sim_req *req, int rc);
 
 /*
  * Request readers (sim/req.c) that take what Zephyr's decoders take: each returns 0 with the
- * value, or 0 with *found false when the key is absent, and MGMT_ERR_EINVAL when the value has
+ * value, or 0 with *found false when the key is absent, and DFU_SMP_MGMT_ERR_EINVAL when the value has
  * the wrong type or range, when the key comes twice, or when the payload is not a map with
  * text keys (Zephyr's answers to a malformed request). @p found may be NULL when the caller
  * tells absence by other means (a NULL pointer, a default left in place).
@@ -202,7 +202,7 @@ typedef void (*sim_device_emit_fn)(void *ctx, const uint8_t *msg, size_t len);
  * Handle one transport unit (a write, a datagram, a decoded serial packet) holding one or more
  * SMP messages, answering each through @p emit. A unit shorter than a header, or larger than
  * the device's buffer, is dropped unanswered; a header that claims more bytes than the unit
- * holds gets MGMT_ERR_ECORRUPT. As in Zephyr, an answer that is an SMP-level error (`rc`)
+ * holds gets DFU_SMP_MGMT_ERR_ECORRUPT. As in Zephyr, an answer that is an SMP-level error (`rc`)
  * ends the unit: the messages after it get no answer.
  */
 void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len, uint64_t now_us,

@@ -2,8 +2,8 @@
 /* The simulated device's enumeration group (10): its groups, as Zephyr's enum_mgmt lists them. */
 #include "device.h"
 
-#include "../mgmt/enum.h"
-#include "../mgmt/err.h"
+#include <dfu-smp/mgmt/enum.h>
+#include <dfu-smp/mgmt/err.h>
 
 /* Enumeration group error codes (enum enum_mgmt_err_code_t). */
 enum {
@@ -19,8 +19,8 @@ static int count(struct sim_req *req)
 	size_t n;
 
 	sim_device_groups(&n);
-	mgmt_cbor_text(req->rsp, "count");
-	mgmt_cbor_uint(req->rsp, n);
+	dfu_smp_mgmt_cbor_text(req->rsp, "count");
+	dfu_smp_mgmt_cbor_uint(req->rsp, n);
 	return 0;
 }
 
@@ -29,12 +29,12 @@ static int list(struct sim_req *req)
 	size_t n;
 	const struct sim_group *const *groups = sim_device_groups(&n);
 
-	mgmt_cbor_text(req->rsp, "groups");
-	mgmt_cbor_array_indef(req->rsp);
+	dfu_smp_mgmt_cbor_text(req->rsp, "groups");
+	dfu_smp_mgmt_cbor_array_indef(req->rsp);
 	for (size_t i = 0; i < n; i++) {
-		mgmt_cbor_uint(req->rsp, groups[i]->id);
+		dfu_smp_mgmt_cbor_uint(req->rsp, groups[i]->id);
 	}
-	mgmt_cbor_break(req->rsp);
+	dfu_smp_mgmt_cbor_break(req->rsp);
 	return 0;
 }
 
@@ -52,11 +52,11 @@ static int single(struct sim_req *req)
 	if (index >= n) {
 		return SIM_GROUP_ERR(ENUM_ERR_INDEX_TOO_LARGE);
 	}
-	mgmt_cbor_text(req->rsp, "group");
-	mgmt_cbor_uint(req->rsp, groups[index]->id);
+	dfu_smp_mgmt_cbor_text(req->rsp, "group");
+	dfu_smp_mgmt_cbor_uint(req->rsp, groups[index]->id);
 	if (index == n - 1) {
-		mgmt_cbor_text(req->rsp, "end");
-		mgmt_cbor_bool(req->rsp, true);
+		dfu_smp_mgmt_cbor_text(req->rsp, "end");
+		dfu_smp_mgmt_cbor_bool(req->rsp, true);
 	}
 	return 0;
 }
@@ -79,7 +79,7 @@ static bool wanted(const cbor_item_t *filter, uint16_t id)
 	for (size_t i = 0; i < cbor_array_size(filter); i++) {
 		uint64_t v = 0;
 
-		mgmt_cbor_get_uint(cbor_array_handle(filter)[i], &v);
+		dfu_smp_mgmt_cbor_get_uint(cbor_array_handle(filter)[i], &v);
 		if ((uint16_t)v == id) {
 			return true;
 		}
@@ -107,44 +107,44 @@ static int details(struct sim_req *req)
 	for (size_t i = 0; filter && i < cbor_array_size(filter); i++) {
 		uint64_t v;
 
-		if (mgmt_cbor_get_uint(cbor_array_handle(filter)[i], &v) != 0 || v > UINT32_MAX) {
-			return MGMT_ERR_EINVAL;
+		if (dfu_smp_mgmt_cbor_get_uint(cbor_array_handle(filter)[i], &v) != 0 || v > UINT32_MAX) {
+			return DFU_SMP_MGMT_ERR_EINVAL;
 		}
 	}
-	mgmt_cbor_text(req->rsp, "groups");
-	mgmt_cbor_array_indef(req->rsp);
+	dfu_smp_mgmt_cbor_text(req->rsp, "groups");
+	dfu_smp_mgmt_cbor_array_indef(req->rsp);
 	for (size_t i = 0; i < n; i++) {
 		if (filter && !wanted(filter, groups[i]->id)) {
 			continue;
 		}
-		mgmt_cbor_map_indef(req->rsp);
-		mgmt_cbor_text(req->rsp, "group");
-		mgmt_cbor_uint(req->rsp, groups[i]->id);
-		mgmt_cbor_text(req->rsp, "name");
-		mgmt_cbor_text(req->rsp, groups[i]->name);
-		mgmt_cbor_text(req->rsp, "handlers");
-		mgmt_cbor_uint(req->rsp, table_size(groups[i]));
-		mgmt_cbor_break(req->rsp);
+		dfu_smp_mgmt_cbor_map_indef(req->rsp);
+		dfu_smp_mgmt_cbor_text(req->rsp, "group");
+		dfu_smp_mgmt_cbor_uint(req->rsp, groups[i]->id);
+		dfu_smp_mgmt_cbor_text(req->rsp, "name");
+		dfu_smp_mgmt_cbor_text(req->rsp, groups[i]->name);
+		dfu_smp_mgmt_cbor_text(req->rsp, "handlers");
+		dfu_smp_mgmt_cbor_uint(req->rsp, table_size(groups[i]));
+		dfu_smp_mgmt_cbor_break(req->rsp);
 	}
-	mgmt_cbor_break(req->rsp);
+	dfu_smp_mgmt_cbor_break(req->rsp);
 	return 0;
 }
 
 /* Zephyr's version 1 folding of enumeration group errors. */
 static int fold_v1(int rc)
 {
-	return rc == ENUM_ERR_TOO_MANY_GROUP_ENTRIES ? MGMT_ERR_EINVAL : MGMT_ERR_EUNKNOWN;
+	return rc == ENUM_ERR_TOO_MANY_GROUP_ENTRIES ? DFU_SMP_MGMT_ERR_EINVAL : DFU_SMP_MGMT_ERR_EUNKNOWN;
 }
 
 static const struct sim_handler handlers[] = {
-	{ MGMT_ENUM_COUNT, count, NULL },
-	{ MGMT_ENUM_LIST, list, NULL },
-	{ MGMT_ENUM_SINGLE, single, NULL },
-	{ MGMT_ENUM_DETAILS, details, NULL },
+	{ DFU_SMP_MGMT_ENUM_COUNT, count, NULL },
+	{ DFU_SMP_MGMT_ENUM_LIST, list, NULL },
+	{ DFU_SMP_MGMT_ENUM_SINGLE, single, NULL },
+	{ DFU_SMP_MGMT_ENUM_DETAILS, details, NULL },
 };
 
 const struct sim_group sim_group_enum = {
-	.id = MGMT_GROUP_ENUM,
+	.id = DFU_SMP_MGMT_GROUP_ENUM,
 	.name = "enum mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),

@@ -14,9 +14,9 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/fs.h"
-#include "../smp/header.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/fs.h>
+#include <dfu-smp/smp/header.h>
 #include "hostfs.h"
 
 /* FS group error codes (enum fs_mgmt_err_code_t). */
@@ -351,7 +351,7 @@ static int get_path(struct sim_req *req, char path[PATH_LEN + 1])
 		return rc;
 	}
 	if (n == 0 || !sim_copy_text(path, PATH_LEN + 1, s, n)) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	return 0;
 }
@@ -362,7 +362,7 @@ static int get_path(struct sim_req *req, char path[PATH_LEN + 1])
  * (observed: 340 bytes with a 384-byte buffer, 2004 with 2048).
  */
 #define DL_OVERHEAD                                                                         \
-	(SMP_HDR_SIZE + (9 + 1) + (1 + 3 + MAX_OFFSET_LEN) + (1 + 4 + MAX_OFFSET_LEN) +    \
+	(DFU_SMP_HDR_SIZE + (9 + 1) + (1 + 3 + MAX_OFFSET_LEN) + (1 + 4 + MAX_OFFSET_LEN) +    \
 	 (1 + 2 + 1) + (1 + 3 + MAX_OFFSET_LEN))
 /* CONFIG_MCUMGR_GRP_FS_MAX_OFFSET_LEN */
 #define MAX_OFFSET_LEN 3
@@ -389,7 +389,7 @@ static int download(struct sim_req *req)
 		rc = get_path(req, path);
 	}
 	if (rc || !has_off) {
-		return rc ? rc : MGMT_ERR_EINVAL;
+		return rc ? rc : DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	/* the one transfer context: a download ends the upload */
 	close_open(req->dev);
@@ -400,19 +400,19 @@ static int download(struct sim_req *req)
 	if (off < f->len) {
 		n = chunk_size(req->dev);
 		if (n == 0) {
-			return MGMT_ERR_EMSGSIZE;
+			return DFU_SMP_MGMT_ERR_EMSGSIZE;
 		}
 		if (n > f->len - off) {
 			n = f->len - (size_t)off;
 		}
 	}
-	mgmt_cbor_text(req->rsp, "off");
-	mgmt_cbor_uint(req->rsp, off);
-	mgmt_cbor_text(req->rsp, "data");
-	mgmt_cbor_bytes(req->rsp, n ? f->data + off : NULL, n);
+	dfu_smp_mgmt_cbor_text(req->rsp, "off");
+	dfu_smp_mgmt_cbor_uint(req->rsp, off);
+	dfu_smp_mgmt_cbor_text(req->rsp, "data");
+	dfu_smp_mgmt_cbor_bytes(req->rsp, n ? f->data + off : NULL, n);
 	if (off == 0) {
-		mgmt_cbor_text(req->rsp, "len");
-		mgmt_cbor_uint(req->rsp, f->len);
+		dfu_smp_mgmt_cbor_text(req->rsp, "len");
+		dfu_smp_mgmt_cbor_uint(req->rsp, f->len);
 	}
 	req->dev->storage.reads++;
 	req->dev->storage.bytes_read += (uint32_t)n;
@@ -531,7 +531,7 @@ static int upload(struct sim_req *req)
 		rc = get_path(req, path);
 	}
 	if (rc || !has_off || (off == 0 && !has_len)) {
-		return rc ? rc : MGMT_ERR_EINVAL;
+		return rc ? rc : DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	if (o->path && strcmp(o->path, path) != 0) {
 		close_open(dev);
@@ -563,8 +563,8 @@ static int upload(struct sim_req *req)
 		at = o->off;
 		close_open(dev);
 		sim_req_group_err(req, FS_ERR_FILE_OFFSET_NOT_VALID);
-		mgmt_cbor_text(req->rsp, "len");
-		mgmt_cbor_uint(req->rsp, at);
+		dfu_smp_mgmt_cbor_text(req->rsp, "len");
+		dfu_smp_mgmt_cbor_uint(req->rsp, at);
 		return 0;
 	}
 	if (n > 0) {
@@ -591,8 +591,8 @@ static int upload(struct sim_req *req)
 	} else {
 		o->idle_at_us = req->now_us + IDLE_CLOSE_US;
 	}
-	mgmt_cbor_text(req->rsp, "off");
-	mgmt_cbor_uint(req->rsp, at);
+	dfu_smp_mgmt_cbor_text(req->rsp, "off");
+	dfu_smp_mgmt_cbor_uint(req->rsp, at);
 	return 0;
 }
 
@@ -610,8 +610,8 @@ static int status(struct sim_req *req)
 	if (rc) {
 		return SIM_GROUP_ERR(rc);
 	}
-	mgmt_cbor_text(req->rsp, "len");
-	mgmt_cbor_uint(req->rsp, f->len);
+	dfu_smp_mgmt_cbor_text(req->rsp, "len");
+	dfu_smp_mgmt_cbor_uint(req->rsp, f->len);
 	return 0;
 }
 
@@ -649,7 +649,7 @@ static int hash(struct sim_req *req)
 		rc = get_path(req, path);
 	}
 	if (rc || tn > TYPE_LEN || len == 0) {
-		return rc ? rc : MGMT_ERR_EINVAL;
+		return rc ? rc : DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	if (tn) {
 		sim_copy_text(type, sizeof(type), t, tn);
@@ -674,15 +674,15 @@ static int hash(struct sim_req *req)
 	if (len < n) {
 		n = (size_t)len;
 	}
-	mgmt_cbor_text(req->rsp, "type");
-	mgmt_cbor_text(req->rsp, ht->name);
+	dfu_smp_mgmt_cbor_text(req->rsp, "type");
+	dfu_smp_mgmt_cbor_text(req->rsp, ht->name);
 	if (off) {
-		mgmt_cbor_text(req->rsp, "off");
-		mgmt_cbor_uint(req->rsp, off);
+		dfu_smp_mgmt_cbor_text(req->rsp, "off");
+		dfu_smp_mgmt_cbor_uint(req->rsp, off);
 	}
-	mgmt_cbor_text(req->rsp, "len");
-	mgmt_cbor_uint(req->rsp, n);
-	mgmt_cbor_text(req->rsp, "output");
+	dfu_smp_mgmt_cbor_text(req->rsp, "len");
+	dfu_smp_mgmt_cbor_uint(req->rsp, n);
+	dfu_smp_mgmt_cbor_text(req->rsp, "output");
 	if (ht->bytes) {
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int md_len = 0;
@@ -690,7 +690,7 @@ static int hash(struct sim_req *req)
 		if (!EVP_Digest(f->data + off, n, md, &md_len, EVP_sha256(), NULL)) {
 			return SIM_GROUP_ERR(FS_ERR_UNKNOWN);
 		}
-		mgmt_cbor_bytes(req->rsp, md, md_len);
+		dfu_smp_mgmt_cbor_bytes(req->rsp, md, md_len);
 	} else {
 		uLong crc = crc32(0L, Z_NULL, 0);
 
@@ -701,7 +701,7 @@ static int hash(struct sim_req *req)
 			crc = crc32(crc, f->data + off + done, step);
 			done += step;
 		}
-		mgmt_cbor_uint(req->rsp, crc);
+		dfu_smp_mgmt_cbor_uint(req->rsp, crc);
 	}
 	req->dev->storage.reads++;
 	req->dev->storage.bytes_read += (uint32_t)n;
@@ -710,18 +710,18 @@ static int hash(struct sim_req *req)
 
 static int hash_types_handler(struct sim_req *req)
 {
-	mgmt_cbor_text(req->rsp, "types");
-	mgmt_cbor_map_indef(req->rsp);
+	dfu_smp_mgmt_cbor_text(req->rsp, "types");
+	dfu_smp_mgmt_cbor_map_indef(req->rsp);
 	for (size_t i = 0; i < HASH_TYPE_COUNT; i++) {
-		mgmt_cbor_text(req->rsp, hash_types[i].name);
-		mgmt_cbor_map_indef(req->rsp);
-		mgmt_cbor_text(req->rsp, "format");
-		mgmt_cbor_uint(req->rsp, hash_types[i].bytes);
-		mgmt_cbor_text(req->rsp, "size");
-		mgmt_cbor_uint(req->rsp, hash_types[i].size);
-		mgmt_cbor_break(req->rsp);
+		dfu_smp_mgmt_cbor_text(req->rsp, hash_types[i].name);
+		dfu_smp_mgmt_cbor_map_indef(req->rsp);
+		dfu_smp_mgmt_cbor_text(req->rsp, "format");
+		dfu_smp_mgmt_cbor_uint(req->rsp, hash_types[i].bytes);
+		dfu_smp_mgmt_cbor_text(req->rsp, "size");
+		dfu_smp_mgmt_cbor_uint(req->rsp, hash_types[i].size);
+		dfu_smp_mgmt_cbor_break(req->rsp);
 	}
-	mgmt_cbor_break(req->rsp);
+	dfu_smp_mgmt_cbor_break(req->rsp);
 	return 0;
 }
 
@@ -737,25 +737,25 @@ static int fold_v1(int rc)
 	switch (rc) {
 	case FS_ERR_FILE_INVALID_NAME:
 	case FS_ERR_CHECKSUM_HASH_NOT_FOUND:
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	case FS_ERR_FILE_NOT_FOUND:
 	case FS_ERR_MOUNT_POINT_NOT_FOUND:
-		return MGMT_ERR_ENOENT;
+		return DFU_SMP_MGMT_ERR_ENOENT;
 	default:
-		return MGMT_ERR_EUNKNOWN;
+		return DFU_SMP_MGMT_ERR_EUNKNOWN;
 	}
 }
 
 static const struct sim_handler handlers[] = {
-	{ MGMT_FS_FILE, download, upload },
-	{ MGMT_FS_STATUS, status, NULL },
-	{ MGMT_FS_HASH, hash, NULL },
-	{ MGMT_FS_HASH_TYPES, hash_types_handler, NULL },
-	{ MGMT_FS_CLOSE, NULL, close_handler },
+	{ DFU_SMP_MGMT_FS_FILE, download, upload },
+	{ DFU_SMP_MGMT_FS_STATUS, status, NULL },
+	{ DFU_SMP_MGMT_FS_HASH, hash, NULL },
+	{ DFU_SMP_MGMT_FS_HASH_TYPES, hash_types_handler, NULL },
+	{ DFU_SMP_MGMT_FS_CLOSE, NULL, close_handler },
 };
 
 const struct sim_group sim_group_fs = {
-	.id = MGMT_GROUP_FS,
+	.id = DFU_SMP_MGMT_GROUP_FS,
 	.name = "fs mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../smp/bt_dfu_smp.h"
-#include "../smp/bytes.h"
-#include "../smp/header.h"
+#include <dfu-smp/smp/bt_dfu_smp.h>
+#include <dfu-smp/smp/bytes.h>
+#include <dfu-smp/smp/header.h>
 
 #define DEFAULT_MTU_MAX 498u
 
@@ -33,7 +33,7 @@ static struct sim_gatt_attr *add(struct sim_gatt *gatt, uint16_t type16, const u
 		memcpy(a->type, type128, 16);
 		a->type_len = 16;
 	} else {
-		smp_put_le16(a->type, type16);
+		dfu_smp_put_le16(a->type, type16);
 		a->type_len = 2;
 	}
 	return a;
@@ -49,7 +49,7 @@ static void add_service16(struct sim_gatt *gatt, uint16_t uuid)
 {
 	uint8_t v[2];
 
-	smp_put_le16(v, uuid);
+	dfu_smp_put_le16(v, uuid);
 	set_value(add(gatt, UUID_PRIMARY_SERVICE, NULL), v, 2);
 }
 
@@ -59,8 +59,8 @@ static struct sim_gatt_attr *add_chrc16(struct sim_gatt *gatt, uint8_t props, ui
 	uint8_t v[5];
 
 	v[0] = props;
-	smp_put_le16(v + 1, (uint16_t)(gatt->attr_count + 2));
-	smp_put_le16(v + 3, uuid);
+	dfu_smp_put_le16(v + 1, (uint16_t)(gatt->attr_count + 2));
+	dfu_smp_put_le16(v + 3, uuid);
 	set_value(add(gatt, UUID_CHARACTERISTIC, NULL), v, 5);
 	return add(gatt, uuid, NULL);
 }
@@ -80,7 +80,7 @@ static void build_table(struct sim_gatt *gatt)
 
 	set_value(add(gatt, UUID_PRIMARY_SERVICE, NULL), BT_DFU_SMP_UUID_SERVICE.val, 16);
 	v[0] = BT_DFU_SMP_CHRC_WRITE_WITHOUT_RESP | BT_DFU_SMP_CHRC_NOTIFY;
-	smp_put_le16(v + 1, SIM_GATT_HANDLE_SMP_VALUE);
+	dfu_smp_put_le16(v + 1, SIM_GATT_HANDLE_SMP_VALUE);
 	memcpy(v + 3, BT_DFU_SMP_UUID_CHAR.val, 16);
 	set_value(add(gatt, UUID_CHARACTERISTIC, NULL), v, 19);
 	add(gatt, 0, BT_DFU_SMP_UUID_CHAR.val);
@@ -89,7 +89,7 @@ static void build_table(struct sim_gatt *gatt)
 
 static bool type_is16(const struct sim_gatt_attr *a, uint16_t uuid)
 {
-	return a->type_len == 2 && smp_get_le16(a->type) == uuid;
+	return a->type_len == 2 && dfu_smp_get_le16(a->type) == uuid;
 }
 
 static void send_pdu(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
@@ -101,7 +101,7 @@ static void send_error(struct sim_gatt *gatt, uint8_t req_op, uint16_t handle, u
 {
 	uint8_t pdu[5] = { SIM_ATT_ERROR_RSP, req_op, 0, 0, code };
 
-	smp_put_le16(pdu + 2, handle);
+	dfu_smp_put_le16(pdu + 2, handle);
 	send_pdu(gatt, pdu, sizeof(pdu));
 }
 
@@ -125,8 +125,8 @@ static void mtu_req(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 		send_error(gatt, pdu[0], 0, SIM_ATT_ERR_INVALID_PDU);
 		return;
 	}
-	client = smp_get_le16(pdu + 1);
-	smp_put_le16(rsp + 1, gatt->cfg.mtu_max);
+	client = dfu_smp_get_le16(pdu + 1);
+	dfu_smp_put_le16(rsp + 1, gatt->cfg.mtu_max);
 	send_pdu(gatt, rsp, sizeof(rsp));
 	if (!gatt->mtu_exchanged) {
 		uint16_t mtu = client < gatt->cfg.mtu_max ? client : gatt->cfg.mtu_max;
@@ -146,15 +146,15 @@ static void find_by_type(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 		send_error(gatt, pdu[0], 0, SIM_ATT_ERR_INVALID_PDU);
 		return;
 	}
-	start = smp_get_le16(pdu + 1);
-	end = smp_get_le16(pdu + 3);
+	start = dfu_smp_get_le16(pdu + 1);
+	end = dfu_smp_get_le16(pdu + 3);
 	for (size_t i = 0; i < gatt->attr_count && n + 4 <= gatt->mtu; i++) {
 		const struct sim_gatt_attr *a = &gatt->attrs[i];
 
-		if (a->handle >= start && a->handle <= end && type_is16(a, smp_get_le16(pdu + 5)) &&
+		if (a->handle >= start && a->handle <= end && type_is16(a, dfu_smp_get_le16(pdu + 5)) &&
 		    a->value_len == len - 7 && memcmp(a->value, pdu + 7, len - 7) == 0) {
-			smp_put_le16(rsp + n, a->handle);
-			smp_put_le16(rsp + n + 2, service_end(gatt, i));
+			dfu_smp_put_le16(rsp + n, a->handle);
+			dfu_smp_put_le16(rsp + n + 2, service_end(gatt, i));
 			n += 4;
 		}
 	}
@@ -175,8 +175,8 @@ static void read_by_type(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 		send_error(gatt, pdu[0], 0, SIM_ATT_ERR_INVALID_PDU);
 		return;
 	}
-	start = smp_get_le16(pdu + 1);
-	end = smp_get_le16(pdu + 3);
+	start = dfu_smp_get_le16(pdu + 1);
+	end = dfu_smp_get_le16(pdu + 3);
 	for (size_t i = 0; i < gatt->attr_count; i++) {
 		const struct sim_gatt_attr *a = &gatt->attrs[i];
 		size_t entry = 2u + a->value_len;
@@ -190,7 +190,7 @@ static void read_by_type(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 			break;
 		}
 		rsp[1] = (uint8_t)entry;
-		smp_put_le16(rsp + n, a->handle);
+		dfu_smp_put_le16(rsp + n, a->handle);
 		memcpy(rsp + n + 2, a->value, a->value_len);
 		n += entry;
 	}
@@ -211,8 +211,8 @@ static void find_info(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 		send_error(gatt, pdu[0], 0, SIM_ATT_ERR_INVALID_PDU);
 		return;
 	}
-	start = smp_get_le16(pdu + 1);
-	end = smp_get_le16(pdu + 3);
+	start = dfu_smp_get_le16(pdu + 1);
+	end = dfu_smp_get_le16(pdu + 3);
 	for (size_t i = 0; i < gatt->attr_count; i++) {
 		const struct sim_gatt_attr *a = &gatt->attrs[i];
 		uint8_t format = a->type_len == 2 ? 1 : 2;
@@ -225,7 +225,7 @@ static void find_info(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 			break;
 		}
 		rsp[1] = format;
-		smp_put_le16(rsp + n, a->handle);
+		dfu_smp_put_le16(rsp + n, a->handle);
 		memcpy(rsp + n + 2, a->type, a->type_len);
 		n += 2u + a->type_len;
 	}
@@ -246,7 +246,7 @@ static void write_req(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 		send_error(gatt, pdu[0], 0, SIM_ATT_ERR_INVALID_PDU);
 		return;
 	}
-	handle = smp_get_le16(pdu + 1);
+	handle = dfu_smp_get_le16(pdu + 1);
 	ccc = handle == SIM_GATT_HANDLE_SMP_CCC ? &gatt->smp_ccc_value
 	      : handle == SIM_GATT_HANDLE_GATT_CCC ? &gatt->gatt_ccc_value
 						 : NULL;
@@ -260,7 +260,7 @@ static void write_req(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 		send_error(gatt, pdu[0], handle, SIM_ATT_ERR_VALUE_LENGTH);
 		return;
 	}
-	*ccc = smp_get_le16(pdu + 3);
+	*ccc = dfu_smp_get_le16(pdu + 3);
 	if (ccc == &gatt->smp_ccc_value && !(*ccc & 0x0001u)) {
 		gatt->reasm_expected = 0; /* turning notifications off drops a half message */
 	}
@@ -335,7 +335,7 @@ static bool notify_response(struct sim_gatt *gatt, const uint8_t *msg, size_t le
 		bool last = off + n >= len;
 
 		pdu[0] = SIM_ATT_NOTIFY;
-		smp_put_le16(pdu + 1, SIM_GATT_HANDLE_SMP_VALUE);
+		dfu_smp_put_le16(pdu + 1, SIM_GATT_HANDLE_SMP_VALUE);
 		memcpy(pdu + 3, msg + off, n);
 		if (sim_link_send(gatt->link, SIM_LINK_PERIPHERAL, pdu, n + 3,
 				  last ? answer_sent : NULL, gatt) != 0) {
@@ -454,13 +454,13 @@ static void reassemble(struct sim_gatt *gatt, const uint8_t *data, size_t len, u
 	size_t cap = sim_device_config(gatt->dev)->buf_size;
 
 	if (gatt->reasm_expected == 0) {
-		struct smp_hdr hdr;
+		struct dfu_smp_hdr hdr;
 
-		if (smp_hdr_decode(data, len, &hdr) != 0 || SMP_HDR_SIZE + (size_t)hdr.len > cap) {
+		if (dfu_smp_hdr_decode(data, len, &hdr) != 0 || DFU_SMP_HDR_SIZE + (size_t)hdr.len > cap) {
 			gatt->stats.dropped_fragments++;
 			return;
 		}
-		gatt->reasm_expected = SMP_HDR_SIZE + (size_t)hdr.len;
+		gatt->reasm_expected = DFU_SMP_HDR_SIZE + (size_t)hdr.len;
 		gatt->reasm_len = 0;
 	}
 	if (len > gatt->reasm_expected - gatt->reasm_len) {
@@ -479,7 +479,7 @@ static void reassemble(struct sim_gatt *gatt, const uint8_t *data, size_t len, u
 
 static void write_cmd(struct sim_gatt *gatt, const uint8_t *pdu, size_t len, uint64_t now_us)
 {
-	if (len < 3 || smp_get_le16(pdu + 1) != SIM_GATT_HANDLE_SMP_VALUE ||
+	if (len < 3 || dfu_smp_get_le16(pdu + 1) != SIM_GATT_HANDLE_SMP_VALUE ||
 	    len - 3 > (size_t)gatt->mtu - BT_DFU_SMP_ATT_OVERHEAD) {
 		return; /* commands get no error response */
 	}

@@ -10,8 +10,8 @@
 
 #include <openssl/evp.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/img.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/img.h>
 #include "device.h"
 
 #define DEFAULT_SLOT_SIZE 0x70000u
@@ -64,7 +64,7 @@ int sim_img_open(struct sim_img *img, const struct sim_img_config *cfg, const ch
 	}
 	sim_boot_init(&img->boot, &img->flash, img->cfg.images, img->cfg.slot_size);
 	if (fresh) {
-		const struct dfu_image_version factory = { 1, 0, 0, 0 };
+		const struct dfu_smp_image_version factory = { 1, 0, 0, 0 };
 		size_t cap = FACTORY_PAYLOAD + 0x400;
 		uint8_t *buf = malloc(cap);
 
@@ -109,10 +109,10 @@ static void busy(struct sim_req *req, int64_t us)
 
 /* ---- state ---- */
 
-void sim_img_write_list(const struct sim_img *img, struct mgmt_cbor_writer *w, bool flags)
+void sim_img_write_list(const struct sim_img *img, struct dfu_smp_mgmt_cbor_writer *w, bool flags)
 {
-	mgmt_cbor_text(w, "images");
-	mgmt_cbor_array_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "images");
+	dfu_smp_mgmt_cbor_array_indef(w);
 	for (unsigned image = 0; image < img->cfg.images; image++) {
 		struct sim_slot_state slots[2];
 
@@ -124,41 +124,41 @@ void sim_img_write_list(const struct sim_img *img, struct mgmt_cbor_writer *w, b
 			if (!s->present) {
 				continue;
 			}
-			dfu_image_version_smp_str(&s->img.header.version, version, sizeof(version));
-			mgmt_cbor_map_indef(w);
+			dfu_smp_image_version_smp_str(&s->img.header.version, version, sizeof(version));
+			dfu_smp_mgmt_cbor_map_indef(w);
 			if (img->cfg.images > 1) {
-				mgmt_cbor_text(w, "image");
-				mgmt_cbor_uint(w, image);
+				dfu_smp_mgmt_cbor_text(w, "image");
+				dfu_smp_mgmt_cbor_uint(w, image);
 			}
-			mgmt_cbor_text(w, "slot");
-			mgmt_cbor_uint(w, slot);
-			mgmt_cbor_text(w, "version");
-			mgmt_cbor_text(w, version);
-			mgmt_cbor_text(w, "hash");
-			mgmt_cbor_bytes(w, s->img.hash, s->img.hash_len);
+			dfu_smp_mgmt_cbor_text(w, "slot");
+			dfu_smp_mgmt_cbor_uint(w, slot);
+			dfu_smp_mgmt_cbor_text(w, "version");
+			dfu_smp_mgmt_cbor_text(w, version);
+			dfu_smp_mgmt_cbor_text(w, "hash");
+			dfu_smp_mgmt_cbor_bytes(w, s->img.hash, s->img.hash_len);
 			if (flags) {
-				mgmt_cbor_text(w, "bootable");
-				mgmt_cbor_bool(w, s->bootable);
-				mgmt_cbor_text(w, "pending");
-				mgmt_cbor_bool(w, s->pending);
-				mgmt_cbor_text(w, "confirmed");
-				mgmt_cbor_bool(w, s->confirmed);
-				mgmt_cbor_text(w, "active");
-				mgmt_cbor_bool(w, s->active);
-				mgmt_cbor_text(w, "permanent");
-				mgmt_cbor_bool(w, s->permanent);
+				dfu_smp_mgmt_cbor_text(w, "bootable");
+				dfu_smp_mgmt_cbor_bool(w, s->bootable);
+				dfu_smp_mgmt_cbor_text(w, "pending");
+				dfu_smp_mgmt_cbor_bool(w, s->pending);
+				dfu_smp_mgmt_cbor_text(w, "confirmed");
+				dfu_smp_mgmt_cbor_bool(w, s->confirmed);
+				dfu_smp_mgmt_cbor_text(w, "active");
+				dfu_smp_mgmt_cbor_bool(w, s->active);
+				dfu_smp_mgmt_cbor_text(w, "permanent");
+				dfu_smp_mgmt_cbor_bool(w, s->permanent);
 			}
-			mgmt_cbor_break(w);
+			dfu_smp_mgmt_cbor_break(w);
 		}
 	}
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 }
 
 static void write_state(struct sim_req *req)
 {
 	sim_img_write_list(&req->dev->img, req->rsp, true);
-	mgmt_cbor_text(req->rsp, "splitStatus");
-	mgmt_cbor_uint(req->rsp, 0);
+	dfu_smp_mgmt_cbor_text(req->rsp, "splitStatus");
+	dfu_smp_mgmt_cbor_uint(req->rsp, 0);
 }
 
 static int state_read(struct sim_req *req)
@@ -256,20 +256,20 @@ static int state_write(struct sim_req *req)
 	int rc;
 
 	if (bad || (hash && !cbor_isa_bytestring(hash)) ||
-	    (confirm && !mgmt_cbor_is_bool(confirm))) {
-		return MGMT_ERR_EINVAL;
+	    (confirm && !dfu_smp_mgmt_cbor_is_bool(confirm))) {
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	if (confirm) {
 		permanent = cbor_get_bool(confirm);
 	}
 	if (hash) {
-		size_t len = mgmt_cbor_string_size(hash);
+		size_t len = dfu_smp_mgmt_cbor_string_size(hash);
 		uint8_t value[64];
 
 		if (len > sizeof(value)) {
 			return SIM_GROUP_ERR(IMG_INVALID_HASH);
 		}
-		mgmt_cbor_string_copy(hash, value);
+		dfu_smp_mgmt_cbor_string_copy(hash, value);
 		rc = find_hash(img, value, len, &image, &slot);
 		if (rc) {
 			return rc;
@@ -329,18 +329,18 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	if (!len_item) {
 		return SIM_GROUP_ERR(IMG_INVALID_LENGTH);
 	}
-	if (mgmt_cbor_get_uint(len_item, &len) != 0 ||
-	    (image_item && mgmt_cbor_get_uint(image_item, &image) != 0) ||
+	if (dfu_smp_mgmt_cbor_get_uint(len_item, &len) != 0 ||
+	    (image_item && dfu_smp_mgmt_cbor_get_uint(image_item, &image) != 0) ||
 	    (sha_item && !cbor_isa_bytestring(sha_item)) ||
-	    (upgrade_item && !mgmt_cbor_is_bool(upgrade_item)) || image >= img->cfg.images) {
-		return MGMT_ERR_EINVAL;
+	    (upgrade_item && !dfu_smp_mgmt_cbor_is_bool(upgrade_item)) || image >= img->cfg.images) {
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	if (sha_item) {
-		sha_len = mgmt_cbor_string_size(sha_item);
+		sha_len = dfu_smp_mgmt_cbor_string_size(sha_item);
 		if (sha_len > sizeof(sha)) {
 			return SIM_GROUP_ERR(IMG_INVALID_HASH);
 		}
-		mgmt_cbor_string_copy(sha_item, sha);
+		dfu_smp_mgmt_cbor_string_copy(sha_item, sha);
 	}
 	/* the same upload again: carry on where it stands */
 	if (up->active && up->image == image && up->len == len && sha_len && up->sha_len == sha_len &&
@@ -426,19 +426,19 @@ static int upload(struct sim_req *req)
 	if (!off_item) {
 		return SIM_GROUP_ERR(IMG_INVALID_OFFSET);
 	}
-	if (mgmt_cbor_get_uint(off_item, &off) != 0 || !data_item ||
+	if (dfu_smp_mgmt_cbor_get_uint(off_item, &off) != 0 || !data_item ||
 	    !cbor_isa_bytestring(data_item)) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
-	data_len = mgmt_cbor_string_size(data_item);
+	data_len = dfu_smp_mgmt_cbor_string_size(data_item);
 	data = malloc(data_len ? data_len : 1);
 	if (!data) {
-		return MGMT_ERR_ENOMEM;
+		return DFU_SMP_MGMT_ERR_ENOMEM;
 	}
-	mgmt_cbor_string_copy(data_item, data);
+	dfu_smp_mgmt_cbor_string_copy(data_item, data);
 	if (req->dev->cfg.legacy_mcumgr && data_len > LEGACY_DATA_MAX) {
 		free(data);
-		return MGMT_ERR_EINVAL; /* its fixed buffer for `data` */
+		return DFU_SMP_MGMT_ERR_EINVAL; /* its fixed buffer for `data` */
 	}
 	if (off == 0) {
 		rc = upload_start(req, data, data_len);
@@ -447,7 +447,7 @@ static int upload(struct sim_req *req)
 		if (off + data_len > up->len) {
 			rc = SIM_GROUP_ERR(IMG_INVALID_IMAGE_DATA_OVERRUN);
 		} else if (off + data_len > img->cfg.slot_size) {
-			rc = MGMT_ERR_EUNKNOWN; /* the flash write past the slot fails */
+			rc = DFU_SMP_MGMT_ERR_EUNKNOWN; /* the flash write past the slot fails */
 		} else {
 			upload_write(req, data, data_len);
 			finished = up->off == up->len;
@@ -458,13 +458,13 @@ static int upload(struct sim_req *req)
 		return rc;
 	}
 	/* a chunk at another offset is dropped; the answer says where to go on */
-	mgmt_cbor_text(req->rsp, "off");
-	mgmt_cbor_uint(req->rsp, up->off);
+	dfu_smp_mgmt_cbor_text(req->rsp, "off");
+	dfu_smp_mgmt_cbor_uint(req->rsp, up->off);
 	if ((finished || (!up->active && up->len && up->off == up->len)) && up->sha_len == 32) {
 		uint8_t have[32];
 
-		mgmt_cbor_text(req->rsp, "match");
-		mgmt_cbor_bool(req->rsp, sha256_of_slot(img, up->image, up->len, have) &&
+		dfu_smp_mgmt_cbor_text(req->rsp, "match");
+		dfu_smp_mgmt_cbor_bool(req->rsp, sha256_of_slot(img, up->image, up->len, have) &&
 						 memcmp(have, up->sha, 32) == 0);
 	}
 	if (finished) {
@@ -482,8 +482,8 @@ static int erase(struct sim_req *req)
 	const cbor_item_t *slot_item = key(req, "slot", &bad);
 	uint64_t slot = 1;
 
-	if (bad || (slot_item && mgmt_cbor_get_uint(slot_item, &slot) != 0)) {
-		return MGMT_ERR_EINVAL;
+	if (bad || (slot_item && dfu_smp_mgmt_cbor_get_uint(slot_item, &slot) != 0)) {
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	if (slot >= 2u * img->cfg.images) {
 		return SIM_GROUP_ERR(IMG_INVALID_SLOT);
@@ -504,36 +504,36 @@ static int erase(struct sim_req *req)
 static int slot_info(struct sim_req *req)
 {
 	struct sim_img *img = &req->dev->img;
-	struct mgmt_cbor_writer *w = req->rsp;
+	struct dfu_smp_mgmt_cbor_writer *w = req->rsp;
 
 	if (req->dev->cfg.legacy_mcumgr) {
-		return MGMT_ERR_ENOTSUP;
+		return DFU_SMP_MGMT_ERR_ENOTSUP;
 	}
-	mgmt_cbor_text(w, "images");
-	mgmt_cbor_array_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "images");
+	dfu_smp_mgmt_cbor_array_indef(w);
 	for (unsigned image = 0; image < img->cfg.images; image++) {
-		mgmt_cbor_map_indef(w);
-		mgmt_cbor_text(w, "image");
-		mgmt_cbor_uint(w, image);
-		mgmt_cbor_text(w, "slots");
-		mgmt_cbor_array_indef(w);
+		dfu_smp_mgmt_cbor_map_indef(w);
+		dfu_smp_mgmt_cbor_text(w, "image");
+		dfu_smp_mgmt_cbor_uint(w, image);
+		dfu_smp_mgmt_cbor_text(w, "slots");
+		dfu_smp_mgmt_cbor_array_indef(w);
 		for (unsigned slot = 0; slot < 2; slot++) {
-			mgmt_cbor_map_indef(w);
-			mgmt_cbor_text(w, "slot");
-			mgmt_cbor_uint(w, slot);
-			mgmt_cbor_text(w, "size");
-			mgmt_cbor_uint(w, img->cfg.slot_size);
+			dfu_smp_mgmt_cbor_map_indef(w);
+			dfu_smp_mgmt_cbor_text(w, "slot");
+			dfu_smp_mgmt_cbor_uint(w, slot);
+			dfu_smp_mgmt_cbor_text(w, "size");
+			dfu_smp_mgmt_cbor_uint(w, img->cfg.slot_size);
 			if (slot == 1) {
-				mgmt_cbor_text(w, "upload_image_id");
-				mgmt_cbor_uint(w, image);
+				dfu_smp_mgmt_cbor_text(w, "upload_image_id");
+				dfu_smp_mgmt_cbor_uint(w, image);
 			}
-			mgmt_cbor_break(w);
+			dfu_smp_mgmt_cbor_break(w);
 		}
-		mgmt_cbor_break(w);
+		dfu_smp_mgmt_cbor_break(w);
 		/* no max_image_size: Zephyr sends it only with its "too large" options */
-		mgmt_cbor_break(w);
+		dfu_smp_mgmt_cbor_break(w);
 	}
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	return 0;
 }
 
@@ -543,13 +543,13 @@ static int fold_v1(int rc)
 	switch (rc) {
 	case 3:  /* NO_IMAGE */
 	case 4:  /* NO_TLVS */
-		return MGMT_ERR_ENOENT;
+		return DFU_SMP_MGMT_ERR_ENOENT;
 	case 9:  /* NO_FREE_SLOT */
 	case 27: /* CURRENT_VERSION_IS_NEWER */
 	case 28: /* IMAGE_ALREADY_PENDING */
-		return MGMT_ERR_EBADSTATE;
+		return DFU_SMP_MGMT_ERR_EBADSTATE;
 	case 15: /* NO_FREE_MEMORY */
-		return MGMT_ERR_ENOMEM;
+		return DFU_SMP_MGMT_ERR_ENOMEM;
 	case 14: /* INVALID_SLOT */
 	case 19: /* INVALID_PAGE_OFFSET */
 	case 20: /* INVALID_OFFSET */
@@ -557,21 +557,21 @@ static int fold_v1(int rc)
 	case 22: /* INVALID_IMAGE_HEADER */
 	case 24: /* INVALID_HASH */
 	case 25: /* INVALID_FLASH_ADDRESS */
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	default:
-		return MGMT_ERR_EUNKNOWN;
+		return DFU_SMP_MGMT_ERR_EUNKNOWN;
 	}
 }
 
 static const struct sim_handler handlers[] = {
-	{ MGMT_IMG_STATE, state_read, state_write },
-	{ MGMT_IMG_UPLOAD, NULL, upload },
-	{ MGMT_IMG_ERASE, NULL, erase },
-	{ MGMT_IMG_SLOT_INFO, slot_info, NULL },
+	{ DFU_SMP_MGMT_IMG_STATE, state_read, state_write },
+	{ DFU_SMP_MGMT_IMG_UPLOAD, NULL, upload },
+	{ DFU_SMP_MGMT_IMG_ERASE, NULL, erase },
+	{ DFU_SMP_MGMT_IMG_SLOT_INFO, slot_info, NULL },
 };
 
 const struct sim_group sim_group_img = {
-	.id = MGMT_GROUP_IMAGE,
+	.id = DFU_SMP_MGMT_GROUP_IMAGE,
 	.name = "img mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),

@@ -14,7 +14,7 @@
 #include "boot.h"
 #include "flash.h"
 
-struct mgmt_cbor_writer;
+struct dfu_smp_mgmt_cbor_writer;
 
 /** Image settings; zero fields take the defaults. */
 struct sim_img_config {
@@ -51,7 +51,7 @@ struct sim_img {
  * confirmed, active and permanent, as an application answers (MCUboot's serial recovery sends
  * none of them).
  */
-void sim_img_write_list(const struct sim_img *img, struct mgmt_cbor_writer *w, bool flags);
+void sim_img_write_list(const struct sim_img *img, struct dfu_smp_mgmt_cbor_writer *w, bool flags);
 
 /**
  * Open the flash (in memory, or the file DIR/flash.bin with @p state_dir) and, when it starts

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/os.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/os.h>
 
 /* OS group error codes (enum os_mgmt_err_code_t). */
 enum {
@@ -45,20 +45,20 @@ static int echo(struct sim_req *req)
 	if (rc) {
 		return rc;
 	}
-	mgmt_cbor_text(req->rsp, "r");
-	mgmt_cbor_text_n(req->rsp, d, n);
+	dfu_smp_mgmt_cbor_text(req->rsp, "r");
+	dfu_smp_mgmt_cbor_text_n(req->rsp, d, n);
 	return 0;
 }
 
 static int params(struct sim_req *req)
 {
 	if (req->dev->cfg.legacy_mcumgr) {
-		return MGMT_ERR_ENOTSUP;
+		return DFU_SMP_MGMT_ERR_ENOTSUP;
 	}
-	mgmt_cbor_text(req->rsp, "buf_size");
-	mgmt_cbor_uint(req->rsp, req->dev->cfg.buf_size);
-	mgmt_cbor_text(req->rsp, "buf_count");
-	mgmt_cbor_uint(req->rsp, req->dev->cfg.buf_count);
+	dfu_smp_mgmt_cbor_text(req->rsp, "buf_size");
+	dfu_smp_mgmt_cbor_uint(req->rsp, req->dev->cfg.buf_size);
+	dfu_smp_mgmt_cbor_text(req->rsp, "buf_count");
+	dfu_smp_mgmt_cbor_uint(req->rsp, req->dev->cfg.buf_count);
 	return 0;
 }
 
@@ -97,10 +97,10 @@ static const struct thread {
 static int taskstat(struct sim_req *req)
 {
 	const struct sim_smp_counters *smp = &req->dev->smp;
-	struct mgmt_cbor_writer *w = req->rsp;
+	struct dfu_smp_mgmt_cbor_writer *w = req->rsp;
 
-	mgmt_cbor_text(w, "tasks");
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "tasks");
+	dfu_smp_mgmt_cbor_map_indef(w);
 	for (size_t i = 0; i < THREAD_COUNT; i++) {
 		const struct thread *t = &threads[i];
 		uint64_t stkuse = smp->rx_msgs ? t->stack_busy : t->stack_boot;
@@ -111,38 +111,38 @@ static int taskstat(struct sim_req *req)
 		if (stkuse > t->stack) {
 			stkuse = t->stack;
 		}
-		mgmt_cbor_text(w, t->name);
-		mgmt_cbor_map_indef(w);
-		mgmt_cbor_text(w, "prio");
-		mgmt_cbor_int(w, t->prio);
-		mgmt_cbor_text(w, "tid");
-		mgmt_cbor_uint(w, i);
-		mgmt_cbor_text(w, "state");
-		mgmt_cbor_uint(w, t->state);
-		mgmt_cbor_text(w, "stksiz");
-		mgmt_cbor_uint(w, t->stack / 4);
-		mgmt_cbor_text(w, "stkuse");
-		mgmt_cbor_uint(w, stkuse / 4);
-		mgmt_cbor_break(w);
+		dfu_smp_mgmt_cbor_text(w, t->name);
+		dfu_smp_mgmt_cbor_map_indef(w);
+		dfu_smp_mgmt_cbor_text(w, "prio");
+		dfu_smp_mgmt_cbor_int(w, t->prio);
+		dfu_smp_mgmt_cbor_text(w, "tid");
+		dfu_smp_mgmt_cbor_uint(w, i);
+		dfu_smp_mgmt_cbor_text(w, "state");
+		dfu_smp_mgmt_cbor_uint(w, t->state);
+		dfu_smp_mgmt_cbor_text(w, "stksiz");
+		dfu_smp_mgmt_cbor_uint(w, t->stack / 4);
+		dfu_smp_mgmt_cbor_text(w, "stkuse");
+		dfu_smp_mgmt_cbor_uint(w, stkuse / 4);
+		dfu_smp_mgmt_cbor_break(w);
 	}
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	return 0;
 }
 
-static void write_heap(struct mgmt_cbor_writer *w, const char *name, uint64_t size,
+static void write_heap(struct dfu_smp_mgmt_cbor_writer *w, const char *name, uint64_t size,
 		       uint64_t free, uint64_t min)
 {
-	mgmt_cbor_text(w, name);
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "blksiz");
-	mgmt_cbor_uint(w, 1);
-	mgmt_cbor_text(w, "nblks");
-	mgmt_cbor_uint(w, size);
-	mgmt_cbor_text(w, "nfree");
-	mgmt_cbor_uint(w, free);
-	mgmt_cbor_text(w, "min");
-	mgmt_cbor_uint(w, min);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_text(w, name);
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "blksiz");
+	dfu_smp_mgmt_cbor_uint(w, 1);
+	dfu_smp_mgmt_cbor_text(w, "nblks");
+	dfu_smp_mgmt_cbor_uint(w, size);
+	dfu_smp_mgmt_cbor_text(w, "nfree");
+	dfu_smp_mgmt_cbor_uint(w, free);
+	dfu_smp_mgmt_cbor_text(w, "min");
+	dfu_smp_mgmt_cbor_uint(w, min);
+	dfu_smp_mgmt_cbor_break(w);
 }
 
 /*
@@ -159,11 +159,11 @@ static int mpstat(struct sim_req *req)
 	uint64_t sys_min = sys_peak < sys_free ? sys_free - sys_peak : 0;
 	uint64_t fs_min = dev->storage.writes ? fs_free - 512 : fs_free;
 
-	mgmt_cbor_text(req->rsp, "tasks");
-	mgmt_cbor_map_indef(req->rsp);
+	dfu_smp_mgmt_cbor_text(req->rsp, "tasks");
+	dfu_smp_mgmt_cbor_map_indef(req->rsp);
 	write_heap(req->rsp, "0", sys_size, sys_free, sys_min);
 	write_heap(req->rsp, "1", fs_size, fs_free, fs_min);
-	mgmt_cbor_break(req->rsp);
+	dfu_smp_mgmt_cbor_break(req->rsp);
 	return 0;
 }
 
@@ -218,8 +218,8 @@ static int datetime_get(struct sim_req *req)
 	snprintf(text, sizeof(text), "%4lld-%02u-%02uT%02u:%02u:%02u", (long long)year, month,
 		 day, (unsigned int)(sod / 3600), (unsigned int)(sod / 60 % 60),
 		 (unsigned int)(sod % 60));
-	mgmt_cbor_text(req->rsp, "datetime");
-	mgmt_cbor_text(req->rsp, text);
+	dfu_smp_mgmt_cbor_text(req->rsp, "datetime");
+	dfu_smp_mgmt_cbor_text(req->rsp, text);
 	return 0;
 }
 
@@ -252,16 +252,16 @@ static int datetime_set(struct sim_req *req)
 		return rc;
 	}
 	if (n < 19 || n > 25) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	sim_copy_text(text, sizeof(text), s, n);
 	for (size_t i = 0; i < 6; i++) {
 		if (pos >= text + n) {
-			return MGMT_ERR_EINVAL;
+			return DFU_SMP_MGMT_ERR_EINVAL;
 		}
 		v[i] = strtol(pos, &end, 10);
 		if (end == pos || v[i] < fields[i].min || v[i] > fields[i].max) {
-			return MGMT_ERR_EINVAL;
+			return DFU_SMP_MGMT_ERR_EINVAL;
 		}
 		pos = end + 1;
 	}
@@ -370,10 +370,10 @@ static int info(struct sim_req *req)
 		}
 	}
 	if (!ok) {
-		return MGMT_ERR_EMSGSIZE;
+		return DFU_SMP_MGMT_ERR_EMSGSIZE;
 	}
-	mgmt_cbor_text(req->rsp, "output");
-	mgmt_cbor_text_n(req->rsp, out, len);
+	dfu_smp_mgmt_cbor_text(req->rsp, "output");
+	dfu_smp_mgmt_cbor_text_n(req->rsp, out, len);
 	return 0;
 }
 
@@ -389,15 +389,15 @@ static int bootloader(struct sim_req *req)
 		return rc;
 	}
 	if (!found) {
-		mgmt_cbor_text(req->rsp, "bootloader");
-		mgmt_cbor_text(req->rsp, "MCUboot");
+		dfu_smp_mgmt_cbor_text(req->rsp, "bootloader");
+		dfu_smp_mgmt_cbor_text(req->rsp, "MCUboot");
 		return 0;
 	}
 	if (n != 4 || memcmp(query, "mode", 4) != 0) {
 		return SIM_GROUP_ERR(OS_ERR_QUERY_YIELDS_NO_ANSWER);
 	}
-	mgmt_cbor_text(req->rsp, "mode");
-	mgmt_cbor_int(req->rsp, BOOTLOADER_MODE);
+	dfu_smp_mgmt_cbor_text(req->rsp, "mode");
+	dfu_smp_mgmt_cbor_int(req->rsp, BOOTLOADER_MODE);
 	return 0;
 }
 
@@ -406,28 +406,28 @@ static int fold_v1(int rc)
 {
 	switch (rc) {
 	case OS_ERR_INVALID_FORMAT:
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	case OS_ERR_QUERY_YIELDS_NO_ANSWER:
 	case OS_ERR_RTC_NOT_SET:
-		return MGMT_ERR_ENOENT;
+		return DFU_SMP_MGMT_ERR_ENOENT;
 	default:
-		return MGMT_ERR_EUNKNOWN;
+		return DFU_SMP_MGMT_ERR_EUNKNOWN;
 	}
 }
 
 static const struct sim_handler handlers[] = {
-	{ MGMT_OS_ECHO, echo, echo },
-	{ MGMT_OS_TASKSTAT, taskstat, NULL },
-	{ MGMT_OS_MPSTAT, mpstat, NULL },
-	{ MGMT_OS_DATETIME, datetime_get, datetime_set },
-	{ MGMT_OS_RESET, NULL, reset },
-	{ MGMT_OS_PARAMS, params, NULL },
-	{ MGMT_OS_INFO, info, NULL },
-	{ MGMT_OS_BOOTLOADER, bootloader, NULL },
+	{ DFU_SMP_MGMT_OS_ECHO, echo, echo },
+	{ DFU_SMP_MGMT_OS_TASKSTAT, taskstat, NULL },
+	{ DFU_SMP_MGMT_OS_MPSTAT, mpstat, NULL },
+	{ DFU_SMP_MGMT_OS_DATETIME, datetime_get, datetime_set },
+	{ DFU_SMP_MGMT_OS_RESET, NULL, reset },
+	{ DFU_SMP_MGMT_OS_PARAMS, params, NULL },
+	{ DFU_SMP_MGMT_OS_INFO, info, NULL },
+	{ DFU_SMP_MGMT_OS_BOOTLOADER, bootloader, NULL },
 };
 
 const struct sim_group sim_group_os = {
-	.id = MGMT_GROUP_OS,
+	.id = DFU_SMP_MGMT_GROUP_OS,
 	.name = "os mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/img.h"
-#include "../smp/header.h"
+#include <dfu-smp/mgmt/img.h>
+#include <dfu-smp/smp/header.h>
 
 #define ATT_HEADER 3u
 #define L2CAP_HEADER 4u
@@ -171,7 +171,7 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 	out->request_size = request;
 	sim_link_config_defaults(&pk.cfg);
 	while (buf && data && off < image_size) {
-		struct smp_request req;
+		struct dfu_smp_request req;
 		size_t n = sim_profile_upload_request(&req, buf, request, data, off, image_size, sha);
 		size_t msg;
 
@@ -179,7 +179,7 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 			out->link_us = UINT64_MAX; /* no request can carry data */
 			break;
 		}
-		msg = SMP_HDR_SIZE + req.len;
+		msg = DFU_SMP_HDR_SIZE + req.len;
 		for (size_t w = 0; w < msg; w += one_write) {
 			pack_write(&pk, msg - w < one_write ? msg - w : one_write);
 		}
@@ -195,14 +195,14 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 	out->bound_us = out->link_us > out->flash_us ? out->link_us : out->flash_us;
 }
 
-size_t sim_profile_upload_request(struct smp_request *req, uint8_t *buf, size_t request,
+size_t sim_profile_upload_request(struct dfu_smp_request *req, uint8_t *buf, size_t request,
 				  const uint8_t *data, uint64_t off, uint64_t image_size,
 				  const uint8_t *sha)
 {
-	struct mgmt_img_upload_args args = {
+	struct dfu_smp_mgmt_img_upload_args args = {
 		.off = off, .total_len = image_size, .sha = sha, .sha_len = 32,
 	};
-	size_t n = mgmt_img_upload_max_data(&args, request);
+	size_t n = dfu_smp_mgmt_img_upload_max_data(&args, request);
 
 	if (n == 0) {
 		return 0;
@@ -212,8 +212,8 @@ size_t sim_profile_upload_request(struct smp_request *req, uint8_t *buf, size_t 
 	}
 	args.data = data;
 	args.len = n;
-	smp_request_init(req, buf, request);
-	mgmt_img_upload(req, &args);
+	dfu_smp_request_init(req, buf, request);
+	dfu_smp_mgmt_img_upload(req, &args);
 	return n;
 }
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../smp/client.h"
+#include <dfu-smp/smp/client.h>
 #include "device.h"
 #include "flash.h"
 #include "gatt.h"
@@ -70,7 +70,7 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
  * long as @p request allows: what a bound counts for each request.
  * @return the data bytes it carries; 0 when no request of that size can carry any.
  */
-size_t sim_profile_upload_request(struct smp_request *req, uint8_t *buf, size_t request,
+size_t sim_profile_upload_request(struct dfu_smp_request *req, uint8_t *buf, size_t request,
 				  const uint8_t *data, uint64_t off, uint64_t image_size,
 				  const uint8_t *sha);
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../smp/header.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/smp/header.h>
 
 #define GROUP_OS 0u
 #define GROUP_IMG 1u
@@ -14,7 +14,7 @@
 #define DEFAULT_BUF_SIZE SIM_RECOVERY_RECEIVE_MAX
 
 /* The image state list: what bs_list() of MCUboot sends without image-state support. */
-static void list(struct sim_device *dev, struct mgmt_cbor_writer *w)
+static void list(struct sim_device *dev, struct dfu_smp_mgmt_cbor_writer *w)
 {
 	sim_img_write_list(&dev->img, w, false);
 }
@@ -27,29 +27,29 @@ static void busy(struct sim_device *dev, int64_t us)
 }
 
 /* The upload, into the primary slot; returns 0 (the answer written) or an `rc`. */
-static int upload(struct sim_device *dev, const cbor_item_t *map, struct mgmt_cbor_writer *w)
+static int upload(struct sim_device *dev, const cbor_item_t *map, struct dfu_smp_mgmt_cbor_writer *w)
 {
 	struct sim_img *img = &dev->img;
 	struct sim_img_upload *up = &img->upload;
-	const cbor_item_t *data = mgmt_cbor_find(map, "data");
-	const cbor_item_t *off_item = mgmt_cbor_find(map, "off");
-	const cbor_item_t *len_item = mgmt_cbor_find(map, "len");
-	const cbor_item_t *image_item = mgmt_cbor_find(map, "image");
+	const cbor_item_t *data = dfu_smp_mgmt_cbor_find(map, "data");
+	const cbor_item_t *off_item = dfu_smp_mgmt_cbor_find(map, "off");
+	const cbor_item_t *len_item = dfu_smp_mgmt_cbor_find(map, "len");
+	const cbor_item_t *image_item = dfu_smp_mgmt_cbor_find(map, "image");
 	uint64_t off, len = 0, image = 0;
 	size_t n, slot_off;
 	uint8_t *buf;
 
 	if (!data || !cbor_isa_bytestring(data) || !off_item ||
-	    mgmt_cbor_get_uint(off_item, &off) != 0 ||
-	    (image_item && (mgmt_cbor_get_uint(image_item, &image) != 0 ||
+	    dfu_smp_mgmt_cbor_get_uint(off_item, &off) != 0 ||
+	    (image_item && (dfu_smp_mgmt_cbor_get_uint(image_item, &image) != 0 ||
 			    image >= img->cfg.images))) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
-	n = mgmt_cbor_string_size(data);
+	n = dfu_smp_mgmt_cbor_string_size(data);
 	if (off == 0) {
-		if (!len_item || mgmt_cbor_get_uint(len_item, &len) != 0 ||
+		if (!len_item || dfu_smp_mgmt_cbor_get_uint(len_item, &len) != 0 ||
 		    len > sim_boot_max_image_size(&img->boot)) {
-			return MGMT_ERR_EINVAL;
+			return DFU_SMP_MGMT_ERR_EINVAL;
 		}
 		memset(up, 0, sizeof(*up));
 		up->active = true;
@@ -64,13 +64,13 @@ static int upload(struct sim_device *dev, const cbor_item_t *map, struct mgmt_cb
 		goto answer;
 	}
 	if (off + n > up->len) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	buf = malloc(n ? n : 1);
 	if (!buf) {
-		return MGMT_ERR_ENOMEM;
+		return DFU_SMP_MGMT_ERR_ENOMEM;
 	}
-	mgmt_cbor_string_copy(data, buf);
+	dfu_smp_mgmt_cbor_string_copy(data, buf);
 	slot_off = sim_boot_slot_offset(&img->boot, up->image, 0);
 	busy(dev, sim_flash_write(&img->flash, slot_off + (size_t)off, buf, n));
 	free(buf);
@@ -79,56 +79,56 @@ static int upload(struct sim_device *dev, const cbor_item_t *map, struct mgmt_cb
 		up->active = false;
 	}
 answer:
-	mgmt_cbor_text(w, "rc");
-	mgmt_cbor_uint(w, 0);
-	mgmt_cbor_text(w, "off");
-	mgmt_cbor_uint(w, up->off);
+	dfu_smp_mgmt_cbor_text(w, "rc");
+	dfu_smp_mgmt_cbor_uint(w, 0);
+	dfu_smp_mgmt_cbor_text(w, "off");
+	dfu_smp_mgmt_cbor_uint(w, up->off);
 	return 0;
 }
 
 /* Writes the answer's keys; returns 0 or the `rc` of an error answer. */
-static int handle(struct sim_device *dev, const struct smp_hdr *hdr, const cbor_item_t *map,
-		  struct mgmt_cbor_writer *w, uint64_t now_us)
+static int handle(struct sim_device *dev, const struct dfu_smp_hdr *hdr, const cbor_item_t *map,
+		  struct dfu_smp_mgmt_cbor_writer *w, uint64_t now_us)
 {
-	bool read = hdr->op == SMP_OP_READ, write = hdr->op == SMP_OP_WRITE;
+	bool read = hdr->op == DFU_SMP_OP_READ, write = hdr->op == DFU_SMP_OP_WRITE;
 
 	if (hdr->group == GROUP_OS && hdr->id == 0 && (read || write)) {
-		const cbor_item_t *d = mgmt_cbor_find(map, "d");
+		const cbor_item_t *d = dfu_smp_mgmt_cbor_find(map, "d");
 		size_t n;
 		uint8_t *s;
 
 		if (!d || !cbor_isa_string(d)) {
-			return MGMT_ERR_EINVAL;
+			return DFU_SMP_MGMT_ERR_EINVAL;
 		}
-		n = mgmt_cbor_string_size(d);
+		n = dfu_smp_mgmt_cbor_string_size(d);
 		s = malloc(n + 1);
 		if (!s) {
-			return MGMT_ERR_ENOMEM;
+			return DFU_SMP_MGMT_ERR_ENOMEM;
 		}
-		mgmt_cbor_string_copy(d, s);
+		dfu_smp_mgmt_cbor_string_copy(d, s);
 		s[n] = '\0';
-		mgmt_cbor_text(w, "r");
-		mgmt_cbor_text(w, (const char *)s);
+		dfu_smp_mgmt_cbor_text(w, "r");
+		dfu_smp_mgmt_cbor_text(w, (const char *)s);
 		free(s);
 		return 0;
 	}
 	if (hdr->group == GROUP_OS && hdr->id == 1 && (read || write)) {
-		mgmt_cbor_text(w, "rc");
-		mgmt_cbor_uint(w, 0);
+		dfu_smp_mgmt_cbor_text(w, "rc");
+		dfu_smp_mgmt_cbor_uint(w, 0);
 		return 0;
 	}
 	if (hdr->group == GROUP_OS && hdr->id == 5 && write) {
-		mgmt_cbor_text(w, "rc");
-		mgmt_cbor_uint(w, 0);
+		dfu_smp_mgmt_cbor_text(w, "rc");
+		dfu_smp_mgmt_cbor_uint(w, 0);
 		sim_device_request_reset(dev, now_us + RESET_DELAY_US);
 		return 0;
 	}
 	if (hdr->group == GROUP_OS && hdr->id == 6 && read) {
-		mgmt_cbor_text(w, "buf_size");
-		mgmt_cbor_uint(w, dev->cfg.recovery_buf_size ? dev->cfg.recovery_buf_size
+		dfu_smp_mgmt_cbor_text(w, "buf_size");
+		dfu_smp_mgmt_cbor_uint(w, dev->cfg.recovery_buf_size ? dev->cfg.recovery_buf_size
 							     : DEFAULT_BUF_SIZE);
-		mgmt_cbor_text(w, "buf_count");
-		mgmt_cbor_uint(w, 1);
+		dfu_smp_mgmt_cbor_text(w, "buf_count");
+		dfu_smp_mgmt_cbor_uint(w, 1);
 		return 0;
 	}
 	if (hdr->group == GROUP_IMG && hdr->id == 0 && (read || write)) {
@@ -138,54 +138,54 @@ static int handle(struct sim_device *dev, const struct smp_hdr *hdr, const cbor_
 	if (hdr->group == GROUP_IMG && hdr->id == 1 && write) {
 		return upload(dev, map, w);
 	}
-	return MGMT_ERR_ENOTSUP;
+	return DFU_SMP_MGMT_ERR_ENOTSUP;
 }
 
 void sim_recovery_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
 			  uint64_t now_us, sim_device_emit_fn emit, void *ctx)
 {
 	uint8_t out[SIM_RECOVERY_RECEIVE_MAX];
-	struct mgmt_cbor_writer w;
-	struct smp_hdr hdr, rsp;
+	struct dfu_smp_mgmt_cbor_writer w;
+	struct dfu_smp_hdr hdr, rsp;
 	cbor_item_t *map = NULL;
 	char why[120];
 	size_t used;
 	int rc;
 
 	dev->busy_us = 0;
-	if (len < SMP_HDR_SIZE || len > SIM_RECOVERY_RECEIVE_MAX) {
+	if (len < DFU_SMP_HDR_SIZE || len > SIM_RECOVERY_RECEIVE_MAX) {
 		dev->stats.dropped++;
 		return;
 	}
-	smp_hdr_decode(unit, len, &hdr);
-	if (SMP_HDR_SIZE + (size_t)hdr.len > len) {
+	dfu_smp_hdr_decode(unit, len, &hdr);
+	if (DFU_SMP_HDR_SIZE + (size_t)hdr.len > len) {
 		dev->stats.dropped++;
 		return;
 	}
 	dev->stats.requests++;
 	if (hdr.len) {
-		map = mgmt_cbor_load_first(unit + SMP_HDR_SIZE, hdr.len, &used, why, sizeof(why));
+		map = dfu_smp_mgmt_cbor_load_first(unit + DFU_SMP_HDR_SIZE, hdr.len, &used, why, sizeof(why));
 	}
-	mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, sizeof(out) - SMP_HDR_SIZE);
-	mgmt_cbor_map_indef(&w);
-	rc = map && cbor_isa_map(map) ? handle(dev, &hdr, map, &w, now_us) : MGMT_ERR_EINVAL;
+	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, sizeof(out) - DFU_SMP_HDR_SIZE);
+	dfu_smp_mgmt_cbor_map_indef(&w);
+	rc = map && cbor_isa_map(map) ? handle(dev, &hdr, map, &w, now_us) : DFU_SMP_MGMT_ERR_EINVAL;
 	if (rc == 0) {
-		mgmt_cbor_break(&w);
+		dfu_smp_mgmt_cbor_break(&w);
 	}
 	if (rc != 0 || w.overflow) {
-		mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, sizeof(out) - SMP_HDR_SIZE);
-		mgmt_cbor_map_indef(&w);
-		mgmt_cbor_text(&w, "rc");
-		mgmt_cbor_int(&w, rc ? rc : MGMT_ERR_EMSGSIZE);
-		mgmt_cbor_break(&w);
+		dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, sizeof(out) - DFU_SMP_HDR_SIZE);
+		dfu_smp_mgmt_cbor_map_indef(&w);
+		dfu_smp_mgmt_cbor_text(&w, "rc");
+		dfu_smp_mgmt_cbor_int(&w, rc ? rc : DFU_SMP_MGMT_ERR_EMSGSIZE);
+		dfu_smp_mgmt_cbor_break(&w);
 	}
 	if (map) {
 		cbor_decref(&map);
 	}
 	/* MCUboot copies the request's header: its version bits stay */
 	rsp = hdr;
-	rsp.op = smp_hdr_rsp_op(hdr.op);
+	rsp.op = dfu_smp_hdr_rsp_op(hdr.op);
 	rsp.len = (uint16_t)w.len;
-	smp_hdr_encode(&rsp, out);
-	emit(ctx, out, SMP_HDR_SIZE + w.len);
+	dfu_smp_hdr_encode(&rsp, out);
+	emit(ctx, out, DFU_SMP_HDR_SIZE + w.len);
 }

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "../mgmt/err.h"
+#include <dfu-smp/mgmt/err.h>
 
 /* A key that is the definite text string @p key. */
 static bool key_is(const cbor_item_t *item, const char *key)
@@ -26,7 +26,7 @@ int sim_req_item(const struct sim_req *req, const char *key, const cbor_item_t *
 
 	*item = NULL;
 	if (!req->keys_ok) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	pairs = cbor_map_handle(req->map);
 	count = cbor_map_size(req->map);
@@ -34,7 +34,7 @@ int sim_req_item(const struct sim_req *req, const char *key, const cbor_item_t *
 		if (key_is(pairs[i].key, key)) {
 			if (*item) {
 				*item = NULL;
-				return MGMT_ERR_EINVAL;
+				return DFU_SMP_MGMT_ERR_EINVAL;
 			}
 			*item = pairs[i].value;
 		}
@@ -73,7 +73,7 @@ int sim_req_text(const struct sim_req *req, const char *key, const char **s, siz
 		return rc;
 	}
 	if (!cbor_isa_string(item) || !cbor_string_is_definite(item)) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	*s = (const char *)handle(item);
 	*n = cbor_string_length(item);
@@ -90,7 +90,7 @@ int sim_req_bytes(const struct sim_req *req, const char *key, const uint8_t **b,
 		return rc;
 	}
 	if (!cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item)) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	*b = handle(item);
 	*n = cbor_bytestring_length(item);
@@ -107,8 +107,8 @@ int sim_req_uint(const struct sim_req *req, const char *key, uint64_t max, uint6
 	if (rc || !item) {
 		return rc;
 	}
-	if (mgmt_cbor_get_uint(item, &value) != 0 || value > max) {
-		return MGMT_ERR_EINVAL;
+	if (dfu_smp_mgmt_cbor_get_uint(item, &value) != 0 || value > max) {
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	*v = value;
 	return 0;
@@ -122,8 +122,8 @@ int sim_req_bool(const struct sim_req *req, const char *key, bool *v, bool *foun
 	if (rc || !item) {
 		return rc;
 	}
-	if (!mgmt_cbor_is_bool(item)) {
-		return MGMT_ERR_EINVAL;
+	if (!dfu_smp_mgmt_cbor_is_bool(item)) {
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	*v = cbor_get_bool(item);
 	return 0;

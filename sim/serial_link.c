@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/img.h"
-#include "../smp/header.h"
+#include <dfu-smp/mgmt/img.h>
+#include <dfu-smp/smp/header.h>
 #include "profile.h"
 
 #define DEFAULT_RX_BUFS 2u
@@ -60,7 +60,7 @@ void sim_serial_config_defaults(struct sim_serial_config *cfg)
 		cfg->host_write = DEFAULT_HOST_WRITE;
 	}
 	if (!cfg->line_max) {
-		cfg->line_max = SMP_SERIAL_LINE_MAX_DEFAULT;
+		cfg->line_max = DFU_SMP_SERIAL_LINE_MAX_DEFAULT;
 	}
 }
 
@@ -141,13 +141,13 @@ static void feed(struct sim_serial_link *link, const uint8_t *data, size_t len, 
 {
 	switch (link->cfg.framing) {
 	case SIM_SERIAL_RAW:
-		smp_raw_decoder_feed(&link->raw, data, len, now_us / 1000u);
+		dfu_smp_raw_decoder_feed(&link->raw, data, len, now_us / 1000u);
 		break;
 	case SIM_SERIAL_COBS:
-		smp_cobs_decoder_feed(&link->cobs, data, len);
+		dfu_smp_cobs_decoder_feed(&link->cobs, data, len);
 		break;
 	default:
-		smp_serial_decoder_feed(&link->dec, data, len);
+		dfu_smp_serial_decoder_feed(&link->dec, data, len);
 		break;
 	}
 }
@@ -163,8 +163,8 @@ static void collect_answer(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct sim_serial_job *job = ((struct handling *)ctx)->job;
 	struct sim_serial_link *link = ((struct handling *)ctx)->link;
-	size_t need = smp_serial_lines(len, link->cfg.line_max) * link->cfg.line_max +
-		      SMP_COBS_FRAME_MAX(len) + len;
+	size_t need = dfu_smp_serial_lines(len, link->cfg.line_max) * link->cfg.line_max +
+		      DFU_SMP_COBS_FRAME_MAX(len) + len;
 	uint8_t *grown;
 	int n;
 
@@ -181,13 +181,13 @@ static void collect_answer(void *ctx, const uint8_t *msg, size_t len)
 		memcpy(job->data + job->len, msg, len);
 		job->len += len;
 	} else if (link->cfg.framing == SIM_SERIAL_COBS) {
-		n = smp_cobs_frame(msg, len, job->data + job->len, job->cap - job->len);
+		n = dfu_smp_cobs_frame(msg, len, job->data + job->len, job->cap - job->len);
 		job->len += n > 0 ? (size_t)n : 0;
 	} else {
-		struct smp_serial_encoder enc;
+		struct dfu_smp_serial_encoder enc;
 
-		if (smp_serial_encoder_init(&enc, msg, len, link->cfg.line_max) == 0) {
-			while ((n = smp_serial_encoder_next(&enc, job->data + job->len,
+		if (dfu_smp_serial_encoder_init(&enc, msg, len, link->cfg.line_max) == 0) {
+			while ((n = dfu_smp_serial_encoder_next(&enc, job->data + job->len,
 							    job->cap - job->len)) > 0) {
 				job->len += (size_t)n;
 			}
@@ -354,16 +354,16 @@ int sim_serial_link_init(struct sim_serial_link *link, struct sim_sched *sched,
 	sim_serial_config_defaults(&link->cfg);
 	link->rx = rx;
 	link->rx_ctx = ctx;
-	link->msg = malloc(buf_size + SMP_COBS_CRC_SIZE);
+	link->msg = malloc(buf_size + DFU_SMP_COBS_CRC_SIZE);
 	if (!link->msg) {
 		return -ENOMEM;
 	}
 	/* what a packet of the device's SMP buffer holds: the message and its CRC */
-	smp_serial_decoder_init(&link->dec, link->msg, smp_serial_msg_max(buf_size) + 2u,
+	dfu_smp_serial_decoder_init(&link->dec, link->msg, dfu_smp_serial_msg_max(buf_size) + 2u,
 				link->cfg.rx_buf_size, on_request, link);
-	smp_raw_decoder_init(&link->raw, link->msg, buf_size, SMP_RAW_TIMEOUT_DEFAULT_MS,
+	dfu_smp_raw_decoder_init(&link->raw, link->msg, buf_size, DFU_SMP_RAW_TIMEOUT_DEFAULT_MS,
 			     on_request, link);
-	smp_cobs_decoder_init(&link->cobs, link->msg, buf_size + SMP_COBS_CRC_SIZE, on_request,
+	dfu_smp_cobs_decoder_init(&link->cobs, link->msg, buf_size + DFU_SMP_COBS_CRC_SIZE, on_request,
 			      link);
 	return 0;
 }
@@ -402,14 +402,14 @@ size_t sim_serial_framed_size(enum sim_serial_framing framing, const uint8_t *ms
 	size_t bytes = 0, count = 0;
 
 	if (framing == SIM_SERIAL_CONSOLE) {
-		struct smp_serial_encoder enc;
-		uint8_t line[SMP_SERIAL_LINE_MAX_DEFAULT * 8u];
+		struct dfu_smp_serial_encoder enc;
+		uint8_t line[DFU_SMP_SERIAL_LINE_MAX_DEFAULT * 8u];
 		int n;
 
-		if (line_max > sizeof(line) || smp_serial_encoder_init(&enc, msg, len, line_max) != 0) {
+		if (line_max > sizeof(line) || dfu_smp_serial_encoder_init(&enc, msg, len, line_max) != 0) {
 			return 0;
 		}
-		while ((n = smp_serial_encoder_next(&enc, line, sizeof(line))) > 0) {
+		while ((n = dfu_smp_serial_encoder_next(&enc, line, sizeof(line))) > 0) {
 			bytes += (size_t)n;
 			count++;
 		}
@@ -418,10 +418,10 @@ size_t sim_serial_framed_size(enum sim_serial_framing framing, const uint8_t *ms
 		int n = (int)len;
 
 		if (framing == SIM_SERIAL_COBS) {
-			out = malloc(SMP_COBS_FRAME_MAX(len));
-			n = out ? smp_cobs_frame(msg, len, out, SMP_COBS_FRAME_MAX(len)) : -ENOMEM;
+			out = malloc(DFU_SMP_COBS_FRAME_MAX(len));
+			n = out ? dfu_smp_cobs_frame(msg, len, out, DFU_SMP_COBS_FRAME_MAX(len)) : -ENOMEM;
 			free(out);
-		} else if (smp_raw_msg_len(msg, len) < 0) {
+		} else if (dfu_smp_raw_msg_len(msg, len) < 0) {
 			n = -EINVAL;
 		}
 		if (n <= 0) {
@@ -530,7 +530,7 @@ void sim_serial_profile_apply(const struct sim_serial_profile *profile,
 size_t sim_serial_profile_max_request(const struct sim_serial_profile *profile)
 {
 	/* what a client sizes requests by: the SMP buffer less the serial packet's own bytes */
-	return smp_serial_msg_max(profile->buf_size);
+	return dfu_smp_serial_msg_max(profile->buf_size);
 }
 
 /*
@@ -582,9 +582,9 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 		err = -ENOMEM;
 	}
 	while (!err && off < image_size) {
-		struct smp_request req;
+		struct dfu_smp_request req;
 		size_t n = sim_profile_upload_request(&req, buf, request, data, off, image_size, sha);
-		struct smp_hdr hdr = { .version = 2 };
+		struct dfu_smp_hdr hdr = { .version = 2 };
 		size_t units = 0, framed;
 
 		if (n == 0) {
@@ -595,9 +595,9 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 		hdr.len = (uint16_t)req.len;
 		hdr.group = req.group;
 		hdr.id = req.id;
-		smp_hdr_encode(&hdr, buf); /* the raw framing reads the length from it */
-		framed = sim_serial_framed_size(cfg.framing, buf, SMP_HDR_SIZE + req.len,
-						SMP_SERIAL_LINE_MAX_DEFAULT, cfg.rx_buf_size, &units);
+		dfu_smp_hdr_encode(&hdr, buf); /* the raw framing reads the length from it */
+		framed = sim_serial_framed_size(cfg.framing, buf, DFU_SMP_HDR_SIZE + req.len,
+						DFU_SMP_SERIAL_LINE_MAX_DEFAULT, cfg.rx_buf_size, &units);
 		out->framed_bytes += framed;
 		out->units += (uint32_t)units;
 		out->device_us += units * (uint64_t)cfg.line_us +

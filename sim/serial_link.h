@@ -28,9 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../smp/cobs.h"
-#include "../smp/raw.h"
-#include "../smp/serial.h"
+#include <dfu-smp/smp/cobs.h>
+#include <dfu-smp/smp/raw.h>
+#include <dfu-smp/smp/serial.h>
 #include "device.h"
 #include "flash.h"
 #include "sched.h"
@@ -91,9 +91,9 @@ struct sim_serial_link {
 	unsigned smp_used;             /* SMP buffers holding a request */
 	struct sim_serial_stats stats;
 	uint8_t *msg;                  /* the decoders' buffer */
-	struct smp_serial_decoder dec;
-	struct smp_raw_decoder raw;
-	struct smp_cobs_decoder cobs;
+	struct dfu_smp_serial_decoder dec;
+	struct dfu_smp_raw_decoder raw;
+	struct dfu_smp_cobs_decoder cobs;
 };
 
 /** Fill in the defaults of @p cfg. */

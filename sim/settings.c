@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/settings.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/settings.h>
 #include "hostfs.h"
 
 /* Settings group error codes (enum settings_mgmt_err_code_t). */
@@ -384,7 +384,7 @@ static int get_name(struct sim_req *req, char name[NAME_LEN])
 		return rc;
 	}
 	if (n == 0) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	if (!sim_copy_text(name, NAME_LEN, s, n)) {
 		return SIM_GROUP_ERR(SETTINGS_ERR_KEY_TOO_LONG);
@@ -420,11 +420,11 @@ static int value_read(struct sim_req *req)
 		return SIM_GROUP_ERR(SETTINGS_ERR_KEY_NOT_FOUND);
 	}
 	n = s->len < max_size ? s->len : (size_t)max_size;
-	mgmt_cbor_text(req->rsp, "val");
-	mgmt_cbor_bytes(req->rsp, s->val, n);
+	dfu_smp_mgmt_cbor_text(req->rsp, "val");
+	dfu_smp_mgmt_cbor_bytes(req->rsp, s->val, n);
 	if (limited) {
-		mgmt_cbor_text(req->rsp, "max_size");
-		mgmt_cbor_uint(req->rsp, VALUE_LEN);
+		dfu_smp_mgmt_cbor_text(req->rsp, "max_size");
+		dfu_smp_mgmt_cbor_uint(req->rsp, VALUE_LEN);
 	}
 	return 0;
 }
@@ -529,24 +529,24 @@ static int fold_v1(int rc)
 {
 	switch (rc) {
 	case SETTINGS_ERR_KEY_TOO_LONG:
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	case SETTINGS_ERR_KEY_NOT_FOUND:
 	case SETTINGS_ERR_READ_NOT_SUPPORTED:
-		return MGMT_ERR_ENOENT;
+		return DFU_SMP_MGMT_ERR_ENOENT;
 	default:
-		return MGMT_ERR_EUNKNOWN;
+		return DFU_SMP_MGMT_ERR_EUNKNOWN;
 	}
 }
 
 static const struct sim_handler handlers[] = {
-	{ MGMT_SETTINGS_VALUE, value_read, value_write },
-	{ MGMT_SETTINGS_DELETE, NULL, delete },
-	{ MGMT_SETTINGS_COMMIT, NULL, commit },
-	{ MGMT_SETTINGS_LOAD_SAVE, load_handler, save },
+	{ DFU_SMP_MGMT_SETTINGS_VALUE, value_read, value_write },
+	{ DFU_SMP_MGMT_SETTINGS_DELETE, NULL, delete },
+	{ DFU_SMP_MGMT_SETTINGS_COMMIT, NULL, commit },
+	{ DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, load_handler, save },
 };
 
 const struct sim_group sim_group_settings = {
-	.id = MGMT_GROUP_SETTINGS,
+	.id = DFU_SMP_MGMT_GROUP_SETTINGS,
 	.name = "settings mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),

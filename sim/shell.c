@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/shell.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/shell.h>
 
 /* Shell group error codes (enum shell_mgmt_err_code_t). */
 enum {
@@ -271,21 +271,21 @@ static int get_argv(const struct sim_req *req, const cbor_item_t **args)
 	const struct cbor_pair *pairs;
 
 	if (!req->map || !cbor_isa_map(req->map)) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	pairs = cbor_map_handle(req->map);
 	for (size_t i = 0; i < cbor_map_size(req->map); i++) {
 		const cbor_item_t *k = pairs[i].key;
 
 		if (!cbor_isa_string(k) || !cbor_string_is_definite(k)) {
-			return MGMT_ERR_EINVAL;
+			return DFU_SMP_MGMT_ERR_EINVAL;
 		}
 		if (cbor_string_length(k) == 4 && memcmp(cbor_string_handle(k), "argv", 4) == 0) {
 			*args = pairs[i].value;
-			return cbor_isa_array(*args) ? 0 : MGMT_ERR_EINVAL;
+			return cbor_isa_array(*args) ? 0 : DFU_SMP_MGMT_ERR_EINVAL;
 		}
 	}
-	return MGMT_ERR_EINVAL;
+	return DFU_SMP_MGMT_ERR_EINVAL;
 }
 
 /* Runs the command; its output starts on a new line, as the shell's after a command line. */
@@ -324,10 +324,10 @@ static int exec(struct sim_req *req)
 	line[len - 1] = '\0';
 	print(&sh, "\n");
 	ret = execute(&sh, line);
-	mgmt_cbor_text(req->rsp, "o");
-	mgmt_cbor_text_n(req->rsp, sh.out, sh.len);
-	mgmt_cbor_text(req->rsp, "ret");
-	mgmt_cbor_int(req->rsp, ret);
+	dfu_smp_mgmt_cbor_text(req->rsp, "o");
+	dfu_smp_mgmt_cbor_text_n(req->rsp, sh.out, sh.len);
+	dfu_smp_mgmt_cbor_text(req->rsp, "ret");
+	dfu_smp_mgmt_cbor_int(req->rsp, ret);
 	return 0;
 }
 
@@ -337,18 +337,18 @@ static int fold_v1(int rc)
 	switch (rc) {
 	case SHELL_ERR_COMMAND_TOO_LONG:
 	case SHELL_ERR_EMPTY_COMMAND:
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	default:
-		return MGMT_ERR_EUNKNOWN;
+		return DFU_SMP_MGMT_ERR_EUNKNOWN;
 	}
 }
 
 static const struct sim_handler handlers[] = {
-	{ MGMT_SHELL_EXEC, NULL, exec },
+	{ DFU_SMP_MGMT_SHELL_EXEC, NULL, exec },
 };
 
 const struct sim_group sim_group_shell = {
-	.id = MGMT_GROUP_SHELL,
+	.id = DFU_SMP_MGMT_GROUP_SHELL,
 	.name = "shell mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),

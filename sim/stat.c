@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/stat.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/stat.h>
 
 /* Statistics group error codes (enum stat_mgmt_err_code_t). */
 enum {
@@ -91,22 +91,22 @@ static int show(struct sim_req *req)
 		return rc;
 	}
 	if (n == 0 || n >= NAME_LEN) {
-		return MGMT_ERR_EINVAL;
+		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	for (size_t i = 0; i < GROUP_COUNT; i++) {
 		if (strlen(groups[i].name) != n || memcmp(groups[i].name, name, n) != 0) {
 			continue;
 		}
 		count = groups[i].fields(req, names, values);
-		mgmt_cbor_text(req->rsp, "name");
-		mgmt_cbor_text_n(req->rsp, name, n);
-		mgmt_cbor_text(req->rsp, "fields");
-		mgmt_cbor_map_indef(req->rsp);
+		dfu_smp_mgmt_cbor_text(req->rsp, "name");
+		dfu_smp_mgmt_cbor_text_n(req->rsp, name, n);
+		dfu_smp_mgmt_cbor_text(req->rsp, "fields");
+		dfu_smp_mgmt_cbor_map_indef(req->rsp);
 		for (size_t j = 0; j < count; j++) {
-			mgmt_cbor_text(req->rsp, names[j]);
-			mgmt_cbor_uint(req->rsp, values[j]);
+			dfu_smp_mgmt_cbor_text(req->rsp, names[j]);
+			dfu_smp_mgmt_cbor_uint(req->rsp, values[j]);
 		}
-		mgmt_cbor_break(req->rsp);
+		dfu_smp_mgmt_cbor_break(req->rsp);
 		return 0;
 	}
 	return SIM_GROUP_ERR(STAT_ERR_INVALID_STAT_NAME);
@@ -114,12 +114,12 @@ static int show(struct sim_req *req)
 
 static int list(struct sim_req *req)
 {
-	mgmt_cbor_text(req->rsp, "stat_list");
-	mgmt_cbor_array_indef(req->rsp);
+	dfu_smp_mgmt_cbor_text(req->rsp, "stat_list");
+	dfu_smp_mgmt_cbor_array_indef(req->rsp);
 	for (size_t i = 0; i < GROUP_COUNT; i++) {
-		mgmt_cbor_text(req->rsp, groups[i].name);
+		dfu_smp_mgmt_cbor_text(req->rsp, groups[i].name);
 	}
-	mgmt_cbor_break(req->rsp);
+	dfu_smp_mgmt_cbor_break(req->rsp);
 	return 0;
 }
 
@@ -129,19 +129,19 @@ static int fold_v1(int rc)
 	switch (rc) {
 	case STAT_ERR_INVALID_GROUP:
 	case STAT_ERR_INVALID_STAT_NAME:
-		return MGMT_ERR_ENOENT;
+		return DFU_SMP_MGMT_ERR_ENOENT;
 	default:
-		return MGMT_ERR_EUNKNOWN;
+		return DFU_SMP_MGMT_ERR_EUNKNOWN;
 	}
 }
 
 static const struct sim_handler handlers[] = {
-	{ MGMT_STAT_SHOW, show, NULL },
-	{ MGMT_STAT_LIST, list, NULL },
+	{ DFU_SMP_MGMT_STAT_SHOW, show, NULL },
+	{ DFU_SMP_MGMT_STAT_LIST, list, NULL },
 };
 
 const struct sim_group sim_group_stat = {
-	.id = MGMT_GROUP_STAT,
+	.id = DFU_SMP_MGMT_GROUP_STAT,
 	.name = "stat mgmt",
 	.handlers = handlers,
 	.count = sizeof(handlers) / sizeof(handlers[0]),

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "bt_dfu_smp.h"
+#include <dfu-smp/smp/bt_dfu_smp.h>
 
 #include <errno.h>
 #include <string.h>
 
-#include "header.h"
+#include <dfu-smp/smp/header.h>
 
 static void remove_cmd(struct bt_dfu_smp *dfu_smp, unsigned i)
 {
@@ -16,7 +16,7 @@ static void remove_cmd(struct bt_dfu_smp *dfu_smp, unsigned i)
 /* Commands waiting, or a response arriving (delivered or dropped). */
 static bool busy(const struct bt_dfu_smp *dfu_smp)
 {
-	return dfu_smp->ncmds || smp_gatt_link_receiving(&dfu_smp->link);
+	return dfu_smp->ncmds || dfu_smp_gatt_link_receiving(&dfu_smp->link);
 }
 
 /* Ends every waiting command and tells the owner why; the next notification starts afresh. */
@@ -24,7 +24,7 @@ static void fail_all(struct bt_dfu_smp *dfu_smp, int err)
 {
 	dfu_smp->ncmds = 0;
 	dfu_smp->rsp_part = NULL;
-	smp_gatt_link_restart(&dfu_smp->link);
+	dfu_smp_gatt_link_restart(&dfu_smp->link);
 	dfu_smp->error_cb(dfu_smp, err);
 }
 
@@ -48,7 +48,7 @@ int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_d
 	if (!dfu_smp) {
 		return -EINVAL;
 	}
-	err = smp_gatt_link_assign(&dfu_smp->link, dm);
+	err = dfu_smp_gatt_link_assign(&dfu_smp->link, dm);
 	if (err == 0) {
 		bt_dfu_smp_abort(dfu_smp);
 	}
@@ -57,7 +57,7 @@ int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_d
 
 size_t bt_dfu_smp_max_command(const struct bt_dfu_smp *dfu_smp)
 {
-	return smp_gatt_link_max_size(&dfu_smp->link);
+	return dfu_smp_gatt_link_max_size(&dfu_smp->link);
 }
 
 /* Commands waiting, counting the one whose response is being delivered. */
@@ -70,23 +70,23 @@ int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_part_cb rsp_cb
 		       size_t cmd_size, const void *cmd_data)
 {
 	struct bt_dfu_smp_cmd *cmd;
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 	int err;
 
 	if (!dfu_smp || !rsp_cb || !cmd_data || cmd_size == 0 ||
-	    smp_hdr_decode(cmd_data, cmd_size, &hdr) != 0) {
+	    dfu_smp_hdr_decode(cmd_data, cmd_size, &hdr) != 0) {
 		return -EINVAL;
 	}
 	if (!dfu_smp->link.conn) {
 		return -ENXIO;
 	}
-	if (cmd_size > smp_gatt_link_max_size(&dfu_smp->link)) {
+	if (cmd_size > dfu_smp_gatt_link_max_size(&dfu_smp->link)) {
 		return -EMSGSIZE;
 	}
 	if (busy_count(dfu_smp) >= dfu_smp->depth) {
 		return -EBUSY;
 	}
-	err = smp_gatt_link_subscribe(&dfu_smp->link);
+	err = dfu_smp_gatt_link_subscribe(&dfu_smp->link);
 	if (err) {
 		return err;
 	}
@@ -95,11 +95,11 @@ int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_part_cb rsp_cb
 	cmd = &dfu_smp->cmds[dfu_smp->ncmds++];
 	cmd->rsp_cb = rsp_cb;
 	cmd->deadline_ms = dfu_smp->now_ms + dfu_smp->timeout_ms;
-	cmd->op = smp_hdr_rsp_op(hdr.op);
+	cmd->op = dfu_smp_hdr_rsp_op(hdr.op);
 	cmd->group = hdr.group;
 	cmd->seq = hdr.seq;
 	cmd->id = hdr.id;
-	err = smp_gatt_link_send(&dfu_smp->link, cmd_data, cmd_size);
+	err = dfu_smp_gatt_link_send(&dfu_smp->link, cmd_data, cmd_size);
 	if (err) {
 		bt_dfu_smp_cancel(dfu_smp, hdr.seq);
 	}
@@ -124,7 +124,7 @@ bool bt_dfu_smp_rsp_total_check(const struct bt_dfu_smp *dfu_smp)
 }
 
 /* The waiting command @p hdr answers, or -1. */
-static int find_cmd(const struct bt_dfu_smp *dfu_smp, const struct smp_hdr *hdr)
+static int find_cmd(const struct bt_dfu_smp *dfu_smp, const struct dfu_smp_hdr *hdr)
 {
 	for (unsigned i = 0; i < dfu_smp->ncmds; i++) {
 		const struct bt_dfu_smp_cmd *c = &dfu_smp->cmds[i];
@@ -140,10 +140,10 @@ static int find_cmd(const struct bt_dfu_smp *dfu_smp, const struct smp_hdr *hdr)
 /* A response starts with @p first (its whole header): whose is it? */
 static void start_response(struct bt_dfu_smp *dfu_smp, const uint8_t *first)
 {
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 	int i;
 
-	smp_hdr_decode(first, SMP_HDR_SIZE, &hdr);
+	dfu_smp_hdr_decode(first, DFU_SMP_HDR_SIZE, &hdr);
 	i = find_cmd(dfu_smp, &hdr);
 	if (i < 0) {
 		dfu_smp->rsp_part = NULL; /* dropped to its end */
@@ -157,7 +157,7 @@ static void start_response(struct bt_dfu_smp *dfu_smp, const uint8_t *first)
 }
 
 /* Hands one part of the response to its command. */
-static void deliver(struct bt_dfu_smp *dfu_smp, const struct smp_gatt_link_part *part)
+static void deliver(struct bt_dfu_smp *dfu_smp, const struct dfu_smp_gatt_link_part *part)
 {
 	struct bt_dfu_smp_rsp_state *s = &dfu_smp->rsp_state;
 	bt_dfu_smp_rsp_part_cb cb = dfu_smp->rsp_part;
@@ -166,7 +166,7 @@ static void deliver(struct bt_dfu_smp *dfu_smp, const struct smp_gatt_link_part 
 	s->chunk_size = part->len;
 	s->offset = part->offset;
 	s->total_size = part->total;
-	if (smp_gatt_link_part_is_last(part)) {
+	if (dfu_smp_gatt_link_part_is_last(part)) {
 		/* Settled before the callback, so that it may send the next command. */
 		dfu_smp->rsp_part = NULL;
 	}
@@ -180,10 +180,10 @@ static void deliver(struct bt_dfu_smp *dfu_smp, const struct smp_gatt_link_part 
  */
 void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t len)
 {
-	struct smp_gatt_link_part part;
+	struct dfu_smp_gatt_link_part part;
 
 	if (len == 0) {
-		if (!smp_gatt_link_receiving(&dfu_smp->link)) {
+		if (!dfu_smp_gatt_link_receiving(&dfu_smp->link)) {
 			if (dfu_smp->ncmds) {
 				fail_all(dfu_smp, -EINVAL);
 			} else {
@@ -193,13 +193,13 @@ void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t l
 		return;
 	}
 	while (len > 0) {
-		bool starts = !smp_gatt_link_receiving(&dfu_smp->link);
+		bool starts = !dfu_smp_gatt_link_receiving(&dfu_smp->link);
 
 		if (starts && dfu_smp->ncmds == 0) {
 			dfu_smp->error_cb(dfu_smp, -EIO);
 			return;
 		}
-		if (smp_gatt_link_take(&dfu_smp->link, data, len, &part) != 0) {
+		if (dfu_smp_gatt_link_take(&dfu_smp->link, data, len, &part) != 0) {
 			fail_all(dfu_smp, -EINVAL);
 			return;
 		}
@@ -216,7 +216,7 @@ void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t l
 
 void bt_dfu_smp_subscribed(struct bt_dfu_smp *dfu_smp, int err)
 {
-	smp_gatt_link_subscribed(&dfu_smp->link, err);
+	dfu_smp_gatt_link_subscribed(&dfu_smp->link, err);
 	if (err != 0 && busy(dfu_smp)) {
 		fail_all(dfu_smp, err);
 	}
@@ -233,7 +233,7 @@ void bt_dfu_smp_disconnected(struct bt_dfu_smp *dfu_smp)
 {
 	bool waiting = busy(dfu_smp);
 
-	smp_gatt_link_lost(&dfu_smp->link);
+	dfu_smp_gatt_link_lost(&dfu_smp->link);
 	if (waiting) {
 		fail_all(dfu_smp, -ENOTCONN);
 	}
@@ -300,5 +300,5 @@ int bt_dfu_smp_set_pipeline(struct bt_dfu_smp *dfu_smp, unsigned depth)
 
 void bt_dfu_smp_set_reassembly(struct bt_dfu_smp *dfu_smp, size_t max_size)
 {
-	smp_gatt_link_set_reassembly(&dfu_smp->link, max_size);
+	dfu_smp_gatt_link_set_reassembly(&dfu_smp->link, max_size);
 }

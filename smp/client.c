@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "client.h"
+#include <dfu-smp/smp/client.h>
 
 #include <errno.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 /* Largest window: sequence numbers must stay unique among requests on the link. */
 #define WINDOW_MAX 255u
 
-static void list_append(struct smp_request **head, struct smp_request *req)
+static void list_append(struct dfu_smp_request **head, struct dfu_smp_request *req)
 {
 	while (*head) {
 		head = &(*head)->next;
@@ -16,7 +16,7 @@ static void list_append(struct smp_request **head, struct smp_request *req)
 	*head = req;
 }
 
-static bool list_remove(struct smp_request **head, struct smp_request *req)
+static bool list_remove(struct dfu_smp_request **head, struct dfu_smp_request *req)
 {
 	for (; *head; head = &(*head)->next) {
 		if (*head == req) {
@@ -28,35 +28,35 @@ static bool list_remove(struct smp_request **head, struct smp_request *req)
 	return false;
 }
 
-void smp_client_init(struct smp_client *client, const struct smp_transport *transport,
-		     const struct smp_client_config *config)
+void dfu_smp_client_init(struct dfu_smp_client *client, const struct dfu_smp_transport *transport,
+		     const struct dfu_smp_client_config *config)
 {
 	memset(client, 0, sizeof(*client));
 	client->transport = *transport;
-	client->timeout_ms = SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+	client->timeout_ms = DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS;
 	client->window = 1;
-	client->version = SMP_VERSION_2;
+	client->version = DFU_SMP_VERSION_2;
 	if (config) {
 		if (config->timeout_ms) {
 			client->timeout_ms = config->timeout_ms;
 		}
-		smp_client_set_window(client, config->window ? config->window : 1);
+		dfu_smp_client_set_window(client, config->window ? config->window : 1);
 		client->next_seq = config->first_seq;
-		if (config->version == SMP_VERSION_1) {
-			client->version = SMP_VERSION_1;
+		if (config->version == DFU_SMP_VERSION_1) {
+			client->version = DFU_SMP_VERSION_1;
 		}
 		client->version_fixed = config->version_fixed;
 	}
 }
 
-void smp_request_init(struct smp_request *req, uint8_t *buf, size_t cap)
+void dfu_smp_request_init(struct dfu_smp_request *req, uint8_t *buf, size_t cap)
 {
 	memset(req, 0, sizeof(*req));
 	req->buf = buf;
 	req->cap = cap;
 }
 
-void smp_request_spread(struct smp_request *req, uint32_t total_ms, uint8_t retries)
+void dfu_smp_request_spread(struct dfu_smp_request *req, uint32_t total_ms, uint8_t retries)
 {
 	uint32_t each = total_ms / (retries + 1u);
 
@@ -64,7 +64,7 @@ void smp_request_spread(struct smp_request *req, uint32_t total_ms, uint8_t retr
 	req->timeout_ms = each ? each : 1u;
 }
 
-void smp_request_backoff(struct smp_request *req, uint32_t first_ms, uint32_t max_ms,
+void dfu_smp_request_backoff(struct dfu_smp_request *req, uint32_t first_ms, uint32_t max_ms,
 			 uint32_t total_ms)
 {
 	uint64_t wait = first_ms ? first_ms : 1u, sum = 0;
@@ -83,9 +83,9 @@ void smp_request_backoff(struct smp_request *req, uint32_t first_ms, uint32_t ma
 	req->retries = (uint8_t)(tries ? tries - 1u : 0u);
 }
 
-static void write_header(const struct smp_client *client, struct smp_request *req)
+static void write_header(const struct dfu_smp_client *client, struct dfu_smp_request *req)
 {
-	struct smp_hdr hdr = {
+	struct dfu_smp_hdr hdr = {
 		.op = req->op,
 		.version = client->version,
 		.len = (uint16_t)req->len,
@@ -94,24 +94,24 @@ static void write_header(const struct smp_client *client, struct smp_request *re
 		.id = req->id,
 	};
 
-	smp_hdr_encode(&hdr, req->buf);
+	dfu_smp_hdr_encode(&hdr, req->buf);
 }
 
 /* A queued request can go to the transport now. */
-static bool sendable(const struct smp_client *client)
+static bool sendable(const struct dfu_smp_client *client)
 {
 	return client->queue && client->in_flight < client->window && !client->blocked;
 }
 
 /*
- * Sends queued requests while the window and the transport allow; only smp_client_process()
+ * Sends queued requests while the window and the transport allow; only dfu_smp_client_process()
  * calls it. A request goes on the link list before the transport sees it, so that a link loss
  * reported from inside send() ends it there, once.
  */
-static void pump(struct smp_client *client)
+static void pump(struct dfu_smp_client *client)
 {
 	while (sendable(client)) {
-		struct smp_request *req = client->queue;
+		struct dfu_smp_request *req = client->queue;
 		uint32_t timeout = req->timeout_ms ? req->timeout_ms : client->timeout_ms;
 		int err;
 
@@ -128,14 +128,14 @@ static void pump(struct smp_client *client)
 
 		client->sending = true;
 		err = client->transport.send(client->transport.ctx, req->buf,
-					     SMP_HDR_SIZE + req->len);
+					     DFU_SMP_HDR_SIZE + req->len);
 		client->sending = false;
 		if (err == 0) {
 			continue;
 		}
 		client->stats.sent--;
 		if (!list_remove(&client->flight, req)) {
-			continue; /* the transport already failed it (smp_client_transport_error) */
+			continue; /* the transport already failed it (dfu_smp_client_transport_error) */
 		}
 		client->in_flight--;
 		if (err == -EAGAIN) {
@@ -149,10 +149,10 @@ static void pump(struct smp_client *client)
 	}
 }
 
-int smp_client_submit(struct smp_client *client, struct smp_request *req)
+int dfu_smp_client_submit(struct dfu_smp_client *client, struct dfu_smp_request *req)
 {
-	if (!req || !req->cb || !req->buf || req->cap < SMP_HDR_SIZE ||
-	    req->len > req->cap - SMP_HDR_SIZE) {
+	if (!req || !req->cb || !req->buf || req->cap < DFU_SMP_HDR_SIZE ||
+	    req->len > req->cap - DFU_SMP_HDR_SIZE) {
 		return -EINVAL;
 	}
 	if (req->len > 0xffffu) {
@@ -164,9 +164,9 @@ int smp_client_submit(struct smp_client *client, struct smp_request *req)
 	return 0;
 }
 
-static struct smp_request *find_in_flight(const struct smp_client *client, uint8_t seq)
+static struct dfu_smp_request *find_in_flight(const struct dfu_smp_client *client, uint8_t seq)
 {
-	for (struct smp_request *req = client->flight; req; req = req->next) {
+	for (struct dfu_smp_request *req = client->flight; req; req = req->next) {
 		if (req->seq == seq) {
 			return req;
 		}
@@ -175,12 +175,12 @@ static struct smp_request *find_in_flight(const struct smp_client *client, uint8
 }
 
 /* The request on the link that @p hdr answers, taken off the link; NULL (counted) if none. */
-static struct smp_request *take_answered(struct smp_client *client, const struct smp_hdr *hdr)
+static struct dfu_smp_request *take_answered(struct dfu_smp_client *client, const struct dfu_smp_hdr *hdr)
 {
-	struct smp_request *req = find_in_flight(client, hdr->seq);
+	struct dfu_smp_request *req = find_in_flight(client, hdr->seq);
 
 	if (!req || hdr->group != req->group || hdr->id != req->id ||
-	    hdr->op != smp_hdr_rsp_op(req->op)) {
+	    hdr->op != dfu_smp_hdr_rsp_op(req->op)) {
 		client->stats.dropped++;
 		return NULL;
 	}
@@ -189,12 +189,12 @@ static struct smp_request *take_answered(struct smp_client *client, const struct
 	return req;
 }
 
-void smp_client_reject(struct smp_client *client, const uint8_t *hdr, int err)
+void dfu_smp_client_reject(struct dfu_smp_client *client, const uint8_t *hdr, int err)
 {
-	struct smp_hdr h;
-	struct smp_request *req;
+	struct dfu_smp_hdr h;
+	struct dfu_smp_request *req;
 
-	if (client->sending || smp_hdr_decode(hdr, SMP_HDR_SIZE, &h) != 0) {
+	if (client->sending || dfu_smp_hdr_decode(hdr, DFU_SMP_HDR_SIZE, &h) != 0) {
 		client->stats.dropped++;
 		return;
 	}
@@ -204,14 +204,14 @@ void smp_client_reject(struct smp_client *client, const uint8_t *hdr, int err)
 	}
 }
 
-void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t len)
+void dfu_smp_client_receive(struct dfu_smp_client *client, const uint8_t *msg, size_t len)
 {
-	struct smp_client_rsp rsp;
-	struct smp_request *req;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_request *req;
 
 	/* from inside send(): no callback from within the call that sent */
-	if (client->sending || smp_hdr_decode(msg, len, &rsp.hdr) != 0 ||
-	    len - SMP_HDR_SIZE < rsp.hdr.len) {
+	if (client->sending || dfu_smp_hdr_decode(msg, len, &rsp.hdr) != 0 ||
+	    len - DFU_SMP_HDR_SIZE < rsp.hdr.len) {
 		client->stats.dropped++;
 		return;
 	}
@@ -220,12 +220,12 @@ void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t le
 		return;
 	}
 	client->stats.received++;
-	if (!client->version_fixed && client->version == SMP_VERSION_2 &&
-	    rsp.hdr.version == SMP_VERSION_1) {
+	if (!client->version_fixed && client->version == DFU_SMP_VERSION_2 &&
+	    rsp.hdr.version == DFU_SMP_VERSION_1) {
 		/* A device that answers version 2 in version 1 only speaks version 1. */
-		client->version = SMP_VERSION_1;
+		client->version = DFU_SMP_VERSION_1;
 	}
-	rsp.payload = msg + SMP_HDR_SIZE;
+	rsp.payload = msg + DFU_SMP_HDR_SIZE;
 	rsp.len = rsp.hdr.len;
 	req->cb(req, 0, &rsp);
 }
@@ -234,10 +234,10 @@ void smp_client_receive(struct smp_client *client, const uint8_t *msg, size_t le
  * Ends every request of a detached list with @p err, or with the error each carries when
  * @p err is 0; callbacks may submit or cancel freely.
  */
-static void end_list(struct smp_request *list, int err)
+static void end_list(struct dfu_smp_request *list, int err)
 {
 	while (list) {
-		struct smp_request *req = list;
+		struct dfu_smp_request *req = list;
 
 		list = req->next;
 		req->next = NULL;
@@ -245,9 +245,9 @@ static void end_list(struct smp_request *list, int err)
 	}
 }
 
-void smp_client_transport_error(struct smp_client *client, int err)
+void dfu_smp_client_transport_error(struct dfu_smp_client *client, int err)
 {
-	struct smp_request *list = client->flight;
+	struct dfu_smp_request *list = client->flight;
 
 	client->flight = NULL;
 	client->in_flight = 0;
@@ -258,7 +258,7 @@ void smp_client_transport_error(struct smp_client *client, int err)
 	}
 	/* inside send(): no callback from within the call that sent */
 	while (list) {
-		struct smp_request *req = list;
+		struct dfu_smp_request *req = list;
 
 		list = req->next;
 		req->err = err;
@@ -266,14 +266,14 @@ void smp_client_transport_error(struct smp_client *client, int err)
 	}
 }
 
-void smp_client_transport_ready(struct smp_client *client)
+void dfu_smp_client_transport_ready(struct dfu_smp_client *client)
 {
 	client->blocked = false;
 }
 
-static struct smp_request *first_expired(const struct smp_client *client)
+static struct dfu_smp_request *first_expired(const struct dfu_smp_client *client)
 {
-	for (struct smp_request *req = client->flight; req; req = req->next) {
+	for (struct dfu_smp_request *req = client->flight; req; req = req->next) {
 		if (client->now_ms >= req->deadline_ms) {
 			return req;
 		}
@@ -281,11 +281,11 @@ static struct smp_request *first_expired(const struct smp_client *client)
 	return NULL;
 }
 
-void smp_client_process(struct smp_client *client, uint64_t now_ms)
+void dfu_smp_client_process(struct dfu_smp_client *client, uint64_t now_ms)
 {
-	struct smp_request *req, *next;
-	struct smp_request *ended = client->ended;
-	struct smp_request **at = &client->queue;
+	struct dfu_smp_request *req, *next;
+	struct dfu_smp_request *ended = client->ended;
+	struct dfu_smp_request **at = &client->queue;
 
 	if (client->sending) {
 		return;
@@ -325,11 +325,11 @@ void smp_client_process(struct smp_client *client, uint64_t now_ms)
 	pump(client);
 }
 
-uint64_t smp_client_deadline(const struct smp_client *client)
+uint64_t dfu_smp_client_deadline(const struct dfu_smp_client *client)
 {
 	uint64_t deadline = client->ended || sendable(client) ? client->now_ms : UINT64_MAX;
 
-	for (const struct smp_request *req = client->flight; req; req = req->next) {
+	for (const struct dfu_smp_request *req = client->flight; req; req = req->next) {
 		if (req->deadline_ms < deadline) {
 			deadline = req->deadline_ms;
 		}
@@ -337,7 +337,7 @@ uint64_t smp_client_deadline(const struct smp_client *client)
 	return deadline;
 }
 
-int smp_client_cancel(struct smp_client *client, struct smp_request *req)
+int dfu_smp_client_cancel(struct dfu_smp_client *client, struct dfu_smp_request *req)
 {
 	if (list_remove(&client->queue, req) || list_remove(&client->ended, req)) {
 		return 0;
@@ -349,11 +349,11 @@ int smp_client_cancel(struct smp_client *client, struct smp_request *req)
 	return -ENOENT;
 }
 
-void smp_client_cancel_all(struct smp_client *client, int err)
+void dfu_smp_client_cancel_all(struct dfu_smp_client *client, int err)
 {
-	struct smp_request *flight = client->flight;
-	struct smp_request *queue = client->queue;
-	struct smp_request *ended = client->ended;
+	struct dfu_smp_request *flight = client->flight;
+	struct dfu_smp_request *queue = client->queue;
+	struct dfu_smp_request *ended = client->ended;
 
 	client->flight = NULL;
 	client->queue = NULL;
@@ -364,22 +364,22 @@ void smp_client_cancel_all(struct smp_client *client, int err)
 	end_list(queue, err);
 }
 
-bool smp_client_idle(const struct smp_client *client)
+bool dfu_smp_client_idle(const struct dfu_smp_client *client)
 {
 	return !client->queue && !client->flight && !client->ended;
 }
 
-uint8_t smp_client_version(const struct smp_client *client)
+uint8_t dfu_smp_client_version(const struct dfu_smp_client *client)
 {
 	return client->version;
 }
 
-void smp_client_set_version(struct smp_client *client, uint8_t version)
+void dfu_smp_client_set_version(struct dfu_smp_client *client, uint8_t version)
 {
-	client->version = version == SMP_VERSION_1 ? SMP_VERSION_1 : SMP_VERSION_2;
+	client->version = version == DFU_SMP_VERSION_1 ? DFU_SMP_VERSION_1 : DFU_SMP_VERSION_2;
 }
 
-void smp_client_set_window(struct smp_client *client, unsigned window)
+void dfu_smp_client_set_window(struct dfu_smp_client *client, unsigned window)
 {
 	if (window < 1) {
 		window = 1;
@@ -387,22 +387,22 @@ void smp_client_set_window(struct smp_client *client, unsigned window)
 	client->window = window > WINDOW_MAX ? WINDOW_MAX : window;
 }
 
-unsigned smp_client_window(const struct smp_client *client)
+unsigned dfu_smp_client_window(const struct dfu_smp_client *client)
 {
 	return client->window;
 }
 
-uint64_t smp_client_now(const struct smp_client *client)
+uint64_t dfu_smp_client_now(const struct dfu_smp_client *client)
 {
 	return client->now_ms;
 }
 
-size_t smp_client_max_size(const struct smp_client *client)
+size_t dfu_smp_client_max_size(const struct dfu_smp_client *client)
 {
 	return client->transport.max_size(client->transport.ctx);
 }
 
-const struct smp_client_stats *smp_client_stats(const struct smp_client *client)
+const struct dfu_smp_client_stats *dfu_smp_client_stats(const struct dfu_smp_client *client)
 {
 	return &client->stats;
 }

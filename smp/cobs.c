@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "cobs.h"
+#include <dfu-smp/smp/cobs.h>
 
 #include <errno.h>
 #include <string.h>
 
-#include "serial.h"
+#include <dfu-smp/smp/serial.h>
 
 /* An encoder writing into a caller's buffer, fed any number of pieces. */
 struct stuffer {
@@ -45,7 +45,7 @@ static void stuff(struct stuffer *s, const uint8_t *in, size_t n)
 	}
 }
 
-int smp_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+int dfu_smp_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
 	struct stuffer s = { out, cap, 0, 0, 0 };
 
@@ -54,7 +54,7 @@ int smp_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 	return s.full ? -ENOBUFS : (int)s.len;
 }
 
-int smp_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+int dfu_smp_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
 	size_t o = 0;
 	size_t i = 0;
@@ -84,10 +84,10 @@ int smp_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 	return (int)o;
 }
 
-int smp_cobs_frame(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
+int dfu_smp_cobs_frame(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 {
-	uint16_t crc = smp_serial_crc16(0, msg, len);
-	uint8_t tail[SMP_COBS_CRC_SIZE] = { (uint8_t)(crc >> 8), (uint8_t)crc };
+	uint16_t crc = dfu_smp_serial_crc16(0, msg, len);
+	uint8_t tail[DFU_SMP_COBS_CRC_SIZE] = { (uint8_t)(crc >> 8), (uint8_t)crc };
 	struct stuffer s = { out, cap, 0, 0, 0 };
 
 	stuff_open(&s);
@@ -100,8 +100,8 @@ int smp_cobs_frame(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 	return (int)s.len;
 }
 
-int smp_cobs_decoder_init(struct smp_cobs_decoder *dec, uint8_t *buf, size_t cap,
-			  smp_cobs_msg_cb cb, void *ctx)
+int dfu_smp_cobs_decoder_init(struct dfu_smp_cobs_decoder *dec, uint8_t *buf, size_t cap,
+			  dfu_smp_cobs_msg_cb cb, void *ctx)
 {
 	if (buf == NULL || cap < 3u || cb == NULL) {
 		return -EINVAL;
@@ -114,7 +114,7 @@ int smp_cobs_decoder_init(struct smp_cobs_decoder *dec, uint8_t *buf, size_t cap
 	return 0;
 }
 
-void smp_cobs_decoder_reset(struct smp_cobs_decoder *dec)
+void dfu_smp_cobs_decoder_reset(struct dfu_smp_cobs_decoder *dec)
 {
 	dec->got = 0;
 	dec->seen = 0;
@@ -123,20 +123,20 @@ void smp_cobs_decoder_reset(struct smp_cobs_decoder *dec)
 	dec->skipping = 0;
 }
 
-const struct smp_cobs_stats *smp_cobs_decoder_stats(const struct smp_cobs_decoder *dec)
+const struct dfu_smp_cobs_stats *dfu_smp_cobs_decoder_stats(const struct dfu_smp_cobs_decoder *dec)
 {
 	return &dec->stats;
 }
 
 /* A delimiter: the frame so far is complete. */
-static void end_frame(struct smp_cobs_decoder *dec)
+static void end_frame(struct dfu_smp_cobs_decoder *dec)
 {
 	size_t got = dec->got;
 	size_t seen = dec->seen;
 	int skipped = dec->skipping;
 	int cut = dec->left != 0;
 
-	smp_cobs_decoder_reset(dec);
+	dfu_smp_cobs_decoder_reset(dec);
 	if (seen == 0 || skipped) {
 		return; /* an empty frame, or one counted as oversize already */
 	}
@@ -144,16 +144,16 @@ static void end_frame(struct smp_cobs_decoder *dec)
 		dec->stats.bad_frames++;
 		return;
 	}
-	if (smp_serial_crc16(0, dec->buf, got) != 0) {
+	if (dfu_smp_serial_crc16(0, dec->buf, got) != 0) {
 		dec->stats.crc_errors++;
 		return;
 	}
 	dec->stats.frames++;
-	dec->cb(dec->ctx, dec->buf, got - SMP_COBS_CRC_SIZE);
+	dec->cb(dec->ctx, dec->buf, got - DFU_SMP_COBS_CRC_SIZE);
 }
 
 /* One decoded byte; drops the frame when the buffer is full. */
-static void keep(struct smp_cobs_decoder *dec, uint8_t b)
+static void keep(struct dfu_smp_cobs_decoder *dec, uint8_t b)
 {
 	if (dec->got >= dec->cap) {
 		dec->stats.oversize++;
@@ -163,7 +163,7 @@ static void keep(struct smp_cobs_decoder *dec, uint8_t b)
 	dec->buf[dec->got++] = b;
 }
 
-void smp_cobs_decoder_feed(struct smp_cobs_decoder *dec, const uint8_t *data, size_t len)
+void dfu_smp_cobs_decoder_feed(struct dfu_smp_cobs_decoder *dec, const uint8_t *data, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = data[i];

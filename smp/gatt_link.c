@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "gatt_link.h"
+#include <dfu-smp/smp/gatt_link.h>
 
 #include <errno.h>
 #include <string.h>
 
-#include "bt_dfu_smp.h"
-#include "header.h"
+#include <dfu-smp/smp/bt_dfu_smp.h>
+#include <dfu-smp/smp/header.h>
 
 const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_SERVICE = { {
 	0x84, 0xaa, 0x60, 0x74, 0x52, 0x8a, 0x8b, 0x86,
@@ -27,7 +27,7 @@ static bool uuid_equal(const struct bt_dfu_smp_uuid *a, const struct bt_dfu_smp_
 	return memcmp(a->val, b->val, sizeof(a->val)) == 0;
 }
 
-int smp_gatt_link_assign(struct smp_gatt_link *link, const struct bt_dfu_smp_discovery *dm)
+int dfu_smp_gatt_link_assign(struct dfu_smp_gatt_link *link, const struct bt_dfu_smp_discovery *dm)
 {
 	const struct bt_dfu_smp_discovery_chrc *chrc = NULL;
 	uint16_t ccc = 0;
@@ -58,23 +58,23 @@ int smp_gatt_link_assign(struct smp_gatt_link *link, const struct bt_dfu_smp_dis
 	link->smp_handle = chrc->value_handle;
 	link->ccc_handle = ccc;
 	link->subscribed = false;
-	smp_gatt_link_restart(link);
+	dfu_smp_gatt_link_restart(link);
 	return 0;
 }
 
-void smp_gatt_link_lost(struct smp_gatt_link *link)
+void dfu_smp_gatt_link_lost(struct dfu_smp_gatt_link *link)
 {
 	link->conn = NULL;
 	link->subscribed = false;
-	smp_gatt_link_restart(link);
+	dfu_smp_gatt_link_restart(link);
 }
 
-void smp_gatt_link_set_reassembly(struct smp_gatt_link *link, size_t max_size)
+void dfu_smp_gatt_link_set_reassembly(struct dfu_smp_gatt_link *link, size_t max_size)
 {
 	link->reassembly_max = max_size;
 }
 
-static size_t write_limit(const struct smp_gatt_link *link)
+static size_t write_limit(const struct dfu_smp_gatt_link *link)
 {
 	uint16_t mtu = link->conn->ops->get_mtu(link->conn);
 
@@ -84,7 +84,7 @@ static size_t write_limit(const struct smp_gatt_link *link)
 	return (size_t)mtu - BT_DFU_SMP_ATT_OVERHEAD;
 }
 
-size_t smp_gatt_link_max_size(const struct smp_gatt_link *link)
+size_t dfu_smp_gatt_link_max_size(const struct dfu_smp_gatt_link *link)
 {
 	size_t one_write;
 
@@ -95,7 +95,7 @@ size_t smp_gatt_link_max_size(const struct smp_gatt_link *link)
 	return link->reassembly_max > one_write ? link->reassembly_max : one_write;
 }
 
-int smp_gatt_link_subscribe(struct smp_gatt_link *link)
+int dfu_smp_gatt_link_subscribe(struct dfu_smp_gatt_link *link)
 {
 	int err;
 
@@ -112,7 +112,7 @@ int smp_gatt_link_subscribe(struct smp_gatt_link *link)
 	return err;
 }
 
-int smp_gatt_link_send(struct smp_gatt_link *link, const uint8_t *msg, size_t len)
+int dfu_smp_gatt_link_send(struct dfu_smp_gatt_link *link, const uint8_t *msg, size_t len)
 {
 	size_t chunk;
 	int err;
@@ -120,11 +120,11 @@ int smp_gatt_link_send(struct smp_gatt_link *link, const uint8_t *msg, size_t le
 	if (!link->conn) {
 		return -ENXIO;
 	}
-	if (len > smp_gatt_link_max_size(link)) {
+	if (len > dfu_smp_gatt_link_max_size(link)) {
 		return -EMSGSIZE;
 	}
 	chunk = write_limit(link);
-	err = smp_gatt_link_subscribe(link);
+	err = dfu_smp_gatt_link_subscribe(link);
 	if (err) {
 		return err;
 	}
@@ -144,25 +144,25 @@ int smp_gatt_link_send(struct smp_gatt_link *link, const uint8_t *msg, size_t le
 	return 0;
 }
 
-void smp_gatt_link_subscribed(struct smp_gatt_link *link, int err)
+void dfu_smp_gatt_link_subscribed(struct dfu_smp_gatt_link *link, int err)
 {
 	if (err) {
 		link->subscribed = false;
 	}
 }
 
-int smp_gatt_link_take(struct smp_gatt_link *link, const uint8_t *data, size_t len,
-		       struct smp_gatt_link_part *part)
+int dfu_smp_gatt_link_take(struct dfu_smp_gatt_link *link, const uint8_t *data, size_t len,
+		       struct dfu_smp_gatt_link_part *part)
 {
 	size_t left;
 
 	if (link->rx_total == 0) {
-		struct smp_hdr hdr;
+		struct dfu_smp_hdr hdr;
 
-		if (smp_hdr_decode(data, len, &hdr) != 0) {
+		if (dfu_smp_hdr_decode(data, len, &hdr) != 0) {
 			return -EINVAL;
 		}
-		link->rx_total = SMP_HDR_SIZE + (size_t)hdr.len;
+		link->rx_total = DFU_SMP_HDR_SIZE + (size_t)hdr.len;
 		link->rx_offset = 0;
 	}
 	left = link->rx_total - link->rx_offset;
@@ -172,23 +172,23 @@ int smp_gatt_link_take(struct smp_gatt_link *link, const uint8_t *data, size_t l
 	part->total = link->rx_total;
 	link->rx_offset += part->len;
 	if (link->rx_offset == link->rx_total) {
-		smp_gatt_link_restart(link);
+		dfu_smp_gatt_link_restart(link);
 	}
 	return 0;
 }
 
-bool smp_gatt_link_receiving(const struct smp_gatt_link *link)
+bool dfu_smp_gatt_link_receiving(const struct dfu_smp_gatt_link *link)
 {
 	return link->rx_total != 0;
 }
 
-void smp_gatt_link_restart(struct smp_gatt_link *link)
+void dfu_smp_gatt_link_restart(struct dfu_smp_gatt_link *link)
 {
 	link->rx_total = 0;
 	link->rx_offset = 0;
 }
 
-bool smp_gatt_link_part_is_last(const struct smp_gatt_link_part *part)
+bool dfu_smp_gatt_link_part_is_last(const struct dfu_smp_gatt_link_part *part)
 {
 	return part->offset + part->len >= part->total;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "header.h"
+#include <dfu-smp/smp/header.h>
 
 #include <errno.h>
 
-void smp_hdr_encode(const struct smp_hdr *hdr, uint8_t out[SMP_HDR_SIZE])
+void dfu_smp_hdr_encode(const struct dfu_smp_hdr *hdr, uint8_t out[DFU_SMP_HDR_SIZE])
 {
 	uint8_t ver = (uint8_t)((hdr->version - 1u) & 0x3u);
 
@@ -17,9 +17,9 @@ void smp_hdr_encode(const struct smp_hdr *hdr, uint8_t out[SMP_HDR_SIZE])
 	out[7] = hdr->id;
 }
 
-int smp_hdr_decode(const uint8_t *in, size_t len, struct smp_hdr *hdr)
+int dfu_smp_hdr_decode(const uint8_t *in, size_t len, struct dfu_smp_hdr *hdr)
 {
-	if (len < SMP_HDR_SIZE) {
+	if (len < DFU_SMP_HDR_SIZE) {
 		return -EINVAL;
 	}
 	hdr->op = in[0] & 0x7u;
@@ -32,7 +32,7 @@ int smp_hdr_decode(const uint8_t *in, size_t len, struct smp_hdr *hdr)
 	return 0;
 }
 
-uint8_t smp_hdr_rsp_op(uint8_t request_op)
+uint8_t dfu_smp_hdr_rsp_op(uint8_t request_op)
 {
-	return request_op == SMP_OP_READ ? SMP_OP_READ_RSP : SMP_OP_WRITE_RSP;
+	return request_op == DFU_SMP_OP_READ ? DFU_SMP_OP_READ_RSP : DFU_SMP_OP_WRITE_RSP;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "serial.h"
+#include <dfu-smp/smp/serial.h>
 
 #include <errno.h>
 #include <string.h>
@@ -18,7 +18,7 @@ enum {
 
 static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-uint16_t smp_serial_crc16(uint16_t crc, const uint8_t *data, size_t len)
+uint16_t dfu_smp_serial_crc16(uint16_t crc, const uint8_t *data, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		crc ^= (uint16_t)(data[i] << 8);
@@ -39,39 +39,39 @@ static size_t chunk_size(size_t line_max)
 	return (line_max - 3u) / 4u * 3u;
 }
 
-size_t smp_serial_msg_max(size_t buf_size)
+size_t dfu_smp_serial_msg_max(size_t buf_size)
 {
-	if (buf_size <= SMP_SERIAL_OVERHEAD) {
+	if (buf_size <= DFU_SMP_SERIAL_OVERHEAD) {
 		return 0;
 	}
-	return buf_size - SMP_SERIAL_OVERHEAD > SMP_SERIAL_MSG_MAX
-		       ? SMP_SERIAL_MSG_MAX
-		       : buf_size - SMP_SERIAL_OVERHEAD;
+	return buf_size - DFU_SMP_SERIAL_OVERHEAD > DFU_SMP_SERIAL_MSG_MAX
+		       ? DFU_SMP_SERIAL_MSG_MAX
+		       : buf_size - DFU_SMP_SERIAL_OVERHEAD;
 }
 
-size_t smp_serial_lines(size_t msg_len, size_t line_max)
+size_t dfu_smp_serial_lines(size_t msg_len, size_t line_max)
 {
 	size_t chunk;
 
-	if (line_max < SMP_SERIAL_LINE_MIN) {
+	if (line_max < DFU_SMP_SERIAL_LINE_MIN) {
 		return 0;
 	}
 	chunk = chunk_size(line_max);
-	return (msg_len + SMP_SERIAL_OVERHEAD + chunk - 1u) / chunk;
+	return (msg_len + DFU_SMP_SERIAL_OVERHEAD + chunk - 1u) / chunk;
 }
 
-int smp_serial_encoder_init(struct smp_serial_encoder *enc, const uint8_t *msg, size_t len,
+int dfu_smp_serial_encoder_init(struct dfu_smp_serial_encoder *enc, const uint8_t *msg, size_t len,
 			    size_t line_max)
 {
 	uint16_t crc;
 
-	if (line_max < SMP_SERIAL_LINE_MIN) {
+	if (line_max < DFU_SMP_SERIAL_LINE_MIN) {
 		return -EINVAL;
 	}
-	if (len > SMP_SERIAL_MSG_MAX) {
+	if (len > DFU_SMP_SERIAL_MSG_MAX) {
 		return -EMSGSIZE;
 	}
-	crc = smp_serial_crc16(0, msg, len);
+	crc = dfu_smp_serial_crc16(0, msg, len);
 	enc->msg = msg;
 	enc->len = len;
 	enc->pos = 0;
@@ -83,7 +83,7 @@ int smp_serial_encoder_init(struct smp_serial_encoder *enc, const uint8_t *msg, 
 	return 0;
 }
 
-static uint8_t stream_byte(const struct smp_serial_encoder *enc, size_t i)
+static uint8_t stream_byte(const struct dfu_smp_serial_encoder *enc, size_t i)
 {
 	if (i < 2u) {
 		return enc->head[i];
@@ -94,9 +94,9 @@ static uint8_t stream_byte(const struct smp_serial_encoder *enc, size_t i)
 	return enc->crc[i - 2u - enc->len];
 }
 
-int smp_serial_encoder_next(struct smp_serial_encoder *enc, uint8_t *out, size_t cap)
+int dfu_smp_serial_encoder_next(struct dfu_smp_serial_encoder *enc, uint8_t *out, size_t cap)
 {
-	size_t left = enc->len + SMP_SERIAL_OVERHEAD - enc->pos;
+	size_t left = enc->len + DFU_SMP_SERIAL_OVERHEAD - enc->pos;
 	size_t n = left < enc->chunk ? left : enc->chunk;
 	size_t line = 2u + (n + 2u) / 3u * 4u + 1u;
 	size_t o = 2;
@@ -129,8 +129,8 @@ int smp_serial_encoder_next(struct smp_serial_encoder *enc, uint8_t *out, size_t
 	return (int)o;
 }
 
-void smp_serial_decoder_init(struct smp_serial_decoder *dec, uint8_t *buf, size_t cap,
-			     size_t line_max, smp_serial_msg_cb cb, void *ctx)
+void dfu_smp_serial_decoder_init(struct dfu_smp_serial_decoder *dec, uint8_t *buf, size_t cap,
+			     size_t line_max, dfu_smp_serial_msg_cb cb, void *ctx)
 {
 	memset(dec, 0, sizeof(*dec));
 	dec->buf = buf;
@@ -141,7 +141,7 @@ void smp_serial_decoder_init(struct smp_serial_decoder *dec, uint8_t *buf, size_
 	dec->state = ST_SEEK;
 }
 
-void smp_serial_decoder_reset(struct smp_serial_decoder *dec)
+void dfu_smp_serial_decoder_reset(struct dfu_smp_serial_decoder *dec)
 {
 	dec->state = ST_SEEK;
 	dec->prev = 0;
@@ -149,7 +149,7 @@ void smp_serial_decoder_reset(struct smp_serial_decoder *dec)
 	dec->skip_packet = false;
 }
 
-const struct smp_serial_stats *smp_serial_decoder_stats(const struct smp_serial_decoder *dec)
+const struct dfu_smp_serial_stats *dfu_smp_serial_decoder_stats(const struct dfu_smp_serial_decoder *dec)
 {
 	return &dec->stats;
 }
@@ -176,7 +176,7 @@ static int b64_value(uint8_t c)
 }
 
 /* The rest of the packet is lost: skip its line and every continuation until a new start. */
-static void drop_packet(struct smp_serial_decoder *dec, uint32_t *counter)
+static void drop_packet(struct dfu_smp_serial_decoder *dec, uint32_t *counter)
 {
 	(*counter)++;
 	dec->in_packet = false;
@@ -185,7 +185,7 @@ static void drop_packet(struct smp_serial_decoder *dec, uint32_t *counter)
 }
 
 /* One decoded byte of the packet; false when the packet was dropped. */
-static bool append(struct smp_serial_decoder *dec, uint8_t b)
+static bool append(struct dfu_smp_serial_decoder *dec, uint8_t b)
 {
 	if (dec->head_len < 2u) {
 		dec->total = (uint16_t)((dec->total << 8) | b);
@@ -210,7 +210,7 @@ static bool append(struct smp_serial_decoder *dec, uint8_t b)
 }
 
 /* Four base64 characters; false when they are not valid or the packet was dropped. */
-static bool decode_quad(struct smp_serial_decoder *dec)
+static bool decode_quad(struct dfu_smp_serial_decoder *dec)
 {
 	int v[4];
 	size_t n = 3;
@@ -239,7 +239,7 @@ static bool decode_quad(struct smp_serial_decoder *dec)
 }
 
 /* A frame's newline: the packet is complete when every byte its length said has come. */
-static void end_frame(struct smp_serial_decoder *dec)
+static void end_frame(struct dfu_smp_serial_decoder *dec)
 {
 	dec->state = ST_SEEK;
 	if (dec->quad_len != 0u) {
@@ -251,7 +251,7 @@ static void end_frame(struct smp_serial_decoder *dec)
 		return; /* more frames to come */
 	}
 	dec->in_packet = false;
-	if (smp_serial_crc16(0, dec->buf, dec->got) != 0) {
+	if (dfu_smp_serial_crc16(0, dec->buf, dec->got) != 0) {
 		dec->stats.crc_errors++;
 		return;
 	}
@@ -259,7 +259,7 @@ static void end_frame(struct smp_serial_decoder *dec)
 	dec->cb(dec->ctx, dec->buf, dec->got - 2u);
 }
 
-static void start_frame(struct smp_serial_decoder *dec, bool first)
+static void start_frame(struct dfu_smp_serial_decoder *dec, bool first)
 {
 	dec->line_len = 2;
 	dec->quad_len = 0;
@@ -284,7 +284,7 @@ static void start_frame(struct smp_serial_decoder *dec, bool first)
 	dec->state = ST_FRAME;
 }
 
-static void frame_byte(struct smp_serial_decoder *dec, uint8_t c)
+static void frame_byte(struct dfu_smp_serial_decoder *dec, uint8_t c)
 {
 	if (dec->line_max && ++dec->line_len > dec->line_max) {
 		drop_packet(dec, &dec->stats.oversize);
@@ -311,7 +311,7 @@ static void frame_byte(struct smp_serial_decoder *dec, uint8_t c)
 	}
 }
 
-void smp_serial_decoder_feed(struct smp_serial_decoder *dec, const uint8_t *data, size_t len)
+void dfu_smp_serial_decoder_feed(struct dfu_smp_serial_decoder *dec, const uint8_t *data, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = data[i];

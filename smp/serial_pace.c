@@ -1,39 +1,39 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "serial_pace.h"
+#include <dfu-smp/smp/serial_pace.h>
 
 #include <errno.h>
 #include <string.h>
 
 #define BITS_PER_BYTE 10u /* 8N1 */
 
-void smp_serial_pace_init(struct smp_serial_pace *pace, const struct smp_serial_pace_config *cfg)
+void dfu_smp_serial_pace_init(struct dfu_smp_serial_pace *pace, const struct dfu_smp_serial_pace_config *cfg)
 {
 	memset(pace, 0, sizeof(*pace));
 	pace->cfg = *cfg;
-	if (pace->cfg.lines > SMP_SERIAL_PACE_LINES_MAX) {
-		pace->cfg.lines = SMP_SERIAL_PACE_LINES_MAX;
+	if (pace->cfg.lines > DFU_SMP_SERIAL_PACE_LINES_MAX) {
+		pace->cfg.lines = DFU_SMP_SERIAL_PACE_LINES_MAX;
 	}
-	pace->bufs = pace->cfg.lines ? pace->cfg.lines : SMP_SERIAL_PACE_LINES_START;
+	pace->bufs = pace->cfg.lines ? pace->cfg.lines : DFU_SMP_SERIAL_PACE_LINES_START;
 	pace->bufs_good = pace->bufs;
-	pace->line_us = SMP_SERIAL_PACE_LINE_US_START;
-	pace->line_us_floor = SMP_SERIAL_PACE_LINE_US_MIN;
-	pace->delay_us = pace->cfg.scheduled ? SMP_SERIAL_PACE_SCHEDULED_US : 0u;
+	pace->line_us = DFU_SMP_SERIAL_PACE_LINE_US_START;
+	pace->line_us_floor = DFU_SMP_SERIAL_PACE_LINE_US_MIN;
+	pace->delay_us = pace->cfg.scheduled ? DFU_SMP_SERIAL_PACE_SCHEDULED_US : 0u;
 }
 
 /* When a line that reached the device at @p at, after the thread was done at @p thread, is freed. */
-static uint64_t freed_at(const struct smp_serial_pace *pace, uint64_t at, uint64_t thread)
+static uint64_t freed_at(const struct dfu_smp_serial_pace *pace, uint64_t at, uint64_t thread)
 {
 	uint64_t t = (at > thread ? at : thread) + pace->line_us;
 
 	return at + pace->delay_us > t ? at + pace->delay_us : t;
 }
 
-void smp_serial_pace_set_buf_count(struct smp_serial_pace *pace, uint16_t buf_count)
+void dfu_smp_serial_pace_set_buf_count(struct dfu_smp_serial_pace *pace, uint16_t buf_count)
 {
 	pace->cfg.buf_count = buf_count;
 }
 
-void smp_serial_pace_reset(struct smp_serial_pace *pace, uint64_t now_us)
+void dfu_smp_serial_pace_reset(struct dfu_smp_serial_pace *pace, uint64_t now_us)
 {
 	pace->held_head = pace->held_count = 0;
 	pace->req_count = 0;
@@ -42,7 +42,7 @@ void smp_serial_pace_reset(struct smp_serial_pace *pace, uint64_t now_us)
 }
 
 /* Complete requests (every line written) waiting for their answers: the first ones. */
-static unsigned complete(const struct smp_serial_pace *pace)
+static unsigned complete(const struct dfu_smp_serial_pace *pace)
 {
 	unsigned n = 0;
 
@@ -52,13 +52,13 @@ static unsigned complete(const struct smp_serial_pace *pace)
 	return n;
 }
 
-static void drop_reqs(struct smp_serial_pace *pace, unsigned n)
+static void drop_reqs(struct dfu_smp_serial_pace *pace, unsigned n)
 {
 	memmove(pace->reqs, pace->reqs + n, (pace->req_count - n) * sizeof(pace->reqs[0]));
 	pace->req_count -= n;
 }
 
-static void run_start(struct smp_serial_pace *pace, uint64_t now_us)
+static void run_start(struct dfu_smp_serial_pace *pace, uint64_t now_us)
 {
 	pace->run = 0;
 	pace->run_lines = 0;
@@ -78,7 +78,7 @@ static void run_start(struct smp_serial_pace *pace, uint64_t now_us)
  * again after the next runs, but never again below a quarter more than the time that lost:
  * the device's line time has jitter, a pace at its very edge loses again and again.
  */
-static void back_off(struct smp_serial_pace *pace, uint64_t now_us, bool lines_only)
+static void back_off(struct dfu_smp_serial_pace *pace, uint64_t now_us, bool lines_only)
 {
 	uint32_t slower = pace->line_us * 2u;
 
@@ -100,19 +100,19 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us, bool lines_o
 		 * never above what a line was first believed to take */
 		uint32_t margin = pace->line_us + pace->line_us / 4u;
 		uint32_t most = pace->prompt_us && !pace->cfg.scheduled ? pace->prompt_us
-									 : SMP_SERIAL_PACE_LINE_US_START;
+									 : DFU_SMP_SERIAL_PACE_LINE_US_START;
 
 		margin = margin < most ? margin : most;
 		pace->line_us_floor = margin > pace->line_us_floor ? margin : pace->line_us_floor;
 	}
-	pace->line_us = slower < SMP_SERIAL_PACE_LINE_US_MAX ? slower : SMP_SERIAL_PACE_LINE_US_MAX;
+	pace->line_us = slower < DFU_SMP_SERIAL_PACE_LINE_US_MAX ? slower : DFU_SMP_SERIAL_PACE_LINE_US_MAX;
 	if (!lines_only) {
 		pace->line_us_floor = pace->line_us;
 	}
 	if (pace->cfg.scheduled) {
-		pace->delay_us = pace->delay_us ? pace->delay_us * 2u : SMP_SERIAL_PACE_SCHEDULED_US;
-		if (pace->delay_us > SMP_SERIAL_PACE_LINE_US_MAX) {
-			pace->delay_us = SMP_SERIAL_PACE_LINE_US_MAX;
+		pace->delay_us = pace->delay_us ? pace->delay_us * 2u : DFU_SMP_SERIAL_PACE_SCHEDULED_US;
+		if (pace->delay_us > DFU_SMP_SERIAL_PACE_LINE_US_MAX) {
+			pace->delay_us = DFU_SMP_SERIAL_PACE_LINE_US_MAX;
 		}
 		pace->delay_floor_us = pace->delay_us;
 	}
@@ -121,11 +121,11 @@ static void back_off(struct smp_serial_pace *pace, uint64_t now_us, bool lines_o
 /*
  * A run of answers without a loss: less time per line; more lines at once if, over the runs
  * since the count or the line time last changed, the count held lines back while the device
- * was busy and that cost at least 1/SMP_SERIAL_PACE_WORTH of the time (the wire idle meanwhile
+ * was busy and that cost at least 1/DFU_SMP_SERIAL_PACE_WORTH of the time (the wire idle meanwhile
  * with a baud rate, the device idle for the lines that waited without one), on at least a
  * quarter of the run's answers: a probe that loses costs a timeout.
  */
-static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
+static void speed_up(struct dfu_smp_serial_pace *pace, uint64_t now_us)
 {
 	unsigned more = pace->bufs * 2u;
 	/* the line time first: until it is as short as it goes, the idle time measured is its */
@@ -139,26 +139,26 @@ static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
 		pace->settled_us += now_us - pace->run_us;
 		pace->settled_idle_us += idle;
 	}
-	worth = settled && pace->settled_us <= pace->settled_idle_us * SMP_SERIAL_PACE_WORTH &&
+	worth = settled && pace->settled_us <= pace->settled_idle_us * DFU_SMP_SERIAL_PACE_WORTH &&
 		pace->idle_answers * 4u >= pace->run;
 	if (!settled || worth) {
 		pace->settled_us = pace->settled_idle_us = 0;
 	}
 
 	pace->line_us = pace->line_us / 2u > least ? pace->line_us / 2u : least;
-	/* a scheduled device's delay: halved only after SMP_SERIAL_PACE_SCHEDULED_RUNS runs,
+	/* a scheduled device's delay: halved only after DFU_SMP_SERIAL_PACE_SCHEDULED_RUNS runs,
 	 * so that a short exchange never tries it */
-	if (pace->delay_us && ++pace->delay_runs >= SMP_SERIAL_PACE_SCHEDULED_RUNS) {
+	if (pace->delay_us && ++pace->delay_runs >= DFU_SMP_SERIAL_PACE_SCHEDULED_RUNS) {
 		pace->delay_runs = 0;
-		pace->delay_us = pace->delay_us / 2u >= SMP_SERIAL_PACE_LINE_US_MIN ? pace->delay_us / 2u
+		pace->delay_us = pace->delay_us / 2u >= DFU_SMP_SERIAL_PACE_LINE_US_MIN ? pace->delay_us / 2u
 										      : 0u;
 		if (pace->delay_us < pace->delay_floor_us) {
 			pace->delay_us = pace->delay_floor_us;
 		}
 	}
 	if (!pace->cfg.lines && worth) {
-		if (more > SMP_SERIAL_PACE_LINES_MAX) {
-			more = SMP_SERIAL_PACE_LINES_MAX;
+		if (more > DFU_SMP_SERIAL_PACE_LINES_MAX) {
+			more = DFU_SMP_SERIAL_PACE_LINES_MAX;
 		}
 		if (pace->ceiling && more >= pace->ceiling) {
 			more = pace->ceiling - 1u;
@@ -172,7 +172,7 @@ static void speed_up(struct smp_serial_pace *pace, uint64_t now_us)
 	run_start(pace, now_us);
 }
 
-int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned lines,
+int dfu_smp_serial_pace_request(struct dfu_smp_serial_pace *pace, uint8_t seq, unsigned lines,
 			    uint64_t now_us)
 {
 	unsigned done = complete(pace);
@@ -201,7 +201,7 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 		}
 		break;
 	}
-	if (pace->req_count >= SMP_SERIAL_PACE_REQUESTS_MAX || lines == 0) {
+	if (pace->req_count >= DFU_SMP_SERIAL_PACE_REQUESTS_MAX || lines == 0) {
 		return -ENOBUFS;
 	}
 	pace->reqs[pace->req_count].seq = seq;
@@ -211,18 +211,18 @@ int smp_serial_pace_request(struct smp_serial_pace *pace, uint8_t seq, unsigned 
 	return 0;
 }
 
-static void handled(struct smp_serial_pace *pace, uint64_t now_us);
+static void handled(struct dfu_smp_serial_pace *pace, uint64_t now_us);
 
 /* Lines believed freed by @p now_us leave the picture. */
-static void forget_freed(struct smp_serial_pace *pace, uint64_t now_us)
+static void forget_freed(struct dfu_smp_serial_pace *pace, uint64_t now_us)
 {
 	while (pace->held_count && pace->held[pace->held_head].free_us <= now_us) {
-		pace->held_head = (pace->held_head + 1u) % SMP_SERIAL_PACE_LINES_MAX;
+		pace->held_head = (pace->held_head + 1u) % DFU_SMP_SERIAL_PACE_LINES_MAX;
 		pace->held_count--;
 	}
 }
 
-unsigned smp_serial_pace_window(const struct smp_serial_pace *pace)
+unsigned dfu_smp_serial_pace_window(const struct dfu_smp_serial_pace *pace)
 {
 	unsigned at_once = pace->cfg.buf_count > 1u ? pace->cfg.buf_count - 1u : 1u;
 
@@ -239,7 +239,7 @@ unsigned smp_serial_pace_window(const struct smp_serial_pace *pace)
  * the first line's time, and leave no room for the moment the device (or the host carrying
  * the bytes to it) is late.
  */
-static unsigned room(const struct smp_serial_pace *pace)
+static unsigned room(const struct dfu_smp_serial_pace *pace)
 {
 	bool handling = pace->thread_us != UINT64_MAX;
 	bool spaced = pace->cfg.baud || pace->cfg.scheduled;
@@ -247,12 +247,12 @@ static unsigned room(const struct smp_serial_pace *pace)
 	return handling && !spaced && pace->bufs > 1u ? pace->bufs - 1u : pace->bufs;
 }
 
-uint64_t smp_serial_pace_next_us(struct smp_serial_pace *pace, uint64_t now_us)
+uint64_t dfu_smp_serial_pace_next_us(struct dfu_smp_serial_pace *pace, uint64_t now_us)
 {
 	unsigned done = complete(pace);
 	unsigned at_once = pace->cfg.buf_count > 1u ? pace->cfg.buf_count - 1u : 1u;
 
-	if (done && now_us >= pace->reqs[0].last_us + SMP_SERIAL_PACE_ANSWER_US) {
+	if (done && now_us >= pace->reqs[0].last_us + DFU_SMP_SERIAL_PACE_ANSWER_US) {
 		/* no answer for that long: the request, or its answer, was lost (or the client
 		 * gave up on it); that costs a loss only if lines waited for it meanwhile */
 		if (pace->stall_us) {
@@ -272,20 +272,20 @@ uint64_t smp_serial_pace_next_us(struct smp_serial_pace *pace, uint64_t now_us)
 		if (first != UINT64_MAX) {
 			return first;
 		}
-		return done ? pace->reqs[0].last_us + SMP_SERIAL_PACE_ANSWER_US : now_us;
+		return done ? pace->reqs[0].last_us + DFU_SMP_SERIAL_PACE_ANSWER_US : now_us;
 	}
 	if (done < pace->req_count && pace->reqs[done].lines_left == 1u && done >= at_once) {
 		/* it would complete a request no SMP buffer takes yet */
-		return pace->reqs[0].last_us + SMP_SERIAL_PACE_ANSWER_US;
+		return pace->reqs[0].last_us + DFU_SMP_SERIAL_PACE_ANSWER_US;
 	}
 	return now_us;
 }
 
-void smp_serial_pace_line_sent(struct smp_serial_pace *pace, size_t len, uint64_t now_us)
+void dfu_smp_serial_pace_line_sent(struct dfu_smp_serial_pace *pace, size_t len, uint64_t now_us)
 {
 	unsigned done = complete(pace);
 	uint64_t arrive = now_us;
-	struct smp_serial_pace_line line = { UINT64_MAX, false };
+	struct dfu_smp_serial_pace_line line = { UINT64_MAX, false };
 
 	forget_freed(pace, now_us);
 	pace->stats.lines++;
@@ -310,8 +310,8 @@ void smp_serial_pace_line_sent(struct smp_serial_pace *pace, size_t len, uint64_
 		pace->reqs[done].last_us = now_us;
 		pace->thread_us = UINT64_MAX; /* it handles the request now, and frees nothing */
 	}
-	if (pace->held_count < SMP_SERIAL_PACE_LINES_MAX) {
-		pace->held[(pace->held_head + pace->held_count) % SMP_SERIAL_PACE_LINES_MAX] = line;
+	if (pace->held_count < DFU_SMP_SERIAL_PACE_LINES_MAX) {
+		pace->held[(pace->held_head + pace->held_count) % DFU_SMP_SERIAL_PACE_LINES_MAX] = line;
 		pace->held_count++;
 	}
 }
@@ -320,14 +320,14 @@ void smp_serial_pace_line_sent(struct smp_serial_pace *pace, size_t len, uint64_
  * The device is done with the oldest request at @p now_us: it hands on the lines that waited,
  * in order, until one ends a request it then handles.
  */
-static void handled(struct smp_serial_pace *pace, uint64_t now_us)
+static void handled(struct dfu_smp_serial_pace *pace, uint64_t now_us)
 {
 	uint64_t t = now_us;
 
 	pace->thread_us = now_us;
 	for (unsigned k = 0; k < pace->held_count; k++) {
-		struct smp_serial_pace_line *line =
-			&pace->held[(pace->held_head + k) % SMP_SERIAL_PACE_LINES_MAX];
+		struct dfu_smp_serial_pace_line *line =
+			&pace->held[(pace->held_head + k) % DFU_SMP_SERIAL_PACE_LINES_MAX];
 
 		if (line->free_us != UINT64_MAX) {
 			continue;
@@ -347,10 +347,10 @@ static void handled(struct smp_serial_pace *pace, uint64_t now_us)
 
 /*
  * A scheduled device's first two answers tell whether it reads its input at once: both to
- * one-line requests, both within SMP_SERIAL_PACE_PROMPT_US of the line. If so it is paced as a
+ * one-line requests, both within DFU_SMP_SERIAL_PACE_PROMPT_US of the line. If so it is paced as a
  * device of its own is, from the longer of the two times per line; if not, it stays scheduled.
  */
-static void first_answer(struct smp_serial_pace *pace, const struct smp_serial_pace_req *req,
+static void first_answer(struct dfu_smp_serial_pace *pace, const struct dfu_smp_serial_pace_req *req,
 			 uint64_t now_us)
 {
 	uint64_t took = now_us - req->last_us;
@@ -358,7 +358,7 @@ static void first_answer(struct smp_serial_pace *pace, const struct smp_serial_p
 	if (!pace->cfg.scheduled || pace->first_answers >= 2u) {
 		return;
 	}
-	if (req->lines != 1u || took > SMP_SERIAL_PACE_PROMPT_US) {
+	if (req->lines != 1u || took > DFU_SMP_SERIAL_PACE_PROMPT_US) {
 		pace->first_answers = 2u; /* told: it is scheduled */
 		return;
 	}
@@ -371,18 +371,18 @@ static void first_answer(struct smp_serial_pace *pace, const struct smp_serial_p
 	pace->cfg.scheduled = false;
 	pace->delay_us = pace->delay_floor_us = 0;
 	for (unsigned k = 0; k < pace->held_count; k++) {
-		struct smp_serial_pace_line *line =
-			&pace->held[(pace->held_head + k) % SMP_SERIAL_PACE_LINES_MAX];
+		struct dfu_smp_serial_pace_line *line =
+			&pace->held[(pace->held_head + k) % DFU_SMP_SERIAL_PACE_LINES_MAX];
 
 		if (line->free_us != UINT64_MAX && line->free_us > now_us) {
 			line->free_us = now_us; /* held for ticks it does not have */
 		}
 	}
-	pace->line_us = pace->prompt_us > SMP_SERIAL_PACE_LINE_US_MIN ? pace->prompt_us
-								       : SMP_SERIAL_PACE_LINE_US_MIN;
+	pace->line_us = pace->prompt_us > DFU_SMP_SERIAL_PACE_LINE_US_MIN ? pace->prompt_us
+								       : DFU_SMP_SERIAL_PACE_LINE_US_MIN;
 }
 
-void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t now_us)
+void dfu_smp_serial_pace_answer(struct dfu_smp_serial_pace *pace, uint8_t seq, uint64_t now_us)
 {
 	unsigned done = complete(pace), i;
 	unsigned lines;
@@ -427,32 +427,32 @@ void smp_serial_pace_answer(struct smp_serial_pace *pace, uint8_t seq, uint64_t 
 	}
 	pace->run++;
 	pace->run_lines += lines;
-	if (pace->run >= SMP_SERIAL_PACE_RUN || pace->run_lines >= SMP_SERIAL_PACE_RUN_LINES) {
+	if (pace->run >= DFU_SMP_SERIAL_PACE_RUN || pace->run_lines >= DFU_SMP_SERIAL_PACE_RUN_LINES) {
 		speed_up(pace, now_us);
 	}
 }
 
-unsigned smp_serial_pace_pieces(size_t len)
+unsigned dfu_smp_serial_pace_pieces(size_t len)
 {
-	return (unsigned)((len + SMP_SERIAL_PACE_PIECE - 1u) / SMP_SERIAL_PACE_PIECE);
+	return (unsigned)((len + DFU_SMP_SERIAL_PACE_PIECE - 1u) / DFU_SMP_SERIAL_PACE_PIECE);
 }
 
-size_t smp_serial_pace_piece(size_t left)
+size_t dfu_smp_serial_pace_piece(size_t left)
 {
-	return left < SMP_SERIAL_PACE_PIECE ? left : SMP_SERIAL_PACE_PIECE;
+	return left < DFU_SMP_SERIAL_PACE_PIECE ? left : DFU_SMP_SERIAL_PACE_PIECE;
 }
 
-unsigned smp_serial_pace_lines(const struct smp_serial_pace *pace)
+unsigned dfu_smp_serial_pace_lines(const struct dfu_smp_serial_pace *pace)
 {
 	return pace->bufs;
 }
 
-uint32_t smp_serial_pace_line_us(const struct smp_serial_pace *pace)
+uint32_t dfu_smp_serial_pace_line_us(const struct dfu_smp_serial_pace *pace)
 {
 	return pace->line_us;
 }
 
-const struct smp_serial_pace_stats *smp_serial_pace_stats(const struct smp_serial_pace *pace)
+const struct dfu_smp_serial_pace_stats *dfu_smp_serial_pace_stats(const struct dfu_smp_serial_pace *pace)
 {
 	return &pace->stats;
 }

@@ -16,26 +16,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/basic.h"
-#include "../mgmt/enum.h"
-#include "../mgmt/err.h"
-#include "../mgmt/fs.h"
-#include "../mgmt/img.h"
-#include "../mgmt/os.h"
-#include "../mgmt/settings.h"
-#include "../mgmt/shell.h"
-#include "../mgmt/stat.h"
+#include <dfu-smp/mgmt/basic.h>
+#include <dfu-smp/mgmt/enum.h>
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/fs.h>
+#include <dfu-smp/mgmt/img.h>
+#include <dfu-smp/mgmt/os.h>
+#include <dfu-smp/mgmt/settings.h>
+#include <dfu-smp/mgmt/shell.h>
+#include <dfu-smp/mgmt/stat.h>
 
-static uint8_t buf[SMP_MSG_MAX];
+static uint8_t buf[DFU_SMP_MSG_MAX];
 
 /* Hex arguments of one encode: data, sha or hash, setting value. */
-static uint8_t data[SMP_MSG_MAX];
+static uint8_t data[DFU_SMP_MSG_MAX];
 static uint8_t sha[64];
 
-static int print_hex(const struct smp_request *req)
+static int print_hex(const struct dfu_smp_request *req)
 {
 	for (size_t i = 0; i < req->len; i++) {
-		printf("%02x", req->buf[SMP_HDR_SIZE + i]);
+		printf("%02x", req->buf[DFU_SMP_HDR_SIZE + i]);
 	}
 	printf("\n");
 	return 0;
@@ -80,9 +80,9 @@ static int to_i64(const char *s, int64_t *out)
 	return *s == '\0' || *end != '\0' || errno ? -EINVAL : 0;
 }
 
-static int encode_img_upload(struct smp_request *req, int argc, char **argv)
+static int encode_img_upload(struct dfu_smp_request *req, int argc, char **argv)
 {
-	struct mgmt_img_upload_args args = { 0 };
+	struct dfu_smp_mgmt_img_upload_args args = { 0 };
 	uint64_t image, upgrade;
 
 	if (to_u64(argv[1], &args.off) || from_hex(argv[2], data, sizeof(data), &args.len) ||
@@ -95,89 +95,89 @@ static int encode_img_upload(struct smp_request *req, int argc, char **argv)
 	args.image = (uint32_t)image;
 	args.upgrade = upgrade != 0;
 	args.sha = argc == 7 ? sha : NULL;
-	return mgmt_img_upload(req, &args);
+	return dfu_smp_mgmt_img_upload(req, &args);
 }
 
 static int encode(int argc, char **argv)
 {
-	struct smp_request req;
+	struct dfu_smp_request req;
 	const char *cmd = argv[0];
 	uint64_t u;
 	int64_t i;
 	size_t n;
 	int err = -EINVAL;
 
-	smp_request_init(&req, buf, sizeof(buf));
+	dfu_smp_request_init(&req, buf, sizeof(buf));
 	if (strcmp(cmd, "echo") == 0 && argc == 2) {
-		err = mgmt_os_echo(&req, argv[1]);
+		err = dfu_smp_mgmt_os_echo(&req, argv[1]);
 	} else if (strcmp(cmd, "params") == 0 && argc == 1) {
-		err = mgmt_os_params(&req);
+		err = dfu_smp_mgmt_os_params(&req);
 	} else if (strcmp(cmd, "taskstat") == 0 && argc == 1) {
-		err = mgmt_os_taskstat(&req);
+		err = dfu_smp_mgmt_os_taskstat(&req);
 	} else if (strcmp(cmd, "mpstat") == 0 && argc == 1) {
-		err = mgmt_os_mpstat(&req);
+		err = dfu_smp_mgmt_os_mpstat(&req);
 	} else if (strcmp(cmd, "datetime-get") == 0 && argc == 1) {
-		err = mgmt_os_datetime_get(&req);
+		err = dfu_smp_mgmt_os_datetime_get(&req);
 	} else if (strcmp(cmd, "datetime-set") == 0 && argc == 2) {
-		err = mgmt_os_datetime_set(&req, argv[1]);
+		err = dfu_smp_mgmt_os_datetime_set(&req, argv[1]);
 	} else if (strcmp(cmd, "reset") == 0 && argc == 3) {
 		if (!to_u64(argv[1], &u) && !to_i64(argv[2], &i) && i >= -1 && i <= 255) {
-			err = mgmt_os_reset(&req, u != 0, (int)i);
+			err = dfu_smp_mgmt_os_reset(&req, u != 0, (int)i);
 		}
 	} else if (strcmp(cmd, "info") == 0 && argc <= 2) {
-		err = mgmt_os_info(&req, argc == 2 ? argv[1] : NULL);
+		err = dfu_smp_mgmt_os_info(&req, argc == 2 ? argv[1] : NULL);
 	} else if (strcmp(cmd, "bootloader") == 0 && argc <= 2) {
-		err = mgmt_os_bootloader(&req, argc == 2 ? argv[1] : NULL);
+		err = dfu_smp_mgmt_os_bootloader(&req, argc == 2 ? argv[1] : NULL);
 	} else if (strcmp(cmd, "img-state-read") == 0 && argc == 1) {
-		err = mgmt_img_state_read(&req);
+		err = dfu_smp_mgmt_img_state_read(&req);
 	} else if (strcmp(cmd, "img-state-write") == 0 && (argc == 2 || argc == 3)) {
 		n = 0;
 		if (!to_u64(argv[1], &u) &&
 		    (argc == 2 || !from_hex(argv[2], sha, sizeof(sha), &n))) {
-			err = mgmt_img_state_write(&req, argc == 3 ? sha : NULL, n, u != 0);
+			err = dfu_smp_mgmt_img_state_write(&req, argc == 3 ? sha : NULL, n, u != 0);
 		}
 	} else if (strcmp(cmd, "img-upload") == 0 && (argc == 6 || argc == 7)) {
 		err = encode_img_upload(&req, argc, argv);
 	} else if (strcmp(cmd, "img-erase") == 0 && argc <= 2) {
 		i = -1;
 		if (argc == 1 || !to_i64(argv[1], &i)) {
-			err = mgmt_img_erase(&req, i);
+			err = dfu_smp_mgmt_img_erase(&req, i);
 		}
 	} else if (strcmp(cmd, "img-slot-info") == 0 && argc == 1) {
-		err = mgmt_img_slot_info(&req);
+		err = dfu_smp_mgmt_img_slot_info(&req);
 	} else if (strcmp(cmd, "stat-list") == 0 && argc == 1) {
-		err = mgmt_stat_list(&req);
+		err = dfu_smp_mgmt_stat_list(&req);
 	} else if (strcmp(cmd, "stat-show") == 0 && argc == 2) {
-		err = mgmt_stat_show(&req, argv[1]);
+		err = dfu_smp_mgmt_stat_show(&req, argv[1]);
 	} else if (strcmp(cmd, "settings-read") == 0 && (argc == 2 || argc == 3)) {
 		i = -1;
 		if (argc == 2 || !to_i64(argv[2], &i)) {
-			err = mgmt_settings_read(&req, argv[1], i);
+			err = dfu_smp_mgmt_settings_read(&req, argv[1], i);
 		}
 	} else if (strcmp(cmd, "settings-write") == 0 && argc == 3) {
 		if (!from_hex(argv[2], data, sizeof(data), &n)) {
-			err = mgmt_settings_write(&req, argv[1], data, n);
+			err = dfu_smp_mgmt_settings_write(&req, argv[1], data, n);
 		}
 	} else if (strcmp(cmd, "settings-delete") == 0 && argc == 2) {
-		err = mgmt_settings_delete(&req, argv[1]);
+		err = dfu_smp_mgmt_settings_delete(&req, argv[1]);
 	} else if (strcmp(cmd, "settings-commit") == 0 && argc == 1) {
-		err = mgmt_settings_commit(&req);
+		err = dfu_smp_mgmt_settings_commit(&req);
 	} else if (strcmp(cmd, "settings-load") == 0 && argc == 1) {
-		err = mgmt_settings_load(&req);
+		err = dfu_smp_mgmt_settings_load(&req);
 	} else if (strcmp(cmd, "settings-save") == 0 && argc <= 2) {
-		err = mgmt_settings_save(&req, argc == 2 ? argv[1] : NULL);
+		err = dfu_smp_mgmt_settings_save(&req, argc == 2 ? argv[1] : NULL);
 	} else if (strcmp(cmd, "fs-download") == 0 && argc == 3) {
 		if (!to_u64(argv[2], &u)) {
-			err = mgmt_fs_download(&req, argv[1], u);
+			err = dfu_smp_mgmt_fs_download(&req, argv[1], u);
 		}
 	} else if (strcmp(cmd, "fs-upload") == 0 && (argc == 4 || argc == 5)) {
 		i = -1;
 		if (!to_u64(argv[2], &u) && !from_hex(argv[3], data, sizeof(data), &n) &&
 		    (argc == 4 || !to_i64(argv[4], &i))) {
-			err = mgmt_fs_upload(&req, argv[1], u, data, n, i);
+			err = dfu_smp_mgmt_fs_upload(&req, argv[1], u, data, n, i);
 		}
 	} else if (strcmp(cmd, "fs-status") == 0 && argc == 2) {
-		err = mgmt_fs_status(&req, argv[1]);
+		err = dfu_smp_mgmt_fs_status(&req, argv[1]);
 	} else if (strcmp(cmd, "fs-hash") == 0 && argc >= 2 && argc <= 5) {
 		/* fs-hash NAME [TYPE|- [OFF [LEN]]] */
 		const char *type = argc >= 3 && strcmp(argv[2], "-") != 0 ? argv[2] : NULL;
@@ -185,21 +185,21 @@ static int encode(int argc, char **argv)
 		u = 0;
 		i = -1;
 		if ((argc < 4 || !to_u64(argv[3], &u)) && (argc < 5 || !to_i64(argv[4], &i))) {
-			err = mgmt_fs_hash(&req, argv[1], type, u, i);
+			err = dfu_smp_mgmt_fs_hash(&req, argv[1], type, u, i);
 		}
 	} else if (strcmp(cmd, "fs-hash-types") == 0 && argc == 1) {
-		err = mgmt_fs_hash_types(&req);
+		err = dfu_smp_mgmt_fs_hash_types(&req);
 	} else if (strcmp(cmd, "fs-close") == 0 && argc == 1) {
-		err = mgmt_fs_close(&req);
+		err = dfu_smp_mgmt_fs_close(&req);
 	} else if (strcmp(cmd, "shell") == 0) {
-		err = mgmt_shell_exec(&req, (size_t)argc - 1, (const char *const *)argv + 1);
+		err = dfu_smp_mgmt_shell_exec(&req, (size_t)argc - 1, (const char *const *)argv + 1);
 	} else if (strcmp(cmd, "enum-count") == 0 && argc == 1) {
-		err = mgmt_enum_count(&req);
+		err = dfu_smp_mgmt_enum_count(&req);
 	} else if (strcmp(cmd, "enum-list") == 0 && argc == 1) {
-		err = mgmt_enum_list(&req);
+		err = dfu_smp_mgmt_enum_list(&req);
 	} else if (strcmp(cmd, "enum-single") == 0 && argc == 2) {
 		if (!to_u64(argv[1], &u)) {
-			err = mgmt_enum_single(&req, u);
+			err = dfu_smp_mgmt_enum_single(&req, u);
 		}
 	} else if (strcmp(cmd, "enum-details") == 0 && argc <= 256) {
 		static uint16_t groups[255];
@@ -210,10 +210,10 @@ static int encode(int argc, char **argv)
 			groups[g - 1] = (uint16_t)u;
 		}
 		if (!err) {
-			err = mgmt_enum_details(&req, groups, (size_t)argc - 1);
+			err = dfu_smp_mgmt_enum_details(&req, groups, (size_t)argc - 1);
 		}
 	} else if (strcmp(cmd, "basic-erase-storage") == 0 && argc == 1) {
-		err = mgmt_basic_erase_storage(&req);
+		err = dfu_smp_mgmt_basic_erase_storage(&req);
 	}
 	if (err) {
 		fprintf(stderr, "codec-tool: cannot encode %s (%d)\n", cmd, err);
@@ -228,7 +228,7 @@ static int max_data(int argc, char **argv)
 	int64_t fs_total;
 
 	if (strcmp(argv[0], "img") == 0 && (argc == 6 || argc == 7)) {
-		struct mgmt_img_upload_args args = { 0 };
+		struct dfu_smp_mgmt_img_upload_args args = { 0 };
 
 		if (to_u64(argv[1], &limit) || to_u64(argv[2], &off) || to_u64(argv[3], &total) ||
 		    to_u64(argv[4], &image) || image > UINT32_MAX || to_u64(argv[5], &upgrade) ||
@@ -240,7 +240,7 @@ static int max_data(int argc, char **argv)
 		args.image = (uint32_t)image;
 		args.upgrade = upgrade != 0;
 		args.sha = argc == 7 ? sha : NULL;
-		printf("%zu\n", mgmt_img_upload_max_data(&args, (size_t)limit));
+		printf("%zu\n", dfu_smp_mgmt_img_upload_max_data(&args, (size_t)limit));
 		return 0;
 	}
 	if (strcmp(argv[0], "fs") == 0 && argc == 5) {
@@ -248,7 +248,7 @@ static int max_data(int argc, char **argv)
 		    to_i64(argv[4], &fs_total)) {
 			return 2;
 		}
-		printf("%zu\n", mgmt_fs_upload_max_data(argv[2], off, fs_total, (size_t)limit));
+		printf("%zu\n", dfu_smp_mgmt_fs_upload_max_data(argv[2], off, fs_total, (size_t)limit));
 		return 0;
 	}
 	return 2;
@@ -302,10 +302,10 @@ static const char *at(const char *name, size_t i, const char *key)
 	return out;
 }
 
-static int decode_echo(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_echo(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
 	const char *text;
-	int err = mgmt_os_echo_decode(rsp, reply, &text);
+	int err = dfu_smp_mgmt_os_echo_decode(rsp, reply, &text);
 
 	if (!err) {
 		printf("r=%s\n", text);
@@ -313,10 +313,10 @@ static int decode_echo(const struct smp_client_rsp *rsp, struct mgmt_reply *repl
 	return err;
 }
 
-static int decode_params(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_params(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_os_params p;
-	int err = mgmt_os_params_decode(rsp, reply, &p);
+	struct dfu_smp_mgmt_os_params p;
+	int err = dfu_smp_mgmt_os_params_decode(rsp, reply, &p);
 
 	if (!err) {
 		printf("buf_size=%u buf_count=%u\n", (unsigned)p.buf_size, (unsigned)p.buf_count);
@@ -324,13 +324,13 @@ static int decode_params(const struct smp_client_rsp *rsp, struct mgmt_reply *re
 	return err;
 }
 
-static int decode_taskstat(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_taskstat(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_os_taskstat t;
-	int err = mgmt_os_taskstat_decode(rsp, reply, &t);
+	struct dfu_smp_mgmt_os_taskstat t;
+	int err = dfu_smp_mgmt_os_taskstat_decode(rsp, reply, &t);
 
 	for (size_t i = 0; !err && i < t.count; i++) {
-		const struct mgmt_os_task *task = &t.tasks[i];
+		const struct dfu_smp_mgmt_os_task *task = &t.tasks[i];
 
 		put_text(at("tasks", i, "name"), task->name);
 		put_int(at("tasks", i, "prio"), task->prio);
@@ -349,13 +349,13 @@ static int decode_taskstat(const struct smp_client_rsp *rsp, struct mgmt_reply *
 	return err;
 }
 
-static int decode_mpstat(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_mpstat(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_os_mpstat m;
-	int err = mgmt_os_mpstat_decode(rsp, reply, &m);
+	struct dfu_smp_mgmt_os_mpstat m;
+	int err = dfu_smp_mgmt_os_mpstat_decode(rsp, reply, &m);
 
 	for (size_t i = 0; !err && i < m.count; i++) {
-		const struct mgmt_os_mpool *pool = &m.pools[i];
+		const struct dfu_smp_mgmt_os_mpool *pool = &m.pools[i];
 
 		put_text(at("pools", i, "name"), pool->name);
 		put_int(at("pools", i, "blksiz"), pool->blksiz);
@@ -369,10 +369,10 @@ static int decode_mpstat(const struct smp_client_rsp *rsp, struct mgmt_reply *re
 	return err;
 }
 
-static int decode_datetime(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_datetime(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
 	const char *datetime;
-	int err = mgmt_os_datetime_get_decode(rsp, reply, &datetime);
+	int err = dfu_smp_mgmt_os_datetime_get_decode(rsp, reply, &datetime);
 
 	if (!err) {
 		put_text("datetime", datetime);
@@ -380,10 +380,10 @@ static int decode_datetime(const struct smp_client_rsp *rsp, struct mgmt_reply *
 	return err;
 }
 
-static int decode_info(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_info(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
 	const char *output;
-	int err = mgmt_os_info_decode(rsp, reply, &output);
+	int err = dfu_smp_mgmt_os_info_decode(rsp, reply, &output);
 
 	if (!err) {
 		put_text("output", output);
@@ -391,10 +391,10 @@ static int decode_info(const struct smp_client_rsp *rsp, struct mgmt_reply *repl
 	return err;
 }
 
-static int decode_bootloader(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_bootloader(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_os_bootloader b;
-	int err = mgmt_os_bootloader_decode(rsp, reply, &b);
+	struct dfu_smp_mgmt_os_bootloader b;
+	int err = dfu_smp_mgmt_os_bootloader_decode(rsp, reply, &b);
 
 	if (err) {
 		return err;
@@ -404,19 +404,19 @@ static int decode_bootloader(const struct smp_client_rsp *rsp, struct mgmt_reply
 	}
 	if (b.has_mode) {
 		put_int("mode", b.mode);
-		put_text("mode_name", mgmt_os_bootloader_mode_name(b.mode));
+		put_text("mode_name", dfu_smp_mgmt_os_bootloader_mode_name(b.mode));
 	}
 	put_bool("no-downgrade", b.no_downgrade);
 	return 0;
 }
 
-static int decode_img_state(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_img_state(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_img_state s;
-	int err = mgmt_img_state_decode(rsp, reply, &s);
+	struct dfu_smp_mgmt_img_state s;
+	int err = dfu_smp_mgmt_img_state_decode(rsp, reply, &s);
 
 	for (size_t i = 0; !err && i < s.count; i++) {
-		const struct mgmt_img_slot *slot = &s.slots[i];
+		const struct dfu_smp_mgmt_img_slot *slot = &s.slots[i];
 
 		put_int(at("images", i, "image"), slot->image);
 		put_uint(at("images", i, "slot"), slot->slot);
@@ -437,10 +437,10 @@ static int decode_img_state(const struct smp_client_rsp *rsp, struct mgmt_reply 
 	return err;
 }
 
-static int decode_img_upload(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_img_upload(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_img_upload_rsp u;
-	int err = mgmt_img_upload_decode(rsp, reply, &u);
+	struct dfu_smp_mgmt_img_upload_rsp u;
+	int err = dfu_smp_mgmt_img_upload_decode(rsp, reply, &u);
 
 	if (err) {
 		return err;
@@ -452,13 +452,13 @@ static int decode_img_upload(const struct smp_client_rsp *rsp, struct mgmt_reply
 	return 0;
 }
 
-static int decode_img_slot_info(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_img_slot_info(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_img_slot_info info;
-	int err = mgmt_img_slot_info_decode(rsp, reply, &info);
+	struct dfu_smp_mgmt_img_slot_info info;
+	int err = dfu_smp_mgmt_img_slot_info_decode(rsp, reply, &info);
 
 	for (size_t i = 0; !err && i < info.count; i++) {
-		const struct mgmt_img_slot_info_image *image = &info.images[i];
+		const struct dfu_smp_mgmt_img_slot_info_image *image = &info.images[i];
 		char slots[48];
 
 		put_uint(at("images", i, "image"), image->image);
@@ -478,9 +478,9 @@ static int decode_img_slot_info(const struct smp_client_rsp *rsp, struct mgmt_re
 	return err;
 }
 
-static int decode_status(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_status(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	int err = mgmt_reply_status(rsp, reply);
+	int err = dfu_smp_mgmt_reply_status(rsp, reply);
 
 	if (!err) {
 		printf("ok\n");
@@ -488,10 +488,10 @@ static int decode_status(const struct smp_client_rsp *rsp, struct mgmt_reply *re
 	return err;
 }
 
-static int decode_stat_list(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_stat_list(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_stat_list l;
-	int err = mgmt_stat_list_decode(rsp, reply, &l);
+	struct dfu_smp_mgmt_stat_list l;
+	int err = dfu_smp_mgmt_stat_list_decode(rsp, reply, &l);
 
 	for (size_t i = 0; !err && i < l.count; i++) {
 		char key[32];
@@ -505,10 +505,10 @@ static int decode_stat_list(const struct smp_client_rsp *rsp, struct mgmt_reply 
 	return err;
 }
 
-static int decode_stat_show(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_stat_show(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_stat_group g;
-	int err = mgmt_stat_show_decode(rsp, reply, &g);
+	struct dfu_smp_mgmt_stat_group g;
+	int err = dfu_smp_mgmt_stat_show_decode(rsp, reply, &g);
 
 	if (err) {
 		return err;
@@ -522,10 +522,10 @@ static int decode_stat_show(const struct smp_client_rsp *rsp, struct mgmt_reply 
 	return 0;
 }
 
-static int decode_settings_read(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_settings_read(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_settings_value v;
-	int err = mgmt_settings_read_decode(rsp, reply, &v);
+	struct dfu_smp_mgmt_settings_value v;
+	int err = dfu_smp_mgmt_settings_read_decode(rsp, reply, &v);
 
 	if (!err) {
 		put_bytes("val", v.val, v.len);
@@ -534,10 +534,10 @@ static int decode_settings_read(const struct smp_client_rsp *rsp, struct mgmt_re
 	return err;
 }
 
-static int decode_fs_download(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_fs_download(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_fs_download_rsp d;
-	int err = mgmt_fs_download_decode(rsp, reply, &d);
+	struct dfu_smp_mgmt_fs_download_rsp d;
+	int err = dfu_smp_mgmt_fs_download_decode(rsp, reply, &d);
 
 	if (!err) {
 		put_uint("off", d.off);
@@ -547,10 +547,10 @@ static int decode_fs_download(const struct smp_client_rsp *rsp, struct mgmt_repl
 	return err;
 }
 
-static int decode_fs_upload(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_fs_upload(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
 	uint64_t off;
-	int err = mgmt_fs_upload_decode(rsp, reply, &off);
+	int err = dfu_smp_mgmt_fs_upload_decode(rsp, reply, &off);
 
 	if (!err) {
 		put_uint("off", off);
@@ -558,10 +558,10 @@ static int decode_fs_upload(const struct smp_client_rsp *rsp, struct mgmt_reply 
 	return err;
 }
 
-static int decode_fs_status(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_fs_status(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
 	uint64_t len;
-	int err = mgmt_fs_status_decode(rsp, reply, &len);
+	int err = dfu_smp_mgmt_fs_status_decode(rsp, reply, &len);
 
 	if (!err) {
 		put_uint("len", len);
@@ -569,10 +569,10 @@ static int decode_fs_status(const struct smp_client_rsp *rsp, struct mgmt_reply 
 	return err;
 }
 
-static int decode_fs_hash(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_fs_hash(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_fs_hash_rsp h;
-	int err = mgmt_fs_hash_decode(rsp, reply, &h);
+	struct dfu_smp_mgmt_fs_hash_rsp h;
+	int err = dfu_smp_mgmt_fs_hash_decode(rsp, reply, &h);
 
 	if (err) {
 		return err;
@@ -588,10 +588,10 @@ static int decode_fs_hash(const struct smp_client_rsp *rsp, struct mgmt_reply *r
 	return 0;
 }
 
-static int decode_fs_hash_types(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_fs_hash_types(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_fs_hash_types t;
-	int err = mgmt_fs_hash_types_decode(rsp, reply, &t);
+	struct dfu_smp_mgmt_fs_hash_types t;
+	int err = dfu_smp_mgmt_fs_hash_types_decode(rsp, reply, &t);
 
 	for (size_t i = 0; !err && i < t.count; i++) {
 		put_text(at("types", i, "name"), t.types[i].name);
@@ -604,10 +604,10 @@ static int decode_fs_hash_types(const struct smp_client_rsp *rsp, struct mgmt_re
 	return err;
 }
 
-static int decode_shell(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_shell(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_shell_rsp s;
-	int err = mgmt_shell_exec_decode(rsp, reply, &s);
+	struct dfu_smp_mgmt_shell_rsp s;
+	int err = dfu_smp_mgmt_shell_exec_decode(rsp, reply, &s);
 
 	if (!err) {
 		put_text("o", s.output);
@@ -616,10 +616,10 @@ static int decode_shell(const struct smp_client_rsp *rsp, struct mgmt_reply *rep
 	return err;
 }
 
-static int decode_enum_count(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_enum_count(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
 	uint64_t count;
-	int err = mgmt_enum_count_decode(rsp, reply, &count);
+	int err = dfu_smp_mgmt_enum_count_decode(rsp, reply, &count);
 
 	if (!err) {
 		put_uint("count", count);
@@ -627,10 +627,10 @@ static int decode_enum_count(const struct smp_client_rsp *rsp, struct mgmt_reply
 	return err;
 }
 
-static int decode_enum_list(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_enum_list(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_enum_list l;
-	int err = mgmt_enum_list_decode(rsp, reply, &l);
+	struct dfu_smp_mgmt_enum_list l;
+	int err = dfu_smp_mgmt_enum_list_decode(rsp, reply, &l);
 
 	for (size_t i = 0; !err && i < l.count; i++) {
 		char key[32];
@@ -644,10 +644,10 @@ static int decode_enum_list(const struct smp_client_rsp *rsp, struct mgmt_reply 
 	return err;
 }
 
-static int decode_enum_single(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_enum_single(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_enum_single_rsp s;
-	int err = mgmt_enum_single_decode(rsp, reply, &s);
+	struct dfu_smp_mgmt_enum_single_rsp s;
+	int err = dfu_smp_mgmt_enum_single_decode(rsp, reply, &s);
 
 	if (!err) {
 		put_uint("group", s.group);
@@ -656,10 +656,10 @@ static int decode_enum_single(const struct smp_client_rsp *rsp, struct mgmt_repl
 	return err;
 }
 
-static int decode_enum_details(const struct smp_client_rsp *rsp, struct mgmt_reply *reply)
+static int decode_enum_details(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
 {
-	struct mgmt_enum_details d;
-	int err = mgmt_enum_details_decode(rsp, reply, &d);
+	struct dfu_smp_mgmt_enum_details d;
+	int err = dfu_smp_mgmt_enum_details_decode(rsp, reply, &d);
 
 	for (size_t i = 0; !err && i < d.count; i++) {
 		put_uint(at("groups", i, "group"), d.groups[i].group);
@@ -676,7 +676,7 @@ static int decode_enum_details(const struct smp_client_rsp *rsp, struct mgmt_rep
 
 static const struct {
 	const char *name;
-	int (*decode)(const struct smp_client_rsp *rsp, struct mgmt_reply *reply);
+	int (*decode)(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply);
 } decoders[] = {
 	{ "echo", decode_echo },
 	{ "params", decode_params },
@@ -706,9 +706,9 @@ static const struct {
 
 static int decode(const char *command, const char *hex)
 {
-	static uint8_t payload[SMP_MSG_MAX];
-	struct smp_client_rsp rsp = { .payload = payload };
-	struct mgmt_reply reply;
+	static uint8_t payload[DFU_SMP_MSG_MAX];
+	struct dfu_smp_client_rsp rsp = { .payload = payload };
+	struct dfu_smp_mgmt_reply reply;
 	char line[400];
 	size_t i = 0;
 	int err;
@@ -727,9 +727,9 @@ static int decode(const char *command, const char *hex)
 	rsp.hdr.len = (uint16_t)rsp.len;
 	err = decoders[i].decode(&rsp, &reply);
 	if (err) {
-		printf("error: %s\n", mgmt_err_describe(&reply, line, sizeof(line)));
+		printf("error: %s\n", dfu_smp_mgmt_err_describe(&reply, line, sizeof(line)));
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return err ? 1 : 0;
 }
 

@@ -11,155 +11,155 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../mgmt/cbor.h"
-#include "../mgmt/reply.h"
-#include "../smp/client.h"
+#include <dfu-smp/mgmt/cbor.h>
+#include <dfu-smp/mgmt/reply.h>
+#include <dfu-smp/smp/client.h>
 
 /** A response payload being built. */
 struct payload {
 	uint8_t buf[2048];
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 };
 
-static inline struct mgmt_cbor_writer *payload_start(struct payload *p)
+static inline struct dfu_smp_mgmt_cbor_writer *payload_start(struct payload *p)
 {
-	mgmt_cbor_writer_init(&p->w, p->buf, sizeof(p->buf));
+	dfu_smp_mgmt_cbor_writer_init(&p->w, p->buf, sizeof(p->buf));
 	return &p->w;
 }
 
 /** The response carrying what was built. */
-static inline struct smp_client_rsp payload_rsp(const struct payload *p)
+static inline struct dfu_smp_client_rsp payload_rsp(const struct payload *p)
 {
-	struct smp_client_rsp rsp = { .payload = p->buf, .len = p->w.len };
+	struct dfu_smp_client_rsp rsp = { .payload = p->buf, .len = p->w.len };
 
 	assert_false(p->w.overflow);
-	rsp.hdr.op = SMP_OP_READ_RSP;
+	rsp.hdr.op = DFU_SMP_OP_READ_RSP;
 	rsp.hdr.len = (uint16_t)p->w.len;
 	return rsp;
 }
 
 /** A response carrying @p len bytes at @p bytes. */
-static inline struct smp_client_rsp bytes_rsp(const uint8_t *bytes, size_t len)
+static inline struct dfu_smp_client_rsp bytes_rsp(const uint8_t *bytes, size_t len)
 {
-	struct smp_client_rsp rsp = { .payload = bytes, .len = len };
+	struct dfu_smp_client_rsp rsp = { .payload = bytes, .len = len };
 
-	rsp.hdr.op = SMP_OP_READ_RSP;
+	rsp.hdr.op = DFU_SMP_OP_READ_RSP;
 	rsp.hdr.len = (uint16_t)len;
 	return rsp;
 }
 
-static inline void kv_text(struct mgmt_cbor_writer *w, const char *key, const char *value)
+static inline void kv_text(struct dfu_smp_mgmt_cbor_writer *w, const char *key, const char *value)
 {
-	mgmt_cbor_text(w, key);
-	mgmt_cbor_text(w, value);
+	dfu_smp_mgmt_cbor_text(w, key);
+	dfu_smp_mgmt_cbor_text(w, value);
 }
 
-static inline void kv_uint(struct mgmt_cbor_writer *w, const char *key, uint64_t value)
+static inline void kv_uint(struct dfu_smp_mgmt_cbor_writer *w, const char *key, uint64_t value)
 {
-	mgmt_cbor_text(w, key);
-	mgmt_cbor_uint(w, value);
+	dfu_smp_mgmt_cbor_text(w, key);
+	dfu_smp_mgmt_cbor_uint(w, value);
 }
 
-static inline void kv_int(struct mgmt_cbor_writer *w, const char *key, int64_t value)
+static inline void kv_int(struct dfu_smp_mgmt_cbor_writer *w, const char *key, int64_t value)
 {
-	mgmt_cbor_text(w, key);
-	mgmt_cbor_int(w, value);
+	dfu_smp_mgmt_cbor_text(w, key);
+	dfu_smp_mgmt_cbor_int(w, value);
 }
 
-static inline void kv_bool(struct mgmt_cbor_writer *w, const char *key, bool value)
+static inline void kv_bool(struct dfu_smp_mgmt_cbor_writer *w, const char *key, bool value)
 {
-	mgmt_cbor_text(w, key);
-	mgmt_cbor_bool(w, value);
+	dfu_smp_mgmt_cbor_text(w, key);
+	dfu_smp_mgmt_cbor_bool(w, value);
 }
 
-static inline void kv_bytes(struct mgmt_cbor_writer *w, const char *key, const uint8_t *value,
+static inline void kv_bytes(struct dfu_smp_mgmt_cbor_writer *w, const char *key, const uint8_t *value,
 			    size_t len)
 {
-	mgmt_cbor_text(w, key);
-	mgmt_cbor_bytes(w, value, len);
+	dfu_smp_mgmt_cbor_text(w, key);
+	dfu_smp_mgmt_cbor_bytes(w, value, len);
 }
 
 /** An unsigned integer in 8 bytes whatever its value, as some encoders send. */
-static inline void wide_uint(struct mgmt_cbor_writer *w, uint64_t value)
+static inline void wide_uint(struct dfu_smp_mgmt_cbor_writer *w, uint64_t value)
 {
 	uint8_t raw[9] = { 0x1b };
 
 	for (int i = 0; i < 8; i++) {
 		raw[1 + i] = (uint8_t)(value >> (56 - 8 * i));
 	}
-	mgmt_cbor_raw(w, raw, sizeof(raw));
+	dfu_smp_mgmt_cbor_raw(w, raw, sizeof(raw));
 }
 
 /** A text string sent in two chunks (an indefinite-length string). */
-static inline void chunked_text(struct mgmt_cbor_writer *w, const char *s)
+static inline void chunked_text(struct dfu_smp_mgmt_cbor_writer *w, const char *s)
 {
 	size_t n = strlen(s);
 	const uint8_t start = 0x7f;
 
-	mgmt_cbor_raw(w, &start, 1);
-	mgmt_cbor_text_n(w, s, n / 2);
-	mgmt_cbor_text_n(w, s + n / 2, n - n / 2);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_raw(w, &start, 1);
+	dfu_smp_mgmt_cbor_text_n(w, s, n / 2);
+	dfu_smp_mgmt_cbor_text_n(w, s + n / 2, n - n / 2);
+	dfu_smp_mgmt_cbor_break(w);
 }
 
 /** A byte string sent in two chunks. */
-static inline void chunked_bytes(struct mgmt_cbor_writer *w, const uint8_t *b, size_t n)
+static inline void chunked_bytes(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *b, size_t n)
 {
 	const uint8_t start = 0x5f;
 
-	mgmt_cbor_raw(w, &start, 1);
-	mgmt_cbor_bytes(w, b, n / 2);
-	mgmt_cbor_bytes(w, b + n / 2, n - n / 2);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_raw(w, &start, 1);
+	dfu_smp_mgmt_cbor_bytes(w, b, n / 2);
+	dfu_smp_mgmt_cbor_bytes(w, b + n / 2, n - n / 2);
+	dfu_smp_mgmt_cbor_break(w);
 }
 
 /** Unknown keys of every kind, which decoders must skip: two pairs. */
-static inline void unknown_pairs(struct mgmt_cbor_writer *w)
+static inline void unknown_pairs(struct dfu_smp_mgmt_cbor_writer *w)
 {
 	const uint8_t half_float[] = { 0xf9, 0x3e, 0x00 };
 
-	mgmt_cbor_text(w, "zz-extra");
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "zz-extra");
+	dfu_smp_mgmt_cbor_map_indef(w);
 	kv_int(w, "n", -5);
-	mgmt_cbor_text(w, "f");
-	mgmt_cbor_raw(w, half_float, sizeof(half_float));
-	mgmt_cbor_text(w, "a");
-	mgmt_cbor_array(w, 1);
-	mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_text(w, "f");
+	dfu_smp_mgmt_cbor_raw(w, half_float, sizeof(half_float));
+	dfu_smp_mgmt_cbor_text(w, "a");
+	dfu_smp_mgmt_cbor_array(w, 1);
+	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
+	dfu_smp_mgmt_cbor_break(w);
 	kv_text(w, "~", "");
 }
 
 /** @p req is a @p op request of @p group/@p id whose payload is exactly @p bytes. */
-static inline void assert_request(const struct smp_request *req, uint8_t op, uint16_t group,
+static inline void assert_request(const struct dfu_smp_request *req, uint8_t op, uint16_t group,
 				  uint8_t id, const uint8_t *bytes, size_t len)
 {
 	assert_int_equal(req->op, op);
 	assert_int_equal(req->group, group);
 	assert_int_equal(req->id, id);
 	assert_int_equal(req->len, len);
-	assert_memory_equal(req->buf + SMP_HDR_SIZE, bytes, len);
+	assert_memory_equal(req->buf + DFU_SMP_HDR_SIZE, bytes, len);
 }
 
 /** A decoder said -EBADMSG and named what was wrong with @p needle. Closes the reply. */
-static inline void assert_malformed(int err, struct mgmt_reply *reply, const char *needle)
+static inline void assert_malformed(int err, struct dfu_smp_mgmt_reply *reply, const char *needle)
 {
 	assert_int_equal(err, -EBADMSG);
-	assert_int_equal(reply->kind, MGMT_REPLY_MALFORMED);
+	assert_int_equal(reply->kind, DFU_SMP_MGMT_REPLY_MALFORMED);
 	if (!strstr(reply->detail, needle)) {
 		fail_msg("detail '%s' does not contain '%s'", reply->detail, needle);
 	}
-	mgmt_reply_close(reply);
+	dfu_smp_mgmt_reply_close(reply);
 }
 
 /** A decoder said -EREMOTEIO: the device reported @p kind with @p rc. Closes the reply. */
-static inline void assert_device_error(int err, struct mgmt_reply *reply,
-				       enum mgmt_reply_kind kind, int64_t rc)
+static inline void assert_device_error(int err, struct dfu_smp_mgmt_reply *reply,
+				       enum dfu_smp_mgmt_reply_kind kind, int64_t rc)
 {
 	assert_int_equal(err, -EREMOTEIO);
 	assert_int_equal(reply->kind, kind);
 	assert_int_equal(reply->rc, rc);
-	mgmt_reply_close(reply);
+	dfu_smp_mgmt_reply_close(reply);
 }
 
 #endif /* TESTS_MGMT_TEST_H */

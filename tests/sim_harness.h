@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Driving the simulated device from the group tests: one request in as raw SMP bytes, its one
- * answer out, decoded with mgmt_reply_open() and read with libcbor and the mgmt_cbor readers.
+ * answer out, decoded with dfu_smp_mgmt_reply_open() and read with libcbor and the mgmt_cbor readers.
  * Include after <cmocka.h>. Functions are static inline so each test uses what it needs.
  */
 #ifndef TESTS_SIM_HARNESS_H
@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/cbor.h"
-#include "../mgmt/err.h"
-#include "../mgmt/fs.h"
-#include "../mgmt/reply.h"
-#include "../mgmt/settings.h"
+#include <dfu-smp/mgmt/cbor.h>
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/fs.h>
+#include <dfu-smp/mgmt/reply.h>
+#include <dfu-smp/mgmt/settings.h>
 #include "../sim/device.h"
-#include "../smp/header.h"
+#include <dfu-smp/smp/header.h>
 
 /** An empty map: the payload of requests that take no arguments. */
 static const uint8_t empty[] = { 0xa0 };
@@ -43,11 +43,11 @@ static inline int harness_teardown(void **state)
 
 /** One answer of the device. */
 struct answer {
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 	uint8_t *msg;            /* the whole message */
 	size_t len;
-	int status;              /* mgmt_reply_open(): 0, -EREMOTEIO or -EBADMSG */
-	struct mgmt_reply reply;
+	int status;              /* dfu_smp_mgmt_reply_open(): 0, -EREMOTEIO or -EBADMSG */
+	struct dfu_smp_mgmt_reply reply;
 	const cbor_item_t *map;  /* the payload map */
 	int count;               /* messages the device emitted for the request */
 };
@@ -73,30 +73,30 @@ static inline void call_at(struct sim_device *dev, uint64_t now_us, uint8_t op, 
 			   uint16_t group, uint8_t id, const uint8_t *payload, size_t len,
 			   struct answer *a)
 {
-	struct smp_hdr hdr = { .op = op, .version = version, .len = (uint16_t)len,
+	struct dfu_smp_hdr hdr = { .op = op, .version = version, .len = (uint16_t)len,
 			       .group = group, .seq = 0x42, .id = id };
-	struct smp_client_rsp rsp;
-	uint8_t *unit = malloc(SMP_HDR_SIZE + len);
+	struct dfu_smp_client_rsp rsp;
+	uint8_t *unit = malloc(DFU_SMP_HDR_SIZE + len);
 
 	assert_non_null(unit);
 	memset(a, 0, sizeof(*a));
-	smp_hdr_encode(&hdr, unit);
+	dfu_smp_hdr_encode(&hdr, unit);
 	if (len) {
-		memcpy(unit + SMP_HDR_SIZE, payload, len);
+		memcpy(unit + DFU_SMP_HDR_SIZE, payload, len);
 	}
-	sim_device_receive(dev, unit, SMP_HDR_SIZE + len, now_us, harness_emit, a);
+	sim_device_receive(dev, unit, DFU_SMP_HDR_SIZE + len, now_us, harness_emit, a);
 	free(unit);
 	assert_int_equal(a->count, 1);
-	assert_int_equal(smp_hdr_decode(a->msg, a->len, &a->hdr), 0);
-	assert_int_equal(a->hdr.len, a->len - SMP_HDR_SIZE);
+	assert_int_equal(dfu_smp_hdr_decode(a->msg, a->len, &a->hdr), 0);
+	assert_int_equal(a->hdr.len, a->len - DFU_SMP_HDR_SIZE);
 	assert_int_equal(a->hdr.group, group);
 	assert_int_equal(a->hdr.id, id);
 	assert_int_equal(a->hdr.seq, 0x42);
-	assert_int_equal(a->hdr.op, op == SMP_OP_READ ? SMP_OP_READ_RSP : SMP_OP_WRITE_RSP);
+	assert_int_equal(a->hdr.op, op == DFU_SMP_OP_READ ? DFU_SMP_OP_READ_RSP : DFU_SMP_OP_WRITE_RSP);
 	rsp.hdr = a->hdr;
-	rsp.payload = a->msg + SMP_HDR_SIZE;
+	rsp.payload = a->msg + DFU_SMP_HDR_SIZE;
 	rsp.len = a->hdr.len;
-	a->status = mgmt_reply_open(&a->reply, &rsp, &a->map);
+	a->status = dfu_smp_mgmt_reply_open(&a->reply, &rsp, &a->map);
 }
 
 /** call_at() at virtual time 0. */
@@ -109,7 +109,7 @@ static inline void call(struct sim_device *dev, uint8_t op, uint8_t version, uin
 /** Release an answer. */
 static inline void answer_close(struct answer *a)
 {
-	mgmt_reply_close(&a->reply);
+	dfu_smp_mgmt_reply_close(&a->reply);
 	free(a->msg);
 	memset(a, 0, sizeof(*a));
 }
@@ -127,7 +127,7 @@ static inline void expect_ok(const struct answer *a)
 static inline void expect_rc(const struct answer *a, int rc)
 {
 	assert_int_equal(a->status, -EREMOTEIO);
-	assert_int_equal(a->reply.kind, MGMT_REPLY_RC);
+	assert_int_equal(a->reply.kind, DFU_SMP_MGMT_REPLY_RC);
 	assert_int_equal(a->reply.rc, rc);
 	assert_int_equal(cbor_map_size(a->map), 1);
 }
@@ -136,10 +136,10 @@ static inline void expect_rc(const struct answer *a, int rc)
 static inline void expect_group_err(const struct answer *a, uint16_t group, int rc)
 {
 	assert_int_equal(a->status, -EREMOTEIO);
-	assert_int_equal(a->reply.kind, MGMT_REPLY_GROUP_ERR);
+	assert_int_equal(a->reply.kind, DFU_SMP_MGMT_REPLY_GROUP_ERR);
 	assert_int_equal(a->reply.group, group);
 	assert_int_equal(a->reply.rc, rc);
-	assert_int_equal(a->hdr.version, SMP_VERSION_2);
+	assert_int_equal(a->hdr.version, DFU_SMP_VERSION_2);
 }
 
 /**
@@ -151,12 +151,12 @@ static inline void expect_both_err(struct sim_device *dev, uint8_t op, uint16_t 
 {
 	struct answer a;
 
-	call(dev, op, SMP_VERSION_2, group, id, payload, len, &a);
+	call(dev, op, DFU_SMP_VERSION_2, group, id, payload, len, &a);
 	expect_group_err(&a, group, group_rc);
 	assert_int_equal(cbor_map_size(a.map), 1);
 	answer_close(&a);
-	call(dev, op, SMP_VERSION_1, group, id, payload, len, &a);
-	assert_int_equal(a.hdr.version, SMP_VERSION_1);
+	call(dev, op, DFU_SMP_VERSION_1, group, id, payload, len, &a);
+	assert_int_equal(a.hdr.version, DFU_SMP_VERSION_1);
 	expect_rc(&a, v1_rc);
 	answer_close(&a);
 }
@@ -167,7 +167,7 @@ static inline void expect_both_rc(struct sim_device *dev, uint8_t op, uint16_t g
 {
 	struct answer a;
 
-	for (uint8_t version = SMP_VERSION_1; version <= SMP_VERSION_2; version++) {
+	for (uint8_t version = DFU_SMP_VERSION_1; version <= DFU_SMP_VERSION_2; version++) {
 		call(dev, op, version, group, id, payload, len, &a);
 		assert_int_equal(a.hdr.version, version);
 		expect_rc(&a, rc);
@@ -178,7 +178,7 @@ static inline void expect_both_rc(struct sim_device *dev, uint8_t op, uint16_t g
 /** The value of @p key in @p map; fails the test when absent. */
 static inline const cbor_item_t *get(const cbor_item_t *map, const char *key)
 {
-	const cbor_item_t *item = mgmt_cbor_find(map, key);
+	const cbor_item_t *item = dfu_smp_mgmt_cbor_find(map, key);
 
 	if (!item) {
 		fail_msg("key '%s' missing", key);
@@ -191,7 +191,7 @@ static inline uint64_t get_uint(const cbor_item_t *map, const char *key)
 {
 	uint64_t v = 0;
 
-	assert_int_equal(mgmt_cbor_get_uint(get(map, key), &v), 0);
+	assert_int_equal(dfu_smp_mgmt_cbor_get_uint(get(map, key), &v), 0);
 	return v;
 }
 
@@ -200,7 +200,7 @@ static inline int64_t get_int(const cbor_item_t *map, const char *key)
 {
 	int64_t v = 0;
 
-	assert_int_equal(mgmt_cbor_get_int(get(map, key), &v), 0);
+	assert_int_equal(dfu_smp_mgmt_cbor_get_int(get(map, key), &v), 0);
 	return v;
 }
 
@@ -209,7 +209,7 @@ static inline bool get_bool(const cbor_item_t *map, const char *key)
 {
 	const cbor_item_t *item = get(map, key);
 
-	assert_true(mgmt_cbor_is_bool(item));
+	assert_true(dfu_smp_mgmt_cbor_is_bool(item));
 	return cbor_get_bool(item);
 }
 
@@ -221,9 +221,9 @@ static inline const char *get_text(const cbor_item_t *map, const char *key, char
 	size_t n;
 
 	assert_true(cbor_isa_string(item));
-	n = mgmt_cbor_string_size(item);
+	n = dfu_smp_mgmt_cbor_string_size(item);
 	assert_true(n < cap);
-	mgmt_cbor_string_copy(item, (uint8_t *)out);
+	dfu_smp_mgmt_cbor_string_copy(item, (uint8_t *)out);
 	out[n] = '\0';
 	return out;
 }
@@ -235,56 +235,56 @@ static inline size_t get_bytes(const cbor_item_t *map, const char *key, uint8_t 
 	size_t n;
 
 	assert_true(cbor_isa_bytestring(item));
-	n = mgmt_cbor_string_size(item);
+	n = dfu_smp_mgmt_cbor_string_size(item);
 	assert_true(n <= cap);
-	mgmt_cbor_string_copy(item, out);
+	dfu_smp_mgmt_cbor_string_copy(item, out);
 	return n;
 }
 
 /** True if text item @p item equals @p s. */
 static inline bool text_is(const cbor_item_t *item, const char *s)
 {
-	return mgmt_cbor_text_equals(item, s);
+	return dfu_smp_mgmt_cbor_text_equals(item, s);
 }
 
 /** A request payload being built: a writer over a buffer of its own. */
 struct payload {
 	uint8_t buf[1024];
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 };
 
 /** Start a definite-length map of @p pairs. */
-static inline struct mgmt_cbor_writer *payload_map(struct payload *p, size_t pairs)
+static inline struct dfu_smp_mgmt_cbor_writer *payload_map(struct payload *p, size_t pairs)
 {
-	mgmt_cbor_writer_init(&p->w, p->buf, sizeof(p->buf));
-	mgmt_cbor_map(&p->w, pairs);
+	dfu_smp_mgmt_cbor_writer_init(&p->w, p->buf, sizeof(p->buf));
+	dfu_smp_mgmt_cbor_map(&p->w, pairs);
 	return &p->w;
 }
 
 /** `{key: text}` */
 static inline size_t payload_text(struct payload *p, const char *key, const char *value)
 {
-	struct mgmt_cbor_writer *w = payload_map(p, 1);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_map(p, 1);
 
-	mgmt_cbor_text(w, key);
-	mgmt_cbor_text(w, value);
+	dfu_smp_mgmt_cbor_text(w, key);
+	dfu_smp_mgmt_cbor_text(w, value);
 	assert_false(w->overflow);
 	return w->len;
 }
 
 /**
- * Encode an upload request's payload, as mgmt_fs_upload() writes it, into @p buf (@p cap
+ * Encode an upload request's payload, as dfu_smp_mgmt_fs_upload() writes it, into @p buf (@p cap
  * bytes); @p total < 0 leaves `len` out.
  */
 static inline size_t fs_upload_req(uint8_t *buf, size_t cap, const char *name, uint64_t off,
 				   const uint8_t *data, size_t n, int64_t total)
 {
-	struct smp_request req = { .cap = SMP_HDR_SIZE + cap };
+	struct dfu_smp_request req = { .cap = DFU_SMP_HDR_SIZE + cap };
 
 	req.buf = malloc(req.cap);
 	assert_non_null(req.buf);
-	assert_int_equal(mgmt_fs_upload(&req, name, off, data, n, total), 0);
-	memcpy(buf, req.buf + SMP_HDR_SIZE, req.len);
+	assert_int_equal(dfu_smp_mgmt_fs_upload(&req, name, off, data, n, total), 0);
+	memcpy(buf, req.buf + DFU_SMP_HDR_SIZE, req.len);
 	free(req.buf);
 	return req.len;
 }
@@ -296,14 +296,14 @@ static inline size_t fs_upload_req(uint8_t *buf, size_t cap, const char *name, u
 static inline size_t fs_chunk_max(const char *name, uint64_t off, int64_t total, size_t left,
 				  uint32_t buf_size)
 {
-	size_t fixed = 1 + 5 + mgmt_cbor_head_size(strlen(name)) + strlen(name) + 4 +
-		       mgmt_cbor_head_size(off) + 5 +
-		       (total >= 0 ? 4 + mgmt_cbor_head_size((uint64_t)total) : 0);
+	size_t fixed = 1 + 5 + dfu_smp_mgmt_cbor_head_size(strlen(name)) + strlen(name) + 4 +
+		       dfu_smp_mgmt_cbor_head_size(off) + 5 +
+		       (total >= 0 ? 4 + dfu_smp_mgmt_cbor_head_size((uint64_t)total) : 0);
 	size_t n;
 
-	assert_true(SMP_HDR_SIZE + fixed + 1 < buf_size);
-	n = buf_size - SMP_HDR_SIZE - fixed;
-	while (mgmt_cbor_head_size(n) + n > buf_size - SMP_HDR_SIZE - fixed) {
+	assert_true(DFU_SMP_HDR_SIZE + fixed + 1 < buf_size);
+	n = buf_size - DFU_SMP_HDR_SIZE - fixed;
+	while (dfu_smp_mgmt_cbor_head_size(n) + n > buf_size - DFU_SMP_HDR_SIZE - fixed) {
 		n--;
 	}
 	return n < left ? n : left;
@@ -328,8 +328,8 @@ static inline size_t fs_upload(struct sim_device *dev, const char *name, const u
 					   total);
 		struct answer a;
 
-		assert_true(SMP_HDR_SIZE + req <= buf_size);
-		call(dev, SMP_OP_WRITE, SMP_VERSION_2, MGMT_GROUP_FS, MGMT_FS_FILE, buf, req, &a);
+		assert_true(DFU_SMP_HDR_SIZE + req <= buf_size);
+		call(dev, DFU_SMP_OP_WRITE, DFU_SMP_VERSION_2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, buf, req, &a);
 		expect_ok(&a);
 		assert_int_equal(get_uint(a.map, "off"), off + n);
 		answer_close(&a);
@@ -352,16 +352,16 @@ static inline uint8_t *fs_download(struct sim_device *dev, const char *name, siz
 
 	do {
 		struct payload p;
-		struct mgmt_cbor_writer *w = payload_map(&p, 2);
+		struct dfu_smp_mgmt_cbor_writer *w = payload_map(&p, 2);
 		struct answer a;
 		const cbor_item_t *chunk;
 		size_t n;
 
-		mgmt_cbor_text(w, "name");
-		mgmt_cbor_text(w, name);
-		mgmt_cbor_text(w, "off");
-		mgmt_cbor_uint(w, off);
-		call(dev, SMP_OP_READ, SMP_VERSION_2, MGMT_GROUP_FS, MGMT_FS_FILE, p.buf, w->len,
+		dfu_smp_mgmt_cbor_text(w, "name");
+		dfu_smp_mgmt_cbor_text(w, name);
+		dfu_smp_mgmt_cbor_text(w, "off");
+		dfu_smp_mgmt_cbor_uint(w, off);
+		call(dev, DFU_SMP_OP_READ, DFU_SMP_VERSION_2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, p.buf, w->len,
 		     &a);
 		expect_ok(&a);
 		assert_true(a.len <= buf_size);
@@ -371,7 +371,7 @@ static inline uint8_t *fs_download(struct sim_device *dev, const char *name, siz
 			data = malloc(total ? total : 1);
 			assert_non_null(data);
 		} else {
-			assert_null(mgmt_cbor_find(a.map, "len"));
+			assert_null(dfu_smp_mgmt_cbor_find(a.map, "len"));
 		}
 		chunk = get(a.map, "data");
 		assert_true(cbor_isa_bytestring(chunk));
@@ -397,15 +397,15 @@ static inline void settings_write(struct sim_device *dev, const char *name, cons
 				  size_t len)
 {
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_map(&p, 2);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_map(&p, 2);
 	struct answer a;
 
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, name);
-	mgmt_cbor_text(w, "val");
-	mgmt_cbor_bytes(w, val, len);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, name);
+	dfu_smp_mgmt_cbor_text(w, "val");
+	dfu_smp_mgmt_cbor_bytes(w, val, len);
 	assert_false(w->overflow);
-	call(dev, SMP_OP_WRITE, SMP_VERSION_2, MGMT_GROUP_SETTINGS, MGMT_SETTINGS_VALUE, p.buf,
+	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_VERSION_2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf,
 	     w->len, &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
@@ -418,7 +418,7 @@ static inline void settings_save(struct sim_device *dev)
 	static const uint8_t empty_map[] = { 0xa0 };
 	struct answer a;
 
-	call(dev, SMP_OP_WRITE, SMP_VERSION_2, MGMT_GROUP_SETTINGS, MGMT_SETTINGS_LOAD_SAVE,
+	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_VERSION_2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE,
 	     empty_map, sizeof(empty_map), &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);

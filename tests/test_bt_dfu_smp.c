@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "../smp/bt_dfu_smp.h"
-#include "../smp/header.h"
+#include <dfu-smp/smp/bt_dfu_smp.h>
+#include <dfu-smp/smp/header.h>
 
 #define MAX_PARTS 4096
 
@@ -167,14 +167,14 @@ static int setup(void **state)
 static size_t make_msg(uint8_t *out, uint8_t op, uint16_t group, uint8_t seq, uint8_t id,
 		       size_t payload_len)
 {
-	struct smp_hdr hdr = { .op = op, .version = 2, .len = (uint16_t)payload_len,
+	struct dfu_smp_hdr hdr = { .op = op, .version = 2, .len = (uint16_t)payload_len,
 			       .group = group, .seq = seq, .id = id };
 
-	smp_hdr_encode(&hdr, out);
+	dfu_smp_hdr_encode(&hdr, out);
 	for (size_t i = 0; i < payload_len; i++) {
-		out[SMP_HDR_SIZE + i] = (uint8_t)(i * 7 + 3);
+		out[DFU_SMP_HDR_SIZE + i] = (uint8_t)(i * 7 + 3);
 	}
-	return SMP_HDR_SIZE + payload_len;
+	return DFU_SMP_HDR_SIZE + payload_len;
 }
 
 /* Delivers a notification from a buffer of exactly @p len bytes (ASan catches over-reads). */
@@ -294,14 +294,14 @@ static void assign_rejects_null_arguments(void **state)
 static void command_rejects_bad_arguments(void **state)
 {
 	uint8_t m[16];
-	size_t n = make_msg(m, SMP_OP_WRITE, 0, 1, 0, 4);
+	size_t n = make_msg(m, DFU_SMP_OP_WRITE, 0, 1, 0, 4);
 
 	(void)state;
 	assert_int_equal(bt_dfu_smp_command(NULL, on_part, n, m), -EINVAL);
 	assert_int_equal(bt_dfu_smp_command(&dfu, NULL, n, m), -EINVAL);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, n, NULL), -EINVAL);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, 0, m), -EINVAL);
-	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, SMP_HDR_SIZE - 1, m), -EINVAL);
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, DFU_SMP_HDR_SIZE - 1, m), -EINVAL);
 	assert_int_equal(F.write_calls, 0);
 }
 
@@ -310,7 +310,7 @@ static void command_needs_a_connection(void **state)
 	const struct bt_dfu_smp_init_params ok = { .error_cb = on_error };
 	struct bt_dfu_smp fresh;
 	uint8_t m[16];
-	size_t n = make_msg(m, SMP_OP_WRITE, 0, 1, 0, 4);
+	size_t n = make_msg(m, DFU_SMP_OP_WRITE, 0, 1, 0, 4);
 
 	(void)state;
 	bt_dfu_smp_init(&fresh, &ok);
@@ -327,9 +327,9 @@ static void command_must_fit_one_write(void **state)
 		size_t fits = mtus[i] - 3u;
 
 		F.mtu = mtus[i];
-		make_msg(m, SMP_OP_WRITE, 0, 1, 0, fits - SMP_HDR_SIZE + 1);
+		make_msg(m, DFU_SMP_OP_WRITE, 0, 1, 0, fits - DFU_SMP_HDR_SIZE + 1);
 		assert_int_equal(bt_dfu_smp_command(&dfu, on_part, fits + 1, m), -EMSGSIZE);
-		make_msg(m, SMP_OP_WRITE, 0, 1, 0, fits - SMP_HDR_SIZE);
+		make_msg(m, DFU_SMP_OP_WRITE, 0, 1, 0, fits - DFU_SMP_HDR_SIZE);
 		assert_int_equal(bt_dfu_smp_command(&dfu, on_part, fits, m), 0);
 		assert_int_equal(F.written_len, fits);
 		assert_memory_equal(F.written, m, fits);
@@ -340,7 +340,7 @@ static void command_must_fit_one_write(void **state)
 static void command_sends_one_write_and_subscribes_once(void **state)
 {
 	(void)state;
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
 	assert_int_equal(F.subscribe_calls, 1);
 	assert_int_equal(F.sub_value, 11);
 	assert_int_equal(F.sub_ccc, 12);
@@ -350,7 +350,7 @@ static void command_sends_one_write_and_subscribes_once(void **state)
 	assert_memory_equal(F.written, cmd, cmd_len);
 
 	bt_dfu_smp_abort(&dfu);
-	send_cmd(SMP_OP_WRITE, 0, 2, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 2, 0);
 	assert_int_equal(F.subscribe_calls, 1);
 	assert_int_equal(F.write_calls, 2);
 }
@@ -361,9 +361,9 @@ static void command_is_busy_while_a_response_arrives(void **state)
 	size_t n;
 
 	(void)state;
-	send_cmd(SMP_OP_READ, 0, 1, 6);
+	send_cmd(DFU_SMP_OP_READ, 0, 1, 6);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, cmd_len, cmd), -EBUSY);
-	n = make_msg(rsp, SMP_OP_READ_RSP, 0, 1, 6, 30);
+	n = make_msg(rsp, DFU_SMP_OP_READ_RSP, 0, 1, 6, 30);
 	notify(rsp, 20); /* first part only */
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, cmd_len, cmd), -EBUSY);
 	notify(rsp + 20, n - 20);
@@ -375,7 +375,7 @@ static void failed_subscription_is_returned(void **state)
 {
 	(void)state;
 	F.subscribe_err = -EACCES;
-	cmd_len = make_msg(cmd, SMP_OP_WRITE, 0, 1, 0, 4);
+	cmd_len = make_msg(cmd, DFU_SMP_OP_WRITE, 0, 1, 0, 4);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, cmd_len, cmd), -EACCES);
 	assert_int_equal(F.write_calls, 0);
 	F.subscribe_err = 0;
@@ -387,7 +387,7 @@ static void failed_write_is_returned_and_frees_the_client(void **state)
 {
 	(void)state;
 	F.write_err = -ENOMEM;
-	cmd_len = make_msg(cmd, SMP_OP_WRITE, 0, 1, 0, 4);
+	cmd_len = make_msg(cmd, DFU_SMP_OP_WRITE, 0, 1, 0, 4);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, cmd_len, cmd), -ENOMEM);
 	F.write_err = 0;
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, cmd_len, cmd), 0);
@@ -411,11 +411,11 @@ static void long_response_is_reassembled_at_every_mtu(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(mtus) / sizeof(mtus[0]); i++) {
 		size_t chunk = mtus[i] - 3u;
-		size_t n = make_msg(rsp, SMP_OP_READ_RSP, 8, (uint8_t)i, 0, 1100);
+		size_t n = make_msg(rsp, DFU_SMP_OP_READ_RSP, 8, (uint8_t)i, 0, 1100);
 		size_t expected_parts = (n + chunk - 1) / chunk;
 
 		F.parts = 0;
-		send_cmd(SMP_OP_READ, 8, (uint8_t)i, 0);
+		send_cmd(DFU_SMP_OP_READ, 8, (uint8_t)i, 0);
 		notify_in_parts(rsp, n, chunk);
 		assert_int_equal(F.parts, expected_parts);
 		assert_int_equal(F.total, n);
@@ -432,7 +432,7 @@ static void long_response_is_reassembled_at_every_mtu(void **state)
 static void notification_without_a_command_is_eio(void **state)
 {
 	uint8_t rsp[32];
-	size_t n = make_msg(rsp, SMP_OP_WRITE_RSP, 0, 1, 0, 4);
+	size_t n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 1, 0, 4);
 
 	(void)state;
 	notify(rsp, n);
@@ -447,8 +447,8 @@ static void first_part_shorter_than_header_is_einval_and_resets(void **state)
 	size_t n;
 
 	(void)state;
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 0, 1, 0, 4);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 1, 0, 4);
 	notify(rsp, 7);
 	assert_int_equal(F.error_count, 1);
 	assert_int_equal(F.errors[0], -EINVAL);
@@ -456,8 +456,8 @@ static void first_part_shorter_than_header_is_einval_and_resets(void **state)
 	/* reset: a new command can go, and the rest of that response is stray */
 	notify(rsp + 7, n - 7);
 	assert_int_equal(F.errors[1], -EIO);
-	send_cmd(SMP_OP_WRITE, 0, 2, 0);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 0, 2, 0, 4);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 2, 0);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 2, 0, 4);
 	notify(rsp, n);
 	assert_int_equal(F.parts, 1);
 	assert_true(F.last[0]);
@@ -466,11 +466,11 @@ static void first_part_shorter_than_header_is_einval_and_resets(void **state)
 static void empty_notification_while_waiting_is_einval(void **state)
 {
 	(void)state;
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
 	notify(NULL, 0);
 	assert_int_equal(F.error_count, 1);
 	assert_int_equal(F.errors[0], -EINVAL);
-	send_cmd(SMP_OP_WRITE, 0, 2, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 2, 0);
 }
 
 static void timeout_reports_and_recovers(void **state)
@@ -480,7 +480,7 @@ static void timeout_reports_and_recovers(void **state)
 
 	(void)state;
 	bt_dfu_smp_process(&dfu, 1000);
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
 	assert_int_equal(bt_dfu_smp_deadline(&dfu), 1000 + BT_DFU_SMP_TIMEOUT_DEFAULT_MS);
 	bt_dfu_smp_process(&dfu, 1000 + BT_DFU_SMP_TIMEOUT_DEFAULT_MS - 1);
 	assert_int_equal(F.error_count, 0);
@@ -489,11 +489,11 @@ static void timeout_reports_and_recovers(void **state)
 	assert_int_equal(F.errors[0], -ETIMEDOUT);
 	assert_int_equal(bt_dfu_smp_deadline(&dfu), UINT64_MAX);
 	/* the late answer is stray, and the next command works */
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 0, 1, 0, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 1, 0, 4);
 	notify(rsp, n);
 	assert_int_equal(F.errors[1], -EIO);
-	send_cmd(SMP_OP_WRITE, 0, 2, 0);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 0, 2, 0, 4);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 2, 0);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 2, 0, 4);
 	notify(rsp, n);
 	assert_int_equal(F.parts, 1);
 }
@@ -507,13 +507,13 @@ static void timeout_can_be_set_or_turned_off(void **state)
 	(void)state;
 	bt_dfu_smp_init(&dfu, &shorter);
 	bt_dfu_smp_handles_assign(&dm, &dfu);
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
 	bt_dfu_smp_process(&dfu, 250);
 	assert_int_equal(F.errors[0], -ETIMEDOUT);
 
 	bt_dfu_smp_init(&dfu, &never);
 	bt_dfu_smp_handles_assign(&dm, &dfu);
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
 	assert_int_equal(bt_dfu_smp_deadline(&dfu), UINT64_MAX);
 	bt_dfu_smp_process(&dfu, UINT64_MAX - 1);
 	assert_int_equal(F.error_count, 1);
@@ -525,15 +525,15 @@ static void response_to_another_command_is_not_delivered(void **state)
 	size_t n;
 
 	(void)state;
-	send_cmd(SMP_OP_READ, 1, 5, 0);
+	send_cmd(DFU_SMP_OP_READ, 1, 5, 0);
 	/* wrong seq, wrong group, wrong id, wrong op: each dropped whole, across parts */
-	n = make_msg(rsp, SMP_OP_READ_RSP, 1, 4, 0, 30);
+	n = make_msg(rsp, DFU_SMP_OP_READ_RSP, 1, 4, 0, 30);
 	notify_in_parts(rsp, n, 20);
-	n = make_msg(rsp, SMP_OP_READ_RSP, 2, 5, 0, 30);
+	n = make_msg(rsp, DFU_SMP_OP_READ_RSP, 2, 5, 0, 30);
 	notify_in_parts(rsp, n, 20);
-	n = make_msg(rsp, SMP_OP_READ_RSP, 1, 5, 1, 4);
+	n = make_msg(rsp, DFU_SMP_OP_READ_RSP, 1, 5, 1, 4);
 	notify(rsp, n);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 5, 0, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 5, 0, 4);
 	notify(rsp, n);
 	assert_int_equal(F.parts, 0);
 	assert_int_equal(F.error_count, 4);
@@ -541,7 +541,7 @@ static void response_to_another_command_is_not_delivered(void **state)
 		assert_int_equal(F.errors[i], -EBADMSG);
 	}
 	/* still waiting: the real answer is delivered */
-	n = make_msg(rsp, SMP_OP_READ_RSP, 1, 5, 0, 30);
+	n = make_msg(rsp, DFU_SMP_OP_READ_RSP, 1, 5, 0, 30);
 	notify_in_parts(rsp, n, 20);
 	assert_int_equal(F.parts, 2);
 	assert_true(F.last[1]);
@@ -554,8 +554,8 @@ static void bytes_beyond_the_response_are_not_delivered(void **state)
 	size_t n;
 
 	(void)state;
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 0, 1, 0, 4);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 1, 0, 4);
 	memset(rsp + n, 0xee, 10);
 	notify(rsp, n + 10);
 	assert_int_equal(F.parts, 1);
@@ -571,15 +571,15 @@ static void header_claiming_more_than_arrives_waits_then_times_out(void **state)
 
 	(void)state;
 	bt_dfu_smp_process(&dfu, 0);
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
-	make_msg(rsp, SMP_OP_WRITE_RSP, 0, 1, 0, 4);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
+	make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 1, 0, 4);
 	rsp[2] = 0xff; /* claims 65535+ bytes; only 12 arrive */
 	rsp[3] = 0xff;
 	notify(rsp, 12);
 	assert_int_equal(F.parts, 1);
 	assert_int_equal(F.chunk_sizes[0], 12);
 	assert_false(F.last[0]);
-	assert_int_equal(F.total, SMP_HDR_SIZE + 0xffffu);
+	assert_int_equal(F.total, DFU_SMP_HDR_SIZE + 0xffffu);
 	bt_dfu_smp_process(&dfu, BT_DFU_SMP_TIMEOUT_DEFAULT_MS);
 	assert_int_equal(F.errors[0], -ETIMEDOUT);
 }
@@ -590,16 +590,16 @@ static void next_command_may_be_sent_from_the_last_part(void **state)
 	size_t n;
 
 	(void)state;
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
-	F.chain_len = make_msg(next, SMP_OP_WRITE, 0, 2, 0, 4);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
+	F.chain_len = make_msg(next, DFU_SMP_OP_WRITE, 0, 2, 0, 4);
 	F.chain_cmd = next;
 	F.chain_result = 1;
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 0, 1, 0, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 1, 0, 4);
 	notify(rsp, n);
 	assert_int_equal(F.chain_result, 0);
 	assert_int_equal(F.written_len, F.chain_len);
 	assert_memory_equal(F.written, next, F.chain_len);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 0, 2, 0, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 0, 2, 0, 4);
 	notify(rsp, n);
 	assert_int_equal(F.parts, 2);
 	assert_int_equal(F.error_count, 0);
@@ -608,30 +608,30 @@ static void next_command_may_be_sent_from_the_last_part(void **state)
 static void port_errors_end_the_command(void **state)
 {
 	(void)state;
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
 	bt_dfu_smp_subscribed(&dfu, 0);
 	bt_dfu_smp_written(&dfu, 0);
 	assert_int_equal(F.error_count, 0);
 	bt_dfu_smp_written(&dfu, -EIO);
 	assert_int_equal(F.errors[0], -EIO);
 
-	send_cmd(SMP_OP_WRITE, 0, 2, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 2, 0);
 	bt_dfu_smp_subscribed(&dfu, -EACCES);
 	assert_int_equal(F.errors[1], -EACCES);
-	send_cmd(SMP_OP_WRITE, 0, 3, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 3, 0);
 	assert_int_equal(F.subscribe_calls, 2); /* subscribes again */
 }
 
 static void disconnection_ends_the_command_and_forgets_the_link(void **state)
 {
 	(void)state;
-	send_cmd(SMP_OP_WRITE, 0, 1, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 1, 0);
 	bt_dfu_smp_disconnected(&dfu);
 	assert_int_equal(F.errors[0], -ENOTCONN);
 	assert_null(bt_dfu_smp_conn(&dfu));
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, cmd_len, cmd), -ENXIO);
 	assert_int_equal(bt_dfu_smp_handles_assign(&dm, &dfu), 0);
-	send_cmd(SMP_OP_WRITE, 0, 2, 0);
+	send_cmd(DFU_SMP_OP_WRITE, 0, 2, 0);
 	assert_int_equal(F.subscribe_calls, 2);
 }
 
@@ -662,7 +662,7 @@ static void pipeline_depth_is_checked(void **state)
 	assert_int_equal(bt_dfu_smp_set_pipeline(&dfu, BT_DFU_SMP_PIPELINE_MAX + 1), -EINVAL);
 	assert_int_equal(bt_dfu_smp_set_pipeline(&dfu, BT_DFU_SMP_PIPELINE_MAX), 0);
 	for (unsigned i = 0; i < BT_DFU_SMP_PIPELINE_MAX; i++) {
-		send_cmd(SMP_OP_WRITE, 1, (uint8_t)i, 1);
+		send_cmd(DFU_SMP_OP_WRITE, 1, (uint8_t)i, 1);
 	}
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, cmd_len, cmd), -EBUSY);
 }
@@ -675,20 +675,20 @@ static void pipelined_responses_reach_their_commands_in_any_order(void **state)
 	(void)state;
 	pipeline_done = 0;
 	assert_int_equal(bt_dfu_smp_set_pipeline(&dfu, 2), 0);
-	na = make_msg(a, SMP_OP_WRITE, 1, 10, 1, 4);
-	nb = make_msg(b, SMP_OP_WRITE, 1, 11, 1, 4);
+	na = make_msg(a, DFU_SMP_OP_WRITE, 1, 10, 1, 4);
+	nb = make_msg(b, DFU_SMP_OP_WRITE, 1, 11, 1, 4);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part_a, na, a), 0);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part_b, nb, b), 0);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, na, a), -EBUSY);
 	/* b answered first, over two notifications; then a stray; then a */
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 11, 1, 30);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 11, 1, 30);
 	notify(rsp, 20);
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, na, a), -EBUSY); /* b still arriving */
 	notify(rsp + 20, n - 20);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 12, 1, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 12, 1, 4);
 	notify(rsp, n);
 	assert_int_equal(F.errors[0], -EBADMSG);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 10, 1, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 10, 1, 4);
 	notify(rsp, n);
 	assert_int_equal(pipeline_done, 2);
 	assert_int_equal(pipeline_order[0], 'b');
@@ -706,19 +706,19 @@ static void pipelined_timeouts_end_the_oldest_first(void **state)
 	bt_dfu_smp_init(&dfu, &p);
 	bt_dfu_smp_handles_assign(&dm, &dfu);
 	bt_dfu_smp_set_pipeline(&dfu, 4);
-	send_cmd(SMP_OP_WRITE, 1, 1, 1);
+	send_cmd(DFU_SMP_OP_WRITE, 1, 1, 1);
 	bt_dfu_smp_process(&dfu, 50);
-	send_cmd(SMP_OP_WRITE, 1, 2, 1);
+	send_cmd(DFU_SMP_OP_WRITE, 1, 2, 1);
 	assert_int_equal(bt_dfu_smp_deadline(&dfu), 100);
 	bt_dfu_smp_process(&dfu, 100);
 	assert_int_equal(F.error_count, 1);
 	assert_int_equal(F.errors[0], -ETIMEDOUT);
 	assert_int_equal(bt_dfu_smp_deadline(&dfu), 150);
 	/* the late answer of the first is dropped; the second's is delivered */
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 1, 1, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 1, 1, 4);
 	notify(rsp, n);
 	assert_int_equal(F.errors[1], -EBADMSG);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 2, 1, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 2, 1, 4);
 	notify(rsp, n);
 	assert_int_equal(F.parts, 1);
 	assert_int_equal(bt_dfu_smp_deadline(&dfu), UINT64_MAX);
@@ -731,14 +731,14 @@ static void cancel_forgets_one_command(void **state)
 
 	(void)state;
 	bt_dfu_smp_set_pipeline(&dfu, 2);
-	send_cmd(SMP_OP_WRITE, 1, 1, 1);
-	send_cmd(SMP_OP_WRITE, 1, 2, 1);
+	send_cmd(DFU_SMP_OP_WRITE, 1, 1, 1);
+	send_cmd(DFU_SMP_OP_WRITE, 1, 2, 1);
 	assert_int_equal(bt_dfu_smp_cancel(&dfu, 1), 0);
 	assert_int_equal(bt_dfu_smp_cancel(&dfu, 1), -ENOENT);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 1, 1, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 1, 1, 4);
 	notify(rsp, n);
 	assert_int_equal(F.errors[0], -EBADMSG);
-	n = make_msg(rsp, SMP_OP_WRITE_RSP, 1, 2, 1, 4);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 2, 1, 4);
 	notify(rsp, n);
 	assert_int_equal(F.parts, 1);
 	bt_dfu_smp_abort(&dfu);
@@ -753,7 +753,7 @@ static void long_command_is_split_only_with_reassembly(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(mtus) / sizeof(mtus[0]); i++) {
-		size_t n = make_msg(big, SMP_OP_WRITE, 1, (uint8_t)i, 1, 1000);
+		size_t n = make_msg(big, DFU_SMP_OP_WRITE, 1, (uint8_t)i, 1, 1000);
 
 		F.mtu = mtus[i];
 		F.stream_len = 0;
@@ -779,7 +779,7 @@ static void long_command_is_split_only_with_reassembly(void **state)
 static void failed_write_in_a_split_command_cancels_it(void **state)
 {
 	static uint8_t big[400];
-	size_t n = make_msg(big, SMP_OP_WRITE, 1, 7, 1, 300);
+	size_t n = make_msg(big, DFU_SMP_OP_WRITE, 1, 7, 1, 300);
 
 	(void)state;
 	F.mtu = 23;
@@ -788,7 +788,7 @@ static void failed_write_in_a_split_command_cancels_it(void **state)
 	assert_int_equal(bt_dfu_smp_command(&dfu, on_part, n, big), -ENOBUFS);
 	F.fail_write_at = 0;
 	assert_int_equal(bt_dfu_smp_cancel(&dfu, 7), -ENOENT);
-	send_cmd(SMP_OP_WRITE, 1, 8, 1); /* not busy */
+	send_cmd(DFU_SMP_OP_WRITE, 1, 8, 1); /* not busy */
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)

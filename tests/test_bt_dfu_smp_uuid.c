@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../smp/bt_dfu_smp.h"
+#include <dfu-smp/smp/bt_dfu_smp.h>
 
 /* @p uuid as text: the bytes on the air are little-endian, the text big-endian. */
 static void to_text(const struct bt_dfu_smp_uuid *uuid, char out[37])

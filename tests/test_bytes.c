@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Little-endian integers in byte buffers (smp/bytes.h). */
+/* Little-endian integers in byte buffers (dfu-smp/smp/bytes.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../smp/bytes.h"
+#include <dfu-smp/smp/bytes.h>
 
 /* An MCUboot header's first bytes: the magic 0x96f3b83d, then ih_hdr_size 0x0200. */
 static void reads_the_low_byte_first(void **state)
@@ -16,9 +16,9 @@ static void reads_the_low_byte_first(void **state)
 	const uint8_t bytes[] = { 0x3d, 0xb8, 0xf3, 0x96, 0x00, 0x02 };
 
 	(void)state;
-	assert_int_equal(smp_get_le32(bytes), 0x96f3b83du);
-	assert_int_equal(smp_get_le16(bytes + 4), 0x0200u);
-	assert_int_equal(smp_get_le16(bytes + 1), 0xf3b8u); /* at any alignment */
+	assert_int_equal(dfu_smp_get_le32(bytes), 0x96f3b83du);
+	assert_int_equal(dfu_smp_get_le16(bytes + 4), 0x0200u);
+	assert_int_equal(dfu_smp_get_le16(bytes + 1), 0xf3b8u); /* at any alignment */
 }
 
 static void writes_the_low_byte_first_and_nothing_else(void **state)
@@ -28,11 +28,11 @@ static void writes_the_low_byte_first_and_nothing_else(void **state)
 
 	(void)state;
 	memset(out, 0xaa, sizeof(out));
-	smp_put_le32(out + 1, 0x96f3b83du);
-	smp_put_le16(out + 5, 0x1234u);
+	dfu_smp_put_le32(out + 1, 0x96f3b83du);
+	dfu_smp_put_le16(out + 5, 0x1234u);
 	assert_memory_equal(out, expected, sizeof(out));
-	assert_int_equal(smp_get_le32(out + 1), 0x96f3b83du);
-	assert_int_equal(smp_get_le16(out + 5), 0x1234u);
+	assert_int_equal(dfu_smp_get_le32(out + 1), 0x96f3b83du);
+	assert_int_equal(dfu_smp_get_le16(out + 5), 0x1234u);
 }
 
 int main(void)

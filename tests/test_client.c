@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "../smp/client.h"
+#include <dfu-smp/smp/client.h>
 
 #define MAX_SENT 600
 
@@ -35,12 +35,12 @@ static struct {
 static struct {
 	int calls;
 	int err[64];
-	struct smp_request *req[64];
+	struct dfu_smp_request *req[64];
 	uint8_t payload[64][16];
 	size_t payload_len[64];
 } R;
 
-static struct smp_client client;
+static struct dfu_smp_client client;
 
 static void respond(const uint8_t *request, size_t len, uint8_t version);
 
@@ -69,7 +69,7 @@ static size_t fake_max_size(void *ctx)
 	return 64;
 }
 
-static void on_done(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+static void on_done(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
 	int i = R.calls++;
 
@@ -86,15 +86,15 @@ static void on_done(struct smp_request *req, int err, const struct smp_client_rs
 	}
 }
 
-static int setup_with(const struct smp_client_config *cfg)
+static int setup_with(const struct dfu_smp_client_config *cfg)
 {
-	const struct smp_transport transport = {
+	const struct dfu_smp_transport transport = {
 		.send = fake_send, .max_size = fake_max_size, .ctx = &T,
 	};
 
 	memset(&T, 0, sizeof(T));
 	memset(&R, 0, sizeof(R));
-	smp_client_init(&client, &transport, cfg);
+	dfu_smp_client_init(&client, &transport, cfg);
 	return 0;
 }
 
@@ -105,19 +105,19 @@ static int setup(void **state)
 }
 
 static uint8_t bufs[300][32];
-static struct smp_request reqs[300];
+static struct dfu_smp_request reqs[300];
 
 /* A request with a 2-byte payload A0 A0 (not parsed by the client). */
-static struct smp_request *make_req(int i, uint8_t op, uint16_t group, uint8_t id)
+static struct dfu_smp_request *make_req(int i, uint8_t op, uint16_t group, uint8_t id)
 {
-	struct smp_request *req = &reqs[i];
+	struct dfu_smp_request *req = &reqs[i];
 
-	smp_request_init(req, bufs[i], sizeof(bufs[i]));
+	dfu_smp_request_init(req, bufs[i], sizeof(bufs[i]));
 	req->op = op;
 	req->group = group;
 	req->id = id;
-	req->buf[SMP_HDR_SIZE] = 0xa0;
-	req->buf[SMP_HDR_SIZE + 1] = (uint8_t)i;
+	req->buf[DFU_SMP_HDR_SIZE] = 0xa0;
+	req->buf[DFU_SMP_HDR_SIZE + 1] = (uint8_t)i;
 	req->len = 2;
 	req->cb = on_done;
 	return req;
@@ -126,16 +126,16 @@ static struct smp_request *make_req(int i, uint8_t op, uint16_t group, uint8_t i
 /* The device's answer to @p request: header copied, op turned into the response op. */
 static void respond(const uint8_t *request, size_t len, uint8_t version)
 {
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 	uint8_t msg[16];
 
-	assert_int_equal(smp_hdr_decode(request, len, &hdr), 0);
-	hdr.op = smp_hdr_rsp_op(hdr.op);
+	assert_int_equal(dfu_smp_hdr_decode(request, len, &hdr), 0);
+	hdr.op = dfu_smp_hdr_rsp_op(hdr.op);
 	hdr.version = version;
 	hdr.len = 1;
-	smp_hdr_encode(&hdr, msg);
-	msg[SMP_HDR_SIZE] = request[SMP_HDR_SIZE + 1];
-	smp_client_receive(&client, msg, SMP_HDR_SIZE + 1);
+	dfu_smp_hdr_encode(&hdr, msg);
+	msg[DFU_SMP_HDR_SIZE] = request[DFU_SMP_HDR_SIZE + 1];
+	dfu_smp_client_receive(&client, msg, DFU_SMP_HDR_SIZE + 1);
 }
 
 static void answer_sent(int i)
@@ -144,36 +144,36 @@ static void answer_sent(int i)
 }
 
 /* Queues @p req: nothing is sent and no callback runs from inside. */
-static int submit(struct smp_request *req)
+static int submit(struct dfu_smp_request *req)
 {
 	int calls = R.calls;
 	int attempts = T.attempts;
-	int err = smp_client_submit(&client, req);
+	int err = dfu_smp_client_submit(&client, req);
 
 	assert_int_equal(R.calls, calls);
 	assert_int_equal(T.attempts, attempts);
 	return err;
 }
 
-/* The event loop's turn, as smp_client_deadline() asks for it: now. */
+/* The event loop's turn, as dfu_smp_client_deadline() asks for it: now. */
 static void flush(void)
 {
-	assert_int_equal(smp_client_deadline(&client), smp_client_now(&client));
-	smp_client_process(&client, smp_client_now(&client));
+	assert_int_equal(dfu_smp_client_deadline(&client), dfu_smp_client_now(&client));
+	dfu_smp_client_process(&client, dfu_smp_client_now(&client));
 }
 
 static void header_is_written_with_fresh_sequence_numbers(void **state)
 {
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 
 	(void)state;
-	assert_int_equal(submit(make_req(0, SMP_OP_READ, 0x0102, 6)), 0);
+	assert_int_equal(submit(make_req(0, DFU_SMP_OP_READ, 0x0102, 6)), 0);
 	flush();
 	assert_int_equal(T.sent, 1);
-	assert_int_equal(T.lens[0], SMP_HDR_SIZE + 2);
-	assert_int_equal(smp_hdr_decode(T.msgs[0], T.lens[0], &hdr), 0);
-	assert_int_equal(hdr.op, SMP_OP_READ);
-	assert_int_equal(hdr.version, SMP_VERSION_2);
+	assert_int_equal(T.lens[0], DFU_SMP_HDR_SIZE + 2);
+	assert_int_equal(dfu_smp_hdr_decode(T.msgs[0], T.lens[0], &hdr), 0);
+	assert_int_equal(hdr.op, DFU_SMP_OP_READ);
+	assert_int_equal(hdr.version, DFU_SMP_VERSION_2);
 	assert_int_equal(hdr.flags, 0);
 	assert_int_equal(hdr.len, 2);
 	assert_int_equal(hdr.group, 0x0102);
@@ -185,19 +185,19 @@ static void header_is_written_with_fresh_sequence_numbers(void **state)
 	assert_int_equal(R.payload_len[0], 1);
 	assert_int_equal(R.payload[0][0], 0);
 
-	submit(make_req(1, SMP_OP_WRITE, 0, 0));
+	submit(make_req(1, DFU_SMP_OP_WRITE, 0, 0));
 	flush();
 	assert_int_equal(T.msgs[1][6], 1);
 }
 
 static void sequence_numbers_wrap_after_255(void **state)
 {
-	const struct smp_client_config cfg = { .first_seq = 254 };
+	const struct dfu_smp_client_config cfg = { .first_seq = 254 };
 
 	(void)state;
 	setup_with(&cfg);
 	for (int i = 0; i < 3; i++) {
-		submit(make_req(i, SMP_OP_READ, 0, 0));
+		submit(make_req(i, DFU_SMP_OP_READ, 0, 0));
 		flush();
 		answer_sent(i);
 	}
@@ -209,16 +209,16 @@ static void sequence_numbers_wrap_after_255(void **state)
 
 static void mismatched_responses_are_dropped(void **state)
 {
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 	uint8_t msg[16];
 
 	(void)state;
-	submit(make_req(0, SMP_OP_READ, 1, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 1, 0));
 	flush();
-	smp_hdr_decode(T.msgs[0], T.lens[0], &hdr);
+	dfu_smp_hdr_decode(T.msgs[0], T.lens[0], &hdr);
 	hdr.len = 0;
 	/* wrong seq, group, id, op; then a message shorter than its header says */
-	const struct smp_hdr wrong[] = {
+	const struct dfu_smp_hdr wrong[] = {
 		{ .op = 1, .version = 2, .group = 1, .seq = 9, .id = 0 },
 		{ .op = 1, .version = 2, .group = 2, .seq = hdr.seq, .id = 0 },
 		{ .op = 1, .version = 2, .group = 1, .seq = hdr.seq, .id = 1 },
@@ -226,12 +226,12 @@ static void mismatched_responses_are_dropped(void **state)
 		{ .op = 1, .version = 2, .group = 1, .seq = hdr.seq, .id = 0, .len = 5 },
 	};
 	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
-		smp_hdr_encode(&wrong[i], msg);
-		smp_client_receive(&client, msg, SMP_HDR_SIZE);
+		dfu_smp_hdr_encode(&wrong[i], msg);
+		dfu_smp_client_receive(&client, msg, DFU_SMP_HDR_SIZE);
 	}
-	smp_client_receive(&client, msg, 3);
+	dfu_smp_client_receive(&client, msg, 3);
 	assert_int_equal(R.calls, 0);
-	assert_int_equal(smp_client_stats(&client)->dropped, 6);
+	assert_int_equal(dfu_smp_client_stats(&client)->dropped, 6);
 	answer_sent(0);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.err[0], 0);
@@ -240,74 +240,74 @@ static void mismatched_responses_are_dropped(void **state)
 static void timeout_then_late_answer_is_dropped(void **state)
 {
 	(void)state;
-	smp_client_process(&client, 100);
-	make_req(0, SMP_OP_READ, 0, 0)->timeout_ms = 50;
+	dfu_smp_client_process(&client, 100);
+	make_req(0, DFU_SMP_OP_READ, 0, 0)->timeout_ms = 50;
 	submit(&reqs[0]);
-	assert_int_equal(smp_client_deadline(&client), 100); /* to be sent */
-	smp_client_process(&client, 100);
-	assert_int_equal(smp_client_deadline(&client), 150); /* sent: its timeout */
-	smp_client_process(&client, 149);
+	assert_int_equal(dfu_smp_client_deadline(&client), 100); /* to be sent */
+	dfu_smp_client_process(&client, 100);
+	assert_int_equal(dfu_smp_client_deadline(&client), 150); /* sent: its timeout */
+	dfu_smp_client_process(&client, 149);
 	assert_int_equal(R.calls, 0);
-	smp_client_process(&client, 150);
+	dfu_smp_client_process(&client, 150);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.err[0], -ETIMEDOUT);
-	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
+	assert_int_equal(dfu_smp_client_deadline(&client), UINT64_MAX);
 	answer_sent(0);
 	assert_int_equal(R.calls, 1);
-	assert_int_equal(smp_client_stats(&client)->dropped, 1);
+	assert_int_equal(dfu_smp_client_stats(&client)->dropped, 1);
 }
 
 static void timeout_counts_from_the_send_not_the_submit(void **state)
 {
 	(void)state;
-	smp_client_process(&client, 100);
-	make_req(0, SMP_OP_READ, 0, 0)->timeout_ms = 50;
+	dfu_smp_client_process(&client, 100);
+	make_req(0, DFU_SMP_OP_READ, 0, 0)->timeout_ms = 50;
 	submit(&reqs[0]);
-	smp_client_process(&client, 130); /* the loop came round late */
+	dfu_smp_client_process(&client, 130); /* the loop came round late */
 	assert_int_equal(T.sent, 1);
-	assert_int_equal(smp_client_deadline(&client), 180);
+	assert_int_equal(dfu_smp_client_deadline(&client), 180);
 }
 
 static void default_timeout_comes_from_the_config(void **state)
 {
-	const struct smp_client_config cfg = { .timeout_ms = 1234 };
+	const struct dfu_smp_client_config cfg = { .timeout_ms = 1234 };
 
 	(void)state;
 	setup_with(&cfg);
-	submit(make_req(0, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
-	assert_int_equal(smp_client_deadline(&client), 1234);
+	assert_int_equal(dfu_smp_client_deadline(&client), 1234);
 	setup_with(NULL);
-	submit(make_req(0, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
-	assert_int_equal(smp_client_deadline(&client), SMP_CLIENT_TIMEOUT_DEFAULT_MS);
+	assert_int_equal(dfu_smp_client_deadline(&client), DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS);
 }
 
 static void retries_resend_with_the_same_sequence_number(void **state)
 {
 	(void)state;
-	make_req(0, SMP_OP_WRITE, 1, 1)->timeout_ms = 10;
+	make_req(0, DFU_SMP_OP_WRITE, 1, 1)->timeout_ms = 10;
 	reqs[0].retries = 2;
 	submit(&reqs[0]);
 	flush();
-	smp_client_process(&client, 10);
-	smp_client_process(&client, 20);
+	dfu_smp_client_process(&client, 10);
+	dfu_smp_client_process(&client, 20);
 	assert_int_equal(T.sent, 3);
 	assert_memory_equal(T.msgs[0], T.msgs[1], T.lens[0]);
 	assert_memory_equal(T.msgs[0], T.msgs[2], T.lens[0]);
 	assert_int_equal(R.calls, 0);
-	smp_client_process(&client, 30);
+	dfu_smp_client_process(&client, 30);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.err[0], -ETIMEDOUT);
-	assert_int_equal(smp_client_stats(&client)->retries, 2);
-	assert_int_equal(smp_client_stats(&client)->timeouts, 3);
+	assert_int_equal(dfu_smp_client_stats(&client)->retries, 2);
+	assert_int_equal(dfu_smp_client_stats(&client)->timeouts, 3);
 
 	/* an answer to a retried request completes it */
-	make_req(1, SMP_OP_WRITE, 1, 1)->timeout_ms = 10;
+	make_req(1, DFU_SMP_OP_WRITE, 1, 1)->timeout_ms = 10;
 	reqs[1].retries = 1;
 	submit(&reqs[1]);
 	flush();
-	smp_client_process(&client, 40);
+	dfu_smp_client_process(&client, 40);
 	answer_sent(3);
 	assert_int_equal(R.calls, 2);
 	assert_int_equal(R.err[1], 0);
@@ -317,7 +317,7 @@ static void queue_sends_one_at_a_time_by_default(void **state)
 {
 	(void)state;
 	for (int i = 0; i < 3; i++) {
-		submit(make_req(i, SMP_OP_READ, 0, 0));
+		submit(make_req(i, DFU_SMP_OP_READ, 0, 0));
 	}
 	flush();
 	assert_int_equal(T.sent, 1);
@@ -332,38 +332,38 @@ static void queue_sends_one_at_a_time_by_default(void **state)
 	for (int i = 0; i < 3; i++) {
 		assert_ptr_equal(R.req[i], &reqs[i]);
 	}
-	assert_true(smp_client_idle(&client));
+	assert_true(dfu_smp_client_idle(&client));
 }
 
 static void deadline_says_now_while_a_request_can_be_sent(void **state)
 {
-	const struct smp_client_config cfg = { .timeout_ms = 500 };
+	const struct dfu_smp_client_config cfg = { .timeout_ms = 500 };
 
 	(void)state;
 	setup_with(&cfg);
-	smp_client_process(&client, 1000);
-	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
-	submit(make_req(0, SMP_OP_READ, 0, 0));
-	submit(make_req(1, SMP_OP_READ, 0, 0));
-	assert_int_equal(smp_client_deadline(&client), 1000);
-	smp_client_process(&client, 1010);
+	dfu_smp_client_process(&client, 1000);
+	assert_int_equal(dfu_smp_client_deadline(&client), UINT64_MAX);
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
+	submit(make_req(1, DFU_SMP_OP_READ, 0, 0));
+	assert_int_equal(dfu_smp_client_deadline(&client), 1000);
+	dfu_smp_client_process(&client, 1010);
 	/* the window is full: only the first's timeout is due */
-	assert_int_equal(smp_client_deadline(&client), 1510);
+	assert_int_equal(dfu_smp_client_deadline(&client), 1510);
 	answer_sent(0);
-	assert_int_equal(smp_client_deadline(&client), 1010);
-	smp_client_process(&client, 1020);
+	assert_int_equal(dfu_smp_client_deadline(&client), 1010);
+	dfu_smp_client_process(&client, 1020);
 	assert_int_equal(T.sent, 2);
-	assert_int_equal(smp_client_deadline(&client), 1520);
+	assert_int_equal(dfu_smp_client_deadline(&client), 1520);
 }
 
 static void window_keeps_several_on_the_link(void **state)
 {
-	const struct smp_client_config cfg = { .window = 3 };
+	const struct dfu_smp_client_config cfg = { .window = 3 };
 
 	(void)state;
 	setup_with(&cfg);
 	for (int i = 0; i < 5; i++) {
-		submit(make_req(i, SMP_OP_READ, 0, 0));
+		submit(make_req(i, DFU_SMP_OP_READ, 0, 0));
 	}
 	flush();
 	assert_int_equal(T.sent, 3);
@@ -371,11 +371,11 @@ static void window_keeps_several_on_the_link(void **state)
 	flush();
 	assert_int_equal(T.sent, 4);
 	assert_ptr_equal(R.req[0], &reqs[1]);
-	smp_client_set_window(&client, 1);
+	dfu_smp_client_set_window(&client, 1);
 	answer_sent(0);
 	answer_sent(2);
-	assert_int_equal(smp_client_deadline(&client), SMP_CLIENT_TIMEOUT_DEFAULT_MS);
-	smp_client_process(&client, 0);
+	assert_int_equal(dfu_smp_client_deadline(&client), DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS);
+	dfu_smp_client_process(&client, 0);
 	assert_int_equal(T.sent, 4);
 	answer_sent(3);
 	flush();
@@ -386,38 +386,38 @@ static void busy_transport_waits_until_ready(void **state)
 {
 	(void)state;
 	T.send_err = -EAGAIN;
-	submit(make_req(0, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
 	assert_int_equal(T.attempts, 1);
 	assert_int_equal(T.sent, 0);
 	assert_int_equal(R.calls, 0);
-	assert_false(smp_client_idle(&client));
+	assert_false(dfu_smp_client_idle(&client));
 	/* nothing due until the transport is ready: no busy loop */
-	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
+	assert_int_equal(dfu_smp_client_deadline(&client), UINT64_MAX);
 	T.send_err = 0;
-	smp_client_process(&client, 1);
+	dfu_smp_client_process(&client, 1);
 	assert_int_equal(T.attempts, 1);
-	smp_client_transport_ready(&client);
-	assert_int_equal(smp_client_deadline(&client), 1);
-	smp_client_process(&client, 1);
+	dfu_smp_client_transport_ready(&client);
+	assert_int_equal(dfu_smp_client_deadline(&client), 1);
+	dfu_smp_client_process(&client, 1);
 	assert_int_equal(T.sent, 1);
 	answer_sent(0);
 	assert_int_equal(R.err[0], 0);
-	assert_int_equal(smp_client_stats(&client)->sent, 1);
+	assert_int_equal(dfu_smp_client_stats(&client)->sent, 1);
 }
 
 static void a_failed_link_is_busy_no_more(void **state)
 {
 	(void)state;
 	T.send_err = -EAGAIN;
-	submit(make_req(0, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
-	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
+	assert_int_equal(dfu_smp_client_deadline(&client), UINT64_MAX);
 	/* the link drops and comes back: the queued request goes out on the next turn */
-	smp_client_transport_error(&client, -ENOTCONN);
+	dfu_smp_client_transport_error(&client, -ENOTCONN);
 	T.send_err = 0;
-	assert_int_equal(smp_client_deadline(&client), 0);
-	smp_client_process(&client, 0);
+	assert_int_equal(dfu_smp_client_deadline(&client), 0);
+	dfu_smp_client_process(&client, 0);
 	assert_int_equal(T.sent, 1);
 	assert_int_equal(R.calls, 0); /* it was queued, not on the link: it did not end */
 	answer_sent(0);
@@ -427,22 +427,22 @@ static void a_failed_link_is_busy_no_more(void **state)
 
 static void busy_transport_leaves_the_link_to_its_timeouts(void **state)
 {
-	const struct smp_client_config cfg = { .window = 2 };
+	const struct dfu_smp_client_config cfg = { .window = 2 };
 
 	(void)state;
 	setup_with(&cfg);
-	submit(make_req(0, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
 	T.send_err = -EAGAIN;
-	submit(make_req(1, SMP_OP_READ, 0, 0));
+	submit(make_req(1, DFU_SMP_OP_READ, 0, 0));
 	flush();
 	assert_int_equal(T.attempts, 2);
-	assert_int_equal(smp_client_deadline(&client), SMP_CLIENT_TIMEOUT_DEFAULT_MS);
+	assert_int_equal(dfu_smp_client_deadline(&client), DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS);
 	/* an answer does not make it ready: only the transport says so */
 	T.send_err = 0;
 	answer_sent(0);
-	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
-	smp_client_transport_ready(&client);
+	assert_int_equal(dfu_smp_client_deadline(&client), UINT64_MAX);
+	dfu_smp_client_transport_ready(&client);
 	flush();
 	assert_int_equal(T.sent, 2);
 	assert_int_equal(T.msgs[1][6], 1); /* the sequence number it was given first */
@@ -452,18 +452,18 @@ static void send_error_fails_the_request(void **state)
 {
 	(void)state;
 	T.send_err = -EMSGSIZE;
-	submit(make_req(0, SMP_OP_READ, 0, 0));
-	smp_client_process(&client, 0);
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
+	dfu_smp_client_process(&client, 0);
 	/* never from inside the call that sent it: at the next process(), due now */
 	assert_int_equal(T.attempts, 1);
 	assert_int_equal(R.calls, 0);
-	assert_false(smp_client_idle(&client));
-	assert_int_equal(smp_client_deadline(&client), smp_client_now(&client));
-	smp_client_process(&client, 0);
+	assert_false(dfu_smp_client_idle(&client));
+	assert_int_equal(dfu_smp_client_deadline(&client), dfu_smp_client_now(&client));
+	dfu_smp_client_process(&client, 0);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.err[0], -EMSGSIZE);
-	assert_true(smp_client_idle(&client));
-	assert_int_equal(smp_client_stats(&client)->sent, 0);
+	assert_true(dfu_smp_client_idle(&client));
+	assert_int_equal(dfu_smp_client_stats(&client)->sent, 0);
 }
 
 /* A transport that sees the link drop inside send(), reports it, and also fails the send. */
@@ -473,15 +473,15 @@ static int send_losing_the_link(void *ctx, const uint8_t *msg, size_t len)
 	(void)msg;
 	(void)len;
 	T.in_send = true;
-	smp_client_transport_error(&client, -ENOTCONN);
+	dfu_smp_client_transport_error(&client, -ENOTCONN);
 	T.in_send = false;
 	return -ENOTCONN;
 }
 
 static int freed_calls;
 
-/* The owner frees the request in its callback, as smp/client.h allows. */
-static void free_in_callback(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+/* The owner frees the request in its callback, as dfu-smp/smp/client.h allows. */
+static void free_in_callback(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
 	(void)rsp;
 	assert_false(T.in_send);
@@ -493,115 +493,115 @@ static void free_in_callback(struct smp_request *req, int err, const struct smp_
 
 static void a_link_lost_inside_send_ends_the_request_once(void **state)
 {
-	const struct smp_transport transport = {
+	const struct dfu_smp_transport transport = {
 		.send = send_losing_the_link, .max_size = fake_max_size, .ctx = &T,
 	};
-	struct smp_request *req = malloc(sizeof(*req));
+	struct dfu_smp_request *req = malloc(sizeof(*req));
 
 	(void)state;
-	smp_client_init(&client, &transport, NULL);
+	dfu_smp_client_init(&client, &transport, NULL);
 	freed_calls = 0;
-	smp_request_init(req, malloc(SMP_HDR_SIZE), SMP_HDR_SIZE);
+	dfu_smp_request_init(req, malloc(DFU_SMP_HDR_SIZE), DFU_SMP_HDR_SIZE);
 	req->cb = free_in_callback;
-	assert_int_equal(smp_client_submit(&client, req), 0);
+	assert_int_equal(dfu_smp_client_submit(&client, req), 0);
 	assert_int_equal(freed_calls, 0); /* not from inside submit */
-	smp_client_process(&client, 1);
+	dfu_smp_client_process(&client, 1);
 	assert_int_equal(freed_calls, 0); /* nor from inside the process() that sent it */
-	assert_int_equal(smp_client_deadline(&client), 1);
-	smp_client_process(&client, 1);
+	assert_int_equal(dfu_smp_client_deadline(&client), 1);
+	dfu_smp_client_process(&client, 1);
 	assert_int_equal(freed_calls, 1); /* once: a second call would touch freed memory */
-	smp_client_process(&client, 2);
+	dfu_smp_client_process(&client, 2);
 	assert_int_equal(freed_calls, 1);
-	assert_true(smp_client_idle(&client));
+	assert_true(dfu_smp_client_idle(&client));
 }
 
 static void a_request_failed_in_send_can_be_cancelled_before_its_callback(void **state)
 {
 	(void)state;
 	T.send_err = -EIO;
-	submit(make_req(0, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
-	assert_int_equal(smp_client_cancel(&client, &reqs[0]), 0);
-	smp_client_process(&client, 0);
+	assert_int_equal(dfu_smp_client_cancel(&client, &reqs[0]), 0);
+	dfu_smp_client_process(&client, 0);
 	assert_int_equal(R.calls, 0);
-	assert_true(smp_client_idle(&client));
+	assert_true(dfu_smp_client_idle(&client));
 }
 
 static void an_answer_from_inside_send_runs_no_callback_there(void **state)
 {
 	(void)state;
 	T.echo_back = true;
-	make_req(0, SMP_OP_READ, 0, 0)->timeout_ms = 50;
+	make_req(0, DFU_SMP_OP_READ, 0, 0)->timeout_ms = 50;
 	submit(&reqs[0]);
 	flush();
 	/* dropped (and counted), never delivered inside send: the request waits on */
 	assert_int_equal(T.sent, 1);
 	assert_int_equal(R.calls, 0);
-	assert_int_equal(smp_client_stats(&client)->dropped, 1);
-	assert_int_equal(smp_client_stats(&client)->received, 0);
-	assert_int_equal(smp_client_deadline(&client), 50);
+	assert_int_equal(dfu_smp_client_stats(&client)->dropped, 1);
+	assert_int_equal(dfu_smp_client_stats(&client)->received, 0);
+	assert_int_equal(dfu_smp_client_deadline(&client), 50);
 	/* the same answer later, from the event loop, is matched */
 	T.echo_back = false;
 	answer_sent(0);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.err[0], 0);
-	assert_true(smp_client_idle(&client));
+	assert_true(dfu_smp_client_idle(&client));
 }
 
 static void version_falls_back_when_the_device_answers_v1(void **state)
 {
-	struct smp_hdr hdr;
-	const struct smp_client_config fixed = { .version_fixed = true };
+	struct dfu_smp_hdr hdr;
+	const struct dfu_smp_client_config fixed = { .version_fixed = true };
 
 	(void)state;
-	submit(make_req(0, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
 	respond(T.msgs[0], T.lens[0], 1);
-	assert_int_equal(smp_client_version(&client), SMP_VERSION_1);
-	submit(make_req(1, SMP_OP_READ, 0, 0));
+	assert_int_equal(dfu_smp_client_version(&client), DFU_SMP_VERSION_1);
+	submit(make_req(1, DFU_SMP_OP_READ, 0, 0));
 	flush();
-	smp_hdr_decode(T.msgs[1], T.lens[1], &hdr);
-	assert_int_equal(hdr.version, SMP_VERSION_1);
+	dfu_smp_hdr_decode(T.msgs[1], T.lens[1], &hdr);
+	assert_int_equal(hdr.version, DFU_SMP_VERSION_1);
 
 	setup_with(&fixed);
-	submit(make_req(0, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
 	respond(T.msgs[0], T.lens[0], 1);
-	assert_int_equal(smp_client_version(&client), SMP_VERSION_2);
+	assert_int_equal(dfu_smp_client_version(&client), DFU_SMP_VERSION_2);
 }
 
 static void version_1_can_be_chosen(void **state)
 {
-	const struct smp_client_config cfg = { .version = SMP_VERSION_1 };
+	const struct dfu_smp_client_config cfg = { .version = DFU_SMP_VERSION_1 };
 
 	(void)state;
 	setup_with(&cfg);
-	submit(make_req(0, SMP_OP_WRITE, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_WRITE, 0, 0));
 	flush();
 	assert_int_equal(T.msgs[0][0], 0x02);
-	smp_client_set_version(&client, SMP_VERSION_2);
+	dfu_smp_client_set_version(&client, DFU_SMP_VERSION_2);
 	answer_sent(0);
-	submit(make_req(1, SMP_OP_WRITE, 0, 0));
+	submit(make_req(1, DFU_SMP_OP_WRITE, 0, 0));
 	flush();
 	assert_int_equal(T.msgs[1][0], 0x0a);
 }
 
 static void transport_error_ends_requests_on_the_link_only(void **state)
 {
-	const struct smp_client_config cfg = { .window = 2 };
+	const struct dfu_smp_client_config cfg = { .window = 2 };
 
 	(void)state;
 	setup_with(&cfg);
 	for (int i = 0; i < 3; i++) {
-		submit(make_req(i, SMP_OP_READ, 0, 0));
+		submit(make_req(i, DFU_SMP_OP_READ, 0, 0));
 	}
 	flush();
-	smp_client_transport_error(&client, -ENOTCONN);
+	dfu_smp_client_transport_error(&client, -ENOTCONN);
 	assert_int_equal(R.calls, 2);
 	assert_int_equal(R.err[0], -ENOTCONN);
 	assert_int_equal(R.err[1], -ENOTCONN);
-	assert_false(smp_client_idle(&client));
-	smp_client_process(&client, 0);
+	assert_false(dfu_smp_client_idle(&client));
+	dfu_smp_client_process(&client, 0);
 	assert_int_equal(T.sent, 3);
 	answer_sent(2);
 	assert_int_equal(R.err[2], 0);
@@ -610,54 +610,54 @@ static void transport_error_ends_requests_on_the_link_only(void **state)
 static void cancel_removes_without_callback(void **state)
 {
 	(void)state;
-	submit(make_req(0, SMP_OP_READ, 0, 0));
-	submit(make_req(1, SMP_OP_READ, 0, 0));
+	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
+	submit(make_req(1, DFU_SMP_OP_READ, 0, 0));
 	flush();
-	assert_int_equal(smp_client_cancel(&client, &reqs[1]), 0); /* it was only queued */
-	assert_int_equal(smp_client_cancel(&client, &reqs[0]), 0); /* it was on the link */
-	assert_int_equal(smp_client_cancel(&client, &reqs[0]), -ENOENT);
-	assert_int_equal(smp_client_max_size(&client), 64);
-	assert_true(smp_client_idle(&client));
+	assert_int_equal(dfu_smp_client_cancel(&client, &reqs[1]), 0); /* it was only queued */
+	assert_int_equal(dfu_smp_client_cancel(&client, &reqs[0]), 0); /* it was on the link */
+	assert_int_equal(dfu_smp_client_cancel(&client, &reqs[0]), -ENOENT);
+	assert_int_equal(dfu_smp_client_max_size(&client), 64);
+	assert_true(dfu_smp_client_idle(&client));
 	answer_sent(0); /* late: nothing waits for it */
 	assert_int_equal(R.calls, 0);
-	assert_int_equal(smp_client_stats(&client)->dropped, 1);
+	assert_int_equal(dfu_smp_client_stats(&client)->dropped, 1);
 
-	submit(make_req(2, SMP_OP_READ, 0, 0));
-	submit(make_req(3, SMP_OP_READ, 0, 0));
+	submit(make_req(2, DFU_SMP_OP_READ, 0, 0));
+	submit(make_req(3, DFU_SMP_OP_READ, 0, 0));
 	flush();
-	smp_client_cancel_all(&client, -ECANCELED);
+	dfu_smp_client_cancel_all(&client, -ECANCELED);
 	assert_int_equal(R.calls, 2);
 	assert_int_equal(R.err[0], -ECANCELED);
 	assert_int_equal(R.err[1], -ECANCELED);
-	assert_true(smp_client_idle(&client));
+	assert_true(dfu_smp_client_idle(&client));
 }
 
 static void submit_rejects_bad_requests(void **state)
 {
-	struct smp_request req;
+	struct dfu_smp_request req;
 	uint8_t small[4];
 
 	(void)state;
-	assert_int_equal(smp_client_submit(&client, NULL), -EINVAL);
-	make_req(0, SMP_OP_READ, 0, 0)->cb = NULL;
+	assert_int_equal(dfu_smp_client_submit(&client, NULL), -EINVAL);
+	make_req(0, DFU_SMP_OP_READ, 0, 0)->cb = NULL;
 	assert_int_equal(submit(&reqs[0]), -EINVAL);
-	smp_request_init(&req, small, sizeof(small));
+	dfu_smp_request_init(&req, small, sizeof(small));
 	req.cb = on_done;
 	assert_int_equal(submit(&req), -EINVAL);
-	make_req(1, SMP_OP_READ, 0, 0)->len = 100; /* more than its buffer */
+	make_req(1, DFU_SMP_OP_READ, 0, 0)->len = 100; /* more than its buffer */
 	assert_int_equal(submit(&reqs[1]), -EINVAL);
-	assert_true(smp_client_idle(&client));
-	assert_int_equal(smp_client_deadline(&client), UINT64_MAX);
+	assert_true(dfu_smp_client_idle(&client));
+	assert_int_equal(dfu_smp_client_deadline(&client), UINT64_MAX);
 }
 
 static void window_is_bounded_by_sequence_space(void **state)
 {
-	const struct smp_client_config cfg = { .window = 1000 };
+	const struct dfu_smp_client_config cfg = { .window = 1000 };
 
 	(void)state;
 	setup_with(&cfg);
 	for (int i = 0; i < 300; i++) {
-		submit(make_req(i, SMP_OP_READ, 0, 0));
+		submit(make_req(i, DFU_SMP_OP_READ, 0, 0));
 	}
 	flush();
 	assert_int_equal(T.sent, 255);
@@ -667,31 +667,31 @@ static void window_is_bounded_by_sequence_space(void **state)
  * one; with timeout_max_ms each wait doubles up to it. */
 static void resends_keep_the_order_and_back_off(void **state)
 {
-	const struct smp_client_config cfg = { .window = 2 };
+	const struct dfu_smp_client_config cfg = { .window = 2 };
 
 	(void)state;
 	setup_with(&cfg);
 	for (int i = 0; i < 3; i++) {
-		make_req(i, SMP_OP_READ, 0, 0)->timeout_ms = 10;
+		make_req(i, DFU_SMP_OP_READ, 0, 0)->timeout_ms = 10;
 		reqs[i].retries = 2;
 	}
-	smp_request_backoff(&reqs[0], 10, 30, 60);
+	dfu_smp_request_backoff(&reqs[0], 10, 30, 60);
 	assert_int_equal(reqs[0].timeout_ms, 10);
 	assert_int_equal(reqs[0].retries, 2); /* waits of 10, 20 and 30: 60 in all */
 	submit(&reqs[0]);
 	submit(&reqs[1]);
 	flush();
 	submit(&reqs[2]); /* waits for room in the window */
-	smp_client_process(&client, 10);
+	dfu_smp_client_process(&client, 10);
 	assert_int_equal(T.sent, 4);
 	assert_int_equal(T.msgs[2][6], T.msgs[0][6]);
 	assert_int_equal(T.msgs[3][6], T.msgs[1][6]);
 	/* the first waits 20 now, the second 10 again */
-	assert_int_equal(smp_client_deadline(&client), 20);
-	smp_client_process(&client, 20);
+	assert_int_equal(dfu_smp_client_deadline(&client), 20);
+	dfu_smp_client_process(&client, 20);
 	assert_int_equal(T.sent, 5);
 	assert_int_equal(T.msgs[4][6], T.msgs[1][6]);
-	assert_int_equal(smp_client_deadline(&client), 30);
+	assert_int_equal(dfu_smp_client_deadline(&client), 30);
 }
 
 #define TS(f) cmocka_unit_test_setup(f, setup)

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "../smp/cobs.h"
-#include "../smp/header.h"
+#include <dfu-smp/smp/cobs.h>
+#include <dfu-smp/smp/header.h>
 
 /* The version 2 echo "hi" of transports.md (CRC 0x0868), and its COBS frame. */
 static const uint8_t echo_req[] = { 0x0a, 0x00, 0x00, 0x06, 0x00, 0x00, 0x2a, 0x00,
@@ -32,7 +32,7 @@ struct sink {
 
 static struct sink sink;
 static uint8_t dec_buf[BIG + GUARD];
-static struct smp_cobs_decoder dec;
+static struct dfu_smp_cobs_decoder dec;
 
 static void collect(void *ctx, const uint8_t *msg, size_t len)
 {
@@ -44,11 +44,11 @@ static void collect(void *ctx, const uint8_t *msg, size_t len)
 }
 
 /* A decoder keeping @p cap bytes, with a guard pattern after them. */
-static struct smp_cobs_decoder *decoder(size_t cap)
+static struct dfu_smp_cobs_decoder *decoder(size_t cap)
 {
 	memset(&sink, 0, sizeof(sink));
 	memset(dec_buf, 0xa5, sizeof(dec_buf));
-	assert_int_equal(smp_cobs_decoder_init(&dec, dec_buf, cap, collect, &sink), 0);
+	assert_int_equal(dfu_smp_cobs_decoder_init(&dec, dec_buf, cap, collect, &sink), 0);
 	return &dec;
 }
 
@@ -70,11 +70,11 @@ static void check_encoding(const uint8_t *in, size_t len, const uint8_t *want, s
 	uint8_t out[300];
 	uint8_t back[300];
 
-	assert_int_equal(smp_cobs_encode(in, len, out, sizeof(out)), (int)want_len);
+	assert_int_equal(dfu_smp_cobs_encode(in, len, out, sizeof(out)), (int)want_len);
 	assert_memory_equal(out, want, want_len);
-	assert_true(want_len <= SMP_COBS_ENCODED_MAX(len));
-	assert_int_equal(smp_cobs_encode(in, len, out, want_len - 1u), -ENOBUFS);
-	assert_int_equal(smp_cobs_decode(want, want_len, back, sizeof(back)), (int)len);
+	assert_true(want_len <= DFU_SMP_COBS_ENCODED_MAX(len));
+	assert_int_equal(dfu_smp_cobs_encode(in, len, out, want_len - 1u), -ENOBUFS);
+	assert_int_equal(dfu_smp_cobs_decode(want, want_len, back, sizeof(back)), (int)len);
 	assert_memory_equal(back, in, len);
 }
 
@@ -105,17 +105,17 @@ static void test_echo_frame(void **state)
 	uint8_t out[64];
 
 	(void)state;
-	assert_int_equal(smp_cobs_frame(echo_req, sizeof(echo_req), out, sizeof(out)),
+	assert_int_equal(dfu_smp_cobs_frame(echo_req, sizeof(echo_req), out, sizeof(out)),
 			 (int)sizeof(echo_frame));
 	assert_memory_equal(out, echo_frame, sizeof(echo_frame));
-	assert_true(sizeof(echo_frame) <= SMP_COBS_FRAME_MAX(sizeof(echo_req)));
+	assert_true(sizeof(echo_frame) <= DFU_SMP_COBS_FRAME_MAX(sizeof(echo_req)));
 	for (size_t cap = 0; cap < sizeof(echo_frame); cap++) {
-		assert_int_equal(smp_cobs_frame(echo_req, sizeof(echo_req), out, cap), -ENOBUFS);
+		assert_int_equal(dfu_smp_cobs_frame(echo_req, sizeof(echo_req), out, cap), -ENOBUFS);
 	}
-	smp_cobs_decoder_feed(decoder(BIG), echo_frame, sizeof(echo_frame));
+	dfu_smp_cobs_decoder_feed(decoder(BIG), echo_frame, sizeof(echo_frame));
 	assert_int_equal(sink.count, 1);
 	assert_echo();
-	assert_int_equal(smp_cobs_decoder_stats(&dec)->frames, 1);
+	assert_int_equal(dfu_smp_cobs_decoder_stats(&dec)->frames, 1);
 }
 
 /* Every length around the 254-byte block size, zeros and non-zeros, runs of both. */
@@ -135,23 +135,23 @@ static void test_round_trip(void **state)
 					: mode == 1 ? (uint8_t)((x >> 16) % 255u + 1u)
 						    : (uint8_t)((x >> 24) < 16 ? 0 : 0x55);
 			}
-			n = smp_cobs_encode(in, len, enc, sizeof(enc));
-			assert_true(n > 0 && (size_t)n <= SMP_COBS_ENCODED_MAX(len));
+			n = dfu_smp_cobs_encode(in, len, enc, sizeof(enc));
+			assert_true(n > 0 && (size_t)n <= DFU_SMP_COBS_ENCODED_MAX(len));
 			assert_null(memchr(enc, 0, (size_t)n));
-			assert_int_equal(smp_cobs_decode(enc, (size_t)n, back, sizeof(back)),
+			assert_int_equal(dfu_smp_cobs_decode(enc, (size_t)n, back, sizeof(back)),
 					 (int)len);
 			assert_memory_equal(back, in, len);
 			if (len == 0) {
 				continue;
 			}
-			f = smp_cobs_frame(in, len, out, sizeof(out));
-			assert_true(f > 0 && (size_t)f <= SMP_COBS_FRAME_MAX(len));
+			f = dfu_smp_cobs_frame(in, len, out, sizeof(out));
+			assert_true(f > 0 && (size_t)f <= DFU_SMP_COBS_FRAME_MAX(len));
 			assert_null(memchr(out, 0, (size_t)f - 1u));
-			smp_cobs_decoder_feed(decoder(len + SMP_COBS_CRC_SIZE), out, (size_t)f);
+			dfu_smp_cobs_decoder_feed(decoder(len + DFU_SMP_COBS_CRC_SIZE), out, (size_t)f);
 			assert_int_equal(sink.count, 1);
 			assert_int_equal(sink.len, len);
 			assert_memory_equal(sink.msg, in, len);
-			assert_guard(len + SMP_COBS_CRC_SIZE);
+			assert_guard(len + DFU_SMP_COBS_CRC_SIZE);
 		}
 	}
 }
@@ -164,12 +164,12 @@ static void test_decode_rejects(void **state)
 	uint8_t out[8];
 
 	(void)state;
-	assert_int_equal(smp_cobs_decode(zero, sizeof(zero), out, sizeof(out)), -EINVAL);
-	assert_int_equal(smp_cobs_decode(cut, sizeof(cut), out, sizeof(out)), -EINVAL);
-	assert_int_equal(smp_cobs_decode(lead_zero, sizeof(lead_zero), out, sizeof(out)),
+	assert_int_equal(dfu_smp_cobs_decode(zero, sizeof(zero), out, sizeof(out)), -EINVAL);
+	assert_int_equal(dfu_smp_cobs_decode(cut, sizeof(cut), out, sizeof(out)), -EINVAL);
+	assert_int_equal(dfu_smp_cobs_decode(lead_zero, sizeof(lead_zero), out, sizeof(out)),
 			 -EINVAL);
-	assert_int_equal(smp_cobs_decode(two, sizeof(two), out, 2), -ENOBUFS);
-	assert_int_equal(smp_cobs_decode(two, sizeof(two), out, 3), 3);
+	assert_int_equal(dfu_smp_cobs_decode(two, sizeof(two), out, 2), -ENOBUFS);
+	assert_int_equal(dfu_smp_cobs_decode(two, sizeof(two), out, 3), 3);
 }
 
 /* The echo frame twice, cut in two at every point, and one byte at a time. */
@@ -182,15 +182,15 @@ static void test_split_feeding(void **state)
 	memcpy(two + sizeof(echo_frame), echo_frame, sizeof(echo_frame));
 	for (size_t cut = 0; cut <= sizeof(two); cut++) {
 		decoder(BIG);
-		smp_cobs_decoder_feed(&dec, two, cut);
+		dfu_smp_cobs_decoder_feed(&dec, two, cut);
 		assert_int_equal(sink.count, cut / sizeof(echo_frame));
-		smp_cobs_decoder_feed(&dec, two + cut, sizeof(two) - cut);
+		dfu_smp_cobs_decoder_feed(&dec, two + cut, sizeof(two) - cut);
 		assert_int_equal(sink.count, 2);
 		assert_echo();
 	}
 	decoder(BIG);
 	for (size_t i = 0; i < sizeof(two); i++) {
-		smp_cobs_decoder_feed(&dec, two + i, 1);
+		dfu_smp_cobs_decoder_feed(&dec, two + i, 1);
 	}
 	assert_int_equal(sink.count, 2);
 	assert_echo();
@@ -204,16 +204,16 @@ static void test_corrupt_then_good(void **state)
 	(void)state;
 	for (size_t pos = 0; pos + 1u < sizeof(echo_frame); pos++) {
 		for (unsigned bit = 0; bit < 8; bit++) {
-			const struct smp_cobs_stats *st;
+			const struct dfu_smp_cobs_stats *st;
 
 			memcpy(bad, echo_frame, sizeof(bad));
 			bad[pos] ^= (uint8_t)(1u << bit);
 			decoder(BIG);
-			smp_cobs_decoder_feed(&dec, bad, sizeof(bad));
+			dfu_smp_cobs_decoder_feed(&dec, bad, sizeof(bad));
 			assert_int_equal(sink.count, 0);
-			st = smp_cobs_decoder_stats(&dec);
+			st = dfu_smp_cobs_decoder_stats(&dec);
 			assert_true(st->bad_frames + st->crc_errors >= 1);
-			smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
+			dfu_smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
 			assert_int_equal(sink.count, 1);
 			assert_echo();
 		}
@@ -231,24 +231,24 @@ static void test_short_cut_and_crc(void **state)
 	};
 	uint8_t wrong[sizeof(echo_req) + 2u], frame[64];
 	int n;
-	const struct smp_cobs_stats *st;
+	const struct dfu_smp_cobs_stats *st;
 
 	(void)state;
 	decoder(BIG);
-	smp_cobs_decoder_feed(&dec, noise, sizeof(noise));
-	st = smp_cobs_decoder_stats(&dec);
+	dfu_smp_cobs_decoder_feed(&dec, noise, sizeof(noise));
+	st = dfu_smp_cobs_decoder_stats(&dec);
 	assert_int_equal(st->bad_frames, 4);
 	assert_int_equal(st->crc_errors, 0);
 	memcpy(wrong, echo_req, sizeof(echo_req));
 	wrong[sizeof(echo_req)] = 0x08;
 	wrong[sizeof(echo_req) + 1u] = 0x69; /* 0x0868 is right */
-	n = smp_cobs_encode(wrong, sizeof(wrong), frame, sizeof(frame));
+	n = dfu_smp_cobs_encode(wrong, sizeof(wrong), frame, sizeof(frame));
 	assert_true(n > 0);
 	frame[n] = 0;
-	smp_cobs_decoder_feed(&dec, frame, (size_t)n + 1u);
+	dfu_smp_cobs_decoder_feed(&dec, frame, (size_t)n + 1u);
 	assert_int_equal(st->crc_errors, 1);
 	assert_int_equal(sink.count, 0);
-	smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
+	dfu_smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
 	assert_int_equal(sink.count, 1);
 	assert_echo();
 	assert_int_equal(st->frames, 1);
@@ -264,13 +264,13 @@ static void test_cut_block(void **state)
 	uint8_t out[8];
 
 	(void)state;
-	assert_int_equal(smp_cobs_frame((const uint8_t *)"A", 1, out, sizeof(out)), 5);
+	assert_int_equal(dfu_smp_cobs_frame((const uint8_t *)"A", 1, out, sizeof(out)), 5);
 	assert_memory_equal(out, good, sizeof(good));
 	decoder(BIG);
-	smp_cobs_decoder_feed(&dec, cut, sizeof(cut));
+	dfu_smp_cobs_decoder_feed(&dec, cut, sizeof(cut));
 	assert_int_equal(sink.count, 0);
-	assert_int_equal(smp_cobs_decoder_stats(&dec)->bad_frames, 1);
-	smp_cobs_decoder_feed(&dec, good, sizeof(good));
+	assert_int_equal(dfu_smp_cobs_decoder_stats(&dec)->bad_frames, 1);
+	dfu_smp_cobs_decoder_feed(&dec, good, sizeof(good));
 	assert_int_equal(sink.count, 1);
 	assert_int_equal(sink.len, 1);
 	assert_int_equal(sink.msg[0], 0x41);
@@ -280,40 +280,40 @@ static void test_cut_block(void **state)
 static void test_overlong_bounded(void **state)
 {
 	static uint8_t junk[20000];
-	size_t cap = sizeof(echo_req) + SMP_COBS_CRC_SIZE;
-	const struct smp_cobs_stats *st;
+	size_t cap = sizeof(echo_req) + DFU_SMP_COBS_CRC_SIZE;
+	const struct dfu_smp_cobs_stats *st;
 
 	(void)state;
 	memset(junk, 0x42, sizeof(junk));
 	decoder(cap);
 	for (size_t i = 0; i < sizeof(junk); i += 1000u) {
-		smp_cobs_decoder_feed(&dec, junk + i, 1000u);
+		dfu_smp_cobs_decoder_feed(&dec, junk + i, 1000u);
 	}
 	assert_guard(cap);
-	st = smp_cobs_decoder_stats(&dec);
+	st = dfu_smp_cobs_decoder_stats(&dec);
 	assert_int_equal(st->oversize, 1);
-	smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame)); /* its 00 ends the junk */
+	dfu_smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame)); /* its 00 ends the junk */
 	assert_int_equal(sink.count, 0);
-	smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
+	dfu_smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
 	assert_int_equal(sink.count, 1);
 	assert_echo();
 	/* a frame one byte longer than the buffer is dropped; one that fits is not */
 	decoder(cap - 1u);
-	smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
+	dfu_smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
 	assert_int_equal(sink.count, 0);
-	assert_int_equal(smp_cobs_decoder_stats(&dec)->oversize, 1);
+	assert_int_equal(dfu_smp_cobs_decoder_stats(&dec)->oversize, 1);
 	assert_guard(cap - 1u);
 }
 
 static void test_reset_and_init(void **state)
 {
 	(void)state;
-	assert_int_equal(smp_cobs_decoder_init(&dec, dec_buf, 2, collect, &sink), -EINVAL);
-	assert_int_equal(smp_cobs_decoder_init(&dec, dec_buf, BIG, NULL, &sink), -EINVAL);
+	assert_int_equal(dfu_smp_cobs_decoder_init(&dec, dec_buf, 2, collect, &sink), -EINVAL);
+	assert_int_equal(dfu_smp_cobs_decoder_init(&dec, dec_buf, BIG, NULL, &sink), -EINVAL);
 	decoder(BIG);
-	smp_cobs_decoder_feed(&dec, echo_frame, 7);
-	smp_cobs_decoder_reset(&dec);
-	smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
+	dfu_smp_cobs_decoder_feed(&dec, echo_frame, 7);
+	dfu_smp_cobs_decoder_reset(&dec);
+	dfu_smp_cobs_decoder_feed(&dec, echo_frame, sizeof(echo_frame));
 	assert_int_equal(sink.count, 1);
 	assert_echo();
 }

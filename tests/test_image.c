@@ -21,7 +21,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "../dfu/image.h"
+#include <dfu-smp/dfu/image.h>
 #include "testdata.h"
 
 #define KEY_P256 "keys/ecdsa-p256-public.pem"
@@ -46,10 +46,10 @@ static void assert_hex(const uint8_t *data, size_t n, const char *expected)
 	assert_string_equal(text, expected);
 }
 
-static int verify_with(struct dfu_image *img, const char *key_name)
+static int verify_with(struct dfu_smp_image *img, const char *key_name)
 {
 	struct file key = load(key_name);
-	int err = dfu_image_verify_key(img, key.data, key.len);
+	int err = dfu_smp_image_verify_key(img, key.data, key.len);
 
 	free(key.data);
 	return err;
@@ -159,20 +159,20 @@ static void every_manifest_file(void **state)
 	for (size_t i = 0; i < sizeof(manifest) / sizeof(manifest[0]); i++) {
 		const struct manifest_file *m = &manifest[i];
 		struct file f = load(m->name);
-		struct dfu_image img;
+		struct dfu_smp_image img;
 		bool valid = strcmp(m->code, "OK") == 0;
-		int err = dfu_image_parse(&img, f.data, f.len);
+		int err = dfu_smp_image_parse(&img, f.data, f.len);
 
-		print_message("%s: %s: %s\n", m->name, dfu_image_status_name(img.status),
+		print_message("%s: %s: %s\n", m->name, dfu_smp_image_status_name(img.status),
 			      img.message);
 		assert_int_equal(err, valid ? 0 : -EBADMSG);
-		assert_string_equal(dfu_image_status_name(img.status), m->code);
+		assert_string_equal(dfu_smp_image_status_name(img.status), m->code);
 		assert_true(img.message[0] != '\0');
 		assert_int_equal(img.size, m->size);
 		assert_hex(img.file_sha256, 32, m->sha256);
 		assert_false(img.sig_checked);
 		if (m->hash) {
-			assert_string_equal(dfu_image_hash_alg_name(img.hash_alg), m->hash_alg);
+			assert_string_equal(dfu_smp_image_hash_alg_name(img.hash_alg), m->hash_alg);
 			assert_hex(img.hash, img.hash_len, m->hash);
 		} else {
 			assert_int_equal(img.hash_len, 0);
@@ -184,15 +184,15 @@ static void every_manifest_file(void **state)
 			err = verify_with(&img, m->key);
 			print_message("  with %s: %s\n", m->key, img.sig_message);
 			assert_true(img.sig_checked);
-			assert_string_equal(dfu_image_status_name(img.sig_status), m->with_key);
+			assert_string_equal(dfu_smp_image_status_name(img.sig_status), m->with_key);
 			assert_int_equal(err, errno_of(m->with_key));
 			if (valid) {
 				assert_int_equal(verify_with(&img, KEY_OTHER), -EKEYREJECTED);
-				assert_int_equal(img.sig_status, DFU_IMAGE_KEY_MISMATCH);
+				assert_int_equal(img.sig_status, DFU_SMP_IMAGE_KEY_MISMATCH);
 			}
 		} else if (valid) {
 			assert_int_equal(verify_with(&img, KEY_P256), -ENOENT);
-			assert_int_equal(img.sig_status, DFU_IMAGE_NOT_SIGNED);
+			assert_int_equal(img.sig_status, DFU_SMP_IMAGE_NOT_SIGNED);
 		}
 		free(f.data);
 	}
@@ -201,13 +201,13 @@ static void every_manifest_file(void **state)
 static void header_and_tlvs_of_01(void **state)
 {
 	struct file f = load("01-hash-only.bin");
-	struct dfu_image img;
-	char text[DFU_IMAGE_VERSION_STR_MAX];
+	struct dfu_smp_image img;
+	char text[DFU_SMP_IMAGE_VERSION_STR_MAX];
 
 	(void)state;
-	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), 0);
 	assert_true(img.has_header);
-	assert_int_equal(img.header.magic, DFU_IMAGE_MAGIC);
+	assert_int_equal(img.header.magic, DFU_SMP_IMAGE_MAGIC);
 	assert_int_equal(img.header.load_addr, 0);
 	assert_int_equal(img.header.hdr_size, 0x200);
 	assert_int_equal(img.header.protect_tlv_size, 0);
@@ -218,24 +218,24 @@ static void header_and_tlvs_of_01(void **state)
 	assert_int_equal(img.header.version.minor, 2);
 	assert_int_equal(img.header.version.revision, 3);
 	assert_int_equal(img.header.version.build, 4);
-	dfu_image_version_str(&img.header.version, text, sizeof(text));
+	dfu_smp_image_version_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "1.2.3+4");
-	dfu_image_version_smp_str(&img.header.version, text, sizeof(text));
+	dfu_smp_image_version_smp_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "1.2.3.4");
 	assert_false(img.prot_area.present);
 	assert_true(img.tlv_area.present);
 	assert_int_equal(img.tlv_area.offset, 4608);
-	assert_int_equal(img.tlv_area.magic, DFU_IMAGE_TLV_INFO_MAGIC);
+	assert_int_equal(img.tlv_area.magic, DFU_SMP_IMAGE_TLV_INFO_MAGIC);
 	assert_int_equal(img.tlv_area.tlv_tot, 40);
 	assert_int_equal(img.tlv_area.end, 4648);
 	assert_int_equal(img.tlv_count, 1);
-	assert_int_equal(img.tlvs[0].type, DFU_IMAGE_TLV_SHA256);
+	assert_int_equal(img.tlvs[0].type, DFU_SMP_IMAGE_TLV_SHA256);
 	assert_int_equal(img.tlvs[0].len, 32);
 	assert_int_equal(img.tlvs[0].offset + 4, 4616);
 	assert_false(img.tlvs[0].protected_area);
 	assert_ptr_equal(img.tlvs[0].value, f.data + 4616);
 	assert_int_equal(img.hashed_len, 4608);
-	assert_int_equal(img.hash_alg, DFU_IMAGE_HASH_SHA256);
+	assert_int_equal(img.hash_alg, DFU_SMP_IMAGE_HASH_SHA256);
 	assert_memory_equal(img.computed_hash, img.hash, 32);
 	assert_int_equal(img.tail_offset, 4648);
 	assert_int_equal(img.tail_size, 0);
@@ -252,27 +252,27 @@ static void protected_tlvs_of_06c(void **state)
 		bool prot;
 		const char *value;
 	} want[] = {
-		{ DFU_IMAGE_TLV_SEC_CNT, 4, 4616, true, "04000302" },
-		{ DFU_IMAGE_TLV_DEPENDENCY, 12, 4624, true, "000000000100000000000000" },
-		{ DFU_IMAGE_TLV_DEPENDENCY, 12, 4640, true, "010000000002000003000000" },
-		{ DFU_IMAGE_TLV_SHA256, 32, 4660, false,
+		{ DFU_SMP_IMAGE_TLV_SEC_CNT, 4, 4616, true, "04000302" },
+		{ DFU_SMP_IMAGE_TLV_DEPENDENCY, 12, 4624, true, "000000000100000000000000" },
+		{ DFU_SMP_IMAGE_TLV_DEPENDENCY, 12, 4640, true, "010000000002000003000000" },
+		{ DFU_SMP_IMAGE_TLV_SHA256, 32, 4660, false,
 		  "174b79648d7004ed979519a8fb33c93b065f47090eea8b8f4b3f9b50c930057e" },
-		{ DFU_IMAGE_TLV_KEYHASH, 32, 4696, false,
+		{ DFU_SMP_IMAGE_TLV_KEYHASH, 32, 4696, false,
 		  "0ef4eac7eee98c7c9519cfd988ddf42151364fc38f6de1516a63835bc22997f5" },
-		{ DFU_IMAGE_TLV_ECDSA_SIG, 70, 4732, false,
+		{ DFU_SMP_IMAGE_TLV_ECDSA_SIG, 70, 4732, false,
 		  "3044022004bbfedf21fe09babc5eaee0e16773a164530c308097d9c071ab98c24300fa9502205a7ec4"
 		  "8ef893634f37a3c0d738035f7213593ea23c9f3dec5bfa95aded588c9e" },
 	};
 	struct file f = load("06c-seccnt-2deps.bin");
-	struct dfu_image img;
-	char text[DFU_IMAGE_VERSION_STR_MAX];
+	struct dfu_smp_image img;
+	char text[DFU_SMP_IMAGE_VERSION_STR_MAX];
 
 	(void)state;
-	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), 0);
 	assert_int_equal(img.header.protect_tlv_size, 44);
 	assert_true(img.prot_area.present);
 	assert_int_equal(img.prot_area.offset, 4608);
-	assert_int_equal(img.prot_area.magic, DFU_IMAGE_TLV_PROT_INFO_MAGIC);
+	assert_int_equal(img.prot_area.magic, DFU_SMP_IMAGE_TLV_PROT_INFO_MAGIC);
 	assert_int_equal(img.prot_area.end, 4652);
 	assert_int_equal(img.tlv_area.offset, 4652);
 	assert_int_equal(img.tlv_area.tlv_tot, 150);
@@ -285,7 +285,7 @@ static void protected_tlvs_of_06c(void **state)
 		assert_int_equal(img.tlvs[i].protected_area, want[i].prot);
 		assert_hex(img.tlvs[i].value, img.tlvs[i].len, want[i].value);
 	}
-	dfu_image_version_str(&img.header.version, text, sizeof(text));
+	dfu_smp_image_version_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "2.3.4+5");
 	free(f.data);
 }
@@ -293,10 +293,10 @@ static void protected_tlvs_of_06c(void **state)
 static void trailer_of_padded_05(void **state)
 {
 	struct file f = load("05-padded-confirmed.bin");
-	struct dfu_image img;
+	struct dfu_smp_image img;
 
 	(void)state;
-	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), 0);
 	assert_int_equal(img.tlv_area.end, 8856);
 	assert_int_equal(img.tail_offset, 8856);
 	assert_int_equal(img.tail_size, 56680);
@@ -314,12 +314,12 @@ static void trailer_of_padded_05(void **state)
 	assert_int_equal(img.trailer.swap_size, 0xffffffffu);
 	/* a byte of the padding that is not erased */
 	f.data[30000] = 0x00;
-	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), 0);
 	assert_false(img.tail_erased);
 	assert_true(img.trailer.present);
 	/* no magic, no trailer */
 	f.data[f.len - 1] ^= 0x01;
-	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), 0);
 	assert_false(img.trailer.present);
 	free(f.data);
 }
@@ -328,31 +328,31 @@ static void versions_and_other_hashes(void **state)
 {
 	struct file a = load("07a-sha384-hash-only.bin");
 	struct file b = load("07b-ed25519-sha512.bin");
-	struct dfu_image img;
-	char text[DFU_IMAGE_VERSION_STR_MAX];
+	struct dfu_smp_image img;
+	char text[DFU_SMP_IMAGE_VERSION_STR_MAX];
 
 	(void)state;
-	assert_int_equal(dfu_image_parse(&img, a.data, a.len), 0);
-	assert_int_equal(img.hash_alg, DFU_IMAGE_HASH_SHA384);
+	assert_int_equal(dfu_smp_image_parse(&img, a.data, a.len), 0);
+	assert_int_equal(img.hash_alg, DFU_SMP_IMAGE_HASH_SHA384);
 	assert_int_equal(img.hash_len, 48);
 	assert_int_equal(img.header.version.major, 255);
 	assert_int_equal(img.header.version.minor, 255);
 	assert_int_equal(img.header.version.revision, 65535);
 	assert_int_equal(img.header.version.build, 4294967295u);
-	dfu_image_version_str(&img.header.version, text, sizeof(text));
+	dfu_smp_image_version_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "255.255.65535+4294967295");
-	dfu_image_version_smp_str(&img.header.version, text, sizeof(text));
+	dfu_smp_image_version_smp_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "255.255.65535.4294967295");
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
-	assert_int_equal(img.hash_alg, DFU_IMAGE_HASH_SHA512);
-	assert_int_equal(img.tlvs[1].type, DFU_IMAGE_TLV_KEYHASH);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(img.hash_alg, DFU_SMP_IMAGE_HASH_SHA512);
+	assert_int_equal(img.tlvs[1].type, DFU_SMP_IMAGE_TLV_KEYHASH);
 	assert_int_equal(img.tlvs[1].len, 64);
 	assert_int_equal(verify_with(&img, KEY_ED25519), 0);
 	assert_int_equal(img.key_hash_len, 64);
 	assert_hex(img.key_hash, 64,
 		   "204889b8f315cc933020db93e52a63bf4733558a09617430013f4a6d9a2829d38ab3c2bd0b64d0"
 		   "9b3d8d0f307b8adee45b50a57a444ab2fbdc4a5e08225c30b9");
-	dfu_image_version_smp_str(&img.header.version, text, sizeof(text));
+	dfu_smp_image_version_smp_str(&img.header.version, text, sizeof(text));
 	assert_string_equal(text, "0.0.1");
 	free(a.data);
 	free(b.data);
@@ -381,9 +381,9 @@ static void corrupt_files_hash_what_mcuboot_hashes(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		struct file f = load(want[i].name);
-		struct dfu_image img;
+		struct dfu_smp_image img;
 
-		assert_int_equal(dfu_image_parse(&img, f.data, f.len), -EBADMSG);
+		assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), -EBADMSG);
 		assert_true(img.hash_checked);
 		assert_hex(img.computed_hash, img.hash_len, want[i].computed);
 		free(f.data);
@@ -413,9 +413,9 @@ static void messages_name_the_problem(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		struct file f = load(want[i].name);
-		struct dfu_image img;
+		struct dfu_smp_image img;
 
-		dfu_image_parse(&img, f.data, f.len);
+		dfu_smp_image_parse(&img, f.data, f.len);
 		assert_non_null(strstr(img.message, want[i].message));
 		free(f.data);
 	}
@@ -425,31 +425,31 @@ static void messages_name_the_problem(void **state)
 static void tlvs_are_listed_past_a_bad_magic(void **state)
 {
 	struct file f = load("corrupt/bad-prot-tlv-info-magic.bin");
-	struct dfu_image img;
+	struct dfu_smp_image img;
 
 	(void)state;
-	dfu_image_parse(&img, f.data, f.len);
+	dfu_smp_image_parse(&img, f.data, f.len);
 	assert_true(img.tlvs_complete);
 	assert_int_equal(img.prot_area.magic, 0x6909);
 	assert_int_equal(img.tlv_count, 4);
-	assert_int_equal(img.tlvs[0].type, DFU_IMAGE_TLV_SEC_CNT);
+	assert_int_equal(img.tlvs[0].type, DFU_SMP_IMAGE_TLV_SEC_CNT);
 	assert_true(img.tlvs[0].protected_area);
-	assert_int_equal(img.tlvs[3].type, DFU_IMAGE_TLV_ECDSA_SIG);
+	assert_int_equal(img.tlvs[3].type, DFU_SMP_IMAGE_TLV_ECDSA_SIG);
 	free(f.data);
 }
 
 static void keys(void **state)
 {
 	struct file f = load("04-rsa2048.bin");
-	struct dfu_image img;
+	struct dfu_smp_image img;
 	static const char garbage[] = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
 
 	(void)state;
-	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), 0);
 	assert_int_equal(verify_with(&img, KEY_RSA), 0);
 	assert_string_equal(img.key_type, "RSA-2048");
-	assert_int_equal(img.key_tlv_type, DFU_IMAGE_TLV_KEYHASH);
-	assert_int_equal(img.sig_tlv_type, DFU_IMAGE_TLV_RSA2048_PSS);
+	assert_int_equal(img.key_tlv_type, DFU_SMP_IMAGE_TLV_KEYHASH);
+	assert_int_equal(img.sig_tlv_type, DFU_SMP_IMAGE_TLV_RSA2048_PSS);
 	assert_hex(img.key_hash, img.key_hash_len,
 		   "bb67f7a02f233192f0b6f48e09faa03dac6322c3d6b027d77a7a0dac4f2ccdfd");
 	assert_non_null(strstr(img.sig_message, "verified"));
@@ -460,13 +460,13 @@ static void keys(void **state)
 	assert_hex(img.key_hash, img.key_hash_len,
 		   "0f9ba6149fca977b99c2e9d17c00704425d8c91298e45b8c8625031ea5f73a08");
 	assert_int_equal(verify_with(&img, KEY_OTHER), -EKEYREJECTED);
-	assert_string_equal(dfu_image_status_name(img.sig_status), "KEY_MISMATCH");
+	assert_string_equal(dfu_smp_image_status_name(img.sig_status), "KEY_MISMATCH");
 	assert_hex(img.key_hash, img.key_hash_len,
 		   "510fa7d67cf27f0436dd6fd7bcbdc91162f90042c85d3854ac096ea0b619aac6");
-	assert_int_equal(dfu_image_verify_key(&img, (const uint8_t *)garbage, strlen(garbage)),
+	assert_int_equal(dfu_smp_image_verify_key(&img, (const uint8_t *)garbage, strlen(garbage)),
 			 -EINVAL);
-	assert_int_equal(img.sig_status, DFU_IMAGE_BAD_KEY);
-	assert_int_equal(dfu_image_verify_key(&img, f.data, 100), -EINVAL);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_BAD_KEY);
+	assert_int_equal(dfu_smp_image_verify_key(&img, f.data, 100), -EINVAL);
 	free(f.data);
 }
 
@@ -484,8 +484,8 @@ static void build_begin(struct build *b, const struct file *base, size_t hashed_
 	memcpy(b->data, base->data, hashed_len);
 	b->len = hashed_len;
 	b->info = hashed_len;
-	b->data[b->len++] = DFU_IMAGE_TLV_INFO_MAGIC & 0xff;
-	b->data[b->len++] = DFU_IMAGE_TLV_INFO_MAGIC >> 8;
+	b->data[b->len++] = DFU_SMP_IMAGE_TLV_INFO_MAGIC & 0xff;
+	b->data[b->len++] = DFU_SMP_IMAGE_TLV_INFO_MAGIC >> 8;
 	b->len += 2;
 }
 
@@ -510,7 +510,7 @@ static void build_end(struct build *b)
 	b->data[b->info + 3] = (uint8_t)(tot >> 8);
 }
 
-static const struct dfu_image_tlv *find_tlv(const struct dfu_image *img, uint16_t type)
+static const struct dfu_smp_image_tlv *find_tlv(const struct dfu_smp_image *img, uint16_t type)
 {
 	for (size_t i = 0; i < img->tlv_count; i++) {
 		if (img->tlvs[i].type == type) {
@@ -521,31 +521,31 @@ static const struct dfu_image_tlv *find_tlv(const struct dfu_image *img, uint16_
 }
 
 /* Parses @p b and checks its outcome code (and the return value that goes with it). */
-static void expect_parse(struct build *b, enum dfu_image_status status)
+static void expect_parse(struct build *b, enum dfu_smp_image_status status)
 {
-	struct dfu_image img;
-	int err = dfu_image_parse(&img, b->data, b->len);
+	struct dfu_smp_image img;
+	int err = dfu_smp_image_parse(&img, b->data, b->len);
 
-	print_message("  %s: %s\n", dfu_image_status_name(img.status), img.message);
-	assert_string_equal(dfu_image_status_name(img.status), dfu_image_status_name(status));
-	assert_int_equal(err, status == DFU_IMAGE_OK ? 0 : -EBADMSG);
+	print_message("  %s: %s\n", dfu_smp_image_status_name(img.status), img.message);
+	assert_string_equal(dfu_smp_image_status_name(img.status), dfu_smp_image_status_name(status));
+	assert_int_equal(err, status == DFU_SMP_IMAGE_OK ? 0 : -EBADMSG);
 }
 
 /* 02's signed region behind TLV areas of other shapes: the signature stays valid. */
 static void rebuilt_tlv_areas_of_02(void **state)
 {
 	struct file f = load("02-ecdsa-p256.bin"), key = load(KEY_P256);
-	struct dfu_image base, img;
-	const struct dfu_image_tlv *hash, *keyhash, *sig;
+	struct dfu_smp_image base, img;
+	const struct dfu_smp_image_tlv *hash, *keyhash, *sig;
 	uint8_t der[128], padded[72];
 	long der_len = 0;
 	struct build b;
 
 	(void)state;
-	assert_int_equal(dfu_image_parse(&base, f.data, f.len), 0);
-	hash = find_tlv(&base, DFU_IMAGE_TLV_SHA256);
-	keyhash = find_tlv(&base, DFU_IMAGE_TLV_KEYHASH);
-	sig = find_tlv(&base, DFU_IMAGE_TLV_ECDSA_SIG);
+	assert_int_equal(dfu_smp_image_parse(&base, f.data, f.len), 0);
+	hash = find_tlv(&base, DFU_SMP_IMAGE_TLV_SHA256);
+	keyhash = find_tlv(&base, DFU_SMP_IMAGE_TLV_KEYHASH);
+	sig = find_tlv(&base, DFU_SMP_IMAGE_TLV_ECDSA_SIG);
 	assert_int_equal(sig->len, 71);
 
 	/* PUBKEY (the DER key itself) instead of KEYHASH */
@@ -559,29 +559,29 @@ static void rebuilt_tlv_areas_of_02(void **state)
 		}
 	}
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
-	build_tlv(&b, DFU_IMAGE_TLV_PUBKEY, der, (size_t)der_len);
-	build_tlv(&b, DFU_IMAGE_TLV_ECDSA_SIG, sig->value, sig->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_PUBKEY, der, (size_t)der_len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_ECDSA_SIG, sig->value, sig->len);
 	build_end(&b);
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
-	assert_int_equal(dfu_image_verify_key(&img, key.data, key.len), 0);
-	assert_int_equal(img.key_tlv_type, DFU_IMAGE_TLV_PUBKEY);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_verify_key(&img, key.data, key.len), 0);
+	assert_int_equal(img.key_tlv_type, DFU_SMP_IMAGE_TLV_PUBKEY);
 	assert_int_equal(verify_with(&img, KEY_OTHER), -EKEYREJECTED);
 	assert_non_null(strstr(img.sig_message, "PUBKEY"));
 	free(b.data);
 
 	/* no key TLV at all: MCUboot could not pick a key, whatever the signature says */
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
-	build_tlv(&b, DFU_IMAGE_TLV_ECDSA_SIG, sig->value, sig->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_ECDSA_SIG, sig->value, sig->len);
 	build_end(&b);
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
-	assert_int_equal(dfu_image_verify_key(&img, key.data, key.len), -EBADMSG);
-	assert_int_equal(img.sig_status, DFU_IMAGE_NO_KEY_TLV);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_verify_key(&img, key.data, key.len), -EBADMSG);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_NO_KEY_TLV);
 	assert_int_equal(img.key_tlv_type, 0);
 	assert_non_null(strstr(img.sig_message, "signature itself verifies"));
 	assert_int_equal(verify_with(&img, KEY_OTHER), -EBADMSG);
-	assert_int_equal(img.sig_status, DFU_IMAGE_NO_KEY_TLV);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_NO_KEY_TLV);
 	assert_non_null(strstr(img.sig_message, "does not verify"));
 	assert_int_equal(verify_with(&img, KEY_ED25519), -EKEYREJECTED);
 	assert_non_null(strstr(img.sig_message, "ECDSASIG"));
@@ -592,27 +592,27 @@ static void rebuilt_tlv_areas_of_02(void **state)
 	memset(padded, 0, sizeof(padded));
 	memcpy(padded, sig->value, sig->len);
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
-	build_tlv(&b, DFU_IMAGE_TLV_KEYHASH, keyhash->value, keyhash->len);
-	build_tlv(&b, DFU_IMAGE_TLV_ECDSA_SIG, padded, sizeof(padded));
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_KEYHASH, keyhash->value, keyhash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_ECDSA_SIG, padded, sizeof(padded));
 	build_end(&b);
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
-	assert_int_equal(dfu_image_verify_key(&img, key.data, key.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_verify_key(&img, key.data, key.len), 0);
 	/* a damaged signature */
 	b.data[b.len - 10] ^= 0x40;
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
-	assert_int_equal(dfu_image_verify_key(&img, key.data, key.len), -EBADMSG);
-	assert_int_equal(img.sig_status, DFU_IMAGE_BAD_SIGNATURE);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_verify_key(&img, key.data, key.len), -EBADMSG);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_BAD_SIGNATURE);
 	free(b.data);
 
 	/* an obsolete ECDSA224 signature only */
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
-	build_tlv(&b, DFU_IMAGE_TLV_ECDSA224, padded, 56);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_ECDSA224, padded, 56);
 	build_end(&b);
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
-	assert_int_equal(dfu_image_verify_key(&img, key.data, key.len), -ENOTSUP);
-	assert_int_equal(img.sig_status, DFU_IMAGE_UNSUPPORTED_SIGNATURE);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_verify_key(&img, key.data, key.len), -ENOTSUP);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE);
 	free(b.data);
 	free(key.data);
 	free(f.data);
@@ -622,69 +622,69 @@ static void rebuilt_tlv_areas_of_02(void **state)
 static void broken_tlv_areas(void **state)
 {
 	struct file f = load("01-hash-only.bin");
-	struct dfu_image base;
-	const struct dfu_image_tlv *hash;
+	struct dfu_smp_image base;
+	const struct dfu_smp_image_tlv *hash;
 	static const uint8_t erased[4] = { 0xff, 0xff, 0xff, 0xff };
 	struct build b;
 
 	(void)state;
-	assert_int_equal(dfu_image_parse(&base, f.data, f.len), 0);
-	hash = find_tlv(&base, DFU_IMAGE_TLV_SHA256);
+	assert_int_equal(dfu_smp_image_parse(&base, f.data, f.len), 0);
+	hash = find_tlv(&base, DFU_SMP_IMAGE_TLV_SHA256);
 
 	print_message("two hash TLVs\n");
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
 	build_end(&b);
-	expect_parse(&b, DFU_IMAGE_MULTIPLE_HASH_TLVS);
+	expect_parse(&b, DFU_SMP_IMAGE_MULTIPLE_HASH_TLVS);
 	free(b.data);
 
 	print_message("no hash TLV\n");
 	build_begin(&b, &f, base.hashed_len);
 	build_tlv(&b, 0x13, hash->value, hash->len);
 	build_end(&b);
-	expect_parse(&b, DFU_IMAGE_NO_HASH_TLV);
+	expect_parse(&b, DFU_SMP_IMAGE_NO_HASH_TLV);
 	free(b.data);
 
 	print_message("a SHA384 TLV of 32 bytes\n");
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA384, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA384, hash->value, hash->len);
 	build_end(&b);
-	expect_parse(&b, DFU_IMAGE_BAD_HASH_LEN);
+	expect_parse(&b, DFU_SMP_IMAGE_BAD_HASH_LEN);
 	free(b.data);
 
 	print_message("erased flash after the hash TLV\n");
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
 	memcpy(b.data + b.len, erased, 4);
 	b.len += 4;
 	build_end(&b);
-	expect_parse(&b, DFU_IMAGE_ERASED_TLV);
+	expect_parse(&b, DFU_SMP_IMAGE_ERASED_TLV);
 	free(b.data);
 
 	print_message("a TLV longer than its area\n");
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
 	build_end(&b);
 	b.data[b.info + 2] -= 2;
-	expect_parse(&b, DFU_IMAGE_TLV_OVERRUN);
+	expect_parse(&b, DFU_SMP_IMAGE_TLV_OVERRUN);
 	b.data[b.info + 2] -= 32;
-	expect_parse(&b, DFU_IMAGE_TLV_OVERRUN);
+	expect_parse(&b, DFU_SMP_IMAGE_TLV_OVERRUN);
 	b.data[b.info + 2] = 2;
-	expect_parse(&b, DFU_IMAGE_BAD_TLV_TOT);
+	expect_parse(&b, DFU_SMP_IMAGE_BAD_TLV_TOT);
 	free(b.data);
 
 	print_message("too many TLVs\n");
 	build_begin(&b, &f, base.hashed_len);
-	build_tlv(&b, DFU_IMAGE_TLV_SHA256, hash->value, hash->len);
-	for (unsigned i = 0; i < DFU_IMAGE_MAX_TLVS; i++) {
+	build_tlv(&b, DFU_SMP_IMAGE_TLV_SHA256, hash->value, hash->len);
+	for (unsigned i = 0; i < DFU_SMP_IMAGE_MAX_TLVS; i++) {
 		build_tlv(&b, 0x00a0, NULL, 0);
 	}
 	build_end(&b);
-	expect_parse(&b, DFU_IMAGE_TOO_MANY_TLVS);
+	expect_parse(&b, DFU_SMP_IMAGE_TOO_MANY_TLVS);
 	b.len -= 4;
 	build_end(&b);
-	expect_parse(&b, DFU_IMAGE_OK);
+	expect_parse(&b, DFU_SMP_IMAGE_OK);
 	free(b.data);
 	free(f.data);
 }
@@ -699,31 +699,31 @@ static void broken_headers(void **state)
 	memcpy(b.data, f.data, f.len);
 	print_message("protected area size disagrees with the header\n");
 	b.data[10] = 16;
-	expect_parse(&b, DFU_IMAGE_PROT_SIZE_MISMATCH);
+	expect_parse(&b, DFU_SMP_IMAGE_PROT_SIZE_MISMATCH);
 	b.data[10] = 2;
-	expect_parse(&b, DFU_IMAGE_PROT_SIZE_MISMATCH);
+	expect_parse(&b, DFU_SMP_IMAGE_PROT_SIZE_MISMATCH);
 	print_message("a protected area the header does not announce\n");
 	b.data[10] = 0;
-	expect_parse(&b, DFU_IMAGE_PROT_SIZE_MISMATCH);
+	expect_parse(&b, DFU_SMP_IMAGE_PROT_SIZE_MISMATCH);
 	b.data[10] = 12;
 	print_message("header sizes\n");
 	b.data[8] = 16;
 	b.data[9] = 0;
-	expect_parse(&b, DFU_IMAGE_HDR_SIZE_TOO_SMALL);
+	expect_parse(&b, DFU_SMP_IMAGE_HDR_SIZE_TOO_SMALL);
 	b.data[8] = 0;
 	b.data[9] = 2;
 	b.data[15] = 0x80; /* ih_img_size 0x80001000 */
-	expect_parse(&b, DFU_IMAGE_PAYLOAD_PAST_EOF);
+	expect_parse(&b, DFU_SMP_IMAGE_PAYLOAD_PAST_EOF);
 	b.data[15] = 0;
 	print_message("erased header\n");
 	memset(b.data, 0xff, 4);
-	expect_parse(&b, DFU_IMAGE_BAD_MAGIC);
+	expect_parse(&b, DFU_SMP_IMAGE_BAD_MAGIC);
 	memcpy(b.data, f.data, 4);
-	expect_parse(&b, DFU_IMAGE_OK);
+	expect_parse(&b, DFU_SMP_IMAGE_OK);
 	b.len = 31;
-	expect_parse(&b, DFU_IMAGE_TOO_SHORT);
+	expect_parse(&b, DFU_SMP_IMAGE_TOO_SHORT);
 	b.len = 0;
-	expect_parse(&b, DFU_IMAGE_TOO_SHORT);
+	expect_parse(&b, DFU_SMP_IMAGE_TOO_SHORT);
 	free(b.data);
 	free(f.data);
 }
@@ -732,15 +732,15 @@ static void broken_headers(void **state)
 static void encrypted_flag(void **state)
 {
 	struct file f = load("02-ecdsa-p256.bin"), key = load(KEY_P256);
-	struct dfu_image img;
+	struct dfu_smp_image img;
 
 	(void)state;
-	f.data[16] |= DFU_IMAGE_F_ENCRYPTED_AES128;
-	assert_int_equal(dfu_image_parse(&img, f.data, f.len), 0);
+	f.data[16] |= DFU_SMP_IMAGE_F_ENCRYPTED_AES128;
+	assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), 0);
 	assert_false(img.hash_checked);
 	assert_non_null(strstr(img.message, "encrypted"));
-	assert_int_equal(dfu_image_verify_key(&img, key.data, key.len), -ENOTSUP);
-	assert_int_equal(img.sig_status, DFU_IMAGE_UNSUPPORTED_SIGNATURE);
+	assert_int_equal(dfu_smp_image_verify_key(&img, key.data, key.len), -ENOTSUP);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE);
 	free(key.data);
 	free(f.data);
 }
@@ -752,7 +752,7 @@ static void trailer_with_another_alignment(void **state)
 					   0x8d, 0x77, 0x67, 0x9c, 0x11, 0x0f, 0x1f, 0x8a };
 	struct file f = load("01-hash-only.bin");
 	struct build b = { malloc(8192), 8192, 0 };
-	struct dfu_image img;
+	struct dfu_smp_image img;
 
 	(void)state;
 	assert_non_null(b.data);
@@ -760,7 +760,7 @@ static void trailer_with_another_alignment(void **state)
 	memcpy(b.data, f.data, f.len);
 	memcpy(b.data + 8192 - 16, magic, 16);
 	b.data[8192 - 32] = 0x01;
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
 	assert_true(img.trailer.present);
 	assert_int_equal(img.trailer.align, 16);
 	assert_int_equal(img.trailer.image_ok_offset, 8192 - 32);
@@ -771,7 +771,7 @@ static void trailer_with_another_alignment(void **state)
 	assert_true(img.tail_erased);
 	/* an alignment that is no power of two is no trailer */
 	b.data[8192 - 16] = 0x18;
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
 	assert_false(img.trailer.present);
 	assert_false(img.tail_erased);
 	free(b.data);
@@ -843,22 +843,22 @@ static void key_hash(EVP_PKEY *key, const EVP_MD *md, uint8_t *out)
 
 /* A base image's region signed here with @p key; @return the verify_key() result. */
 static int sign_and_verify(const char *base_name, EVP_PKEY *key, uint16_t sig_type, bool pure,
-			   EVP_PKEY *verify_key, struct dfu_image *img, struct build *b)
+			   EVP_PKEY *verify_key, struct dfu_smp_image *img, struct build *b)
 {
 	struct file f = load(base_name);
-	struct dfu_image base;
-	const struct dfu_image_tlv *hash;
+	struct dfu_smp_image base;
+	const struct dfu_smp_image_tlv *hash;
 	const EVP_MD *md;
 	uint8_t sig[512], kh[64];
 	char pem[4096];
 	size_t n, pem_len;
 	int err;
 
-	assert_int_equal(dfu_image_parse(&base, f.data, f.len), 0);
-	md = base.hash_alg == DFU_IMAGE_HASH_SHA256 ? EVP_sha256() :
-	     base.hash_alg == DFU_IMAGE_HASH_SHA384 ? EVP_sha384() : EVP_sha512();
+	assert_int_equal(dfu_smp_image_parse(&base, f.data, f.len), 0);
+	md = base.hash_alg == DFU_SMP_IMAGE_HASH_SHA256 ? EVP_sha256() :
+	     base.hash_alg == DFU_SMP_IMAGE_HASH_SHA384 ? EVP_sha384() : EVP_sha512();
 	hash = &base.tlvs[0];
-	if (sig_type != DFU_IMAGE_TLV_ED25519) {
+	if (sig_type != DFU_SMP_IMAGE_TLV_ED25519) {
 		n = sign(key, md, f.data, base.hashed_len, sig, sizeof(sig));
 	} else if (pure) {
 		n = sign(key, NULL, f.data, base.hashed_len, sig, sizeof(sig));
@@ -868,16 +868,16 @@ static int sign_and_verify(const char *base_name, EVP_PKEY *key, uint16_t sig_ty
 	key_hash(key, md, kh);
 	build_begin(b, &f, base.hashed_len);
 	build_tlv(b, hash->type, hash->value, hash->len);
-	build_tlv(b, DFU_IMAGE_TLV_KEYHASH, kh, base.hash_len);
+	build_tlv(b, DFU_SMP_IMAGE_TLV_KEYHASH, kh, base.hash_len);
 	build_tlv(b, sig_type, sig, n);
 	if (pure) {
-		build_tlv(b, DFU_IMAGE_TLV_SIG_PURE, "\x01", 1);
+		build_tlv(b, DFU_SMP_IMAGE_TLV_SIG_PURE, "\x01", 1);
 	}
 	build_end(b);
-	assert_int_equal(dfu_image_parse(img, b->data, b->len), 0);
+	assert_int_equal(dfu_smp_image_parse(img, b->data, b->len), 0);
 	pem_len = public_pem(verify_key, pem, sizeof(pem));
-	err = dfu_image_verify_key(img, (const uint8_t *)pem, pem_len);
-	print_message("  %s: %s\n", dfu_image_status_name(img->sig_status), img->sig_message);
+	err = dfu_smp_image_verify_key(img, (const uint8_t *)pem, pem_len);
+	print_message("  %s: %s\n", dfu_smp_image_status_name(img->sig_status), img->sig_message);
 	free(f.data);
 	return err;
 }
@@ -891,7 +891,7 @@ static void other_key_types(void **state)
 	EVP_PKEY *p256 = private_key("keys/ecdsa-p256-TEST-ONLY-private.pem");
 	EVP_PKEY *ed = private_key("keys/ed25519-TEST-ONLY-private.pem");
 	EVP_PKEY *rsa2048 = private_key("keys/rsa-2048-TEST-ONLY-private.pem");
-	struct dfu_image img;
+	struct dfu_smp_image img;
 	struct build b;
 	char pem[4096];
 	size_t pem_len;
@@ -903,45 +903,45 @@ static void other_key_types(void **state)
 
 	print_message("ECDSA P-384 over a SHA384 image\n");
 	assert_int_equal(sign_and_verify("07a-sha384-hash-only.bin", p384,
-					 DFU_IMAGE_TLV_ECDSA_SIG, false, p384, &img, &b), 0);
+					 DFU_SMP_IMAGE_TLV_ECDSA_SIG, false, p384, &img, &b), 0);
 	assert_string_equal(img.key_type, "ECDSA P-384");
 	free(b.data);
 	print_message("ECDSA P-256 over a SHA384 image\n");
 	assert_int_equal(sign_and_verify("07a-sha384-hash-only.bin", p256,
-					 DFU_IMAGE_TLV_ECDSA_SIG, false, p256, &img, &b), -ENOTSUP);
-	assert_int_equal(img.sig_status, DFU_IMAGE_UNSUPPORTED_SIGNATURE);
+					 DFU_SMP_IMAGE_TLV_ECDSA_SIG, false, p256, &img, &b), -ENOTSUP);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE);
 	free(b.data);
 	print_message("RSA-3072\n");
-	assert_int_equal(sign_and_verify("01-hash-only.bin", rsa3072, DFU_IMAGE_TLV_RSA3072_PSS,
+	assert_int_equal(sign_and_verify("01-hash-only.bin", rsa3072, DFU_SMP_IMAGE_TLV_RSA3072_PSS,
 					 false, rsa3072, &img, &b), 0);
 	assert_string_equal(img.key_type, "RSA-3072");
-	assert_int_equal(img.sig_tlv_type, DFU_IMAGE_TLV_RSA3072_PSS);
+	assert_int_equal(img.sig_tlv_type, DFU_SMP_IMAGE_TLV_RSA3072_PSS);
 	b.data[b.len - 1] ^= 0x01;
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
 	pem_len = public_pem(rsa3072, pem, sizeof(pem));
-	assert_int_equal(dfu_image_verify_key(&img, (const uint8_t *)pem, pem_len), -EBADMSG);
-	assert_int_equal(img.sig_status, DFU_IMAGE_BAD_SIGNATURE);
+	assert_int_equal(dfu_smp_image_verify_key(&img, (const uint8_t *)pem, pem_len), -EBADMSG);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_BAD_SIGNATURE);
 	free(b.data);
 	print_message("RSA-2048 key on an RSA-3072 image\n");
-	assert_int_equal(sign_and_verify("01-hash-only.bin", rsa3072, DFU_IMAGE_TLV_RSA3072_PSS,
+	assert_int_equal(sign_and_verify("01-hash-only.bin", rsa3072, DFU_SMP_IMAGE_TLV_RSA3072_PSS,
 					 false, rsa2048, &img, &b), -EKEYREJECTED);
 	free(b.data);
 	print_message("Ed25519 over the hash TLV, and pure Ed25519 over the region\n");
-	assert_int_equal(sign_and_verify("01-hash-only.bin", ed, DFU_IMAGE_TLV_ED25519, false, ed,
+	assert_int_equal(sign_and_verify("01-hash-only.bin", ed, DFU_SMP_IMAGE_TLV_ED25519, false, ed,
 					 &img, &b), 0);
 	free(b.data);
-	assert_int_equal(sign_and_verify("07b-ed25519-sha512.bin", ed, DFU_IMAGE_TLV_ED25519, true,
+	assert_int_equal(sign_and_verify("07b-ed25519-sha512.bin", ed, DFU_SMP_IMAGE_TLV_ED25519, true,
 					 ed, &img, &b), 0);
 	/* without SIG_PURE the same signature is taken as one over the hash, and fails */
 	b.len -= 5;
 	build_end(&b);
-	assert_int_equal(dfu_image_parse(&img, b.data, b.len), 0);
+	assert_int_equal(dfu_smp_image_parse(&img, b.data, b.len), 0);
 	assert_int_equal(verify_with(&img, KEY_ED25519), -EBADMSG);
 	free(b.data);
 	print_message("a P-521 key\n");
-	assert_int_equal(sign_and_verify("01-hash-only.bin", p521, DFU_IMAGE_TLV_ECDSA_SIG, false,
+	assert_int_equal(sign_and_verify("01-hash-only.bin", p521, DFU_SMP_IMAGE_TLV_ECDSA_SIG, false,
 					 p521, &img, &b), -ENOTSUP);
-	assert_int_equal(img.sig_status, DFU_IMAGE_UNSUPPORTED_KEY);
+	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_UNSUPPORTED_KEY);
 	assert_non_null(strstr(img.sig_message, "secp521r1"));
 	free(b.data);
 	EVP_PKEY_free(p384);
@@ -964,11 +964,11 @@ static void every_truncation(void **state)
 	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
 		struct file f = load(names[n]);
 		struct file key = load(n == 4 ? KEY_ED25519 : KEY_P256);
-		struct dfu_image full, img;
+		struct dfu_smp_image full, img;
 		size_t payload_end;
 		bool boundary[16384] = { false };
 
-		assert_int_equal(dfu_image_parse(&full, f.data, f.len), 0);
+		assert_int_equal(dfu_smp_image_parse(&full, f.data, f.len), 0);
 		assert_int_equal(full.tail_size, 0);
 		assert_true(f.len < sizeof(boundary));
 		/* where a cut leaves whole TLVs: only it_tlv_tot then runs past the file */
@@ -982,23 +982,23 @@ static void every_truncation(void **state)
 		boundary[full.tlv_area.offset] = false;
 		payload_end = (size_t)full.header.hdr_size + full.header.img_size;
 		for (size_t cut = 0; cut < f.len; cut++) {
-			enum dfu_image_status want;
-			int err = dfu_image_parse(&img, f.data, cut);
+			enum dfu_smp_image_status want;
+			int err = dfu_smp_image_parse(&img, f.data, cut);
 
-			if (cut < DFU_IMAGE_HEADER_SIZE) {
-				want = DFU_IMAGE_TOO_SHORT;
+			if (cut < DFU_SMP_IMAGE_HEADER_SIZE) {
+				want = DFU_SMP_IMAGE_TOO_SHORT;
 			} else if (cut < full.header.hdr_size) {
-				want = DFU_IMAGE_HDR_SIZE_PAST_EOF;
+				want = DFU_SMP_IMAGE_HDR_SIZE_PAST_EOF;
 			} else if (cut < payload_end) {
-				want = DFU_IMAGE_PAYLOAD_PAST_EOF;
+				want = DFU_SMP_IMAGE_PAYLOAD_PAST_EOF;
 			} else {
-				want = boundary[cut] ? DFU_IMAGE_TLV_AREA_PAST_EOF :
-						       DFU_IMAGE_TRUNCATED;
+				want = boundary[cut] ? DFU_SMP_IMAGE_TLV_AREA_PAST_EOF :
+						       DFU_SMP_IMAGE_TRUNCATED;
 			}
 			if (img.status != want) {
 				fail_msg("%s cut at %zu: %s (%s), not %s", names[n], cut,
-					 dfu_image_status_name(img.status), img.message,
-					 dfu_image_status_name(want));
+					 dfu_smp_image_status_name(img.status), img.message,
+					 dfu_smp_image_status_name(want));
 			}
 			assert_int_equal(err, -EBADMSG);
 			assert_false(img.tlvs_complete);
@@ -1007,7 +1007,7 @@ static void every_truncation(void **state)
 				assert_true(img.hash_ok);
 			}
 			if (cut >= payload_end) {
-				assert_int_not_equal(dfu_image_verify_key(&img, key.data, key.len),
+				assert_int_not_equal(dfu_smp_image_verify_key(&img, key.data, key.len),
 						     0);
 			}
 		}
@@ -1046,12 +1046,12 @@ static void random_byte_flips(void **state)
 	for (size_t n = 0; n < sizeof(images) / sizeof(images[0]); n++) {
 		struct file f = load(images[n].name), key = load(images[n].key);
 		uint8_t *orig = malloc(f.len);
-		struct dfu_image full, img;
+		struct dfu_smp_image full, img;
 		unsigned passed = 0;
 
 		assert_non_null(orig);
 		memcpy(orig, f.data, f.len);
-		assert_int_equal(dfu_image_parse(&full, f.data, f.len), 0);
+		assert_int_equal(dfu_smp_image_parse(&full, f.data, f.len), 0);
 		for (unsigned round = 0; round < images[n].rounds; round++) {
 			size_t offs[4];
 			unsigned flips = 1 + (unsigned)(next_random(&seed) % 4);
@@ -1073,21 +1073,21 @@ static void random_byte_flips(void **state)
 				in_hashed = in_hashed || (changed && offs[i] < full.hashed_len);
 				in_image = in_image || (changed && offs[i] < full.tlv_area.end);
 			}
-			err = dfu_image_parse(&img, f.data, f.len);
-			assert_int_equal(err == 0, img.status == DFU_IMAGE_OK);
+			err = dfu_smp_image_parse(&img, f.data, f.len);
+			assert_int_equal(err == 0, img.status == DFU_SMP_IMAGE_OK);
 			assert_true(err == 0 || err == -EBADMSG);
 			assert_true(img.message[0] != '\0');
 			if (err == 0 && in_hashed) {
 				/* only the encrypted flag stops the hash from being checked */
 				assert_false(img.hash_checked);
 			}
-			err = dfu_image_verify_key(&img, key.data, key.len);
-			assert_int_equal(err == 0, img.sig_status == DFU_IMAGE_OK);
+			err = dfu_smp_image_verify_key(&img, key.data, key.len);
+			assert_int_equal(err == 0, img.sig_status == DFU_SMP_IMAGE_OK);
 			assert_true(img.sig_message[0] != '\0');
 			/* only the padding and trailer of 05 may change and still pass */
 			if (err == 0) {
 				assert_false(in_image);
-				assert_int_equal(img.status, DFU_IMAGE_OK);
+				assert_int_equal(img.status, DFU_SMP_IMAGE_OK);
 				passed++;
 			}
 			for (unsigned i = 0; i < flips; i++) {
@@ -1112,7 +1112,7 @@ static void random_files(void **state)
 	(void)state;
 	for (unsigned round = 0; round < 3000; round++) {
 		size_t len = (size_t)(next_random(&seed) % sizeof(buf));
-		struct dfu_image img;
+		struct dfu_smp_image img;
 
 		for (size_t i = 0; i < len; i++) {
 			buf[i] = (uint8_t)next_random(&seed);
@@ -1127,9 +1127,9 @@ static void random_files(void **state)
 			buf[12] = (uint8_t)(1 + next_random(&seed) % 200);
 			memset(buf + 13, 0, 3);
 		}
-		assert_int_equal(dfu_image_parse(&img, buf, len), -EBADMSG);
+		assert_int_equal(dfu_smp_image_parse(&img, buf, len), -EBADMSG);
 		if (round % 8 == 1) {
-			assert_int_not_equal(dfu_image_verify_key(&img, key.data, key.len), 0);
+			assert_int_not_equal(dfu_smp_image_verify_key(&img, key.data, key.len), 0);
 		}
 	}
 	free(key.data);
@@ -1139,26 +1139,26 @@ static void random_files(void **state)
 static void names(void **state)
 {
 	(void)state;
-	assert_string_equal(dfu_image_tlv_name(0x10), "SHA256");
-	assert_string_equal(dfu_image_tlv_name(0x22), "ECDSASIG");
-	assert_string_equal(dfu_image_tlv_name(0x20), "RSA2048");
-	assert_string_equal(dfu_image_tlv_name(0x50), "SEC_CNT");
-	assert_string_equal(dfu_image_tlv_name(0x75), "UUID_CID");
-	assert_string_equal(dfu_image_tlv_name(0x00a5), "VENDOR");
-	assert_string_equal(dfu_image_tlv_name(0x12fe), "VENDOR");
-	assert_string_equal(dfu_image_tlv_name(0x0099), "UNKNOWN");
-	assert_string_equal(dfu_image_tlv_name(0xffff), "UNKNOWN");
-	assert_string_equal(dfu_image_flag_name(DFU_IMAGE_F_RAM_LOAD), "RAM_LOAD");
-	assert_string_equal(dfu_image_flag_name(0x10), "NON_BOOTABLE");
-	assert_null(dfu_image_flag_name(0x2));
-	assert_null(dfu_image_flag_name(0x30));
-	assert_string_equal(dfu_image_status_name(DFU_IMAGE_OK), "OK");
-	assert_string_equal(dfu_image_status_name(DFU_IMAGE_TLV_AREA_PAST_EOF),
+	assert_string_equal(dfu_smp_image_tlv_name(0x10), "SHA256");
+	assert_string_equal(dfu_smp_image_tlv_name(0x22), "ECDSASIG");
+	assert_string_equal(dfu_smp_image_tlv_name(0x20), "RSA2048");
+	assert_string_equal(dfu_smp_image_tlv_name(0x50), "SEC_CNT");
+	assert_string_equal(dfu_smp_image_tlv_name(0x75), "UUID_CID");
+	assert_string_equal(dfu_smp_image_tlv_name(0x00a5), "VENDOR");
+	assert_string_equal(dfu_smp_image_tlv_name(0x12fe), "VENDOR");
+	assert_string_equal(dfu_smp_image_tlv_name(0x0099), "UNKNOWN");
+	assert_string_equal(dfu_smp_image_tlv_name(0xffff), "UNKNOWN");
+	assert_string_equal(dfu_smp_image_flag_name(DFU_SMP_IMAGE_F_RAM_LOAD), "RAM_LOAD");
+	assert_string_equal(dfu_smp_image_flag_name(0x10), "NON_BOOTABLE");
+	assert_null(dfu_smp_image_flag_name(0x2));
+	assert_null(dfu_smp_image_flag_name(0x30));
+	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_OK), "OK");
+	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_TLV_AREA_PAST_EOF),
 			    "TLV_AREA_PAST_EOF");
-	assert_string_equal(dfu_image_status_name(DFU_IMAGE_BAD_SIGNATURE), "BAD_SIGNATURE");
-	assert_string_equal(dfu_image_status_name(DFU_IMAGE_NO_KEY_TLV), "NO_KEY_TLV");
-	assert_string_equal(dfu_image_status_name((enum dfu_image_status)999), "UNKNOWN");
-	assert_null(dfu_image_hash_alg_name(DFU_IMAGE_HASH_NONE));
+	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_BAD_SIGNATURE), "BAD_SIGNATURE");
+	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_NO_KEY_TLV), "NO_KEY_TLV");
+	assert_string_equal(dfu_smp_image_status_name((enum dfu_smp_image_status)999), "UNKNOWN");
+	assert_null(dfu_smp_image_hash_alg_name(DFU_SMP_IMAGE_HASH_NONE));
 }
 
 int main(void)

@@ -11,13 +11,13 @@
 
 #include <cmocka.h>
 
-#include "../ports/loop.h"
+#include <dfu-smp/ports/loop.h>
 
 /* Bounds every wait of these tests, far beyond what they need. */
 #define LIMIT_MS 10000u
 
 struct watch {
-	struct port_fd *fd;
+	struct dfu_smp_port_fd *fd;
 	short revents[4]; /* of the calls, in order */
 	unsigned calls;
 };
@@ -37,12 +37,12 @@ static size_t no_room(void *ctx)
 }
 
 /* A client with nothing to send: it sets no deadline of its own. */
-static void idle_client(struct smp_client *client)
+static void idle_client(struct dfu_smp_client *client)
 {
-	const struct smp_transport transport = { .send = no_send, .max_size = no_room };
+	const struct dfu_smp_transport transport = { .send = no_send, .max_size = no_room };
 
-	smp_client_init(client, &transport, NULL);
-	assert_int_equal(smp_client_deadline(client), UINT64_MAX);
+	dfu_smp_client_init(client, &transport, NULL);
+	assert_int_equal(dfu_smp_client_deadline(client), UINT64_MAX);
 }
 
 /* Records the call; the deadline is cleared, as an owner that handled it does. */
@@ -65,12 +65,12 @@ static bool called(void *arg)
 /*
  * Runs the loop on one end of a socket pair, watched for POLLIN with @p deadline_ms, until
  * ready() is called or @p limit_ms; @p pending bytes wait on it first.
- * @return what port_loop_run() returned; *w says what was called.
+ * @return what dfu_smp_port_loop_run() returned; *w says what was called.
  */
 static int run_once(struct watch *w, uint64_t deadline_ms, uint64_t limit_ms, size_t pending)
 {
-	struct smp_client client;
-	struct port_fd fd;
+	struct dfu_smp_client client;
+	struct dfu_smp_port_fd fd;
 	int sv[2], ret;
 
 	idle_client(&client);
@@ -78,10 +78,10 @@ static int run_once(struct watch *w, uint64_t deadline_ms, uint64_t limit_ms, si
 	if (pending) {
 		assert_int_equal(send(sv[1], "x", pending, 0), (ssize_t)pending);
 	}
-	fd = (struct port_fd){ .fd = sv[0], .events = POLLIN, .ready = on_ready, .ctx = w,
+	fd = (struct dfu_smp_port_fd){ .fd = sv[0], .events = POLLIN, .ready = on_ready, .ctx = w,
 			       .deadline_us = deadline_ms * 1000u };
 	*w = (struct watch){ .fd = &fd };
-	ret = port_loop_run(&client, &fd, 1, called, w, limit_ms);
+	ret = dfu_smp_port_loop_run(&client, &fd, 1, called, w, limit_ms);
 	w->fd = NULL;
 	close(sv[0]);
 	close(sv[1]);
@@ -94,7 +94,7 @@ static void a_deadline_wakes_the_loop_and_is_reported_as_revents_0(void **state)
 	struct watch w;
 
 	(void)state;
-	assert_int_equal(run_once(&w, port_now_ms() + 20, port_now_ms() + LIMIT_MS, 0), 0);
+	assert_int_equal(run_once(&w, dfu_smp_port_now_ms() + 20, dfu_smp_port_now_ms() + LIMIT_MS, 0), 0);
 	assert_int_equal(w.calls, 1);
 	assert_int_equal(w.revents[0], 0);
 }
@@ -105,7 +105,7 @@ static void without_a_deadline_nothing_is_called(void **state)
 	struct watch w;
 
 	(void)state;
-	assert_int_equal(run_once(&w, 0, port_now_ms() + 20, 0), -ETIMEDOUT);
+	assert_int_equal(run_once(&w, 0, dfu_smp_port_now_ms() + 20, 0), -ETIMEDOUT);
 	assert_int_equal(w.calls, 0);
 }
 
@@ -115,7 +115,7 @@ static void readiness_comes_before_a_later_deadline(void **state)
 	struct watch w;
 
 	(void)state;
-	assert_int_equal(run_once(&w, port_now_ms() + LIMIT_MS, port_now_ms() + LIMIT_MS, 1), 0);
+	assert_int_equal(run_once(&w, dfu_smp_port_now_ms() + LIMIT_MS, dfu_smp_port_now_ms() + LIMIT_MS, 1), 0);
 	assert_int_equal(w.calls, 1);
 	assert_true(w.revents[0] & POLLIN);
 }

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/basic.h"
-#include "../mgmt/err.h"
+#include <dfu-smp/mgmt/basic.h>
+#include <dfu-smp/mgmt/err.h>
 #include "mgmt_test.h"
 
 static uint8_t buf[64];
@@ -18,15 +18,15 @@ static uint8_t buf[64];
 static void erase_storage_request(void **state)
 {
 	const uint8_t empty[] = { 0xa0 };
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_basic_erase_storage(&req), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_ZEPHYR_BASIC, MGMT_BASIC_ERASE_STORAGE, empty,
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_basic_erase_storage(&req), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty,
 		       sizeof(empty));
-	smp_request_init(&req, buf, SMP_HDR_SIZE);
-	assert_int_equal(mgmt_basic_erase_storage(&req), -ENOBUFS);
+	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE);
+	assert_int_equal(dfu_smp_mgmt_basic_erase_storage(&req), -ENOBUFS);
 }
 
 static void erase_storage_answers(void **state)
@@ -34,19 +34,19 @@ static void erase_storage_answers(void **state)
 	const uint8_t done[] = { 0xbf, 0xff };
 	const uint8_t failed[] = { 0xa1, 0x63, 'e', 'r', 'r', 0xa2, 0x65, 'g', 'r', 'o', 'u', 'p',
 				   0x18, 0x3f, 0x62, 'r', 'c', 0x04 };
-	struct smp_client_rsp rsp = bytes_rsp(done, sizeof(done));
-	struct mgmt_reply reply;
+	struct dfu_smp_client_rsp rsp = bytes_rsp(done, sizeof(done));
+	struct dfu_smp_mgmt_reply reply;
 	char line[200];
 
 	(void)state;
-	assert_int_equal(mgmt_reply_status(&rsp, &reply), 0);
-	mgmt_reply_close(&reply);
+	assert_int_equal(dfu_smp_mgmt_reply_status(&rsp, &reply), 0);
+	dfu_smp_mgmt_reply_close(&reply);
 	rsp = bytes_rsp(failed, sizeof(failed));
-	assert_int_equal(mgmt_reply_status(&rsp, &reply), -EREMOTEIO);
-	assert_int_equal(reply.group, MGMT_GROUP_ZEPHYR_BASIC);
-	mgmt_err_describe(&reply, line, sizeof(line));
+	assert_int_equal(dfu_smp_mgmt_reply_status(&rsp, &reply), -EREMOTEIO);
+	assert_int_equal(reply.group, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC);
+	dfu_smp_mgmt_err_describe(&reply, line, sizeof(line));
 	assert_non_null(strstr(line, "ZEPHYRBASIC_MGMT_ERR_FLASH_ERASE_FAILED (rc 4)"));
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 int main(void)

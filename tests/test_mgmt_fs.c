@@ -9,13 +9,13 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/fs.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/fs.h>
 #include "mgmt_test.h"
 
 static uint8_t buf[256];
-static uint8_t msg[SMP_MSG_MAX];
-static uint8_t data[SMP_MSG_MAX];
+static uint8_t msg[DFU_SMP_MSG_MAX];
+static uint8_t data[DFU_SMP_MSG_MAX];
 
 static void requests_bytes(void **state)
 {
@@ -34,31 +34,31 @@ static void requests_bytes(void **state)
 				     'e', 'n', 0x18, 0x64 };
 	const uint8_t empty[] = { 0xa0 };
 	const uint8_t two[] = { 1, 2 }, ff[] = { 0xff };
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_fs_download(&req, "/a", 70000), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_FS, MGMT_FS_FILE, download, sizeof(download));
-	assert_int_equal(mgmt_fs_upload(&req, "/a", 0, two, sizeof(two), 2), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_FS, MGMT_FS_FILE, first, sizeof(first));
-	assert_int_equal(mgmt_fs_upload(&req, "/a", 256, ff, sizeof(ff), -1), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_FS, MGMT_FS_FILE, later, sizeof(later));
-	assert_int_equal(mgmt_fs_status(&req, "/a"), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_FS, MGMT_FS_STATUS, status, sizeof(status));
-	assert_int_equal(mgmt_fs_hash(&req, "/a", NULL, 0, -1), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_FS, MGMT_FS_HASH, status, sizeof(status));
-	assert_int_equal(mgmt_fs_hash(&req, "/a", "sha256", 5, 0), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_FS, MGMT_FS_HASH, hash_all, sizeof(hash_all));
-	assert_int_equal(mgmt_fs_hash(&req, "/a", NULL, 0, 100), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_FS, MGMT_FS_HASH, hash_len, sizeof(hash_len));
-	assert_int_equal(mgmt_fs_hash_types(&req), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_FS, MGMT_FS_HASH_TYPES, empty, 1);
-	assert_int_equal(mgmt_fs_close(&req), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_FS, MGMT_FS_CLOSE, empty, 1);
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_fs_download(&req, "/a", 70000), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, download, sizeof(download));
+	assert_int_equal(dfu_smp_mgmt_fs_upload(&req, "/a", 0, two, sizeof(two), 2), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, first, sizeof(first));
+	assert_int_equal(dfu_smp_mgmt_fs_upload(&req, "/a", 256, ff, sizeof(ff), -1), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, later, sizeof(later));
+	assert_int_equal(dfu_smp_mgmt_fs_status(&req, "/a"), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, status, sizeof(status));
+	assert_int_equal(dfu_smp_mgmt_fs_hash(&req, "/a", NULL, 0, -1), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, status, sizeof(status));
+	assert_int_equal(dfu_smp_mgmt_fs_hash(&req, "/a", "sha256", 5, 0), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, hash_all, sizeof(hash_all));
+	assert_int_equal(dfu_smp_mgmt_fs_hash(&req, "/a", NULL, 0, 100), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, hash_len, sizeof(hash_len));
+	assert_int_equal(dfu_smp_mgmt_fs_hash_types(&req), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH_TYPES, empty, 1);
+	assert_int_equal(dfu_smp_mgmt_fs_close(&req), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_CLOSE, empty, 1);
 
-	smp_request_init(&req, buf, SMP_HDR_SIZE + sizeof(first) - 1);
-	assert_int_equal(mgmt_fs_upload(&req, "/a", 0, two, sizeof(two), 2), -ENOBUFS);
+	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(first) - 1);
+	assert_int_equal(dfu_smp_mgmt_fs_upload(&req, "/a", 0, two, sizeof(two), 2), -ENOBUFS);
 }
 
 struct upload_case {
@@ -70,15 +70,15 @@ struct upload_case {
 /* Whether an upload with @p n data bytes fits a message of @p limit bytes, by the builder. */
 static bool upload_fits(const struct upload_case *c, size_t n, size_t limit)
 {
-	struct smp_request req;
+	struct dfu_smp_request req;
 
-	smp_request_init(&req, msg, limit);
-	return mgmt_fs_upload(&req, c->name, c->off, data, n, c->total) == 0;
+	dfu_smp_request_init(&req, msg, limit);
+	return dfu_smp_mgmt_fs_upload(&req, c->name, c->off, data, n, c->total) == 0;
 }
 
 static void check_max_data(const struct upload_case *c, size_t limit)
 {
-	size_t n = mgmt_fs_upload_max_data(c->name, c->off, c->total, limit);
+	size_t n = dfu_smp_mgmt_fs_upload_max_data(c->name, c->off, c->total, limit);
 
 	if (n > 0 && !upload_fits(c, n, limit)) {
 		fail_msg("limit %zu: %zu bytes said to fit but do not", limit, n);
@@ -106,12 +106,12 @@ static void upload_max_data_is_exact(void **state)
 		for (size_t limit = 0; limit <= 1500; limit++) {
 			check_max_data(u, limit);
 		}
-		for (size_t limit = SMP_MSG_MAX - 300; limit <= SMP_MSG_MAX; limit++) {
+		for (size_t limit = DFU_SMP_MSG_MAX - 300; limit <= DFU_SMP_MSG_MAX; limit++) {
 			check_max_data(u, limit);
 		}
 		/* no message is longer than an SMP header can say */
-		assert_int_equal(mgmt_fs_upload_max_data(u->name, u->off, u->total, SIZE_MAX),
-				 mgmt_fs_upload_max_data(u->name, u->off, u->total, SMP_MSG_MAX));
+		assert_int_equal(dfu_smp_mgmt_fs_upload_max_data(u->name, u->off, u->total, SIZE_MAX),
+				 dfu_smp_mgmt_fs_upload_max_data(u->name, u->off, u->total, DFU_SMP_MSG_MAX));
 	}
 }
 
@@ -125,44 +125,44 @@ static void download_answers(void **state)
 	const uint8_t missing[] = { 0xa1, 0x63, 'e', 'r', 'r', 0xa2, 0x65, 'g', 'r', 'o', 'u', 'p',
 				    0x08, 0x62, 'r', 'c', 0x03 };
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_start(&p);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_fs_download_rsp d;
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(&p);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_fs_download_rsp d;
 
 	(void)state;
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "data");
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "data");
 	chunked_bytes(w, hello, sizeof(hello));
 	unknown_pairs(w);
-	mgmt_cbor_text(w, "len");
+	dfu_smp_mgmt_cbor_text(w, "len");
 	wide_uint(w, 5);
 	kv_uint(w, "off", 0);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	rsp = payload_rsp(&p);
-	assert_int_equal(mgmt_fs_download_decode(&rsp, &reply, &d), 0);
+	assert_int_equal(dfu_smp_mgmt_fs_download_decode(&rsp, &reply, &d), 0);
 	assert_int_equal(d.off, 0);
 	assert_int_equal(d.len, sizeof(hello));
 	assert_memory_equal(d.data, hello, sizeof(hello));
 	assert_int_equal(d.total, 5);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(later, sizeof(later));
-	assert_int_equal(mgmt_fs_download_decode(&rsp, &reply, &d), 0);
+	assert_int_equal(dfu_smp_mgmt_fs_download_decode(&rsp, &reply, &d), 0);
 	assert_int_equal(d.off, 5);
 	assert_int_equal(d.len, 0);
 	assert_int_equal(d.total, -1);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(text, sizeof(text));
-	assert_malformed(mgmt_fs_download_decode(&rsp, &reply, &d), &reply,
+	assert_malformed(dfu_smp_mgmt_fs_download_decode(&rsp, &reply, &d), &reply,
 			 "response key 'data' is a text string, expected a byte string");
 	rsp = bytes_rsp(no_off, sizeof(no_off));
-	assert_malformed(mgmt_fs_download_decode(&rsp, &reply, &d), &reply,
+	assert_malformed(dfu_smp_mgmt_fs_download_decode(&rsp, &reply, &d), &reply,
 			 "response key 'off' is missing");
 	rsp = bytes_rsp(missing, sizeof(missing));
-	assert_device_error(mgmt_fs_download_decode(&rsp, &reply, &d), &reply,
-			    MGMT_REPLY_GROUP_ERR, 3);
+	assert_device_error(dfu_smp_mgmt_fs_download_decode(&rsp, &reply, &d), &reply,
+			    DFU_SMP_MGMT_REPLY_GROUP_ERR, 3);
 }
 
 static void upload_and_status_answers(void **state)
@@ -173,49 +173,49 @@ static void upload_and_status_answers(void **state)
 	const uint8_t len[] = { 0xa1, 0x63, 'l', 'e', 'n', 0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 				0xff, 0xff };
 	const uint8_t negative[] = { 0xa1, 0x63, 'l', 'e', 'n', 0x20 };
-	struct smp_client_rsp rsp = bytes_rsp(off, sizeof(off));
-	struct mgmt_reply reply;
+	struct dfu_smp_client_rsp rsp = bytes_rsp(off, sizeof(off));
+	struct dfu_smp_mgmt_reply reply;
 	uint64_t v;
 
 	(void)state;
-	assert_int_equal(mgmt_fs_upload_decode(&rsp, &reply, &v), 0);
+	assert_int_equal(dfu_smp_mgmt_fs_upload_decode(&rsp, &reply, &v), 0);
 	assert_int_equal(v, 256);
-	mgmt_reply_close(&reply);
-	assert_malformed(mgmt_fs_status_decode(&rsp, &reply, &v), &reply,
+	dfu_smp_mgmt_reply_close(&reply);
+	assert_malformed(dfu_smp_mgmt_fs_status_decode(&rsp, &reply, &v), &reply,
 			 "response key 'len' is missing");
 	rsp = bytes_rsp(wrong_off, sizeof(wrong_off));
-	assert_device_error(mgmt_fs_upload_decode(&rsp, &reply, &v), &reply,
-			    MGMT_REPLY_GROUP_ERR, 11);
+	assert_device_error(dfu_smp_mgmt_fs_upload_decode(&rsp, &reply, &v), &reply,
+			    DFU_SMP_MGMT_REPLY_GROUP_ERR, 11);
 	rsp = bytes_rsp(len, sizeof(len));
-	assert_int_equal(mgmt_fs_status_decode(&rsp, &reply, &v), 0);
+	assert_int_equal(dfu_smp_mgmt_fs_status_decode(&rsp, &reply, &v), 0);
 	assert_true(v == UINT64_MAX);
-	mgmt_reply_close(&reply);
-	assert_malformed(mgmt_fs_upload_decode(&rsp, &reply, &v), &reply,
+	dfu_smp_mgmt_reply_close(&reply);
+	assert_malformed(dfu_smp_mgmt_fs_upload_decode(&rsp, &reply, &v), &reply,
 			 "response key 'off' is missing");
 	rsp = bytes_rsp(negative, sizeof(negative));
-	assert_malformed(mgmt_fs_status_decode(&rsp, &reply, &v), &reply,
+	assert_malformed(dfu_smp_mgmt_fs_status_decode(&rsp, &reply, &v), &reply,
 			 "response key 'len' is a negative integer, expected an unsigned integer");
 }
 
 /* A hash answer; @p output_kind 0 a number, 1 bytes, 2 text, 3 none; @p type_missing. */
-static struct smp_client_rsp hash_answer(struct payload *p, int output_kind, bool type_missing)
+static struct dfu_smp_client_rsp hash_answer(struct payload *p, int output_kind, bool type_missing)
 {
-	struct mgmt_cbor_writer *w = payload_start(p);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(p);
 	uint8_t digest[32];
 
 	for (size_t i = 0; i < sizeof(digest); i++) {
 		digest[i] = (uint8_t)i;
 	}
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, output_kind == 3 ? "out" : "output");
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, output_kind == 3 ? "out" : "output");
 	if (output_kind == 0) {
 		wide_uint(w, 0x3610a686);
 	} else if (output_kind == 1) {
 		chunked_bytes(w, digest, sizeof(digest));
 	} else if (output_kind == 2) {
-		mgmt_cbor_text(w, "3610a686");
+		dfu_smp_mgmt_cbor_text(w, "3610a686");
 	} else {
-		mgmt_cbor_uint(w, 0);
+		dfu_smp_mgmt_cbor_uint(w, 0);
 	}
 	unknown_pairs(w);
 	if (!type_missing) {
@@ -225,77 +225,77 @@ static struct smp_client_rsp hash_answer(struct payload *p, int output_kind, boo
 	if (output_kind == 1) {
 		kv_uint(w, "off", 4);
 	}
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	return payload_rsp(p);
 }
 
 static void hash_answers(void **state)
 {
 	struct payload p;
-	struct smp_client_rsp rsp = hash_answer(&p, 0, false);
-	struct mgmt_reply reply;
-	struct mgmt_fs_hash_rsp h;
+	struct dfu_smp_client_rsp rsp = hash_answer(&p, 0, false);
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_fs_hash_rsp h;
 
 	(void)state;
-	assert_int_equal(mgmt_fs_hash_decode(&rsp, &reply, &h), 0);
+	assert_int_equal(dfu_smp_mgmt_fs_hash_decode(&rsp, &reply, &h), 0);
 	assert_string_equal(h.type, "crc32");
 	assert_int_equal(h.off, 0);
 	assert_int_equal(h.len, 5);
 	assert_true(h.output_is_number);
 	assert_int_equal(h.number, 0x3610a686);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = hash_answer(&p, 1, false);
-	assert_int_equal(mgmt_fs_hash_decode(&rsp, &reply, &h), 0);
+	assert_int_equal(dfu_smp_mgmt_fs_hash_decode(&rsp, &reply, &h), 0);
 	assert_string_equal(h.type, "sha256");
 	assert_int_equal(h.off, 4);
 	assert_false(h.output_is_number);
 	assert_int_equal(h.bytes_len, 32);
 	assert_int_equal(h.bytes[31], 31);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = hash_answer(&p, 2, false);
-	assert_malformed(mgmt_fs_hash_decode(&rsp, &reply, &h), &reply,
+	assert_malformed(dfu_smp_mgmt_fs_hash_decode(&rsp, &reply, &h), &reply,
 			 "response key 'output' is a text string, expected an unsigned integer or "
 			 "a byte string");
 	rsp = hash_answer(&p, 3, false);
-	assert_malformed(mgmt_fs_hash_decode(&rsp, &reply, &h), &reply,
+	assert_malformed(dfu_smp_mgmt_fs_hash_decode(&rsp, &reply, &h), &reply,
 			 "response key 'output' is missing");
 	rsp = hash_answer(&p, 0, true);
-	assert_malformed(mgmt_fs_hash_decode(&rsp, &reply, &h), &reply,
+	assert_malformed(dfu_smp_mgmt_fs_hash_decode(&rsp, &reply, &h), &reply,
 			 "response key 'type' is missing");
 }
 
 /* Two hash types; @p bad (1..3) spoils one. */
-static struct smp_client_rsp types_answer(struct payload *p, int bad)
+static struct dfu_smp_client_rsp types_answer(struct payload *p, int bad)
 {
-	struct mgmt_cbor_writer *w = payload_start(p);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(p);
 
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "types");
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "crc32");
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "types");
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "crc32");
+	dfu_smp_mgmt_cbor_map_indef(w);
 	kv_uint(w, "format", 0);
 	unknown_pairs(w);
 	if (bad != 1) {
 		kv_uint(w, "size", 4);
 	}
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	if (bad == 3) {
-		mgmt_cbor_int(w, -1);
+		dfu_smp_mgmt_cbor_int(w, -1);
 	} else {
 		chunked_text(w, "sha256");
 	}
 	if (bad == 2) {
-		mgmt_cbor_bool(w, true);
+		dfu_smp_mgmt_cbor_bool(w, true);
 	} else {
-		mgmt_cbor_map(w, 2);
+		dfu_smp_mgmt_cbor_map(w, 2);
 		kv_uint(w, "format", 1);
 		kv_uint(w, "size", 32);
 	}
-	mgmt_cbor_break(w);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	return payload_rsp(p);
 }
 
@@ -307,12 +307,12 @@ static void hash_types_answers(void **state)
 		"response key 'types' has a key that is a negative integer, expected a text string",
 	};
 	struct payload p;
-	struct smp_client_rsp rsp = types_answer(&p, 0);
-	struct mgmt_reply reply;
-	struct mgmt_fs_hash_types t;
+	struct dfu_smp_client_rsp rsp = types_answer(&p, 0);
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_fs_hash_types t;
 
 	(void)state;
-	assert_int_equal(mgmt_fs_hash_types_decode(&rsp, &reply, &t), 0);
+	assert_int_equal(dfu_smp_mgmt_fs_hash_types_decode(&rsp, &reply, &t), 0);
 	assert_int_equal(t.count, 2);
 	assert_string_equal(t.types[0].name, "crc32");
 	assert_int_equal(t.types[0].format, 0);
@@ -320,10 +320,10 @@ static void hash_types_answers(void **state)
 	assert_string_equal(t.types[1].name, "sha256");
 	assert_int_equal(t.types[1].format, 1);
 	assert_int_equal(t.types[1].size, 32);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	for (int bad = 1; bad <= 3; bad++) {
 		rsp = types_answer(&p, bad);
-		assert_malformed(mgmt_fs_hash_types_decode(&rsp, &reply, &t), &reply,
+		assert_malformed(dfu_smp_mgmt_fs_hash_types_decode(&rsp, &reply, &t), &reply,
 				 needles[bad - 1]);
 	}
 }

@@ -12,13 +12,13 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/img.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/img.h>
 #include "mgmt_test.h"
 
 static uint8_t buf[512];
-static uint8_t msg[SMP_MSG_MAX];
-static uint8_t data[SMP_MSG_MAX];
+static uint8_t msg[DFU_SMP_MSG_MAX];
+static uint8_t data[DFU_SMP_MSG_MAX];
 
 static void state_requests(void **state)
 {
@@ -26,7 +26,7 @@ static void state_requests(void **state)
 	const uint8_t confirm[] = { 0xa1, 0x67, 'c', 'o', 'n', 'f', 'i', 'r', 'm', 0xf5 };
 	uint8_t test[1 + 5 + 2 + 32 + 9] = { 0xa2, 0x64, 'h', 'a', 's', 'h', 0x58, 0x20 };
 	uint8_t hash[32];
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(hash); i++) {
@@ -35,14 +35,14 @@ static void state_requests(void **state)
 	memcpy(test + 8, hash, sizeof(hash));
 	memcpy(test + 40, (const uint8_t[]){ 0x67, 'c', 'o', 'n', 'f', 'i', 'r', 'm', 0xf4 }, 9);
 
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_img_state_read(&req), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_IMAGE, MGMT_IMG_STATE, read, sizeof(read));
-	assert_int_equal(mgmt_img_state_write(&req, NULL, 0, true), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_STATE, confirm,
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_img_state_read(&req), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE, read, sizeof(read));
+	assert_int_equal(dfu_smp_mgmt_img_state_write(&req, NULL, 0, true), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE, confirm,
 		       sizeof(confirm));
-	assert_int_equal(mgmt_img_state_write(&req, hash, sizeof(hash), false), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_STATE, test, sizeof(test));
+	assert_int_equal(dfu_smp_mgmt_img_state_write(&req, hash, sizeof(hash), false), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE, test, sizeof(test));
 }
 
 static void erase_and_slot_info_requests(void **state)
@@ -50,19 +50,19 @@ static void erase_and_slot_info_requests(void **state)
 	const uint8_t any[] = { 0xa0 };
 	const uint8_t slot1[] = { 0xa1, 0x64, 's', 'l', 'o', 't', 0x01 };
 	const uint8_t slot300[] = { 0xa1, 0x64, 's', 'l', 'o', 't', 0x19, 0x01, 0x2c };
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_img_erase(&req, -1), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_ERASE, any, sizeof(any));
-	assert_int_equal(mgmt_img_erase(&req, 1), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_ERASE, slot1, sizeof(slot1));
-	assert_int_equal(mgmt_img_erase(&req, 300), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_ERASE, slot300,
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_img_erase(&req, -1), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE, any, sizeof(any));
+	assert_int_equal(dfu_smp_mgmt_img_erase(&req, 1), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE, slot1, sizeof(slot1));
+	assert_int_equal(dfu_smp_mgmt_img_erase(&req, 300), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE, slot300,
 		       sizeof(slot300));
-	assert_int_equal(mgmt_img_slot_info(&req), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_IMAGE, MGMT_IMG_SLOT_INFO, any, sizeof(any));
+	assert_int_equal(dfu_smp_mgmt_img_slot_info(&req), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_SLOT_INFO, any, sizeof(any));
 }
 
 static void upload_requests(void **state)
@@ -77,64 +77,64 @@ static void upload_requests(void **state)
 					0x43, 1, 2, 3, 0x63, 'l', 'e', 'n', 0x18, 0x18 };
 	const uint8_t later[] = { 0xa2, 0x63, 'o', 'f', 'f', 0x1a, 0x00, 0x01, 0x00, 0x00, 0x64,
 				  'd', 'a', 't', 'a', 0x43, 1, 2, 3 };
-	struct mgmt_img_upload_args args = {
+	struct dfu_smp_mgmt_img_upload_args args = {
 		.image = 1, .data = chunk, .len = sizeof(chunk), .total_len = 1000, .sha = sha,
 		.sha_len = sizeof(sha), .upgrade = true,
 	};
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_img_upload(&req, &args), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_UPLOAD, first, sizeof(first));
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD, first, sizeof(first));
 
 	/* the first-chunk keys stay out of later chunks */
 	args.off = 65536;
-	assert_int_equal(mgmt_img_upload(&req, &args), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_UPLOAD, later, sizeof(later));
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD, later, sizeof(later));
 
 	/* image 0, no sha and no upgrade are left out */
-	args = (struct mgmt_img_upload_args){ .data = chunk, .len = sizeof(chunk),
+	args = (struct dfu_smp_mgmt_img_upload_args){ .data = chunk, .len = sizeof(chunk),
 					      .total_len = 24 };
-	assert_int_equal(mgmt_img_upload(&req, &args), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_IMAGE, MGMT_IMG_UPLOAD, first_plain,
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD, first_plain,
 		       sizeof(first_plain));
 }
 
 static void upload_refuses_bad_arguments_and_small_buffers(void **state)
 {
 	uint8_t sha[33] = { 0 };
-	struct mgmt_img_upload_args args = { .data = data, .len = 10, .total_len = 10, .sha = sha,
+	struct dfu_smp_mgmt_img_upload_args args = { .data = data, .len = 10, .total_len = 10, .sha = sha,
 					     .sha_len = sizeof(sha) };
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_img_upload(&req, &args), -EINVAL);
-	assert_int_equal(mgmt_img_upload_max_data(&args, 1000), 0);
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), -EINVAL);
+	assert_int_equal(dfu_smp_mgmt_img_upload_max_data(&args, 1000), 0);
 	args.sha_len = 32;
-	assert_int_equal(mgmt_img_upload(&req, &args), 0);
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
 
-	smp_request_init(&req, buf, SMP_HDR_SIZE + req.len - 1);
-	assert_int_equal(mgmt_img_upload(&req, &args), -ENOBUFS);
-	smp_request_init(&req, buf, SMP_HDR_SIZE - 1);
-	assert_int_equal(mgmt_img_state_read(&req), -ENOBUFS);
+	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + req.len - 1);
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), -ENOBUFS);
+	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE - 1);
+	assert_int_equal(dfu_smp_mgmt_img_state_read(&req), -ENOBUFS);
 }
 
 /* Whether an upload with @p n data bytes fits a message of @p limit bytes, by the builder. */
-static bool upload_fits(struct mgmt_img_upload_args args, size_t n, size_t limit)
+static bool upload_fits(struct dfu_smp_mgmt_img_upload_args args, size_t n, size_t limit)
 {
-	struct smp_request req;
+	struct dfu_smp_request req;
 
-	smp_request_init(&req, msg, limit);
+	dfu_smp_request_init(&req, msg, limit);
 	args.data = data;
 	args.len = n;
-	return mgmt_img_upload(&req, &args) == 0;
+	return dfu_smp_mgmt_img_upload(&req, &args) == 0;
 }
 
-static void check_max_data(const struct mgmt_img_upload_args *args, size_t limit)
+static void check_max_data(const struct dfu_smp_mgmt_img_upload_args *args, size_t limit)
 {
-	size_t n = mgmt_img_upload_max_data(args, limit);
+	size_t n = dfu_smp_mgmt_img_upload_max_data(args, limit);
 
 	if (n > 0 && !upload_fits(*args, n, limit)) {
 		fail_msg("limit %zu: %zu bytes said to fit but do not", limit, n);
@@ -147,7 +147,7 @@ static void check_max_data(const struct mgmt_img_upload_args *args, size_t limit
 static void upload_max_data_is_exact(void **state)
 {
 	static const uint8_t sha[32];
-	const struct mgmt_img_upload_args cases[] = {
+	const struct dfu_smp_mgmt_img_upload_args cases[] = {
 		{ .total_len = 1000 },
 		{ .total_len = 1ull << 32, .image = 3, .sha = sha, .sha_len = 32, .upgrade = true },
 		{ .total_len = 70000, .image = UINT32_MAX, .sha = sha, .sha_len = 0 },
@@ -162,46 +162,46 @@ static void upload_max_data_is_exact(void **state)
 		for (size_t limit = 0; limit <= 1200; limit++) {
 			check_max_data(&cases[c], limit);
 		}
-		for (size_t limit = SMP_MSG_MAX - 300; limit <= SMP_MSG_MAX; limit++) {
+		for (size_t limit = DFU_SMP_MSG_MAX - 300; limit <= DFU_SMP_MSG_MAX; limit++) {
 			check_max_data(&cases[c], limit);
 		}
 		/* no message is longer than an SMP header can say */
-		assert_int_equal(mgmt_img_upload_max_data(&cases[c], SMP_MSG_MAX + 1),
-				 mgmt_img_upload_max_data(&cases[c], SMP_MSG_MAX));
-		assert_int_equal(mgmt_img_upload_max_data(&cases[c], SIZE_MAX),
-				 mgmt_img_upload_max_data(&cases[c], SMP_MSG_MAX));
+		assert_int_equal(dfu_smp_mgmt_img_upload_max_data(&cases[c], DFU_SMP_MSG_MAX + 1),
+				 dfu_smp_mgmt_img_upload_max_data(&cases[c], DFU_SMP_MSG_MAX));
+		assert_int_equal(dfu_smp_mgmt_img_upload_max_data(&cases[c], SIZE_MAX),
+				 dfu_smp_mgmt_img_upload_max_data(&cases[c], DFU_SMP_MSG_MAX));
 	}
 }
 
 /* One slot map as Zephyr sends it; @p shape 1 adds what other encoders do. */
-static void slot_map(struct mgmt_cbor_writer *w, int shape, uint64_t image, uint64_t slot,
+static void slot_map(struct dfu_smp_mgmt_cbor_writer *w, int shape, uint64_t image, uint64_t slot,
 		     const char *version, uint8_t fill, bool active)
 {
 	uint8_t hash[32];
 
 	memset(hash, fill, sizeof(hash));
 	if (shape == 0) {
-		mgmt_cbor_map(w, 9);
+		dfu_smp_mgmt_cbor_map(w, 9);
 	} else {
-		mgmt_cbor_map_indef(w);
+		dfu_smp_mgmt_cbor_map_indef(w);
 		unknown_pairs(w);
 	}
-	mgmt_cbor_text(w, "image");
+	dfu_smp_mgmt_cbor_text(w, "image");
 	if (shape == 0) {
-		mgmt_cbor_uint(w, image);
+		dfu_smp_mgmt_cbor_uint(w, image);
 	} else {
 		wide_uint(w, image);
 	}
 	kv_uint(w, "slot", slot);
-	mgmt_cbor_text(w, "version");
+	dfu_smp_mgmt_cbor_text(w, "version");
 	if (shape == 0) {
-		mgmt_cbor_text(w, version);
+		dfu_smp_mgmt_cbor_text(w, version);
 	} else {
 		chunked_text(w, version);
 	}
-	mgmt_cbor_text(w, "hash");
+	dfu_smp_mgmt_cbor_text(w, "hash");
 	if (shape == 0) {
-		mgmt_cbor_bytes(w, hash, sizeof(hash));
+		dfu_smp_mgmt_cbor_bytes(w, hash, sizeof(hash));
 	} else {
 		chunked_bytes(w, hash, sizeof(hash));
 	}
@@ -211,7 +211,7 @@ static void slot_map(struct mgmt_cbor_writer *w, int shape, uint64_t image, uint
 	kv_bool(w, "active", active);
 	kv_bool(w, "permanent", false);
 	if (shape == 1) {
-		mgmt_cbor_break(w);
+		dfu_smp_mgmt_cbor_break(w);
 	}
 }
 
@@ -220,33 +220,33 @@ static void state_list_in_every_shape(void **state)
 	(void)state;
 	for (int shape = 0; shape < 2; shape++) {
 		struct payload p;
-		struct mgmt_cbor_writer *w = payload_start(&p);
-		struct smp_client_rsp rsp;
-		struct mgmt_reply reply;
-		struct mgmt_img_state s;
+		struct dfu_smp_mgmt_cbor_writer *w = payload_start(&p);
+		struct dfu_smp_client_rsp rsp;
+		struct dfu_smp_mgmt_reply reply;
+		struct dfu_smp_mgmt_img_state s;
 
 		if (shape == 0) {
-			mgmt_cbor_map(w, 2);
-			mgmt_cbor_text(w, "images");
-			mgmt_cbor_array(w, 2);
+			dfu_smp_mgmt_cbor_map(w, 2);
+			dfu_smp_mgmt_cbor_text(w, "images");
+			dfu_smp_mgmt_cbor_array(w, 2);
 		} else {
-			mgmt_cbor_map_indef(w);
+			dfu_smp_mgmt_cbor_map_indef(w);
 			kv_int(w, "splitStatus", 0);
-			mgmt_cbor_text(w, "images");
-			mgmt_cbor_array_indef(w);
+			dfu_smp_mgmt_cbor_text(w, "images");
+			dfu_smp_mgmt_cbor_array_indef(w);
 		}
 		slot_map(w, shape, 0, 0, "1.0.0", 0x11, true);
 		slot_map(w, shape, 0, 1, "2.0.0.7", 0x22, false);
 		if (shape == 0) {
 			kv_int(w, "splitStatus", 0);
 		} else {
-			mgmt_cbor_break(w);
+			dfu_smp_mgmt_cbor_break(w);
 			unknown_pairs(w);
-			mgmt_cbor_break(w);
+			dfu_smp_mgmt_cbor_break(w);
 		}
 		rsp = payload_rsp(&p);
 
-		assert_int_equal(mgmt_img_state_decode(&rsp, &reply, &s), 0);
+		assert_int_equal(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), 0);
 		assert_int_equal(s.count, 2);
 		assert_int_equal(s.split_status, 0);
 		assert_int_equal(s.slots[0].image, 0);
@@ -261,38 +261,38 @@ static void state_list_in_every_shape(void **state)
 		assert_int_equal(s.slots[1].hash[0], 0x22);
 		assert_true(s.slots[1].pending);
 		assert_false(s.slots[1].active || s.slots[1].confirmed);
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 	}
 }
 
 static void frugal_and_recovery_lists_default_to_false(void **state)
 {
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_start(&p);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_img_state s;
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(&p);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state s;
 	uint8_t hash48[48] = { 0x48 };
 
 	(void)state;
 	/* MCUboot serial recovery: slot, version, a hash (any supported size); no splitStatus */
-	mgmt_cbor_map(w, 1);
-	mgmt_cbor_text(w, "images");
-	mgmt_cbor_array(w, 3);
-	mgmt_cbor_map(w, 3);
+	dfu_smp_mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_text(w, "images");
+	dfu_smp_mgmt_cbor_array(w, 3);
+	dfu_smp_mgmt_cbor_map(w, 3);
 	kv_uint(w, "slot", 0);
 	kv_text(w, "version", "0.0.0");
 	kv_bytes(w, "hash", hash48, sizeof(hash48));
-	mgmt_cbor_map(w, 3);
+	dfu_smp_mgmt_cbor_map(w, 3);
 	kv_uint(w, "slot", 1);
 	kv_bool(w, "active", true);
 	kv_bool(w, "confirmed", true);
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 1);
 	kv_uint(w, "image", 1);
 	rsp = payload_rsp(&p);
 
-	assert_int_equal(mgmt_img_state_decode(&rsp, &reply, &s), 0);
+	assert_int_equal(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), 0);
 	assert_int_equal(s.count, 3);
 	assert_int_equal(s.split_status, -1);
 	assert_int_equal(s.slots[0].image, -1);
@@ -305,90 +305,90 @@ static void frugal_and_recovery_lists_default_to_false(void **state)
 	assert_true(s.slots[1].active && s.slots[1].confirmed);
 	assert_false(s.slots[1].bootable || s.slots[1].pending || s.slots[1].permanent);
 	assert_int_equal(s.slots[2].image, 1);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 /* A state list whose second entry @p entry writes: decoding must fail naming @p needle. */
-static void expect_bad_state(void (*entry)(struct mgmt_cbor_writer *w), const char *needle)
+static void expect_bad_state(void (*entry)(struct dfu_smp_mgmt_cbor_writer *w), const char *needle)
 {
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_start(&p);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_img_state s;
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(&p);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state s;
 
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "images");
-	mgmt_cbor_array_indef(w);
-	mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "images");
+	dfu_smp_mgmt_cbor_array_indef(w);
+	dfu_smp_mgmt_cbor_map(w, 1);
 	kv_uint(w, "slot", 0);
 	entry(w);
-	mgmt_cbor_break(w);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	rsp = payload_rsp(&p);
-	assert_malformed(mgmt_img_state_decode(&rsp, &reply, &s), &reply, needle);
+	assert_malformed(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), &reply, needle);
 }
 
-static void hash_too_long(struct mgmt_cbor_writer *w)
+static void hash_too_long(struct dfu_smp_mgmt_cbor_writer *w)
 {
 	uint8_t hash[65] = { 0 };
 
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 1);
 	kv_bytes(w, "hash", hash, sizeof(hash));
 }
 
-static void hash_as_text(struct mgmt_cbor_writer *w)
+static void hash_as_text(struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 1);
 	kv_text(w, "hash", "ab");
 }
 
-static void entry_not_a_map(struct mgmt_cbor_writer *w)
+static void entry_not_a_map(struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_cbor_text(w, "slot");
+	dfu_smp_mgmt_cbor_text(w, "slot");
 }
 
-static void slot_missing(struct mgmt_cbor_writer *w)
+static void slot_missing(struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_map(w, 1);
 	kv_text(w, "version", "1.0.0");
 }
 
-static void slot_negative(struct mgmt_cbor_writer *w)
+static void slot_negative(struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_map(w, 1);
 	kv_int(w, "slot", -1);
 }
 
-static void flag_as_number(struct mgmt_cbor_writer *w)
+static void flag_as_number(struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 1);
 	kv_uint(w, "pending", 1);
 }
 
-static void flag_as_float(struct mgmt_cbor_writer *w)
+static void flag_as_float(struct dfu_smp_mgmt_cbor_writer *w)
 {
 	const uint8_t one[] = { 0xf9, 0x3c, 0x00 };
 
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 1);
-	mgmt_cbor_text(w, "confirmed");
-	mgmt_cbor_raw(w, one, sizeof(one));
+	dfu_smp_mgmt_cbor_text(w, "confirmed");
+	dfu_smp_mgmt_cbor_raw(w, one, sizeof(one));
 }
 
-static void version_as_bytes(struct mgmt_cbor_writer *w)
+static void version_as_bytes(struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 1);
 	kv_bytes(w, "version", (const uint8_t *)"1", 1);
 }
 
-static void image_too_large(struct mgmt_cbor_writer *w)
+static void image_too_large(struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 1);
 	kv_uint(w, "image", (uint64_t)INT64_MAX + 1);
 }
@@ -419,22 +419,22 @@ static void malformed_state_list_tops(void **state)
 	const uint8_t split_text[] = { 0xa2, 0x66, 'i', 'm', 'a', 'g', 'e', 's', 0x80, 0x6b, 's',
 				       'p', 'l', 'i', 't', 'S', 't', 'a', 't', 'u', 's', 0x60 };
 	const uint8_t rc[] = { 0xa1, 0x62, 'r', 'c', 0x08 };
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_img_state s;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state s;
 
 	(void)state;
 	rsp = bytes_rsp(missing, sizeof(missing));
-	assert_malformed(mgmt_img_state_decode(&rsp, &reply, &s), &reply,
+	assert_malformed(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), &reply,
 			 "response key 'images' is missing");
 	rsp = bytes_rsp(images_map, sizeof(images_map));
-	assert_malformed(mgmt_img_state_decode(&rsp, &reply, &s), &reply,
+	assert_malformed(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), &reply,
 			 "response key 'images' is a map, expected an array");
 	rsp = bytes_rsp(split_text, sizeof(split_text));
-	assert_malformed(mgmt_img_state_decode(&rsp, &reply, &s), &reply,
+	assert_malformed(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), &reply,
 			 "response key 'splitStatus' is a text string, expected an integer");
 	rsp = bytes_rsp(rc, sizeof(rc));
-	assert_device_error(mgmt_img_state_decode(&rsp, &reply, &s), &reply, MGMT_REPLY_RC, 8);
+	assert_device_error(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), &reply, DFU_SMP_MGMT_REPLY_RC, 8);
 }
 
 static void upload_answers(void **state)
@@ -450,59 +450,59 @@ static void upload_answers(void **state)
 	const uint8_t negative[] = { 0xa1, 0x63, 'o', 'f', 'f', 0x20 };
 	const uint8_t match_number[] = { 0xa2, 0x63, 'o', 'f', 'f', 0x00, 0x65, 'm', 'a', 't', 'c',
 					 'h', 0x01 };
-	struct smp_client_rsp rsp = bytes_rsp(plain, sizeof(plain));
-	struct mgmt_reply reply;
-	struct mgmt_img_upload_rsp u;
+	struct dfu_smp_client_rsp rsp = bytes_rsp(plain, sizeof(plain));
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_upload_rsp u;
 
 	(void)state;
-	assert_int_equal(mgmt_img_upload_decode(&rsp, &reply, &u), 0);
+	assert_int_equal(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), 0);
 	assert_int_equal(u.off, 4096);
 	assert_false(u.has_match);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	/* MCUboot serial recovery and the legacy rc option add rc 0: success */
 	rsp = bytes_rsp(with_rc, sizeof(with_rc));
-	assert_int_equal(mgmt_img_upload_decode(&rsp, &reply, &u), 0);
+	assert_int_equal(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), 0);
 	assert_int_equal(u.off, 512);
 	assert_true(u.has_match && u.match);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(rc_error, sizeof(rc_error));
-	assert_device_error(mgmt_img_upload_decode(&rsp, &reply, &u), &reply, MGMT_REPLY_RC, 3);
+	assert_device_error(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), &reply, DFU_SMP_MGMT_REPLY_RC, 3);
 	rsp = bytes_rsp(group_error, sizeof(group_error));
-	assert_device_error(mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
-			    MGMT_REPLY_GROUP_ERR, 22);
+	assert_device_error(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
+			    DFU_SMP_MGMT_REPLY_GROUP_ERR, 22);
 	rsp = bytes_rsp(missing, sizeof(missing));
-	assert_malformed(mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
+	assert_malformed(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
 			 "response key 'off' is missing");
 	rsp = bytes_rsp(negative, sizeof(negative));
-	assert_malformed(mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
+	assert_malformed(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
 			 "response key 'off' is a negative integer, expected an unsigned integer");
 	rsp = bytes_rsp(match_number, sizeof(match_number));
-	assert_malformed(mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
+	assert_malformed(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
 			 "response key 'match' is an unsigned integer, expected a boolean");
 }
 
 /* Slot info of two images; @p bad (1..3) spoils one value. */
-static struct smp_client_rsp slot_info(struct payload *p, int bad)
+static struct dfu_smp_client_rsp slot_info(struct payload *p, int bad)
 {
-	struct mgmt_cbor_writer *w = payload_start(p);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(p);
 
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "images");
-	mgmt_cbor_array(w, 2);
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "images");
+	dfu_smp_mgmt_cbor_array(w, 2);
 
-	mgmt_cbor_map(w, 3);
+	dfu_smp_mgmt_cbor_map(w, 3);
 	kv_uint(w, "image", 0);
-	mgmt_cbor_text(w, "slots");
-	mgmt_cbor_array_indef(w);
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_text(w, "slots");
+	dfu_smp_mgmt_cbor_array_indef(w);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 0);
 	kv_uint(w, "size", 0x40000);
 	if (bad == 1) {
-		mgmt_cbor_text(w, "slot");
+		dfu_smp_mgmt_cbor_text(w, "slot");
 	} else {
-		mgmt_cbor_map(w, 3);
+		dfu_smp_mgmt_cbor_map(w, 3);
 		kv_uint(w, "slot", 1);
 		if (bad == 2) {
 			kv_text(w, "size", "big");
@@ -511,33 +511,33 @@ static struct smp_client_rsp slot_info(struct payload *p, int bad)
 		}
 		kv_uint(w, "upload_image_id", 0);
 	}
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	kv_uint(w, "max_image_size", 0x3f000);
 
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_map_indef(w);
 	unknown_pairs(w);
 	if (bad != 3) {
 		kv_uint(w, "image", 1);
 	}
-	mgmt_cbor_text(w, "slots");
-	mgmt_cbor_array(w, 1);
-	mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_text(w, "slots");
+	dfu_smp_mgmt_cbor_array(w, 1);
+	dfu_smp_mgmt_cbor_map(w, 2);
 	kv_uint(w, "slot", 0);
 	kv_int(w, "rc", -5);
-	mgmt_cbor_break(w);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	return payload_rsp(p);
 }
 
 static void slot_info_nested_arrays(void **state)
 {
 	struct payload p;
-	struct smp_client_rsp rsp = slot_info(&p, 0);
-	struct mgmt_reply reply;
-	struct mgmt_img_slot_info info;
+	struct dfu_smp_client_rsp rsp = slot_info(&p, 0);
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_slot_info info;
 
 	(void)state;
-	assert_int_equal(mgmt_img_slot_info_decode(&rsp, &reply, &info), 0);
+	assert_int_equal(dfu_smp_mgmt_img_slot_info_decode(&rsp, &reply, &info), 0);
 	assert_int_equal(info.count, 2);
 	assert_int_equal(info.images[0].image, 0);
 	assert_int_equal(info.images[0].max_image_size, 0x3f000);
@@ -552,7 +552,7 @@ static void slot_info_nested_arrays(void **state)
 	assert_int_equal(info.images[1].count, 1);
 	assert_int_equal(info.images[1].slots[0].size, -1);
 	assert_int_equal(info.images[1].slots[0].rc, -5);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 static void malformed_slot_info_names_the_path(void **state)
@@ -564,14 +564,14 @@ static void malformed_slot_info_names_the_path(void **state)
 		"response key 'images[1].image' is missing",
 	};
 	struct payload p;
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_img_slot_info info;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_slot_info info;
 
 	(void)state;
 	for (int bad = 1; bad <= 3; bad++) {
 		rsp = slot_info(&p, bad);
-		assert_malformed(mgmt_img_slot_info_decode(&rsp, &reply, &info), &reply,
+		assert_malformed(dfu_smp_mgmt_img_slot_info_decode(&rsp, &reply, &info), &reply,
 				 needles[bad - 1]);
 	}
 }

@@ -12,17 +12,17 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/os.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/os.h>
 #include "mgmt_test.h"
 
 static uint8_t buf[256];
 
-static struct smp_client_rsp rsp_of(const uint8_t *payload, size_t len)
+static struct dfu_smp_client_rsp rsp_of(const uint8_t *payload, size_t len)
 {
-	struct smp_client_rsp rsp = { .payload = payload, .len = len };
+	struct dfu_smp_client_rsp rsp = { .payload = payload, .len = len };
 
-	rsp.hdr.op = SMP_OP_WRITE_RSP;
+	rsp.hdr.op = DFU_SMP_OP_WRITE_RSP;
 	rsp.hdr.version = 2;
 	rsp.hdr.len = (uint16_t)len;
 	return rsp;
@@ -31,40 +31,40 @@ static struct smp_client_rsp rsp_of(const uint8_t *payload, size_t len)
 static void echo_request_bytes(void **state)
 {
 	const uint8_t expected[] = { 0xa1, 0x61, 'd', 0x62, 'h', 'i' };
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_os_echo(&req, "hi"), 0);
-	assert_int_equal(req.op, SMP_OP_WRITE);
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_os_echo(&req, "hi"), 0);
+	assert_int_equal(req.op, DFU_SMP_OP_WRITE);
 	assert_int_equal(req.group, 0);
 	assert_int_equal(req.id, 0);
 	assert_int_equal(req.len, sizeof(expected));
-	assert_memory_equal(buf + SMP_HDR_SIZE, expected, sizeof(expected));
+	assert_memory_equal(buf + DFU_SMP_HDR_SIZE, expected, sizeof(expected));
 }
 
 static void echo_request_that_does_not_fit_is_enobufs(void **state)
 {
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, SMP_HDR_SIZE + 5);
-	assert_int_equal(mgmt_os_echo(&req, "hi"), -ENOBUFS);
-	smp_request_init(&req, buf, SMP_HDR_SIZE + 6);
-	assert_int_equal(mgmt_os_echo(&req, "hi"), 0);
+	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + 5);
+	assert_int_equal(dfu_smp_mgmt_os_echo(&req, "hi"), -ENOBUFS);
+	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + 6);
+	assert_int_equal(dfu_smp_mgmt_os_echo(&req, "hi"), 0);
 }
 
 static void params_request_bytes(void **state)
 {
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_os_params(&req), 0);
-	assert_int_equal(req.op, SMP_OP_READ);
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_os_params(&req), 0);
+	assert_int_equal(req.op, DFU_SMP_OP_READ);
 	assert_int_equal(req.id, 6);
 	assert_int_equal(req.len, 1);
-	assert_int_equal(buf[SMP_HDR_SIZE], 0xa0);
+	assert_int_equal(buf[DFU_SMP_HDR_SIZE], 0xa0);
 }
 
 static void echo_decodes_definite_and_indefinite(void **state)
@@ -78,13 +78,13 @@ static void echo_decodes_definite_and_indefinite(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
-		struct smp_client_rsp rsp = rsp_of(shapes[i], lens[i]);
-		struct mgmt_reply reply;
+		struct dfu_smp_client_rsp rsp = rsp_of(shapes[i], lens[i]);
+		struct dfu_smp_mgmt_reply reply;
 		const char *text = NULL;
 
-		assert_int_equal(mgmt_os_echo_decode(&rsp, &reply, &text), 0);
+		assert_int_equal(dfu_smp_mgmt_os_echo_decode(&rsp, &reply, &text), 0);
 		assert_string_equal(text, "hi");
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 	}
 }
 
@@ -104,33 +104,33 @@ static void params_decode_any_integer_width(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
-		struct smp_client_rsp rsp = rsp_of(shapes[i], lens[i]);
-		struct mgmt_reply reply;
-		struct mgmt_os_params p;
+		struct dfu_smp_client_rsp rsp = rsp_of(shapes[i], lens[i]);
+		struct dfu_smp_mgmt_reply reply;
+		struct dfu_smp_mgmt_os_params p;
 
-		assert_int_equal(mgmt_os_params_decode(&rsp, &reply, &p), 0);
+		assert_int_equal(dfu_smp_mgmt_os_params_decode(&rsp, &reply, &p), 0);
 		assert_int_equal(p.buf_size, 2475);
 		assert_int_equal(p.buf_count, 4);
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 	}
 }
 
 /* Decodes an echo response expected to be malformed; returns the detail. */
 static void expect_malformed(const uint8_t *payload, size_t len, const char *needle)
 {
-	struct smp_client_rsp rsp = rsp_of(payload, len);
-	struct mgmt_reply reply;
+	struct dfu_smp_client_rsp rsp = rsp_of(payload, len);
+	struct dfu_smp_mgmt_reply reply;
 	const char *text;
 	char line[300];
 
-	assert_int_equal(mgmt_os_echo_decode(&rsp, &reply, &text), -EBADMSG);
-	assert_int_equal(reply.kind, MGMT_REPLY_MALFORMED);
+	assert_int_equal(dfu_smp_mgmt_os_echo_decode(&rsp, &reply, &text), -EBADMSG);
+	assert_int_equal(reply.kind, DFU_SMP_MGMT_REPLY_MALFORMED);
 	if (!strstr(reply.detail, needle)) {
 		fail_msg("detail '%s' does not name '%s'", reply.detail, needle);
 	}
-	mgmt_err_describe(&reply, line, sizeof(line));
+	dfu_smp_mgmt_err_describe(&reply, line, sizeof(line));
 	assert_non_null(strstr(line, "malformed response"));
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 static void malformed_echo_responses_are_named(void **state)
@@ -159,26 +159,26 @@ static void version_1_rc_is_a_device_error(void **state)
 	const uint8_t rc_only[] = { 0xbf, 0x62, 'r', 'c', 0x08, 0xff };
 	const uint8_t rc_rsn[] = { 0xa2, 0x62, 'r', 'c', 0x01, 0x63, 'r', 's', 'n', 0x6e, 'm', 'a',
 				   'g', 'i', 'c', ' ', 'm', 'i', 's', 'm', 'a', 't', 'c', 'h' };
-	struct smp_client_rsp rsp = rsp_of(rc_only, sizeof(rc_only));
-	struct mgmt_reply reply;
+	struct dfu_smp_client_rsp rsp = rsp_of(rc_only, sizeof(rc_only));
+	struct dfu_smp_mgmt_reply reply;
 	const char *text;
 	char line[300];
 
 	(void)state;
-	assert_int_equal(mgmt_os_echo_decode(&rsp, &reply, &text), -EREMOTEIO);
-	assert_int_equal(reply.kind, MGMT_REPLY_RC);
-	assert_int_equal(reply.rc, MGMT_ERR_ENOTSUP);
-	mgmt_err_describe(&reply, line, sizeof(line));
+	assert_int_equal(dfu_smp_mgmt_os_echo_decode(&rsp, &reply, &text), -EREMOTEIO);
+	assert_int_equal(reply.kind, DFU_SMP_MGMT_REPLY_RC);
+	assert_int_equal(reply.rc, DFU_SMP_MGMT_ERR_ENOTSUP);
+	dfu_smp_mgmt_err_describe(&reply, line, sizeof(line));
 	assert_non_null(strstr(line, "os: MGMT_ERR_ENOTSUP (rc 8): "));
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = rsp_of(rc_rsn, sizeof(rc_rsn));
-	assert_int_equal(mgmt_os_echo_decode(&rsp, &reply, &text), -EREMOTEIO);
+	assert_int_equal(dfu_smp_mgmt_os_echo_decode(&rsp, &reply, &text), -EREMOTEIO);
 	assert_string_equal(reply.detail, "magic mismatch");
-	mgmt_err_describe(&reply, line, sizeof(line));
+	dfu_smp_mgmt_err_describe(&reply, line, sizeof(line));
 	assert_non_null(strstr(line, "MGMT_ERR_EUNKNOWN (rc 1)"));
 	assert_non_null(strstr(line, "magic mismatch"));
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 static void version_2_err_is_a_group_error(void **state)
@@ -187,26 +187,26 @@ static void version_2_err_is_a_group_error(void **state)
 				0x01, 0x62, 'r', 'c', 0x0c, 0xff, 0xff };
 	const uint8_t err_ok[] = { 0xa2, 0x63, 'e', 'r', 'r', 0xa2, 0x65, 'g', 'r', 'o', 'u', 'p',
 				   0x01, 0x62, 'r', 'c', 0x00, 0x61, 'r', 0x60 };
-	struct smp_client_rsp rsp = rsp_of(err, sizeof(err));
-	struct mgmt_reply reply;
+	struct dfu_smp_client_rsp rsp = rsp_of(err, sizeof(err));
+	struct dfu_smp_mgmt_reply reply;
 	const char *text;
 	char line[300];
 
 	(void)state;
-	assert_int_equal(mgmt_os_echo_decode(&rsp, &reply, &text), -EREMOTEIO);
-	assert_int_equal(reply.kind, MGMT_REPLY_GROUP_ERR);
+	assert_int_equal(dfu_smp_mgmt_os_echo_decode(&rsp, &reply, &text), -EREMOTEIO);
+	assert_int_equal(reply.kind, DFU_SMP_MGMT_REPLY_GROUP_ERR);
 	assert_int_equal(reply.group, 1);
 	assert_int_equal(reply.rc, 12);
-	mgmt_err_describe(&reply, line, sizeof(line));
+	dfu_smp_mgmt_err_describe(&reply, line, sizeof(line));
 	assert_string_equal(line, "image: IMG_MGMT_ERR_FLASH_WRITE_FAILED (rc 12): writing to the "
 				  "device's flash failed");
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	/* err with rc 0 is success */
 	rsp = rsp_of(err_ok, sizeof(err_ok));
-	assert_int_equal(mgmt_os_echo_decode(&rsp, &reply, &text), 0);
+	assert_int_equal(dfu_smp_mgmt_os_echo_decode(&rsp, &reply, &text), 0);
 	assert_string_equal(text, "");
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 static void every_error_code_has_a_name(void **state)
@@ -219,16 +219,16 @@ static void every_error_code_has_a_name(void **state)
 
 	(void)state;
 	for (int64_t rc = 0; rc <= 14; rc++) {
-		assert_non_null(mgmt_err_name(rc));
+		assert_non_null(dfu_smp_mgmt_err_name(rc));
 	}
-	assert_string_equal(mgmt_err_name(300), "MGMT_ERR_EPERUSER");
-	assert_null(mgmt_err_name(200));
-	assert_non_null(mgmt_err_text(200));
+	assert_string_equal(dfu_smp_mgmt_err_name(300), "MGMT_ERR_EPERUSER");
+	assert_null(dfu_smp_mgmt_err_name(200));
+	assert_non_null(dfu_smp_mgmt_err_text(200));
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		for (int64_t rc = 0; rc <= groups[g].last; rc++) {
-			assert_non_null(mgmt_err_group_name(groups[g].group, rc));
+			assert_non_null(dfu_smp_mgmt_err_group_name(groups[g].group, rc));
 		}
-		assert_null(mgmt_err_group_name(groups[g].group, groups[g].last + 1));
+		assert_null(dfu_smp_mgmt_err_group_name(groups[g].group, groups[g].last + 1));
 	}
 }
 
@@ -259,53 +259,53 @@ static void other_requests_bytes(void **state)
 				 't', '_', 'm', 'o', 'd', 'e', 0x18, 0xff };
 	const uint8_t format[] = { 0xa1, 0x66, 'f', 'o', 'r', 'm', 'a', 't', 0x61, 'a' };
 	const uint8_t query[] = { 0xa1, 0x65, 'q', 'u', 'e', 'r', 'y', 0x64, 'm', 'o', 'd', 'e' };
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_os_taskstat(&req), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_TASKSTAT, empty, 1);
-	assert_int_equal(mgmt_os_mpstat(&req), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_MPSTAT, empty, 1);
-	assert_int_equal(mgmt_os_datetime_get(&req), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_DATETIME, empty, 1);
-	assert_int_equal(mgmt_os_datetime_set(&req, "2025-11-20T11:56:05"), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_DATETIME, datetime,
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_os_taskstat(&req), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_TASKSTAT, empty, 1);
+	assert_int_equal(dfu_smp_mgmt_os_mpstat(&req), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_MPSTAT, empty, 1);
+	assert_int_equal(dfu_smp_mgmt_os_datetime_get(&req), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_DATETIME, empty, 1);
+	assert_int_equal(dfu_smp_mgmt_os_datetime_set(&req, "2025-11-20T11:56:05"), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_DATETIME, datetime,
 		       sizeof(datetime));
-	assert_int_equal(mgmt_os_reset(&req, false, -1), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_RESET, empty, 1);
-	assert_int_equal(mgmt_os_reset(&req, true, -1), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_RESET, force, sizeof(force));
-	assert_int_equal(mgmt_os_reset(&req, false, 1), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_RESET, boot_mode,
+	assert_int_equal(dfu_smp_mgmt_os_reset(&req, false, -1), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, empty, 1);
+	assert_int_equal(dfu_smp_mgmt_os_reset(&req, true, -1), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, force, sizeof(force));
+	assert_int_equal(dfu_smp_mgmt_os_reset(&req, false, 1), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, boot_mode,
 		       sizeof(boot_mode));
-	assert_int_equal(mgmt_os_reset(&req, true, 255), 0);
-	assert_request(&req, SMP_OP_WRITE, MGMT_GROUP_OS, MGMT_OS_RESET, both, sizeof(both));
-	assert_int_equal(mgmt_os_info(&req, NULL), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_INFO, empty, 1);
-	assert_int_equal(mgmt_os_info(&req, "a"), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_INFO, format, sizeof(format));
-	assert_int_equal(mgmt_os_bootloader(&req, NULL), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_BOOTLOADER, empty, 1);
-	assert_int_equal(mgmt_os_bootloader(&req, "mode"), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_OS, MGMT_OS_BOOTLOADER, query, sizeof(query));
+	assert_int_equal(dfu_smp_mgmt_os_reset(&req, true, 255), 0);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, both, sizeof(both));
+	assert_int_equal(dfu_smp_mgmt_os_info(&req, NULL), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_INFO, empty, 1);
+	assert_int_equal(dfu_smp_mgmt_os_info(&req, "a"), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_INFO, format, sizeof(format));
+	assert_int_equal(dfu_smp_mgmt_os_bootloader(&req, NULL), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_BOOTLOADER, empty, 1);
+	assert_int_equal(dfu_smp_mgmt_os_bootloader(&req, "mode"), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_BOOTLOADER, query, sizeof(query));
 
-	smp_request_init(&req, buf, SMP_HDR_SIZE + sizeof(both) - 1);
-	assert_int_equal(mgmt_os_reset(&req, true, 255), -ENOBUFS);
+	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(both) - 1);
+	assert_int_equal(dfu_smp_mgmt_os_reset(&req, true, 255), -ENOBUFS);
 }
 
 /* Task statistics as Zephyr sends them (indefinite maps), with what other builds change. */
-static struct smp_client_rsp taskstat(struct payload *p, int bad)
+static struct dfu_smp_client_rsp taskstat(struct payload *p, int bad)
 {
-	struct mgmt_cbor_writer *w = payload_start(p);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(p);
 
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_map_indef(w);
 	unknown_pairs(w);
-	mgmt_cbor_text(w, "tasks");
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "tasks");
+	dfu_smp_mgmt_cbor_map_indef(w);
 
-	mgmt_cbor_text(w, "main");
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "main");
+	dfu_smp_mgmt_cbor_map_indef(w);
 	kv_int(w, "prio", -1);
 	kv_uint(w, "tid", 1);
 	kv_uint(w, "state", 8);
@@ -316,51 +316,51 @@ static struct smp_client_rsp taskstat(struct payload *p, int bad)
 	kv_uint(w, "last_checkin", 0);
 	kv_uint(w, "next_checkin", 0);
 	unknown_pairs(w);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 
 	/* an older build: unsigned priority, wide integers, only the supported stats */
 	chunked_text(w, "idle");
-	mgmt_cbor_map(w, bad == 1 ? 2 : 3);
-	mgmt_cbor_text(w, "prio");
+	dfu_smp_mgmt_cbor_map(w, bad == 1 ? 2 : 3);
+	dfu_smp_mgmt_cbor_text(w, "prio");
 	if (bad == 2) {
-		mgmt_cbor_text(w, "15");
+		dfu_smp_mgmt_cbor_text(w, "15");
 	} else {
 		wide_uint(w, 255);
 	}
 	kv_uint(w, "tid", 2);
 	if (bad != 1) {
-		mgmt_cbor_text(w, "state");
+		dfu_smp_mgmt_cbor_text(w, "state");
 		wide_uint(w, 0);
 	}
 
 	if (bad == 3) {
-		mgmt_cbor_uint(w, 7);
+		dfu_smp_mgmt_cbor_uint(w, 7);
 	} else {
-		mgmt_cbor_text(w, "");
+		dfu_smp_mgmt_cbor_text(w, "");
 	}
 	if (bad == 4) {
-		mgmt_cbor_array(w, 0);
+		dfu_smp_mgmt_cbor_array(w, 0);
 	} else {
-		mgmt_cbor_map(w, 4);
+		dfu_smp_mgmt_cbor_map(w, 4);
 		kv_int(w, "prio", INT64_MIN);
 		kv_uint(w, "tid", UINT64_MAX);
 		kv_uint(w, "state", 0x80);
 		kv_uint(w, "stksiz", bad == 5 ? (uint64_t)INT64_MAX + 1 : INT64_MAX);
 	}
-	mgmt_cbor_break(w);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	return payload_rsp(p);
 }
 
 static void taskstat_decodes_every_build(void **state)
 {
 	struct payload p;
-	struct smp_client_rsp rsp = taskstat(&p, 0);
-	struct mgmt_reply reply;
-	struct mgmt_os_taskstat t;
+	struct dfu_smp_client_rsp rsp = taskstat(&p, 0);
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_taskstat t;
 
 	(void)state;
-	assert_int_equal(mgmt_os_taskstat_decode(&rsp, &reply, &t), 0);
+	assert_int_equal(dfu_smp_mgmt_os_taskstat_decode(&rsp, &reply, &t), 0);
 	assert_int_equal(t.count, 3);
 	assert_string_equal(t.tasks[0].name, "main");
 	assert_int_equal(t.tasks[0].prio, -1);
@@ -384,7 +384,7 @@ static void taskstat_decodes_every_build(void **state)
 	assert_true(t.tasks[2].prio == INT64_MIN);
 	assert_true(t.tasks[2].tid == UINT64_MAX);
 	assert_true(t.tasks[2].stksiz == INT64_MAX);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 static void malformed_taskstat_names_the_thread(void **state)
@@ -400,45 +400,45 @@ static void malformed_taskstat_names_the_thread(void **state)
 	};
 	const uint8_t no_tasks[] = { 0xa1, 0x65, 't', 'a', 's', 'k', 's', 0x80 };
 	struct payload p;
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_os_taskstat t;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_taskstat t;
 
 	(void)state;
 	for (int bad = 1; bad <= 5; bad++) {
 		rsp = taskstat(&p, bad);
-		assert_malformed(mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
+		assert_malformed(dfu_smp_mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
 				 needles[bad - 1]);
 	}
 	rsp = bytes_rsp(no_tasks, sizeof(no_tasks));
-	assert_malformed(mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
+	assert_malformed(dfu_smp_mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
 			 "response key 'tasks' is an array, expected a map");
 	rsp = bytes_rsp((const uint8_t[]){ 0xa0 }, 1);
-	assert_malformed(mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
+	assert_malformed(dfu_smp_mgmt_os_taskstat_decode(&rsp, &reply, &t), &reply,
 			 "response key 'tasks' is missing");
 }
 
 /* Two pools under @p container, or at the top level when NULL. */
-static struct smp_client_rsp mpstat(struct payload *p, const char *container, bool bad)
+static struct dfu_smp_client_rsp mpstat(struct payload *p, const char *container, bool bad)
 {
-	struct mgmt_cbor_writer *w = payload_start(p);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(p);
 
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_map_indef(w);
 	kv_uint(w, "rc", 0);
 	unknown_pairs(w);
 	if (container) {
-		mgmt_cbor_text(w, container);
-		mgmt_cbor_map_indef(w);
+		dfu_smp_mgmt_cbor_text(w, container);
+		dfu_smp_mgmt_cbor_map_indef(w);
 	}
-	mgmt_cbor_text(w, "heap0");
-	mgmt_cbor_map(w, 4);
+	dfu_smp_mgmt_cbor_text(w, "heap0");
+	dfu_smp_mgmt_cbor_map(w, 4);
 	kv_uint(w, "blksiz", 1);
 	kv_uint(w, "nblks", 4096);
 	kv_uint(w, "nfree", 1024);
 	kv_uint(w, "min", 512);
 	chunked_text(w, "1");
-	mgmt_cbor_map(w, 2);
-	mgmt_cbor_text(w, "nblks");
+	dfu_smp_mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_text(w, "nblks");
 	wide_uint(w, 8);
 	if (bad) {
 		kv_text(w, "nfree", "8");
@@ -446,13 +446,13 @@ static struct smp_client_rsp mpstat(struct payload *p, const char *container, bo
 		kv_uint(w, "nfree", 8);
 	}
 	if (container) {
-		mgmt_cbor_break(w);
+		dfu_smp_mgmt_cbor_break(w);
 	}
 	/* at the top level, maps without nblks are not pools */
-	mgmt_cbor_text(w, "other");
-	mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_text(w, "other");
+	dfu_smp_mgmt_cbor_map(w, 1);
 	kv_uint(w, "nfree", 1);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	return payload_rsp(p);
 }
 
@@ -465,14 +465,14 @@ static void mpstat_pools_in_all_three_places(void **state)
 		"response key '1.nfree' is a text string, expected an unsigned integer",
 	};
 	struct payload p;
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_os_mpstat m;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_mpstat m;
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		rsp = mpstat(&p, containers[i], false);
-		assert_int_equal(mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
+		assert_int_equal(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
 		assert_int_equal(m.count, 2);
 		assert_string_equal(m.pools[0].name, "heap0");
 		assert_int_equal(m.pools[0].blksiz, 1);
@@ -483,10 +483,10 @@ static void mpstat_pools_in_all_three_places(void **state)
 		assert_int_equal(m.pools[1].blksiz, -1);
 		assert_int_equal(m.pools[1].nblks, 8);
 		assert_int_equal(m.pools[1].min, -1);
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 
 		rsp = mpstat(&p, containers[i], true);
-		assert_malformed(mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply, needles[i]);
+		assert_malformed(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply, needles[i]);
 	}
 }
 
@@ -499,60 +499,60 @@ static void mpstat_empty_and_malformed(void **state)
 					0x01 };
 	const uint8_t pool_key[] = { 0xa1, 0x66, 'm', 'p', 'o', 'o', 'l', 's', 0xa1, 0x41, 'h',
 				     0xa0 };
-	struct smp_client_rsp rsp = bytes_rsp(empty, sizeof(empty));
-	struct mgmt_reply reply;
-	struct mgmt_os_mpstat m;
+	struct dfu_smp_client_rsp rsp = bytes_rsp(empty, sizeof(empty));
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_mpstat m;
 
 	(void)state;
-	assert_int_equal(mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
+	assert_int_equal(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
 	assert_int_equal(m.count, 0);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	rsp = bytes_rsp(no_pools, sizeof(no_pools));
-	assert_int_equal(mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
+	assert_int_equal(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), 0);
 	assert_int_equal(m.count, 0);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(pools_array, sizeof(pools_array));
-	assert_malformed(mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
+	assert_malformed(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
 			 "response key 'mpools' is an array, expected a map");
 	rsp = bytes_rsp(pool_number, sizeof(pool_number));
-	assert_malformed(mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
+	assert_malformed(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
 			 "response key 'tasks.h' is an unsigned integer, expected a map");
 	rsp = bytes_rsp(pool_key, sizeof(pool_key));
-	assert_malformed(mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
+	assert_malformed(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
 			 "response key 'mpools' has a key that is a byte string");
 }
 
 static void datetime_and_info_decode(void **state)
 {
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_start(&p);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(&p);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	const char *text;
 
 	(void)state;
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "datetime");
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "datetime");
 	chunked_text(w, "2025-11-20T11:56:05.123");
-	mgmt_cbor_text(w, "output");
-	mgmt_cbor_uint(w, 1);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_text(w, "output");
+	dfu_smp_mgmt_cbor_uint(w, 1);
+	dfu_smp_mgmt_cbor_break(w);
 	rsp = payload_rsp(&p);
-	assert_int_equal(mgmt_os_datetime_get_decode(&rsp, &reply, &text), 0);
+	assert_int_equal(dfu_smp_mgmt_os_datetime_get_decode(&rsp, &reply, &text), 0);
 	assert_string_equal(text, "2025-11-20T11:56:05.123");
-	mgmt_reply_close(&reply);
-	assert_malformed(mgmt_os_info_decode(&rsp, &reply, &text), &reply,
+	dfu_smp_mgmt_reply_close(&reply);
+	assert_malformed(dfu_smp_mgmt_os_info_decode(&rsp, &reply, &text), &reply,
 			 "response key 'output' is an unsigned integer, expected a text string");
 
 	w = payload_start(&p);
-	mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_map(w, 1);
 	kv_text(w, "output", "Zephyr unknown 684c9e8f32e4 4.4.0 posix x86 native_sim/native");
 	rsp = payload_rsp(&p);
-	assert_int_equal(mgmt_os_info_decode(&rsp, &reply, &text), 0);
+	assert_int_equal(dfu_smp_mgmt_os_info_decode(&rsp, &reply, &text), 0);
 	assert_string_equal(text, "Zephyr unknown 684c9e8f32e4 4.4.0 posix x86 native_sim/native");
-	mgmt_reply_close(&reply);
-	assert_malformed(mgmt_os_datetime_get_decode(&rsp, &reply, &text), &reply,
+	dfu_smp_mgmt_reply_close(&reply);
+	assert_malformed(dfu_smp_mgmt_os_datetime_get_decode(&rsp, &reply, &text), &reply,
 			 "response key 'datetime' is missing");
 }
 
@@ -566,58 +566,58 @@ static void bootloader_decode(void **state)
 	const uint8_t bad_mode[] = { 0xa1, 0x64, 'm', 'o', 'd', 'e', 0x61, '1' };
 	const uint8_t bad_flag[] = { 0xa2, 0x64, 'm', 'o', 'd', 'e', 0x00, 0x6c, 'n', 'o', '-', 'd',
 				     'o', 'w', 'n', 'g', 'r', 'a', 'd', 'e', 0xf6 };
-	struct smp_client_rsp rsp = bytes_rsp(name, sizeof(name));
-	struct mgmt_reply reply;
-	struct mgmt_os_bootloader b;
+	struct dfu_smp_client_rsp rsp = bytes_rsp(name, sizeof(name));
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_bootloader b;
 
 	(void)state;
-	assert_int_equal(mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
+	assert_int_equal(dfu_smp_mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
 	assert_string_equal(b.name, "MCUboot");
 	assert_false(b.has_mode);
 	assert_false(b.no_downgrade);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(mode, sizeof(mode));
-	assert_int_equal(mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
+	assert_int_equal(dfu_smp_mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
 	assert_null(b.name);
 	assert_true(b.has_mode);
 	assert_int_equal(b.mode, 3);
 	assert_true(b.no_downgrade);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(unknown, sizeof(unknown));
-	assert_int_equal(mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
+	assert_int_equal(dfu_smp_mgmt_os_bootloader_decode(&rsp, &reply, &b), 0);
 	assert_true(b.has_mode);
 	assert_int_equal(b.mode, -1);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(bad_mode, sizeof(bad_mode));
-	assert_malformed(mgmt_os_bootloader_decode(&rsp, &reply, &b), &reply,
+	assert_malformed(dfu_smp_mgmt_os_bootloader_decode(&rsp, &reply, &b), &reply,
 			 "response key 'mode' is a text string, expected an integer");
 	rsp = bytes_rsp(bad_flag, sizeof(bad_flag));
-	assert_malformed(mgmt_os_bootloader_decode(&rsp, &reply, &b), &reply,
+	assert_malformed(dfu_smp_mgmt_os_bootloader_decode(&rsp, &reply, &b), &reply,
 			 "response key 'no-downgrade' is null, expected a boolean");
 }
 
 static void bootloader_mode_names(void **state)
 {
 	(void)state;
-	assert_string_equal(mgmt_os_bootloader_mode_name(-1), "unknown");
-	assert_string_equal(mgmt_os_bootloader_mode_name(0), "single application slot");
-	assert_string_equal(mgmt_os_bootloader_mode_name(1), "swap using scratch");
-	assert_string_equal(mgmt_os_bootloader_mode_name(2), "overwrite (upgrade) only");
-	assert_string_equal(mgmt_os_bootloader_mode_name(3),
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(-1), "unknown");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(0), "single application slot");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(1), "swap using scratch");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(2), "overwrite (upgrade) only");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(3),
 			    "swap without scratch (swap-using-move)");
-	assert_string_equal(mgmt_os_bootloader_mode_name(4), "direct-XIP");
-	assert_string_equal(mgmt_os_bootloader_mode_name(5), "direct-XIP with revert");
-	assert_string_equal(mgmt_os_bootloader_mode_name(6), "RAM load");
-	assert_string_equal(mgmt_os_bootloader_mode_name(7), "firmware loader (firmware updater)");
-	assert_string_equal(mgmt_os_bootloader_mode_name(8), "single slot RAM load");
-	assert_string_equal(mgmt_os_bootloader_mode_name(9), "swap using offset");
-	assert_string_equal(mgmt_os_bootloader_mode_name(10), "unknown");
-	assert_string_equal(mgmt_os_bootloader_mode_name(-2), "unknown");
-	assert_string_equal(mgmt_os_bootloader_mode_name(INT64_MIN), "unknown");
-	assert_string_equal(mgmt_os_bootloader_mode_name(INT64_MAX), "unknown");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(4), "direct-XIP");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(5), "direct-XIP with revert");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(6), "RAM load");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(7), "firmware loader (firmware updater)");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(8), "single slot RAM load");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(9), "swap using offset");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(10), "unknown");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(-2), "unknown");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(INT64_MIN), "unknown");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(INT64_MAX), "unknown");
 }
 
 int main(void)

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/stat.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/stat.h>
 #include "mgmt_test.h"
 
 static uint8_t buf[256];
@@ -20,49 +20,49 @@ static void requests_bytes(void **state)
 	const uint8_t list[] = { 0xa0 };
 	const uint8_t show[] = { 0xa1, 0x64, 'n', 'a', 'm', 'e', 0x6d, 's', 'm', 'p', '_', 's', 'v',
 				 'r', '_', 's', 't', 'a', 't', 's' };
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	(void)state;
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_stat_list(&req), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_STAT, MGMT_STAT_LIST, list, sizeof(list));
-	assert_int_equal(mgmt_stat_show(&req, "smp_svr_stats"), 0);
-	assert_request(&req, SMP_OP_READ, MGMT_GROUP_STAT, MGMT_STAT_SHOW, show, sizeof(show));
-	smp_request_init(&req, buf, SMP_HDR_SIZE + sizeof(show) - 1);
-	assert_int_equal(mgmt_stat_show(&req, "smp_svr_stats"), -ENOBUFS);
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_stat_list(&req), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_LIST, list, sizeof(list));
+	assert_int_equal(dfu_smp_mgmt_stat_show(&req, "smp_svr_stats"), 0);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, show, sizeof(show));
+	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(show) - 1);
+	assert_int_equal(dfu_smp_mgmt_stat_show(&req, "smp_svr_stats"), -ENOBUFS);
 }
 
 static void list_in_every_shape(void **state)
 {
 	const uint8_t empty[] = { 0xa1, 0x69, 's', 't', 'a', 't', '_', 'l', 'i', 's', 't', 0x80 };
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_start(&p);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_stat_list l;
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(&p);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_stat_list l;
 
 	(void)state;
-	mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_map_indef(w);
 	unknown_pairs(w);
-	mgmt_cbor_text(w, "stat_list");
-	mgmt_cbor_array_indef(w);
-	mgmt_cbor_text(w, "smp_svr_stats");
+	dfu_smp_mgmt_cbor_text(w, "stat_list");
+	dfu_smp_mgmt_cbor_array_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "smp_svr_stats");
 	chunked_text(w, "ble");
-	mgmt_cbor_text(w, "");
-	mgmt_cbor_break(w);
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_text(w, "");
+	dfu_smp_mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	rsp = payload_rsp(&p);
-	assert_int_equal(mgmt_stat_list_decode(&rsp, &reply, &l), 0);
+	assert_int_equal(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), 0);
 	assert_int_equal(l.count, 3);
 	assert_string_equal(l.names[0], "smp_svr_stats");
 	assert_string_equal(l.names[1], "ble");
 	assert_string_equal(l.names[2], "");
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(empty, sizeof(empty));
-	assert_int_equal(mgmt_stat_list_decode(&rsp, &reply, &l), 0);
+	assert_int_equal(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), 0);
 	assert_int_equal(l.count, 0);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 static void malformed_lists(void **state)
@@ -72,65 +72,65 @@ static void malformed_lists(void **state)
 	const uint8_t map[] = { 0xa1, 0x69, 's', 't', 'a', 't', '_', 'l', 'i', 's', 't', 0xa0 };
 	const uint8_t missing[] = { 0xa1, 0x64, 'l', 'i', 's', 't', 0x80 };
 	const uint8_t enoent[] = { 0xa1, 0x62, 'r', 'c', 0x05 };
-	struct smp_client_rsp rsp = bytes_rsp(number, sizeof(number));
-	struct mgmt_reply reply;
-	struct mgmt_stat_list l;
+	struct dfu_smp_client_rsp rsp = bytes_rsp(number, sizeof(number));
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_stat_list l;
 
 	(void)state;
-	assert_malformed(mgmt_stat_list_decode(&rsp, &reply, &l), &reply,
+	assert_malformed(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), &reply,
 			 "response key 'stat_list[1]' is an unsigned integer, expected a text "
 			 "string");
 	rsp = bytes_rsp(map, sizeof(map));
-	assert_malformed(mgmt_stat_list_decode(&rsp, &reply, &l), &reply,
+	assert_malformed(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), &reply,
 			 "response key 'stat_list' is a map, expected an array");
 	rsp = bytes_rsp(missing, sizeof(missing));
-	assert_malformed(mgmt_stat_list_decode(&rsp, &reply, &l), &reply,
+	assert_malformed(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), &reply,
 			 "response key 'stat_list' is missing");
 	rsp = bytes_rsp(enoent, sizeof(enoent));
-	assert_device_error(mgmt_stat_list_decode(&rsp, &reply, &l), &reply, MGMT_REPLY_RC, 5);
+	assert_device_error(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), &reply, DFU_SMP_MGMT_REPLY_RC, 5);
 }
 
 /* A group of three counters; @p bad (1..4) spoils it. */
-static struct smp_client_rsp group(struct payload *p, int bad)
+static struct dfu_smp_client_rsp group(struct payload *p, int bad)
 {
-	struct mgmt_cbor_writer *w = payload_start(p);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_start(p);
 
-	mgmt_cbor_map_indef(w);
-	mgmt_cbor_text(w, "fields");
+	dfu_smp_mgmt_cbor_map_indef(w);
+	dfu_smp_mgmt_cbor_text(w, "fields");
 	if (bad == 4) {
-		mgmt_cbor_array(w, 0);
+		dfu_smp_mgmt_cbor_array(w, 0);
 	} else {
-		mgmt_cbor_map_indef(w);
+		dfu_smp_mgmt_cbor_map_indef(w);
 		kv_uint(w, "ticks", 12);
 		chunked_text(w, "big");
 		wide_uint(w, UINT64_MAX);
 		if (bad == 1) {
 			kv_int(w, "neg", -1);
 		} else if (bad == 2) {
-			mgmt_cbor_bytes(w, (const uint8_t *)"k", 1);
-			mgmt_cbor_uint(w, 1);
+			dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"k", 1);
+			dfu_smp_mgmt_cbor_uint(w, 1);
 		} else {
 			kv_uint(w, "zero", 0);
 		}
-		mgmt_cbor_break(w);
+		dfu_smp_mgmt_cbor_break(w);
 	}
 	unknown_pairs(w);
 	if (bad != 3) {
 		kv_text(w, "name", "smp_svr_stats");
 	}
-	mgmt_cbor_break(w);
+	dfu_smp_mgmt_cbor_break(w);
 	return payload_rsp(p);
 }
 
 static void show_in_every_shape(void **state)
 {
 	struct payload p;
-	struct smp_client_rsp rsp = group(&p, 0);
-	struct mgmt_reply reply;
-	struct mgmt_stat_group g;
+	struct dfu_smp_client_rsp rsp = group(&p, 0);
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_stat_group g;
 
 	(void)state;
-	assert_int_equal(mgmt_stat_show_decode(&rsp, &reply, &g), 0);
+	assert_int_equal(dfu_smp_mgmt_stat_show_decode(&rsp, &reply, &g), 0);
 	assert_string_equal(g.name, "smp_svr_stats");
 	assert_int_equal(g.count, 3);
 	assert_string_equal(g.fields[0].name, "ticks");
@@ -139,7 +139,7 @@ static void show_in_every_shape(void **state)
 	assert_true(g.fields[1].value == UINT64_MAX);
 	assert_string_equal(g.fields[2].name, "zero");
 	assert_int_equal(g.fields[2].value, 0);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 }
 
 static void malformed_groups_name_the_counter(void **state)
@@ -151,14 +151,14 @@ static void malformed_groups_name_the_counter(void **state)
 		"response key 'fields' is an array, expected a map",
 	};
 	struct payload p;
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_stat_group g;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_stat_group g;
 
 	(void)state;
 	for (int bad = 1; bad <= 4; bad++) {
 		rsp = group(&p, bad);
-		assert_malformed(mgmt_stat_show_decode(&rsp, &reply, &g), &reply, needles[bad - 1]);
+		assert_malformed(dfu_smp_mgmt_stat_show_decode(&rsp, &reply, &g), &reply, needles[bad - 1]);
 	}
 }
 

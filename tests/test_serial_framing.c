@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "../smp/serial.h"
+#include <dfu-smp/smp/serial.h>
 
-#define BIG (SMP_SERIAL_MSG_MAX + 2u)
+#define BIG (DFU_SMP_SERIAL_MSG_MAX + 2u)
 #define B64 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 /* The version 2 echo "hi" of transports.md, and Zephyr's reply to it. */
@@ -47,31 +47,31 @@ static uint8_t frames[4 * BIG];
 static uint8_t message[BIG];
 static struct sink sink;
 
-static struct smp_serial_decoder *decoder(size_t cap, size_t line_max)
+static struct dfu_smp_serial_decoder *decoder(size_t cap, size_t line_max)
 {
-	static struct smp_serial_decoder dec;
+	static struct dfu_smp_serial_decoder dec;
 
 	memset(&sink, 0, sizeof(sink));
-	smp_serial_decoder_init(&dec, dec_buf, cap, line_max, collect, &sink);
+	dfu_smp_serial_decoder_init(&dec, dec_buf, cap, line_max, collect, &sink);
 	return &dec;
 }
 
-static void feed_str(struct smp_serial_decoder *dec, const char *s)
+static void feed_str(struct dfu_smp_serial_decoder *dec, const char *s)
 {
-	smp_serial_decoder_feed(dec, (const uint8_t *)s, strlen(s));
+	dfu_smp_serial_decoder_feed(dec, (const uint8_t *)s, strlen(s));
 }
 
 /* Every frame of a message, back to back; checks each line's shape on the way. */
 static size_t encode_all(const uint8_t *msg, size_t len, size_t line_max, uint8_t *out,
 			 size_t cap)
 {
-	struct smp_serial_encoder enc;
+	struct dfu_smp_serial_encoder enc;
 	size_t chunk_line = 3 + (line_max - 3) / 4 * 4;
-	size_t off = 0, lines = 0, want = smp_serial_lines(len, line_max);
+	size_t off = 0, lines = 0, want = dfu_smp_serial_lines(len, line_max);
 	int n;
 
-	assert_int_equal(smp_serial_encoder_init(&enc, msg, len, line_max), 0);
-	while ((n = smp_serial_encoder_next(&enc, out + off, cap - off)) > 0) {
+	assert_int_equal(dfu_smp_serial_encoder_init(&enc, msg, len, line_max), 0);
+	while ((n = dfu_smp_serial_encoder_next(&enc, out + off, cap - off)) > 0) {
 		const uint8_t *line = out + off;
 		bool last = lines + 1 == want;
 
@@ -120,16 +120,16 @@ static void crc_check_value(void **state)
 	uint8_t with_crc[16];
 
 	(void)state;
-	assert_int_equal(smp_serial_crc16(0, (const uint8_t *)"123456789", 9), 0x31c3);
-	assert_int_equal(smp_serial_crc16(0, echo_req, sizeof(echo_req)), 0x0868);
-	assert_int_equal(smp_serial_crc16(0, echo_rsp, sizeof(echo_rsp)), 0x965d);
+	assert_int_equal(dfu_smp_serial_crc16(0, (const uint8_t *)"123456789", 9), 0x31c3);
+	assert_int_equal(dfu_smp_serial_crc16(0, echo_req, sizeof(echo_req)), 0x0868);
+	assert_int_equal(dfu_smp_serial_crc16(0, echo_rsp, sizeof(echo_rsp)), 0x965d);
 	/* piecewise, and zero over the message followed by its CRC */
-	assert_int_equal(smp_serial_crc16(smp_serial_crc16(0, (const uint8_t *)"1234", 4),
+	assert_int_equal(dfu_smp_serial_crc16(dfu_smp_serial_crc16(0, (const uint8_t *)"1234", 4),
 					  (const uint8_t *)"56789", 5), 0x31c3);
 	memcpy(with_crc, echo_req, sizeof(echo_req));
 	with_crc[sizeof(echo_req)] = 0x08;
 	with_crc[sizeof(echo_req) + 1] = 0x68;
-	assert_int_equal(smp_serial_crc16(0, with_crc, sizeof(echo_req) + 2), 0);
+	assert_int_equal(dfu_smp_serial_crc16(0, with_crc, sizeof(echo_req) + 2), 0);
 }
 
 static void encodes_spec_request(void **state)
@@ -137,11 +137,11 @@ static void encodes_spec_request(void **state)
 	size_t n;
 
 	(void)state;
-	n = encode_all(echo_req, sizeof(echo_req), SMP_SERIAL_LINE_MAX_DEFAULT, frames,
+	n = encode_all(echo_req, sizeof(echo_req), DFU_SMP_SERIAL_LINE_MAX_DEFAULT, frames,
 		       sizeof(frames));
 	assert_int_equal(n, strlen(echo_req_frame));
 	assert_memory_equal(frames, echo_req_frame, n);
-	n = encode_all(echo_rsp, sizeof(echo_rsp), SMP_SERIAL_LINE_MAX_DEFAULT, frames,
+	n = encode_all(echo_rsp, sizeof(echo_rsp), DFU_SMP_SERIAL_LINE_MAX_DEFAULT, frames,
 		       sizeof(frames));
 	assert_int_equal(n, strlen(echo_rsp_frame));
 	assert_memory_equal(frames, echo_rsp_frame, n);
@@ -149,7 +149,7 @@ static void encodes_spec_request(void **state)
 
 static void decodes_spec_frames(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), SMP_SERIAL_LINE_MAX_DEFAULT);
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), DFU_SMP_SERIAL_LINE_MAX_DEFAULT);
 
 	(void)state;
 	feed_str(dec, echo_rsp_frame);
@@ -160,7 +160,7 @@ static void decodes_spec_frames(void **state)
 	assert_int_equal(sink.count, 2);
 	assert_int_equal(sink.len, sizeof(echo_req));
 	assert_memory_equal(sink.msg, echo_req, sizeof(echo_req));
-	assert_int_equal(smp_serial_decoder_stats(dec)->packets, 2);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->packets, 2);
 }
 
 /* Every size from empty to several lines, at line lengths around the quad boundaries. */
@@ -171,12 +171,12 @@ static void round_trips_every_size(void **state)
 	(void)state;
 	for (size_t l = 0; l < sizeof(line_maxes) / sizeof(line_maxes[0]); l++) {
 		for (size_t len = 0; len <= 700; len++) {
-			struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), line_maxes[l]);
+			struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), line_maxes[l]);
 			size_t n;
 
 			fill(message, len);
 			n = encode_all(message, len, line_maxes[l], frames, sizeof(frames));
-			smp_serial_decoder_feed(dec, frames, n);
+			dfu_smp_serial_decoder_feed(dec, frames, n);
 			assert_int_equal(sink.count, 1);
 			assert_int_equal(sink.len, len);
 			assert_memory_equal(sink.msg, message, len);
@@ -189,42 +189,42 @@ static void round_trips_every_size(void **state)
 static void frame_boundaries_at_the_default_line(void **state)
 {
 	(void)state;
-	assert_int_equal(smp_serial_lines(0, 127), 1);
-	assert_int_equal(smp_serial_lines(89, 127), 1);
-	assert_int_equal(smp_serial_lines(90, 127), 2);
-	assert_int_equal(smp_serial_lines(182, 127), 2);
-	assert_int_equal(smp_serial_lines(183, 127), 3);
-	assert_int_equal(smp_serial_lines(2475, 127), 27);
-	assert_int_equal(smp_serial_lines(10, 6), 0);
+	assert_int_equal(dfu_smp_serial_lines(0, 127), 1);
+	assert_int_equal(dfu_smp_serial_lines(89, 127), 1);
+	assert_int_equal(dfu_smp_serial_lines(90, 127), 2);
+	assert_int_equal(dfu_smp_serial_lines(182, 127), 2);
+	assert_int_equal(dfu_smp_serial_lines(183, 127), 3);
+	assert_int_equal(dfu_smp_serial_lines(2475, 127), 27);
+	assert_int_equal(dfu_smp_serial_lines(10, 6), 0);
 	assert_int_equal(encode_all(message, 89, 127, frames, sizeof(frames)), 127);
 	assert_int_equal(encode_all(message, 90, 127, frames, sizeof(frames)), 127 + 7);
 }
 
 static void largest_message(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 0);
-	struct smp_serial_encoder enc;
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 0);
+	struct dfu_smp_serial_encoder enc;
 	size_t n;
 
 	(void)state;
-	fill(message, SMP_SERIAL_MSG_MAX);
-	n = encode_all(message, SMP_SERIAL_MSG_MAX, 127, frames, sizeof(frames));
-	smp_serial_decoder_feed(dec, frames, n);
+	fill(message, DFU_SMP_SERIAL_MSG_MAX);
+	n = encode_all(message, DFU_SMP_SERIAL_MSG_MAX, 127, frames, sizeof(frames));
+	dfu_smp_serial_decoder_feed(dec, frames, n);
 	assert_int_equal(sink.count, 1);
-	assert_int_equal(sink.len, SMP_SERIAL_MSG_MAX);
-	assert_memory_equal(sink.msg, message, SMP_SERIAL_MSG_MAX);
-	assert_int_equal(smp_serial_encoder_init(&enc, message, SMP_SERIAL_MSG_MAX + 1, 127),
+	assert_int_equal(sink.len, DFU_SMP_SERIAL_MSG_MAX);
+	assert_memory_equal(sink.msg, message, DFU_SMP_SERIAL_MSG_MAX);
+	assert_int_equal(dfu_smp_serial_encoder_init(&enc, message, DFU_SMP_SERIAL_MSG_MAX + 1, 127),
 			 -EMSGSIZE);
-	assert_int_equal(smp_serial_encoder_init(&enc, message, 10, 6), -EINVAL);
-	assert_int_equal(smp_serial_encoder_init(&enc, message, 10, 127), 0);
-	assert_int_equal(smp_serial_encoder_next(&enc, frames, 22), -ENOBUFS);
-	assert_int_equal(smp_serial_encoder_next(&enc, frames, 23), 23);
-	assert_int_equal(smp_serial_encoder_next(&enc, frames, 23), 0);
+	assert_int_equal(dfu_smp_serial_encoder_init(&enc, message, 10, 6), -EINVAL);
+	assert_int_equal(dfu_smp_serial_encoder_init(&enc, message, 10, 127), 0);
+	assert_int_equal(dfu_smp_serial_encoder_next(&enc, frames, 22), -ENOBUFS);
+	assert_int_equal(dfu_smp_serial_encoder_next(&enc, frames, 23), 23);
+	assert_int_equal(dfu_smp_serial_encoder_next(&enc, frames, 23), 0);
 }
 
 static void console_noise_is_skipped(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 	size_t n;
 
 	(void)state;
@@ -233,21 +233,21 @@ static void console_noise_is_skipped(void **state)
 	feed_str(dec, "*** Booting Zephyr OS build v4.4.0 ***\r\n");
 	feed_str(dec, "[00:00:00.010,000] <inf> main: up\r\n");
 	feed_str(dec, "\x1b[1;32muart:~$ \x1b[m"); /* the shell prompt, then the frame */
-	smp_serial_decoder_feed(dec, frames, 127);
+	dfu_smp_serial_decoder_feed(dec, frames, 127);
 	feed_str(dec, "[00:00:00.020,000] <dbg> log line between frames\r\n\r\n\n");
-	smp_serial_decoder_feed(dec, frames + 127, n - 127);
+	dfu_smp_serial_decoder_feed(dec, frames + 127, n - 127);
 	feed_str(dec, "uart:~$ ");
 	assert_int_equal(sink.count, 1);
 	assert_int_equal(sink.len, 300);
 	assert_memory_equal(sink.msg, message, 300);
 	feed_str(dec, echo_rsp_frame);
 	assert_int_equal(sink.count, 2);
-	assert_int_equal(smp_serial_decoder_stats(dec)->bad_frames, 0);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->bad_frames, 0);
 }
 
 static void crlf_line_ends(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 	size_t n, o = 0;
 	static uint8_t crlf[sizeof(frames) + 1024];
 
@@ -260,14 +260,14 @@ static void crlf_line_ends(void **state)
 		}
 		crlf[o++] = frames[i];
 	}
-	smp_serial_decoder_feed(dec, crlf, o);
+	dfu_smp_serial_decoder_feed(dec, crlf, o);
 	assert_int_equal(sink.count, 1);
 	assert_memory_equal(sink.msg, message, 250);
 }
 
 static void bad_crc_is_dropped(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 	char frame[sizeof(echo_rsp_frame)];
 
 	(void)state;
@@ -275,14 +275,14 @@ static void bad_crc_is_dropped(void **state)
 	frame[strlen(frame) - 5] = frame[strlen(frame) - 5] == 'A' ? 'B' : 'A'; /* in the CRC */
 	feed_str(dec, frame);
 	assert_int_equal(sink.count, 0);
-	assert_int_equal(smp_serial_decoder_stats(dec)->crc_errors, 1);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->crc_errors, 1);
 	feed_str(dec, echo_rsp_frame);
 	assert_int_equal(sink.count, 1);
 }
 
 static void bad_base64_drops_the_packet(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 	static const char *bad[] = {
 		"\x06\x09" "ABEL*AAHAAAqAL9hcmJoaf+WXQ==\n",  /* not base64 */
 		"\x06\x09" "ABELAAAHAAAqAL9hcmJoaf+WXQ=\n",   /* half a quad */
@@ -297,7 +297,7 @@ static void bad_base64_drops_the_packet(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		feed_str(dec, bad[i]);
 		assert_int_equal(sink.count, 0);
-		assert_int_equal(smp_serial_decoder_stats(dec)->bad_frames, i + 1);
+		assert_int_equal(dfu_smp_serial_decoder_stats(dec)->bad_frames, i + 1);
 	}
 	feed_str(dec, echo_rsp_frame);
 	assert_int_equal(sink.count, 1);
@@ -305,95 +305,95 @@ static void bad_base64_drops_the_packet(void **state)
 
 static void continuations_of_a_dropped_packet_are_skipped(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 	size_t n;
 
 	(void)state;
 	fill(message, 400);
 	n = encode_all(message, 400, 127, frames, sizeof(frames));
 	frames[10] = '!';
-	smp_serial_decoder_feed(dec, frames, n);
+	dfu_smp_serial_decoder_feed(dec, frames, n);
 	assert_int_equal(sink.count, 0);
-	assert_int_equal(smp_serial_decoder_stats(dec)->bad_frames, 1);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->bad_frames, 1);
 	feed_str(dec, echo_req_frame);
 	assert_int_equal(sink.count, 1);
 	/* continuations with no start at all: one bad frame for them all */
-	smp_serial_decoder_feed(dec, frames + 127, n - 127);
-	assert_int_equal(smp_serial_decoder_stats(dec)->bad_frames, 2);
+	dfu_smp_serial_decoder_feed(dec, frames + 127, n - 127);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->bad_frames, 2);
 	feed_str(dec, echo_req_frame);
 	assert_int_equal(sink.count, 2);
 }
 
 static void truncated_packets(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 	size_t n;
 
 	(void)state;
 	fill(message, 200);
 	n = encode_all(message, 200, 127, frames, sizeof(frames));
 	/* the first frame only, then a whole other packet */
-	smp_serial_decoder_feed(dec, frames, 127);
+	dfu_smp_serial_decoder_feed(dec, frames, 127);
 	feed_str(dec, echo_rsp_frame);
 	assert_int_equal(sink.count, 1);
 	assert_int_equal(sink.len, sizeof(echo_rsp));
-	assert_int_equal(smp_serial_decoder_stats(dec)->truncated, 1);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->truncated, 1);
 	/* cut in the middle of a line: half a quad, a bad frame, and its continuations skipped */
-	smp_serial_decoder_feed(dec, frames, 60);
+	dfu_smp_serial_decoder_feed(dec, frames, 60);
 	feed_str(dec, "\n");
-	smp_serial_decoder_feed(dec, frames + 127, n - 127);
+	dfu_smp_serial_decoder_feed(dec, frames + 127, n - 127);
 	assert_int_equal(sink.count, 1);
 	/* more data than its length field says */
 	feed_str(dec, "\x06\x09" "AAMAAAAA\n");
 	assert_int_equal(sink.count, 1);
-	assert_int_equal(smp_serial_decoder_stats(dec)->truncated, 2);
-	assert_int_equal(smp_serial_decoder_stats(dec)->bad_frames, 1);
-	smp_serial_decoder_feed(dec, frames, n);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->truncated, 2);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->bad_frames, 1);
+	dfu_smp_serial_decoder_feed(dec, frames, n);
 	assert_int_equal(sink.count, 2);
 	assert_memory_equal(sink.msg, message, 200);
 }
 
 static void oversize_packets_and_lines(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(100, 127);
+	struct dfu_smp_serial_decoder *dec = decoder(100, 127);
 	size_t n;
 
 	(void)state;
 	fill(message, 99);
 	n = encode_all(message, 99, 127, frames, sizeof(frames)); /* 101 bytes with the CRC */
-	smp_serial_decoder_feed(dec, frames, n);
+	dfu_smp_serial_decoder_feed(dec, frames, n);
 	assert_int_equal(sink.count, 0);
-	assert_int_equal(smp_serial_decoder_stats(dec)->oversize, 1);
-	assert_int_equal(smp_serial_decoder_stats(dec)->bad_frames, 0);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->oversize, 1);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->bad_frames, 0);
 	n = encode_all(message, 98, 127, frames, sizeof(frames)); /* just fits */
-	smp_serial_decoder_feed(dec, frames, n);
+	dfu_smp_serial_decoder_feed(dec, frames, n);
 	assert_int_equal(sink.count, 1);
 
 	/* a device with a 127-byte line buffer drops longer lines */
 	dec = decoder(sizeof(dec_buf), 127);
 	n = encode_all(message, 92, 131, frames, sizeof(frames)); /* one 131-byte line */
 	assert_int_equal(n, 131);
-	smp_serial_decoder_feed(dec, frames, n);
+	dfu_smp_serial_decoder_feed(dec, frames, n);
 	assert_int_equal(sink.count, 0);
-	assert_int_equal(smp_serial_decoder_stats(dec)->oversize, 1);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->oversize, 1);
 	n = encode_all(message, 89, 127, frames, sizeof(frames));
-	smp_serial_decoder_feed(dec, frames, n);
+	dfu_smp_serial_decoder_feed(dec, frames, n);
 	assert_int_equal(sink.count, 1);
 }
 
 static void reset_forgets_a_partial_packet(void **state)
 {
-	struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 	size_t n;
 
 	(void)state;
 	fill(message, 200);
 	n = encode_all(message, 200, 127, frames, sizeof(frames));
-	smp_serial_decoder_feed(dec, frames, 127 + 40);
-	smp_serial_decoder_reset(dec);
-	smp_serial_decoder_feed(dec, frames, n);
+	dfu_smp_serial_decoder_feed(dec, frames, 127 + 40);
+	dfu_smp_serial_decoder_reset(dec);
+	dfu_smp_serial_decoder_feed(dec, frames, n);
 	assert_int_equal(sink.count, 1);
-	assert_int_equal(smp_serial_decoder_stats(dec)->truncated, 0);
+	assert_int_equal(dfu_smp_serial_decoder_stats(dec)->truncated, 0);
 }
 
 /* A packet of three frames with noise, split into two reads at every position, then fed one
@@ -416,18 +416,18 @@ static void split_at_every_position(void **state)
 	memcpy(stream + len, frames + 127, n - 127);
 	len += n - 127;
 	for (size_t cut = 0; cut <= len; cut++) {
-		struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+		struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 
-		smp_serial_decoder_feed(dec, stream, cut);
-		smp_serial_decoder_feed(dec, stream + cut, len - cut);
+		dfu_smp_serial_decoder_feed(dec, stream, cut);
+		dfu_smp_serial_decoder_feed(dec, stream + cut, len - cut);
 		assert_int_equal(sink.count, 1);
 		assert_memory_equal(sink.msg, message, 250);
 	}
 	{
-		struct smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
+		struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), 127);
 
 		for (size_t i = 0; i < len; i++) {
-			smp_serial_decoder_feed(dec, stream + i, 1);
+			dfu_smp_serial_decoder_feed(dec, stream + i, 1);
 		}
 		assert_int_equal(sink.count, 1);
 	}
@@ -445,11 +445,11 @@ static void random_input(void **state)
 	(void)state;
 	for (int round = 0; round < 3000; round++) {
 		size_t cap = round % 3 == 0 ? sizeof(small_buf) : sizeof(dec_buf);
-		struct smp_serial_decoder dec;
+		struct dfu_smp_serial_decoder dec;
 		size_t len = rng() % sizeof(junk);
 
 		memset(&sink, 0, sizeof(sink));
-		smp_serial_decoder_init(&dec, round % 3 == 0 ? small_buf : dec_buf, cap,
+		dfu_smp_serial_decoder_init(&dec, round % 3 == 0 ? small_buf : dec_buf, cap,
 					round % 2 ? 127 : 0, collect, &sink);
 		for (size_t i = 0; i < len; i++) {
 			junk[i] = rng() % 4 ? alphabet[rng() % sizeof(alphabet)] : (uint8_t)rng();
@@ -470,7 +470,7 @@ static void random_input(void **state)
 			if (piece > len - off) {
 				piece = len - off;
 			}
-			smp_serial_decoder_feed(&dec, junk + off, piece);
+			dfu_smp_serial_decoder_feed(&dec, junk + off, piece);
 			off += piece;
 		}
 		sink.count = 0;

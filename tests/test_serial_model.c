@@ -17,11 +17,11 @@
 
 #include "../bench/run.h"
 #include "bench_image.h"
-#include "../mgmt/img.h"
-#include "../mgmt/os.h"
+#include <dfu-smp/mgmt/img.h>
+#include <dfu-smp/mgmt/os.h>
 #include "../sim/profile.h"
 #include "../sim/serial_link.h"
-#include "../smp/header.h"
+#include <dfu-smp/smp/header.h>
 
 
 /* A device on a serial link, and what came back to the host. */
@@ -29,7 +29,7 @@ struct rig {
 	struct sim_sched sched;
 	struct sim_device dev;
 	struct sim_serial_link link;
-	struct smp_serial_decoder dec;
+	struct dfu_smp_serial_decoder dec;
 	uint8_t rx[4096];
 	unsigned answers;
 };
@@ -44,7 +44,7 @@ static void on_answer(void *ctx, const uint8_t *msg, size_t len)
 static void host_rx(void *ctx, const uint8_t *data, size_t len, uint64_t now_us)
 {
 	(void)now_us;
-	smp_serial_decoder_feed(&((struct rig *)ctx)->dec, data, len);
+	dfu_smp_serial_decoder_feed(&((struct rig *)ctx)->dec, data, len);
 }
 
 static struct rig *rig_new(const struct sim_serial_config *cfg)
@@ -55,7 +55,7 @@ static struct rig *rig_new(const struct sim_serial_config *cfg)
 	assert_int_equal(sim_device_init(&r->dev, NULL), 0);
 	sim_sched_init(&r->sched);
 	assert_int_equal(sim_serial_link_init(&r->link, &r->sched, &r->dev, cfg, host_rx, r), 0);
-	smp_serial_decoder_init(&r->dec, r->rx, sizeof(r->rx), 0, on_answer, r);
+	dfu_smp_serial_decoder_init(&r->dec, r->rx, sizeof(r->rx), 0, on_answer, r);
 	return r;
 }
 
@@ -71,33 +71,33 @@ static void rig_free(struct rig *r)
 static size_t echo(uint8_t *buf, size_t cap, size_t text_len)
 {
 	char text[2100];
-	struct smp_request req;
-	struct smp_hdr hdr = { 0 };
+	struct dfu_smp_request req;
+	struct dfu_smp_hdr hdr = { 0 };
 
 	assert_true(text_len < sizeof(text));
 	memset(text, 'e', text_len);
 	text[text_len] = '\0';
-	smp_request_init(&req, buf, cap);
-	assert_int_equal(mgmt_os_echo(&req, text), 0);
+	dfu_smp_request_init(&req, buf, cap);
+	assert_int_equal(dfu_smp_mgmt_os_echo(&req, text), 0);
 	hdr.op = req.op;
 	hdr.version = 2;
 	hdr.len = (uint16_t)req.len;
 	hdr.group = req.group;
 	hdr.id = req.id;
-	smp_hdr_encode(&hdr, buf);
-	return SMP_HDR_SIZE + req.len;
+	dfu_smp_hdr_encode(&hdr, buf);
+	return DFU_SMP_HDR_SIZE + req.len;
 }
 
 /* The request's console lines, one after another, into @p out: their total length. */
 static size_t lines(const uint8_t *msg, size_t len, uint8_t *out, size_t cap, size_t *count)
 {
-	struct smp_serial_encoder enc;
+	struct dfu_smp_serial_encoder enc;
 	size_t n = 0;
 	int k;
 
 	*count = 0;
-	assert_int_equal(smp_serial_encoder_init(&enc, msg, len, SMP_SERIAL_LINE_MAX_DEFAULT), 0);
-	while ((k = smp_serial_encoder_next(&enc, out + n, cap - n)) > 0) {
+	assert_int_equal(dfu_smp_serial_encoder_init(&enc, msg, len, DFU_SMP_SERIAL_LINE_MAX_DEFAULT), 0);
+	while ((k = dfu_smp_serial_encoder_next(&enc, out + n, cap - n)) > 0) {
 		n += (size_t)k;
 		(*count)++;
 	}
@@ -186,20 +186,20 @@ static void the_bound_of_one_request_by_hand(void **state)
 		.buf_size = 384, .buf_count = 4,
 		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
 	};
-	struct mgmt_img_upload_args args = {
+	struct dfu_smp_mgmt_img_upload_args args = {
 		.off = 0, .total_len = 20, .sha = sha, .sha_len = 32,
 	};
 	uint8_t data[20] = { 0 }, buf[384];
-	struct smp_request req;
+	struct dfu_smp_request req;
 	struct sim_serial_bound b;
 	size_t msg, framed;
 
 	(void)state;
 	args.data = data;
 	args.len = sizeof(data);
-	smp_request_init(&req, buf, sizeof(buf));
-	assert_int_equal(mgmt_img_upload(&req, &args), 0);
-	msg = SMP_HDR_SIZE + req.len;
+	dfu_smp_request_init(&req, buf, sizeof(buf));
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
+	msg = DFU_SMP_HDR_SIZE + req.len;
 	/* one line: the marker (2), the base64 of length, message and CRC, the newline */
 	assert_true(msg + 4 <= 93);
 	framed = 2 + 4 * ((msg + 4 + 2) / 3) + 1;
@@ -243,7 +243,7 @@ static void framed_sizes_match_the_encoders(void **state)
 		uint8_t msg[2100], out[4096];
 		size_t len = echo(msg, sizeof(msg), sizes[i]), count, units;
 		size_t console = lines(msg, len, out, sizeof(out), &count);
-		int cobs = smp_cobs_frame(msg, len, out, sizeof(out));
+		int cobs = dfu_smp_cobs_frame(msg, len, out, sizeof(out));
 
 		assert_int_equal(sim_serial_framed_size(SIM_SERIAL_CONSOLE, msg, len, 127, 128,
 							&units), console);
@@ -278,7 +278,7 @@ static void answers_come_back_in_each_framing(void **state)
 
 			n = lines(msg, len, out, sizeof(out), &count);
 		} else if (framings[i] == SIM_SERIAL_COBS) {
-			k = smp_cobs_frame(msg, len, out, sizeof(out));
+			k = dfu_smp_cobs_frame(msg, len, out, sizeof(out));
 			assert_true(k > 0);
 			n = (size_t)k;
 		} else {

@@ -8,7 +8,7 @@
  * owner: it runs the clock, delivers answers, reconnects when asked and reports the link.
  *
  * Covered: learning the limits (parameters answered, rc 8, silence; the reassembly probe
- * answered, MGMT_ERR_ECORRUPT, silence), every step of the upgrade and its failures (request
+ * answered, DFU_SMP_MGMT_ERR_ECORRUPT, silence), every step of the upgrade and its failures (request
  * failures and malformed answers at each step, the device not listing the upload, the mark or
  * the confirm, a refused reset, a rollback, a device that does not reset or does not come
  * back), the reboot wait on both kinds of link, a lost link and the resume at each stage, and
@@ -25,12 +25,12 @@
 
 #include <cmocka.h>
 
-#include "../dfu/session.h"
-#include "../mgmt/cbor.h"
-#include "../mgmt/err.h"
-#include "../mgmt/img.h"
-#include "../mgmt/os.h"
-#include "../smp/header.h"
+#include <dfu-smp/dfu/session.h>
+#include <dfu-smp/mgmt/cbor.h>
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/img.h>
+#include <dfu-smp/mgmt/os.h>
+#include <dfu-smp/smp/header.h>
 
 #define IMAGE_SIZE 6000u
 #define LATENCY_MS 5u       /* each answer arrives this long after its request */
@@ -119,7 +119,7 @@ static struct world {
 	size_t reassembly;      /* set by the session */
 	int reassembly_calls;
 	int device_limits_calls;
-	struct dfu_session_limits last_limits;
+	struct dfu_smp_session_limits last_limits;
 	/* the owner */
 	bool reconnect_fails;
 	bool reconnect_ignored; /* asked, never answers */
@@ -185,16 +185,16 @@ static struct world {
 	bool in_start;
 } W;
 
-static struct smp_client C;
-static struct dfu_session S;
+static struct dfu_smp_client C;
+static struct dfu_smp_session S;
 static uint8_t image_data[IMAGE_SIZE];
-static uint8_t job_buf[DFU_UPGRADE_REQUEST_BUF + DFU_UPLOAD_WINDOW_MAX * 2475];
+static uint8_t job_buf[DFU_SMP_UPGRADE_REQUEST_BUF + DFU_SMP_UPLOAD_WINDOW_MAX * 2475];
 
 static struct {
 	bool done;
 	int err;
 	bool in_start;
-	struct dfu_session_result result;
+	struct dfu_smp_session_result result;
 } R;
 
 /* ---- events ---- */
@@ -245,30 +245,30 @@ static void add_rule(enum kind k, int nth, enum act act, int rc)
 	W.rules[W.nrules++] = (struct rule){ k, nth, act, rc };
 }
 
-static enum kind kind_of(const struct smp_hdr *hdr, const cbor_item_t *map, size_t len)
+static enum kind kind_of(const struct dfu_smp_hdr *hdr, const cbor_item_t *map, size_t len)
 {
-	if (hdr->group == MGMT_GROUP_OS) {
+	if (hdr->group == DFU_SMP_MGMT_GROUP_OS) {
 		switch (hdr->id) {
-		case MGMT_OS_PARAMS:
+		case DFU_SMP_MGMT_OS_PARAMS:
 			return K_PARAMS;
-		case MGMT_OS_ECHO:
+		case DFU_SMP_MGMT_OS_ECHO:
 			return len > W.one_write ? K_PROBE : K_ECHO;
-		case MGMT_OS_RESET:
+		case DFU_SMP_MGMT_OS_RESET:
 			return K_RESET;
 		default:
 			return K_OTHER;
 		}
 	}
-	if (hdr->group == MGMT_GROUP_IMAGE) {
+	if (hdr->group == DFU_SMP_MGMT_GROUP_IMAGE) {
 		switch (hdr->id) {
-		case MGMT_IMG_STATE:
-			if (hdr->op == SMP_OP_READ) {
+		case DFU_SMP_MGMT_IMG_STATE:
+			if (hdr->op == DFU_SMP_OP_READ) {
 				return K_STATE;
 			}
-			return map && mgmt_cbor_find(map, "hash") ? K_MARK : K_CONFIRM;
-		case MGMT_IMG_SLOT_INFO:
+			return map && dfu_smp_mgmt_cbor_find(map, "hash") ? K_MARK : K_CONFIRM;
+		case DFU_SMP_MGMT_IMG_SLOT_INFO:
 			return K_SLOTS;
-		case MGMT_IMG_UPLOAD:
+		case DFU_SMP_MGMT_IMG_UPLOAD:
 			return K_UPLOAD;
 		default:
 			return K_OTHER;
@@ -277,116 +277,116 @@ static enum kind kind_of(const struct smp_hdr *hdr, const cbor_item_t *map, size
 	return K_OTHER;
 }
 
-static void state_list(struct mgmt_cbor_writer *w)
+static void state_list(struct dfu_smp_mgmt_cbor_writer *w)
 {
 	int n = W.slot[1].used ? 2 : 1;
 
 	if (W.recovery) {
-		mgmt_cbor_map(w, 1);
-		mgmt_cbor_text(w, "images");
-		mgmt_cbor_array(w, (size_t)n);
+		dfu_smp_mgmt_cbor_map(w, 1);
+		dfu_smp_mgmt_cbor_text(w, "images");
+		dfu_smp_mgmt_cbor_array(w, (size_t)n);
 		for (int i = 0; i < n; i++) {
-			mgmt_cbor_map(w, 3);
-			mgmt_cbor_text(w, "slot");
-			mgmt_cbor_uint(w, (uint64_t)i);
-			mgmt_cbor_text(w, "version");
-			mgmt_cbor_text(w, W.slot[i].version);
-			mgmt_cbor_text(w, "hash");
-			mgmt_cbor_bytes(w, W.slot[i].hash, 32);
+			dfu_smp_mgmt_cbor_map(w, 3);
+			dfu_smp_mgmt_cbor_text(w, "slot");
+			dfu_smp_mgmt_cbor_uint(w, (uint64_t)i);
+			dfu_smp_mgmt_cbor_text(w, "version");
+			dfu_smp_mgmt_cbor_text(w, W.slot[i].version);
+			dfu_smp_mgmt_cbor_text(w, "hash");
+			dfu_smp_mgmt_cbor_bytes(w, W.slot[i].hash, 32);
 		}
 		return;
 	}
-	mgmt_cbor_map(w, 1);
-	mgmt_cbor_text(w, "images");
-	mgmt_cbor_array(w, (size_t)n + (W.other_image ? 1u : 0u));
+	dfu_smp_mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_text(w, "images");
+	dfu_smp_mgmt_cbor_array(w, (size_t)n + (W.other_image ? 1u : 0u));
 	if (W.other_image) { /* another image's slot, active */
-		mgmt_cbor_map(w, 4);
-		mgmt_cbor_text(w, "image");
-		mgmt_cbor_uint(w, 5);
-		mgmt_cbor_text(w, "slot");
-		mgmt_cbor_uint(w, 1);
-		mgmt_cbor_text(w, "hash");
-		mgmt_cbor_bytes(w, NEW_HASH, 32);
-		mgmt_cbor_text(w, "active");
-		mgmt_cbor_bool(w, true);
+		dfu_smp_mgmt_cbor_map(w, 4);
+		dfu_smp_mgmt_cbor_text(w, "image");
+		dfu_smp_mgmt_cbor_uint(w, 5);
+		dfu_smp_mgmt_cbor_text(w, "slot");
+		dfu_smp_mgmt_cbor_uint(w, 1);
+		dfu_smp_mgmt_cbor_text(w, "hash");
+		dfu_smp_mgmt_cbor_bytes(w, NEW_HASH, 32);
+		dfu_smp_mgmt_cbor_text(w, "active");
+		dfu_smp_mgmt_cbor_bool(w, true);
 	}
 	for (int i = 0; i < n; i++) {
 		const struct slot *s = &W.slot[i];
 		bool short_hash = W.short_old_hash && memcmp(s->hash, OLD_HASH, 32) == 0;
 
-		mgmt_cbor_map(w, (W.image_key >= 0 ? 8u : 7u) - (W.no_versions ? 1u : 0u));
+		dfu_smp_mgmt_cbor_map(w, (W.image_key >= 0 ? 8u : 7u) - (W.no_versions ? 1u : 0u));
 		if (W.image_key >= 0) {
-			mgmt_cbor_text(w, "image");
-			mgmt_cbor_uint(w, (uint64_t)W.image_key);
+			dfu_smp_mgmt_cbor_text(w, "image");
+			dfu_smp_mgmt_cbor_uint(w, (uint64_t)W.image_key);
 		}
-		mgmt_cbor_text(w, "slot");
-		mgmt_cbor_uint(w, (uint64_t)i);
+		dfu_smp_mgmt_cbor_text(w, "slot");
+		dfu_smp_mgmt_cbor_uint(w, (uint64_t)i);
 		if (!W.no_versions) {
-			mgmt_cbor_text(w, "version");
-			mgmt_cbor_text(w, s->version);
+			dfu_smp_mgmt_cbor_text(w, "version");
+			dfu_smp_mgmt_cbor_text(w, s->version);
 		}
-		mgmt_cbor_text(w, "hash");
-		mgmt_cbor_bytes(w, s->hash, short_hash ? 16 : 32);
-		mgmt_cbor_text(w, "pending");
-		mgmt_cbor_bool(w, s->pending);
-		mgmt_cbor_text(w, "confirmed");
-		mgmt_cbor_bool(w, s->confirmed);
-		mgmt_cbor_text(w, "active");
-		mgmt_cbor_bool(w, s->active);
-		mgmt_cbor_text(w, "permanent");
-		mgmt_cbor_bool(w, s->permanent);
+		dfu_smp_mgmt_cbor_text(w, "hash");
+		dfu_smp_mgmt_cbor_bytes(w, s->hash, short_hash ? 16 : 32);
+		dfu_smp_mgmt_cbor_text(w, "pending");
+		dfu_smp_mgmt_cbor_bool(w, s->pending);
+		dfu_smp_mgmt_cbor_text(w, "confirmed");
+		dfu_smp_mgmt_cbor_bool(w, s->confirmed);
+		dfu_smp_mgmt_cbor_text(w, "active");
+		dfu_smp_mgmt_cbor_bool(w, s->active);
+		dfu_smp_mgmt_cbor_text(w, "permanent");
+		dfu_smp_mgmt_cbor_bool(w, s->permanent);
 	}
 }
 
-static void slot_info(struct mgmt_cbor_writer *w)
+static void slot_info(struct dfu_smp_mgmt_cbor_writer *w)
 {
-	mgmt_cbor_map(w, 1);
-	mgmt_cbor_text(w, "images");
-	mgmt_cbor_array(w, 2);
+	dfu_smp_mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_text(w, "images");
+	dfu_smp_mgmt_cbor_array(w, 2);
 	/* another image first: skipped */
-	mgmt_cbor_map(w, 2);
-	mgmt_cbor_text(w, "image");
-	mgmt_cbor_uint(w, 7);
-	mgmt_cbor_text(w, "slots");
-	mgmt_cbor_array(w, 0);
-	mgmt_cbor_map(w, W.slot_info == SLOTS_MAX ? 3 : 2);
-	mgmt_cbor_text(w, "image");
-	mgmt_cbor_uint(w, W.image_key >= 0 ? (uint64_t)W.image_key : 0);
+	dfu_smp_mgmt_cbor_map(w, 2);
+	dfu_smp_mgmt_cbor_text(w, "image");
+	dfu_smp_mgmt_cbor_uint(w, 7);
+	dfu_smp_mgmt_cbor_text(w, "slots");
+	dfu_smp_mgmt_cbor_array(w, 0);
+	dfu_smp_mgmt_cbor_map(w, W.slot_info == SLOTS_MAX ? 3 : 2);
+	dfu_smp_mgmt_cbor_text(w, "image");
+	dfu_smp_mgmt_cbor_uint(w, W.image_key >= 0 ? (uint64_t)W.image_key : 0);
 	if (W.slot_info == SLOTS_MAX) {
-		mgmt_cbor_text(w, "max_image_size");
-		mgmt_cbor_uint(w, (uint64_t)W.slot_size - 100u);
+		dfu_smp_mgmt_cbor_text(w, "max_image_size");
+		dfu_smp_mgmt_cbor_uint(w, (uint64_t)W.slot_size - 100u);
 	}
-	mgmt_cbor_text(w, "slots");
-	mgmt_cbor_array(w, 2);
+	dfu_smp_mgmt_cbor_text(w, "slots");
+	dfu_smp_mgmt_cbor_array(w, 2);
 	for (unsigned i = 0; i < 2; i++) {
-		mgmt_cbor_map(w, W.slot_info == SLOTS_NO_SIZE ? 1 : 2);
-		mgmt_cbor_text(w, "slot");
-		mgmt_cbor_uint(w, i);
+		dfu_smp_mgmt_cbor_map(w, W.slot_info == SLOTS_NO_SIZE ? 1 : 2);
+		dfu_smp_mgmt_cbor_text(w, "slot");
+		dfu_smp_mgmt_cbor_uint(w, i);
 		if (W.slot_info != SLOTS_NO_SIZE) {
-			mgmt_cbor_text(w, "size");
-			mgmt_cbor_uint(w, (uint64_t)W.slot_size);
+			dfu_smp_mgmt_cbor_text(w, "size");
+			dfu_smp_mgmt_cbor_uint(w, (uint64_t)W.slot_size);
 		}
 	}
 }
 
 /* The upload handler of an image manager; false: no answer. */
-static void upload(const cbor_item_t *map, struct mgmt_cbor_writer *w)
+static void upload(const cbor_item_t *map, struct dfu_smp_mgmt_cbor_writer *w)
 {
 	uint64_t off = 0, total = 0;
-	const cbor_item_t *data = mgmt_cbor_find(map, "data");
-	size_t n = mgmt_cbor_string_size(data);
+	const cbor_item_t *data = dfu_smp_mgmt_cbor_find(map, "data");
+	size_t n = dfu_smp_mgmt_cbor_string_size(data);
 
-	assert_int_equal(mgmt_cbor_get_uint(mgmt_cbor_find(map, "off"), &off), 0);
+	assert_int_equal(dfu_smp_mgmt_cbor_get_uint(dfu_smp_mgmt_cbor_find(map, "off"), &off), 0);
 	if (W.upload_rc_at && W.count[K_UPLOAD] == W.upload_rc_at) {
-		mgmt_cbor_map(w, 1);
-		mgmt_cbor_text(w, "rc");
-		mgmt_cbor_uint(w, (uint64_t)W.upload_rc);
+		dfu_smp_mgmt_cbor_map(w, 1);
+		dfu_smp_mgmt_cbor_text(w, "rc");
+		dfu_smp_mgmt_cbor_uint(w, (uint64_t)W.upload_rc);
 		return;
 	}
 	if (off == 0) {
-		const cbor_item_t *sha = mgmt_cbor_find(map, "sha");
+		const cbor_item_t *sha = dfu_smp_mgmt_cbor_find(map, "sha");
 
-		assert_int_equal(mgmt_cbor_get_uint(mgmt_cbor_find(map, "len"), &total), 0);
+		assert_int_equal(dfu_smp_mgmt_cbor_get_uint(dfu_smp_mgmt_cbor_find(map, "len"), &total), 0);
 		if (!(sha && W.has_upload && W.total == total && W.off > 0)) {
 			W.total = total;
 			W.off = W.resume_at;
@@ -400,11 +400,11 @@ static void upload(const cbor_item_t *map, struct mgmt_cbor_writer *w)
 		W.off += n;
 	}
 	if (W.has_upload && W.off == W.total) {
-		mgmt_cbor_map(w, 2);
-		mgmt_cbor_text(w, "off");
-		mgmt_cbor_uint(w, W.off);
-		mgmt_cbor_text(w, "match");
-		mgmt_cbor_bool(w, W.mismatch_once == 0);
+		dfu_smp_mgmt_cbor_map(w, 2);
+		dfu_smp_mgmt_cbor_text(w, "off");
+		dfu_smp_mgmt_cbor_uint(w, W.off);
+		dfu_smp_mgmt_cbor_text(w, "match");
+		dfu_smp_mgmt_cbor_bool(w, W.mismatch_once == 0);
 		if (W.mismatch_once) {
 			W.mismatch_once = 0;
 			W.has_upload = false;
@@ -423,9 +423,9 @@ static void upload(const cbor_item_t *map, struct mgmt_cbor_writer *w)
 		}
 		return;
 	}
-	mgmt_cbor_map(w, 1);
-	mgmt_cbor_text(w, "off");
-	mgmt_cbor_uint(w, W.off);
+	dfu_smp_mgmt_cbor_map(w, 1);
+	dfu_smp_mgmt_cbor_text(w, "off");
+	dfu_smp_mgmt_cbor_uint(w, W.off);
 }
 
 static void link_drops(void);
@@ -433,12 +433,12 @@ static void link_drops(void);
 /* The device takes one request; the answer, if any, goes on the link LATENCY_MS later. */
 static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 {
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 	cbor_item_t *map;
 	struct rule *rule;
 	enum kind k;
 	uint8_t out[1024];
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 	char why[100];
 
 	(void)ctx;
@@ -454,8 +454,8 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 	if (len > (W.reassembly > W.one_write ? W.reassembly : W.one_write)) {
 		return -EMSGSIZE;
 	}
-	assert_int_equal(smp_hdr_decode(msg, len, &hdr), 0);
-	map = mgmt_cbor_load(msg + SMP_HDR_SIZE, hdr.len, why, sizeof(why));
+	assert_int_equal(dfu_smp_hdr_decode(msg, len, &hdr), 0);
+	map = dfu_smp_mgmt_cbor_load(msg + DFU_SMP_HDR_SIZE, hdr.len, why, sizeof(why));
 	assert_non_null(map);
 	k = kind_of(&hdr, map, len);
 	W.count[k]++;
@@ -491,42 +491,42 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 		cbor_decref(&map);
 		return 0;
 	}
-	mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, sizeof(out) - SMP_HDR_SIZE);
+	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, sizeof(out) - DFU_SMP_HDR_SIZE);
 	if (k == K_PROBE && W.reasm == REASM_WRONG) {
-		mgmt_cbor_map(&w, 1);
-		mgmt_cbor_text(&w, "r");
-		mgmt_cbor_text(&w, "something else");
+		dfu_smp_mgmt_cbor_map(&w, 1);
+		dfu_smp_mgmt_cbor_text(&w, "r");
+		dfu_smp_mgmt_cbor_text(&w, "something else");
 	} else if (k == K_PROBE && W.reasm != REASM_YES) {
 		if (W.reasm == REASM_SILENT) {
 			cbor_decref(&map);
 			return 0;
 		}
-		mgmt_cbor_map(&w, 1); /* the first write, shorter than its header says */
-		mgmt_cbor_text(&w, "rc");
-		mgmt_cbor_uint(&w, MGMT_ERR_ECORRUPT);
+		dfu_smp_mgmt_cbor_map(&w, 1); /* the first write, shorter than its header says */
+		dfu_smp_mgmt_cbor_text(&w, "rc");
+		dfu_smp_mgmt_cbor_uint(&w, DFU_SMP_MGMT_ERR_ECORRUPT);
 	} else if (W.recovery && k != K_STATE && k != K_UPLOAD && k != K_RESET &&
 		   k != K_PARAMS) {
-		mgmt_cbor_map(&w, 1); /* built without echo; nothing else is there */
-		mgmt_cbor_text(&w, "rc");
-		mgmt_cbor_uint(&w, MGMT_ERR_ENOTSUP);
+		dfu_smp_mgmt_cbor_map(&w, 1); /* built without echo; nothing else is there */
+		dfu_smp_mgmt_cbor_text(&w, "rc");
+		dfu_smp_mgmt_cbor_uint(&w, DFU_SMP_MGMT_ERR_ENOTSUP);
 	} else if (rule && rule->act == ACT_RC) {
-		mgmt_cbor_map(&w, 1);
-		mgmt_cbor_text(&w, "rc");
-		mgmt_cbor_uint(&w, (uint64_t)rule->rc);
+		dfu_smp_mgmt_cbor_map(&w, 1);
+		dfu_smp_mgmt_cbor_text(&w, "rc");
+		dfu_smp_mgmt_cbor_uint(&w, (uint64_t)rule->rc);
 	} else if (rule && rule->act == ACT_GARBAGE) {
 		static const uint8_t garbage[] = { 0xff, 0xfe };
 
-		mgmt_cbor_raw(&w, garbage, sizeof(garbage));
+		dfu_smp_mgmt_cbor_raw(&w, garbage, sizeof(garbage));
 	} else if (rule && rule->act == ACT_EMPTY_MAP) {
-		mgmt_cbor_map(&w, 0);
+		dfu_smp_mgmt_cbor_map(&w, 0);
 	} else if (rule && rule->act == ACT_GROUP_ERR) {
-		mgmt_cbor_map(&w, 1);
-		mgmt_cbor_text(&w, "err");
-		mgmt_cbor_map(&w, 2);
-		mgmt_cbor_text(&w, "group");
-		mgmt_cbor_uint(&w, hdr.group);
-		mgmt_cbor_text(&w, "rc");
-		mgmt_cbor_uint(&w, (uint64_t)rule->rc);
+		dfu_smp_mgmt_cbor_map(&w, 1);
+		dfu_smp_mgmt_cbor_text(&w, "err");
+		dfu_smp_mgmt_cbor_map(&w, 2);
+		dfu_smp_mgmt_cbor_text(&w, "group");
+		dfu_smp_mgmt_cbor_uint(&w, hdr.group);
+		dfu_smp_mgmt_cbor_text(&w, "rc");
+		dfu_smp_mgmt_cbor_uint(&w, (uint64_t)rule->rc);
 	} else {
 		switch (k) {
 		case K_PARAMS:
@@ -535,28 +535,28 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 				return 0;
 			}
 			if (W.params == PARAMS_RC8) {
-				mgmt_cbor_map(&w, 1);
-				mgmt_cbor_text(&w, "rc");
-				mgmt_cbor_uint(&w, MGMT_ERR_ENOTSUP);
+				dfu_smp_mgmt_cbor_map(&w, 1);
+				dfu_smp_mgmt_cbor_text(&w, "rc");
+				dfu_smp_mgmt_cbor_uint(&w, DFU_SMP_MGMT_ERR_ENOTSUP);
 				break;
 			}
-			mgmt_cbor_map(&w, 2);
-			mgmt_cbor_text(&w, "buf_size");
-			mgmt_cbor_uint(&w, W.buf_size);
-			mgmt_cbor_text(&w, "buf_count");
-			mgmt_cbor_uint(&w, W.buf_count);
+			dfu_smp_mgmt_cbor_map(&w, 2);
+			dfu_smp_mgmt_cbor_text(&w, "buf_size");
+			dfu_smp_mgmt_cbor_uint(&w, W.buf_size);
+			dfu_smp_mgmt_cbor_text(&w, "buf_count");
+			dfu_smp_mgmt_cbor_uint(&w, W.buf_count);
 			break;
 		case K_ECHO:
 		case K_PROBE: {
-			const cbor_item_t *d = mgmt_cbor_find(map, "d");
-			size_t n = mgmt_cbor_string_size(d);
+			const cbor_item_t *d = dfu_smp_mgmt_cbor_find(map, "d");
+			size_t n = dfu_smp_mgmt_cbor_string_size(d);
 			char text[600];
 
 			assert_true(n < sizeof(text));
-			mgmt_cbor_string_copy(d, (uint8_t *)text);
-			mgmt_cbor_map(&w, 1);
-			mgmt_cbor_text(&w, "r");
-			mgmt_cbor_text_n(&w, text, n);
+			dfu_smp_mgmt_cbor_string_copy(d, (uint8_t *)text);
+			dfu_smp_mgmt_cbor_map(&w, 1);
+			dfu_smp_mgmt_cbor_text(&w, "r");
+			dfu_smp_mgmt_cbor_text_n(&w, text, n);
 			break;
 		}
 		case K_STATE:
@@ -564,7 +564,7 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 			break;
 		case K_MARK:
 			if (!W.ignores_mark) {
-				const cbor_item_t *c = mgmt_cbor_find(map, "confirm");
+				const cbor_item_t *c = dfu_smp_mgmt_cbor_find(map, "confirm");
 
 				W.slot[1].pending = true;
 				W.slot[1].permanent = c && cbor_get_bool(c) && !W.ignores_permanent;
@@ -579,9 +579,9 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 			break;
 		case K_SLOTS:
 			if (W.slot_info == SLOTS_NONE) {
-				mgmt_cbor_map(&w, 1);
-				mgmt_cbor_text(&w, "rc");
-				mgmt_cbor_uint(&w, MGMT_ERR_ENOTSUP);
+				dfu_smp_mgmt_cbor_map(&w, 1);
+				dfu_smp_mgmt_cbor_text(&w, "rc");
+				dfu_smp_mgmt_cbor_uint(&w, DFU_SMP_MGMT_ERR_ENOTSUP);
 			} else {
 				slot_info(&w);
 			}
@@ -590,20 +590,20 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 			upload(map, &w);
 			break;
 		case K_RESET: {
-			bool force = mgmt_cbor_find(map, "force") != NULL;
+			bool force = dfu_smp_mgmt_cbor_find(map, "force") != NULL;
 
 			if (W.reset_rc || (W.reset_busy && !force)) {
-				mgmt_cbor_map(&w, 1);
-				mgmt_cbor_text(&w, "rc");
-				mgmt_cbor_uint(&w, W.reset_rc ? (uint64_t)W.reset_rc : MGMT_ERR_EBUSY);
+				dfu_smp_mgmt_cbor_map(&w, 1);
+				dfu_smp_mgmt_cbor_text(&w, "rc");
+				dfu_smp_mgmt_cbor_uint(&w, W.reset_rc ? (uint64_t)W.reset_rc : DFU_SMP_MGMT_ERR_EBUSY);
 				break;
 			}
 			if (W.recovery) {
-				mgmt_cbor_map(&w, 1);
-				mgmt_cbor_text(&w, "rc");
-				mgmt_cbor_uint(&w, 0);
+				dfu_smp_mgmt_cbor_map(&w, 1);
+				dfu_smp_mgmt_cbor_text(&w, "rc");
+				dfu_smp_mgmt_cbor_uint(&w, 0);
 			} else {
-				mgmt_cbor_map(&w, 0);
+				dfu_smp_mgmt_cbor_map(&w, 0);
 			}
 			if (!W.reset_ignored) {
 				schedule(W.now + RESET_DELAY_MS, EV_RESET, NULL, 0, 0);
@@ -611,19 +611,19 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 			break;
 		}
 		default:
-			mgmt_cbor_map(&w, 1);
-			mgmt_cbor_text(&w, "rc");
-			mgmt_cbor_uint(&w, MGMT_ERR_ENOTSUP);
+			dfu_smp_mgmt_cbor_map(&w, 1);
+			dfu_smp_mgmt_cbor_text(&w, "rc");
+			dfu_smp_mgmt_cbor_uint(&w, DFU_SMP_MGMT_ERR_ENOTSUP);
 			break;
 		}
 	}
 	cbor_decref(&map);
 	assert_false(w.overflow);
-	hdr.op = smp_hdr_rsp_op(hdr.op);
+	hdr.op = dfu_smp_hdr_rsp_op(hdr.op);
 	hdr.len = (uint16_t)w.len;
-	smp_hdr_encode(&hdr, out);
+	dfu_smp_hdr_encode(&hdr, out);
 	/* a quiet drop: the answer comes in, and the link is gone right after it */
-	schedule(W.now + LATENCY_MS, EV_ANSWER, out, SMP_HDR_SIZE + w.len,
+	schedule(W.now + LATENCY_MS, EV_ANSWER, out, DFU_SMP_HDR_SIZE + w.len,
 		 rule && rule->act == ACT_QUIET_DROP);
 	return 0;
 }
@@ -686,12 +686,12 @@ static void link_drops(void)
 	W.link_up = false;
 	if (W.owner_first && W.owner_link_up) {
 		W.owner_link_up = false;
-		dfu_session_link_down(&S, -ENOTCONN, NULL);
+		dfu_smp_session_link_down(&S, -ENOTCONN, NULL);
 	}
-	smp_client_transport_error(&C, -ENOTCONN);
+	dfu_smp_client_transport_error(&C, -ENOTCONN);
 	if (W.owner_link_up) {
 		W.owner_link_up = false;
-		dfu_session_link_down(&S, -ENOTCONN, NULL);
+		dfu_smp_session_link_down(&S, -ENOTCONN, NULL);
 	}
 }
 
@@ -705,7 +705,7 @@ static void fire(int i)
 	case EV_ANSWER:
 		if (W.link_up) {
 			W.link_up = !e.err;
-			smp_client_receive(&C, e.msg, e.len);
+			dfu_smp_client_receive(&C, e.msg, e.len);
 		}
 		break;
 	case EV_RESET:
@@ -728,10 +728,10 @@ static void fire(int i)
 	case EV_LINK_UP:
 		W.link_up = true;
 		W.owner_link_up = true;
-		dfu_session_link_up(&S);
+		dfu_smp_session_link_up(&S);
 		break;
 	case EV_LINK_FAIL:
-		dfu_session_link_down(&S, e.err, W.fail_without_why ? NULL : "no such device found");
+		dfu_smp_session_link_down(&S, e.err, W.fail_without_why ? NULL : "no such device found");
 		break;
 	case EV_DROP:
 		link_drops();
@@ -739,7 +739,7 @@ static void fire(int i)
 		break;
 	case EV_ABORT:
 		W.aborted = true;
-		dfu_session_abort(&S);
+		dfu_smp_session_abort(&S);
 		break;
 	}
 	free(e.msg);
@@ -754,7 +754,7 @@ static void t_set_reassembly(void *user, size_t max)
 	W.reassembly_calls++;
 }
 
-static void t_set_device_limits(void *user, const struct dfu_session_limits *limits)
+static void t_set_device_limits(void *user, const struct dfu_smp_session_limits *limits)
 {
 	(void)user;
 	W.device_limits_calls++;
@@ -767,7 +767,7 @@ static size_t t_max_size(void *user)
 	return fake_max(NULL);
 }
 
-static void t_reconnect(void *user, enum dfu_session_reconnect why, uint32_t timeout_ms)
+static void t_reconnect(void *user, enum dfu_smp_session_reconnect why, uint32_t timeout_ms)
 {
 	(void)user;
 	assert_false(W.in_start);
@@ -794,7 +794,7 @@ static void t_reconnect(void *user, enum dfu_session_reconnect why, uint32_t tim
 	}
 }
 
-static void t_step(void *user, enum dfu_upgrade_step step, const char *detail)
+static void t_step(void *user, enum dfu_smp_upgrade_step step, const char *detail)
 {
 	(void)user;
 	(void)detail;
@@ -802,14 +802,14 @@ static void t_step(void *user, enum dfu_upgrade_step step, const char *detail)
 	W.steps[W.nsteps++] = (int)step;
 }
 
-static void t_progress(void *user, const struct dfu_upload_progress *p)
+static void t_progress(void *user, const struct dfu_smp_upload_progress *p)
 {
 	(void)user;
 	assert_true(p->offset <= p->total);
 	W.progress_calls++;
 }
 
-static void t_done(void *user, int err, const struct dfu_session_result *result)
+static void t_done(void *user, int err, const struct dfu_smp_session_result *result)
 {
 	(void)user;
 	assert_false(R.done); /* once */
@@ -819,7 +819,7 @@ static void t_done(void *user, int err, const struct dfu_session_result *result)
 	R.result = *result;
 }
 
-static const struct dfu_session_ops full_ops = {
+static const struct dfu_smp_session_ops full_ops = {
 	.max_size = t_max_size,
 	.set_reassembly = t_set_reassembly,
 	.set_device_limits = t_set_device_limits,
@@ -829,7 +829,7 @@ static const struct dfu_session_ops full_ops = {
 	.done = t_done,
 };
 
-static const struct dfu_session_ops bare_ops = { .done = t_done };
+static const struct dfu_smp_session_ops bare_ops = { .done = t_done };
 
 /*
  * One turn of the owner's loop: the clock on to what is due next (a device event, or the
@@ -838,7 +838,7 @@ static const struct dfu_session_ops bare_ops = { .done = t_done };
  */
 static void turn(bool session)
 {
-	uint64_t t = session ? dfu_session_deadline(&S) : smp_client_deadline(&C);
+	uint64_t t = session ? dfu_smp_session_deadline(&S) : dfu_smp_client_deadline(&C);
 	int e = next_event();
 
 	if (e >= 0 && W.ev[e].at < t) {
@@ -849,12 +849,12 @@ static void turn(bool session)
 	if (t > W.now) {
 		W.now = t;
 	}
-	smp_client_process(&C, W.now);
+	dfu_smp_client_process(&C, W.now);
 	while (!R.done && (e = next_event()) >= 0 && W.ev[e].at <= W.now) {
 		fire(e);
 	}
 	if (session && !R.done) {
-		dfu_session_process(&S, W.now);
+		dfu_smp_session_process(&S, W.now);
 	}
 }
 
@@ -877,11 +877,11 @@ static void run_until_reset(void)
 
 /* ---- set-up ---- */
 
-static struct dfu_session_config session_cfg;
+static struct dfu_smp_session_config session_cfg;
 
-static void init_session(const struct dfu_session_ops *ops)
+static void init_session(const struct dfu_smp_session_ops *ops)
 {
-	dfu_session_init(&S, &C, &session_cfg, ops, NULL);
+	dfu_smp_session_init(&S, &C, &session_cfg, ops, NULL);
 }
 
 /* A link that stays up while the device resets (UDP, serial). */
@@ -894,7 +894,7 @@ static void link_stays_up(void)
 
 static int setup(void **state)
 {
-	const struct smp_transport t = { .send = fake_send, .max_size = fake_max };
+	const struct dfu_smp_transport t = { .send = fake_send, .max_size = fake_max };
 
 	(void)state;
 	for (int i = 0; i < MAX_EVENTS; i++) {
@@ -919,7 +919,7 @@ static int setup(void **state)
 	for (size_t i = 0; i < IMAGE_SIZE; i++) {
 		image_data[i] = (uint8_t)(i * 7 + 3);
 	}
-	smp_client_init(&C, &t, NULL);
+	dfu_smp_client_init(&C, &t, NULL);
 	memset(&session_cfg, 0, sizeof(session_cfg));
 	session_cfg.timeout_ms = 1000;
 	init_session(&full_ops);
@@ -937,9 +937,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct dfu_upgrade_config upgrade_cfg(enum dfu_upgrade_mode mode)
+static struct dfu_smp_upgrade_config upgrade_cfg(enum dfu_smp_upgrade_mode mode)
 {
-	struct dfu_upgrade_config cfg = {
+	struct dfu_smp_upgrade_config cfg = {
 		.data = image_data, .size = IMAGE_SIZE, .hash = NEW_HASH, .hash_len = 32,
 		.sha = SHA, .mode = mode,
 	};
@@ -948,16 +948,16 @@ static struct dfu_upgrade_config upgrade_cfg(enum dfu_upgrade_mode mode)
 	return cfg;
 }
 
-static void start_upgrade(const struct dfu_upgrade_config *cfg)
+static void start_upgrade(const struct dfu_smp_upgrade_config *cfg)
 {
 	W.in_start = true;
-	assert_int_equal(dfu_session_upgrade(&S, cfg, job_buf, sizeof(job_buf)), 0);
+	assert_int_equal(dfu_smp_session_upgrade(&S, cfg, job_buf, sizeof(job_buf)), 0);
 	W.in_start = false;
 }
 
-static void upgrade(enum dfu_upgrade_mode mode)
+static void upgrade(enum dfu_smp_upgrade_mode mode)
 {
-	const struct dfu_upgrade_config cfg = upgrade_cfg(mode);
+	const struct dfu_smp_upgrade_config cfg = upgrade_cfg(mode);
 
 	start_upgrade(&cfg);
 	run();
@@ -965,18 +965,18 @@ static void upgrade(enum dfu_upgrade_mode mode)
 
 static void start_upload(void)
 {
-	struct dfu_upload_config cfg = { .data = image_data, .size = IMAGE_SIZE, .sha = SHA,
+	struct dfu_smp_upload_config cfg = { .data = image_data, .size = IMAGE_SIZE, .sha = SHA,
 					 .first_timeout_ms = 2000 };
 
 	W.in_start = true;
-	assert_int_equal(dfu_session_upload(&S, &cfg, job_buf, sizeof(job_buf)), 0);
+	assert_int_equal(dfu_smp_session_upload(&S, &cfg, job_buf, sizeof(job_buf)), 0);
 	W.in_start = false;
 }
 
 static void learn(void)
 {
 	W.in_start = true;
-	assert_int_equal(dfu_session_learn_limits(&S), 0);
+	assert_int_equal(dfu_smp_session_learn_limits(&S), 0);
 	W.in_start = false;
 	run();
 }
@@ -1012,7 +1012,7 @@ static void limits_params_and_reassembly_answered(void **state)
 	assert_int_equal(W.reassembly, 2475); /* left on */
 	assert_int_equal(W.count[K_PROBE], 1);
 	assert_int_equal(W.device_limits_calls, 1);
-	assert_non_null(dfu_session_limits(&S));
+	assert_non_null(dfu_smp_session_limits(&S));
 }
 
 static void limits_probe_answered_ecorrupt_means_no_reassembly(void **state)
@@ -1059,7 +1059,7 @@ static void limits_unanswered_fail(void **state)
 	learn();
 	assert_int_equal(R.err, -ETIMEDOUT);
 	assert_true(message_has("parameters request failed"));
-	assert_null(dfu_session_limits(&S));
+	assert_null(dfu_smp_session_limits(&S));
 }
 
 static void limits_no_probe_where_one_write_holds_the_buffer(void **state)
@@ -1084,7 +1084,7 @@ static void limits_no_probe_without_the_knob_or_on_long_writes(void **state)
 	assert_int_equal(R.result.limits.max_request, 244);
 
 	setup(NULL);
-	W.one_write = DFU_SESSION_WRITE_MAX + 1;
+	W.one_write = DFU_SMP_SESSION_WRITE_MAX + 1;
 	W.buf_size = 4000;
 	learn();
 	assert_int_equal(R.err, 0);
@@ -1107,7 +1107,7 @@ static void limits_learned_again_after_a_lost_link(void **state)
 	learn();
 	assert_int_equal(R.err, 0);
 	assert_int_equal(R.result.reconnects, 2);
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_LOST], 2);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_LOST], 2);
 	assert_int_equal(W.count[K_PARAMS], 3);
 	assert_true(R.result.limits.reassembly);
 }
@@ -1125,31 +1125,31 @@ static void limits_lost_link_not_got_back(void **state)
 
 static void a_second_job_waits_for_the_first(void **state)
 {
-	const struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	const struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
-	assert_int_equal(dfu_session_learn_limits(&S), 0);
-	assert_true(dfu_session_busy(&S));
-	assert_int_equal(dfu_session_learn_limits(&S), -EBUSY);
-	assert_int_equal(dfu_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EBUSY);
-	assert_int_equal(dfu_session_upload(&S, &cfg.upload, job_buf, sizeof(job_buf)), -EINVAL);
+	assert_int_equal(dfu_smp_session_learn_limits(&S), 0);
+	assert_true(dfu_smp_session_busy(&S));
+	assert_int_equal(dfu_smp_session_learn_limits(&S), -EBUSY);
+	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EBUSY);
+	assert_int_equal(dfu_smp_session_upload(&S, &cfg.upload, job_buf, sizeof(job_buf)), -EINVAL);
 	{
-		const struct dfu_upload_config up = { .data = image_data, .size = IMAGE_SIZE };
+		const struct dfu_smp_upload_config up = { .data = image_data, .size = IMAGE_SIZE };
 
-		assert_int_equal(dfu_session_upload(&S, &up, job_buf, sizeof(job_buf)), -EBUSY);
+		assert_int_equal(dfu_smp_session_upload(&S, &up, job_buf, sizeof(job_buf)), -EBUSY);
 	}
 	run();
-	assert_false(dfu_session_busy(&S));
-	assert_int_equal(dfu_session_upgrade(&S, NULL, job_buf, sizeof(job_buf)), -EINVAL);
-	assert_int_equal(dfu_session_upgrade(&S, &cfg, job_buf, DFU_UPGRADE_REQUEST_BUF), -EINVAL);
+	assert_false(dfu_smp_session_busy(&S));
+	assert_int_equal(dfu_smp_session_upgrade(&S, NULL, job_buf, sizeof(job_buf)), -EINVAL);
+	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, DFU_SMP_UPGRADE_REQUEST_BUF), -EINVAL);
 	/* nothing runs: nothing happens */
 	memset(&R, 0, sizeof(R));
-	dfu_session_abort(&S);
-	dfu_session_link_down(&S, -ENOTCONN, NULL);
-	dfu_session_link_up(&S);
-	dfu_session_process(&S, W.now);
+	dfu_smp_session_abort(&S);
+	dfu_smp_session_link_down(&S, -ENOTCONN, NULL);
+	dfu_smp_session_link_up(&S);
+	dfu_smp_session_process(&S, W.now);
 	assert_false(R.done);
-	assert_int_equal(dfu_session_deadline(&S), UINT64_MAX);
+	assert_int_equal(dfu_smp_session_deadline(&S), UINT64_MAX);
 }
 
 /* ---- the upgrade ---- */
@@ -1157,36 +1157,36 @@ static void a_second_job_waits_for_the_first(void **state)
 static void upgrade_over_a_link_that_drops_at_the_reset(void **state)
 {
 	(void)state;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_true(R.result.upgrade.uploaded);
 	assert_true(runs_new(true));
 	assert_int_equal(W.count[K_RESET], 1);
 	assert_int_equal(W.count[K_MARK], 1);
 	assert_int_equal(W.count[K_CONFIRM], 1);
 	assert_int_equal(W.count[K_ECHO], 0);
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_RESET], 1);
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_LOST], 0);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_RESET], 1);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_LOST], 0);
 	assert_memory_equal(R.result.upgrade.running_hash, NEW_HASH, 32);
 	assert_string_equal(R.result.upgrade.running_version, "2.0.0");
 	assert_true(W.progress_calls > 0);
-	assert_int_equal(W.steps[W.nsteps - 1], DFU_UPGRADE_STEP_CHECK_CONFIRM);
-	assert_int_equal(dfu_session_step(&S), DFU_UPGRADE_STEP_CHECK_CONFIRM);
+	assert_int_equal(W.steps[W.nsteps - 1], DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM);
+	assert_int_equal(dfu_smp_session_step(&S), DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM);
 	/* the device rebooted: what it takes is learned again next time */
-	assert_null(dfu_session_limits(&S));
+	assert_null(dfu_smp_session_limits(&S));
 	assert_int_equal(W.reassembly, 0);
 	assert_false(W.last_limits.have_params);
-	assert_true(smp_client_idle(&C));
+	assert_true(dfu_smp_client_idle(&C));
 }
 
 static void upgrade_over_a_link_that_stays_up(void **state)
 {
 	(void)state;
 	link_stays_up();
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_true(runs_new(true));
 	assert_int_equal(W.reconnects_asked[0] + W.reconnects_asked[1], 0);
 	/* echoes while it booted, each after the last went unanswered */
@@ -1206,7 +1206,7 @@ static void recovery_device(uint32_t reported)
 	W.recovery_max = 1024;
 }
 
-static int steps_of(enum dfu_upgrade_step step)
+static int steps_of(enum dfu_smp_upgrade_step step)
 {
 	int n = 0;
 
@@ -1220,10 +1220,10 @@ static void recovery_upgrade_writes_slot_0_and_marks_nothing(void **state)
 {
 	(void)state;
 	recovery_device(1024);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(R.result.upgrade.recovery);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_int_equal(W.count[K_MARK], 0);
 	assert_int_equal(W.count[K_CONFIRM], 0);
 	assert_int_equal(W.count[K_SLOTS], 0);
@@ -1231,19 +1231,19 @@ static void recovery_upgrade_writes_slot_0_and_marks_nothing(void **state)
 	assert_false(W.slot[1].used);
 	assert_true(runs_new(true)); /* the application booted it from slot 0 */
 	assert_true(W.longest_upload <= 1024);
-	assert_int_equal(steps_of(DFU_UPGRADE_STEP_PROBE_SIZE), 1);
-	assert_int_equal(W.steps[W.nsteps - 1], DFU_UPGRADE_STEP_CHECK_BOOT);
+	assert_int_equal(steps_of(DFU_SMP_UPGRADE_STEP_PROBE_SIZE), 1);
+	assert_int_equal(W.steps[W.nsteps - 1], DFU_SMP_UPGRADE_STEP_CHECK_BOOT);
 }
 
 static void recovery_shrinks_requests_the_bootloader_does_not_answer(void **state)
 {
 	(void)state;
 	recovery_device(4096); /* reports more than it holds */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 	/* 2048 bytes (the link's most) unanswered, then 1024 answered */
-	assert_int_equal(steps_of(DFU_UPGRADE_STEP_PROBE_SIZE), 3);
+	assert_int_equal(steps_of(DFU_SMP_UPGRADE_STEP_PROBE_SIZE), 3);
 	assert_int_equal(R.result.upgrade.max_request, 1024);
 	assert_true(W.longest_upload <= 1024);
 	assert_true(W.longest_upload > 512);
@@ -1261,7 +1261,7 @@ static void recovery_plain_upload_shrinks_on_silence_and_writes_slot_0(void **st
 	/* the state read came before any upload request: recovery is known before uploading */
 	assert_int_equal(W.count[K_STATE], 1);
 	/* 2048 bytes (the link's most) unanswered, then 1024 answered */
-	assert_int_equal(steps_of(DFU_UPGRADE_STEP_PROBE_SIZE), 3);
+	assert_int_equal(steps_of(DFU_SMP_UPGRADE_STEP_PROBE_SIZE), 3);
 	assert_int_equal(R.result.max_request, 1024);
 	assert_true(W.longest_upload <= 1024);
 	assert_true(W.longest_upload > 512);
@@ -1287,7 +1287,7 @@ static void recovery_that_does_not_boot_the_image_fails(void **state)
 	(void)state;
 	recovery_device(1024);
 	W.recovery_no_boot = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("still in serial recovery"));
 	assert_int_equal(W.count[K_MARK], 0);
@@ -1295,7 +1295,7 @@ static void recovery_that_does_not_boot_the_image_fails(void **state)
 
 static void upgrade_with_image_numbers_in_the_state_list(void **state)
 {
-	struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
 	W.image_key = 1;
@@ -1309,32 +1309,32 @@ static void upgrade_with_image_numbers_in_the_state_list(void **state)
 static void test_only_leaves_it_unconfirmed(void **state)
 {
 	(void)state;
-	upgrade(DFU_UPGRADE_TEST_ONLY);
+	upgrade(DFU_SMP_UPGRADE_TEST_ONLY);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_TESTING);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_TESTING);
 	assert_true(runs_new(false));
 	assert_int_equal(W.count[K_CONFIRM], 0);
 
 	/* an image that confirms itself */
 	setup(NULL);
 	W.self_confirm = true;
-	upgrade(DFU_UPGRADE_TEST_ONLY);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	upgrade(DFU_SMP_UPGRADE_TEST_ONLY);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 }
 
 static void confirm_now_needs_no_confirm(void **state)
 {
 	(void)state;
-	upgrade(DFU_UPGRADE_CONFIRM_NOW);
+	upgrade(DFU_SMP_UPGRADE_CONFIRM_NOW);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_true(runs_new(true));
 	assert_int_equal(W.count[K_CONFIRM], 0);
 
 	/* a device that lists a mark for good as one for a test: not what was asked, no reset */
 	setup(NULL);
 	W.ignores_permanent = true;
-	upgrade(DFU_UPGRADE_CONFIRM_NOW);
+	upgrade(DFU_SMP_UPGRADE_CONFIRM_NOW);
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("as pending and permanent"));
 	assert_int_equal(W.count[K_RESET], 0);
@@ -1345,9 +1345,9 @@ static void confirm_now_confirms_an_image_booted_for_a_test(void **state)
 	(void)state;
 	/* marked for good, listed so, but booted unconfirmed all the same */
 	W.boot_unconfirmed = true;
-	upgrade(DFU_UPGRADE_CONFIRM_NOW);
+	upgrade(DFU_SMP_UPGRADE_CONFIRM_NOW);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_int_equal(W.count[K_CONFIRM], 1);
 	assert_true(runs_new(true));
 
@@ -1355,7 +1355,7 @@ static void confirm_now_confirms_an_image_booted_for_a_test(void **state)
 	setup(NULL);
 	W.slot[1] = (struct slot){ .used = true, .version = "2.0.0", .pending = true };
 	memcpy(W.slot[1].hash, NEW_HASH, 32);
-	upgrade(DFU_UPGRADE_CONFIRM_NOW);
+	upgrade(DFU_SMP_UPGRADE_CONFIRM_NOW);
 	assert_int_equal(R.err, 0);
 	assert_int_equal(W.count[K_MARK], 1);
 	assert_int_equal(W.count[K_CONFIRM], 0);
@@ -1365,14 +1365,14 @@ static void confirm_now_confirms_an_image_booted_for_a_test(void **state)
 
 static void no_reset_leaves_it_pending(void **state)
 {
-	struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
 	cfg.no_reset = true;
 	start_upgrade(&cfg);
 	run();
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_PENDING);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_PENDING);
 	assert_true(W.slot[1].pending);
 	assert_int_equal(W.count[K_RESET], 0);
 
@@ -1381,15 +1381,15 @@ static void no_reset_leaves_it_pending(void **state)
 	memset(W.count, 0, sizeof(W.count));
 	start_upgrade(&cfg);
 	run();
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_PENDING);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_PENDING);
 	assert_int_equal(W.count[K_MARK], 0);
 	assert_int_equal(W.count[K_UPLOAD], 0);
 
 	/* and a run without --no-reset finishes the job */
 	memset(&R, 0, sizeof(R));
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_false(R.result.upgrade.uploaded);
 }
 
@@ -1397,9 +1397,9 @@ static void already_running_confirmed_does_nothing(void **state)
 {
 	(void)state;
 	memcpy(W.slot[0].hash, NEW_HASH, 32);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_ALREADY_RUNNING);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_ALREADY_RUNNING);
 	assert_false(R.result.upgrade.uploaded);
 	assert_int_equal(W.count[K_UPLOAD] + W.count[K_MARK] + W.count[K_RESET], 0);
 }
@@ -1409,17 +1409,17 @@ static void already_running_unconfirmed_is_confirmed_or_left(void **state)
 	(void)state;
 	memcpy(W.slot[0].hash, NEW_HASH, 32);
 	W.slot[0].confirmed = false;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_int_equal(W.count[K_CONFIRM], 1);
 	assert_int_equal(W.count[K_RESET], 0);
 
 	setup(NULL);
 	memcpy(W.slot[0].hash, NEW_HASH, 32);
 	W.slot[0].confirmed = false;
-	upgrade(DFU_UPGRADE_TEST_ONLY);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_TESTING);
+	upgrade(DFU_SMP_UPGRADE_TEST_ONLY);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_TESTING);
 	assert_int_equal(W.count[K_CONFIRM], 0);
 }
 
@@ -1428,9 +1428,9 @@ static void already_in_the_secondary_slot_is_not_uploaded(void **state)
 	(void)state;
 	W.slot[1] = (struct slot){ .used = true, .version = "2.0.0" };
 	memcpy(W.slot[1].hash, NEW_HASH, 32);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_false(R.result.upgrade.uploaded);
 	assert_int_equal(W.count[K_UPLOAD], 0);
 	assert_int_equal(W.count[K_SLOTS], 0);
@@ -1440,7 +1440,7 @@ static void too_large_an_image_is_refused_before_the_upload(void **state)
 {
 	(void)state;
 	W.slot_size = 4096; /* the slot less the trailer */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EFBIG);
 	assert_true(message_has("less MCUboot's trailer"));
 	assert_int_equal(W.count[K_UPLOAD], 0);
@@ -1448,13 +1448,13 @@ static void too_large_an_image_is_refused_before_the_upload(void **state)
 	setup(NULL);
 	W.slot_info = SLOTS_MAX;
 	W.slot_size = IMAGE_SIZE + 50; /* max_image_size: 100 less */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EFBIG);
 	assert_int_equal(W.count[K_UPLOAD], 0);
 
 	setup(NULL);
 	W.slot_size = 16; /* smaller than the trailer */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EFBIG);
 }
 
@@ -1463,32 +1463,32 @@ static void unknown_slot_sizes_and_a_refused_write(void **state)
 	(void)state;
 	W.slot_info = SLOTS_NONE;
 	W.upload_rc_at = 2;
-	W.upload_rc = MGMT_ERR_EUNKNOWN;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	W.upload_rc = DFU_SMP_MGMT_ERR_EUNKNOWN;
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EREMOTEIO);
 	assert_true(message_has("may not fit slot 1"));
-	assert_int_equal(R.result.reply.rc, MGMT_ERR_EUNKNOWN);
+	assert_int_equal(R.result.reply.rc, DFU_SMP_MGMT_ERR_EUNKNOWN);
 
 	/* where the slot's size is known, the device's error is reported as it is */
 	setup(NULL);
 	W.upload_rc_at = 2;
-	W.upload_rc = MGMT_ERR_EUNKNOWN;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	W.upload_rc = DFU_SMP_MGMT_ERR_EUNKNOWN;
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EREMOTEIO);
-	assert_int_equal(R.result.reply.kind, MGMT_REPLY_RC);
+	assert_int_equal(R.result.reply.kind, DFU_SMP_MGMT_REPLY_RC);
 	assert_null(strstr(R.result.message, "may not fit"));
-	assert_int_equal(R.result.step, DFU_UPGRADE_STEP_UPLOAD);
+	assert_int_equal(R.result.step, DFU_SMP_UPGRADE_STEP_UPLOAD);
 }
 
 static void the_device_not_listing_the_upload(void **state)
 {
 	(void)state;
 	W.forgets_upload = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("does not list the new image in slot 1"));
 	assert_int_equal(W.count[K_MARK], 0);
-	assert_int_equal(R.result.step, DFU_UPGRADE_STEP_CHECK_UPLOAD);
+	assert_int_equal(R.result.step, DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD);
 }
 
 static void a_resumed_upload_missing_from_the_slot_is_sent_again(void **state)
@@ -1498,7 +1498,7 @@ static void a_resumed_upload_missing_from_the_slot_is_sent_again(void **state)
 	W.resume_at = 4000;
 	W.forgets_upload = true;
 	W.mismatch_once = 0;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	/* sent again from 0 (without the sha), once; still not listed: it gives up */
 	assert_int_equal(R.err, -EPROTO);
 	assert_int_equal(R.result.upgrade.upload.resumed_at, 0);
@@ -1508,14 +1508,14 @@ static void a_resumed_upload_missing_from_the_slot_is_sent_again(void **state)
 	setup(NULL);
 	W.resume_at = 4000;
 	W.mismatch_once = 1;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 
 	/* a mismatch on an upload that did not resume is the end */
 	setup(NULL);
 	W.mismatch_once = 1;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EBADMSG);
 	assert_int_equal(W.count[K_MARK], 0);
 }
@@ -1524,29 +1524,29 @@ static void the_device_not_listing_the_mark(void **state)
 {
 	(void)state;
 	W.ignores_mark = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("does not list the new image as pending; the device was not "
 				"reset"));
 	assert_int_equal(W.count[K_RESET], 0);
-	assert_int_equal(R.result.step, DFU_UPGRADE_STEP_MARK);
+	assert_int_equal(R.result.step, DFU_SMP_UPGRADE_STEP_MARK);
 }
 
 static void the_device_not_listing_the_confirm(void **state)
 {
 	(void)state;
 	W.ignores_confirm = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("does not list the new image as running and confirmed"));
-	assert_int_equal(R.result.step, DFU_UPGRADE_STEP_CHECK_CONFIRM);
+	assert_int_equal(R.result.step, DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM);
 }
 
 static void a_busy_device_is_reset_by_force(void **state)
 {
 	(void)state;
 	W.reset_busy = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_int_equal(W.count[K_RESET], 2);
 	assert_true(runs_new(true));
@@ -1555,33 +1555,33 @@ static void a_busy_device_is_reset_by_force(void **state)
 static void a_refused_reset_ends_it(void **state)
 {
 	(void)state;
-	W.reset_rc = MGMT_ERR_EBADSTATE;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	W.reset_rc = DFU_SMP_MGMT_ERR_EBADSTATE;
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EREMOTEIO);
 	assert_true(message_has("refused to reset"));
-	assert_int_equal(R.result.reply.rc, MGMT_ERR_EBADSTATE);
+	assert_int_equal(R.result.reply.rc, DFU_SMP_MGMT_ERR_EBADSTATE);
 	assert_int_equal(W.count[K_CONFIRM], 0);
 
 	/* forced, and still busy */
 	setup(NULL);
 	W.reset_busy = true;
 	W.reset_rc = 0;
-	add_rule(K_RESET, 2, ACT_RC, MGMT_ERR_EBUSY);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	add_rule(K_RESET, 2, ACT_RC, DFU_SMP_MGMT_ERR_EBUSY);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EREMOTEIO);
 	assert_int_equal(W.count[K_RESET], 2);
 
 	/* a reset answer that is not SMP */
 	setup(NULL);
 	add_rule(K_RESET, 1, ACT_GARBAGE, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EBADMSG);
 	assert_true(message_has("refused to reset"));
 
 	/* the transport could not send it */
 	setup(NULL);
 	add_rule(K_RESET, 1, ACT_SEND_ERROR, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EIO);
 	assert_true(message_has("the reset request failed"));
 }
@@ -1593,7 +1593,7 @@ static void a_reset_answered_by_going_away(void **state)
 	add_rule(K_RESET, 1, ACT_SILENT, 0);
 	link_stays_up();
 	{
-		const struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+		const struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 		start_upgrade(&cfg);
 		run_until_reset();
@@ -1606,21 +1606,21 @@ static void a_reset_answered_by_going_away(void **state)
 	/* the link drops before the answer leaves (BLE) */
 	setup(NULL);
 	add_rule(K_RESET, 1, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_RESET], 1);
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_LOST], 0);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_RESET], 1);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_LOST], 0);
 }
 
 static void a_rollback_is_reported_and_not_confirmed(void **state)
 {
 	(void)state;
 	W.rollback = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -ECANCELED);
 	assert_false(R.result.aborted);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_ROLLED_BACK);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_ROLLED_BACK);
 	assert_true(message_has("rolled back"));
 	assert_int_equal(W.count[K_CONFIRM], 0);
 	assert_string_equal(R.result.upgrade.running_version, "1.0.0");
@@ -1633,7 +1633,7 @@ static void a_device_that_does_not_reset(void **state)
 	W.reset_ignored = true;
 	session_cfg.reboot_timeout_ms = 20000;
 	init_session(&full_ops);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EHOSTUNREACH);
 	assert_true(message_has("the link is still up after 20 s"));
 	assert_int_equal(W.count[K_CONFIRM], 0);
@@ -1642,11 +1642,11 @@ static void a_device_that_does_not_reset(void **state)
 	setup(NULL);
 	W.reset_ignored = true;
 	link_stays_up();
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("did not reset"));
 	assert_int_equal(W.count[K_CONFIRM], 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_FAILED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_FAILED);
 }
 
 static void a_device_that_does_not_come_back(void **state)
@@ -1655,7 +1655,7 @@ static void a_device_that_does_not_come_back(void **state)
 	W.never_back = true;
 	session_cfg.reboot_timeout_ms = 30000;
 	init_session(&full_ops);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EHOSTUNREACH);
 	assert_true(message_has("did not come back after its reset"));
 	assert_true(message_has("no such device found"));
@@ -1666,7 +1666,7 @@ static void a_device_that_does_not_come_back(void **state)
 	W.never_back = true;
 	session_cfg.reboot_timeout_ms = 30000;
 	link_stays_up();
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EHOSTUNREACH);
 	assert_true(message_has("did not answer within 30 s"));
 	/* echoes of 250, 500, then 1000 ms: about one a second */
@@ -1678,7 +1678,7 @@ static void a_device_that_does_not_come_back(void **state)
 	W.reconnect_ignored = true;
 	session_cfg.reboot_timeout_ms = 30000;
 	init_session(&full_ops);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EHOSTUNREACH);
 	assert_true(message_has("not back within 30 s"));
 }
@@ -1689,10 +1689,10 @@ static void echoes_refused_at_once_pause_and_a_port_that_hangs_up(void **state)
 	link_stays_up();
 	add_rule(K_ECHO, 1, ACT_SEND_ERROR, 0); /* e.g. port unreachable while it boots */
 	add_rule(K_ECHO, 3, ACT_DROP_LINK, 0);  /* a USB port re-enumerating */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_RESET], 1);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_RESET], 1);
 	assert_int_equal(R.result.reconnects, 0); /* not a lost link: part of the reset */
 
 	/* the port hangs up while the device goes (owner told first), and comes back */
@@ -1700,7 +1700,7 @@ static void echoes_refused_at_once_pause_and_a_port_that_hangs_up(void **state)
 	W.owner_first = true;
 	link_stays_up();
 	add_rule(K_ECHO, 2, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 }
@@ -1711,67 +1711,67 @@ struct step_failure {
 	int nth;
 	enum act act;
 	int err;
-	enum dfu_upgrade_step step;
+	enum dfu_smp_upgrade_step step;
 	const char *message;
 };
 
 static void every_step_fails_cleanly(void **state)
 {
 	static const struct step_failure cases[] = {
-		{ K_STATE, 1, ACT_SILENT, -ETIMEDOUT, DFU_UPGRADE_STEP_READ_STATE,
+		{ K_STATE, 1, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_READ_STATE,
 		  "the read state request failed" },
-		{ K_STATE, 1, ACT_GARBAGE, -EBADMSG, DFU_UPGRADE_STEP_READ_STATE,
+		{ K_STATE, 1, ACT_GARBAGE, -EBADMSG, DFU_SMP_UPGRADE_STEP_READ_STATE,
 		  "did not answer the read state request with its image list" },
-		{ K_STATE, 1, ACT_RC, -EREMOTEIO, DFU_UPGRADE_STEP_READ_STATE, "image list" },
-		{ K_STATE, 1, ACT_SEND_ERROR, -EIO, DFU_UPGRADE_STEP_READ_STATE,
+		{ K_STATE, 1, ACT_RC, -EREMOTEIO, DFU_SMP_UPGRADE_STEP_READ_STATE, "image list" },
+		{ K_STATE, 1, ACT_SEND_ERROR, -EIO, DFU_SMP_UPGRADE_STEP_READ_STATE,
 		  "Input/output error" },
-		{ K_SLOTS, 1, ACT_SILENT, -ETIMEDOUT, DFU_UPGRADE_STEP_CHECK_SIZE,
+		{ K_SLOTS, 1, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_CHECK_SIZE,
 		  "the check size request failed" },
-		{ K_UPLOAD, 0, ACT_SILENT, -ETIMEDOUT, DFU_UPGRADE_STEP_UPLOAD,
+		{ K_UPLOAD, 0, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_UPLOAD,
 		  "never answered the first upload request" },
-		{ K_UPLOAD, 2, ACT_GARBAGE, -EBADMSG, DFU_UPGRADE_STEP_UPLOAD, "" },
-		{ K_UPLOAD, 1, ACT_SEND_ERROR, -EIO, DFU_UPGRADE_STEP_UPLOAD, "offset 0 failed" },
-		{ K_STATE, 2, ACT_SILENT, -ETIMEDOUT, DFU_UPGRADE_STEP_CHECK_UPLOAD,
+		{ K_UPLOAD, 2, ACT_GARBAGE, -EBADMSG, DFU_SMP_UPGRADE_STEP_UPLOAD, "" },
+		{ K_UPLOAD, 1, ACT_SEND_ERROR, -EIO, DFU_SMP_UPGRADE_STEP_UPLOAD, "offset 0 failed" },
+		{ K_STATE, 2, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD,
 		  "the check upload request failed" },
-		{ K_STATE, 2, ACT_EMPTY_MAP, -EBADMSG, DFU_UPGRADE_STEP_CHECK_UPLOAD,
+		{ K_STATE, 2, ACT_EMPTY_MAP, -EBADMSG, DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD,
 		  "with its image list" },
-		{ K_MARK, 1, ACT_SILENT, -ETIMEDOUT, DFU_UPGRADE_STEP_MARK, "the mark request failed" },
-		{ K_MARK, 1, ACT_GARBAGE, -EBADMSG, DFU_UPGRADE_STEP_MARK, "with its image list" },
-		{ K_MARK, 1, ACT_RC, -EREMOTEIO, DFU_UPGRADE_STEP_MARK, "with its image list" },
-		{ K_STATE, 3, ACT_SILENT, -ETIMEDOUT, DFU_UPGRADE_STEP_CHECK_BOOT,
+		{ K_MARK, 1, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_MARK, "the mark request failed" },
+		{ K_MARK, 1, ACT_GARBAGE, -EBADMSG, DFU_SMP_UPGRADE_STEP_MARK, "with its image list" },
+		{ K_MARK, 1, ACT_RC, -EREMOTEIO, DFU_SMP_UPGRADE_STEP_MARK, "with its image list" },
+		{ K_STATE, 3, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_CHECK_BOOT,
 		  "the check boot request failed" },
-		{ K_STATE, 3, ACT_GARBAGE, -EBADMSG, DFU_UPGRADE_STEP_CHECK_BOOT,
+		{ K_STATE, 3, ACT_GARBAGE, -EBADMSG, DFU_SMP_UPGRADE_STEP_CHECK_BOOT,
 		  "with its image list" },
-		{ K_CONFIRM, 1, ACT_SILENT, -ETIMEDOUT, DFU_UPGRADE_STEP_CONFIRM,
+		{ K_CONFIRM, 1, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_CONFIRM,
 		  "the confirm request failed" },
-		{ K_CONFIRM, 1, ACT_EMPTY_MAP, -EBADMSG, DFU_UPGRADE_STEP_CONFIRM,
+		{ K_CONFIRM, 1, ACT_EMPTY_MAP, -EBADMSG, DFU_SMP_UPGRADE_STEP_CONFIRM,
 		  "with its image list" },
-		{ K_STATE, 4, ACT_SILENT, -ETIMEDOUT, DFU_UPGRADE_STEP_CHECK_CONFIRM,
+		{ K_STATE, 4, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM,
 		  "the check confirm request failed" },
-		{ K_STATE, 4, ACT_GARBAGE, -EBADMSG, DFU_UPGRADE_STEP_CHECK_CONFIRM,
+		{ K_STATE, 4, ACT_GARBAGE, -EBADMSG, DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM,
 		  "with its image list" },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct step_failure *c = &cases[i];
-		bool before_confirm = c->step < DFU_UPGRADE_STEP_CONFIRM;
+		bool before_confirm = c->step < DFU_SMP_UPGRADE_STEP_CONFIRM;
 
 		setup(NULL);
-		add_rule(c->kind, c->nth, c->act, MGMT_ERR_EBADSTATE);
-		upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+		add_rule(c->kind, c->nth, c->act, DFU_SMP_MGMT_ERR_EBADSTATE);
+		upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 		if (R.err != c->err || R.result.step != c->step || !message_has(c->message)) {
 			fail_msg("case %zu: err %d step %s: %s", i, R.err,
-				 dfu_upgrade_step_name(R.result.step), R.result.message);
+				 dfu_smp_upgrade_step_name(R.result.step), R.result.message);
 		}
-		assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_FAILED);
+		assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_FAILED);
 		if (before_confirm) {
 			assert_int_equal(W.count[K_CONFIRM], 0);
 		}
-		if (c->step < DFU_UPGRADE_STEP_RESET) {
+		if (c->step < DFU_SMP_UPGRADE_STEP_RESET) {
 			assert_int_equal(W.count[K_RESET], 0);
 		}
-		assert_true(smp_client_idle(&C));
+		assert_true(dfu_smp_client_idle(&C));
 		teardown(NULL);
 	}
 }
@@ -1780,7 +1780,7 @@ static void a_slot_info_answer_of_any_shape_is_no_size(void **state)
 {
 	(void)state;
 	add_rule(K_SLOTS, 1, ACT_GARBAGE, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 }
@@ -1791,11 +1791,11 @@ static void a_link_lost_during_the_upload_resumes_where_the_device_stands(void *
 {
 	(void)state;
 	add_rule(K_UPLOAD, 3, ACT_DROP_LINK, 0); /* lost with the link */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 	assert_int_equal(R.result.reconnects, 1);
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_LOST], 1);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_LOST], 1);
 	assert_true(R.result.upgrade.upload.resumed_at > 0); /* the upload went on */
 	/* split requests: on once learned, on again after the reconnection, off at the reboot */
 	assert_int_equal(W.reassembly_calls, 3);
@@ -1809,7 +1809,7 @@ static void a_link_lost_reported_by_the_owner_first(void **state)
 	add_rule(K_UPLOAD, 2, ACT_DROP_LINK, 0);
 	add_rule(K_STATE, 2, ACT_DROP_LINK, 0); /* the check upload */
 	add_rule(K_CONFIRM, 1, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 	assert_int_equal(R.result.reconnects, 3);
@@ -1817,7 +1817,7 @@ static void a_link_lost_reported_by_the_owner_first(void **state)
 
 static void a_link_lost_too_often(void **state)
 {
-	struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
 	W.drop_every_uploads = 2;
@@ -1825,15 +1825,15 @@ static void a_link_lost_too_often(void **state)
 	start_upgrade(&cfg);
 	run();
 	assert_int_equal(R.err, -ENOTCONN);
-	assert_int_equal(R.result.reconnects, DFU_SESSION_RECONNECTS_DEFAULT);
-	assert_int_equal(R.result.step, DFU_UPGRADE_STEP_UPLOAD);
+	assert_int_equal(R.result.reconnects, DFU_SMP_SESSION_RECONNECTS_DEFAULT);
+	assert_int_equal(R.result.step, DFU_SMP_UPGRADE_STEP_UPLOAD);
 	assert_int_equal(W.count[K_MARK], 0);
 
 	/* without reconnections: the first loss is the end */
 	setup(NULL);
 	init_session(&bare_ops);
 	add_rule(K_STATE, 1, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_true(R.err == -ENOTCONN || R.err == -ENXIO);
 	assert_int_equal(R.result.reconnects, 0);
 
@@ -1842,7 +1842,7 @@ static void a_link_lost_too_often(void **state)
 	init_session(&bare_ops);
 	W.owner_first = true;
 	add_rule(K_UPLOAD, 2, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -ENOTCONN);
 	assert_true(message_has("offset"));
 
@@ -1859,7 +1859,7 @@ static void a_link_not_got_back(void **state)
 	(void)state;
 	W.reconnect_fails = true;
 	add_rule(K_UPLOAD, 2, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EHOSTDOWN);
 	assert_true(message_has("the link was lost during upload and could not be got back"));
 
@@ -1868,7 +1868,7 @@ static void a_link_not_got_back(void **state)
 	session_cfg.reconnect_timeout_ms = 5000;
 	init_session(&full_ops);
 	add_rule(K_UPLOAD, 2, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -ENOTCONN);
 	assert_true(message_has("did not come back within 5 s"));
 	assert_int_equal(W.last_reconnect_timeout, 5000);
@@ -1878,9 +1878,9 @@ static void a_link_lost_after_the_reset_goes_on_from_the_boot_check(void **state
 {
 	(void)state;
 	add_rule(K_STATE, 3, ACT_DROP_LINK, 0); /* the check boot */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	assert_true(runs_new(true));
 	assert_int_equal(W.count[K_MARK], 1);
 	assert_int_equal(W.count[K_RESET], 1);
@@ -1888,17 +1888,17 @@ static void a_link_lost_after_the_reset_goes_on_from_the_boot_check(void **state
 	/* confirmed, then lost before the check: it confirms again, harmlessly */
 	setup(NULL);
 	add_rule(K_STATE, 4, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 
 	/* a rollback found after a lost link is a rollback: the image is not marked again */
 	setup(NULL);
 	W.rollback = true;
 	add_rule(K_STATE, 3, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -ECANCELED);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_ROLLED_BACK);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_ROLLED_BACK);
 	assert_int_equal(W.count[K_MARK], 1);
 	assert_int_equal(W.count[K_RESET], 1);
 }
@@ -1908,7 +1908,7 @@ static void a_link_lost_before_a_reset_was_sent_resets_once_it_is_back(void **st
 	(void)state;
 	/* the mark's answer is lost with the link: marked, not reset */
 	add_rule(K_MARK, 1, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 	assert_int_equal(W.count[K_MARK], 2); /* marked again: harmless, it is what it was */
@@ -1917,7 +1917,7 @@ static void a_link_lost_before_a_reset_was_sent_resets_once_it_is_back(void **st
 static void a_plain_upload_survives_a_lost_link(void **state)
 {
 	(void)state;
-	smp_client_set_window(&C, 2);
+	dfu_smp_client_set_window(&C, 2);
 	add_rule(K_UPLOAD, 3, ACT_DROP_LINK, 0);
 	start_upload();
 	run();
@@ -1925,18 +1925,18 @@ static void a_plain_upload_survives_a_lost_link(void **state)
 	assert_int_equal(R.result.reconnects, 1);
 	assert_true(R.result.upload.resumed_at > 0);
 	assert_memory_equal(W.slot[1].hash, NEW_HASH, 32);
-	assert_int_equal(smp_client_window(&C), 2); /* as the client had it */
-	assert_int_equal(dfu_session_step(&S), DFU_UPGRADE_STEP_UPLOAD);
+	assert_int_equal(dfu_smp_client_window(&C), 2); /* as the client had it */
+	assert_int_equal(dfu_smp_session_step(&S), DFU_SMP_UPGRADE_STEP_UPLOAD);
 }
 
 static void an_upload_is_tuned_and_fitted_to_its_buffer(void **state)
 {
 	static uint8_t small[3 * 2475];
-	struct dfu_upload_config cfg = { .data = image_data, .size = IMAGE_SIZE, .sha = SHA };
+	struct dfu_smp_upload_config cfg = { .data = image_data, .size = IMAGE_SIZE, .sha = SHA };
 
 	(void)state;
 	W.buf_count = 8;
-	assert_int_equal(dfu_session_upload(&S, &cfg, small, sizeof(small)), 0);
+	assert_int_equal(dfu_smp_session_upload(&S, &cfg, small, sizeof(small)), 0);
 	run();
 	assert_int_equal(R.err, 0);
 	assert_true(R.result.upload.requests >= 3);
@@ -1948,31 +1948,31 @@ static void an_upload_is_tuned_and_fitted_to_its_buffer(void **state)
 	start_upload();
 	run();
 	assert_int_equal(R.err, 0);
-	assert_int_equal(smp_client_window(&C), 1);
+	assert_int_equal(dfu_smp_client_window(&C), 1);
 
 	/* a buffer shorter than a request: shorter requests */
 	setup(NULL);
-	assert_int_equal(dfu_session_upload(&S, &cfg, small, 300), 0);
+	assert_int_equal(dfu_smp_session_upload(&S, &cfg, small, 300), 0);
 	run();
 	assert_int_equal(R.err, 0);
 }
 
 static void an_end_found_while_starting_is_reported_later(void **state)
 {
-	struct dfu_upload_config cfg = { .data = image_data, .size = IMAGE_SIZE, .sha = SHA };
-	struct dfu_upgrade_config bad = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	struct dfu_smp_upload_config cfg = { .data = image_data, .size = IMAGE_SIZE, .sha = SHA };
+	struct dfu_smp_upgrade_config bad = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
 	learn(); /* the limits are known: the upgrade starts inside the call */
 	memset(&R, 0, sizeof(R));
 	bad.hash_len = 0; /* it ends at once */
 	W.in_start = true;
-	assert_int_equal(dfu_session_upgrade(&S, &bad, job_buf, sizeof(job_buf)), 0);
+	assert_int_equal(dfu_smp_session_upgrade(&S, &bad, job_buf, sizeof(job_buf)), 0);
 	W.in_start = false;
 	assert_false(R.done);
-	assert_true(dfu_session_busy(&S));
-	assert_int_equal(dfu_session_deadline(&S), W.now);
-	dfu_session_process(&S, W.now);
+	assert_true(dfu_smp_session_busy(&S));
+	assert_int_equal(dfu_smp_session_deadline(&S), W.now);
+	dfu_smp_session_process(&S, W.now);
 	assert_true(R.done);
 	assert_int_equal(R.err, -EINVAL);
 	assert_true(message_has("cannot start the upgrade"));
@@ -1981,7 +1981,7 @@ static void an_end_found_while_starting_is_reported_later(void **state)
 	memset(&R, 0, sizeof(R));
 	cfg.max_request = 30; /* cannot carry the image header */
 	W.in_start = true;
-	assert_int_equal(dfu_session_upload(&S, &cfg, job_buf, sizeof(job_buf)), 0);
+	assert_int_equal(dfu_smp_session_upload(&S, &cfg, job_buf, sizeof(job_buf)), 0);
 	W.in_start = false;
 	run();
 	assert_int_equal(R.err, -EMSGSIZE);
@@ -1990,7 +1990,7 @@ static void an_end_found_while_starting_is_reported_later(void **state)
 	cfg.max_request = 0;
 	cfg.size = 10; /* shorter than an image header */
 	W.in_start = true;
-	assert_int_equal(dfu_session_upload(&S, &cfg, job_buf, sizeof(job_buf)), 0);
+	assert_int_equal(dfu_smp_session_upload(&S, &cfg, job_buf, sizeof(job_buf)), 0);
 	W.in_start = false;
 	run();
 	assert_int_equal(R.err, -EINVAL);
@@ -2006,31 +2006,31 @@ struct abort_case {
 	int64_t at_ms;    /* or at this time after the reset (0: not) */
 	bool on_reconnect;
 	bool learn_first;
-	enum dfu_upgrade_step step;
+	enum dfu_smp_upgrade_step step;
 };
 
 static void an_abort_at_any_step_cancels_and_confirms_nothing(void **state)
 {
 	static const struct abort_case cases[] = {
-		{ false, K_PARAMS, 1, 0, false, true, DFU_UPGRADE_STEP_READ_STATE },
-		{ false, K_PROBE, 1, 0, false, true, DFU_UPGRADE_STEP_READ_STATE },
-		{ false, K_STATE, 1, 0, false, false, DFU_UPGRADE_STEP_READ_STATE },
-		{ false, K_SLOTS, 1, 0, false, false, DFU_UPGRADE_STEP_CHECK_SIZE },
-		{ false, K_UPLOAD, 2, 0, false, false, DFU_UPGRADE_STEP_UPLOAD },
-		{ false, K_STATE, 2, 0, false, false, DFU_UPGRADE_STEP_CHECK_UPLOAD },
-		{ false, K_MARK, 1, 0, false, false, DFU_UPGRADE_STEP_MARK },
-		{ false, K_RESET, 1, 0, false, false, DFU_UPGRADE_STEP_RESET },
-		{ false, K_COUNT, 0, 10, false, false, DFU_UPGRADE_STEP_RECONNECT },
-		{ false, K_COUNT, 0, 0, true, false, DFU_UPGRADE_STEP_RECONNECT },
-		{ true, K_COUNT, 0, 10, false, false, DFU_UPGRADE_STEP_RECONNECT },
-		{ true, K_ECHO, 1, 0, false, false, DFU_UPGRADE_STEP_RECONNECT },
-		{ false, K_STATE, 3, 0, false, false, DFU_UPGRADE_STEP_CHECK_BOOT },
+		{ false, K_PARAMS, 1, 0, false, true, DFU_SMP_UPGRADE_STEP_READ_STATE },
+		{ false, K_PROBE, 1, 0, false, true, DFU_SMP_UPGRADE_STEP_READ_STATE },
+		{ false, K_STATE, 1, 0, false, false, DFU_SMP_UPGRADE_STEP_READ_STATE },
+		{ false, K_SLOTS, 1, 0, false, false, DFU_SMP_UPGRADE_STEP_CHECK_SIZE },
+		{ false, K_UPLOAD, 2, 0, false, false, DFU_SMP_UPGRADE_STEP_UPLOAD },
+		{ false, K_STATE, 2, 0, false, false, DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD },
+		{ false, K_MARK, 1, 0, false, false, DFU_SMP_UPGRADE_STEP_MARK },
+		{ false, K_RESET, 1, 0, false, false, DFU_SMP_UPGRADE_STEP_RESET },
+		{ false, K_COUNT, 0, 10, false, false, DFU_SMP_UPGRADE_STEP_RECONNECT },
+		{ false, K_COUNT, 0, 0, true, false, DFU_SMP_UPGRADE_STEP_RECONNECT },
+		{ true, K_COUNT, 0, 10, false, false, DFU_SMP_UPGRADE_STEP_RECONNECT },
+		{ true, K_ECHO, 1, 0, false, false, DFU_SMP_UPGRADE_STEP_RECONNECT },
+		{ false, K_STATE, 3, 0, false, false, DFU_SMP_UPGRADE_STEP_CHECK_BOOT },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct abort_case *c = &cases[i];
-		const struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+		const struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 		setup(NULL);
 		W.stays_up = c->stays_up;
@@ -2053,16 +2053,16 @@ static void an_abort_at_any_step_cancels_and_confirms_nothing(void **state)
 		run();
 		if (R.err != -ECANCELED || !R.result.aborted || R.result.step != c->step) {
 			fail_msg("case %zu: err %d step %s: %s", i, R.err,
-				 dfu_upgrade_step_name(R.result.step), R.result.message);
+				 dfu_smp_upgrade_step_name(R.result.step), R.result.message);
 		}
 		assert_true(message_has("aborted during"));
-		assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_FAILED);
+		assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_FAILED);
 		assert_int_equal(W.count[K_CONFIRM], 0);
 		assert_int_equal(W.sent_after_abort, 0);
-		assert_true(smp_client_idle(&C));
-		assert_false(dfu_session_busy(&S));
-		assert_int_equal(dfu_session_deadline(&S), UINT64_MAX);
-		assert_int_equal(smp_client_window(&C), 1);
+		assert_true(dfu_smp_client_idle(&C));
+		assert_false(dfu_smp_session_busy(&S));
+		assert_int_equal(dfu_smp_session_deadline(&S), UINT64_MAX);
+		assert_int_equal(dfu_smp_client_window(&C), 1);
 		if (c->kind == K_PROBE) {
 			assert_int_equal(W.reassembly, 0);
 		}
@@ -2073,7 +2073,7 @@ static void an_abort_at_any_step_cancels_and_confirms_nothing(void **state)
 			W.now = W.ev[e].at > W.now ? W.ev[e].at : W.now;
 			fire(e);
 		}
-		dfu_session_process(&S, W.now + 100000);
+		dfu_smp_session_process(&S, W.now + 100000);
 		assert_int_equal(W.sent_after_abort, 0);
 		teardown(NULL);
 	}
@@ -2082,15 +2082,15 @@ static void an_abort_at_any_step_cancels_and_confirms_nothing(void **state)
 static void an_upload_aborted_gives_the_window_back(void **state)
 {
 	(void)state;
-	smp_client_set_window(&C, 2);
+	dfu_smp_client_set_window(&C, 2);
 	add_rule(K_UPLOAD, 3, ACT_ABORT, 0);
 	start_upload();
 	run();
 	assert_int_equal(R.err, -ECANCELED);
 	assert_true(R.result.aborted);
 	assert_true(message_has("aborted during upload"));
-	assert_int_equal(smp_client_window(&C), 2);
-	assert_true(smp_client_idle(&C));
+	assert_int_equal(dfu_smp_client_window(&C), 2);
+	assert_true(dfu_smp_client_idle(&C));
 }
 
 /* ---- odd devices, odd owners ---- */
@@ -2102,7 +2102,7 @@ static void state_lists_of_every_shape(void **state)
 	W.no_versions = true;
 	W.short_old_hash = true;
 	W.slot[0].active = false; /* nothing listed as running */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 	assert_string_equal(R.result.upgrade.running_version, "?");
@@ -2110,22 +2110,22 @@ static void state_lists_of_every_shape(void **state)
 	setup(NULL);
 	W.no_versions = true;
 	W.rollback = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
-	assert_int_equal(R.result.upgrade.outcome, DFU_UPGRADE_ROLLED_BACK);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_ROLLED_BACK);
 	assert_true(message_has("runs version ?"));
 
 	setup(NULL);
 	W.no_versions = true;
 	W.reset_ignored = true;
 	link_stays_up();
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("runs version ? with the new image still marked"));
 
 	/* slot info without sizes: nothing known, the upload goes */
 	setup(NULL);
 	W.slot_info = SLOTS_NO_SIZE;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 }
 
@@ -2133,21 +2133,21 @@ static void device_errors_of_every_kind(void **state)
 {
 	(void)state;
 	add_rule(K_UPLOAD, 2, ACT_GROUP_ERR, 4);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EREMOTEIO);
-	assert_int_equal(R.result.reply.kind, MGMT_REPLY_GROUP_ERR);
+	assert_int_equal(R.result.reply.kind, DFU_SMP_MGMT_REPLY_GROUP_ERR);
 
 	setup(NULL);
 	W.slot_info = SLOTS_NONE;
 	W.upload_rc_at = 2;
-	W.upload_rc = MGMT_ERR_EBADSTATE; /* not the error of a write past the slot's end */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	W.upload_rc = DFU_SMP_MGMT_ERR_EBADSTATE; /* not the error of a write past the slot's end */
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EREMOTEIO);
 	assert_null(strstr(R.result.message, "may not fit"));
 
 	setup(NULL);
 	add_rule(K_RESET, 1, ACT_GROUP_ERR, 2);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EREMOTEIO);
 	assert_int_equal(W.count[K_RESET], 1); /* not forced: it was no EBUSY */
 	assert_true(message_has("refused to reset"));
@@ -2165,14 +2165,14 @@ static void device_errors_of_every_kind(void **state)
 	W.resume_at = 3000;
 	W.resume_sticky = true;
 	W.forgets_upload = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("does not list the new image"));
 }
 
 static void a_lossy_link_sends_requests_again_within_their_wait(void **state)
 {
-	struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
 	session_cfg.timeout_ms = 0; /* the client's default, shared between the tries */
@@ -2195,7 +2195,7 @@ static void a_lossy_link_sends_requests_again_within_their_wait(void **state)
 	setup(NULL);
 	session_cfg.retries = 2;
 	init_session(&full_ops);
-	cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	cfg.timeout_ms = 3000;
 	cfg.retries = 1;
 	cfg.upload.timeout_ms = 2000;
@@ -2220,7 +2220,7 @@ static void a_link_dropping_before_its_requests_left(void **state)
 
 	setup(NULL);
 	add_rule(K_UPLOAD, 2, ACT_STALL_DROP, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 	assert_int_equal(R.result.reconnects, 1);
@@ -2228,15 +2228,15 @@ static void a_link_dropping_before_its_requests_left(void **state)
 	setup(NULL);
 	link_stays_up();
 	add_rule(K_ECHO, 2, ACT_STALL_DROP, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_RESET], 1);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_RESET], 1);
 
 	/* unnoticed: the next request cannot be sent (-ENXIO) */
 	setup(NULL);
 	add_rule(K_STATE, 1, ACT_QUIET_DROP, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_int_equal(R.result.reconnects, 1);
 
@@ -2244,18 +2244,18 @@ static void a_link_dropping_before_its_requests_left(void **state)
 	setup(NULL);
 	W.owner_first = true;
 	add_rule(K_RESET, 1, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_RESET], 1);
-	assert_int_equal(W.reconnects_asked[DFU_SESSION_RECONNECT_LOST], 0);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_RESET], 1);
+	assert_int_equal(W.reconnects_asked[DFU_SMP_SESSION_RECONNECT_LOST], 0);
 
 	/* told the link is up while it is: nothing changes */
 	setup(NULL);
 	{
-		const struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+		const struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 		start_upgrade(&cfg);
-		dfu_session_link_up(&S);
+		dfu_smp_session_link_up(&S);
 		run();
 	}
 	assert_int_equal(R.err, 0);
@@ -2264,14 +2264,14 @@ static void a_link_dropping_before_its_requests_left(void **state)
 
 static void owners_with_fewer_callbacks(void **state)
 {
-	static const struct dfu_session_ops reconnect_only = { .reconnect = t_reconnect,
+	static const struct dfu_smp_session_ops reconnect_only = { .reconnect = t_reconnect,
 							       .done = t_done };
 
 	(void)state;
 	/* no knobs, no logs: a lost link is still got back */
 	init_session(&reconnect_only);
 	add_rule(K_UPLOAD, 3, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 	assert_int_equal(W.nsteps, 0);
@@ -2281,7 +2281,7 @@ static void owners_with_fewer_callbacks(void **state)
 	setup(NULL);
 	init_session(&bare_ops);
 	W.auto_link_up = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, 0);
 	assert_true(runs_new(true));
 
@@ -2301,14 +2301,14 @@ static void owners_with_fewer_callbacks(void **state)
 
 	/* the defaults, with no configuration at all */
 	setup(NULL);
-	dfu_session_init(&S, &C, NULL, &full_ops, NULL);
+	dfu_smp_session_init(&S, &C, NULL, &full_ops, NULL);
 	learn();
 	assert_int_equal(R.err, 0);
 }
 
 static void reconnections_as_configured_and_failures_told_by_errno(void **state)
 {
-	struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
 	session_cfg.max_reconnects = 1;
@@ -2324,7 +2324,7 @@ static void reconnections_as_configured_and_failures_told_by_errno(void **state)
 	W.reconnect_fails = true;
 	W.fail_without_why = true;
 	add_rule(K_UPLOAD, 2, ACT_DROP_LINK, 0);
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EHOSTDOWN);
 	assert_true(message_has("could not be got back: Host is down"));
 
@@ -2332,7 +2332,7 @@ static void reconnections_as_configured_and_failures_told_by_errno(void **state)
 	W.never_back = true;
 	W.reconnect_fails = true;
 	W.fail_without_why = true;
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EHOSTUNREACH);
 	assert_true(message_has("(Host is down)"));
 }
@@ -2343,7 +2343,7 @@ static void a_device_that_does_not_reset_found_after_a_lost_link(void **state)
 	W.reset_ignored = true;
 	link_stays_up();
 	add_rule(K_STATE, 3, ACT_DROP_LINK, 0); /* the check boot */
-	upgrade(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	/* the state read again: still marked, so reset again; then it is clear */
 	assert_int_equal(R.err, -EPROTO);
 	assert_true(message_has("did not reset"));
@@ -2353,23 +2353,23 @@ static void a_device_that_does_not_reset_found_after_a_lost_link(void **state)
 
 static void bad_arguments_are_refused(void **state)
 {
-	struct dfu_upload_config up = { .data = image_data, .size = IMAGE_SIZE };
-	struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	struct dfu_smp_upload_config up = { .data = image_data, .size = IMAGE_SIZE };
+	struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
-	assert_int_equal(dfu_session_upload(&S, NULL, job_buf, sizeof(job_buf)), -EINVAL);
-	assert_int_equal(dfu_session_upload(&S, &up, NULL, sizeof(job_buf)), -EINVAL);
-	assert_int_equal(dfu_session_upload(&S, &up, job_buf, SMP_HDR_SIZE), -EINVAL);
+	assert_int_equal(dfu_smp_session_upload(&S, NULL, job_buf, sizeof(job_buf)), -EINVAL);
+	assert_int_equal(dfu_smp_session_upload(&S, &up, NULL, sizeof(job_buf)), -EINVAL);
+	assert_int_equal(dfu_smp_session_upload(&S, &up, job_buf, DFU_SMP_HDR_SIZE), -EINVAL);
 	up.data = NULL;
-	assert_int_equal(dfu_session_upload(&S, &up, job_buf, sizeof(job_buf)), -EINVAL);
+	assert_int_equal(dfu_smp_session_upload(&S, &up, job_buf, sizeof(job_buf)), -EINVAL);
 	cfg.data = NULL;
-	assert_int_equal(dfu_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EINVAL);
-	cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EINVAL);
+	cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	cfg.hash = NULL;
-	assert_int_equal(dfu_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EINVAL);
-	cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
-	assert_int_equal(dfu_session_upgrade(&S, &cfg, NULL, sizeof(job_buf)), -EINVAL);
-	assert_false(dfu_session_busy(&S));
+	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EINVAL);
+	cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, NULL, sizeof(job_buf)), -EINVAL);
+	assert_false(dfu_smp_session_busy(&S));
 }
 
 static void an_abort_while_learning(void **state)
@@ -2381,17 +2381,17 @@ static void an_abort_while_learning(void **state)
 	assert_true(R.result.aborted);
 	assert_true(message_has("aborted during the reassembly probe"));
 	assert_int_equal(W.reassembly, 0);
-	assert_null(dfu_session_limits(&S));
+	assert_null(dfu_smp_session_limits(&S));
 }
 
 /* ---- the upgrade on its own ---- */
 
-static struct dfu_upgrade UP;
+static struct dfu_smp_upgrade UP;
 static bool up_reset;
 static struct {
 	bool done;
 	int err;
-	struct dfu_upgrade_result result;
+	struct dfu_smp_upgrade_result result;
 } UR;
 
 static void up_on_reset(void *user)
@@ -2400,7 +2400,7 @@ static void up_on_reset(void *user)
 	up_reset = true;
 }
 
-static void up_on_done(void *user, int err, const struct dfu_upgrade_result *result)
+static void up_on_done(void *user, int err, const struct dfu_smp_upgrade_result *result)
 {
 	(void)user;
 	UR.done = true;
@@ -2408,7 +2408,7 @@ static void up_on_done(void *user, int err, const struct dfu_upgrade_result *res
 	UR.result = *result;
 }
 
-static const struct dfu_upgrade_ops up_ops = { .reset = up_on_reset, .done = up_on_done };
+static const struct dfu_smp_upgrade_ops up_ops = { .reset = up_on_reset, .done = up_on_done };
 
 /* The owner of an upgrade alone: once the device is back from its reset, it says so. */
 static void run_upgrade_alone(void)
@@ -2416,7 +2416,7 @@ static void run_upgrade_alone(void)
 	while (!UR.done) {
 		if (up_reset && W.up && next_event() < 0) {
 			up_reset = false;
-			dfu_upgrade_reconnected(&UP, 0, NULL);
+			dfu_smp_upgrade_reconnected(&UP, 0, NULL);
 			continue;
 		}
 		turn(false);
@@ -2425,7 +2425,7 @@ static void run_upgrade_alone(void)
 
 static void the_upgrade_alone_with_the_fewest_callbacks(void **state)
 {
-	struct dfu_upgrade_config cfg = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
+	struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 	(void)state;
 	memset(&UR, 0, sizeof(UR));
@@ -2433,18 +2433,18 @@ static void the_upgrade_alone_with_the_fewest_callbacks(void **state)
 	W.stays_up = true;
 	W.one_write = 2475;
 	cfg.upload.max_request = 1000;
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 			 0);
 	/* out of turn: not waiting for a reconnection, and running */
-	dfu_upgrade_reconnected(&UP, 0, NULL);
-	assert_int_equal(dfu_upgrade_resume(&UP), -EBUSY);
+	dfu_smp_upgrade_reconnected(&UP, 0, NULL);
+	assert_int_equal(dfu_smp_upgrade_resume(&UP), -EBUSY);
 	run_upgrade_alone();
 	assert_int_equal(UR.err, 0);
-	assert_int_equal(UR.result.outcome, DFU_UPGRADE_CONFIRMED);
+	assert_int_equal(UR.result.outcome, DFU_SMP_UPGRADE_CONFIRMED);
 	/* once ended */
-	dfu_upgrade_reconnected(&UP, -ETIMEDOUT, NULL);
-	dfu_upgrade_abort(&UP);
-	assert_true(smp_client_idle(&C));
+	dfu_smp_upgrade_reconnected(&UP, -ETIMEDOUT, NULL);
+	dfu_smp_upgrade_abort(&UP);
+	assert_true(dfu_smp_client_idle(&C));
 
 	/* the device not back, said only by its errno */
 	setup(NULL);
@@ -2452,12 +2452,12 @@ static void the_upgrade_alone_with_the_fewest_callbacks(void **state)
 	W.stays_up = true;
 	W.one_write = 2475;
 	cfg.upload.max_request = 1000;
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 			 0);
 	while (!up_reset && !UR.done) {
 		turn(false);
 	}
-	dfu_upgrade_reconnected(&UP, -ETIMEDOUT, NULL);
+	dfu_smp_upgrade_reconnected(&UP, -ETIMEDOUT, NULL);
 	assert_true(UR.done);
 	assert_int_equal(UR.err, -EHOSTUNREACH);
 	assert_non_null(strstr(UR.result.message, "(Connection timed out)"));
@@ -2467,7 +2467,7 @@ static void the_upgrade_alone_with_the_fewest_callbacks(void **state)
 	memset(&UR, 0, sizeof(UR));
 	cfg.upload.max_request = 2475;
 	cfg.upload.window = 4;
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, DFU_UPGRADE_REQUEST_BUF + 2475,
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, DFU_SMP_UPGRADE_REQUEST_BUF + 2475,
 					   &up_ops, NULL), 0);
 	run_upgrade_alone();
 	assert_int_equal(UR.err, -EINVAL);
@@ -2476,43 +2476,43 @@ static void the_upgrade_alone_with_the_fewest_callbacks(void **state)
 
 static void the_upgrade_refuses_bad_arguments(void **state)
 {
-	const struct dfu_upgrade_config good = upgrade_cfg(DFU_UPGRADE_TEST_THEN_CONFIRM);
-	const struct dfu_upgrade_ops no_reset = { .done = up_on_done };
-	const struct dfu_upgrade_ops no_done = { .reset = up_on_reset };
-	struct dfu_upgrade_config cfg = good;
-	struct dfu_upgrade never;
+	const struct dfu_smp_upgrade_config good = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+	const struct dfu_smp_upgrade_ops no_reset = { .done = up_on_done };
+	const struct dfu_smp_upgrade_ops no_done = { .reset = up_on_reset };
+	struct dfu_smp_upgrade_config cfg = good;
+	struct dfu_smp_upgrade never;
 
 	(void)state;
 	memset(&never, 0, sizeof(never));
-	assert_int_equal(dfu_upgrade_resume(&never), -EINVAL);
-	dfu_upgrade_abort(&never);
-	assert_int_equal(dfu_upgrade_start(NULL, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+	assert_int_equal(dfu_smp_upgrade_resume(&never), -EINVAL);
+	dfu_smp_upgrade_abort(&never);
+	assert_int_equal(dfu_smp_upgrade_start(NULL, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 			 -EINVAL);
-	assert_int_equal(dfu_upgrade_start(&UP, NULL, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+	assert_int_equal(dfu_smp_upgrade_start(&UP, NULL, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 			 -EINVAL);
-	assert_int_equal(dfu_upgrade_start(&UP, &C, NULL, job_buf, sizeof(job_buf), &up_ops, NULL),
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, NULL, job_buf, sizeof(job_buf), &up_ops, NULL),
 			 -EINVAL);
 	cfg.data = NULL;
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 			 -EINVAL);
 	cfg = good;
 	cfg.hash = NULL;
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 			 -EINVAL);
 	cfg = good;
-	cfg.hash_len = MGMT_IMG_HASH_MAX + 1;
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+	cfg.hash_len = DFU_SMP_MGMT_IMG_HASH_MAX + 1;
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 			 -EINVAL);
 	cfg = good;
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), NULL, NULL),
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), NULL, NULL),
 			 -EINVAL);
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &no_reset,
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &no_reset,
 					   NULL), -EINVAL);
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &no_done,
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &no_done,
 					   NULL), -EINVAL);
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, NULL, sizeof(job_buf), &up_ops, NULL),
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, NULL, sizeof(job_buf), &up_ops, NULL),
 			 -EINVAL);
-	assert_int_equal(dfu_upgrade_start(&UP, &C, &cfg, job_buf, DFU_UPGRADE_REQUEST_BUF,
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, DFU_SMP_UPGRADE_REQUEST_BUF,
 					   &up_ops, NULL), -EINVAL);
 	assert_int_equal(W.count[K_STATE], 0);
 }
@@ -2520,10 +2520,10 @@ static void the_upgrade_refuses_bad_arguments(void **state)
 static void names_of_steps_and_outcomes(void **state)
 {
 	(void)state;
-	assert_string_equal(dfu_upgrade_step_name(DFU_UPGRADE_STEP_CHECK_CONFIRM), "check confirm");
-	assert_string_equal(dfu_upgrade_step_name((enum dfu_upgrade_step)99), "?");
-	assert_string_equal(dfu_upgrade_outcome_name(DFU_UPGRADE_ROLLED_BACK), "rolled back");
-	assert_string_equal(dfu_upgrade_outcome_name((enum dfu_upgrade_outcome)99), "?");
+	assert_string_equal(dfu_smp_upgrade_step_name(DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM), "check confirm");
+	assert_string_equal(dfu_smp_upgrade_step_name((enum dfu_smp_upgrade_step)99), "?");
+	assert_string_equal(dfu_smp_upgrade_outcome_name(DFU_SMP_UPGRADE_ROLLED_BACK), "rolled back");
+	assert_string_equal(dfu_smp_upgrade_outcome_name((enum dfu_smp_upgrade_outcome)99), "?");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

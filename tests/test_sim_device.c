@@ -12,10 +12,10 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/reply.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/reply.h>
 #include "../sim/device.h"
-#include "../smp/header.h"
+#include <dfu-smp/smp/header.h>
 
 static struct {
 	int count;
@@ -34,27 +34,27 @@ static void emit(void *ctx, const uint8_t *msg, size_t len)
 static size_t msg(uint8_t *buf, uint8_t op, uint8_t version, uint16_t group, uint8_t seq,
 		  uint8_t id, const uint8_t *payload, size_t len)
 {
-	struct smp_hdr hdr = { .op = op, .version = version, .len = (uint16_t)len, .group = group,
+	struct dfu_smp_hdr hdr = { .op = op, .version = version, .len = (uint16_t)len, .group = group,
 			       .seq = seq, .id = id };
 
-	smp_hdr_encode(&hdr, buf);
-	memcpy(buf + SMP_HDR_SIZE, payload, len);
-	return SMP_HDR_SIZE + len;
+	dfu_smp_hdr_encode(&hdr, buf);
+	memcpy(buf + DFU_SMP_HDR_SIZE, payload, len);
+	return DFU_SMP_HDR_SIZE + len;
 }
 
 /* Decodes response @p i: its header and its status. */
-static int status(int i, struct smp_hdr *hdr, struct mgmt_reply *reply)
+static int status(int i, struct dfu_smp_hdr *hdr, struct dfu_smp_mgmt_reply *reply)
 {
-	struct smp_client_rsp rsp;
+	struct dfu_smp_client_rsp rsp;
 	const cbor_item_t *map;
 
 	assert_true(i < out.count);
-	assert_int_equal(smp_hdr_decode(out.msg[i], out.len[i], hdr), 0);
-	assert_int_equal(hdr->len, out.len[i] - SMP_HDR_SIZE);
+	assert_int_equal(dfu_smp_hdr_decode(out.msg[i], out.len[i], hdr), 0);
+	assert_int_equal(hdr->len, out.len[i] - DFU_SMP_HDR_SIZE);
 	rsp.hdr = *hdr;
-	rsp.payload = out.msg[i] + SMP_HDR_SIZE;
+	rsp.payload = out.msg[i] + DFU_SMP_HDR_SIZE;
 	rsp.len = hdr->len;
-	return mgmt_reply_open(reply, &rsp, &map);
+	return dfu_smp_mgmt_reply_open(reply, &rsp, &map);
 }
 
 static const uint8_t echo_hi[] = { 0xa1, 0x61, 'd', 0x62, 'h', 'i' };
@@ -69,28 +69,28 @@ static int reset(void **state)
 static void answers_in_the_request_version(void **state)
 {
 	struct sim_device dev;
-	struct smp_hdr hdr;
-	struct mgmt_reply reply;
+	struct dfu_smp_hdr hdr;
+	struct dfu_smp_mgmt_reply reply;
 	uint8_t unit[64];
 	size_t n;
 
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, NULL), 0);
 	for (uint8_t version = 1; version <= 2; version++) {
-		n = msg(unit, SMP_OP_WRITE, version, 0, 7, 0, echo_hi, sizeof(echo_hi));
+		n = msg(unit, DFU_SMP_OP_WRITE, version, 0, 7, 0, echo_hi, sizeof(echo_hi));
 		sim_device_receive(&dev, unit, n, 0, emit, NULL);
 		assert_int_equal(status(out.count - 1, &hdr, &reply), 0);
 		assert_int_equal(hdr.version, version);
-		assert_int_equal(hdr.op, SMP_OP_WRITE_RSP);
+		assert_int_equal(hdr.op, DFU_SMP_OP_WRITE_RSP);
 		assert_int_equal(hdr.seq, 7);
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 	}
 	/* the documented answer to echo "hi", byte for byte */
 	{
 		const uint8_t expected[] = { 0x0b, 0x00, 0x00, 0x07, 0x00, 0x00, 0x2a, 0x00,
 					     0xbf, 0x61, 0x72, 0x62, 0x68, 0x69, 0xff };
 
-		n = msg(unit, SMP_OP_WRITE, 2, 0, 0x2a, 0, echo_hi, sizeof(echo_hi));
+		n = msg(unit, DFU_SMP_OP_WRITE, 2, 0, 0x2a, 0, echo_hi, sizeof(echo_hi));
 		sim_device_receive(&dev, unit, n, 0, emit, NULL);
 		assert_int_equal(out.len[2], sizeof(expected));
 		assert_memory_equal(out.msg[2], expected, sizeof(expected));
@@ -101,19 +101,19 @@ static void answers_in_the_request_version(void **state)
 static void too_new_a_version_gets_rc_13(void **state)
 {
 	struct sim_device dev;
-	struct smp_hdr hdr;
-	struct mgmt_reply reply;
+	struct dfu_smp_hdr hdr;
+	struct dfu_smp_mgmt_reply reply;
 	uint8_t unit[64];
 	size_t n;
 
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, NULL), 0);
-	n = msg(unit, SMP_OP_WRITE, 3, 0, 1, 0, echo_hi, sizeof(echo_hi));
+	n = msg(unit, DFU_SMP_OP_WRITE, 3, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
-	assert_int_equal(reply.rc, MGMT_ERR_UNSUPPORTED_TOO_NEW);
-	assert_int_equal(hdr.version, SMP_VERSION_2);
-	mgmt_reply_close(&reply);
+	assert_int_equal(reply.rc, DFU_SMP_MGMT_ERR_UNSUPPORTED_TOO_NEW);
+	assert_int_equal(hdr.version, DFU_SMP_VERSION_2);
+	dfu_smp_mgmt_reply_close(&reply);
 	sim_device_free(&dev);
 }
 
@@ -121,36 +121,36 @@ static void version_1_only_device_answers_version_1(void **state)
 {
 	const struct sim_device_config cfg = { .v1_only = true };
 	struct sim_device dev;
-	struct smp_hdr hdr;
-	struct mgmt_reply reply;
+	struct dfu_smp_hdr hdr;
+	struct dfu_smp_mgmt_reply reply;
 	uint8_t unit[64];
 	size_t n;
 
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, &cfg), 0);
-	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
+	n = msg(unit, DFU_SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), 0);
-	assert_int_equal(hdr.version, SMP_VERSION_1);
-	mgmt_reply_close(&reply);
+	assert_int_equal(hdr.version, DFU_SMP_VERSION_1);
+	dfu_smp_mgmt_reply_close(&reply);
 	sim_device_free(&dev);
 }
 
 static void header_longer_than_unit_gets_ecorrupt(void **state)
 {
 	struct sim_device dev;
-	struct smp_hdr hdr;
-	struct mgmt_reply reply;
+	struct dfu_smp_hdr hdr;
+	struct dfu_smp_mgmt_reply reply;
 	uint8_t unit[64];
 	size_t n;
 
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, NULL), 0);
-	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
+	n = msg(unit, DFU_SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n - 2, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
-	assert_int_equal(reply.rc, MGMT_ERR_ECORRUPT);
-	mgmt_reply_close(&reply);
+	assert_int_equal(reply.rc, DFU_SMP_MGMT_ERR_ECORRUPT);
+	dfu_smp_mgmt_reply_close(&reply);
 	sim_device_free(&dev);
 }
 
@@ -165,7 +165,7 @@ static void short_or_oversize_units_are_dropped(void **state)
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, &cfg), 0);
 	sim_device_receive(&dev, unit, 7, 0, emit, NULL);
-	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, payload, sizeof(payload)); /* 33 bytes > 32 */
+	n = msg(unit, DFU_SMP_OP_WRITE, 2, 0, 1, 0, payload, sizeof(payload)); /* 33 bytes > 32 */
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(out.count, 0);
 	assert_int_equal(sim_device_stats(&dev)->dropped, 2);
@@ -175,43 +175,43 @@ static void short_or_oversize_units_are_dropped(void **state)
 static void several_messages_in_one_unit_get_one_answer_each(void **state)
 {
 	struct sim_device dev;
-	struct smp_hdr hdr;
-	struct mgmt_reply reply;
+	struct dfu_smp_hdr hdr;
+	struct dfu_smp_mgmt_reply reply;
 	uint8_t unit[64];
 	size_t n;
 
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, NULL), 0);
-	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
-	n += msg(unit + n, SMP_OP_READ, 2, 0, 2, 6, (const uint8_t *)"\xa0", 1);
+	n = msg(unit, DFU_SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
+	n += msg(unit + n, DFU_SMP_OP_READ, 2, 0, 2, 6, (const uint8_t *)"\xa0", 1);
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(out.count, 2);
 	assert_int_equal(status(0, &hdr, &reply), 0);
 	assert_int_equal(hdr.seq, 1);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	assert_int_equal(status(1, &hdr, &reply), 0);
 	assert_int_equal(hdr.seq, 2);
 	assert_int_equal(hdr.id, 6);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	sim_device_free(&dev);
 }
 
 static void invalid_request_op_gets_enotsup_as_write_response(void **state)
 {
 	struct sim_device dev;
-	struct smp_hdr hdr;
-	struct mgmt_reply reply;
+	struct dfu_smp_hdr hdr;
+	struct dfu_smp_mgmt_reply reply;
 	uint8_t unit[64];
 	size_t n;
 
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, NULL), 0);
-	n = msg(unit, SMP_OP_READ_RSP, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
+	n = msg(unit, DFU_SMP_OP_READ_RSP, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
-	assert_int_equal(reply.rc, MGMT_ERR_ENOTSUP);
-	assert_int_equal(hdr.op, SMP_OP_WRITE_RSP);
-	mgmt_reply_close(&reply);
+	assert_int_equal(reply.rc, DFU_SMP_MGMT_ERR_ENOTSUP);
+	assert_int_equal(hdr.op, DFU_SMP_OP_WRITE_RSP);
+	dfu_smp_mgmt_reply_close(&reply);
 	sim_device_free(&dev);
 }
 
@@ -223,18 +223,18 @@ static void response_larger_than_buffer_gets_emsgsize(void **state)
 					     'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p',
 					     'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '!' };
 	struct sim_device dev;
-	struct smp_hdr hdr;
-	struct mgmt_reply reply;
+	struct dfu_smp_hdr hdr;
+	struct dfu_smp_mgmt_reply reply;
 	uint8_t unit[64];
 	size_t n;
 
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, &cfg), 0);
-	n = msg(unit, SMP_OP_WRITE, 2, 0, 1, 0, long_echo, sizeof(long_echo));
+	n = msg(unit, DFU_SMP_OP_WRITE, 2, 0, 1, 0, long_echo, sizeof(long_echo));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
-	assert_int_equal(reply.rc, MGMT_ERR_EMSGSIZE);
-	mgmt_reply_close(&reply);
+	assert_int_equal(reply.rc, DFU_SMP_MGMT_ERR_EMSGSIZE);
+	dfu_smp_mgmt_reply_close(&reply);
 	sim_device_free(&dev);
 }
 

@@ -13,14 +13,14 @@
 #include <cmocka.h>
 #include <openssl/sha.h>
 
-#include "../mgmt/fs.h"
+#include <dfu-smp/mgmt/fs.h>
 #include "sim_harness.h"
 
-#define G MGMT_GROUP_FS
-#define V1 SMP_VERSION_1
-#define V2 SMP_VERSION_2
-#define R SMP_OP_READ
-#define W SMP_OP_WRITE
+#define G DFU_SMP_MGMT_GROUP_FS
+#define V1 DFU_SMP_VERSION_1
+#define V2 DFU_SMP_VERSION_2
+#define R DFU_SMP_OP_READ
+#define W DFU_SMP_OP_WRITE
 
 static struct sim_device *new_device(uint32_t buf_size)
 {
@@ -121,7 +121,7 @@ static uint64_t status(struct sim_device *dev, const char *name)
 	size_t n = name_req(&p, name);
 	uint64_t len;
 
-	call(dev, R, V2, G, MGMT_FS_STATUS, p.buf, n, &a);
+	call(dev, R, V2, G, DFU_SMP_MGMT_FS_STATUS, p.buf, n, &a);
 	expect_ok(&a);
 	len = get_uint(a.map, "len");
 	answer_close(&a);
@@ -156,7 +156,7 @@ static uint64_t status_at(struct sim_device *dev, uint64_t now_us, const char *n
 	size_t n = name_req(&p, name);
 	uint64_t len;
 
-	call_at(dev, now_us, R, V2, G, MGMT_FS_STATUS, p.buf, n, &a);
+	call_at(dev, now_us, R, V2, G, DFU_SMP_MGMT_FS_STATUS, p.buf, n, &a);
 	expect_ok(&a);
 	len = get_uint(a.map, "len");
 	answer_close(&a);
@@ -172,7 +172,7 @@ static uint64_t upload_at(struct sim_device *dev, uint64_t now_us, uint64_t off,
 	struct answer a;
 	uint64_t at;
 
-	call_at(dev, now_us, W, V2, G, MGMT_FS_FILE, buf, n, &a);
+	call_at(dev, now_us, W, V2, G, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
 	expect_ok(&a);
 	at = get_uint(a.map, "off");
 	answer_close(&a);
@@ -195,7 +195,7 @@ static void a_file_being_uploaded_shows_once_closed(void **state)
 	/* a new transfer expects the length as closed */
 	assert_int_equal(upload_at(dev, 6 * s, 4, "efgh", -1), 8);
 	assert_int_equal(status_at(dev, 6 * s, "/lfs/open"), 4);
-	call_at(dev, 6 * s, W, V2, G, MGMT_FS_CLOSE, empty, sizeof(empty), &a);
+	call_at(dev, 6 * s, W, V2, G, DFU_SMP_MGMT_FS_CLOSE, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	answer_close(&a);
 	assert_int_equal(status_at(dev, 6 * s, "/lfs/open"), 8);
@@ -212,86 +212,86 @@ static const struct {
 	const char *path;
 	int group_rc, v1_rc;
 } bad_paths[] = {
-	{ "/lfs/missing", 3, MGMT_ERR_ENOENT },
-	{ "/lfs/dir/file", 3, MGMT_ERR_ENOENT },
-	{ "/data/file", 3, MGMT_ERR_ENOENT },
-	{ "/lfs", 4, MGMT_ERR_EUNKNOWN },
-	{ "/lfs/", 4, MGMT_ERR_EUNKNOWN },
-	{ "lfs/a", 2, MGMT_ERR_EINVAL },
-	{ "/", 2, MGMT_ERR_EINVAL },
+	{ "/lfs/missing", 3, DFU_SMP_MGMT_ERR_ENOENT },
+	{ "/lfs/dir/file", 3, DFU_SMP_MGMT_ERR_ENOENT },
+	{ "/data/file", 3, DFU_SMP_MGMT_ERR_ENOENT },
+	{ "/lfs", 4, DFU_SMP_MGMT_ERR_EUNKNOWN },
+	{ "/lfs/", 4, DFU_SMP_MGMT_ERR_EUNKNOWN },
+	{ "lfs/a", 2, DFU_SMP_MGMT_ERR_EINVAL },
+	{ "/", 2, DFU_SMP_MGMT_ERR_EINVAL },
 };
 
 static void status_download_and_hash_errors(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	size_t n;
 
 	upload_bytes(dev, "/lfs/a", "x");
 	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
 		n = name_req(&p, bad_paths[i].path);
-		expect_both_err(dev, R, G, MGMT_FS_STATUS, p.buf, n, bad_paths[i].group_rc,
+		expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_STATUS, p.buf, n, bad_paths[i].group_rc,
 				bad_paths[i].v1_rc);
-		expect_both_err(dev, R, G, MGMT_FS_HASH, p.buf, n, bad_paths[i].group_rc,
+		expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, n, bad_paths[i].group_rc,
 				bad_paths[i].v1_rc);
 		w = payload_map(&p, 2);
-		mgmt_cbor_text(w, "name");
-		mgmt_cbor_text(w, bad_paths[i].path);
-		mgmt_cbor_text(w, "off");
-		mgmt_cbor_uint(w, 0);
-		expect_both_err(dev, R, G, MGMT_FS_FILE, p.buf, w->len, bad_paths[i].group_rc,
+		dfu_smp_mgmt_cbor_text(w, "name");
+		dfu_smp_mgmt_cbor_text(w, bad_paths[i].path);
+		dfu_smp_mgmt_cbor_text(w, "off");
+		dfu_smp_mgmt_cbor_uint(w, 0);
+		expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len, bad_paths[i].group_rc,
 				bad_paths[i].v1_rc);
 	}
 	/* malformed: no name, an empty or too long one, no off, off negative */
-	expect_both_rc(dev, R, G, MGMT_FS_STATUS, empty, sizeof(empty), MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_STATUS, empty, sizeof(empty), DFU_SMP_MGMT_ERR_EINVAL);
 	n = name_req(&p, "");
-	expect_both_rc(dev, R, G, MGMT_FS_STATUS, p.buf, n, MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_STATUS, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	n = name_req(&p, "/lfs/0123456789012345678901234567890123456789012345678901234567890");
-	expect_both_rc(dev, R, G, MGMT_FS_STATUS, p.buf, n, MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_STATUS, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	n = name_req(&p, "/lfs/a");
-	expect_both_rc(dev, R, G, MGMT_FS_FILE, p.buf, n, MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_FILE, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	mgmt_cbor_text(w, "off");
-	mgmt_cbor_int(w, -1);
-	expect_both_rc(dev, R, G, MGMT_FS_FILE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	dfu_smp_mgmt_cbor_text(w, "off");
+	dfu_smp_mgmt_cbor_int(w, -1);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_bytes(w, (const uint8_t *)"/lfs/a", 6);
-	expect_both_rc(dev, R, G, MGMT_FS_STATUS, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"/lfs/a", 6);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_STATUS, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 }
 
 static void download_past_the_end_is_empty(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	struct answer a;
 	uint8_t data[8];
 
 	upload_bytes(dev, "/lfs/a", "hello");
 	for (uint64_t off = 5; off <= 1000; off += 995) {
 		w = payload_map(&p, 2);
-		mgmt_cbor_text(w, "name");
-		mgmt_cbor_text(w, "/lfs/a");
-		mgmt_cbor_text(w, "off");
-		mgmt_cbor_uint(w, off);
-		call(dev, R, V1, G, MGMT_FS_FILE, p.buf, w->len, &a);
+		dfu_smp_mgmt_cbor_text(w, "name");
+		dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+		dfu_smp_mgmt_cbor_text(w, "off");
+		dfu_smp_mgmt_cbor_uint(w, off);
+		call(dev, R, V1, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len, &a);
 		expect_ok(&a);
 		assert_int_equal(get_uint(a.map, "off"), off);
 		assert_int_equal(get_bytes(a.map, "data", data, sizeof(data)), 0);
-		assert_null(mgmt_cbor_find(a.map, "len"));
+		assert_null(dfu_smp_mgmt_cbor_find(a.map, "len"));
 		answer_close(&a);
 	}
 	/* the middle of the file */
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "off");
-	mgmt_cbor_uint(w, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	call(dev, R, V2, G, MGMT_FS_FILE, p.buf, w->len, &a);
+	dfu_smp_mgmt_cbor_text(w, "off");
+	dfu_smp_mgmt_cbor_uint(w, 2);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	call(dev, R, V2, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len, &a);
 	expect_ok(&a);
 	assert_int_equal(get_bytes(a.map, "data", data, sizeof(data)), 3);
 	assert_memory_equal(data, "llo", 3);
@@ -307,24 +307,24 @@ static void upload_at_the_wrong_offset_reports_the_length(void **state)
 
 	upload_bytes(dev, "/lfs/a", "hello");
 	n = fs_upload_req(buf, sizeof(buf), "/lfs/a", 3, (const uint8_t *)"xy", 2, -1);
-	call(dev, W, V2, G, MGMT_FS_FILE, buf, n, &a);
+	call(dev, W, V2, G, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
 	expect_group_err(&a, G, 11);
 	assert_int_equal(get_uint(a.map, "len"), 5);
 	assert_int_equal(cbor_map_size(a.map), 2);
 	answer_close(&a);
 	/* version 1: the folded code alone */
-	call(dev, W, V1, G, MGMT_FS_FILE, buf, n, &a);
-	expect_rc(&a, MGMT_ERR_EUNKNOWN);
+	call(dev, W, V1, G, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
+	expect_rc(&a, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	answer_close(&a);
 	/* nothing was written; continuing at the end works */
 	n = fs_upload_req(buf, sizeof(buf), "/lfs/a", 5, (const uint8_t *)"!", 1, -1);
-	call(dev, W, V2, G, MGMT_FS_FILE, buf, n, &a);
+	call(dev, W, V2, G, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
 	expect_ok(&a);
 	assert_int_equal(get_uint(a.map, "off"), 6);
 	answer_close(&a);
 	/* a file that does not exist is 0 bytes long */
 	n = fs_upload_req(buf, sizeof(buf), "/lfs/new", 10, (const uint8_t *)"z", 1, -1);
-	call(dev, W, V2, G, MGMT_FS_FILE, buf, n, &a);
+	call(dev, W, V2, G, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
 	expect_group_err(&a, G, 11);
 	assert_int_equal(get_uint(a.map, "len"), 0);
 	answer_close(&a);
@@ -336,55 +336,55 @@ static void upload_errors(void **state)
 		const char *path;
 		int group_rc, v1_rc;
 	} paths[] = {
-		{ "lfs/a", 2, MGMT_ERR_EINVAL },
-		{ "/", 2, MGMT_ERR_EINVAL },
-		{ "/data/a", 14, MGMT_ERR_ENOENT },
-		{ "/lfs/dir/a", 14, MGMT_ERR_ENOENT },
-		{ "/lfs", 1, MGMT_ERR_EUNKNOWN },
+		{ "lfs/a", 2, DFU_SMP_MGMT_ERR_EINVAL },
+		{ "/", 2, DFU_SMP_MGMT_ERR_EINVAL },
+		{ "/data/a", 14, DFU_SMP_MGMT_ERR_ENOENT },
+		{ "/lfs/dir/a", 14, DFU_SMP_MGMT_ERR_ENOENT },
+		{ "/lfs", 1, DFU_SMP_MGMT_ERR_EUNKNOWN },
 	};
 	struct sim_device *dev = *state;
 	uint8_t buf[256];
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	size_t n;
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		n = fs_upload_req(buf, sizeof(buf), paths[i].path, 0, (const uint8_t *)"x", 1, 1);
-		expect_both_err(dev, W, G, MGMT_FS_FILE, buf, n, paths[i].group_rc,
+		expect_both_err(dev, W, G, DFU_SMP_MGMT_FS_FILE, buf, n, paths[i].group_rc,
 				paths[i].v1_rc);
 	}
 	/* off 0 without len */
 	n = fs_upload_req(buf, sizeof(buf), "/lfs/a", 0, (const uint8_t *)"x", 1, -1);
-	expect_both_rc(dev, W, G, MGMT_FS_FILE, buf, n, MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_FILE, buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	/* data as a text string, as the documentation has it */
 	w = payload_map(&p, 4);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	mgmt_cbor_text(w, "off");
-	mgmt_cbor_uint(w, 0);
-	mgmt_cbor_text(w, "data");
-	mgmt_cbor_text(w, "x");
-	mgmt_cbor_text(w, "len");
-	mgmt_cbor_uint(w, 1);
-	expect_both_rc(dev, W, G, MGMT_FS_FILE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	dfu_smp_mgmt_cbor_text(w, "off");
+	dfu_smp_mgmt_cbor_uint(w, 0);
+	dfu_smp_mgmt_cbor_text(w, "data");
+	dfu_smp_mgmt_cbor_text(w, "x");
+	dfu_smp_mgmt_cbor_text(w, "len");
+	dfu_smp_mgmt_cbor_uint(w, 1);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* no name; no off */
 	w = payload_map(&p, 3);
-	mgmt_cbor_text(w, "off");
-	mgmt_cbor_uint(w, 0);
-	mgmt_cbor_text(w, "data");
-	mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
-	mgmt_cbor_text(w, "len");
-	mgmt_cbor_uint(w, 1);
-	expect_both_rc(dev, W, G, MGMT_FS_FILE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "off");
+	dfu_smp_mgmt_cbor_uint(w, 0);
+	dfu_smp_mgmt_cbor_text(w, "data");
+	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
+	dfu_smp_mgmt_cbor_text(w, "len");
+	dfu_smp_mgmt_cbor_uint(w, 1);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	mgmt_cbor_text(w, "data");
-	mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
-	expect_both_rc(dev, W, G, MGMT_FS_FILE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	dfu_smp_mgmt_cbor_text(w, "data");
+	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* none of it created a file */
 	n = name_req(&p, "/lfs/a");
-	expect_both_err(dev, R, G, MGMT_FS_STATUS, p.buf, n, 3, MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
 }
 
 static void a_full_volume_refuses_writes(void **state)
@@ -398,9 +398,9 @@ static void a_full_volume_refuses_writes(void **state)
 	assert_non_null(buf);
 	upload(dev, "/lfs/big", data, (4u << 20) - 100);
 	n = fs_upload_req(buf, 65535, "/lfs/more", 0, data, 200, 200);
-	expect_both_err(dev, W, G, MGMT_FS_FILE, buf, n, 10, MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_FS_FILE, buf, n, 10, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	n = fs_upload_req(buf, 65535, "/lfs/more", 0, data, 100, 100);
-	call(dev, W, V2, G, MGMT_FS_FILE, buf, n, &a);
+	call(dev, W, V2, G, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
 	expect_ok(&a);
 	answer_close(&a);
 	free(buf);
@@ -427,23 +427,23 @@ static void hash_req(struct sim_device *dev, const char *name, const char *type,
 		     int64_t len, struct answer *a)
 {
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_map(&p, 1 + !!type + !!off + (len >= 0));
+	struct dfu_smp_mgmt_cbor_writer *w = payload_map(&p, 1 + !!type + !!off + (len >= 0));
 
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, name);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, name);
 	if (type) {
-		mgmt_cbor_text(w, "type");
-		mgmt_cbor_text(w, type);
+		dfu_smp_mgmt_cbor_text(w, "type");
+		dfu_smp_mgmt_cbor_text(w, type);
 	}
 	if (off) {
-		mgmt_cbor_text(w, "off");
-		mgmt_cbor_uint(w, off);
+		dfu_smp_mgmt_cbor_text(w, "off");
+		dfu_smp_mgmt_cbor_uint(w, off);
 	}
 	if (len >= 0) {
-		mgmt_cbor_text(w, "len");
-		mgmt_cbor_uint(w, (uint64_t)len);
+		dfu_smp_mgmt_cbor_text(w, "len");
+		dfu_smp_mgmt_cbor_uint(w, (uint64_t)len);
 	}
-	call(dev, R, V2, G, MGMT_FS_HASH, p.buf, w->len, a);
+	call(dev, R, V2, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, a);
 }
 
 static void check_hashes(struct sim_device *dev, const char *name, const uint8_t *data,
@@ -465,7 +465,7 @@ static void check_hashes(struct sim_device *dev, const char *name, const uint8_t
 	if (off) {
 		assert_int_equal(get_uint(a.map, "off"), off);
 	} else {
-		assert_null(mgmt_cbor_find(a.map, "off"));
+		assert_null(dfu_smp_mgmt_cbor_find(a.map, "off"));
 	}
 	answer_close(&a);
 
@@ -520,51 +520,51 @@ static void hash_errors(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	size_t n;
 
 	upload_bytes(dev, "/lfs/a", "hello");
 	upload(dev, "/lfs/empty", NULL, 0);
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	mgmt_cbor_text(w, "type");
-	mgmt_cbor_text(w, "md5");
-	expect_both_err(dev, R, G, MGMT_FS_HASH, p.buf, w->len, 13, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	dfu_smp_mgmt_cbor_text(w, "type");
+	dfu_smp_mgmt_cbor_text(w, "md5");
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 13, DFU_SMP_MGMT_ERR_EINVAL);
 	/* the type is looked up before the file */
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/missing");
-	mgmt_cbor_text(w, "type");
-	mgmt_cbor_text(w, "sha1");
-	expect_both_err(dev, R, G, MGMT_FS_HASH, p.buf, w->len, 13, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/missing");
+	dfu_smp_mgmt_cbor_text(w, "type");
+	dfu_smp_mgmt_cbor_text(w, "sha1");
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 13, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	mgmt_cbor_text(w, "off");
-	mgmt_cbor_uint(w, 5);
-	expect_both_err(dev, R, G, MGMT_FS_HASH, p.buf, w->len, 12, MGMT_ERR_EUNKNOWN);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	dfu_smp_mgmt_cbor_text(w, "off");
+	dfu_smp_mgmt_cbor_uint(w, 5);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 12, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	n = name_req(&p, "/lfs/empty");
-	expect_both_err(dev, R, G, MGMT_FS_HASH, p.buf, n, 16, MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, n, 16, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	/* malformed: len 0, a type name longer than any, off as text */
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	mgmt_cbor_text(w, "len");
-	mgmt_cbor_uint(w, 0);
-	expect_both_rc(dev, R, G, MGMT_FS_HASH, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	dfu_smp_mgmt_cbor_text(w, "len");
+	dfu_smp_mgmt_cbor_uint(w, 0);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	mgmt_cbor_text(w, "type");
-	mgmt_cbor_text(w, "sha256sha256");
-	expect_both_rc(dev, R, G, MGMT_FS_HASH, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	dfu_smp_mgmt_cbor_text(w, "type");
+	dfu_smp_mgmt_cbor_text(w, "sha256sha256");
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "/lfs/a");
-	mgmt_cbor_text(w, "off");
-	mgmt_cbor_text(w, "1");
-	expect_both_rc(dev, R, G, MGMT_FS_HASH, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
+	dfu_smp_mgmt_cbor_text(w, "off");
+	dfu_smp_mgmt_cbor_text(w, "1");
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 }
 
 static void supported_hash_types(void **state)
@@ -573,7 +573,7 @@ static void supported_hash_types(void **state)
 	const cbor_item_t *types, *t;
 	struct answer a;
 
-	call(dev, R, V2, G, MGMT_FS_HASH_TYPES, empty, sizeof(empty), &a);
+	call(dev, R, V2, G, DFU_SMP_MGMT_FS_HASH_TYPES, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	types = get(a.map, "types");
 	assert_int_equal(cbor_map_size(types), 2);
@@ -592,13 +592,13 @@ static void close_answers_empty(void **state)
 	struct sim_device *dev = *state;
 	struct answer a;
 
-	call(dev, W, V2, G, MGMT_FS_CLOSE, empty, sizeof(empty), &a);
+	call(dev, W, V2, G, DFU_SMP_MGMT_FS_CLOSE, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
 	answer_close(&a);
-	expect_both_rc(dev, R, G, MGMT_FS_CLOSE, empty, sizeof(empty), MGMT_ERR_ENOTSUP);
-	expect_both_rc(dev, W, G, MGMT_FS_STATUS, empty, sizeof(empty), MGMT_ERR_ENOTSUP);
-	expect_both_rc(dev, W, G, MGMT_FS_HASH_TYPES, empty, sizeof(empty), MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_CLOSE, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_STATUS, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_HASH_TYPES, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 static void version_1_only_device(void **state)
@@ -613,13 +613,13 @@ static void version_1_only_device(void **state)
 	assert_int_equal(sim_device_init(&dev, &cfg), 0);
 	upload_bytes(&dev, "/lfs/a", "abc");
 	n = fs_upload_req(buf, sizeof(buf), "/lfs/a", 1, (const uint8_t *)"x", 1, -1);
-	call(&dev, W, V2, G, MGMT_FS_FILE, buf, n, &a);
+	call(&dev, W, V2, G, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
 	assert_int_equal(a.hdr.version, V1);
-	expect_rc(&a, MGMT_ERR_EUNKNOWN);
+	expect_rc(&a, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	answer_close(&a);
 	n = fs_upload_req(buf, sizeof(buf), "/nope/a", 0, (const uint8_t *)"x", 1, 1);
-	call(&dev, W, V2, G, MGMT_FS_FILE, buf, n, &a);
-	expect_rc(&a, MGMT_ERR_ENOENT);
+	call(&dev, W, V2, G, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
+	expect_rc(&a, DFU_SMP_MGMT_ERR_ENOENT);
 	answer_close(&a);
 	sim_device_free(&dev);
 }

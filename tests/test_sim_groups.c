@@ -11,19 +11,19 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/basic.h"
-#include "../mgmt/enum.h"
-#include "../mgmt/fs.h"
-#include "../mgmt/os.h"
-#include "../mgmt/settings.h"
-#include "../mgmt/shell.h"
-#include "../mgmt/stat.h"
+#include <dfu-smp/mgmt/basic.h>
+#include <dfu-smp/mgmt/enum.h>
+#include <dfu-smp/mgmt/fs.h>
+#include <dfu-smp/mgmt/os.h>
+#include <dfu-smp/mgmt/settings.h>
+#include <dfu-smp/mgmt/shell.h>
+#include <dfu-smp/mgmt/stat.h>
 #include "sim_harness.h"
 
-#define V1 SMP_VERSION_1
-#define V2 SMP_VERSION_2
-#define R SMP_OP_READ
-#define W SMP_OP_WRITE
+#define V1 DFU_SMP_VERSION_1
+#define V2 DFU_SMP_VERSION_2
+#define R DFU_SMP_OP_READ
+#define W DFU_SMP_OP_WRITE
 #define S 1000000ull
 
 /* ---- statistics ---- */
@@ -37,7 +37,7 @@ static const cbor_item_t *stat_show(struct sim_device *dev, uint64_t now_us, con
 	const cbor_item_t *fields;
 	char text[40];
 
-	call_at(dev, now_us, R, V2, MGMT_GROUP_STAT, MGMT_STAT_SHOW, p.buf, n, a);
+	call_at(dev, now_us, R, V2, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, a);
 	expect_ok(a);
 	assert_string_equal(get_text(a->map, "name", text, sizeof(text)), name);
 	fields = get(a->map, "fields");
@@ -52,7 +52,7 @@ static void stat_list_names_every_group(void **state)
 	const cbor_item_t *list;
 	struct answer a, shown;
 
-	call(dev, R, V2, MGMT_GROUP_STAT, MGMT_STAT_LIST, empty, sizeof(empty), &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_LIST, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	list = get(a.map, "stat_list");
 	assert_true(cbor_isa_array(list) && cbor_array_is_indefinite(list));
@@ -84,14 +84,14 @@ static void stat_counters_follow_time_and_traffic(void **state)
 	assert_int_equal(get_uint(f, "errors"), 0);
 	answer_close(&a);
 	/* an error answer counts */
-	call(dev, R, V2, MGMT_GROUP_STAT, MGMT_STAT_SHOW, empty, sizeof(empty), &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, empty, sizeof(empty), &a);
 	answer_close(&a);
 	f = stat_show(dev, 0, "smp", &a);
 	assert_int_equal(get_uint(f, "rx_msgs"), 4);
 	assert_int_equal(get_uint(f, "tx_msgs"), 3);
 	assert_int_equal(get_uint(f, "errors"), 1);
-	assert_true(get_uint(f, "rx_bytes") > 4 * SMP_HDR_SIZE);
-	assert_true(get_uint(f, "tx_bytes") > 3 * SMP_HDR_SIZE);
+	assert_true(get_uint(f, "rx_bytes") > 4 * DFU_SMP_HDR_SIZE);
+	assert_true(get_uint(f, "tx_bytes") > 3 * DFU_SMP_HDR_SIZE);
 	answer_close(&a);
 
 	/* storage: a file upload and a settings save */
@@ -129,25 +129,25 @@ static void stat_errors(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	size_t n;
 
 	n = payload_text(&p, "name", "bt");
-	expect_both_err(dev, R, MGMT_GROUP_STAT, MGMT_STAT_SHOW, p.buf, n, 3, MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
 	n = payload_text(&p, "name", "sm");
-	expect_both_err(dev, R, MGMT_GROUP_STAT, MGMT_STAT_SHOW, p.buf, n, 3, MGMT_ERR_ENOENT);
-	expect_both_rc(dev, R, MGMT_GROUP_STAT, MGMT_STAT_SHOW, empty, sizeof(empty),
-		       MGMT_ERR_EINVAL);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	n = payload_text(&p, "name", "");
-	expect_both_rc(dev, R, MGMT_GROUP_STAT, MGMT_STAT_SHOW, p.buf, n, MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	n = payload_text(&p, "name", "0123456789012345678901234567890123");
-	expect_both_rc(dev, R, MGMT_GROUP_STAT, MGMT_STAT_SHOW, p.buf, n, MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_uint(w, 1);
-	expect_both_rc(dev, R, MGMT_GROUP_STAT, MGMT_STAT_SHOW, p.buf, w->len, MGMT_ERR_EINVAL);
-	expect_both_rc(dev, W, MGMT_GROUP_STAT, MGMT_STAT_LIST, empty, sizeof(empty),
-		       MGMT_ERR_ENOTSUP);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_uint(w, 1);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_LIST, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 /* ---- shell ---- */
@@ -157,16 +157,16 @@ static void shell_is(struct sim_device *dev, uint64_t now_us, size_t argc,
 		     const char *const *argv, const char *out, int64_t ret)
 {
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_map(&p, 1);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_map(&p, 1);
 	struct answer a;
 	char text[400];
 
-	mgmt_cbor_text(w, "argv");
-	mgmt_cbor_array(w, argc);
+	dfu_smp_mgmt_cbor_text(w, "argv");
+	dfu_smp_mgmt_cbor_array(w, argc);
 	for (size_t i = 0; i < argc; i++) {
-		mgmt_cbor_text(w, argv[i]);
+		dfu_smp_mgmt_cbor_text(w, argv[i]);
 	}
-	call_at(dev, now_us, W, V2, MGMT_GROUP_SHELL, MGMT_SHELL_EXEC, p.buf, w->len, &a);
+	call_at(dev, now_us, W, V2, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf, w->len, &a);
 	expect_ok(&a);
 	get_text(a.map, "o", text, sizeof(text));
 	if (strstr(out, "*") == out) {
@@ -175,7 +175,7 @@ static void shell_is(struct sim_device *dev, uint64_t now_us, size_t argc,
 		assert_string_equal(text, out);
 	}
 	assert_int_equal(get_int(a.map, "ret"), ret);
-	assert_null(mgmt_cbor_find(a.map, "rc"));
+	assert_null(dfu_smp_mgmt_cbor_find(a.map, "rc"));
 	answer_close(&a);
 }
 
@@ -231,44 +231,44 @@ static void shell_errors(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	char word[200];
 
 	/* nothing to run */
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "argv");
-	mgmt_cbor_array(w, 0);
-	expect_both_err(dev, W, MGMT_GROUP_SHELL, MGMT_SHELL_EXEC, p.buf, w->len, 3,
-			MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "argv");
+	dfu_smp_mgmt_cbor_array(w, 0);
+	expect_both_err(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf, w->len, 3,
+			DFU_SMP_MGMT_ERR_EINVAL);
 	/* longer than the shell's 256-byte line */
 	memset(word, 'x', sizeof(word) - 1);
 	word[sizeof(word) - 1] = '\0';
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "argv");
-	mgmt_cbor_array(w, 3);
-	mgmt_cbor_text(w, "echo");
-	mgmt_cbor_text(w, word);
-	mgmt_cbor_text(w, word);
-	expect_both_err(dev, W, MGMT_GROUP_SHELL, MGMT_SHELL_EXEC, p.buf, w->len, 2,
-			MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "argv");
+	dfu_smp_mgmt_cbor_array(w, 3);
+	dfu_smp_mgmt_cbor_text(w, "echo");
+	dfu_smp_mgmt_cbor_text(w, word);
+	dfu_smp_mgmt_cbor_text(w, word);
+	expect_both_err(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf, w->len, 2,
+			DFU_SMP_MGMT_ERR_EINVAL);
 	/* no argv, argv not an array, an argument not a text string */
-	expect_both_rc(dev, W, MGMT_GROUP_SHELL, MGMT_SHELL_EXEC, empty, sizeof(empty),
-		       MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "argv");
-	mgmt_cbor_text(w, "kernel uptime");
-	expect_both_rc(dev, W, MGMT_GROUP_SHELL, MGMT_SHELL_EXEC, p.buf, w->len,
-		       MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "argv");
+	dfu_smp_mgmt_cbor_text(w, "kernel uptime");
+	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	/* the line ends at an argument that is not a text string (observed) */
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "argv");
-	mgmt_cbor_array(w, 1);
-	mgmt_cbor_uint(w, 5);
-	expect_both_err(dev, W, MGMT_GROUP_SHELL, MGMT_SHELL_EXEC, p.buf, w->len, 3,
-			MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "argv");
+	dfu_smp_mgmt_cbor_array(w, 1);
+	dfu_smp_mgmt_cbor_uint(w, 5);
+	expect_both_err(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf, w->len, 3,
+			DFU_SMP_MGMT_ERR_EINVAL);
 	/* exec is a write */
-	expect_both_rc(dev, R, MGMT_GROUP_SHELL, MGMT_SHELL_EXEC, empty, sizeof(empty),
-		       MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 /* ---- enumeration ---- */
@@ -282,12 +282,12 @@ static void enum_count_and_list_follow_the_device(void **state)
 	struct answer a;
 	bool seen[64] = { false };
 
-	call(dev, R, V2, MGMT_GROUP_ENUM, MGMT_ENUM_COUNT, empty, sizeof(empty), &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_COUNT, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_int_equal(get_uint(a.map, "count"), count);
 	answer_close(&a);
 
-	call(dev, R, V1, MGMT_GROUP_ENUM, MGMT_ENUM_LIST, empty, sizeof(empty), &a);
+	call(dev, R, V1, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_LIST, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	list = get(a.map, "groups");
 	assert_true(cbor_array_is_indefinite(list));
@@ -295,7 +295,7 @@ static void enum_count_and_list_follow_the_device(void **state)
 	for (size_t i = 0; i < count; i++) {
 		uint64_t id;
 
-		assert_int_equal(mgmt_cbor_get_uint(cbor_array_handle(list)[i], &id), 0);
+		assert_int_equal(dfu_smp_mgmt_cbor_get_uint(cbor_array_handle(list)[i], &id), 0);
 		assert_int_equal(id, groups[i]->id);
 		assert_true(id < 64);
 		seen[id] = true;
@@ -303,9 +303,9 @@ static void enum_count_and_list_follow_the_device(void **state)
 	answer_close(&a);
 	assert_true(seen[0] && seen[2] && seen[3] && seen[8] && seen[9] && seen[10] && seen[63]);
 	/* Zephyr's order: by handler name, enum_mgmt first (observed: 10, 8, 0, 3, 9, 2, 63) */
-	assert_int_equal(groups[0]->id, MGMT_GROUP_ENUM);
-	assert_int_equal(groups[1]->id, MGMT_GROUP_FS);
-	assert_int_equal(groups[count - 1]->id, MGMT_GROUP_ZEPHYR_BASIC);
+	assert_int_equal(groups[0]->id, DFU_SMP_MGMT_GROUP_ENUM);
+	assert_int_equal(groups[1]->id, DFU_SMP_MGMT_GROUP_FS);
+	assert_int_equal(groups[count - 1]->id, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC);
 }
 
 static void enum_single_walks_the_list(void **state)
@@ -314,44 +314,44 @@ static void enum_single_walks_the_list(void **state)
 	size_t count;
 	const struct sim_group *const *groups = sim_device_groups(&count);
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	struct answer a;
 
 	for (size_t i = 0; i < count; i++) {
 		w = payload_map(&p, 1);
-		mgmt_cbor_text(w, "index");
-		mgmt_cbor_uint(w, i);
-		call(dev, R, V2, MGMT_GROUP_ENUM, MGMT_ENUM_SINGLE, p.buf, w->len, &a);
+		dfu_smp_mgmt_cbor_text(w, "index");
+		dfu_smp_mgmt_cbor_uint(w, i);
+		call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, p.buf, w->len, &a);
 		expect_ok(&a);
 		assert_int_equal(get_uint(a.map, "group"), groups[i]->id);
 		if (i == count - 1) {
 			assert_true(get_bool(a.map, "end"));
 		} else {
-			assert_null(mgmt_cbor_find(a.map, "end"));
+			assert_null(dfu_smp_mgmt_cbor_find(a.map, "end"));
 		}
 		answer_close(&a);
 	}
 	/* no index: the first */
-	call(dev, R, V2, MGMT_GROUP_ENUM, MGMT_ENUM_SINGLE, empty, sizeof(empty), &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_int_equal(get_uint(a.map, "group"), groups[0]->id);
 	answer_close(&a);
 
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "index");
-	mgmt_cbor_uint(w, count);
-	expect_both_err(dev, R, MGMT_GROUP_ENUM, MGMT_ENUM_SINGLE, p.buf, w->len, 4,
-			MGMT_ERR_EUNKNOWN);
+	dfu_smp_mgmt_cbor_text(w, "index");
+	dfu_smp_mgmt_cbor_uint(w, count);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, p.buf, w->len, 4,
+			DFU_SMP_MGMT_ERR_EUNKNOWN);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "index");
-	mgmt_cbor_uint(w, 65536);
-	expect_both_rc(dev, R, MGMT_GROUP_ENUM, MGMT_ENUM_SINGLE, p.buf, w->len,
-		       MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "index");
+	dfu_smp_mgmt_cbor_uint(w, 65536);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "index");
-	mgmt_cbor_int(w, -1);
-	expect_both_rc(dev, R, MGMT_GROUP_ENUM, MGMT_ENUM_SINGLE, p.buf, w->len,
-		       MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "index");
+	dfu_smp_mgmt_cbor_int(w, -1);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 }
 
 static uint64_t handlers_of(const cbor_item_t *list, uint16_t group, char *name, size_t cap)
@@ -374,35 +374,35 @@ static void enum_details(void **state)
 	size_t count;
 	const cbor_item_t *list;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	struct answer a;
 	char name[32];
 
 	sim_device_groups(&count);
-	call(dev, R, V2, MGMT_GROUP_ENUM, MGMT_ENUM_DETAILS, empty, sizeof(empty), &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	list = get(a.map, "groups");
 	assert_int_equal(cbor_array_size(list), count);
 	/* the size of each command table: highest command ID + 1 */
-	assert_int_equal(handlers_of(list, MGMT_GROUP_OS, name, sizeof(name)), 9);
+	assert_int_equal(handlers_of(list, DFU_SMP_MGMT_GROUP_OS, name, sizeof(name)), 9);
 	assert_string_equal(name, "os mgmt"); /* Zephyr's group names (observed) */
-	assert_int_equal(handlers_of(list, MGMT_GROUP_STAT, name, sizeof(name)), 2);
-	assert_int_equal(handlers_of(list, MGMT_GROUP_SETTINGS, name, sizeof(name)), 4);
-	assert_int_equal(handlers_of(list, MGMT_GROUP_FS, name, sizeof(name)), 5);
-	assert_int_equal(handlers_of(list, MGMT_GROUP_SHELL, name, sizeof(name)), 1);
-	assert_int_equal(handlers_of(list, MGMT_GROUP_ENUM, name, sizeof(name)), 4);
-	assert_int_equal(handlers_of(list, MGMT_GROUP_ZEPHYR_BASIC, name, sizeof(name)), 1);
+	assert_int_equal(handlers_of(list, DFU_SMP_MGMT_GROUP_STAT, name, sizeof(name)), 2);
+	assert_int_equal(handlers_of(list, DFU_SMP_MGMT_GROUP_SETTINGS, name, sizeof(name)), 4);
+	assert_int_equal(handlers_of(list, DFU_SMP_MGMT_GROUP_FS, name, sizeof(name)), 5);
+	assert_int_equal(handlers_of(list, DFU_SMP_MGMT_GROUP_SHELL, name, sizeof(name)), 1);
+	assert_int_equal(handlers_of(list, DFU_SMP_MGMT_GROUP_ENUM, name, sizeof(name)), 4);
+	assert_int_equal(handlers_of(list, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, name, sizeof(name)), 1);
 	assert_string_equal(name, "zephyr basic mgmt");
 	answer_close(&a);
 
 	/* only those asked for, in the device's order; unknown IDs are skipped */
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "groups");
-	mgmt_cbor_array(w, 3);
-	mgmt_cbor_uint(w, 63);
-	mgmt_cbor_uint(w, 999);
-	mgmt_cbor_uint(w, 8);
-	call(dev, R, V2, MGMT_GROUP_ENUM, MGMT_ENUM_DETAILS, p.buf, w->len, &a);
+	dfu_smp_mgmt_cbor_text(w, "groups");
+	dfu_smp_mgmt_cbor_array(w, 3);
+	dfu_smp_mgmt_cbor_uint(w, 63);
+	dfu_smp_mgmt_cbor_uint(w, 999);
+	dfu_smp_mgmt_cbor_uint(w, 8);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, p.buf, w->len, &a);
 	expect_ok(&a);
 	list = get(a.map, "groups");
 	assert_int_equal(cbor_array_size(list), 2);
@@ -412,27 +412,27 @@ static void enum_details(void **state)
 
 	/* Zephyr takes an empty list, or something that is not a list, as "all" */
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "groups");
-	mgmt_cbor_array(w, 0);
-	call(dev, R, V2, MGMT_GROUP_ENUM, MGMT_ENUM_DETAILS, p.buf, w->len, &a);
+	dfu_smp_mgmt_cbor_text(w, "groups");
+	dfu_smp_mgmt_cbor_array(w, 0);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, p.buf, w->len, &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_array_size(get(a.map, "groups")), count);
 	answer_close(&a);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "groups");
-	mgmt_cbor_uint(w, 8);
-	call(dev, R, V2, MGMT_GROUP_ENUM, MGMT_ENUM_DETAILS, p.buf, w->len, &a);
+	dfu_smp_mgmt_cbor_text(w, "groups");
+	dfu_smp_mgmt_cbor_uint(w, 8);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, p.buf, w->len, &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_array_size(get(a.map, "groups")), count);
 	answer_close(&a);
 
 	/* but not a list of something other than group IDs */
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "groups");
-	mgmt_cbor_array(w, 1);
-	mgmt_cbor_text(w, "fs");
-	expect_both_rc(dev, R, MGMT_GROUP_ENUM, MGMT_ENUM_DETAILS, p.buf, w->len,
-		       MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "groups");
+	dfu_smp_mgmt_cbor_array(w, 1);
+	dfu_smp_mgmt_cbor_text(w, "fs");
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 }
 
 /* ---- Zephyr basic ---- */
@@ -449,7 +449,7 @@ static void erase_storage_erases_settings_and_files(void **state)
 	settings_write(dev, "bt/name", "erased-soon", 11);
 	settings_save(dev);
 
-	call(dev, W, V2, MGMT_GROUP_ZEPHYR_BASIC, MGMT_BASIC_ERASE_STORAGE, empty, sizeof(empty),
+	call(dev, W, V2, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty, sizeof(empty),
 	     &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
@@ -458,27 +458,27 @@ static void erase_storage_erases_settings_and_files(void **state)
 	/* littlefs, still mounted, finds no valid metadata: every file fails (FS err 1,
 	 * observed) until a reboot mounts the volume again, formatted */
 	n = payload_text(&p, "name", "/lfs/a");
-	expect_both_err(dev, R, MGMT_GROUP_FS, MGMT_FS_STATUS, p.buf, n, 1, MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 1, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	/* the running firmware keeps its RAM copy until it reboots */
 	n = payload_text(&p, "name", "bt/name");
-	call(dev, R, V2, MGMT_GROUP_SETTINGS, MGMT_SETTINGS_VALUE, p.buf, n, &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, &a);
 	expect_ok(&a);
 	assert_int_equal(get_bytes(a.map, "val", buf, sizeof(buf)), 11);
 	answer_close(&a);
 	sim_device_reboot(dev, 1000);
 	n = payload_text(&p, "name", "/lfs/a");
-	expect_both_err(dev, R, MGMT_GROUP_FS, MGMT_FS_STATUS, p.buf, n, 3, MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
 	n = payload_text(&p, "name", "bt/name");
-	call(dev, R, V2, MGMT_GROUP_SETTINGS, MGMT_SETTINGS_VALUE, p.buf, n, &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, &a);
 	expect_ok(&a);
 	assert_int_equal(get_bytes(a.map, "val", buf, sizeof(buf)), 11);
 	assert_memory_equal(buf, "dfu-smp-sim", 11);
 	answer_close(&a);
 
-	expect_both_rc(dev, R, MGMT_GROUP_ZEPHYR_BASIC, MGMT_BASIC_ERASE_STORAGE, empty,
-		       sizeof(empty), MGMT_ERR_ENOTSUP);
-	expect_both_rc(dev, W, MGMT_GROUP_ZEPHYR_BASIC, 1, empty, sizeof(empty),
-		       MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty,
+		       sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, 1, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)

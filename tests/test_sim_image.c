@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "../mgmt/img.h"
+#include <dfu-smp/mgmt/img.h>
 #include "../sim/hostfs.h"
 #include "sim_harness.h"
 #include "testdata.h"
@@ -42,33 +42,33 @@ static void file_sha(const struct file *f, uint8_t out[32])
 	assert_true(EVP_Digest(f->data, f->len, out, &n, EVP_sha256(), NULL));
 }
 
-static uint8_t req_buf[SMP_MSG_MAX];
+static uint8_t req_buf[DFU_SMP_MSG_MAX];
 
 /* Sends a request built by a mgmt/ builder in @p req (version 2 unless said). */
-static void send_req(struct sim_device *dev, const struct smp_request *req, uint8_t version,
+static void send_req(struct sim_device *dev, const struct dfu_smp_request *req, uint8_t version,
 		     struct answer *a)
 {
-	call(dev, req->op, version, req->group, req->id, req->buf + SMP_HDR_SIZE, req->len, a);
+	call(dev, req->op, version, req->group, req->id, req->buf + DFU_SMP_HDR_SIZE, req->len, a);
 }
 
 /* One upload request; returns the answer's `off` (or -1 on an error, left in @p a). */
 static int64_t upload_chunk(struct sim_device *dev, const struct file *f, uint64_t off,
 			    size_t n, bool with_sha, struct answer *a)
 {
-	struct mgmt_img_upload_args args = {
+	struct dfu_smp_mgmt_img_upload_args args = {
 		.off = off, .data = f->data + off, .len = n, .total_len = f->len,
 	};
 	uint8_t sha[32];
-	struct smp_request req;
+	struct dfu_smp_request req;
 
 	if (with_sha) {
 		file_sha(f, sha);
 		args.sha = sha;
 		args.sha_len = 32;
 	}
-	smp_request_init(&req, req_buf, sizeof(req_buf));
-	assert_int_equal(mgmt_img_upload(&req, &args), 0);
-	send_req(dev, &req, SMP_VERSION_2, a);
+	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
+	send_req(dev, &req, DFU_SMP_VERSION_2, a);
 	return a->status == 0 ? (int64_t)get_uint(a->map, "off") : -1;
 }
 
@@ -89,7 +89,7 @@ static bool upload_all(struct sim_device *dev, const struct file *f, size_t chun
 		if (off == f->len) {
 			match = get_bool(a.map, "match");
 		} else {
-			assert_null(mgmt_cbor_find(a.map, "match"));
+			assert_null(dfu_smp_mgmt_cbor_find(a.map, "match"));
 		}
 		answer_close(&a);
 	}
@@ -97,29 +97,29 @@ static bool upload_all(struct sim_device *dev, const struct file *f, size_t chun
 }
 
 /* The state list, decoded with the mgmt/ decoder. */
-static void state(struct sim_device *dev, struct mgmt_img_state *st, struct mgmt_reply *reply,
+static void state(struct sim_device *dev, struct dfu_smp_mgmt_img_state *st, struct dfu_smp_mgmt_reply *reply,
 		  struct answer *a)
 {
-	struct smp_request req;
-	struct smp_client_rsp rsp;
+	struct dfu_smp_request req;
+	struct dfu_smp_client_rsp rsp;
 
-	smp_request_init(&req, req_buf, sizeof(req_buf));
-	mgmt_img_state_read(&req);
-	send_req(dev, &req, SMP_VERSION_2, a);
+	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
+	dfu_smp_mgmt_img_state_read(&req);
+	send_req(dev, &req, DFU_SMP_VERSION_2, a);
 	rsp.hdr = a->hdr;
-	rsp.payload = a->msg + SMP_HDR_SIZE;
-	rsp.len = a->len - SMP_HDR_SIZE;
-	assert_int_equal(mgmt_img_state_decode(&rsp, reply, st), 0);
+	rsp.payload = a->msg + DFU_SMP_HDR_SIZE;
+	rsp.len = a->len - DFU_SMP_HDR_SIZE;
+	assert_int_equal(dfu_smp_mgmt_img_state_decode(&rsp, reply, st), 0);
 }
 
 /* Flags of slot @p slot as "ACPXB" letters (active, confirmed, pending, permanent, bootable). */
 static void expect_slot(struct sim_device *dev, uint64_t slot, const uint8_t *hash,
 			const char *flags)
 {
-	struct mgmt_img_state st;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state st;
+	struct dfu_smp_mgmt_reply reply;
 	struct answer a;
-	const struct mgmt_img_slot *s = NULL;
+	const struct dfu_smp_mgmt_img_slot *s = NULL;
 	char got[6] = "";
 
 	state(dev, &st, &reply, &a);
@@ -140,31 +140,31 @@ static void expect_slot(struct sim_device *dev, uint64_t slot, const uint8_t *ha
 			assert_memory_equal(s->hash, hash, 32);
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	answer_close(&a);
 }
 
 static void state_write(struct sim_device *dev, const uint8_t *hash, size_t len, bool confirm,
 			struct answer *a)
 {
-	struct smp_request req;
+	struct dfu_smp_request req;
 
-	smp_request_init(&req, req_buf, sizeof(req_buf));
-	mgmt_img_state_write(&req, hash, len, confirm);
-	send_req(dev, &req, SMP_VERSION_2, a);
+	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
+	dfu_smp_mgmt_img_state_write(&req, hash, len, confirm);
+	send_req(dev, &req, DFU_SMP_VERSION_2, a);
 }
 
 static void running_hash(struct sim_device *dev, uint8_t out[32])
 {
-	struct mgmt_img_state st;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state st;
+	struct dfu_smp_mgmt_reply reply;
 	struct answer a;
 
 	state(dev, &st, &reply, &a);
 	assert_true(st.count >= 1);
 	assert_int_equal(st.slots[0].slot, 0);
 	memcpy(out, st.slots[0].hash, 32);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	answer_close(&a);
 }
 
@@ -178,8 +178,8 @@ static void open_device(struct sim_device *dev)
 static void fresh_device_runs_a_confirmed_factory_image(void **state_)
 {
 	struct sim_device dev;
-	struct mgmt_img_state st;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state st;
+	struct dfu_smp_mgmt_reply reply;
 	struct answer a;
 
 	(void)state_;
@@ -191,7 +191,7 @@ static void fresh_device_runs_a_confirmed_factory_image(void **state_)
 	assert_true(st.slots[0].active && st.slots[0].confirmed && st.slots[0].bootable);
 	assert_false(st.slots[0].pending || st.slots[0].permanent);
 	assert_int_equal(st.split_status, 0);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	answer_close(&a);
 	sim_device_free(&dev);
 }
@@ -286,8 +286,8 @@ static void bootloader_refuses_an_image_whose_hash_fails(void **state_)
 	struct file f = load("corrupt/flipped-payload-byte.bin");
 	struct sim_device dev;
 	uint8_t old[32], listed[32];
-	struct mgmt_img_state st;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state st;
+	struct dfu_smp_mgmt_reply reply;
 	struct answer a;
 
 	(void)state_;
@@ -297,7 +297,7 @@ static void bootloader_refuses_an_image_whose_hash_fails(void **state_)
 	state(&dev, &st, &reply, &a);
 	assert_int_equal(st.count, 2);           /* listed by its (wrong) hash TLV */
 	memcpy(listed, st.slots[1].hash, 32);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	answer_close(&a);
 	state_write(&dev, listed, 32, false, &a);
 	expect_ok(&a);
@@ -316,7 +316,7 @@ static void device_with_a_broken_running_image_answers_nothing(void **state_)
 	struct sim_device dev;
 	uint8_t junk[64];
 	struct answer a = { 0 };
-	struct smp_hdr hdr = { .op = SMP_OP_READ, .version = 2, .len = 1, .group = 1 };
+	struct dfu_smp_hdr hdr = { .op = DFU_SMP_OP_READ, .version = 2, .len = 1, .group = 1 };
 	uint8_t unit[9];
 
 	(void)state_;
@@ -326,7 +326,7 @@ static void device_with_a_broken_running_image_answers_nothing(void **state_)
 	sim_flash_write(&dev.img.flash, 0x300, junk, sizeof(junk));
 	sim_device_reboot(&dev, 1000);
 	assert_false(sim_device_bootable(&dev));
-	smp_hdr_encode(&hdr, unit);
+	dfu_smp_hdr_encode(&hdr, unit);
 	unit[8] = 0xa0;
 	sim_device_receive(&dev, unit, sizeof(unit), 2000, harness_emit, &a);
 	assert_int_equal(a.count, 0);
@@ -338,10 +338,10 @@ static void upload_errors_are_zephyrs(void **state_)
 	struct file f = load("01-hash-only.bin");
 	struct file bad = load("corrupt/bad-magic.bin");
 	struct sim_device dev;
-	struct smp_request req;
+	struct dfu_smp_request req;
 	struct answer a;
 	uint8_t long_sha[33] = { 0 };
-	struct mgmt_img_upload_args args = { .data = f.data, .len = 100, .total_len = f.len };
+	struct dfu_smp_mgmt_img_upload_args args = { .data = f.data, .len = 100, .total_len = f.len };
 	/* {"off": 0, "data": h'00'} without len; {"data": ...} without off */
 	static const uint8_t no_len[] = { 0xa2, 0x63, 'o', 'f', 'f', 0x00, 0x64, 'd', 'a', 't', 'a',
 					  0x41, 0x00 };
@@ -349,30 +349,30 @@ static void upload_errors_are_zephyrs(void **state_)
 
 	(void)state_;
 	open_device(&dev);
-	expect_both_err(&dev, SMP_OP_WRITE, 1, 1, no_off, sizeof(no_off), 20, MGMT_ERR_EINVAL);
-	expect_both_err(&dev, SMP_OP_WRITE, 1, 1, no_len, sizeof(no_len), 21, MGMT_ERR_EINVAL);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 1, no_off, sizeof(no_off), 20, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 1, no_len, sizeof(no_len), 21, DFU_SMP_MGMT_ERR_EINVAL);
 	args.len = 31; /* the header is 32 bytes */
-	smp_request_init(&req, req_buf, sizeof(req_buf));
-	mgmt_img_upload(&req, &args);
-	send_req(&dev, &req, SMP_VERSION_2, &a);
+	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
+	dfu_smp_mgmt_img_upload(&req, &args);
+	send_req(&dev, &req, DFU_SMP_VERSION_2, &a);
 	expect_group_err(&a, 1, 22);
 	answer_close(&a);
 	args.data = bad.data;
 	args.len = 100;
-	mgmt_img_upload(&req, &args);
-	send_req(&dev, &req, SMP_VERSION_2, &a);
+	dfu_smp_mgmt_img_upload(&req, &args);
+	send_req(&dev, &req, DFU_SMP_VERSION_2, &a);
 	expect_group_err(&a, 1, 23);
 	answer_close(&a);
 	args.data = f.data;
 	args.total_len = 0x70000; /* the slot minus its trailer page is the limit */
-	mgmt_img_upload(&req, &args);
-	send_req(&dev, &req, SMP_VERSION_2, &a);
+	dfu_smp_mgmt_img_upload(&req, &args);
+	send_req(&dev, &req, DFU_SMP_VERSION_2, &a);
 	expect_group_err(&a, 1, 30);
 	answer_close(&a);
 	args.total_len = f.len;
 	args.sha = long_sha;
 	args.sha_len = 33;
-	assert_int_equal(mgmt_img_upload(&req, &args), -EINVAL); /* the builder refuses */
+	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), -EINVAL); /* the builder refuses */
 	args.sha = NULL;
 	args.sha_len = 0;
 	/* the overrun: a chunk running past len */
@@ -389,8 +389,8 @@ static void upload_errors_are_zephyrs(void **state_)
 		args.data = past_end;
 		args.len = sizeof(past_end);
 	}
-	mgmt_img_upload(&req, &args);
-	send_req(&dev, &req, SMP_VERSION_2, &a);
+	dfu_smp_mgmt_img_upload(&req, &args);
+	send_req(&dev, &req, DFU_SMP_VERSION_2, &a);
 	expect_group_err(&a, 1, 31);
 	answer_close(&a);
 	sim_device_free(&dev);
@@ -502,17 +502,17 @@ static void erase_rules(void **state_)
 	(void)state_;
 	open_device(&dev);
 	image_hash(&f, hash);
-	expect_both_err(&dev, SMP_OP_WRITE, 1, 5, slot0, sizeof(slot0), 9, MGMT_ERR_EBADSTATE);
-	expect_both_err(&dev, SMP_OP_WRITE, 1, 5, slot9, sizeof(slot9), 14, MGMT_ERR_EINVAL);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot0, sizeof(slot0), 9, DFU_SMP_MGMT_ERR_EBADSTATE);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot9, sizeof(slot9), 14, DFU_SMP_MGMT_ERR_EINVAL);
 	assert_true(upload_all(&dev, &f, 2000));
 	state_write(&dev, hash, 32, false, &a);
 	answer_close(&a);
-	expect_both_err(&dev, SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9, MGMT_ERR_EBADSTATE);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9, DFU_SMP_MGMT_ERR_EBADSTATE);
 	sim_device_reboot(&dev, 1000); /* now slot 1 holds the image to revert to */
-	expect_both_err(&dev, SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9, MGMT_ERR_EBADSTATE);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9, DFU_SMP_MGMT_ERR_EBADSTATE);
 	state_write(&dev, NULL, 0, true, &a);
 	answer_close(&a);
-	call(&dev, SMP_OP_WRITE, 2, 1, 5, (const uint8_t *)"\xa0", 1, &a);
+	call(&dev, DFU_SMP_OP_WRITE, 2, 1, 5, (const uint8_t *)"\xa0", 1, &a);
 	expect_ok(&a);
 	answer_close(&a);
 	expect_slot(&dev, 1, NULL, NULL);
@@ -561,8 +561,8 @@ static void two_images_are_listed_with_their_numbers(void **state_)
 {
 	struct sim_device_config cfg = { .img = { .images = 2, .slot_size = 0x20000 } };
 	struct sim_device dev;
-	struct mgmt_img_state st;
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state st;
+	struct dfu_smp_mgmt_reply reply;
 	struct answer a;
 
 	(void)state_;
@@ -571,7 +571,7 @@ static void two_images_are_listed_with_their_numbers(void **state_)
 	assert_int_equal(st.count, 2);
 	assert_int_equal(st.slots[0].image, 0);
 	assert_int_equal(st.slots[1].image, 1);
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	answer_close(&a);
 	sim_device_free(&dev);
 }

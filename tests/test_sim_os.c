@@ -11,15 +11,15 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/os.h"
-#include "../mgmt/settings.h"
+#include <dfu-smp/mgmt/os.h>
+#include <dfu-smp/mgmt/settings.h>
 #include "sim_harness.h"
 
-#define G MGMT_GROUP_OS
-#define V1 SMP_VERSION_1
-#define V2 SMP_VERSION_2
-#define R SMP_OP_READ
-#define W SMP_OP_WRITE
+#define G DFU_SMP_MGMT_GROUP_OS
+#define V1 DFU_SMP_VERSION_1
+#define V2 DFU_SMP_VERSION_2
+#define R DFU_SMP_OP_READ
+#define W DFU_SMP_OP_WRITE
 #define S 1000000ull
 
 struct task {
@@ -36,10 +36,10 @@ static size_t taskstat(struct sim_device *dev, uint64_t now_us, char names[][16]
 	struct cbor_pair *pairs;
 	size_t n;
 
-	call_at(dev, now_us, R, V2, G, MGMT_OS_TASKSTAT, empty, sizeof(empty), &a);
+	call_at(dev, now_us, R, V2, G, DFU_SMP_MGMT_OS_TASKSTAT, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	/* Zephyr's indefinite-length maps, outer and inner */
-	assert_int_equal(a.msg[SMP_HDR_SIZE], 0xbf);
+	assert_int_equal(a.msg[DFU_SMP_HDR_SIZE], 0xbf);
 	map = get(a.map, "tasks");
 	assert_true(cbor_isa_map(map) && cbor_map_is_indefinite(map));
 	n = cbor_map_size(map);
@@ -47,10 +47,10 @@ static size_t taskstat(struct sim_device *dev, uint64_t now_us, char names[][16]
 	pairs = cbor_map_handle(map);
 	for (size_t i = 0; i < n; i++) {
 		const cbor_item_t *t = pairs[i].value;
-		size_t len = mgmt_cbor_string_size(pairs[i].key);
+		size_t len = dfu_smp_mgmt_cbor_string_size(pairs[i].key);
 
 		assert_true(cbor_isa_string(pairs[i].key) && len < 16);
-		mgmt_cbor_string_copy(pairs[i].key, (uint8_t *)names[i]);
+		dfu_smp_mgmt_cbor_string_copy(pairs[i].key, (uint8_t *)names[i]);
 		names[i][len] = '\0';
 		assert_true(cbor_map_is_indefinite(t));
 		tasks[i].prio = get_int(t, "prio");
@@ -109,7 +109,7 @@ static void taskstat_lists_threads_whose_stacks_grow(void **state)
 	memset(text, 'x', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
 	n_req = payload_text(&p, "d", text);
-	call_at(dev, 2 * S, W, V2, G, MGMT_OS_ECHO, p.buf, n_req, &a);
+	call_at(dev, 2 * S, W, V2, G, DFU_SMP_MGMT_OS_ECHO, p.buf, n_req, &a);
 	expect_ok(&a);
 	answer_close(&a);
 	assert_int_equal(taskstat(dev, 11 * S, later_names, later, 16), n);
@@ -136,9 +136,9 @@ static void taskstat_fits_a_small_buffer(void **state)
 
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, &cfg), 0);
-	call(&dev, R, V2, G, MGMT_OS_ECHO, empty, sizeof(empty), &a);
+	call(&dev, R, V2, G, DFU_SMP_MGMT_OS_ECHO, empty, sizeof(empty), &a);
 	answer_close(&a);
-	call(&dev, R, V2, G, MGMT_OS_TASKSTAT, empty, sizeof(empty), &a);
+	call(&dev, R, V2, G, DFU_SMP_MGMT_OS_TASKSTAT, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_true(a.len <= 384);
 	answer_close(&a);
@@ -147,7 +147,7 @@ static void taskstat_fits_a_small_buffer(void **state)
 
 static void taskstat_is_read_only(void **state)
 {
-	expect_both_rc(*state, W, G, MGMT_OS_TASKSTAT, empty, sizeof(empty), MGMT_ERR_ENOTSUP);
+	expect_both_rc(*state, W, G, DFU_SMP_MGMT_OS_TASKSTAT, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 static void mpstat_reports_heaps_under_tasks(void **state)
@@ -158,7 +158,7 @@ static void mpstat_reports_heaps_under_tasks(void **state)
 	const cbor_item_t *pools, *heap;
 	uint64_t min_before;
 
-	call(dev, R, V2, G, MGMT_OS_MPSTAT, empty, sizeof(empty), &a);
+	call(dev, R, V2, G, DFU_SMP_MGMT_OS_MPSTAT, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	pools = get(a.map, "tasks");
 	assert_int_equal(cbor_map_size(pools), 2);
@@ -180,10 +180,10 @@ static void mpstat_reports_heaps_under_tasks(void **state)
 	big[4] = (sizeof(big) - 6) >> 8;
 	big[5] = (sizeof(big) - 6) & 0xff;
 	memset(big + 6, 'x', sizeof(big) - 6);
-	call(dev, W, V2, G, MGMT_OS_ECHO, big, sizeof(big), &a);
+	call(dev, W, V2, G, DFU_SMP_MGMT_OS_ECHO, big, sizeof(big), &a);
 	expect_ok(&a);
 	answer_close(&a);
-	call(dev, R, V2, G, MGMT_OS_MPSTAT, empty, sizeof(empty), &a);
+	call(dev, R, V2, G, DFU_SMP_MGMT_OS_MPSTAT, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_true(get_uint(get(get(a.map, "tasks"), "0"), "min") < min_before);
 	answer_close(&a);
@@ -194,7 +194,7 @@ static void datetime_get_at(struct sim_device *dev, uint64_t now_us, const char 
 	struct answer a;
 	char text[40];
 
-	call_at(dev, now_us, R, V2, G, MGMT_OS_DATETIME, empty, sizeof(empty), &a);
+	call_at(dev, now_us, R, V2, G, DFU_SMP_MGMT_OS_DATETIME, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_string_equal(get_text(a.map, "datetime", text, sizeof(text)), expected);
 	answer_close(&a);
@@ -206,7 +206,7 @@ static void datetime_set_at(struct sim_device *dev, uint64_t now_us, const char 
 	struct answer a;
 	size_t n = payload_text(&p, "datetime", datetime);
 
-	call_at(dev, now_us, W, V2, G, MGMT_OS_DATETIME, p.buf, n, &a);
+	call_at(dev, now_us, W, V2, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, n, &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
 	answer_close(&a);
@@ -261,22 +261,22 @@ static void datetime_refuses_bad_strings(void **state)
 	};
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	size_t n;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = payload_text(&p, "datetime", bad[i]);
-		expect_both_rc(dev, W, G, MGMT_OS_DATETIME, p.buf, n, MGMT_ERR_EINVAL);
+		expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	}
 	/* no datetime, or not a text string */
-	expect_both_rc(dev, W, G, MGMT_OS_DATETIME, empty, sizeof(empty), MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, empty, sizeof(empty), DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "datetime");
-	mgmt_cbor_uint(w, 1763639765);
-	expect_both_rc(dev, W, G, MGMT_OS_DATETIME, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "datetime");
+	dfu_smp_mgmt_cbor_uint(w, 1763639765);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* well formed, but no such day: the RTC driver refuses it */
 	n = payload_text(&p, "datetime", "2025-02-29T00:00:00");
-	expect_both_err(dev, W, G, MGMT_OS_DATETIME, p.buf, n, 5, MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, n, 5, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	/* nothing of that moved the clock */
 	datetime_get_at(dev, 0, "2026-01-01T00:00:00");
 }
@@ -285,11 +285,11 @@ static void reset_answers_then_reboots_after_250_ms(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	struct answer a;
 
 	assert_int_equal(sim_device_reset_at(dev), UINT64_MAX);
-	call_at(dev, 3 * S, W, V2, G, MGMT_OS_RESET, empty, sizeof(empty), &a);
+	call_at(dev, 3 * S, W, V2, G, DFU_SMP_MGMT_OS_RESET, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
 	answer_close(&a);
@@ -298,11 +298,11 @@ static void reset_answers_then_reboots_after_250_ms(void **state)
 	assert_int_equal(sim_device_reset_at(dev), UINT64_MAX);
 
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "force");
-	mgmt_cbor_bool(w, true);
-	mgmt_cbor_text(w, "boot_mode");
-	mgmt_cbor_uint(w, 1);
-	call_at(dev, 4 * S, W, V1, G, MGMT_OS_RESET, p.buf, w->len, &a);
+	dfu_smp_mgmt_cbor_text(w, "force");
+	dfu_smp_mgmt_cbor_bool(w, true);
+	dfu_smp_mgmt_cbor_text(w, "boot_mode");
+	dfu_smp_mgmt_cbor_uint(w, 1);
+	call_at(dev, 4 * S, W, V1, G, DFU_SMP_MGMT_OS_RESET, p.buf, w->len, &a);
 	expect_ok(&a);
 	answer_close(&a);
 	assert_int_equal(sim_device_reset_at(dev), 4 * S + 250000);
@@ -312,22 +312,22 @@ static void reset_refuses_wrong_types(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "force");
-	mgmt_cbor_uint(w, 1); /* the documentation's int; Zephyr decodes a bool */
-	expect_both_rc(dev, W, G, MGMT_OS_RESET, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "force");
+	dfu_smp_mgmt_cbor_uint(w, 1); /* the documentation's int; Zephyr decodes a bool */
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_RESET, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "boot_mode");
-	mgmt_cbor_text(w, "bootloader");
-	expect_both_rc(dev, W, G, MGMT_OS_RESET, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "boot_mode");
+	dfu_smp_mgmt_cbor_text(w, "bootloader");
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_RESET, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "boot_mode");
-	mgmt_cbor_int(w, -1);
-	expect_both_rc(dev, W, G, MGMT_OS_RESET, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "boot_mode");
+	dfu_smp_mgmt_cbor_int(w, -1);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_RESET, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* reset is a write; nothing of that asked for a reboot */
-	expect_both_rc(dev, R, G, MGMT_OS_RESET, empty, sizeof(empty), MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_OS_RESET, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
 	assert_int_equal(sim_device_reset_at(dev), UINT64_MAX);
 }
 
@@ -341,7 +341,7 @@ static void info_is(struct sim_device *dev, const char *format, const char *expe
 	if (!format) {
 		p.buf[0] = 0xa0;
 	}
-	call(dev, R, V2, G, MGMT_OS_INFO, p.buf, n, &a);
+	call(dev, R, V2, G, DFU_SMP_MGMT_OS_INFO, p.buf, n, &a);
 	expect_ok(&a);
 	assert_string_equal(get_text(a.map, "output", text, sizeof(text)), expected);
 	answer_close(&a);
@@ -351,7 +351,7 @@ static void info_prints_fields_in_fixed_order(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	size_t n;
 
 	info_is(dev, NULL, "Zephyr");
@@ -369,40 +369,40 @@ static void info_prints_fields_in_fixed_order(void **state)
 	info_is(dev, "sn", "Zephyr kitchen");
 
 	n = payload_text(&p, "format", "sx");
-	expect_both_err(dev, R, G, MGMT_OS_INFO, p.buf, n, 2, MGMT_ERR_EINVAL);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_OS_INFO, p.buf, n, 2, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "format");
-	mgmt_cbor_bytes(w, (const uint8_t *)"s", 1);
-	expect_both_rc(dev, R, G, MGMT_OS_INFO, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "format");
+	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"s", 1);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_OS_INFO, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 }
 
 static void bootloader_info_and_mode(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	struct answer a;
 	char text[16];
 	size_t n;
 
-	call(dev, R, V2, G, MGMT_OS_BOOTLOADER, empty, sizeof(empty), &a);
+	call(dev, R, V2, G, DFU_SMP_MGMT_OS_BOOTLOADER, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_string_equal(get_text(a.map, "bootloader", text, sizeof(text)), "MCUboot");
 	answer_close(&a);
 
 	n = payload_text(&p, "query", "mode");
-	call(dev, R, V1, G, MGMT_OS_BOOTLOADER, p.buf, n, &a);
+	call(dev, R, V1, G, DFU_SMP_MGMT_OS_BOOTLOADER, p.buf, n, &a);
 	expect_ok(&a);
 	assert_int_equal(get_int(a.map, "mode"), 3); /* swap without scratch */
-	assert_null(mgmt_cbor_find(a.map, "no-downgrade"));
+	assert_null(dfu_smp_mgmt_cbor_find(a.map, "no-downgrade"));
 	answer_close(&a);
 
 	n = payload_text(&p, "query", "modes");
-	expect_both_err(dev, R, G, MGMT_OS_BOOTLOADER, p.buf, n, 3, MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_OS_BOOTLOADER, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "query");
-	mgmt_cbor_uint(w, 0);
-	expect_both_rc(dev, R, G, MGMT_OS_BOOTLOADER, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "query");
+	dfu_smp_mgmt_cbor_uint(w, 0);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_OS_BOOTLOADER, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 }
 
 static void version_1_only_device_folds_os_errors(void **state)
@@ -416,16 +416,16 @@ static void version_1_only_device_folds_os_errors(void **state)
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, &cfg), 0);
 	n = payload_text(&p, "format", "q");
-	call(&dev, R, V2, G, MGMT_OS_INFO, p.buf, n, &a);
+	call(&dev, R, V2, G, DFU_SMP_MGMT_OS_INFO, p.buf, n, &a);
 	assert_int_equal(a.hdr.version, V1);
-	expect_rc(&a, MGMT_ERR_EINVAL);
+	expect_rc(&a, DFU_SMP_MGMT_ERR_EINVAL);
 	answer_close(&a);
 	n = payload_text(&p, "query", "version");
-	call(&dev, R, V2, G, MGMT_OS_BOOTLOADER, p.buf, n, &a);
+	call(&dev, R, V2, G, DFU_SMP_MGMT_OS_BOOTLOADER, p.buf, n, &a);
 	assert_int_equal(a.hdr.version, V1);
-	expect_rc(&a, MGMT_ERR_ENOENT);
+	expect_rc(&a, DFU_SMP_MGMT_ERR_ENOENT);
 	answer_close(&a);
-	call(&dev, R, V2, G, MGMT_OS_TASKSTAT, empty, sizeof(empty), &a);
+	call(&dev, R, V2, G, DFU_SMP_MGMT_OS_TASKSTAT, empty, sizeof(empty), &a);
 	expect_ok(&a);
 	assert_int_equal(a.hdr.version, V1);
 	answer_close(&a);

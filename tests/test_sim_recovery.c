@@ -14,11 +14,11 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/cbor.h"
-#include "../mgmt/err.h"
+#include <dfu-smp/mgmt/cbor.h>
+#include <dfu-smp/mgmt/err.h>
 #include "../sim/device.h"
 #include "../sim/recovery.h"
-#include "../smp/header.h"
+#include <dfu-smp/smp/header.h>
 
 static struct {
 	int count;
@@ -38,33 +38,33 @@ static void emit(void *ctx, const uint8_t *msg, size_t len)
 static struct sim_device dev;
 static uint8_t req[4096];
 static cbor_item_t *answer;
-static struct smp_hdr answer_hdr;
+static struct dfu_smp_hdr answer_hdr;
 
 /* Sends the message built in req (@p payload_len bytes of payload) and loads its answer. */
 static bool send(uint8_t op, uint8_t version, uint16_t group, uint8_t id, size_t payload_len,
 		 uint64_t now_us)
 {
-	struct smp_hdr hdr = { .op = op, .version = version, .len = (uint16_t)payload_len,
+	struct dfu_smp_hdr hdr = { .op = op, .version = version, .len = (uint16_t)payload_len,
 			       .group = group, .seq = 42, .id = id };
 	char why[100];
 
-	smp_hdr_encode(&hdr, req);
+	dfu_smp_hdr_encode(&hdr, req);
 	if (answer) {
 		cbor_decref(&answer);
 	}
 	out.count = 0;
-	sim_device_receive(&dev, req, SMP_HDR_SIZE + payload_len, now_us, emit, NULL);
+	sim_device_receive(&dev, req, DFU_SMP_HDR_SIZE + payload_len, now_us, emit, NULL);
 	if (out.count == 0) {
 		return false;
 	}
 	assert_int_equal(out.count, 1);
-	assert_int_equal(smp_hdr_decode(out.msg, out.len, &answer_hdr), 0);
+	assert_int_equal(dfu_smp_hdr_decode(out.msg, out.len, &answer_hdr), 0);
 	assert_int_equal(answer_hdr.seq, 42);
 	assert_int_equal(answer_hdr.version, version); /* copied from the request */
-	assert_int_equal(answer_hdr.op, smp_hdr_rsp_op(op));
-	answer = mgmt_cbor_load(out.msg + SMP_HDR_SIZE, answer_hdr.len, why, sizeof(why));
+	assert_int_equal(answer_hdr.op, dfu_smp_hdr_rsp_op(op));
+	answer = dfu_smp_mgmt_cbor_load(out.msg + DFU_SMP_HDR_SIZE, answer_hdr.len, why, sizeof(why));
 	assert_non_null(answer);
-	assert_null(mgmt_cbor_find(answer, "err")); /* never version 2 errors */
+	assert_null(dfu_smp_mgmt_cbor_find(answer, "err")); /* never version 2 errors */
 	return true;
 }
 
@@ -72,29 +72,29 @@ static int64_t answer_uint(const char *key)
 {
 	uint64_t v;
 
-	if (mgmt_cbor_get_uint(mgmt_cbor_find(answer, key), &v) != 0) {
+	if (dfu_smp_mgmt_cbor_get_uint(dfu_smp_mgmt_cbor_find(answer, key), &v) != 0) {
 		return -1;
 	}
 	return (int64_t)v;
 }
 
-static struct mgmt_cbor_writer w;
+static struct dfu_smp_mgmt_cbor_writer w;
 
 static void begin(void)
 {
-	mgmt_cbor_writer_init(&w, req + SMP_HDR_SIZE, sizeof(req) - SMP_HDR_SIZE);
+	dfu_smp_mgmt_cbor_writer_init(&w, req + DFU_SMP_HDR_SIZE, sizeof(req) - DFU_SMP_HDR_SIZE);
 }
 
 static bool empty(uint8_t op, uint16_t group, uint8_t id)
 {
 	begin();
-	mgmt_cbor_map(&w, 0);
-	return send(op, SMP_VERSION_2, group, id, w.len, 0);
+	dfu_smp_mgmt_cbor_map(&w, 0);
+	return send(op, DFU_SMP_VERSION_2, group, id, w.len, 0);
 }
 
 static uint8_t image[0x3000];
 static size_t image_len;
-static const struct dfu_image_version v2 = { 2, 0, 0, 0 };
+static const struct dfu_smp_image_version v2 = { 2, 0, 0, 0 };
 
 static int setup(void **state)
 {
@@ -125,16 +125,16 @@ static int64_t upload(size_t chunk, size_t upto)
 		size_t n = upto - off < chunk ? upto - off : chunk;
 
 		begin();
-		mgmt_cbor_map(&w, off ? 2 : 3);
+		dfu_smp_mgmt_cbor_map(&w, off ? 2 : 3);
 		if (!off) {
-			mgmt_cbor_text(&w, "len");
-			mgmt_cbor_uint(&w, image_len);
+			dfu_smp_mgmt_cbor_text(&w, "len");
+			dfu_smp_mgmt_cbor_uint(&w, image_len);
 		}
-		mgmt_cbor_text(&w, "off");
-		mgmt_cbor_uint(&w, off);
-		mgmt_cbor_text(&w, "data");
-		mgmt_cbor_bytes(&w, image + off, n);
-		assert_true(send(SMP_OP_WRITE, SMP_VERSION_1, 1, 1, w.len, 0));
+		dfu_smp_mgmt_cbor_text(&w, "off");
+		dfu_smp_mgmt_cbor_uint(&w, off);
+		dfu_smp_mgmt_cbor_text(&w, "data");
+		dfu_smp_mgmt_cbor_bytes(&w, image + off, n);
+		assert_true(send(DFU_SMP_OP_WRITE, DFU_SMP_VERSION_1, 1, 1, w.len, 0));
 		assert_int_equal(answer_uint("rc"), 0); /* upload answers carry rc 0 */
 		assert_int_equal(answer_uint("off"), (int64_t)(off + n));
 	}
@@ -145,24 +145,24 @@ static void answers_its_subset_v1_style(void **state)
 {
 	(void)state;
 	assert_true(sim_device_in_recovery(&dev));
-	assert_true(empty(SMP_OP_READ, 0, 6)); /* parameters */
+	assert_true(empty(DFU_SMP_OP_READ, 0, 6)); /* parameters */
 	assert_int_equal(answer_uint("buf_size"), 1024);
 	assert_int_equal(answer_uint("buf_count"), 1);
-	assert_null(mgmt_cbor_find(answer, "rc"));
-	assert_true(empty(SMP_OP_WRITE, 0, 1)); /* console echo */
+	assert_null(dfu_smp_mgmt_cbor_find(answer, "rc"));
+	assert_true(empty(DFU_SMP_OP_WRITE, 0, 1)); /* console echo */
 	assert_int_equal(answer_uint("rc"), 0);
-	assert_true(empty(SMP_OP_READ, 0, 2)); /* task statistics: not in the bootloader */
-	assert_int_equal(answer_uint("rc"), MGMT_ERR_ENOTSUP);
-	assert_true(empty(SMP_OP_READ, 1, 5)); /* erase */
-	assert_int_equal(answer_uint("rc"), MGMT_ERR_ENOTSUP);
-	assert_true(empty(SMP_OP_READ, 63, 0));
-	assert_int_equal(answer_uint("rc"), MGMT_ERR_ENOTSUP);
+	assert_true(empty(DFU_SMP_OP_READ, 0, 2)); /* task statistics: not in the bootloader */
+	assert_int_equal(answer_uint("rc"), DFU_SMP_MGMT_ERR_ENOTSUP);
+	assert_true(empty(DFU_SMP_OP_READ, 1, 5)); /* erase */
+	assert_int_equal(answer_uint("rc"), DFU_SMP_MGMT_ERR_ENOTSUP);
+	assert_true(empty(DFU_SMP_OP_READ, 63, 0));
+	assert_int_equal(answer_uint("rc"), DFU_SMP_MGMT_ERR_ENOTSUP);
 	begin();
-	mgmt_cbor_map(&w, 1);
-	mgmt_cbor_text(&w, "d");
-	mgmt_cbor_text(&w, "hi");
-	assert_true(send(SMP_OP_WRITE, SMP_VERSION_1, 0, 0, w.len, 0));
-	assert_true(mgmt_cbor_text_equals(mgmt_cbor_find(answer, "r"), "hi"));
+	dfu_smp_mgmt_cbor_map(&w, 1);
+	dfu_smp_mgmt_cbor_text(&w, "d");
+	dfu_smp_mgmt_cbor_text(&w, "hi");
+	assert_true(send(DFU_SMP_OP_WRITE, DFU_SMP_VERSION_1, 0, 0, w.len, 0));
+	assert_true(dfu_smp_mgmt_cbor_text_equals(dfu_smp_mgmt_cbor_find(answer, "r"), "hi"));
 }
 
 static void lists_slot_version_and_hash_only(void **state)
@@ -171,17 +171,17 @@ static void lists_slot_version_and_hash_only(void **state)
 	cbor_item_t *slot;
 
 	(void)state;
-	assert_true(empty(SMP_OP_READ, 1, 0));
-	assert_null(mgmt_cbor_find(answer, "splitStatus"));
-	images = mgmt_cbor_find(answer, "images");
+	assert_true(empty(DFU_SMP_OP_READ, 1, 0));
+	assert_null(dfu_smp_mgmt_cbor_find(answer, "splitStatus"));
+	images = dfu_smp_mgmt_cbor_find(answer, "images");
 	assert_non_null(images);
 	assert_int_equal(cbor_array_size(images), 1);
 	slot = cbor_array_get(images, 0);
 	assert_int_equal(cbor_map_size(slot), 3);
-	assert_non_null(mgmt_cbor_find(slot, "slot"));
-	assert_true(mgmt_cbor_text_equals(mgmt_cbor_find(slot, "version"), "1.0.0"));
-	assert_non_null(mgmt_cbor_find(slot, "hash"));
-	assert_null(mgmt_cbor_find(slot, "active"));
+	assert_non_null(dfu_smp_mgmt_cbor_find(slot, "slot"));
+	assert_true(dfu_smp_mgmt_cbor_text_equals(dfu_smp_mgmt_cbor_find(slot, "version"), "1.0.0"));
+	assert_non_null(dfu_smp_mgmt_cbor_find(slot, "hash"));
+	assert_null(dfu_smp_mgmt_cbor_find(slot, "active"));
 	cbor_decref(&slot);
 }
 
@@ -192,13 +192,13 @@ static void requests_over_1024_bytes_get_no_answer(void **state)
 	(void)state;
 	sim_device_free(&dev);
 	assert_int_equal(sim_device_init(&dev, &cfg), 0);
-	assert_true(empty(SMP_OP_READ, 0, 6));
+	assert_true(empty(DFU_SMP_OP_READ, 0, 6));
 	assert_int_equal(answer_uint("buf_size"), 2048); /* what it reports */
 	begin();
-	mgmt_cbor_map(&w, 1);
-	mgmt_cbor_text(&w, "d");
-	mgmt_cbor_text_n(&w, (const char *)image, 1100); /* any bytes: never looked at */
-	assert_false(send(SMP_OP_WRITE, SMP_VERSION_1, 0, 0, w.len, 0));
+	dfu_smp_mgmt_cbor_map(&w, 1);
+	dfu_smp_mgmt_cbor_text(&w, "d");
+	dfu_smp_mgmt_cbor_text_n(&w, (const char *)image, 1100); /* any bytes: never looked at */
+	assert_false(send(DFU_SMP_OP_WRITE, DFU_SMP_VERSION_1, 0, 0, w.len, 0));
 	assert_int_equal(sim_device_stats(&dev)->dropped, 1);
 }
 
@@ -209,25 +209,25 @@ static void upload_writes_slot_0_and_reset_boots_it(void **state)
 
 	(void)state;
 	assert_int_equal(upload(900, image_len), (int64_t)image_len);
-	assert_true(empty(SMP_OP_READ, 1, 0));
-	images = mgmt_cbor_find(answer, "images");
+	assert_true(empty(DFU_SMP_OP_READ, 1, 0));
+	images = dfu_smp_mgmt_cbor_find(answer, "images");
 	assert_int_equal(cbor_array_size(images), 1); /* slot 1 is untouched and empty */
 	slot = cbor_array_get(images, 0);
 	assert_int_equal(answer_uint("rc"), -1);
-	assert_true(mgmt_cbor_text_equals(mgmt_cbor_find(slot, "version"), "2.0.0"));
-	assert_int_equal(mgmt_cbor_string_size(mgmt_cbor_find(slot, "hash")), 32);
+	assert_true(dfu_smp_mgmt_cbor_text_equals(dfu_smp_mgmt_cbor_find(slot, "version"), "2.0.0"));
+	assert_int_equal(dfu_smp_mgmt_cbor_string_size(dfu_smp_mgmt_cbor_find(slot, "hash")), 32);
 	cbor_decref(&slot);
-	assert_true(empty(SMP_OP_WRITE, 0, 5)); /* reset */
+	assert_true(empty(DFU_SMP_OP_WRITE, 0, 5)); /* reset */
 	assert_int_equal(answer_uint("rc"), 0);
 	assert_true(sim_device_reset_at(&dev) > 0 && sim_device_reset_at(&dev) != UINT64_MAX);
 	sim_device_reboot(&dev, sim_device_reset_at(&dev));
 	assert_false(sim_device_in_recovery(&dev));
 	assert_true(sim_device_bootable(&dev));
 	/* the application answers now: Zephyr's list, slot 0 active */
-	assert_true(empty(SMP_OP_READ, 1, 0));
-	assert_non_null(mgmt_cbor_find(answer, "splitStatus"));
-	slot = cbor_array_get(mgmt_cbor_find(answer, "images"), 0);
-	assert_true(cbor_get_bool(mgmt_cbor_find(slot, "active")));
+	assert_true(empty(DFU_SMP_OP_READ, 1, 0));
+	assert_non_null(dfu_smp_mgmt_cbor_find(answer, "splitStatus"));
+	slot = cbor_array_get(dfu_smp_mgmt_cbor_find(answer, "images"), 0);
+	assert_true(cbor_get_bool(dfu_smp_mgmt_cbor_find(slot, "active")));
 	cbor_decref(&slot);
 }
 
@@ -235,11 +235,11 @@ static void reset_with_a_partial_image_stays_in_recovery(void **state)
 {
 	(void)state;
 	upload(900, 1800); /* slot 0 erased, a part written */
-	assert_true(empty(SMP_OP_WRITE, 0, 5));
+	assert_true(empty(DFU_SMP_OP_WRITE, 0, 5));
 	sim_device_reboot(&dev, sim_device_reset_at(&dev));
 	assert_true(sim_device_in_recovery(&dev));
 	assert_true(sim_device_bootable(&dev)); /* the bootloader still answers */
-	assert_true(empty(SMP_OP_READ, 0, 6));
+	assert_true(empty(DFU_SMP_OP_READ, 0, 6));
 	assert_int_equal(answer_uint("buf_count"), 1);
 }
 

@@ -10,14 +10,14 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/settings.h"
+#include <dfu-smp/mgmt/settings.h>
 #include "sim_harness.h"
 
-#define G MGMT_GROUP_SETTINGS
-#define V1 SMP_VERSION_1
-#define V2 SMP_VERSION_2
-#define R SMP_OP_READ
-#define W SMP_OP_WRITE
+#define G DFU_SMP_MGMT_GROUP_SETTINGS
+#define V1 DFU_SMP_VERSION_1
+#define V2 DFU_SMP_VERSION_2
+#define R DFU_SMP_OP_READ
+#define W DFU_SMP_OP_WRITE
 
 /*
  * Reads @p name (with max_size when >= 0) and expects @p val.
@@ -27,22 +27,22 @@ static int64_t read_is(struct sim_device *dev, const char *name, int64_t max_siz
 		       const void *val, size_t len)
 {
 	struct payload p;
-	struct mgmt_cbor_writer *w = payload_map(&p, max_size >= 0 ? 2 : 1);
+	struct dfu_smp_mgmt_cbor_writer *w = payload_map(&p, max_size >= 0 ? 2 : 1);
 	struct answer a;
 	uint8_t got[300];
 	int64_t limit = -1;
 
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, name);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, name);
 	if (max_size >= 0) {
-		mgmt_cbor_text(w, "max_size");
-		mgmt_cbor_uint(w, (uint64_t)max_size);
+		dfu_smp_mgmt_cbor_text(w, "max_size");
+		dfu_smp_mgmt_cbor_uint(w, (uint64_t)max_size);
 	}
-	call(dev, R, V2, G, MGMT_SETTINGS_VALUE, p.buf, w->len, &a);
+	call(dev, R, V2, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, &a);
 	expect_ok(&a);
 	assert_int_equal(get_bytes(a.map, "val", got, sizeof(got)), len);
 	assert_memory_equal(got, val, len);
-	if (mgmt_cbor_find(a.map, "max_size")) {
+	if (dfu_smp_mgmt_cbor_find(a.map, "max_size")) {
 		limit = (int64_t)get_uint(a.map, "max_size");
 	}
 	answer_close(&a);
@@ -70,7 +70,7 @@ static void missing_setting(struct sim_device *dev, const char *name, int group_
 	struct payload p;
 	size_t n = payload_text(&p, "name", name);
 
-	expect_both_err(dev, R, G, MGMT_SETTINGS_VALUE, p.buf, n, group_rc, v1_rc);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, group_rc, v1_rc);
 }
 
 static void reads_the_firmware_defaults(void **state)
@@ -105,58 +105,58 @@ static void missing_keys_and_roots(void **state)
 	struct sim_device *dev = *state;
 
 	/* a root with a handler that does not know the key */
-	missing_setting(dev, "app/nope", 3, MGMT_ERR_ENOENT);
-	missing_setting(dev, "bt", 3, MGMT_ERR_ENOENT);
+	missing_setting(dev, "app/nope", 3, DFU_SMP_MGMT_ERR_ENOENT);
+	missing_setting(dev, "bt", 3, DFU_SMP_MGMT_ERR_ENOENT);
 	/* no handler for the root: what real devices answer for a missing setting */
-	missing_setting(dev, "nosuch/key", 5, MGMT_ERR_EUNKNOWN);
-	missing_setting(dev, "application/name", 5, MGMT_ERR_EUNKNOWN);
+	missing_setting(dev, "nosuch/key", 5, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	missing_setting(dev, "application/name", 5, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	/* names must be shorter than 32 bytes */
-	missing_setting(dev, "app/0123456789012345678901234567", 2, MGMT_ERR_EINVAL);
-	missing_setting(dev, "app/012345678901234567890123456", 3, MGMT_ERR_ENOENT);
+	missing_setting(dev, "app/0123456789012345678901234567", 2, DFU_SMP_MGMT_ERR_EINVAL);
+	missing_setting(dev, "app/012345678901234567890123456", 3, DFU_SMP_MGMT_ERR_ENOENT);
 }
 
 static void malformed_requests_get_einval(void **state)
 {
 	struct sim_device *dev = *state;
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	size_t n;
 
 	/* no name, an empty one, or one of the wrong type */
-	expect_both_rc(dev, R, G, MGMT_SETTINGS_VALUE, empty, sizeof(empty), MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, empty, sizeof(empty), DFU_SMP_MGMT_ERR_EINVAL);
 	n = payload_text(&p, "name", "");
-	expect_both_rc(dev, R, G, MGMT_SETTINGS_VALUE, p.buf, n, MGMT_ERR_EINVAL);
-	expect_both_rc(dev, W, G, MGMT_SETTINGS_DELETE, p.buf, n, MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_DELETE, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_bytes(w, (const uint8_t *)"bt/name", 7);
-	expect_both_rc(dev, R, G, MGMT_SETTINGS_VALUE, p.buf, w->len, MGMT_ERR_EINVAL);
-	expect_both_rc(dev, W, G, MGMT_SETTINGS_VALUE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"bt/name", 7);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* max_size not an unsigned 32-bit integer */
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "bt/name");
-	mgmt_cbor_text(w, "max_size");
-	mgmt_cbor_int(w, -1);
-	expect_both_rc(dev, R, G, MGMT_SETTINGS_VALUE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "bt/name");
+	dfu_smp_mgmt_cbor_text(w, "max_size");
+	dfu_smp_mgmt_cbor_int(w, -1);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "bt/name");
-	mgmt_cbor_text(w, "max_size");
-	mgmt_cbor_uint(w, 0x100000000ull);
-	expect_both_rc(dev, R, G, MGMT_SETTINGS_VALUE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "bt/name");
+	dfu_smp_mgmt_cbor_text(w, "max_size");
+	dfu_smp_mgmt_cbor_uint(w, 0x100000000ull);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* val as a text string */
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "bt/name");
-	mgmt_cbor_text(w, "val");
-	mgmt_cbor_text(w, "oops");
-	expect_both_rc(dev, W, G, MGMT_SETTINGS_VALUE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "bt/name");
+	dfu_smp_mgmt_cbor_text(w, "val");
+	dfu_smp_mgmt_cbor_text(w, "oops");
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* save's subtree as a number */
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_uint(w, 3);
-	expect_both_rc(dev, W, G, MGMT_SETTINGS_LOAD_SAVE, p.buf, w->len, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_uint(w, 3);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* the default survived all of it */
 	read_is(dev, "bt/name", -1, "dfu-smp-sim", 11);
 }
@@ -166,34 +166,34 @@ static void write_errors(void **state)
 	struct sim_device *dev = *state;
 	static const uint8_t big[257];
 	struct payload p;
-	struct mgmt_cbor_writer *w;
+	struct dfu_smp_mgmt_cbor_writer *w;
 	struct answer a;
 
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "wifi/ssid");
-	mgmt_cbor_text(w, "val");
-	mgmt_cbor_bytes(w, (const uint8_t *)"home", 4);
-	expect_both_err(dev, W, G, MGMT_SETTINGS_VALUE, p.buf, w->len, 5, MGMT_ERR_EUNKNOWN);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "wifi/ssid");
+	dfu_smp_mgmt_cbor_text(w, "val");
+	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"home", 4);
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 5, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "app/01234567890123456789012345678");
-	mgmt_cbor_text(w, "val");
-	mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
-	expect_both_err(dev, W, G, MGMT_SETTINGS_VALUE, p.buf, w->len, 2, MGMT_ERR_EINVAL);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "app/01234567890123456789012345678");
+	dfu_smp_mgmt_cbor_text(w, "val");
+	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 2, DFU_SMP_MGMT_ERR_EINVAL);
 	/* more than the handler keeps */
 	w = payload_map(&p, 2);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "app/big");
-	mgmt_cbor_text(w, "val");
-	mgmt_cbor_bytes(w, big, sizeof(big));
-	expect_both_err(dev, W, G, MGMT_SETTINGS_VALUE, p.buf, w->len, 1, MGMT_ERR_EUNKNOWN);
-	missing_setting(dev, "app/big", 3, MGMT_ERR_ENOENT);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "app/big");
+	dfu_smp_mgmt_cbor_text(w, "val");
+	dfu_smp_mgmt_cbor_bytes(w, big, sizeof(big));
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 1, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	missing_setting(dev, "app/big", 3, DFU_SMP_MGMT_ERR_ENOENT);
 	/* no val: an empty value, as zcbor's optional keys leave it */
 	w = payload_map(&p, 1);
-	mgmt_cbor_text(w, "name");
-	mgmt_cbor_text(w, "app/name");
-	call(dev, W, V1, G, MGMT_SETTINGS_VALUE, p.buf, w->len, &a);
+	dfu_smp_mgmt_cbor_text(w, "name");
+	dfu_smp_mgmt_cbor_text(w, "app/name");
+	call(dev, W, V1, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, &a);
 	expect_ok(&a);
 	answer_close(&a);
 	read_is(dev, "app/name", -1, "", 0);
@@ -207,17 +207,17 @@ static void writes_live_in_ram_until_saved(void **state)
 	settings_write(dev, "app/color", "red", 3);
 	read_is(dev, "bt/name", -1, "sensor-7", 8);
 	read_is(dev, "app/color", -1, "red", 3);
-	run(dev, W, MGMT_SETTINGS_COMMIT, NULL);
+	run(dev, W, DFU_SMP_MGMT_SETTINGS_COMMIT, NULL);
 
 	/* nothing was saved: a reboot brings back the defaults */
 	sim_device_reboot(dev, 1000);
 	read_is(dev, "bt/name", -1, "dfu-smp-sim", 11);
-	missing_setting(dev, "app/color", 3, MGMT_ERR_ENOENT);
+	missing_setting(dev, "app/color", 3, DFU_SMP_MGMT_ERR_ENOENT);
 
 	/* saved, they come back after a reboot */
 	settings_write(dev, "bt/name", "sensor-7", 8);
 	settings_write(dev, "app/color", "red", 3);
-	run(dev, W, MGMT_SETTINGS_LOAD_SAVE, NULL);
+	run(dev, W, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, NULL);
 	sim_device_reboot(dev, 2000);
 	read_is(dev, "bt/name", -1, "sensor-7", 8);
 	read_is(dev, "app/color", -1, "red", 3);
@@ -230,8 +230,8 @@ static void save_can_be_limited_to_a_subtree(void **state)
 	settings_write(dev, "bt/name", "only-bt", 7);
 	settings_write(dev, "app/name", "not-saved", 9);
 	/* "app" is a root of its own, not a prefix of "app2" */
-	missing_setting(dev, "app2/x", 5, MGMT_ERR_EUNKNOWN);
-	run(dev, W, MGMT_SETTINGS_LOAD_SAVE, "bt");
+	missing_setting(dev, "app2/x", 5, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	run(dev, W, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, "bt");
 	sim_device_reboot(dev, 1000);
 	read_is(dev, "bt/name", -1, "only-bt", 7);
 	read_is(dev, "app/name", -1, "smp_svr", 7);
@@ -242,11 +242,11 @@ static void load_brings_back_stored_values(void **state)
 	struct sim_device *dev = *state;
 
 	settings_write(dev, "app/name", "stored", 6);
-	run(dev, W, MGMT_SETTINGS_LOAD_SAVE, NULL);
+	run(dev, W, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, NULL);
 	settings_write(dev, "app/name", "changed", 7);
 	settings_write(dev, "app/other", "kept", 4);
 	read_is(dev, "app/name", -1, "changed", 7);
-	run(dev, R, MGMT_SETTINGS_LOAD_SAVE, NULL);
+	run(dev, R, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, NULL);
 	read_is(dev, "app/name", -1, "stored", 6);
 	/* load only sets what storage holds */
 	read_is(dev, "app/other", -1, "kept", 4);
@@ -257,24 +257,24 @@ static void delete_removes_the_stored_value(void **state)
 	struct sim_device *dev = *state;
 
 	settings_write(dev, "app/name", "stored", 6);
-	run(dev, W, MGMT_SETTINGS_LOAD_SAVE, NULL);
-	run(dev, W, MGMT_SETTINGS_DELETE, "app/name");
+	run(dev, W, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, NULL);
+	run(dev, W, DFU_SMP_MGMT_SETTINGS_DELETE, "app/name");
 	/* the handler keeps its value until the next boot */
 	read_is(dev, "app/name", -1, "stored", 6);
 	sim_device_reboot(dev, 1000);
 	read_is(dev, "app/name", -1, "smp_svr", 7);
 	/* deleting what is not stored is fine */
-	run(dev, W, MGMT_SETTINGS_DELETE, "app/name");
-	run(dev, W, MGMT_SETTINGS_DELETE, "nosuch/key");
+	run(dev, W, DFU_SMP_MGMT_SETTINGS_DELETE, "app/name");
+	run(dev, W, DFU_SMP_MGMT_SETTINGS_DELETE, "nosuch/key");
 }
 
 static void wrong_ops_get_enotsup(void **state)
 {
 	struct sim_device *dev = *state;
 
-	expect_both_rc(dev, R, G, MGMT_SETTINGS_DELETE, empty, sizeof(empty), MGMT_ERR_ENOTSUP);
-	expect_both_rc(dev, R, G, MGMT_SETTINGS_COMMIT, empty, sizeof(empty), MGMT_ERR_ENOTSUP);
-	expect_both_rc(dev, R, G, 4, empty, sizeof(empty), MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_DELETE, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_COMMIT, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, 4, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 static void version_1_only_device(void **state)
@@ -288,9 +288,9 @@ static void version_1_only_device(void **state)
 	(void)state;
 	assert_int_equal(sim_device_init(&dev, &cfg), 0);
 	n = payload_text(&p, "name", "app/nope");
-	call(&dev, R, V2, G, MGMT_SETTINGS_VALUE, p.buf, n, &a);
+	call(&dev, R, V2, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, &a);
 	assert_int_equal(a.hdr.version, V1);
-	expect_rc(&a, MGMT_ERR_ENOENT);
+	expect_rc(&a, DFU_SMP_MGMT_ERR_ENOENT);
 	answer_close(&a);
 	read_is(&dev, "app/name", -1, "smp_svr", 7);
 	sim_device_free(&dev);

@@ -14,15 +14,15 @@
 
 #include <cmocka.h>
 
-#include "../mgmt/basic.h"
-#include "../mgmt/fs.h"
-#include "../mgmt/settings.h"
+#include <dfu-smp/mgmt/basic.h>
+#include <dfu-smp/mgmt/fs.h>
+#include <dfu-smp/mgmt/settings.h>
 #include "../sim/hostfs.h"
 #include "sim_harness.h"
 
-#define V2 SMP_VERSION_2
-#define R SMP_OP_READ
-#define W SMP_OP_WRITE
+#define V2 DFU_SMP_VERSION_2
+#define R DFU_SMP_OP_READ
+#define W DFU_SMP_OP_WRITE
 
 /* A fresh temporary directory per test, removed afterwards. */
 static int setup(void **state)
@@ -83,7 +83,7 @@ static void missing_file(struct sim_device *dev, const char *name)
 	struct payload p;
 	size_t n = payload_text(&p, "name", name);
 
-	expect_both_err(dev, R, MGMT_GROUP_FS, MGMT_FS_STATUS, p.buf, n, 3, MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
 }
 
 static void write_setting(struct sim_device *dev, const char *name, const char *val, bool save)
@@ -102,9 +102,9 @@ static void setting_is(struct sim_device *dev, const char *name, const char *val
 	struct answer a;
 	uint8_t got[64];
 
-	call(dev, R, V2, MGMT_GROUP_SETTINGS, MGMT_SETTINGS_VALUE, p.buf, n, &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, &a);
 	if (!val) {
-		expect_group_err(&a, MGMT_GROUP_SETTINGS, 3);
+		expect_group_err(&a, DFU_SMP_MGMT_GROUP_SETTINGS, 3);
 	} else {
 		expect_ok(&a);
 		assert_int_equal(get_bytes(a.map, "val", got, sizeof(got)), strlen(val));
@@ -162,7 +162,7 @@ static void state_survives_a_new_run(void **state)
 		size_t n = payload_text(&p, "name", "app/color");
 		struct answer a;
 
-		call(&dev, W, V2, MGMT_GROUP_SETTINGS, MGMT_SETTINGS_DELETE, p.buf, n, &a);
+		call(&dev, W, V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_DELETE, p.buf, n, &a);
 		expect_ok(&a);
 		answer_close(&a);
 	}
@@ -195,8 +195,8 @@ static void a_killed_device_keeps_what_it_closed(void **state)
 	setting_is(&next, "app/color", "green");
 	/* the upload cannot go on where it stopped: the device wants it from its length, 0 */
 	n = fs_upload_req(buf, sizeof(buf), "/lfs/partial", sent, data + sent, 100, -1);
-	call(&next, W, V2, MGMT_GROUP_FS, MGMT_FS_FILE, buf, n, &a);
-	expect_group_err(&a, MGMT_GROUP_FS, 11);
+	call(&next, W, V2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, buf, n, &a);
+	expect_group_err(&a, DFU_SMP_MGMT_GROUP_FS, 11);
 	assert_int_equal(get_uint(a.map, "len"), 0);
 	answer_close(&a);
 	upload(&next, "/lfs/partial", data, 2000);
@@ -269,7 +269,7 @@ static void erase_storage_empties_the_directory(void **state)
 	open_device(&dev, dir);
 	upload(&dev, "/lfs/a", (const uint8_t *)"abc", 3);
 	write_setting(&dev, "bt/name", "gone-soon", true);
-	call(&dev, W, V2, MGMT_GROUP_ZEPHYR_BASIC, MGMT_BASIC_ERASE_STORAGE, empty, sizeof(empty),
+	call(&dev, W, V2, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty, sizeof(empty),
 	     &a);
 	expect_ok(&a);
 	answer_close(&a);
@@ -278,7 +278,7 @@ static void erase_storage_empties_the_directory(void **state)
 	assert_true(exists(dir, "fs/lfs"));
 	/* the volume erased under littlefs fails until a reboot mounts it again (Zephyr) */
 	n = payload_text(&p, "name", "/lfs/a");
-	expect_both_err(&dev, R, MGMT_GROUP_FS, MGMT_FS_STATUS, p.buf, n, 1, MGMT_ERR_EUNKNOWN);
+	expect_both_err(&dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 1, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	sim_device_reboot(&dev, 1000);
 	upload(&dev, "/lfs/b", (const uint8_t *)"b", 1);
 	sim_device_free(&dev);

@@ -14,17 +14,17 @@
 
 #include <cmocka.h>
 
-#include "../smp/gatt.h"
-#include "../smp/header.h"
+#include <dfu-smp/smp/gatt.h>
+#include <dfu-smp/smp/header.h>
 
 #define REQUESTS 3
 
 static struct bt_dfu_smp_gatt port;
-static struct smp_client client;
-static struct smp_gatt gatt;
+static struct dfu_smp_client client;
+static struct dfu_smp_gatt gatt;
 static uint8_t rx[64];
-static uint8_t req_bufs[REQUESTS][SMP_HDR_SIZE + 4];
-static struct smp_request reqs[REQUESTS];
+static uint8_t req_bufs[REQUESTS][DFU_SMP_HDR_SIZE + 4];
+static struct dfu_smp_request reqs[REQUESTS];
 static struct {
 	int calls;
 	int err;
@@ -44,7 +44,7 @@ static int fake_write(struct bt_dfu_smp_gatt *g, uint16_t handle, const uint8_t 
 	writes++;
 	if (lose_link_in_write) {
 		in_write = true;
-		smp_gatt_disconnected(&gatt);
+		dfu_smp_gatt_disconnected(&gatt);
 		in_write = false;
 		return -ENOTCONN;
 	}
@@ -69,7 +69,7 @@ static const struct bt_dfu_smp_gatt_ops ops = {
 	.write_without_rsp = fake_write, .subscribe = fake_subscribe, .get_mtu = fake_mtu,
 };
 
-static void on_done(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+static void on_done(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
 	int i = (int)(req - reqs);
 
@@ -85,8 +85,8 @@ static struct bt_dfu_smp_discovery dm;
 
 static int setup(void **state)
 {
-	struct smp_transport transport;
-	const struct smp_client_config cfg = { .window = REQUESTS, .timeout_ms = 100 };
+	struct dfu_smp_transport transport;
+	const struct dfu_smp_client_config cfg = { .window = REQUESTS, .timeout_ms = 100 };
 
 	(void)state;
 	memset(R, 0, sizeof(R));
@@ -100,19 +100,19 @@ static int setup(void **state)
 	};
 	dm = (struct bt_dfu_smp_discovery){ .conn = &port, .service_uuid = BT_DFU_SMP_UUID_SERVICE,
 					    .chrcs = &chrc, .chrc_count = 1 };
-	assert_int_equal(smp_gatt_init(&gatt, &client, rx, sizeof(rx)), 0);
-	transport = smp_gatt_transport(&gatt);
-	smp_client_init(&client, &transport, &cfg);
-	assert_int_equal(smp_gatt_handles_assign(&gatt, &dm), 0);
-	assert_int_equal(smp_gatt_handle(&gatt), 11);
+	assert_int_equal(dfu_smp_gatt_init(&gatt, &client, rx, sizeof(rx)), 0);
+	transport = dfu_smp_gatt_transport(&gatt);
+	dfu_smp_client_init(&client, &transport, &cfg);
+	assert_int_equal(dfu_smp_gatt_handles_assign(&gatt, &dm), 0);
+	assert_int_equal(dfu_smp_gatt_handle(&gatt), 11);
 	for (int i = 0; i < REQUESTS; i++) {
-		smp_request_init(&reqs[i], req_bufs[i], sizeof(req_bufs[i]));
-		reqs[i].op = SMP_OP_READ;
+		dfu_smp_request_init(&reqs[i], req_bufs[i], sizeof(req_bufs[i]));
+		reqs[i].op = DFU_SMP_OP_READ;
 		reqs[i].cb = on_done;
-		assert_int_equal(smp_client_submit(&client, &reqs[i]), 0);
+		assert_int_equal(dfu_smp_client_submit(&client, &reqs[i]), 0);
 	}
 	assert_int_equal(writes, 0); /* submit only queues */
-	smp_client_process(&client, 0);
+	dfu_smp_client_process(&client, 0);
 	assert_int_equal(writes, REQUESTS); /* all on the link at once */
 	return 0;
 }
@@ -120,15 +120,15 @@ static int setup(void **state)
 /* The device's answer to request @p i, @p payload_len bytes, in notifications of @p chunk. */
 static void answer_in_parts(int i, size_t payload_len, size_t chunk)
 {
-	struct smp_hdr hdr = { .op = SMP_OP_READ_RSP, .version = 1, .len = (uint16_t)payload_len,
+	struct dfu_smp_hdr hdr = { .op = DFU_SMP_OP_READ_RSP, .version = 1, .len = (uint16_t)payload_len,
 			       .group = 0, .seq = reqs[i].seq, .id = 0 };
-	size_t total = SMP_HDR_SIZE + payload_len;
+	size_t total = DFU_SMP_HDR_SIZE + payload_len;
 	uint8_t *msg = calloc(1, total);
 
 	assert_non_null(msg);
-	smp_hdr_encode(&hdr, msg);
+	dfu_smp_hdr_encode(&hdr, msg);
 	for (size_t off = 0; off < total; off += chunk) {
-		smp_gatt_notify(&gatt, msg + off, total - off < chunk ? total - off : chunk);
+		dfu_smp_gatt_notify(&gatt, msg + off, total - off < chunk ? total - off : chunk);
 	}
 	free(msg);
 }
@@ -136,7 +136,7 @@ static void answer_in_parts(int i, size_t payload_len, size_t chunk)
 /* The device's answer to request @p i, @p payload_len bytes, in one notification. */
 static void answer(int i, size_t payload_len)
 {
-	answer_in_parts(i, payload_len, SMP_HDR_SIZE + payload_len);
+	answer_in_parts(i, payload_len, DFU_SMP_HDR_SIZE + payload_len);
 }
 
 static void answers_reach_their_requests(void **state)
@@ -148,7 +148,7 @@ static void answers_reach_their_requests(void **state)
 		assert_int_equal(R[i].err, 0);
 		assert_int_equal(R[i].len, 10);
 	}
-	assert_true(smp_client_idle(&client));
+	assert_true(dfu_smp_client_idle(&client));
 }
 
 static void an_oversize_answer_fails_its_own_request_only(void **state)
@@ -159,67 +159,67 @@ static void an_oversize_answer_fails_its_own_request_only(void **state)
 	assert_int_equal(R[1].err, -EMSGSIZE);
 	assert_int_equal(R[0].calls, 0);
 	assert_int_equal(R[2].calls, 0);
-	assert_int_equal(smp_client_stats(&client)->received, 0);
+	assert_int_equal(dfu_smp_client_stats(&client)->received, 0);
 	answer(0, 10);
 	answer(2, 10);
 	assert_int_equal(R[0].err, 0);
 	assert_int_equal(R[0].calls, 1);
 	assert_int_equal(R[2].err, 0);
 	assert_int_equal(R[2].calls, 1);
-	assert_true(smp_client_idle(&client));
+	assert_true(dfu_smp_client_idle(&client));
 }
 
 static void answers_are_gathered_from_parts_and_cut_from_one_stream(void **state)
 {
-	struct smp_hdr h0 = { .op = SMP_OP_READ_RSP, .version = 2, .len = 3, .seq = reqs[0].seq };
-	struct smp_hdr h1 = { .op = SMP_OP_READ_RSP, .version = 2, .len = 2, .seq = reqs[1].seq };
-	uint8_t two[2 * SMP_HDR_SIZE + 5] = { 0 };
+	struct dfu_smp_hdr h0 = { .op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 3, .seq = reqs[0].seq };
+	struct dfu_smp_hdr h1 = { .op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 2, .seq = reqs[1].seq };
+	uint8_t two[2 * DFU_SMP_HDR_SIZE + 5] = { 0 };
 
 	(void)state;
-	answer_in_parts(2, 40, 7 + SMP_HDR_SIZE); /* the header whole, then any cuts */
+	answer_in_parts(2, 40, 7 + DFU_SMP_HDR_SIZE); /* the header whole, then any cuts */
 	assert_int_equal(R[2].calls, 1);
 	assert_int_equal(R[2].len, 40);
 	/* two answers in one notification */
-	smp_hdr_encode(&h0, two);
-	smp_hdr_encode(&h1, two + SMP_HDR_SIZE + 3);
-	smp_gatt_notify(&gatt, two, sizeof(two));
+	dfu_smp_hdr_encode(&h0, two);
+	dfu_smp_hdr_encode(&h1, two + DFU_SMP_HDR_SIZE + 3);
+	dfu_smp_gatt_notify(&gatt, two, sizeof(two));
 	assert_int_equal(R[0].calls, 1);
 	assert_int_equal(R[0].len, 3);
 	assert_int_equal(R[1].calls, 1);
 	assert_int_equal(R[1].len, 2);
-	assert_int_equal(smp_client_stats(&client)->dropped, 0);
+	assert_int_equal(dfu_smp_client_stats(&client)->dropped, 0);
 }
 
 static void a_late_answer_after_a_timeout_is_dropped_once(void **state)
 {
-	struct smp_hdr hdr = { .op = SMP_OP_READ_RSP, .version = 2, .len = 30, .seq = reqs[0].seq };
-	uint8_t late[SMP_HDR_SIZE + 30] = { 0 };
+	struct dfu_smp_hdr hdr = { .op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 30, .seq = reqs[0].seq };
+	uint8_t late[DFU_SMP_HDR_SIZE + 30] = { 0 };
 
 	(void)state;
-	smp_hdr_encode(&hdr, late);
-	smp_gatt_notify(&gatt, late, 18); /* its first part only, then time runs out */
-	smp_client_process(&client, 99);
+	dfu_smp_hdr_encode(&hdr, late);
+	dfu_smp_gatt_notify(&gatt, late, 18); /* its first part only, then time runs out */
+	dfu_smp_client_process(&client, 99);
 	assert_int_equal(R[1].calls, 0);
-	smp_client_process(&client, 100);
+	dfu_smp_client_process(&client, 100);
 	for (int i = 0; i < REQUESTS; i++) {
 		assert_int_equal(R[i].calls, 1); /* the SMP client's timeout, once each */
 		assert_int_equal(R[i].err, -ETIMEDOUT);
 	}
-	assert_int_equal(smp_client_stats(&client)->timeouts, REQUESTS);
+	assert_int_equal(dfu_smp_client_stats(&client)->timeouts, REQUESTS);
 	/* the rest of the first, then the second in three parts: each dropped once, whole */
-	smp_gatt_notify(&gatt, late + 18, sizeof(late) - 18);
-	assert_int_equal(smp_client_stats(&client)->dropped, 1);
+	dfu_smp_gatt_notify(&gatt, late + 18, sizeof(late) - 18);
+	assert_int_equal(dfu_smp_client_stats(&client)->dropped, 1);
 	answer_in_parts(1, 30, 12);
-	assert_int_equal(smp_client_stats(&client)->dropped, 2);
+	assert_int_equal(dfu_smp_client_stats(&client)->dropped, 2);
 	assert_int_equal(R[1].calls, 1);
 	/* the stream is still in step: a new request's answer reaches it */
 	R[0].calls = 0;
-	assert_int_equal(smp_client_submit(&client, &reqs[0]), 0);
-	smp_client_process(&client, 100);
+	assert_int_equal(dfu_smp_client_submit(&client, &reqs[0]), 0);
+	dfu_smp_client_process(&client, 100);
 	answer(0, 5);
 	assert_int_equal(R[0].calls, 1);
 	assert_int_equal(R[0].err, 0);
-	assert_int_equal(smp_client_stats(&client)->received, 1);
+	assert_int_equal(dfu_smp_client_stats(&client)->received, 1);
 }
 
 static void a_notification_without_a_whole_header_ends_the_requests_on_the_link(void **state)
@@ -227,7 +227,7 @@ static void a_notification_without_a_whole_header_ends_the_requests_on_the_link(
 	static const uint8_t short_part[5];
 
 	(void)state;
-	smp_gatt_notify(&gatt, short_part, sizeof(short_part));
+	dfu_smp_gatt_notify(&gatt, short_part, sizeof(short_part));
 	for (int i = 0; i < REQUESTS; i++) {
 		assert_int_equal(R[i].calls, 1);
 		assert_int_equal(R[i].err, -EINVAL);
@@ -237,17 +237,17 @@ static void a_notification_without_a_whole_header_ends_the_requests_on_the_link(
 static void link_loss_ends_the_requests_on_the_link_then_the_queued_ones(void **state)
 {
 	(void)state;
-	smp_gatt_disconnected(&gatt);
+	dfu_smp_gatt_disconnected(&gatt);
 	for (int i = 0; i < REQUESTS; i++) {
 		assert_int_equal(R[i].calls, 1);
 		assert_int_equal(R[i].err, -ENOTCONN);
 	}
-	assert_int_equal(smp_client_max_size(&client), 0);
+	assert_int_equal(dfu_smp_client_max_size(&client), 0);
 	R[0].calls = 0;
-	assert_int_equal(smp_client_submit(&client, &reqs[0]), 0);
-	smp_client_process(&client, 1);
+	assert_int_equal(dfu_smp_client_submit(&client, &reqs[0]), 0);
+	dfu_smp_client_process(&client, 1);
 	assert_int_equal(R[0].calls, 0); /* failed while being sent: reported next time */
-	smp_client_process(&client, 1);
+	dfu_smp_client_process(&client, 1);
 	assert_int_equal(R[0].calls, 1);
 	assert_int_equal(R[0].err, -ENXIO);
 	assert_int_equal(writes, REQUESTS);
@@ -255,8 +255,8 @@ static void link_loss_ends_the_requests_on_the_link_then_the_queued_ones(void **
 
 static int freed_calls;
 
-/* The owner frees the request in its callback, as smp/client.h allows. */
-static void free_in_callback(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+/* The owner frees the request in its callback, as dfu-smp/smp/client.h allows. */
+static void free_in_callback(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
 	(void)rsp;
 	assert_false(in_write);
@@ -268,25 +268,25 @@ static void free_in_callback(struct smp_request *req, int err, const struct smp_
 
 static void a_link_lost_inside_a_write_ends_each_request_once(void **state)
 {
-	struct smp_request *req = malloc(sizeof(*req));
+	struct dfu_smp_request *req = malloc(sizeof(*req));
 
 	(void)state;
 	/* the link comes back (a new connection), then drops again while writing */
-	smp_gatt_disconnected(&gatt);
-	assert_int_equal(smp_gatt_handles_assign(&gatt, &dm), 0);
+	dfu_smp_gatt_disconnected(&gatt);
+	assert_int_equal(dfu_smp_gatt_handles_assign(&gatt, &dm), 0);
 	memset(R, 0, sizeof(R));
 	freed_calls = 0;
 	lose_link_in_write = true;
-	smp_request_init(req, malloc(SMP_HDR_SIZE), SMP_HDR_SIZE);
+	dfu_smp_request_init(req, malloc(DFU_SMP_HDR_SIZE), DFU_SMP_HDR_SIZE);
 	req->cb = free_in_callback;
-	assert_int_equal(smp_client_submit(&client, req), 0);
-	smp_client_process(&client, 1);
+	assert_int_equal(dfu_smp_client_submit(&client, req), 0);
+	dfu_smp_client_process(&client, 1);
 	assert_int_equal(freed_calls, 0);
-	smp_client_process(&client, 1);
+	dfu_smp_client_process(&client, 1);
 	assert_int_equal(freed_calls, 1); /* once: a second call would touch freed memory */
-	smp_client_process(&client, 2);
+	dfu_smp_client_process(&client, 2);
 	assert_int_equal(freed_calls, 1);
-	assert_true(smp_client_idle(&client));
+	assert_true(dfu_smp_client_idle(&client));
 }
 
 int main(void)

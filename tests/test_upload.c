@@ -15,11 +15,11 @@
 
 #include <cmocka.h>
 
-#include "../dfu/upload.h"
-#include "../mgmt/cbor.h"
-#include "../mgmt/err.h"
-#include "../mgmt/img.h"
-#include "../smp/header.h"
+#include <dfu-smp/dfu/upload.h>
+#include <dfu-smp/mgmt/cbor.h>
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/img.h>
+#include <dfu-smp/smp/header.h>
 
 #define MAX_PENDING 64
 
@@ -48,13 +48,13 @@ static struct device {
 	bool deaf;              /* answers nothing at all */
 } D;
 
-static struct smp_client client;
-static struct dfu_upload up;
-static uint8_t buf[DFU_UPLOAD_WINDOW_MAX * 2475];
+static struct dfu_smp_client client;
+static struct dfu_smp_upload up;
+static uint8_t buf[DFU_SMP_UPLOAD_WINDOW_MAX * 2475];
 static struct {
 	bool done;
 	int err;
-	struct dfu_upload_result result;
+	struct dfu_smp_upload_result result;
 	int progress_calls;
 	uint64_t last_offset;
 } R;
@@ -85,7 +85,7 @@ static size_t fake_max(void *ctx)
 /* The event loop's turn: the client sends what is due now. */
 static void flush(void)
 {
-	smp_client_process(&client, smp_client_now(&client));
+	dfu_smp_client_process(&client, dfu_smp_client_now(&client));
 }
 
 /* Answers the oldest pending request as Zephyr's image manager would; the client goes on. */
@@ -93,30 +93,30 @@ static void answer_one(void)
 {
 	uint8_t *msg = D.pending[0];
 	size_t len = D.pending_len[0];
-	struct smp_hdr hdr;
+	struct dfu_smp_hdr hdr;
 	const cbor_item_t *off_i, *data_i, *len_i, *sha_i;
 	cbor_item_t *map;
 	uint64_t off, total;
 	uint8_t out[128];
-	struct mgmt_cbor_writer w;
+	struct dfu_smp_mgmt_cbor_writer w;
 	char why[100];
 	int n = D.requests - D.npending + 1; /* which request this is */
 
 	memmove(&D.pending[0], &D.pending[1], (size_t)(D.npending - 1) * sizeof(D.pending[0]));
 	memmove(&D.pending_len[0], &D.pending_len[1], (size_t)(D.npending - 1) * sizeof(size_t));
 	D.npending--;
-	assert_int_equal(smp_hdr_decode(msg, len, &hdr), 0);
-	map = mgmt_cbor_load(msg + SMP_HDR_SIZE, hdr.len, why, sizeof(why));
+	assert_int_equal(dfu_smp_hdr_decode(msg, len, &hdr), 0);
+	map = dfu_smp_mgmt_cbor_load(msg + DFU_SMP_HDR_SIZE, hdr.len, why, sizeof(why));
 	assert_non_null(map);
-	off_i = mgmt_cbor_find(map, "off");
-	data_i = mgmt_cbor_find(map, "data");
-	assert_int_equal(mgmt_cbor_get_uint(off_i, &off), 0);
+	off_i = dfu_smp_mgmt_cbor_find(map, "off");
+	data_i = dfu_smp_mgmt_cbor_find(map, "data");
+	assert_int_equal(dfu_smp_mgmt_cbor_get_uint(off_i, &off), 0);
 	assert_true(cbor_isa_bytestring(data_i));
 	if (off == 0) {
-		len_i = mgmt_cbor_find(map, "len");
-		sha_i = mgmt_cbor_find(map, "sha");
-		assert_int_equal(mgmt_cbor_get_uint(len_i, &total), 0);
-		assert_true(mgmt_cbor_string_size(data_i) >= 32);
+		len_i = dfu_smp_mgmt_cbor_find(map, "len");
+		sha_i = dfu_smp_mgmt_cbor_find(map, "sha");
+		assert_int_equal(dfu_smp_mgmt_cbor_get_uint(len_i, &total), 0);
+		assert_true(dfu_smp_mgmt_cbor_string_size(data_i) >= 32);
 		/* the same upload again carries on; anything else starts afresh */
 		if (!(sha_i && D.has_sha && D.len == total && D.off > 0)) {
 			D.len = total;
@@ -124,43 +124,43 @@ static void answer_one(void)
 			D.resume_at = 0;
 			D.has_sha = sha_i != NULL;
 			if (sha_i) {
-				mgmt_cbor_string_copy(sha_i, D.sha);
+				dfu_smp_mgmt_cbor_string_copy(sha_i, D.sha);
 			}
 			free(D.flash);
 			D.flash = calloc(1, (size_t)total);
 		}
 	}
 	if (D.error_request && n > D.error_request &&
-	    mgmt_cbor_string_size(data_i) > D.largest_data_after_error) {
-		D.largest_data_after_error = mgmt_cbor_string_size(data_i);
+	    dfu_smp_mgmt_cbor_string_size(data_i) > D.largest_data_after_error) {
+		D.largest_data_after_error = dfu_smp_mgmt_cbor_string_size(data_i);
 	}
 	if (off == D.off && D.flash) {
-		size_t n_data = mgmt_cbor_string_size(data_i);
+		size_t n_data = dfu_smp_mgmt_cbor_string_size(data_i);
 
 		assert_true(off + n_data <= D.len);
-		mgmt_cbor_string_copy(data_i, D.flash + off);
+		dfu_smp_mgmt_cbor_string_copy(data_i, D.flash + off);
 		D.off += n_data;
 	}
-	mgmt_cbor_writer_init(&w, out + SMP_HDR_SIZE, sizeof(out) - SMP_HDR_SIZE);
-	mgmt_cbor_map_indef(&w);
+	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, sizeof(out) - DFU_SMP_HDR_SIZE);
+	dfu_smp_mgmt_cbor_map_indef(&w);
 	if (n == D.error_request) {
-		mgmt_cbor_text(&w, "rc");
-		mgmt_cbor_uint(&w, (uint64_t)D.error_rc);
+		dfu_smp_mgmt_cbor_text(&w, "rc");
+		dfu_smp_mgmt_cbor_uint(&w, (uint64_t)D.error_rc);
 	} else {
-		mgmt_cbor_text(&w, "off");
-		mgmt_cbor_uint(&w, n == D.bad_off_request ? D.bad_off : D.off);
+		dfu_smp_mgmt_cbor_text(&w, "off");
+		dfu_smp_mgmt_cbor_uint(&w, n == D.bad_off_request ? D.bad_off : D.off);
 		if (D.off == D.len && n != D.bad_off_request) {
-			mgmt_cbor_text(&w, "match");
-			mgmt_cbor_bool(&w, !D.mismatch);
+			dfu_smp_mgmt_cbor_text(&w, "match");
+			dfu_smp_mgmt_cbor_bool(&w, !D.mismatch);
 		}
 	}
-	mgmt_cbor_break(&w);
-	hdr.op = SMP_OP_WRITE_RSP;
+	dfu_smp_mgmt_cbor_break(&w);
+	hdr.op = DFU_SMP_OP_WRITE_RSP;
 	hdr.len = (uint16_t)w.len;
-	smp_hdr_encode(&hdr, out);
+	dfu_smp_hdr_encode(&hdr, out);
 	cbor_decref(&map);
 	free(msg);
-	smp_client_receive(&client, out, SMP_HDR_SIZE + w.len);
+	dfu_smp_client_receive(&client, out, DFU_SMP_HDR_SIZE + w.len);
 	flush();
 }
 
@@ -176,7 +176,7 @@ static int answer_all(void)
 	return n;
 }
 
-static void on_progress(void *user, const struct dfu_upload_progress *p)
+static void on_progress(void *user, const struct dfu_smp_upload_progress *p)
 {
 	(void)user;
 	assert_true(p->offset <= p->total);
@@ -184,7 +184,7 @@ static void on_progress(void *user, const struct dfu_upload_progress *p)
 	R.last_offset = p->offset;
 }
 
-static void on_done(void *user, int err, const struct dfu_upload_result *result)
+static void on_done(void *user, int err, const struct dfu_smp_upload_result *result)
 {
 	(void)user;
 	R.done = true;
@@ -192,7 +192,7 @@ static void on_done(void *user, int err, const struct dfu_upload_result *result)
 	R.result = *result;
 }
 
-static const struct dfu_upload_ops ops = { on_progress, on_done };
+static const struct dfu_smp_upload_ops ops = { on_progress, on_done };
 
 static int teardown(void **state)
 {
@@ -208,7 +208,7 @@ static int teardown(void **state)
 
 static int setup(void **state)
 {
-	const struct smp_transport t = { .send = fake_send, .max_size = fake_max };
+	const struct dfu_smp_transport t = { .send = fake_send, .max_size = fake_max };
 
 	(void)state;
 	for (int i = 0; i < D.npending; i++) {
@@ -217,7 +217,7 @@ static int setup(void **state)
 	free(D.flash);
 	memset(&D, 0, sizeof(D));
 	memset(&R, 0, sizeof(R));
-	smp_client_init(&client, &t, NULL);
+	dfu_smp_client_init(&client, &t, NULL);
 	return 0;
 }
 
@@ -238,12 +238,12 @@ static uint8_t *image(size_t size)
 static void start(const uint8_t *data, size_t size, size_t max_request, unsigned window)
 {
 	static const uint8_t sha[32] = { 1, 2, 3 };
-	const struct dfu_upload_config cfg = {
+	const struct dfu_smp_upload_config cfg = {
 		.data = data, .size = size, .sha = sha, .max_request = max_request,
 		.window = window, .timeout_ms = 100, .first_timeout_ms = 1000,
 	};
 
-	assert_int_equal(dfu_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+	assert_int_equal(dfu_smp_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
 	flush();
 }
 
@@ -254,9 +254,9 @@ static void run(void)
 
 	while (!R.done) {
 		if (answer_all() == 0) {
-			now = smp_client_deadline(&client);
+			now = dfu_smp_client_deadline(&client);
 			assert_true(now != UINT64_MAX);
-			smp_client_process(&client, now);
+			dfu_smp_client_process(&client, now);
 		}
 	}
 }
@@ -288,9 +288,9 @@ static void uploads_whole_image_with_requests_as_large_as_allowed(void **state)
 static size_t chunk_at(uint64_t off, size_t total, size_t limit)
 {
 	static const uint8_t sha[32];
-	struct mgmt_img_upload_args a = { .off = off, .total_len = total, .sha = sha, .sha_len = 32 };
+	struct dfu_smp_mgmt_img_upload_args a = { .off = off, .total_len = total, .sha = sha, .sha_len = 32 };
 
-	return mgmt_img_upload_max_data(&a, limit);
+	return dfu_smp_mgmt_img_upload_max_data(&a, limit);
 }
 
 static void image_ending_on_and_past_a_chunk_boundary(void **state)
@@ -384,7 +384,7 @@ static void lossy_link_resends_the_first_request_within_its_long_wait(void **sta
 {
 	static const uint8_t sha[32] = { 1, 2, 3 };
 	uint8_t *data = image(2000);
-	const struct dfu_upload_config cfg = {
+	const struct dfu_smp_upload_config cfg = {
 		.data = data, .size = 2000, .sha = sha, .max_request = 2475 / 2, .window = 1,
 		.timeout_ms = 100, .first_timeout_ms = 1000, .retries = 3,
 	};
@@ -392,13 +392,13 @@ static void lossy_link_resends_the_first_request_within_its_long_wait(void **sta
 
 	(void)state;
 	D.drop_request = 1; /* the first request's answer is lost */
-	assert_int_equal(dfu_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+	assert_int_equal(dfu_smp_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
 	flush();
 	assert_int_equal(D.npending, 0);
 	/* sent again after a share of the ordinary wait (100 / 4), not the first's 1000 ms */
-	resent_at = smp_client_deadline(&client);
+	resent_at = dfu_smp_client_deadline(&client);
 	assert_int_equal(resent_at, 25);
-	smp_client_process(&client, resent_at);
+	dfu_smp_client_process(&client, resent_at);
 	assert_int_equal(D.requests, 2);
 	assert_int_equal(D.npending, 1);
 	run();
@@ -411,16 +411,16 @@ static void lossy_link_resends_the_first_request_within_its_long_wait(void **sta
 static void lossy_link_without_sha_sends_the_first_request_once(void **state)
 {
 	uint8_t *data = image(2000);
-	const struct dfu_upload_config cfg = {
+	const struct dfu_smp_upload_config cfg = {
 		.data = data, .size = 2000, .max_request = 2475 / 2, .window = 1,
 		.timeout_ms = 100, .first_timeout_ms = 1000, .retries = 3,
 	};
 
 	(void)state;
 	/* without a sha, a first request sent again would start the upload over: it waits */
-	assert_int_equal(dfu_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+	assert_int_equal(dfu_smp_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
 	flush();
-	assert_int_equal(smp_client_deadline(&client), 1000);
+	assert_int_equal(dfu_smp_client_deadline(&client), 1000);
 	run();
 	assert_int_equal(R.err, 0);
 	assert_memory_equal(D.flash, data, 2000);
@@ -437,7 +437,7 @@ static void device_error_ends_the_upload(void **state)
 	start(data, 20000, 495, 1);
 	run();
 	assert_int_equal(R.err, -EREMOTEIO);
-	assert_int_equal(R.result.reply.kind, MGMT_REPLY_RC);
+	assert_int_equal(R.result.reply.kind, DFU_SMP_MGMT_REPLY_RC);
 	assert_int_equal(R.result.reply.rc, 6);
 	free(data);
 }
@@ -482,14 +482,14 @@ static void link_too_small_for_the_header(void **state)
 
 static void bad_configurations_are_refused(void **state)
 {
-	const struct dfu_upload_config small = { .data = buf, .size = 10, .max_request = 100 };
-	const struct dfu_upload_config tiny_buf = { .data = buf, .size = 100, .max_request = 2475,
+	const struct dfu_smp_upload_config small = { .data = buf, .size = 10, .max_request = 100 };
+	const struct dfu_smp_upload_config tiny_buf = { .data = buf, .size = 100, .max_request = 2475,
 						    .window = 16 };
 
 	(void)state;
-	assert_int_equal(dfu_upload_start(&up, &client, &small, buf, sizeof(buf), &ops, NULL),
+	assert_int_equal(dfu_smp_upload_start(&up, &client, &small, buf, sizeof(buf), &ops, NULL),
 			 -EINVAL);
-	assert_int_equal(dfu_upload_start(&up, &client, &tiny_buf, buf, 2475, &ops, NULL), -EINVAL);
+	assert_int_equal(dfu_smp_upload_start(&up, &client, &tiny_buf, buf, 2475, &ops, NULL), -EINVAL);
 }
 
 static void rc_3_to_a_chunk_over_512_sends_the_same_offset_at_512(void **state)
@@ -498,11 +498,11 @@ static void rc_3_to_a_chunk_over_512_sends_the_same_offset_at_512(void **state)
 
 	(void)state;
 	D.error_request = 2; /* an older server: its data buffer holds 512 bytes */
-	D.error_rc = MGMT_ERR_EINVAL;
+	D.error_rc = DFU_SMP_MGMT_ERR_EINVAL;
 	start(data, 20000, 2475, 1);
 	run();
 	assert_int_equal(R.err, 0);
-	assert_int_equal(D.largest_data_after_error, DFU_UPLOAD_DATA_UNKNOWN);
+	assert_int_equal(D.largest_data_after_error, DFU_SMP_UPLOAD_DATA_UNKNOWN);
 	assert_memory_equal(D.flash, data, 20000);
 	free(data);
 }
@@ -513,11 +513,11 @@ static void rc_3_to_a_chunk_of_512_or_less_ends_the_upload(void **state)
 
 	(void)state;
 	D.error_request = 2;
-	D.error_rc = MGMT_ERR_EINVAL;
+	D.error_rc = DFU_SMP_MGMT_ERR_EINVAL;
 	start(data, 20000, 495, 1);
 	run();
 	assert_int_equal(R.err, -EREMOTEIO);
-	assert_int_equal(R.result.reply.rc, MGMT_ERR_EINVAL);
+	assert_int_equal(R.result.reply.rc, DFU_SMP_MGMT_ERR_EINVAL);
 	free(data);
 }
 
@@ -541,99 +541,99 @@ static void the_clients_window_is_given_back_at_the_end(void **state)
 
 	(void)state;
 	/* ended: done, after a recovery that lowered the window on the way */
-	smp_client_set_window(&client, 2);
+	dfu_smp_client_set_window(&client, 2);
 	D.drop_request = 5;
 	start(data, 30000, 495, 4);
 	run();
 	assert_int_equal(R.err, 0);
-	assert_int_equal(smp_client_window(&client), 2);
+	assert_int_equal(dfu_smp_client_window(&client), 2);
 
 	/* failed */
 	setup(NULL);
-	smp_client_set_window(&client, 3);
+	dfu_smp_client_set_window(&client, 3);
 	D.error_request = 2;
 	D.error_rc = 6;
 	start(data, 30000, 495, 8);
 	run();
 	assert_int_equal(R.err, -EREMOTEIO);
-	assert_int_equal(smp_client_window(&client), 3);
+	assert_int_equal(dfu_smp_client_window(&client), 3);
 
 	/* aborted; a second abort changes nothing */
 	setup(NULL);
-	smp_client_set_window(&client, 2);
+	dfu_smp_client_set_window(&client, 2);
 	start(data, 30000, 495, 4);
 	answer_one();
-	assert_int_equal(smp_client_window(&client), 4);
-	dfu_upload_abort(&up);
-	assert_int_equal(smp_client_window(&client), 2);
-	assert_true(smp_client_idle(&client));
-	smp_client_set_window(&client, 5);
-	dfu_upload_abort(&up);
-	assert_int_equal(smp_client_window(&client), 5);
+	assert_int_equal(dfu_smp_client_window(&client), 4);
+	dfu_smp_upload_abort(&up);
+	assert_int_equal(dfu_smp_client_window(&client), 2);
+	assert_true(dfu_smp_client_idle(&client));
+	dfu_smp_client_set_window(&client, 5);
+	dfu_smp_upload_abort(&up);
+	assert_int_equal(dfu_smp_client_window(&client), 5);
 	free(data);
 }
 
 static void tuning_follows_what_the_device_tells(void **state)
 {
-	const struct dfu_upload_limits params = { .max_request = 2475, .have_params = true,
+	const struct dfu_smp_upload_limits params = { .max_request = 2475, .have_params = true,
 						  .buf_count = 4 };
-	const struct dfu_upload_limits none = { .max_request = 1500 };
-	const struct dfu_upload_limits serial = { .max_request = 380, .have_params = true,
+	const struct dfu_smp_upload_limits none = { .max_request = 1500 };
+	const struct dfu_smp_upload_limits serial = { .max_request = 380, .have_params = true,
 						  .buf_count = 4, .window_max = 1 };
-	struct dfu_upload_config cfg = { 0 };
+	struct dfu_smp_upload_config cfg = { 0 };
 
 	(void)state;
-	dfu_upload_tune(&cfg, &params);
+	dfu_smp_upload_tune(&cfg, &params);
 	assert_int_equal(cfg.max_request, 2475);
 	assert_int_equal(cfg.max_chunk, 0);
 	assert_int_equal(cfg.window, 3);
 	memset(&cfg, 0, sizeof(cfg));
-	dfu_upload_tune(&cfg, &none); /* an older server: 512 data bytes, one at a time */
+	dfu_smp_upload_tune(&cfg, &none); /* an older server: 512 data bytes, one at a time */
 	assert_int_equal(cfg.max_request, 1500);
-	assert_int_equal(cfg.max_chunk, DFU_UPLOAD_DATA_UNKNOWN);
+	assert_int_equal(cfg.max_chunk, DFU_SMP_UPLOAD_DATA_UNKNOWN);
 	assert_int_equal(cfg.window, 1);
 	memset(&cfg, 0, sizeof(cfg));
-	dfu_upload_tune(&cfg, &serial);
+	dfu_smp_upload_tune(&cfg, &serial);
 	assert_int_equal(cfg.window, 1);
-	cfg = (struct dfu_upload_config){ .max_chunk = 1000, .window = 2 }; /* overrides stay */
-	dfu_upload_tune(&cfg, &none);
+	cfg = (struct dfu_smp_upload_config){ .max_chunk = 1000, .window = 2 }; /* overrides stay */
+	dfu_smp_upload_tune(&cfg, &none);
 	assert_int_equal(cfg.max_chunk, 1000);
 	assert_int_equal(cfg.window, 2);
 }
 
 /*
  * Once chunks have been answered, one whose answer is lost is sent again after what their
- * round trips say (20 ms each here: the longest and DFU_UPLOAD_RTO_STALL_MS), then twice as
+ * round trips say (20 ms each here: the longest and DFU_SMP_UPLOAD_RTO_STALL_MS), then twice as
  * long, not after a share of the timeout (4000 / 4); and the upload still ends well.
  */
 static void a_lost_chunk_is_sent_again_after_the_measured_round_trip(void **state)
 {
 	static const uint8_t sha[32] = { 1, 2, 3 };
 	uint8_t *data = image(20000);
-	const struct dfu_upload_config cfg = {
+	const struct dfu_smp_upload_config cfg = {
 		.data = data, .size = 20000, .sha = sha, .max_request = 1000, .window = 1,
 		.timeout_ms = 4000, .first_timeout_ms = 8000, .retries = 3,
 	};
-	const uint32_t rto = 20u + DFU_UPLOAD_RTO_STALL_MS;
+	const uint32_t rto = 20u + DFU_SMP_UPLOAD_RTO_STALL_MS;
 	uint64_t now = 0;
 
 	(void)state;
 	D.drop_request = 12;
-	assert_int_equal(dfu_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+	assert_int_equal(dfu_smp_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
 	flush();
 	while (D.npending > 0) {
 		now += 20;
-		smp_client_process(&client, now);
+		dfu_smp_client_process(&client, now);
 		answer_one();
 	}
 	/* the 12th request went unanswered: its wait is the minimum, not 1000 ms */
 	assert_int_equal(D.requests, 12);
-	assert_int_equal(smp_client_deadline(&client), now + rto);
+	assert_int_equal(dfu_smp_client_deadline(&client), now + rto);
 	D.drop_request = 13; /* its first resend is lost too: the next wait doubles */
 	now += rto;
-	smp_client_process(&client, now);
+	dfu_smp_client_process(&client, now);
 	assert_int_equal(D.requests, 13);
-	assert_int_equal(smp_client_deadline(&client), now + 2u * rto);
+	assert_int_equal(dfu_smp_client_deadline(&client), now + 2u * rto);
 	run();
 	assert_int_equal(R.err, 0);
 	assert_int_equal(R.result.recoveries, 0);

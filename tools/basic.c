@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dfu-smp command of the Zephyr basic group: storage-erase. */
-#include "../mgmt/basic.h"
+#include <dfu-smp/mgmt/basic.h>
 #include "cli.h"
 
 static int cmd_storage_erase(struct cli *cli, int argc, char **argv)
@@ -8,7 +8,7 @@ static int cmd_storage_erase(struct cli *cli, int argc, char **argv)
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_basic_erase_storage(cli_request(cli));
+	dfu_smp_mgmt_basic_erase_storage(cli_request(cli));
 	return cli_simple(cli, "the storage partition is erased", json_pack("{s:b}", "erased", 1));
 }
 

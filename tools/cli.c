@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/err.h"
+#include <dfu-smp/mgmt/err.h>
 #include "progress.h"
 
 int cli_usage(struct cli *cli, const char *fmt, ...)
@@ -46,17 +46,17 @@ int cli_fail(struct cli *cli, const char *fmt, ...)
 	return CLI_EXIT_FAIL;
 }
 
-int cli_reply_failed(struct cli *cli, const struct mgmt_reply *reply)
+int cli_reply_failed(struct cli *cli, const struct dfu_smp_mgmt_reply *reply)
 {
 	return cli_reply_failed_in(cli, reply, NULL);
 }
 
-int cli_reply_failed_in(struct cli *cli, const struct mgmt_reply *reply, const char *context)
+int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *context)
 {
 	char line[500];
 	json_t *error;
 
-	mgmt_err_describe(reply, line, sizeof(line));
+	dfu_smp_mgmt_err_describe(reply, line, sizeof(line));
 	if (context) {
 		size_t n = strlen(line);
 
@@ -65,17 +65,17 @@ int cli_reply_failed_in(struct cli *cli, const struct mgmt_reply *reply, const c
 	progress_break();
 	fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, line);
 	switch (reply->kind) {
-	case MGMT_REPLY_RC:
+	case DFU_SMP_MGMT_REPLY_RC:
 		error = json_pack("{s:s, s:I, s:s?, s:s}", "kind", "rc", "rc", (json_int_t)reply->rc,
-				  "name", mgmt_err_name(reply->rc), "message", line);
+				  "name", dfu_smp_mgmt_err_name(reply->rc), "message", line);
 		if (reply->detail[0]) {
 			json_object_set_new(error, "rsn", json_string(reply->detail));
 		}
 		break;
-	case MGMT_REPLY_GROUP_ERR:
+	case DFU_SMP_MGMT_REPLY_GROUP_ERR:
 		error = json_pack("{s:s, s:i, s:I, s:s?, s:s}", "kind", "group", "group",
 				  (int)reply->group, "rc", (json_int_t)reply->rc, "name",
-				  mgmt_err_group_name(reply->group, reply->rc), "message", line);
+				  dfu_smp_mgmt_err_group_name(reply->group, reply->rc), "message", line);
 		break;
 	default:
 		error = json_pack("{s:s, s:s}", "kind", "malformed", "message", line);
@@ -104,9 +104,9 @@ int cli_print_json(struct cli *cli, json_t *doc)
 	return CLI_EXIT_OK;
 }
 
-struct smp_request *cli_request(struct cli *cli)
+struct dfu_smp_request *cli_request(struct cli *cli)
 {
-	smp_request_init(&cli->req, cli->req_buf, SMP_MSG_MAX);
+	dfu_smp_request_init(&cli->req, cli->req_buf, DFU_SMP_MSG_MAX);
 	return &cli->req;
 }
 
@@ -129,7 +129,7 @@ int cli_connect(struct cli *cli)
 				 CLI_CONN_KINDS, CLI_SIM_PROGRAM);
 	}
 	err = cli->open ? cli->open(cli, &cli->conn, why, sizeof(why))
-			: conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
+			: dfu_smp_conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
 	if (err == -EINVAL) {
 		fprintf(stderr, "%s: %s\n", cli->prog, why);
 		return CLI_EXIT_USAGE;
@@ -144,23 +144,23 @@ int cli_connect(struct cli *cli)
 }
 
 /* A version 1 request the device refuses as too old (rc 12). */
-static bool refused_as_too_old(const struct smp_client_rsp *rsp)
+static bool refused_as_too_old(const struct dfu_smp_client_rsp *rsp)
 {
-	struct mgmt_reply reply;
+	struct dfu_smp_mgmt_reply reply;
 	bool refused;
 
-	if (rsp->hdr.version != SMP_VERSION_1) {
+	if (rsp->hdr.version != DFU_SMP_VERSION_1) {
 		return false;
 	}
-	refused = mgmt_reply_status(rsp, &reply) != 0 && reply.kind == MGMT_REPLY_RC &&
-		  reply.rc == MGMT_ERR_UNSUPPORTED_TOO_OLD;
-	mgmt_reply_close(&reply);
+	refused = dfu_smp_mgmt_reply_status(rsp, &reply) != 0 && reply.kind == DFU_SMP_MGMT_REPLY_RC &&
+		  reply.rc == DFU_SMP_MGMT_ERR_UNSUPPORTED_TOO_OLD;
+	dfu_smp_mgmt_reply_close(&reply);
 	return refused;
 }
 
-int cli_limits(struct cli *cli, const struct dfu_session_limits **limits)
+int cli_limits(struct cli *cli, const struct dfu_smp_session_limits **limits)
 {
-	struct dfu_session *s = &cli->session.session;
+	struct dfu_smp_session *s = &cli->session.session;
 	char why[512];
 	int status = cli_session_begin(cli);
 	int err;
@@ -168,11 +168,11 @@ int cli_limits(struct cli *cli, const struct dfu_session_limits **limits)
 	if (status) {
 		return status;
 	}
-	*limits = dfu_session_limits(s);
+	*limits = dfu_smp_session_limits(s);
 	if (*limits) {
 		return 0;
 	}
-	err = dfu_session_learn_limits(s);
+	err = dfu_smp_session_learn_limits(s);
 	if (!err) {
 		cli_session_run(cli);
 		err = cli->session.err;
@@ -182,17 +182,17 @@ int cli_limits(struct cli *cli, const struct dfu_session_limits **limits)
 		return CLI_EXIT_ABORTED;
 	}
 	if (err) {
-		conn_explain(cli->conn, err, 0, why, sizeof(why));
+		dfu_smp_conn_explain(cli->conn, err, 0, why, sizeof(why));
 		return cli_fail(cli, "%s (while asking the device's MCUmgr parameters)", why);
 	}
-	*limits = dfu_session_limits(s);
+	*limits = dfu_smp_session_limits(s);
 	return 0;
 }
 
-int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp *rsp)
+int cli_exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp)
 {
-	const struct dfu_session_limits *limits;
-	size_t len = SMP_HDR_SIZE + req->len;
+	const struct dfu_smp_session_limits *limits;
+	size_t len = DFU_SMP_HDR_SIZE + req->len;
 	uint64_t start_us;
 	char why[512];
 	int status = cli_connect(cli);
@@ -204,25 +204,25 @@ int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp
 	/* a longer request than every device takes is sent only once this device's limit is known:
 	 * one the device cannot hold is refused here, not lost on the way */
 	if (!cli->conn->limits_known && (len > CLI_REQUEST_FITS_ANY ||
-					 len > smp_client_max_size(conn_client(cli->conn)))) {
+					 len > dfu_smp_client_max_size(dfu_smp_conn_client(cli->conn)))) {
 		status = cli_limits(cli, &limits);
 		if (status) {
 			return status;
 		}
 	}
-	start_us = conn_now_us(cli->conn);
-	err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
+	start_us = dfu_smp_conn_now_us(cli->conn);
+	err = dfu_smp_conn_transact(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
 	if (err == 0 && cli->opt.smp_version == 0 && refused_as_too_old(rsp)) {
-		smp_client_set_version(conn_client(cli->conn), SMP_VERSION_2);
-		err = conn_transact(cli->conn, req, cli->rsp_buf, SMP_MSG_MAX, rsp);
+		dfu_smp_client_set_version(dfu_smp_conn_client(cli->conn), DFU_SMP_VERSION_2);
+		err = dfu_smp_conn_transact(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
 	}
 	/* -v: each request's time (-vv adds its packets) */
-	conn_logf(cli->conn, "%s request (group %u, command %u, %zu bytes): %s after %.1f ms",
-		  req->op == SMP_OP_READ ? "read" : "write", (unsigned)req->group, (unsigned)req->id,
+	dfu_smp_conn_logf(cli->conn, "%s request (group %u, command %u, %zu bytes): %s after %.1f ms",
+		  req->op == DFU_SMP_OP_READ ? "read" : "write", (unsigned)req->group, (unsigned)req->id,
 		  len, err ? "failed" : "answered",
-		  (double)(conn_now_us(cli->conn) - start_us) / 1000.0);
+		  (double)(dfu_smp_conn_now_us(cli->conn) - start_us) / 1000.0);
 	if (err) {
-		conn_explain(cli->conn, err, len, why, sizeof(why));
+		dfu_smp_conn_explain(cli->conn, err, len, why, sizeof(why));
 		return cli_fail(cli, "%s", why);
 	}
 	return 0;
@@ -230,15 +230,15 @@ int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp
 
 int cli_simple(struct cli *cli, const char *done, json_t *doc)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	int status = cli_exchange(cli, &cli->req, &rsp);
 
 	if (status) {
 		json_decref(doc);
 		return status;
 	}
-	if (mgmt_reply_status(&rsp, &reply) != 0) {
+	if (dfu_smp_mgmt_reply_status(&rsp, &reply) != 0) {
 		json_decref(doc);
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
@@ -247,7 +247,7 @@ int cli_simple(struct cli *cli, const char *done, json_t *doc)
 		json_decref(doc);
 		printf("%s\n", done);
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 

@@ -15,10 +15,10 @@
 
 #include <jansson.h>
 
-#include "../dfu/session.h"
-#include "../mgmt/reply.h"
-#include "../ports/conn.h"
-#include "../smp/client.h"
+#include <dfu-smp/dfu/session.h>
+#include <dfu-smp/mgmt/reply.h>
+#include <dfu-smp/ports/conn.h>
+#include <dfu-smp/smp/client.h>
 #include "args.h"
 
 /** Exit statuses. */
@@ -30,28 +30,28 @@ enum {
 };
 
 /**
- * The device session of a run (dfu/session.h), driven by the connection's event loop
+ * The device session of a run (dfu-smp/dfu/session.h), driven by the connection's event loop
  * (tools/session.c): one job at a time, learning the limits, an upload or an upgrade.
  */
 struct cli_session {
-	struct dfu_session session;
+	struct dfu_smp_session session;
 	bool ready;        /**< set up on this run's connection */
 	/** for the command running a job: what it hears of (each may be NULL) */
-	void (*step)(void *user, enum dfu_upgrade_step step, const char *detail);
-	void (*progress)(void *user, const struct dfu_upload_progress *progress);
+	void (*step)(void *user, enum dfu_smp_upgrade_step step, const char *detail);
+	void (*progress)(void *user, const struct dfu_smp_upload_progress *progress);
 	/** the link was lost during @p step; it is being got back */
-	void (*lost)(void *user, enum dfu_upgrade_step step);
+	void (*lost)(void *user, enum dfu_smp_upgrade_step step);
 	void *user;
 	/** when it becomes non-zero (a signal handler sets it), the job is aborted */
 	const volatile sig_atomic_t *stop;
 	/** how the last job ended */
 	int err;
-	struct dfu_session_result result;
+	struct dfu_smp_session_result result;
 	/* private to tools/session.c */
-	struct dfu_session_ops ops;
+	struct dfu_smp_session_ops ops;
 	bool done;
 	bool reconnect;
-	enum dfu_session_reconnect reconnect_why;
+	enum dfu_smp_session_reconnect reconnect_why;
 	uint32_t reconnect_ms;
 	bool link_up;
 	uint64_t limit_ms;
@@ -69,7 +69,7 @@ struct cli_session {
 /** The first line of human output on a simulated device (struct cli's simulated). */
 #define CLI_SIMULATED_LINE "simulated device (dfu-smp-sim, virtual time)"
 
-struct dfu_upload_result;
+struct dfu_smp_upload_result;
 
 /** The state of one run of dfu-smp. */
 struct cli {
@@ -78,22 +78,22 @@ struct cli {
 	 * then fails as a usage error) */
 	const char *conn_spec;
 	const char *what; /**< the command, for messages: "image list" */
-	struct conn_options opt;
+	struct dfu_smp_conn_options opt;
 	bool json;
 	bool quiet; /**< -q: errors only, no progress */
-	struct conn *conn;
+	struct dfu_smp_conn *conn;
 	struct cli_session session;
-	uint8_t *req_buf; /**< SMP_MSG_MAX bytes */
-	uint8_t *rsp_buf; /**< SMP_MSG_MAX bytes */
-	struct smp_request req;
+	uint8_t *req_buf; /**< DFU_SMP_MSG_MAX bytes */
+	uint8_t *rsp_buf; /**< DFU_SMP_MSG_MAX bytes */
+	struct dfu_smp_request req;
 
 	/* set by the program before cli_run() */
 	/**
-	 * Open the connection to the program's own device instead of conn_open(conn_spec): --conn
-	 * and DFU_SMP_CONN are then not taken. Arguments and return as conn_open()'s, with the
+	 * Open the connection to the program's own device instead of dfu_smp_conn_open(conn_spec): --conn
+	 * and DFU_SMP_CONN are then not taken. Arguments and return as dfu_smp_conn_open()'s, with the
 	 * options in cli->opt. NULL for dfu-smp.
 	 */
-	int (*open)(struct cli *cli, struct conn **out, char *why, size_t why_cap);
+	int (*open)(struct cli *cli, struct dfu_smp_conn **out, char *why, size_t why_cap);
 	/**
 	 * The device is simulated, and every output says so: human output starts with
 	 * CLI_SIMULATED_LINE once connected (stderr lines start with the program's name), and
@@ -105,7 +105,7 @@ struct cli {
 	 * to its profile's bound): members of the upload's JSON object @p doc, or with @p doc
 	 * NULL lines on stdout. NULL for nothing.
 	 */
-	void (*upload_report)(const struct cli *cli, const struct dfu_upload_result *result,
+	void (*upload_report)(const struct cli *cli, const struct dfu_smp_upload_result *result,
 			      json_t *doc);
 	void *user; /**< the program's, for its hooks */
 };
@@ -172,7 +172,7 @@ int cli_usage(struct cli *cli, const char *fmt, ...);
 int cli_fail(struct cli *cli, const char *fmt, ...);
 
 /** A fresh request on the CLI's buffer, for a mgmt/ builder. */
-struct smp_request *cli_request(struct cli *cli);
+struct dfu_smp_request *cli_request(struct cli *cli);
 
 /**
  * Build failed (the request does not fit an SMP message): report it. @return CLI_EXIT_FAIL.
@@ -187,10 +187,10 @@ int cli_too_large(struct cli *cli);
 
 /**
  * Connect if needed and learn, once, what the device and the link take (the device session's
- * dfu_session_learn_limits(); kept in cli->conn->limits too).
+ * dfu_smp_session_learn_limits(); kept in cli->conn->limits too).
  * @return 0 with *@p limits set, or an exit status after reporting why it failed.
  */
-int cli_limits(struct cli *cli, const struct dfu_session_limits **limits);
+int cli_limits(struct cli *cli, const struct dfu_smp_session_limits **limits);
 
 /**
  * Connect if needed and make the device session ready for a job (cli->session.session):
@@ -214,7 +214,7 @@ void cli_session_run(struct cli *cli);
  * sent again as version 2.
  * @return 0, or an exit status after reporting why it failed.
  */
-int cli_exchange(struct cli *cli, struct smp_request *req, struct smp_client_rsp *rsp);
+int cli_exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp);
 
 /**
  * Send the request in cli->req for a command whose answer carries nothing but its outcome:
@@ -233,10 +233,10 @@ int cli_connect(struct cli *cli);
  * Report a decoder's failure: the device's error (name, code, explanation) or what was
  * malformed; with --json also as {"error": {...}} on stdout. @return CLI_EXIT_FAIL.
  */
-int cli_reply_failed(struct cli *cli, const struct mgmt_reply *reply);
+int cli_reply_failed(struct cli *cli, const struct dfu_smp_mgmt_reply *reply);
 
 /** cli_reply_failed() with @p context (e.g. "during upload") added to the line, or NULL. */
-int cli_reply_failed_in(struct cli *cli, const struct mgmt_reply *reply, const char *context);
+int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *context);
 
 /**
  * Print @p doc (stolen) as the run's JSON document; on a simulated device with

@@ -7,7 +7,7 @@
  *   dfu-smp-sim --bluez [OPTIONS]
  *
  * serve SMP in real time over UDP and over a serial console (a pseudo-terminal; the console
- * framing, or with --framing raw or cobs those of smp/raw.h and smp/cobs.h), or behind a
+ * framing, or with --framing raw or cobs those of dfu-smp/smp/raw.h and dfu-smp/smp/cobs.h), or behind a
  * fake BlueZ on D-Bus, for trying dfu-smp and other SMP clients on real sockets, ttys and
  * BlueZ's API. It prints where it serves on stdout (the pseudo-terminal first, e.g.
  * `serial: /dev/pts/5`, then `udp: 127.0.0.1:1337`), the device's settings, then `ready`, and
@@ -40,16 +40,16 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../dfu/upload.h"
-#include "../ports/log.h"
-#include "../ports/loop.h"
+#include <dfu-smp/dfu/upload.h>
+#include <dfu-smp/ports/log.h>
+#include <dfu-smp/ports/loop.h>
 #include "../sim/bluez.h"
 #include "../sim/conn.h"
 #include "../sim/device.h"
 #include "../sim/profile.h"
-#include "../smp/cobs.h"
-#include "../smp/raw.h"
-#include "../smp/serial.h"
+#include <dfu-smp/smp/cobs.h>
+#include <dfu-smp/smp/raw.h>
+#include <dfu-smp/smp/serial.h>
 #include "args.h"
 #include "cli.h"
 
@@ -432,7 +432,7 @@ struct host;
 struct endpoint {
 	const char *name;
 	struct host *host;
-	struct port_fd pfd;
+	struct dfu_smp_port_fd pfd;
 	/** Send one answer to @p to, the sender of its request; @p bad_crc: a fault to inject. */
 	void (*answer)(struct endpoint *ep, const struct peer *to, const uint8_t *msg, size_t len,
 		       bool bad_crc);
@@ -454,7 +454,7 @@ struct answer {
 struct host {
 	const struct options *opt;
 	struct sim_device dev;
-	struct port_log log; /* -v; its t0_us is when the device started */
+	struct dfu_smp_port_log log; /* -v; its t0_us is when the device started */
 	uint64_t busy_until_us; /* when the device is done with what it was given */
 	uint64_t boot_until_us; /* silent until then, after a reboot; 0 once up */
 	struct answer *head, *tail;
@@ -471,7 +471,7 @@ struct host {
 /* The device's clock: microseconds since it started, as the simulator's virtual time. */
 static uint64_t now_us(const struct host *h)
 {
-	return port_now_us() - h->log.t0_us;
+	return dfu_smp_port_now_us() - h->log.t0_us;
 }
 
 static uint64_t scaled(const struct host *h, uint64_t us)
@@ -519,11 +519,11 @@ static void host_receive(struct host *h, struct endpoint *ep, const struct peer 
 	uint64_t start = h->busy_until_us > now ? h->busy_until_us : now;
 
 	if (h->boot_until_us || !sim_device_bootable(&h->dev)) {
-		port_logf(&h->log, "%s: %zu bytes while the device is down: lost", ep->name, len);
+		dfu_smp_port_logf(&h->log, "%s: %zu bytes while the device is down: lost", ep->name, len);
 		return;
 	}
 	if (h->queued >= sim_device_config(&h->dev)->buf_count) {
-		port_logf(&h->log, "%s: %zu bytes with every buffer taken: dropped", ep->name, len);
+		dfu_smp_port_logf(&h->log, "%s: %zu bytes with every buffer taken: dropped", ep->name, len);
 		return;
 	}
 	h->from = ep;
@@ -532,7 +532,7 @@ static void host_receive(struct host *h, struct endpoint *ep, const struct peer 
 	sim_device_receive(&h->dev, unit, len, now, collect_answer, h);
 	h->busy_until_us = start + scaled(h, sim_device_busy_us(&h->dev) +
 					       (h->opt->profile ? h->opt->profile->process_us : 0));
-	port_logf(&h->log, "%s: request of %zu bytes%s", ep->name, len,
+	dfu_smp_port_logf(&h->log, "%s: request of %zu bytes%s", ep->name, len,
 		  h->new_head ? "" : ", no answer");
 	for (struct answer *a = h->new_head; a; a = a->next) {
 		a->due_us = h->busy_until_us;
@@ -572,12 +572,12 @@ static void send_due_answers(struct host *h, uint64_t now)
 		}
 		h->queued--;
 		if (h->opt->drop_every && n % h->opt->drop_every == 0) {
-			port_logf(&h->log, "%s: answer %u of %zu bytes lost (--drop-every)", a->ep->name,
+			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes lost (--drop-every)", a->ep->name,
 				  (unsigned)n, a->len);
 		} else {
 			bool bad = h->opt->bad_crc_every && n % h->opt->bad_crc_every == 0;
 
-			port_logf(&h->log, "%s: answer %u of %zu bytes%s", a->ep->name, (unsigned)n,
+			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes%s", a->ep->name, (unsigned)n,
 				  a->len, bad ? " with a wrong CRC (--bad-crc-every)" : "");
 			a->ep->answer(a->ep, &a->to, a->msg, a->len, bad);
 		}
@@ -590,12 +590,12 @@ static void reboot(struct host *h, uint64_t now)
 {
 	uint64_t busy;
 
-	port_logf(&h->log, "the device resets");
+	dfu_smp_port_logf(&h->log, "the device resets");
 	sim_device_reboot(&h->dev, now);
 	busy = scaled(h, sim_device_last_boot(&h->dev)->busy_us);
 	if (h->opt->rollback && sim_device_last_boot(&h->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
-		port_logf(&h->log, "the new image crashes; the device resets again");
+		dfu_smp_port_logf(&h->log, "the new image crashes; the device resets again");
 		sim_device_reboot(&h->dev, now + BOOT_US + busy);
 		busy += BOOT_US + scaled(h, sim_device_last_boot(&h->dev)->busy_us);
 	}
@@ -611,10 +611,10 @@ static void booted(struct host *h)
 {
 	h->boot_until_us = 0;
 	if (!sim_device_bootable(&h->dev)) {
-		port_logf(&h->log, "the bootloader found no valid image: the device stays silent");
+		dfu_smp_port_logf(&h->log, "the bootloader found no valid image: the device stays silent");
 		return;
 	}
-	port_logf(&h->log, sim_device_in_recovery(&h->dev)
+	dfu_smp_port_logf(&h->log, sim_device_in_recovery(&h->dev)
 				   ? "no valid image: the bootloader stays in serial recovery"
 				   : "the device is up");
 	for (size_t i = 0; i < h->n_eps; i++) {
@@ -656,7 +656,7 @@ static void udp_answer(struct endpoint *ep, const struct peer *to, const uint8_t
 {
 	(void)bad_crc;
 	if (sendto(ep->pfd.fd, msg, len, 0, (const struct sockaddr *)&to->addr, to->len) < 0) {
-		port_logf(&ep->host->log, "%s: cannot answer: %s", ep->name, strerror(errno));
+		dfu_smp_port_logf(&ep->host->log, "%s: cannot answer: %s", ep->name, strerror(errno));
 	}
 }
 
@@ -776,13 +776,13 @@ struct serial_ep {
 	bool dropping;    /* ... to one that found none: dropped up to its newline */
 	uint32_t lines_dropped;
 	char framing;     /* 'c'onsole, 'r'aw or c'o'bs */
-	struct smp_serial_decoder dec;
-	struct smp_raw_decoder raw_dec;
-	struct smp_cobs_decoder cobs_dec;
+	struct dfu_smp_serial_decoder dec;
+	struct dfu_smp_raw_decoder raw_dec;
+	struct dfu_smp_cobs_decoder cobs_dec;
 	uint8_t *msg;     /* the device's buffer: the message (and with a CRC, that) must fit it */
 	uint8_t *tx;
 	size_t tx_len, tx_cap;
-	uint8_t line[SMP_SERIAL_LINE_MAX_DEFAULT];
+	uint8_t line[DFU_SMP_SERIAL_LINE_MAX_DEFAULT];
 	uint8_t rx[4096];
 };
 
@@ -838,17 +838,17 @@ static void serial_log(struct serial_ep *s, const char *what)
 /* An answer in a COBS frame; @p bad_crc: with its CRC's last bit changed. */
 static void cobs_answer(struct serial_ep *s, const uint8_t *msg, size_t len, bool bad_crc)
 {
-	uint16_t crc = (uint16_t)(smp_serial_crc16(0, msg, len) ^ (bad_crc ? 1u : 0u));
-	uint8_t *stream = malloc(len + SMP_COBS_CRC_SIZE);
-	uint8_t *frame = malloc(SMP_COBS_FRAME_MAX(len));
+	uint16_t crc = (uint16_t)(dfu_smp_serial_crc16(0, msg, len) ^ (bad_crc ? 1u : 0u));
+	uint8_t *stream = malloc(len + DFU_SMP_COBS_CRC_SIZE);
+	uint8_t *frame = malloc(DFU_SMP_COBS_FRAME_MAX(len));
 	int n = -ENOMEM;
 
 	if (stream && frame) {
 		memcpy(stream, msg, len);
 		stream[len] = (uint8_t)(crc >> 8);
 		stream[len + 1u] = (uint8_t)crc;
-		n = smp_cobs_encode(stream, len + SMP_COBS_CRC_SIZE, frame,
-				    SMP_COBS_FRAME_MAX(len) - 1u);
+		n = dfu_smp_cobs_encode(stream, len + DFU_SMP_COBS_CRC_SIZE, frame,
+				    DFU_SMP_COBS_FRAME_MAX(len) - 1u);
 	}
 	if (n > 0) {
 		frame[n] = 0;
@@ -864,8 +864,8 @@ static void serial_answer(struct endpoint *ep, const struct peer *to, const uint
 {
 	static const char prompt[] = "\x1b[1;32muart:~$ \x1b[m";
 	struct serial_ep *s = (struct serial_ep *)(void *)ep;
-	struct smp_serial_encoder enc;
-	size_t last = smp_serial_lines(len, sizeof(s->line)) - 1;
+	struct dfu_smp_serial_encoder enc;
+	size_t last = dfu_smp_serial_lines(len, sizeof(s->line)) - 1;
 	size_t lines = 0;
 	int n;
 
@@ -879,14 +879,14 @@ static void serial_answer(struct endpoint *ep, const struct peer *to, const uint
 		cobs_answer(s, msg, len, bad_crc);
 		return;
 	}
-	if (smp_serial_encoder_init(&enc, msg, len, sizeof(s->line)) != 0) {
+	if (dfu_smp_serial_encoder_init(&enc, msg, len, sizeof(s->line)) != 0) {
 		return;
 	}
 	if (s->noise) {
 		serial_log(s, "mcumgr request handled");
 		serial_put(s, prompt, sizeof(prompt) - 1); /* the frame follows on its line */
 	}
-	while ((n = smp_serial_encoder_next(&enc, s->line, sizeof(s->line))) > 0) {
+	while ((n = dfu_smp_serial_encoder_next(&enc, s->line, sizeof(s->line))) > 0) {
 		if (bad_crc && lines == last) {
 			/* the last line ends with the CRC: change its last quad's first letter */
 			s->line[n - 5] = s->line[n - 5] == 'A' ? 'B' : 'A';
@@ -937,11 +937,11 @@ static bool serial_line_start(struct serial_ep *s, uint64_t now)
 static void serial_receive(struct serial_ep *s, const uint8_t *data, size_t len)
 {
 	if (s->framing == 'r') {
-		smp_raw_decoder_feed(&s->raw_dec, data, len, now_us(s->ep.host) / 1000u);
+		dfu_smp_raw_decoder_feed(&s->raw_dec, data, len, now_us(s->ep.host) / 1000u);
 		return;
 	}
 	if (s->framing == 'o') {
-		smp_cobs_decoder_feed(&s->cobs_dec, data, len);
+		dfu_smp_cobs_decoder_feed(&s->cobs_dec, data, len);
 		return;
 	}
 	while (len) {
@@ -953,12 +953,12 @@ static void serial_receive(struct serial_ep *s, const uint8_t *data, size_t len)
 			s->dropping = !s->in_line;
 			if (s->dropping) {
 				s->lines_dropped++;
-				port_logf(&s->ep.host->log, "serial: a line with every receive line buffer "
+				dfu_smp_port_logf(&s->ep.host->log, "serial: a line with every receive line buffer "
 					  "taken: dropped (%u so far)", (unsigned)s->lines_dropped);
 			}
 		}
 		if (s->in_line) {
-			smp_serial_decoder_feed(&s->dec, data, n);
+			dfu_smp_serial_decoder_feed(&s->dec, data, n);
 		}
 		if (nl) {
 			s->in_line = s->dropping = false;
@@ -994,9 +994,9 @@ static void serial_power(struct endpoint *ep, bool up)
 {
 	struct serial_ep *s = (struct serial_ep *)(void *)ep;
 
-	smp_serial_decoder_reset(&s->dec); /* a line half received is lost */
-	smp_raw_decoder_reset(&s->raw_dec);
-	smp_cobs_decoder_reset(&s->cobs_dec);
+	dfu_smp_serial_decoder_reset(&s->dec); /* a line half received is lost */
+	dfu_smp_raw_decoder_reset(&s->raw_dec);
+	dfu_smp_cobs_decoder_reset(&s->cobs_dec);
 	memset(s->line_free_us, 0, sizeof(s->line_free_us));
 	s->in_line = s->dropping = false;
 	static const char banner[] = "*** Booting Zephyr OS build v4.4.0 ***\r\n";
@@ -1064,7 +1064,7 @@ static int serial_start(struct host *h, const struct options *opt)
 	int fd;
 
 	/* the device decodes length, message and CRC into its buffer; s->msg holds the last two */
-	size_t msg_cap = smp_serial_msg_max(buf_size) + 2u;
+	size_t msg_cap = dfu_smp_serial_msg_max(buf_size) + 2u;
 
 	if (!s || !(s->msg = malloc(msg_cap))) {
 		free(s);
@@ -1074,9 +1074,9 @@ static int serial_start(struct host *h, const struct options *opt)
 	/* raw: the message, with MCUboot's input timeout; COBS: message and CRC; the same room */
 	s->framing = !opt->framing ? 'c' : strcmp(opt->framing, "raw") == 0 ? 'r'
 					 : strcmp(opt->framing, "cobs") == 0 ? 'o' : 'c';
-	if (smp_raw_decoder_init(&s->raw_dec, s->msg, msg_cap, SMP_RAW_TIMEOUT_DEFAULT_MS,
+	if (dfu_smp_raw_decoder_init(&s->raw_dec, s->msg, msg_cap, DFU_SMP_RAW_TIMEOUT_DEFAULT_MS,
 				 serial_packet, s) != 0 ||
-	    smp_cobs_decoder_init(&s->cobs_dec, s->msg, msg_cap, serial_packet, s) != 0) {
+	    dfu_smp_cobs_decoder_init(&s->cobs_dec, s->msg, msg_cap, serial_packet, s) != 0) {
 		fprintf(stderr, "dfu-smp-sim: an SMP buffer of %u bytes is too small for serial\n",
 			(unsigned)buf_size);
 		free(s->msg);
@@ -1112,7 +1112,7 @@ static int serial_start(struct host *h, const struct options *opt)
 	}
 	s->noise = opt->console_noise;
 	/* a device takes lines of up to 127 bytes, and packets that fit its buffer */
-	smp_serial_decoder_init(&s->dec, s->msg, msg_cap, SMP_SERIAL_LINE_MAX_DEFAULT,
+	dfu_smp_serial_decoder_init(&s->dec, s->msg, msg_cap, DFU_SMP_SERIAL_LINE_MAX_DEFAULT,
 				serial_packet, s);
 	s->rx_lines = opt->rx_lines;
 	s->ep = (struct endpoint){
@@ -1227,7 +1227,7 @@ static int serve(const struct options *opt)
 			opt->dev.state_dir ? opt->dev.state_dir : "", strerror(-err));
 		return 1;
 	}
-	h.log = (struct port_log){ .verbose = opt->verbose, .who = "sim", .t0_us = port_now_us() };
+	h.log = (struct dfu_smp_port_log){ .verbose = opt->verbose, .who = "sim", .t0_us = dfu_smp_port_now_us() };
 	if (catch_signals() != 0) {
 		fprintf(stderr, "dfu-smp-sim: cannot catch signals: %s\n", strerror(errno));
 		status = 1;
@@ -1296,7 +1296,7 @@ static int serve_bluez(struct options *opt)
 
 /* ---- one dfu-smp command, in this process ---- */
 
-static int open_device(struct cli *cli, struct conn **out, char *why, size_t why_cap)
+static int open_device(struct cli *cli, struct dfu_smp_conn **out, char *why, size_t why_cap)
 {
 	struct options *opt = cli->user;
 
@@ -1309,7 +1309,7 @@ static int open_device(struct cli *cli, struct conn **out, char *why, size_t why
 
 /* With --profile: how close the upload came to the best time any client could reach there
  * (not for an upload that resumed: it did not move the whole image). */
-static void report_bound(const struct cli *cli, const struct dfu_upload_result *r, json_t *doc)
+static void report_bound(const struct cli *cli, const struct dfu_smp_upload_result *r, json_t *doc)
 {
 	const struct options *opt = cli->user;
 	struct sim_bound bound;

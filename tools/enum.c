@@ -3,59 +3,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../mgmt/enum.h"
-#include "../mgmt/err.h"
+#include <dfu-smp/mgmt/enum.h>
+#include <dfu-smp/mgmt/err.h>
 #include "cli.h"
 
 static int cmd_count(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	uint64_t count;
 	int status;
 
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_enum_count(cli_request(cli));
+	dfu_smp_mgmt_enum_count(cli_request(cli));
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_enum_count_decode(&rsp, &reply, &count) != 0) {
+	if (dfu_smp_mgmt_enum_count_decode(&rsp, &reply, &count) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack("{s:I}", "count", (json_int_t)count));
 	} else {
 		printf("%llu\n", (unsigned long long)count);
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static const char *group_label(uint16_t group)
 {
-	const char *name = mgmt_group_name(group);
+	const char *name = dfu_smp_mgmt_group_name(group);
 
 	return name ? name : "";
 }
 
 static int cmd_list(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_enum_list list;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_enum_list list;
 	int status;
 
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_enum_list(cli_request(cli));
+	dfu_smp_mgmt_enum_list(cli_request(cli));
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_enum_list_decode(&rsp, &reply, &list) != 0) {
+	if (dfu_smp_mgmt_enum_list_decode(&rsp, &reply, &list) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *groups = json_array();
@@ -69,27 +69,27 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 			printf("%u %s\n", (unsigned)list.groups[i], group_label(list.groups[i]));
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_single(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_enum_single_rsp one;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_enum_single_rsp one;
 	uint64_t index;
 	int status;
 
 	if (argc != 1 || args_u64(argv[0], UINT32_MAX, &index) != 0) {
 		return cli_usage(cli, "give the INDEX of the group (from 0)");
 	}
-	mgmt_enum_single(cli_request(cli), index);
+	dfu_smp_mgmt_enum_single(cli_request(cli), index);
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_enum_single_decode(&rsp, &reply, &one) != 0) {
+	if (dfu_smp_mgmt_enum_single_decode(&rsp, &reply, &one) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack("{s:i, s:b}", "group", (int)one.group,
@@ -98,15 +98,15 @@ static int cmd_single(struct cli *cli, int argc, char **argv)
 		printf("%u %s%s\n", (unsigned)one.group, group_label(one.group),
 		       one.end ? " (last)" : "");
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_details(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_enum_details details;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_enum_details details;
 	uint16_t *ids = calloc((size_t)argc + 1, sizeof(*ids));
 	int status;
 
@@ -122,7 +122,7 @@ static int cmd_details(struct cli *cli, int argc, char **argv)
 		}
 		ids[i] = (uint16_t)id;
 	}
-	status = mgmt_enum_details(cli_request(cli), ids, (size_t)argc);
+	status = dfu_smp_mgmt_enum_details(cli_request(cli), ids, (size_t)argc);
 	free(ids);
 	if (status) {
 		return cli_too_large(cli);
@@ -131,13 +131,13 @@ static int cmd_details(struct cli *cli, int argc, char **argv)
 	if (status) {
 		return status;
 	}
-	if (mgmt_enum_details_decode(&rsp, &reply, &details) != 0) {
+	if (dfu_smp_mgmt_enum_details_decode(&rsp, &reply, &details) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *groups = json_array();
 
 		for (size_t i = 0; i < details.count; i++) {
-			const struct mgmt_enum_detail *d = &details.groups[i];
+			const struct dfu_smp_mgmt_enum_detail *d = &details.groups[i];
 			json_t *e = json_pack("{s:i}", "group", (int)d->group);
 
 			if (d->name) {
@@ -151,7 +151,7 @@ static int cmd_details(struct cli *cli, int argc, char **argv)
 		status = cli_print_json(cli, json_pack("{s:o}", "groups", groups));
 	} else {
 		for (size_t i = 0; i < details.count; i++) {
-			const struct mgmt_enum_detail *d = &details.groups[i];
+			const struct dfu_smp_mgmt_enum_detail *d = &details.groups[i];
 
 			printf("%u %s", (unsigned)d->group, d->name ? d->name : group_label(d->group));
 			if (d->handlers >= 0) {
@@ -160,7 +160,7 @@ static int cmd_details(struct cli *cli, int argc, char **argv)
 			printf("\n");
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 

@@ -7,9 +7,9 @@
 
 #include <openssl/evp.h>
 
-#include "../mgmt/err.h"
-#include "../mgmt/fs.h"
-#include "../ports/loop.h"
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/fs.h>
+#include <dfu-smp/ports/loop.h>
 #include "cli.h"
 #include "progress.h"
 
@@ -22,10 +22,10 @@
 /* Ends the device's file context; old devices without the command are fine too. */
 static void close_remote(struct cli *cli)
 {
-	struct smp_client_rsp rsp;
+	struct dfu_smp_client_rsp rsp;
 
-	mgmt_fs_close(cli_request(cli));
-	conn_transact(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, &rsp);
+	dfu_smp_mgmt_fs_close(cli_request(cli));
+	dfu_smp_conn_transact(cli->conn, &cli->req, cli->rsp_buf, DFU_SMP_MSG_MAX, &rsp);
 }
 
 /*
@@ -33,20 +33,20 @@ static void close_remote(struct cli *cli)
  * longer, and the device refuses its offset: the file's size says where to go on. @return 0
  * with *@p next set, or -1 when the refusal was something else (left in @p reply).
  */
-static int offset_refused(struct cli *cli, const char *name, struct mgmt_reply *reply,
+static int offset_refused(struct cli *cli, const char *name, struct dfu_smp_mgmt_reply *reply,
 			  uint64_t *next)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply st;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply st;
 	int err;
 
-	if (reply->kind != MGMT_REPLY_GROUP_ERR || reply->group != MGMT_GROUP_FS ||
-	    reply->rc != FS_ERR_FILE_OFFSET_NOT_VALID || mgmt_fs_status(cli_request(cli), name) ||
-	    conn_transact(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, &rsp) != 0) {
+	if (reply->kind != DFU_SMP_MGMT_REPLY_GROUP_ERR || reply->group != DFU_SMP_MGMT_GROUP_FS ||
+	    reply->rc != FS_ERR_FILE_OFFSET_NOT_VALID || dfu_smp_mgmt_fs_status(cli_request(cli), name) ||
+	    dfu_smp_conn_transact(cli->conn, &cli->req, cli->rsp_buf, DFU_SMP_MSG_MAX, &rsp) != 0) {
 		return -1;
 	}
-	err = mgmt_fs_status_decode(&rsp, &st, next);
-	mgmt_reply_close(&st);
+	err = dfu_smp_mgmt_fs_status_decode(&rsp, &st, next);
+	dfu_smp_mgmt_reply_close(&st);
 	return err ? -1 : 0;
 }
 
@@ -62,7 +62,7 @@ static int read_at(FILE *f, uint64_t off, uint8_t *buf, size_t n)
  * before no longer counts then, so each try waits the whole timeout.
  */
 static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk, size_t n,
-		      int64_t total, struct smp_client_rsp *rsp)
+		      int64_t total, struct dfu_smp_client_rsp *rsp)
 {
 	unsigned tries = cli->conn->retries + 1u;
 	char why[512];
@@ -72,15 +72,15 @@ static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk,
 		if (i > 0) {
 			close_remote(cli);
 		}
-		mgmt_fs_upload(cli_request(cli), remote, 0, chunk, n, total);
-		cli->req.timeout_ms = conn_timeout_ms(cli->conn);
-		err = conn_transact_once(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, rsp);
+		dfu_smp_mgmt_fs_upload(cli_request(cli), remote, 0, chunk, n, total);
+		cli->req.timeout_ms = dfu_smp_conn_timeout_ms(cli->conn);
+		err = dfu_smp_conn_transact_once(cli->conn, &cli->req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
 		if (err != -ETIMEDOUT) {
 			break;
 		}
 	}
 	if (err) {
-		conn_explain(cli->conn, err, SMP_HDR_SIZE + cli->req.len, why, sizeof(why));
+		dfu_smp_conn_explain(cli->conn, err, DFU_SMP_HDR_SIZE + cli->req.len, why, sizeof(why));
 		return cli_fail(cli, "%s", why);
 	}
 	return 0;
@@ -96,9 +96,9 @@ static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk,
 static int send_file(struct cli *cli, struct progress *pr, FILE *f, uint64_t size,
 		     const char *local, const char *remote)
 {
-	const struct dfu_session_limits *limits;
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
+	const struct dfu_smp_session_limits *limits;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	uint8_t *chunk = NULL;
 	uint64_t off = 0;
 	int stalls = 0;
@@ -112,15 +112,15 @@ static int send_file(struct cli *cli, struct progress *pr, FILE *f, uint64_t siz
 	}
 	while (!status) {
 		int64_t total = off == 0 ? (int64_t)size : -1;
-		size_t n = mgmt_fs_upload_max_data(remote, off, total, limits->max_request);
+		size_t n = dfu_smp_mgmt_fs_upload_max_data(remote, off, total, limits->max_request);
 		uint64_t next;
 
 		if (n == 0) {
 			char why[300];
 
 			/* the smallest request: one byte of data */
-			mgmt_fs_upload(cli_request(cli), remote, off, chunk, 1, total);
-			conn_explain(cli->conn, -EMSGSIZE, SMP_HDR_SIZE + cli->req.len, why,
+			dfu_smp_mgmt_fs_upload(cli_request(cli), remote, off, chunk, 1, total);
+			dfu_smp_conn_explain(cli->conn, -EMSGSIZE, DFU_SMP_HDR_SIZE + cli->req.len, why,
 				     sizeof(why));
 			status = cli_fail(cli, "%s", why);
 			break;
@@ -136,13 +136,13 @@ static int send_file(struct cli *cli, struct progress *pr, FILE *f, uint64_t siz
 		if (off == 0) {
 			status = send_first(cli, remote, chunk, n, total, &rsp);
 		} else {
-			mgmt_fs_upload(cli_request(cli), remote, off, chunk, n, total);
+			dfu_smp_mgmt_fs_upload(cli_request(cli), remote, off, chunk, n, total);
 			status = cli_exchange(cli, &cli->req, &rsp);
 		}
 		if (status) {
 			break;
 		}
-		if (mgmt_fs_upload_decode(&rsp, &reply, &next) != 0 &&
+		if (dfu_smp_mgmt_fs_upload_decode(&rsp, &reply, &next) != 0 &&
 		    offset_refused(cli, remote, &reply, &next) != 0) {
 			status = cli_reply_failed(cli, &reply);
 		} else if (next > size) {
@@ -155,9 +155,9 @@ static int send_file(struct cli *cli, struct progress *pr, FILE *f, uint64_t siz
 				stalls = 0;
 			}
 			off = next; /* the device's offset wins */
-			progress_update(pr, off, size, conn_now_ms(cli->conn));
+			progress_update(pr, off, size, dfu_smp_conn_now_ms(cli->conn));
 		}
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 		if (off >= size && !status) {
 			break;
 		}
@@ -189,20 +189,20 @@ static int file_sha256(FILE *f, uint8_t out[32])
  */
 static int remote_matches(struct cli *cli, const char *remote, const uint8_t sha[32])
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_fs_hash_rsp out;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_fs_hash_rsp out;
 	int match = -1;
 
-	if (mgmt_fs_hash(cli_request(cli), remote, "sha256", 0, -1) != 0 ||
-	    conn_transact(cli->conn, &cli->req, cli->rsp_buf, SMP_MSG_MAX, &rsp) != 0) {
+	if (dfu_smp_mgmt_fs_hash(cli_request(cli), remote, "sha256", 0, -1) != 0 ||
+	    dfu_smp_conn_transact(cli->conn, &cli->req, cli->rsp_buf, DFU_SMP_MSG_MAX, &rsp) != 0) {
 		return -1;
 	}
-	if (mgmt_fs_hash_decode(&rsp, &reply, &out) == 0 && !out.output_is_number &&
+	if (dfu_smp_mgmt_fs_hash_decode(&rsp, &reply, &out) == 0 && !out.output_is_number &&
 	    out.bytes_len == 32) {
 		match = memcmp(out.bytes, sha, 32) == 0;
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return match;
 }
 
@@ -214,7 +214,7 @@ static int remote_matches(struct cli *cli, const char *remote, const uint8_t sha
  */
 static int cmd_upload(struct cli *cli, int argc, char **argv)
 {
-	const struct dfu_session_limits *limits;
+	const struct dfu_smp_session_limits *limits;
 	struct progress pr;
 	uint8_t sha[32];
 	uint64_t size, t0;
@@ -238,24 +238,24 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, "cannot read '%s': %s", argv[0], strerror(EIO));
 	}
 	progress_init_stderr(&pr, cli->opt.verbose > 0, cli->json || cli->quiet);
-	t0 = port_now_ms();
+	t0 = dfu_smp_port_now_ms();
 	status = cli_limits(cli, &limits);
 	if (status) {
 		fclose(f);
 		return status;
 	}
 	progress_phase(&pr, "connecting", t0);
-	progress_end(&pr, port_now_ms(), true);
+	progress_end(&pr, dfu_smp_port_now_ms(), true);
 	for (int attempt = 0; attempt < 2 && match != 1; attempt++) {
 		if (attempt > 0) {
 			progress_note(&pr, "%s: %s: the file on the device does not match '%s'; "
 				      "sending it again from the start", cli->prog, cli->what,
 				      argv[0]);
 		}
-		progress_transfer(&pr, "uploading", 0, size, conn_now_ms(cli->conn));
+		progress_transfer(&pr, "uploading", 0, size, dfu_smp_conn_now_ms(cli->conn));
 		status = send_file(cli, &pr, f, size, argv[0], argv[1]);
 		close_remote(cli);
-		progress_end(&pr, conn_now_ms(cli->conn), status == 0);
+		progress_end(&pr, dfu_smp_conn_now_ms(cli->conn), status == 0);
 		if (status == SEND_AGAIN) {
 			match = 0;
 			continue;
@@ -263,9 +263,9 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		if (status) {
 			break;
 		}
-		progress_phase(&pr, "verifying", conn_now_ms(cli->conn));
+		progress_phase(&pr, "verifying", dfu_smp_conn_now_ms(cli->conn));
 		match = remote_matches(cli, argv[1], sha);
-		progress_end(&pr, conn_now_ms(cli->conn), true);
+		progress_end(&pr, dfu_smp_conn_now_ms(cli->conn), true);
 		if (match == -1) {
 			break; /* the device cannot tell: its offsets are all there is */
 		}
@@ -290,9 +290,9 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 
 static int cmd_download(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_fs_download_rsp chunk;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_fs_download_rsp chunk;
 	struct progress pr;
 	uint64_t off = 0, t0;
 	int64_t total = -1;
@@ -316,15 +316,15 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 		return status;
 	}
 	progress_init_stderr(&pr, cli->opt.verbose > 0, cli->json || cli->quiet);
-	t0 = port_now_ms();
+	t0 = dfu_smp_port_now_ms();
 	status = cli_connect(cli);
 	if (!status) {
 		progress_phase(&pr, "connecting", t0);
-		progress_end(&pr, port_now_ms(), true);
-		progress_transfer(&pr, "downloading", 0, 0, conn_now_ms(cli->conn));
+		progress_end(&pr, dfu_smp_port_now_ms(), true);
+		progress_transfer(&pr, "downloading", 0, 0, dfu_smp_conn_now_ms(cli->conn));
 	}
 	while (!status) {
-		if (mgmt_fs_download(cli_request(cli), argv[0], off) != 0) {
+		if (dfu_smp_mgmt_fs_download(cli_request(cli), argv[0], off) != 0) {
 			status = cli_too_large(cli);
 			break;
 		}
@@ -332,7 +332,7 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 		if (status) {
 			break;
 		}
-		if (mgmt_fs_download_decode(&rsp, &reply, &chunk) != 0) {
+		if (dfu_smp_mgmt_fs_download_decode(&rsp, &reply, &chunk) != 0) {
 			status = cli_reply_failed(cli, &reply);
 		} else if (chunk.off != off) {
 			status = cli_fail(cli, "asked for offset %llu, got data for %llu",
@@ -346,19 +346,19 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 			}
 			off += chunk.len;
 			progress_update(&pr, off, total > 0 ? (uint64_t)total : 0,
-					conn_now_ms(cli->conn));
+					dfu_smp_conn_now_ms(cli->conn));
 			if (!status && chunk.len == 0 && total >= 0 && off < (uint64_t)total) {
 				status = cli_fail(cli, "the device sent no data at offset %llu of %lld",
 						  (unsigned long long)off, (long long)total);
 			}
 		}
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 		if (status || chunk.len == 0 || (total >= 0 && off >= (uint64_t)total)) {
 			break;
 		}
 	}
 	if (cli->conn) {
-		progress_end(&pr, conn_now_ms(cli->conn), !status);
+		progress_end(&pr, dfu_smp_conn_now_ms(cli->conn), !status);
 	}
 	if (fclose(f) != 0 && !status) {
 		status = cli_fail(cli, "cannot write '%s': %s", part, strerror(errno));
@@ -385,22 +385,22 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 
 static int cmd_stat(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	uint64_t len;
 	int status;
 
 	if (argc != 1) {
 		return cli_usage(cli, "give the REMOTE path");
 	}
-	if (mgmt_fs_status(cli_request(cli), argv[0]) != 0) {
+	if (dfu_smp_mgmt_fs_status(cli_request(cli), argv[0]) != 0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_fs_status_decode(&rsp, &reply, &len) != 0) {
+	if (dfu_smp_mgmt_fs_status_decode(&rsp, &reply, &len) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack("{s:s, s:I}", "name", argv[0], "len",
@@ -408,15 +408,15 @@ static int cmd_stat(struct cli *cli, int argc, char **argv)
 	} else {
 		printf("%s: %llu bytes\n", argv[0], (unsigned long long)len);
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_hash(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_fs_hash_rsp out;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_fs_hash_rsp out;
 	const char *name = NULL, *type = NULL;
 	int status;
 
@@ -432,14 +432,14 @@ static int cmd_hash(struct cli *cli, int argc, char **argv)
 	if (!name) {
 		return cli_usage(cli, "give the REMOTE path");
 	}
-	if (mgmt_fs_hash(cli_request(cli), name, type, 0, -1) != 0) {
+	if (dfu_smp_mgmt_fs_hash(cli_request(cli), name, type, 0, -1) != 0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_fs_hash_decode(&rsp, &reply, &out) != 0) {
+	if (dfu_smp_mgmt_fs_hash_decode(&rsp, &reply, &out) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack(
@@ -459,26 +459,26 @@ static int cmd_hash(struct cli *cli, int argc, char **argv)
 			free(hex);
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_types(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_fs_hash_types types;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_fs_hash_types types;
 	int status;
 
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_fs_hash_types(cli_request(cli));
+	dfu_smp_mgmt_fs_hash_types(cli_request(cli));
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_fs_hash_types_decode(&rsp, &reply, &types) != 0) {
+	if (dfu_smp_mgmt_fs_hash_types_decode(&rsp, &reply, &types) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *doc = json_object();
@@ -497,7 +497,7 @@ static int cmd_types(struct cli *cli, int argc, char **argv)
 			       types.types[i].format == 0 ? "number" : "byte string");
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 

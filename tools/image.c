@@ -3,15 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../mgmt/img.h"
+#include <dfu-smp/mgmt/img.h>
 #include "cli.h"
 
-static json_t *state_json(const struct mgmt_img_state *st)
+static json_t *state_json(const struct dfu_smp_mgmt_img_state *st)
 {
 	json_t *images = json_array();
 
 	for (size_t i = 0; i < st->count; i++) {
-		const struct mgmt_img_slot *s = &st->slots[i];
+		const struct dfu_smp_mgmt_img_slot *s = &st->slots[i];
 		json_t *entry = json_object();
 
 		if (s->image >= 0) {
@@ -32,7 +32,7 @@ static json_t *state_json(const struct mgmt_img_state *st)
 			 st->split_status < 0 ? json_null() : json_integer(st->split_status));
 }
 
-static void print_state(const struct mgmt_img_state *st)
+static void print_state(const struct dfu_smp_mgmt_img_state *st)
 {
 	static const char *const names[] = { "active", "confirmed", "pending", "permanent",
 					     "bootable" };
@@ -41,10 +41,10 @@ static void print_state(const struct mgmt_img_state *st)
 		printf("no images\n");
 	}
 	for (size_t i = 0; i < st->count; i++) {
-		const struct mgmt_img_slot *s = &st->slots[i];
+		const struct dfu_smp_mgmt_img_slot *s = &st->slots[i];
 		const bool flags[] = { s->active, s->confirmed, s->pending, s->permanent,
 				       s->bootable };
-		char hash[2 * MGMT_IMG_HASH_MAX + 1];
+		char hash[2 * DFU_SMP_MGMT_IMG_HASH_MAX + 1];
 		bool any = false;
 
 		cli_hex(s->hash, s->hash_len, hash);
@@ -64,22 +64,22 @@ static void print_state(const struct mgmt_img_state *st)
 /* Sends a state read or write built in cli->req and prints the list it answers with. */
 static int show_state(struct cli *cli)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_img_state st;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state st;
 	int status = cli_exchange(cli, &cli->req, &rsp);
 
 	if (status) {
 		return status;
 	}
-	if (mgmt_img_state_decode(&rsp, &reply, &st) != 0) {
+	if (dfu_smp_mgmt_img_state_decode(&rsp, &reply, &st) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, state_json(&st));
 	} else {
 		print_state(&st);
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
@@ -88,21 +88,21 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_img_state_read(cli_request(cli));
+	dfu_smp_mgmt_img_state_read(cli_request(cli));
 	return show_state(cli);
 }
 
 /* Marks an image by hash: test (confirm false) or confirm. */
 static int mark(struct cli *cli, const char *hex, bool confirm)
 {
-	uint8_t hash[MGMT_IMG_HASH_MAX];
+	uint8_t hash[DFU_SMP_MGMT_IMG_HASH_MAX];
 	long len = hex ? cli_parse_hex(hex, hash, sizeof(hash)) : 0;
 
 	if (len < 0 || (hex && len == 0)) {
 		return cli_usage(cli, "HASH must be the image hash in hex (as 'image list' shows "
 				 "it), got '%s'", hex);
 	}
-	mgmt_img_state_write(cli_request(cli), hex ? hash : NULL, (size_t)len, confirm);
+	dfu_smp_mgmt_img_state_write(cli_request(cli), hex ? hash : NULL, (size_t)len, confirm);
 	return show_state(cli);
 }
 
@@ -129,22 +129,22 @@ static int cmd_erase(struct cli *cli, int argc, char **argv)
 	if (argc > 1 || (argc == 1 && args_u64(argv[0], 255, &slot) != 0)) {
 		return cli_usage(cli, "takes at most one SLOT number");
 	}
-	mgmt_img_erase(cli_request(cli), argc ? (int64_t)slot : -1);
+	dfu_smp_mgmt_img_erase(cli_request(cli), argc ? (int64_t)slot : -1);
 	return cli_simple(cli, argc ? "erased" : "erased the non-running slot",
 			  json_pack("{s:o}", "erased",
 				    argc ? json_integer((json_int_t)slot) : json_string("default")));
 }
 
-static json_t *slots_json(const struct mgmt_img_slot_info *info)
+static json_t *slots_json(const struct dfu_smp_mgmt_img_slot_info *info)
 {
 	json_t *images = json_array();
 
 	for (size_t i = 0; i < info->count; i++) {
-		const struct mgmt_img_slot_info_image *im = &info->images[i];
+		const struct dfu_smp_mgmt_img_slot_info_image *im = &info->images[i];
 		json_t *slots = json_array();
 
 		for (size_t j = 0; j < im->count; j++) {
-			const struct mgmt_img_slot_info_slot *s = &im->slots[j];
+			const struct dfu_smp_mgmt_img_slot_info_slot *s = &im->slots[j];
 			json_t *e = json_pack("{s:I}", "slot", (json_int_t)s->slot);
 
 			if (s->size >= 0) {
@@ -171,26 +171,26 @@ static json_t *slots_json(const struct mgmt_img_slot_info *info)
 
 static int cmd_slots(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_img_slot_info info;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_slot_info info;
 	int status;
 
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_img_slot_info(cli_request(cli));
+	dfu_smp_mgmt_img_slot_info(cli_request(cli));
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_img_slot_info_decode(&rsp, &reply, &info) != 0) {
+	if (dfu_smp_mgmt_img_slot_info_decode(&rsp, &reply, &info) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, slots_json(&info));
 	} else {
 		for (size_t i = 0; i < info.count; i++) {
-			const struct mgmt_img_slot_info_image *im = &info.images[i];
+			const struct dfu_smp_mgmt_img_slot_info_image *im = &info.images[i];
 
 			printf("image %llu", (unsigned long long)im->image);
 			if (im->max_image_size >= 0) {
@@ -198,7 +198,7 @@ static int cmd_slots(struct cli *cli, int argc, char **argv)
 			}
 			printf("\n");
 			for (size_t j = 0; j < im->count; j++) {
-				const struct mgmt_img_slot_info_slot *s = &im->slots[j];
+				const struct dfu_smp_mgmt_img_slot_info_slot *s = &im->slots[j];
 
 				printf("  slot %llu: ", (unsigned long long)s->slot);
 				if (s->size >= 0) {
@@ -214,7 +214,7 @@ static int cmd_slots(struct cli *cli, int argc, char **argv)
 			}
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../dfu/image.h"
-#include "../smp/bytes.h"
+#include <dfu-smp/dfu/image.h>
+#include <dfu-smp/smp/bytes.h>
 #include "cli.h"
 
 /* TLV values longer than this are shortened in text. */
@@ -25,7 +25,7 @@ static const char *trailer_flag(uint8_t value)
 /* The name of one flag bit, or the bit in hex when it has none. */
 static const char *flag_label(uint32_t flag, char unknown[16])
 {
-	const char *name = dfu_image_flag_name(flag);
+	const char *name = dfu_smp_image_flag_name(flag);
 
 	if (name) {
 		return name;
@@ -34,9 +34,9 @@ static const char *flag_label(uint32_t flag, char unknown[16])
 	return unknown;
 }
 
-static json_t *header_json(const struct dfu_image *img)
+static json_t *header_json(const struct dfu_smp_image *img)
 {
-	const struct dfu_image_version *v = &img->header.version;
+	const struct dfu_smp_image_version *v = &img->header.version;
 	json_t *names;
 	char unknown[16];
 
@@ -58,7 +58,7 @@ static json_t *header_json(const struct dfu_image *img)
 			 (json_int_t)img->header.pad1);
 }
 
-static json_t *area_json(const struct dfu_image_tlv_area *area)
+static json_t *area_json(const struct dfu_smp_image_tlv_area *area)
 {
 	if (!area->present) {
 		return json_null();
@@ -67,18 +67,18 @@ static json_t *area_json(const struct dfu_image_tlv_area *area)
 			 area->magic, "tlv_tot", area->tlv_tot, "end", (json_int_t)area->end);
 }
 
-static json_t *tlvs_json(const struct dfu_image *img, bool prot)
+static json_t *tlvs_json(const struct dfu_smp_image *img, bool prot)
 {
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < img->tlv_count; i++) {
-		const struct dfu_image_tlv *t = &img->tlvs[i];
+		const struct dfu_smp_image_tlv *t = &img->tlvs[i];
 
 		if (t->protected_area != prot) {
 			continue;
 		}
 		json_array_append_new(list, json_pack("{s:i, s:s, s:I, s:I, s:i, s:o}", "type",
-						      t->type, "name", dfu_image_tlv_name(t->type),
+						      t->type, "name", dfu_smp_image_tlv_name(t->type),
 						      "offset", (json_int_t)t->offset,
 						      "value_offset", (json_int_t)(t->offset + 4),
 						      "len", t->len,
@@ -87,9 +87,9 @@ static json_t *tlvs_json(const struct dfu_image *img, bool prot)
 	return list;
 }
 
-static json_t *hash_json(const struct dfu_image *img)
+static json_t *hash_json(const struct dfu_smp_image *img)
 {
-	const char *alg = dfu_image_hash_alg_name(img->hash_alg);
+	const char *alg = dfu_smp_image_hash_alg_name(img->hash_alg);
 
 	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "algorithm",
 			 alg ? json_string(alg) : json_null(), "tlv",
@@ -105,10 +105,10 @@ static json_t *hash_json(const struct dfu_image *img)
 
 static json_t *optional_tlv_name(uint16_t type)
 {
-	return type ? json_string(dfu_image_tlv_name(type)) : json_null();
+	return type ? json_string(dfu_smp_image_tlv_name(type)) : json_null();
 }
 
-static json_t *signature_json(const struct dfu_image *img, const char *key)
+static json_t *signature_json(const struct dfu_smp_image *img, const char *key)
 {
 	if (!img->sig_checked) {
 		return json_null();
@@ -119,13 +119,13 @@ static json_t *signature_json(const struct dfu_image *img, const char *key)
 			 img->key_hash_len ? cli_json_hex(img->key_hash, img->key_hash_len)
 					   : json_null(),
 			 "signature_tlv", optional_tlv_name(img->sig_tlv_type), "verified",
-			 img->sig_status == DFU_IMAGE_OK, "code",
-			 dfu_image_status_name(img->sig_status), "message", img->sig_message);
+			 img->sig_status == DFU_SMP_IMAGE_OK, "code",
+			 dfu_smp_image_status_name(img->sig_status), "message", img->sig_message);
 }
 
-static json_t *after_json(const struct dfu_image *img)
+static json_t *after_json(const struct dfu_smp_image *img)
 {
-	const struct dfu_image_trailer *t = &img->trailer;
+	const struct dfu_smp_image_trailer *t = &img->trailer;
 	json_t *trailer = json_null();
 
 	if (!img->tlvs_complete) {
@@ -149,27 +149,27 @@ static json_t *after_json(const struct dfu_image *img)
 			 trailer);
 }
 
-/* The verdict: the image's first problem, else the signature's; DFU_IMAGE_OK if none. */
-static void verdict(const struct dfu_image *img, enum dfu_image_status *code, const char **msg)
+/* The verdict: the image's first problem, else the signature's; DFU_SMP_IMAGE_OK if none. */
+static void verdict(const struct dfu_smp_image *img, enum dfu_smp_image_status *code, const char **msg)
 {
 	*code = img->status;
 	*msg = img->message;
-	if (img->status == DFU_IMAGE_OK && img->sig_checked) {
+	if (img->status == DFU_SMP_IMAGE_OK && img->sig_checked) {
 		*code = img->sig_status;
 		*msg = img->sig_message;
 	}
 }
 
-static json_t *inspect_json(const struct dfu_image *img, const char *file, const char *key)
+static json_t *inspect_json(const struct dfu_smp_image *img, const char *file, const char *key)
 {
-	enum dfu_image_status code;
+	enum dfu_smp_image_status code;
 	const char *msg;
-	char sha[65], version[DFU_IMAGE_VERSION_STR_MAX];
+	char sha[65], version[DFU_SMP_IMAGE_VERSION_STR_MAX];
 	json_t *doc;
 
 	verdict(img, &code, &msg);
 	cli_hex(img->file_sha256, sizeof(img->file_sha256), sha);
-	dfu_image_version_str(&img->header.version, version, sizeof(version));
+	dfu_smp_image_version_str(&img->header.version, version, sizeof(version));
 	doc = json_pack("{s:s, s:I, s:s, s:o, s:o}", "file", file, "size", (json_int_t)img->size,
 			"sha256", sha, "header", header_json(img), "version",
 			img->has_header ? json_string(version) : json_null());
@@ -180,11 +180,11 @@ static json_t *inspect_json(const struct dfu_image *img, const char *file, const
 	json_object_set_new(doc, "hash", hash_json(img));
 	json_object_set_new(doc, "signature", signature_json(img, key));
 	json_object_set_new(doc, "after_tlv_area", after_json(img));
-	json_object_set_new(doc, "valid", json_boolean(code == DFU_IMAGE_OK));
+	json_object_set_new(doc, "valid", json_boolean(code == DFU_SMP_IMAGE_OK));
 	json_object_set_new(doc, "problem",
-			    code == DFU_IMAGE_OK
+			    code == DFU_SMP_IMAGE_OK
 				    ? json_null()
-				    : json_pack("{s:s, s:s}", "code", dfu_image_status_name(code),
+				    : json_pack("{s:s, s:s}", "code", dfu_smp_image_status_name(code),
 						"message", msg));
 	return doc;
 }
@@ -197,25 +197,25 @@ static void print_hex_line(const uint8_t *data, size_t n)
 }
 
 /* What a few common TLVs mean, after their value. */
-static void print_meaning(const struct dfu_image_tlv *t)
+static void print_meaning(const struct dfu_smp_image_tlv *t)
 {
 	const uint8_t *v = t->value;
 
-	if ((t->type == DFU_IMAGE_TLV_SEC_CNT || t->type == DFU_IMAGE_TLV_DECOMP_SIZE) &&
+	if ((t->type == DFU_SMP_IMAGE_TLV_SEC_CNT || t->type == DFU_SMP_IMAGE_TLV_DECOMP_SIZE) &&
 	    t->len == 4) {
-		printf(" (%lu)", (unsigned long)smp_get_le32(v));
-	} else if (t->type == DFU_IMAGE_TLV_DEPENDENCY && t->len == 12) {
-		struct dfu_image_version min = {
-			v[4], v[5], smp_get_le16(v + 6), smp_get_le32(v + 8),
+		printf(" (%lu)", (unsigned long)dfu_smp_get_le32(v));
+	} else if (t->type == DFU_SMP_IMAGE_TLV_DEPENDENCY && t->len == 12) {
+		struct dfu_smp_image_version min = {
+			v[4], v[5], dfu_smp_get_le16(v + 6), dfu_smp_get_le32(v + 8),
 		};
-		char text[DFU_IMAGE_VERSION_STR_MAX];
+		char text[DFU_SMP_IMAGE_VERSION_STR_MAX];
 
-		dfu_image_version_str(&min, text, sizeof(text));
+		dfu_smp_image_version_str(&min, text, sizeof(text));
 		printf(" (image %u >= %s)", v[0], text);
 	}
 }
 
-static void print_tlvs(const struct dfu_image *img, const struct dfu_image_tlv_area *area,
+static void print_tlvs(const struct dfu_smp_image *img, const struct dfu_smp_image_tlv_area *area,
 		       bool prot)
 {
 	const char *what = prot ? "protected TLV area" : "TLV area";
@@ -227,12 +227,12 @@ static void print_tlvs(const struct dfu_image *img, const struct dfu_image_tlv_a
 	printf("%s: at %zu, %u bytes (it_tlv_tot), magic 0x%04x\n", what, area->offset,
 	       area->tlv_tot, area->magic);
 	for (size_t i = 0; i < img->tlv_count; i++) {
-		const struct dfu_image_tlv *t = &img->tlvs[i];
+		const struct dfu_smp_image_tlv *t = &img->tlvs[i];
 
 		if (t->protected_area != prot) {
 			continue;
 		}
-		printf("  %s (0x%02x), %u bytes at %zu: ", dfu_image_tlv_name(t->type), t->type,
+		printf("  %s (0x%02x), %u bytes at %zu: ", dfu_smp_image_tlv_name(t->type), t->type,
 		       t->len, t->offset + 4);
 		if (t->len > TEXT_VALUE_MAX) {
 			print_hex_line(t->value, TEXT_VALUE_HEAD);
@@ -245,16 +245,16 @@ static void print_tlvs(const struct dfu_image *img, const struct dfu_image_tlv_a
 	}
 }
 
-static void print_header(const struct dfu_image *img)
+static void print_header(const struct dfu_smp_image *img)
 {
-	char version[DFU_IMAGE_VERSION_STR_MAX], unknown[16];
+	char version[DFU_SMP_IMAGE_VERSION_STR_MAX], unknown[16];
 	bool any = false;
 
 	if (!img->has_header) {
 		printf("header: none (the file is shorter than an image header)\n");
 		return;
 	}
-	dfu_image_version_str(&img->header.version, version, sizeof(version));
+	dfu_smp_image_version_str(&img->header.version, version, sizeof(version));
 	printf("header:\n");
 	printf("  magic: 0x%08lx\n", (unsigned long)img->header.magic);
 	printf("  load address: 0x%08lx\n", (unsigned long)img->header.load_addr);
@@ -273,9 +273,9 @@ static void print_header(const struct dfu_image *img)
 	printf("  version: %s\n", version);
 }
 
-static void print_hash(const struct dfu_image *img)
+static void print_hash(const struct dfu_smp_image *img)
 {
-	const char *alg = dfu_image_hash_alg_name(img->hash_alg);
+	const char *alg = dfu_smp_image_hash_alg_name(img->hash_alg);
 
 	if (!alg) {
 		printf("hash: no usable hash TLV\n");
@@ -291,16 +291,16 @@ static void print_hash(const struct dfu_image *img)
 	if (img->hash_checked) {
 		print_hex_line(img->computed_hash, img->hash_len);
 		printf(" (%s)\n", img->hash_ok ? "matches" : "DOES NOT MATCH");
-	} else if (img->status == DFU_IMAGE_OK) {
+	} else if (img->status == DFU_SMP_IMAGE_OK) {
 		printf("not computed: the payload is encrypted\n");
 	} else {
 		printf("not computed\n");
 	}
 }
 
-static void print_after(const struct dfu_image *img)
+static void print_after(const struct dfu_smp_image *img)
 {
-	const struct dfu_image_trailer *t = &img->trailer;
+	const struct dfu_smp_image_trailer *t = &img->trailer;
 
 	if (!img->tlvs_complete) {
 		return;
@@ -325,9 +325,9 @@ static void print_after(const struct dfu_image *img)
 	}
 }
 
-static void print_text(const struct dfu_image *img, const char *file, const char *key)
+static void print_text(const struct dfu_smp_image *img, const char *file, const char *key)
 {
-	enum dfu_image_status code;
+	enum dfu_smp_image_status code;
 	const char *msg;
 
 	printf("file: %s\n", file);
@@ -342,22 +342,22 @@ static void print_text(const struct dfu_image *img, const char *file, const char
 		print_hash(img);
 	}
 	if (img->sig_checked) {
-		printf("signature (key %s): %s: %s\n", key, dfu_image_status_name(img->sig_status),
+		printf("signature (key %s): %s: %s\n", key, dfu_smp_image_status_name(img->sig_status),
 		       img->sig_message);
 	}
 	print_after(img);
 	verdict(img, &code, &msg);
-	if (code == DFU_IMAGE_OK) {
+	if (code == DFU_SMP_IMAGE_OK) {
 		printf("verdict: valid\n");
 	} else {
-		printf("verdict: invalid: %s: %s\n", dfu_image_status_name(code), msg);
+		printf("verdict: invalid: %s: %s\n", dfu_smp_image_status_name(code), msg);
 	}
 }
 
 static int inspect(struct cli *cli, const char *file, const char *key)
 {
-	struct dfu_image img;
-	enum dfu_image_status code;
+	struct dfu_smp_image img;
+	enum dfu_smp_image_status code;
 	uint8_t *data = NULL, *pem = NULL;
 	size_t size, pem_len;
 	const char *msg;
@@ -374,12 +374,12 @@ static int inspect(struct cli *cli, const char *file, const char *key)
 			return cli_usage(cli, "cannot read the key '%s': %s", key, strerror(-err));
 		}
 	}
-	err = dfu_image_parse(&img, data, size);
+	err = dfu_smp_image_parse(&img, data, size);
 	if (err == -EIO) {
 		status = cli_fail(cli, "%s: libcrypto failed to hash the file", file);
 		goto out;
 	}
-	if (key && dfu_image_verify_key(&img, pem, pem_len) == -EINVAL) {
+	if (key && dfu_smp_image_verify_key(&img, pem, pem_len) == -EINVAL) {
 		status = cli_usage(cli, "the key '%s' is not a PEM key: %s", key, img.sig_message);
 		goto out;
 	}
@@ -390,9 +390,9 @@ static int inspect(struct cli *cli, const char *file, const char *key)
 	}
 	verdict(&img, &code, &msg);
 	status = CLI_EXIT_OK;
-	if (code != DFU_IMAGE_OK) {
+	if (code != DFU_SMP_IMAGE_OK) {
 		fprintf(stderr, "%s: %s: %s: %s: %s\n", cli->prog, cli->what, file,
-			dfu_image_status_name(code), msg);
+			dfu_smp_image_status_name(code), msg);
 		status = CLI_EXIT_FAIL;
 	}
 out:

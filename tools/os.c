@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/os.h"
+#include <dfu-smp/mgmt/os.h>
 #include "cli.h"
 
 static int cmd_echo(struct cli *cli, int argc, char **argv)
 {
-	struct smp_request *req = cli_request(cli);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
+	struct dfu_smp_request *req = cli_request(cli);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	const char *text = NULL;
 	size_t len = 1;
 	char *joined;
@@ -31,7 +31,7 @@ static int cmd_echo(struct cli *cli, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		strcat(strcat(joined, i ? " " : ""), argv[i]);
 	}
-	status = mgmt_os_echo(req, joined);
+	status = dfu_smp_mgmt_os_echo(req, joined);
 	free(joined);
 	if (status) {
 		return cli_too_large(cli);
@@ -40,20 +40,20 @@ static int cmd_echo(struct cli *cli, int argc, char **argv)
 	if (status) {
 		return status;
 	}
-	if (mgmt_os_echo_decode(&rsp, &reply, &text) != 0) {
+	if (dfu_smp_mgmt_os_echo_decode(&rsp, &reply, &text) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack("{s:s}", "r", text));
 	} else {
 		printf("%s\n", text);
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_reset(struct cli *cli, int argc, char **argv)
 {
-	struct smp_request *req = cli_request(cli);
+	struct dfu_smp_request *req = cli_request(cli);
 	bool force = false;
 	int boot_mode = -1;
 
@@ -71,27 +71,27 @@ static int cmd_reset(struct cli *cli, int argc, char **argv)
 					 argv[i]);
 		}
 	}
-	mgmt_os_reset(req, force, boot_mode);
+	dfu_smp_mgmt_os_reset(req, force, boot_mode);
 	return cli_simple(cli, "the device is resetting", json_pack("{s:b}", "reset", 1));
 }
 
 static int cmd_params(struct cli *cli, int argc, char **argv)
 {
-	struct smp_request *req = cli_request(cli);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_os_params params;
+	struct dfu_smp_request *req = cli_request(cli);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_params params;
 	int status = 0;
 
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_os_params(req);
+	dfu_smp_mgmt_os_params(req);
 	status = cli_exchange(cli, req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_os_params_decode(&rsp, &reply, &params) != 0) {
+	if (dfu_smp_mgmt_os_params_decode(&rsp, &reply, &params) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack("{s:I, s:I}", "buf_size",
@@ -101,44 +101,44 @@ static int cmd_params(struct cli *cli, int argc, char **argv)
 		printf("buf_size: %u\nbuf_count: %u\n", (unsigned)params.buf_size,
 		       (unsigned)params.buf_count);
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_info(struct cli *cli, int argc, char **argv)
 {
-	struct smp_request *req = cli_request(cli);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
+	struct dfu_smp_request *req = cli_request(cli);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	const char *output = NULL;
 	int status = 0;
 
 	if (argc > 1) {
 		return cli_usage(cli, "takes at most one FORMAT, got '%s'", argv[1]);
 	}
-	if (mgmt_os_info(req, argc ? argv[0] : NULL) != 0) {
+	if (dfu_smp_mgmt_os_info(req, argc ? argv[0] : NULL) != 0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_os_info_decode(&rsp, &reply, &output) != 0) {
+	if (dfu_smp_mgmt_os_info_decode(&rsp, &reply, &output) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack("{s:s}", "output", output));
 	} else {
 		printf("%s\n", output);
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_datetime(struct cli *cli, int argc, char **argv)
 {
-	struct smp_request *req = cli_request(cli);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
+	struct dfu_smp_request *req = cli_request(cli);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	const char *datetime = NULL;
 	int status = 0;
 
@@ -146,36 +146,36 @@ static int cmd_datetime(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "takes at most one date-time to set, got '%s'", argv[1]);
 	}
 	if (argc == 1) {
-		if (mgmt_os_datetime_set(req, argv[0]) != 0) {
+		if (dfu_smp_mgmt_os_datetime_set(req, argv[0]) != 0) {
 			return cli_too_large(cli);
 		}
 		status = cli_exchange(cli, req, &rsp);
 	if (status) {
 		return status;
 	}
-		if (mgmt_reply_status(&rsp, &reply) != 0) {
+		if (dfu_smp_mgmt_reply_status(&rsp, &reply) != 0) {
 			status = cli_reply_failed(cli, &reply);
 		} else if (cli->json) {
 			status = cli_print_json(cli, json_pack("{s:s}", "datetime", argv[0]));
 		} else {
 			printf("set to %s\n", argv[0]);
 		}
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 		return status;
 	}
-	mgmt_os_datetime_get(req);
+	dfu_smp_mgmt_os_datetime_get(req);
 	status = cli_exchange(cli, req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_os_datetime_get_decode(&rsp, &reply, &datetime) != 0) {
+	if (dfu_smp_mgmt_os_datetime_get_decode(&rsp, &reply, &datetime) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack("{s:s}", "datetime", datetime));
 	} else {
 		printf("%s\n", datetime);
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
@@ -187,27 +187,27 @@ static json_t *opt_json(int64_t v)
 
 static int cmd_taskstat(struct cli *cli, int argc, char **argv)
 {
-	struct smp_request *req = cli_request(cli);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_os_taskstat ts;
+	struct dfu_smp_request *req = cli_request(cli);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_taskstat ts;
 	int status = 0;
 
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_os_taskstat(req);
+	dfu_smp_mgmt_os_taskstat(req);
 	status = cli_exchange(cli, req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_os_taskstat_decode(&rsp, &reply, &ts) != 0) {
+	if (dfu_smp_mgmt_os_taskstat_decode(&rsp, &reply, &ts) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *tasks = json_object();
 
 		for (size_t i = 0; i < ts.count; i++) {
-			const struct mgmt_os_task *t = &ts.tasks[i];
+			const struct dfu_smp_mgmt_os_task *t = &ts.tasks[i];
 			char key[96];
 
 			/* builds without thread names use the priority, which threads share: every
@@ -235,7 +235,7 @@ static int cmd_taskstat(struct cli *cli, int argc, char **argv)
 		printf("%-16s %5s %4s %6s %8s %8s %10s %8s\n", "task", "prio", "tid", "state",
 		       "stk use", "stk size", "runtime", "switches");
 		for (size_t i = 0; i < ts.count; i++) {
-			const struct mgmt_os_task *t = &ts.tasks[i];
+			const struct dfu_smp_mgmt_os_task *t = &ts.tasks[i];
 
 			printf("%-16s %5lld %4llu %6llx %8lld %8lld %10lld %8lld\n", t->name,
 			       (long long)t->prio, (unsigned long long)t->tid,
@@ -243,33 +243,33 @@ static int cmd_taskstat(struct cli *cli, int argc, char **argv)
 			       (long long)t->stksiz, (long long)t->runtime, (long long)t->cswcnt);
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_mpstat(struct cli *cli, int argc, char **argv)
 {
-	struct smp_request *req = cli_request(cli);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_os_mpstat mp;
+	struct dfu_smp_request *req = cli_request(cli);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_mpstat mp;
 	int status = 0;
 
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_os_mpstat(req);
+	dfu_smp_mgmt_os_mpstat(req);
 	status = cli_exchange(cli, req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_os_mpstat_decode(&rsp, &reply, &mp) != 0) {
+	if (dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &mp) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *pools = json_object();
 
 		for (size_t i = 0; i < mp.count; i++) {
-			const struct mgmt_os_mpool *p = &mp.pools[i];
+			const struct dfu_smp_mgmt_os_mpool *p = &mp.pools[i];
 
 			json_object_set_new(pools, p->name, json_pack(
 				"{s:o, s:I, s:I, s:o}", "blksiz", opt_json(p->blksiz), "nblks",
@@ -280,36 +280,36 @@ static int cmd_mpstat(struct cli *cli, int argc, char **argv)
 	} else {
 		printf("%-12s %8s %8s %8s %8s\n", "pool", "blksiz", "blocks", "free", "min");
 		for (size_t i = 0; i < mp.count; i++) {
-			const struct mgmt_os_mpool *p = &mp.pools[i];
+			const struct dfu_smp_mgmt_os_mpool *p = &mp.pools[i];
 
 			printf("%-12s %8lld %8llu %8llu %8lld\n", p->name, (long long)p->blksiz,
 			       (unsigned long long)p->nblks, (unsigned long long)p->nfree,
 			       (long long)p->min);
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_bootloader(struct cli *cli, int argc, char **argv)
 {
-	struct smp_request *req = cli_request(cli);
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_os_bootloader bl;
+	struct dfu_smp_request *req = cli_request(cli);
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_os_bootloader bl;
 	int status = 0;
 
 	if (argc > 1) {
 		return cli_usage(cli, "takes at most one QUERY (e.g. mode), got '%s'", argv[1]);
 	}
-	if (mgmt_os_bootloader(req, argc ? argv[0] : NULL) != 0) {
+	if (dfu_smp_mgmt_os_bootloader(req, argc ? argv[0] : NULL) != 0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_os_bootloader_decode(&rsp, &reply, &bl) != 0) {
+	if (dfu_smp_mgmt_os_bootloader_decode(&rsp, &reply, &bl) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *doc = json_object();
@@ -320,7 +320,7 @@ static int cmd_bootloader(struct cli *cli, int argc, char **argv)
 		if (bl.has_mode) {
 			json_object_set_new(doc, "mode", json_integer(bl.mode));
 			json_object_set_new(doc, "mode_name",
-					    json_string(mgmt_os_bootloader_mode_name(bl.mode)));
+					    json_string(dfu_smp_mgmt_os_bootloader_mode_name(bl.mode)));
 			json_object_set_new(doc, "no-downgrade", json_boolean(bl.no_downgrade));
 		}
 		status = cli_print_json(cli, doc);
@@ -330,11 +330,11 @@ static int cmd_bootloader(struct cli *cli, int argc, char **argv)
 		}
 		if (bl.has_mode) {
 			printf("mode: %lld (%s)%s\n", (long long)bl.mode,
-			       mgmt_os_bootloader_mode_name(bl.mode),
+			       dfu_smp_mgmt_os_bootloader_mode_name(bl.mode),
 			       bl.no_downgrade ? ", downgrades refused" : "");
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 

@@ -12,9 +12,9 @@
 
 #include <cbor.h>
 
-#include "../mgmt/cbor.h"
-#include "../mgmt/err.h"
-#include "../mgmt/request.h"
+#include <dfu-smp/mgmt/cbor.h>
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/request.h>
 #include "cli.h"
 
 /* Nesting deeper than this is refused rather than recursed into. */
@@ -26,7 +26,7 @@ static bool is_bytes_notation(const char *s, size_t n)
 }
 
 /* Writes @p json as CBOR; returns 0 or -1 with @p why set. */
-static int to_cbor(struct mgmt_cbor_writer *w, const json_t *json, int depth, const char **why)
+static int to_cbor(struct dfu_smp_mgmt_cbor_writer *w, const json_t *json, int depth, const char **why)
 {
 	if (depth > MAX_DEPTH) {
 		*why = "the JSON nests too deeply";
@@ -37,9 +37,9 @@ static int to_cbor(struct mgmt_cbor_writer *w, const json_t *json, int depth, co
 		const char *key;
 		json_t *value;
 
-		mgmt_cbor_map(w, json_object_size(json));
+		dfu_smp_mgmt_cbor_map(w, json_object_size(json));
 		json_object_foreach((json_t *)json, key, value) {
-			mgmt_cbor_text(w, key);
+			dfu_smp_mgmt_cbor_text(w, key);
 			if (to_cbor(w, value, depth + 1, why) != 0) {
 				return -1;
 			}
@@ -50,7 +50,7 @@ static int to_cbor(struct mgmt_cbor_writer *w, const json_t *json, int depth, co
 		size_t i;
 		json_t *value;
 
-		mgmt_cbor_array(w, json_array_size(json));
+		dfu_smp_mgmt_cbor_array(w, json_array_size(json));
 		json_array_foreach(json, i, value) {
 			if (to_cbor(w, value, depth + 1, why) != 0) {
 				return -1;
@@ -82,31 +82,31 @@ static int to_cbor(struct mgmt_cbor_writer *w, const json_t *json, int depth, co
 				*why = "a string h'...' must hold hex digits (a byte string)";
 				return -1;
 			}
-			mgmt_cbor_bytes(w, bytes, (size_t)len);
+			dfu_smp_mgmt_cbor_bytes(w, bytes, (size_t)len);
 			free(bytes);
 		} else {
-			mgmt_cbor_text_n(w, s, n);
+			dfu_smp_mgmt_cbor_text_n(w, s, n);
 		}
 		return 0;
 	}
 	case JSON_INTEGER:
-		mgmt_cbor_int(w, json_integer_value(json));
+		dfu_smp_mgmt_cbor_int(w, json_integer_value(json));
 		return 0;
 	case JSON_REAL: {
 		uint8_t buf[9];
 		size_t n = cbor_encode_double(json_real_value(json), buf, sizeof(buf));
 
-		mgmt_cbor_raw(w, buf, n);
+		dfu_smp_mgmt_cbor_raw(w, buf, n);
 		return 0;
 	}
 	case JSON_TRUE:
 	case JSON_FALSE:
-		mgmt_cbor_bool(w, json_is_true(json));
+		dfu_smp_mgmt_cbor_bool(w, json_is_true(json));
 		return 0;
 	case JSON_NULL: {
 		uint8_t buf[1];
 
-		mgmt_cbor_raw(w, buf, cbor_encode_null(buf, sizeof(buf)));
+		dfu_smp_mgmt_cbor_raw(w, buf, cbor_encode_null(buf, sizeof(buf)));
 		return 0;
 	}
 	}
@@ -118,14 +118,14 @@ static json_t *to_json(const cbor_item_t *item, int depth);
 
 static json_t *string_json(const cbor_item_t *item)
 {
-	size_t n = mgmt_cbor_string_size(item);
+	size_t n = dfu_smp_mgmt_cbor_string_size(item);
 	uint8_t *buf = malloc(n + 1);
 	json_t *out;
 
 	if (!buf) {
 		return json_null();
 	}
-	mgmt_cbor_string_copy(item, buf);
+	dfu_smp_mgmt_cbor_string_copy(item, buf);
 	if (cbor_isa_string(item)) {
 		out = json_stringn((const char *)buf, n);
 		if (!out) {
@@ -158,7 +158,7 @@ static json_t *to_json(const cbor_item_t *item, int depth)
 	case CBOR_TYPE_NEGINT: {
 		int64_t v;
 
-		if (mgmt_cbor_get_int(item, &v) == 0) {
+		if (dfu_smp_mgmt_cbor_get_int(item, &v) == 0) {
 			return json_integer(v);
 		}
 		/* beyond 64-bit signed: as a decimal string */
@@ -202,7 +202,7 @@ static json_t *to_json(const cbor_item_t *item, int depth)
 	case CBOR_TYPE_TAG:
 		return to_json(cbor_tag_item(item), depth + 1);
 	case CBOR_TYPE_FLOAT_CTRL:
-		if (mgmt_cbor_is_bool(item)) {
+		if (dfu_smp_mgmt_cbor_is_bool(item)) {
 			return json_boolean(cbor_get_bool(item));
 		}
 		if (cbor_float_get_width(item) != CBOR_FLOAT_0) {
@@ -217,8 +217,8 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 {
 	const char *op = NULL, *body = "{}", *why = NULL;
 	uint64_t group = UINT64_MAX, id = UINT64_MAX;
-	struct mgmt_cbor_writer w;
-	struct smp_client_rsp rsp;
+	struct dfu_smp_mgmt_cbor_writer w;
+	struct dfu_smp_client_rsp rsp;
 	char why_cbor[120];
 	cbor_item_t *item;
 	json_error_t jerr;
@@ -252,14 +252,14 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 	if (!json) {
 		return cli_usage(cli, "the request is not JSON: %s", jerr.text);
 	}
-	mgmt_request_begin(cli_request(cli), strcmp(op, "read") == 0 ? SMP_OP_READ : SMP_OP_WRITE,
+	dfu_smp_mgmt_request_begin(cli_request(cli), strcmp(op, "read") == 0 ? DFU_SMP_OP_READ : DFU_SMP_OP_WRITE,
 			   (uint16_t)group, (uint8_t)id, &w);
 	status = to_cbor(&w, json, 0, &why);
 	json_decref(json);
 	if (status != 0) {
 		return cli_usage(cli, "%s", why);
 	}
-	if (mgmt_request_end(&cli->req, &w) != 0) {
+	if (dfu_smp_mgmt_request_end(&cli->req, &w) != 0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, &cli->req, &rsp);
@@ -269,7 +269,7 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 	if (rsp.len == 0) {
 		return cli_print_json(cli, json_null());
 	}
-	item = mgmt_cbor_load(rsp.payload, rsp.len, why_cbor, sizeof(why_cbor));
+	item = dfu_smp_mgmt_cbor_load(rsp.payload, rsp.len, why_cbor, sizeof(why_cbor));
 	if (!item) {
 		return cli_fail(cli, "the answer %s", why_cbor);
 	}
@@ -277,15 +277,15 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 	cbor_decref(&item);
 	/* the answer is printed either way; an error in it still fails the run */
 	{
-		struct mgmt_reply reply;
-		bool failed = mgmt_reply_status(&rsp, &reply) != 0;
+		struct dfu_smp_mgmt_reply reply;
+		bool failed = dfu_smp_mgmt_reply_status(&rsp, &reply) != 0;
 		char line[400];
 
 		if (failed) {
 			fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what,
-				mgmt_err_describe(&reply, line, sizeof(line)));
+				dfu_smp_mgmt_err_describe(&reply, line, sizeof(line)));
 		}
-		mgmt_reply_close(&reply);
+		dfu_smp_mgmt_reply_close(&reply);
 		return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}
 }

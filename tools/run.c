@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ports/log.h"
-#include "../ports/loop.h"
+#include <dfu-smp/ports/log.h>
+#include <dfu-smp/ports/loop.h>
 #include "cli.h"
 #include "help.h"
 
@@ -321,23 +321,23 @@ int cli_run(struct cli *cli, int argc, char **argv)
 		}
 		cli->conn_spec = env && *env ? env : NULL;
 	}
-	cli->req_buf = malloc(SMP_MSG_MAX);
-	cli->rsp_buf = malloc(SMP_MSG_MAX);
+	cli->req_buf = malloc(DFU_SMP_MSG_MAX);
+	cli->rsp_buf = malloc(DFU_SMP_MSG_MAX);
 	if (!cli->req_buf || !cli->rsp_buf) {
 		status = cli_fail(cli, "out of memory");
 	} else {
-		struct port_log log = { .verbose = cli->opt.verbose > 0, .who = cli->prog,
-					.t0_us = port_now_us() };
+		struct dfu_smp_port_log log = { .verbose = cli->opt.verbose > 0, .who = cli->prog,
+					.t0_us = dfu_smp_port_now_us() };
 
 		status = cmd->run(cli, cmd_argc, argv + first + used);
 		/* -v: on the connection's clock (virtual on a simulated link) when there is one */
 		if (cli->conn) {
-			conn_logf(cli->conn, "%s: exit status %d", what, status);
+			dfu_smp_conn_logf(cli->conn, "%s: exit status %d", what, status);
 		} else {
-			port_logf(&log, "%s: exit status %d", what, status);
+			dfu_smp_port_logf(&log, "%s: exit status %d", what, status);
 		}
 	}
-	conn_close(cli->conn);
+	dfu_smp_conn_close(cli->conn);
 	cli->conn = NULL;
 	free(cli->req_buf);
 	free(cli->rsp_buf);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The device session (dfu/session.h) under the CLI's blocking event loop: conn_run_until()
+ * The device session (dfu-smp/dfu/session.h) under the CLI's blocking event loop: dfu_smp_conn_run_until()
  * serves the link until the session has something to do, a reconnection it asks for is made
- * with conn_reconnect() (which blocks), a link that drops is reported to it, and a stop flag
+ * with dfu_smp_conn_reconnect() (which blocks), a link that drops is reported to it, and a stop flag
  * (set by a signal handler of the command) aborts the job.
  */
 #include <errno.h>
@@ -14,7 +14,7 @@
 static size_t on_max_size(void *user)
 {
 	struct cli *cli = user;
-	size_t max = smp_client_max_size(conn_client(cli->conn));
+	size_t max = dfu_smp_client_max_size(dfu_smp_conn_client(cli->conn));
 
 	return cli->conn->request_best && cli->conn->request_best < max ? cli->conn->request_best
 									    : max;
@@ -27,14 +27,14 @@ static void on_set_reassembly(void *user, size_t max)
 	cli->conn->ops->set_reassembly(cli->conn, max);
 }
 
-static void on_set_device_limits(void *user, const struct dfu_session_limits *limits)
+static void on_set_device_limits(void *user, const struct dfu_smp_session_limits *limits)
 {
 	struct cli *cli = user;
 
 	cli->conn->ops->set_device_limits(cli->conn, limits);
 }
 
-static void on_reconnect(void *user, enum dfu_session_reconnect why, uint32_t timeout_ms)
+static void on_reconnect(void *user, enum dfu_smp_session_reconnect why, uint32_t timeout_ms)
 {
 	struct cli_session *cs = &((struct cli *)user)->session;
 
@@ -44,7 +44,7 @@ static void on_reconnect(void *user, enum dfu_session_reconnect why, uint32_t ti
 	cs->link_up = false;
 }
 
-static void on_step(void *user, enum dfu_upgrade_step step, const char *detail)
+static void on_step(void *user, enum dfu_smp_upgrade_step step, const char *detail)
 {
 	struct cli_session *cs = &((struct cli *)user)->session;
 
@@ -53,7 +53,7 @@ static void on_step(void *user, enum dfu_upgrade_step step, const char *detail)
 	}
 }
 
-static void on_progress(void *user, const struct dfu_upload_progress *progress)
+static void on_progress(void *user, const struct dfu_smp_upload_progress *progress)
 {
 	struct cli_session *cs = &((struct cli *)user)->session;
 
@@ -62,7 +62,7 @@ static void on_progress(void *user, const struct dfu_upload_progress *progress)
 	}
 }
 
-static void on_done(void *user, int err, const struct dfu_session_result *result)
+static void on_done(void *user, int err, const struct dfu_smp_session_result *result)
 {
 	struct cli_session *cs = &((struct cli *)user)->session;
 
@@ -80,14 +80,14 @@ int cli_session_begin(struct cli *cli)
 		return status;
 	}
 	if (!cs->ready) {
-		const struct dfu_session_config cfg = {
+		const struct dfu_smp_session_config cfg = {
 			.link_stays_up = cli->conn->link_stays_up,
 			.timeout_ms = cli->opt.timeout_ms,
 			.retries = cli->conn->retries,
 			.window_max = cli->conn->window_max,
 		};
 
-		cs->ops = (struct dfu_session_ops){
+		cs->ops = (struct dfu_smp_session_ops){
 			.max_size = on_max_size,
 			.set_reassembly = cli->conn->ops->set_reassembly ? on_set_reassembly : NULL,
 			.set_device_limits = cli->conn->ops->set_device_limits ? on_set_device_limits
@@ -97,7 +97,7 @@ int cli_session_begin(struct cli *cli)
 			.progress = on_progress,
 			.done = on_done,
 		};
-		dfu_session_init(&cs->session, conn_client(cli->conn), &cfg, &cs->ops, cli);
+		dfu_smp_session_init(&cs->session, dfu_smp_conn_client(cli->conn), &cfg, &cs->ops, cli);
 		cs->ready = true;
 		cs->link_up = true;
 	}
@@ -106,7 +106,7 @@ int cli_session_begin(struct cli *cli)
 	cs->reconnect = false;
 	memset(&cs->result, 0, sizeof(cs->result));
 	/* a request's wait counts from now, however long the command took since the last run */
-	smp_client_process(conn_client(cli->conn), conn_now_ms(cli->conn));
+	dfu_smp_client_process(dfu_smp_conn_client(cli->conn), dfu_smp_conn_now_ms(cli->conn));
 	return 0;
 }
 
@@ -117,8 +117,8 @@ static bool wake(void *arg)
 	struct cli_session *cs = &cli->session;
 
 	return cs->done || cs->reconnect || (cs->stop && *cs->stop) ||
-	       (cs->link_up && !conn_connected(cli->conn)) ||
-	       dfu_session_deadline(&cs->session) < cs->limit_ms;
+	       (cs->link_up && !dfu_smp_conn_connected(cli->conn)) ||
+	       dfu_smp_session_deadline(&cs->session) < cs->limit_ms;
 }
 
 static void reconnect(struct cli *cli)
@@ -128,21 +128,21 @@ static void reconnect(struct cli *cli)
 	int err;
 
 	cs->reconnect = false;
-	if (cs->reconnect_why == DFU_SESSION_RECONNECT_LOST && cs->lost) {
-		cs->lost(cs->user, dfu_session_step(&cs->session));
+	if (cs->reconnect_why == DFU_SMP_SESSION_RECONNECT_LOST && cs->lost) {
+		cs->lost(cs->user, dfu_smp_session_step(&cs->session));
 	}
-	err = conn_reconnect(cli->conn, cs->reconnect_ms, why, sizeof(why));
+	err = dfu_smp_conn_reconnect(cli->conn, cs->reconnect_ms, why, sizeof(why));
 	/* the time it took counts, not against the requests sent next */
-	smp_client_process(conn_client(cli->conn), conn_now_ms(cli->conn));
+	dfu_smp_client_process(dfu_smp_conn_client(cli->conn), dfu_smp_conn_now_ms(cli->conn));
 	if (err) {
 		if (cli->opt.verbose) {
 			fprintf(stderr, "%s\n", why);
 		}
-		dfu_session_link_down(&cs->session, err, why[0] ? why : NULL);
+		dfu_smp_session_link_down(&cs->session, err, why[0] ? why : NULL);
 		return;
 	}
 	cs->link_up = true;
-	dfu_session_link_up(&cs->session);
+	dfu_smp_session_link_up(&cs->session);
 }
 
 /* Nothing the loop can do moves the job on: it ends with @p err. */
@@ -150,7 +150,7 @@ static void stalled(struct cli *cli, int err)
 {
 	struct cli_session *cs = &cli->session;
 
-	dfu_session_abort(&cs->session);
+	dfu_smp_session_abort(&cs->session);
 	cs->err = err;
 	cs->result.aborted = false;
 	snprintf(cs->result.message, sizeof(cs->result.message), "%s",
@@ -162,8 +162,8 @@ static void stalled(struct cli *cli, int err)
 void cli_session_run(struct cli *cli)
 {
 	struct cli_session *cs = &cli->session;
-	struct dfu_session *s = &cs->session;
-	const struct dfu_session_limits *limits;
+	struct dfu_smp_session *s = &cs->session;
+	const struct dfu_smp_session_limits *limits;
 	bool aborted = false;
 
 	while (!cs->done) {
@@ -172,36 +172,36 @@ void cli_session_run(struct cli *cli)
 
 		if (cs->stop && *cs->stop && !aborted) {
 			aborted = true;
-			dfu_session_abort(s);
+			dfu_smp_session_abort(s);
 			continue;
 		}
 		if (cs->reconnect) {
 			reconnect(cli);
 			continue;
 		}
-		if (cs->link_up && !conn_connected(cli->conn)) {
+		if (cs->link_up && !dfu_smp_conn_connected(cli->conn)) {
 			cs->link_up = false;
-			dfu_session_link_down(s, -ENOTCONN, NULL);
+			dfu_smp_session_link_down(s, -ENOTCONN, NULL);
 			continue;
 		}
-		deadline = dfu_session_deadline(s);
-		if (deadline == UINT64_MAX && conn_sending(cli->conn)) {
+		deadline = dfu_smp_session_deadline(s);
+		if (deadline == UINT64_MAX && dfu_smp_conn_sending(cli->conn)) {
 			/* requests wait behind bytes the port still paces out: their time has not
 			 * begun; the port's own pacing wakes the loop */
-			deadline = conn_now_ms(cli->conn) + conn_timeout_ms(cli->conn);
+			deadline = dfu_smp_conn_now_ms(cli->conn) + dfu_smp_conn_timeout_ms(cli->conn);
 		} else if (deadline == UINT64_MAX) {
 			stalled(cli, -ETIMEDOUT);
 			break;
 		}
 		cs->limit_ms = deadline;
-		err = conn_run_until(cli->conn, wake, cli, deadline);
-		dfu_session_process(s, conn_now_ms(cli->conn));
+		err = dfu_smp_conn_run_until(cli->conn, wake, cli, deadline);
+		dfu_smp_session_process(s, dfu_smp_conn_now_ms(cli->conn));
 		if (err && err != -ETIMEDOUT && !cs->done) {
 			stalled(cli, err);
 		}
 	}
 	/* the connection's messages name the limits it works with */
-	limits = dfu_session_limits(s);
+	limits = dfu_smp_session_limits(s);
 	cli->conn->limits_known = limits != NULL;
 	if (limits) {
 		cli->conn->limits = *limits;

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mgmt/settings.h"
+#include <dfu-smp/mgmt/settings.h>
 #include "cli.h"
 
 static int cmd_get(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_settings_value value;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_settings_value value;
 	uint64_t max_size = 0;
 	bool has_max = false;
 	const char *name = NULL;
@@ -31,14 +31,14 @@ static int cmd_get(struct cli *cli, int argc, char **argv)
 	if (!name) {
 		return cli_usage(cli, "give the NAME of the setting");
 	}
-	if (mgmt_settings_read(cli_request(cli), name, has_max ? (int64_t)max_size : -1) != 0) {
+	if (dfu_smp_mgmt_settings_read(cli_request(cli), name, has_max ? (int64_t)max_size : -1) != 0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_settings_read_decode(&rsp, &reply, &value) != 0) {
+	if (dfu_smp_mgmt_settings_read_decode(&rsp, &reply, &value) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *doc = json_pack("{s:s, s:o}", "name", name, "val",
@@ -63,13 +63,13 @@ static int cmd_get(struct cli *cli, int argc, char **argv)
 			free(hex);
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_set(struct cli *cli, int argc, char **argv)
 {
-	static uint8_t value[SMP_MSG_MAX];
+	static uint8_t value[DFU_SMP_MSG_MAX];
 	bool hex = argc == 3 && strcmp(argv[0], "--hex") == 0;
 	const char *name, *text;
 	long len;
@@ -88,7 +88,7 @@ static int cmd_set(struct cli *cli, int argc, char **argv)
 		len = (long)strlen(text);
 		memcpy(value, text, (size_t)len);
 	}
-	if (mgmt_settings_write(cli_request(cli), name, value, (size_t)len) != 0) {
+	if (dfu_smp_mgmt_settings_write(cli_request(cli), name, value, (size_t)len) != 0) {
 		return cli_too_large(cli);
 	}
 	return cli_simple(cli, "set", json_pack("{s:s, s:o}", "name", name, "val",
@@ -100,7 +100,7 @@ static int cmd_delete(struct cli *cli, int argc, char **argv)
 	if (argc != 1) {
 		return cli_usage(cli, "give the NAME of the setting");
 	}
-	if (mgmt_settings_delete(cli_request(cli), argv[0]) != 0) {
+	if (dfu_smp_mgmt_settings_delete(cli_request(cli), argv[0]) != 0) {
 		return cli_too_large(cli);
 	}
 	return cli_simple(cli, "deleted", json_pack("{s:s}", "deleted", argv[0]));
@@ -111,7 +111,7 @@ static int cmd_commit(struct cli *cli, int argc, char **argv)
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_settings_commit(cli_request(cli));
+	dfu_smp_mgmt_settings_commit(cli_request(cli));
 	return cli_simple(cli, "committed", json_pack("{s:b}", "committed", 1));
 }
 
@@ -120,7 +120,7 @@ static int cmd_load(struct cli *cli, int argc, char **argv)
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_settings_load(cli_request(cli));
+	dfu_smp_mgmt_settings_load(cli_request(cli));
 	return cli_simple(cli, "loaded", json_pack("{s:b}", "loaded", 1));
 }
 
@@ -129,7 +129,7 @@ static int cmd_save(struct cli *cli, int argc, char **argv)
 	if (argc > 1) {
 		return cli_usage(cli, "takes at most one NAME (a subtree), got '%s'", argv[1]);
 	}
-	if (mgmt_settings_save(cli_request(cli), argc ? argv[0] : NULL) != 0) {
+	if (dfu_smp_mgmt_settings_save(cli_request(cli), argc ? argv[0] : NULL) != 0) {
 		return cli_too_large(cli);
 	}
 	return cli_simple(cli, "saved", json_pack("{s:b}", "saved", 1));

@@ -3,27 +3,27 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../mgmt/shell.h"
+#include <dfu-smp/mgmt/shell.h>
 #include "cli.h"
 
 static int cmd_exec(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_shell_rsp out;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_shell_rsp out;
 	int status;
 
 	if (argc < 1) {
 		return cli_usage(cli, "give the shell command to run");
 	}
-	if (mgmt_shell_exec(cli_request(cli), (size_t)argc, (const char *const *)argv) != 0) {
+	if (dfu_smp_mgmt_shell_exec(cli_request(cli), (size_t)argc, (const char *const *)argv) != 0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_shell_exec_decode(&rsp, &reply, &out) != 0) {
+	if (dfu_smp_mgmt_shell_exec_decode(&rsp, &reply, &out) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		status = cli_print_json(cli, json_pack("{s:s, s:I}", "o", out.output, "ret",
@@ -41,7 +41,7 @@ static int cmd_exec(struct cli *cli, int argc, char **argv)
 			status = CLI_EXIT_FAIL;
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 

@@ -2,25 +2,25 @@
 /* dfu-smp commands of the statistics group: stat list, stat show GROUP. */
 #include <stdio.h>
 
-#include "../mgmt/stat.h"
+#include <dfu-smp/mgmt/stat.h>
 #include "cli.h"
 
 static int cmd_list(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_stat_list list;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_stat_list list;
 	int status;
 
 	if (argc > 0) {
 		return cli_usage(cli, "takes no arguments, got '%s'", argv[0]);
 	}
-	mgmt_stat_list(cli_request(cli));
+	dfu_smp_mgmt_stat_list(cli_request(cli));
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_stat_list_decode(&rsp, &reply, &list) != 0) {
+	if (dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &list) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *names = json_array();
@@ -34,28 +34,28 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 			printf("%s\n", list.names[i]);
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 
 static int cmd_show(struct cli *cli, int argc, char **argv)
 {
-	struct smp_client_rsp rsp;
-	struct mgmt_reply reply;
-	struct mgmt_stat_group group;
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_stat_group group;
 	int status;
 
 	if (argc != 1) {
 		return cli_usage(cli, "give the GROUP to show ('stat list' names them)");
 	}
-	if (mgmt_stat_show(cli_request(cli), argv[0]) != 0) {
+	if (dfu_smp_mgmt_stat_show(cli_request(cli), argv[0]) != 0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, &cli->req, &rsp);
 	if (status) {
 		return status;
 	}
-	if (mgmt_stat_show_decode(&rsp, &reply, &group) != 0) {
+	if (dfu_smp_mgmt_stat_show_decode(&rsp, &reply, &group) != 0) {
 		status = cli_reply_failed(cli, &reply);
 	} else if (cli->json) {
 		json_t *fields = json_object();
@@ -73,7 +73,7 @@ static int cmd_show(struct cli *cli, int argc, char **argv)
 			       (unsigned long long)group.fields[i].value);
 		}
 	}
-	mgmt_reply_close(&reply);
+	dfu_smp_mgmt_reply_close(&reply);
 	return status;
 }
 

@@ -7,7 +7,7 @@
  * first chunk's wait, uploading, verifying, marking, resetting, rebooting: the wait for the
  * device to come back, confirming), a bar while uploading on a terminal, a line per tenth
  * otherwise; nothing with --json (which prints one result at the end). Both run on the device
- * session (dfu/session.h, tools/session.c): a lost link is recovered from (dfu-smp reconnects
+ * session (dfu-smp/dfu/session.h, tools/session.c): a lost link is recovered from (dfu-smp reconnects
  * and the device carries on from where it stood), and Ctrl-C aborts the run cleanly: nothing
  * more is sent, nothing is confirmed.
  */
@@ -18,17 +18,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../dfu/image.h"
-#include "../dfu/upgrade.h"
-#include "../dfu/upload.h"
-#include "../mgmt/err.h"
-#include "../ports/loop.h"
+#include <dfu-smp/dfu/image.h>
+#include <dfu-smp/dfu/upgrade.h>
+#include <dfu-smp/dfu/upload.h>
+#include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/ports/loop.h>
 #include "cli.h"
 #include "progress.h"
 
 /* Reads and checks the image file; returns 0 or an exit status after saying why. */
 static int load_image(struct cli *cli, const char *path, const char *key, uint8_t **data,
-		      struct dfu_image *img)
+		      struct dfu_smp_image *img)
 {
 	uint8_t *pem = NULL;
 	size_t size, pem_len;
@@ -37,9 +37,9 @@ static int load_image(struct cli *cli, const char *path, const char *key, uint8_
 	if (err) {
 		return cli_fail(cli, "cannot read '%s': %s", path, strerror(-err));
 	}
-	if (dfu_image_parse(img, *data, size) != 0) {
+	if (dfu_smp_image_parse(img, *data, size) != 0) {
 		return cli_fail(cli, "%s is not a valid MCUboot image (%s): %s; nothing was sent",
-				path, dfu_image_status_name(img->status), img->message);
+				path, dfu_smp_image_status_name(img->status), img->message);
 	}
 	if (!key) {
 		return 0;
@@ -48,17 +48,17 @@ static int load_image(struct cli *cli, const char *path, const char *key, uint8_
 	if (err) {
 		return cli_usage(cli, "cannot read the key '%s': %s", key, strerror(-err));
 	}
-	err = dfu_image_verify_key(img, pem, pem_len);
+	err = dfu_smp_image_verify_key(img, pem, pem_len);
 	free(pem);
 	if (err) {
 		return cli_fail(cli, "%s does not verify with %s (%s): %s; nothing was sent", path,
-				key, dfu_image_status_name(img->sig_status), img->sig_message);
+				key, dfu_smp_image_status_name(img->sig_status), img->sig_message);
 	}
 	return 0;
 }
 
 /* --window N and --chunk N: overrides for experiments. Returns true if argv[*i] was one. */
-static bool tuning_option(int argc, char **argv, int *i, struct dfu_upload_config *cfg, int *bad)
+static bool tuning_option(int argc, char **argv, int *i, struct dfu_smp_upload_config *cfg, int *bad)
 {
 	uint64_t n;
 
@@ -66,7 +66,7 @@ static bool tuning_option(int argc, char **argv, int *i, struct dfu_upload_confi
 	    *i + 1 < argc) {
 		bool window = strcmp(argv[*i], "--window") == 0;
 
-		if (args_u64(argv[*i + 1], window ? DFU_UPLOAD_WINDOW_MAX : 65535, &n) != 0 ||
+		if (args_u64(argv[*i + 1], window ? DFU_SMP_UPLOAD_WINDOW_MAX : 65535, &n) != 0 ||
 		    n == 0) {
 			*bad = 1;
 		} else if (window) {
@@ -80,7 +80,7 @@ static bool tuning_option(int argc, char **argv, int *i, struct dfu_upload_confi
 	return false;
 }
 
-static json_t *upload_json(const struct cli *cli, const struct dfu_upload_result *r)
+static json_t *upload_json(const struct cli *cli, const struct dfu_smp_upload_result *r)
 {
 	double s = (double)r->elapsed_ms / 1000.0;
 	json_t *doc = json_pack("{s:I, s:I, s:I, s:f, s:I, s:I}", "bytes", (json_int_t)r->size,
@@ -98,7 +98,7 @@ static json_t *upload_json(const struct cli *cli, const struct dfu_upload_result
 	return doc;
 }
 
-static void print_upload(const struct cli *cli, const struct dfu_upload_result *r)
+static void print_upload(const struct cli *cli, const struct dfu_smp_upload_result *r)
 {
 	double s = (double)r->elapsed_ms / 1000.0;
 
@@ -124,22 +124,22 @@ struct run {
 };
 
 /* The phase of the display a step of the flow belongs to. */
-static const char *step_phase(enum dfu_upgrade_step step)
+static const char *step_phase(enum dfu_smp_upgrade_step step)
 {
 	switch (step) {
-	case DFU_UPGRADE_STEP_UPLOAD:
+	case DFU_SMP_UPGRADE_STEP_UPLOAD:
 		return "erasing"; /* until the first chunk is answered */
-	case DFU_UPGRADE_STEP_CHECK_UPLOAD:
+	case DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD:
 		return "verifying";
-	case DFU_UPGRADE_STEP_MARK:
+	case DFU_SMP_UPGRADE_STEP_MARK:
 		return "marking";
-	case DFU_UPGRADE_STEP_RESET:
+	case DFU_SMP_UPGRADE_STEP_RESET:
 		return "resetting";
-	case DFU_UPGRADE_STEP_RECONNECT:
-	case DFU_UPGRADE_STEP_CHECK_BOOT:
+	case DFU_SMP_UPGRADE_STEP_RECONNECT:
+	case DFU_SMP_UPGRADE_STEP_CHECK_BOOT:
 		return "rebooting"; /* until the device is back, running the new image */
-	case DFU_UPGRADE_STEP_CONFIRM:
-	case DFU_UPGRADE_STEP_CHECK_CONFIRM:
+	case DFU_SMP_UPGRADE_STEP_CONFIRM:
+	case DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM:
 		return "confirming";
 	default:
 		return "checking"; /* the image state, the slot's size, the request size */
@@ -148,26 +148,26 @@ static const char *step_phase(enum dfu_upgrade_step step)
 
 static uint64_t run_now(const struct run *r)
 {
-	return conn_now_ms(r->cli->conn);
+	return dfu_smp_conn_now_ms(r->cli->conn);
 }
 
-static void on_step(void *user, enum dfu_upgrade_step step, const char *detail)
+static void on_step(void *user, enum dfu_smp_upgrade_step step, const char *detail)
 {
 	struct run *r = user;
 	const char *phase = step_phase(step);
 
 	/* an image upload, erasing from its start, checks the bootloader's request size first */
-	if (step != DFU_UPGRADE_STEP_PROBE_SIZE ||
-	    !progress_rename(&r->progress, step_phase(DFU_UPGRADE_STEP_UPLOAD), phase)) {
+	if (step != DFU_SMP_UPGRADE_STEP_PROBE_SIZE ||
+	    !progress_rename(&r->progress, step_phase(DFU_SMP_UPGRADE_STEP_UPLOAD), phase)) {
 		progress_phase(&r->progress, phase, run_now(r));
 	}
 	if (r->verbose) {
-		progress_note(&r->progress, "%s%s%s", dfu_upgrade_step_name(step),
+		progress_note(&r->progress, "%s%s%s", dfu_smp_upgrade_step_name(step),
 			      detail ? ": " : "", detail ? detail : "");
 	}
 }
 
-static void on_progress(void *user, const struct dfu_upload_progress *p)
+static void on_progress(void *user, const struct dfu_smp_upload_progress *p)
 {
 	struct run *r = user;
 	uint64_t now = run_now(r);
@@ -178,14 +178,14 @@ static void on_progress(void *user, const struct dfu_upload_progress *p)
 	progress_update(&r->progress, p->offset, p->total, now);
 }
 
-static void on_lost(void *user, enum dfu_upgrade_step step)
+static void on_lost(void *user, enum dfu_smp_upgrade_step step)
 {
 	struct run *r = user;
 	uint64_t now = run_now(r);
 
 	progress_end(&r->progress, now, false);
 	progress_note(&r->progress, "the link was lost during %s; reconnecting",
-		      dfu_upgrade_step_name(step));
+		      dfu_smp_upgrade_step_name(step));
 	progress_phase(&r->progress, "reconnecting", now);
 }
 
@@ -204,12 +204,12 @@ static void on_interrupt(int sig)
  * @return 0, or an exit status after saying why.
  */
 static int run_begin(struct cli *cli, struct run *r, struct sigaction *old,
-		     const struct dfu_upload_config *upload, size_t head, uint8_t **buf,
+		     const struct dfu_smp_upload_config *upload, size_t head, uint8_t **buf,
 		     size_t *buf_len)
 {
-	const struct dfu_session_limits *limits;
+	const struct dfu_smp_session_limits *limits;
 	struct sigaction sa;
-	uint64_t t0 = port_now_ms();
+	uint64_t t0 = dfu_smp_port_now_ms();
 	int status;
 
 	r->cli = cli;
@@ -232,8 +232,8 @@ static int run_begin(struct cli *cli, struct run *r, struct sigaction *old,
 	}
 	/* on the program's clock: the connection's may be virtual, and only runs once it is up */
 	progress_phase(&r->progress, "connecting", t0);
-	progress_end(&r->progress, port_now_ms(), true);
-	*buf_len = head + DFU_UPLOAD_WINDOW_MAX * (upload->max_request ? upload->max_request
+	progress_end(&r->progress, dfu_smp_port_now_ms(), true);
+	*buf_len = head + DFU_SMP_UPLOAD_WINDOW_MAX * (upload->max_request ? upload->max_request
 								: limits->max_request);
 	*buf = malloc(*buf_len);
 	return *buf ? 0 : cli_fail(cli, "out of memory");
@@ -256,18 +256,18 @@ static void run_end(struct cli *cli, struct run *r, const struct sigaction *old)
  * Runs one job on the device session to its end: the upgrade @p upgrade, or (NULL) the upload
  * @p upload. How it ended is in cli->session.err and .result.
  */
-static void run_job(struct cli *cli, struct run *r, const struct dfu_upgrade_config *upgrade,
-		    const struct dfu_upload_config *upload, uint8_t *buf, size_t buf_len)
+static void run_job(struct cli *cli, struct run *r, const struct dfu_smp_upgrade_config *upgrade,
+		    const struct dfu_smp_upload_config *upload, uint8_t *buf, size_t buf_len)
 {
 	struct cli_session *cs = &cli->session;
 	int err = cli_session_begin(cli) ? -ENOTCONN : 0;
 
 	if (!err && !upgrade) {
-		progress_phase(&r->progress, step_phase(DFU_UPGRADE_STEP_UPLOAD), run_now(r));
+		progress_phase(&r->progress, step_phase(DFU_SMP_UPGRADE_STEP_UPLOAD), run_now(r));
 	}
 	if (!err) {
-		err = upgrade ? dfu_session_upgrade(&cs->session, upgrade, buf, buf_len)
-			      : dfu_session_upload(&cs->session, upload, buf, buf_len);
+		err = upgrade ? dfu_smp_session_upgrade(&cs->session, upgrade, buf, buf_len)
+			      : dfu_smp_session_upload(&cs->session, upload, buf, buf_len);
 	}
 	if (err) {
 		cs->err = err;
@@ -290,7 +290,7 @@ struct job_args {
  * take, and through @p extra (true when it took argv[*i], and any value after it) those of one.
  * @return 0, or an exit status after saying why.
  */
-static int parse_job(struct cli *cli, int argc, char **argv, struct dfu_upload_config *tuning,
+static int parse_job(struct cli *cli, int argc, char **argv, struct dfu_smp_upload_config *tuning,
 		     struct job_args *a, bool (*extra)(int argc, char **argv, int *i, void *ctx),
 		     void *ctx)
 {
@@ -300,7 +300,7 @@ static int parse_job(struct cli *cli, int argc, char **argv, struct dfu_upload_c
 		if (tuning_option(argc, argv, &i, tuning, &bad)) {
 			if (bad) {
 				return cli_usage(cli, "--window takes 1..%u and --chunk 1..65535",
-						 DFU_UPLOAD_WINDOW_MAX);
+						 DFU_SMP_UPLOAD_WINDOW_MAX);
 			}
 		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
 		    args_u64(argv[i + 1], 255, &a->image) == 0) {
@@ -321,8 +321,8 @@ static int parse_job(struct cli *cli, int argc, char **argv, struct dfu_upload_c
  * @p upgrade or, when NULL, the upload @p upload, each given the file here. How it ended is in
  * cli->session.err and .result. @return 0, or an exit status after saying why.
  */
-static int run_file(struct cli *cli, const struct job_args *a, struct dfu_upgrade_config *upgrade,
-		    struct dfu_upload_config *upload, struct dfu_image *img)
+static int run_file(struct cli *cli, const struct job_args *a, struct dfu_smp_upgrade_config *upgrade,
+		    struct dfu_smp_upload_config *upload, struct dfu_smp_image *img)
 {
 	struct run run;
 	struct sigaction old;
@@ -335,7 +335,7 @@ static int run_file(struct cli *cli, const struct job_args *a, struct dfu_upgrad
 		return status;
 	}
 	status = run_begin(cli, &run, &old, upgrade ? &upgrade->upload : upload,
-			   upgrade ? DFU_UPGRADE_REQUEST_BUF : 0, &buf, &buf_len);
+			   upgrade ? DFU_SMP_UPGRADE_REQUEST_BUF : 0, &buf, &buf_len);
 	if (!status && upgrade) {
 		upgrade->data = data;
 		upgrade->size = img->size;
@@ -359,24 +359,24 @@ static int run_file(struct cli *cli, const struct job_args *a, struct dfu_upgrad
 }
 
 /* An aborted run: what was done, and the status that says it was interrupted. */
-static int report_aborted(struct cli *cli, const struct dfu_session_result *r, bool upgrade)
+static int report_aborted(struct cli *cli, const struct dfu_smp_session_result *r, bool upgrade)
 {
 	cli_fail(cli, "interrupted: %s%s", r->message,
-		 upgrade && r->step < DFU_UPGRADE_STEP_CONFIRM ? "; nothing was confirmed" : "");
+		 upgrade && r->step < DFU_SMP_UPGRADE_STEP_CONFIRM ? "; nothing was confirmed" : "");
 	return CLI_EXIT_ABORTED;
 }
 
 /* ---- upgrade ---- */
 
-static json_t *upgrade_json(const struct cli *cli, const struct dfu_upgrade_result *r,
-			    const struct dfu_image *img, const char *path)
+static json_t *upgrade_json(const struct cli *cli, const struct dfu_smp_upgrade_result *r,
+			    const struct dfu_smp_image *img, const char *path)
 {
-	char version[DFU_IMAGE_VERSION_STR_MAX];
+	char version[DFU_SMP_IMAGE_VERSION_STR_MAX];
 	json_t *doc;
 
-	dfu_image_version_smp_str(&img->header.version, version, sizeof(version));
+	dfu_smp_image_version_smp_str(&img->header.version, version, sizeof(version));
 	doc = json_pack("{s:s, s:{s:s, s:s, s:o}}", "outcome",
-			dfu_upgrade_outcome_name(r->outcome), "image", "file", path,
+			dfu_smp_upgrade_outcome_name(r->outcome), "image", "file", path,
 			"version", version, "hash", cli_json_hex(img->hash, img->hash_len));
 	json_object_set_new(doc, "upload", r->uploaded ? upload_json(cli, &r->upload)
 						       : json_null());
@@ -390,10 +390,10 @@ static json_t *upgrade_json(const struct cli *cli, const struct dfu_upgrade_resu
 	return doc;
 }
 
-static int report_upgrade(struct cli *cli, const struct dfu_image *img, const char *path)
+static int report_upgrade(struct cli *cli, const struct dfu_smp_image *img, const char *path)
 {
-	const struct dfu_session_result *r = &cli->session.result;
-	char version[DFU_IMAGE_VERSION_STR_MAX];
+	const struct dfu_smp_session_result *r = &cli->session.result;
+	char version[DFU_SMP_IMAGE_VERSION_STR_MAX];
 
 	if (cli->session.err && r->aborted) {
 		return report_aborted(cli, r, true);
@@ -401,12 +401,12 @@ static int report_upgrade(struct cli *cli, const struct dfu_image *img, const ch
 	if (cli->session.err) {
 		char during[320];
 
-		snprintf(during, sizeof(during), "during %s%s%s", dfu_upgrade_step_name(r->step),
+		snprintf(during, sizeof(during), "during %s%s%s", dfu_smp_upgrade_step_name(r->step),
 			 r->message[0] ? ": " : "", r->message);
-		if (r->reply.kind != MGMT_REPLY_OK) {
+		if (r->reply.kind != DFU_SMP_MGMT_REPLY_OK) {
 			return cli_reply_failed_in(cli, &r->reply, during);
 		}
-		snprintf(during, sizeof(during), "during %s", dfu_upgrade_step_name(r->step));
+		snprintf(during, sizeof(during), "during %s", dfu_smp_upgrade_step_name(r->step));
 		return cli_fail(cli, "%s (%s)", r->message, during);
 	}
 	if (cli->json) {
@@ -420,29 +420,29 @@ static int report_upgrade(struct cli *cli, const struct dfu_image *img, const ch
 	if (r->upgrade.uploaded) {
 		print_upload(cli, &r->upgrade.upload);
 	}
-	dfu_image_version_smp_str(&img->header.version, version, sizeof(version));
-	if (r->upgrade.recovery && r->upgrade.outcome == DFU_UPGRADE_CONFIRMED) {
+	dfu_smp_image_version_smp_str(&img->header.version, version, sizeof(version));
+	if (r->upgrade.recovery && r->upgrade.outcome == DFU_SMP_UPGRADE_CONFIRMED) {
 		printf("the device runs %s (written by the bootloader's serial recovery)\n",
 		       version);
 		return 0;
 	}
-	if (r->upgrade.recovery && r->upgrade.outcome == DFU_UPGRADE_PENDING) {
+	if (r->upgrade.recovery && r->upgrade.outcome == DFU_SMP_UPGRADE_PENDING) {
 		printf("%s is in slot 0; it boots at the next reset\n", version);
 		return 0;
 	}
 	switch (r->upgrade.outcome) {
-	case DFU_UPGRADE_CONFIRMED:
+	case DFU_SMP_UPGRADE_CONFIRMED:
 		printf("the device runs %s, confirmed\n", version);
 		break;
-	case DFU_UPGRADE_TESTING:
+	case DFU_SMP_UPGRADE_TESTING:
 		printf("the device runs %s, not confirmed: the next reset brings the old image "
 		       "back ('image confirm' keeps it)\n", version);
 		break;
-	case DFU_UPGRADE_PENDING:
+	case DFU_SMP_UPGRADE_PENDING:
 		printf("%s is marked %s; it boots at the next reset\n", version,
 		       "for the next boot");
 		break;
-	case DFU_UPGRADE_ALREADY_RUNNING:
+	case DFU_SMP_UPGRADE_ALREADY_RUNNING:
 		printf("the device already runs %s, confirmed: nothing to do\n", version);
 		break;
 	default:
@@ -453,7 +453,7 @@ static int report_upgrade(struct cli *cli, const struct dfu_image *img, const ch
 
 /* What upgrade's own options set. */
 struct upgrade_args {
-	struct dfu_upgrade_config *cfg;
+	struct dfu_smp_upgrade_config *cfg;
 	struct job_args *job;
 };
 
@@ -465,9 +465,9 @@ static bool upgrade_option(int argc, char **argv, int *i, void *ctx)
 	if (strcmp(argv[*i], "--key") == 0 && *i + 1 < argc) {
 		u->job->key = argv[++*i];
 	} else if (strcmp(argv[*i], "--test-only") == 0) {
-		u->cfg->mode = DFU_UPGRADE_TEST_ONLY;
+		u->cfg->mode = DFU_SMP_UPGRADE_TEST_ONLY;
 	} else if (strcmp(argv[*i], "--confirm-now") == 0) {
-		u->cfg->mode = DFU_UPGRADE_CONFIRM_NOW;
+		u->cfg->mode = DFU_SMP_UPGRADE_CONFIRM_NOW;
 	} else if (strcmp(argv[*i], "--no-reset") == 0) {
 		u->cfg->no_reset = true;
 	} else {
@@ -478,10 +478,10 @@ static bool upgrade_option(int argc, char **argv, int *i, void *ctx)
 
 static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 {
-	struct dfu_upgrade_config cfg = { 0 };
+	struct dfu_smp_upgrade_config cfg = { 0 };
 	struct job_args job = { 0 };
 	struct upgrade_args u = { &cfg, &job };
-	struct dfu_image img;
+	struct dfu_smp_image img;
 	int status = parse_job(cli, argc, argv, &cfg.upload, &job, upgrade_option, &u);
 
 	if (!status) {
@@ -494,10 +494,10 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 
 static int cmd_upload(struct cli *cli, int argc, char **argv)
 {
-	const struct dfu_session_result *r = &cli->session.result;
-	struct dfu_upload_config cfg = { 0 };
+	const struct dfu_smp_session_result *r = &cli->session.result;
+	struct dfu_smp_upload_config cfg = { 0 };
 	struct job_args job = { 0 };
-	struct dfu_image img;
+	struct dfu_smp_image img;
 	int status = parse_job(cli, argc, argv, &cfg, &job, NULL, NULL);
 
 	if (!status) {
@@ -510,13 +510,13 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return report_aborted(cli, r, false);
 	}
 	if (cli->session.err) {
-		if (r->reply.kind == MGMT_REPLY_RC && r->reply.rc == MGMT_ERR_EUNKNOWN) {
+		if (r->reply.kind == DFU_SMP_MGMT_REPLY_RC && r->reply.rc == DFU_SMP_MGMT_ERR_EUNKNOWN) {
 			/* some devices check the length only when a write runs past the slot's end */
 			return cli_reply_failed_in(cli, &r->reply, "the image may not fit "
 						   "the slot: 'image slots' shows its size where "
 						   "the device reports it");
 		}
-		if (r->reply.kind != MGMT_REPLY_OK) {
+		if (r->reply.kind != DFU_SMP_MGMT_REPLY_OK) {
 			return cli_reply_failed(cli, &r->reply);
 		}
 		return cli_fail(cli, "%s", r->message);

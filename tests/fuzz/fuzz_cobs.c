@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../smp/cobs.h"
+#include <dfu-smp/smp/cobs.h>
 
 #define GUARD 16u
 #define CAP_MAX (3u + 255u * 8u)
@@ -28,22 +28,22 @@ static void keep_again(void *ctx, const uint8_t *msg, size_t len)
 
 static void check(void *ctx, const uint8_t *msg, size_t len)
 {
-	static uint8_t frame[SMP_COBS_FRAME_MAX(CAP_MAX)];
+	static uint8_t frame[DFU_SMP_COBS_FRAME_MAX(CAP_MAX)];
 	static uint8_t buf[CAP_MAX];
-	struct smp_cobs_decoder dec;
+	struct dfu_smp_cobs_decoder dec;
 	int n;
 
 	(void)ctx;
-	if (len == 0 || len + SMP_COBS_CRC_SIZE > cap_now) {
+	if (len == 0 || len + DFU_SMP_COBS_CRC_SIZE > cap_now) {
 		abort();
 	}
-	n = smp_cobs_frame(msg, len, frame, sizeof(frame));
-	if (n <= 0 || (size_t)n > SMP_COBS_FRAME_MAX(len)) {
+	n = dfu_smp_cobs_frame(msg, len, frame, sizeof(frame));
+	if (n <= 0 || (size_t)n > DFU_SMP_COBS_FRAME_MAX(len)) {
 		abort();
 	}
 	again_len = 0;
-	smp_cobs_decoder_init(&dec, buf, sizeof(buf), keep_again, NULL);
-	smp_cobs_decoder_feed(&dec, frame, (size_t)n);
+	dfu_smp_cobs_decoder_init(&dec, buf, sizeof(buf), keep_again, NULL);
+	dfu_smp_cobs_decoder_feed(&dec, frame, (size_t)n);
 	if (again_len != len || memcmp(again, msg, len) != 0) {
 		abort();
 	}
@@ -51,7 +51,7 @@ static void check(void *ctx, const uint8_t *msg, size_t len)
 
 static void round_trip(const uint8_t *data, size_t size)
 {
-	size_t cap = SMP_COBS_ENCODED_MAX(size);
+	size_t cap = DFU_SMP_COBS_ENCODED_MAX(size);
 	uint8_t *enc = malloc(cap);
 	uint8_t *dec = malloc(size + 1u);
 	int n;
@@ -59,14 +59,14 @@ static void round_trip(const uint8_t *data, size_t size)
 	if (enc == NULL || dec == NULL) {
 		abort();
 	}
-	n = smp_cobs_encode(data, size, enc, cap);
+	n = dfu_smp_cobs_encode(data, size, enc, cap);
 	if (n <= 0 || memchr(enc, 0, (size_t)n) != NULL ||
-	    smp_cobs_decode(enc, (size_t)n, dec, size + 1u) != (int)size ||
+	    dfu_smp_cobs_decode(enc, (size_t)n, dec, size + 1u) != (int)size ||
 	    memcmp(dec, data, size) != 0) {
 		abort();
 	}
 	/* and the input read as COBS: never more bytes out than in */
-	n = smp_cobs_decode(data, size, dec, size + 1u);
+	n = dfu_smp_cobs_decode(data, size, dec, size + 1u);
 	if (n > (int)size) {
 		abort();
 	}
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[CAP_MAX + GUARD];
-	struct smp_cobs_decoder dec;
+	struct dfu_smp_cobs_decoder dec;
 	size_t i = 1;
 
 	round_trip(data, size);
@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cap_now = 3u + (size_t)data[0] * 8u;
 	memset(buf, 0xa5, sizeof(buf));
-	if (smp_cobs_decoder_init(&dec, buf, cap_now, check, NULL) != 0) {
+	if (dfu_smp_cobs_decoder_init(&dec, buf, cap_now, check, NULL) != 0) {
 		abort();
 	}
 	while (i < size) {
@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > size - i) {
 			n = size - i;
 		}
-		smp_cobs_decoder_feed(&dec, data + i, n);
+		dfu_smp_cobs_decoder_feed(&dec, data + i, n);
 		i += n;
 	}
 	for (size_t k = cap_now; k < cap_now + GUARD; k++) {

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../smp/header.h"
-#include "../../smp/raw.h"
+#include <dfu-smp/smp/header.h>
+#include <dfu-smp/smp/raw.h>
 
 #define GUARD 16u
 
@@ -20,7 +20,7 @@ static size_t cap_now;
 static void check(void *ctx, const uint8_t *msg, size_t len)
 {
 	(void)ctx;
-	if (len < SMP_HDR_SIZE || len > cap_now || smp_raw_msg_len(msg, len) != (int)len) {
+	if (len < DFU_SMP_HDR_SIZE || len > cap_now || dfu_smp_raw_msg_len(msg, len) != (int)len) {
 		abort();
 	}
 }
@@ -29,17 +29,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t buf[SMP_HDR_SIZE + 1024u + GUARD];
-	struct smp_raw_decoder dec;
+	static uint8_t buf[DFU_SMP_HDR_SIZE + 1024u + GUARD];
+	struct dfu_smp_raw_decoder dec;
 	uint64_t now = 0;
 	size_t i = 2;
 
 	if (size < 2) {
 		return 0;
 	}
-	cap_now = SMP_HDR_SIZE + (size_t)data[0] * 4u;
+	cap_now = DFU_SMP_HDR_SIZE + (size_t)data[0] * 4u;
 	memset(buf, 0xa5, sizeof(buf));
-	if (smp_raw_decoder_init(&dec, buf, cap_now, data[1], check, NULL) != 0) {
+	if (dfu_smp_raw_decoder_init(&dec, buf, cap_now, data[1], check, NULL) != 0) {
 		abort();
 	}
 	while (i + 2u <= size) {
@@ -51,11 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = size - i;
 		}
 		if (data[i - 1u] & 1u) {
-			smp_raw_decoder_expire(&dec, now);
+			dfu_smp_raw_decoder_expire(&dec, now);
 		}
-		smp_raw_decoder_feed(&dec, data + i, n, now);
-		if (n != 0 && smp_raw_decoder_deadline(&dec) != UINT64_MAX &&
-		    smp_raw_decoder_deadline(&dec) != now + data[1]) {
+		dfu_smp_raw_decoder_feed(&dec, data + i, n, now);
+		if (n != 0 && dfu_smp_raw_decoder_deadline(&dec) != UINT64_MAX &&
+		    dfu_smp_raw_decoder_deadline(&dec) != now + data[1]) {
 			abort();
 		}
 		i += n;

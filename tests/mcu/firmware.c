@@ -6,12 +6,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "smp/client.h"
-#include "smp/gatt.h"
+#include <dfu-smp/smp/client.h>
+#include <dfu-smp/smp/gatt.h>
 
-static struct smp_gatt transport;
-static struct smp_client client;
-static struct smp_request request;
+static struct dfu_smp_gatt transport;
+static struct dfu_smp_client client;
+static struct dfu_smp_request request;
 static uint8_t request_buf[64];
 static uint8_t response_buf[512];
 static volatile int done;
@@ -43,7 +43,7 @@ static uint16_t get_mtu(struct bt_dfu_smp_gatt *gatt)
 static const struct bt_dfu_smp_gatt_ops ops = { write_without_rsp, subscribe, get_mtu };
 static struct bt_dfu_smp_gatt port = { &ops, 0 };
 
-static void on_response(struct smp_request *req, int err, const struct smp_client_rsp *rsp)
+static void on_response(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
 {
 	(void)req;
 	(void)rsp;
@@ -53,7 +53,7 @@ static void on_response(struct smp_request *req, int err, const struct smp_clien
 /* Called by the radio stack's notification handler. */
 void firmware_notify(const uint8_t *data, size_t len)
 {
-	smp_gatt_notify(&transport, data, len);
+	dfu_smp_gatt_notify(&transport, data, len);
 }
 
 void firmware_main(void)
@@ -62,21 +62,21 @@ void firmware_main(void)
 	struct bt_dfu_smp_discovery_desc ccc = { BT_DFU_SMP_UUID_CCC, 12 };
 	struct bt_dfu_smp_discovery_chrc chrc = { BT_DFU_SMP_UUID_CHAR, 11, 0x14, &ccc, 1 };
 	struct bt_dfu_smp_discovery dm = { &port, BT_DFU_SMP_UUID_SERVICE, &chrc, 1 };
-	struct smp_transport t;
+	struct dfu_smp_transport t;
 	uint64_t now = 0;
 
-	smp_gatt_init(&transport, &client, response_buf, sizeof(response_buf));
-	t = smp_gatt_transport(&transport);
-	smp_client_init(&client, &t, 0);
-	smp_gatt_handles_assign(&transport, &dm);
-	smp_request_init(&request, request_buf, sizeof(request_buf));
-	request.op = SMP_OP_WRITE;
-	memcpy(request_buf + SMP_HDR_SIZE, echo, sizeof(echo));
+	dfu_smp_gatt_init(&transport, &client, response_buf, sizeof(response_buf));
+	t = dfu_smp_gatt_transport(&transport);
+	dfu_smp_client_init(&client, &t, 0);
+	dfu_smp_gatt_handles_assign(&transport, &dm);
+	dfu_smp_request_init(&request, request_buf, sizeof(request_buf));
+	request.op = DFU_SMP_OP_WRITE;
+	memcpy(request_buf + DFU_SMP_HDR_SIZE, echo, sizeof(echo));
 	request.len = sizeof(echo);
 	request.cb = on_response;
-	smp_client_submit(&client, &request);
+	dfu_smp_client_submit(&client, &request);
 	while (!done) {
-		smp_client_process(&client, now++);
+		dfu_smp_client_process(&client, now++);
 	}
 	for (;;) {
 	}

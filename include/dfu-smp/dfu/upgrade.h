@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The whole firmware upgrade of one image, sans I/O, made so that it cannot leave a device
+ * without a working image:
+ *
+ *   read the image state -> (skip what is already done) -> check the image fits the slot ->
+ *   upload -> check the device lists the
+ *   new hash in the secondary slot -> mark it for a test boot (or for good) -> reset -> wait
+ *   for the device to come back -> check it runs the new image -> confirm -> check it is
+ *   confirmed.
+ *
+ * The new image is confirmed only when the device, after its reset, reports it running; if it
+ * runs anything else, the device rolled back and the upgrade says so (and confirms nothing).
+ * The owner does the I/O: it runs the SMP client, and when the device is told to reset it waits
+ * for it to go and come back (ops->reset), then calls dfu_smp_upgrade_reconnected(). An upgrade that
+ * ended because the link was lost carries on with dfu_smp_upgrade_resume() once the link is back.
+ * dfu/session.c is such an owner, for any link.
+ *
+ * A device in MCUboot's serial recovery mode (the bootloader itself answering, detected by
+ * dfu_smp_upgrade_is_recovery() from the first state list) is upgraded otherwise: the bootloader
+ * writes the upload straight into slot 0, so there is nothing to mark; the owner first checks
+ * the request size (ops->check_size; dfu/session.c sends an echo of that size, halving it on
+ * silence, as the bootloader may report a buf_size larger than it holds), then upload -> check
+ * slot 0 lists the new hash -> reset -> wait for the application -> check it runs the new image
+ * (outcome CONFIRMED: nothing can revert it).
+ */
+#ifndef DFU_SMP_UPGRADE_H
+#define DFU_SMP_UPGRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dfu-smp/mgmt/img.h>
+#include <dfu-smp/mgmt/reply.h>
+#include <dfu-smp/smp/client.h>
+#include <dfu-smp/dfu/upload.h>
+
+/** What to do once the image is on the device. */
+enum dfu_smp_upgrade_mode {
+	/** test boot, reset, and confirm once it runs: reverted if it never comes up */
+	DFU_SMP_UPGRADE_TEST_THEN_CONFIRM,
+	/** test boot and reset, no confirm: the next reset brings the old image back */
+	DFU_SMP_UPGRADE_TEST_ONLY,
+	/** mark it for good before the reset: no revert */
+	DFU_SMP_UPGRADE_CONFIRM_NOW,
+};
+
+/** The upgrade's settings. */
+struct dfu_smp_upgrade_config {
+	const uint8_t *data;   /**< the image file, valid until the end */
+	size_t size;
+	const uint8_t *hash;   /**< its hash TLV value: what the device lists */
+	size_t hash_len;
+	const uint8_t *sha;    /**< SHA-256 of the file (32 bytes) */
+	uint32_t image;        /**< image number */
+	enum dfu_smp_upgrade_mode mode;
+	bool no_reset;         /**< stop once the image is marked; it boots at the next reset */
+	/** the wait for each state, mark, reset or confirm answer; 0: the client's default */
+	uint32_t timeout_ms;
+	/**
+	 * times a state, mark or confirm request is sent again, within timeout_ms, when its answer
+	 * is lost (for links that lose messages: UDP, serial); a reset is never sent twice
+	 */
+	uint8_t retries;
+	/** how to upload: max_request, window, timeouts (data, size, sha, image are set here) */
+	struct dfu_smp_upload_config upload;
+};
+
+/** The steps, for logs. */
+enum dfu_smp_upgrade_step {
+	DFU_SMP_UPGRADE_STEP_READ_STATE,
+	DFU_SMP_UPGRADE_STEP_CHECK_SIZE,
+	DFU_SMP_UPGRADE_STEP_UPLOAD,
+	DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD,
+	DFU_SMP_UPGRADE_STEP_MARK,
+	DFU_SMP_UPGRADE_STEP_RESET,
+	DFU_SMP_UPGRADE_STEP_RECONNECT,
+	DFU_SMP_UPGRADE_STEP_CHECK_BOOT,
+	DFU_SMP_UPGRADE_STEP_CONFIRM,
+	DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM,
+	DFU_SMP_UPGRADE_STEP_PROBE_SIZE, /**< serial recovery: the request size is checked */
+};
+
+/** How it ended. */
+enum dfu_smp_upgrade_outcome {
+	DFU_SMP_UPGRADE_CONFIRMED,       /**< the device runs the new image, confirmed */
+	DFU_SMP_UPGRADE_TESTING,         /**< it runs the new image, unconfirmed (test only) */
+	DFU_SMP_UPGRADE_PENDING,         /**< marked; it boots at the next reset (no reset asked) */
+	DFU_SMP_UPGRADE_ALREADY_RUNNING, /**< it already ran the image, confirmed: nothing done */
+	DFU_SMP_UPGRADE_ROLLED_BACK,     /**< after the reset it runs another image */
+	DFU_SMP_UPGRADE_FAILED,
+};
+
+/** The result. */
+struct dfu_smp_upgrade_result {
+	enum dfu_smp_upgrade_outcome outcome;
+	enum dfu_smp_upgrade_step step;   /**< the step it ended in */
+	bool uploaded;                /**< the upload ran (not skipped) */
+	struct dfu_smp_upload_result upload;
+	char running_version[32];     /**< what the device runs at the end, when known */
+	uint8_t running_hash[DFU_SMP_MGMT_IMG_HASH_MAX];
+	size_t running_hash_len;
+	struct dfu_smp_mgmt_reply reply;      /**< a device error or malformed answer (closed) */
+	char message[256];            /**< a one-line reason when it failed */
+	/** the device was in MCUboot's serial recovery: the bootloader wrote slot 0 itself */
+	bool recovery;
+	size_t max_request;           /**< serial recovery: the request size the upload used */
+};
+
+/** Callbacks; @p user is dfu_smp_upgrade_start()'s. */
+struct dfu_smp_upgrade_ops {
+	/** A step starts; @p detail says what it does (may be NULL). */
+	void (*step)(void *user, enum dfu_smp_upgrade_step step, const char *detail);
+	/** Upload progress (may be NULL). */
+	void (*progress)(void *user, const struct dfu_smp_upload_progress *progress);
+	/**
+	 * The device accepted the reset: wait until it has gone (link lost, or not answering)
+	 * and come back, reconnect, then call dfu_smp_upgrade_reconnected().
+	 */
+	void (*reset)(void *user);
+	/**
+	 * The end: 0 for CONFIRMED, TESTING, PENDING and ALREADY_RUNNING; otherwise a negative
+	 * errno (-EREMOTEIO device error, -EBADMSG malformed answer, -ETIMEDOUT, -ENOTCONN,
+	 * -EFBIG the image is larger than the slot, -EHOSTUNREACH the device did not come back,
+	 * -EPROTO the device did not do what it answered, -ECANCELED rolled back).
+	 */
+	void (*done)(void *user, int err, const struct dfu_smp_upgrade_result *result);
+	/**
+	 * Serial recovery (may be NULL: requests of @p max_request bytes are taken to go through):
+	 * find the longest request up to @p max_request bytes that the bootloader answers, then
+	 * call dfu_smp_upgrade_size_checked().
+	 */
+	void (*check_size)(void *user, size_t max_request);
+};
+
+/** The upgrade. Caller-allocated; fields are private. */
+struct dfu_smp_upgrade {
+	struct dfu_smp_client *client;
+	struct dfu_smp_upgrade_config cfg;
+	const struct dfu_smp_upgrade_ops *ops;
+	void *user;
+	uint8_t *buf;   /* one request's message, at the start of the caller's buffer */
+	size_t buf_cap;
+	uint8_t *upload_buf;
+	size_t upload_buf_len;
+	struct dfu_smp_request req;
+	struct dfu_smp_upload upload;
+	enum dfu_smp_upgrade_step step;
+	bool running;
+	bool forced_reset;
+	bool slot_size_known; /* slot info told how much the slot takes */
+	bool restarted;       /* the upload was sent again from its start, without its sha */
+	bool reset_done;      /* the device was reset (or went away while told to) */
+	bool recovery;        /* the bootloader's serial recovery answers */
+	struct dfu_smp_upgrade_result result;
+};
+
+/**
+ * Bytes at a slot's end that an image never takes: MCUboot's trailer at its smallest (the
+ * overwrite-only one with 8-byte writes: magic, image_ok, copy_done). A device that reports
+ * only the slot's size refuses an image that leaves less.
+ */
+#define DFU_SMP_UPGRADE_TRAILER_MIN 32u
+
+/**
+ * The owner checked the request size asked for by ops->check_size: @p err 0 and the size the
+ * upload uses (@p max_request), or a negative errno (the upgrade ends with it). Ignored unless
+ * the upgrade waits for it.
+ */
+void dfu_smp_upgrade_size_checked(struct dfu_smp_upgrade *up, int err, size_t max_request);
+
+/** The smallest request size the serial recovery size check goes down to. */
+#define DFU_SMP_UPGRADE_RECOVERY_MIN_REQUEST 128u
+
+/**
+ * True if the image state list @p st is one MCUboot's serial recovery sends: no slot of any
+ * image listed `active` (an application always lists the slot it runs as active; the
+ * bootloader sends only true flags and has none of them) and no `splitStatus` (which every
+ * Zephyr and mynewt image manager sends).
+ */
+bool dfu_smp_upgrade_is_recovery(const struct dfu_smp_mgmt_img_state *st);
+
+/** Bytes of the caller's buffer that the upgrade's own requests take (before the upload's). */
+#define DFU_SMP_UPGRADE_REQUEST_BUF 128u
+
+/**
+ * Start. @p buf holds the requests: DFU_SMP_UPGRADE_REQUEST_BUF bytes, then what the upload needs
+ * (window * upload.max_request). @return 0 (the end comes through ops->done), or -EINVAL.
+ */
+int dfu_smp_upgrade_start(struct dfu_smp_upgrade *up, struct dfu_smp_client *client,
+		      const struct dfu_smp_upgrade_config *cfg, uint8_t *buf, size_t buf_len,
+		      const struct dfu_smp_upgrade_ops *ops, void *user);
+
+/**
+ * The owner is back in touch with the device after the reset (@p err 0), or could not be
+ * (a negative errno, with @p why saying what happened in one line, or NULL). Ignored unless
+ * the upgrade waits for it (step DFU_SMP_UPGRADE_STEP_RECONNECT).
+ */
+void dfu_smp_upgrade_reconnected(struct dfu_smp_upgrade *up, int err, const char *why);
+
+/**
+ * Carry on with an upgrade that ended with -ENOTCONN or -ENXIO (the link was lost), once the
+ * link is back: the image state is read again and the upgrade goes on from what the device
+ * reports, as dfu_smp_upgrade_start() would (what is done is skipped; an upload resumes where the
+ * device stands), except that once the device was reset, an image it no longer marks for a
+ * test boot while it runs the old one is reported rolled back, not marked again. The result so
+ * far is kept. The end comes through ops->done again.
+ * @return 0; -EBUSY while the upgrade runs; -EINVAL if it never started.
+ */
+int dfu_smp_upgrade_resume(struct dfu_smp_upgrade *up);
+
+/**
+ * Stop: the request on the link (and the upload's) is cancelled, nothing more is sent;
+ * ops->done is not called. Does nothing once the upgrade has ended.
+ */
+void dfu_smp_upgrade_abort(struct dfu_smp_upgrade *up);
+
+/** A short name of a step ("upload", "reset", ...). */
+const char *dfu_smp_upgrade_step_name(enum dfu_smp_upgrade_step step);
+
+/** A short name of an outcome ("confirmed", "rolled back", ...). */
+const char *dfu_smp_upgrade_outcome_name(enum dfu_smp_upgrade_outcome outcome);
+
+#endif /* DFU_SMP_UPGRADE_H */

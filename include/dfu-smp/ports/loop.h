@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The event loop of the real connections: ppoll() over a connection's file descriptors, the
+ * wall clock (CLOCK_MONOTONIC) for the SMP client's timeouts (in milliseconds) and for the
+ * descriptors' own deadlines (in microseconds: a serial port paces lines a fraction of a
+ * millisecond apart). A connection to a device
+ * modelled in this process runs its own loop in virtual time instead.
+ */
+#ifndef DFU_SMP_PORTS_LOOP_H
+#define DFU_SMP_PORTS_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dfu-smp/smp/client.h>
+
+/** Milliseconds on the monotonic clock. */
+uint64_t dfu_smp_port_now_ms(void);
+
+/** Microseconds on the monotonic clock (CLOCK_MONOTONIC, as sd-bus's timeouts are). */
+uint64_t dfu_smp_port_now_us(void);
+
+/** A file descriptor the loop watches, and what to call when it is ready. */
+struct dfu_smp_port_fd {
+	int fd;          /**< -1: skipped */
+	short events;    /**< POLLIN, POLLOUT */
+	/**
+	 * 0: none. Otherwise a time (dfu_smp_port_now_us()) by which the loop wakes, to the microsecond as
+	 * far as the kernel's timers go; once it has passed, ready() is called with revents 0, on
+	 * every turn until the owner clears or moves it.
+	 */
+	uint64_t deadline_us;
+	/** Called with the revents poll() gave (POLLHUP and POLLERR included), or 0: see above. */
+	void (*ready)(void *ctx, short revents);
+	void *ctx;
+};
+
+/** A done() of dfu_smp_port_loop_run() that is never true: to wait out a time, serving the link. */
+bool dfu_smp_port_loop_never(void *arg);
+
+/**
+ * Run until @p done(@p arg) is true: wait on @p fds (re-read before each wait, so callbacks
+ * may change them) and their deadlines, give @p client the time, let it send and time out;
+ * never later than @p limit_ms (UINT64_MAX: no limit) and never without a deadline when
+ * nothing is waiting.
+ * @return 0 when done; -ETIMEDOUT when @p limit_ms passed, or when nothing is waiting for a
+ *         descriptor or a deadline; -errno if poll() fails.
+ */
+int dfu_smp_port_loop_run(struct dfu_smp_client *client, struct dfu_smp_port_fd *fds, size_t nfds,
+		  bool (*done)(void *arg), void *arg, uint64_t limit_ms);
+
+#endif /* DFU_SMP_PORTS_LOOP_H */
