@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "../mgmt/cbor_reader.h"
 #include "cpu.h"
 
 #include <errno.h>

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cbor_reader.h"
+
 void dfu_smp_mgmt_cbor_writer_init(struct dfu_smp_mgmt_cbor_writer *w, uint8_t *buf, size_t cap)
 {
 	w->buf = buf;

@@ -6,6 +6,8 @@
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/request.h>
 
+#include "reply_decode.h"
+
 /* Every enumeration request is a read. */
 static void begin(struct dfu_smp_request *req, uint8_t id, size_t pairs,
 		  struct dfu_smp_mgmt_cbor_writer *w)

@@ -6,6 +6,8 @@
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/request.h>
 
+#include "reply_decode.h"
+
 int dfu_smp_mgmt_fs_download(struct dfu_smp_request *req, const char *name, uint64_t off)
 {
 	struct dfu_smp_mgmt_cbor_writer w;

@@ -7,6 +7,8 @@
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/request.h>
 
+#include "reply_decode.h"
+
 /* The device refuses a longer `sha` (IMG err 24). */
 #define UPLOAD_SHA_MAX 32u
 

@@ -9,15 +9,17 @@
 
 #include <dfu-smp/mgmt/cbor.h>
 
-struct mgmt_reply_block {
-	struct mgmt_reply_block *next;
+#include "reply_decode.h"
+
+struct dfu_smp_mgmt_reply_block {
+	struct dfu_smp_mgmt_reply_block *next;
 	/* the caller's bytes follow, aligned for any type */
 	max_align_t data[];
 };
 
 void *dfu_smp_mgmt_reply_alloc(struct dfu_smp_mgmt_reply *reply, size_t size)
 {
-	struct mgmt_reply_block *block;
+	struct dfu_smp_mgmt_reply_block *block;
 
 	if (size > SIZE_MAX - sizeof(*block)) {
 		return NULL;
@@ -34,13 +36,16 @@ void *dfu_smp_mgmt_reply_alloc(struct dfu_smp_mgmt_reply *reply, size_t size)
 void dfu_smp_mgmt_reply_close(struct dfu_smp_mgmt_reply *reply)
 {
 	while (reply->mem) {
-		struct mgmt_reply_block *next = reply->mem->next;
+		struct dfu_smp_mgmt_reply_block *next = reply->mem->next;
 
 		free(reply->mem);
 		reply->mem = next;
 	}
 	if (reply->root) {
-		cbor_decref(&reply->root);
+		cbor_item_t *root = reply->root;
+
+		cbor_decref(&root);
+		reply->root = NULL;
 	}
 }
 

@@ -4,6 +4,8 @@
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/request.h>
 
+#include "reply_decode.h"
+
 /* Every settings request is a map of an optional `name` and at most one more key. */
 static void begin(struct dfu_smp_request *req, uint8_t op, uint8_t id, const char *name,
 		  size_t more, struct dfu_smp_mgmt_cbor_writer *w)

@@ -6,6 +6,8 @@
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/request.h>
 
+#include "reply_decode.h"
+
 int dfu_smp_mgmt_shell_exec(struct dfu_smp_request *req, size_t argc, const char *const *argv)
 {
 	struct dfu_smp_mgmt_cbor_writer w;

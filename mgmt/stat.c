@@ -6,6 +6,8 @@
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/request.h>
 
+#include "reply_decode.h"
+
 int dfu_smp_mgmt_stat_list(struct dfu_smp_request *req)
 {
 	struct dfu_smp_mgmt_cbor_writer w;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated device's enumeration group (10): its groups, as Zephyr's enum_mgmt lists them. */
+#include "../mgmt/cbor_reader.h"
 #include "device.h"
 
 #include <dfu-smp/mgmt/enum.h>

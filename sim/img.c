@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated device's image group (1), as Zephyr's image manager answers it. */
+#include "../mgmt/cbor_reader.h"
 #include "img.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* MCUboot's serial recovery: the bootloader's own SMP server (sim/recovery.h). */
+#include "../mgmt/cbor_reader.h"
 #include "recovery.h"
 
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Request readers for the simulated device's handlers. */
+#include "../mgmt/cbor_reader.h"
 #include "device.h"
 
 #include <string.h>

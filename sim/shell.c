@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <cbor.h>
 
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/shell.h>

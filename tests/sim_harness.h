@@ -16,6 +16,7 @@
 #include <dfu-smp/mgmt/fs.h>
 #include <dfu-smp/mgmt/reply.h>
 #include <dfu-smp/mgmt/settings.h>
+#include "../mgmt/reply_decode.h"
 #include "../sim/device.h"
 #include <dfu-smp/smp/header.h>
 

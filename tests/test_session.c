@@ -32,6 +32,8 @@
 #include <dfu-smp/mgmt/os.h>
 #include <dfu-smp/smp/header.h>
 
+#include "../mgmt/cbor_reader.h"
+
 #define IMAGE_SIZE 6000u
 #define LATENCY_MS 5u       /* each answer arrives this long after its request */
 #define RESET_DELAY_MS 50u  /* the device resets this long after answering the reset */

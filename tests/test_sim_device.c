@@ -14,6 +14,7 @@
 
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/reply.h>
+#include "../mgmt/reply_decode.h"
 #include "../sim/device.h"
 #include <dfu-smp/smp/header.h>
 

@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include <dfu-smp/mgmt/fs.h>
+#include "../mgmt/cbor_reader.h"
 #include "sim_harness.h"
 
 #define G DFU_SMP_MGMT_GROUP_FS

@@ -18,6 +18,7 @@
 #include <dfu-smp/mgmt/settings.h>
 #include <dfu-smp/mgmt/shell.h>
 #include <dfu-smp/mgmt/stat.h>
+#include "../mgmt/cbor_reader.h"
 #include "sim_harness.h"
 
 #define V1 DFU_SMP_VERSION_1

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include <dfu-smp/mgmt/img.h>
+#include "../mgmt/cbor_reader.h"
 #include "../sim/hostfs.h"
 #include "sim_harness.h"
 #include "testdata.h"

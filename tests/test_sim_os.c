@@ -13,6 +13,7 @@
 
 #include <dfu-smp/mgmt/os.h>
 #include <dfu-smp/mgmt/settings.h>
+#include "../mgmt/cbor_reader.h"
 #include "sim_harness.h"
 
 #define G DFU_SMP_MGMT_GROUP_OS

@@ -16,6 +16,7 @@
 
 #include <dfu-smp/mgmt/cbor.h>
 #include <dfu-smp/mgmt/err.h>
+#include "../mgmt/cbor_reader.h"
 #include "../sim/device.h"
 #include "../sim/recovery.h"
 #include <dfu-smp/smp/header.h>

@@ -16,6 +16,7 @@
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/os.h>
 #include <dfu-smp/ports/conn.h>
+#include "../mgmt/reply_decode.h"
 #include "../sim/conn.h"
 
 static uint8_t req_buf[DFU_SMP_MSG_MAX];

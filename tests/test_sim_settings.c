@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <dfu-smp/mgmt/settings.h>
+#include "../mgmt/cbor_reader.h"
 #include "sim_harness.h"
 
 #define G DFU_SMP_MGMT_GROUP_SETTINGS

@@ -21,6 +21,8 @@
 #include <dfu-smp/mgmt/img.h>
 #include <dfu-smp/smp/header.h>
 
+#include "../mgmt/cbor_reader.h"
+
 #define MAX_PENDING 64
 
 /* A device that takes upload requests and answers when the test says so. */

@@ -15,6 +15,7 @@
 #include <dfu-smp/mgmt/cbor.h>
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/request.h>
+#include "../mgmt/cbor_reader.h"
 #include "cli.h"
 
 /* Nesting deeper than this is refused rather than recursed into. */
