@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 /** Image header magic. */
 #define DFU_SMP_IMAGE_MAGIC 0x96f3b83du
 /** The old version 1 header magic, which current MCUboot does not boot. */
@@ -238,7 +240,7 @@ struct dfu_smp_image {
  *         img->message say how it went, and every field that could be read is filled.
  *         -EIO if libcrypto fails.
  */
-int dfu_smp_image_parse(struct dfu_smp_image *img, const uint8_t *data, size_t size);
+DFU_SMP_API int dfu_smp_image_parse(struct dfu_smp_image *img, const uint8_t *data, size_t size);
 
 /**
  * Check a parsed image against the public key in @p pem (@p pem_len bytes of PEM: a
@@ -259,36 +261,36 @@ int dfu_smp_image_parse(struct dfu_smp_image *img, const uint8_t *data, size_t s
  *         -EKEYREJECTED (KEY_MISMATCH), -EBADMSG (BAD_SIGNATURE, NO_KEY_TLV,
  *         IMAGE_INVALID).
  */
-int dfu_smp_image_verify_key(struct dfu_smp_image *img, const uint8_t *pem, size_t pem_len);
+DFU_SMP_API int dfu_smp_image_verify_key(struct dfu_smp_image *img, const uint8_t *pem, size_t pem_len);
 
 /** Name of a status code: "OK", "BAD_MAGIC", "HASH_MISMATCH"... */
-const char *dfu_smp_image_status_name(enum dfu_smp_image_status status);
+DFU_SMP_API const char *dfu_smp_image_status_name(enum dfu_smp_image_status status);
 
 /** Name of a hash algorithm: "SHA256", "SHA384", "SHA512", or NULL for none. */
-const char *dfu_smp_image_hash_alg_name(enum dfu_smp_image_hash_alg alg);
+DFU_SMP_API const char *dfu_smp_image_hash_alg_name(enum dfu_smp_image_hash_alg alg);
 
 /**
  * Name of a TLV type as imgtool prints it ("SHA256", "KEYHASH", "ECDSASIG", "RSA2048",
  * "SEC_CNT"...): "VENDOR" for the vendor ranges (low byte 0xa0-0xff), "UNKNOWN" otherwise.
  */
-const char *dfu_smp_image_tlv_name(uint16_t type);
+DFU_SMP_API const char *dfu_smp_image_tlv_name(uint16_t type);
 
 /** Name of one IMAGE_F_* flag bit without the prefix ("RAM_LOAD"), or NULL if unknown. */
-const char *dfu_smp_image_flag_name(uint32_t flag);
+DFU_SMP_API const char *dfu_smp_image_flag_name(uint32_t flag);
 
 /**
  * Read the header fields at @p data (DFU_SMP_IMAGE_HEADER_SIZE bytes) into @p out, checking
  * nothing: the one reading of the layout, for whoever looks at an image's first bytes.
  */
-void dfu_smp_image_header_read(const uint8_t *data, struct dfu_smp_image_header *out);
+DFU_SMP_API void dfu_smp_image_header_read(const uint8_t *data, struct dfu_smp_image_header *out);
 
 /** "1.2.3+4", as imgtool writes versions, in @p out (@p cap bytes). */
-void dfu_smp_image_version_str(const struct dfu_smp_image_version *v, char *out, size_t cap);
+DFU_SMP_API void dfu_smp_image_version_str(const struct dfu_smp_image_version *v, char *out, size_t cap);
 
 /**
  * "1.2.3", or "1.2.3.4" when the build number is not 0: the form of a version in Zephyr's SMP
  * image list, in @p out (@p cap bytes).
  */
-void dfu_smp_image_version_smp_str(const struct dfu_smp_image_version *v, char *out, size_t cap);
+DFU_SMP_API void dfu_smp_image_version_smp_str(const struct dfu_smp_image_version *v, char *out, size_t cap);
 
 #endif /* DFU_SMP_IMAGE_H */

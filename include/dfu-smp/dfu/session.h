@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/mgmt/reply.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/dfu/upgrade.h>
@@ -202,7 +203,7 @@ struct dfu_smp_session {
  * be NULL (the defaults); @p ops (kept, with done set) and @p user are the owner's. The link
  * is taken to be up. Learned limits are kept across jobs, until the device reboots.
  */
-void dfu_smp_session_init(struct dfu_smp_session *s, struct dfu_smp_client *client,
+DFU_SMP_API void dfu_smp_session_init(struct dfu_smp_session *s, struct dfu_smp_client *client,
 		      const struct dfu_smp_session_config *cfg, const struct dfu_smp_session_ops *ops,
 		      void *user);
 
@@ -212,7 +213,7 @@ void dfu_smp_session_init(struct dfu_smp_session *s, struct dfu_smp_client *clie
  * @return 0 (the end comes through ops->done, never from inside this call); -EBUSY while
  *         another job runs.
  */
-int dfu_smp_session_learn_limits(struct dfu_smp_session *s);
+DFU_SMP_API int dfu_smp_session_learn_limits(struct dfu_smp_session *s);
 
 /**
  * Upload an image: the limits are learned first if not known yet, the image state is read (on
@@ -226,7 +227,7 @@ int dfu_smp_session_learn_limits(struct dfu_smp_session *s);
  * @return 0 (the end comes through ops->done, never from inside this call); -EBUSY while
  *         another job runs; -EINVAL for a missing argument.
  */
-int dfu_smp_session_upload(struct dfu_smp_session *s, const struct dfu_smp_upload_config *cfg, uint8_t *buf,
+DFU_SMP_API int dfu_smp_session_upload(struct dfu_smp_session *s, const struct dfu_smp_upload_config *cfg, uint8_t *buf,
 		       size_t buf_len);
 
 /**
@@ -238,49 +239,49 @@ int dfu_smp_session_upload(struct dfu_smp_session *s, const struct dfu_smp_uploa
  * @return 0 (the end comes through ops->done, never from inside this call); -EBUSY while
  *         another job runs; -EINVAL for a missing argument or a buffer too small.
  */
-int dfu_smp_session_upgrade(struct dfu_smp_session *s, const struct dfu_smp_upgrade_config *cfg,
+DFU_SMP_API int dfu_smp_session_upgrade(struct dfu_smp_session *s, const struct dfu_smp_upgrade_config *cfg,
 			uint8_t *buf, size_t buf_len);
 
 /**
  * The owner reconnected as asked (ops->reconnect), or the link came back on its own. Callbacks
  * may run from inside this call (the job goes on).
  */
-void dfu_smp_session_link_up(struct dfu_smp_session *s);
+DFU_SMP_API void dfu_smp_session_link_up(struct dfu_smp_session *s);
 
 /**
  * The link is down: it dropped (@p err, e.g. -ENOTCONN), or a reconnection asked for failed
  * (@p err, and @p why: one line saying why, or NULL). Every request still on the link ends
  * with @p err, as dfu_smp_client_transport_error() does; callbacks may run from inside this call.
  */
-void dfu_smp_session_link_down(struct dfu_smp_session *s, int err, const char *why);
+DFU_SMP_API void dfu_smp_session_link_down(struct dfu_smp_session *s, int err, const char *why);
 
 /**
  * Abort the job at whatever step it is: its requests are cancelled and nothing more is sent
  * (an upgrade confirms nothing it has not already been told to); ops->done reports
  * -ECANCELED with result->aborted, from inside this call. Does nothing when no job runs.
  */
-void dfu_smp_session_abort(struct dfu_smp_session *s);
+DFU_SMP_API void dfu_smp_session_abort(struct dfu_smp_session *s);
 
 /**
  * Give the session (and its client, through dfu_smp_client_process()) the time @p now_ms, on the
  * client's clock: timeouts and waits that are due run, a job's end found inside a start call
  * is reported.
  */
-void dfu_smp_session_process(struct dfu_smp_session *s, uint64_t now_ms);
+DFU_SMP_API void dfu_smp_session_process(struct dfu_smp_session *s, uint64_t now_ms);
 
 /**
  * When dfu_smp_session_process() must next be called: the earliest of the session's waits and
  * dfu_smp_client_deadline(); UINT64_MAX if nothing waits.
  */
-uint64_t dfu_smp_session_deadline(const struct dfu_smp_session *s);
+DFU_SMP_API uint64_t dfu_smp_session_deadline(const struct dfu_smp_session *s);
 
 /** The step the job is in, or ended in (an upload's is DFU_SMP_UPGRADE_STEP_UPLOAD). */
-enum dfu_smp_upgrade_step dfu_smp_session_step(const struct dfu_smp_session *s);
+DFU_SMP_API enum dfu_smp_upgrade_step dfu_smp_session_step(const struct dfu_smp_session *s);
 
 /** True while a job runs (from its start until ops->done). */
-bool dfu_smp_session_busy(const struct dfu_smp_session *s);
+DFU_SMP_API bool dfu_smp_session_busy(const struct dfu_smp_session *s);
 
 /** What the device and the link take, or NULL until learned (and again after a reboot). */
-const struct dfu_smp_session_limits *dfu_smp_session_limits(const struct dfu_smp_session *s);
+DFU_SMP_API const struct dfu_smp_session_limits *dfu_smp_session_limits(const struct dfu_smp_session *s);
 
 #endif /* DFU_SMP_SESSION_H */

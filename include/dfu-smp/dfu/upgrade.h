@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/mgmt/img.h>
 #include <dfu-smp/mgmt/reply.h>
 #include <dfu-smp/smp/client.h>
@@ -168,7 +169,7 @@ struct dfu_smp_upgrade {
  * upload uses (@p max_request), or a negative errno (the upgrade ends with it). Ignored unless
  * the upgrade waits for it.
  */
-void dfu_smp_upgrade_size_checked(struct dfu_smp_upgrade *up, int err, size_t max_request);
+DFU_SMP_API void dfu_smp_upgrade_size_checked(struct dfu_smp_upgrade *up, int err, size_t max_request);
 
 /** The smallest request size the serial recovery size check goes down to. */
 #define DFU_SMP_UPGRADE_RECOVERY_MIN_REQUEST 128u
@@ -179,7 +180,7 @@ void dfu_smp_upgrade_size_checked(struct dfu_smp_upgrade *up, int err, size_t ma
  * bootloader sends only true flags and has none of them) and no `splitStatus` (which every
  * Zephyr and mynewt image manager sends).
  */
-bool dfu_smp_upgrade_is_recovery(const struct dfu_smp_mgmt_img_state *st);
+DFU_SMP_API bool dfu_smp_upgrade_is_recovery(const struct dfu_smp_mgmt_img_state *st);
 
 /** Bytes of the caller's buffer that the upgrade's own requests take (before the upload's). */
 #define DFU_SMP_UPGRADE_REQUEST_BUF 128u
@@ -188,7 +189,7 @@ bool dfu_smp_upgrade_is_recovery(const struct dfu_smp_mgmt_img_state *st);
  * Start. @p buf holds the requests: DFU_SMP_UPGRADE_REQUEST_BUF bytes, then what the upload needs
  * (window * upload.max_request). @return 0 (the end comes through ops->done), or -EINVAL.
  */
-int dfu_smp_upgrade_start(struct dfu_smp_upgrade *up, struct dfu_smp_client *client,
+DFU_SMP_API int dfu_smp_upgrade_start(struct dfu_smp_upgrade *up, struct dfu_smp_client *client,
 		      const struct dfu_smp_upgrade_config *cfg, uint8_t *buf, size_t buf_len,
 		      const struct dfu_smp_upgrade_ops *ops, void *user);
 
@@ -197,7 +198,7 @@ int dfu_smp_upgrade_start(struct dfu_smp_upgrade *up, struct dfu_smp_client *cli
  * (a negative errno, with @p why saying what happened in one line, or NULL). Ignored unless
  * the upgrade waits for it (step DFU_SMP_UPGRADE_STEP_RECONNECT).
  */
-void dfu_smp_upgrade_reconnected(struct dfu_smp_upgrade *up, int err, const char *why);
+DFU_SMP_API void dfu_smp_upgrade_reconnected(struct dfu_smp_upgrade *up, int err, const char *why);
 
 /**
  * Carry on with an upgrade that ended with -ENOTCONN or -ENXIO (the link was lost), once the
@@ -208,18 +209,18 @@ void dfu_smp_upgrade_reconnected(struct dfu_smp_upgrade *up, int err, const char
  * far is kept. The end comes through ops->done again.
  * @return 0; -EBUSY while the upgrade runs; -EINVAL if it never started.
  */
-int dfu_smp_upgrade_resume(struct dfu_smp_upgrade *up);
+DFU_SMP_API int dfu_smp_upgrade_resume(struct dfu_smp_upgrade *up);
 
 /**
  * Stop: the request on the link (and the upload's) is cancelled, nothing more is sent;
  * ops->done is not called. Does nothing once the upgrade has ended.
  */
-void dfu_smp_upgrade_abort(struct dfu_smp_upgrade *up);
+DFU_SMP_API void dfu_smp_upgrade_abort(struct dfu_smp_upgrade *up);
 
 /** A short name of a step ("upload", "reset", ...). */
-const char *dfu_smp_upgrade_step_name(enum dfu_smp_upgrade_step step);
+DFU_SMP_API const char *dfu_smp_upgrade_step_name(enum dfu_smp_upgrade_step step);
 
 /** A short name of an outcome ("confirmed", "rolled back", ...). */
-const char *dfu_smp_upgrade_outcome_name(enum dfu_smp_upgrade_outcome outcome);
+DFU_SMP_API const char *dfu_smp_upgrade_outcome_name(enum dfu_smp_upgrade_outcome outcome);
 
 #endif /* DFU_SMP_UPGRADE_H */

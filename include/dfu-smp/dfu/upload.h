@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/mgmt/reply.h>
 #include <dfu-smp/smp/client.h>
 
@@ -80,7 +81,7 @@ struct dfu_smp_upload_limits {
  * at most DFU_SMP_UPLOAD_DATA_UNKNOWN data bytes in each. Fields @p cfg already sets (max_request,
  * max_chunk, window: overrides for experiments) are kept.
  */
-void dfu_smp_upload_tune(struct dfu_smp_upload_config *cfg, const struct dfu_smp_upload_limits *limits);
+DFU_SMP_API void dfu_smp_upload_tune(struct dfu_smp_upload_config *cfg, const struct dfu_smp_upload_limits *limits);
 
 /** Progress, reported after each answer that moves the device's offset. */
 struct dfu_smp_upload_progress {
@@ -164,7 +165,7 @@ struct dfu_smp_upload {
  * @return 0 (the end comes through ops->done, possibly before this returns), or -EINVAL for a
  *         bad configuration or a buffer too small.
  */
-int dfu_smp_upload_start(struct dfu_smp_upload *up, struct dfu_smp_client *client,
+DFU_SMP_API int dfu_smp_upload_start(struct dfu_smp_upload *up, struct dfu_smp_client *client,
 		     const struct dfu_smp_upload_config *cfg, uint8_t *buf, size_t buf_len,
 		     const struct dfu_smp_upload_ops *ops, void *user);
 
@@ -172,6 +173,6 @@ int dfu_smp_upload_start(struct dfu_smp_upload *up, struct dfu_smp_client *clien
  * Stop: requests on the link are cancelled and the client's window is put back; ops->done is
  * not called. Does nothing once the upload has ended.
  */
-void dfu_smp_upload_abort(struct dfu_smp_upload *up);
+DFU_SMP_API void dfu_smp_upload_abort(struct dfu_smp_upload *up);
 
 #endif /* DFU_SMP_UPLOAD_H */

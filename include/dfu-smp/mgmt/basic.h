@@ -3,6 +3,7 @@
 #ifndef DFU_SMP_MGMT_BASIC_H
 #define DFU_SMP_MGMT_BASIC_H
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/mgmt/reply.h>
 
@@ -15,6 +16,6 @@ enum dfu_smp_mgmt_basic_id {
  * Erase-storage request (write, `{}`): erases the device's whole storage partition (settings,
  * files). Decode with dfu_smp_mgmt_reply_status(). @return 0 or -ENOBUFS.
  */
-int dfu_smp_mgmt_basic_erase_storage(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_basic_erase_storage(struct dfu_smp_request *req);
 
 #endif /* DFU_SMP_MGMT_BASIC_H */

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 /** Encodes into buf; once something does not fit, `overflow` is set and nothing more is written. */
 struct dfu_smp_mgmt_cbor_writer {
 	uint8_t *buf;
@@ -20,43 +22,43 @@ struct dfu_smp_mgmt_cbor_writer {
 };
 
 /** Start writing at @p buf (@p cap bytes). */
-void dfu_smp_mgmt_cbor_writer_init(struct dfu_smp_mgmt_cbor_writer *w, uint8_t *buf, size_t cap);
+DFU_SMP_API void dfu_smp_mgmt_cbor_writer_init(struct dfu_smp_mgmt_cbor_writer *w, uint8_t *buf, size_t cap);
 
 /** A definite-length map of @p pairs key/value pairs follows. */
-void dfu_smp_mgmt_cbor_map(struct dfu_smp_mgmt_cbor_writer *w, size_t pairs);
+DFU_SMP_API void dfu_smp_mgmt_cbor_map(struct dfu_smp_mgmt_cbor_writer *w, size_t pairs);
 /** An indefinite-length map follows, ended by dfu_smp_mgmt_cbor_break(). */
-void dfu_smp_mgmt_cbor_map_indef(struct dfu_smp_mgmt_cbor_writer *w);
+DFU_SMP_API void dfu_smp_mgmt_cbor_map_indef(struct dfu_smp_mgmt_cbor_writer *w);
 /** A definite-length array of @p items follows. */
-void dfu_smp_mgmt_cbor_array(struct dfu_smp_mgmt_cbor_writer *w, size_t items);
+DFU_SMP_API void dfu_smp_mgmt_cbor_array(struct dfu_smp_mgmt_cbor_writer *w, size_t items);
 /** An indefinite-length array follows, ended by dfu_smp_mgmt_cbor_break(). */
-void dfu_smp_mgmt_cbor_array_indef(struct dfu_smp_mgmt_cbor_writer *w);
+DFU_SMP_API void dfu_smp_mgmt_cbor_array_indef(struct dfu_smp_mgmt_cbor_writer *w);
 /** End an indefinite-length map or array. */
-void dfu_smp_mgmt_cbor_break(struct dfu_smp_mgmt_cbor_writer *w);
+DFU_SMP_API void dfu_smp_mgmt_cbor_break(struct dfu_smp_mgmt_cbor_writer *w);
 /** A text string from a NUL-terminated string. */
-void dfu_smp_mgmt_cbor_text(struct dfu_smp_mgmt_cbor_writer *w, const char *s);
+DFU_SMP_API void dfu_smp_mgmt_cbor_text(struct dfu_smp_mgmt_cbor_writer *w, const char *s);
 /** A text string of @p n bytes. */
-void dfu_smp_mgmt_cbor_text_n(struct dfu_smp_mgmt_cbor_writer *w, const char *s, size_t n);
+DFU_SMP_API void dfu_smp_mgmt_cbor_text_n(struct dfu_smp_mgmt_cbor_writer *w, const char *s, size_t n);
 /** A byte string of @p n bytes. */
-void dfu_smp_mgmt_cbor_bytes(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *b, size_t n);
+DFU_SMP_API void dfu_smp_mgmt_cbor_bytes(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *b, size_t n);
 /** An unsigned integer in its shortest form. */
-void dfu_smp_mgmt_cbor_uint(struct dfu_smp_mgmt_cbor_writer *w, uint64_t v);
+DFU_SMP_API void dfu_smp_mgmt_cbor_uint(struct dfu_smp_mgmt_cbor_writer *w, uint64_t v);
 /** A signed integer in its shortest form. */
-void dfu_smp_mgmt_cbor_int(struct dfu_smp_mgmt_cbor_writer *w, int64_t v);
+DFU_SMP_API void dfu_smp_mgmt_cbor_int(struct dfu_smp_mgmt_cbor_writer *w, int64_t v);
 /** true or false. */
-void dfu_smp_mgmt_cbor_bool(struct dfu_smp_mgmt_cbor_writer *w, bool v);
+DFU_SMP_API void dfu_smp_mgmt_cbor_bool(struct dfu_smp_mgmt_cbor_writer *w, bool v);
 /** Bytes already encoded as CBOR, copied as they are. */
-void dfu_smp_mgmt_cbor_raw(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *cbor, size_t n);
+DFU_SMP_API void dfu_smp_mgmt_cbor_raw(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *cbor, size_t n);
 
 /** Bytes an unsigned integer, or a string's length header, takes in its shortest form. */
-size_t dfu_smp_mgmt_cbor_head_size(uint64_t v);
+DFU_SMP_API size_t dfu_smp_mgmt_cbor_head_size(uint64_t v);
 
 /** Bytes dfu_smp_mgmt_cbor_text() writes for @p s. */
-size_t dfu_smp_mgmt_cbor_text_size(const char *s);
+DFU_SMP_API size_t dfu_smp_mgmt_cbor_text_size(const char *s);
 
 /**
  * The most bytes a byte string can hold when it, length header included, may take at most
  * @p room bytes; 0 when not even one byte fits.
  */
-size_t dfu_smp_mgmt_cbor_bytes_fit(size_t room);
+DFU_SMP_API size_t dfu_smp_mgmt_cbor_bytes_fit(size_t room);
 
 #endif /* DFU_SMP_MGMT_CBOR_H */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/mgmt/reply.h>
 
@@ -19,10 +20,10 @@ enum dfu_smp_mgmt_enum_id {
 };
 
 /** Count request (read, `{}`). */
-int dfu_smp_mgmt_enum_count(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_enum_count(struct dfu_smp_request *req);
 
 /** Decode the number of groups (`count`). */
-int dfu_smp_mgmt_enum_count_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_enum_count_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			   uint64_t *count);
 
 /** The group IDs, in the device's order. */
@@ -32,14 +33,14 @@ struct dfu_smp_mgmt_enum_list {
 };
 
 /** List request (read, `{}`). */
-int dfu_smp_mgmt_enum_list(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_enum_list(struct dfu_smp_request *req);
 
 /** Decode the list (`groups`: array of uint, each at most 65535). */
-int dfu_smp_mgmt_enum_list_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_enum_list_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			  struct dfu_smp_mgmt_enum_list *out);
 
 /** Single-group request (read, `{"index": index}`). */
-int dfu_smp_mgmt_enum_single(struct dfu_smp_request *req, uint64_t index);
+DFU_SMP_API int dfu_smp_mgmt_enum_single(struct dfu_smp_request *req, uint64_t index);
 
 /** One group by index. */
 struct dfu_smp_mgmt_enum_single_rsp {
@@ -48,11 +49,11 @@ struct dfu_smp_mgmt_enum_single_rsp {
 };
 
 /** Decode a single-group answer (`group`; `end` optional). */
-int dfu_smp_mgmt_enum_single_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_enum_single_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			    struct dfu_smp_mgmt_enum_single_rsp *out);
 
 /** Details request (read): `{}`, or `{"groups": [...]}` for @p count > 0 IDs. */
-int dfu_smp_mgmt_enum_details(struct dfu_smp_request *req, const uint16_t *groups, size_t count);
+DFU_SMP_API int dfu_smp_mgmt_enum_details(struct dfu_smp_request *req, const uint16_t *groups, size_t count);
 
 /** Details of one group. */
 struct dfu_smp_mgmt_enum_detail {
@@ -68,7 +69,7 @@ struct dfu_smp_mgmt_enum_details {
 };
 
 /** Decode details (`groups`: array of maps). */
-int dfu_smp_mgmt_enum_details_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_enum_details_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			     struct dfu_smp_mgmt_enum_details *out);
 
 #endif /* DFU_SMP_MGMT_ENUM_H */

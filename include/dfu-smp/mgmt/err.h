@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/mgmt/reply.h>
 
 /** Group IDs (enum mcumgr_group_t). */
@@ -50,25 +51,25 @@ enum dfu_smp_mgmt_err {
 };
 
 /** Short lower-case name of a group ("os", "image", ...), or NULL if it has none. */
-const char *dfu_smp_mgmt_group_name(uint16_t group);
+DFU_SMP_API const char *dfu_smp_mgmt_group_name(uint16_t group);
 
 /** Name of a generic error code ("DFU_SMP_MGMT_ERR_EINVAL"), or NULL if unknown. */
-const char *dfu_smp_mgmt_err_name(int64_t rc);
+DFU_SMP_API const char *dfu_smp_mgmt_err_name(int64_t rc);
 
 /** One-line explanation of a generic error code (never NULL). */
-const char *dfu_smp_mgmt_err_text(int64_t rc);
+DFU_SMP_API const char *dfu_smp_mgmt_err_text(int64_t rc);
 
 /** Name of a group's error code ("IMG_MGMT_ERR_FLASH_WRITE_FAILED"), or NULL if unknown. */
-const char *dfu_smp_mgmt_err_group_name(uint16_t group, int64_t rc);
+DFU_SMP_API const char *dfu_smp_mgmt_err_group_name(uint16_t group, int64_t rc);
 
 /** One-line explanation of a group's error code (never NULL). */
-const char *dfu_smp_mgmt_err_group_text(uint16_t group, int64_t rc);
+DFU_SMP_API const char *dfu_smp_mgmt_err_group_text(uint16_t group, int64_t rc);
 
 /**
  * Describe a failed reply in one line, e.g.
  * "image: IMG_MGMT_ERR_FLASH_WRITE_FAILED (rc 12): writing to the device's flash failed".
  * Writes at most @p cap bytes (NUL included) to @p out and returns @p out.
  */
-char *dfu_smp_mgmt_err_describe(const struct dfu_smp_mgmt_reply *reply, char *out, size_t cap);
+DFU_SMP_API char *dfu_smp_mgmt_err_describe(const struct dfu_smp_mgmt_reply *reply, char *out, size_t cap);
 
 #endif /* DFU_SMP_MGMT_ERR_H */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/mgmt/reply.h>
 
@@ -43,7 +44,7 @@ struct dfu_smp_mgmt_img_state {
 };
 
 /** State read request (read, `{}`). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_img_state_read(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_img_state_read(struct dfu_smp_request *req);
 
 /**
  * State write request (write): mark the image with @p hash (@p hash_len bytes) for a test boot
@@ -51,7 +52,7 @@ int dfu_smp_mgmt_img_state_read(struct dfu_smp_request *req);
  * confirm the running image. The answer is the new state list (dfu_smp_mgmt_img_state_decode()).
  * @return 0 or -ENOBUFS.
  */
-int dfu_smp_mgmt_img_state_write(struct dfu_smp_request *req, const uint8_t *hash, size_t hash_len,
+DFU_SMP_API int dfu_smp_mgmt_img_state_write(struct dfu_smp_request *req, const uint8_t *hash, size_t hash_len,
 			 bool confirm);
 
 /**
@@ -59,7 +60,7 @@ int dfu_smp_mgmt_img_state_write(struct dfu_smp_request *req, const uint8_t *has
  * with `slot`; a hash longer than DFU_SMP_MGMT_IMG_HASH_MAX is malformed.
  * @return 0, -EREMOTEIO or -EBADMSG.
  */
-int dfu_smp_mgmt_img_state_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_img_state_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			  struct dfu_smp_mgmt_img_state *out);
 
 /** One image upload request. */
@@ -80,14 +81,14 @@ struct dfu_smp_mgmt_img_upload_args {
  * off is 0. Integers in their shortest form.
  * @return 0, -ENOBUFS, or -EINVAL if sha_len is over 32.
  */
-int dfu_smp_mgmt_img_upload(struct dfu_smp_request *req, const struct dfu_smp_mgmt_img_upload_args *args);
+DFU_SMP_API int dfu_smp_mgmt_img_upload(struct dfu_smp_request *req, const struct dfu_smp_mgmt_img_upload_args *args);
 
 /**
  * The largest number of data bytes an upload request with these arguments (args->data and
  * args->len ignored) can carry when the whole SMP message, header included, must be at most
  * @p msg_limit bytes. Computed from the real encoding. 0 if not even one byte fits.
  */
-size_t dfu_smp_mgmt_img_upload_max_data(const struct dfu_smp_mgmt_img_upload_args *args, size_t msg_limit);
+DFU_SMP_API size_t dfu_smp_mgmt_img_upload_max_data(const struct dfu_smp_mgmt_img_upload_args *args, size_t msg_limit);
 
 /** An upload response. */
 struct dfu_smp_mgmt_img_upload_rsp {
@@ -97,14 +98,14 @@ struct dfu_smp_mgmt_img_upload_rsp {
 };
 
 /** Decode an upload response (`off` required; `match` optional). @return 0, -EREMOTEIO, -EBADMSG. */
-int dfu_smp_mgmt_img_upload_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_img_upload_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			   struct dfu_smp_mgmt_img_upload_rsp *out);
 
 /**
  * Erase request (write); @p slot < 0 lets the device pick (the non-running slot). Decode with
  * dfu_smp_mgmt_reply_status(). @return 0 or -ENOBUFS.
  */
-int dfu_smp_mgmt_img_erase(struct dfu_smp_request *req, int64_t slot);
+DFU_SMP_API int dfu_smp_mgmt_img_erase(struct dfu_smp_request *req, int64_t slot);
 
 /** One slot of slot info. */
 struct dfu_smp_mgmt_img_slot_info_slot {
@@ -129,10 +130,10 @@ struct dfu_smp_mgmt_img_slot_info {
 };
 
 /** Slot info request (read, `{}`). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_img_slot_info(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_img_slot_info(struct dfu_smp_request *req);
 
 /** Decode slot info. @return 0, -EREMOTEIO or -EBADMSG. */
-int dfu_smp_mgmt_img_slot_info_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_img_slot_info_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			      struct dfu_smp_mgmt_img_slot_info *out);
 
 #endif /* DFU_SMP_MGMT_IMG_H */

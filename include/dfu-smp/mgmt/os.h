@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/mgmt/reply.h>
 
@@ -27,13 +28,13 @@ enum dfu_smp_mgmt_os_id {
  * Echo: the device sends @p text back. Builds `{"d": text}` as a write.
  * @return 0, or -ENOBUFS if it does not fit the request's buffer.
  */
-int dfu_smp_mgmt_os_echo(struct dfu_smp_request *req, const char *text);
+DFU_SMP_API int dfu_smp_mgmt_os_echo(struct dfu_smp_request *req, const char *text);
 
 /**
  * Decode an echo response. @p text points into the reply's memory.
  * @return 0, -EREMOTEIO (device error) or -EBADMSG (malformed; see reply->detail).
  */
-int dfu_smp_mgmt_os_echo_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_os_echo_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			const char **text);
 
 /** MCUmgr parameters: the device's SMP buffer size and count. */
@@ -43,10 +44,10 @@ struct dfu_smp_mgmt_os_params {
 };
 
 /** MCUmgr parameters request (read, empty map). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_os_params(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_os_params(struct dfu_smp_request *req);
 
 /** Decode an MCUmgr parameters response. @return 0, -EREMOTEIO or -EBADMSG. */
-int dfu_smp_mgmt_os_params_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_os_params_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			  struct dfu_smp_mgmt_os_params *out);
 
 /** One thread of task statistics. Optional values are -1 when the device left them out. */
@@ -70,10 +71,10 @@ struct dfu_smp_mgmt_os_taskstat {
 };
 
 /** Task statistics request (read, `{}`). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_os_taskstat(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_os_taskstat(struct dfu_smp_request *req);
 
 /** Decode task statistics (`tasks`: map name -> map). @return 0, -EREMOTEIO or -EBADMSG. */
-int dfu_smp_mgmt_os_taskstat_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_os_taskstat_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			    struct dfu_smp_mgmt_os_taskstat *out);
 
 /** One memory pool. Optional values are -1 when left out. */
@@ -92,21 +93,21 @@ struct dfu_smp_mgmt_os_mpstat {
 };
 
 /** Memory pool statistics request (read, `{}`). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_os_mpstat(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_os_mpstat(struct dfu_smp_request *req);
 
 /**
  * Decode memory pool statistics. The pools may come under `mpools` (mynewt, Nordic), under
  * `tasks` (Zephyr's own test) or at the top level (Zephyr's documentation): all are accepted.
  * @return 0, -EREMOTEIO or -EBADMSG.
  */
-int dfu_smp_mgmt_os_mpstat_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_os_mpstat_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			  struct dfu_smp_mgmt_os_mpstat *out);
 
 /** Date-time get request (read, `{}`). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_os_datetime_get(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_os_datetime_get(struct dfu_smp_request *req);
 
 /** Decode the date-time (`datetime`, e.g. "2025-11-20T11:56:05"). @return 0, -EREMOTEIO, -EBADMSG. */
-int dfu_smp_mgmt_os_datetime_get_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_os_datetime_get_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 				const char **datetime);
 
 /**
@@ -114,20 +115,20 @@ int dfu_smp_mgmt_os_datetime_get_decode(const struct dfu_smp_client_rsp *rsp, st
  * "YYYY-MM-DDTHH:MM:SS[.mmm]". Decode the answer with dfu_smp_mgmt_reply_status().
  * @return 0 or -ENOBUFS.
  */
-int dfu_smp_mgmt_os_datetime_set(struct dfu_smp_request *req, const char *datetime);
+DFU_SMP_API int dfu_smp_mgmt_os_datetime_set(struct dfu_smp_request *req, const char *datetime);
 
 /**
  * Reset request (write). @p force adds `"force": true`; @p boot_mode >= 0 adds `boot_mode`
  * (0 normal, 1 bootloader). Without either the payload is `{}`. Decode with
  * dfu_smp_mgmt_reply_status(). @return 0 or -ENOBUFS.
  */
-int dfu_smp_mgmt_os_reset(struct dfu_smp_request *req, bool force, int boot_mode);
+DFU_SMP_API int dfu_smp_mgmt_os_reset(struct dfu_smp_request *req, bool force, int boot_mode);
 
 /** OS/application info request (read); @p format may be NULL (the device's default "s"). */
-int dfu_smp_mgmt_os_info(struct dfu_smp_request *req, const char *format);
+DFU_SMP_API int dfu_smp_mgmt_os_info(struct dfu_smp_request *req, const char *format);
 
 /** Decode OS/application info (`output`). @return 0, -EREMOTEIO or -EBADMSG. */
-int dfu_smp_mgmt_os_info_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_os_info_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			const char **output);
 
 /** Bootloader information. Absent values: name NULL, has_mode false. */
@@ -139,13 +140,13 @@ struct dfu_smp_mgmt_os_bootloader {
 };
 
 /** Bootloader info request (read); @p query may be NULL or e.g. "mode". @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_os_bootloader(struct dfu_smp_request *req, const char *query);
+DFU_SMP_API int dfu_smp_mgmt_os_bootloader(struct dfu_smp_request *req, const char *query);
 
 /** Decode bootloader info. @return 0, -EREMOTEIO or -EBADMSG. */
-int dfu_smp_mgmt_os_bootloader_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_os_bootloader_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			      struct dfu_smp_mgmt_os_bootloader *out);
 
 /** Name of an MCUboot mode number ("swap using scratch", ...), or "unknown". */
-const char *dfu_smp_mgmt_os_bootloader_mode_name(int64_t mode);
+DFU_SMP_API const char *dfu_smp_mgmt_os_bootloader_mode_name(int64_t mode);
 
 #endif /* DFU_SMP_MGMT_OS_H */

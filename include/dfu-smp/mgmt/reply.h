@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 
 /** How the response came out. */
@@ -44,9 +45,9 @@ struct dfu_smp_mgmt_reply {
  * only the outcome. @return 0 on success; -EREMOTEIO when the device reported an error (kind
  * RC or GROUP_ERR); -EBADMSG when the payload is not a CBOR map or its error keys are malformed.
  */
-int dfu_smp_mgmt_reply_status(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply);
+DFU_SMP_API int dfu_smp_mgmt_reply_status(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply);
 
 /** Release everything the reply holds; values read from it become invalid. */
-void dfu_smp_mgmt_reply_close(struct dfu_smp_mgmt_reply *reply);
+DFU_SMP_API void dfu_smp_mgmt_reply_close(struct dfu_smp_mgmt_reply *reply);
 
 #endif /* DFU_SMP_MGMT_REPLY_H */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/mgmt/reply.h>
 
@@ -21,7 +22,7 @@ enum dfu_smp_mgmt_settings_id {
  * Read request (read, `{"name": name}`, plus `max_size` when @p max_size >= 0).
  * @return 0 or -ENOBUFS.
  */
-int dfu_smp_mgmt_settings_read(struct dfu_smp_request *req, const char *name, int64_t max_size);
+DFU_SMP_API int dfu_smp_mgmt_settings_read(struct dfu_smp_request *req, const char *name, int64_t max_size);
 
 /** A setting's value: raw bytes; the caller knows their type. */
 struct dfu_smp_mgmt_settings_value {
@@ -31,23 +32,23 @@ struct dfu_smp_mgmt_settings_value {
 };
 
 /** Decode a read (`val` bstr; `max_size` optional). @return 0, -EREMOTEIO or -EBADMSG. */
-int dfu_smp_mgmt_settings_read_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_settings_read_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			      struct dfu_smp_mgmt_settings_value *out);
 
 /** Write request (write, `{"name", "val"}`). Decode with dfu_smp_mgmt_reply_status(). */
-int dfu_smp_mgmt_settings_write(struct dfu_smp_request *req, const char *name, const uint8_t *val,
+DFU_SMP_API int dfu_smp_mgmt_settings_write(struct dfu_smp_request *req, const char *name, const uint8_t *val,
 			size_t len);
 
 /** Delete request (write, `{"name"}`). Decode with dfu_smp_mgmt_reply_status(). */
-int dfu_smp_mgmt_settings_delete(struct dfu_smp_request *req, const char *name);
+DFU_SMP_API int dfu_smp_mgmt_settings_delete(struct dfu_smp_request *req, const char *name);
 
 /** Commit request (write, `{}`). Decode with dfu_smp_mgmt_reply_status(). */
-int dfu_smp_mgmt_settings_commit(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_settings_commit(struct dfu_smp_request *req);
 
 /** Load-from-storage request (read, `{}`). Decode with dfu_smp_mgmt_reply_status(). */
-int dfu_smp_mgmt_settings_load(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_settings_load(struct dfu_smp_request *req);
 
 /** Save-to-storage request (write); @p name limits it to a subtree, NULL saves all. */
-int dfu_smp_mgmt_settings_save(struct dfu_smp_request *req, const char *name);
+DFU_SMP_API int dfu_smp_mgmt_settings_save(struct dfu_smp_request *req, const char *name);
 
 #endif /* DFU_SMP_MGMT_SETTINGS_H */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/mgmt/reply.h>
 
@@ -15,7 +16,7 @@ enum dfu_smp_mgmt_shell_id {
 };
 
 /** Execute request (write, `{"argv": [...]}`). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_shell_exec(struct dfu_smp_request *req, size_t argc, const char *const *argv);
+DFU_SMP_API int dfu_smp_mgmt_shell_exec(struct dfu_smp_request *req, size_t argc, const char *const *argv);
 
 /** The command's output and return code. */
 struct dfu_smp_mgmt_shell_rsp {
@@ -27,7 +28,7 @@ struct dfu_smp_mgmt_shell_rsp {
  * Decode an execute answer. A legacy answer `{"o": ..., "rc": N}` is the command's result, not
  * a device error. @return 0, -EREMOTEIO or -EBADMSG.
  */
-int dfu_smp_mgmt_shell_exec_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_shell_exec_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			   struct dfu_smp_mgmt_shell_rsp *out);
 
 #endif /* DFU_SMP_MGMT_SHELL_H */

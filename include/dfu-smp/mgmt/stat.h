@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/mgmt/reply.h>
 
@@ -22,10 +23,10 @@ struct dfu_smp_mgmt_stat_list {
 };
 
 /** List request (read, `{}`). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_stat_list(struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_mgmt_stat_list(struct dfu_smp_request *req);
 
 /** Decode the list (`stat_list`, possibly empty). @return 0, -EREMOTEIO or -EBADMSG. */
-int dfu_smp_mgmt_stat_list_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_stat_list_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			  struct dfu_smp_mgmt_stat_list *out);
 
 /** One counter. */
@@ -42,10 +43,10 @@ struct dfu_smp_mgmt_stat_group {
 };
 
 /** Show request (read, `{"name": name}`). @return 0 or -ENOBUFS. */
-int dfu_smp_mgmt_stat_show(struct dfu_smp_request *req, const char *name);
+DFU_SMP_API int dfu_smp_mgmt_stat_show(struct dfu_smp_request *req, const char *name);
 
 /** Decode a group (`name`, `fields` map name -> uint). @return 0, -EREMOTEIO or -EBADMSG. */
-int dfu_smp_mgmt_stat_show_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
+DFU_SMP_API int dfu_smp_mgmt_stat_show_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
 			  struct dfu_smp_mgmt_stat_group *out);
 
 #endif /* DFU_SMP_MGMT_STAT_H */

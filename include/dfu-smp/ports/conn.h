@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/dfu/session.h>
 #include <dfu-smp/smp/client.h>
 
@@ -146,20 +147,20 @@ struct dfu_smp_conn {
  * @return 0 with *@p out set; -EINVAL when @p spec is not a valid connection string (a usage
  *         error); another negative errno when connecting failed. @p why gets a one-line reason.
  */
-int dfu_smp_conn_open(const char *spec, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
+DFU_SMP_API int dfu_smp_conn_open(const char *spec, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
 	      size_t why_cap);
 
 /** Close and free @p conn. */
-void dfu_smp_conn_close(struct dfu_smp_conn *conn);
+DFU_SMP_API void dfu_smp_conn_close(struct dfu_smp_conn *conn);
 
 /** The SMP client of @p conn. */
-struct dfu_smp_client *dfu_smp_conn_client(struct dfu_smp_conn *conn);
+DFU_SMP_API struct dfu_smp_client *dfu_smp_conn_client(struct dfu_smp_conn *conn);
 
 /** Run the event loop until @p done(@p arg). @return 0 or a negative errno. */
-int dfu_smp_conn_run(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg);
+DFU_SMP_API int dfu_smp_conn_run(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg);
 
 /** See struct dfu_smp_conn_ops.run_until. */
-int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms);
+DFU_SMP_API int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms);
 
 /**
  * Send @p req and wait for its answer. The response's payload is copied to @p rsp_buf
@@ -169,42 +170,42 @@ int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), v
  * @return 0, or the request's error (-ETIMEDOUT, -EMSGSIZE, ...; -ENOBUFS if the response
  *         does not fit @p rsp_buf).
  */
-int dfu_smp_conn_transact(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
+DFU_SMP_API int dfu_smp_conn_transact(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
 		  struct dfu_smp_client_rsp *rsp);
 
 /**
  * dfu_smp_conn_transact() with @p req's own timeout and retries only: never sent again because the
  * link is lossy, for a request that must not reach the device twice unawares.
  */
-int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
+DFU_SMP_API int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
 		       struct dfu_smp_client_rsp *rsp);
 
 /** What crossed the link so far. */
-void dfu_smp_conn_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *out);
+DFU_SMP_API void dfu_smp_conn_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *out);
 
 /** Explain @p err from a request of @p request_len bytes on @p conn, in one line. */
-void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap);
+DFU_SMP_API void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap);
 
 /** See struct dfu_smp_conn_ops.reconnect. */
-int dfu_smp_conn_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
+DFU_SMP_API int dfu_smp_conn_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
 
 /**
  * True while bytes handed to @p conn still wait to go out on the link (a serial port pacing
  * its lines): the link has work of its own though no request may be timing yet.
  */
-bool dfu_smp_conn_sending(struct dfu_smp_conn *conn);
+DFU_SMP_API bool dfu_smp_conn_sending(struct dfu_smp_conn *conn);
 
 /** True while the link is up. */
-bool dfu_smp_conn_connected(struct dfu_smp_conn *conn);
+DFU_SMP_API bool dfu_smp_conn_connected(struct dfu_smp_conn *conn);
 
 /** The connection's clock in ms (virtual time on a modelled link). */
-uint64_t dfu_smp_conn_now_ms(struct dfu_smp_conn *conn);
+DFU_SMP_API uint64_t dfu_smp_conn_now_ms(struct dfu_smp_conn *conn);
 
 /** The connection's clock in microseconds (virtual time on a modelled link). */
-uint64_t dfu_smp_conn_now_us(struct dfu_smp_conn *conn);
+DFU_SMP_API uint64_t dfu_smp_conn_now_us(struct dfu_smp_conn *conn);
 
 /** How long a request waits for its answer: --timeout, or the client's default. */
-uint32_t dfu_smp_conn_timeout_ms(const struct dfu_smp_conn *conn);
+DFU_SMP_API uint32_t dfu_smp_conn_timeout_ms(const struct dfu_smp_conn *conn);
 
 /* ---- for the kinds of connection ---- */
 
@@ -213,24 +214,24 @@ uint32_t dfu_smp_conn_timeout_ms(const struct dfu_smp_conn *conn);
  * first member, so the pointer converts both ways.
  * @return @p conn, as a pointer to its kind's struct.
  */
-void *dfu_smp_conn_self(struct dfu_smp_conn *conn);
+DFU_SMP_API void *dfu_smp_conn_self(struct dfu_smp_conn *conn);
 
 /** The SMP client's configuration @p opt asks for (timeout, protocol version). */
-struct dfu_smp_client_config dfu_smp_conn_client_config(const struct dfu_smp_conn_options *opt);
+DFU_SMP_API struct dfu_smp_client_config dfu_smp_conn_client_config(const struct dfu_smp_conn_options *opt);
 
 /**
  * Set up @p conn, the first member of a kind's struct: its @p ops, the SMP @p client it
  * drives (caller-owned, already initialised), a copy of @p opt, zero stats, and the time it
  * starts from (@p ops' clock, which must be ready to read).
  */
-void dfu_smp_conn_init(struct dfu_smp_conn *conn, const struct dfu_smp_conn_ops *ops, struct dfu_smp_client *client,
+DFU_SMP_API void dfu_smp_conn_init(struct dfu_smp_conn *conn, const struct dfu_smp_conn_ops *ops, struct dfu_smp_client *client,
 	       const struct dfu_smp_conn_options *opt);
 
 /**
  * With -v (@p conn->opt.verbose at least 1), log one line on stderr (dfu-smp/ports/log.h): the time
  * since the connection was made, the kind's name, then @p fmt formatted as printf() does.
  */
-void dfu_smp_conn_logf(struct dfu_smp_conn *conn, const char *fmt, ...);
+DFU_SMP_API void dfu_smp_conn_logf(struct dfu_smp_conn *conn, const char *fmt, ...);
 
 /**
  * dfu_smp_conn_logf() for a packet sent or received, logged with -vv only (@p conn->opt.verbose at
@@ -243,15 +244,15 @@ void dfu_smp_conn_packet_logf(struct dfu_smp_conn *conn, const char *fmt, ...);
  * its link is down, by @p limit_ms on its clock. Does nothing when the link is down already.
  * @return 0; -ETIMEDOUT with @p why saying that the link was still up after @p timeout_ms.
  */
-int dfu_smp_conn_await_drop(struct dfu_smp_conn *conn, uint64_t limit_ms, uint32_t timeout_ms, char *why,
+DFU_SMP_API int dfu_smp_conn_await_drop(struct dfu_smp_conn *conn, uint64_t limit_ms, uint32_t timeout_ms, char *why,
 		    size_t why_cap);
 
 /* Each kind of connection. */
-int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
+DFU_SMP_API int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
 		  size_t why_cap);
-int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out,
+DFU_SMP_API int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out,
 		     char *why, size_t why_cap);
-int dfu_smp_conn_ble_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
+DFU_SMP_API int dfu_smp_conn_ble_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
 		  size_t why_cap);
 
 #endif /* DFU_SMP_PORTS_CONN_H */

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 /** Who logs, whether it does, and since when; set by the owner. */
 struct dfu_smp_port_log {
 	bool verbose;      /**< false: dfu_smp_port_logf() writes nothing */
@@ -23,9 +25,9 @@ struct dfu_smp_port_log {
  * Write one line on stderr: the time @p t_us (microseconds since the log began), @p who, then
  * @p fmt formatted with @p ap as vprintf() does, and a newline.
  */
-void dfu_smp_port_vlogf(uint64_t t_us, const char *who, const char *fmt, va_list ap);
+DFU_SMP_API void dfu_smp_port_vlogf(uint64_t t_us, const char *who, const char *fmt, va_list ap);
 
 /** If @p log->verbose, one line as dfu_smp_port_vlogf() writes it, timed by the monotonic clock. */
-void dfu_smp_port_logf(const struct dfu_smp_port_log *log, const char *fmt, ...);
+DFU_SMP_API void dfu_smp_port_logf(const struct dfu_smp_port_log *log, const char *fmt, ...);
 
 #endif /* DFU_SMP_PORTS_LOG_H */

@@ -13,13 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/client.h>
 
 /** Milliseconds on the monotonic clock. */
-uint64_t dfu_smp_port_now_ms(void);
+DFU_SMP_API uint64_t dfu_smp_port_now_ms(void);
 
 /** Microseconds on the monotonic clock (CLOCK_MONOTONIC, as sd-bus's timeouts are). */
-uint64_t dfu_smp_port_now_us(void);
+DFU_SMP_API uint64_t dfu_smp_port_now_us(void);
 
 /** A file descriptor the loop watches, and what to call when it is ready. */
 struct dfu_smp_port_fd {
@@ -37,7 +38,7 @@ struct dfu_smp_port_fd {
 };
 
 /** A done() of dfu_smp_port_loop_run() that is never true: to wait out a time, serving the link. */
-bool dfu_smp_port_loop_never(void *arg);
+DFU_SMP_API bool dfu_smp_port_loop_never(void *arg);
 
 /**
  * Run until @p done(@p arg) is true: wait on @p fds (re-read before each wait, so callbacks
@@ -47,7 +48,7 @@ bool dfu_smp_port_loop_never(void *arg);
  * @return 0 when done; -ETIMEDOUT when @p limit_ms passed, or when nothing is waiting for a
  *         descriptor or a deadline; -errno if poll() fails.
  */
-int dfu_smp_port_loop_run(struct dfu_smp_client *client, struct dfu_smp_port_fd *fds, size_t nfds,
+DFU_SMP_API int dfu_smp_port_loop_run(struct dfu_smp_client *client, struct dfu_smp_port_fd *fds, size_t nfds,
 		  bool (*done)(void *arg), void *arg, uint64_t limit_ms);
 
 #endif /* DFU_SMP_PORTS_LOOP_H */

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/gatt_link.h>
 
 /** A 128-bit UUID as sent on the air (little-endian). 16-bit UUIDs use the Bluetooth base. */
@@ -40,11 +41,11 @@ struct bt_dfu_smp_uuid {
 };
 
 /** The SMP service: 8D53DC1D-1DB7-4CD3-868B-8A527460AA84. */
-extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_SERVICE;
+DFU_SMP_API extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_SERVICE;
 /** The SMP characteristic: DA2E7828-FBCE-4E01-AE9E-261174997C48. */
-extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_CHAR;
+DFU_SMP_API extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_CHAR;
 /** The Client Characteristic Configuration descriptor (0x2902). */
-extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_CCC;
+DFU_SMP_API extern const struct bt_dfu_smp_uuid BT_DFU_SMP_UUID_CCC;
 
 /* The same UUIDs as text, lower case, as BlueZ's D-Bus API writes them. */
 /** The SMP service, as text. */
@@ -204,7 +205,7 @@ struct bt_dfu_smp {
  * Initialise @p dfu_smp: clear it and record the parameters.
  * @return 0; -EINVAL if @p dfu_smp or @p params is NULL or there is no error callback.
  */
-int bt_dfu_smp_init(struct bt_dfu_smp *dfu_smp, const struct bt_dfu_smp_init_params *params);
+DFU_SMP_API int bt_dfu_smp_init(struct bt_dfu_smp *dfu_smp, const struct bt_dfu_smp_init_params *params);
 
 /**
  * Take the SMP handles and the connection from a discovery result.
@@ -216,7 +217,7 @@ int bt_dfu_smp_init(struct bt_dfu_smp *dfu_smp, const struct bt_dfu_smp_init_par
  *         -EINVAL if an argument is NULL, or the SMP characteristic, its value handle or its CCC
  *         descriptor is missing.
  */
-int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_dfu_smp *dfu_smp);
 
 /**
  * Send an SMP command (header and payload, @p cmd_size bytes) as one Write Without Response,
@@ -236,59 +237,59 @@ int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_d
  *         while as many commands as its depth wait);
  *         or the port's error from the subscription or the write.
  */
-int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_part_cb rsp_cb,
+DFU_SMP_API int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_part_cb rsp_cb,
 		       size_t cmd_size, const void *cmd_data);
 
 /** The connection assigned by bt_dfu_smp_handles_assign(), or NULL. */
-struct bt_dfu_smp_gatt *bt_dfu_smp_conn(const struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API struct bt_dfu_smp_gatt *bt_dfu_smp_conn(const struct bt_dfu_smp *dfu_smp);
 
 /** The response part being delivered; valid in the response-part callback. */
-const struct bt_dfu_smp_rsp_state *bt_dfu_smp_rsp_state(const struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API const struct bt_dfu_smp_rsp_state *bt_dfu_smp_rsp_state(const struct bt_dfu_smp *dfu_smp);
 
 /** True when the part being delivered is the last of the response. */
-bool bt_dfu_smp_rsp_total_check(const struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API bool bt_dfu_smp_rsp_total_check(const struct bt_dfu_smp *dfu_smp);
 
 /**
  * Port -> client: a notification of the SMP characteristic arrived with @p len bytes. Only
  * these @p len bytes are read.
  */
-void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t len);
+DFU_SMP_API void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t len);
 
 /**
  * Port -> client: the CCC write started by the subscribe operation finished. A non-zero
  * @p err ends the waiting command with that error; the next command subscribes again.
  */
-void bt_dfu_smp_subscribed(struct bt_dfu_smp *dfu_smp, int err);
+DFU_SMP_API void bt_dfu_smp_subscribed(struct bt_dfu_smp *dfu_smp, int err);
 
 /** Port -> client: a Write Without Response left (0) or failed (negative errno). */
-void bt_dfu_smp_written(struct bt_dfu_smp *dfu_smp, int err);
+DFU_SMP_API void bt_dfu_smp_written(struct bt_dfu_smp *dfu_smp, int err);
 
 /**
  * Port -> client: the connection is gone. A waiting command ends with -ENOTCONN and the
  * connection is forgotten until the next bt_dfu_smp_handles_assign().
  */
-void bt_dfu_smp_disconnected(struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API void bt_dfu_smp_disconnected(struct bt_dfu_smp *dfu_smp);
 
 /**
  * Give the client the current time (ms): a command waiting past its timeout ends with
  * -ETIMEDOUT. Call it whenever time moves on, and at bt_dfu_smp_deadline() at the latest.
  */
-void bt_dfu_smp_process(struct bt_dfu_smp *dfu_smp, uint64_t now_ms);
+DFU_SMP_API void bt_dfu_smp_process(struct bt_dfu_smp *dfu_smp, uint64_t now_ms);
 
 /** When bt_dfu_smp_process() must next be called, or UINT64_MAX if nothing is waiting. */
-uint64_t bt_dfu_smp_deadline(const struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API uint64_t bt_dfu_smp_deadline(const struct bt_dfu_smp *dfu_smp);
 
 /**
  * Forget every command waiting for a response, without calling the error callback; bytes of
  * their responses that still arrive are reported as -EIO or -EBADMSG.
  */
-void bt_dfu_smp_abort(struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API void bt_dfu_smp_abort(struct bt_dfu_smp *dfu_smp);
 
 /**
  * Forget the waiting command with sequence number @p seq, without calling the error callback
  * (an owner that runs its own timeouts gave up on it). @return 0, or -ENOENT.
  */
-int bt_dfu_smp_cancel(struct bt_dfu_smp *dfu_smp, uint8_t seq);
+DFU_SMP_API int bt_dfu_smp_cancel(struct bt_dfu_smp *dfu_smp, uint8_t seq);
 
 /**
  * Let up to @p depth commands wait for their responses at once (1, the default, is the
@@ -296,7 +297,7 @@ int bt_dfu_smp_cancel(struct bt_dfu_smp *dfu_smp, uint8_t seq);
  * op, so a peer may answer in any order. @return 0, or -EINVAL if @p depth is 0 or more than
  * BT_DFU_SMP_PIPELINE_MAX.
  */
-int bt_dfu_smp_set_pipeline(struct bt_dfu_smp *dfu_smp, unsigned depth);
+DFU_SMP_API int bt_dfu_smp_set_pipeline(struct bt_dfu_smp *dfu_smp, unsigned depth);
 
 /**
  * Tell the client whether the peer reassembles SMP messages split across writes
@@ -304,9 +305,9 @@ int bt_dfu_smp_set_pipeline(struct bt_dfu_smp *dfu_smp, unsigned depth);
  * bytes (the peer's buf_size) are sent as several writes; 0 (the default) keeps one command to
  * one write.
  */
-void bt_dfu_smp_set_reassembly(struct bt_dfu_smp *dfu_smp, size_t max_size);
+DFU_SMP_API void bt_dfu_smp_set_reassembly(struct bt_dfu_smp *dfu_smp, size_t max_size);
 
 /** The longest command bt_dfu_smp_command() takes now; 0 without a connection. */
-size_t bt_dfu_smp_max_command(const struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API size_t bt_dfu_smp_max_command(const struct bt_dfu_smp *dfu_smp);
 
 #endif /* BT_DFU_SMP_H */

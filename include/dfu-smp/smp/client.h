@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/header.h>
 
 /** Default response timeout when neither the request nor the config gives one. */
@@ -133,21 +134,21 @@ struct dfu_smp_client {
 };
 
 /** Set up @p client to send through @p transport (copied). @p config may be NULL. */
-void dfu_smp_client_init(struct dfu_smp_client *client, const struct dfu_smp_transport *transport,
+DFU_SMP_API void dfu_smp_client_init(struct dfu_smp_client *client, const struct dfu_smp_transport *transport,
 		     const struct dfu_smp_client_config *config);
 
 /**
  * Point @p req at @p buf (@p cap bytes, at least DFU_SMP_HDR_SIZE) and clear the rest of it.
  * The caller then sets op, group, id, len (payload bytes at buf + DFU_SMP_HDR_SIZE) and cb.
  */
-void dfu_smp_request_init(struct dfu_smp_request *req, uint8_t *buf, size_t cap);
+DFU_SMP_API void dfu_smp_request_init(struct dfu_smp_request *req, uint8_t *buf, size_t cap);
 
 /**
  * Share a wait of @p total_ms between @p retries + 1 tries of @p req: for links that lose
  * messages, where a request is sent again before the whole wait is over. Each try waits
  * @p total_ms / (@p retries + 1), at least 1 ms.
  */
-void dfu_smp_request_spread(struct dfu_smp_request *req, uint32_t total_ms, uint8_t retries);
+DFU_SMP_API void dfu_smp_request_spread(struct dfu_smp_request *req, uint32_t total_ms, uint8_t retries);
 
 /**
  * Wait @p first_ms for the first answer to @p req, then twice as long before each resend, at
@@ -155,7 +156,7 @@ void dfu_smp_request_spread(struct dfu_smp_request *req, uint32_t total_ms, uint
  * 256): for a link whose answers come in a time the caller knows (a measured round trip),
  * where a lost message then costs little more than that time.
  */
-void dfu_smp_request_backoff(struct dfu_smp_request *req, uint32_t first_ms, uint32_t max_ms,
+DFU_SMP_API void dfu_smp_request_backoff(struct dfu_smp_request *req, uint32_t first_ms, uint32_t max_ms,
 			 uint32_t total_ms);
 
 /**
@@ -167,7 +168,7 @@ void dfu_smp_request_backoff(struct dfu_smp_request *req, uint32_t first_ms, uin
  *         -EMSGSIZE if the payload is longer than an SMP header can say (65535). A request
  *         refused here is not queued and its callback never runs.
  */
-int dfu_smp_client_submit(struct dfu_smp_client *client, struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_client_submit(struct dfu_smp_client *client, struct dfu_smp_request *req);
 
 /**
  * Transport -> client: one whole SMP message arrived (@p len bytes at @p msg, read during this
@@ -176,7 +177,7 @@ int dfu_smp_client_submit(struct dfu_smp_client *client, struct dfu_smp_request 
  * from here: a request the callback submits waits for dfu_smp_client_process(). A message given
  * from inside the transport's send() is dropped (and counted): its request then times out.
  */
-void dfu_smp_client_receive(struct dfu_smp_client *client, const uint8_t *msg, size_t len);
+DFU_SMP_API void dfu_smp_client_receive(struct dfu_smp_client *client, const uint8_t *msg, size_t len);
 
 /**
  * Transport -> client: a response arrived that the transport could not take whole (longer
@@ -184,7 +185,7 @@ void dfu_smp_client_receive(struct dfu_smp_client *client, const uint8_t *msg, s
  * ends with @p err (its callback runs from here); every other request stays as it is. Given
  * from inside send(), the header is dropped (and counted) like dfu_smp_client_receive()'s.
  */
-void dfu_smp_client_reject(struct dfu_smp_client *client, const uint8_t *hdr, int err);
+DFU_SMP_API void dfu_smp_client_reject(struct dfu_smp_client *client, const uint8_t *hdr, int err);
 
 /**
  * Transport -> client: the link failed (e.g. -ENOTCONN, or a response that could not be
@@ -193,14 +194,14 @@ void dfu_smp_client_reject(struct dfu_smp_client *client, const uint8_t *hdr, in
  * inside the transport's send(), the callbacks wait for the next dfu_smp_client_process(), and
  * the error send() then returns changes nothing: each request ends once.
  */
-void dfu_smp_client_transport_error(struct dfu_smp_client *client, int err);
+DFU_SMP_API void dfu_smp_client_transport_error(struct dfu_smp_client *client, int err);
 
 /**
  * Transport -> client: the transport can take a message again after its send() said -EAGAIN
  * (its queue drained, its descriptor is writable). Sends nothing itself: queued requests go in
  * the next dfu_smp_client_process(), which dfu_smp_client_deadline() then asks for at once.
  */
-void dfu_smp_client_transport_ready(struct dfu_smp_client *client);
+DFU_SMP_API void dfu_smp_client_transport_ready(struct dfu_smp_client *client);
 
 /**
  * Give the client the current time @p now_ms: callbacks of requests that failed while being
@@ -208,7 +209,7 @@ void dfu_smp_client_transport_ready(struct dfu_smp_client *client);
  * requests go to the transport while the window allows and send() takes them. Called from
  * inside the transport's send(), it does nothing.
  */
-void dfu_smp_client_process(struct dfu_smp_client *client, uint64_t now_ms);
+DFU_SMP_API void dfu_smp_client_process(struct dfu_smp_client *client, uint64_t now_ms);
 
 /**
  * When dfu_smp_client_process() must next be called: the time last given to it (that is, now)
@@ -216,39 +217,39 @@ void dfu_smp_client_process(struct dfu_smp_client *client, uint64_t now_ms);
  * timeout of a request on the link, or UINT64_MAX if there is none. A transport that said
  * -EAGAIN makes nothing due until dfu_smp_client_transport_ready().
  */
-uint64_t dfu_smp_client_deadline(const struct dfu_smp_client *client);
+DFU_SMP_API uint64_t dfu_smp_client_deadline(const struct dfu_smp_client *client);
 
 /**
  * Remove @p req, queued or on the link, without calling its callback; an answer to it that
  * still comes is dropped (and counted). @return 0 or -ENOENT.
  */
-int dfu_smp_client_cancel(struct dfu_smp_client *client, struct dfu_smp_request *req);
+DFU_SMP_API int dfu_smp_client_cancel(struct dfu_smp_client *client, struct dfu_smp_request *req);
 
 /** End every request, queued or on the link, with @p err. */
-void dfu_smp_client_cancel_all(struct dfu_smp_client *client, int err);
+DFU_SMP_API void dfu_smp_client_cancel_all(struct dfu_smp_client *client, int err);
 
 /** True when no request is queued or waiting. */
-bool dfu_smp_client_idle(const struct dfu_smp_client *client);
+DFU_SMP_API bool dfu_smp_client_idle(const struct dfu_smp_client *client);
 
 /** The protocol version the client sends now (DFU_SMP_VERSION_1 or DFU_SMP_VERSION_2). */
-uint8_t dfu_smp_client_version(const struct dfu_smp_client *client);
+DFU_SMP_API uint8_t dfu_smp_client_version(const struct dfu_smp_client *client);
 
 /** Switch the protocol version sent from now on. */
-void dfu_smp_client_set_version(struct dfu_smp_client *client, uint8_t version);
+DFU_SMP_API void dfu_smp_client_set_version(struct dfu_smp_client *client, uint8_t version);
 
 /** Change how many requests may be on the link at once (at least 1). */
-void dfu_smp_client_set_window(struct dfu_smp_client *client, unsigned window);
+DFU_SMP_API void dfu_smp_client_set_window(struct dfu_smp_client *client, unsigned window);
 
 /** How many requests may be on the link at once now. */
-unsigned dfu_smp_client_window(const struct dfu_smp_client *client);
+DFU_SMP_API unsigned dfu_smp_client_window(const struct dfu_smp_client *client);
 
 /** The time last given to dfu_smp_client_process(). */
-uint64_t dfu_smp_client_now(const struct dfu_smp_client *client);
+DFU_SMP_API uint64_t dfu_smp_client_now(const struct dfu_smp_client *client);
 
 /** The longest request message (header included) the transport takes now. */
-size_t dfu_smp_client_max_size(const struct dfu_smp_client *client);
+DFU_SMP_API size_t dfu_smp_client_max_size(const struct dfu_smp_client *client);
 
 /** Counters since init. */
-const struct dfu_smp_client_stats *dfu_smp_client_stats(const struct dfu_smp_client *client);
+DFU_SMP_API const struct dfu_smp_client_stats *dfu_smp_client_stats(const struct dfu_smp_client *client);
 
 #endif /* DFU_SMP_CLIENT_H */

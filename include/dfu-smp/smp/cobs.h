@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 /** Bytes of CRC after the message inside a frame. */
 #define DFU_SMP_COBS_CRC_SIZE 2u
 
@@ -36,7 +38,7 @@
  * always enough), with no delimiter.
  * @return the encoded length; -ENOBUFS when @p cap is too short.
  */
-int dfu_smp_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+DFU_SMP_API int dfu_smp_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
 /**
  * Decode the @p len COBS bytes at @p in (no delimiter) into @p out (@p cap bytes; @p len is
@@ -44,14 +46,14 @@ int dfu_smp_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
  * @return the decoded length; -EINVAL when @p in holds a 0x00 or a block cut short;
  *         -ENOBUFS when @p cap is too short.
  */
-int dfu_smp_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+DFU_SMP_API int dfu_smp_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
 /**
  * Write the frame of the @p len byte SMP message at @p msg into @p out (@p cap bytes;
  * DFU_SMP_COBS_FRAME_MAX(len) is always enough): message and CRC COBS-encoded, then 0x00.
  * @return the frame's length; -ENOBUFS when @p cap is too short.
  */
-int dfu_smp_cobs_frame(const uint8_t *msg, size_t len, uint8_t *out, size_t cap);
+DFU_SMP_API int dfu_smp_cobs_frame(const uint8_t *msg, size_t len, uint8_t *out, size_t cap);
 
 /** Called with each good frame's message, CRC removed; @p msg lives until the call returns. */
 typedef void (*dfu_smp_cobs_msg_cb)(void *ctx, const uint8_t *msg, size_t len);
@@ -84,19 +86,19 @@ struct dfu_smp_cobs_decoder {
  * its DFU_SMP_COBS_CRC_SIZE CRC bytes) and hand each good one to @p cb with @p ctx.
  * @return 0; -EINVAL when @p cap is shorter than 3 bytes or @p cb is NULL.
  */
-int dfu_smp_cobs_decoder_init(struct dfu_smp_cobs_decoder *dec, uint8_t *buf, size_t cap,
+DFU_SMP_API int dfu_smp_cobs_decoder_init(struct dfu_smp_cobs_decoder *dec, uint8_t *buf, size_t cap,
 			  dfu_smp_cobs_msg_cb cb, void *ctx);
 
 /**
  * Feed @p len received bytes, in pieces of any size. Each good frame goes to the callback from
  * inside this call; anything else is dropped and counted.
  */
-void dfu_smp_cobs_decoder_feed(struct dfu_smp_cobs_decoder *dec, const uint8_t *data, size_t len);
+DFU_SMP_API void dfu_smp_cobs_decoder_feed(struct dfu_smp_cobs_decoder *dec, const uint8_t *data, size_t len);
 
 /** Forget any partial frame: what comes next is read as the start of one. */
-void dfu_smp_cobs_decoder_reset(struct dfu_smp_cobs_decoder *dec);
+DFU_SMP_API void dfu_smp_cobs_decoder_reset(struct dfu_smp_cobs_decoder *dec);
 
 /** Counters since init. */
-const struct dfu_smp_cobs_stats *dfu_smp_cobs_decoder_stats(const struct dfu_smp_cobs_decoder *dec);
+DFU_SMP_API const struct dfu_smp_cobs_stats *dfu_smp_cobs_decoder_stats(const struct dfu_smp_cobs_decoder *dec);
 
 #endif /* DFU_SMP_COBS_H */

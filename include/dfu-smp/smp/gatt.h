@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
 #include <dfu-smp/smp/bt_dfu_smp.h>
 #include <dfu-smp/smp/client.h>
 #include <dfu-smp/smp/gatt_link.h>
@@ -40,10 +41,10 @@ struct dfu_smp_gatt {
  * @p gatt.
  * @return 0, or -EINVAL if an argument is NULL or @p rx_cap is shorter than an SMP header.
  */
-int dfu_smp_gatt_init(struct dfu_smp_gatt *gatt, struct dfu_smp_client *client, uint8_t *rx, size_t rx_cap);
+DFU_SMP_API int dfu_smp_gatt_init(struct dfu_smp_gatt *gatt, struct dfu_smp_client *client, uint8_t *rx, size_t rx_cap);
 
 /** The transport to give dfu_smp_client_init(). */
-struct dfu_smp_transport dfu_smp_gatt_transport(struct dfu_smp_gatt *gatt);
+DFU_SMP_API struct dfu_smp_transport dfu_smp_gatt_transport(struct dfu_smp_gatt *gatt);
 
 /**
  * Take the connection and the SMP characteristic's handles from the port's discovery result
@@ -51,13 +52,13 @@ struct dfu_smp_transport dfu_smp_gatt_transport(struct dfu_smp_gatt *gatt);
  * @return 0; -ENOTSUP if @p dm is not the SMP service; -EINVAL if it is NULL, has no
  *         connection, or lacks the SMP characteristic, its value handle or its CCC descriptor.
  */
-int dfu_smp_gatt_handles_assign(struct dfu_smp_gatt *gatt, const struct bt_dfu_smp_discovery *dm);
+DFU_SMP_API int dfu_smp_gatt_handles_assign(struct dfu_smp_gatt *gatt, const struct bt_dfu_smp_discovery *dm);
 
 /**
  * The value handle of the SMP characteristic assigned (0 before any): the port gives
  * dfu_smp_gatt_notify() the notifications of this handle.
  */
-uint16_t dfu_smp_gatt_handle(const struct dfu_smp_gatt *gatt);
+DFU_SMP_API uint16_t dfu_smp_gatt_handle(const struct dfu_smp_gatt *gatt);
 
 /**
  * Whether the peer reassembles SMP messages split across writes
@@ -65,31 +66,31 @@ uint16_t dfu_smp_gatt_handle(const struct dfu_smp_gatt *gatt);
  * requests up to that size go as several writes; 0 (the default) keeps one request to one
  * write.
  */
-void dfu_smp_gatt_set_reassembly(struct dfu_smp_gatt *gatt, size_t max_size);
+DFU_SMP_API void dfu_smp_gatt_set_reassembly(struct dfu_smp_gatt *gatt, size_t max_size);
 
 /**
  * Port -> transport: a notification of the SMP characteristic with @p len bytes (only these
  * are read). Each whole response goes to dfu_smp_client_receive(); one that starts with less than
  * an SMP header ends every request on the link with -EINVAL (dfu_smp_client_transport_error()).
  */
-void dfu_smp_gatt_notify(struct dfu_smp_gatt *gatt, const uint8_t *data, size_t len);
+DFU_SMP_API void dfu_smp_gatt_notify(struct dfu_smp_gatt *gatt, const uint8_t *data, size_t len);
 
 /**
  * Port -> transport: the subscription the transport started finished; a non-zero @p err ends
  * every request on the link with it, and the next request subscribes again.
  */
-void dfu_smp_gatt_subscribed(struct dfu_smp_gatt *gatt, int err);
+DFU_SMP_API void dfu_smp_gatt_subscribed(struct dfu_smp_gatt *gatt, int err);
 
 /**
  * Port -> transport: a write left (0) or failed (a negative errno, which ends every request on
  * the link).
  */
-void dfu_smp_gatt_written(struct dfu_smp_gatt *gatt, int err);
+DFU_SMP_API void dfu_smp_gatt_written(struct dfu_smp_gatt *gatt, int err);
 
 /**
  * Port -> transport: the connection is gone. Every request on the link ends with -ENOTCONN;
  * queued ones then fail with -ENXIO when sent, until the next dfu_smp_gatt_handles_assign().
  */
-void dfu_smp_gatt_disconnected(struct dfu_smp_gatt *gatt);
+DFU_SMP_API void dfu_smp_gatt_disconnected(struct dfu_smp_gatt *gatt);
 
 #endif /* DFU_SMP_GATT_H */

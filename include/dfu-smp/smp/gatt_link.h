@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 struct bt_dfu_smp_gatt;
 struct bt_dfu_smp_discovery;
 
@@ -49,30 +51,30 @@ struct dfu_smp_gatt_link_part {
  *         NULL, or the SMP characteristic, its value handle or its CCC descriptor is missing
  *         (@p link is then left as it was).
  */
-int dfu_smp_gatt_link_assign(struct dfu_smp_gatt_link *link, const struct bt_dfu_smp_discovery *dm);
+DFU_SMP_API int dfu_smp_gatt_link_assign(struct dfu_smp_gatt_link *link, const struct bt_dfu_smp_discovery *dm);
 
 /**
  * The connection is gone: forget it (until the next dfu_smp_gatt_link_assign()), the subscription
  * and the message being read.
  */
-void dfu_smp_gatt_link_lost(struct dfu_smp_gatt_link *link);
+DFU_SMP_API void dfu_smp_gatt_link_lost(struct dfu_smp_gatt_link *link);
 
 /**
  * Whether the peer reassembles SMP messages split across writes: with @p max_size > 0
  * (the peer's SMP buffer), messages up to that size may go as several writes; 0 keeps one
  * message to one write.
  */
-void dfu_smp_gatt_link_set_reassembly(struct dfu_smp_gatt_link *link, size_t max_size);
+DFU_SMP_API void dfu_smp_gatt_link_set_reassembly(struct dfu_smp_gatt_link *link, size_t max_size);
 
 /** The longest message dfu_smp_gatt_link_send() takes now; 0 without a connection. */
-size_t dfu_smp_gatt_link_max_size(const struct dfu_smp_gatt_link *link);
+DFU_SMP_API size_t dfu_smp_gatt_link_max_size(const struct dfu_smp_gatt_link *link);
 
 /**
  * Enable notifications of the SMP characteristic, unless already done on this connection;
  * the peer's answer, which the port reports to the owner, goes to dfu_smp_gatt_link_subscribed().
  * @return 0; -ENXIO without a connection; or the port's error.
  */
-int dfu_smp_gatt_link_subscribe(struct dfu_smp_gatt_link *link);
+DFU_SMP_API int dfu_smp_gatt_link_subscribe(struct dfu_smp_gatt_link *link);
 
 /**
  * Send the SMP message @p msg (@p len bytes, not kept after the call): subscribe first if not
@@ -83,13 +85,13 @@ int dfu_smp_gatt_link_subscribe(struct dfu_smp_gatt_link *link);
  *         between two writes; or the port's error from the subscription or a write (part of a
  *         split message may have left: the peer drops an incomplete one).
  */
-int dfu_smp_gatt_link_send(struct dfu_smp_gatt_link *link, const uint8_t *msg, size_t len);
+DFU_SMP_API int dfu_smp_gatt_link_send(struct dfu_smp_gatt_link *link, const uint8_t *msg, size_t len);
 
 /**
  * The peer answered the subscription: with @p err non-zero, the next message subscribes
  * again.
  */
-void dfu_smp_gatt_link_subscribed(struct dfu_smp_gatt_link *link, int err);
+DFU_SMP_API void dfu_smp_gatt_link_subscribed(struct dfu_smp_gatt_link *link, int err);
 
 /**
  * Cut the next part of an SMP message from a notification's @p len bytes at @p data (@p len
@@ -99,16 +101,16 @@ void dfu_smp_gatt_link_subscribed(struct dfu_smp_gatt_link *link, int err);
  * @return 0 with @p part filled (its @p len bytes used: call again for the rest); -EINVAL if
  *         a message would start with fewer bytes than an SMP header (nothing is used).
  */
-int dfu_smp_gatt_link_take(struct dfu_smp_gatt_link *link, const uint8_t *data, size_t len,
+DFU_SMP_API int dfu_smp_gatt_link_take(struct dfu_smp_gatt_link *link, const uint8_t *data, size_t len,
 		       struct dfu_smp_gatt_link_part *part);
 
 /** True while a message is being read (its header came, its end did not). */
-bool dfu_smp_gatt_link_receiving(const struct dfu_smp_gatt_link *link);
+DFU_SMP_API bool dfu_smp_gatt_link_receiving(const struct dfu_smp_gatt_link *link);
 
 /** Forget the message being read: the next notification starts a new one. */
-void dfu_smp_gatt_link_restart(struct dfu_smp_gatt_link *link);
+DFU_SMP_API void dfu_smp_gatt_link_restart(struct dfu_smp_gatt_link *link);
 
 /** True when @p part is the last of its message. */
-bool dfu_smp_gatt_link_part_is_last(const struct dfu_smp_gatt_link_part *part);
+DFU_SMP_API bool dfu_smp_gatt_link_part_is_last(const struct dfu_smp_gatt_link_part *part);
 
 #endif /* DFU_SMP_GATT_LINK_H */

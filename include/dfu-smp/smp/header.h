@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 /** Size of the SMP header in bytes. */
 #define DFU_SMP_HDR_SIZE 8u
 
@@ -51,7 +53,7 @@ struct dfu_smp_hdr {
  * Write @p hdr as 8 bytes at @p out. Reserved bits are sent as 0; op is cut to 3 bits and
  * version to the 2-bit Ver field.
  */
-void dfu_smp_hdr_encode(const struct dfu_smp_hdr *hdr, uint8_t out[DFU_SMP_HDR_SIZE]);
+DFU_SMP_API void dfu_smp_hdr_encode(const struct dfu_smp_hdr *hdr, uint8_t out[DFU_SMP_HDR_SIZE]);
 
 /**
  * Read a header from the first 8 of @p len bytes at @p in.
@@ -59,12 +61,12 @@ void dfu_smp_hdr_encode(const struct dfu_smp_hdr *hdr, uint8_t out[DFU_SMP_HDR_S
  * Reserved bits are ignored, as real servers do.
  * @return 0, or -EINVAL when @p len is shorter than a header.
  */
-int dfu_smp_hdr_decode(const uint8_t *in, size_t len, struct dfu_smp_hdr *hdr);
+DFU_SMP_API int dfu_smp_hdr_decode(const uint8_t *in, size_t len, struct dfu_smp_hdr *hdr);
 
 /**
  * The op a server answers a request op with: read -> read response, anything else -> write
  * response (what Zephyr does, also for invalid request ops).
  */
-uint8_t dfu_smp_hdr_rsp_op(uint8_t request_op);
+DFU_SMP_API uint8_t dfu_smp_hdr_rsp_op(uint8_t request_op);
 
 #endif /* DFU_SMP_HEADER_H */

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 /** MCUboot's default input timeout for the raw protocol. */
 #define DFU_SMP_RAW_TIMEOUT_DEFAULT_MS 3000u
 
@@ -35,7 +37,7 @@
  * counts exactly the bytes after it.
  * @return @p len (what to write to the UART); -EINVAL when they are not.
  */
-int dfu_smp_raw_msg_len(const uint8_t *msg, size_t len);
+DFU_SMP_API int dfu_smp_raw_msg_len(const uint8_t *msg, size_t len);
 
 /** Called with each whole message (header included); @p msg lives until the call returns. */
 typedef void (*dfu_smp_raw_msg_cb)(void *ctx, const uint8_t *msg, size_t len);
@@ -69,7 +71,7 @@ struct dfu_smp_raw_decoder {
  * dropped; 0 waits for ever.
  * @return 0; -EINVAL when @p cap is shorter than a header or @p cb is NULL.
  */
-int dfu_smp_raw_decoder_init(struct dfu_smp_raw_decoder *dec, uint8_t *buf, size_t cap,
+DFU_SMP_API int dfu_smp_raw_decoder_init(struct dfu_smp_raw_decoder *dec, uint8_t *buf, size_t cap,
 			 uint64_t timeout_ms, dfu_smp_raw_msg_cb cb, void *ctx);
 
 /**
@@ -77,25 +79,25 @@ int dfu_smp_raw_decoder_init(struct dfu_smp_raw_decoder *dec, uint8_t *buf, size
  * message older than the timeout is dropped first. Each message completed goes to the callback
  * from inside this call.
  */
-void dfu_smp_raw_decoder_feed(struct dfu_smp_raw_decoder *dec, const uint8_t *data, size_t len,
+DFU_SMP_API void dfu_smp_raw_decoder_feed(struct dfu_smp_raw_decoder *dec, const uint8_t *data, size_t len,
 			  uint64_t now_ms);
 
 /**
  * The time is @p now_ms: drop a half-received message whose timeout has passed.
  * @return 1 when one was dropped, else 0.
  */
-int dfu_smp_raw_decoder_expire(struct dfu_smp_raw_decoder *dec, uint64_t now_ms);
+DFU_SMP_API int dfu_smp_raw_decoder_expire(struct dfu_smp_raw_decoder *dec, uint64_t now_ms);
 
 /**
  * When the half-received message will be dropped (call dfu_smp_raw_decoder_expire() then);
  * UINT64_MAX when nothing waits or there is no timeout.
  */
-uint64_t dfu_smp_raw_decoder_deadline(const struct dfu_smp_raw_decoder *dec);
+DFU_SMP_API uint64_t dfu_smp_raw_decoder_deadline(const struct dfu_smp_raw_decoder *dec);
 
 /** Forget any partial message (after a device reset, or a reopened port). */
-void dfu_smp_raw_decoder_reset(struct dfu_smp_raw_decoder *dec);
+DFU_SMP_API void dfu_smp_raw_decoder_reset(struct dfu_smp_raw_decoder *dec);
 
 /** Counters since init. */
-const struct dfu_smp_raw_stats *dfu_smp_raw_decoder_stats(const struct dfu_smp_raw_decoder *dec);
+DFU_SMP_API const struct dfu_smp_raw_stats *dfu_smp_raw_decoder_stats(const struct dfu_smp_raw_decoder *dec);
 
 #endif /* DFU_SMP_RAW_H */

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 /** Zephyr's frame limit (MCUMGR_SERIAL_MAX_FRAME): a line, marker and newline included. */
 #define DFU_SMP_SERIAL_LINE_MAX_DEFAULT 127u
 /** The shortest line that carries data: marker, one base64 quad, newline. */
@@ -34,20 +36,20 @@
  * message may take @p buf_size - DFU_SMP_SERIAL_OVERHEAD bytes (a longer one is dropped without
  * an answer). @return that, capped at DFU_SMP_SERIAL_MSG_MAX; 0 when @p buf_size leaves no room.
  */
-size_t dfu_smp_serial_msg_max(size_t buf_size);
+DFU_SMP_API size_t dfu_smp_serial_msg_max(size_t buf_size);
 
 /**
  * CRC-16/XMODEM (polynomial 0x1021, no reflection, no final XOR; Zephyr's crc16_itu_t) of
  * @p len bytes at @p data, continuing from @p crc (0 to start). Over a message followed by its
  * big-endian CRC the result is 0.
  */
-uint16_t dfu_smp_serial_crc16(uint16_t crc, const uint8_t *data, size_t len);
+DFU_SMP_API uint16_t dfu_smp_serial_crc16(uint16_t crc, const uint8_t *data, size_t len);
 
 /**
  * How many lines a message of @p msg_len bytes takes with lines of at most @p line_max bytes.
  * @return the count, or 0 when @p line_max is shorter than DFU_SMP_SERIAL_LINE_MIN.
  */
-size_t dfu_smp_serial_lines(size_t msg_len, size_t line_max);
+DFU_SMP_API size_t dfu_smp_serial_lines(size_t msg_len, size_t line_max);
 
 /** Cuts one message into lines. Caller-allocated; fields are private. */
 struct dfu_smp_serial_encoder {
@@ -65,7 +67,7 @@ struct dfu_smp_serial_encoder {
  * @return 0; -EINVAL when @p line_max is shorter than DFU_SMP_SERIAL_LINE_MIN; -EMSGSIZE when
  *         @p len exceeds DFU_SMP_SERIAL_MSG_MAX.
  */
-int dfu_smp_serial_encoder_init(struct dfu_smp_serial_encoder *enc, const uint8_t *msg, size_t len,
+DFU_SMP_API int dfu_smp_serial_encoder_init(struct dfu_smp_serial_encoder *enc, const uint8_t *msg, size_t len,
 			    size_t line_max);
 
 /**
@@ -73,7 +75,7 @@ int dfu_smp_serial_encoder_init(struct dfu_smp_serial_encoder *enc, const uint8_
  * @return its length; 0 once every line was written; -ENOBUFS when @p cap is shorter than the
  *         line (the line_max given to the encoder is always enough).
  */
-int dfu_smp_serial_encoder_next(struct dfu_smp_serial_encoder *enc, uint8_t *out, size_t cap);
+DFU_SMP_API int dfu_smp_serial_encoder_next(struct dfu_smp_serial_encoder *enc, uint8_t *out, size_t cap);
 
 /** Called with each packet whose length and CRC are right: the message, CRC removed. */
 typedef void (*dfu_smp_serial_msg_cb)(void *ctx, const uint8_t *msg, size_t len);
@@ -115,7 +117,7 @@ struct dfu_smp_serial_decoder {
  * bytes (marker, CR and newline included) are dropped, as a device with a fixed line buffer
  * does; 0 takes lines of any length.
  */
-void dfu_smp_serial_decoder_init(struct dfu_smp_serial_decoder *dec, uint8_t *buf, size_t cap,
+DFU_SMP_API void dfu_smp_serial_decoder_init(struct dfu_smp_serial_decoder *dec, uint8_t *buf, size_t cap,
 			     size_t line_max, dfu_smp_serial_msg_cb cb, void *ctx);
 
 /**
@@ -124,12 +126,12 @@ void dfu_smp_serial_decoder_init(struct dfu_smp_serial_decoder *dec, uint8_t *bu
  * complete packet with the right length and CRC goes to the callback (from inside this call);
  * anything else is dropped and counted.
  */
-void dfu_smp_serial_decoder_feed(struct dfu_smp_serial_decoder *dec, const uint8_t *data, size_t len);
+DFU_SMP_API void dfu_smp_serial_decoder_feed(struct dfu_smp_serial_decoder *dec, const uint8_t *data, size_t len);
 
 /** Forget any partial line and packet (after a device reset, or a reopened port). */
-void dfu_smp_serial_decoder_reset(struct dfu_smp_serial_decoder *dec);
+DFU_SMP_API void dfu_smp_serial_decoder_reset(struct dfu_smp_serial_decoder *dec);
 
 /** Counters since init. */
-const struct dfu_smp_serial_stats *dfu_smp_serial_decoder_stats(const struct dfu_smp_serial_decoder *dec);
+DFU_SMP_API const struct dfu_smp_serial_stats *dfu_smp_serial_decoder_stats(const struct dfu_smp_serial_decoder *dec);
 
 #endif /* DFU_SMP_SERIAL_H */

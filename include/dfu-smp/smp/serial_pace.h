@@ -50,6 +50,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dfu-smp/export.h>
+
 /** The most receive line buffers the pacer ever assumes (and lines it keeps track of). */
 #define DFU_SMP_SERIAL_PACE_LINES_MAX 64u
 /** The most requests it keeps track of at once. */
@@ -159,18 +161,18 @@ struct dfu_smp_serial_pace {
 /**
  * Set up @p pace for a port as @p cfg says (copied; the learning starts over).
  */
-void dfu_smp_serial_pace_init(struct dfu_smp_serial_pace *pace, const struct dfu_smp_serial_pace_config *cfg);
+DFU_SMP_API void dfu_smp_serial_pace_init(struct dfu_smp_serial_pace *pace, const struct dfu_smp_serial_pace_config *cfg);
 
 /**
  * The device's SMP buffer count, once it has said it (0: unknown). @p pace: the pacer.
  */
-void dfu_smp_serial_pace_set_buf_count(struct dfu_smp_serial_pace *pace, uint16_t buf_count);
+DFU_SMP_API void dfu_smp_serial_pace_set_buf_count(struct dfu_smp_serial_pace *pace, uint16_t buf_count);
 
 /**
  * Forget every line and request in flight (the port was reopened, the device reset); what was
  * learned stays. @p now_us: the time.
  */
-void dfu_smp_serial_pace_reset(struct dfu_smp_serial_pace *pace, uint64_t now_us);
+DFU_SMP_API void dfu_smp_serial_pace_reset(struct dfu_smp_serial_pace *pace, uint64_t now_us);
 
 /**
  * A request of @p lines lines with sequence number @p seq was queued to be written. The same
@@ -178,7 +180,7 @@ void dfu_smp_serial_pace_reset(struct dfu_smp_serial_pace *pace, uint64_t now_us
  * again): the pacer backs off. @return 0, or -ENOBUFS when it keeps track of as many requests
  * as it can (the caller sends it anyway, unpaced by its answer).
  */
-int dfu_smp_serial_pace_request(struct dfu_smp_serial_pace *pace, uint8_t seq, unsigned lines,
+DFU_SMP_API int dfu_smp_serial_pace_request(struct dfu_smp_serial_pace *pace, uint8_t seq, unsigned lines,
 			    uint64_t now_us);
 
 /**
@@ -186,45 +188,45 @@ int dfu_smp_serial_pace_request(struct dfu_smp_serial_pace *pace, uint8_t seq, u
  * was not told of is paced by the buffers alone): @p now_us or earlier for now, or a later
  * time to wait until (an answer may come sooner).
  */
-uint64_t dfu_smp_serial_pace_next_us(struct dfu_smp_serial_pace *pace, uint64_t now_us);
+DFU_SMP_API uint64_t dfu_smp_serial_pace_next_us(struct dfu_smp_serial_pace *pace, uint64_t now_us);
 
 /**
  * The next line, @p len bytes, has been written whole at @p now_us (for a line not the
  * pacer's, e.g. of a request it could not keep track of, it is counted all the same).
  */
-void dfu_smp_serial_pace_line_sent(struct dfu_smp_serial_pace *pace, size_t len, uint64_t now_us);
+DFU_SMP_API void dfu_smp_serial_pace_line_sent(struct dfu_smp_serial_pace *pace, size_t len, uint64_t now_us);
 
 /**
  * An answer with sequence number @p seq came at @p now_us. Requests written whole before it
  * and still unanswered were lost (a device answers in order): the pacer backs off. An answer
  * to no request it knows (a late one to an earlier try) is ignored.
  */
-void dfu_smp_serial_pace_answer(struct dfu_smp_serial_pace *pace, uint8_t seq, uint64_t now_us);
+DFU_SMP_API void dfu_smp_serial_pace_answer(struct dfu_smp_serial_pace *pace, uint8_t seq, uint64_t now_us);
 
 /**
  * Requests a caller may keep queued at once: those the device's SMP buffers take while it
  * handles one (buf_count - 1, at least 1), and one more written in part meanwhile.
  */
-unsigned dfu_smp_serial_pace_window(const struct dfu_smp_serial_pace *pace);
+DFU_SMP_API unsigned dfu_smp_serial_pace_window(const struct dfu_smp_serial_pace *pace);
 
 /**
  * The pieces a raw message or COBS frame of @p len bytes goes in (DFU_SMP_SERIAL_PACE_PIECE bytes
  * each, the last one the rest): what to tell dfu_smp_serial_pace_request() as its lines.
  */
-unsigned dfu_smp_serial_pace_pieces(size_t len);
+DFU_SMP_API unsigned dfu_smp_serial_pace_pieces(size_t len);
 
 /**
  * The bytes of the next piece to write of a frame with @p left bytes not yet written.
  */
-size_t dfu_smp_serial_pace_piece(size_t left);
+DFU_SMP_API size_t dfu_smp_serial_pace_piece(size_t left);
 
 /** The receive line buffers the pacer assumes now. */
-unsigned dfu_smp_serial_pace_lines(const struct dfu_smp_serial_pace *pace);
+DFU_SMP_API unsigned dfu_smp_serial_pace_lines(const struct dfu_smp_serial_pace *pace);
 
 /** The device's time per line it assumes now, in µs. */
-uint32_t dfu_smp_serial_pace_line_us(const struct dfu_smp_serial_pace *pace);
+DFU_SMP_API uint32_t dfu_smp_serial_pace_line_us(const struct dfu_smp_serial_pace *pace);
 
 /** What it saw so far. */
-const struct dfu_smp_serial_pace_stats *dfu_smp_serial_pace_stats(const struct dfu_smp_serial_pace *pace);
+DFU_SMP_API const struct dfu_smp_serial_pace_stats *dfu_smp_serial_pace_stats(const struct dfu_smp_serial_pace *pace);
 
 #endif /* DFU_SMP_SERIAL_PACE_H */
