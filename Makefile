@@ -1,41 +1,61 @@
 # SPDX-License-Identifier: Apache-2.0
-# The two commands of the README: `make demo` and `make test`. Both install missing Debian
-# packages first (as root; otherwise they say what to install).
+# The commands of the README: `make` (the library and the programs), `make install`, `make demo`
+# and `make test`. Each installs the Debian packages it needs first when they are missing (as
+# root; otherwise it says what to install): `make` only those to build and run, `make test` also
+# those of the tests (cmocka, Python modules, the Cortex-M toolchain...).
 
 JOBS ?= $(shell nproc)
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99 \
                 LSAN_OPTIONS=exitcode=99
 
-.PHONY: all deps test test-build test-asan test-nosim mcu-size demo bench bench-ports interop clean
+# make install: PREFIX (default /usr/local) is where it runs from, DESTDIR where the files are
+# put (a staging directory: DESTDIR/PREFIX/...); BUILD_DIR and CMAKE_ARGS configure its build.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD_DIR ?= build
+CMAKE_ARGS ?=
+
+.PHONY: all deps deps-test install test test-build test-asan test-nosim mcu-size demo bench bench-ports interop clean
 
 all: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build -j$(JOBS)
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+# The library (shared and static), its headers and pkg-config file (dfu-smp.pc), and dfu-smp.
+install: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR)
 
 # Every test twice: a normal build, then one under AddressSanitizer and UndefinedBehavior-
 # Sanitizer; then dfu-smp built without the simulator; then the portable core for a Cortex-M4.
 test: test-build test-asan test-nosim mcu-size
 
-test-build: all
+test-build: deps-test
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_TESTS=ON
+	cmake --build build -j$(JOBS)
 	cd build && ctest --output-on-failure -j$(JOBS)
 
-test-asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDFU_SMP_SANITIZE=ON
+test-asan: deps-test
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDFU_SMP_SANITIZE=ON -DDFU_SMP_TESTS=ON
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS)
 
 # -DDFU_SMP_SIM=OFF: dfu-smp and the tests that need no simulated device (the real Zephyr
 # servers' interop tests ran in the normal build already).
-test-nosim: deps
-	cmake -S . -B build/nosim -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_SIM=OFF
+test-nosim: deps-test
+	cmake -S . -B build/nosim -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_SIM=OFF -DDFU_SMP_TESTS=ON
 	cmake --build build/nosim -j$(JOBS)
 	cd build/nosim && ctest --output-on-failure -j$(JOBS) -E '^interop_'
 
-mcu-size: deps
+mcu-size: deps-test
 	scripts/mcu-size.sh build/mcu
 
 # The demo starts a dfu-smp-sim of its own (UDP on 127.0.0.1) for dfu-smp to talk to; CONN=
@@ -56,7 +76,7 @@ bench-ports: all
 
 # dfu-smp against every real Zephyr SMP server of ../shared/testdata/zephyr: one line per server
 # and transport, the commands passed, failed and not in that build.
-interop: all
+interop: all deps-test
 	DFU_SMP=build/dfu-smp SHARED_DIR=../shared /usr/bin/python3 tests/interop.py
 
 clean:

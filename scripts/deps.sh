@@ -2,11 +2,24 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages dfu-smp needs, when they are missing. As root it runs apt-get;
 # otherwise it says what to install and fails.
+#   deps.sh [build]  to build and run the library, dfu-smp and dfu-smp-sim (`make`)
+#   deps.sh test     also what the tests need (`make test`): cmocka, dbus, the Python modules,
+#                    the Cortex-M toolchain, the 32-bit C library of the Zephyr servers
 set -eu
 
 packages="cmake make gcc pkg-config libcbor-dev libssl-dev libsystemd-dev libjansson-dev \
-libcmocka-dev zlib1g-dev dbus python3 python3-cbor2 python3-bleak gcc-arm-none-eabi \
-libnewlib-arm-none-eabi libc6-i386 iproute2"
+zlib1g-dev"
+case "${1:-build}" in
+build) ;;
+test)
+	packages="$packages libcmocka-dev dbus python3 python3-cbor2 python3-bleak \
+gcc-arm-none-eabi libnewlib-arm-none-eabi libc6-i386 iproute2"
+	;;
+*)
+	echo "usage: $0 [build|test]" >&2
+	exit 2
+	;;
+esac
 
 missing=""
 for p in $packages; do
