@@ -62,6 +62,12 @@ class Install(unittest.TestCase):
         self.assertFalse(glob.glob(os.path.join(inc, "**", "*reader*"), recursive=True))
         cli = os.path.join(self.stage, "usr", "bin", "dfu-smp")
         self.assertEqual(run_tool.run(cli, "--help").returncode, 0)
+        # the manual page and the bash completion, as the build wrote them
+        share = os.path.join(self.stage, "usr", "share")
+        with open(os.path.join(share, "man", "man1", "dfu-smp.1")) as f:
+            self.assertIn(".TH DFU\\-SMP 1", f.read())
+        with open(os.path.join(share, "bash-completion", "completions", "dfu-smp")) as f:
+            self.assertIn("complete ", f.read())
         self.assertEqual(self.pkg_config("--modversion"), ["0.1.0"])
         self.assertIn("-I" + os.path.join(self.stage, "usr", "include"),
                       self.pkg_config("--cflags"))

@@ -10,6 +10,7 @@
 
 #include <dfu-smp/ports/log.h>
 #include <dfu-smp/ports/loop.h>
+#include <dfu-smp/version.h>
 #include "cli.h"
 #include "help.h"
 
