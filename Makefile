@@ -18,9 +18,11 @@ CMAKE_ARGS ?=
 
 .PHONY: all deps deps-test install test test-build test-asan test-nosim mcu-size demo bench bench-ports interop clean
 
+# Also links the manual page the build writes here, for `man ./dfu-smp.1`.
 all: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build -j$(JOBS)
+	ln -sf build/dfu-smp.1 dfu-smp.1
 
 deps:
 	@scripts/deps.sh build
@@ -80,4 +82,4 @@ interop: all deps-test
 	DFU_SMP=build/dfu-smp SHARED_DIR=../shared /usr/bin/python3 tests/interop.py
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan dfu-smp.1
