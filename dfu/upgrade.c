@@ -270,14 +270,47 @@ static void check_size(struct dfu_smp_upgrade *up)
 	send(up);
 }
 
+/*
+ * The device has no image number cfg.image (the images it has are in @p have, a bit each): the
+ * upgrade is refused before anything is sent. @return true when it was.
+ */
+static bool refused_image(struct dfu_smp_upgrade *up, const uint8_t have[32], const char *source)
+{
+	char list[200] = "";
+	size_t n = 0;
+
+	if (have[up->cfg.image / 8u] & (1u << (up->cfg.image % 8u))) {
+		return false;
+	}
+	for (unsigned i = 0; i < 256 && n + 8 < sizeof(list); i++) {
+		if (have[i / 8u] & (1u << (i % 8u))) {
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", n ? ", " : "", i);
+		}
+	}
+	fail(up, -ENOENT, DFU_SMP_UPGRADE_FAILED, "the device has no image %u (%s lists image%s %s): "
+	     "give --image with one of them; nothing was sent", (unsigned)up->cfg.image, source,
+	     strchr(list, ',') ? "s" : "", list);
+	return true;
+}
+
 static void check_size_answer(struct dfu_smp_upgrade *up, const struct dfu_smp_client_rsp *rsp)
 {
 	struct dfu_smp_mgmt_img_slot_info info;
 	struct dfu_smp_mgmt_reply reply;
 	int64_t room = -1;
 	const char *why = "";
+	uint8_t have[32] = { 0 };
+	uint64_t erase_ms = 0;
+	bool any = false;
 
 	if (dfu_smp_mgmt_img_slot_info_decode(rsp, &reply, &info) == 0) {
+		for (size_t i = 0; i < info.count; i++) {
+			if (info.images[i].image < 256) {
+				have[info.images[i].image / 8u] |=
+					(uint8_t)(1u << (info.images[i].image % 8u));
+				any = true;
+			}
+		}
 		for (size_t i = 0; i < info.count; i++) {
 			const struct dfu_smp_mgmt_img_slot_info_image *im = &info.images[i];
 
@@ -285,6 +318,10 @@ static void check_size_answer(struct dfu_smp_upgrade *up, const struct dfu_smp_c
 				continue;
 			}
 			for (size_t j = 0; j < im->count; j++) {
+				if (im->slots[j].slot == 1 && im->slots[j].size > 0) {
+					erase_ms = ((uint64_t)im->slots[j].size + 4095u) / 4096u *
+						   DFU_SMP_UPGRADE_ERASE_MS_PER_PAGE;
+				}
 				if (im->slots[j].slot == 1 && im->slots[j].size >= 0) {
 					/* the trailer takes the slot's last bytes */
 					room = im->slots[j].size > DFU_SMP_UPGRADE_TRAILER_MIN
@@ -300,6 +337,15 @@ static void check_size_answer(struct dfu_smp_upgrade *up, const struct dfu_smp_c
 		}
 	}
 	dfu_smp_mgmt_reply_close(&reply);
+	/* slot info names the images the device has; without it, the state list does */
+	if (refused_image(up, any ? have : up->listed, any ? "its slot info" : "its image list")) {
+		return;
+	}
+	if (erase_ms > (up->cfg.upload.first_timeout_ms ? up->cfg.upload.first_timeout_ms
+							: DFU_SMP_UPLOAD_FIRST_TIMEOUT_MS)) {
+		up->cfg.upload.first_timeout_ms = erase_ms > UINT32_MAX ? UINT32_MAX
+									: (uint32_t)erase_ms;
+	}
 	up->slot_size_known = room >= 0;
 	if (room >= 0 && up->cfg.size > (uint64_t)room) {
 		fail(up, -EFBIG, DFU_SMP_UPGRADE_FAILED, "the image (%zu bytes) is larger than what "
@@ -315,7 +361,11 @@ static void after_upload(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_i
 {
 	bool permanent = up->cfg.mode == DFU_SMP_UPGRADE_CONFIRM_NOW;
 
-	if (secondary->pending && secondary->permanent == permanent) {
+	/*
+	 * Marked already, by an earlier run: as asked, or for a test boot where it is to be made
+	 * permanent now (the device refuses to mark it again; it is confirmed once it runs).
+	 */
+	if (secondary->pending && (secondary->permanent == permanent || permanent)) {
 		if (up->cfg.no_reset) {
 			finish(up, 0, DFU_SMP_UPGRADE_PENDING);
 		} else {
@@ -417,6 +467,17 @@ static void plan(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state
 	if (is_ours(up, secondary)) {
 		after_upload(up, secondary);
 		return;
+	}
+	memset(up->listed, 0, sizeof(up->listed));
+	for (size_t i = 0; i < st->count; i++) {
+		uint64_t image = st->slots[i].image < 0 ? 0 : (uint64_t)st->slots[i].image;
+
+		if (image < 256) {
+			up->listed[image / 8u] |= (uint8_t)(1u << (image % 8u));
+		}
+	}
+	if (st->count == 0) {
+		up->listed[up->cfg.image / 8u] |= (uint8_t)(1u << (up->cfg.image % 8u));
 	}
 	check_size(up);
 }

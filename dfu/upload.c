@@ -10,7 +10,6 @@
 #include <dfu-smp/mgmt/img.h>
 
 #define DEFAULT_TIMEOUT_MS 5000u
-#define DEFAULT_FIRST_TIMEOUT_MS 60000u
 #define DEFAULT_RECOVERIES 4u
 /* Answers in a row that do not move the device's offset before the upload is given up. */
 #define MAX_STALLS 8u
@@ -369,7 +368,7 @@ int dfu_smp_upload_start(struct dfu_smp_upload *up, struct dfu_smp_client *clien
 	up->cfg = *cfg;
 	up->cfg.timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
 	up->cfg.first_timeout_ms = cfg->first_timeout_ms ? cfg->first_timeout_ms
-							 : DEFAULT_FIRST_TIMEOUT_MS;
+							 : DFU_SMP_UPLOAD_FIRST_TIMEOUT_MS;
 	up->cfg.max_recoveries = cfg->max_recoveries ? cfg->max_recoveries : DEFAULT_RECOVERIES;
 	up->window = window;
 	up->ops = ops;

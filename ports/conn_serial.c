@@ -674,8 +674,11 @@ static int parse_query(struct conn_serial *cs, const char *q)
 	return -EINVAL;
 }
 
-/* PATH[@BAUD][?framing=NAME]: the path, the speed, the framing. @return 0 or -EINVAL. */
-static int parse_arg(struct conn_serial *cs, const char *arg)
+/*
+ * PATH[@BAUD][?framing=NAME]: the path, the speed, the framing. @return 0, or -EINVAL with
+ * *@p what saying which part is wrong.
+ */
+static int parse_arg(struct conn_serial *cs, const char *arg, const char **what)
 {
 	const char *q = strrchr(arg, '?');
 	size_t rest = q ? (size_t)(q - arg) : strlen(arg);
@@ -687,7 +690,9 @@ static int parse_arg(struct conn_serial *cs, const char *arg)
 			at = arg + i; /* the last one */
 		}
 	}
+	*what = "";
 	if (parse_query(cs, q) != 0) {
+		*what = "the framing must be ?framing=console, raw or cobs";
 		return -EINVAL;
 	}
 	cs->baud = BAUD_DEFAULT;
@@ -697,6 +702,7 @@ static int parse_arg(struct conn_serial *cs, const char *arg)
 		len = (size_t)(at - arg);
 		cs->baud = strtoul(at + 1, &end, 10);
 		if (at + 1 == arg + rest || end != arg + rest) {
+			*what = "the baud rate after '@' must be a number";
 			return -EINVAL;
 		}
 	}
@@ -706,7 +712,12 @@ static int parse_arg(struct conn_serial *cs, const char *arg)
 			cs->speed = bauds[i].speed;
 		}
 	}
-	if (len == 0 || cs->speed == (speed_t)-1) {
+	if (len == 0) {
+		*what = "the PATH is missing";
+		return -EINVAL;
+	}
+	if (cs->speed == (speed_t)-1) {
+		*what = "the baud rate is no standard one";
 		return -EINVAL;
 	}
 	cs->path = malloc(len + 1);
@@ -727,6 +738,7 @@ int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options 
 		.max_size = transport_max_size,
 	};
 	struct conn_serial *cs = calloc(1, sizeof(*cs));
+	const char *what = "";
 	int err;
 
 	if (!cs) {
@@ -735,11 +747,11 @@ int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options 
 	}
 	cs->pfd = (struct dfu_smp_port_fd){ .fd = -1, .ready = on_ready, .ctx = cs };
 	cs->line_max = opt->serial_line_max ? opt->serial_line_max : DFU_SMP_SERIAL_LINE_MAX_DEFAULT;
-	err = parse_arg(cs, arg);
+	err = parse_arg(cs, arg, &what);
 	if (err == -EINVAL) {
-		snprintf(why, why_cap, "bad serial port 'serial:%s': use "
+		snprintf(why, why_cap, "bad serial port 'serial:%s': %s%suse "
 			 "serial:PATH[@BAUD][?framing=console|raw|cobs] with a standard baud rate "
-			 "(9600, 115200, 1000000...)", arg);
+			 "(9600, 115200, 1000000...)", arg, what, what[0] ? "; " : "");
 	} else if (!err && cs->line_max < DFU_SMP_SERIAL_LINE_MIN) {
 		snprintf(why, why_cap, "serial lines need at least %u bytes", DFU_SMP_SERIAL_LINE_MIN);
 		err = -EINVAL;

@@ -178,9 +178,10 @@ static const struct dfu_smp_conn_ops udp_ops = {
 };
 
 /* Splits HOST[:PORT], [IPV6]:PORT or a bare IPv6 address. @return 0 or -EINVAL. */
-static int split_host_port(const char *arg, char *host, size_t host_cap, const char **port)
+static int split_host_port(const char *arg, char *host, size_t host_cap, const char **port,
+			   char *why, size_t why_cap)
 {
-	const char *end, *colon = strchr(arg, ':');
+	const char *end, *colon = strchr(arg, ':'), *spec = arg;
 	size_t len;
 
 	*port = UDP_PORT_DEFAULT;
@@ -206,7 +207,10 @@ static int split_host_port(const char *arg, char *host, size_t host_cap, const c
 	memcpy(host, arg, len);
 	host[len] = '\0';
 	len = strspn(*port, "0123456789");
-	if (len == 0 || len > 5 || (*port)[len] != '\0' || atol(*port) < 1 || atol(*port) > 65535) {
+	if (len == 0 || (*port)[len] != '\0' || len > 5 || atol(*port) < 1 ||
+	    atol(*port) > 65535) {
+		snprintf(why, why_cap, "bad UDP address 'udp:%s': the port must be a number from 1 "
+			 "to 65535, got '%s'", spec, *port);
 		return -EINVAL;
 	}
 	return 0;
@@ -260,9 +264,13 @@ int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *op
 	char host[256];
 	int fd;
 
-	if (split_host_port(arg, host, sizeof(host), &port) != 0) {
-		snprintf(why, why_cap, "bad UDP address 'udp:%s': use udp:HOST[:PORT], with an "
-			 "IPv6 address in brackets before a port (udp:[::1]:1337)", arg);
+	why[0] = '\0';
+	if (split_host_port(arg, host, sizeof(host), &port, why, why_cap) != 0) {
+		if (!why[0]) {
+			snprintf(why, why_cap, "bad UDP address 'udp:%s': use udp:HOST[:PORT], with "
+				 "an IPv6 address in brackets before a port (udp:[::1]:1337)%s", arg,
+				 arg[0] ? "" : "; the HOST is missing");
+		}
 		return -EINVAL;
 	}
 	fd = connect_socket(host, port, why, why_cap);

@@ -602,8 +602,12 @@ class Session:
 
     def raw_error(self, op, group, cmd):
         r = self.dfu("--json", "raw", "--op", op, "--group", str(group), "--id", str(cmd))
-        if r.rc != 1 or r.json() != {"rc": 8} or "MGMT_ERR_ENOTSUP" not in r.err:
-            raise Failed(f"expected exit 1, the answer {{'rc': 8}} and MGMT_ERR_ENOTSUP\n    {r}")
+        doc = r.json() if r.rc == 1 else {}
+        error = doc.pop("error", {})
+        if (r.rc != 1 or doc != {"rc": 8} or error.get("code") != "MGMT_ERR_ENOTSUP" or
+                "MGMT_ERR_ENOTSUP" not in r.err):
+            raise Failed(f"expected exit 1, the answer {{'rc': 8}} with its error and "
+                         f"MGMT_ERR_ENOTSUP\n    {r}")
 
     def raw_bytes(self):
         remote = f"{FS_ROOT}/raw"

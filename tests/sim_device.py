@@ -105,6 +105,7 @@ class SimDevice:
             self.kill()
             raise AssertionError(f"dfu-smp-sim {self.args} ignored SIGTERM")
         err = err.decode(errors="replace")
+        self.err = err  # what it logged (-v: each request it got)
         for mark in run_tool.SANITIZER_MARKS:
             if mark in err:
                 raise AssertionError(f"dfu-smp-sim {self.args}: sanitizer report:\n{err}")

@@ -90,7 +90,7 @@ class Ble(unittest.TestCase):
             start = time.monotonic()
             p = bz.dfu_smp("--timeout", "1", "--conn", "ble:C2:00:00:00:00:99", "echo", "hi")
             took = time.monotonic() - start
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 3)  # not found
         self.assertEqual(p.stdout, "")
         self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
         self.assertIn("no device C2:00:00:00:00:99 found: scanned 1.0 s on hci0", p.stderr)
@@ -99,7 +99,7 @@ class Ble(unittest.TestCase):
     def test_no_bluetoothd(self):
         with FakeBluez(sim=False) as bz:
             p = bz.dfu_smp("--conn", CONN, "echo", "hi")
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 3)
         self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
         self.assertIn("org.freedesktop.DBus.Error.ServiceUnknown", p.stderr)
         self.assertIn("bluetoothd is not running", p.stderr)

@@ -115,7 +115,8 @@ class Image(WithState):
         self.assertIn("IMG_MGMT_ERR_HASH_NOT_FOUND", p.stderr)
         p = self.sim("--json", "image", "test", "00" * 32)
         error = json.loads(p.stdout)["error"]
-        self.assertEqual((error["kind"], error["group"], error["rc"]), ("group", 1, 8))
+        self.assertEqual((error["kind"], error["code"], error["group"], error["rc"]),
+                         ("device", "IMG_MGMT_ERR_HASH_NOT_FOUND", 1, 8))
         doc = self.sim_json("image", "confirm")  # confirming the running image is fine
         self.assertTrue(doc["images"][0]["confirmed"])
         self.assertEqual(self.sim("image", "test", "zz").returncode, 2)
@@ -207,13 +208,21 @@ class Raw(unittest.TestCase):
     def test_echo_through_raw(self):
         doc = run_json("raw", "--op", "write", "--group", "0", "--id", "0", '{"d":"hi"}')
         self.assertEqual(doc["r"], "hi")
+        # without --json: a line per member, not JSON
         p = run("raw", "--op", "write", "--group", "0", "--id", "0", '{"d":"hi"}')
-        self.assertEqual(json.loads(p.stdout), {"r": "hi"})
+        self.assertEqual((p.returncode, p.stdout), (0, "r: hi\n"))
 
     def test_vendor_group_error_and_bytes(self):
         p = run("raw", "--op", "read", "--group", "64", "--id", "1", '{"x": "h\'00ff\'"}')
         self.assertEqual(p.returncode, 1)
-        self.assertEqual(json.loads(p.stdout), {"rc": 8})
+        self.assertEqual(p.stdout, "")  # the error only, on stderr, in words
+        self.assertIn("MGMT_ERR_ENOTSUP (rc 8)", p.stderr)
+        p = run("--json", "raw", "--op", "read", "--group", "64", "--id", "1")
+        self.assertEqual(p.returncode, 1)
+        doc = json.loads(p.stdout)
+        self.assertEqual(doc["rc"], 8)  # the answer as it is, and the error as every command's
+        self.assertEqual((doc["error"]["kind"], doc["error"]["code"]),
+                         ("device", "MGMT_ERR_ENOTSUP"))
 
     def test_bad_raw_arguments(self):
         self.assertEqual(run("raw", "--op", "read", "--group", "0").returncode, 2)

@@ -95,7 +95,7 @@ class CommandHelp(unittest.TestCase):
         with Device() as dev:
             p = run("--conn", dev.conn, "--tries", "1", "--timeout", "0.2", "echo", "--",
                     "--help")
-            self.assertEqual(p.returncode, 1)  # no answer comes
+            self.assertEqual(p.returncode, 3)  # no answer comes
             sent = dev.received()
         self.assertEqual(len(sent), 1, sent)
         self.assertIn(b"--help", sent[0])

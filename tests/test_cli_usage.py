@@ -2,6 +2,7 @@
 """dfu-smp on its own, with no device and no simulator: a connection must be given (--conn or
 DFU_SMP_CONN), `--conn sim` is no connection it knows, global options go before the command,
 usage errors exit 2 with one line, and the binary holds nothing of the simulator."""
+import json
 import os
 import shutil
 import subprocess
@@ -28,7 +29,13 @@ def run(*args, env=None):
 class Usage(unittest.TestCase):
     def assert_usage(self, p, *needles):
         self.assertEqual(p.returncode, 2, p.stderr)
-        self.assertEqual(p.stdout, "")
+        if "--json" in p.args[:p.args.index("--") if "--" in p.args else len(p.args)]:
+            # with --json the usage error is a JSON document too, its message the line's
+            error = json.loads(p.stdout)["error"]
+            self.assertEqual((error["kind"], error["code"]), ("usage", 2))
+            self.assertIn(error["message"], p.stderr)
+        else:
+            self.assertEqual(p.stdout, "")
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         for needle in needles:
             self.assertIn(needle, p.stderr)

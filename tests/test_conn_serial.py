@@ -59,7 +59,7 @@ class Serial(unittest.TestCase):
         with SimDevice("--serial", "--busy-scale", "0") as sim:
             p = dfu("serial:" + sim.serial, "--timeout", "0.5", "--serial-line-max", "200",
                     "echo", "y" * 150)
-            self.assertEqual(p.returncode, 1)
+            self.assertEqual(p.returncode, 3)
             self.assertIn("no answer on", p.stderr)
             self.assertIn("--serial-line-max", p.stderr)
 
@@ -74,10 +74,10 @@ class Serial(unittest.TestCase):
 
     def test_ports_that_are_no_ports(self):
         p = dfu("serial:/nonexistent/tty", "echo", "x")
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 3)  # the link cannot be opened
         self.assertIn("cannot open /nonexistent/tty", p.stderr)
         p = dfu("serial:/dev/null", "echo", "x")
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 3)
         self.assertIn("not a serial port", p.stderr)
         for spec in ("serial:", "serial:/dev/ttyS0@12345", "serial:/dev/ttyS0@fast"):
             with self.subTest(spec=spec):

@@ -39,7 +39,7 @@ class Udp(unittest.TestCase):
         with SimDevice("--udp", "127.0.0.1:0", "--rollback", "--busy-scale", "0.1") as sim:
             conn = "udp:" + sim.udp
             p = dfu(conn, "upgrade", os.path.join(IMAGES, "01-hash-only.bin"))
-            self.assertEqual(p.returncode, 1)
+            self.assertEqual(p.returncode, 5)
             self.assertIn("rolled back", p.stderr)
             p = dfu(conn, "--json", "image", "list")
             slot0 = json.loads(p.stdout)["images"][0]
@@ -132,7 +132,7 @@ class Udp(unittest.TestCase):
             start = time.monotonic()
             p = dfu("udp:" + sim.udp, "--timeout", "0.6", "--tries", "2", "-vv", "echo", "x")
             self.assertLess(time.monotonic() - start, 5)
-            self.assertEqual(p.returncode, 1)
+            self.assertEqual(p.returncode, 3)
             self.assertEqual(p.stderr.count("] udp: sent "), 2)
             self.assertIn(f"no answer from udp:{sim.udp} within 0.6 s (sent 2 times", p.stderr)
 
@@ -152,7 +152,7 @@ class Udp(unittest.TestCase):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         p = dfu(f"udp:127.0.0.1:{port}", "--timeout", "5", "echo", "x")
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 3)
         self.assertIn("port unreachable", p.stderr)
 
     def test_bad_addresses_are_usage_errors(self):
@@ -163,7 +163,7 @@ class Udp(unittest.TestCase):
                 self.assertEqual(p.returncode, 2, p.stderr)
                 self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
         p = dfu("udp:no-such-host.invalid", "echo", "x")
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 3)
         self.assertIn("cannot resolve", p.stderr)
 
     def test_state_kept_across_two_runs(self):

@@ -167,7 +167,7 @@ class EveryFile(unittest.TestCase):
                     self.assertEqual(p.stderr, "")
                 else:
                     code = entry["invalid_reason_code"]
-                    self.assertEqual(p.returncode, 1)
+                    self.assertEqual(p.returncode, 4)  # image invalid
                     self.assertFalse(doc["valid"])
                     self.assertEqual(doc["problem"]["code"], code)
                     lines = p.stderr.splitlines()
@@ -186,7 +186,7 @@ class EveryFile(unittest.TestCase):
                 sig = doc["signature"]
                 self.assertEqual(sig["key"], path(entry["public_key"]))
                 if entry["category"] == "corrupt":
-                    self.assertEqual(p.returncode, 1)
+                    self.assertEqual(p.returncode, 4)  # image invalid
                     self.assertFalse(sig["verified"])
                     self.assertEqual(doc["problem"]["code"], entry["invalid_reason_code"])
                     continue
@@ -202,7 +202,7 @@ class EveryFile(unittest.TestCase):
 
                 p, doc = inspect_json(entry["name"], "--key", path(OTHER_KEY))
                 sig = doc["signature"]
-                self.assertEqual(p.returncode, 1)
+                self.assertEqual(p.returncode, 4)  # image invalid
                 self.assertFalse(doc["valid"])
                 self.assertFalse(sig["verified"])
                 self.assertEqual(sig["code"], "KEY_MISMATCH")
@@ -217,7 +217,7 @@ class EveryFile(unittest.TestCase):
                 continue
             with self.subTest(file=entry["name"]):
                 p, doc = inspect_json(entry["name"], "--key", path("keys/ecdsa-p256-public.pem"))
-                self.assertEqual(p.returncode, 1)
+                self.assertEqual(p.returncode, 4)  # image invalid
                 self.assertEqual(doc["signature"]["code"], "NOT_SIGNED")
                 self.assertEqual(doc["problem"]["code"], "NOT_SIGNED")
 
@@ -235,7 +235,7 @@ class EveryFile(unittest.TestCase):
                         args += ["--key", path(run["key"])]
                     p = inspect(*args)
                     self.assertEqual(p.returncode == 0, run["exit_code"] == 0, p.stderr)
-                    self.assertIn(p.returncode, (0, 1))
+                    self.assertIn(p.returncode, (0, 4))  # valid, or the image is invalid
 
     def test_keys_verify_what_the_manifest_says(self):
         for name, key in KEYS.items():
@@ -299,7 +299,7 @@ class Text(unittest.TestCase):
 
     def test_corrupt_file(self):
         p = inspect(path("corrupt/bad-magic.bin"))
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 4)
         self.assertIn("verdict: invalid: BAD_MAGIC: image header magic is 0x96f3b83c, not "
                       "0x96f3b83d", p.stdout)
         self.assertEqual(p.stderr.count("\n"), 1)
@@ -308,7 +308,7 @@ class Text(unittest.TestCase):
         p = inspect(path("corrupt/flipped-payload-byte.bin"))
         self.assertIn("(DOES NOT MATCH)", p.stdout)
         p = inspect(path("02-ecdsa-p256.bin"), "--key", path(OTHER_KEY))
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 4)
         self.assertIn("verdict: invalid: KEY_MISMATCH: wrong key", p.stdout)
 
     def test_option_forms(self):
@@ -323,7 +323,11 @@ class Usage(unittest.TestCase):
     def assert_usage(self, *args, says):
         p = inspect(*args)
         self.assertEqual(p.returncode, 2, p.stderr)
-        self.assertEqual(p.stdout, "")
+        if "--json" in args:
+            error = json.loads(p.stdout)["error"]
+            self.assertEqual((error["kind"], error["code"]), ("usage", 2))
+        else:
+            self.assertEqual(p.stdout, "")
         self.assertIn(says, p.stderr)
 
     def test_usage_errors(self):
@@ -333,10 +337,18 @@ class Usage(unittest.TestCase):
         self.assert_usage(image, image, says="takes one FILE")
         self.assert_usage(image, "--bogus", says="unknown option '--bogus'")
         self.assert_usage(image, "--key", says="--key needs")
-        self.assert_usage(path("no-such-file.bin"), says="cannot read")
         self.assert_usage(image, "--key", path("keys/no-such-key.pem"), says="cannot read the key")
         self.assert_usage(image, "--key", image, says="is not a PEM key")
-        self.assert_usage("--json", TESTDATA, says="cannot read")
+
+    def test_a_file_that_cannot_be_read_is_an_invalid_image(self):
+        # exit 4 (image invalid), as upgrade says of the same file
+        p = inspect(path("no-such-file.bin"))
+        self.assertEqual((p.returncode, p.stdout), (4, ""), p.stderr)
+        self.assertIn("cannot read", p.stderr)
+        p = inspect("--json", TESTDATA)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["error"]["kind"], "image")
+        self.assertIn("is a directory, not an image file", p.stderr)
 
     def test_listed_in_help(self):
         p = run_tool.run(DFU_SMP, "--help")

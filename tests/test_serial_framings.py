@@ -66,7 +66,7 @@ class Framings(unittest.TestCase):
                 with self.subTest(framing=framing):
                     p = dfu(f"serial:{sim.serial}?framing={framing}", "--timeout", "0.6",
                             "echo", "hi")
-                    self.assertEqual(p.returncode, 1, p.stderr)
+                    self.assertEqual(p.returncode, 3, p.stderr)
                     self.assertIn(f"framing={framing}", p.stderr)
                     self.assertIn("nothing came back at all", p.stderr)
             p = dfu(f"serial:{sim.serial}?framing=console", "echo", "hi")

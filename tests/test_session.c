@@ -1353,14 +1353,16 @@ static void confirm_now_confirms_an_image_booted_for_a_test(void **state)
 	assert_int_equal(W.count[K_CONFIRM], 1);
 	assert_true(runs_new(true));
 
-	/* already marked for a test, asked for good: marked again, for good */
+	/* already marked for a test (an earlier run's --no-reset), asked for good: not marked
+	 * again (Zephyr refuses a second mark: "already pending"), booted, then confirmed */
 	setup(NULL);
 	W.slot[1] = (struct slot){ .used = true, .version = "2.0.0", .pending = true };
 	memcpy(W.slot[1].hash, NEW_HASH, 32);
 	upgrade(DFU_SMP_UPGRADE_CONFIRM_NOW);
 	assert_int_equal(R.err, 0);
-	assert_int_equal(W.count[K_MARK], 1);
-	assert_int_equal(W.count[K_CONFIRM], 0);
+	assert_int_equal(R.result.upgrade.outcome, DFU_SMP_UPGRADE_CONFIRMED);
+	assert_int_equal(W.count[K_MARK], 0);
+	assert_int_equal(W.count[K_CONFIRM], 1);
 	assert_false(R.result.upgrade.uploaded);
 	assert_true(runs_new(true));
 }
@@ -1458,6 +1460,29 @@ static void too_large_an_image_is_refused_before_the_upload(void **state)
 	W.slot_size = 16; /* smaller than the trailer */
 	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(R.err, -EFBIG);
+}
+
+static void the_first_upload_request_waits_for_the_slots_erase(void **state)
+{
+	uint64_t start;
+
+	(void)state;
+	/* a 4 MiB slot: 1024 pages at 250 ms, 256 s, longer than the config's 2 s */
+	W.slot_size = 4u << 20;
+	add_rule(K_UPLOAD, 0, ACT_SILENT, 0);
+	start = W.now;
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(R.err, -ETIMEDOUT);
+	assert_true(W.now - start >= 1024u * DFU_SMP_UPGRADE_ERASE_MS_PER_PAGE);
+
+	/* a slot whose size is not reported: the config's own wait (and the session's ends) */
+	setup(NULL);
+	W.slot_info = SLOTS_NONE;
+	add_rule(K_UPLOAD, 0, ACT_SILENT, 0);
+	start = W.now;
+	upgrade(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+	assert_int_equal(R.err, -ETIMEDOUT);
+	assert_true(W.now - start < 60000u);
 }
 
 static void unknown_slot_sizes_and_a_refused_write(void **state)
@@ -2559,6 +2584,7 @@ int main(void)
 		T(already_running_unconfirmed_is_confirmed_or_left),
 		T(already_in_the_secondary_slot_is_not_uploaded),
 		T(too_large_an_image_is_refused_before_the_upload),
+		T(the_first_upload_request_waits_for_the_slots_erase),
 		T(unknown_slot_sizes_and_a_refused_write),
 		T(the_device_not_listing_the_upload),
 		T(a_resumed_upload_missing_from_the_slot_is_sent_again),

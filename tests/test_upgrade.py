@@ -122,7 +122,7 @@ class Upgrade(unittest.TestCase):
                      "corrupt/truncated-mid-tlv.bin"):
             with self.subTest(image=name):
                 p = self.sim("-vv", "upgrade", image(name))
-                self.assertEqual(p.returncode, 1)
+                self.assertEqual(p.returncode, 4)  # image invalid
                 self.assertIn("not a valid MCUboot image", p.stderr)
                 self.assertIn(BY_NAME[name]["invalid_reason_code"], p.stderr)
                 self.assertNotIn("write", p.stderr)  # nothing went on the link
@@ -131,14 +131,14 @@ class Upgrade(unittest.TestCase):
     def test_wrong_key_never_reaches_the_device(self):
         p = self.sim("-v", "upgrade", image("02-ecdsa-p256.bin"), "--key",
                      image("keys/ecdsa-p256-other-public.pem"))
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 4)
         self.assertIn("does not verify", p.stderr)
         self.assertNotIn("write", p.stderr)
         self.assertEqual(len(self.images()), 1)
 
     def test_rollback_is_reported_and_not_confirmed(self):
         p = self.sim("upgrade", image("03-ed25519.bin"), device=("--rollback",))
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 5)  # rolled back
         self.assertIn("rolled back", p.stderr)
         s0 = self.slot(0)
         self.assertNotEqual(s0["hash"], expected_hash("03-ed25519.bin"))

@@ -6,22 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <dfu-smp/mgmt/err.h>
 #include "progress.h"
-
-int cli_usage(struct cli *cli, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: %s%s", cli->prog, cli->what ? cli->what : "",
-		cli->what ? ": " : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see '%s --help')\n", cli->prog);
-	return CLI_EXIT_USAGE;
-}
 
 static void json_error(struct cli *cli, json_t *error)
 {
@@ -32,6 +20,31 @@ static void json_error(struct cli *cli, json_t *error)
 	}
 }
 
+/* The message of a failure, in @p msg: its line on stderr, its JSON error on stdout. */
+static void report(struct cli *cli, int status, const char *kind, const char *msg)
+{
+	progress_break(); /* on a line of its own, not after a progress bar */
+	fprintf(stderr, "%s: %s%s%s\n", cli->prog, cli->what ? cli->what : "",
+		cli->what ? ": " : "", msg);
+	json_error(cli, json_pack("{s:s, s:i, s:s}", "kind", kind, "code", status, "message",
+				  msg));
+}
+
+int cli_usage(struct cli *cli, const char *fmt, ...)
+{
+	char msg[800];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	snprintf(msg + n, sizeof(msg) - n, " (see '%s --help')", cli->prog);
+	report(cli, CLI_EXIT_USAGE, CLI_KIND_USAGE, msg);
+	return CLI_EXIT_USAGE;
+}
+
 int cli_fail(struct cli *cli, const char *fmt, ...)
 {
 	char msg[512];
@@ -40,10 +53,30 @@ int cli_fail(struct cli *cli, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	progress_break();
-	fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, msg);
-	json_error(cli, json_pack("{s:s}", "message", msg));
+	report(cli, CLI_EXIT_FAIL, CLI_KIND_FAILED, msg);
 	return CLI_EXIT_FAIL;
+}
+
+int cli_fail_as(struct cli *cli, int status, const char *kind, const char *fmt, ...)
+{
+	char msg[800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(cli, status, kind, msg);
+	return status;
+}
+
+int cli_link_status(int err, const char **kind)
+{
+	if (err == -EMSGSIZE || err == -E2BIG) {
+		*kind = CLI_KIND_REFUSED;
+		return CLI_EXIT_FAIL;
+	}
+	*kind = CLI_KIND_LINK;
+	return CLI_EXIT_LINK;
 }
 
 int cli_reply_failed(struct cli *cli, const struct dfu_smp_mgmt_reply *reply)
@@ -53,10 +86,66 @@ int cli_reply_failed(struct cli *cli, const struct dfu_smp_mgmt_reply *reply)
 
 int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *context)
 {
-	char line[500];
+	return cli_reply_failed_say(cli, reply, NULL, context);
+}
+
+/* The JSON error object of the device's error @p reply, its message @p line. */
+static json_t *reply_error(const struct dfu_smp_mgmt_reply *reply, const char *line)
+{
+	json_t *error;
+
+	switch (reply->kind) {
+	case DFU_SMP_MGMT_REPLY_RC:
+		error = json_pack("{s:s, s:s?, s:I, s:s?, s:s}", "kind", CLI_KIND_DEVICE, "code",
+				  dfu_smp_mgmt_err_name(reply->rc), "rc", (json_int_t)reply->rc, "name",
+				  dfu_smp_mgmt_err_name(reply->rc), "message", line);
+		if (!dfu_smp_mgmt_err_name(reply->rc)) {
+			json_object_set_new(error, "code", json_integer(reply->rc));
+		}
+		if (reply->detail[0]) {
+			json_object_set_new(error, "rsn", json_string(reply->detail));
+		}
+		break;
+	case DFU_SMP_MGMT_REPLY_GROUP_ERR:
+		error = json_pack("{s:s, s:s?, s:i, s:I, s:s?, s:s}", "kind", CLI_KIND_DEVICE, "code",
+				  dfu_smp_mgmt_err_group_name(reply->group, reply->rc), "group",
+				  (int)reply->group, "rc", (json_int_t)reply->rc, "name",
+				  dfu_smp_mgmt_err_group_name(reply->group, reply->rc), "message", line);
+		if (!dfu_smp_mgmt_err_group_name(reply->group, reply->rc)) {
+			json_object_set_new(error, "code", json_integer(reply->rc));
+		}
+		break;
+	default:
+		error = json_pack("{s:s, s:i, s:s}", "kind", CLI_KIND_FAILED, "code", CLI_EXIT_FAIL,
+				  "message", line);
+		break;
+	}
+	return error;
+}
+
+json_t *cli_reply_error_json(const struct dfu_smp_mgmt_reply *reply)
+{
+	char line[800];
+
+	dfu_smp_mgmt_err_describe(reply, line, sizeof(line));
+	return reply_error(reply, line);
+}
+
+int cli_reply_failed_say(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *instead,
+			 const char *context)
+{
+	char line[800];
 	json_t *error;
 
 	dfu_smp_mgmt_err_describe(reply, line, sizeof(line));
+	if (instead && (reply->kind == DFU_SMP_MGMT_REPLY_RC || reply->kind == DFU_SMP_MGMT_REPLY_GROUP_ERR)) {
+		const char *name = reply->kind == DFU_SMP_MGMT_REPLY_RC
+					   ? dfu_smp_mgmt_err_name(reply->rc)
+					   : dfu_smp_mgmt_err_group_name(reply->group, reply->rc);
+
+		snprintf(line, sizeof(line), "%s (the device answered %s, rc %lld)", instead,
+			 name ? name : "an unknown error", (long long)reply->rc);
+	}
 	if (context) {
 		size_t n = strlen(line);
 
@@ -64,23 +153,7 @@ int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply,
 	}
 	progress_break();
 	fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, line);
-	switch (reply->kind) {
-	case DFU_SMP_MGMT_REPLY_RC:
-		error = json_pack("{s:s, s:I, s:s?, s:s}", "kind", "rc", "rc", (json_int_t)reply->rc,
-				  "name", dfu_smp_mgmt_err_name(reply->rc), "message", line);
-		if (reply->detail[0]) {
-			json_object_set_new(error, "rsn", json_string(reply->detail));
-		}
-		break;
-	case DFU_SMP_MGMT_REPLY_GROUP_ERR:
-		error = json_pack("{s:s, s:i, s:I, s:s?, s:s}", "kind", "group", "group",
-				  (int)reply->group, "rc", (json_int_t)reply->rc, "name",
-				  dfu_smp_mgmt_err_group_name(reply->group, reply->rc), "message", line);
-		break;
-	default:
-		error = json_pack("{s:s, s:s}", "kind", "malformed", "message", line);
-		break;
-	}
+	error = reply_error(reply, line);
 	json_error(cli, error);
 	return CLI_EXIT_FAIL;
 }
@@ -131,11 +204,15 @@ int cli_connect(struct cli *cli)
 	err = cli->open ? cli->open(cli, &cli->conn, why, sizeof(why))
 			: dfu_smp_conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
 	if (err == -EINVAL) {
-		fprintf(stderr, "%s: %s\n", cli->prog, why);
+		const char *what = cli->what;
+
+		cli->what = NULL;
+		report(cli, CLI_EXIT_USAGE, CLI_KIND_USAGE, why);
+		cli->what = what;
 		return CLI_EXIT_USAGE;
 	}
 	if (err) {
-		return cli_fail(cli, "cannot connect: %s", why);
+		return cli_fail_as(cli, CLI_EXIT_LINK, CLI_KIND_LINK, "cannot connect: %s", why);
 	}
 	if (cli->simulated && !cli->json) {
 		printf("%s\n", CLI_SIMULATED_LINE);
@@ -178,18 +255,24 @@ int cli_limits(struct cli *cli, const struct dfu_smp_session_limits **limits)
 		err = cli->session.err;
 	}
 	if (err && cli->session.result.aborted) {
-		cli_fail(cli, "%s", cli->session.result.message);
-		return CLI_EXIT_ABORTED;
+		return cli_fail_as(cli, CLI_EXIT_ABORTED, CLI_KIND_INTERRUPTED, "interrupted: %s",
+				   cli->session.result.message);
 	}
 	if (err) {
+		const char *kind;
+
+		status = cli_link_status(err, &kind);
 		dfu_smp_conn_explain(cli->conn, err, 0, why, sizeof(why));
-		return cli_fail(cli, "%s (while asking the device's MCUmgr parameters)", why);
+		return cli_fail_as(cli, status, kind, "%s (while asking the device's MCUmgr "
+				   "parameters)", why);
 	}
 	*limits = dfu_smp_session_limits(s);
 	return 0;
 }
 
-int cli_exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp)
+/* cli_exchange(), and with @p once the request is sent once only, with its own timeout. */
+static int exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp,
+		    bool once)
 {
 	const struct dfu_smp_session_limits *limits;
 	size_t len = DFU_SMP_HDR_SIZE + req->len;
@@ -211,7 +294,8 @@ int cli_exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_cl
 		}
 	}
 	start_us = dfu_smp_conn_now_us(cli->conn);
-	err = dfu_smp_conn_transact(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
+	err = once ? dfu_smp_conn_transact_once(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp)
+		   : dfu_smp_conn_transact(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
 	if (err == 0 && cli->opt.smp_version == 0 && refused_as_too_old(rsp)) {
 		dfu_smp_client_set_version(dfu_smp_conn_client(cli->conn), DFU_SMP_VERSION_2);
 		err = dfu_smp_conn_transact(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
@@ -222,17 +306,50 @@ int cli_exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_cl
 		  len, err ? "failed" : "answered",
 		  (double)(dfu_smp_conn_now_us(cli->conn) - start_us) / 1000.0);
 	if (err) {
+		const char *kind;
+
+		status = cli_link_status(err, &kind);
 		dfu_smp_conn_explain(cli->conn, err, len, why, sizeof(why));
-		return cli_fail(cli, "%s", why);
+		if (once && err == -ETIMEDOUT) {
+			return cli_fail_as(cli, status, kind, "%s; it was sent once and waited for "
+					   "%.0f s: the device may still be at work, so wait before "
+					   "the next command", why, req->timeout_ms / 1000.0);
+		}
+		return cli_fail_as(cli, status, kind, "%s", why);
 	}
 	return 0;
 }
 
-int cli_simple(struct cli *cli, const char *done, json_t *doc)
+int cli_exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp)
+{
+	return exchange(cli, req, rsp, false);
+}
+
+int cli_exchange_once(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp,
+		      uint32_t wait_ms)
+{
+	uint32_t timeout = cli->opt.timeout_ms ? cli->opt.timeout_ms : DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+
+	req->timeout_ms = wait_ms > timeout ? wait_ms : timeout;
+	req->retries = 0;
+	return exchange(cli, req, rsp, true);
+}
+
+uint32_t cli_erase_wait_ms(uint64_t bytes)
+{
+	uint64_t ms = (bytes + 4095u) / 4096u * CLI_ERASE_MS_PER_PAGE;
+
+	return ms > CLI_ERASE_WAIT_MIN_MS ? (ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms)
+					  : CLI_ERASE_WAIT_MIN_MS;
+}
+
+/* cli_simple(), or with @p wait_ms non-zero sent once and waited for that long. */
+static int simple(struct cli *cli, uint32_t wait_ms, const char *done, json_t *doc)
 {
 	struct dfu_smp_client_rsp rsp;
 	struct dfu_smp_mgmt_reply reply;
-	int status = cli_exchange(cli, &cli->req, &rsp);
+	int status = wait_ms ? cli_exchange_once(cli, &cli->req, &rsp, wait_ms)
+			     : cli_exchange(cli, &cli->req, &rsp);
 
 	if (status) {
 		json_decref(doc);
@@ -249,6 +366,16 @@ int cli_simple(struct cli *cli, const char *done, json_t *doc)
 	}
 	dfu_smp_mgmt_reply_close(&reply);
 	return status;
+}
+
+int cli_simple(struct cli *cli, const char *done, json_t *doc)
+{
+	return simple(cli, 0, done, doc);
+}
+
+int cli_simple_once(struct cli *cli, uint32_t wait_ms, const char *done, json_t *doc)
+{
+	return simple(cli, wait_ms, done, doc);
 }
 
 int cli_read_file(const char *path, uint8_t **data, size_t *size)
@@ -293,6 +420,39 @@ int cli_read_file(const char *path, uint8_t **data, size_t *size)
 	*data = buf;
 	*size = len;
 	return 0;
+}
+
+int cli_read_image(struct cli *cli, const char *path, uint8_t **data, size_t *size)
+{
+	struct stat st;
+	int err;
+
+	*data = NULL;
+	*size = 0;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "'%s' is a directory, not an "
+				   "image file: give the signed .bin (imgtool's output, such as "
+				   "zephyr.signed.bin in the build's zephyr/ folder)", path);
+	}
+	err = cli_read_file(path, data, size);
+	if (err) {
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "cannot read '%s': %s", path,
+				   strerror(-err));
+	}
+	return 0;
+}
+
+const char *cli_image_format_hint(const uint8_t *data, size_t size)
+{
+	if (size >= 4 && memcmp(data, "\x7f" "ELF", 4) == 0) {
+		return "it is an ELF file (zephyr.elf?), not an MCUboot image: give the signed .bin "
+		       "(imgtool's output, such as zephyr.signed.bin)";
+	}
+	if (size >= 1 && data[0] == ':') {
+		return "it is an Intel HEX file, not an MCUboot image: give the signed .bin "
+		       "(imgtool's output, such as zephyr.signed.bin, not zephyr.signed.hex)";
+	}
+	return NULL;
 }
 
 void cli_hex(const uint8_t *data, size_t n, char *out)

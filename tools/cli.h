@@ -21,13 +21,34 @@
 #include <dfu-smp/smp/client.h>
 #include "args.h"
 
-/** Exit statuses. */
+/**
+ * Exit statuses; tools/help.c's cli_help_exits describes each for --help, the man page and the
+ * README. With --json, a failure is {"error": {"kind": CLI_KIND_*, "code": ..., "message": ...}}.
+ */
 enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_FAIL = 1,  /**< the exchange or the device failed */
 	CLI_EXIT_USAGE = 2, /**< the command line is wrong */
+	CLI_EXIT_LINK = 3,  /**< the device was not found, the link failed or nothing answered */
+	CLI_EXIT_IMAGE = 4, /**< the image file cannot be read or is no valid MCUboot image */
+	CLI_EXIT_ROLLED_BACK = 5, /**< after the reset the device went back to the old image */
 	CLI_EXIT_ABORTED = 130, /**< interrupted (SIGINT): the run was aborted */
 };
+
+/*
+ * The kinds of a --json error: "usage", "link" (not found, cannot open, no answer, timeout),
+ * "device" (the device answered with an error: code is its name), "image" (the file is no
+ * valid image), "rolled-back", "interrupted", "refused" (a check before sending refused it),
+ * "failed" (anything else that went wrong in the exchange).
+ */
+#define CLI_KIND_USAGE "usage"
+#define CLI_KIND_LINK "link"
+#define CLI_KIND_DEVICE "device"
+#define CLI_KIND_IMAGE "image"
+#define CLI_KIND_ROLLED_BACK "rolled-back"
+#define CLI_KIND_INTERRUPTED "interrupted"
+#define CLI_KIND_REFUSED "refused"
+#define CLI_KIND_FAILED "failed"
 
 /**
  * The device session of a run (dfu-smp/dfu/session.h), driven by the connection's event loop
@@ -81,6 +102,8 @@ struct cli {
 	struct dfu_smp_conn_options opt;
 	bool json;
 	bool quiet; /**< -q: errors only, no progress */
+	/** --reboot-timeout: how long a reset device has to come back; 0: 60 s */
+	uint32_t reboot_timeout_ms;
 	struct dfu_smp_conn *conn;
 	struct cli_session session;
 	uint8_t *req_buf; /**< DFU_SMP_MSG_MAX bytes */
@@ -162,14 +185,30 @@ extern const struct cli_command cli_raw_commands[];
 extern const struct cli_command cli_upgrade_commands[];
 extern const struct cli_command cli_inspect_commands[];
 
-/** Print a one-line usage error naming the command. @return CLI_EXIT_USAGE. */
+/**
+ * Print a one-line usage error naming the command, and with --json also
+ * {"error": {"kind": "usage", "code": 2, "message": ...}} on stdout. @return CLI_EXIT_USAGE.
+ */
 int cli_usage(struct cli *cli, const char *fmt, ...);
 
 /**
  * Print a one-line failure ("dfu-smp: image list: ..."), and with --json also
- * {"error": {"message": ...}} on stdout. @return CLI_EXIT_FAIL.
+ * {"error": {"kind": "failed", "code": 1, "message": ...}} on stdout. @return CLI_EXIT_FAIL.
  */
 int cli_fail(struct cli *cli, const char *fmt, ...);
+
+/**
+ * cli_fail() with the exit status @p status and the JSON error's kind @p kind (CLI_KIND_*;
+ * its code is @p status). @return @p status.
+ */
+int cli_fail_as(struct cli *cli, int status, const char *kind, const char *fmt, ...);
+
+/**
+ * The exit status and kind (CLI_KIND_*) of a failure of the link or the exchange with the
+ * negative errno @p err: -EMSGSIZE and -E2BIG (a request the link or the device cannot take)
+ * are refusals (CLI_EXIT_FAIL), anything else a failed link (CLI_EXIT_LINK).
+ */
+int cli_link_status(int err, const char **kind);
 
 /** A fresh request on the CLI's buffer, for a mgmt/ builder. */
 struct dfu_smp_request *cli_request(struct cli *cli);
@@ -217,11 +256,35 @@ void cli_session_run(struct cli *cli);
 int cli_exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp);
 
 /**
+ * cli_exchange() for a request that keeps the device at work a while (an erase, a reset):
+ * sent once, never again (a second erase starts over, a second reset resets again), and
+ * waited for @p wait_ms, at least --timeout. A timeout says the device may still be at work.
+ * @return 0, or an exit status after reporting why it failed.
+ */
+int cli_exchange_once(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp,
+		      uint32_t wait_ms);
+
+/**
+ * An erase is waited for as long as a slow flash takes, this many ms a 4 KiB page (nRF52840
+ * takes 85 ms, nRF5340 88 ms; some parts of other makers take 200 ms and more)...
+ */
+#define CLI_ERASE_MS_PER_PAGE DFU_SMP_UPGRADE_ERASE_MS_PER_PAGE
+
+/** ...and never less than this (60 s: a slot of 960 KiB), where the size is not known. */
+#define CLI_ERASE_WAIT_MIN_MS 60000u
+
+/** How long an erase of @p bytes (0: unknown) is waited for (see CLI_ERASE_MS_PER_PAGE). */
+uint32_t cli_erase_wait_ms(uint64_t bytes);
+
+/**
  * Send the request in cli->req for a command whose answer carries nothing but its outcome:
  * on success print @p done (text) or @p doc (JSON; stolen either way).
  * @return 0 or an exit status after reporting why it failed.
  */
 int cli_simple(struct cli *cli, const char *done, json_t *doc);
+
+/** cli_simple() with the request sent once and waited for @p wait_ms (cli_exchange_once()). */
+int cli_simple_once(struct cli *cli, uint32_t wait_ms, const char *done, json_t *doc);
 
 /**
  * Connect if needed (a usage error when no connection was given). On a simulated device, the
@@ -238,6 +301,16 @@ int cli_reply_failed(struct cli *cli, const struct dfu_smp_mgmt_reply *reply);
 /** cli_reply_failed() with @p context (e.g. "during upload") added to the line, or NULL. */
 int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *context);
 
+/** The --json error object ({"kind": "device", "code": ...}) of the device's error @p reply. */
+json_t *cli_reply_error_json(const struct dfu_smp_mgmt_reply *reply);
+
+/**
+ * cli_reply_failed_in() where the command knows better what the device's error means here:
+ * @p instead (NULL: the error's own explanation) is said, followed by the error's name and rc.
+ */
+int cli_reply_failed_say(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *instead,
+			 const char *context);
+
 /**
  * Print @p doc (stolen) as the run's JSON document; on a simulated device with
  * "simulated": true first (a document that is no object goes under "value").
@@ -250,6 +323,19 @@ int cli_print_json(struct cli *cli, json_t *doc);
  * @return 0, or a negative errno (errno's meaning) after which *data is NULL.
  */
 int cli_read_file(const char *path, uint8_t **data, size_t *size);
+
+/**
+ * Read the image file @p path (cli_read_file()), saying why it cannot be read: a directory, a
+ * missing file. @return 0 with *@p data (the caller frees it) and *@p size set, or
+ * CLI_EXIT_IMAGE after reporting why (*@p data NULL).
+ */
+int cli_read_image(struct cli *cli, const char *path, uint8_t **data, size_t *size);
+
+/**
+ * What an image file that does not parse is instead, with what to give: an Intel HEX file
+ * (':' first) or an ELF file; NULL when it is neither. A static string.
+ */
+const char *cli_image_format_hint(const uint8_t *data, size_t size);
 
 /** Bytes as lower-case hex, NUL-terminated in @p out (2 * @p n + 1 bytes). */
 void cli_hex(const uint8_t *data, size_t n, char *out);

@@ -188,7 +188,8 @@ static void help(void)
 	printf("  -v, --verbose        log requests, answers, resets to stderr\n");
 	printf("  -h, --help           show this help\n\n");
 	printf("exit status: 0 after a signal, 1 when it cannot start, 2 usage error;\n");
-	printf("with a command, the command's (0 success, 1 failure, 2 usage error)\n");
+	printf("with a command, the command's (0 success, 1 failure, 2 usage error, 3 link,\n");
+	printf("4 image invalid, 5 rolled back, 130 interrupted: see 'dfu-smp --help')\n");
 }
 
 static int usage(const char *fmt, ...)

@@ -80,8 +80,11 @@ static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk,
 		}
 	}
 	if (err) {
+		const char *kind;
+		int status = cli_link_status(err, &kind);
+
 		dfu_smp_conn_explain(cli->conn, err, DFU_SMP_HDR_SIZE + cli->req.len, why, sizeof(why));
-		return cli_fail(cli, "%s", why);
+		return cli_fail_as(cli, status, kind, "%s", why);
 	}
 	return 0;
 }

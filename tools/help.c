@@ -35,6 +35,23 @@ const struct cli_help_item cli_help_environment[] = {
 	{ NULL, NULL },
 };
 
+const struct cli_help_item cli_help_error_kinds[] = {
+	{ CLI_KIND_USAGE, "the command line is wrong; code 2" },
+	{ CLI_KIND_LINK, "the device was not found, the link could not be opened or was lost, or "
+	  "nothing answered in time; code 3" },
+	{ CLI_KIND_DEVICE, "the device answered with an error; code is its name "
+	  "(\"MGMT_ERR_EINVAL\", \"IMG_MGMT_ERR_NO_FREE_SLOT\", ...), with rc, group and name "
+	  "beside it" },
+	{ CLI_KIND_IMAGE, "the image file cannot be read or is no valid image; code 4" },
+	{ CLI_KIND_ROLLED_BACK, "after the reset the device runs the old image; code 5" },
+	{ CLI_KIND_INTERRUPTED, "interrupted by SIGINT; code 130" },
+	{ CLI_KIND_REFUSED, "a check before sending refused the request (too large, an image "
+	  "number the device has not); code 1" },
+	{ CLI_KIND_FAILED, "anything else that went wrong (a malformed answer, the device did not "
+	  "do what it answered, out of memory); code 1" },
+	{ NULL, NULL },
+};
+
 const struct cli_help_item cli_help_examples[] = {
 	{ "dfu-smp --conn udp:192.0.2.1 image list", "the images and slots of a device on UDP" },
 	{ "dfu-smp --conn serial:/dev/ttyACM0 upgrade app.signed.bin",
@@ -48,9 +65,16 @@ const struct cli_help_item cli_help_examples[] = {
 
 const struct cli_help_exit cli_help_exits[] = {
 	{ CLI_EXIT_OK, "success (and for --help, --version)" },
-	{ CLI_EXIT_FAIL, "the exchange or the device failed" },
+	{ CLI_EXIT_FAIL, "the exchange or the device failed (the device answered with an error, "
+	  "or refused the request)" },
 	{ CLI_EXIT_USAGE, "the command line is wrong" },
-	{ CLI_EXIT_ABORTED, "interrupted (SIGINT): the run was aborted" },
+	{ CLI_EXIT_LINK, "the device was not found, the link could not be opened or was lost, or "
+	  "nothing answered in time" },
+	{ CLI_EXIT_IMAGE, "the image file cannot be read or is no valid signed MCUboot image; "
+	  "nothing was sent" },
+	{ CLI_EXIT_ROLLED_BACK, "the device rolled back: after the reset it runs the old image" },
+	{ CLI_EXIT_ABORTED, "interrupted (SIGINT): the run was aborted; an upload or upgrade run "
+	  "again resumes at the device's offset" },
 	{ 0, NULL },
 };
 

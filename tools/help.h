@@ -45,6 +45,12 @@ struct cli_help_exit {
 /** The exit statuses, ended by an entry with a NULL meaning. */
 extern const struct cli_help_exit cli_help_exits[];
 
+/**
+ * The kinds of a --json error ({"error": {"kind": ..., "code": ..., "message": ...}}), each
+ * with what it means, ended by an entry with a NULL term.
+ */
+extern const struct cli_help_item cli_help_error_kinds[];
+
 /** The program's description, one line. */
 extern const char cli_help_description[];
 

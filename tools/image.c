@@ -122,17 +122,106 @@ static int cmd_confirm(struct cli *cli, int argc, char **argv)
 	return mark(cli, argc ? argv[0] : NULL, true);
 }
 
+/*
+ * The largest slot the device reports (slot info), 0 when it does not; an exit status (> 0)
+ * after saying why when nothing answers.
+ */
+static int64_t largest_slot(struct cli *cli)
+{
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_slot_info info;
+	int64_t largest = 0;
+	int status;
+
+	dfu_smp_mgmt_img_slot_info(cli_request(cli));
+	status = cli_exchange(cli, &cli->req, &rsp);
+	if (status) {
+		return -status;
+	}
+	if (dfu_smp_mgmt_img_slot_info_decode(&rsp, &reply, &info) == 0) {
+		for (size_t i = 0; i < info.count; i++) {
+			for (size_t j = 0; j < info.images[i].count; j++) {
+				if (info.images[i].slots[j].size > largest) {
+					largest = info.images[i].slots[j].size;
+				}
+			}
+		}
+	}
+	dfu_smp_mgmt_reply_close(&reply);
+	return largest;
+}
+
+/* True when the device lists @p slot as the one it runs (an image list; false when unknown). */
+static bool runs_from(struct cli *cli, uint64_t slot)
+{
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
+	struct dfu_smp_mgmt_img_state st;
+	bool active = false;
+
+	dfu_smp_mgmt_img_state_read(cli_request(cli));
+	/* a failure here is not the command's: the erase's own error is reported */
+	if (dfu_smp_conn_transact(cli->conn, &cli->req, cli->rsp_buf, DFU_SMP_MSG_MAX, &rsp) != 0) {
+		return false;
+	}
+	if (dfu_smp_mgmt_img_state_decode(&rsp, &reply, &st) == 0) {
+		for (size_t i = 0; i < st.count; i++) {
+			uint64_t n = st.slots[i].slot;
+
+			/* slots count on across images: image 1's are 2 and 3 */
+			if (st.slots[i].image > 0) {
+				n += 2u * (uint64_t)st.slots[i].image;
+			}
+			active = active || (st.slots[i].active && n == slot);
+		}
+	}
+	dfu_smp_mgmt_reply_close(&reply);
+	return active;
+}
+
 static int cmd_erase(struct cli *cli, int argc, char **argv)
 {
+	struct dfu_smp_client_rsp rsp;
+	struct dfu_smp_mgmt_reply reply;
 	uint64_t slot = 0;
+	int64_t largest;
+	int status;
 
 	if (argc > 1 || (argc == 1 && args_u64(argv[0], 255, &slot) != 0)) {
 		return cli_usage(cli, "takes at most one SLOT number");
 	}
+	/* the erase is sent once (a second one would start over) and waited for as long as the
+	 * device's largest slot takes to erase on a slow flash */
+	largest = largest_slot(cli);
+	if (largest < 0) {
+		return (int)-largest;
+	}
 	dfu_smp_mgmt_img_erase(cli_request(cli), argc ? (int64_t)slot : -1);
-	return cli_simple(cli, argc ? "erased" : "erased the non-running slot",
-			  json_pack("{s:o}", "erased",
-				    argc ? json_integer((json_int_t)slot) : json_string("default")));
+	status = cli_exchange_once(cli, &cli->req, &rsp, cli_erase_wait_ms((uint64_t)largest));
+	if (status) {
+		return status;
+	}
+	if (dfu_smp_mgmt_reply_status(&rsp, &reply) == 0) {
+		if (cli->json) {
+			status = cli_print_json(cli, json_pack("{s:o}", "erased",
+							      argc ? json_integer((json_int_t)slot)
+								   : json_string("default")));
+		} else {
+			printf("%s\n", argc ? "erased" : "erased the non-running slot");
+		}
+	} else if (argc && reply.kind != DFU_SMP_MGMT_REPLY_MALFORMED && runs_from(cli, slot)) {
+		char say[200];
+
+		snprintf(say, sizeof(say), "slot %llu holds the image the device runs: a running "
+			 "image cannot be erased; 'image erase' without SLOT erases the slot it does "
+			 "not run from", (unsigned long long)slot);
+		status = cli_reply_failed_say(cli, &reply, say, NULL);
+	} else {
+		status = cli_reply_failed(cli, &reply);
+	}
+	dfu_smp_mgmt_reply_close(&reply);
+	return status;
 }
 
 static json_t *slots_json(const struct dfu_smp_mgmt_img_slot_info *info)
@@ -244,7 +333,9 @@ const struct cli_command cli_image_commands[] = {
 	{ "image", "confirm", "[HASH]", "keep the running image (or make HASH permanent)",
 	  cmd_confirm, false, confirm_params, NULL },
 	{ "image", "erase", "[SLOT]", "erase a slot (default: the non-running one)", cmd_erase, false,
-	  erase_params, NULL },
+	  erase_params, "The erase is sent once, never again (a second one would start over), and "
+	  "waited for as long as the device's largest slot (from its slot info) takes at 250 ms a "
+	  "4 KiB page, at least 60 s and at least --timeout." },
 	{ "image", "slots", "", "the slots and their sizes", cmd_slots, false, no_params, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

@@ -361,11 +361,12 @@ static int inspect(struct cli *cli, const char *file, const char *key)
 	uint8_t *data = NULL, *pem = NULL;
 	size_t size, pem_len;
 	const char *msg;
+	char line[600];
 	int err, status;
 
-	err = cli_read_file(file, &data, &size);
-	if (err) {
-		return cli_usage(cli, "cannot read '%s': %s", file, strerror(-err));
+	status = cli_read_image(cli, file, &data, &size);
+	if (status) {
+		return status;
 	}
 	if (key) {
 		err = cli_read_file(key, &pem, &pem_len);
@@ -383,17 +384,30 @@ static int inspect(struct cli *cli, const char *file, const char *key)
 		status = cli_usage(cli, "the key '%s' is not a PEM key: %s", key, img.sig_message);
 		goto out;
 	}
-	if (cli->json) {
-		cli_print_json(cli, inspect_json(&img, file, key));
-	} else {
-		print_text(&img, file, key);
-	}
 	verdict(&img, &code, &msg);
 	status = CLI_EXIT_OK;
 	if (code != DFU_SMP_IMAGE_OK) {
-		fprintf(stderr, "%s: %s: %s: %s: %s\n", cli->prog, cli->what, file,
-			dfu_smp_image_status_name(code), msg);
-		status = CLI_EXIT_FAIL;
+		const char *hint = cli_image_format_hint(data, size);
+
+		snprintf(line, sizeof(line), "%s: %s: %s%s%s", file, dfu_smp_image_status_name(code), msg,
+			 hint ? "; " : "", hint ? hint : "");
+		status = CLI_EXIT_IMAGE;
+	}
+	if (cli->json) {
+		json_t *doc = inspect_json(&img, file, key);
+
+		if (status) {
+			/* the inspection, and the failure as every command reports one */
+			json_object_set_new(doc, "error", json_pack("{s:s, s:i, s:s}", "kind",
+								    CLI_KIND_IMAGE, "code", status,
+								    "message", line));
+		}
+		cli_print_json(cli, doc);
+	} else {
+		print_text(&img, file, key);
+	}
+	if (status) {
+		fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what, line);
 	}
 out:
 	free(pem);

@@ -152,6 +152,13 @@ void cli_man(const struct cli *cli)
 		printf(".TP\n.B %d\n", e->status);
 		sentence(e->meaning);
 	}
+	puts(".PP");
+	puts("With \\fB\\-\\-json\\fR every failure, a usage error too, prints");
+	puts("\\fB{\"error\": {\"kind\": \\fIKIND\\fB, \"code\": \\fICODE\\fB, \"message\": \\fITEXT\\fB}}\\fR,");
+	puts("\\fIKIND\\fR one of:");
+	for (const struct cli_help_item *k = cli_help_error_kinds; k->term; k++) {
+		tagged(NULL, k->term, NULL, k->help);
+	}
 	puts(".SH EXAMPLES");
 	for (const struct cli_help_item *e = cli_help_examples; e->term; e++) {
 		puts(".TP");

@@ -72,7 +72,10 @@ static int cmd_reset(struct cli *cli, int argc, char **argv)
 		}
 	}
 	dfu_smp_mgmt_os_reset(req, force, boot_mode);
-	return cli_simple(cli, "the device is resetting", json_pack("{s:b}", "reset", 1));
+	/* sent once: a second one would reset the device again once it is back */
+	return cli_simple_once(cli, cli->opt.timeout_ms ? cli->opt.timeout_ms
+							: DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS,
+			       "the device is resetting", json_pack("{s:b}", "reset", 1));
 }
 
 static int cmd_params(struct cli *cli, int argc, char **argv)

@@ -214,6 +214,8 @@ static json_t *to_json(const cbor_item_t *item, int depth)
 	return json_null();
 }
 
+static int print_answer(struct cli *cli, const struct dfu_smp_client_rsp *rsp, json_t *doc);
+
 static int cmd_raw(struct cli *cli, int argc, char **argv)
 {
 	const char *op = NULL, *body = "{}", *why = NULL;
@@ -267,28 +269,72 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 	if (status) {
 		return status;
 	}
-	if (rsp.len == 0) {
-		return cli_print_json(cli, json_null());
-	}
-	item = dfu_smp_mgmt_cbor_load(rsp.payload, rsp.len, why_cbor, sizeof(why_cbor));
-	if (!item) {
+	item = rsp.len ? dfu_smp_mgmt_cbor_load(rsp.payload, rsp.len, why_cbor, sizeof(why_cbor)) : NULL;
+	if (rsp.len && !item) {
 		return cli_fail(cli, "the answer %s", why_cbor);
 	}
-	cli_print_json(cli, to_json(item, 0));
+	json = item ? to_json(item, 0) : json_null();
 	cbor_decref(&item);
-	/* the answer is printed either way; an error in it still fails the run */
-	{
-		struct dfu_smp_mgmt_reply reply;
-		bool failed = dfu_smp_mgmt_reply_status(&rsp, &reply) != 0;
-		char line[400];
+	return print_answer(cli, &rsp, json);
+}
 
-		if (failed) {
-			fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->what,
-				dfu_smp_mgmt_err_describe(&reply, line, sizeof(line)));
-		}
-		dfu_smp_mgmt_reply_close(&reply);
-		return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+/* One value of an answer as text: a string as it is, anything else as compact JSON. */
+static void print_value(const json_t *value)
+{
+	char *text;
+
+	if (json_is_string(value)) {
+		printf("%s\n", json_string_value(value));
+		return;
 	}
+	text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
+	printf("%s\n", text ? text : "?");
+	free(text);
+}
+
+/*
+ * Prints the answer @p doc (stolen): with --json as it is, an error in it under "error" too;
+ * otherwise a line per member ("name: value"), nothing but the error line when it is one.
+ * An error in the answer fails the run.
+ */
+static int print_answer(struct cli *cli, const struct dfu_smp_client_rsp *rsp, json_t *doc)
+{
+	struct dfu_smp_mgmt_reply reply;
+	bool failed = rsp->len && dfu_smp_mgmt_reply_status(rsp, &reply) != 0;
+	int status = CLI_EXIT_OK;
+
+	if (failed) {
+		bool json = cli->json;
+
+		/* the error line on stderr; with --json its object goes into the answer's document */
+		cli->json = false;
+		status = cli_reply_failed(cli, &reply);
+		cli->json = json;
+		if (json && json_is_object(doc)) {
+			json_object_set_new(doc, "error", cli_reply_error_json(&reply));
+		}
+	}
+	if (cli->json) {
+		cli_print_json(cli, doc);
+	} else if (!failed && json_is_object(doc)) {
+		const char *key;
+		json_t *value;
+
+		json_object_foreach(doc, key, value) {
+			printf("%s: ", key);
+			print_value(value);
+		}
+		json_decref(doc);
+	} else if (!failed) {
+		print_value(doc);
+		json_decref(doc);
+	} else {
+		json_decref(doc);
+	}
+	if (rsp->len) {
+		dfu_smp_mgmt_reply_close(&reply);
+	}
+	return status;
 }
 
 static const struct cli_arg raw_params[] = {
@@ -303,6 +349,7 @@ static const struct cli_arg raw_params[] = {
 const struct cli_command cli_raw_commands[] = {
 	{ NULL, "raw", "--op read|write --group G --id ID [JSON]",
 	  "send any request; bytes as \"h'..'\"", cmd_raw, false, raw_params,
-	  "Prints the answer's body as JSON, byte strings as \"h'..'\"." },
+	  "Prints the answer's body, a line per member, byte strings as \"h'..'\"; with --json as "
+	  "one JSON document (an error answer with an \"error\" object added)." },
 	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

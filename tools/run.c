@@ -4,9 +4,11 @@
  * arguments, the connection it needs, and its run. dfu-smp runs it against real devices;
  * dfu-smp-sim against its own simulated one.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <dfu-smp/ports/log.h>
 #include <dfu-smp/ports/loop.h>
@@ -31,6 +33,8 @@ const struct cli_global_option cli_global_options[] = {
 	{ NULL, "--mtu", "N", "ATT MTU to ask for on BLE links, 23..517 (default 517)", false },
 	{ NULL, "--timeout", "SECONDS", "response timeout per request (default 10); ble: also how "
 	  "long to scan for the device", false },
+	{ NULL, "--reboot-timeout", "SECONDS", "how long a device that was reset has to answer "
+	  "again, 1..3600 (default 60)", false },
 	{ NULL, "--tries", "N", "udp, serial: send a request up to N times when no answer comes, "
 	  "all within --timeout (default 3)", true },
 	{ NULL, "--serial-line-max", "N", "serial: longest line sent, marker and newline included "
@@ -153,6 +157,13 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 						   value ? value : "") + 1);
 			}
 			cli->opt.smp_version = (uint8_t)n;
+		} else if (args_is(arg, "--reboot-timeout")) {
+			value = args_value(argc, argv, &i, "--reboot-timeout");
+			if (args_u64(value, 3600, &n) != 0 || n < 1) {
+				return -(cli_usage(cli, "--reboot-timeout takes seconds from 1 to 3600, "
+						   "got '%s'", value ? value : "") + 1);
+			}
+			cli->reboot_timeout_ms = (uint32_t)n * 1000u;
 		} else if (args_is(arg, "--timeout")) {
 			char *end;
 			double s;
@@ -172,6 +183,72 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 		}
 	}
 	return i;
+}
+
+/*
+ * Ctrl-C (SIGINT) during a command that has no clean abort of its own (upgrade and image
+ * upload have one, tools/upgrade.c): the run ends at once with a word of what was cut short,
+ * on stderr and, with --json, as the run's JSON document. Written before the signal can come:
+ * the handler only writes them.
+ */
+static char interrupted_line[400];
+static char *interrupted_json;
+static size_t interrupted_line_len;
+
+static void on_interrupt(int sig)
+{
+	ssize_t n;
+
+	(void)sig;
+	n = write(STDERR_FILENO, interrupted_line, interrupted_line_len);
+	if (interrupted_json) {
+		n = write(STDOUT_FILENO, interrupted_json, strlen(interrupted_json));
+	}
+	(void)n;
+	_exit(CLI_EXIT_ABORTED);
+}
+
+static void catch_interrupt(struct cli *cli, struct sigaction *old)
+{
+	char message[300];
+	struct sigaction sa;
+	int n;
+
+	snprintf(message, sizeof(message), "interrupted (SIGINT) before it finished: what was "
+		 "sent may or may not have been done; run it again");
+	n = snprintf(interrupted_line, sizeof(interrupted_line), "\n%s: %s: %s\n", cli->prog,
+		     cli->what, message);
+	interrupted_line_len = n < 0 ? 0 : strlen(interrupted_line);
+	free(interrupted_json);
+	interrupted_json = NULL;
+	if (cli->json) {
+		json_t *doc = cli->simulated ? json_pack("{s:b}", "simulated", 1) : json_object();
+		char *text;
+
+		json_object_set_new(doc, "error", json_pack("{s:s, s:i, s:s}", "kind",
+							    CLI_KIND_INTERRUPTED, "code",
+							    CLI_EXIT_ABORTED, "message", message));
+		text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(doc);
+		if (text) {
+			interrupted_json = malloc(strlen(text) + 2);
+			if (interrupted_json) {
+				sprintf(interrupted_json, "%s\n", text);
+			}
+			free(text);
+		}
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old);
+}
+
+static void release_interrupt(const struct sigaction *old)
+{
+	sigaction(SIGINT, old, NULL);
+	free(interrupted_json);
+	interrupted_json = NULL;
 }
 
 /* The command named by argv (one or two words); sets *used to the words it took. */
@@ -281,6 +358,12 @@ int cli_run(struct cli *cli, int argc, char **argv)
 	char what[64];
 	int first, used, status, cmd_argc;
 
+	/* a usage error found before a --json further on is reported in JSON too */
+	for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++) {
+		if (strcmp(argv[k], "--json") == 0) {
+			cli->json = true;
+		}
+	}
 	first = parse_options(cli, argc, argv);
 	if (first < 0) {
 		return -first - 1;
@@ -329,8 +412,11 @@ int cli_run(struct cli *cli, int argc, char **argv)
 	} else {
 		struct dfu_smp_port_log log = { .verbose = cli->opt.verbose > 0, .who = cli->prog,
 					.t0_us = dfu_smp_port_now_us() };
+		struct sigaction old;
 
+		catch_interrupt(cli, &old);
 		status = cmd->run(cli, cmd_argc, argv + first + used);
+		release_interrupt(&old);
 		/* -v: on the connection's clock (virtual on a simulated link) when there is one */
 		if (cli->conn) {
 			dfu_smp_conn_logf(cli->conn, "%s: exit status %d", what, status);

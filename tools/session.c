@@ -85,6 +85,7 @@ int cli_session_begin(struct cli *cli)
 			.timeout_ms = cli->opt.timeout_ms,
 			.retries = cli->conn->retries,
 			.window_max = cli->conn->window_max,
+			.reboot_timeout_ms = cli->reboot_timeout_ms,
 		};
 
 		cs->ops = (struct dfu_smp_session_ops){

@@ -32,14 +32,21 @@ static int load_image(struct cli *cli, const char *path, const char *key, uint8_
 {
 	uint8_t *pem = NULL;
 	size_t size, pem_len;
-	int err = cli_read_file(path, data, &size);
+	int err = cli_read_image(cli, path, data, &size);
 
 	if (err) {
-		return cli_fail(cli, "cannot read '%s': %s", path, strerror(-err));
+		return err;
 	}
 	if (dfu_smp_image_parse(img, *data, size) != 0) {
-		return cli_fail(cli, "%s is not a valid MCUboot image (%s): %s; nothing was sent",
-				path, dfu_smp_image_status_name(img->status), img->message);
+		const char *hint = cli_image_format_hint(*data, size);
+
+		if (hint) {
+			return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s is not a valid "
+					   "MCUboot image: %s; nothing was sent", path, hint);
+		}
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s is not a valid MCUboot "
+				   "image (%s): %s; nothing was sent", path,
+				   dfu_smp_image_status_name(img->status), img->message);
 	}
 	if (!key) {
 		return 0;
@@ -51,8 +58,9 @@ static int load_image(struct cli *cli, const char *path, const char *key, uint8_
 	err = dfu_smp_image_verify_key(img, pem, pem_len);
 	free(pem);
 	if (err) {
-		return cli_fail(cli, "%s does not verify with %s (%s): %s; nothing was sent", path,
-				key, dfu_smp_image_status_name(img->sig_status), img->sig_message);
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s does not verify with %s "
+				   "(%s): %s; nothing was sent", path, key,
+				   dfu_smp_image_status_name(img->sig_status), img->sig_message);
 	}
 	return 0;
 }
@@ -358,12 +366,61 @@ static int run_file(struct cli *cli, const struct job_args *a, struct dfu_smp_up
 	return status;
 }
 
-/* An aborted run: what was done, and the status that says it was interrupted. */
+/* What an upload that stopped, for whatever reason, is told. */
+static const char resume_hint[] = "; run the same command again: it resumes at the offset the "
+				  "device has";
+
+/* An aborted run: what was done, how to go on, and the status that says it was interrupted. */
 static int report_aborted(struct cli *cli, const struct dfu_smp_session_result *r, bool upgrade)
 {
-	cli_fail(cli, "interrupted: %s%s", r->message,
-		 upgrade && r->step < DFU_SMP_UPGRADE_STEP_CONFIRM ? "; nothing was confirmed" : "");
-	return CLI_EXIT_ABORTED;
+	bool uploading = r->step == DFU_SMP_UPGRADE_STEP_UPLOAD;
+
+	return cli_fail_as(cli, CLI_EXIT_ABORTED, CLI_KIND_INTERRUPTED, "interrupted: %s%s%s",
+			   r->message, upgrade && r->step < DFU_SMP_UPGRADE_STEP_CONFIRM
+					       ? "; nothing was confirmed" : "",
+			   uploading ? resume_hint
+				     : "; run the same command again: it goes on from where the "
+				       "device stands");
+}
+
+/* True when @p err says the link failed or nothing answered, rather than the device. */
+static bool link_error(int err)
+{
+	return err == -ETIMEDOUT || err == -ENOTCONN || err == -EHOSTUNREACH ||
+	       err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE || err == -ENODEV ||
+	       err == -ENXIO || err == -EIO;
+}
+
+/*
+ * A job that failed: the device's error, a refusal before anything was sent, a rolled-back
+ * device, or a failed link (with what the connection knows of it: its address and a hint),
+ * and, when an upload stopped, that running the command again resumes it.
+ * @p during names the step ("during upload"), or NULL.
+ */
+static int report_failed(struct cli *cli, const struct dfu_smp_session_result *r, int err,
+			 const char *during, const struct dfu_smp_mgmt_reply *reply, const char *message)
+{
+	const char *resume = r->step == DFU_SMP_UPGRADE_STEP_UPLOAD ? resume_hint : "";
+	char line[700];
+
+	snprintf(line, sizeof(line), "%s%s%s%s", message, during ? " (" : "",
+		 during ? during : "", during ? ")" : "");
+	if (reply->kind != DFU_SMP_MGMT_REPLY_OK) {
+		return cli_reply_failed_in(cli, reply, during);
+	}
+	if (r->upgrade.outcome == DFU_SMP_UPGRADE_ROLLED_BACK) {
+		return cli_fail_as(cli, CLI_EXIT_ROLLED_BACK, CLI_KIND_ROLLED_BACK, "%s", line);
+	}
+	if (err == -EFBIG || err == -ENOENT) {
+		return cli_fail_as(cli, CLI_EXIT_FAIL, CLI_KIND_REFUSED, "%s", line);
+	}
+	if (link_error(err)) {
+		char why[512];
+
+		dfu_smp_conn_explain(cli->conn, err, 0, why, sizeof(why));
+		return cli_fail_as(cli, CLI_EXIT_LINK, CLI_KIND_LINK, "%s: %s%s", line, why, resume);
+	}
+	return cli_fail_as(cli, CLI_EXIT_FAIL, CLI_KIND_FAILED, "%s%s", line, resume);
 }
 
 /* ---- upgrade ---- */
@@ -401,13 +458,14 @@ static int report_upgrade(struct cli *cli, const struct dfu_smp_image *img, cons
 	if (cli->session.err) {
 		char during[320];
 
-		snprintf(during, sizeof(during), "during %s%s%s", dfu_smp_upgrade_step_name(r->step),
-			 r->message[0] ? ": " : "", r->message);
 		if (r->reply.kind != DFU_SMP_MGMT_REPLY_OK) {
-			return cli_reply_failed_in(cli, &r->reply, during);
+			snprintf(during, sizeof(during), "during %s%s%s",
+				 dfu_smp_upgrade_step_name(r->step), r->message[0] ? ": " : "",
+				 r->message);
+		} else {
+			snprintf(during, sizeof(during), "during %s", dfu_smp_upgrade_step_name(r->step));
 		}
-		snprintf(during, sizeof(during), "during %s", dfu_smp_upgrade_step_name(r->step));
-		return cli_fail(cli, "%s (%s)", r->message, during);
+		return report_failed(cli, r, cli->session.err, during, &r->reply, r->message);
 	}
 	if (cli->json) {
 		return cli_print_json(cli, upgrade_json(cli, &r->upgrade, img, path));
@@ -495,6 +553,7 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 static int cmd_upload(struct cli *cli, int argc, char **argv)
 {
 	const struct dfu_smp_session_result *r = &cli->session.result;
+	char hash[2 * DFU_SMP_IMAGE_HASH_MAX + 1];
 	struct dfu_smp_upload_config cfg = { 0 };
 	struct job_args job = { 0 };
 	struct dfu_smp_image img;
@@ -516,24 +575,25 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 						   "the slot: 'image slots' shows its size where "
 						   "the device reports it");
 		}
-		if (r->reply.kind != DFU_SMP_MGMT_REPLY_OK) {
-			return cli_reply_failed(cli, &r->reply);
-		}
-		return cli_fail(cli, "%s", r->message);
+		return report_failed(cli, r, cli->session.err, NULL, &r->reply, r->message);
 	}
 	if (cli->json) {
 		json_t *doc = upload_json(cli, &r->upload);
 
 		json_object_set_new(doc, "recovery", json_boolean(r->recovery));
+		json_object_set_new(doc, "hash", cli_json_hex(img.hash, img.hash_len));
 		return cli_print_json(cli, doc);
 	}
 	print_upload(cli, &r->upload);
+	cli_hex(img.hash, img.hash_len, hash);
 	if (r->recovery) {
 		printf("the bootloader's serial recovery wrote %s into slot 0 of image %u directly "
 		       "('os reset' boots it)\n", job.path, (unsigned)job.image);
 	} else {
-		printf("the device holds %s in slot 1 of image %u ('image test' marks it to boot)\n",
-		       job.path, (unsigned)job.image);
+		printf("the device holds %s in slot 1 of image %u, hash %s\n", job.path,
+		       (unsigned)job.image, hash);
+		printf("next: %s%s image test %s (boots it once at the next reset), then os reset\n",
+		       cli->prog, cli->open ? " [DEVICE OPTIONS] --" : "", hash);
 	}
 	return 0;
 }

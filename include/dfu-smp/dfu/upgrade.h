@@ -123,7 +123,8 @@ struct dfu_smp_upgrade_ops {
 	/**
 	 * The end: 0 for CONFIRMED, TESTING, PENDING and ALREADY_RUNNING; otherwise a negative
 	 * errno (-EREMOTEIO device error, -EBADMSG malformed answer, -ETIMEDOUT, -ENOTCONN,
-	 * -EFBIG the image is larger than the slot, -EHOSTUNREACH the device did not come back,
+	 * -EFBIG the image is larger than the slot, -ENOENT the device has no such image number,
+	 * -EHOSTUNREACH the device did not come back,
 	 * -EPROTO the device did not do what it answered, -ECANCELED rolled back).
 	 */
 	void (*done)(void *user, int err, const struct dfu_smp_upgrade_result *result);
@@ -151,6 +152,7 @@ struct dfu_smp_upgrade {
 	bool running;
 	bool forced_reset;
 	bool slot_size_known; /* slot info told how much the slot takes */
+	uint8_t listed[32];   /* the image numbers the state list has a slot of, a bit each */
 	bool restarted;       /* the upload was sent again from its start, without its sha */
 	bool reset_done;      /* the device was reset (or went away while told to) */
 	bool recovery;        /* the bootloader's serial recovery answers */
@@ -163,6 +165,14 @@ struct dfu_smp_upgrade {
  * only the slot's size refuses an image that leaves less.
  */
 #define DFU_SMP_UPGRADE_TRAILER_MIN 32u
+
+/**
+ * The first upload request waits while the device erases the slot: where slot info gives the
+ * slot's size, as long as a slow flash takes, this many ms a 4 KiB page (nRF52840 takes 85,
+ * nRF5340 88, some parts of other makers 200 and more), when that is longer than the upload's
+ * first_timeout_ms.
+ */
+#define DFU_SMP_UPGRADE_ERASE_MS_PER_PAGE 250u
 
 /**
  * The owner checked the request size asked for by ops->check_size: @p err 0 and the size the

@@ -52,7 +52,8 @@ struct dfu_smp_upload_config {
 	size_t max_chunk;       /**< most data bytes per request; 0: as many as fit */
 	unsigned window;        /**< requests on the link at once; default 1 */
 	uint32_t timeout_ms;    /**< per request; default 5000 */
-	/** for the first request, while the device erases its slot; default 60000 */
+	/** for the first request, while the device erases its slot; default
+	 * DFU_SMP_UPLOAD_FIRST_TIMEOUT_MS */
 	uint32_t first_timeout_ms;
 	/**
 	 * for links that lose messages (UDP, serial), not 0: a request whose answer is lost is
@@ -93,6 +94,9 @@ struct dfu_smp_upload_progress {
 };
 
 /** How an upload ended. */
+/** The first request's wait when the config gives none: the slot's erase (60 s). */
+#define DFU_SMP_UPLOAD_FIRST_TIMEOUT_MS 60000u
+
 struct dfu_smp_upload_result {
 	uint64_t size;
 	uint64_t resumed_at;   /**< the device already had this many bytes at the start */
