@@ -122,7 +122,7 @@ struct dfu_smp_client_config dfu_smp_conn_client_config(const struct dfu_smp_con
 {
 	struct dfu_smp_client_config cfg = {
 		.timeout_ms = opt->timeout_ms,
-		.version = opt->smp_version == 1 ? DFU_SMP_VERSION_1 : DFU_SMP_VERSION_2,
+		.version = opt->smp_version == 1 ? DFU_SMP_PROTO_V1 : DFU_SMP_PROTO_V2,
 		.version_fixed = opt->smp_version != 0,
 	};
 

@@ -211,7 +211,7 @@ static void write_err_map(struct dfu_smp_mgmt_cbor_writer *w, uint16_t group, in
 void sim_req_group_err(struct sim_req *req, int rc)
 {
 	req->group_err = rc;
-	if (req->version >= DFU_SMP_VERSION_2 && !req->dev->cfg.v1_only) {
+	if (req->version >= DFU_SMP_PROTO_V2 && !req->dev->cfg.v1_only) {
 		write_err_map(req->rsp, req->group, rc);
 	}
 }
@@ -250,7 +250,7 @@ static int run_handler(struct sim_device *dev, const struct dfu_smp_hdr *hdr, co
 
 		rc = fn(&req);
 		if (rc == 0 && req.group_err) {
-			if (req.version >= DFU_SMP_VERSION_2 && !dev->cfg.v1_only) {
+			if (req.version >= DFU_SMP_PROTO_V2 && !dev->cfg.v1_only) {
 				*kept_err = req.group_err;
 			} else {
 				rc = SIM_GROUP_ERR(req.group_err);
@@ -271,7 +271,7 @@ static void write_error(struct dfu_smp_mgmt_cbor_writer *w, uint16_t group, uint
 		return;
 	}
 	rc &= 0xffff;
-	if (version >= DFU_SMP_VERSION_2) {
+	if (version >= DFU_SMP_PROTO_V2) {
 		write_err_map(w, group, rc);
 	} else {
 		const struct sim_group *g = find_group(group);
@@ -297,16 +297,16 @@ static size_t answer(struct sim_device *dev, const struct dfu_smp_hdr *hdr, cons
 	rsp.op = dfu_smp_hdr_rsp_op(hdr->op);
 	rsp.flags = 0;
 	if (dev->cfg.v1_only) {
-		rsp.version = DFU_SMP_VERSION_1;
-	} else if (hdr->version > DFU_SMP_VERSION_2) {
-		rsp.version = DFU_SMP_VERSION_2;
+		rsp.version = DFU_SMP_PROTO_V1;
+	} else if (hdr->version > DFU_SMP_PROTO_V2) {
+		rsp.version = DFU_SMP_PROTO_V2;
 	}
 
 	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, cap - DFU_SMP_HDR_SIZE);
 	dfu_smp_mgmt_cbor_map_indef(&w);
 	if (corrupt) {
 		rc = DFU_SMP_MGMT_ERR_ECORRUPT;
-	} else if (!dev->cfg.v1_only && hdr->version > DFU_SMP_VERSION_2) {
+	} else if (!dev->cfg.v1_only && hdr->version > DFU_SMP_PROTO_V2) {
 		rc = DFU_SMP_MGMT_ERR_UNSUPPORTED_TOO_NEW;
 	} else if (hdr->op != DFU_SMP_OP_READ && hdr->op != DFU_SMP_OP_WRITE) {
 		rc = DFU_SMP_MGMT_ERR_ENOTSUP;

@@ -35,15 +35,15 @@ void dfu_smp_client_init(struct dfu_smp_client *client, const struct dfu_smp_tra
 	client->transport = *transport;
 	client->timeout_ms = DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS;
 	client->window = 1;
-	client->version = DFU_SMP_VERSION_2;
+	client->version = DFU_SMP_PROTO_V2;
 	if (config) {
 		if (config->timeout_ms) {
 			client->timeout_ms = config->timeout_ms;
 		}
 		dfu_smp_client_set_window(client, config->window ? config->window : 1);
 		client->next_seq = config->first_seq;
-		if (config->version == DFU_SMP_VERSION_1) {
-			client->version = DFU_SMP_VERSION_1;
+		if (config->version == DFU_SMP_PROTO_V1) {
+			client->version = DFU_SMP_PROTO_V1;
 		}
 		client->version_fixed = config->version_fixed;
 	}
@@ -220,10 +220,10 @@ void dfu_smp_client_receive(struct dfu_smp_client *client, const uint8_t *msg, s
 		return;
 	}
 	client->stats.received++;
-	if (!client->version_fixed && client->version == DFU_SMP_VERSION_2 &&
-	    rsp.hdr.version == DFU_SMP_VERSION_1) {
+	if (!client->version_fixed && client->version == DFU_SMP_PROTO_V2 &&
+	    rsp.hdr.version == DFU_SMP_PROTO_V1) {
 		/* A device that answers version 2 in version 1 only speaks version 1. */
-		client->version = DFU_SMP_VERSION_1;
+		client->version = DFU_SMP_PROTO_V1;
 	}
 	rsp.payload = msg + DFU_SMP_HDR_SIZE;
 	rsp.len = rsp.hdr.len;
@@ -376,7 +376,7 @@ uint8_t dfu_smp_client_version(const struct dfu_smp_client *client)
 
 void dfu_smp_client_set_version(struct dfu_smp_client *client, uint8_t version)
 {
-	client->version = version == DFU_SMP_VERSION_1 ? DFU_SMP_VERSION_1 : DFU_SMP_VERSION_2;
+	client->version = version == DFU_SMP_PROTO_V1 ? DFU_SMP_PROTO_V1 : DFU_SMP_PROTO_V2;
 }
 
 void dfu_smp_client_set_window(struct dfu_smp_client *client, unsigned window)

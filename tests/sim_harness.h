@@ -140,7 +140,7 @@ static inline void expect_group_err(const struct answer *a, uint16_t group, int 
 	assert_int_equal(a->reply.kind, DFU_SMP_MGMT_REPLY_GROUP_ERR);
 	assert_int_equal(a->reply.group, group);
 	assert_int_equal(a->reply.rc, rc);
-	assert_int_equal(a->hdr.version, DFU_SMP_VERSION_2);
+	assert_int_equal(a->hdr.version, DFU_SMP_PROTO_V2);
 }
 
 /**
@@ -152,12 +152,12 @@ static inline void expect_both_err(struct sim_device *dev, uint8_t op, uint16_t 
 {
 	struct answer a;
 
-	call(dev, op, DFU_SMP_VERSION_2, group, id, payload, len, &a);
+	call(dev, op, DFU_SMP_PROTO_V2, group, id, payload, len, &a);
 	expect_group_err(&a, group, group_rc);
 	assert_int_equal(cbor_map_size(a.map), 1);
 	answer_close(&a);
-	call(dev, op, DFU_SMP_VERSION_1, group, id, payload, len, &a);
-	assert_int_equal(a.hdr.version, DFU_SMP_VERSION_1);
+	call(dev, op, DFU_SMP_PROTO_V1, group, id, payload, len, &a);
+	assert_int_equal(a.hdr.version, DFU_SMP_PROTO_V1);
 	expect_rc(&a, v1_rc);
 	answer_close(&a);
 }
@@ -168,7 +168,7 @@ static inline void expect_both_rc(struct sim_device *dev, uint8_t op, uint16_t g
 {
 	struct answer a;
 
-	for (uint8_t version = DFU_SMP_VERSION_1; version <= DFU_SMP_VERSION_2; version++) {
+	for (uint8_t version = DFU_SMP_PROTO_V1; version <= DFU_SMP_PROTO_V2; version++) {
 		call(dev, op, version, group, id, payload, len, &a);
 		assert_int_equal(a.hdr.version, version);
 		expect_rc(&a, rc);
@@ -330,7 +330,7 @@ static inline size_t fs_upload(struct sim_device *dev, const char *name, const u
 		struct answer a;
 
 		assert_true(DFU_SMP_HDR_SIZE + req <= buf_size);
-		call(dev, DFU_SMP_OP_WRITE, DFU_SMP_VERSION_2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, buf, req, &a);
+		call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, buf, req, &a);
 		expect_ok(&a);
 		assert_int_equal(get_uint(a.map, "off"), off + n);
 		answer_close(&a);
@@ -362,7 +362,7 @@ static inline uint8_t *fs_download(struct sim_device *dev, const char *name, siz
 		dfu_smp_mgmt_cbor_text(w, name);
 		dfu_smp_mgmt_cbor_text(w, "off");
 		dfu_smp_mgmt_cbor_uint(w, off);
-		call(dev, DFU_SMP_OP_READ, DFU_SMP_VERSION_2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, p.buf, w->len,
+		call(dev, DFU_SMP_OP_READ, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, p.buf, w->len,
 		     &a);
 		expect_ok(&a);
 		assert_true(a.len <= buf_size);
@@ -406,7 +406,7 @@ static inline void settings_write(struct sim_device *dev, const char *name, cons
 	dfu_smp_mgmt_cbor_text(w, "val");
 	dfu_smp_mgmt_cbor_bytes(w, val, len);
 	assert_false(w->overflow);
-	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_VERSION_2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf,
+	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf,
 	     w->len, &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
@@ -419,7 +419,7 @@ static inline void settings_save(struct sim_device *dev)
 	static const uint8_t empty_map[] = { 0xa0 };
 	struct answer a;
 
-	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_VERSION_2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE,
+	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE,
 	     empty_map, sizeof(empty_map), &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);

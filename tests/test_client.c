@@ -173,7 +173,7 @@ static void header_is_written_with_fresh_sequence_numbers(void **state)
 	assert_int_equal(T.lens[0], DFU_SMP_HDR_SIZE + 2);
 	assert_int_equal(dfu_smp_hdr_decode(T.msgs[0], T.lens[0], &hdr), 0);
 	assert_int_equal(hdr.op, DFU_SMP_OP_READ);
-	assert_int_equal(hdr.version, DFU_SMP_VERSION_2);
+	assert_int_equal(hdr.version, DFU_SMP_PROTO_V2);
 	assert_int_equal(hdr.flags, 0);
 	assert_int_equal(hdr.len, 2);
 	assert_int_equal(hdr.group, 0x0102);
@@ -557,29 +557,29 @@ static void version_falls_back_when_the_device_answers_v1(void **state)
 	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
 	respond(T.msgs[0], T.lens[0], 1);
-	assert_int_equal(dfu_smp_client_version(&client), DFU_SMP_VERSION_1);
+	assert_int_equal(dfu_smp_client_version(&client), DFU_SMP_PROTO_V1);
 	submit(make_req(1, DFU_SMP_OP_READ, 0, 0));
 	flush();
 	dfu_smp_hdr_decode(T.msgs[1], T.lens[1], &hdr);
-	assert_int_equal(hdr.version, DFU_SMP_VERSION_1);
+	assert_int_equal(hdr.version, DFU_SMP_PROTO_V1);
 
 	setup_with(&fixed);
 	submit(make_req(0, DFU_SMP_OP_READ, 0, 0));
 	flush();
 	respond(T.msgs[0], T.lens[0], 1);
-	assert_int_equal(dfu_smp_client_version(&client), DFU_SMP_VERSION_2);
+	assert_int_equal(dfu_smp_client_version(&client), DFU_SMP_PROTO_V2);
 }
 
 static void version_1_can_be_chosen(void **state)
 {
-	const struct dfu_smp_client_config cfg = { .version = DFU_SMP_VERSION_1 };
+	const struct dfu_smp_client_config cfg = { .version = DFU_SMP_PROTO_V1 };
 
 	(void)state;
 	setup_with(&cfg);
 	submit(make_req(0, DFU_SMP_OP_WRITE, 0, 0));
 	flush();
 	assert_int_equal(T.msgs[0][0], 0x02);
-	dfu_smp_client_set_version(&client, DFU_SMP_VERSION_2);
+	dfu_smp_client_set_version(&client, DFU_SMP_PROTO_V2);
 	answer_sent(0);
 	submit(make_req(1, DFU_SMP_OP_WRITE, 0, 0));
 	flush();

@@ -16,7 +16,7 @@ static void encodes_documented_echo_request(void **state)
 {
 	const uint8_t expected[8] = { 0x0a, 0x00, 0x00, 0x06, 0x00, 0x00, 0x2a, 0x00 };
 	struct dfu_smp_hdr hdr = {
-		.op = DFU_SMP_OP_WRITE, .version = DFU_SMP_VERSION_2, .len = 6, .group = 0, .seq = 0x2a,
+		.op = DFU_SMP_OP_WRITE, .version = DFU_SMP_PROTO_V2, .len = 6, .group = 0, .seq = 0x2a,
 		.id = 0,
 	};
 	uint8_t out[8];
@@ -34,7 +34,7 @@ static void decodes_documented_echo_response(void **state)
 	(void)state;
 	assert_int_equal(dfu_smp_hdr_decode(in, sizeof(in), &hdr), 0);
 	assert_int_equal(hdr.op, DFU_SMP_OP_WRITE_RSP);
-	assert_int_equal(hdr.version, DFU_SMP_VERSION_2);
+	assert_int_equal(hdr.version, DFU_SMP_PROTO_V2);
 	assert_int_equal(hdr.flags, 0);
 	assert_int_equal(hdr.len, 7);
 	assert_int_equal(hdr.group, 0);
@@ -44,17 +44,17 @@ static void decodes_documented_echo_response(void **state)
 
 static void version_bits_sit_in_bits_4_and_3(void **state)
 {
-	struct dfu_smp_hdr hdr = { .op = DFU_SMP_OP_READ, .version = DFU_SMP_VERSION_1 };
+	struct dfu_smp_hdr hdr = { .op = DFU_SMP_OP_READ, .version = DFU_SMP_PROTO_V1 };
 	uint8_t out[8];
 
 	(void)state;
 	dfu_smp_hdr_encode(&hdr, out);
 	assert_int_equal(out[0], 0x00);
-	hdr.version = DFU_SMP_VERSION_2;
+	hdr.version = DFU_SMP_PROTO_V2;
 	dfu_smp_hdr_encode(&hdr, out);
 	assert_int_equal(out[0], 0x08);
 	hdr.op = DFU_SMP_OP_WRITE;
-	hdr.version = DFU_SMP_VERSION_1;
+	hdr.version = DFU_SMP_PROTO_V1;
 	dfu_smp_hdr_encode(&hdr, out);
 	assert_int_equal(out[0], 0x02);
 }
@@ -62,7 +62,7 @@ static void version_bits_sit_in_bits_4_and_3(void **state)
 static void length_and_group_are_big_endian(void **state)
 {
 	struct dfu_smp_hdr hdr = {
-		.op = DFU_SMP_OP_READ_RSP, .version = DFU_SMP_VERSION_1, .flags = 0x5a, .len = 0x1234,
+		.op = DFU_SMP_OP_READ_RSP, .version = DFU_SMP_PROTO_V1, .flags = 0x5a, .len = 0x1234,
 		.group = 0xbeef, .seq = 0xff, .id = 0x7f,
 	};
 	const uint8_t expected[8] = { 0x01, 0x5a, 0x12, 0x34, 0xbe, 0xef, 0xff, 0x7f };
@@ -109,7 +109,7 @@ static void reserved_bits_are_ignored_on_decode(void **state)
 	(void)state;
 	assert_int_equal(dfu_smp_hdr_decode(in, 8, &hdr), 0);
 	assert_int_equal(hdr.op, DFU_SMP_OP_WRITE_RSP);
-	assert_int_equal(hdr.version, DFU_SMP_VERSION_2);
+	assert_int_equal(hdr.version, DFU_SMP_PROTO_V2);
 	assert_int_equal(hdr.group, 1);
 }
 

@@ -113,7 +113,7 @@ static void too_new_a_version_gets_rc_13(void **state)
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), -EREMOTEIO);
 	assert_int_equal(reply.rc, DFU_SMP_MGMT_ERR_UNSUPPORTED_TOO_NEW);
-	assert_int_equal(hdr.version, DFU_SMP_VERSION_2);
+	assert_int_equal(hdr.version, DFU_SMP_PROTO_V2);
 	dfu_smp_mgmt_reply_close(&reply);
 	sim_device_free(&dev);
 }
@@ -132,7 +132,7 @@ static void version_1_only_device_answers_version_1(void **state)
 	n = msg(unit, DFU_SMP_OP_WRITE, 2, 0, 1, 0, echo_hi, sizeof(echo_hi));
 	sim_device_receive(&dev, unit, n, 0, emit, NULL);
 	assert_int_equal(status(0, &hdr, &reply), 0);
-	assert_int_equal(hdr.version, DFU_SMP_VERSION_1);
+	assert_int_equal(hdr.version, DFU_SMP_PROTO_V1);
 	dfu_smp_mgmt_reply_close(&reply);
 	sim_device_free(&dev);
 }

@@ -69,7 +69,7 @@ static int64_t upload_chunk(struct sim_device *dev, const struct file *f, uint64
 	}
 	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
 	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
-	send_req(dev, &req, DFU_SMP_VERSION_2, a);
+	send_req(dev, &req, DFU_SMP_PROTO_V2, a);
 	return a->status == 0 ? (int64_t)get_uint(a->map, "off") : -1;
 }
 
@@ -106,7 +106,7 @@ static void state(struct sim_device *dev, struct dfu_smp_mgmt_img_state *st, str
 
 	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
 	dfu_smp_mgmt_img_state_read(&req);
-	send_req(dev, &req, DFU_SMP_VERSION_2, a);
+	send_req(dev, &req, DFU_SMP_PROTO_V2, a);
 	rsp.hdr = a->hdr;
 	rsp.payload = a->msg + DFU_SMP_HDR_SIZE;
 	rsp.len = a->len - DFU_SMP_HDR_SIZE;
@@ -152,7 +152,7 @@ static void state_write(struct sim_device *dev, const uint8_t *hash, size_t len,
 
 	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
 	dfu_smp_mgmt_img_state_write(&req, hash, len, confirm);
-	send_req(dev, &req, DFU_SMP_VERSION_2, a);
+	send_req(dev, &req, DFU_SMP_PROTO_V2, a);
 }
 
 static void running_hash(struct sim_device *dev, uint8_t out[32])
@@ -355,19 +355,19 @@ static void upload_errors_are_zephyrs(void **state_)
 	args.len = 31; /* the header is 32 bytes */
 	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
 	dfu_smp_mgmt_img_upload(&req, &args);
-	send_req(&dev, &req, DFU_SMP_VERSION_2, &a);
+	send_req(&dev, &req, DFU_SMP_PROTO_V2, &a);
 	expect_group_err(&a, 1, 22);
 	answer_close(&a);
 	args.data = bad.data;
 	args.len = 100;
 	dfu_smp_mgmt_img_upload(&req, &args);
-	send_req(&dev, &req, DFU_SMP_VERSION_2, &a);
+	send_req(&dev, &req, DFU_SMP_PROTO_V2, &a);
 	expect_group_err(&a, 1, 23);
 	answer_close(&a);
 	args.data = f.data;
 	args.total_len = 0x70000; /* the slot minus its trailer page is the limit */
 	dfu_smp_mgmt_img_upload(&req, &args);
-	send_req(&dev, &req, DFU_SMP_VERSION_2, &a);
+	send_req(&dev, &req, DFU_SMP_PROTO_V2, &a);
 	expect_group_err(&a, 1, 30);
 	answer_close(&a);
 	args.total_len = f.len;
@@ -391,7 +391,7 @@ static void upload_errors_are_zephyrs(void **state_)
 		args.len = sizeof(past_end);
 	}
 	dfu_smp_mgmt_img_upload(&req, &args);
-	send_req(&dev, &req, DFU_SMP_VERSION_2, &a);
+	send_req(&dev, &req, DFU_SMP_PROTO_V2, &a);
 	expect_group_err(&a, 1, 31);
 	answer_close(&a);
 	sim_device_free(&dev);

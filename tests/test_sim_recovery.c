@@ -90,7 +90,7 @@ static bool empty(uint8_t op, uint16_t group, uint8_t id)
 {
 	begin();
 	dfu_smp_mgmt_cbor_map(&w, 0);
-	return send(op, DFU_SMP_VERSION_2, group, id, w.len, 0);
+	return send(op, DFU_SMP_PROTO_V2, group, id, w.len, 0);
 }
 
 static uint8_t image[0x3000];
@@ -135,7 +135,7 @@ static int64_t upload(size_t chunk, size_t upto)
 		dfu_smp_mgmt_cbor_uint(&w, off);
 		dfu_smp_mgmt_cbor_text(&w, "data");
 		dfu_smp_mgmt_cbor_bytes(&w, image + off, n);
-		assert_true(send(DFU_SMP_OP_WRITE, DFU_SMP_VERSION_1, 1, 1, w.len, 0));
+		assert_true(send(DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V1, 1, 1, w.len, 0));
 		assert_int_equal(answer_uint("rc"), 0); /* upload answers carry rc 0 */
 		assert_int_equal(answer_uint("off"), (int64_t)(off + n));
 	}
@@ -162,7 +162,7 @@ static void answers_its_subset_v1_style(void **state)
 	dfu_smp_mgmt_cbor_map(&w, 1);
 	dfu_smp_mgmt_cbor_text(&w, "d");
 	dfu_smp_mgmt_cbor_text(&w, "hi");
-	assert_true(send(DFU_SMP_OP_WRITE, DFU_SMP_VERSION_1, 0, 0, w.len, 0));
+	assert_true(send(DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V1, 0, 0, w.len, 0));
 	assert_true(dfu_smp_mgmt_cbor_text_equals(dfu_smp_mgmt_cbor_find(answer, "r"), "hi"));
 }
 
@@ -199,7 +199,7 @@ static void requests_over_1024_bytes_get_no_answer(void **state)
 	dfu_smp_mgmt_cbor_map(&w, 1);
 	dfu_smp_mgmt_cbor_text(&w, "d");
 	dfu_smp_mgmt_cbor_text_n(&w, (const char *)image, 1100); /* any bytes: never looked at */
-	assert_false(send(DFU_SMP_OP_WRITE, DFU_SMP_VERSION_1, 0, 0, w.len, 0));
+	assert_false(send(DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V1, 0, 0, w.len, 0));
 	assert_int_equal(sim_device_stats(&dev)->dropped, 1);
 }
 

@@ -15,8 +15,8 @@
 #include "sim_harness.h"
 
 #define G DFU_SMP_MGMT_GROUP_SETTINGS
-#define V1 DFU_SMP_VERSION_1
-#define V2 DFU_SMP_VERSION_2
+#define V1 DFU_SMP_PROTO_V1
+#define V2 DFU_SMP_PROTO_V2
 #define R DFU_SMP_OP_READ
 #define W DFU_SMP_OP_WRITE
 

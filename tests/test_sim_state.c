@@ -20,7 +20,7 @@
 #include "../sim/hostfs.h"
 #include "sim_harness.h"
 
-#define V2 DFU_SMP_VERSION_2
+#define V2 DFU_SMP_PROTO_V2
 #define R DFU_SMP_OP_READ
 #define W DFU_SMP_OP_WRITE
 

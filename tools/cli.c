@@ -226,7 +226,7 @@ static bool refused_as_too_old(const struct dfu_smp_client_rsp *rsp)
 	struct dfu_smp_mgmt_reply reply;
 	bool refused;
 
-	if (rsp->hdr.version != DFU_SMP_VERSION_1) {
+	if (rsp->hdr.version != DFU_SMP_PROTO_V1) {
 		return false;
 	}
 	refused = dfu_smp_mgmt_reply_status(rsp, &reply) != 0 && reply.kind == DFU_SMP_MGMT_REPLY_RC &&
@@ -297,7 +297,7 @@ static int exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp
 	err = once ? dfu_smp_conn_transact_once(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp)
 		   : dfu_smp_conn_transact(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
 	if (err == 0 && cli->opt.smp_version == 0 && refused_as_too_old(rsp)) {
-		dfu_smp_client_set_version(dfu_smp_conn_client(cli->conn), DFU_SMP_VERSION_2);
+		dfu_smp_client_set_version(dfu_smp_conn_client(cli->conn), DFU_SMP_PROTO_V2);
 		err = dfu_smp_conn_transact(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
 	}
 	/* -v: each request's time (-vv adds its packets) */

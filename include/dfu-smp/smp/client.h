@@ -98,7 +98,7 @@ struct dfu_smp_client_config {
 	uint32_t timeout_ms; /**< default DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS */
 	unsigned window;     /**< requests on the link at once; default 1 */
 	uint8_t first_seq;
-	/** Protocol version to send: DFU_SMP_VERSION_2 (default) or DFU_SMP_VERSION_1. */
+	/** Protocol version to send: DFU_SMP_PROTO_V2 (default) or DFU_SMP_PROTO_V1. */
 	uint8_t version;
 	/** Keep `version` even when the device answers in another one. */
 	bool version_fixed;
@@ -231,7 +231,7 @@ DFU_SMP_API void dfu_smp_client_cancel_all(struct dfu_smp_client *client, int er
 /** True when no request is queued or waiting. */
 DFU_SMP_API bool dfu_smp_client_idle(const struct dfu_smp_client *client);
 
-/** The protocol version the client sends now (DFU_SMP_VERSION_1 or DFU_SMP_VERSION_2). */
+/** The protocol version the client sends now (DFU_SMP_PROTO_V1 or DFU_SMP_PROTO_V2). */
 DFU_SMP_API uint8_t dfu_smp_client_version(const struct dfu_smp_client *client);
 
 /** Switch the protocol version sent from now on. */

@@ -33,9 +33,9 @@ enum dfu_smp_op {
 };
 
 /** Protocol versions as numbered by the documentation; on the wire Ver = version - 1. */
-enum dfu_smp_version {
-	DFU_SMP_VERSION_1 = 1, /**< original protocol: errors only as a generic `rc` */
-	DFU_SMP_VERSION_2 = 2, /**< adds group errors `err: {group, rc}` */
+enum dfu_smp_proto_version {
+	DFU_SMP_PROTO_V1 = 1, /**< original protocol: errors only as a generic `rc` */
+	DFU_SMP_PROTO_V2 = 2, /**< adds group errors `err: {group, rc}` */
 };
 
 /** A decoded SMP header. */
