@@ -62,7 +62,8 @@ static json_t *serial_table(const uint8_t *image, size_t size, const uint8_t sha
 			struct bench_serial_result r;
 			char lost[40];
 
-			if (bench_serial_run(p->name, serial_strategies[s], image, size, sha, &r) != 0) {
+			if (bench_serial_run(p->name, serial_strategies[s], image, size, sha, &r) !=
+			    0) {
 				*status = 1;
 			}
 			snprintf(lost, sizeof(lost), "%u/%u", (unsigned)r.units_lost,
@@ -87,10 +88,11 @@ static json_t *serial_table(const uint8_t *image, size_t size, const uint8_t sha
 					  "bound_seconds", bound_s, "efficiency",
 					  r.moved ? json_real(bound_s / r.seconds) : json_null(),
 					  "requests", (json_int_t)r.requests, "sent",
-					  (json_int_t)r.sent, "unanswered", (json_int_t)r.unanswered,
-					  "lines", (json_int_t)r.units, "lines_lost",
-					  (json_int_t)r.units_lost, "dropped", (json_int_t)r.dropped,
-					  "request_size", (json_int_t)r.request_size, "window",
+					  (json_int_t)r.sent, "unanswered",
+					  (json_int_t)r.unanswered, "lines", (json_int_t)r.units,
+					  "lines_lost", (json_int_t)r.units_lost, "dropped",
+					  (json_int_t)r.dropped, "request_size",
+					  (json_int_t)r.request_size, "window",
 					  (json_int_t)r.window, "why", r.why));
 		}
 		printf("%-17s bound: wire %.2f s + erase stalls %.2f s, device %.2f s (flash %.2f s)\n",
@@ -173,7 +175,8 @@ int main(int argc, char **argv)
 					      (double)bound.bound_us / 1e6, "link_seconds",
 					      (double)bound.link_us / 1e6, "flash_seconds",
 					      (double)bound.flash_us / 1e6, "request_size",
-					      (json_int_t)bound.request_size, "summary", p->summary));
+					      (json_int_t)bound.request_size, "summary",
+					      p->summary));
 		for (size_t s = 0; s < sizeof(strategies) / sizeof(strategies[0]); s++) {
 			double bound_s = (double)bound.bound_us / 1e6;
 			struct bench_result r;
@@ -200,9 +203,10 @@ int main(int argc, char **argv)
 				       (double)size / r.seconds / 1000.0, bound_s,
 				       bound_s / r.seconds, speedup, r.request_size, r.window);
 			} else {
-				printf("%-20s %-10s %9s %9s %9.2f %10s %8s %8zu %7u  (%s)\n", p->name,
-				       strategies[s], "-", "-", bound_s, "-", "-", r.request_size,
-				       r.window, "cannot move data: a request cannot carry the "
+				printf("%-20s %-10s %9s %9s %9.2f %10s %8s %8zu %7u  (%s)\n",
+				       p->name, strategies[s], "-", "-", bound_s, "-", "-",
+				       r.request_size, r.window,
+				       "cannot move data: a request cannot carry the "
 				       "image header");
 			}
 			json_object_set_new(entry, strategies[s], rj);

@@ -97,12 +97,14 @@ static void device_answer(void)
 	map = dfu_smp_mgmt_cbor_load(dev.msg + DFU_SMP_HDR_SIZE, hdr.len, why, sizeof(why));
 	if (map) {
 		data = dfu_smp_mgmt_cbor_find(map, "data");
-		if (dfu_smp_mgmt_cbor_get_uint(dfu_smp_mgmt_cbor_find(map, "off"), &off) == 0 && off == dev.off) {
+		if (dfu_smp_mgmt_cbor_get_uint(dfu_smp_mgmt_cbor_find(map, "off"), &off) == 0 &&
+		    off == dev.off) {
 			dev.off += dfu_smp_mgmt_cbor_string_size(data);
 		}
 		cbor_decref(&map);
 	}
-	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, sizeof(dev.answers[0]) - DFU_SMP_HDR_SIZE);
+	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE,
+				      sizeof(dev.answers[0]) - DFU_SMP_HDR_SIZE);
 	dfu_smp_mgmt_cbor_map(&w, 1);
 	dfu_smp_mgmt_cbor_text(&w, "off");
 	dfu_smp_mgmt_cbor_uint(&w, dev.off);
@@ -125,7 +127,8 @@ static int write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, cons
 	dev.ms -= thread_cpu_ms();
 	memcpy(dev.msg + dev.len, data, len);
 	dev.len += len;
-	if (dfu_smp_hdr_decode(dev.msg, dev.len, &hdr) == 0 && dev.len == DFU_SMP_HDR_SIZE + hdr.len) {
+	if (dfu_smp_hdr_decode(dev.msg, dev.len, &hdr) == 0 &&
+	    dev.len == DFU_SMP_HDR_SIZE + hdr.len) {
 		device_answer();
 	}
 	dev.ms += thread_cpu_ms();

@@ -153,8 +153,8 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	out->window = cfg.window;
 	buf = malloc(cfg.window * cfg.max_request);
 	start = dfu_smp_conn_now_ms(conn);
-	err = buf ? dfu_smp_upload_start(&up, dfu_smp_conn_client(conn), &cfg, buf, cfg.window * cfg.max_request,
-				      &bench_upload_ops, &w)
+	err = buf ? dfu_smp_upload_start(&up, dfu_smp_conn_client(conn), &cfg, buf,
+					 cfg.window * cfg.max_request, &bench_upload_ops, &w)
 		  : -ENOMEM;
 	while (!err && !w.done && dfu_smp_conn_run(conn, finished, &w) == 0) {
 	}

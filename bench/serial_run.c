@@ -96,7 +96,9 @@ static size_t frame_len(enum sim_serial_framing framing, const uint8_t *p, size_
 	const uint8_t *z;
 
 	if (framing == SIM_SERIAL_RAW) {
-		size_t len = avail >= DFU_SMP_HDR_SIZE ? DFU_SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3]) : avail;
+		size_t len = avail >= DFU_SMP_HDR_SIZE
+				     ? DFU_SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3])
+				     : avail;
 
 		return len < avail ? len : avail;
 	}
@@ -125,7 +127,8 @@ static void tx_write_adaptive(struct host *h)
 			return; /* an answer (on_answer()) or the time writes on */
 		}
 		if (console) {
-			const uint8_t *nl = memchr(h->tx + h->tx_head, '\n', h->tx_len - h->tx_head);
+			const uint8_t *nl =
+				memchr(h->tx + h->tx_head, '\n', h->tx_len - h->tx_head);
 
 			end = nl ? (size_t)(nl - h->tx) + 1u : h->tx_len;
 		} else {
@@ -236,11 +239,11 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		size_t framed = h->tx_len - before;
 
 		dfu_smp_serial_pace_request(&h->pace, msg[6],
-					framing == SIM_SERIAL_CONSOLE
-						? (unsigned)dfu_smp_serial_lines(len,
-									     DFU_SMP_SERIAL_LINE_MAX_DEFAULT)
-						: dfu_smp_serial_pace_pieces(framed),
-					sim_sched_now(&h->sched));
+					    framing == SIM_SERIAL_CONSOLE
+						    ? (unsigned)dfu_smp_serial_lines(
+							      len, DFU_SMP_SERIAL_LINE_MAX_DEFAULT)
+						    : dfu_smp_serial_pace_pieces(framed),
+					    sim_sched_now(&h->sched));
 	}
 	tx_write(h);
 	return 0;
@@ -342,11 +345,14 @@ int bench_serial_run(const char *profile, const char *strategy, const uint8_t *i
 	sim_sched_init(&h->sched);
 	err = sim_serial_link_init(&h->link, &h->sched, &h->dev, &p->link, host_receive, h);
 	cfg.max_request = sim_serial_profile_max_request(p);
-	h->tx_cap = TX_REQUESTS * (dfu_smp_serial_lines(cfg.max_request, DFU_SMP_SERIAL_LINE_MAX_DEFAULT) *
-				   DFU_SMP_SERIAL_LINE_MAX_DEFAULT + DFU_SMP_COBS_FRAME_MAX(cfg.max_request));
+	h->tx_cap = TX_REQUESTS *
+		    (dfu_smp_serial_lines(cfg.max_request, DFU_SMP_SERIAL_LINE_MAX_DEFAULT) *
+			     DFU_SMP_SERIAL_LINE_MAX_DEFAULT +
+		     DFU_SMP_COBS_FRAME_MAX(cfg.max_request));
 	h->tx = malloc(h->tx_cap);
 	dfu_smp_serial_decoder_init(&h->dec, h->msg, sizeof(h->msg), 0, on_answer, h);
-	dfu_smp_raw_decoder_init(&h->raw, h->msg, DFU_SMP_MSG_MAX, DFU_SMP_RAW_TIMEOUT_DEFAULT_MS, on_answer, h);
+	dfu_smp_raw_decoder_init(&h->raw, h->msg, DFU_SMP_MSG_MAX, DFU_SMP_RAW_TIMEOUT_DEFAULT_MS,
+				 on_answer, h);
 	dfu_smp_cobs_decoder_init(&h->cobs, h->msg, sizeof(h->msg), on_answer, h);
 	transport.ctx = h;
 	dfu_smp_client_init(&h->client, &transport, &client_cfg);

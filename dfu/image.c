@@ -259,7 +259,8 @@ static const char *short_hex(const uint8_t *data, size_t n, char out[MSG_HEX + 1
 }
 
 /* Records a problem of the image; only the first one counts, the rest usually follow from it. */
-static void problem(struct dfu_smp_image *img, enum dfu_smp_image_status status, const char *fmt, ...)
+static void problem(struct dfu_smp_image *img, enum dfu_smp_image_status status, const char *fmt,
+		    ...)
 {
 	va_list ap;
 
@@ -294,7 +295,8 @@ static void read_header(struct dfu_smp_image *img)
 }
 
 /* Reads the info header of a TLV area at @p off. @return false when the file ends first. */
-static bool read_area_info(struct dfu_smp_image *img, struct dfu_smp_image_tlv_area *area, size_t off)
+static bool read_area_info(struct dfu_smp_image *img, struct dfu_smp_image_tlv_area *area,
+			   size_t off)
 {
 	if (img->size - off < TLV_INFO_SIZE) {
 		return false;
@@ -313,7 +315,8 @@ static bool read_area_info(struct dfu_smp_image *img, struct dfu_smp_image_tlv_a
  * it_tlv_tot that is too large (TLV_AREA_PAST_EOF).
  * @return true when the whole area was read.
  */
-static bool walk_area(struct dfu_smp_image *img, const struct dfu_smp_image_tlv_area *area, bool prot)
+static bool walk_area(struct dfu_smp_image *img, const struct dfu_smp_image_tlv_area *area,
+		      bool prot)
 {
 	const char *what = prot ? "protected TLV area" : "TLV area";
 	size_t off = area->offset + TLV_INFO_SIZE;
@@ -324,8 +327,8 @@ static bool walk_area(struct dfu_smp_image *img, const struct dfu_smp_image_tlv_
 
 		if (area->end - off < TLV_HDR_SIZE) {
 			problem(img, DFU_SMP_IMAGE_TLV_OVERRUN,
-				"the TLV header at %zu runs past the end of the %s at %zu", off, what,
-				area->end);
+				"the TLV header at %zu runs past the end of the %s at %zu", off,
+				what, area->end);
 			return false;
 		}
 		if (img->size - off < TLV_HDR_SIZE) {
@@ -404,7 +407,8 @@ static bool read_tlv_areas(struct dfu_smp_image *img, size_t off)
 		if (prot->tlv_tot != img->header.protect_tlv_size) {
 			problem(img, DFU_SMP_IMAGE_PROT_SIZE_MISMATCH,
 				"the protected TLV area is %u bytes (it_tlv_tot) but "
-				"ih_protect_tlv_size says %u", prot->tlv_tot, img->header.protect_tlv_size);
+				"ih_protect_tlv_size says %u",
+				prot->tlv_tot, img->header.protect_tlv_size);
 			return false;
 		}
 		if (!walk_area(img, prot, true)) {
@@ -424,8 +428,9 @@ static bool read_tlv_areas(struct dfu_smp_image *img, size_t off)
 		return false;
 	}
 	if (area->magic != DFU_SMP_IMAGE_TLV_INFO_MAGIC) {
-		problem(img, DFU_SMP_IMAGE_BAD_TLV_INFO_MAGIC, "TLV info magic is 0x%04x, not 0x%04x",
-			area->magic, DFU_SMP_IMAGE_TLV_INFO_MAGIC);
+		problem(img, DFU_SMP_IMAGE_BAD_TLV_INFO_MAGIC,
+			"TLV info magic is 0x%04x, not 0x%04x", area->magic,
+			DFU_SMP_IMAGE_TLV_INFO_MAGIC);
 	}
 	if (area->tlv_tot < TLV_INFO_SIZE) {
 		problem(img, DFU_SMP_IMAGE_BAD_TLV_TOT,
@@ -438,7 +443,8 @@ static bool read_tlv_areas(struct dfu_smp_image *img, size_t off)
 
 static bool is_encrypted(const struct dfu_smp_image *img)
 {
-	return img->header.flags & (DFU_SMP_IMAGE_F_ENCRYPTED_AES128 | DFU_SMP_IMAGE_F_ENCRYPTED_AES256);
+	return img->header.flags &
+	       (DFU_SMP_IMAGE_F_ENCRYPTED_AES128 | DFU_SMP_IMAGE_F_ENCRYPTED_AES256);
 }
 
 /* Finds the one hash TLV and compares it with the hash of the hashed region. */
@@ -585,10 +591,13 @@ int dfu_smp_image_parse(struct dfu_smp_image *img, const uint8_t *data, size_t s
 	}
 	read_header(img);
 	if (img->header.magic != DFU_SMP_IMAGE_MAGIC) {
-		problem(img, DFU_SMP_IMAGE_BAD_MAGIC, "image header magic is 0x%08lx, not 0x%08lx%s",
+		problem(img, DFU_SMP_IMAGE_BAD_MAGIC,
+			"image header magic is 0x%08lx, not 0x%08lx%s",
 			(unsigned long)img->header.magic, (unsigned long)DFU_SMP_IMAGE_MAGIC,
-			img->header.magic == DFU_SMP_IMAGE_MAGIC_V1 ? " (the old version 1 header magic)" :
-			img->header.magic == 0xffffffffu ? " (erased flash)" : "");
+			img->header.magic == DFU_SMP_IMAGE_MAGIC_V1
+				? " (the old version 1 header magic)"
+			: img->header.magic == 0xffffffffu ? " (erased flash)"
+							   : "");
 	}
 	if (img->header.hdr_size < DFU_SMP_IMAGE_HEADER_SIZE) {
 		problem(img, DFU_SMP_IMAGE_HDR_SIZE_TOO_SMALL,
@@ -598,11 +607,13 @@ int dfu_smp_image_parse(struct dfu_smp_image *img, const uint8_t *data, size_t s
 	}
 	if (img->header.hdr_size > size) {
 		problem(img, DFU_SMP_IMAGE_HDR_SIZE_PAST_EOF,
-			"ih_hdr_size 0x%x is larger than the %zu-byte file", img->header.hdr_size, size);
+			"ih_hdr_size 0x%x is larger than the %zu-byte file", img->header.hdr_size,
+			size);
 		return finish(img);
 	}
 	if (img->header.img_size == 0) {
-		problem(img, DFU_SMP_IMAGE_IMG_SIZE_ZERO, "ih_img_size is 0: the image has no payload");
+		problem(img, DFU_SMP_IMAGE_IMG_SIZE_ZERO,
+			"ih_img_size is 0: the image has no payload");
 		return finish(img);
 	}
 	end = (uint64_t)img->header.hdr_size + img->header.img_size;
@@ -816,11 +827,11 @@ static int check_key_tlvs(struct dfu_smp_image *img, const unsigned char *der, s
 				  "wrong key: the image's PUBKEY is another key than this %s key",
 				  img->key_type);
 	}
-	return sig_result(img, DFU_SMP_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
-			  "wrong key: the image's KEYHASH %s... is not the %s of this %s key (%s...)",
-			  short_hex(other->value, other->len, a),
-			  dfu_smp_image_hash_alg_name(img->hash_alg), img->key_type,
-			  short_hex(img->key_hash, img->key_hash_len, b));
+	return sig_result(
+		img, DFU_SMP_IMAGE_KEY_MISMATCH, -EKEYREJECTED,
+		"wrong key: the image's KEYHASH %s... is not the %s of this %s key (%s...)",
+		short_hex(other->value, other->len, a), dfu_smp_image_hash_alg_name(img->hash_alg),
+		img->key_type, short_hex(img->key_hash, img->key_hash_len, b));
 }
 
 static int check_signature(struct dfu_smp_image *img, EVP_PKEY *key)
@@ -884,7 +895,8 @@ static int check_signature(struct dfu_smp_image *img, EVP_PKEY *key)
 		if (want_hash != DFU_SMP_IMAGE_HASH_NONE && want_hash != img->hash_alg) {
 			return sig_result(img, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,
 					  "an %s signature over a %s image hash is not supported",
-					  img->key_type, dfu_smp_image_hash_alg_name(img->hash_alg));
+					  img->key_type,
+					  dfu_smp_image_hash_alg_name(img->hash_alg));
 		}
 		img->sig_tlv_type = t->type;
 		tried = true;
@@ -894,28 +906,33 @@ static int check_signature(struct dfu_smp_image *img, EVP_PKEY *key)
 		}
 	}
 	if (tried && !img->key_tlv_type) {
-		return sig_result(img, DFU_SMP_IMAGE_NO_KEY_TLV, -EBADMSG,
-				  "the image names no key (no KEYHASH or PUBKEY TLV), which MCUboot "
-				  "needs to pick its key; the %s signature itself %s with this key",
-				  dfu_smp_image_tlv_name(img->sig_tlv_type),
-				  verified ? "verifies" : "does not verify");
+		return sig_result(
+			img, DFU_SMP_IMAGE_NO_KEY_TLV, -EBADMSG,
+			"the image names no key (no KEYHASH or PUBKEY TLV), which MCUboot "
+			"needs to pick its key; the %s signature itself %s with this key",
+			dfu_smp_image_tlv_name(img->sig_tlv_type),
+			verified ? "verifies" : "does not verify");
 	}
 	if (verified && img->status != DFU_SMP_IMAGE_OK) {
-		return sig_result(img, DFU_SMP_IMAGE_IMAGE_INVALID, -EBADMSG,
-				  "the %s signature verifies over the file's content, but the image "
-				  "is invalid: %s", dfu_smp_image_tlv_name(img->sig_tlv_type),
-				  img->message);
+		return sig_result(
+			img, DFU_SMP_IMAGE_IMAGE_INVALID, -EBADMSG,
+			"the %s signature verifies over the file's content, but the image "
+			"is invalid: %s",
+			dfu_smp_image_tlv_name(img->sig_tlv_type), img->message);
 	}
 	if (verified) {
-		return sig_result(img, DFU_SMP_IMAGE_OK, 0, "signature verified: %s by this %s key (%s "
-				  "matches)", dfu_smp_image_tlv_name(img->sig_tlv_type), img->key_type,
+		return sig_result(img, DFU_SMP_IMAGE_OK, 0,
+				  "signature verified: %s by this %s key (%s "
+				  "matches)",
+				  dfu_smp_image_tlv_name(img->sig_tlv_type), img->key_type,
 				  dfu_smp_image_tlv_name(img->key_tlv_type));
 	}
 	if (tried) {
 		return sig_result(img, DFU_SMP_IMAGE_BAD_SIGNATURE, -EBADMSG,
 				  "the %s signature does not verify with this %s key%s",
 				  dfu_smp_image_tlv_name(img->sig_tlv_type), img->key_type,
-				  img->hash_ok ? "" : " (the image does not match its hash either)");
+				  img->hash_ok ? ""
+					       : " (the image does not match its hash either)");
 	}
 	if (any_sig->type == DFU_SMP_IMAGE_TLV_ECDSA224) {
 		return sig_result(img, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE, -ENOTSUP,

@@ -55,7 +55,8 @@ static unsigned seconds(uint32_t ms)
 
 static uint32_t reboot_timeout(const struct dfu_smp_session *s)
 {
-	return s->cfg.reboot_timeout_ms ? s->cfg.reboot_timeout_ms : DFU_SMP_SESSION_REBOOT_TIMEOUT_MS;
+	return s->cfg.reboot_timeout_ms ? s->cfg.reboot_timeout_ms
+					: DFU_SMP_SESSION_REBOOT_TIMEOUT_MS;
 }
 
 static uint32_t reconnect_timeout(const struct dfu_smp_session *s)
@@ -132,7 +133,8 @@ static void fail(struct dfu_smp_session *s, int err, const char *fmt, ...)
 	finish(s, err);
 }
 
-static void on_own_answer(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp);
+static void on_own_answer(struct dfu_smp_request *req, int err,
+			  const struct dfu_smp_client_rsp *rsp);
 
 /* Sends the session's own request, built in s->req. */
 static void send_own(struct dfu_smp_session *s, uint32_t timeout_ms, uint8_t retries)
@@ -143,8 +145,9 @@ static void send_own(struct dfu_smp_session *s, uint32_t timeout_ms, uint8_t ret
 	s->req.user = s;
 	s->req.timeout_ms = timeout_ms;
 	if (retries) {
-		dfu_smp_request_spread(&s->req, timeout_ms ? timeout_ms : DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS,
-				   retries);
+		dfu_smp_request_spread(&s->req,
+				       timeout_ms ? timeout_ms : DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS,
+				       retries);
 	}
 	err = dfu_smp_client_submit(s->client, &s->req);
 	if (err) {
@@ -257,7 +260,8 @@ static void probe(struct dfu_smp_session *s, size_t one_write)
 		memset(s->text, 'r', len);
 		s->text[len] = '\0';
 		dfu_smp_request_init(&s->req, s->buf, sizeof(s->buf));
-		if (dfu_smp_mgmt_os_echo(&s->req, s->text) == 0 && DFU_SMP_HDR_SIZE + s->req.len <= one_write + 7 &&
+		if (dfu_smp_mgmt_os_echo(&s->req, s->text) == 0 &&
+		    DFU_SMP_HDR_SIZE + s->req.len <= one_write + 7 &&
 		    DFU_SMP_HDR_SIZE + s->req.len > one_write) {
 			break;
 		}
@@ -306,7 +310,8 @@ static void probe_answer(struct dfu_smp_session *s, int err, const struct dfu_sm
 	bool ok = false;
 
 	if (!err) {
-		ok = dfu_smp_mgmt_os_echo_decode(rsp, &reply, &echoed) == 0 && strcmp(echoed, s->text) == 0;
+		ok = dfu_smp_mgmt_os_echo_decode(rsp, &reply, &echoed) == 0 &&
+		     strcmp(echoed, s->text) == 0;
 		dfu_smp_mgmt_reply_close(&reply);
 	}
 	if (!ok) {
@@ -366,7 +371,8 @@ static void echo_answer(struct dfu_smp_session *s, int err)
 	}
 	s->echo_wait_ms = wait * 2u < REBOOT_ECHO_MAX_MS ? wait * 2u : REBOOT_ECHO_MAX_MS;
 	if (is_link_loss(err)) {
-		ask_reconnect(s, DFU_SMP_SESSION_RECONNECT_RESET); /* e.g. a USB port re-enumerating */
+		ask_reconnect(s,
+			      DFU_SMP_SESSION_RECONNECT_RESET); /* e.g. a USB port re-enumerating */
 		return;
 	}
 	if (err == -ETIMEDOUT) {
@@ -457,7 +463,8 @@ static void check_size(struct dfu_smp_session *s)
 		memset(text, 'x', n);
 		text[n] = '\0';
 		dfu_smp_request_init(&s->req, buf, want);
-		if (dfu_smp_mgmt_os_echo(&s->req, text) == 0 && DFU_SMP_HDR_SIZE + s->req.len == want) {
+		if (dfu_smp_mgmt_os_echo(&s->req, text) == 0 &&
+		    DFU_SMP_HDR_SIZE + s->req.len == want) {
 			break;
 		}
 		if (DFU_SMP_HDR_SIZE + s->req.len < want) {
@@ -643,7 +650,8 @@ static void run(struct dfu_smp_session *s)
 		if (s->job == JOB_UPLOAD) {
 			tune(s, &s->upload_cfg, s->job_buf_len);
 		} else {
-			tune(s, &s->upgrade_cfg.upload, s->job_buf_len - DFU_SMP_UPGRADE_REQUEST_BUF);
+			tune(s, &s->upgrade_cfg.upload,
+			     s->job_buf_len - DFU_SMP_UPGRADE_REQUEST_BUF);
 		}
 	}
 	if (s->job == JOB_UPLOAD && !s->recovery_checked) {
@@ -654,8 +662,8 @@ static void run(struct dfu_smp_session *s)
 		err = dfu_smp_upload_start(&s->engine.upload, s->client, &s->upload_cfg, s->job_buf,
 				       s->job_buf_len, &upload_ops, s);
 	} else if (!s->engine_started) {
-		err = dfu_smp_upgrade_start(&s->engine.upgrade, s->client, &s->upgrade_cfg, s->job_buf,
-					s->job_buf_len, &upgrade_ops, s);
+		err = dfu_smp_upgrade_start(&s->engine.upgrade, s->client, &s->upgrade_cfg,
+					    s->job_buf, s->job_buf_len, &upgrade_ops, s);
 		s->engine_started = err == 0;
 	} else {
 		err = dfu_smp_upgrade_resume(&s->engine.upgrade);
@@ -704,7 +712,8 @@ static void own_answer(struct dfu_smp_session *s, int err, const struct dfu_smp_
 	}
 }
 
-static void on_own_answer(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
+static void on_own_answer(struct dfu_smp_request *req, int err,
+			  const struct dfu_smp_client_rsp *rsp)
 {
 	struct dfu_smp_session *s = req->user;
 
@@ -738,8 +747,10 @@ static void on_timer(struct dfu_smp_session *s)
 			reboot_failed(s, -ETIMEDOUT, "it was not back within %u s",
 				      seconds(reboot_timeout(s)));
 		} else {
-			fail(s, -ENOTCONN, "the link was lost during %s and did not come back within "
-			     "%u s", what(s), seconds(reconnect_timeout(s)));
+			fail(s, -ENOTCONN,
+			     "the link was lost during %s and did not come back within "
+			     "%u s",
+			     what(s), seconds(reconnect_timeout(s)));
 		}
 		break;
 	default:
@@ -750,8 +761,8 @@ static void on_timer(struct dfu_smp_session *s)
 /* ---- the API ---- */
 
 void dfu_smp_session_init(struct dfu_smp_session *s, struct dfu_smp_client *client,
-		      const struct dfu_smp_session_config *cfg, const struct dfu_smp_session_ops *ops,
-		      void *user)
+			  const struct dfu_smp_session_config *cfg,
+			  const struct dfu_smp_session_ops *ops, void *user)
 {
 	memset(s, 0, sizeof(*s));
 	s->client = client;
@@ -806,8 +817,8 @@ int dfu_smp_session_learn_limits(struct dfu_smp_session *s)
 	return err;
 }
 
-int dfu_smp_session_upload(struct dfu_smp_session *s, const struct dfu_smp_upload_config *cfg, uint8_t *buf,
-		       size_t buf_len)
+int dfu_smp_session_upload(struct dfu_smp_session *s, const struct dfu_smp_upload_config *cfg,
+			   uint8_t *buf, size_t buf_len)
 {
 	int err;
 

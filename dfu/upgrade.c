@@ -115,7 +115,8 @@ static void send(struct dfu_smp_upgrade *up)
 	}
 }
 
-static void read_state(struct dfu_smp_upgrade *up, enum dfu_smp_upgrade_step step, const char *detail)
+static void read_state(struct dfu_smp_upgrade *up, enum dfu_smp_upgrade_step step,
+		       const char *detail)
 {
 	enter(up, step, detail);
 	dfu_smp_request_init(&up->req, up->buf, up->buf_cap);
@@ -223,10 +224,11 @@ static void start_upload(struct dfu_smp_upgrade *up, bool fresh)
 	if (up->recovery) {
 		cfg.max_request = up->result.max_request;
 	}
-	err = dfu_smp_upload_start(&up->upload, up->client, &cfg, up->upload_buf, up->upload_buf_len,
-			       &ops, up);
+	err = dfu_smp_upload_start(&up->upload, up->client, &cfg, up->upload_buf,
+				   up->upload_buf_len, &ops, up);
 	if (err) {
-		fail(up, err, DFU_SMP_UPGRADE_FAILED, "cannot start the upload: %s", strerror(-err));
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "cannot start the upload: %s",
+		     strerror(-err));
 	}
 }
 
@@ -287,9 +289,10 @@ static bool refused_image(struct dfu_smp_upgrade *up, const uint8_t have[32], co
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", n ? ", " : "", i);
 		}
 	}
-	fail(up, -ENOENT, DFU_SMP_UPGRADE_FAILED, "the device has no image %u (%s lists image%s %s): "
-	     "give --image with one of them; nothing was sent", (unsigned)up->cfg.image, source,
-	     strchr(list, ',') ? "s" : "", list);
+	fail(up, -ENOENT, DFU_SMP_UPGRADE_FAILED,
+	     "the device has no image %u (%s lists image%s %s): "
+	     "give --image with one of them; nothing was sent",
+	     (unsigned)up->cfg.image, source, strchr(list, ',') ? "s" : "", list);
 	return true;
 }
 
@@ -325,7 +328,8 @@ static void check_size_answer(struct dfu_smp_upgrade *up, const struct dfu_smp_c
 				if (im->slots[j].slot == 1 && im->slots[j].size >= 0) {
 					/* the trailer takes the slot's last bytes */
 					room = im->slots[j].size > DFU_SMP_UPGRADE_TRAILER_MIN
-						       ? im->slots[j].size - DFU_SMP_UPGRADE_TRAILER_MIN
+						       ? im->slots[j].size -
+								 DFU_SMP_UPGRADE_TRAILER_MIN
 						       : 0;
 					why = ", the slot less MCUboot's trailer";
 				}
@@ -348,9 +352,10 @@ static void check_size_answer(struct dfu_smp_upgrade *up, const struct dfu_smp_c
 	}
 	up->slot_size_known = room >= 0;
 	if (room >= 0 && up->cfg.size > (uint64_t)room) {
-		fail(up, -EFBIG, DFU_SMP_UPGRADE_FAILED, "the image (%zu bytes) is larger than what "
-		     "slot 1 of image %u takes (%lld bytes%s); nothing was sent", up->cfg.size,
-		     (unsigned)up->cfg.image, (long long)room, why);
+		fail(up, -EFBIG, DFU_SMP_UPGRADE_FAILED,
+		     "the image (%zu bytes) is larger than what "
+		     "slot 1 of image %u takes (%lld bytes%s); nothing was sent",
+		     up->cfg.size, (unsigned)up->cfg.image, (long long)room, why);
 		return;
 	}
 	start_upload(up, false);
@@ -394,8 +399,10 @@ void dfu_smp_upgrade_size_checked(struct dfu_smp_upgrade *up, int err, size_t ma
 		return;
 	}
 	if (err) {
-		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the bootloader answers no request of %zu bytes "
-		     "or more: %s", up->result.max_request, strerror(-err));
+		fail(up, err, DFU_SMP_UPGRADE_FAILED,
+		     "the bootloader answers no request of %zu bytes "
+		     "or more: %s",
+		     up->result.max_request, strerror(-err));
 		return;
 	}
 	up->result.max_request = max_request;
@@ -488,8 +495,10 @@ static void check_upload(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_i
 
 	if (up->recovery) {
 		if (!is_ours(up, find_slot(up, st, 0))) {
-			fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "after the upload the bootloader does "
-			     "not list the new image in slot 0 of image %u", (unsigned)up->cfg.image);
+			fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED,
+			     "after the upload the bootloader does "
+			     "not list the new image in slot 0 of image %u",
+			     (unsigned)up->cfg.image);
 		} else if (up->cfg.no_reset) {
 			finish(up, 0, DFU_SMP_UPGRADE_PENDING);
 		} else {
@@ -502,9 +511,11 @@ static void check_upload(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_i
 		return;
 	}
 	if (!is_ours(up, secondary)) {
-		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "after the upload the device does not list "
+		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED,
+		     "after the upload the device does not list "
 		     "the new image in slot 1 of image %u: it may have rejected it; nothing was "
-		     "marked", (unsigned)up->cfg.image);
+		     "marked",
+		     (unsigned)up->cfg.image);
 		return;
 	}
 	after_upload(up, secondary);
@@ -536,33 +547,38 @@ static void check_boot(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img
 	note_running(up, active);
 	if (up->recovery) {
 		if (dfu_smp_upgrade_is_recovery(st)) {
-			fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "after the reset the device is still in "
+			fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED,
+			     "after the reset the device is still in "
 			     "serial recovery: the bootloader did not boot the image in slot 0");
 		} else if (!is_ours(up, active)) {
 			fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "after the reset the device runs "
 			     "version %s, not the new image", active && active->version
 								  ? active->version : "?");
 		} else {
-			finish(up, 0, DFU_SMP_UPGRADE_CONFIRMED); /* written in place: nothing reverts it */
+			finish(up, 0,
+			       DFU_SMP_UPGRADE_CONFIRMED); /* written in place: nothing reverts it */
 		}
 		return;
 	}
 	if (!is_ours(up, active) && is_ours(up, secondary) && secondary->pending) {
 		/* MCUboot clears the mark when it boots the image, and again when it reverts it */
-		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "the device did not reset: it runs version "
+		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED,
+		     "the device did not reset: it runs version "
 		     "%s with the new image still marked for the next boot; nothing was confirmed",
 		     active && active->version ? active->version : "?");
 		return;
 	}
 	if (!is_ours(up, active)) {
-		fail(up, -ECANCELED, DFU_SMP_UPGRADE_ROLLED_BACK, "the device rolled back: after the "
+		fail(up, -ECANCELED, DFU_SMP_UPGRADE_ROLLED_BACK,
+		     "the device rolled back: after the "
 		     "reset it runs version %s, not the new image; nothing was confirmed",
 		     active && active->version ? active->version : "?");
 		return;
 	}
 	switch (up->cfg.mode) {
 	case DFU_SMP_UPGRADE_TEST_ONLY:
-		finish(up, 0, active->confirmed ? DFU_SMP_UPGRADE_CONFIRMED : DFU_SMP_UPGRADE_TESTING);
+		finish(up, 0,
+		       active->confirmed ? DFU_SMP_UPGRADE_CONFIRMED : DFU_SMP_UPGRADE_TESTING);
 		break;
 	case DFU_SMP_UPGRADE_CONFIRM_NOW:
 		if (active->confirmed) {
@@ -609,7 +625,8 @@ static void after_reset(struct dfu_smp_upgrade *up, int err, const struct dfu_sm
 			return;
 		}
 	} else if (err != -ETIMEDOUT && err != -ENOTCONN) {
-		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the reset request failed: %s", strerror(-err));
+		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the reset request failed: %s",
+		     strerror(-err));
 		return;
 	}
 	up->reset_done = true;
@@ -679,7 +696,8 @@ void dfu_smp_upgrade_reconnected(struct dfu_smp_upgrade *up, int err, const char
 		return;
 	}
 	if (err) {
-		fail(up, -EHOSTUNREACH, DFU_SMP_UPGRADE_FAILED, "the device did not come back after "
+		fail(up, -EHOSTUNREACH, DFU_SMP_UPGRADE_FAILED,
+		     "the device did not come back after "
 		     "its reset (%s); it may still be booting, or it failed to boot",
 		     why ? why : strerror(-err));
 		return;
@@ -719,8 +737,8 @@ int dfu_smp_upgrade_start(struct dfu_smp_upgrade *up, struct dfu_smp_client *cli
 		      const struct dfu_smp_upgrade_ops *ops, void *user)
 {
 	if (!up || !client || !cfg || !cfg->data || !cfg->hash || cfg->hash_len == 0 ||
-	    cfg->hash_len > DFU_SMP_MGMT_IMG_HASH_MAX || !ops || !ops->reset || !ops->done || !buf ||
-	    buf_len <= DFU_SMP_UPGRADE_REQUEST_BUF) {
+	    cfg->hash_len > DFU_SMP_MGMT_IMG_HASH_MAX || !ops || !ops->reset || !ops->done ||
+	    !buf || buf_len <= DFU_SMP_UPGRADE_REQUEST_BUF) {
 		return -EINVAL;
 	}
 	memset(up, 0, sizeof(*up));

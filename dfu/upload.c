@@ -289,8 +289,8 @@ static void on_response(struct dfu_smp_request *req, int err, const struct dfu_s
 	measure(up, slot);
 	err = dfu_smp_mgmt_img_upload_decode(rsp, &reply, &answer);
 	dfu_smp_mgmt_reply_close(&reply);
-	if (err == -EREMOTEIO && reply.kind == DFU_SMP_MGMT_REPLY_RC && reply.rc == DFU_SMP_MGMT_ERR_EINVAL &&
-	    slot->len > DFU_SMP_UPLOAD_DATA_UNKNOWN) {
+	if (err == -EREMOTEIO && reply.kind == DFU_SMP_MGMT_REPLY_RC &&
+	    reply.rc == DFU_SMP_MGMT_ERR_EINVAL && slot->len > DFU_SMP_UPLOAD_DATA_UNKNOWN) {
 		/* it may hold no more data than older servers do: the same offset, shorter */
 		up->cfg.max_chunk = DFU_SMP_UPLOAD_DATA_UNKNOWN;
 		cancel_in_flight(up);
@@ -316,8 +316,10 @@ static void on_response(struct dfu_smp_request *req, int err, const struct dfu_s
 		up->result.has_match = answer.has_match;
 		up->result.match = answer.match;
 		if (answer.has_match && !answer.match) {
-			fail(up, -EBADMSG, "the device reports that the image it wrote does not match "
-			     "the file's SHA-256 (%llu bytes)", (unsigned long long)up->cfg.size);
+			fail(up, -EBADMSG,
+			     "the device reports that the image it wrote does not match "
+			     "the file's SHA-256 (%llu bytes)",
+			     (unsigned long long)up->cfg.size);
 		} else {
 			finish(up, 0);
 		}
@@ -326,7 +328,8 @@ static void on_response(struct dfu_smp_request *req, int err, const struct dfu_s
 	fill(up);
 }
 
-void dfu_smp_upload_tune(struct dfu_smp_upload_config *cfg, const struct dfu_smp_upload_limits *limits)
+void dfu_smp_upload_tune(struct dfu_smp_upload_config *cfg,
+			 const struct dfu_smp_upload_limits *limits)
 {
 	if (!cfg->max_request) {
 		cfg->max_request = limits->max_request;

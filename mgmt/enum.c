@@ -36,8 +36,8 @@ int dfu_smp_mgmt_enum_count(struct dfu_smp_request *req)
 	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int dfu_smp_mgmt_enum_count_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			   uint64_t *count)
+int dfu_smp_mgmt_enum_count_decode(const struct dfu_smp_client_rsp *rsp,
+				   struct dfu_smp_mgmt_reply *reply, uint64_t *count)
 {
 	const cbor_item_t *map;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
@@ -57,8 +57,8 @@ int dfu_smp_mgmt_enum_list(struct dfu_smp_request *req)
 }
 
 /* One entry of `groups` in a list: a group ID. */
-static int decode_group_id(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *value, const char *name,
-			   void *elem)
+static int decode_group_id(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *value,
+			   const char *name, void *elem)
 {
 	uint16_t *group = elem;
 	uint64_t v;
@@ -68,16 +68,17 @@ static int decode_group_id(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *
 		return dfu_smp_mgmt_reply_wrong_type(reply, "", value, "an unsigned integer");
 	}
 	if (v > UINT16_MAX) {
-		return dfu_smp_mgmt_reply_malformed(reply, "response key '%s' is %llu, more than %u",
-					    reply->where, (unsigned long long)v,
-					    (unsigned)UINT16_MAX);
+		return dfu_smp_mgmt_reply_malformed(
+			reply, "response key '%s' is %llu, more than %u", reply->where,
+			(unsigned long long)v, (unsigned)UINT16_MAX);
 	}
 	*group = (uint16_t)v;
 	return 0;
 }
 
-int dfu_smp_mgmt_enum_list_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_enum_list *out)
+int dfu_smp_mgmt_enum_list_decode(const struct dfu_smp_client_rsp *rsp,
+				  struct dfu_smp_mgmt_reply *reply,
+				  struct dfu_smp_mgmt_enum_list *out)
 {
 	const cbor_item_t *map;
 	void *groups = NULL;
@@ -101,8 +102,9 @@ int dfu_smp_mgmt_enum_single(struct dfu_smp_request *req, uint64_t index)
 	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int dfu_smp_mgmt_enum_single_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			    struct dfu_smp_mgmt_enum_single_rsp *out)
+int dfu_smp_mgmt_enum_single_decode(const struct dfu_smp_client_rsp *rsp,
+				    struct dfu_smp_mgmt_reply *reply,
+				    struct dfu_smp_mgmt_enum_single_rsp *out)
 {
 	const cbor_item_t *map;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
@@ -134,8 +136,8 @@ int dfu_smp_mgmt_enum_details(struct dfu_smp_request *req, const uint16_t *group
 }
 
 /* One entry of `groups` in the details: a map. */
-static int decode_detail(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *value, const char *name,
-			 void *elem)
+static int decode_detail(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *value,
+			 const char *name, void *elem)
 {
 	struct dfu_smp_mgmt_enum_detail *detail = elem;
 	int err = group_of(reply, value, &detail->group);
@@ -150,8 +152,9 @@ static int decode_detail(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *va
 	return err;
 }
 
-int dfu_smp_mgmt_enum_details_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			     struct dfu_smp_mgmt_enum_details *out)
+int dfu_smp_mgmt_enum_details_decode(const struct dfu_smp_client_rsp *rsp,
+				     struct dfu_smp_mgmt_reply *reply,
+				     struct dfu_smp_mgmt_enum_details *out)
 {
 	const cbor_item_t *map;
 	void *groups = NULL;

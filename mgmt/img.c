@@ -16,7 +16,8 @@ int dfu_smp_mgmt_img_state_read(struct dfu_smp_request *req)
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE,
+				   DFU_SMP_MGMT_IMG_STATE, &w);
 	dfu_smp_mgmt_cbor_map(&w, 0);
 	return dfu_smp_mgmt_request_end(req, &w);
 }
@@ -26,7 +27,8 @@ int dfu_smp_mgmt_img_state_write(struct dfu_smp_request *req, const uint8_t *has
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE,
+				   DFU_SMP_MGMT_IMG_STATE, &w);
 	dfu_smp_mgmt_cbor_map(&w, hash ? 2 : 1);
 	if (hash) {
 		dfu_smp_mgmt_cbor_text(&w, "hash");
@@ -59,9 +61,11 @@ static int decode_slot(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
 		err = dfu_smp_mgmt_reply_bytes(reply, map, "hash", false, &hash, &slot->hash_len);
 	}
 	if (!err && slot->hash_len > DFU_SMP_MGMT_IMG_HASH_MAX) {
-		err = dfu_smp_mgmt_reply_malformed(reply, "response key '%shash' is %zu bytes, more "
-					   "than %u", reply->where, slot->hash_len,
-					   DFU_SMP_MGMT_IMG_HASH_MAX);
+		err = dfu_smp_mgmt_reply_malformed(reply,
+						   "response key '%shash' is %zu bytes, more "
+						   "than %u",
+						   reply->where, slot->hash_len,
+						   DFU_SMP_MGMT_IMG_HASH_MAX);
 	}
 	if (err) {
 		return err;
@@ -91,8 +95,9 @@ static int decode_slot(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
 	return err;
 }
 
-int dfu_smp_mgmt_img_state_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_img_state *out)
+int dfu_smp_mgmt_img_state_decode(const struct dfu_smp_client_rsp *rsp,
+				  struct dfu_smp_mgmt_reply *reply,
+				  struct dfu_smp_mgmt_img_state *out)
 {
 	const cbor_item_t *map;
 	void *slots = NULL;
@@ -104,8 +109,8 @@ int dfu_smp_mgmt_img_state_decode(const struct dfu_smp_client_rsp *rsp, struct d
 	out->split_status = -1;
 	err = dfu_smp_mgmt_reply_int(reply, map, "splitStatus", false, &out->split_status);
 	if (!err) {
-		err = dfu_smp_mgmt_reply_array(reply, map, "images", true, sizeof(*out->slots), decode_slot,
-				       &slots, &out->count);
+		err = dfu_smp_mgmt_reply_array(reply, map, "images", true, sizeof(*out->slots),
+					       decode_slot, &slots, &out->count);
 		out->slots = slots;
 	}
 	return err;
@@ -125,14 +130,16 @@ static size_t upload_pairs(const struct dfu_smp_mgmt_img_upload_args *args)
 	return 3 + (args->image != 0) + (args->sha != NULL) + args->upgrade;
 }
 
-int dfu_smp_mgmt_img_upload(struct dfu_smp_request *req, const struct dfu_smp_mgmt_img_upload_args *args)
+int dfu_smp_mgmt_img_upload(struct dfu_smp_request *req,
+			    const struct dfu_smp_mgmt_img_upload_args *args)
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
 	if (args->sha && args->sha_len > UPLOAD_SHA_MAX) {
 		return -EINVAL;
 	}
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE,
+				   DFU_SMP_MGMT_IMG_UPLOAD, &w);
 	dfu_smp_mgmt_cbor_map(&w, upload_pairs(args));
 	dfu_smp_mgmt_cbor_text(&w, "off");
 	dfu_smp_mgmt_cbor_uint(&w, args->off);
@@ -157,7 +164,8 @@ int dfu_smp_mgmt_img_upload(struct dfu_smp_request *req, const struct dfu_smp_mg
 	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-size_t dfu_smp_mgmt_img_upload_max_data(const struct dfu_smp_mgmt_img_upload_args *args, size_t msg_limit)
+size_t dfu_smp_mgmt_img_upload_max_data(const struct dfu_smp_mgmt_img_upload_args *args,
+					size_t msg_limit)
 {
 	/* Everything dfu_smp_mgmt_img_upload() writes but the data string. */
 	size_t fixed = DFU_SMP_HDR_SIZE + dfu_smp_mgmt_cbor_head_size(upload_pairs(args)) +
@@ -168,13 +176,15 @@ size_t dfu_smp_mgmt_img_upload_max_data(const struct dfu_smp_mgmt_img_upload_arg
 		return 0;
 	}
 	if (first_chunk(args)) {
-		fixed += dfu_smp_mgmt_cbor_text_size("len") + dfu_smp_mgmt_cbor_head_size(args->total_len);
+		fixed += dfu_smp_mgmt_cbor_text_size("len") +
+			 dfu_smp_mgmt_cbor_head_size(args->total_len);
 		if (args->image) {
-			fixed += dfu_smp_mgmt_cbor_text_size("image") + dfu_smp_mgmt_cbor_head_size(args->image);
+			fixed += dfu_smp_mgmt_cbor_text_size("image") +
+				 dfu_smp_mgmt_cbor_head_size(args->image);
 		}
 		if (args->sha) {
-			fixed += dfu_smp_mgmt_cbor_text_size("sha") + dfu_smp_mgmt_cbor_head_size(args->sha_len) +
-				 args->sha_len;
+			fixed += dfu_smp_mgmt_cbor_text_size("sha") +
+				 dfu_smp_mgmt_cbor_head_size(args->sha_len) + args->sha_len;
 		}
 		if (args->upgrade) {
 			fixed += dfu_smp_mgmt_cbor_text_size("upgrade") + 1;
@@ -187,8 +197,9 @@ size_t dfu_smp_mgmt_img_upload_max_data(const struct dfu_smp_mgmt_img_upload_arg
 	return msg_limit > fixed ? dfu_smp_mgmt_cbor_bytes_fit(msg_limit - fixed) : 0;
 }
 
-int dfu_smp_mgmt_img_upload_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			   struct dfu_smp_mgmt_img_upload_rsp *out)
+int dfu_smp_mgmt_img_upload_decode(const struct dfu_smp_client_rsp *rsp,
+				   struct dfu_smp_mgmt_reply *reply,
+				   struct dfu_smp_mgmt_img_upload_rsp *out)
 {
 	const cbor_item_t *map;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
@@ -209,7 +220,8 @@ int dfu_smp_mgmt_img_erase(struct dfu_smp_request *req, int64_t slot)
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE,
+				   DFU_SMP_MGMT_IMG_ERASE, &w);
 	dfu_smp_mgmt_cbor_map(&w, slot >= 0 ? 1 : 0);
 	if (slot >= 0) {
 		dfu_smp_mgmt_cbor_text(&w, "slot");
@@ -222,14 +234,15 @@ int dfu_smp_mgmt_img_slot_info(struct dfu_smp_request *req)
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_SLOT_INFO, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE,
+				   DFU_SMP_MGMT_IMG_SLOT_INFO, &w);
 	dfu_smp_mgmt_cbor_map(&w, 0);
 	return dfu_smp_mgmt_request_end(req, &w);
 }
 
 /* One entry of an image's `slots` in the slot information. */
-static int decode_info_slot(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *name,
-			    void *elem)
+static int decode_info_slot(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *name, void *elem)
 {
 	struct dfu_smp_mgmt_img_slot_info_slot *slot = elem;
 	int err = dfu_smp_mgmt_reply_uint(reply, map, "slot", true, UINT64_MAX, &slot->slot);
@@ -243,7 +256,8 @@ static int decode_info_slot(struct dfu_smp_mgmt_reply *reply, const cbor_item_t 
 		err = dfu_smp_mgmt_reply_int(reply, map, "rc", false, &slot->rc);
 	}
 	if (!err) {
-		err = dfu_smp_mgmt_reply_uint_opt(reply, map, "upload_image_id", &slot->upload_image_id);
+		err = dfu_smp_mgmt_reply_uint_opt(reply, map, "upload_image_id",
+						  &slot->upload_image_id);
 	}
 	return err;
 }
@@ -258,7 +272,8 @@ static int decode_info_image(struct dfu_smp_mgmt_reply *reply, const cbor_item_t
 
 	(void)name;
 	if (!err) {
-		err = dfu_smp_mgmt_reply_uint_opt(reply, map, "max_image_size", &image->max_image_size);
+		err = dfu_smp_mgmt_reply_uint_opt(reply, map, "max_image_size",
+						  &image->max_image_size);
 	}
 	if (!err) {
 		err = dfu_smp_mgmt_reply_array(reply, map, "slots", true, sizeof(*image->slots),
@@ -268,8 +283,9 @@ static int decode_info_image(struct dfu_smp_mgmt_reply *reply, const cbor_item_t
 	return err;
 }
 
-int dfu_smp_mgmt_img_slot_info_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			      struct dfu_smp_mgmt_img_slot_info *out)
+int dfu_smp_mgmt_img_slot_info_decode(const struct dfu_smp_client_rsp *rsp,
+				      struct dfu_smp_mgmt_reply *reply,
+				      struct dfu_smp_mgmt_img_slot_info *out)
 {
 	const cbor_item_t *map;
 	void *images = NULL;

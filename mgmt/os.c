@@ -12,15 +12,16 @@ int dfu_smp_mgmt_os_echo(struct dfu_smp_request *req, const char *text)
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_ECHO, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS,
+				   DFU_SMP_MGMT_OS_ECHO, &w);
 	dfu_smp_mgmt_cbor_map(&w, 1);
 	dfu_smp_mgmt_cbor_text(&w, "d");
 	dfu_smp_mgmt_cbor_text(&w, text);
 	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int dfu_smp_mgmt_os_echo_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			const char **text)
+int dfu_smp_mgmt_os_echo_decode(const struct dfu_smp_client_rsp *rsp,
+				struct dfu_smp_mgmt_reply *reply, const char **text)
 {
 	const cbor_item_t *map;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
@@ -35,13 +36,15 @@ int dfu_smp_mgmt_os_params(struct dfu_smp_request *req)
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_PARAMS, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS,
+				   DFU_SMP_MGMT_OS_PARAMS, &w);
 	dfu_smp_mgmt_cbor_map(&w, 0);
 	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int dfu_smp_mgmt_os_params_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_os_params *out)
+int dfu_smp_mgmt_os_params_decode(const struct dfu_smp_client_rsp *rsp,
+				  struct dfu_smp_mgmt_reply *reply,
+				  struct dfu_smp_mgmt_os_params *out)
 {
 	const cbor_item_t *map;
 	uint64_t size, count;
@@ -127,16 +130,17 @@ static int decode_task(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
 	return err;
 }
 
-int dfu_smp_mgmt_os_taskstat_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			    struct dfu_smp_mgmt_os_taskstat *out)
+int dfu_smp_mgmt_os_taskstat_decode(const struct dfu_smp_client_rsp *rsp,
+				    struct dfu_smp_mgmt_reply *reply,
+				    struct dfu_smp_mgmt_os_taskstat *out)
 {
 	const cbor_item_t *map;
 	void *tasks = NULL;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
 
 	if (!err) {
-		err = dfu_smp_mgmt_reply_named(reply, map, "tasks", true, sizeof(*out->tasks), decode_task,
-				       &tasks, &out->count);
+		err = dfu_smp_mgmt_reply_named(reply, map, "tasks", true, sizeof(*out->tasks),
+					       decode_task, &tasks, &out->count);
 		out->tasks = tasks;
 	}
 	return err;
@@ -171,8 +175,9 @@ static bool is_top_level_pool(const struct cbor_pair *pair)
 	       dfu_smp_mgmt_cbor_find(pair->value, "nblks");
 }
 
-int dfu_smp_mgmt_os_mpstat_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_os_mpstat *out)
+int dfu_smp_mgmt_os_mpstat_decode(const struct dfu_smp_client_rsp *rsp,
+				  struct dfu_smp_mgmt_reply *reply,
+				  struct dfu_smp_mgmt_os_mpstat *out)
 {
 	const cbor_item_t *map, *pools = NULL;
 	const char *container = "mpools";
@@ -206,7 +211,8 @@ int dfu_smp_mgmt_os_mpstat_decode(const struct dfu_smp_client_rsp *rsp, struct d
 		struct dfu_smp_mgmt_os_mpool *pool = &out->pools[out->count];
 
 		if (container) {
-			err = dfu_smp_mgmt_reply_named_map(reply, container, &pairs[i], &pool->name);
+			err = dfu_smp_mgmt_reply_named_map(reply, container, &pairs[i],
+							   &pool->name);
 		} else if (is_top_level_pool(&pairs[i])) {
 			err = dfu_smp_mgmt_reply_text_item(reply, pairs[i].key, "", &pool->name);
 			if (!err) {
@@ -231,8 +237,8 @@ int dfu_smp_mgmt_os_datetime_get(struct dfu_smp_request *req)
 	return empty_read(req, DFU_SMP_MGMT_OS_DATETIME);
 }
 
-int dfu_smp_mgmt_os_datetime_get_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-				const char **datetime)
+int dfu_smp_mgmt_os_datetime_get_decode(const struct dfu_smp_client_rsp *rsp,
+					struct dfu_smp_mgmt_reply *reply, const char **datetime)
 {
 	const cbor_item_t *map;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
@@ -247,7 +253,8 @@ int dfu_smp_mgmt_os_datetime_set(struct dfu_smp_request *req, const char *dateti
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_DATETIME, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS,
+				   DFU_SMP_MGMT_OS_DATETIME, &w);
 	dfu_smp_mgmt_cbor_map(&w, 1);
 	dfu_smp_mgmt_cbor_text(&w, "datetime");
 	dfu_smp_mgmt_cbor_text(&w, datetime);
@@ -258,7 +265,8 @@ int dfu_smp_mgmt_os_reset(struct dfu_smp_request *req, bool force, int boot_mode
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS,
+				   DFU_SMP_MGMT_OS_RESET, &w);
 	dfu_smp_mgmt_cbor_map(&w, (force ? 1 : 0) + (boot_mode >= 0 ? 1 : 0));
 	if (force) {
 		dfu_smp_mgmt_cbor_text(&w, "force");
@@ -276,8 +284,8 @@ int dfu_smp_mgmt_os_info(struct dfu_smp_request *req, const char *format)
 	return optional_text_read(req, DFU_SMP_MGMT_OS_INFO, "format", format);
 }
 
-int dfu_smp_mgmt_os_info_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			const char **output)
+int dfu_smp_mgmt_os_info_decode(const struct dfu_smp_client_rsp *rsp,
+				struct dfu_smp_mgmt_reply *reply, const char **output)
 {
 	const cbor_item_t *map;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
@@ -293,8 +301,9 @@ int dfu_smp_mgmt_os_bootloader(struct dfu_smp_request *req, const char *query)
 	return optional_text_read(req, DFU_SMP_MGMT_OS_BOOTLOADER, "query", query);
 }
 
-int dfu_smp_mgmt_os_bootloader_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			      struct dfu_smp_mgmt_os_bootloader *out)
+int dfu_smp_mgmt_os_bootloader_decode(const struct dfu_smp_client_rsp *rsp,
+				      struct dfu_smp_mgmt_reply *reply,
+				      struct dfu_smp_mgmt_os_bootloader *out)
 {
 	const cbor_item_t *map;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);
@@ -312,7 +321,8 @@ int dfu_smp_mgmt_os_bootloader_decode(const struct dfu_smp_client_rsp *rsp, stru
 		err = dfu_smp_mgmt_reply_int(reply, map, "mode", false, &out->mode);
 	}
 	if (!err) {
-		err = dfu_smp_mgmt_reply_bool(reply, map, "no-downgrade", false, &out->no_downgrade);
+		err = dfu_smp_mgmt_reply_bool(reply, map, "no-downgrade", false,
+					      &out->no_downgrade);
 	}
 	return err;
 }

@@ -128,22 +128,25 @@ int dfu_smp_mgmt_reply_open(struct dfu_smp_mgmt_reply *reply, const struct dfu_s
 	memset(reply, 0, sizeof(*reply));
 	reply->group = rsp->hdr.group;
 	if (rsp->len == 0) {
-		return dfu_smp_mgmt_reply_malformed(reply, "the response has no payload (expected a CBOR "
-					    "map)");
+		return dfu_smp_mgmt_reply_malformed(reply,
+						    "the response has no payload (expected a CBOR "
+						    "map)");
 	}
 	reply->root = dfu_smp_mgmt_cbor_load(rsp->payload, rsp->len, why, sizeof(why));
 	if (!reply->root) {
 		return dfu_smp_mgmt_reply_malformed(reply, "the response payload %s", why);
 	}
 	if (!cbor_isa_map(reply->root)) {
-		return dfu_smp_mgmt_reply_malformed(reply, "the response payload is %s, expected a map",
-					    dfu_smp_mgmt_cbor_type_name(reply->root));
+		return dfu_smp_mgmt_reply_malformed(reply,
+						    "the response payload is %s, expected a map",
+						    dfu_smp_mgmt_cbor_type_name(reply->root));
 	}
 	*map = reply->root;
 	return classify(reply, reply->root);
 }
 
-int dfu_smp_mgmt_reply_status(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
+int dfu_smp_mgmt_reply_status(const struct dfu_smp_client_rsp *rsp,
+			      struct dfu_smp_mgmt_reply *reply)
 {
 	const cbor_item_t *map;
 
@@ -168,21 +171,22 @@ static int lookup(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, cons
 		return 1;
 	}
 	if (required) {
-		return dfu_smp_mgmt_reply_malformed(reply, "response key '%s%s' is missing", reply->where,
-					    key);
+		return dfu_smp_mgmt_reply_malformed(reply, "response key '%s%s' is missing",
+						    reply->where, key);
 	}
 	return 0;
 }
 
-int dfu_smp_mgmt_reply_wrong_type(struct dfu_smp_mgmt_reply *reply, const char *key, const cbor_item_t *item,
-			  const char *expected)
+int dfu_smp_mgmt_reply_wrong_type(struct dfu_smp_mgmt_reply *reply, const char *key,
+				  const cbor_item_t *item, const char *expected)
 {
-	return dfu_smp_mgmt_reply_malformed(reply, "response key '%s%s' is %s, expected %s", reply->where,
-				    key, dfu_smp_mgmt_cbor_type_name(item), expected);
+	return dfu_smp_mgmt_reply_malformed(reply, "response key '%s%s' is %s, expected %s",
+					    reply->where, key, dfu_smp_mgmt_cbor_type_name(item),
+					    expected);
 }
 
-int dfu_smp_mgmt_reply_text_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *item, const char *name,
-			 const char **out)
+int dfu_smp_mgmt_reply_text_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *item,
+				 const char *name, const char **out)
 {
 	size_t n;
 	char *copy;
@@ -208,9 +212,11 @@ static int reply_key(struct dfu_smp_mgmt_reply *reply, const char *map_key, cons
 		     const char **out)
 {
 	if (!cbor_isa_string(key)) {
-		return dfu_smp_mgmt_reply_malformed(reply, "response key '%s%s' has a key that is %s, "
-					    "expected a text string", reply->where, map_key,
-					    dfu_smp_mgmt_cbor_type_name(key));
+		return dfu_smp_mgmt_reply_malformed(reply,
+						    "response key '%s%s' has a key that is %s, "
+						    "expected a text string",
+						    reply->where, map_key,
+						    dfu_smp_mgmt_cbor_type_name(key));
 	}
 	return dfu_smp_mgmt_reply_text_item(reply, key, map_key, out);
 }
@@ -233,8 +239,8 @@ int dfu_smp_mgmt_reply_named_map(struct dfu_smp_mgmt_reply *reply, const char *m
 	return 0;
 }
 
-int dfu_smp_mgmt_reply_text(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, const char **out)
+int dfu_smp_mgmt_reply_text(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *key, bool required, const char **out)
 {
 	const cbor_item_t *item;
 	int found = lookup(reply, map, key, required, &item);
@@ -245,8 +251,8 @@ int dfu_smp_mgmt_reply_text(struct dfu_smp_mgmt_reply *reply, const cbor_item_t 
 	return dfu_smp_mgmt_reply_text_item(reply, item, key, out);
 }
 
-int dfu_smp_mgmt_reply_bytes(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		     bool required, const uint8_t **out, size_t *len)
+int dfu_smp_mgmt_reply_bytes(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			     const char *key, bool required, const uint8_t **out, size_t *len)
 {
 	const cbor_item_t *item;
 	int found = lookup(reply, map, key, required, &item);
@@ -270,8 +276,8 @@ int dfu_smp_mgmt_reply_bytes(struct dfu_smp_mgmt_reply *reply, const cbor_item_t
 	return 0;
 }
 
-int dfu_smp_mgmt_reply_uint(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, uint64_t max, uint64_t *out)
+int dfu_smp_mgmt_reply_uint(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *key, bool required, uint64_t max, uint64_t *out)
 {
 	const cbor_item_t *item;
 	int found = lookup(reply, map, key, required, &item);
@@ -284,16 +290,16 @@ int dfu_smp_mgmt_reply_uint(struct dfu_smp_mgmt_reply *reply, const cbor_item_t 
 		return dfu_smp_mgmt_reply_wrong_type(reply, key, item, "an unsigned integer");
 	}
 	if (v > max) {
-		return dfu_smp_mgmt_reply_malformed(reply, "response key '%s%s' is %llu, more than %llu",
-					    reply->where, key, (unsigned long long)v,
-					    (unsigned long long)max);
+		return dfu_smp_mgmt_reply_malformed(
+			reply, "response key '%s%s' is %llu, more than %llu", reply->where, key,
+			(unsigned long long)v, (unsigned long long)max);
 	}
 	*out = v;
 	return 0;
 }
 
-int dfu_smp_mgmt_reply_uint_opt(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-			int64_t *out)
+int dfu_smp_mgmt_reply_uint_opt(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+				const char *key, int64_t *out)
 {
 	uint64_t v;
 	int err;
@@ -309,8 +315,8 @@ int dfu_smp_mgmt_reply_uint_opt(struct dfu_smp_mgmt_reply *reply, const cbor_ite
 	return err;
 }
 
-int dfu_smp_mgmt_reply_int(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		   bool required, int64_t *out)
+int dfu_smp_mgmt_reply_int(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			   const char *key, bool required, int64_t *out)
 {
 	const cbor_item_t *item;
 	int found = lookup(reply, map, key, required, &item);
@@ -320,17 +326,18 @@ int dfu_smp_mgmt_reply_int(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *
 	}
 	if (dfu_smp_mgmt_cbor_get_int(item, out) != 0) {
 		if (cbor_isa_uint(item) || cbor_isa_negint(item)) {
-			return dfu_smp_mgmt_reply_malformed(reply, "response key '%s%s' is out of the "
-						    "range of a 64-bit signed integer",
-						    reply->where, key);
+			return dfu_smp_mgmt_reply_malformed(reply,
+							    "response key '%s%s' is out of the "
+							    "range of a 64-bit signed integer",
+							    reply->where, key);
 		}
 		return dfu_smp_mgmt_reply_wrong_type(reply, key, item, "an integer");
 	}
 	return 0;
 }
 
-int dfu_smp_mgmt_reply_bool(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, bool *out)
+int dfu_smp_mgmt_reply_bool(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *key, bool required, bool *out)
 {
 	const cbor_item_t *item;
 	int found = lookup(reply, map, key, required, &item);
@@ -345,8 +352,8 @@ int dfu_smp_mgmt_reply_bool(struct dfu_smp_mgmt_reply *reply, const cbor_item_t 
 	return 0;
 }
 
-int dfu_smp_mgmt_reply_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, cbor_type type, const cbor_item_t **out)
+int dfu_smp_mgmt_reply_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *key, bool required, cbor_type type, const cbor_item_t **out)
 {
 	const cbor_item_t *item;
 	int found = lookup(reply, map, key, required, &item);
@@ -385,9 +392,9 @@ static int alloc_elems(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
 	return *elems ? 0 : -ENOMEM;
 }
 
-int dfu_smp_mgmt_reply_array(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		     bool of_maps, size_t elem_size, dfu_smp_mgmt_reply_elem_fn decode, void **elems,
-		     size_t *count)
+int dfu_smp_mgmt_reply_array(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			     const char *key, bool of_maps, size_t elem_size,
+			     dfu_smp_mgmt_reply_elem_fn decode, void **elems, size_t *count)
 {
 	char prefix[sizeof(reply->where)];
 	const cbor_item_t *array;
@@ -415,9 +422,9 @@ int dfu_smp_mgmt_reply_array(struct dfu_smp_mgmt_reply *reply, const cbor_item_t
 	return 0;
 }
 
-int dfu_smp_mgmt_reply_named(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		     bool of_maps, size_t elem_size, dfu_smp_mgmt_reply_elem_fn decode, void **elems,
-		     size_t *count)
+int dfu_smp_mgmt_reply_named(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			     const char *key, bool of_maps, size_t elem_size,
+			     dfu_smp_mgmt_reply_elem_fn decode, void **elems, size_t *count)
 {
 	const cbor_item_t *named;
 	const struct cbor_pair *pairs;
@@ -438,7 +445,8 @@ int dfu_smp_mgmt_reply_named(struct dfu_smp_mgmt_reply *reply, const cbor_item_t
 			dfu_smp_mgmt_reply_where(reply, "%s.", key);
 		}
 		if (!err) {
-			err = decode(reply, pairs[i].value, name, (uint8_t *)*elems + i * elem_size);
+			err = decode(reply, pairs[i].value, name,
+				     (uint8_t *)*elems + i * elem_size);
 		}
 		if (err) {
 			return err;

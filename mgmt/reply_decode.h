@@ -39,8 +39,8 @@ void dfu_smp_mgmt_reply_where(struct dfu_smp_mgmt_reply *reply, const char *fmt,
  * Report that the value of @p key (prefixed by `where`) is not of the @p expected kind
  * ("a map", "an unsigned integer", ...). @return -EBADMSG.
  */
-int dfu_smp_mgmt_reply_wrong_type(struct dfu_smp_mgmt_reply *reply, const char *key, const cbor_item_t *item,
-			  const char *expected);
+int dfu_smp_mgmt_reply_wrong_type(struct dfu_smp_mgmt_reply *reply, const char *key,
+				  const cbor_item_t *item, const char *expected);
 
 /**
  * Mark the reply malformed with a message naming what is wrong.
@@ -58,29 +58,30 @@ void *dfu_smp_mgmt_reply_alloc(struct dfu_smp_mgmt_reply *reply, size_t size);
  */
 
 /** A text string, copied NUL-terminated into the reply's memory. */
-int dfu_smp_mgmt_reply_text(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, const char **out);
+int dfu_smp_mgmt_reply_text(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *key, bool required, const char **out);
 /**
  * An unsigned integer no larger than INT64_MAX, optional: *out is -1 when the key is absent
  * (the decoded structs' "left out" value).
  */
-int dfu_smp_mgmt_reply_uint_opt(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-			int64_t *out);
+int dfu_smp_mgmt_reply_uint_opt(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+				const char *key, int64_t *out);
 /** A byte string, copied into the reply's memory. */
-int dfu_smp_mgmt_reply_bytes(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		     bool required, const uint8_t **out, size_t *len);
+int dfu_smp_mgmt_reply_bytes(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			     const char *key, bool required, const uint8_t **out, size_t *len);
 /** An unsigned integer no larger than @p max. */
-int dfu_smp_mgmt_reply_uint(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, uint64_t max, uint64_t *out);
+int dfu_smp_mgmt_reply_uint(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *key, bool required, uint64_t max, uint64_t *out);
 /** An integer, signed or not. */
-int dfu_smp_mgmt_reply_int(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		   bool required, int64_t *out);
+int dfu_smp_mgmt_reply_int(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			   const char *key, bool required, int64_t *out);
 /** A boolean. */
-int dfu_smp_mgmt_reply_bool(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, bool *out);
+int dfu_smp_mgmt_reply_bool(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *key, bool required, bool *out);
 /** A map or an array (@p type CBOR_TYPE_MAP or CBOR_TYPE_ARRAY), left as a libcbor item. */
-int dfu_smp_mgmt_reply_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		    bool required, cbor_type type, const cbor_item_t **out);
+int dfu_smp_mgmt_reply_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			    const char *key, bool required, cbor_type type,
+			    const cbor_item_t **out);
 
 /*
  * Values that are not under a key of their own: array elements and the keys of maps keyed by
@@ -92,8 +93,8 @@ int dfu_smp_mgmt_reply_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t 
  * copied NUL-terminated into the reply's memory.
  * @return 0, -EBADMSG when it is not a text string, or -ENOMEM.
  */
-int dfu_smp_mgmt_reply_text_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *item, const char *name,
-			 const char **out);
+int dfu_smp_mgmt_reply_text_item(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *item,
+				 const char *name, const char **out);
 
 /**
  * Entry @p pair of the top-level map under @p map_key whose values are maps keyed by name
@@ -115,8 +116,8 @@ int dfu_smp_mgmt_reply_named_map(struct dfu_smp_mgmt_reply *reply, const char *m
  * on entry ("images[2]." for a map, "groups[2]" for another value), for messages.
  * @return 0, or a negative errno (-EBADMSG with the reply's detail set, -ENOMEM).
  */
-typedef int (*dfu_smp_mgmt_reply_elem_fn)(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *value,
-				  const char *name, void *elem);
+typedef int (*dfu_smp_mgmt_reply_elem_fn)(struct dfu_smp_mgmt_reply *reply,
+					  const cbor_item_t *value, const char *name, void *elem);
 
 /**
  * The required array under @p key of @p map, decoded element by element by @p decode into a
@@ -129,9 +130,9 @@ typedef int (*dfu_smp_mgmt_reply_elem_fn)(struct dfu_smp_mgmt_reply *reply, cons
  * @return 0; -EBADMSG when the key is missing, not an array, an element is not a map
  *         (@p of_maps) or @p decode failed with it; -ENOMEM; or @p decode's error.
  */
-int dfu_smp_mgmt_reply_array(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		     bool of_maps, size_t elem_size, dfu_smp_mgmt_reply_elem_fn decode, void **elems,
-		     size_t *count);
+int dfu_smp_mgmt_reply_array(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			     const char *key, bool of_maps, size_t elem_size,
+			     dfu_smp_mgmt_reply_elem_fn decode, void **elems, size_t *count);
 
 /**
  * The required map under top-level @p key of @p map whose keys are names (`tasks`, `types`,
@@ -141,8 +142,8 @@ int dfu_smp_mgmt_reply_array(struct dfu_smp_mgmt_reply *reply, const cbor_item_t
  * the value by its name.
  * @return as dfu_smp_mgmt_reply_array(); -EBADMSG also when a key of the map is not a text string.
  */
-int dfu_smp_mgmt_reply_named(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map, const char *key,
-		     bool of_maps, size_t elem_size, dfu_smp_mgmt_reply_elem_fn decode, void **elems,
-		     size_t *count);
+int dfu_smp_mgmt_reply_named(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *map,
+			     const char *key, bool of_maps, size_t elem_size,
+			     dfu_smp_mgmt_reply_elem_fn decode, void **elems, size_t *count);
 
 #endif /* MGMT_REPLY_DECODE_H */

@@ -30,8 +30,9 @@ int dfu_smp_mgmt_settings_read(struct dfu_smp_request *req, const char *name, in
 	return dfu_smp_mgmt_request_end(req, &w);
 }
 
-int dfu_smp_mgmt_settings_read_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			      struct dfu_smp_mgmt_settings_value *out)
+int dfu_smp_mgmt_settings_read_decode(const struct dfu_smp_client_rsp *rsp,
+				      struct dfu_smp_mgmt_reply *reply,
+				      struct dfu_smp_mgmt_settings_value *out)
 {
 	const cbor_item_t *map;
 	int err = dfu_smp_mgmt_reply_open(reply, rsp, &map);

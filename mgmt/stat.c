@@ -12,7 +12,8 @@ int dfu_smp_mgmt_stat_list(struct dfu_smp_request *req)
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_LIST, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT,
+				   DFU_SMP_MGMT_STAT_LIST, &w);
 	dfu_smp_mgmt_cbor_map(&w, 0);
 	return dfu_smp_mgmt_request_end(req, &w);
 }
@@ -25,8 +26,9 @@ static int decode_group_name(struct dfu_smp_mgmt_reply *reply, const cbor_item_t
 	return dfu_smp_mgmt_reply_text_item(reply, value, "", elem);
 }
 
-int dfu_smp_mgmt_stat_list_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_stat_list *out)
+int dfu_smp_mgmt_stat_list_decode(const struct dfu_smp_client_rsp *rsp,
+				  struct dfu_smp_mgmt_reply *reply,
+				  struct dfu_smp_mgmt_stat_list *out)
 {
 	const cbor_item_t *map;
 	void *names = NULL;
@@ -44,7 +46,8 @@ int dfu_smp_mgmt_stat_show(struct dfu_smp_request *req, const char *name)
 {
 	struct dfu_smp_mgmt_cbor_writer w;
 
-	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, &w);
+	dfu_smp_mgmt_request_begin(req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT,
+				   DFU_SMP_MGMT_STAT_SHOW, &w);
 	dfu_smp_mgmt_cbor_map(&w, 1);
 	dfu_smp_mgmt_cbor_text(&w, "name");
 	dfu_smp_mgmt_cbor_text(&w, name);
@@ -52,8 +55,8 @@ int dfu_smp_mgmt_stat_show(struct dfu_smp_request *req, const char *name)
 }
 
 /* One entry of `fields`: a counter's value under its name. */
-static int decode_field(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *value, const char *name,
-			void *elem)
+static int decode_field(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *value,
+			const char *name, void *elem)
 {
 	struct dfu_smp_mgmt_stat_field *field = elem;
 
@@ -64,8 +67,9 @@ static int decode_field(struct dfu_smp_mgmt_reply *reply, const cbor_item_t *val
 	return 0;
 }
 
-int dfu_smp_mgmt_stat_show_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_stat_group *out)
+int dfu_smp_mgmt_stat_show_decode(const struct dfu_smp_client_rsp *rsp,
+				  struct dfu_smp_mgmt_reply *reply,
+				  struct dfu_smp_mgmt_stat_group *out)
 {
 	const cbor_item_t *map;
 	void *fields = NULL;

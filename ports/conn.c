@@ -10,8 +10,8 @@
 #include <dfu-smp/ports/log.h>
 #include <dfu-smp/ports/loop.h>
 
-int dfu_smp_conn_open(const char *spec, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
-	      size_t why_cap)
+int dfu_smp_conn_open(const char *spec, const struct dfu_smp_conn_options *opt,
+		      struct dfu_smp_conn **out, char *why, size_t why_cap)
 {
 	if (strncmp(spec, "udp:", 4) == 0) {
 		return dfu_smp_conn_udp_open(spec + 4, opt, out, why, why_cap);
@@ -50,7 +50,8 @@ static bool run_over(void *arg)
 {
 	struct run *r = arg;
 
-	return r->done(r->arg) || (dfu_smp_client_idle(r->conn->client) && !dfu_smp_conn_sending(r->conn));
+	return r->done(r->arg) ||
+	       (dfu_smp_client_idle(r->conn->client) && !dfu_smp_conn_sending(r->conn));
 }
 
 int dfu_smp_conn_run(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg)
@@ -65,7 +66,8 @@ int dfu_smp_conn_run(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *a
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
+void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out,
+			  size_t cap)
 {
 	conn->ops->explain(conn, err, request_len, out, cap);
 }
@@ -78,12 +80,14 @@ void dfu_smp_conn_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *ou
 	}
 }
 
-int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg,
+			   uint64_t limit_ms)
 {
 	return conn->ops->run_until(conn, done, arg, limit_ms);
 }
 
-int dfu_smp_conn_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+int dfu_smp_conn_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why,
+			   size_t why_cap)
 {
 	return conn->ops->reconnect(conn, timeout_ms, why, why_cap);
 }
@@ -129,8 +133,8 @@ struct dfu_smp_client_config dfu_smp_conn_client_config(const struct dfu_smp_con
 	return cfg;
 }
 
-void dfu_smp_conn_init(struct dfu_smp_conn *conn, const struct dfu_smp_conn_ops *ops, struct dfu_smp_client *client,
-	       const struct dfu_smp_conn_options *opt)
+void dfu_smp_conn_init(struct dfu_smp_conn *conn, const struct dfu_smp_conn_ops *ops,
+		       struct dfu_smp_client *client, const struct dfu_smp_conn_options *opt)
 {
 	memset(conn, 0, sizeof(*conn));
 	conn->ops = ops;
@@ -168,10 +172,11 @@ static bool link_down(void *arg)
 	return !dfu_smp_conn_connected(arg);
 }
 
-int dfu_smp_conn_await_drop(struct dfu_smp_conn *conn, uint64_t limit_ms, uint32_t timeout_ms, char *why,
-		    size_t why_cap)
+int dfu_smp_conn_await_drop(struct dfu_smp_conn *conn, uint64_t limit_ms, uint32_t timeout_ms,
+			    char *why, size_t why_cap)
 {
-	if (dfu_smp_conn_connected(conn) && dfu_smp_conn_run_until(conn, link_down, conn, limit_ms) != 0) {
+	if (dfu_smp_conn_connected(conn) &&
+	    dfu_smp_conn_run_until(conn, link_down, conn, limit_ms) != 0) {
 		snprintf(why, why_cap, "the device did not reset: the link is still up after %u s",
 			 (unsigned)(timeout_ms / 1000u));
 		return -ETIMEDOUT;
@@ -187,7 +192,8 @@ struct transaction {
 	struct dfu_smp_client_rsp *rsp;
 };
 
-static void transaction_done(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
+static void transaction_done(struct dfu_smp_request *req, int err,
+			     const struct dfu_smp_client_rsp *rsp)
 {
 	struct transaction *t = req->user;
 
@@ -212,8 +218,8 @@ static bool transaction_finished(void *arg)
 	return ((struct transaction *)arg)->done;
 }
 
-int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
-		    struct dfu_smp_client_rsp *rsp)
+int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu_smp_request *req,
+			       uint8_t *rsp_buf, size_t cap, struct dfu_smp_client_rsp *rsp)
 {
 	struct transaction t = { .buf = rsp_buf, .cap = cap, .rsp = rsp };
 	int err;
@@ -234,8 +240,8 @@ int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu_smp_request
 	return t.err;
 }
 
-int dfu_smp_conn_transact(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
-		  struct dfu_smp_client_rsp *rsp)
+int dfu_smp_conn_transact(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf,
+			  size_t cap, struct dfu_smp_client_rsp *rsp)
 {
 	uint32_t timeout_ms = req->timeout_ms;
 	uint8_t retries = req->retries;

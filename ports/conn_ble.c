@@ -61,7 +61,8 @@ struct conn_ble {
 
 	/* what to reach */
 	char adapter[64];  /* object path */
-	char addr[DFU_SMP_BT_ADDR_STR_LEN];     /* upper-case; learned from the device when found by name */
+	char addr
+		[DFU_SMP_BT_ADDR_STR_LEN]; /* upper-case; learned from the device when found by name */
 	char name[249];    /* by name; empty when by address */
 
 	/* the device */
@@ -657,12 +658,14 @@ static bool wait_check(void *arg)
 static int wait_until(struct conn_ble *cb, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
 {
 	struct wait w = { .cb = cb, .done = done, .arg = arg };
-	int err = dfu_smp_port_loop_run(&cb->gatt.client, cb->fds, FD_COUNT, wait_check, &w, limit_ms);
+	int err = dfu_smp_port_loop_run(&cb->gatt.client, cb->fds, FD_COUNT, wait_check, &w,
+					limit_ms);
 
 	return err ? err : done(arg) ? 0 : -ETIMEDOUT;
 }
 
-static int ble_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+static int ble_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg,
+			 uint64_t limit_ms)
 {
 	return wait_until(dfu_smp_conn_self(conn), done, arg, limit_ms);
 }
@@ -720,7 +723,8 @@ static int write_socket(struct conn_ble *cb, const uint8_t *data, uint16_t len)
 		return -ENOTCONN;
 	}
 	if (port_dgram_waiting(&cb->wq) && !cb->fds[FD_WRITE].events) {
-		dfu_smp_conn_logf(&cb->gatt.conn, "the write socket is full: writes wait for it to drain");
+		dfu_smp_conn_logf(&cb->gatt.conn,
+				  "the write socket is full: writes wait for it to drain");
 		cb->fds[FD_WRITE].events = POLLOUT;
 		cb->fds[FD_WRITE].deadline_us = dfu_smp_port_now_us() + WRITE_STALL_MS * 1000u;
 	}
@@ -887,7 +891,8 @@ static int start_discovery(struct conn_ble *cb, char *why, size_t cap)
 
 static int find_device(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t cap)
 {
-	uint32_t scan_ms = cb->gatt.conn.opt.timeout_ms ? cb->gatt.conn.opt.timeout_ms : SCAN_DEFAULT_MS;
+	uint32_t scan_ms =
+		cb->gatt.conn.opt.timeout_ms ? cb->gatt.conn.opt.timeout_ms : SCAN_DEFAULT_MS;
 	uint64_t start = dfu_smp_port_now_ms();
 	uint64_t until = start + scan_ms < limit_ms ? start + scan_ms : limit_ms;
 	int r;
@@ -985,10 +990,10 @@ static int connect_device(struct conn_ble *cb, uint64_t limit_ms, char *why, siz
 		r = sd_bus_message_new_method_call(cb->bus, &m, BLUEZ, cb->dev_path, IFACE_DEVICE,
 						   "Connect");
 		if (r >= 0) {
-			r = sd_bus_call(cb->bus, m,
-					(budget < CONNECT_TIMEOUT_MS ? budget : CONNECT_TIMEOUT_MS) *
-						1000u,
-					&e, &reply);
+			r = sd_bus_call(
+				cb->bus, m,
+				(budget < CONNECT_TIMEOUT_MS ? budget : CONNECT_TIMEOUT_MS) * 1000u,
+				&e, &reply);
 		}
 		sd_bus_message_unref(m);
 		if (r < 0) {
@@ -1134,7 +1139,8 @@ static int find_smp(struct conn_ble *cb, uint16_t *mtu, char *why, size_t cap)
 		*mtu = chrc->mtu;
 		r = dfu_smp_gatt_handles_assign(&cb->gatt.transport, &dm);
 		if (r) {
-			snprintf(why, cap, "the SMP characteristic cannot be used: %s", strerror(-r));
+			snprintf(why, cap, "the SMP characteristic cannot be used: %s",
+				 strerror(-r));
 			r = -ENOENT;
 		}
 	}
@@ -1166,9 +1172,10 @@ static int acquire(struct conn_ble *cb, const char *method, int *fd, uint16_t *m
 
 	if (r < 0) {
 		if (acquire_refused(&e)) {
-			dfu_smp_conn_logf(&cb->gatt.conn, "%s refused (%s: %s): falling back to %s", method, e.name,
-				 e.message ? e.message : "",
-				 strcmp(method, "AcquireWrite") == 0 ? "WriteValue" : "StartNotify");
+			dfu_smp_conn_logf(&cb->gatt.conn, "%s refused (%s: %s): falling back to %s",
+					  method, e.name, e.message ? e.message : "",
+					  strcmp(method, "AcquireWrite") == 0 ? "WriteValue"
+									      : "StartNotify");
 			r = 0;
 		} else {
 			char what[64];
@@ -1240,9 +1247,10 @@ static int open_channel(struct conn_ble *cb, char *why, size_t cap)
 	cb->fds[FD_WRITE].fd = cb->write_fd;
 	cb->gatt.connected = true;
 	cb->lost[0] = '\0';
-	dfu_smp_conn_logf(&cb->gatt.conn, "connected, ATT MTU %u; writes by %s, notifications by %s", (unsigned)cb->gatt.mtu,
-		 cb->write_fd >= 0 ? "AcquireWrite socket" : "WriteValue",
-		 cb->notify_fd >= 0 ? "AcquireNotify socket" : "StartNotify signals");
+	dfu_smp_conn_logf(
+		&cb->gatt.conn, "connected, ATT MTU %u; writes by %s, notifications by %s",
+		(unsigned)cb->gatt.mtu, cb->write_fd >= 0 ? "AcquireWrite socket" : "WriteValue",
+		cb->notify_fd >= 0 ? "AcquireNotify socket" : "StartNotify signals");
 	return 0;
 }
 
@@ -1287,7 +1295,8 @@ static int ble_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *w
 		if (now + pause >= limit) {
 			return err;
 		}
-		dfu_smp_conn_logf(&cb->gatt.conn, "%s; trying again in %u ms", why, (unsigned)pause);
+		dfu_smp_conn_logf(&cb->gatt.conn, "%s; trying again in %u ms", why,
+				  (unsigned)pause);
 		wait_until(cb, dfu_smp_port_loop_never, NULL, now + pause);
 		pause = pause * 2u < PAUSE_MAX_MS ? pause * 2u : PAUSE_MAX_MS;
 	}
@@ -1295,7 +1304,8 @@ static int ble_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *w
 
 /* ---- the connection ---- */
 
-static void ble_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
+static void ble_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out,
+			size_t cap)
 {
 	struct conn_ble *cb = dfu_smp_conn_self(conn);
 
@@ -1320,16 +1330,16 @@ static void ble_close(struct dfu_smp_conn *conn)
 	if (cb->bus) {
 		stop_discovery(cb);
 		if (cb->notify_session) {
-			sd_bus_call_method(cb->bus, BLUEZ, cb->chrc_path, IFACE_CHRC, "StopNotify", &e,
-					   NULL, "");
+			sd_bus_call_method(cb->bus, BLUEZ, cb->chrc_path, IFACE_CHRC, "StopNotify",
+					   &e, NULL, "");
 			sd_bus_error_free(&e);
 		}
 		if (cb->we_connected && cb->dev_path[0] &&
 		    read_device_state(cb, cb->failed, sizeof(cb->failed)) == 0 &&
 		    cb->dev_connected) {
 			dfu_smp_conn_logf(&cb->gatt.conn, "disconnecting");
-			sd_bus_call_method(cb->bus, BLUEZ, cb->dev_path, IFACE_DEVICE, "Disconnect", &e,
-					   NULL, "");
+			sd_bus_call_method(cb->bus, BLUEZ, cb->dev_path, IFACE_DEVICE, "Disconnect",
+					   &e, NULL, "");
 			sd_bus_error_free(&e);
 		}
 		sd_bus_flush_close_unref(cb->bus);
@@ -1386,8 +1396,8 @@ static int add_matches(struct conn_ble *cb)
 	return r;
 }
 
-int dfu_smp_conn_ble_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
-		  size_t why_cap)
+int dfu_smp_conn_ble_open(const char *arg, const struct dfu_smp_conn_options *opt,
+			  struct dfu_smp_conn **out, char *why, size_t why_cap)
 {
 	struct conn_ble *cb;
 	char addr[DFU_SMP_BT_ADDR_STR_LEN] = "";

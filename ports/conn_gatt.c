@@ -8,7 +8,8 @@
 _Static_assert(offsetof(struct conn_gatt, conn) == 0, "conn_self() needs conn first");
 
 void conn_gatt_init(struct conn_gatt *gatt, const struct dfu_smp_conn_ops *ops,
-		    const struct bt_dfu_smp_gatt_ops *gatt_ops, const struct dfu_smp_conn_options *opt)
+		    const struct bt_dfu_smp_gatt_ops *gatt_ops,
+		    const struct dfu_smp_conn_options *opt)
 {
 	struct dfu_smp_client_config client_cfg = dfu_smp_conn_client_config(opt);
 	struct dfu_smp_transport transport;

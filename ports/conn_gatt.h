@@ -34,7 +34,8 @@ struct conn_gatt {
  * ATT MTU 23, not connected; then dfu_smp_conn_init() with @p ops.
  */
 void conn_gatt_init(struct conn_gatt *gatt, const struct dfu_smp_conn_ops *ops,
-		    const struct bt_dfu_smp_gatt_ops *gatt_ops, const struct dfu_smp_conn_options *opt);
+		    const struct bt_dfu_smp_gatt_ops *gatt_ops,
+		    const struct dfu_smp_conn_options *opt);
 
 /**
  * Explain @p err from a request of @p request_len bytes on the GATT connection @p conn in one

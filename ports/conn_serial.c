@@ -241,7 +241,9 @@ static size_t frame_len(enum framing framing, const uint8_t *p, size_t avail)
 	const uint8_t *z;
 
 	if (framing == FRAMING_RAW) {
-		size_t len = avail >= DFU_SMP_HDR_SIZE ? DFU_SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3]) : avail;
+		size_t len = avail >= DFU_SMP_HDR_SIZE
+				     ? DFU_SMP_HDR_SIZE + ((size_t)p[2] << 8 | p[3])
+				     : avail;
 
 		return len < avail ? len : avail;
 	}
@@ -274,7 +276,8 @@ static void tx_write(struct conn_serial *cs)
 			}
 		}
 		if (console) {
-			const uint8_t *nl = memchr(cs->tx + cs->tx_head, '\n', cs->tx_len - cs->tx_head);
+			const uint8_t *nl =
+				memchr(cs->tx + cs->tx_head, '\n', cs->tx_len - cs->tx_head);
 
 			end = nl ? (size_t)(nl - cs->tx) + 1u : cs->tx_len;
 		} else {
@@ -297,7 +300,8 @@ static void tx_write(struct conn_serial *cs)
 		}
 		cs->tx_head += (size_t)n;
 		if (cs->tx_head == end) {
-			dfu_smp_serial_pace_line_sent(&cs->pace, end - cs->tx_line, dfu_smp_port_now_us());
+			dfu_smp_serial_pace_line_sent(&cs->pace, end - cs->tx_line,
+						      dfu_smp_port_now_us());
 			if (!console) {
 				cs->tx_frame_left -= end - cs->tx_line;
 			}
@@ -339,8 +343,10 @@ static void log_drops(struct conn_serial *cs)
 		const struct dfu_smp_raw_stats *rs = dfu_smp_raw_decoder_stats(&cs->raw_dec);
 
 		if (rs->timeouts + rs->oversize != cs->drops) {
-			dfu_smp_conn_logf(&cs->conn, "dropped damaged input (so far: %u cut short, %u too "
-				    "long)", (unsigned)rs->timeouts, (unsigned)rs->oversize);
+			dfu_smp_conn_logf(&cs->conn,
+					  "dropped damaged input (so far: %u cut short, %u too "
+					  "long)",
+					  (unsigned)rs->timeouts, (unsigned)rs->oversize);
 			cs->drops = rs->timeouts + rs->oversize;
 		}
 		return;
@@ -350,18 +356,21 @@ static void log_drops(struct conn_serial *cs)
 
 		drops = ks->crc_errors + ks->bad_frames + ks->oversize;
 		if (drops != cs->drops) {
-			dfu_smp_conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad "
-				    "frames, %u too long)", (unsigned)ks->crc_errors,
-				    (unsigned)ks->bad_frames, (unsigned)ks->oversize);
+			dfu_smp_conn_logf(&cs->conn,
+					  "dropped damaged input (so far: %u bad CRC, %u bad "
+					  "frames, %u too long)",
+					  (unsigned)ks->crc_errors, (unsigned)ks->bad_frames,
+					  (unsigned)ks->oversize);
 			cs->drops = drops;
 		}
 		return;
 	}
 	if (drops != cs->drops) {
-		dfu_smp_conn_logf(&cs->conn, "dropped damaged input (so far: %u bad CRC, %u bad frames, "
-			    "%u too long, %u cut short)", (unsigned)st->crc_errors,
-			    (unsigned)st->bad_frames, (unsigned)st->oversize,
-			    (unsigned)st->truncated);
+		dfu_smp_conn_logf(&cs->conn,
+				  "dropped damaged input (so far: %u bad CRC, %u bad frames, "
+				  "%u too long, %u cut short)",
+				  (unsigned)st->crc_errors, (unsigned)st->bad_frames,
+				  (unsigned)st->oversize, (unsigned)st->truncated);
 		cs->drops = drops;
 	}
 }
@@ -442,8 +451,9 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 			return n;
 		}
 		cs->tx_len += (size_t)n;
-		dfu_smp_serial_pace_request(&cs->pace, msg[6], dfu_smp_serial_pace_pieces((size_t)n),
-					dfu_smp_port_now_us());
+		dfu_smp_serial_pace_request(&cs->pace, msg[6],
+					    dfu_smp_serial_pace_pieces((size_t)n),
+					    dfu_smp_port_now_us());
 		dfu_smp_conn_packet_logf(&cs->conn, "sent %zu bytes in a frame of %d", len, n);
 	} else {
 		dfu_smp_serial_encoder_init(&enc, msg, len, cs->line_max);
@@ -452,7 +462,8 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 			cs->tx_len += (size_t)n;
 		}
 		dfu_smp_serial_pace_request(&cs->pace, msg[6],
-					(unsigned)dfu_smp_serial_lines(len, cs->line_max), dfu_smp_port_now_us());
+					    (unsigned)dfu_smp_serial_lines(len, cs->line_max),
+					    dfu_smp_port_now_us());
 		dfu_smp_conn_packet_logf(&cs->conn, "sent %zu bytes in %zu lines", len,
 				 dfu_smp_serial_lines(len, cs->line_max));
 	}
@@ -504,7 +515,8 @@ static size_t whole_batches(const struct conn_serial *cs, size_t max)
 	return max;
 }
 
-static void serial_set_device_limits(struct dfu_smp_conn *conn, const struct dfu_smp_session_limits *limits)
+static void serial_set_device_limits(struct dfu_smp_conn *conn,
+				     const struct dfu_smp_session_limits *limits)
 {
 	struct conn_serial *cs = dfu_smp_conn_self(conn);
 
@@ -512,14 +524,16 @@ static void serial_set_device_limits(struct dfu_smp_conn *conn, const struct dfu
 								  : BUF_SIZE_UNKNOWN);
 	dfu_smp_serial_pace_set_buf_count(&cs->pace, limits->have_params ? limits->buf_count : 0);
 	if (cs->max_request <= DFU_SMP_HDR_SIZE) {
-		cs->max_request = dfu_smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* no buffer is that small */
+		cs->max_request =
+			dfu_smp_serial_msg_max(BUF_SIZE_UNKNOWN); /* no buffer is that small */
 	}
 	cs->conn.request_best = cs->framing == FRAMING_CONSOLE ? whole_batches(cs, cs->max_request)
 							       : 0;
 }
 
 /* The port hung up (a USB device re-enumerating): open it again once it is back. */
-static int serial_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
+static int serial_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why,
+			    size_t why_cap)
 {
 	struct conn_serial *cs = dfu_smp_conn_self(conn);
 	uint64_t limit = dfu_smp_port_now_ms() + timeout_ms;
@@ -537,7 +551,8 @@ static int serial_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char
 		if (now + pause >= limit) {
 			return err;
 		}
-		dfu_smp_port_loop_run(&cs->client, &cs->pfd, 1, dfu_smp_port_loop_never, NULL, now + pause);
+		dfu_smp_port_loop_run(&cs->client, &cs->pfd, 1, dfu_smp_port_loop_never, NULL,
+				      now + pause);
 		pause = pause * 2u < REOPEN_PAUSE_MAX_MS ? pause * 2u : REOPEN_PAUSE_MAX_MS;
 	}
 	return 0;
@@ -572,7 +587,8 @@ static void explain_silence(const struct conn_serial *cs, double timeout, unsign
 	}
 }
 
-static void serial_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
+static void serial_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out,
+			   size_t cap)
 {
 	struct conn_serial *cs = dfu_smp_conn_self(conn);
 	const struct dfu_smp_serial_stats *st = dfu_smp_serial_decoder_stats(&cs->dec);
@@ -583,15 +599,20 @@ static void serial_explain(struct dfu_smp_conn *conn, int err, size_t request_le
 	switch (err) {
 	case -EMSGSIZE:
 		if (conn->limits_known && conn->limits.have_params) {
-			snprintf(out, cap, "request of %zu bytes is larger than the device takes over "
-				 "serial (%zu bytes: its SMP buffer of %u bytes less %u of framing)",
-				 request_len, cs->max_request, (unsigned)conn->limits.buf_size,
-				 DFU_SMP_SERIAL_OVERHEAD);
+			snprintf(
+				out, cap,
+				"request of %zu bytes is larger than the device takes over "
+				"serial (%zu bytes: its SMP buffer of %u bytes less %u of framing)",
+				request_len, cs->max_request, (unsigned)conn->limits.buf_size,
+				DFU_SMP_SERIAL_OVERHEAD);
 		} else {
-			snprintf(out, cap, "request of %zu bytes is larger than the device takes over "
-				 "serial (%zu bytes: it does not say its SMP buffer size, so Zephyr's "
-				 "default %u less %u of framing is assumed)", request_len,
-				 cs->max_request, BUF_SIZE_UNKNOWN, DFU_SMP_SERIAL_OVERHEAD);
+			snprintf(
+				out, cap,
+				"request of %zu bytes is larger than the device takes over "
+				"serial (%zu bytes: it does not say its SMP buffer size, so Zephyr's "
+				"default %u less %u of framing is assumed)",
+				request_len, cs->max_request, BUF_SIZE_UNKNOWN,
+				DFU_SMP_SERIAL_OVERHEAD);
 		}
 		break;
 	case -ETIMEDOUT:
@@ -729,8 +750,8 @@ static int parse_arg(struct conn_serial *cs, const char *arg, const char **what)
 	return 0;
 }
 
-int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out,
-		     char *why, size_t why_cap)
+int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options *opt,
+			     struct dfu_smp_conn **out, char *why, size_t why_cap)
 {
 	struct dfu_smp_client_config client_cfg = dfu_smp_conn_client_config(opt);
 	struct dfu_smp_transport transport = {
@@ -746,19 +767,22 @@ int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options 
 		return -ENOMEM;
 	}
 	cs->pfd = (struct dfu_smp_port_fd){ .fd = -1, .ready = on_ready, .ctx = cs };
-	cs->line_max = opt->serial_line_max ? opt->serial_line_max : DFU_SMP_SERIAL_LINE_MAX_DEFAULT;
+	cs->line_max =
+		opt->serial_line_max ? opt->serial_line_max : DFU_SMP_SERIAL_LINE_MAX_DEFAULT;
 	err = parse_arg(cs, arg, &what);
 	if (err == -EINVAL) {
 		snprintf(why, why_cap, "bad serial port 'serial:%s': %s%suse "
 			 "serial:PATH[@BAUD][?framing=console|raw|cobs] with a standard baud rate "
 			 "(9600, 115200, 1000000...)", arg, what, what[0] ? "; " : "");
 	} else if (!err && cs->line_max < DFU_SMP_SERIAL_LINE_MIN) {
-		snprintf(why, why_cap, "serial lines need at least %u bytes", DFU_SMP_SERIAL_LINE_MIN);
+		snprintf(why, why_cap, "serial lines need at least %u bytes",
+			 DFU_SMP_SERIAL_LINE_MIN);
 		err = -EINVAL;
 	}
 	if (!err) {
 		/* the console framing's lines take more room than a raw or COBS frame */
-		cs->tx_cap = dfu_smp_serial_lines(DFU_SMP_SERIAL_MSG_MAX, cs->line_max) * cs->line_max;
+		cs->tx_cap =
+			dfu_smp_serial_lines(DFU_SMP_SERIAL_MSG_MAX, cs->line_max) * cs->line_max;
 		cs->tx = malloc(cs->tx_cap);
 		if (!cs->tx) {
 			err = -ENOMEM;
@@ -772,13 +796,15 @@ int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options 
 		return err;
 	}
 	cs->max_request = dfu_smp_serial_msg_max(BUF_SIZE_UNKNOWN);
-	dfu_smp_serial_decoder_init(&cs->dec, cs->msg, DFU_SMP_SERIAL_MSG_MAX + 2u, 0, on_message, cs);
-	dfu_smp_raw_decoder_init(&cs->raw_dec, cs->msg, DFU_SMP_MSG_MAX, RAW_RX_TIMEOUT_MS, on_message,
-			     cs);
+	dfu_smp_serial_decoder_init(&cs->dec, cs->msg, DFU_SMP_SERIAL_MSG_MAX + 2u, 0, on_message,
+				    cs);
+	dfu_smp_raw_decoder_init(&cs->raw_dec, cs->msg, DFU_SMP_MSG_MAX, RAW_RX_TIMEOUT_MS,
+				 on_message, cs);
 	dfu_smp_cobs_decoder_init(&cs->cobs_dec, cs->msg, sizeof(cs->msg), on_message, cs);
 	transport.ctx = cs;
 	dfu_smp_client_init(&cs->client, &transport, &client_cfg);
-	dfu_smp_client_process(&cs->client, dfu_smp_port_now_ms()); /* its clock is the monotonic one */
+	dfu_smp_client_process(&cs->client,
+			       dfu_smp_port_now_ms()); /* its clock is the monotonic one */
 	dfu_smp_conn_init(&cs->conn, &serial_ops, &cs->client, opt);
 	cs->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
 	/* raw and COBS pieces go as the pacer says, as many requests as the device's SMP buffers
@@ -807,9 +833,12 @@ int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options 
 		dfu_smp_serial_pace_init(&cs->pace, &pc);
 	}
 	if (cs->framing == FRAMING_CONSOLE) {
-		dfu_smp_conn_logf(&cs->conn, "%s open at %lu baud (%s), lines of %zu bytes, %s%u receive "
-			    "line buffers", cs->path, cs->baud, port_kind_names[cs->link], cs->line_max,
-			    opt->serial_lines ? "" : "learning from ", dfu_smp_serial_pace_lines(&cs->pace));
+		dfu_smp_conn_logf(&cs->conn,
+				  "%s open at %lu baud (%s), lines of %zu bytes, %s%u receive "
+				  "line buffers",
+				  cs->path, cs->baud, port_kind_names[cs->link], cs->line_max,
+				  opt->serial_lines ? "" : "learning from ",
+				  dfu_smp_serial_pace_lines(&cs->pace));
 	} else {
 		dfu_smp_conn_logf(&cs->conn, "%s open at %lu baud, framing=%s", cs->path, cs->baud,
 			    framing_names[cs->framing]);

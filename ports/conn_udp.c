@@ -99,14 +99,16 @@ static size_t transport_max_size(void *ctx)
 
 /* ---- the connection ---- */
 
-static int udp_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+static int udp_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg,
+			 uint64_t limit_ms)
 {
 	struct conn_udp *cu = dfu_smp_conn_self(conn);
 
 	return dfu_smp_port_loop_run(&cu->client, &cu->pfd, 1, done, arg, limit_ms);
 }
 
-static void udp_set_device_limits(struct dfu_smp_conn *conn, const struct dfu_smp_session_limits *limits)
+static void udp_set_device_limits(struct dfu_smp_conn *conn,
+				  const struct dfu_smp_session_limits *limits)
 {
 	struct conn_udp *cu = dfu_smp_conn_self(conn);
 
@@ -123,7 +125,8 @@ static int udp_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *w
 	return 0; /* no link to get back */
 }
 
-static void udp_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
+static void udp_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out,
+			size_t cap)
 {
 	struct conn_udp *cu = dfu_smp_conn_self(conn);
 	uint32_t timeout = dfu_smp_conn_timeout_ms(conn);
@@ -251,8 +254,8 @@ static int connect_socket(const char *host, const char *port, char *why, size_t 
 	return fd;
 }
 
-int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
-		  size_t why_cap)
+int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *opt,
+			  struct dfu_smp_conn **out, char *why, size_t why_cap)
 {
 	struct dfu_smp_client_config client_cfg = dfu_smp_conn_client_config(opt);
 	struct dfu_smp_transport transport = {
@@ -267,9 +270,10 @@ int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *op
 	why[0] = '\0';
 	if (split_host_port(arg, host, sizeof(host), &port, why, why_cap) != 0) {
 		if (!why[0]) {
-			snprintf(why, why_cap, "bad UDP address 'udp:%s': use udp:HOST[:PORT], with "
-				 "an IPv6 address in brackets before a port (udp:[::1]:1337)%s", arg,
-				 arg[0] ? "" : "; the HOST is missing");
+			snprintf(why, why_cap,
+				 "bad UDP address 'udp:%s': use udp:HOST[:PORT], with "
+				 "an IPv6 address in brackets before a port (udp:[::1]:1337)%s",
+				 arg, arg[0] ? "" : "; the HOST is missing");
 		}
 		return -EINVAL;
 	}
@@ -286,10 +290,13 @@ int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *op
 	snprintf(cu->name, sizeof(cu->name), strchr(host, ':') ? "udp:[%s]:%s" : "udp:%s:%s",
 		 host, port);
 	cu->max_request = UDP_MTU;
-	cu->pfd = (struct dfu_smp_port_fd){ .fd = fd, .events = POLLIN, .ready = on_readable, .ctx = cu };
+	cu->pfd = (struct dfu_smp_port_fd){
+		.fd = fd, .events = POLLIN, .ready = on_readable, .ctx = cu
+	};
 	transport.ctx = cu;
 	dfu_smp_client_init(&cu->client, &transport, &client_cfg);
-	dfu_smp_client_process(&cu->client, dfu_smp_port_now_ms()); /* its clock is the monotonic one */
+	dfu_smp_client_process(&cu->client,
+			       dfu_smp_port_now_ms()); /* its clock is the monotonic one */
 	dfu_smp_conn_init(&cu->conn, &udp_ops, &cu->client, opt);
 	cu->conn.retries = (uint8_t)((opt->tries ? opt->tries : TRIES_DEFAULT) - 1u);
 	cu->conn.link_stays_up = true;

@@ -30,7 +30,8 @@ static int erase_storage(struct sim_req *req)
  */
 static int fold_v1(int rc)
 {
-	return rc == BASIC_ERR_FLASH_OPEN_FAILED ? DFU_SMP_MGMT_ERR_ENOENT : DFU_SMP_MGMT_ERR_EUNKNOWN;
+	return rc == BASIC_ERR_FLASH_OPEN_FAILED ? DFU_SMP_MGMT_ERR_ENOENT
+						 : DFU_SMP_MGMT_ERR_EUNKNOWN;
 }
 
 static const struct sim_handler handlers[] = {

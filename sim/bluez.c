@@ -341,7 +341,8 @@ static void deliver_notification(struct fake *f, const uint8_t *data, size_t len
 {
 	if (f->notify_fd >= 0) {
 		if (send(f->notify_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			dfu_smp_port_logf(&f->log, "notification of %zu bytes lost: %s", len, strerror(errno));
+			dfu_smp_port_logf(&f->log, "notification of %zu bytes lost: %s", len,
+					  strerror(errno));
 		}
 		return;
 	}
@@ -439,7 +440,8 @@ static void ccc_written(struct fake *f, uint8_t att_err)
 		}
 		if (call) {
 			sd_bus_reply_method_errorf(call, ERR_PREFIX "Failed",
-						   "Operation failed with ATT error: 0x%02x", att_err);
+						   "Operation failed with ATT error: 0x%02x",
+						   att_err);
 		}
 		sd_bus_message_unref(call);
 		return;
@@ -450,7 +452,8 @@ static void ccc_written(struct fake *f, uint8_t att_err)
 	}
 	if (f->ccc_kind == CCC_ACQUIRE) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-			sd_bus_reply_method_errorf(call, ERR_PREFIX "Failed", "%s", strerror(errno));
+			sd_bus_reply_method_errorf(call, ERR_PREFIX "Failed", "%s",
+						   strerror(errno));
 		} else {
 			fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 			f->notify_fd = sv[0];
@@ -678,7 +681,8 @@ static int adapter_set_discovery_filter(sd_bus_message *m, void *userdata, sd_bu
 			known = known || strcmp(key, filter_keys[i]) == 0;
 		}
 		if (!known) {
-			return bluez_error(e, "InvalidArguments", "Invalid arguments in method call");
+			return bluez_error(e, "InvalidArguments",
+					   "Invalid arguments in method call");
 		}
 		if (strcmp(key, "Transport") == 0) {
 			const char *t = "";
@@ -1369,7 +1373,8 @@ static void read_writes(struct fake *f)
 		}
 		if ((size_t)n + 3 > f->mtu || (size_t)n > sizeof(pdu) - 3) {
 			/* bluetoothd drops what does not fit one PDU, silently */
-			dfu_smp_port_logf(&f->log, "write of %zd bytes dropped: ATT MTU %u", n, (unsigned)f->mtu);
+			dfu_smp_port_logf(&f->log, "write of %zd bytes dropped: ATT MTU %u", n,
+					  (unsigned)f->mtu);
 			continue;
 		}
 		if (f->cfg->verbose > 1) {
@@ -1513,7 +1518,8 @@ int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
 	f->log = (struct dfu_smp_port_log){ .verbose = cfg->verbose, .who = "bluez",
 				    .t0_us = dfu_smp_port_now_us() };
 	sim_sched_init(&f->sched);
-	if (!dfu_smp_bt_addr_parse(cfg->address ? cfg->address : SIM_BLUEZ_DEFAULT_ADDRESS, f->addr)) {
+	if (!dfu_smp_bt_addr_parse(cfg->address ? cfg->address : SIM_BLUEZ_DEFAULT_ADDRESS,
+				   f->addr)) {
 		snprintf(why, why_cap, "'%s' is not a Bluetooth address (AA:BB:CC:DD:EE:FF)",
 			 cfg->address);
 		cleanup(f);

@@ -58,7 +58,8 @@ int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img)
 		return -ENOENT;
 	}
 	dfu_smp_image_header_read(slot, &img->header);
-	if (img->header.hdr_size < DFU_SMP_IMAGE_HEADER_SIZE || (uint64_t)img->header.hdr_size + img->header.img_size > size) {
+	if (img->header.hdr_size < DFU_SMP_IMAGE_HEADER_SIZE ||
+	    (uint64_t)img->header.hdr_size + img->header.img_size > size) {
 		return -EBADMSG;
 	}
 	off = (size_t)img->header.hdr_size + img->header.img_size;
@@ -120,7 +121,8 @@ bool sim_image_hash_ok(const uint8_t *slot, const struct sim_image *img)
 	return n == img->hash_len && memcmp(out, img->hash, n) == 0;
 }
 
-int sim_image_version_cmp(const struct dfu_smp_image_version *a, const struct dfu_smp_image_version *b)
+int sim_image_version_cmp(const struct dfu_smp_image_version *a,
+			  const struct dfu_smp_image_version *b)
 {
 	if (a->major != b->major) {
 		return a->major < b->major ? -1 : 1;
@@ -205,7 +207,8 @@ static struct trailer read_trailer(const struct sim_boot *boot, unsigned image, 
 {
 	const uint8_t *end = slot_data(boot, image, slot) + boot->slot_size;
 	struct trailer t = {
-		.magic_good = memcmp(end - TRAILER_MAGIC_OFF, trailer_magic, sizeof(trailer_magic)) == 0,
+		.magic_good =
+			memcmp(end - TRAILER_MAGIC_OFF, trailer_magic, sizeof(trailer_magic)) == 0,
 		.image_ok = *(end - TRAILER_IMAGE_OK_OFF),
 		.copy_done = *(end - TRAILER_COPY_DONE_OFF),
 	};
@@ -350,9 +353,11 @@ static int swap_slots(struct sim_boot *boot, unsigned image, enum sim_swap_type 
 	t[4] = sim_flash_write(boot->flash, off0, copy1, n1);
 	t[5] = sim_flash_write(boot->flash, off1, copy0, n0);
 	t[6] = write_trailer(boot, image, 0, TRAILER_COPY_DONE_OFF, &done, 1);
-	t[7] = type == SIM_SWAP_TEST ? 0
-				     : write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &done, 1);
-	t[8] = write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic, sizeof(trailer_magic));
+	t[7] = type == SIM_SWAP_TEST
+		       ? 0
+		       : write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &done, 1);
+	t[8] = write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic,
+			     sizeof(trailer_magic));
 	for (int i = 0; i < 9; i++) {
 		if (t[i] < 0) {
 			err = (int)t[i];

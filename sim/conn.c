@@ -114,7 +114,8 @@ static void limit_reached(void *ctx, uint64_t now_us)
 	(void)now_us;
 }
 
-static int sim_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms)
+static int sim_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg,
+			 uint64_t limit_ms)
 {
 	struct conn_sim *cs = dfu_smp_conn_self(conn);
 	uint64_t limit_us = limit_ms > UINT64_MAX / 1000u ? UINT64_MAX : limit_ms * 1000u;
@@ -187,7 +188,8 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 		       (pdu[0] == SIM_ATT_ERROR_RSP && len >= 2 && pdu[1] == SIM_ATT_WRITE_REQ);
 	if (cs->subscribing && write_answer) {
 		cs->subscribing = false;
-		dfu_smp_gatt_subscribed(&cs->gatt.transport, pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
+		dfu_smp_gatt_subscribed(&cs->gatt.transport,
+					pdu[0] == SIM_ATT_WRITE_RSP ? 0 : -EACCES);
 		return;
 	}
 	if (cs->att_waiting) {
@@ -230,7 +232,8 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	dfu_smp_conn_packet_logf(&cs->gatt.conn, "write %u bytes", (unsigned)len);
 	cs->gatt.conn.stats.writes++;
 	cs->gatt.conn.stats.bytes_out += len;
-	if (cs->cfg->drop_after && !cs->dropped_once && cs->gatt.conn.stats.bytes_out > cs->cfg->drop_after) {
+	if (cs->cfg->drop_after && !cs->dropped_once &&
+	    cs->gatt.conn.stats.bytes_out > cs->cfg->drop_after) {
 		cs->dropped_once = true;
 		sim_sched_at(&cs->sched, sim_sched_now(&cs->sched), drop_link, cs);
 	}
@@ -464,7 +467,8 @@ static int sim_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *w
 		sim_sched_run_until(&cs->sched, limit);
 		snprintf(why, why_cap, "the device did not come back within %u s%s",
 			 (unsigned)(timeout_ms / 1000u),
-			 sim_device_bootable(&cs->dev) ? "" : " (its bootloader found no valid image)");
+			 sim_device_bootable(&cs->dev) ? ""
+						       : " (its bootloader found no valid image)");
 		return -EHOSTUNREACH;
 	}
 	return connect_link(cs, why, why_cap);
@@ -472,7 +476,8 @@ static int sim_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *w
 
 /* ---- the connection ---- */
 
-static void sim_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap)
+static void sim_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out,
+			size_t cap)
 {
 	if (err == -ENOTCONN) {
 		snprintf(out, cap, "the device disconnected");

@@ -221,8 +221,9 @@ void sim_req_group_err(struct sim_req *req, int rc)
  * the handler wrote itself (sim_req_group_err()) is returned in @p kept_err when it stays in
  * the answer, or as SIM_GROUP_ERR() when a version 1 answer needs it folded.
  */
-static int run_handler(struct sim_device *dev, const struct dfu_smp_hdr *hdr, const uint8_t *payload,
-		       struct dfu_smp_mgmt_cbor_writer *w, uint64_t now_us, int *kept_err)
+static int run_handler(struct sim_device *dev, const struct dfu_smp_hdr *hdr,
+		       const uint8_t *payload, struct dfu_smp_mgmt_cbor_writer *w, uint64_t now_us,
+		       int *kept_err)
 {
 	const struct sim_group *group = find_group(hdr->group);
 	sim_handler_fn fn = find_handler(group, hdr->id, hdr->op);
@@ -235,7 +236,8 @@ static int run_handler(struct sim_device *dev, const struct dfu_smp_hdr *hdr, co
 		return DFU_SMP_MGMT_ERR_ENOTSUP;
 	}
 	/* Zephyr's decoder reads the first item and ignores what follows it */
-	root = hdr->len ? dfu_smp_mgmt_cbor_load_first(payload, hdr->len, &n, why, sizeof(why)) : NULL;
+	root = hdr->len ? dfu_smp_mgmt_cbor_load_first(payload, hdr->len, &n, why, sizeof(why))
+			: NULL;
 	{
 		struct sim_req req = {
 			.dev = dev,
@@ -277,7 +279,8 @@ static void write_error(struct dfu_smp_mgmt_cbor_writer *w, uint16_t group, uint
 		const struct sim_group *g = find_group(group);
 
 		dfu_smp_mgmt_cbor_text(w, "rc");
-		dfu_smp_mgmt_cbor_int(w, g && g->fold_v1 ? g->fold_v1(rc) : DFU_SMP_MGMT_ERR_EUNKNOWN);
+		dfu_smp_mgmt_cbor_int(w,
+				      g && g->fold_v1 ? g->fold_v1(rc) : DFU_SMP_MGMT_ERR_EUNKNOWN);
 	}
 }
 

@@ -108,7 +108,8 @@ static int details(struct sim_req *req)
 	for (size_t i = 0; filter && i < cbor_array_size(filter); i++) {
 		uint64_t v;
 
-		if (dfu_smp_mgmt_cbor_get_uint(cbor_array_handle(filter)[i], &v) != 0 || v > UINT32_MAX) {
+		if (dfu_smp_mgmt_cbor_get_uint(cbor_array_handle(filter)[i], &v) != 0 ||
+		    v > UINT32_MAX) {
 			return DFU_SMP_MGMT_ERR_EINVAL;
 		}
 	}
@@ -134,7 +135,8 @@ static int details(struct sim_req *req)
 /* Zephyr's version 1 folding of enumeration group errors. */
 static int fold_v1(int rc)
 {
-	return rc == ENUM_ERR_TOO_MANY_GROUP_ENTRIES ? DFU_SMP_MGMT_ERR_EINVAL : DFU_SMP_MGMT_ERR_EUNKNOWN;
+	return rc == ENUM_ERR_TOO_MANY_GROUP_ENTRIES ? DFU_SMP_MGMT_ERR_EINVAL
+						     : DFU_SMP_MGMT_ERR_EUNKNOWN;
 }
 
 static const struct sim_handler handlers[] = {

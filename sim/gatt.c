@@ -151,8 +151,9 @@ static void find_by_type(struct sim_gatt *gatt, const uint8_t *pdu, size_t len)
 	for (size_t i = 0; i < gatt->attr_count && n + 4 <= gatt->mtu; i++) {
 		const struct sim_gatt_attr *a = &gatt->attrs[i];
 
-		if (a->handle >= start && a->handle <= end && type_is16(a, dfu_smp_get_le16(pdu + 5)) &&
-		    a->value_len == len - 7 && memcmp(a->value, pdu + 7, len - 7) == 0) {
+		if (a->handle >= start && a->handle <= end &&
+		    type_is16(a, dfu_smp_get_le16(pdu + 5)) && a->value_len == len - 7 &&
+		    memcmp(a->value, pdu + 7, len - 7) == 0) {
 			dfu_smp_put_le16(rsp + n, a->handle);
 			dfu_smp_put_le16(rsp + n + 2, service_end(gatt, i));
 			n += 4;
@@ -456,7 +457,8 @@ static void reassemble(struct sim_gatt *gatt, const uint8_t *data, size_t len, u
 	if (gatt->reasm_expected == 0) {
 		struct dfu_smp_hdr hdr;
 
-		if (dfu_smp_hdr_decode(data, len, &hdr) != 0 || DFU_SMP_HDR_SIZE + (size_t)hdr.len > cap) {
+		if (dfu_smp_hdr_decode(data, len, &hdr) != 0 ||
+		    DFU_SMP_HDR_SIZE + (size_t)hdr.len > cap) {
 			gatt->stats.dropped_fragments++;
 			return;
 		}

@@ -125,7 +125,8 @@ void sim_img_write_list(const struct sim_img *img, struct dfu_smp_mgmt_cbor_writ
 			if (!s->present) {
 				continue;
 			}
-			dfu_smp_image_version_smp_str(&s->img.header.version, version, sizeof(version));
+			dfu_smp_image_version_smp_str(&s->img.header.version, version,
+						      sizeof(version));
 			dfu_smp_mgmt_cbor_map_indef(w);
 			if (img->cfg.images > 1) {
 				dfu_smp_mgmt_cbor_text(w, "image");
@@ -333,7 +334,8 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	if (dfu_smp_mgmt_cbor_get_uint(len_item, &len) != 0 ||
 	    (image_item && dfu_smp_mgmt_cbor_get_uint(image_item, &image) != 0) ||
 	    (sha_item && !cbor_isa_bytestring(sha_item)) ||
-	    (upgrade_item && !dfu_smp_mgmt_cbor_is_bool(upgrade_item)) || image >= img->cfg.images) {
+	    (upgrade_item && !dfu_smp_mgmt_cbor_is_bool(upgrade_item)) ||
+	    image >= img->cfg.images) {
 		return DFU_SMP_MGMT_ERR_EINVAL;
 	}
 	if (sha_item) {
@@ -344,8 +346,8 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 		dfu_smp_mgmt_cbor_string_copy(sha_item, sha);
 	}
 	/* the same upload again: carry on where it stands */
-	if (up->active && up->image == image && up->len == len && sha_len && up->sha_len == sha_len &&
-	    memcmp(up->sha, sha, sha_len) == 0) {
+	if (up->active && up->image == image && up->len == len && sha_len &&
+	    up->sha_len == sha_len && memcmp(up->sha, sha, sha_len) == 0) {
 		return 0;
 	}
 	if (data_len < 32) {
@@ -401,7 +403,8 @@ static void upload_write(struct sim_req *req, const uint8_t *data, size_t len)
 		size_t page = img->flash.timing.page_size;
 		size_t to = (end + page - 1) / page * page;
 
-		busy(req, sim_flash_erase(&img->flash, slot_off + up->erased_to, to - up->erased_to));
+		busy(req,
+		     sim_flash_erase(&img->flash, slot_off + up->erased_to, to - up->erased_to));
 		up->erased_to = to;
 	}
 	busy(req, sim_flash_write(&img->flash, slot_off + (size_t)up->off, data, len));
@@ -490,7 +493,8 @@ static int erase(struct sim_req *req)
 		return SIM_GROUP_ERR(IMG_INVALID_SLOT);
 	}
 	/* slot numbers count across images: image i has slots 2i and 2i + 1 */
-	if (slot % 2 == 0 || sim_boot_swap_type(&img->boot, (unsigned)(slot / 2)) != SIM_SWAP_NONE) {
+	if (slot % 2 == 0 ||
+	    sim_boot_swap_type(&img->boot, (unsigned)(slot / 2)) != SIM_SWAP_NONE) {
 		return SIM_GROUP_ERR(IMG_NO_FREE_SLOT);
 	}
 	busy(req, sim_flash_erase(&img->flash, sim_boot_slot_offset(&img->boot, 0, 0) +

@@ -168,7 +168,8 @@ static void arrive(void *ctx, uint64_t now_us)
 			a->frame->sent_cb(a->frame->sent_ctx, now_us);
 		}
 		if (link->rx[a->to]) {
-			link->rx[a->to](link->rx_ctx[a->to], a->frame->pdu, a->frame->pdu_len, now_us);
+			link->rx[a->to](link->rx_ctx[a->to], a->frame->pdu, a->frame->pdu_len,
+					now_us);
 		}
 	}
 	free(a->frame);
@@ -288,7 +289,8 @@ static void drop_arrivals(struct sim_link *link)
 	}
 }
 
-void sim_link_init(struct sim_link *link, struct sim_sched *sched, const struct sim_link_config *cfg)
+void sim_link_init(struct sim_link *link, struct sim_sched *sched,
+		   const struct sim_link_config *cfg)
 {
 	memset(link, 0, sizeof(*link));
 	link->sched = sched;

@@ -89,7 +89,8 @@ struct sim_link {
 };
 
 /** Set up a connected link on @p sched. @p cfg may be NULL for the defaults. */
-void sim_link_init(struct sim_link *link, struct sim_sched *sched, const struct sim_link_config *cfg);
+void sim_link_init(struct sim_link *link, struct sim_sched *sched,
+		   const struct sim_link_config *cfg);
 
 /** Drop what is queued and free it. */
 void sim_link_free(struct sim_link *link);

@@ -172,7 +172,8 @@ void sim_profile_bound(const struct sim_profile *profile, size_t image_size,
 	sim_link_config_defaults(&pk.cfg);
 	while (buf && data && off < image_size) {
 		struct dfu_smp_request req;
-		size_t n = sim_profile_upload_request(&req, buf, request, data, off, image_size, sha);
+		size_t n =
+			sim_profile_upload_request(&req, buf, request, data, off, image_size, sha);
 		size_t msg;
 
 		if (n == 0) {

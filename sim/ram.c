@@ -68,8 +68,8 @@ int sim_ram_suspend(struct sim_device *dev, uint64_t now_us)
 	snprintf(line, sizeof(line), "uptime %" PRIu64 "\nrtc %" PRId64 "\n",
 		 sim_device_uptime_us(dev, now_us), dev->os.rtc_offset_us + (int64_t)now_us);
 	ok = append(&t, line);
-	snprintf(line, sizeof(line), "upload %d %u %" PRIu64 " %" PRIu64 " %zu ", up->active ? 1 : 0,
-		 up->image, up->len, up->off, up->erased_to);
+	snprintf(line, sizeof(line), "upload %d %u %" PRIu64 " %" PRIu64 " %zu ",
+		 up->active ? 1 : 0, up->image, up->len, up->off, up->erased_to);
 	ok = ok && append(&t, line) && append_hex(&t, up->sha, up->sha_len) && append(&t, "\n");
 	/* the file system stays unusable after a storage erase until the device reboots */
 	ok = ok && (!dev->fs.erased || append(&t, "fs erased\n"));

@@ -28,7 +28,8 @@ static void busy(struct sim_device *dev, int64_t us)
 }
 
 /* The upload, into the primary slot; returns 0 (the answer written) or an `rc`. */
-static int upload(struct sim_device *dev, const cbor_item_t *map, struct dfu_smp_mgmt_cbor_writer *w)
+static int upload(struct sim_device *dev, const cbor_item_t *map,
+		  struct dfu_smp_mgmt_cbor_writer *w)
 {
 	struct sim_img *img = &dev->img;
 	struct sim_img_upload *up = &img->upload;
@@ -165,16 +166,19 @@ void sim_recovery_receive(struct sim_device *dev, const uint8_t *unit, size_t le
 	}
 	dev->stats.requests++;
 	if (hdr.len) {
-		map = dfu_smp_mgmt_cbor_load_first(unit + DFU_SMP_HDR_SIZE, hdr.len, &used, why, sizeof(why));
+		map = dfu_smp_mgmt_cbor_load_first(unit + DFU_SMP_HDR_SIZE, hdr.len, &used, why,
+						   sizeof(why));
 	}
 	dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, sizeof(out) - DFU_SMP_HDR_SIZE);
 	dfu_smp_mgmt_cbor_map_indef(&w);
-	rc = map && cbor_isa_map(map) ? handle(dev, &hdr, map, &w, now_us) : DFU_SMP_MGMT_ERR_EINVAL;
+	rc = map && cbor_isa_map(map) ? handle(dev, &hdr, map, &w, now_us)
+				      : DFU_SMP_MGMT_ERR_EINVAL;
 	if (rc == 0) {
 		dfu_smp_mgmt_cbor_break(&w);
 	}
 	if (rc != 0 || w.overflow) {
-		dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE, sizeof(out) - DFU_SMP_HDR_SIZE);
+		dfu_smp_mgmt_cbor_writer_init(&w, out + DFU_SMP_HDR_SIZE,
+					      sizeof(out) - DFU_SMP_HDR_SIZE);
 		dfu_smp_mgmt_cbor_map_indef(&w);
 		dfu_smp_mgmt_cbor_text(&w, "rc");
 		dfu_smp_mgmt_cbor_int(&w, rc ? rc : DFU_SMP_MGMT_ERR_EMSGSIZE);

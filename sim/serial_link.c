@@ -363,8 +363,8 @@ int sim_serial_link_init(struct sim_serial_link *link, struct sim_sched *sched,
 				link->cfg.rx_buf_size, on_request, link);
 	dfu_smp_raw_decoder_init(&link->raw, link->msg, buf_size, DFU_SMP_RAW_TIMEOUT_DEFAULT_MS,
 			     on_request, link);
-	dfu_smp_cobs_decoder_init(&link->cobs, link->msg, buf_size + DFU_SMP_COBS_CRC_SIZE, on_request,
-			      link);
+	dfu_smp_cobs_decoder_init(&link->cobs, link->msg, buf_size + DFU_SMP_COBS_CRC_SIZE,
+				  on_request, link);
 	return 0;
 }
 
@@ -406,7 +406,8 @@ size_t sim_serial_framed_size(enum sim_serial_framing framing, const uint8_t *ms
 		uint8_t line[DFU_SMP_SERIAL_LINE_MAX_DEFAULT * 8u];
 		int n;
 
-		if (line_max > sizeof(line) || dfu_smp_serial_encoder_init(&enc, msg, len, line_max) != 0) {
+		if (line_max > sizeof(line) ||
+		    dfu_smp_serial_encoder_init(&enc, msg, len, line_max) != 0) {
 			return 0;
 		}
 		while ((n = dfu_smp_serial_encoder_next(&enc, line, sizeof(line))) > 0) {
@@ -419,7 +420,8 @@ size_t sim_serial_framed_size(enum sim_serial_framing framing, const uint8_t *ms
 
 		if (framing == SIM_SERIAL_COBS) {
 			out = malloc(DFU_SMP_COBS_FRAME_MAX(len));
-			n = out ? dfu_smp_cobs_frame(msg, len, out, DFU_SMP_COBS_FRAME_MAX(len)) : -ENOMEM;
+			n = out ? dfu_smp_cobs_frame(msg, len, out, DFU_SMP_COBS_FRAME_MAX(len))
+				: -ENOMEM;
 			free(out);
 		} else if (dfu_smp_raw_msg_len(msg, len) < 0) {
 			n = -EINVAL;
@@ -447,55 +449,87 @@ static const struct sim_serial_profile profiles[] = {
 		.summary = "UART at 115200 baud, Zephyr's defaults: 2 x 128 receive lines, 4 x 384 "
 			   "SMP buffers, nRF52840 erasing as it goes",
 		.link = { .baud = 115200, .rx_bufs = 2, .rx_buf_size = 128 },
-		.buf_size = 384, .buf_count = 4,
-		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+		.buf_size = 384,
+		.buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840,
+		.progressive_erase = true,
+		.slot_size = 0x80000,
 	},
 	{
 		.name = "uart-115200-raw",
 		.summary = "uart-115200 with the raw framing (bare SMP messages)",
-		.link = { .baud = 115200, .rx_bufs = 2, .rx_buf_size = 128,
+		.link = { .baud = 115200,
+			  .rx_bufs = 2,
+			  .rx_buf_size = 128,
 			  .framing = SIM_SERIAL_RAW },
-		.buf_size = 384, .buf_count = 4,
-		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+		.buf_size = 384,
+		.buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840,
+		.progressive_erase = true,
+		.slot_size = 0x80000,
 	},
 	{
 		.name = "uart-115200-cobs",
 		.summary = "uart-115200 with the COBS framing",
-		.link = { .baud = 115200, .rx_bufs = 2, .rx_buf_size = 128,
+		.link = { .baud = 115200,
+			  .rx_bufs = 2,
+			  .rx_buf_size = 128,
 			  .framing = SIM_SERIAL_COBS },
-		.buf_size = 384, .buf_count = 4,
-		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+		.buf_size = 384,
+		.buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840,
+		.progressive_erase = true,
+		.slot_size = 0x80000,
 	},
 	{
 		.name = "uart-1m-bigrx",
-		.summary = "UART at 1 Mbaud, 32 x 512 receive lines, 4 x 2048 SMP buffers, nRF52840",
+		.summary =
+			"UART at 1 Mbaud, 32 x 512 receive lines, 4 x 2048 SMP buffers, nRF52840",
 		.link = { .baud = 1000000, .rx_bufs = 32, .rx_buf_size = 512 },
-		.buf_size = 2048, .buf_count = 4,
-		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+		.buf_size = 2048,
+		.buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840,
+		.progressive_erase = true,
+		.slot_size = 0x80000,
 	},
 	{
 		.name = "usb-cdc",
-		.summary = "USB CDC-ACM full speed (no baud rate), Zephyr's defaults: 2 x 128 receive lines, "
-			   "4 x 384 SMP buffers, nRF52840",
-		.link = { .baud = 0, .write_us = USB_FS_PACKET_US, .rx_bufs = 2, .rx_buf_size = 128 },
-		.buf_size = 384, .buf_count = 4,
-		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+		.summary =
+			"USB CDC-ACM full speed (no baud rate), Zephyr's defaults: 2 x 128 receive lines, "
+			"4 x 384 SMP buffers, nRF52840",
+		.link = { .baud = 0,
+			  .write_us = USB_FS_PACKET_US,
+			  .rx_bufs = 2,
+			  .rx_buf_size = 128 },
+		.buf_size = 384,
+		.buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840,
+		.progressive_erase = true,
+		.slot_size = 0x80000,
 	},
 	{
 		.name = "usb-cdc-fast",
 		.summary = "USB CDC-ACM, 16 x 512 receive lines, 4 x 4096 SMP buffers, nRF52840",
-		.link = { .baud = 0, .write_us = USB_FS_PACKET_US, .rx_bufs = 16,
+		.link = { .baud = 0,
+			  .write_us = USB_FS_PACKET_US,
+			  .rx_bufs = 16,
 			  .rx_buf_size = 512 },
-		.buf_size = 4096, .buf_count = 4,
-		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+		.buf_size = 4096,
+		.buf_count = 4,
+		.flash = &SIM_FLASH_NRF52840,
+		.progressive_erase = true,
+		.slot_size = 0x80000,
 	},
 	{
 		.name = "mcuboot-recovery",
 		.summary = "MCUboot serial recovery at 115200 baud: 8 receive lines, 1024-byte "
 			   "receive limit, one request at a time, nRF52840",
 		.link = { .baud = 115200, .rx_bufs = 8, .rx_buf_size = 128 },
-		.buf_size = 1024, .buf_count = 1,
-		.flash = &SIM_FLASH_NRF52840, .progressive_erase = true, .slot_size = 0x80000,
+		.buf_size = 1024,
+		.buf_count = 1,
+		.flash = &SIM_FLASH_NRF52840,
+		.progressive_erase = true,
+		.slot_size = 0x80000,
 	},
 };
 
@@ -583,7 +617,8 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 	}
 	while (!err && off < image_size) {
 		struct dfu_smp_request req;
-		size_t n = sim_profile_upload_request(&req, buf, request, data, off, image_size, sha);
+		size_t n =
+			sim_profile_upload_request(&req, buf, request, data, off, image_size, sha);
 		struct dfu_smp_hdr hdr = { .version = 2 };
 		size_t units = 0, framed;
 
@@ -597,7 +632,8 @@ int sim_serial_bound(const struct sim_serial_profile *profile, size_t image_size
 		hdr.id = req.id;
 		dfu_smp_hdr_encode(&hdr, buf); /* the raw framing reads the length from it */
 		framed = sim_serial_framed_size(cfg.framing, buf, DFU_SMP_HDR_SIZE + req.len,
-						DFU_SMP_SERIAL_LINE_MAX_DEFAULT, cfg.rx_buf_size, &units);
+						DFU_SMP_SERIAL_LINE_MAX_DEFAULT, cfg.rx_buf_size,
+						&units);
 		out->framed_bytes += framed;
 		out->units += (uint32_t)units;
 		out->device_us += units * (uint64_t)cfg.line_us +

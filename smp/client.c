@@ -175,7 +175,8 @@ static struct dfu_smp_request *find_in_flight(const struct dfu_smp_client *clien
 }
 
 /* The request on the link that @p hdr answers, taken off the link; NULL (counted) if none. */
-static struct dfu_smp_request *take_answered(struct dfu_smp_client *client, const struct dfu_smp_hdr *hdr)
+static struct dfu_smp_request *take_answered(struct dfu_smp_client *client,
+					     const struct dfu_smp_hdr *hdr)
 {
 	struct dfu_smp_request *req = find_in_flight(client, hdr->seq);
 

@@ -16,7 +16,8 @@ static void gather(struct dfu_smp_gatt *gatt, const struct dfu_smp_gatt_link_par
 {
 	if (part->offset == 0) {
 		gatt->rx_overflow = part->total > gatt->rx_cap;
-		memcpy(gatt->rx_hdr, part->data, DFU_SMP_HDR_SIZE); /* the first part holds it whole */
+		memcpy(gatt->rx_hdr, part->data,
+		       DFU_SMP_HDR_SIZE); /* the first part holds it whole */
 	}
 	if (!gatt->rx_overflow) {
 		memcpy(gatt->rx + part->offset, part->data, part->len);
@@ -85,7 +86,8 @@ static size_t transport_max_size(void *ctx)
 	return dfu_smp_gatt_link_max_size(&gatt->link);
 }
 
-int dfu_smp_gatt_init(struct dfu_smp_gatt *gatt, struct dfu_smp_client *client, uint8_t *rx, size_t rx_cap)
+int dfu_smp_gatt_init(struct dfu_smp_gatt *gatt, struct dfu_smp_client *client, uint8_t *rx,
+		      size_t rx_cap)
 {
 	if (!gatt || !client || !rx || rx_cap < DFU_SMP_HDR_SIZE) {
 		return -EINVAL;

@@ -14,7 +14,8 @@ static size_t header_total(const uint8_t *hdr)
 
 int dfu_smp_raw_msg_len(const uint8_t *msg, size_t len)
 {
-	if (msg == NULL || len < DFU_SMP_HDR_SIZE || len > DFU_SMP_MSG_MAX || header_total(msg) != len) {
+	if (msg == NULL || len < DFU_SMP_HDR_SIZE || len > DFU_SMP_MSG_MAX ||
+	    header_total(msg) != len) {
 		return -EINVAL;
 	}
 	return (int)len;

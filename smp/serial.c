@@ -149,7 +149,8 @@ void dfu_smp_serial_decoder_reset(struct dfu_smp_serial_decoder *dec)
 	dec->skip_packet = false;
 }
 
-const struct dfu_smp_serial_stats *dfu_smp_serial_decoder_stats(const struct dfu_smp_serial_decoder *dec)
+const struct dfu_smp_serial_stats *dfu_smp_serial_decoder_stats(
+	const struct dfu_smp_serial_decoder *dec)
 {
 	return &dec->stats;
 }
@@ -311,7 +312,8 @@ static void frame_byte(struct dfu_smp_serial_decoder *dec, uint8_t c)
 	}
 }
 
-void dfu_smp_serial_decoder_feed(struct dfu_smp_serial_decoder *dec, const uint8_t *data, size_t len)
+void dfu_smp_serial_decoder_feed(struct dfu_smp_serial_decoder *dec, const uint8_t *data,
+				 size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = data[i];

@@ -6,7 +6,8 @@
 
 #define BITS_PER_BYTE 10u /* 8N1 */
 
-void dfu_smp_serial_pace_init(struct dfu_smp_serial_pace *pace, const struct dfu_smp_serial_pace_config *cfg)
+void dfu_smp_serial_pace_init(struct dfu_smp_serial_pace *pace,
+			      const struct dfu_smp_serial_pace_config *cfg)
 {
 	memset(pace, 0, sizeof(*pace));
 	pace->cfg = *cfg;
@@ -99,18 +100,21 @@ static void back_off(struct dfu_smp_serial_pace *pace, uint64_t now_us, bool lin
 		/* the lines went too close for the device's jitter: keep a margin from now on,
 		 * never above what a line was first believed to take */
 		uint32_t margin = pace->line_us + pace->line_us / 4u;
-		uint32_t most = pace->prompt_us && !pace->cfg.scheduled ? pace->prompt_us
-									 : DFU_SMP_SERIAL_PACE_LINE_US_START;
+		uint32_t most = pace->prompt_us && !pace->cfg.scheduled
+					? pace->prompt_us
+					: DFU_SMP_SERIAL_PACE_LINE_US_START;
 
 		margin = margin < most ? margin : most;
 		pace->line_us_floor = margin > pace->line_us_floor ? margin : pace->line_us_floor;
 	}
-	pace->line_us = slower < DFU_SMP_SERIAL_PACE_LINE_US_MAX ? slower : DFU_SMP_SERIAL_PACE_LINE_US_MAX;
+	pace->line_us =
+		slower < DFU_SMP_SERIAL_PACE_LINE_US_MAX ? slower : DFU_SMP_SERIAL_PACE_LINE_US_MAX;
 	if (!lines_only) {
 		pace->line_us_floor = pace->line_us;
 	}
 	if (pace->cfg.scheduled) {
-		pace->delay_us = pace->delay_us ? pace->delay_us * 2u : DFU_SMP_SERIAL_PACE_SCHEDULED_US;
+		pace->delay_us =
+			pace->delay_us ? pace->delay_us * 2u : DFU_SMP_SERIAL_PACE_SCHEDULED_US;
 		if (pace->delay_us > DFU_SMP_SERIAL_PACE_LINE_US_MAX) {
 			pace->delay_us = DFU_SMP_SERIAL_PACE_LINE_US_MAX;
 		}
@@ -150,8 +154,9 @@ static void speed_up(struct dfu_smp_serial_pace *pace, uint64_t now_us)
 	 * so that a short exchange never tries it */
 	if (pace->delay_us && ++pace->delay_runs >= DFU_SMP_SERIAL_PACE_SCHEDULED_RUNS) {
 		pace->delay_runs = 0;
-		pace->delay_us = pace->delay_us / 2u >= DFU_SMP_SERIAL_PACE_LINE_US_MIN ? pace->delay_us / 2u
-										      : 0u;
+		pace->delay_us = pace->delay_us / 2u >= DFU_SMP_SERIAL_PACE_LINE_US_MIN
+					 ? pace->delay_us / 2u
+					 : 0u;
 		if (pace->delay_us < pace->delay_floor_us) {
 			pace->delay_us = pace->delay_floor_us;
 		}
@@ -298,7 +303,8 @@ void dfu_smp_serial_pace_line_sent(struct dfu_smp_serial_pace *pace, size_t len,
 	}
 	if (pace->thread_us != UINT64_MAX) {
 		line.free_us = freed_at(pace, arrive, pace->thread_us);
-		pace->thread_us = (arrive > pace->thread_us ? arrive : pace->thread_us) + pace->line_us;
+		pace->thread_us =
+			(arrive > pace->thread_us ? arrive : pace->thread_us) + pace->line_us;
 	}
 	if (done < pace->req_count && --pace->reqs[done].lines_left == 0) {
 		if (pace->refill_us) {
@@ -311,7 +317,8 @@ void dfu_smp_serial_pace_line_sent(struct dfu_smp_serial_pace *pace, size_t len,
 		pace->thread_us = UINT64_MAX; /* it handles the request now, and frees nothing */
 	}
 	if (pace->held_count < DFU_SMP_SERIAL_PACE_LINES_MAX) {
-		pace->held[(pace->held_head + pace->held_count) % DFU_SMP_SERIAL_PACE_LINES_MAX] = line;
+		pace->held[(pace->held_head + pace->held_count) % DFU_SMP_SERIAL_PACE_LINES_MAX] =
+			line;
 		pace->held_count++;
 	}
 }
@@ -350,8 +357,8 @@ static void handled(struct dfu_smp_serial_pace *pace, uint64_t now_us)
  * one-line requests, both within DFU_SMP_SERIAL_PACE_PROMPT_US of the line. If so it is paced as a
  * device of its own is, from the longer of the two times per line; if not, it stays scheduled.
  */
-static void first_answer(struct dfu_smp_serial_pace *pace, const struct dfu_smp_serial_pace_req *req,
-			 uint64_t now_us)
+static void first_answer(struct dfu_smp_serial_pace *pace,
+			 const struct dfu_smp_serial_pace_req *req, uint64_t now_us)
 {
 	uint64_t took = now_us - req->last_us;
 
@@ -378,8 +385,9 @@ static void first_answer(struct dfu_smp_serial_pace *pace, const struct dfu_smp_
 			line->free_us = now_us; /* held for ticks it does not have */
 		}
 	}
-	pace->line_us = pace->prompt_us > DFU_SMP_SERIAL_PACE_LINE_US_MIN ? pace->prompt_us
-								       : DFU_SMP_SERIAL_PACE_LINE_US_MIN;
+	pace->line_us = pace->prompt_us > DFU_SMP_SERIAL_PACE_LINE_US_MIN
+				? pace->prompt_us
+				: DFU_SMP_SERIAL_PACE_LINE_US_MIN;
 }
 
 void dfu_smp_serial_pace_answer(struct dfu_smp_serial_pace *pace, uint8_t seq, uint64_t now_us)
@@ -427,7 +435,8 @@ void dfu_smp_serial_pace_answer(struct dfu_smp_serial_pace *pace, uint8_t seq, u
 	}
 	pace->run++;
 	pace->run_lines += lines;
-	if (pace->run >= DFU_SMP_SERIAL_PACE_RUN || pace->run_lines >= DFU_SMP_SERIAL_PACE_RUN_LINES) {
+	if (pace->run >= DFU_SMP_SERIAL_PACE_RUN ||
+	    pace->run_lines >= DFU_SMP_SERIAL_PACE_RUN_LINES) {
 		speed_up(pace, now_us);
 	}
 }
@@ -452,7 +461,8 @@ uint32_t dfu_smp_serial_pace_line_us(const struct dfu_smp_serial_pace *pace)
 	return pace->line_us;
 }
 
-const struct dfu_smp_serial_pace_stats *dfu_smp_serial_pace_stats(const struct dfu_smp_serial_pace *pace)
+const struct dfu_smp_serial_pace_stats *dfu_smp_serial_pace_stats(
+	const struct dfu_smp_serial_pace *pace)
 {
 	return &pace->stats;
 }

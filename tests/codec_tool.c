@@ -192,7 +192,8 @@ static int encode(int argc, char **argv)
 	} else if (strcmp(cmd, "fs-close") == 0 && argc == 1) {
 		err = dfu_smp_mgmt_fs_close(&req);
 	} else if (strcmp(cmd, "shell") == 0) {
-		err = dfu_smp_mgmt_shell_exec(&req, (size_t)argc - 1, (const char *const *)argv + 1);
+		err = dfu_smp_mgmt_shell_exec(&req, (size_t)argc - 1,
+					      (const char *const *)argv + 1);
 	} else if (strcmp(cmd, "enum-count") == 0 && argc == 1) {
 		err = dfu_smp_mgmt_enum_count(&req);
 	} else if (strcmp(cmd, "enum-list") == 0 && argc == 1) {
@@ -248,7 +249,8 @@ static int max_data(int argc, char **argv)
 		    to_i64(argv[4], &fs_total)) {
 			return 2;
 		}
-		printf("%zu\n", dfu_smp_mgmt_fs_upload_max_data(argv[2], off, fs_total, (size_t)limit));
+		printf("%zu\n",
+		       dfu_smp_mgmt_fs_upload_max_data(argv[2], off, fs_total, (size_t)limit));
 		return 0;
 	}
 	return 2;
@@ -452,7 +454,8 @@ static int decode_img_upload(const struct dfu_smp_client_rsp *rsp, struct dfu_sm
 	return 0;
 }
 
-static int decode_img_slot_info(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
+static int decode_img_slot_info(const struct dfu_smp_client_rsp *rsp,
+				struct dfu_smp_mgmt_reply *reply)
 {
 	struct dfu_smp_mgmt_img_slot_info info;
 	int err = dfu_smp_mgmt_img_slot_info_decode(rsp, reply, &info);
@@ -522,7 +525,8 @@ static int decode_stat_show(const struct dfu_smp_client_rsp *rsp, struct dfu_smp
 	return 0;
 }
 
-static int decode_settings_read(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
+static int decode_settings_read(const struct dfu_smp_client_rsp *rsp,
+				struct dfu_smp_mgmt_reply *reply)
 {
 	struct dfu_smp_mgmt_settings_value v;
 	int err = dfu_smp_mgmt_settings_read_decode(rsp, reply, &v);
@@ -534,7 +538,8 @@ static int decode_settings_read(const struct dfu_smp_client_rsp *rsp, struct dfu
 	return err;
 }
 
-static int decode_fs_download(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
+static int decode_fs_download(const struct dfu_smp_client_rsp *rsp,
+			      struct dfu_smp_mgmt_reply *reply)
 {
 	struct dfu_smp_mgmt_fs_download_rsp d;
 	int err = dfu_smp_mgmt_fs_download_decode(rsp, reply, &d);
@@ -588,7 +593,8 @@ static int decode_fs_hash(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_m
 	return 0;
 }
 
-static int decode_fs_hash_types(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
+static int decode_fs_hash_types(const struct dfu_smp_client_rsp *rsp,
+				struct dfu_smp_mgmt_reply *reply)
 {
 	struct dfu_smp_mgmt_fs_hash_types t;
 	int err = dfu_smp_mgmt_fs_hash_types_decode(rsp, reply, &t);
@@ -644,7 +650,8 @@ static int decode_enum_list(const struct dfu_smp_client_rsp *rsp, struct dfu_smp
 	return err;
 }
 
-static int decode_enum_single(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
+static int decode_enum_single(const struct dfu_smp_client_rsp *rsp,
+			      struct dfu_smp_mgmt_reply *reply)
 {
 	struct dfu_smp_mgmt_enum_single_rsp s;
 	int err = dfu_smp_mgmt_enum_single_decode(rsp, reply, &s);
@@ -656,7 +663,8 @@ static int decode_enum_single(const struct dfu_smp_client_rsp *rsp, struct dfu_s
 	return err;
 }
 
-static int decode_enum_details(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply)
+static int decode_enum_details(const struct dfu_smp_client_rsp *rsp,
+			       struct dfu_smp_mgmt_reply *reply)
 {
 	struct dfu_smp_mgmt_enum_details d;
 	int err = dfu_smp_mgmt_enum_details_decode(rsp, reply, &d);

@@ -72,8 +72,8 @@ static inline void kv_bool(struct dfu_smp_mgmt_cbor_writer *w, const char *key, 
 	dfu_smp_mgmt_cbor_bool(w, value);
 }
 
-static inline void kv_bytes(struct dfu_smp_mgmt_cbor_writer *w, const char *key, const uint8_t *value,
-			    size_t len)
+static inline void kv_bytes(struct dfu_smp_mgmt_cbor_writer *w, const char *key,
+			    const uint8_t *value, size_t len)
 {
 	dfu_smp_mgmt_cbor_text(w, key);
 	dfu_smp_mgmt_cbor_bytes(w, value, len);

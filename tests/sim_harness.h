@@ -93,7 +93,8 @@ static inline void call_at(struct sim_device *dev, uint64_t now_us, uint8_t op, 
 	assert_int_equal(a->hdr.group, group);
 	assert_int_equal(a->hdr.id, id);
 	assert_int_equal(a->hdr.seq, 0x42);
-	assert_int_equal(a->hdr.op, op == DFU_SMP_OP_READ ? DFU_SMP_OP_READ_RSP : DFU_SMP_OP_WRITE_RSP);
+	assert_int_equal(a->hdr.op,
+			 op == DFU_SMP_OP_READ ? DFU_SMP_OP_READ_RSP : DFU_SMP_OP_WRITE_RSP);
 	rsp.hdr = a->hdr;
 	rsp.payload = a->msg + DFU_SMP_HDR_SIZE;
 	rsp.len = a->hdr.len;
@@ -330,7 +331,8 @@ static inline size_t fs_upload(struct sim_device *dev, const char *name, const u
 		struct answer a;
 
 		assert_true(DFU_SMP_HDR_SIZE + req <= buf_size);
-		call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, buf, req, &a);
+		call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_FS,
+		     DFU_SMP_MGMT_FS_FILE, buf, req, &a);
 		expect_ok(&a);
 		assert_int_equal(get_uint(a.map, "off"), off + n);
 		answer_close(&a);
@@ -362,8 +364,8 @@ static inline uint8_t *fs_download(struct sim_device *dev, const char *name, siz
 		dfu_smp_mgmt_cbor_text(w, name);
 		dfu_smp_mgmt_cbor_text(w, "off");
 		dfu_smp_mgmt_cbor_uint(w, off);
-		call(dev, DFU_SMP_OP_READ, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, p.buf, w->len,
-		     &a);
+		call(dev, DFU_SMP_OP_READ, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_FS,
+		     DFU_SMP_MGMT_FS_FILE, p.buf, w->len, &a);
 		expect_ok(&a);
 		assert_true(a.len <= buf_size);
 		assert_int_equal(get_uint(a.map, "off"), off);
@@ -406,8 +408,8 @@ static inline void settings_write(struct sim_device *dev, const char *name, cons
 	dfu_smp_mgmt_cbor_text(w, "val");
 	dfu_smp_mgmt_cbor_bytes(w, val, len);
 	assert_false(w->overflow);
-	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf,
-	     w->len, &a);
+	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_SETTINGS,
+	     DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
 	answer_close(&a);
@@ -419,8 +421,8 @@ static inline void settings_save(struct sim_device *dev)
 	static const uint8_t empty_map[] = { 0xa0 };
 	struct answer a;
 
-	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE,
-	     empty_map, sizeof(empty_map), &a);
+	call(dev, DFU_SMP_OP_WRITE, DFU_SMP_PROTO_V2, DFU_SMP_MGMT_GROUP_SETTINGS,
+	     DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, empty_map, sizeof(empty_map), &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
 	answer_close(&a);

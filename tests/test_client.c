@@ -481,7 +481,8 @@ static int send_losing_the_link(void *ctx, const uint8_t *msg, size_t len)
 static int freed_calls;
 
 /* The owner frees the request in its callback, as dfu-smp/smp/client.h allows. */
-static void free_in_callback(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
+static void free_in_callback(struct dfu_smp_request *req, int err,
+			     const struct dfu_smp_client_rsp *rsp)
 {
 	(void)rsp;
 	assert_false(T.in_send);

@@ -110,7 +110,8 @@ static void test_echo_frame(void **state)
 	assert_memory_equal(out, echo_frame, sizeof(echo_frame));
 	assert_true(sizeof(echo_frame) <= DFU_SMP_COBS_FRAME_MAX(sizeof(echo_req)));
 	for (size_t cap = 0; cap < sizeof(echo_frame); cap++) {
-		assert_int_equal(dfu_smp_cobs_frame(echo_req, sizeof(echo_req), out, cap), -ENOBUFS);
+		assert_int_equal(dfu_smp_cobs_frame(echo_req, sizeof(echo_req), out, cap),
+				 -ENOBUFS);
 	}
 	dfu_smp_cobs_decoder_feed(decoder(BIG), echo_frame, sizeof(echo_frame));
 	assert_int_equal(sink.count, 1);
@@ -147,7 +148,8 @@ static void test_round_trip(void **state)
 			f = dfu_smp_cobs_frame(in, len, out, sizeof(out));
 			assert_true(f > 0 && (size_t)f <= DFU_SMP_COBS_FRAME_MAX(len));
 			assert_null(memchr(out, 0, (size_t)f - 1u));
-			dfu_smp_cobs_decoder_feed(decoder(len + DFU_SMP_COBS_CRC_SIZE), out, (size_t)f);
+			dfu_smp_cobs_decoder_feed(decoder(len + DFU_SMP_COBS_CRC_SIZE), out,
+						  (size_t)f);
 			assert_int_equal(sink.count, 1);
 			assert_int_equal(sink.len, len);
 			assert_memory_equal(sink.msg, in, len);

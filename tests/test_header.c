@@ -16,7 +16,11 @@ static void encodes_documented_echo_request(void **state)
 {
 	const uint8_t expected[8] = { 0x0a, 0x00, 0x00, 0x06, 0x00, 0x00, 0x2a, 0x00 };
 	struct dfu_smp_hdr hdr = {
-		.op = DFU_SMP_OP_WRITE, .version = DFU_SMP_PROTO_V2, .len = 6, .group = 0, .seq = 0x2a,
+		.op = DFU_SMP_OP_WRITE,
+		.version = DFU_SMP_PROTO_V2,
+		.len = 6,
+		.group = 0,
+		.seq = 0x2a,
 		.id = 0,
 	};
 	uint8_t out[8];
@@ -62,8 +66,13 @@ static void version_bits_sit_in_bits_4_and_3(void **state)
 static void length_and_group_are_big_endian(void **state)
 {
 	struct dfu_smp_hdr hdr = {
-		.op = DFU_SMP_OP_READ_RSP, .version = DFU_SMP_PROTO_V1, .flags = 0x5a, .len = 0x1234,
-		.group = 0xbeef, .seq = 0xff, .id = 0x7f,
+		.op = DFU_SMP_OP_READ_RSP,
+		.version = DFU_SMP_PROTO_V1,
+		.flags = 0x5a,
+		.len = 0x1234,
+		.group = 0xbeef,
+		.seq = 0xff,
+		.id = 0x7f,
 	};
 	const uint8_t expected[8] = { 0x01, 0x5a, 0x12, 0x34, 0xbe, 0xef, 0xff, 0x7f };
 	struct dfu_smp_hdr back;

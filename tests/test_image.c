@@ -112,11 +112,13 @@ static const struct manifest_file {
 	{ "07a-sha384-hash-only.bin", 8760,
 	  "e826962094a4df082de9ec01c5c3767098c8b2b5f9bb8907be70a0ce34647b58", "OK", "SHA384",
 	  "d62b89588859783ac234e9db15aae72cb66fca64fe204c9269238c943056c176512202671d82bcb3f9e8bc2"
-	  "0aeec643a", NULL, NULL },
+	  "0aeec643a",
+	  NULL, NULL },
 	{ "07b-ed25519-sha512.bin", 8912,
 	  "3a7c2d149de11e45f7a12897807e63f1a201c95b506fd09e98f062e5a9eebd11", "OK", "SHA512",
 	  "e892f8723d9f9753090403595e71ebc5895d93b1cd1fcd812cbce43d9c773577ee5585e5b709e2511f9d2"
-	  "614ef3172a1e16538cb744a3d7984c4e2f5f448fa30", KEY_ED25519, "OK" },
+	  "614ef3172a1e16538cb744a3d7984c4e2f5f448fa30",
+	  KEY_ED25519, "OK" },
 	{ "08-ecdsa-p256-480k.bin", 492183,
 	  "7fccf65c985ba191e458641c87e248823ddced4ad69e86f7e19be99049c6ba41", "OK", "SHA256",
 	  "7f49fb2c7facc0836ba75376acacd869f3545207c4fea6997d74856d19b3e690", KEY_P256, "OK" },
@@ -129,14 +131,16 @@ static const struct manifest_file {
 	  "IMAGE_INVALID" },
 	{ "corrupt/flipped-payload-byte.bin", 4648,
 	  "08c031d975c75f65a7888359f7c208eddb7f78a3af6af400d82a8b29cc6f00d5", "HASH_MISMATCH",
-	  "SHA256", "ddc836ce1f68c68f04a39cd733db5bf043040e30fffca8e5cf6d60634deb0a5d", NULL, NULL },
+	  "SHA256", "ddc836ce1f68c68f04a39cd733db5bf043040e30fffca8e5cf6d60634deb0a5d", NULL,
+	  NULL },
 	{ "corrupt/flipped-payload-byte-signed.bin", 100663,
 	  "760025b15803de3dee548a54d2e6828239088fa1baf43b5bf4e317865c032863", "HASH_MISMATCH",
 	  "SHA256", "6c5c28e48672e51478f073a81c8188bbf07b13c5b762042716b0d50e297b0fe6", KEY_P256,
 	  "BAD_SIGNATURE" },
 	{ "corrupt/tlv-tot-past-eof.bin", 4648,
 	  "136f442b90ebf3f1e1b285695dcf219805179b6a8c06e47a66ee2940c323efd1", "TLV_AREA_PAST_EOF",
-	  "SHA256", "ddc836ce1f68c68f04a39cd733db5bf043040e30fffca8e5cf6d60634deb0a5d", NULL, NULL },
+	  "SHA256", "ddc836ce1f68c68f04a39cd733db5bf043040e30fffca8e5cf6d60634deb0a5d", NULL,
+	  NULL },
 	{ "corrupt/hdr-size-past-eof.bin", 4648,
 	  "a1ecac6239c8fa411e56b2c1d452b362b8f88351c916fc9439ffe1b13fc04128", "HDR_SIZE_PAST_EOF",
 	  NULL, NULL, NULL, NULL },
@@ -145,7 +149,8 @@ static const struct manifest_file {
 	  NULL, NULL, NULL },
 	{ "corrupt/bad-tlv-info-magic.bin", 4648,
 	  "f18d5f20782e7b18ba1d29bf476ac79ae635dcd43db2c40df92cbc1a17cb852d", "BAD_TLV_INFO_MAGIC",
-	  "SHA256", "ddc836ce1f68c68f04a39cd733db5bf043040e30fffca8e5cf6d60634deb0a5d", NULL, NULL },
+	  "SHA256", "ddc836ce1f68c68f04a39cd733db5bf043040e30fffca8e5cf6d60634deb0a5d", NULL,
+	  NULL },
 	{ "corrupt/bad-prot-tlv-info-magic.bin", 4772,
 	  "f53fe6ae1ea2aa9a875ee7a6cd394eb109b73408fd10a077ae38b002b839ccae",
 	  "BAD_PROT_TLV_INFO_MAGIC", "SHA256",
@@ -442,7 +447,8 @@ static void keys(void **state)
 {
 	struct file f = load("04-rsa2048.bin");
 	struct dfu_smp_image img;
-	static const char garbage[] = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+	static const char garbage[] =
+		"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
 
 	(void)state;
 	assert_int_equal(dfu_smp_image_parse(&img, f.data, f.len), 0);
@@ -527,7 +533,8 @@ static void expect_parse(struct build *b, enum dfu_smp_image_status status)
 	int err = dfu_smp_image_parse(&img, b->data, b->len);
 
 	print_message("  %s: %s\n", dfu_smp_image_status_name(img.status), img.message);
-	assert_string_equal(dfu_smp_image_status_name(img.status), dfu_smp_image_status_name(status));
+	assert_string_equal(dfu_smp_image_status_name(img.status),
+			    dfu_smp_image_status_name(status));
 	assert_int_equal(err, status == DFU_SMP_IMAGE_OK ? 0 : -EBADMSG);
 }
 
@@ -908,7 +915,8 @@ static void other_key_types(void **state)
 	free(b.data);
 	print_message("ECDSA P-256 over a SHA384 image\n");
 	assert_int_equal(sign_and_verify("07a-sha384-hash-only.bin", p256,
-					 DFU_SMP_IMAGE_TLV_ECDSA_SIG, false, p256, &img, &b), -ENOTSUP);
+					 DFU_SMP_IMAGE_TLV_ECDSA_SIG, false, p256, &img, &b),
+			 -ENOTSUP);
 	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE);
 	free(b.data);
 	print_message("RSA-3072\n");
@@ -927,11 +935,13 @@ static void other_key_types(void **state)
 					 false, rsa2048, &img, &b), -EKEYREJECTED);
 	free(b.data);
 	print_message("Ed25519 over the hash TLV, and pure Ed25519 over the region\n");
-	assert_int_equal(sign_and_verify("01-hash-only.bin", ed, DFU_SMP_IMAGE_TLV_ED25519, false, ed,
-					 &img, &b), 0);
+	assert_int_equal(sign_and_verify("01-hash-only.bin", ed, DFU_SMP_IMAGE_TLV_ED25519, false,
+					 ed, &img, &b),
+			 0);
 	free(b.data);
-	assert_int_equal(sign_and_verify("07b-ed25519-sha512.bin", ed, DFU_SMP_IMAGE_TLV_ED25519, true,
-					 ed, &img, &b), 0);
+	assert_int_equal(sign_and_verify("07b-ed25519-sha512.bin", ed, DFU_SMP_IMAGE_TLV_ED25519,
+					 true, ed, &img, &b),
+			 0);
 	/* without SIG_PURE the same signature is taken as one over the hash, and fails */
 	b.len -= 5;
 	build_end(&b);
@@ -939,8 +949,9 @@ static void other_key_types(void **state)
 	assert_int_equal(verify_with(&img, KEY_ED25519), -EBADMSG);
 	free(b.data);
 	print_message("a P-521 key\n");
-	assert_int_equal(sign_and_verify("01-hash-only.bin", p521, DFU_SMP_IMAGE_TLV_ECDSA_SIG, false,
-					 p521, &img, &b), -ENOTSUP);
+	assert_int_equal(sign_and_verify("01-hash-only.bin", p521, DFU_SMP_IMAGE_TLV_ECDSA_SIG,
+					 false, p521, &img, &b),
+			 -ENOTSUP);
 	assert_int_equal(img.sig_status, DFU_SMP_IMAGE_UNSUPPORTED_KEY);
 	assert_non_null(strstr(img.sig_message, "secp521r1"));
 	free(b.data);
@@ -1007,8 +1018,8 @@ static void every_truncation(void **state)
 				assert_true(img.hash_ok);
 			}
 			if (cut >= payload_end) {
-				assert_int_not_equal(dfu_smp_image_verify_key(&img, key.data, key.len),
-						     0);
+				assert_int_not_equal(
+					dfu_smp_image_verify_key(&img, key.data, key.len), 0);
 			}
 		}
 		free(key.data);
@@ -1155,7 +1166,8 @@ static void names(void **state)
 	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_OK), "OK");
 	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_TLV_AREA_PAST_EOF),
 			    "TLV_AREA_PAST_EOF");
-	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_BAD_SIGNATURE), "BAD_SIGNATURE");
+	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_BAD_SIGNATURE),
+			    "BAD_SIGNATURE");
 	assert_string_equal(dfu_smp_image_status_name(DFU_SMP_IMAGE_NO_KEY_TLV), "NO_KEY_TLV");
 	assert_string_equal(dfu_smp_image_status_name((enum dfu_smp_image_status)999), "UNKNOWN");
 	assert_null(dfu_smp_image_hash_alg_name(DFU_SMP_IMAGE_HASH_NONE));

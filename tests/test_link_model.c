@@ -42,7 +42,9 @@ static void stop_and_wait_moves_about_4_kBps(void **state)
 	struct bench_result r;
 
 	(void)state;
-	assert_int_equal(bench_run("published-stop-and-wait", "naive", img.data, img.size, img.sha, 0, &r), 0);
+	assert_int_equal(
+		bench_run("published-stop-and-wait", "naive", img.data, img.size, img.sha, 0, &r),
+		0);
 	assert_true(r.moved);
 	assert_int_equal(r.request_size, 244);
 	assert_near(rate_kBps(&r), 4.0, 4.0);
@@ -54,7 +56,9 @@ static void pipelined_window_of_4_moves_60_to_86_kBps(void **state)
 	struct bench_result r;
 
 	(void)state;
-	assert_int_equal(bench_run("published-pipelined", "reassembly", img.data, img.size, img.sha, 4, &r), 0);
+	assert_int_equal(
+		bench_run("published-pipelined", "reassembly", img.data, img.size, img.sha, 4, &r),
+		0);
 	assert_true(r.moved);
 	assert_int_equal(r.request_size, 2475);
 	assert_near(rate_kBps(&r), 60.0, 86.0);
@@ -71,7 +75,8 @@ static void tuned_upload_is_within_the_bound_and_drops_nothing(void **state)
 		struct sim_bound bound;
 
 		sim_profile_bound(sim_profile_find(names[i]), img.size, &bound);
-		assert_int_equal(bench_run(names[i], "auto", img.data, img.size, img.sha, 0, &r), 0);
+		assert_int_equal(bench_run(names[i], "auto", img.data, img.size, img.sha, 0, &r),
+				 0);
 		assert_true(r.moved);
 		assert_int_equal(r.dropped, 0);
 		assert_int_equal(r.recoveries, 0);

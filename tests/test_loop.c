@@ -94,7 +94,8 @@ static void a_deadline_wakes_the_loop_and_is_reported_as_revents_0(void **state)
 	struct watch w;
 
 	(void)state;
-	assert_int_equal(run_once(&w, dfu_smp_port_now_ms() + 20, dfu_smp_port_now_ms() + LIMIT_MS, 0), 0);
+	assert_int_equal(
+		run_once(&w, dfu_smp_port_now_ms() + 20, dfu_smp_port_now_ms() + LIMIT_MS, 0), 0);
 	assert_int_equal(w.calls, 1);
 	assert_int_equal(w.revents[0], 0);
 }
@@ -115,7 +116,9 @@ static void readiness_comes_before_a_later_deadline(void **state)
 	struct watch w;
 
 	(void)state;
-	assert_int_equal(run_once(&w, dfu_smp_port_now_ms() + LIMIT_MS, dfu_smp_port_now_ms() + LIMIT_MS, 1), 0);
+	assert_int_equal(
+		run_once(&w, dfu_smp_port_now_ms() + LIMIT_MS, dfu_smp_port_now_ms() + LIMIT_MS, 1),
+		0);
 	assert_int_equal(w.calls, 1);
 	assert_true(w.revents[0] & POLLIN);
 }

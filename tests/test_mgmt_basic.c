@@ -23,8 +23,8 @@ static void erase_storage_request(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_basic_erase_storage(&req), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty,
-		       sizeof(empty));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC,
+		       DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty, sizeof(empty));
 	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE);
 	assert_int_equal(dfu_smp_mgmt_basic_erase_storage(&req), -ENOBUFS);
 }

@@ -27,17 +27,20 @@ static void requests_bytes(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_enum_count(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_COUNT, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_COUNT,
+		       empty, 1);
 	assert_int_equal(dfu_smp_mgmt_enum_list(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_LIST, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_LIST,
+		       empty, 1);
 	assert_int_equal(dfu_smp_mgmt_enum_single(&req, 24), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, single,
-		       sizeof(single));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE,
+		       single, sizeof(single));
 	assert_int_equal(dfu_smp_mgmt_enum_details(&req, NULL, 0), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS,
+		       empty, 1);
 	assert_int_equal(dfu_smp_mgmt_enum_details(&req, ids, 3), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, details,
-		       sizeof(details));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS,
+		       details, sizeof(details));
 	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(details) - 1);
 	assert_int_equal(dfu_smp_mgmt_enum_details(&req, ids, 3), -ENOBUFS);
 }

@@ -39,23 +39,32 @@ static void requests_bytes(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_fs_download(&req, "/a", 70000), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, download, sizeof(download));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, download,
+		       sizeof(download));
 	assert_int_equal(dfu_smp_mgmt_fs_upload(&req, "/a", 0, two, sizeof(two), 2), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, first, sizeof(first));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, first,
+		       sizeof(first));
 	assert_int_equal(dfu_smp_mgmt_fs_upload(&req, "/a", 256, ff, sizeof(ff), -1), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, later, sizeof(later));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_FILE, later,
+		       sizeof(later));
 	assert_int_equal(dfu_smp_mgmt_fs_status(&req, "/a"), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, status, sizeof(status));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, status,
+		       sizeof(status));
 	assert_int_equal(dfu_smp_mgmt_fs_hash(&req, "/a", NULL, 0, -1), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, status, sizeof(status));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, status,
+		       sizeof(status));
 	assert_int_equal(dfu_smp_mgmt_fs_hash(&req, "/a", "sha256", 5, 0), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, hash_all, sizeof(hash_all));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, hash_all,
+		       sizeof(hash_all));
 	assert_int_equal(dfu_smp_mgmt_fs_hash(&req, "/a", NULL, 0, 100), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, hash_len, sizeof(hash_len));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH, hash_len,
+		       sizeof(hash_len));
 	assert_int_equal(dfu_smp_mgmt_fs_hash_types(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH_TYPES, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_HASH_TYPES,
+		       empty, 1);
 	assert_int_equal(dfu_smp_mgmt_fs_close(&req), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_CLOSE, empty, 1);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_CLOSE, empty,
+		       1);
 
 	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(first) - 1);
 	assert_int_equal(dfu_smp_mgmt_fs_upload(&req, "/a", 0, two, sizeof(two), 2), -ENOBUFS);
@@ -110,8 +119,10 @@ static void upload_max_data_is_exact(void **state)
 			check_max_data(u, limit);
 		}
 		/* no message is longer than an SMP header can say */
-		assert_int_equal(dfu_smp_mgmt_fs_upload_max_data(u->name, u->off, u->total, SIZE_MAX),
-				 dfu_smp_mgmt_fs_upload_max_data(u->name, u->off, u->total, DFU_SMP_MSG_MAX));
+		assert_int_equal(
+			dfu_smp_mgmt_fs_upload_max_data(u->name, u->off, u->total, SIZE_MAX),
+			dfu_smp_mgmt_fs_upload_max_data(u->name, u->off, u->total,
+							DFU_SMP_MSG_MAX));
 	}
 }
 

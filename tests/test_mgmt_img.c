@@ -37,12 +37,14 @@ static void state_requests(void **state)
 
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_img_state_read(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE, read, sizeof(read));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE,
+		       read, sizeof(read));
 	assert_int_equal(dfu_smp_mgmt_img_state_write(&req, NULL, 0, true), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE, confirm,
-		       sizeof(confirm));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE,
+		       confirm, sizeof(confirm));
 	assert_int_equal(dfu_smp_mgmt_img_state_write(&req, hash, sizeof(hash), false), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE, test, sizeof(test));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_STATE,
+		       test, sizeof(test));
 }
 
 static void erase_and_slot_info_requests(void **state)
@@ -55,14 +57,17 @@ static void erase_and_slot_info_requests(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_img_erase(&req, -1), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE, any, sizeof(any));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE,
+		       any, sizeof(any));
 	assert_int_equal(dfu_smp_mgmt_img_erase(&req, 1), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE, slot1, sizeof(slot1));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE,
+		       slot1, sizeof(slot1));
 	assert_int_equal(dfu_smp_mgmt_img_erase(&req, 300), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE, slot300,
-		       sizeof(slot300));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_ERASE,
+		       slot300, sizeof(slot300));
 	assert_int_equal(dfu_smp_mgmt_img_slot_info(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_SLOT_INFO, any, sizeof(any));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_SLOT_INFO,
+		       any, sizeof(any));
 }
 
 static void upload_requests(void **state)
@@ -86,26 +91,29 @@ static void upload_requests(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD, first, sizeof(first));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD,
+		       first, sizeof(first));
 
 	/* the first-chunk keys stay out of later chunks */
 	args.off = 65536;
 	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD, later, sizeof(later));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD,
+		       later, sizeof(later));
 
 	/* image 0, no sha and no upgrade are left out */
 	args = (struct dfu_smp_mgmt_img_upload_args){ .data = chunk, .len = sizeof(chunk),
 					      .total_len = 24 };
 	assert_int_equal(dfu_smp_mgmt_img_upload(&req, &args), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD, first_plain,
-		       sizeof(first_plain));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_IMAGE, DFU_SMP_MGMT_IMG_UPLOAD,
+		       first_plain, sizeof(first_plain));
 }
 
 static void upload_refuses_bad_arguments_and_small_buffers(void **state)
 {
 	uint8_t sha[33] = { 0 };
-	struct dfu_smp_mgmt_img_upload_args args = { .data = data, .len = 10, .total_len = 10, .sha = sha,
-					     .sha_len = sizeof(sha) };
+	struct dfu_smp_mgmt_img_upload_args args = {
+		.data = data, .len = 10, .total_len = 10, .sha = sha, .sha_len = sizeof(sha)
+	};
 	struct dfu_smp_request req;
 
 	(void)state;
@@ -434,7 +442,8 @@ static void malformed_state_list_tops(void **state)
 	assert_malformed(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), &reply,
 			 "response key 'splitStatus' is a text string, expected an integer");
 	rsp = bytes_rsp(rc, sizeof(rc));
-	assert_device_error(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), &reply, DFU_SMP_MGMT_REPLY_RC, 8);
+	assert_device_error(dfu_smp_mgmt_img_state_decode(&rsp, &reply, &s), &reply,
+			    DFU_SMP_MGMT_REPLY_RC, 8);
 }
 
 static void upload_answers(void **state)
@@ -468,7 +477,8 @@ static void upload_answers(void **state)
 	dfu_smp_mgmt_reply_close(&reply);
 
 	rsp = bytes_rsp(rc_error, sizeof(rc_error));
-	assert_device_error(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), &reply, DFU_SMP_MGMT_REPLY_RC, 3);
+	assert_device_error(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
+			    DFU_SMP_MGMT_REPLY_RC, 3);
 	rsp = bytes_rsp(group_error, sizeof(group_error));
 	assert_device_error(dfu_smp_mgmt_img_upload_decode(&rsp, &reply, &u), &reply,
 			    DFU_SMP_MGMT_REPLY_GROUP_ERR, 22);

@@ -264,31 +264,41 @@ static void other_requests_bytes(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_os_taskstat(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_TASKSTAT, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_TASKSTAT,
+		       empty, 1);
 	assert_int_equal(dfu_smp_mgmt_os_mpstat(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_MPSTAT, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_MPSTAT, empty,
+		       1);
 	assert_int_equal(dfu_smp_mgmt_os_datetime_get(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_DATETIME, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_DATETIME,
+		       empty, 1);
 	assert_int_equal(dfu_smp_mgmt_os_datetime_set(&req, "2025-11-20T11:56:05"), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_DATETIME, datetime,
-		       sizeof(datetime));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_DATETIME,
+		       datetime, sizeof(datetime));
 	assert_int_equal(dfu_smp_mgmt_os_reset(&req, false, -1), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, empty, 1);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, empty,
+		       1);
 	assert_int_equal(dfu_smp_mgmt_os_reset(&req, true, -1), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, force, sizeof(force));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, force,
+		       sizeof(force));
 	assert_int_equal(dfu_smp_mgmt_os_reset(&req, false, 1), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, boot_mode,
-		       sizeof(boot_mode));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET,
+		       boot_mode, sizeof(boot_mode));
 	assert_int_equal(dfu_smp_mgmt_os_reset(&req, true, 255), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, both, sizeof(both));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_RESET, both,
+		       sizeof(both));
 	assert_int_equal(dfu_smp_mgmt_os_info(&req, NULL), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_INFO, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_INFO, empty,
+		       1);
 	assert_int_equal(dfu_smp_mgmt_os_info(&req, "a"), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_INFO, format, sizeof(format));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_INFO, format,
+		       sizeof(format));
 	assert_int_equal(dfu_smp_mgmt_os_bootloader(&req, NULL), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_BOOTLOADER, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_BOOTLOADER,
+		       empty, 1);
 	assert_int_equal(dfu_smp_mgmt_os_bootloader(&req, "mode"), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_BOOTLOADER, query, sizeof(query));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_OS, DFU_SMP_MGMT_OS_BOOTLOADER,
+		       query, sizeof(query));
 
 	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(both) - 1);
 	assert_int_equal(dfu_smp_mgmt_os_reset(&req, true, 255), -ENOBUFS);
@@ -486,7 +496,8 @@ static void mpstat_pools_in_all_three_places(void **state)
 		dfu_smp_mgmt_reply_close(&reply);
 
 		rsp = mpstat(&p, containers[i], true);
-		assert_malformed(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply, needles[i]);
+		assert_malformed(dfu_smp_mgmt_os_mpstat_decode(&rsp, &reply, &m), &reply,
+				 needles[i]);
 	}
 }
 
@@ -611,7 +622,8 @@ static void bootloader_mode_names(void **state)
 	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(4), "direct-XIP");
 	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(5), "direct-XIP with revert");
 	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(6), "RAM load");
-	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(7), "firmware loader (firmware updater)");
+	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(7),
+			    "firmware loader (firmware updater)");
 	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(8), "single slot RAM load");
 	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(9), "swap using offset");
 	assert_string_equal(dfu_smp_mgmt_os_bootloader_mode_name(10), "unknown");

@@ -31,26 +31,29 @@ static void requests_bytes(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_settings_read(&req, "bt/name", -1), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, read,
-		       sizeof(read));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_SETTINGS,
+		       DFU_SMP_MGMT_SETTINGS_VALUE, read, sizeof(read));
 	assert_int_equal(dfu_smp_mgmt_settings_read(&req, "x", 256), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, read_max,
-		       sizeof(read_max));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_SETTINGS,
+		       DFU_SMP_MGMT_SETTINGS_VALUE, read_max, sizeof(read_max));
 	assert_int_equal(dfu_smp_mgmt_settings_write(&req, "x", value, sizeof(value)), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, write,
-		       sizeof(write));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS,
+		       DFU_SMP_MGMT_SETTINGS_VALUE, write, sizeof(write));
 	assert_int_equal(dfu_smp_mgmt_settings_delete(&req, "bt"), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_DELETE, name_only,
-		       sizeof(name_only));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS,
+		       DFU_SMP_MGMT_SETTINGS_DELETE, name_only, sizeof(name_only));
 	assert_int_equal(dfu_smp_mgmt_settings_commit(&req), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_COMMIT, empty, 1);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS,
+		       DFU_SMP_MGMT_SETTINGS_COMMIT, empty, 1);
 	assert_int_equal(dfu_smp_mgmt_settings_load(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, empty, 1);
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_SETTINGS,
+		       DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, empty, 1);
 	assert_int_equal(dfu_smp_mgmt_settings_save(&req, NULL), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, empty, 1);
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS,
+		       DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, empty, 1);
 	assert_int_equal(dfu_smp_mgmt_settings_save(&req, "bt"), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, name_only,
-		       sizeof(name_only));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SETTINGS,
+		       DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, name_only, sizeof(name_only));
 
 	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(write) - 1);
 	assert_int_equal(dfu_smp_mgmt_settings_write(&req, "x", value, sizeof(value)), -ENOBUFS);

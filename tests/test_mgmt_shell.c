@@ -26,9 +26,11 @@ static void request_bytes(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_shell_exec(&req, 2, argv), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, two, sizeof(two));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC,
+		       two, sizeof(two));
 	assert_int_equal(dfu_smp_mgmt_shell_exec(&req, 0, NULL), 0);
-	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, none, sizeof(none));
+	assert_request(&req, DFU_SMP_OP_WRITE, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC,
+		       none, sizeof(none));
 	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(two) - 1);
 	assert_int_equal(dfu_smp_mgmt_shell_exec(&req, 2, argv), -ENOBUFS);
 }
@@ -100,7 +102,8 @@ static void errors_stay_errors(void **state)
 	struct dfu_smp_mgmt_shell_rsp s;
 
 	(void)state;
-	assert_device_error(dfu_smp_mgmt_shell_exec_decode(&rsp, &reply, &s), &reply, DFU_SMP_MGMT_REPLY_RC, 3);
+	assert_device_error(dfu_smp_mgmt_shell_exec_decode(&rsp, &reply, &s), &reply,
+			    DFU_SMP_MGMT_REPLY_RC, 3);
 	rsp = bytes_rsp(group_err, sizeof(group_err));
 	assert_device_error(dfu_smp_mgmt_shell_exec_decode(&rsp, &reply, &s), &reply,
 			    DFU_SMP_MGMT_REPLY_GROUP_ERR, 3);

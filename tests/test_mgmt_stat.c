@@ -25,9 +25,11 @@ static void requests_bytes(void **state)
 	(void)state;
 	dfu_smp_request_init(&req, buf, sizeof(buf));
 	assert_int_equal(dfu_smp_mgmt_stat_list(&req), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_LIST, list, sizeof(list));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_LIST, list,
+		       sizeof(list));
 	assert_int_equal(dfu_smp_mgmt_stat_show(&req, "smp_svr_stats"), 0);
-	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, show, sizeof(show));
+	assert_request(&req, DFU_SMP_OP_READ, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, show,
+		       sizeof(show));
 	dfu_smp_request_init(&req, buf, DFU_SMP_HDR_SIZE + sizeof(show) - 1);
 	assert_int_equal(dfu_smp_mgmt_stat_show(&req, "smp_svr_stats"), -ENOBUFS);
 }
@@ -87,7 +89,8 @@ static void malformed_lists(void **state)
 	assert_malformed(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), &reply,
 			 "response key 'stat_list' is missing");
 	rsp = bytes_rsp(enoent, sizeof(enoent));
-	assert_device_error(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), &reply, DFU_SMP_MGMT_REPLY_RC, 5);
+	assert_device_error(dfu_smp_mgmt_stat_list_decode(&rsp, &reply, &l), &reply,
+			    DFU_SMP_MGMT_REPLY_RC, 5);
 }
 
 /* A group of three counters; @p bad (1..4) spoils it. */
@@ -158,7 +161,8 @@ static void malformed_groups_name_the_counter(void **state)
 	(void)state;
 	for (int bad = 1; bad <= 4; bad++) {
 		rsp = group(&p, bad);
-		assert_malformed(dfu_smp_mgmt_stat_show_decode(&rsp, &reply, &g), &reply, needles[bad - 1]);
+		assert_malformed(dfu_smp_mgmt_stat_show_decode(&rsp, &reply, &g), &reply,
+				 needles[bad - 1]);
 	}
 }
 

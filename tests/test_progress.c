@@ -252,7 +252,8 @@ static void test_plain_lines_when_not_a_terminal(void **state)
 	assert_int_equal(count(s, "\n"), 3 + 9 + 1 + 2);
 	assert_int_equal(count(s, " bytes ("), 9); /* 10% .. 90% */
 	assert_non_null(strstr(s, "connecting   0.3 s\nchecking     0.2 s\nerasing      0.5 s\n"));
-	assert_non_null(strstr(s, "uploading    60000 of 600000 bytes (10%), 30.0 kB/s, ETA 0:18\n"));
+	assert_non_null(
+		strstr(s, "uploading    60000 of 600000 bytes (10%), 30.0 kB/s, ETA 0:18\n"));
 	assert_non_null(strstr(s, "uploading    585.9 KiB in 20.0 s (30.0 kB/s)\n"));
 	assert_non_null(strstr(s, "resetting    0.1 s\nrebooting    3.5 s\n"));
 	out_close(&o);

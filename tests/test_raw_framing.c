@@ -47,7 +47,8 @@ static struct dfu_smp_raw_decoder *decoder(size_t cap, uint64_t timeout_ms)
 {
 	memset(&sink, 0, sizeof(sink));
 	memset(dec_buf, 0xa5, sizeof(dec_buf));
-	assert_int_equal(dfu_smp_raw_decoder_init(&dec, dec_buf, cap, timeout_ms, collect, &sink), 0);
+	assert_int_equal(dfu_smp_raw_decoder_init(&dec, dec_buf, cap, timeout_ms, collect, &sink),
+			 0);
 	return &dec;
 }
 

@@ -149,7 +149,8 @@ static void encodes_spec_request(void **state)
 
 static void decodes_spec_frames(void **state)
 {
-	struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), DFU_SMP_SERIAL_LINE_MAX_DEFAULT);
+	struct dfu_smp_serial_decoder *dec =
+		decoder(sizeof(dec_buf), DFU_SMP_SERIAL_LINE_MAX_DEFAULT);
 
 	(void)state;
 	feed_str(dec, echo_rsp_frame);
@@ -171,7 +172,8 @@ static void round_trips_every_size(void **state)
 	(void)state;
 	for (size_t l = 0; l < sizeof(line_maxes) / sizeof(line_maxes[0]); l++) {
 		for (size_t len = 0; len <= 700; len++) {
-			struct dfu_smp_serial_decoder *dec = decoder(sizeof(dec_buf), line_maxes[l]);
+			struct dfu_smp_serial_decoder *dec =
+				decoder(sizeof(dec_buf), line_maxes[l]);
 			size_t n;
 
 			fill(message, len);
@@ -213,8 +215,9 @@ static void largest_message(void **state)
 	assert_int_equal(sink.count, 1);
 	assert_int_equal(sink.len, DFU_SMP_SERIAL_MSG_MAX);
 	assert_memory_equal(sink.msg, message, DFU_SMP_SERIAL_MSG_MAX);
-	assert_int_equal(dfu_smp_serial_encoder_init(&enc, message, DFU_SMP_SERIAL_MSG_MAX + 1, 127),
-			 -EMSGSIZE);
+	assert_int_equal(
+		dfu_smp_serial_encoder_init(&enc, message, DFU_SMP_SERIAL_MSG_MAX + 1, 127),
+		-EMSGSIZE);
 	assert_int_equal(dfu_smp_serial_encoder_init(&enc, message, 10, 6), -EINVAL);
 	assert_int_equal(dfu_smp_serial_encoder_init(&enc, message, 10, 127), 0);
 	assert_int_equal(dfu_smp_serial_encoder_next(&enc, frames, 22), -ENOBUFS);

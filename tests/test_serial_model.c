@@ -96,7 +96,8 @@ static size_t lines(const uint8_t *msg, size_t len, uint8_t *out, size_t cap, si
 	int k;
 
 	*count = 0;
-	assert_int_equal(dfu_smp_serial_encoder_init(&enc, msg, len, DFU_SMP_SERIAL_LINE_MAX_DEFAULT), 0);
+	assert_int_equal(
+		dfu_smp_serial_encoder_init(&enc, msg, len, DFU_SMP_SERIAL_LINE_MAX_DEFAULT), 0);
 	while ((k = dfu_smp_serial_encoder_next(&enc, out + n, cap - n)) > 0) {
 		n += (size_t)k;
 		(*count)++;
@@ -249,8 +250,9 @@ static void framed_sizes_match_the_encoders(void **state)
 							&units), console);
 		assert_int_equal(units, count);
 		assert_true(cobs > 0);
-		assert_int_equal(sim_serial_framed_size(SIM_SERIAL_COBS, msg, len, 127, 128, &units),
-				 (size_t)cobs);
+		assert_int_equal(
+			sim_serial_framed_size(SIM_SERIAL_COBS, msg, len, 127, 128, &units),
+			(size_t)cobs);
 		assert_int_equal(units, ((size_t)cobs + 127) / 128);
 		assert_int_equal(sim_serial_framed_size(SIM_SERIAL_RAW, msg, len, 127, 128, &units),
 				 len);
@@ -368,16 +370,18 @@ static void adaptive_reaches_nine_tenths_of_the_bound_everywhere(void **state)
 		assert_true(r.moved);
 		eff = (double)b.bound_us / 1e6 / r.seconds;
 		if (eff < 0.90 || r.unanswered > 2u || r.pace_losses > 2u) {
-			fail_msg("%s adaptive: efficiency %.2f (below 0.90?), %u requests unanswered, "
-				 "%u losses", list[i].name, eff, (unsigned)r.unanswered,
-				 (unsigned)r.pace_losses);
+			fail_msg(
+				"%s adaptive: efficiency %.2f (below 0.90?), %u requests unanswered, "
+				"%u losses",
+				list[i].name, eff, (unsigned)r.unanswered, (unsigned)r.pace_losses);
 		}
 		if (two_lines) {
 			assert_int_equal(r.units_lost, 0);
 			assert_int_equal(r.pace_losses, 0);
 			assert_int_equal(r.pace_lines, 2);
-			assert_int_equal(bench_serial_run(list[i].name, "unpaced", img.data, img.size,
-							  img.sha, &r), 0);
+			assert_int_equal(bench_serial_run(list[i].name, "unpaced", img.data,
+							  img.size, img.sha, &r),
+					 0);
 			assert_true(r.units_lost > 0);
 			assert_true(r.unanswered > 0);
 		}

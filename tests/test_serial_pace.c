@@ -142,7 +142,8 @@ static void lines_go_at_once_while_buffers_are_free(void **state)
 	assert_int_equal(request(&p, 1, 5, 1000), 0);
 	/* one line, the next when it is believed handed on, one at a time */
 	assert_int_equal(send_ready(&p, 1000), 1);
-	assert_int_equal(dfu_smp_serial_pace_next_us(&p, 1000), 1000 + DFU_SMP_SERIAL_PACE_LINE_US_START);
+	assert_int_equal(dfu_smp_serial_pace_next_us(&p, 1000),
+			 1000 + DFU_SMP_SERIAL_PACE_LINE_US_START);
 	assert_int_equal(send_ready(&p, 1000 + DFU_SMP_SERIAL_PACE_LINE_US_START), 1);
 }
 
@@ -176,7 +177,8 @@ static void never_more_than_the_buffers_while_the_device_is_busy(void **state)
 	assert_int_equal(send_ready(&p, now + 1000000u), 0);
 	dfu_smp_serial_pace_answer(&p, 7, now + 1000000u);
 	/* both handed on after the answer; then one at a time, a buffer kept free */
-	assert_int_equal(send_ready(&p, now + 1000000u + 2u * DFU_SMP_SERIAL_PACE_LINE_US_START), 1);
+	assert_int_equal(send_ready(&p, now + 1000000u + 2u * DFU_SMP_SERIAL_PACE_LINE_US_START),
+			 1);
 }
 
 /* Requests of many lines, answered late: the count held lines back, and it grows; a loss
@@ -271,7 +273,8 @@ static void the_baud_rate_counts_only_when_given(void **state)
 	setup(&p, &uart);
 	assert_int_equal(request(&p, 1, 5, 0), 0);
 	assert_int_equal(send_ready(&p, 0), 2);
-	assert_int_equal(dfu_smp_serial_pace_next_us(&p, 0), wire + DFU_SMP_SERIAL_PACE_LINE_US_START);
+	assert_int_equal(dfu_smp_serial_pace_next_us(&p, 0),
+			 wire + DFU_SMP_SERIAL_PACE_LINE_US_START);
 
 	setup(&p, &usb);
 	assert_int_equal(request(&p, 1, 5, 0), 0);
@@ -405,7 +408,8 @@ static void a_pseudo_terminal_device_that_answers_at_once_is_not_held(void **sta
 	exchange(&p, 2, 1, 20000, 20300);
 	assert_int_equal(request(&p, 3, 5, 50000), 0);
 	assert_int_equal(send_ready(&p, 50000), 2);
-	assert_int_equal(dfu_smp_serial_pace_next_us(&p, 50000), 50000 + DFU_SMP_SERIAL_PACE_SCHEDULED_US);
+	assert_int_equal(dfu_smp_serial_pace_next_us(&p, 50000),
+			 50000 + DFU_SMP_SERIAL_PACE_SCHEDULED_US);
 
 	/* nor does one whose first request had more lines than one */
 	setup(&p, &cfg);
@@ -414,7 +418,8 @@ static void a_pseudo_terminal_device_that_answers_at_once_is_not_held(void **sta
 	exchange(&p, 3, 1, 200000, 200300);
 	assert_int_equal(request(&p, 4, 5, 300000), 0);
 	assert_int_equal(send_ready(&p, 300000), 2);
-	assert_true(dfu_smp_serial_pace_next_us(&p, 300000) >= 300000 + DFU_SMP_SERIAL_PACE_SCHEDULED_US);
+	assert_true(dfu_smp_serial_pace_next_us(&p, 300000) >=
+		    300000 + DFU_SMP_SERIAL_PACE_SCHEDULED_US);
 }
 
 /*

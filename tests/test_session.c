@@ -388,7 +388,8 @@ static void upload(const cbor_item_t *map, struct dfu_smp_mgmt_cbor_writer *w)
 	if (off == 0) {
 		const cbor_item_t *sha = dfu_smp_mgmt_cbor_find(map, "sha");
 
-		assert_int_equal(dfu_smp_mgmt_cbor_get_uint(dfu_smp_mgmt_cbor_find(map, "len"), &total), 0);
+		assert_int_equal(
+			dfu_smp_mgmt_cbor_get_uint(dfu_smp_mgmt_cbor_find(map, "len"), &total), 0);
 		if (!(sha && W.has_upload && W.total == total && W.off > 0)) {
 			W.total = total;
 			W.off = W.resume_at;
@@ -479,7 +480,8 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 		cbor_decref(&map);
 		return -EAGAIN;
 	}
-	if (k == K_UPLOAD && W.drop_every_uploads && W.count[K_UPLOAD] % W.drop_every_uploads == 0) {
+	if (k == K_UPLOAD && W.drop_every_uploads &&
+	    W.count[K_UPLOAD] % W.drop_every_uploads == 0) {
 		schedule(W.now, EV_DROP, NULL, 0, 0);
 	}
 	if (k == K_RESET && rule && rule->act == ACT_DROP_LINK) {
@@ -597,7 +599,8 @@ static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 			if (W.reset_rc || (W.reset_busy && !force)) {
 				dfu_smp_mgmt_cbor_map(&w, 1);
 				dfu_smp_mgmt_cbor_text(&w, "rc");
-				dfu_smp_mgmt_cbor_uint(&w, W.reset_rc ? (uint64_t)W.reset_rc : DFU_SMP_MGMT_ERR_EBUSY);
+				dfu_smp_mgmt_cbor_uint(&w, W.reset_rc ? (uint64_t)W.reset_rc
+								      : DFU_SMP_MGMT_ERR_EBUSY);
 				break;
 			}
 			if (W.recovery) {
@@ -733,7 +736,8 @@ static void fire(int i)
 		dfu_smp_session_link_up(&S);
 		break;
 	case EV_LINK_FAIL:
-		dfu_smp_session_link_down(&S, e.err, W.fail_without_why ? NULL : "no such device found");
+		dfu_smp_session_link_down(&S, e.err,
+					  W.fail_without_why ? NULL : "no such device found");
 		break;
 	case EV_DROP:
 		link_drops();
@@ -788,7 +792,8 @@ static void t_reconnect(void *user, enum dfu_smp_session_reconnect why, uint32_t
 		return;
 	}
 	if (W.stays_up || W.up) {
-		schedule(W.now + 20, EV_LINK_UP, NULL, 0, 0); /* a port open again; a device found */
+		schedule(W.now + 20, EV_LINK_UP, NULL, 0,
+			 0); /* a port open again; a device found */
 	} else if (W.reboot_at >= 0 && (uint64_t)W.reboot_at <= W.now + timeout_ms) {
 		schedule((uint64_t)W.reboot_at + 20, EV_LINK_UP, NULL, 0, 0);
 	} else {
@@ -1134,7 +1139,8 @@ static void a_second_job_waits_for_the_first(void **state)
 	assert_true(dfu_smp_session_busy(&S));
 	assert_int_equal(dfu_smp_session_learn_limits(&S), -EBUSY);
 	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EBUSY);
-	assert_int_equal(dfu_smp_session_upload(&S, &cfg.upload, job_buf, sizeof(job_buf)), -EINVAL);
+	assert_int_equal(dfu_smp_session_upload(&S, &cfg.upload, job_buf, sizeof(job_buf)),
+			 -EINVAL);
 	{
 		const struct dfu_smp_upload_config up = { .data = image_data, .size = IMAGE_SIZE };
 
@@ -1143,7 +1149,8 @@ static void a_second_job_waits_for_the_first(void **state)
 	run();
 	assert_false(dfu_smp_session_busy(&S));
 	assert_int_equal(dfu_smp_session_upgrade(&S, NULL, job_buf, sizeof(job_buf)), -EINVAL);
-	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, DFU_SMP_UPGRADE_REQUEST_BUF), -EINVAL);
+	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, DFU_SMP_UPGRADE_REQUEST_BUF),
+			 -EINVAL);
 	/* nothing runs: nothing happens */
 	memset(&R, 0, sizeof(R));
 	dfu_smp_session_abort(&S);
@@ -1620,7 +1627,8 @@ static void a_reset_answered_by_going_away(void **state)
 	add_rule(K_RESET, 1, ACT_SILENT, 0);
 	link_stays_up();
 	{
-		const struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+		const struct dfu_smp_upgrade_config cfg =
+			upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 		start_upgrade(&cfg);
 		run_until_reset();
@@ -1757,13 +1765,16 @@ static void every_step_fails_cleanly(void **state)
 		{ K_UPLOAD, 0, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_UPLOAD,
 		  "never answered the first upload request" },
 		{ K_UPLOAD, 2, ACT_GARBAGE, -EBADMSG, DFU_SMP_UPGRADE_STEP_UPLOAD, "" },
-		{ K_UPLOAD, 1, ACT_SEND_ERROR, -EIO, DFU_SMP_UPGRADE_STEP_UPLOAD, "offset 0 failed" },
+		{ K_UPLOAD, 1, ACT_SEND_ERROR, -EIO, DFU_SMP_UPGRADE_STEP_UPLOAD,
+		  "offset 0 failed" },
 		{ K_STATE, 2, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD,
 		  "the check upload request failed" },
 		{ K_STATE, 2, ACT_EMPTY_MAP, -EBADMSG, DFU_SMP_UPGRADE_STEP_CHECK_UPLOAD,
 		  "with its image list" },
-		{ K_MARK, 1, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_MARK, "the mark request failed" },
-		{ K_MARK, 1, ACT_GARBAGE, -EBADMSG, DFU_SMP_UPGRADE_STEP_MARK, "with its image list" },
+		{ K_MARK, 1, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_MARK,
+		  "the mark request failed" },
+		{ K_MARK, 1, ACT_GARBAGE, -EBADMSG, DFU_SMP_UPGRADE_STEP_MARK,
+		  "with its image list" },
 		{ K_MARK, 1, ACT_RC, -EREMOTEIO, DFU_SMP_UPGRADE_STEP_MARK, "with its image list" },
 		{ K_STATE, 3, ACT_SILENT, -ETIMEDOUT, DFU_SMP_UPGRADE_STEP_CHECK_BOOT,
 		  "the check boot request failed" },
@@ -2057,7 +2068,8 @@ static void an_abort_at_any_step_cancels_and_confirms_nothing(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct abort_case *c = &cases[i];
-		const struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+		const struct dfu_smp_upgrade_config cfg =
+			upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 		setup(NULL);
 		W.stays_up = c->stays_up;
@@ -2279,7 +2291,8 @@ static void a_link_dropping_before_its_requests_left(void **state)
 	/* told the link is up while it is: nothing changes */
 	setup(NULL);
 	{
-		const struct dfu_smp_upgrade_config cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+		const struct dfu_smp_upgrade_config cfg =
+			upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 
 		start_upgrade(&cfg);
 		dfu_smp_session_link_up(&S);
@@ -2460,8 +2473,8 @@ static void the_upgrade_alone_with_the_fewest_callbacks(void **state)
 	W.stays_up = true;
 	W.one_write = 2475;
 	cfg.upload.max_request = 1000;
-	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
-			 0);
+	assert_int_equal(
+		dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL), 0);
 	/* out of turn: not waiting for a reconnection, and running */
 	dfu_smp_upgrade_reconnected(&UP, 0, NULL);
 	assert_int_equal(dfu_smp_upgrade_resume(&UP), -EBUSY);
@@ -2479,8 +2492,8 @@ static void the_upgrade_alone_with_the_fewest_callbacks(void **state)
 	W.stays_up = true;
 	W.one_write = 2475;
 	cfg.upload.max_request = 1000;
-	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
-			 0);
+	assert_int_equal(
+		dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL), 0);
 	while (!up_reset && !UR.done) {
 		turn(false);
 	}
@@ -2494,8 +2507,9 @@ static void the_upgrade_alone_with_the_fewest_callbacks(void **state)
 	memset(&UR, 0, sizeof(UR));
 	cfg.upload.max_request = 2475;
 	cfg.upload.window = 4;
-	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, DFU_SMP_UPGRADE_REQUEST_BUF + 2475,
-					   &up_ops, NULL), 0);
+	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf,
+					       DFU_SMP_UPGRADE_REQUEST_BUF + 2475, &up_ops, NULL),
+			 0);
 	run_upgrade_alone();
 	assert_int_equal(UR.err, -EINVAL);
 	assert_non_null(strstr(UR.result.message, "cannot start the upload"));
@@ -2513,23 +2527,29 @@ static void the_upgrade_refuses_bad_arguments(void **state)
 	memset(&never, 0, sizeof(never));
 	assert_int_equal(dfu_smp_upgrade_resume(&never), -EINVAL);
 	dfu_smp_upgrade_abort(&never);
-	assert_int_equal(dfu_smp_upgrade_start(NULL, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
-			 -EINVAL);
-	assert_int_equal(dfu_smp_upgrade_start(&UP, NULL, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
-			 -EINVAL);
-	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, NULL, job_buf, sizeof(job_buf), &up_ops, NULL),
-			 -EINVAL);
+	assert_int_equal(
+		dfu_smp_upgrade_start(NULL, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+		-EINVAL);
+	assert_int_equal(
+		dfu_smp_upgrade_start(&UP, NULL, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+		-EINVAL);
+	assert_int_equal(
+		dfu_smp_upgrade_start(&UP, &C, NULL, job_buf, sizeof(job_buf), &up_ops, NULL),
+		-EINVAL);
 	cfg.data = NULL;
-	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
-			 -EINVAL);
+	assert_int_equal(
+		dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+		-EINVAL);
 	cfg = good;
 	cfg.hash = NULL;
-	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
-			 -EINVAL);
+	assert_int_equal(
+		dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+		-EINVAL);
 	cfg = good;
 	cfg.hash_len = DFU_SMP_MGMT_IMG_HASH_MAX + 1;
-	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
-			 -EINVAL);
+	assert_int_equal(
+		dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
+		-EINVAL);
 	cfg = good;
 	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), NULL, NULL),
 			 -EINVAL);
@@ -2547,9 +2567,11 @@ static void the_upgrade_refuses_bad_arguments(void **state)
 static void names_of_steps_and_outcomes(void **state)
 {
 	(void)state;
-	assert_string_equal(dfu_smp_upgrade_step_name(DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM), "check confirm");
+	assert_string_equal(dfu_smp_upgrade_step_name(DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM),
+			    "check confirm");
 	assert_string_equal(dfu_smp_upgrade_step_name((enum dfu_smp_upgrade_step)99), "?");
-	assert_string_equal(dfu_smp_upgrade_outcome_name(DFU_SMP_UPGRADE_ROLLED_BACK), "rolled back");
+	assert_string_equal(dfu_smp_upgrade_outcome_name(DFU_SMP_UPGRADE_ROLLED_BACK),
+			    "rolled back");
 	assert_string_equal(dfu_smp_upgrade_outcome_name((enum dfu_smp_upgrade_outcome)99), "?");
 }
 

@@ -35,8 +35,12 @@ static void emit(void *ctx, const uint8_t *msg, size_t len)
 static size_t msg(uint8_t *buf, uint8_t op, uint8_t version, uint16_t group, uint8_t seq,
 		  uint8_t id, const uint8_t *payload, size_t len)
 {
-	struct dfu_smp_hdr hdr = { .op = op, .version = version, .len = (uint16_t)len, .group = group,
-			       .seq = seq, .id = id };
+	struct dfu_smp_hdr hdr = { .op = op,
+				   .version = version,
+				   .len = (uint16_t)len,
+				   .group = group,
+				   .seq = seq,
+				   .id = id };
 
 	dfu_smp_hdr_encode(&hdr, buf);
 	memcpy(buf + DFU_SMP_HDR_SIZE, payload, len);
@@ -220,9 +224,10 @@ static void response_larger_than_buffer_gets_emsgsize(void **state)
 {
 	const struct sim_device_config cfg = { .buf_size = 40 };
 	/* a 40-byte request whose answer, one byte longer, does not fit */
-	static const uint8_t long_echo[] = { 0xa1, 0x61, 'd', 0x78, 27, 'a', 'b', 'c', 'd', 'e',
-					     'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p',
-					     'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '!' };
+	static const uint8_t long_echo[] = { 0xa1, 0x61, 'd', 0x78, 27,  'a', 'b', 'c',
+					     'd',  'e',  'f', 'g',  'h', 'i', 'j', 'k',
+					     'l',  'm',  'n', 'o',  'p', 'q', 'r', 's',
+					     't',  'u',  'v', 'w',  'x', 'y', 'z', '!' };
 	struct sim_device dev;
 	struct dfu_smp_hdr hdr;
 	struct dfu_smp_mgmt_reply reply;

@@ -241,11 +241,12 @@ static void status_download_and_hash_errors(void **state)
 		dfu_smp_mgmt_cbor_text(w, bad_paths[i].path);
 		dfu_smp_mgmt_cbor_text(w, "off");
 		dfu_smp_mgmt_cbor_uint(w, 0);
-		expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len, bad_paths[i].group_rc,
-				bad_paths[i].v1_rc);
+		expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_FILE, p.buf, w->len,
+				bad_paths[i].group_rc, bad_paths[i].v1_rc);
 	}
 	/* malformed: no name, an empty or too long one, no off, off negative */
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_STATUS, empty, sizeof(empty), DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_STATUS, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	n = name_req(&p, "");
 	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_STATUS, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	n = name_req(&p, "/lfs/0123456789012345678901234567890123456789012345678901234567890");
@@ -531,20 +532,23 @@ static void hash_errors(void **state)
 	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
 	dfu_smp_mgmt_cbor_text(w, "type");
 	dfu_smp_mgmt_cbor_text(w, "md5");
-	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 13, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 13,
+			DFU_SMP_MGMT_ERR_EINVAL);
 	/* the type is looked up before the file */
 	w = payload_map(&p, 2);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_text(w, "/lfs/missing");
 	dfu_smp_mgmt_cbor_text(w, "type");
 	dfu_smp_mgmt_cbor_text(w, "sha1");
-	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 13, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 13,
+			DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 2);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_text(w, "/lfs/a");
 	dfu_smp_mgmt_cbor_text(w, "off");
 	dfu_smp_mgmt_cbor_uint(w, 5);
-	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 12, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, w->len, 12,
+			DFU_SMP_MGMT_ERR_EUNKNOWN);
 	n = name_req(&p, "/lfs/empty");
 	expect_both_err(dev, R, G, DFU_SMP_MGMT_FS_HASH, p.buf, n, 16, DFU_SMP_MGMT_ERR_EUNKNOWN);
 	/* malformed: len 0, a type name longer than any, off as text */
@@ -597,9 +601,12 @@ static void close_answers_empty(void **state)
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
 	answer_close(&a);
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_CLOSE, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
-	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_STATUS, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
-	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_HASH_TYPES, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_FS_CLOSE, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_STATUS, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_FS_HASH_TYPES, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 static void version_1_only_device(void **state)

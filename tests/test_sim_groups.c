@@ -134,21 +134,26 @@ static void stat_errors(void **state)
 	size_t n;
 
 	n = payload_text(&p, "name", "bt");
-	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, 3,
+			DFU_SMP_MGMT_ERR_ENOENT);
 	n = payload_text(&p, "name", "sm");
-	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
-	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, empty, sizeof(empty),
-		       DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, 3,
+			DFU_SMP_MGMT_ERR_ENOENT);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, empty,
+		       sizeof(empty), DFU_SMP_MGMT_ERR_EINVAL);
 	n = payload_text(&p, "name", "");
-	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	n = payload_text(&p, "name", "0123456789012345678901234567890123");
-	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, n,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_uint(w, 1);
-	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
-	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_LIST, empty, sizeof(empty),
-		       DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_SHOW, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_STAT, DFU_SMP_MGMT_STAT_LIST, empty,
+		       sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 /* ---- shell ---- */
@@ -167,7 +172,8 @@ static void shell_is(struct sim_device *dev, uint64_t now_us, size_t argc,
 	for (size_t i = 0; i < argc; i++) {
 		dfu_smp_mgmt_cbor_text(w, argv[i]);
 	}
-	call_at(dev, now_us, W, V2, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf, w->len, &a);
+	call_at(dev, now_us, W, V2, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf,
+		w->len, &a);
 	expect_ok(&a);
 	get_text(a.map, "o", text, sizeof(text));
 	if (strstr(out, "*") == out) {
@@ -253,8 +259,8 @@ static void shell_errors(void **state)
 	expect_both_err(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf, w->len, 2,
 			DFU_SMP_MGMT_ERR_EINVAL);
 	/* no argv, argv not an array, an argument not a text string */
-	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, empty, sizeof(empty),
-		       DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, empty,
+		       sizeof(empty), DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
 	dfu_smp_mgmt_cbor_text(w, "argv");
 	dfu_smp_mgmt_cbor_text(w, "kernel uptime");
@@ -268,8 +274,8 @@ static void shell_errors(void **state)
 	expect_both_err(dev, W, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, p.buf, w->len, 3,
 			DFU_SMP_MGMT_ERR_EINVAL);
 	/* exec is a write */
-	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, empty, sizeof(empty),
-		       DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_SHELL, DFU_SMP_MGMT_SHELL_EXEC, empty,
+		       sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 /* ---- enumeration ---- */
@@ -283,7 +289,8 @@ static void enum_count_and_list_follow_the_device(void **state)
 	struct answer a;
 	bool seen[64] = { false };
 
-	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_COUNT, empty, sizeof(empty), &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_COUNT, empty, sizeof(empty),
+	     &a);
 	expect_ok(&a);
 	assert_int_equal(get_uint(a.map, "count"), count);
 	answer_close(&a);
@@ -322,7 +329,8 @@ static void enum_single_walks_the_list(void **state)
 		w = payload_map(&p, 1);
 		dfu_smp_mgmt_cbor_text(w, "index");
 		dfu_smp_mgmt_cbor_uint(w, i);
-		call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, p.buf, w->len, &a);
+		call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, p.buf, w->len,
+		     &a);
 		expect_ok(&a);
 		assert_int_equal(get_uint(a.map, "group"), groups[i]->id);
 		if (i == count - 1) {
@@ -333,7 +341,8 @@ static void enum_single_walks_the_list(void **state)
 		answer_close(&a);
 	}
 	/* no index: the first */
-	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, empty, sizeof(empty), &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_SINGLE, empty, sizeof(empty),
+	     &a);
 	expect_ok(&a);
 	assert_int_equal(get_uint(a.map, "group"), groups[0]->id);
 	answer_close(&a);
@@ -380,7 +389,8 @@ static void enum_details(void **state)
 	char name[32];
 
 	sim_device_groups(&count);
-	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, empty, sizeof(empty), &a);
+	call(dev, R, V2, DFU_SMP_MGMT_GROUP_ENUM, DFU_SMP_MGMT_ENUM_DETAILS, empty, sizeof(empty),
+	     &a);
 	expect_ok(&a);
 	list = get(a.map, "groups");
 	assert_int_equal(cbor_array_size(list), count);
@@ -450,8 +460,8 @@ static void erase_storage_erases_settings_and_files(void **state)
 	settings_write(dev, "bt/name", "erased-soon", 11);
 	settings_save(dev);
 
-	call(dev, W, V2, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty, sizeof(empty),
-	     &a);
+	call(dev, W, V2, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty,
+	     sizeof(empty), &a);
 	expect_ok(&a);
 	assert_int_equal(cbor_map_size(a.map), 0);
 	answer_close(&a);
@@ -459,7 +469,8 @@ static void erase_storage_erases_settings_and_files(void **state)
 	/* littlefs, still mounted, finds no valid metadata: every file fails (FS err 1,
 	 * observed) until a reboot mounts the volume again, formatted */
 	n = payload_text(&p, "name", "/lfs/a");
-	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 1, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 1,
+			DFU_SMP_MGMT_ERR_EUNKNOWN);
 	/* the running firmware keeps its RAM copy until it reboots */
 	n = payload_text(&p, "name", "bt/name");
 	call(dev, R, V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, &a);
@@ -468,7 +479,8 @@ static void erase_storage_erases_settings_and_files(void **state)
 	answer_close(&a);
 	sim_device_reboot(dev, 1000);
 	n = payload_text(&p, "name", "/lfs/a");
-	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 3,
+			DFU_SMP_MGMT_ERR_ENOENT);
 	n = payload_text(&p, "name", "bt/name");
 	call(dev, R, V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, &a);
 	expect_ok(&a);
@@ -476,8 +488,8 @@ static void erase_storage_erases_settings_and_files(void **state)
 	assert_memory_equal(buf, "dfu-smp-sim", 11);
 	answer_close(&a);
 
-	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty,
-		       sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE,
+		       empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
 	expect_both_rc(dev, W, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, 1, empty, sizeof(empty),
 		       DFU_SMP_MGMT_ERR_ENOTSUP);
 }

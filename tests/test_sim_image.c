@@ -98,8 +98,8 @@ static bool upload_all(struct sim_device *dev, const struct file *f, size_t chun
 }
 
 /* The state list, decoded with the mgmt/ decoder. */
-static void state(struct sim_device *dev, struct dfu_smp_mgmt_img_state *st, struct dfu_smp_mgmt_reply *reply,
-		  struct answer *a)
+static void state(struct sim_device *dev, struct dfu_smp_mgmt_img_state *st,
+		  struct dfu_smp_mgmt_reply *reply, struct answer *a)
 {
 	struct dfu_smp_request req;
 	struct dfu_smp_client_rsp rsp;
@@ -133,8 +133,9 @@ static void expect_slot(struct sim_device *dev, uint64_t slot, const uint8_t *ha
 		assert_null(s);
 	} else {
 		assert_non_null(s);
-		snprintf(got, sizeof(got), "%s%s%s%s%s", s->active ? "A" : "", s->confirmed ? "C" : "",
-			 s->pending ? "P" : "", s->permanent ? "X" : "", s->bootable ? "B" : "");
+		snprintf(got, sizeof(got), "%s%s%s%s%s", s->active ? "A" : "",
+			 s->confirmed ? "C" : "", s->pending ? "P" : "", s->permanent ? "X" : "",
+			 s->bootable ? "B" : "");
 		assert_string_equal(got, flags);
 		if (hash) {
 			assert_int_equal(s->hash_len, 32);
@@ -342,7 +343,9 @@ static void upload_errors_are_zephyrs(void **state_)
 	struct dfu_smp_request req;
 	struct answer a;
 	uint8_t long_sha[33] = { 0 };
-	struct dfu_smp_mgmt_img_upload_args args = { .data = f.data, .len = 100, .total_len = f.len };
+	struct dfu_smp_mgmt_img_upload_args args = { .data = f.data,
+						     .len = 100,
+						     .total_len = f.len };
 	/* {"off": 0, "data": h'00'} without len; {"data": ...} without off */
 	static const uint8_t no_len[] = { 0xa2, 0x63, 'o', 'f', 'f', 0x00, 0x64, 'd', 'a', 't', 'a',
 					  0x41, 0x00 };
@@ -350,8 +353,10 @@ static void upload_errors_are_zephyrs(void **state_)
 
 	(void)state_;
 	open_device(&dev);
-	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 1, no_off, sizeof(no_off), 20, DFU_SMP_MGMT_ERR_EINVAL);
-	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 1, no_len, sizeof(no_len), 21, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 1, no_off, sizeof(no_off), 20,
+			DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 1, no_len, sizeof(no_len), 21,
+			DFU_SMP_MGMT_ERR_EINVAL);
 	args.len = 31; /* the header is 32 bytes */
 	dfu_smp_request_init(&req, req_buf, sizeof(req_buf));
 	dfu_smp_mgmt_img_upload(&req, &args);
@@ -503,14 +508,18 @@ static void erase_rules(void **state_)
 	(void)state_;
 	open_device(&dev);
 	image_hash(&f, hash);
-	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot0, sizeof(slot0), 9, DFU_SMP_MGMT_ERR_EBADSTATE);
-	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot9, sizeof(slot9), 14, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot0, sizeof(slot0), 9,
+			DFU_SMP_MGMT_ERR_EBADSTATE);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot9, sizeof(slot9), 14,
+			DFU_SMP_MGMT_ERR_EINVAL);
 	assert_true(upload_all(&dev, &f, 2000));
 	state_write(&dev, hash, 32, false, &a);
 	answer_close(&a);
-	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9, DFU_SMP_MGMT_ERR_EBADSTATE);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9,
+			DFU_SMP_MGMT_ERR_EBADSTATE);
 	sim_device_reboot(&dev, 1000); /* now slot 1 holds the image to revert to */
-	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9, DFU_SMP_MGMT_ERR_EBADSTATE);
+	expect_both_err(&dev, DFU_SMP_OP_WRITE, 1, 5, slot1, sizeof(slot1), 9,
+			DFU_SMP_MGMT_ERR_EBADSTATE);
 	state_write(&dev, NULL, 0, true, &a);
 	answer_close(&a);
 	call(&dev, DFU_SMP_OP_WRITE, 2, 1, 5, (const uint8_t *)"\xa0", 1, &a);

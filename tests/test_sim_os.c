@@ -148,7 +148,8 @@ static void taskstat_fits_a_small_buffer(void **state)
 
 static void taskstat_is_read_only(void **state)
 {
-	expect_both_rc(*state, W, G, DFU_SMP_MGMT_OS_TASKSTAT, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(*state, W, G, DFU_SMP_MGMT_OS_TASKSTAT, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 
 static void mpstat_reports_heaps_under_tasks(void **state)
@@ -267,17 +268,20 @@ static void datetime_refuses_bad_strings(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = payload_text(&p, "datetime", bad[i]);
-		expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
+		expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, n,
+			       DFU_SMP_MGMT_ERR_EINVAL);
 	}
 	/* no datetime, or not a text string */
-	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, empty, sizeof(empty), DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
 	dfu_smp_mgmt_cbor_text(w, "datetime");
 	dfu_smp_mgmt_cbor_uint(w, 1763639765);
 	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* well formed, but no such day: the RTC driver refuses it */
 	n = payload_text(&p, "datetime", "2025-02-29T00:00:00");
-	expect_both_err(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, n, 5, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_OS_DATETIME, p.buf, n, 5,
+			DFU_SMP_MGMT_ERR_EUNKNOWN);
 	/* nothing of that moved the clock */
 	datetime_get_at(dev, 0, "2026-01-01T00:00:00");
 }
@@ -328,7 +332,8 @@ static void reset_refuses_wrong_types(void **state)
 	dfu_smp_mgmt_cbor_int(w, -1);
 	expect_both_rc(dev, W, G, DFU_SMP_MGMT_OS_RESET, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
 	/* reset is a write; nothing of that asked for a reboot */
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_OS_RESET, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_OS_RESET, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
 	assert_int_equal(sim_device_reset_at(dev), UINT64_MAX);
 }
 
@@ -399,11 +404,13 @@ static void bootloader_info_and_mode(void **state)
 	answer_close(&a);
 
 	n = payload_text(&p, "query", "modes");
-	expect_both_err(dev, R, G, DFU_SMP_MGMT_OS_BOOTLOADER, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, G, DFU_SMP_MGMT_OS_BOOTLOADER, p.buf, n, 3,
+			DFU_SMP_MGMT_ERR_ENOENT);
 	w = payload_map(&p, 1);
 	dfu_smp_mgmt_cbor_text(w, "query");
 	dfu_smp_mgmt_cbor_uint(w, 0);
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_OS_BOOTLOADER, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_OS_BOOTLOADER, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 }
 
 static void version_1_only_device_folds_os_errors(void **state)

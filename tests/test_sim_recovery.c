@@ -63,7 +63,8 @@ static bool send(uint8_t op, uint8_t version, uint16_t group, uint8_t id, size_t
 	assert_int_equal(answer_hdr.seq, 42);
 	assert_int_equal(answer_hdr.version, version); /* copied from the request */
 	assert_int_equal(answer_hdr.op, dfu_smp_hdr_rsp_op(op));
-	answer = dfu_smp_mgmt_cbor_load(out.msg + DFU_SMP_HDR_SIZE, answer_hdr.len, why, sizeof(why));
+	answer = dfu_smp_mgmt_cbor_load(out.msg + DFU_SMP_HDR_SIZE, answer_hdr.len, why,
+					sizeof(why));
 	assert_non_null(answer);
 	assert_null(dfu_smp_mgmt_cbor_find(answer, "err")); /* never version 2 errors */
 	return true;
@@ -180,7 +181,8 @@ static void lists_slot_version_and_hash_only(void **state)
 	slot = cbor_array_get(images, 0);
 	assert_int_equal(cbor_map_size(slot), 3);
 	assert_non_null(dfu_smp_mgmt_cbor_find(slot, "slot"));
-	assert_true(dfu_smp_mgmt_cbor_text_equals(dfu_smp_mgmt_cbor_find(slot, "version"), "1.0.0"));
+	assert_true(
+		dfu_smp_mgmt_cbor_text_equals(dfu_smp_mgmt_cbor_find(slot, "version"), "1.0.0"));
 	assert_non_null(dfu_smp_mgmt_cbor_find(slot, "hash"));
 	assert_null(dfu_smp_mgmt_cbor_find(slot, "active"));
 	cbor_decref(&slot);
@@ -215,7 +217,8 @@ static void upload_writes_slot_0_and_reset_boots_it(void **state)
 	assert_int_equal(cbor_array_size(images), 1); /* slot 1 is untouched and empty */
 	slot = cbor_array_get(images, 0);
 	assert_int_equal(answer_uint("rc"), -1);
-	assert_true(dfu_smp_mgmt_cbor_text_equals(dfu_smp_mgmt_cbor_find(slot, "version"), "2.0.0"));
+	assert_true(
+		dfu_smp_mgmt_cbor_text_equals(dfu_smp_mgmt_cbor_find(slot, "version"), "2.0.0"));
 	assert_int_equal(dfu_smp_mgmt_cbor_string_size(dfu_smp_mgmt_cbor_find(slot, "hash")), 32);
 	cbor_decref(&slot);
 	assert_true(empty(DFU_SMP_OP_WRITE, 0, 5)); /* reset */

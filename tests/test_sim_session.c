@@ -179,12 +179,17 @@ static void device_errors_come_back_as_rc(void **state)
 	} cases[] = {
 		{ DFU_SMP_OP_READ, 99, 0, empty_map, 1, DFU_SMP_MGMT_ERR_ENOTSUP },
 		{ DFU_SMP_OP_READ, 0, 99, empty_map, 1, DFU_SMP_MGMT_ERR_ENOTSUP },
-		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_PARAMS, empty_map, 1, DFU_SMP_MGMT_ERR_ENOTSUP },
+		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_PARAMS, empty_map, 1,
+		  DFU_SMP_MGMT_ERR_ENOTSUP },
 		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, garbage, 2, DFU_SMP_MGMT_ERR_EINVAL },
-		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, empty_map, 0, DFU_SMP_MGMT_ERR_EINVAL },
-		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, echo_bytes, sizeof(echo_bytes), DFU_SMP_MGMT_ERR_EINVAL },
-		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, dup_keys, sizeof(dup_keys), DFU_SMP_MGMT_ERR_EINVAL },
-		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, indef_text, sizeof(indef_text), DFU_SMP_MGMT_ERR_EINVAL },
+		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, empty_map, 0,
+		  DFU_SMP_MGMT_ERR_EINVAL },
+		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, echo_bytes, sizeof(echo_bytes),
+		  DFU_SMP_MGMT_ERR_EINVAL },
+		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, dup_keys, sizeof(dup_keys),
+		  DFU_SMP_MGMT_ERR_EINVAL },
+		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, indef_text, sizeof(indef_text),
+		  DFU_SMP_MGMT_ERR_EINVAL },
 		{ DFU_SMP_OP_WRITE, 0, DFU_SMP_MGMT_OS_ECHO, array, 1, DFU_SMP_MGMT_ERR_EINVAL },
 	};
 	struct dfu_smp_conn *conn = open_sim(247);
@@ -210,7 +215,9 @@ static void echo_of_an_empty_map_is_empty(void **state)
 	struct dfu_smp_mgmt_reply reply;
 
 	(void)state;
-	assert_int_equal(raw_status(conn, DFU_SMP_OP_READ, 0, DFU_SMP_MGMT_OS_ECHO, empty_map, 1, &reply), 0);
+	assert_int_equal(
+		raw_status(conn, DFU_SMP_OP_READ, 0, DFU_SMP_MGMT_OS_ECHO, empty_map, 1, &reply),
+		0);
 	dfu_smp_mgmt_reply_close(&reply);
 	dfu_smp_conn_close(conn);
 }

@@ -124,40 +124,47 @@ static void malformed_requests_get_einval(void **state)
 	size_t n;
 
 	/* no name, an empty one, or one of the wrong type */
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, empty, sizeof(empty), DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	n = payload_text(&p, "name", "");
 	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_DELETE, p.buf, n, DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 1);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"bt/name", 7);
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
-	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	/* max_size not an unsigned 32-bit integer */
 	w = payload_map(&p, 2);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_text(w, "bt/name");
 	dfu_smp_mgmt_cbor_text(w, "max_size");
 	dfu_smp_mgmt_cbor_int(w, -1);
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	w = payload_map(&p, 2);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_text(w, "bt/name");
 	dfu_smp_mgmt_cbor_text(w, "max_size");
 	dfu_smp_mgmt_cbor_uint(w, 0x100000000ull);
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	/* val as a text string */
 	w = payload_map(&p, 2);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_text(w, "bt/name");
 	dfu_smp_mgmt_cbor_text(w, "val");
 	dfu_smp_mgmt_cbor_text(w, "oops");
-	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	/* save's subtree as a number */
 	w = payload_map(&p, 1);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_uint(w, 3);
-	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, p.buf, w->len, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_rc(dev, W, G, DFU_SMP_MGMT_SETTINGS_LOAD_SAVE, p.buf, w->len,
+		       DFU_SMP_MGMT_ERR_EINVAL);
 	/* the default survived all of it */
 	read_is(dev, "bt/name", -1, "dfu-smp-sim", 11);
 }
@@ -175,20 +182,23 @@ static void write_errors(void **state)
 	dfu_smp_mgmt_cbor_text(w, "wifi/ssid");
 	dfu_smp_mgmt_cbor_text(w, "val");
 	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"home", 4);
-	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 5, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 5,
+			DFU_SMP_MGMT_ERR_EUNKNOWN);
 	w = payload_map(&p, 2);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_text(w, "app/01234567890123456789012345678");
 	dfu_smp_mgmt_cbor_text(w, "val");
 	dfu_smp_mgmt_cbor_bytes(w, (const uint8_t *)"x", 1);
-	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 2, DFU_SMP_MGMT_ERR_EINVAL);
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 2,
+			DFU_SMP_MGMT_ERR_EINVAL);
 	/* more than the handler keeps */
 	w = payload_map(&p, 2);
 	dfu_smp_mgmt_cbor_text(w, "name");
 	dfu_smp_mgmt_cbor_text(w, "app/big");
 	dfu_smp_mgmt_cbor_text(w, "val");
 	dfu_smp_mgmt_cbor_bytes(w, big, sizeof(big));
-	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 1, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	expect_both_err(dev, W, G, DFU_SMP_MGMT_SETTINGS_VALUE, p.buf, w->len, 1,
+			DFU_SMP_MGMT_ERR_EUNKNOWN);
 	missing_setting(dev, "app/big", 3, DFU_SMP_MGMT_ERR_ENOENT);
 	/* no val: an empty value, as zcbor's optional keys leave it */
 	w = payload_map(&p, 1);
@@ -273,8 +283,10 @@ static void wrong_ops_get_enotsup(void **state)
 {
 	struct sim_device *dev = *state;
 
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_DELETE, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
-	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_COMMIT, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_DELETE, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
+	expect_both_rc(dev, R, G, DFU_SMP_MGMT_SETTINGS_COMMIT, empty, sizeof(empty),
+		       DFU_SMP_MGMT_ERR_ENOTSUP);
 	expect_both_rc(dev, R, G, 4, empty, sizeof(empty), DFU_SMP_MGMT_ERR_ENOTSUP);
 }
 

@@ -83,7 +83,8 @@ static void missing_file(struct sim_device *dev, const char *name)
 	struct payload p;
 	size_t n = payload_text(&p, "name", name);
 
-	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 3, DFU_SMP_MGMT_ERR_ENOENT);
+	expect_both_err(dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 3,
+			DFU_SMP_MGMT_ERR_ENOENT);
 }
 
 static void write_setting(struct sim_device *dev, const char *name, const char *val, bool save)
@@ -162,7 +163,8 @@ static void state_survives_a_new_run(void **state)
 		size_t n = payload_text(&p, "name", "app/color");
 		struct answer a;
 
-		call(&dev, W, V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_DELETE, p.buf, n, &a);
+		call(&dev, W, V2, DFU_SMP_MGMT_GROUP_SETTINGS, DFU_SMP_MGMT_SETTINGS_DELETE, p.buf,
+		     n, &a);
 		expect_ok(&a);
 		answer_close(&a);
 	}
@@ -269,8 +271,8 @@ static void erase_storage_empties_the_directory(void **state)
 	open_device(&dev, dir);
 	upload(&dev, "/lfs/a", (const uint8_t *)"abc", 3);
 	write_setting(&dev, "bt/name", "gone-soon", true);
-	call(&dev, W, V2, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty, sizeof(empty),
-	     &a);
+	call(&dev, W, V2, DFU_SMP_MGMT_GROUP_ZEPHYR_BASIC, DFU_SMP_MGMT_BASIC_ERASE_STORAGE, empty,
+	     sizeof(empty), &a);
 	expect_ok(&a);
 	answer_close(&a);
 	assert_false(exists(dir, "fs/lfs/a"));
@@ -278,7 +280,8 @@ static void erase_storage_empties_the_directory(void **state)
 	assert_true(exists(dir, "fs/lfs"));
 	/* the volume erased under littlefs fails until a reboot mounts it again (Zephyr) */
 	n = payload_text(&p, "name", "/lfs/a");
-	expect_both_err(&dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 1, DFU_SMP_MGMT_ERR_EUNKNOWN);
+	expect_both_err(&dev, R, DFU_SMP_MGMT_GROUP_FS, DFU_SMP_MGMT_FS_STATUS, p.buf, n, 1,
+			DFU_SMP_MGMT_ERR_EUNKNOWN);
 	sim_device_reboot(&dev, 1000);
 	upload(&dev, "/lfs/b", (const uint8_t *)"b", 1);
 	sim_device_free(&dev);

@@ -120,8 +120,12 @@ static int setup(void **state)
 /* The device's answer to request @p i, @p payload_len bytes, in notifications of @p chunk. */
 static void answer_in_parts(int i, size_t payload_len, size_t chunk)
 {
-	struct dfu_smp_hdr hdr = { .op = DFU_SMP_OP_READ_RSP, .version = 1, .len = (uint16_t)payload_len,
-			       .group = 0, .seq = reqs[i].seq, .id = 0 };
+	struct dfu_smp_hdr hdr = { .op = DFU_SMP_OP_READ_RSP,
+				   .version = 1,
+				   .len = (uint16_t)payload_len,
+				   .group = 0,
+				   .seq = reqs[i].seq,
+				   .id = 0 };
 	size_t total = DFU_SMP_HDR_SIZE + payload_len;
 	uint8_t *msg = calloc(1, total);
 
@@ -171,8 +175,12 @@ static void an_oversize_answer_fails_its_own_request_only(void **state)
 
 static void answers_are_gathered_from_parts_and_cut_from_one_stream(void **state)
 {
-	struct dfu_smp_hdr h0 = { .op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 3, .seq = reqs[0].seq };
-	struct dfu_smp_hdr h1 = { .op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 2, .seq = reqs[1].seq };
+	struct dfu_smp_hdr h0 = {
+		.op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 3, .seq = reqs[0].seq
+	};
+	struct dfu_smp_hdr h1 = {
+		.op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 2, .seq = reqs[1].seq
+	};
 	uint8_t two[2 * DFU_SMP_HDR_SIZE + 5] = { 0 };
 
 	(void)state;
@@ -192,7 +200,9 @@ static void answers_are_gathered_from_parts_and_cut_from_one_stream(void **state
 
 static void a_late_answer_after_a_timeout_is_dropped_once(void **state)
 {
-	struct dfu_smp_hdr hdr = { .op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 30, .seq = reqs[0].seq };
+	struct dfu_smp_hdr hdr = {
+		.op = DFU_SMP_OP_READ_RSP, .version = 2, .len = 30, .seq = reqs[0].seq
+	};
 	uint8_t late[DFU_SMP_HDR_SIZE + 30] = { 0 };
 
 	(void)state;
@@ -256,7 +266,8 @@ static void link_loss_ends_the_requests_on_the_link_then_the_queued_ones(void **
 static int freed_calls;
 
 /* The owner frees the request in its callback, as dfu-smp/smp/client.h allows. */
-static void free_in_callback(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp)
+static void free_in_callback(struct dfu_smp_request *req, int err,
+			     const struct dfu_smp_client_rsp *rsp)
 {
 	(void)rsp;
 	assert_false(in_write);

@@ -290,7 +290,9 @@ static void uploads_whole_image_with_requests_as_large_as_allowed(void **state)
 static size_t chunk_at(uint64_t off, size_t total, size_t limit)
 {
 	static const uint8_t sha[32];
-	struct dfu_smp_mgmt_img_upload_args a = { .off = off, .total_len = total, .sha = sha, .sha_len = 32 };
+	struct dfu_smp_mgmt_img_upload_args a = {
+		.off = off, .total_len = total, .sha = sha, .sha_len = 32
+	};
 
 	return dfu_smp_mgmt_img_upload_max_data(&a, limit);
 }
@@ -485,13 +487,15 @@ static void link_too_small_for_the_header(void **state)
 static void bad_configurations_are_refused(void **state)
 {
 	const struct dfu_smp_upload_config small = { .data = buf, .size = 10, .max_request = 100 };
-	const struct dfu_smp_upload_config tiny_buf = { .data = buf, .size = 100, .max_request = 2475,
-						    .window = 16 };
+	const struct dfu_smp_upload_config tiny_buf = {
+		.data = buf, .size = 100, .max_request = 2475, .window = 16
+	};
 
 	(void)state;
 	assert_int_equal(dfu_smp_upload_start(&up, &client, &small, buf, sizeof(buf), &ops, NULL),
 			 -EINVAL);
-	assert_int_equal(dfu_smp_upload_start(&up, &client, &tiny_buf, buf, 2475, &ops, NULL), -EINVAL);
+	assert_int_equal(dfu_smp_upload_start(&up, &client, &tiny_buf, buf, 2475, &ops, NULL),
+			 -EINVAL);
 }
 
 static void rc_3_to_a_chunk_over_512_sends_the_same_offset_at_512(void **state)

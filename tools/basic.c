@@ -18,7 +18,8 @@ static const struct cli_arg no_params[] = { { NULL, NULL, NULL, false } };
 
 const struct cli_command cli_basic_commands[] = {
 	{ NULL, "storage-erase", "", "erase the device's storage partition (settings, files)",
-	  cmd_storage_erase, false, no_params, "The erase is sent once, never again, and waited for "
+	  cmd_storage_erase, false, no_params,
+	  "The erase is sent once, never again, and waited for "
 	  "60 s (or --timeout when longer)." },
 	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

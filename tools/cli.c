@@ -84,7 +84,8 @@ int cli_reply_failed(struct cli *cli, const struct dfu_smp_mgmt_reply *reply)
 	return cli_reply_failed_in(cli, reply, NULL);
 }
 
-int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *context)
+int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply,
+			const char *context)
 {
 	return cli_reply_failed_say(cli, reply, NULL, context);
 }
@@ -97,8 +98,8 @@ static json_t *reply_error(const struct dfu_smp_mgmt_reply *reply, const char *l
 	switch (reply->kind) {
 	case DFU_SMP_MGMT_REPLY_RC:
 		error = json_pack("{s:s, s:s?, s:I, s:s?, s:s}", "kind", CLI_KIND_DEVICE, "code",
-				  dfu_smp_mgmt_err_name(reply->rc), "rc", (json_int_t)reply->rc, "name",
-				  dfu_smp_mgmt_err_name(reply->rc), "message", line);
+				  dfu_smp_mgmt_err_name(reply->rc), "rc", (json_int_t)reply->rc,
+				  "name", dfu_smp_mgmt_err_name(reply->rc), "message", line);
 		if (!dfu_smp_mgmt_err_name(reply->rc)) {
 			json_object_set_new(error, "code", json_integer(reply->rc));
 		}
@@ -107,10 +108,11 @@ static json_t *reply_error(const struct dfu_smp_mgmt_reply *reply, const char *l
 		}
 		break;
 	case DFU_SMP_MGMT_REPLY_GROUP_ERR:
-		error = json_pack("{s:s, s:s?, s:i, s:I, s:s?, s:s}", "kind", CLI_KIND_DEVICE, "code",
-				  dfu_smp_mgmt_err_group_name(reply->group, reply->rc), "group",
-				  (int)reply->group, "rc", (json_int_t)reply->rc, "name",
-				  dfu_smp_mgmt_err_group_name(reply->group, reply->rc), "message", line);
+		error = json_pack("{s:s, s:s?, s:i, s:I, s:s?, s:s}", "kind", CLI_KIND_DEVICE,
+				  "code", dfu_smp_mgmt_err_group_name(reply->group, reply->rc),
+				  "group", (int)reply->group, "rc", (json_int_t)reply->rc, "name",
+				  dfu_smp_mgmt_err_group_name(reply->group, reply->rc), "message",
+				  line);
 		if (!dfu_smp_mgmt_err_group_name(reply->group, reply->rc)) {
 			json_object_set_new(error, "code", json_integer(reply->rc));
 		}
@@ -131,14 +133,15 @@ json_t *cli_reply_error_json(const struct dfu_smp_mgmt_reply *reply)
 	return reply_error(reply, line);
 }
 
-int cli_reply_failed_say(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *instead,
-			 const char *context)
+int cli_reply_failed_say(struct cli *cli, const struct dfu_smp_mgmt_reply *reply,
+			 const char *instead, const char *context)
 {
 	char line[800];
 	json_t *error;
 
 	dfu_smp_mgmt_err_describe(reply, line, sizeof(line));
-	if (instead && (reply->kind == DFU_SMP_MGMT_REPLY_RC || reply->kind == DFU_SMP_MGMT_REPLY_GROUP_ERR)) {
+	if (instead &&
+	    (reply->kind == DFU_SMP_MGMT_REPLY_RC || reply->kind == DFU_SMP_MGMT_REPLY_GROUP_ERR)) {
 		const char *name = reply->kind == DFU_SMP_MGMT_REPLY_RC
 					   ? dfu_smp_mgmt_err_name(reply->rc)
 					   : dfu_smp_mgmt_err_group_name(reply->group, reply->rc);
@@ -197,12 +200,14 @@ int cli_connect(struct cli *cli)
 		return 0;
 	}
 	if (!cli->open && !cli->conn_spec) {
-		return cli_usage(cli, "no connection given: put --conn SPEC before the command, or "
-				 "set %s=SPEC; SPEC is %s (the simulated device is %s)", CLI_CONN_ENV,
-				 CLI_CONN_KINDS, CLI_SIM_PROGRAM);
+		return cli_usage(cli,
+				 "no connection given: put --conn SPEC before the command, or "
+				 "set %s=SPEC; SPEC is %s (the simulated device is %s)",
+				 CLI_CONN_ENV, CLI_CONN_KINDS, CLI_SIM_PROGRAM);
 	}
-	err = cli->open ? cli->open(cli, &cli->conn, why, sizeof(why))
-			: dfu_smp_conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
+	err = cli->open
+		      ? cli->open(cli, &cli->conn, why, sizeof(why))
+		      : dfu_smp_conn_open(cli->conn_spec, &cli->opt, &cli->conn, why, sizeof(why));
 	if (err == -EINVAL) {
 		const char *what = cli->what;
 
@@ -229,7 +234,8 @@ static bool refused_as_too_old(const struct dfu_smp_client_rsp *rsp)
 	if (rsp->hdr.version != DFU_SMP_PROTO_V1) {
 		return false;
 	}
-	refused = dfu_smp_mgmt_reply_status(rsp, &reply) != 0 && reply.kind == DFU_SMP_MGMT_REPLY_RC &&
+	refused = dfu_smp_mgmt_reply_status(rsp, &reply) != 0 &&
+		  reply.kind == DFU_SMP_MGMT_REPLY_RC &&
 		  reply.rc == DFU_SMP_MGMT_ERR_UNSUPPORTED_TOO_OLD;
 	dfu_smp_mgmt_reply_close(&reply);
 	return refused;
@@ -286,8 +292,9 @@ static int exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp
 	}
 	/* a longer request than every device takes is sent only once this device's limit is known:
 	 * one the device cannot hold is refused here, not lost on the way */
-	if (!cli->conn->limits_known && (len > CLI_REQUEST_FITS_ANY ||
-					 len > dfu_smp_client_max_size(dfu_smp_conn_client(cli->conn)))) {
+	if (!cli->conn->limits_known &&
+	    (len > CLI_REQUEST_FITS_ANY ||
+	     len > dfu_smp_client_max_size(dfu_smp_conn_client(cli->conn)))) {
 		status = cli_limits(cli, &limits);
 		if (status) {
 			return status;
@@ -301,19 +308,23 @@ static int exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp
 		err = dfu_smp_conn_transact(cli->conn, req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
 	}
 	/* -v: each request's time (-vv adds its packets) */
-	dfu_smp_conn_logf(cli->conn, "%s request (group %u, command %u, %zu bytes): %s after %.1f ms",
-		  req->op == DFU_SMP_OP_READ ? "read" : "write", (unsigned)req->group, (unsigned)req->id,
-		  len, err ? "failed" : "answered",
-		  (double)(dfu_smp_conn_now_us(cli->conn) - start_us) / 1000.0);
+	dfu_smp_conn_logf(cli->conn,
+			  "%s request (group %u, command %u, %zu bytes): %s after %.1f ms",
+			  req->op == DFU_SMP_OP_READ ? "read" : "write", (unsigned)req->group,
+			  (unsigned)req->id, len, err ? "failed" : "answered",
+			  (double)(dfu_smp_conn_now_us(cli->conn) - start_us) / 1000.0);
 	if (err) {
 		const char *kind;
 
 		status = cli_link_status(err, &kind);
 		dfu_smp_conn_explain(cli->conn, err, len, why, sizeof(why));
 		if (once && err == -ETIMEDOUT) {
-			return cli_fail_as(cli, status, kind, "%s; it was sent once and waited for "
-					   "%.0f s: the device may still be at work, so wait before "
-					   "the next command", why, req->timeout_ms / 1000.0);
+			return cli_fail_as(
+				cli, status, kind,
+				"%s; it was sent once and waited for "
+				"%.0f s: the device may still be at work, so wait before "
+				"the next command",
+				why, req->timeout_ms / 1000.0);
 		}
 		return cli_fail_as(cli, status, kind, "%s", why);
 	}
@@ -328,7 +339,8 @@ int cli_exchange(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_cl
 int cli_exchange_once(struct cli *cli, struct dfu_smp_request *req, struct dfu_smp_client_rsp *rsp,
 		      uint32_t wait_ms)
 {
-	uint32_t timeout = cli->opt.timeout_ms ? cli->opt.timeout_ms : DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS;
+	uint32_t timeout =
+		cli->opt.timeout_ms ? cli->opt.timeout_ms : DFU_SMP_CLIENT_TIMEOUT_DEFAULT_MS;
 
 	req->timeout_ms = wait_ms > timeout ? wait_ms : timeout;
 	req->retries = 0;
@@ -430,14 +442,16 @@ int cli_read_image(struct cli *cli, const char *path, uint8_t **data, size_t *si
 	*data = NULL;
 	*size = 0;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "'%s' is a directory, not an "
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE,
+				   "'%s' is a directory, not an "
 				   "image file: give the signed .bin (imgtool's output, such as "
-				   "zephyr.signed.bin in the build's zephyr/ folder)", path);
+				   "zephyr.signed.bin in the build's zephyr/ folder)",
+				   path);
 	}
 	err = cli_read_file(path, data, size);
 	if (err) {
-		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "cannot read '%s': %s", path,
-				   strerror(-err));
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "cannot read '%s': %s",
+				   path, strerror(-err));
 	}
 	return 0;
 }

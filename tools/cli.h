@@ -79,7 +79,8 @@ struct cli_session {
 };
 
 /** The kinds of connection dfu-smp knows, for messages. */
-#define CLI_CONN_KINDS "udp:HOST[:PORT], serial:PATH[@BAUD][?framing=raw|cobs], ble:ADDRESS or ble:name=NAME"
+#define CLI_CONN_KINDS \
+	"udp:HOST[:PORT], serial:PATH[@BAUD][?framing=raw|cobs], ble:ADDRESS or ble:name=NAME"
 
 /** The environment variable naming the connection when --conn is not given. */
 #define CLI_CONN_ENV "DFU_SMP_CONN"
@@ -299,7 +300,8 @@ int cli_connect(struct cli *cli);
 int cli_reply_failed(struct cli *cli, const struct dfu_smp_mgmt_reply *reply);
 
 /** cli_reply_failed() with @p context (e.g. "during upload") added to the line, or NULL. */
-int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *context);
+int cli_reply_failed_in(struct cli *cli, const struct dfu_smp_mgmt_reply *reply,
+			const char *context);
 
 /** The --json error object ({"kind": "device", "code": ...}) of the device's error @p reply. */
 json_t *cli_reply_error_json(const struct dfu_smp_mgmt_reply *reply);
@@ -308,8 +310,8 @@ json_t *cli_reply_error_json(const struct dfu_smp_mgmt_reply *reply);
  * cli_reply_failed_in() where the command knows better what the device's error means here:
  * @p instead (NULL: the error's own explanation) is said, followed by the error's name and rc.
  */
-int cli_reply_failed_say(struct cli *cli, const struct dfu_smp_mgmt_reply *reply, const char *instead,
-			 const char *context);
+int cli_reply_failed_say(struct cli *cli, const struct dfu_smp_mgmt_reply *reply,
+			 const char *instead, const char *context);
 
 /**
  * Print @p doc (stolen) as the run's JSON document; on a simulated device with

@@ -230,8 +230,8 @@ void cli_completion(const struct cli *cli)
 	printf("\n_dfu_smp_global_options=\"");
 	sep = "";
 	for (const struct cli_global_option *o = cli_global_options; o->name; o++) {
-		printf("%s%s%s%s", sep, o->short_name ? o->short_name : "", o->short_name ? " " : "",
-		       o->name);
+		printf("%s%s%s%s", sep, o->short_name ? o->short_name : "",
+		       o->short_name ? " " : "", o->name);
 		sep = " ";
 	}
 	printf("\"\n_dfu_smp_global_values=\"");

@@ -89,7 +89,7 @@ struct options {
 	struct sim_device_config dev;
 	struct sim_gatt_config gatt; /* --bluez and a command: the GATT server */
 	struct sim_link_config link; /* --bluez and a command: the BLE link */
-	uint64_t drop_after;      /* --bluez and a command: the link drops once, after this many bytes */
+	uint64_t drop_after; /* --bluez and a command: the link drops once, after this many bytes */
 	const struct sim_profile *profile; /* --profile: buffers, flash, CPU time (and the link) */
 	bool bluez;               /* be a fake BlueZ with the device behind it (sim/bluez.c) */
 	struct sim_bluez_config ble; /* --bluez: address, name, adapter */
@@ -227,10 +227,11 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		}
 		if (!opt->realtime_only) {
 			static const char *const realtime[] = {
-				"--serial-link", "--console-noise", "--serial-rx-lines", "--busy-scale",
-				"--framing",
-				"--drop-every", "--bad-crc-every", "--address", "--name",
-				"--no-acquire", "--adapter-off", "--recovery", "--recovery-buf-size",
+				"--serial-link",       "--console-noise", "--serial-rx-lines",
+				"--busy-scale",        "--framing",       "--drop-every",
+				"--bad-crc-every",     "--address",       "--name",
+				"--no-acquire",        "--adapter-off",   "--recovery",
+				"--recovery-buf-size",
 			};
 
 			for (size_t k = 0; k < sizeof(realtime) / sizeof(realtime[0]); k++) {
@@ -257,8 +258,9 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		} else if (args_is(arg, "--recovery-buf-size")) {
 			v = args_value(argc, argv, &i, "--recovery-buf-size");
 			if (!v || !parse_number(v, 64, 65535, &n)) {
-				return usage("--recovery-buf-size takes bytes from 64 to 65535, got '%s'",
-					     v ? v : "");
+				return usage(
+					"--recovery-buf-size takes bytes from 64 to 65535, got '%s'",
+					v ? v : "");
 			}
 			opt->dev.recovery_buf_size = (uint32_t)n;
 		} else if (strcmp(arg, "--rollback") == 0) {
@@ -284,7 +286,8 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		} else if (args_is(arg, "--drop-after")) {
 			v = args_value(argc, argv, &i, "--drop-after");
 			if (!parse_number(v, 1, UINT64_MAX, &n)) {
-				return usage("--drop-after takes a byte count, got '%s'", v ? v : "");
+				return usage("--drop-after takes a byte count, got '%s'",
+					     v ? v : "");
 			}
 			opt->drop_after = n;
 		} else if (args_is(arg, "--udp")) {
@@ -360,8 +363,9 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		} else if (args_is(arg, "--serial-rx-lines")) {
 			v = args_value(argc, argv, &i, "--serial-rx-lines");
 			if (!parse_number(v, 1, SERIAL_RX_LINES_MAX, &n)) {
-				return usage("--serial-rx-lines takes a number from 1 to %u, got '%s'",
-					     SERIAL_RX_LINES_MAX, v ? v : "");
+				return usage(
+					"--serial-rx-lines takes a number from 1 to %u, got '%s'",
+					SERIAL_RX_LINES_MAX, v ? v : "");
 			}
 			opt->rx_lines = (unsigned)n;
 		} else if (args_is(arg, "--bad-crc-every")) {
@@ -383,8 +387,9 @@ static int parse_options(struct options *opt, int argc, char **argv)
 	}
 	if (opt->command) {
 		if (opt->udp || opt->serial || opt->bluez) {
-			return usage("a command after '--' runs against the device in this process: "
-				     "no --udp, --serial or --bluez with it");
+			return usage(
+				"a command after '--' runs against the device in this process: "
+				"no --udp, --serial or --bluez with it");
 		}
 		if (opt->realtime_only) {
 			return usage("%s is for the device served in real time (--udp, --serial, "
@@ -520,11 +525,13 @@ static void host_receive(struct host *h, struct endpoint *ep, const struct peer 
 	uint64_t start = h->busy_until_us > now ? h->busy_until_us : now;
 
 	if (h->boot_until_us || !sim_device_bootable(&h->dev)) {
-		dfu_smp_port_logf(&h->log, "%s: %zu bytes while the device is down: lost", ep->name, len);
+		dfu_smp_port_logf(&h->log, "%s: %zu bytes while the device is down: lost", ep->name,
+				  len);
 		return;
 	}
 	if (h->queued >= sim_device_config(&h->dev)->buf_count) {
-		dfu_smp_port_logf(&h->log, "%s: %zu bytes with every buffer taken: dropped", ep->name, len);
+		dfu_smp_port_logf(&h->log, "%s: %zu bytes with every buffer taken: dropped",
+				  ep->name, len);
 		return;
 	}
 	h->from = ep;
@@ -573,13 +580,14 @@ static void send_due_answers(struct host *h, uint64_t now)
 		}
 		h->queued--;
 		if (h->opt->drop_every && n % h->opt->drop_every == 0) {
-			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes lost (--drop-every)", a->ep->name,
-				  (unsigned)n, a->len);
+			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes lost (--drop-every)",
+					  a->ep->name, (unsigned)n, a->len);
 		} else {
 			bool bad = h->opt->bad_crc_every && n % h->opt->bad_crc_every == 0;
 
-			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes%s", a->ep->name, (unsigned)n,
-				  a->len, bad ? " with a wrong CRC (--bad-crc-every)" : "");
+			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes%s", a->ep->name,
+					  (unsigned)n, a->len,
+					  bad ? " with a wrong CRC (--bad-crc-every)" : "");
 			a->ep->answer(a->ep, &a->to, a->msg, a->len, bad);
 		}
 		free(a);
@@ -612,7 +620,8 @@ static void booted(struct host *h)
 {
 	h->boot_until_us = 0;
 	if (!sim_device_bootable(&h->dev)) {
-		dfu_smp_port_logf(&h->log, "the bootloader found no valid image: the device stays silent");
+		dfu_smp_port_logf(&h->log,
+				  "the bootloader found no valid image: the device stays silent");
 		return;
 	}
 	dfu_smp_port_logf(&h->log, sim_device_in_recovery(&h->dev)
@@ -657,7 +666,8 @@ static void udp_answer(struct endpoint *ep, const struct peer *to, const uint8_t
 {
 	(void)bad_crc;
 	if (sendto(ep->pfd.fd, msg, len, 0, (const struct sockaddr *)&to->addr, to->len) < 0) {
-		dfu_smp_port_logf(&ep->host->log, "%s: cannot answer: %s", ep->name, strerror(errno));
+		dfu_smp_port_logf(&ep->host->log, "%s: cannot answer: %s", ep->name,
+				  strerror(errno));
 	}
 }
 
@@ -954,8 +964,10 @@ static void serial_receive(struct serial_ep *s, const uint8_t *data, size_t len)
 			s->dropping = !s->in_line;
 			if (s->dropping) {
 				s->lines_dropped++;
-				dfu_smp_port_logf(&s->ep.host->log, "serial: a line with every receive line buffer "
-					  "taken: dropped (%u so far)", (unsigned)s->lines_dropped);
+				dfu_smp_port_logf(&s->ep.host->log,
+						  "serial: a line with every receive line buffer "
+						  "taken: dropped (%u so far)",
+						  (unsigned)s->lines_dropped);
 			}
 		}
 		if (s->in_line) {
@@ -1228,7 +1240,9 @@ static int serve(const struct options *opt)
 			opt->dev.state_dir ? opt->dev.state_dir : "", strerror(-err));
 		return 1;
 	}
-	h.log = (struct dfu_smp_port_log){ .verbose = opt->verbose, .who = "sim", .t0_us = dfu_smp_port_now_us() };
+	h.log = (struct dfu_smp_port_log){ .verbose = opt->verbose,
+					   .who = "sim",
+					   .t0_us = dfu_smp_port_now_us() };
 	if (catch_signals() != 0) {
 		fprintf(stderr, "dfu-smp-sim: cannot catch signals: %s\n", strerror(errno));
 		status = 1;
@@ -1326,9 +1340,9 @@ static void report_bound(const struct cli *cli, const struct dfu_smp_upload_resu
 		json_object_set_new(doc, "efficiency", json_real(efficiency));
 	} else {
 		printf("efficiency %.2f: the best any client could do on %s is %.1f s (link %.1f s, "
-		       "flash %.1f s)\n", efficiency, opt->profile->name,
-		       (double)bound.bound_us / 1e6, (double)bound.link_us / 1e6,
-		       (double)bound.flash_us / 1e6);
+		       "flash %.1f s)\n",
+		       efficiency, opt->profile->name, (double)bound.bound_us / 1e6,
+		       (double)bound.link_us / 1e6, (double)bound.flash_us / 1e6);
 	}
 }
 

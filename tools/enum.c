@@ -153,7 +153,8 @@ static int cmd_details(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < details.count; i++) {
 			const struct dfu_smp_mgmt_enum_detail *d = &details.groups[i];
 
-			printf("%u %s", (unsigned)d->group, d->name ? d->name : group_label(d->group));
+			printf("%u %s", (unsigned)d->group,
+			       d->name ? d->name : group_label(d->group));
 			if (d->handlers >= 0) {
 				printf(" (%lld commands)", (long long)d->handlers);
 			}

@@ -41,7 +41,8 @@ static int offset_refused(struct cli *cli, const char *name, struct dfu_smp_mgmt
 	int err;
 
 	if (reply->kind != DFU_SMP_MGMT_REPLY_GROUP_ERR || reply->group != DFU_SMP_MGMT_GROUP_FS ||
-	    reply->rc != FS_ERR_FILE_OFFSET_NOT_VALID || dfu_smp_mgmt_fs_status(cli_request(cli), name) ||
+	    reply->rc != FS_ERR_FILE_OFFSET_NOT_VALID ||
+	    dfu_smp_mgmt_fs_status(cli_request(cli), name) ||
 	    dfu_smp_conn_transact(cli->conn, &cli->req, cli->rsp_buf, DFU_SMP_MSG_MAX, &rsp) != 0) {
 		return -1;
 	}
@@ -74,7 +75,8 @@ static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk,
 		}
 		dfu_smp_mgmt_fs_upload(cli_request(cli), remote, 0, chunk, n, total);
 		cli->req.timeout_ms = dfu_smp_conn_timeout_ms(cli->conn);
-		err = dfu_smp_conn_transact_once(cli->conn, &cli->req, cli->rsp_buf, DFU_SMP_MSG_MAX, rsp);
+		err = dfu_smp_conn_transact_once(cli->conn, &cli->req, cli->rsp_buf,
+						 DFU_SMP_MSG_MAX, rsp);
 		if (err != -ETIMEDOUT) {
 			break;
 		}
@@ -83,7 +85,8 @@ static int send_first(struct cli *cli, const char *remote, const uint8_t *chunk,
 		const char *kind;
 		int status = cli_link_status(err, &kind);
 
-		dfu_smp_conn_explain(cli->conn, err, DFU_SMP_HDR_SIZE + cli->req.len, why, sizeof(why));
+		dfu_smp_conn_explain(cli->conn, err, DFU_SMP_HDR_SIZE + cli->req.len, why,
+				     sizeof(why));
 		return cli_fail_as(cli, status, kind, "%s", why);
 	}
 	return 0;
@@ -123,8 +126,8 @@ static int send_file(struct cli *cli, struct progress *pr, FILE *f, uint64_t siz
 
 			/* the smallest request: one byte of data */
 			dfu_smp_mgmt_fs_upload(cli_request(cli), remote, off, chunk, 1, total);
-			dfu_smp_conn_explain(cli->conn, -EMSGSIZE, DFU_SMP_HDR_SIZE + cli->req.len, why,
-				     sizeof(why));
+			dfu_smp_conn_explain(cli->conn, -EMSGSIZE, DFU_SMP_HDR_SIZE + cli->req.len,
+					     why, sizeof(why));
 			status = cli_fail(cli, "%s", why);
 			break;
 		}
@@ -278,8 +281,10 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return status;
 	}
 	if (match == 0) {
-		return cli_fail(cli, "the file on the device does not match '%s' (SHA-256) after two "
-				"uploads: the link loses or damages data; run it again", argv[0]);
+		return cli_fail(cli,
+				"the file on the device does not match '%s' (SHA-256) after two "
+				"uploads: the link loses or damages data; run it again",
+				argv[0]);
 	}
 	if (cli->json) {
 		return cli_print_json(cli, json_pack("{s:s, s:I, s:o}", "name", argv[1], "len",
@@ -345,13 +350,15 @@ static int cmd_download(struct cli *cli, int argc, char **argv)
 				total = chunk.total;
 			}
 			if (chunk.len && fwrite(chunk.data, 1, chunk.len, f) != chunk.len) {
-				status = cli_fail(cli, "cannot write '%s': %s", part, strerror(errno));
+				status = cli_fail(cli, "cannot write '%s': %s", part,
+						  strerror(errno));
 			}
 			off += chunk.len;
 			progress_update(&pr, off, total > 0 ? (uint64_t)total : 0,
 					dfu_smp_conn_now_ms(cli->conn));
 			if (!status && chunk.len == 0 && total >= 0 && off < (uint64_t)total) {
-				status = cli_fail(cli, "the device sent no data at offset %llu of %lld",
+				status = cli_fail(cli,
+						  "the device sent no data at offset %llu of %lld",
 						  (unsigned long long)off, (long long)total);
 			}
 		}

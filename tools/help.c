@@ -206,16 +206,19 @@ void cli_help(const struct cli *cli)
 			char term[256];
 
 			command_name(name, sizeof(name), c);
-			snprintf(term, sizeof(term), "%s%s%s", name, c->args[0] ? " " : "", c->args);
+			snprintf(term, sizeof(term), "%s%s%s", name, c->args[0] ? " " : "",
+				 c->args);
 			item(term, c->help, COMMAND_COL);
 		}
 	}
 	if (cli->simulated) {
 		char note[256];
 
-		snprintf(note, sizeof(note), "Output says the device is simulated: text starts with "
+		snprintf(note, sizeof(note),
+			 "Output says the device is simulated: text starts with "
 			 "the line '%s' once connected; every JSON document has \"simulated\": "
-			 "true.", CLI_SIMULATED_LINE);
+			 "true.",
+			 CLI_SIMULATED_LINE);
 		printf("\n");
 		paragraph(note);
 	}

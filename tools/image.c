@@ -48,8 +48,9 @@ static void print_state(const struct dfu_smp_mgmt_img_state *st)
 		bool any = false;
 
 		cli_hex(s->hash, s->hash_len, hash);
-		printf("image %lld slot %llu: version %s\n", (long long)(s->image < 0 ? 0 : s->image),
-		       (unsigned long long)s->slot, s->version ? s->version : "?");
+		printf("image %lld slot %llu: version %s\n",
+		       (long long)(s->image < 0 ? 0 : s->image), (unsigned long long)s->slot,
+		       s->version ? s->version : "?");
 		printf("  flags:");
 		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
 			if (flags[f]) {
@@ -213,9 +214,12 @@ static int cmd_erase(struct cli *cli, int argc, char **argv)
 	} else if (argc && reply.kind != DFU_SMP_MGMT_REPLY_MALFORMED && runs_from(cli, slot)) {
 		char say[200];
 
-		snprintf(say, sizeof(say), "slot %llu holds the image the device runs: a running "
-			 "image cannot be erased; 'image erase' without SLOT erases the slot it does "
-			 "not run from", (unsigned long long)slot);
+		snprintf(
+			say, sizeof(say),
+			"slot %llu holds the image the device runs: a running "
+			"image cannot be erased; 'image erase' without SLOT erases the slot it does "
+			"not run from",
+			(unsigned long long)slot);
 		status = cli_reply_failed_say(cli, &reply, say, NULL);
 	} else {
 		status = cli_reply_failed(cli, &reply);
@@ -248,12 +252,12 @@ static json_t *slots_json(const struct dfu_smp_mgmt_img_slot_info *info)
 			}
 			json_array_append_new(slots, e);
 		}
-		json_array_append_new(images, json_pack("{s:I, s:o, s:o}", "image",
-							(json_int_t)im->image, "slots", slots,
-							"max_image_size",
-							im->max_image_size < 0
-								? json_null()
-								: json_integer(im->max_image_size)));
+		json_array_append_new(images,
+				      json_pack("{s:I, s:o, s:o}", "image", (json_int_t)im->image,
+						"slots", slots, "max_image_size",
+						im->max_image_size < 0
+							? json_null()
+							: json_integer(im->max_image_size)));
 	}
 	return json_pack("{s:o}", "images", images);
 }
@@ -283,7 +287,8 @@ static int cmd_slots(struct cli *cli, int argc, char **argv)
 
 			printf("image %llu", (unsigned long long)im->image);
 			if (im->max_image_size >= 0) {
-				printf(" (largest image %lld bytes)", (long long)im->max_image_size);
+				printf(" (largest image %lld bytes)",
+				       (long long)im->max_image_size);
 			}
 			printf("\n");
 			for (size_t j = 0; j < im->count; j++) {
@@ -328,12 +333,13 @@ static const struct cli_arg erase_params[] = {
 const struct cli_command cli_image_commands[] = {
 	{ "image", "list", "", "every image and slot with its state", cmd_list, false, no_params,
 	  NULL },
-	{ "image", "test", "HASH", "boot the image with HASH once, at the next reset", cmd_test, false,
-	  test_params, NULL },
+	{ "image", "test", "HASH", "boot the image with HASH once, at the next reset", cmd_test,
+	  false, test_params, NULL },
 	{ "image", "confirm", "[HASH]", "keep the running image (or make HASH permanent)",
 	  cmd_confirm, false, confirm_params, NULL },
-	{ "image", "erase", "[SLOT]", "erase a slot (default: the non-running one)", cmd_erase, false,
-	  erase_params, "The erase is sent once, never again (a second one would start over), and "
+	{ "image", "erase", "[SLOT]", "erase a slot (default: the non-running one)", cmd_erase,
+	  false, erase_params,
+	  "The erase is sent once, never again (a second one would start over), and "
 	  "waited for as long as the device's largest slot (from its slot info) takes at 250 ms a "
 	  "4 KiB page, at least 60 s and at least --timeout." },
 	{ "image", "slots", "", "the slots and their sizes", cmd_slots, false, no_params, NULL },

@@ -50,9 +50,10 @@ static json_t *header_json(const struct dfu_smp_image *img)
 		}
 	}
 	return json_pack("{s:I, s:I, s:i, s:i, s:I, s:I, s:o, s:{s:i, s:i, s:i, s:I}, s:I}",
-			 "magic", (json_int_t)img->header.magic, "load_addr", (json_int_t)img->header.load_addr,
-			 "hdr_size", img->header.hdr_size, "protect_tlv_size", img->header.protect_tlv_size,
-			 "img_size", (json_int_t)img->header.img_size, "flags", (json_int_t)img->header.flags,
+			 "magic", (json_int_t)img->header.magic, "load_addr",
+			 (json_int_t)img->header.load_addr, "hdr_size", img->header.hdr_size,
+			 "protect_tlv_size", img->header.protect_tlv_size, "img_size",
+			 (json_int_t)img->header.img_size, "flags", (json_int_t)img->header.flags,
 			 "flag_names", names, "version", "major", v->major, "minor", v->minor,
 			 "revision", v->revision, "build", (json_int_t)v->build, "pad1",
 			 (json_int_t)img->header.pad1);
@@ -77,12 +78,12 @@ static json_t *tlvs_json(const struct dfu_smp_image *img, bool prot)
 		if (t->protected_area != prot) {
 			continue;
 		}
-		json_array_append_new(list, json_pack("{s:i, s:s, s:I, s:I, s:i, s:o}", "type",
-						      t->type, "name", dfu_smp_image_tlv_name(t->type),
-						      "offset", (json_int_t)t->offset,
-						      "value_offset", (json_int_t)(t->offset + 4),
-						      "len", t->len,
-						      "value", cli_json_hex(t->value, t->len)));
+		json_array_append_new(list,
+				      json_pack("{s:i, s:s, s:I, s:I, s:i, s:o}", "type", t->type,
+						"name", dfu_smp_image_tlv_name(t->type), "offset",
+						(json_int_t)t->offset, "value_offset",
+						(json_int_t)(t->offset + 4), "len", t->len, "value",
+						cli_json_hex(t->value, t->len)));
 	}
 	return list;
 }
@@ -132,17 +133,17 @@ static json_t *after_json(const struct dfu_smp_image *img)
 		return json_null();
 	}
 	if (t->present) {
-		trailer = json_pack("{s:i, s:I, s:o, s:I, s:i, s:s, s:I, s:i, s:s, s:I, s:i, s:I, s:I}",
-				    "align", t->align, "boot_magic_offset",
-				    (json_int_t)t->magic_offset, "boot_magic",
-				    cli_json_hex(img->data + t->magic_offset, 16), "image_ok_offset",
-				    (json_int_t)t->image_ok_offset, "image_ok", t->image_ok,
-				    "image_ok_state", trailer_flag(t->image_ok), "copy_done_offset",
-				    (json_int_t)t->copy_done_offset, "copy_done", t->copy_done,
-				    "copy_done_state", trailer_flag(t->copy_done),
-				    "swap_info_offset", (json_int_t)t->swap_info_offset, "swap_info",
-				    t->swap_info, "swap_size_offset", (json_int_t)t->swap_size_offset,
-				    "swap_size", (json_int_t)t->swap_size);
+		trailer = json_pack(
+			"{s:i, s:I, s:o, s:I, s:i, s:s, s:I, s:i, s:s, s:I, s:i, s:I, s:I}",
+			"align", t->align, "boot_magic_offset", (json_int_t)t->magic_offset,
+			"boot_magic", cli_json_hex(img->data + t->magic_offset, 16),
+			"image_ok_offset", (json_int_t)t->image_ok_offset, "image_ok", t->image_ok,
+			"image_ok_state", trailer_flag(t->image_ok), "copy_done_offset",
+			(json_int_t)t->copy_done_offset, "copy_done", t->copy_done,
+			"copy_done_state", trailer_flag(t->copy_done), "swap_info_offset",
+			(json_int_t)t->swap_info_offset, "swap_info", t->swap_info,
+			"swap_size_offset", (json_int_t)t->swap_size_offset, "swap_size",
+			(json_int_t)t->swap_size);
 	}
 	return json_pack("{s:I, s:I, s:b, s:o}", "offset", (json_int_t)img->tail_offset, "size",
 			 (json_int_t)img->tail_size, "erased", img->tail_erased, "trailer",
@@ -150,7 +151,8 @@ static json_t *after_json(const struct dfu_smp_image *img)
 }
 
 /* The verdict: the image's first problem, else the signature's; DFU_SMP_IMAGE_OK if none. */
-static void verdict(const struct dfu_smp_image *img, enum dfu_smp_image_status *code, const char **msg)
+static void verdict(const struct dfu_smp_image *img, enum dfu_smp_image_status *code,
+		    const char **msg)
 {
 	*code = img->status;
 	*msg = img->message;
@@ -184,8 +186,8 @@ static json_t *inspect_json(const struct dfu_smp_image *img, const char *file, c
 	json_object_set_new(doc, "problem",
 			    code == DFU_SMP_IMAGE_OK
 				    ? json_null()
-				    : json_pack("{s:s, s:s}", "code", dfu_smp_image_status_name(code),
-						"message", msg));
+				    : json_pack("{s:s, s:s}", "code",
+						dfu_smp_image_status_name(code), "message", msg));
 	return doc;
 }
 
@@ -342,8 +344,8 @@ static void print_text(const struct dfu_smp_image *img, const char *file, const 
 		print_hash(img);
 	}
 	if (img->sig_checked) {
-		printf("signature (key %s): %s: %s\n", key, dfu_smp_image_status_name(img->sig_status),
-		       img->sig_message);
+		printf("signature (key %s): %s: %s\n", key,
+		       dfu_smp_image_status_name(img->sig_status), img->sig_message);
 	}
 	print_after(img);
 	verdict(img, &code, &msg);
@@ -389,8 +391,8 @@ static int inspect(struct cli *cli, const char *file, const char *key)
 	if (code != DFU_SMP_IMAGE_OK) {
 		const char *hint = cli_image_format_hint(data, size);
 
-		snprintf(line, sizeof(line), "%s: %s: %s%s%s", file, dfu_smp_image_status_name(code), msg,
-			 hint ? "; " : "", hint ? hint : "");
+		snprintf(line, sizeof(line), "%s: %s: %s%s%s", file,
+			 dfu_smp_image_status_name(code), msg, hint ? "; " : "", hint ? hint : "");
 		status = CLI_EXIT_IMAGE;
 	}
 	if (cli->json) {

@@ -322,8 +322,9 @@ static int cmd_bootloader(struct cli *cli, int argc, char **argv)
 		}
 		if (bl.has_mode) {
 			json_object_set_new(doc, "mode", json_integer(bl.mode));
-			json_object_set_new(doc, "mode_name",
-					    json_string(dfu_smp_mgmt_os_bootloader_mode_name(bl.mode)));
+			json_object_set_new(
+				doc, "mode_name",
+				json_string(dfu_smp_mgmt_os_bootloader_mode_name(bl.mode)));
 			json_object_set_new(doc, "no-downgrade", json_boolean(bl.no_downgrade));
 		}
 		status = cli_print_json(cli, doc);

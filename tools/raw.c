@@ -27,7 +27,8 @@ static bool is_bytes_notation(const char *s, size_t n)
 }
 
 /* Writes @p json as CBOR; returns 0 or -1 with @p why set. */
-static int to_cbor(struct dfu_smp_mgmt_cbor_writer *w, const json_t *json, int depth, const char **why)
+static int to_cbor(struct dfu_smp_mgmt_cbor_writer *w, const json_t *json, int depth,
+		   const char **why)
 {
 	if (depth > MAX_DEPTH) {
 		*why = "the JSON nests too deeply";
@@ -188,8 +189,9 @@ static json_t *to_json(const cbor_item_t *item, int depth)
 		struct cbor_pair *pairs = cbor_map_handle(item);
 
 		for (size_t i = 0; i < cbor_map_size(item); i++) {
-			json_t *key = cbor_isa_string(pairs[i].key) ? string_json(pairs[i].key)
-								    : to_json(pairs[i].key, depth + 1);
+			json_t *key = cbor_isa_string(pairs[i].key)
+					      ? string_json(pairs[i].key)
+					      : to_json(pairs[i].key, depth + 1);
 			char *text = json_is_string(key) ? NULL
 							 : json_dumps(key, JSON_ENCODE_ANY);
 
@@ -255,8 +257,9 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 	if (!json) {
 		return cli_usage(cli, "the request is not JSON: %s", jerr.text);
 	}
-	dfu_smp_mgmt_request_begin(cli_request(cli), strcmp(op, "read") == 0 ? DFU_SMP_OP_READ : DFU_SMP_OP_WRITE,
-			   (uint16_t)group, (uint8_t)id, &w);
+	dfu_smp_mgmt_request_begin(cli_request(cli),
+				   strcmp(op, "read") == 0 ? DFU_SMP_OP_READ : DFU_SMP_OP_WRITE,
+				   (uint16_t)group, (uint8_t)id, &w);
 	status = to_cbor(&w, json, 0, &why);
 	json_decref(json);
 	if (status != 0) {
@@ -269,7 +272,8 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 	if (status) {
 		return status;
 	}
-	item = rsp.len ? dfu_smp_mgmt_cbor_load(rsp.payload, rsp.len, why_cbor, sizeof(why_cbor)) : NULL;
+	item = rsp.len ? dfu_smp_mgmt_cbor_load(rsp.payload, rsp.len, why_cbor, sizeof(why_cbor))
+		       : NULL;
 	if (rsp.len && !item) {
 		return cli_fail(cli, "the answer %s", why_cbor);
 	}

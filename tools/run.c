@@ -61,10 +61,12 @@ static bool names_the_simulator(const char *spec)
 
 static int simulator_refused(struct cli *cli, const char *spec, const char *where)
 {
-	return cli_usage(cli, "%s '%s' is no kind of connection dfu-smp knows: use %s; the simulated "
+	return cli_usage(cli,
+			 "%s '%s' is no kind of connection dfu-smp knows: use %s; the simulated "
 			 "device is a program of its own, %s (%s -- COMMAND, or %s --udp HOST:PORT "
-			 "with --conn udp:HOST:PORT)", where, spec, CLI_CONN_KINDS, CLI_SIM_PROGRAM,
-			 CLI_SIM_PROGRAM, CLI_SIM_PROGRAM);
+			 "with --conn udp:HOST:PORT)",
+			 where, spec, CLI_CONN_KINDS, CLI_SIM_PROGRAM, CLI_SIM_PROGRAM,
+			 CLI_SIM_PROGRAM);
 }
 
 /* Parses the global options; returns the index of the command, or -(exit status + 1). */
@@ -97,7 +99,8 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 		} else if (strcmp(arg, "--verbose") == 0 ||
 			   (arg[1] == 'v' && strspn(arg + 1, "v") == strlen(arg + 1))) {
 			/* -v, -vv, -v -v, --verbose --verbose */
-			cli->opt.verbose += strcmp(arg, "--verbose") == 0 ? 1 : (int)strlen(arg + 1);
+			cli->opt.verbose +=
+				strcmp(arg, "--verbose") == 0 ? 1 : (int)strlen(arg + 1);
 			cli->quiet = false;
 		} else if (strcmp(arg, "--json") == 0) {
 			cli->json = true;
@@ -105,18 +108,28 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 			value = args_value(argc, argv, &i, "--adapter");
 			if (!value || strncmp(value, "hci", 3) != 0 || !value[3] ||
 			    strspn(value + 3, "0123456789") != strlen(value + 3)) {
-				return -(cli_usage(cli, "--adapter takes an adapter name such as hci0, "
-						   "got '%s'", value ? value : "") + 1);
+				return -(cli_usage(cli,
+						   "--adapter takes an adapter name such as hci0, "
+						   "got '%s'",
+						   value ? value : "") +
+					 1);
 			}
 			cli->opt.adapter = value;
 		} else if (args_is(arg, "--conn")) {
 			value = args_value(argc, argv, &i, "--conn");
 			if (cli->open) {
-				return -(cli_usage(cli, "--conn is not taken here: the command runs against "
-						   "the simulated device of %s", cli->prog) + 1);
+				return -(
+					cli_usage(
+						cli,
+						"--conn is not taken here: the command runs against "
+						"the simulated device of %s",
+						cli->prog) +
+					1);
 			}
 			if (!value || !*value) {
-				return -(cli_usage(cli, "--conn needs a value: %s", CLI_CONN_KINDS) + 1);
+				return -(
+					cli_usage(cli, "--conn needs a value: %s", CLI_CONN_KINDS) +
+					1);
 			}
 			if (names_the_simulator(value)) {
 				return -(simulator_refused(cli, value, "--conn") + 1);
@@ -125,29 +138,39 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 		} else if (args_is(arg, "--mtu")) {
 			value = args_value(argc, argv, &i, "--mtu");
 			if (args_u64(value, 517, &n) != 0 || n < 23) {
-				return -(cli_usage(cli, "--mtu takes a number from 23 to 517, got '%s'",
-						   value ? value : "") + 1);
+				return -(cli_usage(cli,
+						   "--mtu takes a number from 23 to 517, got '%s'",
+						   value ? value : "") +
+					 1);
 			}
 			cli->opt.mtu = (uint16_t)n;
 		} else if (args_is(arg, "--tries")) {
 			value = args_value(argc, argv, &i, "--tries");
 			if (args_u64(value, 100, &n) != 0 || n < 1) {
-				return -(cli_usage(cli, "--tries takes a number from 1 to 100, got '%s'",
-						   value ? value : "") + 1);
+				return -(cli_usage(cli,
+						   "--tries takes a number from 1 to 100, got '%s'",
+						   value ? value : "") +
+					 1);
 			}
 			cli->opt.tries = (uint8_t)n;
 		} else if (args_is(arg, "--serial-line-max")) {
 			value = args_value(argc, argv, &i, "--serial-line-max");
 			if (args_u64(value, 4096, &n) != 0 || n < 7) {
-				return -(cli_usage(cli, "--serial-line-max takes a byte count from 7 to "
-						   "4096, got '%s'", value ? value : "") + 1);
+				return -(cli_usage(cli,
+						   "--serial-line-max takes a byte count from 7 to "
+						   "4096, got '%s'",
+						   value ? value : "") +
+					 1);
 			}
 			cli->opt.serial_line_max = (uint16_t)n;
 		} else if (args_is(arg, "--serial-lines")) {
 			value = args_value(argc, argv, &i, "--serial-lines");
 			if (args_u64(value, 1000, &n) != 0 || n < 1) {
-				return -(cli_usage(cli, "--serial-lines takes a number from 1 to 1000, "
-						   "got '%s'", value ? value : "") + 1);
+				return -(cli_usage(cli,
+						   "--serial-lines takes a number from 1 to 1000, "
+						   "got '%s'",
+						   value ? value : "") +
+					 1);
 			}
 			cli->opt.serial_lines = (uint16_t)n;
 		} else if (args_is(arg, "--smp-version")) {
@@ -160,8 +183,11 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 		} else if (args_is(arg, "--reboot-timeout")) {
 			value = args_value(argc, argv, &i, "--reboot-timeout");
 			if (args_u64(value, 3600, &n) != 0 || n < 1) {
-				return -(cli_usage(cli, "--reboot-timeout takes seconds from 1 to 3600, "
-						   "got '%s'", value ? value : "") + 1);
+				return -(cli_usage(cli,
+						   "--reboot-timeout takes seconds from 1 to 3600, "
+						   "got '%s'",
+						   value ? value : "") +
+					 1);
 			}
 			cli->reboot_timeout_ms = (uint32_t)n * 1000u;
 		} else if (args_is(arg, "--timeout")) {
@@ -171,8 +197,11 @@ static int parse_options(struct cli *cli, int argc, char **argv)
 			value = args_value(argc, argv, &i, "--timeout");
 			s = value ? strtod(value, &end) : 0;
 			if (!value || *end || !(s > 0) || s > 3600) {
-				return -(cli_usage(cli, "--timeout takes seconds, more than 0 and at "
-						   "most 3600, got '%s'", value ? value : "") + 1);
+				return -(cli_usage(cli,
+						   "--timeout takes seconds, more than 0 and at "
+						   "most 3600, got '%s'",
+						   value ? value : "") +
+					 1);
 			}
 			cli->opt.timeout_ms = (uint32_t)(s * 1000.0 + 0.5);
 			if (cli->opt.timeout_ms == 0) {
@@ -330,12 +359,13 @@ static int command_arguments(struct cli *cli, const struct cli_command *cmd, int
 		}
 		name = global_option(argv[k]);
 		if (name && !own_option(cmd, name)) {
-			return cli_usage(cli, "'%s' is a global option: give it before the command "
-					 "(%s%s [OPTIONS] %s%s%s ...)%s", argv[k], cli->prog,
-					 cli->open ? " --" : "", cmd->group ? cmd->group : "",
-					 cmd->group ? " " : "",
-					 cmd->name,
-					 cmd->verbatim ? "; to send it as it is, put '--' before it" : "");
+			return cli_usage(
+				cli,
+				"'%s' is a global option: give it before the command "
+				"(%s%s [OPTIONS] %s%s%s ...)%s",
+				argv[k], cli->prog, cli->open ? " --" : "",
+				cmd->group ? cmd->group : "", cmd->group ? " " : "", cmd->name,
+				cmd->verbatim ? "; to send it as it is, put '--' before it" : "");
 		}
 	}
 	return 0;
@@ -378,8 +408,8 @@ int cli_run(struct cli *cli, int argc, char **argv)
 	}
 	if (!cmd) {
 		if (used == 2) {
-			return cli_usage(cli, "'%s' needs a known subcommand, got '%s'", argv[first],
-					 first + 1 < argc ? argv[first + 1] : "");
+			return cli_usage(cli, "'%s' needs a known subcommand, got '%s'",
+					 argv[first], first + 1 < argc ? argv[first + 1] : "");
 		}
 		return cli_usage(cli, "unknown command '%s'", argv[first]);
 	}

@@ -91,14 +91,15 @@ int cli_session_begin(struct cli *cli)
 		cs->ops = (struct dfu_smp_session_ops){
 			.max_size = on_max_size,
 			.set_reassembly = cli->conn->ops->set_reassembly ? on_set_reassembly : NULL,
-			.set_device_limits = cli->conn->ops->set_device_limits ? on_set_device_limits
-									       : NULL,
+			.set_device_limits =
+				cli->conn->ops->set_device_limits ? on_set_device_limits : NULL,
 			.reconnect = on_reconnect,
 			.step = on_step,
 			.progress = on_progress,
 			.done = on_done,
 		};
-		dfu_smp_session_init(&cs->session, dfu_smp_conn_client(cli->conn), &cfg, &cs->ops, cli);
+		dfu_smp_session_init(&cs->session, dfu_smp_conn_client(cli->conn), &cfg, &cs->ops,
+				     cli);
 		cs->ready = true;
 		cs->link_up = true;
 	}
@@ -189,7 +190,8 @@ void cli_session_run(struct cli *cli)
 		if (deadline == UINT64_MAX && dfu_smp_conn_sending(cli->conn)) {
 			/* requests wait behind bytes the port still paces out: their time has not
 			 * begun; the port's own pacing wakes the loop */
-			deadline = dfu_smp_conn_now_ms(cli->conn) + dfu_smp_conn_timeout_ms(cli->conn);
+			deadline =
+				dfu_smp_conn_now_ms(cli->conn) + dfu_smp_conn_timeout_ms(cli->conn);
 		} else if (deadline == UINT64_MAX) {
 			stalled(cli, -ETIMEDOUT);
 			break;

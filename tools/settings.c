@@ -25,13 +25,15 @@ static int cmd_get(struct cli *cli, int argc, char **argv)
 		} else if (!name && argv[i][0] != '-') {
 			name = argv[i];
 		} else {
-			return cli_usage(cli, "unexpected '%s' (takes NAME [--max-size N])", argv[i]);
+			return cli_usage(cli, "unexpected '%s' (takes NAME [--max-size N])",
+					 argv[i]);
 		}
 	}
 	if (!name) {
 		return cli_usage(cli, "give the NAME of the setting");
 	}
-	if (dfu_smp_mgmt_settings_read(cli_request(cli), name, has_max ? (int64_t)max_size : -1) != 0) {
+	if (dfu_smp_mgmt_settings_read(cli_request(cli), name, has_max ? (int64_t)max_size : -1) !=
+	    0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, &cli->req, &rsp);

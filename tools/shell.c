@@ -16,7 +16,8 @@ static int cmd_exec(struct cli *cli, int argc, char **argv)
 	if (argc < 1) {
 		return cli_usage(cli, "give the shell command to run");
 	}
-	if (dfu_smp_mgmt_shell_exec(cli_request(cli), (size_t)argc, (const char *const *)argv) != 0) {
+	if (dfu_smp_mgmt_shell_exec(cli_request(cli), (size_t)argc, (const char *const *)argv) !=
+	    0) {
 		return cli_too_large(cli);
 	}
 	status = cli_exchange(cli, &cli->req, &rsp);

@@ -86,6 +86,7 @@ static const struct cli_arg show_params[] = {
 
 const struct cli_command cli_stat_commands[] = {
 	{ "stat", "list", "", "the statistics groups", cmd_list, false, no_params, NULL },
-	{ "stat", "show", "GROUP", "the counters of one group", cmd_show, false, show_params, NULL },
+	{ "stat", "show", "GROUP", "the counters of one group", cmd_show, false, show_params,
+	  NULL },
 	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };

@@ -58,15 +58,18 @@ static int load_image(struct cli *cli, const char *path, const char *key, uint8_
 	err = dfu_smp_image_verify_key(img, pem, pem_len);
 	free(pem);
 	if (err) {
-		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s does not verify with %s "
-				   "(%s): %s; nothing was sent", path, key,
-				   dfu_smp_image_status_name(img->sig_status), img->sig_message);
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE,
+				   "%s does not verify with %s "
+				   "(%s): %s; nothing was sent",
+				   path, key, dfu_smp_image_status_name(img->sig_status),
+				   img->sig_message);
 	}
 	return 0;
 }
 
 /* --window N and --chunk N: overrides for experiments. Returns true if argv[*i] was one. */
-static bool tuning_option(int argc, char **argv, int *i, struct dfu_smp_upload_config *cfg, int *bad)
+static bool tuning_option(int argc, char **argv, int *i, struct dfu_smp_upload_config *cfg,
+			  int *bad)
 {
 	uint64_t n;
 
@@ -329,8 +332,9 @@ static int parse_job(struct cli *cli, int argc, char **argv, struct dfu_smp_uplo
  * @p upgrade or, when NULL, the upload @p upload, each given the file here. How it ended is in
  * cli->session.err and .result. @return 0, or an exit status after saying why.
  */
-static int run_file(struct cli *cli, const struct job_args *a, struct dfu_smp_upgrade_config *upgrade,
-		    struct dfu_smp_upload_config *upload, struct dfu_smp_image *img)
+static int run_file(struct cli *cli, const struct job_args *a,
+		    struct dfu_smp_upgrade_config *upgrade, struct dfu_smp_upload_config *upload,
+		    struct dfu_smp_image *img)
 {
 	struct run run;
 	struct sigaction old;
@@ -398,7 +402,8 @@ static bool link_error(int err)
  * @p during names the step ("during upload"), or NULL.
  */
 static int report_failed(struct cli *cli, const struct dfu_smp_session_result *r, int err,
-			 const char *during, const struct dfu_smp_mgmt_reply *reply, const char *message)
+			 const char *during, const struct dfu_smp_mgmt_reply *reply,
+			 const char *message)
 {
 	const char *resume = r->step == DFU_SMP_UPGRADE_STEP_UPLOAD ? resume_hint : "";
 	char line[700];
@@ -418,7 +423,8 @@ static int report_failed(struct cli *cli, const struct dfu_smp_session_result *r
 		char why[512];
 
 		dfu_smp_conn_explain(cli->conn, err, 0, why, sizeof(why));
-		return cli_fail_as(cli, CLI_EXIT_LINK, CLI_KIND_LINK, "%s: %s%s", line, why, resume);
+		return cli_fail_as(cli, CLI_EXIT_LINK, CLI_KIND_LINK, "%s: %s%s", line, why,
+				   resume);
 	}
 	return cli_fail_as(cli, CLI_EXIT_FAIL, CLI_KIND_FAILED, "%s%s", line, resume);
 }
@@ -463,7 +469,8 @@ static int report_upgrade(struct cli *cli, const struct dfu_smp_image *img, cons
 				 dfu_smp_upgrade_step_name(r->step), r->message[0] ? ": " : "",
 				 r->message);
 		} else {
-			snprintf(during, sizeof(during), "during %s", dfu_smp_upgrade_step_name(r->step));
+			snprintf(during, sizeof(during), "during %s",
+				 dfu_smp_upgrade_step_name(r->step));
 		}
 		return report_failed(cli, r, cli->session.err, during, &r->reply, r->message);
 	}
@@ -569,7 +576,8 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		return report_aborted(cli, r, false);
 	}
 	if (cli->session.err) {
-		if (r->reply.kind == DFU_SMP_MGMT_REPLY_RC && r->reply.rc == DFU_SMP_MGMT_ERR_EUNKNOWN) {
+		if (r->reply.kind == DFU_SMP_MGMT_REPLY_RC &&
+		    r->reply.rc == DFU_SMP_MGMT_ERR_EUNKNOWN) {
 			/* some devices check the length only when a write runs past the slot's end */
 			return cli_reply_failed_in(cli, &r->reply, "the image may not fit "
 						   "the slot: 'image slots' shows its size where "
@@ -602,14 +610,19 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 static const struct cli_arg upgrade_params[] = {
 	{ "FILE", NULL, "the signed MCUboot image to install", true },
 	{ "--image", "N", "the image number on devices with several, 0..255 (default 0)", false },
-	{ "--key", "PEM", "check the image's signature with this public key (a PEM file) before "
-	  "anything is sent", true },
-	{ "--test-only", NULL, "boot the new image once for a test and leave it unconfirmed: the "
-	  "next reset goes back to the old one", false },
-	{ "--confirm-now", NULL, "make the new image permanent before the reset, without a test boot",
+	{ "--key", "PEM",
+	  "check the image's signature with this public key (a PEM file) before "
+	  "anything is sent",
+	  true },
+	{ "--test-only", NULL,
+	  "boot the new image once for a test and leave it unconfirmed: the "
+	  "next reset goes back to the old one",
 	  false },
+	{ "--confirm-now", NULL,
+	  "make the new image permanent before the reset, without a test boot", false },
 	{ "--no-reset", NULL, "stop once the image is marked; it boots at the next reset", false },
-	{ "--window", "N", "requests in flight at once, 1..16 (default: as the link allows)", false },
+	{ "--window", "N", "requests in flight at once, 1..16 (default: as the link allows)",
+	  false },
 	{ "--chunk", "N", "most image bytes per request, 1..65535 (default: as the device allows)",
 	  false },
 	{ NULL, NULL, NULL, false },
@@ -618,7 +631,8 @@ static const struct cli_arg upgrade_params[] = {
 static const struct cli_arg upload_params[] = {
 	{ "FILE", NULL, "the MCUboot image to upload", true },
 	{ "--image", "N", "the image number on devices with several, 0..255 (default 0)", false },
-	{ "--window", "N", "requests in flight at once, 1..16 (default: as the link allows)", false },
+	{ "--window", "N", "requests in flight at once, 1..16 (default: as the link allows)",
+	  false },
 	{ "--chunk", "N", "most image bytes per request, 1..65535 (default: as the device allows)",
 	  false },
 	{ NULL, NULL, NULL, false },

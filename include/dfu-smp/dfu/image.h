@@ -94,33 +94,33 @@ enum dfu_smp_image_tlv_type {
  */
 enum dfu_smp_image_status {
 	DFU_SMP_IMAGE_OK = 0,
-	DFU_SMP_IMAGE_TOO_SHORT,          /**< shorter than the 32-byte header */
+	DFU_SMP_IMAGE_TOO_SHORT, /**< shorter than the 32-byte header */
 	DFU_SMP_IMAGE_BAD_MAGIC,
 	DFU_SMP_IMAGE_HDR_SIZE_TOO_SMALL, /**< ih_hdr_size < 32 */
 	DFU_SMP_IMAGE_HDR_SIZE_PAST_EOF,
 	DFU_SMP_IMAGE_IMG_SIZE_ZERO,
-	DFU_SMP_IMAGE_PAYLOAD_PAST_EOF,   /**< the file ends inside the payload */
+	DFU_SMP_IMAGE_PAYLOAD_PAST_EOF, /**< the file ends inside the payload */
 	DFU_SMP_IMAGE_BAD_PROT_TLV_INFO_MAGIC,
 	DFU_SMP_IMAGE_PROT_SIZE_MISMATCH, /**< protected area and ih_protect_tlv_size disagree */
 	DFU_SMP_IMAGE_BAD_TLV_INFO_MAGIC,
-	DFU_SMP_IMAGE_BAD_TLV_TOT,        /**< it_tlv_tot smaller than the info header */
-	DFU_SMP_IMAGE_TRUNCATED,          /**< the file ends inside a TLV or before a TLV info */
-	DFU_SMP_IMAGE_TLV_AREA_PAST_EOF,  /**< the TLVs end with the file, it_tlv_tot goes further */
-	DFU_SMP_IMAGE_TLV_OVERRUN,        /**< a TLV runs past the end of its area */
-	DFU_SMP_IMAGE_ERASED_TLV,         /**< a TLV FF FF FF FF */
-	DFU_SMP_IMAGE_TOO_MANY_TLVS,      /**< more than DFU_SMP_IMAGE_MAX_TLVS */
+	DFU_SMP_IMAGE_BAD_TLV_TOT,       /**< it_tlv_tot smaller than the info header */
+	DFU_SMP_IMAGE_TRUNCATED,         /**< the file ends inside a TLV or before a TLV info */
+	DFU_SMP_IMAGE_TLV_AREA_PAST_EOF, /**< the TLVs end with the file, it_tlv_tot goes further */
+	DFU_SMP_IMAGE_TLV_OVERRUN,       /**< a TLV runs past the end of its area */
+	DFU_SMP_IMAGE_ERASED_TLV,        /**< a TLV FF FF FF FF */
+	DFU_SMP_IMAGE_TOO_MANY_TLVS,     /**< more than DFU_SMP_IMAGE_MAX_TLVS */
 	DFU_SMP_IMAGE_NO_HASH_TLV,
 	DFU_SMP_IMAGE_MULTIPLE_HASH_TLVS,
-	DFU_SMP_IMAGE_BAD_HASH_LEN,       /**< the hash TLV's length is not its algorithm's */
+	DFU_SMP_IMAGE_BAD_HASH_LEN, /**< the hash TLV's length is not its algorithm's */
 	DFU_SMP_IMAGE_HASH_MISMATCH,
 	/* dfu_smp_image_verify_key() */
-	DFU_SMP_IMAGE_IMAGE_INVALID,      /**< the image is invalid: its signature counts for nothing */
-	DFU_SMP_IMAGE_BAD_KEY,            /**< the PEM holds no readable key */
+	DFU_SMP_IMAGE_IMAGE_INVALID, /**< the image is invalid: its signature counts for nothing */
+	DFU_SMP_IMAGE_BAD_KEY,       /**< the PEM holds no readable key */
 	DFU_SMP_IMAGE_NOT_SIGNED,
 	DFU_SMP_IMAGE_UNSUPPORTED_KEY,
 	DFU_SMP_IMAGE_UNSUPPORTED_SIGNATURE,
-	DFU_SMP_IMAGE_KEY_MISMATCH,       /**< KEYHASH/PUBKEY or the signature type is another key's */
-	DFU_SMP_IMAGE_NO_KEY_TLV,         /**< signed, but no KEYHASH or PUBKEY says by which key */
+	DFU_SMP_IMAGE_KEY_MISMATCH, /**< KEYHASH/PUBKEY or the signature type is another key's */
+	DFU_SMP_IMAGE_NO_KEY_TLV,   /**< signed, but no KEYHASH or PUBKEY says by which key */
 	DFU_SMP_IMAGE_BAD_SIGNATURE,
 };
 
@@ -261,7 +261,8 @@ DFU_SMP_API int dfu_smp_image_parse(struct dfu_smp_image *img, const uint8_t *da
  *         -EKEYREJECTED (KEY_MISMATCH), -EBADMSG (BAD_SIGNATURE, NO_KEY_TLV,
  *         IMAGE_INVALID).
  */
-DFU_SMP_API int dfu_smp_image_verify_key(struct dfu_smp_image *img, const uint8_t *pem, size_t pem_len);
+DFU_SMP_API int dfu_smp_image_verify_key(struct dfu_smp_image *img, const uint8_t *pem,
+					 size_t pem_len);
 
 /** Name of a status code: "OK", "BAD_MAGIC", "HASH_MISMATCH"... */
 DFU_SMP_API const char *dfu_smp_image_status_name(enum dfu_smp_image_status status);
@@ -285,12 +286,14 @@ DFU_SMP_API const char *dfu_smp_image_flag_name(uint32_t flag);
 DFU_SMP_API void dfu_smp_image_header_read(const uint8_t *data, struct dfu_smp_image_header *out);
 
 /** "1.2.3+4", as imgtool writes versions, in @p out (@p cap bytes). */
-DFU_SMP_API void dfu_smp_image_version_str(const struct dfu_smp_image_version *v, char *out, size_t cap);
+DFU_SMP_API void dfu_smp_image_version_str(const struct dfu_smp_image_version *v, char *out,
+					   size_t cap);
 
 /**
  * "1.2.3", or "1.2.3.4" when the build number is not 0: the form of a version in Zephyr's SMP
  * image list, in @p out (@p cap bytes).
  */
-DFU_SMP_API void dfu_smp_image_version_smp_str(const struct dfu_smp_image_version *v, char *out, size_t cap);
+DFU_SMP_API void dfu_smp_image_version_smp_str(const struct dfu_smp_image_version *v, char *out,
+					       size_t cap);
 
 #endif /* DFU_SMP_IMAGE_H */

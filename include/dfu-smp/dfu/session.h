@@ -93,7 +93,7 @@ struct dfu_smp_session_config {
 
 /** Why the session asks the owner to reconnect. */
 enum dfu_smp_session_reconnect {
-	DFU_SMP_SESSION_RECONNECT_LOST,  /**< the link was lost in the middle of a job */
+	DFU_SMP_SESSION_RECONNECT_LOST, /**< the link was lost in the middle of a job */
 	DFU_SMP_SESSION_RECONNECT_RESET, /**< the device reset (BLE), or the link dropped while it did */
 };
 
@@ -204,8 +204,8 @@ struct dfu_smp_session {
  * is taken to be up. Learned limits are kept across jobs, until the device reboots.
  */
 DFU_SMP_API void dfu_smp_session_init(struct dfu_smp_session *s, struct dfu_smp_client *client,
-		      const struct dfu_smp_session_config *cfg, const struct dfu_smp_session_ops *ops,
-		      void *user);
+				      const struct dfu_smp_session_config *cfg,
+				      const struct dfu_smp_session_ops *ops, void *user);
 
 /**
  * Learn what the device and the link take (see the top of this file); ops->set_device_limits
@@ -227,8 +227,9 @@ DFU_SMP_API int dfu_smp_session_learn_limits(struct dfu_smp_session *s);
  * @return 0 (the end comes through ops->done, never from inside this call); -EBUSY while
  *         another job runs; -EINVAL for a missing argument.
  */
-DFU_SMP_API int dfu_smp_session_upload(struct dfu_smp_session *s, const struct dfu_smp_upload_config *cfg, uint8_t *buf,
-		       size_t buf_len);
+DFU_SMP_API int dfu_smp_session_upload(struct dfu_smp_session *s,
+				       const struct dfu_smp_upload_config *cfg, uint8_t *buf,
+				       size_t buf_len);
 
 /**
  * The whole upgrade of dfu/upgrade.c: as dfu_smp_session_upload() for the limits and cfg->upload
@@ -239,8 +240,9 @@ DFU_SMP_API int dfu_smp_session_upload(struct dfu_smp_session *s, const struct d
  * @return 0 (the end comes through ops->done, never from inside this call); -EBUSY while
  *         another job runs; -EINVAL for a missing argument or a buffer too small.
  */
-DFU_SMP_API int dfu_smp_session_upgrade(struct dfu_smp_session *s, const struct dfu_smp_upgrade_config *cfg,
-			uint8_t *buf, size_t buf_len);
+DFU_SMP_API int dfu_smp_session_upgrade(struct dfu_smp_session *s,
+					const struct dfu_smp_upgrade_config *cfg, uint8_t *buf,
+					size_t buf_len);
 
 /**
  * The owner reconnected as asked (ops->reconnect), or the link came back on its own. Callbacks
@@ -282,6 +284,7 @@ DFU_SMP_API enum dfu_smp_upgrade_step dfu_smp_session_step(const struct dfu_smp_
 DFU_SMP_API bool dfu_smp_session_busy(const struct dfu_smp_session *s);
 
 /** What the device and the link take, or NULL until learned (and again after a reboot). */
-DFU_SMP_API const struct dfu_smp_session_limits *dfu_smp_session_limits(const struct dfu_smp_session *s);
+DFU_SMP_API const struct dfu_smp_session_limits *dfu_smp_session_limits(
+	const struct dfu_smp_session *s);
 
 #endif /* DFU_SMP_SESSION_H */

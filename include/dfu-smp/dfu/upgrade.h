@@ -179,7 +179,8 @@ struct dfu_smp_upgrade {
  * upload uses (@p max_request), or a negative errno (the upgrade ends with it). Ignored unless
  * the upgrade waits for it.
  */
-DFU_SMP_API void dfu_smp_upgrade_size_checked(struct dfu_smp_upgrade *up, int err, size_t max_request);
+DFU_SMP_API void dfu_smp_upgrade_size_checked(struct dfu_smp_upgrade *up, int err,
+					      size_t max_request);
 
 /** The smallest request size the serial recovery size check goes down to. */
 #define DFU_SMP_UPGRADE_RECOVERY_MIN_REQUEST 128u

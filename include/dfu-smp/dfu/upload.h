@@ -82,7 +82,8 @@ struct dfu_smp_upload_limits {
  * at most DFU_SMP_UPLOAD_DATA_UNKNOWN data bytes in each. Fields @p cfg already sets (max_request,
  * max_chunk, window: overrides for experiments) are kept.
  */
-DFU_SMP_API void dfu_smp_upload_tune(struct dfu_smp_upload_config *cfg, const struct dfu_smp_upload_limits *limits);
+DFU_SMP_API void dfu_smp_upload_tune(struct dfu_smp_upload_config *cfg,
+				     const struct dfu_smp_upload_limits *limits);
 
 /** Progress, reported after each answer that moves the device's offset. */
 struct dfu_smp_upload_progress {
@@ -148,7 +149,7 @@ struct dfu_smp_upload {
 	uint64_t acked;       /* the device's offset */
 	uint64_t start_ms;
 	bool started;         /* the device answered the first request */
-	bool first_waiting;   /* a first request is on the link: nothing else until it is answered */
+	bool first_waiting; /* a first request is on the link: nothing else until it is answered */
 	size_t first_len;     /* the first request's message, SMP header included */
 	bool running;
 	unsigned client_window; /* the client's window before the upload, put back at its end */

@@ -22,7 +22,8 @@ struct dfu_smp_mgmt_cbor_writer {
 };
 
 /** Start writing at @p buf (@p cap bytes). */
-DFU_SMP_API void dfu_smp_mgmt_cbor_writer_init(struct dfu_smp_mgmt_cbor_writer *w, uint8_t *buf, size_t cap);
+DFU_SMP_API void dfu_smp_mgmt_cbor_writer_init(struct dfu_smp_mgmt_cbor_writer *w, uint8_t *buf,
+					       size_t cap);
 
 /** A definite-length map of @p pairs key/value pairs follows. */
 DFU_SMP_API void dfu_smp_mgmt_cbor_map(struct dfu_smp_mgmt_cbor_writer *w, size_t pairs);
@@ -37,9 +38,11 @@ DFU_SMP_API void dfu_smp_mgmt_cbor_break(struct dfu_smp_mgmt_cbor_writer *w);
 /** A text string from a NUL-terminated string. */
 DFU_SMP_API void dfu_smp_mgmt_cbor_text(struct dfu_smp_mgmt_cbor_writer *w, const char *s);
 /** A text string of @p n bytes. */
-DFU_SMP_API void dfu_smp_mgmt_cbor_text_n(struct dfu_smp_mgmt_cbor_writer *w, const char *s, size_t n);
+DFU_SMP_API void dfu_smp_mgmt_cbor_text_n(struct dfu_smp_mgmt_cbor_writer *w, const char *s,
+					  size_t n);
 /** A byte string of @p n bytes. */
-DFU_SMP_API void dfu_smp_mgmt_cbor_bytes(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *b, size_t n);
+DFU_SMP_API void dfu_smp_mgmt_cbor_bytes(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *b,
+					 size_t n);
 /** An unsigned integer in its shortest form. */
 DFU_SMP_API void dfu_smp_mgmt_cbor_uint(struct dfu_smp_mgmt_cbor_writer *w, uint64_t v);
 /** A signed integer in its shortest form. */
@@ -47,7 +50,8 @@ DFU_SMP_API void dfu_smp_mgmt_cbor_int(struct dfu_smp_mgmt_cbor_writer *w, int64
 /** true or false. */
 DFU_SMP_API void dfu_smp_mgmt_cbor_bool(struct dfu_smp_mgmt_cbor_writer *w, bool v);
 /** Bytes already encoded as CBOR, copied as they are. */
-DFU_SMP_API void dfu_smp_mgmt_cbor_raw(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *cbor, size_t n);
+DFU_SMP_API void dfu_smp_mgmt_cbor_raw(struct dfu_smp_mgmt_cbor_writer *w, const uint8_t *cbor,
+				       size_t n);
 
 /** Bytes an unsigned integer, or a string's length header, takes in its shortest form. */
 DFU_SMP_API size_t dfu_smp_mgmt_cbor_head_size(uint64_t v);

@@ -23,8 +23,8 @@ enum dfu_smp_mgmt_enum_id {
 DFU_SMP_API int dfu_smp_mgmt_enum_count(struct dfu_smp_request *req);
 
 /** Decode the number of groups (`count`). */
-DFU_SMP_API int dfu_smp_mgmt_enum_count_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			   uint64_t *count);
+DFU_SMP_API int dfu_smp_mgmt_enum_count_decode(const struct dfu_smp_client_rsp *rsp,
+					       struct dfu_smp_mgmt_reply *reply, uint64_t *count);
 
 /** The group IDs, in the device's order. */
 struct dfu_smp_mgmt_enum_list {
@@ -36,8 +36,9 @@ struct dfu_smp_mgmt_enum_list {
 DFU_SMP_API int dfu_smp_mgmt_enum_list(struct dfu_smp_request *req);
 
 /** Decode the list (`groups`: array of uint, each at most 65535). */
-DFU_SMP_API int dfu_smp_mgmt_enum_list_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_enum_list *out);
+DFU_SMP_API int dfu_smp_mgmt_enum_list_decode(const struct dfu_smp_client_rsp *rsp,
+					      struct dfu_smp_mgmt_reply *reply,
+					      struct dfu_smp_mgmt_enum_list *out);
 
 /** Single-group request (read, `{"index": index}`). */
 DFU_SMP_API int dfu_smp_mgmt_enum_single(struct dfu_smp_request *req, uint64_t index);
@@ -49,11 +50,13 @@ struct dfu_smp_mgmt_enum_single_rsp {
 };
 
 /** Decode a single-group answer (`group`; `end` optional). */
-DFU_SMP_API int dfu_smp_mgmt_enum_single_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			    struct dfu_smp_mgmt_enum_single_rsp *out);
+DFU_SMP_API int dfu_smp_mgmt_enum_single_decode(const struct dfu_smp_client_rsp *rsp,
+						struct dfu_smp_mgmt_reply *reply,
+						struct dfu_smp_mgmt_enum_single_rsp *out);
 
 /** Details request (read): `{}`, or `{"groups": [...]}` for @p count > 0 IDs. */
-DFU_SMP_API int dfu_smp_mgmt_enum_details(struct dfu_smp_request *req, const uint16_t *groups, size_t count);
+DFU_SMP_API int dfu_smp_mgmt_enum_details(struct dfu_smp_request *req, const uint16_t *groups,
+					  size_t count);
 
 /** Details of one group. */
 struct dfu_smp_mgmt_enum_detail {
@@ -69,7 +72,8 @@ struct dfu_smp_mgmt_enum_details {
 };
 
 /** Decode details (`groups`: array of maps). */
-DFU_SMP_API int dfu_smp_mgmt_enum_details_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			     struct dfu_smp_mgmt_enum_details *out);
+DFU_SMP_API int dfu_smp_mgmt_enum_details_decode(const struct dfu_smp_client_rsp *rsp,
+						 struct dfu_smp_mgmt_reply *reply,
+						 struct dfu_smp_mgmt_enum_details *out);
 
 #endif /* DFU_SMP_MGMT_ENUM_H */

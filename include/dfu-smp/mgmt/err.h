@@ -70,6 +70,7 @@ DFU_SMP_API const char *dfu_smp_mgmt_err_group_text(uint16_t group, int64_t rc);
  * "image: IMG_MGMT_ERR_FLASH_WRITE_FAILED (rc 12): writing to the device's flash failed".
  * Writes at most @p cap bytes (NUL included) to @p out and returns @p out.
  */
-DFU_SMP_API char *dfu_smp_mgmt_err_describe(const struct dfu_smp_mgmt_reply *reply, char *out, size_t cap);
+DFU_SMP_API char *dfu_smp_mgmt_err_describe(const struct dfu_smp_mgmt_reply *reply, char *out,
+					    size_t cap);
 
 #endif /* DFU_SMP_MGMT_ERR_H */

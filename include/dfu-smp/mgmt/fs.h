@@ -21,7 +21,8 @@ enum dfu_smp_mgmt_fs_id {
 };
 
 /** Download request (read, `{"name", "off"}`); the device picks the chunk size. */
-DFU_SMP_API int dfu_smp_mgmt_fs_download(struct dfu_smp_request *req, const char *name, uint64_t off);
+DFU_SMP_API int dfu_smp_mgmt_fs_download(struct dfu_smp_request *req, const char *name,
+					 uint64_t off);
 
 /** A download chunk. */
 struct dfu_smp_mgmt_fs_download_rsp {
@@ -32,39 +33,41 @@ struct dfu_smp_mgmt_fs_download_rsp {
 };
 
 /** Decode a download chunk (`off`, `data` required; `len` optional). */
-DFU_SMP_API int dfu_smp_mgmt_fs_download_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			    struct dfu_smp_mgmt_fs_download_rsp *out);
+DFU_SMP_API int dfu_smp_mgmt_fs_download_decode(const struct dfu_smp_client_rsp *rsp,
+						struct dfu_smp_mgmt_reply *reply,
+						struct dfu_smp_mgmt_fs_download_rsp *out);
 
 /**
  * Upload request (write, `{"name", "off", "data"}` plus `len` = @p total when @p total >= 0;
  * the device needs it with off 0). @return 0 or -ENOBUFS.
  */
-DFU_SMP_API int dfu_smp_mgmt_fs_upload(struct dfu_smp_request *req, const char *name, uint64_t off, const uint8_t *data,
-		   size_t len, int64_t total);
+DFU_SMP_API int dfu_smp_mgmt_fs_upload(struct dfu_smp_request *req, const char *name, uint64_t off,
+				       const uint8_t *data, size_t len, int64_t total);
 
 /**
  * The largest number of data bytes an upload request for @p name at @p off (with `len` when
  * @p total >= 0) can carry when the whole SMP message is at most @p msg_limit bytes; 0 if none.
  */
-DFU_SMP_API size_t dfu_smp_mgmt_fs_upload_max_data(const char *name, uint64_t off, int64_t total, size_t msg_limit);
+DFU_SMP_API size_t dfu_smp_mgmt_fs_upload_max_data(const char *name, uint64_t off, int64_t total,
+						   size_t msg_limit);
 
 /** Decode an upload answer: the next offset (`off`). */
-DFU_SMP_API int dfu_smp_mgmt_fs_upload_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  uint64_t *off);
+DFU_SMP_API int dfu_smp_mgmt_fs_upload_decode(const struct dfu_smp_client_rsp *rsp,
+					      struct dfu_smp_mgmt_reply *reply, uint64_t *off);
 
 /** Status request (read, `{"name"}`). */
 DFU_SMP_API int dfu_smp_mgmt_fs_status(struct dfu_smp_request *req, const char *name);
 
 /** Decode a status answer: the file's size (`len`). */
-DFU_SMP_API int dfu_smp_mgmt_fs_status_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  uint64_t *len);
+DFU_SMP_API int dfu_smp_mgmt_fs_status_decode(const struct dfu_smp_client_rsp *rsp,
+					      struct dfu_smp_mgmt_reply *reply, uint64_t *len);
 
 /**
  * Hash/checksum request (read, `{"name"}` plus `type` when not NULL, `off` when not 0 and
  * `len` when @p len >= 0).
  */
-DFU_SMP_API int dfu_smp_mgmt_fs_hash(struct dfu_smp_request *req, const char *name, const char *type, uint64_t off,
-		 int64_t len);
+DFU_SMP_API int dfu_smp_mgmt_fs_hash(struct dfu_smp_request *req, const char *name,
+				     const char *type, uint64_t off, int64_t len);
 
 /** A hash or checksum answer: `output` is a number (crc32) or bytes (sha256). */
 struct dfu_smp_mgmt_fs_hash_rsp {
@@ -78,8 +81,9 @@ struct dfu_smp_mgmt_fs_hash_rsp {
 };
 
 /** Decode a hash answer. */
-DFU_SMP_API int dfu_smp_mgmt_fs_hash_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			struct dfu_smp_mgmt_fs_hash_rsp *out);
+DFU_SMP_API int dfu_smp_mgmt_fs_hash_decode(const struct dfu_smp_client_rsp *rsp,
+					    struct dfu_smp_mgmt_reply *reply,
+					    struct dfu_smp_mgmt_fs_hash_rsp *out);
 
 /** Supported-types request (read, `{}`). */
 DFU_SMP_API int dfu_smp_mgmt_fs_hash_types(struct dfu_smp_request *req);
@@ -98,8 +102,9 @@ struct dfu_smp_mgmt_fs_hash_types {
 };
 
 /** Decode the supported types (`types`: map name -> {format, size}). */
-DFU_SMP_API int dfu_smp_mgmt_fs_hash_types_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			      struct dfu_smp_mgmt_fs_hash_types *out);
+DFU_SMP_API int dfu_smp_mgmt_fs_hash_types_decode(const struct dfu_smp_client_rsp *rsp,
+						  struct dfu_smp_mgmt_reply *reply,
+						  struct dfu_smp_mgmt_fs_hash_types *out);
 
 /** Close request (write, `{}`): ends the device's upload/download context. */
 DFU_SMP_API int dfu_smp_mgmt_fs_close(struct dfu_smp_request *req);

@@ -52,16 +52,17 @@ DFU_SMP_API int dfu_smp_mgmt_img_state_read(struct dfu_smp_request *req);
  * confirm the running image. The answer is the new state list (dfu_smp_mgmt_img_state_decode()).
  * @return 0 or -ENOBUFS.
  */
-DFU_SMP_API int dfu_smp_mgmt_img_state_write(struct dfu_smp_request *req, const uint8_t *hash, size_t hash_len,
-			 bool confirm);
+DFU_SMP_API int dfu_smp_mgmt_img_state_write(struct dfu_smp_request *req, const uint8_t *hash,
+					     size_t hash_len, bool confirm);
 
 /**
  * Decode a state list (`images` array of slot maps; `splitStatus`). Each entry must be a map
  * with `slot`; a hash longer than DFU_SMP_MGMT_IMG_HASH_MAX is malformed.
  * @return 0, -EREMOTEIO or -EBADMSG.
  */
-DFU_SMP_API int dfu_smp_mgmt_img_state_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_img_state *out);
+DFU_SMP_API int dfu_smp_mgmt_img_state_decode(const struct dfu_smp_client_rsp *rsp,
+					      struct dfu_smp_mgmt_reply *reply,
+					      struct dfu_smp_mgmt_img_state *out);
 
 /** One image upload request. */
 struct dfu_smp_mgmt_img_upload_args {
@@ -81,14 +82,16 @@ struct dfu_smp_mgmt_img_upload_args {
  * off is 0. Integers in their shortest form.
  * @return 0, -ENOBUFS, or -EINVAL if sha_len is over 32.
  */
-DFU_SMP_API int dfu_smp_mgmt_img_upload(struct dfu_smp_request *req, const struct dfu_smp_mgmt_img_upload_args *args);
+DFU_SMP_API int dfu_smp_mgmt_img_upload(struct dfu_smp_request *req,
+					const struct dfu_smp_mgmt_img_upload_args *args);
 
 /**
  * The largest number of data bytes an upload request with these arguments (args->data and
  * args->len ignored) can carry when the whole SMP message, header included, must be at most
  * @p msg_limit bytes. Computed from the real encoding. 0 if not even one byte fits.
  */
-DFU_SMP_API size_t dfu_smp_mgmt_img_upload_max_data(const struct dfu_smp_mgmt_img_upload_args *args, size_t msg_limit);
+DFU_SMP_API size_t dfu_smp_mgmt_img_upload_max_data(const struct dfu_smp_mgmt_img_upload_args *args,
+						    size_t msg_limit);
 
 /** An upload response. */
 struct dfu_smp_mgmt_img_upload_rsp {
@@ -98,8 +101,9 @@ struct dfu_smp_mgmt_img_upload_rsp {
 };
 
 /** Decode an upload response (`off` required; `match` optional). @return 0, -EREMOTEIO, -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_img_upload_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			   struct dfu_smp_mgmt_img_upload_rsp *out);
+DFU_SMP_API int dfu_smp_mgmt_img_upload_decode(const struct dfu_smp_client_rsp *rsp,
+					       struct dfu_smp_mgmt_reply *reply,
+					       struct dfu_smp_mgmt_img_upload_rsp *out);
 
 /**
  * Erase request (write); @p slot < 0 lets the device pick (the non-running slot). Decode with
@@ -133,7 +137,8 @@ struct dfu_smp_mgmt_img_slot_info {
 DFU_SMP_API int dfu_smp_mgmt_img_slot_info(struct dfu_smp_request *req);
 
 /** Decode slot info. @return 0, -EREMOTEIO or -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_img_slot_info_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			      struct dfu_smp_mgmt_img_slot_info *out);
+DFU_SMP_API int dfu_smp_mgmt_img_slot_info_decode(const struct dfu_smp_client_rsp *rsp,
+						  struct dfu_smp_mgmt_reply *reply,
+						  struct dfu_smp_mgmt_img_slot_info *out);
 
 #endif /* DFU_SMP_MGMT_IMG_H */

@@ -34,8 +34,8 @@ DFU_SMP_API int dfu_smp_mgmt_os_echo(struct dfu_smp_request *req, const char *te
  * Decode an echo response. @p text points into the reply's memory.
  * @return 0, -EREMOTEIO (device error) or -EBADMSG (malformed; see reply->detail).
  */
-DFU_SMP_API int dfu_smp_mgmt_os_echo_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			const char **text);
+DFU_SMP_API int dfu_smp_mgmt_os_echo_decode(const struct dfu_smp_client_rsp *rsp,
+					    struct dfu_smp_mgmt_reply *reply, const char **text);
 
 /** MCUmgr parameters: the device's SMP buffer size and count. */
 struct dfu_smp_mgmt_os_params {
@@ -47,8 +47,9 @@ struct dfu_smp_mgmt_os_params {
 DFU_SMP_API int dfu_smp_mgmt_os_params(struct dfu_smp_request *req);
 
 /** Decode an MCUmgr parameters response. @return 0, -EREMOTEIO or -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_os_params_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_os_params *out);
+DFU_SMP_API int dfu_smp_mgmt_os_params_decode(const struct dfu_smp_client_rsp *rsp,
+					      struct dfu_smp_mgmt_reply *reply,
+					      struct dfu_smp_mgmt_os_params *out);
 
 /** One thread of task statistics. Optional values are -1 when the device left them out. */
 struct dfu_smp_mgmt_os_task {
@@ -74,8 +75,9 @@ struct dfu_smp_mgmt_os_taskstat {
 DFU_SMP_API int dfu_smp_mgmt_os_taskstat(struct dfu_smp_request *req);
 
 /** Decode task statistics (`tasks`: map name -> map). @return 0, -EREMOTEIO or -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_os_taskstat_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			    struct dfu_smp_mgmt_os_taskstat *out);
+DFU_SMP_API int dfu_smp_mgmt_os_taskstat_decode(const struct dfu_smp_client_rsp *rsp,
+						struct dfu_smp_mgmt_reply *reply,
+						struct dfu_smp_mgmt_os_taskstat *out);
 
 /** One memory pool. Optional values are -1 when left out. */
 struct dfu_smp_mgmt_os_mpool {
@@ -100,15 +102,17 @@ DFU_SMP_API int dfu_smp_mgmt_os_mpstat(struct dfu_smp_request *req);
  * `tasks` (Zephyr's own test) or at the top level (Zephyr's documentation): all are accepted.
  * @return 0, -EREMOTEIO or -EBADMSG.
  */
-DFU_SMP_API int dfu_smp_mgmt_os_mpstat_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_os_mpstat *out);
+DFU_SMP_API int dfu_smp_mgmt_os_mpstat_decode(const struct dfu_smp_client_rsp *rsp,
+					      struct dfu_smp_mgmt_reply *reply,
+					      struct dfu_smp_mgmt_os_mpstat *out);
 
 /** Date-time get request (read, `{}`). @return 0 or -ENOBUFS. */
 DFU_SMP_API int dfu_smp_mgmt_os_datetime_get(struct dfu_smp_request *req);
 
 /** Decode the date-time (`datetime`, e.g. "2025-11-20T11:56:05"). @return 0, -EREMOTEIO, -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_os_datetime_get_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-				const char **datetime);
+DFU_SMP_API int dfu_smp_mgmt_os_datetime_get_decode(const struct dfu_smp_client_rsp *rsp,
+						    struct dfu_smp_mgmt_reply *reply,
+						    const char **datetime);
 
 /**
  * Date-time set request (write, `{"datetime": ...}`); @p datetime as the device takes it,
@@ -128,14 +132,14 @@ DFU_SMP_API int dfu_smp_mgmt_os_reset(struct dfu_smp_request *req, bool force, i
 DFU_SMP_API int dfu_smp_mgmt_os_info(struct dfu_smp_request *req, const char *format);
 
 /** Decode OS/application info (`output`). @return 0, -EREMOTEIO or -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_os_info_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			const char **output);
+DFU_SMP_API int dfu_smp_mgmt_os_info_decode(const struct dfu_smp_client_rsp *rsp,
+					    struct dfu_smp_mgmt_reply *reply, const char **output);
 
 /** Bootloader information. Absent values: name NULL, has_mode false. */
 struct dfu_smp_mgmt_os_bootloader {
 	const char *name;  /**< `bootloader`, e.g. "MCUboot" */
 	bool has_mode;
-	int64_t mode;      /**< MCUboot mode (-1 unknown, 0 single slot, 1 swap using scratch, ...) */
+	int64_t mode; /**< MCUboot mode (-1 unknown, 0 single slot, 1 swap using scratch, ...) */
 	bool no_downgrade; /**< `no-downgrade` */
 };
 
@@ -143,8 +147,9 @@ struct dfu_smp_mgmt_os_bootloader {
 DFU_SMP_API int dfu_smp_mgmt_os_bootloader(struct dfu_smp_request *req, const char *query);
 
 /** Decode bootloader info. @return 0, -EREMOTEIO or -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_os_bootloader_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			      struct dfu_smp_mgmt_os_bootloader *out);
+DFU_SMP_API int dfu_smp_mgmt_os_bootloader_decode(const struct dfu_smp_client_rsp *rsp,
+						  struct dfu_smp_mgmt_reply *reply,
+						  struct dfu_smp_mgmt_os_bootloader *out);
 
 /** Name of an MCUboot mode number ("swap using scratch", ...), or "unknown". */
 DFU_SMP_API const char *dfu_smp_mgmt_os_bootloader_mode_name(int64_t mode);

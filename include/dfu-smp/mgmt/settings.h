@@ -22,7 +22,8 @@ enum dfu_smp_mgmt_settings_id {
  * Read request (read, `{"name": name}`, plus `max_size` when @p max_size >= 0).
  * @return 0 or -ENOBUFS.
  */
-DFU_SMP_API int dfu_smp_mgmt_settings_read(struct dfu_smp_request *req, const char *name, int64_t max_size);
+DFU_SMP_API int dfu_smp_mgmt_settings_read(struct dfu_smp_request *req, const char *name,
+					   int64_t max_size);
 
 /** A setting's value: raw bytes; the caller knows their type. */
 struct dfu_smp_mgmt_settings_value {
@@ -32,12 +33,13 @@ struct dfu_smp_mgmt_settings_value {
 };
 
 /** Decode a read (`val` bstr; `max_size` optional). @return 0, -EREMOTEIO or -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_settings_read_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			      struct dfu_smp_mgmt_settings_value *out);
+DFU_SMP_API int dfu_smp_mgmt_settings_read_decode(const struct dfu_smp_client_rsp *rsp,
+						  struct dfu_smp_mgmt_reply *reply,
+						  struct dfu_smp_mgmt_settings_value *out);
 
 /** Write request (write, `{"name", "val"}`). Decode with dfu_smp_mgmt_reply_status(). */
-DFU_SMP_API int dfu_smp_mgmt_settings_write(struct dfu_smp_request *req, const char *name, const uint8_t *val,
-			size_t len);
+DFU_SMP_API int dfu_smp_mgmt_settings_write(struct dfu_smp_request *req, const char *name,
+					    const uint8_t *val, size_t len);
 
 /** Delete request (write, `{"name"}`). Decode with dfu_smp_mgmt_reply_status(). */
 DFU_SMP_API int dfu_smp_mgmt_settings_delete(struct dfu_smp_request *req, const char *name);

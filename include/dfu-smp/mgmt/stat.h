@@ -26,8 +26,9 @@ struct dfu_smp_mgmt_stat_list {
 DFU_SMP_API int dfu_smp_mgmt_stat_list(struct dfu_smp_request *req);
 
 /** Decode the list (`stat_list`, possibly empty). @return 0, -EREMOTEIO or -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_stat_list_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_stat_list *out);
+DFU_SMP_API int dfu_smp_mgmt_stat_list_decode(const struct dfu_smp_client_rsp *rsp,
+					      struct dfu_smp_mgmt_reply *reply,
+					      struct dfu_smp_mgmt_stat_list *out);
 
 /** One counter. */
 struct dfu_smp_mgmt_stat_field {
@@ -46,7 +47,8 @@ struct dfu_smp_mgmt_stat_group {
 DFU_SMP_API int dfu_smp_mgmt_stat_show(struct dfu_smp_request *req, const char *name);
 
 /** Decode a group (`name`, `fields` map name -> uint). @return 0, -EREMOTEIO or -EBADMSG. */
-DFU_SMP_API int dfu_smp_mgmt_stat_show_decode(const struct dfu_smp_client_rsp *rsp, struct dfu_smp_mgmt_reply *reply,
-			  struct dfu_smp_mgmt_stat_group *out);
+DFU_SMP_API int dfu_smp_mgmt_stat_show_decode(const struct dfu_smp_client_rsp *rsp,
+					      struct dfu_smp_mgmt_reply *reply,
+					      struct dfu_smp_mgmt_stat_group *out);
 
 #endif /* DFU_SMP_MGMT_STAT_H */

@@ -80,9 +80,11 @@ struct dfu_smp_conn_ops {
 	 * @p limit_ms, serving the link all the while, even when no request waits.
 	 * @return 0 when done, -ETIMEDOUT at the limit, or another negative errno.
 	 */
-	int (*run_until)(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms);
+	int (*run_until)(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg,
+			 uint64_t limit_ms);
 	/** Explain @p err from a request of @p request_len bytes, in one line. */
-	void (*explain)(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap);
+	void (*explain)(struct dfu_smp_conn *conn, int err, size_t request_len, char *out,
+			size_t cap);
 	/**
 	 * Add what only the kind knows to @p out, which holds struct dfu_smp_conn's stats already (the
 	 * ATT MTU, a modelled link's air bytes...); NULL where there is nothing to add.
@@ -97,7 +99,8 @@ struct dfu_smp_conn_ops {
 	 * The device's MCUmgr parameters are known (@p limits->have_params, buf_size): size
 	 * requests by them from now on. NULL where the link alone decides.
 	 */
-	void (*set_device_limits)(struct dfu_smp_conn *conn, const struct dfu_smp_session_limits *limits);
+	void (*set_device_limits)(struct dfu_smp_conn *conn,
+				  const struct dfu_smp_session_limits *limits);
 	/**
 	 * Get the link back: BLE: if it is still up, first wait (within @p timeout_ms) until it
 	 * drops, as it does when a device resets; then find the device, connect and set the link
@@ -147,8 +150,8 @@ struct dfu_smp_conn {
  * @return 0 with *@p out set; -EINVAL when @p spec is not a valid connection string (a usage
  *         error); another negative errno when connecting failed. @p why gets a one-line reason.
  */
-DFU_SMP_API int dfu_smp_conn_open(const char *spec, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
-	      size_t why_cap);
+DFU_SMP_API int dfu_smp_conn_open(const char *spec, const struct dfu_smp_conn_options *opt,
+				  struct dfu_smp_conn **out, char *why, size_t why_cap);
 
 /** Close and free @p conn. */
 DFU_SMP_API void dfu_smp_conn_close(struct dfu_smp_conn *conn);
@@ -160,7 +163,8 @@ DFU_SMP_API struct dfu_smp_client *dfu_smp_conn_client(struct dfu_smp_conn *conn
 DFU_SMP_API int dfu_smp_conn_run(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg);
 
 /** See struct dfu_smp_conn_ops.run_until. */
-DFU_SMP_API int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg, uint64_t limit_ms);
+DFU_SMP_API int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg),
+				       void *arg, uint64_t limit_ms);
 
 /**
  * Send @p req and wait for its answer. The response's payload is copied to @p rsp_buf
@@ -170,24 +174,27 @@ DFU_SMP_API int dfu_smp_conn_run_until(struct dfu_smp_conn *conn, bool (*done)(v
  * @return 0, or the request's error (-ETIMEDOUT, -EMSGSIZE, ...; -ENOBUFS if the response
  *         does not fit @p rsp_buf).
  */
-DFU_SMP_API int dfu_smp_conn_transact(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
-		  struct dfu_smp_client_rsp *rsp);
+DFU_SMP_API int dfu_smp_conn_transact(struct dfu_smp_conn *conn, struct dfu_smp_request *req,
+				      uint8_t *rsp_buf, size_t cap, struct dfu_smp_client_rsp *rsp);
 
 /**
  * dfu_smp_conn_transact() with @p req's own timeout and retries only: never sent again because the
  * link is lossy, for a request that must not reach the device twice unawares.
  */
-DFU_SMP_API int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu_smp_request *req, uint8_t *rsp_buf, size_t cap,
-		       struct dfu_smp_client_rsp *rsp);
+DFU_SMP_API int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu_smp_request *req,
+					   uint8_t *rsp_buf, size_t cap,
+					   struct dfu_smp_client_rsp *rsp);
 
 /** What crossed the link so far. */
 DFU_SMP_API void dfu_smp_conn_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *out);
 
 /** Explain @p err from a request of @p request_len bytes on @p conn, in one line. */
-DFU_SMP_API void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out, size_t cap);
+DFU_SMP_API void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len,
+				      char *out, size_t cap);
 
 /** See struct dfu_smp_conn_ops.reconnect. */
-DFU_SMP_API int dfu_smp_conn_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);
+DFU_SMP_API int dfu_smp_conn_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why,
+				       size_t why_cap);
 
 /**
  * True while bytes handed to @p conn still wait to go out on the link (a serial port pacing
@@ -217,15 +224,17 @@ DFU_SMP_API uint32_t dfu_smp_conn_timeout_ms(const struct dfu_smp_conn *conn);
 DFU_SMP_API void *dfu_smp_conn_self(struct dfu_smp_conn *conn);
 
 /** The SMP client's configuration @p opt asks for (timeout, protocol version). */
-DFU_SMP_API struct dfu_smp_client_config dfu_smp_conn_client_config(const struct dfu_smp_conn_options *opt);
+DFU_SMP_API struct dfu_smp_client_config dfu_smp_conn_client_config(
+	const struct dfu_smp_conn_options *opt);
 
 /**
  * Set up @p conn, the first member of a kind's struct: its @p ops, the SMP @p client it
  * drives (caller-owned, already initialised), a copy of @p opt, zero stats, and the time it
  * starts from (@p ops' clock, which must be ready to read).
  */
-DFU_SMP_API void dfu_smp_conn_init(struct dfu_smp_conn *conn, const struct dfu_smp_conn_ops *ops, struct dfu_smp_client *client,
-	       const struct dfu_smp_conn_options *opt);
+DFU_SMP_API void dfu_smp_conn_init(struct dfu_smp_conn *conn, const struct dfu_smp_conn_ops *ops,
+				   struct dfu_smp_client *client,
+				   const struct dfu_smp_conn_options *opt);
 
 /**
  * With -v (@p conn->opt.verbose at least 1), log one line on stderr (dfu-smp/ports/log.h): the time
@@ -244,15 +253,15 @@ void dfu_smp_conn_packet_logf(struct dfu_smp_conn *conn, const char *fmt, ...);
  * its link is down, by @p limit_ms on its clock. Does nothing when the link is down already.
  * @return 0; -ETIMEDOUT with @p why saying that the link was still up after @p timeout_ms.
  */
-DFU_SMP_API int dfu_smp_conn_await_drop(struct dfu_smp_conn *conn, uint64_t limit_ms, uint32_t timeout_ms, char *why,
-		    size_t why_cap);
+DFU_SMP_API int dfu_smp_conn_await_drop(struct dfu_smp_conn *conn, uint64_t limit_ms,
+					uint32_t timeout_ms, char *why, size_t why_cap);
 
 /* Each kind of connection. */
-DFU_SMP_API int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
-		  size_t why_cap);
-DFU_SMP_API int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out,
-		     char *why, size_t why_cap);
-DFU_SMP_API int dfu_smp_conn_ble_open(const char *arg, const struct dfu_smp_conn_options *opt, struct dfu_smp_conn **out, char *why,
-		  size_t why_cap);
+DFU_SMP_API int dfu_smp_conn_udp_open(const char *arg, const struct dfu_smp_conn_options *opt,
+				      struct dfu_smp_conn **out, char *why, size_t why_cap);
+DFU_SMP_API int dfu_smp_conn_serial_open(const char *arg, const struct dfu_smp_conn_options *opt,
+					 struct dfu_smp_conn **out, char *why, size_t why_cap);
+DFU_SMP_API int dfu_smp_conn_ble_open(const char *arg, const struct dfu_smp_conn_options *opt,
+				      struct dfu_smp_conn **out, char *why, size_t why_cap);
 
 #endif /* DFU_SMP_PORTS_CONN_H */

@@ -48,7 +48,8 @@ DFU_SMP_API bool dfu_smp_port_loop_never(void *arg);
  * @return 0 when done; -ETIMEDOUT when @p limit_ms passed, or when nothing is waiting for a
  *         descriptor or a deadline; -errno if poll() fails.
  */
-DFU_SMP_API int dfu_smp_port_loop_run(struct dfu_smp_client *client, struct dfu_smp_port_fd *fds, size_t nfds,
-		  bool (*done)(void *arg), void *arg, uint64_t limit_ms);
+DFU_SMP_API int dfu_smp_port_loop_run(struct dfu_smp_client *client, struct dfu_smp_port_fd *fds,
+				      size_t nfds, bool (*done)(void *arg), void *arg,
+				      uint64_t limit_ms);
 
 #endif /* DFU_SMP_PORTS_LOOP_H */

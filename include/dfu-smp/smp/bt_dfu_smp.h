@@ -205,7 +205,8 @@ struct bt_dfu_smp {
  * Initialise @p dfu_smp: clear it and record the parameters.
  * @return 0; -EINVAL if @p dfu_smp or @p params is NULL or there is no error callback.
  */
-DFU_SMP_API int bt_dfu_smp_init(struct bt_dfu_smp *dfu_smp, const struct bt_dfu_smp_init_params *params);
+DFU_SMP_API int bt_dfu_smp_init(struct bt_dfu_smp *dfu_smp,
+				const struct bt_dfu_smp_init_params *params);
 
 /**
  * Take the SMP handles and the connection from a discovery result.
@@ -217,7 +218,8 @@ DFU_SMP_API int bt_dfu_smp_init(struct bt_dfu_smp *dfu_smp, const struct bt_dfu_
  *         -EINVAL if an argument is NULL, or the SMP characteristic, its value handle or its CCC
  *         descriptor is missing.
  */
-DFU_SMP_API int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm, struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API int bt_dfu_smp_handles_assign(const struct bt_dfu_smp_discovery *dm,
+					  struct bt_dfu_smp *dfu_smp);
 
 /**
  * Send an SMP command (header and payload, @p cmd_size bytes) as one Write Without Response,
@@ -244,7 +246,8 @@ DFU_SMP_API int bt_dfu_smp_command(struct bt_dfu_smp *dfu_smp, bt_dfu_smp_rsp_pa
 DFU_SMP_API struct bt_dfu_smp_gatt *bt_dfu_smp_conn(const struct bt_dfu_smp *dfu_smp);
 
 /** The response part being delivered; valid in the response-part callback. */
-DFU_SMP_API const struct bt_dfu_smp_rsp_state *bt_dfu_smp_rsp_state(const struct bt_dfu_smp *dfu_smp);
+DFU_SMP_API const struct bt_dfu_smp_rsp_state *bt_dfu_smp_rsp_state(
+	const struct bt_dfu_smp *dfu_smp);
 
 /** True when the part being delivered is the last of the response. */
 DFU_SMP_API bool bt_dfu_smp_rsp_total_check(const struct bt_dfu_smp *dfu_smp);

@@ -47,7 +47,8 @@ struct dfu_smp_request;
  * transport's error from sending (e.g. -EMSGSIZE). The request may be reused or freed from the
  * callback.
  */
-typedef void (*dfu_smp_request_cb)(struct dfu_smp_request *req, int err, const struct dfu_smp_client_rsp *rsp);
+typedef void (*dfu_smp_request_cb)(struct dfu_smp_request *req, int err,
+				   const struct dfu_smp_client_rsp *rsp);
 
 /**
  * One request. The caller fills the public fields (dfu_smp_request_init() and a mgmt/ builder do
@@ -57,7 +58,7 @@ struct dfu_smp_request {
 	uint8_t op;          /**< DFU_SMP_OP_READ or DFU_SMP_OP_WRITE */
 	uint16_t group;
 	uint8_t id;
-	uint8_t *buf;        /**< the message: DFU_SMP_HDR_SIZE bytes the client fills, then the payload */
+	uint8_t *buf; /**< the message: DFU_SMP_HDR_SIZE bytes the client fills, then the payload */
 	size_t cap;          /**< size of buf */
 	size_t len;          /**< payload bytes at buf + DFU_SMP_HDR_SIZE */
 	uint32_t timeout_ms; /**< 0: the client's default */
@@ -129,13 +130,14 @@ struct dfu_smp_client {
 	uint8_t version;
 	bool version_fixed;
 	bool sending;               /* inside transport.send() */
-	bool blocked;               /* send() said -EAGAIN; until dfu_smp_client_transport_ready() */
+	bool blocked; /* send() said -EAGAIN; until dfu_smp_client_transport_ready() */
 	struct dfu_smp_client_stats stats;
 };
 
 /** Set up @p client to send through @p transport (copied). @p config may be NULL. */
-DFU_SMP_API void dfu_smp_client_init(struct dfu_smp_client *client, const struct dfu_smp_transport *transport,
-		     const struct dfu_smp_client_config *config);
+DFU_SMP_API void dfu_smp_client_init(struct dfu_smp_client *client,
+				     const struct dfu_smp_transport *transport,
+				     const struct dfu_smp_client_config *config);
 
 /**
  * Point @p req at @p buf (@p cap bytes, at least DFU_SMP_HDR_SIZE) and clear the rest of it.
@@ -148,7 +150,8 @@ DFU_SMP_API void dfu_smp_request_init(struct dfu_smp_request *req, uint8_t *buf,
  * messages, where a request is sent again before the whole wait is over. Each try waits
  * @p total_ms / (@p retries + 1), at least 1 ms.
  */
-DFU_SMP_API void dfu_smp_request_spread(struct dfu_smp_request *req, uint32_t total_ms, uint8_t retries);
+DFU_SMP_API void dfu_smp_request_spread(struct dfu_smp_request *req, uint32_t total_ms,
+					uint8_t retries);
 
 /**
  * Wait @p first_ms for the first answer to @p req, then twice as long before each resend, at
@@ -156,8 +159,8 @@ DFU_SMP_API void dfu_smp_request_spread(struct dfu_smp_request *req, uint32_t to
  * 256): for a link whose answers come in a time the caller knows (a measured round trip),
  * where a lost message then costs little more than that time.
  */
-DFU_SMP_API void dfu_smp_request_backoff(struct dfu_smp_request *req, uint32_t first_ms, uint32_t max_ms,
-			 uint32_t total_ms);
+DFU_SMP_API void dfu_smp_request_backoff(struct dfu_smp_request *req, uint32_t first_ms,
+					 uint32_t max_ms, uint32_t total_ms);
 
 /**
  * Queue @p req. Nothing is sent and no callback runs from inside this call: the request goes
@@ -177,7 +180,8 @@ DFU_SMP_API int dfu_smp_client_submit(struct dfu_smp_client *client, struct dfu_
  * from here: a request the callback submits waits for dfu_smp_client_process(). A message given
  * from inside the transport's send() is dropped (and counted): its request then times out.
  */
-DFU_SMP_API void dfu_smp_client_receive(struct dfu_smp_client *client, const uint8_t *msg, size_t len);
+DFU_SMP_API void dfu_smp_client_receive(struct dfu_smp_client *client, const uint8_t *msg,
+					size_t len);
 
 /**
  * Transport -> client: a response arrived that the transport could not take whole (longer
@@ -250,6 +254,7 @@ DFU_SMP_API uint64_t dfu_smp_client_now(const struct dfu_smp_client *client);
 DFU_SMP_API size_t dfu_smp_client_max_size(const struct dfu_smp_client *client);
 
 /** Counters since init. */
-DFU_SMP_API const struct dfu_smp_client_stats *dfu_smp_client_stats(const struct dfu_smp_client *client);
+DFU_SMP_API const struct dfu_smp_client_stats *dfu_smp_client_stats(
+	const struct dfu_smp_client *client);
 
 #endif /* DFU_SMP_CLIENT_H */

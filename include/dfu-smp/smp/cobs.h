@@ -86,19 +86,21 @@ struct dfu_smp_cobs_decoder {
  * its DFU_SMP_COBS_CRC_SIZE CRC bytes) and hand each good one to @p cb with @p ctx.
  * @return 0; -EINVAL when @p cap is shorter than 3 bytes or @p cb is NULL.
  */
-DFU_SMP_API int dfu_smp_cobs_decoder_init(struct dfu_smp_cobs_decoder *dec, uint8_t *buf, size_t cap,
-			  dfu_smp_cobs_msg_cb cb, void *ctx);
+DFU_SMP_API int dfu_smp_cobs_decoder_init(struct dfu_smp_cobs_decoder *dec, uint8_t *buf,
+					  size_t cap, dfu_smp_cobs_msg_cb cb, void *ctx);
 
 /**
  * Feed @p len received bytes, in pieces of any size. Each good frame goes to the callback from
  * inside this call; anything else is dropped and counted.
  */
-DFU_SMP_API void dfu_smp_cobs_decoder_feed(struct dfu_smp_cobs_decoder *dec, const uint8_t *data, size_t len);
+DFU_SMP_API void dfu_smp_cobs_decoder_feed(struct dfu_smp_cobs_decoder *dec, const uint8_t *data,
+					   size_t len);
 
 /** Forget any partial frame: what comes next is read as the start of one. */
 DFU_SMP_API void dfu_smp_cobs_decoder_reset(struct dfu_smp_cobs_decoder *dec);
 
 /** Counters since init. */
-DFU_SMP_API const struct dfu_smp_cobs_stats *dfu_smp_cobs_decoder_stats(const struct dfu_smp_cobs_decoder *dec);
+DFU_SMP_API const struct dfu_smp_cobs_stats *dfu_smp_cobs_decoder_stats(
+	const struct dfu_smp_cobs_decoder *dec);
 
 #endif /* DFU_SMP_COBS_H */

@@ -41,7 +41,8 @@ struct dfu_smp_gatt {
  * @p gatt.
  * @return 0, or -EINVAL if an argument is NULL or @p rx_cap is shorter than an SMP header.
  */
-DFU_SMP_API int dfu_smp_gatt_init(struct dfu_smp_gatt *gatt, struct dfu_smp_client *client, uint8_t *rx, size_t rx_cap);
+DFU_SMP_API int dfu_smp_gatt_init(struct dfu_smp_gatt *gatt, struct dfu_smp_client *client,
+				  uint8_t *rx, size_t rx_cap);
 
 /** The transport to give dfu_smp_client_init(). */
 DFU_SMP_API struct dfu_smp_transport dfu_smp_gatt_transport(struct dfu_smp_gatt *gatt);
@@ -52,7 +53,8 @@ DFU_SMP_API struct dfu_smp_transport dfu_smp_gatt_transport(struct dfu_smp_gatt 
  * @return 0; -ENOTSUP if @p dm is not the SMP service; -EINVAL if it is NULL, has no
  *         connection, or lacks the SMP characteristic, its value handle or its CCC descriptor.
  */
-DFU_SMP_API int dfu_smp_gatt_handles_assign(struct dfu_smp_gatt *gatt, const struct bt_dfu_smp_discovery *dm);
+DFU_SMP_API int dfu_smp_gatt_handles_assign(struct dfu_smp_gatt *gatt,
+					    const struct bt_dfu_smp_discovery *dm);
 
 /**
  * The value handle of the SMP characteristic assigned (0 before any): the port gives

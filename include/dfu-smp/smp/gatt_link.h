@@ -51,7 +51,8 @@ struct dfu_smp_gatt_link_part {
  *         NULL, or the SMP characteristic, its value handle or its CCC descriptor is missing
  *         (@p link is then left as it was).
  */
-DFU_SMP_API int dfu_smp_gatt_link_assign(struct dfu_smp_gatt_link *link, const struct bt_dfu_smp_discovery *dm);
+DFU_SMP_API int dfu_smp_gatt_link_assign(struct dfu_smp_gatt_link *link,
+					 const struct bt_dfu_smp_discovery *dm);
 
 /**
  * The connection is gone: forget it (until the next dfu_smp_gatt_link_assign()), the subscription
@@ -85,7 +86,8 @@ DFU_SMP_API int dfu_smp_gatt_link_subscribe(struct dfu_smp_gatt_link *link);
  *         between two writes; or the port's error from the subscription or a write (part of a
  *         split message may have left: the peer drops an incomplete one).
  */
-DFU_SMP_API int dfu_smp_gatt_link_send(struct dfu_smp_gatt_link *link, const uint8_t *msg, size_t len);
+DFU_SMP_API int dfu_smp_gatt_link_send(struct dfu_smp_gatt_link *link, const uint8_t *msg,
+				       size_t len);
 
 /**
  * The peer answered the subscription: with @p err non-zero, the next message subscribes
@@ -101,8 +103,8 @@ DFU_SMP_API void dfu_smp_gatt_link_subscribed(struct dfu_smp_gatt_link *link, in
  * @return 0 with @p part filled (its @p len bytes used: call again for the rest); -EINVAL if
  *         a message would start with fewer bytes than an SMP header (nothing is used).
  */
-DFU_SMP_API int dfu_smp_gatt_link_take(struct dfu_smp_gatt_link *link, const uint8_t *data, size_t len,
-		       struct dfu_smp_gatt_link_part *part);
+DFU_SMP_API int dfu_smp_gatt_link_take(struct dfu_smp_gatt_link *link, const uint8_t *data,
+				       size_t len, struct dfu_smp_gatt_link_part *part);
 
 /** True while a message is being read (its header came, its end did not). */
 DFU_SMP_API bool dfu_smp_gatt_link_receiving(const struct dfu_smp_gatt_link *link);

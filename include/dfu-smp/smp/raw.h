@@ -79,8 +79,8 @@ DFU_SMP_API int dfu_smp_raw_decoder_init(struct dfu_smp_raw_decoder *dec, uint8_
  * message older than the timeout is dropped first. Each message completed goes to the callback
  * from inside this call.
  */
-DFU_SMP_API void dfu_smp_raw_decoder_feed(struct dfu_smp_raw_decoder *dec, const uint8_t *data, size_t len,
-			  uint64_t now_ms);
+DFU_SMP_API void dfu_smp_raw_decoder_feed(struct dfu_smp_raw_decoder *dec, const uint8_t *data,
+					  size_t len, uint64_t now_ms);
 
 /**
  * The time is @p now_ms: drop a half-received message whose timeout has passed.
@@ -98,6 +98,7 @@ DFU_SMP_API uint64_t dfu_smp_raw_decoder_deadline(const struct dfu_smp_raw_decod
 DFU_SMP_API void dfu_smp_raw_decoder_reset(struct dfu_smp_raw_decoder *dec);
 
 /** Counters since init. */
-DFU_SMP_API const struct dfu_smp_raw_stats *dfu_smp_raw_decoder_stats(const struct dfu_smp_raw_decoder *dec);
+DFU_SMP_API const struct dfu_smp_raw_stats *dfu_smp_raw_decoder_stats(
+	const struct dfu_smp_raw_decoder *dec);
 
 #endif /* DFU_SMP_RAW_H */

@@ -67,15 +67,16 @@ struct dfu_smp_serial_encoder {
  * @return 0; -EINVAL when @p line_max is shorter than DFU_SMP_SERIAL_LINE_MIN; -EMSGSIZE when
  *         @p len exceeds DFU_SMP_SERIAL_MSG_MAX.
  */
-DFU_SMP_API int dfu_smp_serial_encoder_init(struct dfu_smp_serial_encoder *enc, const uint8_t *msg, size_t len,
-			    size_t line_max);
+DFU_SMP_API int dfu_smp_serial_encoder_init(struct dfu_smp_serial_encoder *enc, const uint8_t *msg,
+					    size_t len, size_t line_max);
 
 /**
  * Write the next line (marker, base64, newline) at @p out.
  * @return its length; 0 once every line was written; -ENOBUFS when @p cap is shorter than the
  *         line (the line_max given to the encoder is always enough).
  */
-DFU_SMP_API int dfu_smp_serial_encoder_next(struct dfu_smp_serial_encoder *enc, uint8_t *out, size_t cap);
+DFU_SMP_API int dfu_smp_serial_encoder_next(struct dfu_smp_serial_encoder *enc, uint8_t *out,
+					    size_t cap);
 
 /** Called with each packet whose length and CRC are right: the message, CRC removed. */
 typedef void (*dfu_smp_serial_msg_cb)(void *ctx, const uint8_t *msg, size_t len);
@@ -117,8 +118,9 @@ struct dfu_smp_serial_decoder {
  * bytes (marker, CR and newline included) are dropped, as a device with a fixed line buffer
  * does; 0 takes lines of any length.
  */
-DFU_SMP_API void dfu_smp_serial_decoder_init(struct dfu_smp_serial_decoder *dec, uint8_t *buf, size_t cap,
-			     size_t line_max, dfu_smp_serial_msg_cb cb, void *ctx);
+DFU_SMP_API void dfu_smp_serial_decoder_init(struct dfu_smp_serial_decoder *dec, uint8_t *buf,
+					     size_t cap, size_t line_max, dfu_smp_serial_msg_cb cb,
+					     void *ctx);
 
 /**
  * Feed @p len received bytes, in pieces of any size. Lines without a marker (console output)
@@ -126,12 +128,14 @@ DFU_SMP_API void dfu_smp_serial_decoder_init(struct dfu_smp_serial_decoder *dec,
  * complete packet with the right length and CRC goes to the callback (from inside this call);
  * anything else is dropped and counted.
  */
-DFU_SMP_API void dfu_smp_serial_decoder_feed(struct dfu_smp_serial_decoder *dec, const uint8_t *data, size_t len);
+DFU_SMP_API void dfu_smp_serial_decoder_feed(struct dfu_smp_serial_decoder *dec,
+					     const uint8_t *data, size_t len);
 
 /** Forget any partial line and packet (after a device reset, or a reopened port). */
 DFU_SMP_API void dfu_smp_serial_decoder_reset(struct dfu_smp_serial_decoder *dec);
 
 /** Counters since init. */
-DFU_SMP_API const struct dfu_smp_serial_stats *dfu_smp_serial_decoder_stats(const struct dfu_smp_serial_decoder *dec);
+DFU_SMP_API const struct dfu_smp_serial_stats *dfu_smp_serial_decoder_stats(
+	const struct dfu_smp_serial_decoder *dec);
 
 #endif /* DFU_SMP_SERIAL_H */

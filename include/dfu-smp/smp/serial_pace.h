@@ -161,12 +161,14 @@ struct dfu_smp_serial_pace {
 /**
  * Set up @p pace for a port as @p cfg says (copied; the learning starts over).
  */
-DFU_SMP_API void dfu_smp_serial_pace_init(struct dfu_smp_serial_pace *pace, const struct dfu_smp_serial_pace_config *cfg);
+DFU_SMP_API void dfu_smp_serial_pace_init(struct dfu_smp_serial_pace *pace,
+					  const struct dfu_smp_serial_pace_config *cfg);
 
 /**
  * The device's SMP buffer count, once it has said it (0: unknown). @p pace: the pacer.
  */
-DFU_SMP_API void dfu_smp_serial_pace_set_buf_count(struct dfu_smp_serial_pace *pace, uint16_t buf_count);
+DFU_SMP_API void dfu_smp_serial_pace_set_buf_count(struct dfu_smp_serial_pace *pace,
+						   uint16_t buf_count);
 
 /**
  * Forget every line and request in flight (the port was reopened, the device reset); what was
@@ -180,8 +182,8 @@ DFU_SMP_API void dfu_smp_serial_pace_reset(struct dfu_smp_serial_pace *pace, uin
  * again): the pacer backs off. @return 0, or -ENOBUFS when it keeps track of as many requests
  * as it can (the caller sends it anyway, unpaced by its answer).
  */
-DFU_SMP_API int dfu_smp_serial_pace_request(struct dfu_smp_serial_pace *pace, uint8_t seq, unsigned lines,
-			    uint64_t now_us);
+DFU_SMP_API int dfu_smp_serial_pace_request(struct dfu_smp_serial_pace *pace, uint8_t seq,
+					    unsigned lines, uint64_t now_us);
 
 /**
  * When the next line may be written (of the requests queued, or any other: a line the pacer
@@ -194,14 +196,16 @@ DFU_SMP_API uint64_t dfu_smp_serial_pace_next_us(struct dfu_smp_serial_pace *pac
  * The next line, @p len bytes, has been written whole at @p now_us (for a line not the
  * pacer's, e.g. of a request it could not keep track of, it is counted all the same).
  */
-DFU_SMP_API void dfu_smp_serial_pace_line_sent(struct dfu_smp_serial_pace *pace, size_t len, uint64_t now_us);
+DFU_SMP_API void dfu_smp_serial_pace_line_sent(struct dfu_smp_serial_pace *pace, size_t len,
+					       uint64_t now_us);
 
 /**
  * An answer with sequence number @p seq came at @p now_us. Requests written whole before it
  * and still unanswered were lost (a device answers in order): the pacer backs off. An answer
  * to no request it knows (a late one to an earlier try) is ignored.
  */
-DFU_SMP_API void dfu_smp_serial_pace_answer(struct dfu_smp_serial_pace *pace, uint8_t seq, uint64_t now_us);
+DFU_SMP_API void dfu_smp_serial_pace_answer(struct dfu_smp_serial_pace *pace, uint8_t seq,
+					    uint64_t now_us);
 
 /**
  * Requests a caller may keep queued at once: those the device's SMP buffers take while it
@@ -227,6 +231,7 @@ DFU_SMP_API unsigned dfu_smp_serial_pace_lines(const struct dfu_smp_serial_pace 
 DFU_SMP_API uint32_t dfu_smp_serial_pace_line_us(const struct dfu_smp_serial_pace *pace);
 
 /** What it saw so far. */
-DFU_SMP_API const struct dfu_smp_serial_pace_stats *dfu_smp_serial_pace_stats(const struct dfu_smp_serial_pace *pace);
+DFU_SMP_API const struct dfu_smp_serial_pace_stats *dfu_smp_serial_pace_stats(
+	const struct dfu_smp_serial_pace *pace);
 
 #endif /* DFU_SMP_SERIAL_PACE_H */
