@@ -81,7 +81,8 @@ static void run_start(struct dfu_smp_serial_pace *pace, uint64_t now_us)
  */
 static void back_off(struct dfu_smp_serial_pace *pace, uint64_t now_us, bool lines_only)
 {
-	uint32_t slower = pace->line_us * 2u;
+	uint32_t lost = pace->line_us;
+	uint32_t slower = lost * 2u;
 
 	pace->stats.losses++;
 	pace->settled_us = pace->settled_idle_us = 0;
@@ -96,20 +97,19 @@ static void back_off(struct dfu_smp_serial_pace *pace, uint64_t now_us, bool lin
 		pace->bufs_good = pace->bufs;
 		pace->ceiling = pace->bufs + 1u;
 	}
+	pace->line_us =
+		slower < DFU_SMP_SERIAL_PACE_LINE_US_MAX ? slower : DFU_SMP_SERIAL_PACE_LINE_US_MAX;
 	if (lines_only) {
 		/* the lines went too close for the device's jitter: keep a margin from now on,
 		 * never above what a line was first believed to take */
-		uint32_t margin = pace->line_us + pace->line_us / 4u;
+		uint32_t margin = lost + lost / 4u;
 		uint32_t most = pace->prompt_us && !pace->cfg.scheduled
 					? pace->prompt_us
 					: DFU_SMP_SERIAL_PACE_LINE_US_START;
 
 		margin = margin < most ? margin : most;
 		pace->line_us_floor = margin > pace->line_us_floor ? margin : pace->line_us_floor;
-	}
-	pace->line_us =
-		slower < DFU_SMP_SERIAL_PACE_LINE_US_MAX ? slower : DFU_SMP_SERIAL_PACE_LINE_US_MAX;
-	if (!lines_only) {
+	} else {
 		pace->line_us_floor = pace->line_us;
 	}
 	if (pace->cfg.scheduled) {
