@@ -103,6 +103,56 @@ static json_t *serial_table(const uint8_t *image, size_t size, const uint8_t sha
 	return profiles;
 }
 
+static const char *const loss_profiles[] = { "phone-fast", "linux-default" };
+
+static const unsigned loss_every[] = { 0, 50, 20, 10 };
+
+/* The loss table: the tuned upload with every Nth answer lost, against the same run without. */
+static json_t *loss_table(const uint8_t *image, size_t size, const uint8_t sha[32], int *status)
+{
+	json_t *profiles = json_object();
+
+	printf("\nlost answers (1 in N lost, resent as on UDP), virtual time\n\n");
+	printf("%-20s %8s %9s %9s %9s %9s %8s\n", "profile", "lost", "seconds", "kB/s",
+	       "of no loss", "requests", "covered");
+	for (size_t i = 0; i < sizeof(loss_profiles) / sizeof(loss_profiles[0]); i++) {
+		json_t *entry = json_object();
+		double clean_s = 0;
+
+		for (size_t k = 0; k < sizeof(loss_every) / sizeof(loss_every[0]); k++) {
+			struct bench_result r;
+			char lost[16] = "none", key[16] = "none";
+
+			if (bench_run_lossy(loss_profiles[i], image, size, sha, loss_every[k], &r) !=
+			    0 || !r.moved) {
+				*status = 1;
+				continue;
+			}
+			if (loss_every[k]) {
+				snprintf(lost, sizeof(lost), "1/%u", loss_every[k]);
+				snprintf(key, sizeof(key), "1_in_%u", loss_every[k]);
+			} else {
+				clean_s = r.seconds;
+			}
+			printf("%-20s %8s %9.2f %9.1f %9.2f %9u %8u\n", loss_profiles[i], lost,
+			       r.seconds, (double)size / r.seconds / 1000.0,
+			       clean_s > 0 ? clean_s / r.seconds : 0.0, (unsigned)r.requests,
+			       (unsigned)r.covered);
+			json_object_set_new(entry, key,
+					    json_pack("{s:f, s:f, s:f, s:I, s:I, s:I}", "seconds",
+						      r.seconds, "rate_kBps",
+						      (double)size / r.seconds / 1000.0,
+						      "of_no_loss",
+						      clean_s > 0 ? clean_s / r.seconds : 0.0,
+						      "requests", (json_int_t)r.requests, "covered",
+						      (json_int_t)r.covered, "recoveries",
+						      (json_int_t)r.recoveries));
+		}
+		json_object_set_new(profiles, loss_profiles[i], entry);
+	}
+	return profiles;
+}
+
 static json_t *result_json(const struct bench_result *r, double bound_s, double naive_s)
 {
 	if (!r->moved) {
@@ -143,7 +193,7 @@ static int load(const char *path, uint8_t **data, size_t *size)
 
 int main(int argc, char **argv)
 {
-	json_t *doc, *profiles, *serial;
+	json_t *doc, *profiles, *serial, *loss;
 	uint8_t *image, sha[32];
 	unsigned int sha_len;
 	struct cpu_result cpu;
@@ -216,6 +266,7 @@ int main(int argc, char **argv)
 		json_object_set_new(profiles, p->name, entry);
 	}
 
+	loss = loss_table(image, size, sha, &status);
 	serial = serial_table(image, size, sha, &status);
 	if (cpu_benchmark(&cpu) != 0) {
 		status = 1;
@@ -223,9 +274,9 @@ int main(int argc, char **argv)
 	printf("\nclient stack on a link of no delay: %.2f ms of CPU per MiB, %.2f heap "
 	       "allocations per request (%u requests of %zu bytes, %.1f MiB)\n",
 	       cpu.ms_per_mib, cpu.allocs_per_request, cpu.requests, cpu.request_size, cpu.mib);
-	doc = json_pack("{s:s, s:I, s:s, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:f}}", "image",
+	doc = json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:f}}", "image",
 			argv[1], "size", (json_int_t)size, "time", "virtual", "profiles", profiles,
-			"serial", serial, "cpu",
+			"loss", loss, "serial", serial, "cpu",
 			"ms_per_mib", cpu.ms_per_mib, "allocs_per_request", cpu.allocs_per_request,
 			"requests", (json_int_t)cpu.requests, "request_size",
 			(json_int_t)cpu.request_size, "mib", cpu.mib);

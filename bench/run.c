@@ -10,6 +10,9 @@
 #include "../sim/conn.h"
 #include "../sim/profile.h"
 
+/* Resends of a request whose answer is lost, as ports/conn_udp.c makes by default. */
+#define LOSSY_RETRIES 3u
+
 static void done(void *user, int err, const struct dfu_smp_upload_result *result)
 {
 	struct bench_upload_end *end = user;
@@ -90,8 +93,10 @@ static int learn_limits(struct dfu_smp_conn *conn, struct dfu_smp_session *s,
 	return err ? err : l.err;
 }
 
-int bench_run(const char *profile, const char *strategy, const uint8_t *image, size_t size,
-	      const uint8_t sha[32], unsigned window, struct bench_result *out)
+/* One upload; every @p drop_every-th answer of the upload lost (0: none), resent as on UDP. */
+static int run_upload(const char *profile, const char *strategy, const uint8_t *image,
+		      size_t size, const uint8_t sha[32], unsigned window, unsigned drop_every,
+		      struct bench_result *out)
 {
 	const struct sim_profile *p = sim_profile_find(profile);
 	struct dfu_smp_conn_options opt = { .timeout_ms = 10000 };
@@ -149,6 +154,10 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	if (window) {
 		cfg.window = window;
 	}
+	if (drop_every) {
+		cfg.retries = LOSSY_RETRIES;
+		sim.drop_every = drop_every; /* from the upload's first answer on */
+	}
 	out->request_size = cfg.max_request;
 	out->window = cfg.window;
 	buf = malloc(cfg.window * cfg.max_request);
@@ -165,6 +174,7 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 		out->seconds = (double)(dfu_smp_conn_now_ms(conn) - start) / 1000.0;
 		out->requests = w.result.requests;
 		out->recoveries = w.result.recoveries;
+		out->covered = w.result.covered;
 		snprintf(out->why, sizeof(out->why), "%s", w.result.message);
 	}
 	out->air_bytes = after.air_bytes - before.air_bytes;
@@ -174,3 +184,15 @@ int bench_run(const char *profile, const char *strategy, const uint8_t *image, s
 	return err == -EMSGSIZE ? 0 : err; /* a strategy that cannot move data is a result */
 }
 
+
+int bench_run(const char *profile, const char *strategy, const uint8_t *image, size_t size,
+	      const uint8_t sha[32], unsigned window, struct bench_result *out)
+{
+	return run_upload(profile, strategy, image, size, sha, window, 0, out);
+}
+
+int bench_run_lossy(const char *profile, const uint8_t *image, size_t size, const uint8_t sha[32],
+		    unsigned drop_every, struct bench_result *out)
+{
+	return run_upload(profile, "auto", image, size, sha, 0, drop_every, out);
+}

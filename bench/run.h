@@ -26,6 +26,7 @@ struct bench_result {
 	uint64_t air_bytes;   /**< bytes on air both ways */
 	uint32_t requests;
 	uint32_t recoveries;
+	uint32_t covered;     /**< chunks whose lost answer a later one acknowledged */
 	uint32_t dropped;     /**< requests the device dropped for want of a buffer */
 	size_t request_size;
 	unsigned window;
@@ -42,6 +43,15 @@ struct bench_result {
  */
 int bench_run(const char *profile, const char *strategy, const uint8_t *image, size_t size,
 	      const uint8_t sha[32], unsigned window, struct bench_result *result);
+
+/**
+ * Upload as bench_run() does with the "auto" strategy, but every @p drop_every-th answer of
+ * the upload is lost (sim_conn_config.drop_every; 0: none) and a request whose answer is lost
+ * is sent again as on UDP (the upload's retries).
+ * @return as bench_run().
+ */
+int bench_run_lossy(const char *profile, const uint8_t *image, size_t size, const uint8_t sha[32],
+		    unsigned drop_every, struct bench_result *result);
 
 /** How an upload over the simulated serial link went. */
 struct bench_serial_result {

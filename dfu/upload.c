@@ -31,6 +31,20 @@ static void cancel_in_flight(struct dfu_smp_upload *up)
 	up->first_waiting = false;
 }
 
+/* Frees the slots of the chunks the device has, below @p off: their answers are not needed. */
+static void cancel_written(struct dfu_smp_upload *up, uint64_t off)
+{
+	for (unsigned i = 0; i < DFU_SMP_UPLOAD_WINDOW_MAX; i++) {
+		struct dfu_smp_upload_slot *slot = &up->slots[i];
+
+		if (slot->busy && slot->off != 0 && slot->off + slot->len <= off) {
+			dfu_smp_client_cancel(up->client, &slot->req);
+			slot->busy = false;
+			up->result.covered++;
+		}
+	}
+}
+
 /* Ends the upload's use of the client: nothing on the link, the client's window as it was. */
 static void stop(struct dfu_smp_upload *up)
 {
@@ -247,10 +261,19 @@ static void follow(struct dfu_smp_upload *up, const struct dfu_smp_upload_slot *
 		}
 		moved = true;
 	}
-	if (off != slot->off + slot->len) {
-		/* the device wants another offset: what is on the link is not what it needs */
+	if (off < slot->off + slot->len || off > up->next_off) {
+		/*
+		 * The device wants another offset: behind this chunk, it did not write it (a
+		 * request before it was lost, and it writes nothing past a gap, so what is on the
+		 * link after the gap is not written either: sent again from there at once, with
+		 * the window full, no timeout waited for); past all that was sent, it had more.
+		 */
 		cancel_in_flight(up);
 		up->next_off = off;
+	} else {
+		/* answers say how much the device has: chunks it has need no answer of their own
+		 * (theirs were lost), their slots take the next chunks */
+		cancel_written(up, off);
 	}
 	up->acked = off;
 	if (moved) {

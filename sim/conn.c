@@ -11,6 +11,7 @@
 #include <dfu-smp/smp/bytes.h>
 #include "../ports/conn_gatt.h"
 #include <dfu-smp/smp/gatt.h>
+#include <dfu-smp/smp/header.h>
 #include "sched.h"
 
 #define ATT_TIMEOUT_US (30u * 1000u * 1000u) /* ATT's own transaction timeout */
@@ -31,6 +32,7 @@ struct conn_sim {
 	/* the central side */
 	uint16_t smp_handle;
 	bool dropped_once;     /* the injected link loss happened */
+	unsigned answers;      /* whole answers that came in one notification */
 	uint64_t device_up_us; /* when the device advertises again after a reset */
 	bool subscribing;
 	bool att_waiting;
@@ -177,6 +179,16 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 	}
 	if (pdu[0] == SIM_ATT_NOTIFY) {
 		if (len >= 3 && dfu_smp_get_le16(pdu + 1) == cs->smp_handle) {
+			struct dfu_smp_hdr hdr;
+
+			if (cs->cfg->drop_every &&
+			    dfu_smp_hdr_decode(pdu + 3, len - 3, &hdr) == 0 &&
+			    DFU_SMP_HDR_SIZE + (size_t)hdr.len == len - 3 &&
+			    ++cs->answers % cs->cfg->drop_every == 0) {
+				dfu_smp_conn_packet_logf(&cs->gatt.conn, "notification %zu bytes "
+							 "lost (drop_every)", len - 3);
+				return;
+			}
 			dfu_smp_conn_packet_logf(&cs->gatt.conn, "notification %zu bytes", len - 3);
 			cs->gatt.conn.stats.notifications++;
 			cs->gatt.conn.stats.bytes_in += len - 3;

@@ -28,6 +28,12 @@ struct sim_conn_config {
 	bool rollback;
 	/** the link drops once, after this many bytes were written (fault injection); 0 never */
 	uint64_t drop_after;
+	/**
+	 * every Nth answer that comes in one notification is lost (fault injection, as
+	 * `dfu-smp-sim --drop-every`); 0 never. Read as answers come: it may be set once
+	 * connected, for what follows only.
+	 */
+	unsigned drop_every;
 };
 
 /**

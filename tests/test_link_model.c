@@ -119,6 +119,32 @@ static void naive_cannot_move_data_on_the_legacy_link(void **state)
 	assert_int_equal(r.request_size, 20);
 }
 
+/*
+ * One answer in ten lost: the tuned upload keeps at least 0.75 of the rate it has without loss
+ * (a lost answer is acknowledged by the next, so nothing waits for a timeout but the last).
+ */
+static void one_answer_in_ten_lost_keeps_three_quarters_of_the_rate(void **state)
+{
+	static const char *const names[] = { "phone-fast", "linux-default" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bench_result clean, lossy;
+
+		assert_int_equal(bench_run_lossy(names[i], img.data, img.size, img.sha, 0, &clean),
+				 0);
+		assert_int_equal(bench_run_lossy(names[i], img.data, img.size, img.sha, 10, &lossy),
+				 0);
+		assert_true(clean.moved && lossy.moved);
+		assert_true(lossy.covered > 0); /* answers were lost */
+		if (clean.seconds / lossy.seconds < 0.75) {
+			fail_msg("%s: %.2f s with 1 answer in 10 lost against %.2f s without: "
+				 "%.2f of the rate", names[i], lossy.seconds, clean.seconds,
+				 clean.seconds / lossy.seconds);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +154,7 @@ int main(void)
 		cmocka_unit_test(a_full_window_makes_the_device_drop_requests),
 		cmocka_unit_test(runs_are_identical),
 		cmocka_unit_test(naive_cannot_move_data_on_the_legacy_link),
+		cmocka_unit_test(one_answer_in_ten_lost_keeps_three_quarters_of_the_rate),
 	};
 
 	return cmocka_run_group_tests(tests, bench_image_setup, bench_image_teardown);

@@ -38,6 +38,7 @@ static struct device {
 	int npending;
 	/* script */
 	int drop_request;       /* drop the n-th request (1-based) without answering; 0 never */
+	int drop_answer;        /* take the n-th request but lose its answer; 0 never */
 	int bad_off_request;    /* answer the n-th request with bad_off instead */
 	uint64_t bad_off;
 	int error_request;      /* answer the n-th request with {"rc": error_rc} */
@@ -162,6 +163,9 @@ static void answer_one(void)
 	dfu_smp_hdr_encode(&hdr, out);
 	cbor_decref(&map);
 	free(msg);
+	if (n == D.drop_answer) {
+		return;
+	}
 	dfu_smp_client_receive(&client, out, DFU_SMP_HDR_SIZE + w.len);
 	flush();
 }
@@ -647,6 +651,77 @@ static void a_lost_chunk_is_sent_again_after_the_measured_round_trip(void **stat
 	free(data);
 }
 
+/*
+ * A lost answer in a full window: the next answer names the device's offset past the chunk, so
+ * that chunk is not sent again and its slot takes the next one at once, without a timeout (no
+ * virtual time passes here); the window stays full all along.
+ */
+static void a_lost_answer_in_a_full_window_is_covered_by_the_next(void **state)
+{
+	static const uint8_t sha[32] = { 1, 2, 3 };
+	uint8_t *data = image(30000);
+	const struct dfu_smp_upload_config cfg = {
+		.data = data, .size = 30000, .sha = sha, .max_request = 495, .window = 4,
+		.timeout_ms = 4000, .first_timeout_ms = 8000, .retries = 3,
+	};
+
+	(void)state;
+	D.drop_answer = 5;
+	assert_int_equal(dfu_smp_upload_start(&up, &client, &cfg, buf, sizeof(buf), &ops, NULL), 0);
+	flush();
+	answer_one(); /* the first: the window fills with requests 2 to 5 */
+	assert_int_equal(D.npending, 4);
+	for (int i = 0; i < 4; i++) {
+		answer_one(); /* 2, 3, 4 answered (each sends one more); 5 written, answer lost */
+	}
+	assert_int_equal(D.npending, 3);
+	answer_one(); /* 6: its offset covers 5, both slots take new chunks */
+	assert_int_equal(D.npending, 4);
+	while (D.npending > 0 && !R.done) {
+		assert_int_equal(dfu_smp_client_now(&client), 0); /* no timeout was waited for */
+		if (D.off + 2000 < 30000) {
+			assert_int_equal(D.npending, 4); /* the window stays open */
+		}
+		answer_one();
+	}
+	assert_true(R.done);
+	assert_int_equal(R.err, 0);
+	assert_int_equal(R.result.recoveries, 0);
+	assert_int_equal(R.result.covered, 1);
+	assert_int_equal(R.result.data_sent, 30000); /* the lost answer's chunk was not resent */
+	assert_memory_equal(D.flash, data, 30000);
+	free(data);
+}
+
+/*
+ * A lost request in a full window: the device writes nothing past the gap, and the first answer
+ * that shows it (an offset behind its chunk) sends again from there at once, the window full:
+ * no timeout, no smaller window, at most the window's chunks sent twice.
+ */
+static void a_lost_request_in_a_full_window_is_resent_at_the_first_answer_showing_it(void **state)
+{
+	uint8_t *data = image(30000);
+	size_t chunk = chunk_at(1000, 30000, 495);
+
+	(void)state;
+	D.drop_request = 5;
+	start(data, 30000, 495, 4);
+	answer_one();
+	for (int i = 0; i < 3; i++) {
+		answer_one(); /* 2, 3, 4 */
+	}
+	assert_int_equal(D.npending, 3); /* 6, 7, 8: 5 never reached the device */
+	answer_one(); /* 6 answers the offset of 5: 5 and on go again */
+	assert_int_equal(D.npending, 2 + 4); /* 7, 8 still on the link, and a full window */
+	run();
+	assert_int_equal(R.err, 0);
+	assert_int_equal(R.result.recoveries, 0);
+	assert_int_equal(dfu_smp_client_now(&client), 0);
+	assert_true(R.result.data_sent <= 30000 + 4 * chunk);
+	assert_memory_equal(D.flash, data, 30000);
+	free(data);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -670,6 +745,8 @@ int main(void)
 		T(the_clients_window_is_given_back_at_the_end),
 		T(tuning_follows_what_the_device_tells),
 		T(a_lost_chunk_is_sent_again_after_the_measured_round_trip),
+		T(a_lost_answer_in_a_full_window_is_covered_by_the_next),
+		T(a_lost_request_in_a_full_window_is_resent_at_the_first_answer_showing_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

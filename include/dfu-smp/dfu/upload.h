@@ -8,9 +8,13 @@
  * the image number, the SHA-256 of the file and, when asked, the upgrade-only flag; a device
  * that already holds part of the same upload answers with its offset and the upload resumes
  * there. The device's offset always wins: the engine carries on from whatever offset the device
- * answers with, forwards or backwards. Up to `window` requests are on the link at once; when an
- * answer is missing, the engine resends from the last acknowledged offset with a smaller window
- * instead of stalling.
+ * answers with, forwards or backwards. Up to `window` requests are on the link at once. An
+ * answer names all the device has: a chunk whose own answer was lost is acknowledged by a later
+ * one, and its slot takes the next chunk at once. An answer behind its chunk shows a lost
+ * request (the device writes nothing past a gap): the engine sends again from the device's
+ * offset at once, the window full. Only when no answer comes at all does it wait for a timeout
+ * (the request sent again after its measured round trip, with retries) and then resend from
+ * the last acknowledged offset with a smaller window.
  */
 #ifndef DFU_SMP_UPLOAD_H
 #define DFU_SMP_UPLOAD_H
@@ -104,6 +108,8 @@ struct dfu_smp_upload_result {
 	uint64_t data_sent;    /**< data bytes sent, resends included */
 	uint32_t requests;     /**< upload requests sent */
 	uint32_t recoveries;   /**< times a missing answer made it resend */
+	/** chunks whose own answer was lost, acknowledged by a later answer (not sent again) */
+	uint32_t covered;
 	uint64_t elapsed_ms;
 	bool has_match;
 	bool match;            /**< the device's check of the written image against the SHA-256 */
