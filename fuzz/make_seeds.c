@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include <dfu-smp/mgmt/cbor.h>
 #include <dfu-smp/smp/header.h>
 #include <dfu-smp/smp/serial.h>
+#include "../tools/cli.h"
 
 struct out {
 	uint8_t b[8192];
@@ -183,6 +187,123 @@ static void seeds_client(void)
 	}
 }
 
+/*
+ * Typical answers of each decoder of fuzz_mgmt, as `raw` bodies (JSON, h'..' for bytes),
+ * in the order of its table; each also goes to every decoder after the device's errors.
+ */
+static const char *const mgmt_answers[] = {
+	"{}",
+	"{\"images\":[{\"slot\":0,\"version\":\"1.2.3\",\"hash\":\"h'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'\","
+	"\"bootable\":true,\"pending\":false,\"confirmed\":true,\"active\":true,\"permanent\":false},"
+	"{\"image\":0,\"slot\":1,\"version\":\"1.2.4\",\"pending\":true}],\"splitStatus\":0}",
+	"{\"rc\":0,\"off\":4096,\"match\":true}",
+	"{\"images\":[{\"image\":0,\"slots\":[{\"slot\":0,\"size\":65536},{\"slot\":1,\"size\":65536,"
+	"\"upload_image_id\":1}],\"max_image_size\":65000}]}",
+	"{\"r\":\"hello\"}",
+	"{\"buf_size\":2475,\"buf_count\":4}",
+	"{\"tasks\":{\"main\":{\"prio\":0,\"tid\":1,\"state\":1,\"stkuse\":100,\"stksiz\":512,"
+	"\"cswcnt\":7,\"runtime\":0,\"last_checkin\":0,\"next_checkin\":0}}}",
+	"{\"mpools\":{\"buf\":{\"blksiz\":32,\"nblks\":8,\"nfree\":5,\"min\":2}}}",
+	"{\"datetime\":\"2025-01-01T12:00:00\"}",
+	"{\"output\":\"Zephyr unknown 3.7.0 arm\"}",
+	"{\"bootloader\":\"MCUboot\",\"mode\":0,\"no-downgrade\":false}",
+	"{\"stat_list\":[\"smp_svr_stats\",\"other\"]}",
+	"{\"name\":\"smp_svr_stats\",\"fields\":{\"ticks\":12,\"other\":0}}",
+	"{\"val\":\"h'0102030405'\",\"max_size\":64}",
+	"{\"off\":0,\"data\":\"h'68656c6c6f'\",\"len\":5}",
+	"{\"off\":5}",
+	"{\"len\":5}",
+	"{\"type\":\"sha256\",\"off\":0,\"len\":5,\"output\":\"h'2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'\"}",
+	"{\"types\":{\"crc32\":{\"format\":0,\"size\":4},\"sha256\":{\"format\":1,\"size\":32}}}",
+	"{\"o\":\"uart:~$ \",\"ret\":0}",
+	"{\"count\":4}",
+	"{\"groups\":[0,1,8,63]}",
+	"{\"group\":0,\"end\":false}",
+	"{\"groups\":[{\"group\":0,\"name\":\"os\",\"handlers\":9},{\"group\":1,\"name\":\"img\"}]}",
+};
+
+static const char *const mgmt_errors[] = {
+	"{\"rc\":8,\"rsn\":\"no such thing\"}",
+	"{\"err\":{\"group\":1,\"rc\":5}}",
+};
+
+static size_t json_cbor(const char *text, uint8_t *out, size_t cap)
+{
+	struct dfu_smp_mgmt_cbor_writer w;
+	const char *why = NULL;
+	json_error_t jerr;
+	json_t *json = json_loads(text, JSON_DECODE_ANY, &jerr);
+
+	if (json == NULL) {
+		fprintf(stderr, "make_seeds: %s: %s\n", text, jerr.text);
+		exit(1);
+	}
+	dfu_smp_mgmt_cbor_writer_init(&w, out, cap);
+	if (cli_raw_to_cbor(&w, json, &why) != 0 || w.overflow) {
+		fprintf(stderr, "make_seeds: %s: %s\n", text, why ? why : "too long");
+		exit(1);
+	}
+	json_decref(json);
+	return w.len;
+}
+
+static void seeds_mgmt(void)
+{
+	size_t count = sizeof(mgmt_answers) / sizeof(mgmt_answers[0]);
+	uint8_t cbor[1024];
+	char name[64];
+
+	for (size_t d = 0; d < count; d++) {
+		struct out o = { .n = 0 };
+
+		put1(&o, (uint8_t)d);
+		put(&o, cbor, json_cbor(mgmt_answers[d], cbor, sizeof(cbor)));
+		snprintf(name, sizeof(name), "answer_%02zu", d);
+		save(name, &o);
+		for (size_t e = 0; e < sizeof(mgmt_errors) / sizeof(mgmt_errors[0]); e++) {
+			o.n = 0;
+			put1(&o, (uint8_t)d);
+			put(&o, cbor, json_cbor(mgmt_errors[e], cbor, sizeof(cbor)));
+			snprintf(name, sizeof(name), "error%zu_%02zu", e, d);
+			save(name, &o);
+		}
+	}
+	/* the built mode: a map of "images" holding an array of maps of texts and integers */
+	for (size_t d = 0; d < count; d++) {
+		static const uint8_t prog[] = { 0, 2, 4, 2, 3, 0, 3, 6, 7, 9, 4, 9, 1, 7, 5,
+						10, 1, 4, 17, 8, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2 };
+		struct out o = { .n = 0 };
+
+		put1(&o, (uint8_t)(0x80u | d));
+		put(&o, prog, sizeof(prog));
+		snprintf(name, sizeof(name), "built_%02zu", d);
+		save(name, &o);
+	}
+}
+
+static void seeds_raw_json(void)
+{
+	static const char *const bodies[] = {
+		"{}",
+		"{\"d\":\"hello\"}",
+		"{\"name\":\"/lfs/a.txt\",\"off\":0,\"data\":\"h'68656c6c6f'\",\"len\":5}",
+		"{\"argv\":[\"kernel\",\"version\"]}",
+		"{\"a\":[1,-2,3.5,true,false,null,{\"b\":[]}],\"c\":18446744073709551615}",
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+		"\"h''\"",
+		"\"h'0'\"",
+	};
+	char name[64];
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		struct out o = { .n = 0 };
+
+		put(&o, bodies[i], strlen(bodies[i]));
+		snprintf(name, sizeof(name), "body_%zu", i);
+		save(name, &o);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -196,6 +317,10 @@ int main(int argc, char **argv)
 		seeds_serial();
 	} else if (strcmp(argv[1], "client") == 0) {
 		seeds_client();
+	} else if (strcmp(argv[1], "mgmt") == 0) {
+		seeds_mgmt();
+	} else if (strcmp(argv[1], "raw_json") == 0) {
+		seeds_raw_json();
 	} else {
 		fprintf(stderr, "make_seeds: no seeds for %s\n", argv[1]);
 		return 2;
