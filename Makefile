@@ -16,7 +16,7 @@ DESTDIR ?=
 BUILD_DIR ?= build
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-test install test test-build test-asan test-nosim mcu-size demo bench bench-ports interop clean
+.PHONY: all deps deps-test install test test-build test-asan test-nosim test-fuzz fuzz fuzz-build mcu-size demo bench bench-ports interop clean
 
 # Also links the manual page the build writes here, for `man ./dfu-smp.1`.
 all: deps
@@ -37,8 +37,9 @@ install: deps
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR)
 
 # Every test twice: a normal build, then one under AddressSanitizer and UndefinedBehavior-
-# Sanitizer; then dfu-smp built without the simulator; then the portable core for a Cortex-M4.
-test: test-build test-asan test-nosim mcu-size
+# Sanitizer; then dfu-smp built without the simulator; then the fuzz targets a few seconds each
+# (with clang); then the portable core for a Cortex-M4.
+test: test-build test-asan test-nosim test-fuzz mcu-size
 
 test-build: deps-test
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_TESTS=ON
@@ -56,6 +57,26 @@ test-nosim: deps-test
 	cmake -S . -B build/nosim -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_SIM=OFF -DDFU_SMP_TESTS=ON
 	cmake --build build/nosim -j$(JOBS)
 	cd build/nosim && ctest --output-on-failure -j$(JOBS) -E '^interop_'
+
+# The fuzz targets (fuzz/) as libFuzzer programs (clang, ASan, UBSan) in build-fuzz: each
+# replays its corpus, then fuzzes FUZZ_RUN_SECONDS (3) seconds; skipped without clang.
+FUZZ_RUN_SECONDS ?= 3
+test-fuzz: deps-test
+	@if command -v clang >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory fuzz-build && \
+		cd build-fuzz && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS); \
+	else echo "test-fuzz: no clang, libFuzzer runs skipped (the replays ran in build/)"; fi
+
+fuzz-build:
+	@command -v clang >/dev/null 2>&1 || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_FUZZ=ON \
+		-DDFU_SMP_TESTS=OFF -DDFU_SMP_SIM=OFF -DFUZZ_RUN_SECONDS=$(FUZZ_RUN_SECONDS)
+	cmake --build build-fuzz --target fuzz-all -j$(JOBS)
+
+# Every fuzz target FUZZ_SECONDS (60) seconds on its corpus: execs/s, coverage, crashes.
+FUZZ_SECONDS ?= 60
+fuzz: deps-test fuzz-build
+	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 mcu-size: deps-test
 	scripts/mcu-size.sh build/mcu
@@ -82,4 +103,4 @@ interop: all deps-test
 	DFU_SMP=build/dfu-smp SHARED_DIR=../shared /usr/bin/python3 tests/interop.py
 
 clean:
-	rm -rf build build-asan dfu-smp.1
+	rm -rf build build-asan build-fuzz dfu-smp.1

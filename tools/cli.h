@@ -186,6 +186,17 @@ extern const struct cli_command cli_raw_commands[];
 extern const struct cli_command cli_upgrade_commands[];
 extern const struct cli_command cli_inspect_commands[];
 
+struct dfu_smp_mgmt_cbor_writer;
+
+/**
+ * The request body of `raw`: write @p json as CBOR with @p w (objects as maps, strings
+ * written h'HEX' as byte strings, numbers, booleans and null as themselves).
+ * @return 0, or -1 with @p why set to a message for the user (a static string) when the JSON
+ *         nests too deeply, a h'...' string holds no hex or memory ran out. Whether it fitted
+ *         is the writer's `overflow`.
+ */
+int cli_raw_to_cbor(struct dfu_smp_mgmt_cbor_writer *w, const json_t *json, const char **why);
+
 /**
  * Print a one-line usage error naming the command, and with --json also
  * {"error": {"kind": "usage", "code": 2, "message": ...}} on stdout. @return CLI_EXIT_USAGE.

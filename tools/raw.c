@@ -116,6 +116,11 @@ static int to_cbor(struct dfu_smp_mgmt_cbor_writer *w, const json_t *json, int d
 	return -1;
 }
 
+int cli_raw_to_cbor(struct dfu_smp_mgmt_cbor_writer *w, const json_t *json, const char **why)
+{
+	return to_cbor(w, json, 0, why);
+}
+
 static json_t *to_json(const cbor_item_t *item, int depth);
 
 static json_t *string_json(const cbor_item_t *item)
@@ -260,7 +265,7 @@ static int cmd_raw(struct cli *cli, int argc, char **argv)
 	dfu_smp_mgmt_request_begin(cli_request(cli),
 				   strcmp(op, "read") == 0 ? DFU_SMP_OP_READ : DFU_SMP_OP_WRITE,
 				   (uint16_t)group, (uint8_t)id, &w);
-	status = to_cbor(&w, json, 0, &why);
+	status = cli_raw_to_cbor(&w, json, &why);
 	json_decref(json);
 	if (status != 0) {
 		return cli_usage(cli, "%s", why);
