@@ -45,6 +45,7 @@ struct conn_udp {
 	size_t max_request; /* UDP_MTU, or the device's buffer when smaller */
 	bool answered;      /* the device answered at least once */
 	bool away;          /* since then, a datagram was refused: the device is gone for now */
+	int refusal;        /* the errno that said so */
 	char name[320];     /* "udp:HOST:PORT", for messages */
 	uint8_t rx[DFU_SMP_MSG_MAX + 1];
 };
@@ -73,6 +74,7 @@ static bool device_went_away(struct conn_udp *cu, int err)
 				  cu->name, strerror(err));
 	}
 	cu->away = true;
+	cu->refusal = err;
 	return true;
 }
 
@@ -195,8 +197,8 @@ static int udp_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *w
 		struct pollfd p = { .fd = cu->pfd.fd, .events = POLLIN };
 
 		if (now >= limit) {
-			snprintf(why, why_cap, "%s did not answer again within %.1f s", cu->name,
-				 (double)timeout_ms / 1000.0);
+			snprintf(why, why_cap, "%s did not answer again within %.1f s (%s)", cu->name,
+				 (double)timeout_ms / 1000.0, strerror(cu->refusal));
 			return -EHOSTUNREACH;
 		}
 		if (send(cu->pfd.fd, probe, probe_len, 0) < 0 && errno != EINTR &&
