@@ -5,8 +5,14 @@
  * from its address only and a closed port is reported (ICMP port unreachable).
  *
  * A lost datagram is only a missing answer: requests are sent again (conn->retries), which is
- * safe even for uploads, since each carries its offset. There is no link to lose: after a reset
- * the device session waits for the device with echoes (dfu-smp/dfu/session.h).
+ * safe even for uploads, since each carries its offset. After a reset the device session waits
+ * for the device with echoes (dfu-smp/dfu/session.h).
+ *
+ * A refusal (ICMP port unreachable, or host or network unreachable) before the device ever
+ * answered means no SMP server listens there, and fails the request. Once the device has
+ * answered, it means the device went away (it crashed, was power-cycled or restarted): the
+ * link counts as down, the session asks for it back, and reconnecting sends echoes until the
+ * device answers again, within the time the session gives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,24 +25,58 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <dfu-smp/mgmt/os.h>
 #include <dfu-smp/ports/conn.h>
 #include <dfu-smp/ports/loop.h>
+#include <dfu-smp/smp/header.h>
 
 #define UDP_PORT_DEFAULT "1337"
 /* Zephyr's CONFIG_MCUMGR_TRANSPORT_UDP_MTU default: a longer datagram is cut, answered rc 9. */
 #define UDP_MTU 1500u
 #define TRIES_DEFAULT 3u
+/* Reconnecting: an echo, then a wait for its answer growing from the first to the longest. */
+#define PROBE_WAIT_FIRST_MS 100u
+#define PROBE_WAIT_MAX_MS 1000u
 
 struct conn_udp {
 	struct dfu_smp_conn conn;
 	struct dfu_smp_client client;
 	struct dfu_smp_port_fd pfd;
 	size_t max_request; /* UDP_MTU, or the device's buffer when smaller */
+	bool answered;      /* the device answered at least once */
+	bool away;          /* since then, a datagram was refused: the device is gone for now */
+	int refusal;        /* the errno that said so */
 	char name[320];     /* "udp:HOST:PORT", for messages */
 	uint8_t rx[DFU_SMP_MSG_MAX + 1];
 };
 
 _Static_assert(offsetof(struct conn_udp, conn) == 0, "conn_self() needs conn first");
+
+/* The socket's errors that say nothing listens at the address now. */
+static bool is_refusal(int err)
+{
+	return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH ||
+	       err == EHOSTDOWN || err == ENETDOWN;
+}
+
+/*
+ * A send or receive failed with @p err (an errno). A refusal after the device answered: it went
+ * away, and the link counts as down until reconnecting finds it again (dfu_smp_conn's
+ * connected() is false). @return true when that is what @p err says.
+ */
+static bool device_went_away(struct conn_udp *cu, int err)
+{
+	if (!cu->answered || !is_refusal(err)) {
+		return false;
+	}
+	if (!cu->away) {
+		dfu_smp_conn_logf(&cu->conn, "%s: %s: the device went away; waiting for it",
+				  cu->name, strerror(err));
+	}
+	cu->away = true;
+	cu->refusal = err;
+	return true;
+}
 
 static void on_readable(void *ctx, short revents)
 {
@@ -47,6 +87,7 @@ static void on_readable(void *ctx, short revents)
 		ssize_t n = recv(cu->pfd.fd, cu->rx, sizeof(cu->rx), 0);
 
 		if (n >= 0) {
+			cu->answered = true;
 			dfu_smp_conn_packet_logf(&cu->conn, "received %zd bytes", n);
 			cu->conn.stats.notifications++;
 			cu->conn.stats.bytes_in += (uint64_t)n;
@@ -59,6 +100,9 @@ static void on_readable(void *ctx, short revents)
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			int err = errno;
 
+			if (device_went_away(cu, err)) {
+				return;
+			}
 			/* an ICMP error for an earlier datagram: what waits will not be answered */
 			dfu_smp_conn_logf(&cu->conn, "%s", strerror(err));
 			dfu_smp_client_transport_error(&cu->client, -err);
@@ -78,6 +122,9 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	do {
 		n = send(cu->pfd.fd, msg, len, 0);
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && device_went_away(cu, errno)) {
+		return -ENOTCONN;
+	}
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
 		return -errno;
 	}
@@ -116,13 +163,60 @@ static void udp_set_device_limits(struct dfu_smp_conn *conn,
 									    : UDP_MTU;
 }
 
+/* An echo request of a sequence number of its own, to see whether the device is back. */
+static size_t make_probe(uint8_t *buf, size_t cap)
+{
+	struct dfu_smp_request req;
+	struct dfu_smp_hdr hdr;
+
+	dfu_smp_request_init(&req, buf, cap);
+	if (dfu_smp_mgmt_os_echo(&req, "up?") != 0) {
+		return 0;
+	}
+	hdr = (struct dfu_smp_hdr){ .op = req.op, .version = 1, .len = (uint16_t)req.len, .group = req.group,
+				    .seq = 0xff, .id = req.id };
+	dfu_smp_hdr_encode(&hdr, buf);
+	return DFU_SMP_HDR_SIZE + req.len;
+}
+
+/*
+ * The device went away: an echo, then a wait for any datagram from it, each wait longer, until
+ * one comes or @p timeout_ms has passed. What comes is dropped (it answers no request).
+ */
 static int udp_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
-	(void)conn;
-	(void)timeout_ms;
-	(void)why;
-	(void)why_cap;
-	return 0; /* no link to get back */
+	struct conn_udp *cu = dfu_smp_conn_self(conn);
+	uint64_t limit = dfu_smp_port_now_ms() + timeout_ms;
+	uint32_t wait = PROBE_WAIT_FIRST_MS;
+	uint8_t probe[64];
+	size_t probe_len = make_probe(probe, sizeof(probe));
+
+	while (cu->away) {
+		uint64_t now = dfu_smp_port_now_ms();
+		uint64_t until = now + wait < limit ? now + wait : limit;
+		struct pollfd p = { .fd = cu->pfd.fd, .events = POLLIN };
+
+		if (now >= limit) {
+			snprintf(why, why_cap, "%s did not answer again within %.1f s (%s)", cu->name,
+				 (double)timeout_ms / 1000.0, strerror(cu->refusal));
+			return -EHOSTUNREACH;
+		}
+		if (send(cu->pfd.fd, probe, probe_len, 0) < 0 && errno != EINTR &&
+		    !is_refusal(errno) && errno != EAGAIN && errno != ENOBUFS) {
+			snprintf(why, why_cap, "%s: %s", cu->name, strerror(errno));
+			return -errno;
+		}
+		/* the whole wait, whether the socket reports a refusal at once or nothing */
+		while ((now = dfu_smp_port_now_ms()) < until && cu->away) {
+			if (poll(&p, 1, (int)(until - now)) > 0 &&
+			    recv(cu->pfd.fd, cu->rx, sizeof(cu->rx), 0) >= 0) {
+				cu->away = false;
+			}
+		}
+		wait = wait * 2u < PROBE_WAIT_MAX_MS ? wait * 2u : PROBE_WAIT_MAX_MS;
+	}
+	dfu_smp_conn_logf(conn, "%s answers again", cu->name);
+	return 0;
 }
 
 static void udp_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out,
@@ -155,8 +249,7 @@ static void udp_explain(struct dfu_smp_conn *conn, int err, size_t request_len, 
 
 static bool udp_connected(struct dfu_smp_conn *conn)
 {
-	(void)conn;
-	return true; /* no link to lose */
+	return !((struct conn_udp *)dfu_smp_conn_self(conn))->away;
 }
 
 static void udp_close(struct dfu_smp_conn *conn)

@@ -153,6 +153,7 @@ static void start_response(struct bt_dfu_smp *dfu_smp, const uint8_t *first)
 	/* Off the waiting list now, so that its callbacks may send the next command. */
 	dfu_smp->rsp_part = dfu_smp->cmds[i].rsp_cb;
 	dfu_smp->rsp_deadline_ms = dfu_smp->cmds[i].deadline_ms;
+	dfu_smp->rsp_seq = dfu_smp->cmds[i].seq;
 	remove_cmd(dfu_smp, (unsigned)i);
 }
 
@@ -174,6 +175,21 @@ static void deliver(struct bt_dfu_smp *dfu_smp, const struct dfu_smp_gatt_link_p
 }
 
 /*
+ * While the rest of a response nobody waits for any more is dropped (its command was aborted,
+ * cancelled or timed out, perhaps from inside its own callback): does the notification at
+ * @p data start the response to a waiting command instead? Then the rest never comes, and
+ * counting these bytes as that rest would drop the answer that did.
+ */
+static bool starts_a_waited_response(const struct bt_dfu_smp *dfu_smp, const uint8_t *data,
+				     size_t len)
+{
+	struct dfu_smp_hdr hdr;
+
+	return !dfu_smp->rsp_part && dfu_smp->ncmds && len >= DFU_SMP_HDR_SIZE &&
+	       dfu_smp_hdr_decode(data, len, &hdr) == 0 && find_cmd(dfu_smp, &hdr) >= 0;
+}
+
+/*
  * The notification is read as a stream of responses: bytes after a complete response belong
  * to whatever comes next. Callbacks may send commands or abort, so the state is read again at
  * every step.
@@ -191,6 +207,10 @@ void bt_dfu_smp_notify(struct bt_dfu_smp *dfu_smp, const uint8_t *data, size_t l
 			}
 		}
 		return;
+	}
+	if (dfu_smp_gatt_link_receiving(&dfu_smp->link) &&
+	    starts_a_waited_response(dfu_smp, data, len)) {
+		dfu_smp_gatt_link_restart(&dfu_smp->link);
 	}
 	while (len > 0) {
 		bool starts = !dfu_smp_gatt_link_receiving(&dfu_smp->link);
@@ -280,6 +300,10 @@ void bt_dfu_smp_abort(struct bt_dfu_smp *dfu_smp)
 
 int bt_dfu_smp_cancel(struct bt_dfu_smp *dfu_smp, uint8_t seq)
 {
+	if (dfu_smp->rsp_part && dfu_smp->rsp_seq == seq) {
+		dfu_smp->rsp_part = NULL; /* the rest of the response arriving now is dropped */
+		return 0;
+	}
 	for (unsigned i = 0; i < dfu_smp->ncmds; i++) {
 		if (dfu_smp->cmds[i].seq == seq) {
 			remove_cmd(dfu_smp, i);

@@ -791,6 +791,113 @@ static void failed_write_in_a_split_command_cancels_it(void **state)
 	send_cmd(DFU_SMP_OP_WRITE, 1, 8, 1); /* not busy */
 }
 
+/* ---- a command ended while its response arrives ---- */
+
+/* What the callback below does from the first part's callback. */
+static bool end_by_cancel; /* bt_dfu_smp_cancel() of its own command, else bt_dfu_smp_abort() */
+static int end_result;
+static uint8_t end_next[16]; /* sent from there too when end_next_len > 0 */
+static size_t end_next_len;
+static int end_next_result;
+
+static void on_part_ending_itself(struct bt_dfu_smp *d)
+{
+	on_part(d);
+	if (F.parts != 1) {
+		return;
+	}
+	if (end_by_cancel) {
+		end_result = bt_dfu_smp_cancel(d, 1);
+	} else {
+		bt_dfu_smp_abort(d);
+	}
+	if (end_next_len) {
+		end_next_result = bt_dfu_smp_command(d, on_part, end_next_len, end_next);
+	}
+}
+
+/* Command seq 1, whose 38-byte response ends it from its first part's callback. */
+static void send_self_ending(bool by_cancel, bool send_next, uint8_t *rsp, size_t *rsp_len)
+{
+	uint8_t m[16];
+	size_t n = make_msg(m, DFU_SMP_OP_READ, 0, 1, 6, 4);
+
+	end_by_cancel = by_cancel;
+	end_result = 1;
+	end_next_len = send_next ? make_msg(end_next, DFU_SMP_OP_WRITE, 1, 2, 1, 4) : 0;
+	end_next_result = 1;
+	assert_int_equal(bt_dfu_smp_command(&dfu, on_part_ending_itself, n, m), 0);
+	*rsp_len = make_msg(rsp, DFU_SMP_OP_READ_RSP, 0, 1, 6, 30);
+	notify(rsp, 20);
+	assert_int_equal(F.parts, 1);
+}
+
+static void next_response_after_one_ended_in_its_callback_is_delivered(void **state)
+{
+	uint8_t rsp[64];
+	size_t n;
+
+	(void)state;
+	for (int by_cancel = 0; by_cancel < 2; by_cancel++) {
+		F.parts = 0;
+		send_self_ending(by_cancel, true, rsp, &n);
+		assert_int_equal(end_next_result, 0);
+		if (by_cancel) {
+			assert_int_equal(end_result, 0);
+		}
+		/* the rest of the ended response never comes: the next command's does */
+		n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 2, 1, 4);
+		notify(rsp, n);
+		assert_int_equal(F.parts, 2);
+		assert_int_equal(F.offsets[1], 0);
+		assert_int_equal(F.chunk_sizes[1], n);
+		assert_true(F.last[1]);
+		assert_memory_equal(F.rsp, rsp, n);
+		assert_int_equal(F.error_count, 0);
+	}
+}
+
+static void rest_of_a_response_ended_in_its_callback_is_dropped(void **state)
+{
+	uint8_t rsp[64];
+	size_t n;
+
+	(void)state;
+	for (int by_cancel = 0; by_cancel < 2; by_cancel++) {
+		F.parts = 0;
+		send_self_ending(by_cancel, false, rsp, &n);
+		notify(rsp + 20, n - 20); /* the rest comes: no more parts of it */
+		assert_int_equal(F.parts, 1);
+		send_cmd(DFU_SMP_OP_WRITE, 1, 2, 1);
+		n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 2, 1, 4);
+		notify(rsp, n);
+		assert_int_equal(F.parts, 2);
+		assert_int_equal(F.chunk_sizes[1], n);
+		assert_int_equal(F.error_count, 0);
+	}
+}
+
+static void response_timed_out_half_way_does_not_swallow_the_next(void **state)
+{
+	uint8_t rsp[64];
+	size_t n;
+
+	(void)state;
+	bt_dfu_smp_process(&dfu, 0);
+	send_cmd(DFU_SMP_OP_READ, 0, 1, 6);
+	n = make_msg(rsp, DFU_SMP_OP_READ_RSP, 0, 1, 6, 30);
+	notify(rsp, 20);
+	bt_dfu_smp_process(&dfu, BT_DFU_SMP_TIMEOUT_DEFAULT_MS);
+	assert_int_equal(F.errors[0], -ETIMEDOUT);
+	send_cmd(DFU_SMP_OP_WRITE, 1, 2, 1);
+	n = make_msg(rsp, DFU_SMP_OP_WRITE_RSP, 1, 2, 1, 4);
+	notify(rsp, n);
+	assert_int_equal(F.parts, 2);
+	assert_int_equal(F.chunk_sizes[1], n);
+	assert_true(F.last[1]);
+	assert_int_equal(F.error_count, 1);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -829,6 +936,9 @@ int main(void)
 		T(cancel_forgets_one_command),
 		T(long_command_is_split_only_with_reassembly),
 		T(failed_write_in_a_split_command_cancels_it),
+		T(next_response_after_one_ended_in_its_callback_is_delivered),
+		T(rest_of_a_response_ended_in_its_callback_is_dropped),
+		T(response_timed_out_half_way_does_not_swallow_the_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,8 +105,10 @@ struct dfu_smp_conn_ops {
 	 * Get the link back: BLE: if it is still up, first wait (within @p timeout_ms) until it
 	 * drops, as it does when a device resets; then find the device, connect and set the link
 	 * up as the first time, retrying with growing pauses until @p timeout_ms has passed.
-	 * Serial: open the port again if it hung up. UDP: nothing to do. Whether the device
-	 * answers is the device session's business (dfu-smp/dfu/session.h).
+	 * Serial: open the port again if it hung up. UDP: when datagrams were refused after the
+	 * device had answered (it went away), send echoes until it answers again within
+	 * @p timeout_ms; otherwise nothing to do. Whether the device answers is otherwise the
+	 * device session's business (dfu-smp/dfu/session.h).
 	 * @return 0, or a negative errno with @p why set.
 	 */
 	int (*reconnect)(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap);

@@ -196,6 +196,7 @@ struct bt_dfu_smp {
 	uint32_t timeout_ms;
 	uint64_t now_ms;
 	uint64_t rsp_deadline_ms; /* of the response arriving now */
+	uint8_t rsp_seq;          /* the sequence number of its command */
 	unsigned depth;           /* commands that may wait at once */
 	struct bt_dfu_smp_cmd cmds[BT_DFU_SMP_PIPELINE_MAX]; /* waiting, oldest first */
 	unsigned ncmds;
@@ -290,7 +291,8 @@ DFU_SMP_API void bt_dfu_smp_abort(struct bt_dfu_smp *dfu_smp);
 
 /**
  * Forget the waiting command with sequence number @p seq, without calling the error callback
- * (an owner that runs its own timeouts gave up on it). @return 0, or -ENOENT.
+ * (an owner that runs its own timeouts gave up on it), also while its response arrives (from
+ * its own callback too): the rest of that response is dropped. @return 0, or -ENOENT.
  */
 DFU_SMP_API int bt_dfu_smp_cancel(struct bt_dfu_smp *dfu_smp, uint8_t seq);
 
