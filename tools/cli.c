@@ -45,27 +45,34 @@ int cli_usage(struct cli *cli, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+/* report() of the message @p fmt and @p ap make. @return @p status. */
+static int vfail(struct cli *cli, int status, const char *kind, const char *fmt, va_list ap)
+{
+	char msg[800];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(cli, status, kind, msg);
+	return status;
+}
+
 int cli_fail(struct cli *cli, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	int status;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	status = vfail(cli, CLI_EXIT_FAIL, CLI_KIND_FAILED, fmt, ap);
 	va_end(ap);
-	report(cli, CLI_EXIT_FAIL, CLI_KIND_FAILED, msg);
-	return CLI_EXIT_FAIL;
+	return status;
 }
 
 int cli_fail_as(struct cli *cli, int status, const char *kind, const char *fmt, ...)
 {
-	char msg[800];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	status = vfail(cli, status, kind, fmt, ap);
 	va_end(ap);
-	report(cli, status, kind, msg);
 	return status;
 }
 
