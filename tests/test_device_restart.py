@@ -73,6 +73,11 @@ class Trial:
                 if self.killed_at is None and done and int(done[-1]) >= self.kill_at:
                     self.killed_at = int(done[-1])
                     sim.kill()  # SIGKILL
+                    if self.transport == "serial":
+                        # a device that loses power takes its port with it (as a USB
+                        # device's /dev/ttyACM0 goes); the dead simulator's link would
+                        # otherwise point at a pty number another program may get next
+                        os.unlink(self.link)
                     # the device stays away: waiting on nothing is the point here
                     threading.Event().wait(AWAY_S)
                     sim = self.start_device(conn.rsplit(":", 1)[1]
