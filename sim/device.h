@@ -56,6 +56,11 @@ struct sim_device_config {
 struct sim_device_stats {
 	uint32_t requests;   /**< messages handled */
 	uint32_t dropped;    /**< transport units dropped unanswered */
+	uint32_t confirms;   /**< image state writes that confirmed a running image */
+	uint32_t marks;      /**< image state writes that marked a secondary slot */
+	uint32_t permanent_marks; /**< of the marks, those for good (no test first) */
+	/** the hash of the image the last confirm or mark named (its first 32 bytes) */
+	uint8_t state_hash[32];
 };
 
 /** SMP traffic since the last boot: RAM counters the statistics group shows. */

@@ -247,6 +247,22 @@ static const cbor_item_t *key(const struct sim_req *req, const char *name, int *
 	return item;
 }
 
+/* Counts a state write that was done, for the fault tests' checks (sim_device_stats()). */
+static void note_state_write(struct sim_device *dev, unsigned image, unsigned slot,
+			     bool permanent)
+{
+	struct sim_slot_state st[2];
+
+	sim_boot_slot_states(&dev->img.boot, image, st);
+	memcpy(dev->stats.state_hash, st[slot].img.hash, sizeof(dev->stats.state_hash));
+	if (slot == 0) {
+		dev->stats.confirms++;
+	} else {
+		dev->stats.marks++;
+		dev->stats.permanent_marks += permanent;
+	}
+}
+
 static int state_write(struct sim_req *req)
 {
 	struct sim_img *img = &req->dev->img;
@@ -288,6 +304,7 @@ static int state_write(struct sim_req *req)
 	if (rc) {
 		return rc;
 	}
+	note_state_write(req->dev, image, slot, permanent);
 	write_state(req);
 	return 0;
 }

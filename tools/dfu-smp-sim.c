@@ -46,6 +46,7 @@
 #include "../sim/bluez.h"
 #include "../sim/conn.h"
 #include "../sim/device.h"
+#include "../sim/fault.h"
 #include "../sim/profile.h"
 #include <dfu-smp/smp/cobs.h>
 #include <dfu-smp/smp/raw.h>
@@ -84,6 +85,7 @@ struct options {
 	double busy_scale;       /* answers wait for the flash work times this */
 	unsigned drop_every;     /* fault: every Nth answer is lost; 0 never */
 	unsigned bad_crc_every;  /* fault: every Nth serial answer has a wrong CRC; 0 never */
+	struct sim_fault_plan faults; /* --fault: what happens to which answers */
 	unsigned rx_lines;       /* serial: the device's receive line buffers */
 	int verbose;
 	struct sim_device_config dev;
@@ -184,7 +186,14 @@ static void help(void)
 	printf("faults (udp, serial):\n");
 	printf("  --drop-every N       every Nth answer is lost\n");
 	printf("  --bad-crc-every N    serial: every Nth answer has a wrong CRC (no effect with\n");
-	printf("                       --framing raw, which has none)\n\n");
+	printf("                       --framing raw, which has none)\n");
+	printf("  --fault KIND@N[xCOUNT][:ARG]  answers N to N+COUNT-1 (counted from 1) get\n");
+	printf("                       KIND: drop (lost), delay (sent ARG ms later, 500), dup\n");
+	printf("                       (sent twice), reorder (sent after the next answer),\n");
+	printf("                       corrupt (one byte changed), stale (the previous answer\n");
+	printf("                       again instead), error (the SMP error rc ARG instead, 1),\n");
+	printf("                       outage (the link away ARG ms from there, 2000: what\n");
+	printf("                       comes and goes meanwhile is lost); repeatable\n\n");
 	printf("  -v, --verbose        log requests, answers, resets to stderr\n");
 	printf("  -h, --help           show this help\n\n");
 	printf("exit status: 0 after a signal, 1 when it cannot start, 2 usage error;\n");
@@ -231,7 +240,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				"--busy-scale",        "--framing",       "--drop-every",
 				"--bad-crc-every",     "--address",       "--name",
 				"--no-acquire",        "--adapter-off",   "--recovery",
-				"--recovery-buf-size",
+				"--recovery-buf-size", "--fault",
 			};
 
 			for (size_t k = 0; k < sizeof(realtime) / sizeof(realtime[0]); k++) {
@@ -368,6 +377,13 @@ static int parse_options(struct options *opt, int argc, char **argv)
 					SERIAL_RX_LINES_MAX, v ? v : "");
 			}
 			opt->rx_lines = (unsigned)n;
+		} else if (args_is(arg, "--fault")) {
+			char why[200];
+
+			v = args_value(argc, argv, &i, "--fault");
+			if (!v || sim_fault_add(&opt->faults, v, why, sizeof(why)) != 0) {
+				return usage("--fault %s", v ? why : "takes KIND@N[xCOUNT][:ARG]");
+			}
 		} else if (args_is(arg, "--bad-crc-every")) {
 			v = args_value(argc, argv, &i, "--bad-crc-every");
 			if (!parse_number(v, 1, 1000000, &n)) {
@@ -466,6 +482,10 @@ struct host {
 	struct answer *head, *tail;
 	unsigned queued;        /* answers waiting: the device's buffers in use */
 	uint32_t answers;       /* answers made so far, for the faults */
+	struct answer *late;    /* answers held back by a delay fault, in any order */
+	struct answer *held;    /* an answer a reorder fault sends after the next one */
+	struct answer *last;    /* the last answer sent, which a stale fault sends again */
+	uint64_t outage_until_us; /* an outage fault: the link is away until then; 0 none */
 	struct endpoint *eps[MAX_ENDPOINTS];
 	size_t n_eps;
 	/* the request being handled */
@@ -518,15 +538,41 @@ static void collect_answer(void *ctx, const uint8_t *msg, size_t len)
  * A transport unit arrived at @p ep from @p peer (NULL for serial): the device handles it now
  * and its answers leave once its flash work is done, after whatever it was busy with.
  */
+/* -v: an image state write the last request made, with the hash it named. */
+static void log_state_write(struct host *h, const struct sim_device_stats *before)
+{
+	const struct sim_device_stats *after = sim_device_stats(&h->dev);
+	char hex[2 * sizeof(after->state_hash) + 1];
+	const char *what = after->confirms != before->confirms ? "the running image confirmed"
+			   : after->permanent_marks != before->permanent_marks
+				   ? "slot 1 marked for good"
+			   : after->marks != before->marks ? "slot 1 marked for a test"
+							   : NULL;
+
+	if (!what) {
+		return;
+	}
+	for (size_t i = 0; i < sizeof(after->state_hash); i++) {
+		snprintf(hex + 2 * i, 3, "%02x", after->state_hash[i]);
+	}
+	dfu_smp_port_logf(&h->log, "image state: %s, hash %s", what, hex);
+}
+
 static void host_receive(struct host *h, struct endpoint *ep, const struct peer *peer,
 			 const uint8_t *unit, size_t len)
 {
+	struct sim_device_stats before;
 	uint64_t now = now_us(h);
 	uint64_t start = h->busy_until_us > now ? h->busy_until_us : now;
 
 	if (h->boot_until_us || !sim_device_bootable(&h->dev)) {
 		dfu_smp_port_logf(&h->log, "%s: %zu bytes while the device is down: lost", ep->name,
 				  len);
+		return;
+	}
+	if (h->outage_until_us > now) {
+		dfu_smp_port_logf(&h->log, "%s: %zu bytes while the link is away (--fault outage): "
+				  "lost", ep->name, len);
 		return;
 	}
 	if (h->queued >= sim_device_config(&h->dev)->buf_count) {
@@ -537,7 +583,9 @@ static void host_receive(struct host *h, struct endpoint *ep, const struct peer 
 	h->from = ep;
 	h->from_peer = peer;
 	h->new_head = h->new_tail = NULL;
+	before = *sim_device_stats(&h->dev);
 	sim_device_receive(&h->dev, unit, len, now, collect_answer, h);
+	log_state_write(h, &before);
 	h->busy_until_us = start + scaled(h, sim_device_busy_us(&h->dev) +
 					       (h->opt->profile ? h->opt->profile->process_us : 0));
 	dfu_smp_port_logf(&h->log, "%s: request of %zu bytes%s", ep->name, len,
@@ -556,20 +604,136 @@ static void host_receive(struct host *h, struct endpoint *ep, const struct peer 
 	}
 }
 
-static void drop_answers(struct host *h)
+static void free_list(struct answer **list)
 {
-	while (h->head) {
-		struct answer *a = h->head;
+	while (*list) {
+		struct answer *a = *list;
 
-		h->head = a->next;
+		*list = a->next;
 		free(a);
 	}
+}
+
+/* What is queued or held back is lost (a reset, the end). */
+static void drop_answers(struct host *h)
+{
+	free_list(&h->head);
+	free_list(&h->late);
+	free_list(&h->held);
 	h->tail = NULL;
 	h->queued = 0;
 }
 
+/* Sends @p a (which stays the caller's) and keeps a copy for a stale fault. */
+static void deliver(struct host *h, const struct answer *a, bool bad_crc)
+{
+	struct answer *copy = malloc(sizeof(*copy) + a->len);
+
+	a->ep->answer(a->ep, &a->to, a->msg, a->len, bad_crc);
+	if (copy) {
+		memcpy(copy, a, sizeof(*copy) + a->len);
+		copy->next = NULL;
+		free_list(&h->last);
+		h->last = copy;
+	}
+}
+
+/* Answer @p n, @p a (freed here), as the faults say. */
+static void send_answer(struct host *h, struct answer *a, uint32_t n, uint64_t now)
+{
+	struct sim_fault f = sim_fault_for(&h->opt->faults, n);
+	const char *what = sim_fault_name(f.kind);
+	bool bad = h->opt->bad_crc_every && n % h->opt->bad_crc_every == 0;
+	uint8_t error[32];
+
+	if (h->opt->drop_every && n % h->opt->drop_every == 0) {
+		dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes lost (--drop-every)",
+				  a->ep->name, (unsigned)n, a->len);
+		free(a);
+		return;
+	}
+	if (f.kind == SIM_FAULT_OUTAGE && h->outage_until_us <= now) {
+		h->outage_until_us = now + (uint64_t)f.arg * 1000u;
+		dfu_smp_port_logf(&h->log, "the link goes away for %u ms (--fault outage)",
+				  (unsigned)f.arg);
+	}
+	if (f.kind != SIM_FAULT_NONE) {
+		dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes: --fault %s", a->ep->name,
+				  (unsigned)n, a->len, what);
+	} else {
+		dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes%s", a->ep->name,
+				  (unsigned)n, a->len,
+				  bad ? " with a wrong CRC (--bad-crc-every)" : "");
+	}
+	switch (f.kind) {
+	case SIM_FAULT_DROP:
+	case SIM_FAULT_OUTAGE:
+		free(a);
+		return;
+	case SIM_FAULT_DELAY:
+		a->due_us = now + (uint64_t)f.arg * 1000u;
+		a->next = h->late;
+		h->late = a;
+		return;
+	case SIM_FAULT_REORDER:
+		if (!h->held) {
+			a->next = NULL;
+			h->held = a;
+			return;
+		}
+		break;
+	case SIM_FAULT_STALE:
+		if (h->last && h->last->ep == a->ep) {
+			deliver(h, h->last, false);
+			free(a);
+			return;
+		}
+		break; /* nothing earlier to send: this one goes */
+	case SIM_FAULT_CORRUPT:
+		sim_fault_corrupt(a->msg, a->len, n);
+		break;
+	case SIM_FAULT_ERROR:
+		if (a->len >= 8) {
+			size_t len = sim_fault_error_answer(a->msg, f.arg, error, sizeof(error));
+
+			a->ep->answer(a->ep, &a->to, error, len, false);
+		}
+		free(a);
+		return;
+	default:
+		break;
+	}
+	deliver(h, a, bad);
+	if (f.kind == SIM_FAULT_DUP) {
+		deliver(h, a, bad);
+	}
+	free(a);
+	if (h->held && f.kind != SIM_FAULT_REORDER) {
+		struct answer *held = h->held;
+
+		h->held = NULL;
+		deliver(h, held, false);
+		free(held);
+	}
+}
+
 static void send_due_answers(struct host *h, uint64_t now)
 {
+	for (struct answer **p = &h->late; *p;) {
+		struct answer *a = *p;
+
+		if (a->due_us <= now) {
+			*p = a->next;
+			dfu_smp_port_logf(&h->log, "%s: a delayed answer of %zu bytes", a->ep->name,
+					  a->len);
+			if (h->outage_until_us <= now) {
+				deliver(h, a, false);
+			}
+			free(a);
+		} else {
+			p = &a->next;
+		}
+	}
 	while (h->head && h->head->due_us <= now) {
 		struct answer *a = h->head;
 		uint32_t n = ++h->answers;
@@ -579,18 +743,13 @@ static void send_due_answers(struct host *h, uint64_t now)
 			h->tail = NULL;
 		}
 		h->queued--;
-		if (h->opt->drop_every && n % h->opt->drop_every == 0) {
-			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes lost (--drop-every)",
+		if (h->outage_until_us > now) {
+			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes lost: the link is away",
 					  a->ep->name, (unsigned)n, a->len);
-		} else {
-			bool bad = h->opt->bad_crc_every && n % h->opt->bad_crc_every == 0;
-
-			dfu_smp_port_logf(&h->log, "%s: answer %u of %zu bytes%s", a->ep->name,
-					  (unsigned)n, a->len,
-					  bad ? " with a wrong CRC (--bad-crc-every)" : "");
-			a->ep->answer(a->ep, &a->to, a->msg, a->len, bad);
+			free(a);
+			continue;
 		}
-		free(a);
+		send_answer(h, a, n, now);
 	}
 }
 
@@ -1181,6 +1340,9 @@ static bool next_wait(const struct host *h, uint64_t now, struct timespec *wait)
 	if (h->boot_until_us && h->boot_until_us < t) {
 		t = h->boot_until_us;
 	}
+	for (const struct answer *a = h->late; a; a = a->next) {
+		t = a->due_us < t ? a->due_us : t;
+	}
 	if (t == UINT64_MAX) {
 		return false;
 	}
@@ -1281,6 +1443,7 @@ static int serve(const struct options *opt)
 		h.eps[i]->close(h.eps[i]);
 	}
 	drop_answers(&h);
+	free_list(&h.last);
 	sim_device_free(&h.dev);
 	return status;
 }
