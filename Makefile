@@ -16,7 +16,7 @@ DESTDIR ?=
 BUILD_DIR ?= build
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-test install test test-build test-asan test-nosim test-fuzz fuzz fuzz-build mcu-size demo bench bench-ports interop clean
+.PHONY: all deps deps-test install test test-build test-asan test-nosim test-fuzz fuzz fuzz-build mcu-size demo bench bench-ports soak interop clean
 
 # Also links the manual page the build writes here, for `man ./dfu-smp.1`.
 all: deps
@@ -72,6 +72,21 @@ fuzz-build:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_FUZZ=ON \
 		-DDFU_SMP_TESTS=OFF -DDFU_SMP_SIM=OFF -DFUZZ_RUN_SECONDS=$(FUZZ_RUN_SECONDS)
 	cmake --build build-fuzz --target fuzz-all -j$(JOBS)
+
+# The fault-injection soak (tests/soak.py): SOAK_TRIALS (500) upgrades of the 480 KiB image to
+# dfu-smp-sim, each with one fault (power cut, device killed, link away, client killed, answers
+# lost, delayed, duplicated, reordered, corrupted or stale, device errors, rollback) drawn from
+# SOAK_SEED; SOAK_MINUTES > 0 runs trials for that long instead. SOAK_JOBS trials at a time.
+SOAK_TRIALS ?= 500
+SOAK_SEED ?= 1
+SOAK_MINUTES ?= 0
+SOAK_JOBS ?= 2
+soak: deps-test
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFU_SMP_TESTS=ON
+	cmake --build build -j$(JOBS)
+	DFU_SMP=$(CURDIR)/build/dfu-smp SHARED_DIR=$(CURDIR)/../shared /usr/bin/python3 \
+		tests/soak.py --trials $(SOAK_TRIALS) --seed $(SOAK_SEED) \
+		--minutes $(SOAK_MINUTES) --jobs $(SOAK_JOBS)
 
 # Every fuzz target FUZZ_SECONDS (60) seconds on its corpus: execs/s, coverage, crashes.
 FUZZ_SECONDS ?= 60
