@@ -324,6 +324,8 @@ class Trial:
             device.kill()
             device.start()
         text = out.decode(errors="replace")
+        with open(os.path.join(self.dir, "client.log"), "w") as f:
+            f.write(f"exit {rc}\n{text}")
         for mark in run_tool.SANITIZER_MARKS:
             if mark in text:
                 self.problems.append(f"sanitizer report:\n{text}")
