@@ -7,7 +7,8 @@ and is powered on again on its state directory, on the same UDP port: its bootlo
 slot 0, confirmed; one cut in the upload, in the mark (image test: its trailer magic half
 written) and in the reset's swap. A cut in the confirm loses it, so the power-on reverts, as
 MCUboot does: that run ends as rolled back, the device runs its old image, and a second run
-upgrades."""
+upgrades. Also a kill with an image marked (no cut) is a power-on that swaps it in, where a
+graceful stop keeps the device running, the image still marked."""
 import json
 import os
 import select
@@ -96,6 +97,39 @@ class PowerCut(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         images = json.loads(p.stdout)["images"]
         return [[i for i in images if i["slot"] == s][0] for s in (0, 1)]
+
+    def restart_after(self, stop):
+        """An image marked for test without a reset, then the device stopped by @p stop and
+        started again on its state: the image list then."""
+        state = os.path.join(new_tmp(self), "state")
+        sim = SimDevice("--udp", "127.0.0.1:0", "--state", state, *DEVICE)
+        try:
+            conn = "udp:" + sim.udp
+            p = run_tool.run(DFU_SMP, "--conn", conn, "upgrade", "--no-reset",
+                             os.path.join(IMAGES, IMAGE), timeout=RUN_TIMEOUT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            stop(sim)
+            sim = SimDevice("--udp", "127.0.0.1:" + sim.udp.rsplit(":", 1)[1], "--state", state,
+                            *DEVICE)
+            return self.images(conn)
+        finally:
+            sim.kill()
+
+    def test_kill_is_power_on(self):
+        # killed: the next start is a power-on, and MCUboot swaps the marked image in
+        slot0, slot1 = self.restart_after(SimDevice.kill)
+        self.assertEqual(slot0["hash"], EXPECTED_HASH[IMAGE])
+        self.assertTrue(slot0["active"])
+        self.assertFalse(slot0["confirmed"])
+        self.assertNotEqual(slot1["hash"], EXPECTED_HASH[IMAGE])
+
+    def test_stop_keeps_running(self):
+        # stopped gracefully: the device kept running, the image is still marked
+        slot0, slot1 = self.restart_after(SimDevice.stop)
+        self.assertNotEqual(slot0["hash"], EXPECTED_HASH[IMAGE])
+        self.assertTrue(slot0["active"] and slot0["confirmed"])
+        self.assertEqual(slot1["hash"], EXPECTED_HASH[IMAGE])
+        self.assertTrue(slot1["pending"])
 
     # a 480 KiB upgrade takes about 123500 units of upload, 5 of mark (image test: the swap
     # type, then the 16-byte magic in 4 blocks), 372450 of boot (the test swap) and 1 of
