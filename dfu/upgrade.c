@@ -598,7 +598,15 @@ static void check_confirm(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_
 	const struct dfu_smp_mgmt_img_slot *active = running(up, st);
 
 	note_running(up, active);
-	if (!is_ours(up, active) || !active->confirmed) {
+	if (!is_ours(up, active)) {
+		/* it reset before the confirm was written (a power loss): MCUboot reverted */
+		fail(up, -ECANCELED, DFU_SMP_UPGRADE_ROLLED_BACK,
+		     "the device rolled back before the confirm took: it runs version %s, not the "
+		     "new image; the new image was not confirmed",
+		     active && active->version ? active->version : "?");
+		return;
+	}
+	if (!active->confirmed) {
 		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED, "the device answered the confirm request "
 		     "but does not list the new image as running and confirmed");
 		return;

@@ -325,49 +325,228 @@ static size_t used(const struct sim_boot *boot, unsigned image, unsigned slot)
 	return img.end < sim_boot_max_image_size(boot) ? img.end : sim_boot_max_image_size(boot);
 }
 
-/* Exchanges the images of both slots, then writes the primary's trailer for @p type. */
+/*
+ * ---- a swap that survives a power cut ----
+ *
+ * After the slots comes one scratch page, then the swap status: one write unit each of
+ * [the swap's image, type and page count][that record is whole][the swap is done], then one
+ * flag per step. A page i of the images is exchanged in three steps, each of which can be done
+ * again as long as the next one has not been: secondary page -> scratch; erase secondary page,
+ * primary page -> it; erase primary page, scratch -> it. Then the secondary's trailer page is
+ * erased (one more step) and the primary's is rewritten for the swap's type, which sets the
+ * done flag. A boot finding a whole record goes on from the first step not flagged; the status
+ * is erased last, the record's page last of all.
+ */
+#define STATUS_FIELDS 0u
+#define STATUS_VALID 1u
+#define STATUS_DONE 2u
+#define STATUS_STEPS 3u
+
+static size_t status_unit(const struct sim_boot *boot)
+{
+	size_t wb = boot->flash->timing.write_block;
+
+	return wb < 4 ? 4 : wb;
+}
+
+static size_t status_bytes(size_t slot_size, size_t page, size_t unit)
+{
+	size_t steps = 3u * (slot_size / page - 1u) + 1u;
+
+	return (STATUS_STEPS + steps) * unit;
+}
+
+size_t sim_boot_flash_size(unsigned images, size_t slot_size,
+			   const struct sim_flash_timing *timing)
+{
+	size_t page = timing->page_size;
+	size_t unit = timing->write_block < 4 ? 4 : timing->write_block;
+	size_t status = status_bytes(slot_size, page, unit);
+
+	return 2u * images * slot_size + page + (status + page - 1u) / page * page;
+}
+
+static size_t scratch_offset(const struct sim_boot *boot)
+{
+	return 2u * boot->images * boot->slot_size;
+}
+
+static size_t status_offset(const struct sim_boot *boot)
+{
+	return scratch_offset(boot) + boot->flash->timing.page_size;
+}
+
+static size_t status_size(const struct sim_boot *boot)
+{
+	size_t page = boot->flash->timing.page_size;
+
+	return (status_bytes(boot->slot_size, page, status_unit(boot)) + page - 1u) / page * page;
+}
+
+static bool status_set(const struct sim_boot *boot, size_t index)
+{
+	return sim_flash_data(boot->flash)[status_offset(boot) + index * status_unit(boot)] ==
+	       FLAG_SET;
+}
+
+static int64_t status_flag(struct sim_boot *boot, size_t index)
+{
+	const uint8_t set = FLAG_SET;
+
+	return sim_flash_write(boot->flash, status_offset(boot) + index * status_unit(boot), &set,
+			       1);
+}
+
+/* Adds @p t to @p busy_us. @return 0 or the negative errno @p t is. */
+static int spent(int64_t t, uint64_t *busy_us)
+{
+	if (t < 0) {
+		return (int)t;
+	}
+	*busy_us += (uint64_t)t;
+	return 0;
+}
+
+/* The swap a whole status record stands for. @return false if there is none. */
+static bool status_read(const struct sim_boot *boot, unsigned *image, enum sim_swap_type *type,
+			size_t *pages)
+{
+	const uint8_t *rec = sim_flash_data(boot->flash) + status_offset(boot);
+
+	if (!status_set(boot, STATUS_VALID)) {
+		return false;
+	}
+	*image = rec[0];
+	*type = (enum sim_swap_type)rec[1];
+	*pages = dfu_smp_get_le16(rec + 2);
+	return *image < boot->images && *pages < boot->slot_size / boot->flash->timing.page_size &&
+	       (*type == SIM_SWAP_TEST || *type == SIM_SWAP_PERM || *type == SIM_SWAP_REVERT);
+}
+
+/* Erases the status, the record's page last: until then the record says how far it went. */
+static int status_clear(struct sim_boot *boot, uint64_t *busy_us)
+{
+	size_t page = boot->flash->timing.page_size;
+	size_t off = status_offset(boot);
+	int err = 0;
+
+	for (size_t p = status_size(boot); p > 0 && !err; p -= page) {
+		err = spent(sim_flash_erase(boot->flash, off + p - page, page), busy_us);
+	}
+	return err;
+}
+
+/* Erases the page at @p dst and copies the page at @p src there. */
+static int copy_page(struct sim_boot *boot, size_t dst, size_t src, uint64_t *busy_us)
+{
+	size_t page = boot->flash->timing.page_size;
+	uint8_t *buf = malloc(page);
+	int err;
+
+	if (!buf) {
+		return -ENOMEM;
+	}
+	memcpy(buf, sim_flash_data(boot->flash) + src, page);
+	err = spent(sim_flash_erase(boot->flash, dst, page), busy_us);
+	if (!err) {
+		err = spent(sim_flash_write(boot->flash, dst, buf, page), busy_us);
+	}
+	free(buf);
+	return err;
+}
+
+/* Does the steps of the swap in the status that are not flagged done yet. */
+static int swap_resume(struct sim_boot *boot, unsigned image, enum sim_swap_type type,
+		       size_t pages, uint64_t *busy_us)
+{
+	size_t page = boot->flash->timing.page_size;
+	size_t off0 = sim_boot_slot_offset(boot, image, 0);
+	size_t off1 = sim_boot_slot_offset(boot, image, 1);
+	size_t trailer = boot->slot_size - page;
+	const uint8_t done = FLAG_SET;
+	int err = 0;
+
+	if (status_set(boot, STATUS_DONE)) {
+		return status_clear(boot, busy_us); /* the flags may be erased already */
+	}
+	for (size_t step = 0; step < 3u * pages && !err; step++) {
+		size_t at = step / 3u * page;
+
+		if (status_set(boot, STATUS_STEPS + step)) {
+			continue;
+		}
+		switch (step % 3u) {
+		case 0:
+			err = copy_page(boot, scratch_offset(boot), off1 + at, busy_us);
+			break;
+		case 1:
+			err = copy_page(boot, off1 + at, off0 + at, busy_us);
+			break;
+		default:
+			err = copy_page(boot, off0 + at, scratch_offset(boot), busy_us);
+			break;
+		}
+		if (!err) {
+			err = spent(status_flag(boot, STATUS_STEPS + step), busy_us);
+		}
+	}
+	if (!err && !status_set(boot, STATUS_STEPS + 3u * pages)) {
+		err = spent(sim_flash_erase(boot->flash, off1 + trailer, page), busy_us);
+		if (!err) {
+			err = spent(status_flag(boot, STATUS_STEPS + 3u * pages), busy_us);
+		}
+	}
+	if (!err) {
+		/* the primary's trailer for the swap's type, its magic last */
+		err = spent(sim_flash_erase(boot->flash, off0 + trailer, page), busy_us);
+		if (!err) {
+			err = spent(write_trailer(boot, image, 0, TRAILER_COPY_DONE_OFF, &done, 1),
+				    busy_us);
+		}
+		if (!err && type != SIM_SWAP_TEST) {
+			err = spent(write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &done, 1),
+				    busy_us);
+		}
+		if (!err) {
+			err = spent(write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic,
+						  sizeof(trailer_magic)),
+				    busy_us);
+		}
+		if (!err) {
+			err = spent(status_flag(boot, STATUS_DONE), busy_us);
+		}
+	}
+	return err ? err : status_clear(boot, busy_us);
+}
+
+/* Starts exchanging the images of both slots for @p type: the status first, then the steps. */
 static int swap_slots(struct sim_boot *boot, unsigned image, enum sim_swap_type type,
 		      uint64_t *busy_us)
 {
+	size_t page = boot->flash->timing.page_size;
 	size_t n0 = used(boot, image, 0), n1 = used(boot, image, 1);
-	size_t off0 = sim_boot_slot_offset(boot, image, 0);
-	size_t off1 = sim_boot_slot_offset(boot, image, 1);
-	uint8_t *copy0 = malloc(n0 ? n0 : 1), *copy1 = malloc(n1 ? n1 : 1);
-	const uint8_t done = FLAG_SET;
 	size_t moved = n0 > n1 ? n0 : n1;
-	int64_t t[9];
+	size_t pages = (moved + page - 1u) / page;
+	uint8_t rec[4] = { (uint8_t)image, (uint8_t)type, 0, 0 };
+	size_t off = status_offset(boot);
 	int err = 0;
 
-	if (!copy0 || !copy1) {
-		free(copy0);
-		free(copy1);
-		return -ENOMEM;
-	}
-	memcpy(copy0, slot_data(boot, image, 0), n0);
-	memcpy(copy1, slot_data(boot, image, 1), n1);
-	/* only the pages the images take are moved, and the trailers' page is cleared */
-	t[0] = sim_flash_erase(boot->flash, off0, moved);
-	t[1] = sim_flash_erase(boot->flash, off0 + boot->slot_size - 1, 1);
-	t[2] = sim_flash_erase(boot->flash, off1, moved);
-	t[3] = sim_flash_erase(boot->flash, off1 + boot->slot_size - 1, 1);
-	t[4] = sim_flash_write(boot->flash, off0, copy1, n1);
-	t[5] = sim_flash_write(boot->flash, off1, copy0, n0);
-	t[6] = write_trailer(boot, image, 0, TRAILER_COPY_DONE_OFF, &done, 1);
-	t[7] = type == SIM_SWAP_TEST
-		       ? 0
-		       : write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &done, 1);
-	t[8] = write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic,
-			     sizeof(trailer_magic));
-	for (int i = 0; i < 9; i++) {
-		if (t[i] < 0) {
-			err = (int)t[i];
-		} else {
-			*busy_us += (uint64_t)t[i];
+	/* a record left by a cut while the status was cleared: the record's page first */
+	for (size_t p = 0; p < status_size(boot) && !err; p += page) {
+		if (sim_flash_data(boot->flash)[off + p] != SIM_FLASH_ERASED ||
+		    memcmp(sim_flash_data(boot->flash) + off + p,
+			   sim_flash_data(boot->flash) + off + p + 1, page - 1u) != 0) {
+			err = spent(sim_flash_erase(boot->flash, off + p, page), busy_us);
 		}
 	}
-	free(copy0);
-	free(copy1);
-	return err;
+	dfu_smp_put_le16(rec + 2, (uint16_t)pages);
+	if (!err) {
+		err = spent(sim_flash_write(boot->flash, off, rec, sizeof(rec)), busy_us);
+	}
+	if (!err) {
+		err = spent(status_flag(boot, STATUS_VALID), busy_us);
+	}
+	return err ? err : swap_resume(boot, image, type, pages, busy_us);
 }
 
 int sim_boot_run(struct sim_boot *boot, struct sim_boot_result *result)
@@ -375,12 +554,20 @@ int sim_boot_run(struct sim_boot *boot, struct sim_boot_result *result)
 	memset(result, 0, sizeof(*result));
 	result->bootable = true;
 	for (unsigned image = 0; image < boot->images && image < 8; image++) {
-		enum sim_swap_type swap = sim_boot_swap_type(boot, image);
+		enum sim_swap_type swap = sim_boot_swap_type(boot, image), status_type;
+		unsigned status_image;
+		size_t status_pages;
 		struct sim_image img;
 		int err = 0;
 
 		result->swaps[image] = SIM_SWAP_NONE;
-		if (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM) {
+		if (status_read(boot, &status_image, &status_type, &status_pages) &&
+		    status_image == image) {
+			/* a swap a power cut stopped: the same one goes on, with no check */
+			err = swap_resume(boot, image, status_type, status_pages,
+					  &result->busy_us);
+			result->swaps[image] = status_type;
+		} else if (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM) {
 			const uint8_t *secondary = slot_data(boot, image, 1);
 
 			if (sim_image_parse(secondary, boot->slot_size, &img) != 0 ||

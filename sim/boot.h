@@ -73,6 +73,13 @@ struct sim_boot {
 	unsigned images;
 };
 
+/**
+ * The flash the bootloader needs for @p images pairs of slots of @p slot_size bytes: the slots,
+ * then a scratch page and the swap status that let a swap go on after a power cut.
+ */
+size_t sim_boot_flash_size(unsigned images, size_t slot_size,
+			   const struct sim_flash_timing *timing);
+
 /** Use @p images pairs of slots of @p slot_size bytes (page multiples) at the start of @p flash. */
 void sim_boot_init(struct sim_boot *boot, struct sim_flash *flash, unsigned images,
 		   size_t slot_size);
@@ -110,7 +117,12 @@ struct sim_boot_result {
 	uint64_t busy_us;        /**< flash time the boot took */
 };
 
-/** Boot: swap or revert as the trailers say, then check the primary images. */
+/**
+ * Boot: go on with a swap a power cut stopped (the one it was, whatever the trailers say now),
+ * else swap or revert as the trailers say, then check the primary images. Every step of a swap
+ * is kept in the flash as it is done, so a cut at any flash unit leaves each primary slot with
+ * its old or its new image once the next boot has run. @return 0 or a negative errno.
+ */
 int sim_boot_run(struct sim_boot *boot, struct sim_boot_result *result);
 
 #endif /* SIM_BOOT_H */

@@ -112,6 +112,29 @@ int sim_device_suspend(struct sim_device *dev, uint64_t now_us)
 	return err ? err : sim_ram_suspend(dev, now_us);
 }
 
+int sim_device_power_on(struct sim_device *dev, uint64_t now_us)
+{
+	int err;
+
+	if (!dev->state_dir) {
+		return 0;
+	}
+	err = sim_ram_forget(dev);
+	if (err) {
+		return err;
+	}
+	if (dev->ram_kept) {
+		return 0;
+	}
+	sim_device_reboot(dev, now_us);
+	return 1;
+}
+
+struct sim_flash *sim_device_flash(struct sim_device *dev)
+{
+	return &dev->img.flash;
+}
+
 const struct sim_boot_result *sim_device_last_boot(const struct sim_device *dev)
 {
 	return &dev->last_boot;

@@ -106,6 +106,7 @@ struct sim_device {
 	struct sim_fs fs;
 	uint64_t busy_us;     /* flash time of the request being handled */
 	bool in_recovery;     /* the bootloader's serial recovery answers, not the application */
+	bool ram_kept;        /* init found DIR/ram: the device kept running */
 };
 
 /** One request as a handler sees it. */
@@ -237,6 +238,19 @@ void sim_device_reboot(struct sim_device *dev, uint64_t now_us);
  * stood, as a powered device would. @return 0 or a negative errno.
  */
 int sim_device_suspend(struct sim_device *dev, uint64_t now_us);
+
+/**
+ * For a program that can die without sim_device_suspend() (killed, or its power cut): call it
+ * once after sim_device_init(). It forgets DIR/ram at once, so that a start after a death
+ * finds none; and if init found none (the last run did not suspend), this start is a
+ * power-on: RAM is lost and the bootloader runs (sim_device_reboot()), swapping a pending
+ * image, reverting an unconfirmed one, going on with a swap a cut stopped. Without a state
+ * directory it does nothing. @return 1 if the bootloader ran, 0 if not, or a negative errno.
+ */
+int sim_device_power_on(struct sim_device *dev, uint64_t now_us);
+
+/** The device's flash (the image slots), e.g. to arm a power cut in it. */
+struct sim_flash *sim_device_flash(struct sim_device *dev);
 
 /** What the bootloader did at the last reboot. */
 const struct sim_boot_result *sim_device_last_boot(const struct sim_device *dev);

@@ -94,6 +94,7 @@ int sim_flash_open(struct sim_flash *flash, size_t size, const struct sim_flash_
 
 	memset(flash, 0, sizeof(*flash));
 	flash->fd = -1;
+	flash->cut_at = UINT64_MAX;
 	flash->timing = *timing;
 	if (size == 0 || size % timing->page_size != 0) {
 		return -EINVAL;
@@ -129,10 +130,73 @@ const uint8_t *sim_flash_data(const struct sim_flash *flash)
 	return flash->mem;
 }
 
+static const char *const phase_names[SIM_FLASH_PHASE_COUNT] = {
+	"any", "upload", "mark", "confirm", "boot", "erase",
+};
+
+const char *sim_flash_phase_name(enum sim_flash_phase phase)
+{
+	return (unsigned)phase < SIM_FLASH_PHASE_COUNT ? phase_names[phase] : NULL;
+}
+
+enum sim_flash_phase sim_flash_set_phase(struct sim_flash *flash, enum sim_flash_phase phase)
+{
+	enum sim_flash_phase before = flash->phase;
+
+	flash->phase = phase;
+	return before;
+}
+
+uint64_t sim_flash_units(const struct sim_flash *flash, enum sim_flash_phase phase)
+{
+	return (unsigned)phase < SIM_FLASH_PHASE_COUNT ? flash->units[phase] : 0;
+}
+
+void sim_flash_arm_cut(struct sim_flash *flash, enum sim_flash_phase phase, uint64_t units,
+		       sim_flash_cut_fn cut, void *user)
+{
+	flash->cut_phase = phase;
+	flash->cut_at = flash->units[phase] + units;
+	flash->cut = cut;
+	flash->cut_user = user;
+}
+
+/* How many of the next @p want units the power lasts for. */
+static uint64_t budget(const struct sim_flash *flash, uint64_t want)
+{
+	uint64_t left;
+
+	if (flash->cut_at == UINT64_MAX ||
+	    (flash->cut_phase != SIM_FLASH_PHASE_ANY && flash->cut_phase != flash->phase)) {
+		return want;
+	}
+	left = flash->cut_at - flash->units[flash->cut_phase];
+	return left < want ? left : want;
+}
+
+/* Counts @p n units done; if they were all the power had, it goes now. @return 0 or -EIO. */
+static int spend(struct sim_flash *flash, uint64_t n, uint64_t want)
+{
+	flash->units[SIM_FLASH_PHASE_ANY] += n;
+	if (flash->phase != SIM_FLASH_PHASE_ANY) {
+		flash->units[flash->phase] += n;
+	}
+	if (n == want) {
+		return 0;
+	}
+	flash->off = true;
+	flash->cut_at = UINT64_MAX;
+	if (flash->cut) {
+		flash->cut(flash, flash->cut_user);
+	}
+	return -EIO;
+}
+
 int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len)
 {
 	size_t page = flash->timing.page_size;
 	size_t first, end, pages;
+	uint64_t want, done;
 	int err;
 
 	if (off > flash->size || len > flash->size - off) {
@@ -141,8 +205,14 @@ int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len)
 	if (len == 0) {
 		return 0;
 	}
+	if (flash->off) {
+		return -EIO;
+	}
 	first = off / page * page;
 	end = (off + len + page - 1) / page * page;
+	want = (end - first) / page;
+	done = budget(flash, want);
+	end = first + (size_t)done * page; /* the pages erased before a cut */
 	pages = 0;
 	for (size_t p = first; p < end; p += page) {
 		bool blank = true;
@@ -156,6 +226,9 @@ int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len)
 	}
 	memset(flash->mem + first, SIM_FLASH_ERASED, end - first);
 	err = persist(flash, first, end - first);
+	if (!err) {
+		err = spend(flash, done, want);
+	}
 	if (err) {
 		return err;
 	}
@@ -168,7 +241,7 @@ int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len)
 int64_t sim_flash_write(struct sim_flash *flash, size_t off, const uint8_t *data, size_t len)
 {
 	size_t block = flash->timing.write_block;
-	size_t blocks;
+	size_t blocks, done;
 	int err;
 
 	if (off > flash->size || len > flash->size - off) {
@@ -177,14 +250,25 @@ int64_t sim_flash_write(struct sim_flash *flash, size_t off, const uint8_t *data
 	if (len == 0) {
 		return 0;
 	}
+	if (flash->off) {
+		return -EIO;
+	}
+	blocks = (off % block + len + block - 1) / block;
+	done = (size_t)budget(flash, blocks);
+	if (done < blocks) {
+		/* the blocks written before a cut */
+		len = done ? off / block * block + done * block - off : 0;
+	}
 	for (size_t i = 0; i < len; i++) {
 		flash->mem[off + i] = flash->timing.erase_needed ? flash->mem[off + i] & data[i]
 								 : data[i];
 	}
 	err = persist(flash, off, len);
+	if (!err) {
+		err = spend(flash, done, blocks);
+	}
 	if (err) {
 		return err;
 	}
-	blocks = (off % block + len + block - 1) / block;
 	return (int64_t)blocks * flash->timing.write_block_us;
 }

@@ -34,12 +34,38 @@ extern const struct sim_flash_timing SIM_FLASH_NRF52840_PRE_ERASED;
 /** The erased value of every byte. */
 #define SIM_FLASH_ERASED 0xffu
 
+/**
+ * What the flash work is for, so that a power cut can be aimed at one step of an upgrade.
+ * SIM_FLASH_PHASE_ANY counts every unit, whatever the phase.
+ */
+enum sim_flash_phase {
+	SIM_FLASH_PHASE_ANY,
+	SIM_FLASH_PHASE_UPLOAD,  /**< the image upload's erases and writes */
+	SIM_FLASH_PHASE_MARK,    /**< image state test/permanent: the secondary's trailer */
+	SIM_FLASH_PHASE_CONFIRM, /**< the confirm's image_ok */
+	SIM_FLASH_PHASE_BOOT,    /**< the bootloader's swap or revert */
+	SIM_FLASH_PHASE_ERASE,   /**< the image erase command */
+	SIM_FLASH_PHASE_COUNT
+};
+
+struct sim_flash;
+
+/** Called when an armed power cut happens (sim_flash_arm_cut()). */
+typedef void (*sim_flash_cut_fn)(struct sim_flash *flash, void *user);
+
 /** A flash device. Caller-allocated; fields are private. */
 struct sim_flash {
 	struct sim_flash_timing timing;
 	uint8_t *mem;
 	size_t size;
 	int fd; /* the host file, or -1 */
+	enum sim_flash_phase phase;               /* what the work is for now */
+	uint64_t units[SIM_FLASH_PHASE_COUNT];    /* units done per phase since open */
+	enum sim_flash_phase cut_phase;
+	uint64_t cut_at;                          /* units[cut_phase] of the cut, or UINT64_MAX */
+	sim_flash_cut_fn cut;
+	void *cut_user;
+	bool off;                                 /* power was cut: nothing changes any more */
 };
 
 /**
@@ -68,5 +94,27 @@ int64_t sim_flash_erase(struct sim_flash *flash, size_t off, size_t len);
  * errno.
  */
 int64_t sim_flash_write(struct sim_flash *flash, size_t off, const uint8_t *data, size_t len);
+
+/**
+ * Say what the flash work from now on is for (units are counted per phase, and a cut can be
+ * aimed at one). @return the phase before, to put back when the work is done.
+ */
+enum sim_flash_phase sim_flash_set_phase(struct sim_flash *flash, enum sim_flash_phase phase);
+
+/** Flash units (pages erased, write blocks written) done in @p phase since the flash opened. */
+uint64_t sim_flash_units(const struct sim_flash *flash, enum sim_flash_phase phase);
+
+/** The name of @p phase as the power-cut option spells it ("upload", ..., "any"), or NULL. */
+const char *sim_flash_phase_name(enum sim_flash_phase phase);
+
+/**
+ * Arm a power cut: after @p units more flash units of @p phase (one page erased or one write
+ * block written is one unit), the power goes. The operation that the cut falls in keeps what
+ * it did before (the pages it erased, the blocks it wrote, in memory and in the host file) and
+ * nothing after; then @p cut runs with @p user. If @p cut returns, the flash stays without
+ * power: every erase and write after it fails with -EIO and changes nothing.
+ */
+void sim_flash_arm_cut(struct sim_flash *flash, enum sim_flash_phase phase, uint64_t units,
+		       sim_flash_cut_fn cut, void *user);
 
 #endif /* SIM_FLASH_H */

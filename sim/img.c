@@ -58,7 +58,9 @@ int sim_img_open(struct sim_img *img, const struct sim_img_config *cfg, const ch
 	if (state_dir) {
 		snprintf(path, sizeof(path), "%s/flash.bin", state_dir);
 	}
-	err = sim_flash_open(&img->flash, 2u * img->cfg.images * img->cfg.slot_size,
+	err = sim_flash_open(&img->flash,
+			     sim_boot_flash_size(img->cfg.images, img->cfg.slot_size,
+						 img->cfg.flash),
 			     img->cfg.flash, state_dir ? path : NULL, &fresh);
 	if (err) {
 		return err;
@@ -94,8 +96,11 @@ int sim_img_reboot(struct sim_img *img, struct sim_boot_result *result)
 {
 	int err;
 
+	enum sim_flash_phase was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_BOOT);
+
 	memset(&img->upload, 0, sizeof(img->upload));
 	err = sim_boot_run(&img->boot, result);
+	sim_flash_set_phase(&img->flash, was);
 	img->bootable = err == 0 && result->bootable;
 	return err;
 }
@@ -199,11 +204,14 @@ static int confirm_running(struct sim_req *req, unsigned image)
 {
 	struct sim_img *img = &req->dev->img;
 	enum sim_swap_type swap = sim_boot_swap_type(&img->boot, image);
+	enum sim_flash_phase was;
 
 	if (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM) {
 		return SIM_GROUP_ERR(IMG_IMAGE_ALREADY_PENDING);
 	}
+	was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_CONFIRM);
 	busy(req, sim_boot_confirm(&img->boot, image));
+	sim_flash_set_phase(&img->flash, was);
 	return 0;
 }
 
@@ -212,6 +220,7 @@ static int mark_secondary(struct sim_req *req, unsigned image, bool permanent)
 {
 	struct sim_img *img = &req->dev->img;
 	enum sim_swap_type swap = sim_boot_swap_type(&img->boot, image);
+	enum sim_flash_phase was;
 
 	switch (swap) {
 	case SIM_SWAP_TEST:
@@ -231,7 +240,9 @@ static int mark_secondary(struct sim_req *req, unsigned image, bool permanent)
 	if (img->upload.active && img->upload.image == image) {
 		return SIM_GROUP_ERR(IMG_NO_IMAGE); /* still being written */
 	}
+	was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_MARK);
 	busy(req, sim_boot_set_pending(&img->boot, image, permanent));
+	sim_flash_set_phase(&img->flash, was);
 	return 0;
 }
 
@@ -330,6 +341,7 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 {
 	struct sim_img *img = &req->dev->img;
 	struct sim_img_upload *up = &img->upload;
+	enum sim_flash_phase was;
 	int bad = 0;
 	const cbor_item_t *len_item = key(req, "len", &bad);
 	const cbor_item_t *image_item = key(req, "image", &bad);
@@ -397,6 +409,7 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	}
 	up->active = true;
 	slot_off = sim_boot_slot_offset(&img->boot, up->image, 1);
+	was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_UPLOAD);
 	/* the trailer goes first: a stale one must not make the new image look pending */
 	busy(req, sim_flash_erase(&img->flash, slot_off + img->cfg.slot_size - 1, 1));
 	if (!img->cfg.progressive_erase) {
@@ -405,6 +418,7 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 		busy(req, sim_flash_erase(&img->flash, slot_off, n));
 		up->erased_to = n;
 	}
+	sim_flash_set_phase(&img->flash, was);
 	return 0;
 }
 
@@ -415,6 +429,7 @@ static void upload_write(struct sim_req *req, const uint8_t *data, size_t len)
 	struct sim_img_upload *up = &img->upload;
 	size_t slot_off = sim_boot_slot_offset(&img->boot, up->image, 1);
 	size_t end = (size_t)up->off + len;
+	enum sim_flash_phase was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_UPLOAD);
 
 	if (end > up->erased_to) {
 		size_t page = img->flash.timing.page_size;
@@ -425,6 +440,7 @@ static void upload_write(struct sim_req *req, const uint8_t *data, size_t len)
 		up->erased_to = to;
 	}
 	busy(req, sim_flash_write(&img->flash, slot_off + (size_t)up->off, data, len));
+	sim_flash_set_phase(&img->flash, was);
 	up->off += len;
 }
 
@@ -499,6 +515,7 @@ static int upload(struct sim_req *req)
 static int erase(struct sim_req *req)
 {
 	struct sim_img *img = &req->dev->img;
+	enum sim_flash_phase was;
 	int bad = 0;
 	const cbor_item_t *slot_item = key(req, "slot", &bad);
 	uint64_t slot = 1;
@@ -514,9 +531,11 @@ static int erase(struct sim_req *req)
 	    sim_boot_swap_type(&img->boot, (unsigned)(slot / 2)) != SIM_SWAP_NONE) {
 		return SIM_GROUP_ERR(IMG_NO_FREE_SLOT);
 	}
+	was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_ERASE);
 	busy(req, sim_flash_erase(&img->flash, sim_boot_slot_offset(&img->boot, 0, 0) +
 						      (size_t)slot * img->cfg.slot_size,
 				  img->cfg.slot_size));
+	sim_flash_set_phase(&img->flash, was);
 	if (!req->dev->cfg.legacy_mcumgr) {
 		memset(&img->upload, 0, sizeof(img->upload));
 	}

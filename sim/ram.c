@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "device.h"
 #include "hostfs.h"
@@ -188,6 +189,7 @@ int sim_ram_resume(struct sim_device *dev)
 		data = text;
 	}
 	data[len] = '\0';
+	dev->ram_kept = true;
 	for (line = strtok_r((char *)data, "\n", &save); line && !err;
 	     line = strtok_r(NULL, "\n", &save)) {
 		uint64_t u;
@@ -206,5 +208,24 @@ int sim_ram_resume(struct sim_device *dev)
 		}
 	}
 	free(data);
+	return err;
+}
+
+int sim_ram_forget(struct sim_device *dev)
+{
+	char *path;
+	int err = 0;
+
+	if (!dev->state_dir) {
+		return 0;
+	}
+	path = sim_hostfs_join(dev->state_dir, "ram");
+	if (!path) {
+		return -ENOMEM;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		err = -errno;
+	}
+	free(path);
 	return err;
 }

@@ -22,4 +22,7 @@ int sim_ram_suspend(struct sim_device *dev, uint64_t now_us);
  */
 int sim_ram_resume(struct sim_device *dev);
 
+/** Remove DIR/ram (nothing without a state directory or a file). @return 0 or -errno. */
+int sim_ram_forget(struct sim_device *dev);
+
 #endif /* SIM_RAM_H */

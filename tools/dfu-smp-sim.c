@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -87,6 +88,9 @@ struct options {
 	unsigned bad_crc_every;  /* fault: every Nth serial answer has a wrong CRC; 0 never */
 	struct sim_fault_plan faults; /* --fault: what happens to which answers */
 	unsigned rx_lines;       /* serial: the device's receive line buffers */
+	const char *power_cut;   /* --power-cut PHASE:N as given, or NULL */
+	enum sim_flash_phase cut_phase;
+	uint64_t cut_units;      /* the 0-based unit of cut_phase the power goes at */
 	int verbose;
 	struct sim_device_config dev;
 	struct sim_gatt_config gatt; /* --bluez and a command: the GATT server */
@@ -193,7 +197,19 @@ static void help(void)
 	printf("                       corrupt (one byte changed), stale (the previous answer\n");
 	printf("                       again instead), error (the SMP error rc ARG instead, 1),\n");
 	printf("                       outage (the link away ARG ms from there, 2000: what\n");
-	printf("                       comes and goes meanwhile is lost); repeatable\n\n");
+	printf("                       comes and goes meanwhile is lost); repeatable\n");
+	printf("  --power-cut PHASE:N  the power goes at the Nth (from 0) flash unit (a page\n");
+	printf("                       erased, a write block written) of PHASE: upload, mark\n");
+	printf("                       (image state test/permanent), confirm, boot (a swap or\n");
+	printf("                       revert at a reset), erase (image erase) or any (every\n");
+	printf("                       unit after the start); what was done before stays in the\n");
+	printf("                       state directory and the program dies as if killed. No cut\n");
+	printf("                       if PHASE uses fewer units. With -v it logs, after each\n");
+	printf("                       boot and at exit, the units each phase used since the\n");
+	printf("                       start: 'flash units: upload N mark N ... any N'\n\n");
+	printf("A start on a state directory that the last run left without a graceful stop\n");
+	printf("(SIGKILL, a power cut) is a power-on: RAM is lost and the bootloader runs (it\n");
+	printf("swaps a pending image, reverts an unconfirmed one, finishes a cut swap).\n\n");
 	printf("  -v, --verbose        log requests, answers, resets to stderr\n");
 	printf("  -h, --help           show this help\n\n");
 	printf("exit status: 0 after a signal, 1 when it cannot start, 2 usage error;\n");
@@ -384,6 +400,26 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			if (!v || sim_fault_add(&opt->faults, v, why, sizeof(why)) != 0) {
 				return usage("--fault %s", v ? why : "takes KIND@N[xCOUNT][:ARG]");
 			}
+		} else if (args_is(arg, "--power-cut")) {
+			const char *colon;
+			size_t k = 0;
+
+			v = args_value(argc, argv, &i, "--power-cut");
+			colon = v ? strchr(v, ':') : NULL;
+			while (colon && k < SIM_FLASH_PHASE_COUNT &&
+			       (strlen(sim_flash_phase_name((enum sim_flash_phase)k)) !=
+					(size_t)(colon - v) ||
+				strncmp(v, sim_flash_phase_name((enum sim_flash_phase)k),
+					(size_t)(colon - v)) != 0)) {
+				k++;
+			}
+			if (!colon || k == SIM_FLASH_PHASE_COUNT ||
+			    !parse_number(colon + 1, 0, UINT32_MAX, &opt->cut_units)) {
+				return usage("--power-cut takes PHASE:N (PHASE upload, mark, confirm, "
+					     "boot, erase or any), got '%s'", v ? v : "");
+			}
+			opt->power_cut = v;
+			opt->cut_phase = (enum sim_flash_phase)k;
 		} else if (args_is(arg, "--bad-crc-every")) {
 			v = args_value(argc, argv, &i, "--bad-crc-every");
 			if (!parse_number(v, 1, 1000000, &n)) {
@@ -400,6 +436,9 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		sim_profile_apply(opt->profile, &opt->dev, &opt->gatt, &opt->link);
 		opt->dev.buf_size = buf_size ? buf_size : opt->dev.buf_size;
 		opt->dev.buf_count = buf_count ? buf_count : opt->dev.buf_count;
+	}
+	if (opt->power_cut && (opt->command || opt->bluez)) {
+		return usage("--power-cut is for the device served over --udp or --serial");
 	}
 	if (opt->command) {
 		if (opt->udp || opt->serial || opt->bluez) {
@@ -486,6 +525,7 @@ struct host {
 	struct answer *held;    /* an answer a reorder fault sends after the next one */
 	struct answer *last;    /* the last answer sent, which a stale fault sends again */
 	uint64_t outage_until_us; /* an outage fault: the link is away until then; 0 none */
+	uint64_t units0[SIM_FLASH_PHASE_COUNT]; /* flash units per phase before the start */
 	struct endpoint *eps[MAX_ENDPOINTS];
 	size_t n_eps;
 	/* the request being handled */
@@ -753,6 +793,23 @@ static void send_due_answers(struct host *h, uint64_t now)
 	}
 }
 
+/* The flash units each phase used since the start, with -v. */
+static void log_units(struct host *h)
+{
+	struct sim_flash *flash = sim_device_flash(&h->dev);
+	char line[200];
+	size_t n = 0;
+
+	for (int p = SIM_FLASH_PHASE_ANY + 1; p <= SIM_FLASH_PHASE_COUNT; p++) {
+		enum sim_flash_phase phase = (enum sim_flash_phase)(p % SIM_FLASH_PHASE_COUNT);
+
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %" PRIu64,
+				      sim_flash_phase_name(phase),
+				      sim_flash_units(flash, phase) - h->units0[phase]);
+	}
+	dfu_smp_port_logf(&h->log, "flash units:%s", line);
+}
+
 /* The reset the device was asked for: RAM is lost, the bootloader runs, it boots. */
 static void reboot(struct host *h, uint64_t now)
 {
@@ -767,6 +824,7 @@ static void reboot(struct host *h, uint64_t now)
 		sim_device_reboot(&h->dev, now + BOOT_US + busy);
 		busy += BOOT_US + scaled(h, sim_device_last_boot(&h->dev)->busy_us);
 	}
+	log_units(h);
 	drop_answers(h);
 	h->busy_until_us = 0;
 	h->boot_until_us = now + BOOT_US + (busy < BOOT_BUSY_MAX_US ? busy : BOOT_BUSY_MAX_US);
@@ -1389,6 +1447,19 @@ static void run(struct host *h)
 	}
 }
 
+/* --power-cut: what the flash did before stays (it is in the state directory); the rest dies. */
+static void power_cut(struct sim_flash *flash, void *user)
+{
+	struct host *h = user;
+
+	(void)flash;
+	dfu_smp_port_logf(&h->log, "power cut at %s unit %" PRIu64, h->opt->power_cut,
+			  h->opt->cut_units);
+	fflush(stdout);
+	fflush(stderr);
+	raise(SIGKILL);
+}
+
 /* Serves the device over UDP and serial until a signal. @return the exit status. */
 static int serve(const struct options *opt)
 {
@@ -1405,6 +1476,23 @@ static int serve(const struct options *opt)
 	h.log = (struct dfu_smp_port_log){ .verbose = opt->verbose,
 					   .who = "sim",
 					   .t0_us = dfu_smp_port_now_us() };
+	err = sim_device_power_on(&h.dev, now_us(&h));
+	if (err < 0) {
+		fprintf(stderr, "dfu-smp-sim: cannot use the state directory '%s': %s\n",
+			opt->dev.state_dir, strerror(-err));
+		sim_device_free(&h.dev);
+		return 1;
+	}
+	if (err > 0) {
+		dfu_smp_port_logf(&h.log, "power-on: the bootloader ran");
+	}
+	for (int p = 0; p < SIM_FLASH_PHASE_COUNT; p++) {
+		h.units0[p] = sim_flash_units(sim_device_flash(&h.dev), (enum sim_flash_phase)p);
+	}
+	if (opt->power_cut) {
+		sim_flash_arm_cut(sim_device_flash(&h.dev), opt->cut_phase, opt->cut_units,
+				  power_cut, &h);
+	}
 	if (catch_signals() != 0) {
 		fprintf(stderr, "dfu-smp-sim: cannot catch signals: %s\n", strerror(errno));
 		status = 1;
@@ -1432,6 +1520,7 @@ static int serve(const struct options *opt)
 		if (sim_device_reset_at(&h.dev) != UINT64_MAX) {
 			reboot(&h, now_us(&h));
 		}
+		log_units(&h);
 		err = sim_device_suspend(&h.dev, now_us(&h));
 		if (err) {
 			fprintf(stderr, "dfu-smp-sim: cannot keep the device's RAM in '%s': %s\n",
