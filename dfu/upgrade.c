@@ -232,11 +232,13 @@ static void start_upload(struct dfu_smp_upgrade *up, bool fresh)
 	}
 }
 
-static void mark(struct dfu_smp_upgrade *up)
+/* @p again: why it is marked a second time, or NULL. */
+static void mark(struct dfu_smp_upgrade *up, const char *again)
 {
 	bool permanent = up->cfg.mode == DFU_SMP_UPGRADE_CONFIRM_NOW;
 
-	enter(up, DFU_SMP_UPGRADE_STEP_MARK, permanent ? "for good" : "for a test boot");
+	enter(up, DFU_SMP_UPGRADE_STEP_MARK,
+	      again ? again : permanent ? "for good" : "for a test boot");
 	dfu_smp_request_init(&up->req, up->buf, up->buf_cap);
 	dfu_smp_mgmt_img_state_write(&up->req, up->cfg.hash, up->cfg.hash_len, permanent);
 	send(up);
@@ -378,7 +380,7 @@ static void after_upload(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_i
 		}
 		return;
 	}
-	mark(up);
+	mark(up, NULL);
 }
 
 static void check_boot(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st);
@@ -539,6 +541,25 @@ static void check_mark(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img
 	reset(up, false);
 }
 
+/*
+ * The device ran the new image after the reset, then was found on the old one with the new one
+ * back in slot 1, unmarked: it lost power (or reset) before the confirm was written, and
+ * MCUboot reverted the unconfirmed image. The image was verified and booted, so it is tested
+ * once more: marked, reset, confirmed. A second revert is a rollback. @return true if so.
+ */
+static bool retest(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_slot *secondary)
+{
+	if (!up->ran_new || up->retested || up->cfg.mode == DFU_SMP_UPGRADE_TEST_ONLY ||
+	    !is_ours(up, secondary) || secondary->pending) {
+		return false;
+	}
+	up->retested = true;
+	up->ran_new = false;
+	up->reset_done = false;
+	mark(up, "again: the device reverted the new image before its confirm was written");
+	return true;
+}
+
 static void check_boot(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_state *st)
 {
 	const struct dfu_smp_mgmt_img_slot *active = running(up, st);
@@ -568,6 +589,9 @@ static void check_boot(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img
 		     active && active->version ? active->version : "?");
 		return;
 	}
+	if (!is_ours(up, active) && retest(up, secondary)) {
+		return;
+	}
 	if (!is_ours(up, active)) {
 		fail(up, -ECANCELED, DFU_SMP_UPGRADE_ROLLED_BACK,
 		     "the device rolled back: after the "
@@ -575,6 +599,7 @@ static void check_boot(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img
 		     active && active->version ? active->version : "?");
 		return;
 	}
+	up->ran_new = true;
 	switch (up->cfg.mode) {
 	case DFU_SMP_UPGRADE_TEST_ONLY:
 		finish(up, 0,
@@ -598,6 +623,9 @@ static void check_confirm(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_
 	const struct dfu_smp_mgmt_img_slot *active = running(up, st);
 
 	note_running(up, active);
+	if (!is_ours(up, active) && retest(up, find_slot(up, st, 1))) {
+		return;
+	}
 	if (!is_ours(up, active)) {
 		/* it reset before the confirm was written (a power loss): MCUboot reverted */
 		fail(up, -ECANCELED, DFU_SMP_UPGRADE_ROLLED_BACK,

@@ -156,6 +156,8 @@ struct dfu_smp_upgrade {
 	bool restarted;       /* the upload was sent again from its start, without its sha */
 	bool reset_done;      /* the device was reset (or went away while told to) */
 	bool recovery;        /* the bootloader's serial recovery answers */
+	bool ran_new;         /* the device was seen running the new image after the reset */
+	bool retested;        /* marked and reset again once, after a confirm that was lost */
 	struct dfu_smp_upgrade_result result;
 };
 
