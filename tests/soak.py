@@ -362,10 +362,10 @@ class Soak:
         self.answers[transport] = sum(1 for line in logs.splitlines() if ": answer " in line)
         units = {}
         for line in logs.splitlines():
-            # "flash units: upload N, mark N, ..." (dfu-smp-sim -v, at each phase's end)
+            # "flash units: upload N mark N ... any N" (dfu-smp-sim -v, after each boot)
             if "flash units:" in line:
-                for part in line.split("flash units:", 1)[1].split(","):
-                    name, _, n = part.strip().partition(" ")
+                words = line.split("flash units:", 1)[1].split()
+                for name, n in zip(words[::2], words[1::2]):
                     if n.isdigit():
                         units[name] = max(units.get(name, 0), int(n))
         self.units[transport] = units
