@@ -4,8 +4,7 @@
 for 2 s and starts again on its state directory: the same `dfu-smp upgrade` run waits for it
 and finishes, the image confirmed. Over UDP (the same port: refusals while it is away) and
 over a serial pseudo-terminal (the same link path: the port hangs up, then comes back), each
-killed at three points of the upload (the UDP trials side by side, the serial ones one
-after the other)."""
+killed at three points of the upload, the three trials side by side."""
 import json
 import os
 import re
@@ -111,13 +110,11 @@ class Trial:
 
 
 class DeviceRestart(unittest.TestCase):
-    def trials(self, transport, side_by_side):
+    def trials(self, transport):
         trials = [Trial(self, transport, at) for at in KILL_AT]
         threads = [threading.Thread(target=t.run) for t in trials]
         for t in threads:
             t.start()
-            if not side_by_side:
-                t.join()
         for t in threads:
             t.join()
         for t in trials:
@@ -126,10 +123,10 @@ class DeviceRestart(unittest.TestCase):
                     raise t.error
 
     def test_udp(self):
-        self.trials("udp", True)
+        self.trials("udp")
 
     def test_serial(self):
-        self.trials("serial", False)  # pseudo-terminals paced by one host: one at a time
+        self.trials("serial")
 
 
 if __name__ == "__main__":
