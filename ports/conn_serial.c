@@ -596,11 +596,12 @@ static int serial_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char
 			break;
 		}
 		now = dfu_smp_port_now_ms();
-		if (now + pause >= limit) {
+		if (now >= limit) {
 			return err;
 		}
+		/* the whole time given: the last pause ends with it */
 		dfu_smp_port_loop_run(&cs->client, &cs->pfd, 1, dfu_smp_port_loop_never, NULL,
-				      now + pause);
+				      now + pause < limit ? now + pause : limit);
 		pause = pause * 2u < REOPEN_PAUSE_MAX_MS ? pause * 2u : REOPEN_PAUSE_MAX_MS;
 	}
 	return 0;

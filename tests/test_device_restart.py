@@ -31,8 +31,10 @@ PROGRESS = re.compile(rb"uploading +(\d+) of ")
 class Trial:
     """One upgrade run against a device killed once the upload has passed @p kill_at bytes."""
 
-    def __init__(self, test, transport, kill_at):
+    def __init__(self, test, transport, kill_at, away_s=AWAY_S, options=()):
         self.test, self.transport, self.kill_at = test, transport, kill_at
+        self.away_s, self.options = away_s, options
+        self.rc = None
         tmp = new_tmp(test)
         self.state = os.path.join(tmp, "state")
         self.link = os.path.join(tmp, "tty")
@@ -54,7 +56,7 @@ class Trial:
     def _run(self):
         sim = self.start_device()
         conn = "udp:" + sim.udp if self.transport == "udp" else "serial:" + self.link
-        client = subprocess.Popen([DFU_SMP, "--conn", conn, "-v", "upgrade",
+        client = subprocess.Popen([DFU_SMP, "--conn", conn, *self.options, "-v", "upgrade",
                                    os.path.join(IMAGES, IMAGE)],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + RUN_TIMEOUT
@@ -78,10 +80,16 @@ class Trial:
                         # otherwise point at a pty number another program may get next
                         os.unlink(self.link)
                     # the device stays away: waiting on nothing is the point here
-                    threading.Event().wait(AWAY_S)
+                    if self.away_s is None:
+                        sim = None  # for good: the client must give up on its own
+                        continue
+                    threading.Event().wait(self.away_s)
                     sim = self.start_device(conn.rsplit(":", 1)[1]
                                             if self.transport == "udp" else 0)
             rc = client.wait(timeout=max(1, deadline - time.monotonic()))
+            self.rc = rc
+            if self.away_s is None:
+                return
             out = self.out.decode(errors="replace")
             for mark in run_tool.SANITIZER_MARKS:
                 self.test.assertNotIn(mark, out)
@@ -103,7 +111,8 @@ class Trial:
                 client.kill()
                 client.wait()
             client.stdout.close()
-            sim.kill()
+            if sim:
+                sim.kill()
 
     def __str__(self):
         return f"{self.transport}, killed past {self.kill_at} bytes"
