@@ -3,8 +3,9 @@
 """`make load`: many devices upgraded at once, over UDP on 127.0.0.1, round after round.
 
 Starts N dfu-smp-sim devices (--udp 127.0.0.1:0, each with a state directory of its own) and,
-each round, N `dfu-smp --conn udp:... upgrade IMAGE` at once, the image alternating between two
-of ../shared/testdata/mcuboot so that every round really uploads. Per round it reports whether
+each round, N `dfu-smp --conn udp:... upgrade IMAGE` at once, the image going round three of
+../shared/testdata/mcuboot so that every round really uploads (with two, the third round's
+image would still be in slot 1, swapped out by the second: nothing to upload). Per round it reports whether
 every upgrade completed (exit 0, "confirmed", and slot 0's hash the manifest's), the wall time,
 each client's peak RSS (os.wait4's ru_maxrss: min/median/max), each client's open file
 descriptors (/proc/PID/fd) sampled early and just before it ends, and each device's open
@@ -30,7 +31,8 @@ import sys
 import tempfile
 import time
 
-IMAGES = ("08-ecdsa-p256-480k.bin", "02-ecdsa-p256.bin")  # both fit a 0x80000 slot
+# all fit a 0x80000 slot
+IMAGES = ("08-ecdsa-p256-480k.bin", "02-ecdsa-p256.bin", "03-ed25519.bin")
 SLOT_SIZE = "0x80000"
 START_TIMEOUT = 30
 ROUND_TIMEOUT = 600      # a whole round, every upgrade of it, ends well within this
@@ -145,7 +147,7 @@ def run_round(args, devices, image, expected_hash, tmp, n):
         c["log"].seek(0)
         out = c["log"].read().decode(errors="replace")
         c["log"].close()
-        if c["rc"] != 0 or "confirmed" not in out:
+        if c["rc"] != 0 or "confirmed" not in out or "sent " not in out:
             failures.append(f"device {i}: exit {c['rc']}: {out.strip()[-300:]}")
             continue
         s = slot0(args.dfu_smp, d.conn)
@@ -183,13 +185,13 @@ def compare(rounds):
     problems = []
     if len(rounds) < 2:
         return problems
-    # the first two rounds (one of each image) set the baseline
-    base = rounds[:2]
+    # the first rounds (one of each image) set the baseline
+    base = rounds[:len(IMAGES)]
     rss_client = max(r["client_rss_kib"]["max"] for r in base)
     rss_device = max(r["device_rss_kib"]["max"] for r in base)
     fd_client = max(max(r["client_fds_late"] or [0]) for r in base)
     fd_device = max(max(r["device_fds_after"] or [0]) for r in base)
-    for r in rounds[2:]:
+    for r in rounds[len(IMAGES):]:
         if r["client_rss_kib"]["max"] > rss_client * 1.1 + RSS_NOISE_KIB:
             problems.append(f"round {r['round']}: client RSS up to {r['client_rss_kib']['max']} "
                             f"KiB, the first rounds' {rss_client}")
