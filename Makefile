@@ -16,7 +16,7 @@ DESTDIR ?=
 BUILD_DIR ?= build
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-test install test test-build test-asan test-nosim test-fuzz fuzz fuzz-build mcu-size demo bench bench-ports soak interop clean
+.PHONY: all deps deps-test install test test-build test-asan test-nosim test-fuzz fuzz fuzz-build mcu-size demo bench bench-ports load soak interop clean
 
 # Also links the manual page the build writes here, for `man ./dfu-smp.1`.
 all: deps
@@ -111,6 +111,14 @@ bench: all
 # clock, RUNS times each, medians): run it on an idle machine.
 bench-ports: all
 	/usr/bin/python3 bench/ports.py build/dfu-smp ../shared/testdata/mcuboot/08-ecdsa-p256-480k.bin $(RUNS)
+
+# DEVICES (32) dfu-smp-sim on UDP upgraded at once by as many dfu-smp, round after round for
+# SOAK_MINUTES (0: one round): completion, wall time, RSS and file descriptors per round.
+DEVICES ?= 32
+load: all
+	/usr/bin/python3 bench/load.py --dfu-smp build/dfu-smp --sim build/dfu-smp-sim \
+		--images ../shared/testdata/mcuboot --devices $(DEVICES) --soak-minutes $(SOAK_MINUTES) \
+		--json build/load.json
 
 # dfu-smp against every real Zephyr SMP server of ../shared/testdata/zephyr: one line per server
 # and transport, the commands passed, failed and not in that build.

@@ -189,7 +189,23 @@ static void link_lost(struct dfu_smp_session *s, int err, const char *message)
 		return;
 	}
 	s->reconnects++;
+	s->lost_ms = now(s);
 	ask_reconnect(s, DFU_SMP_SESSION_RECONNECT_LOST);
+}
+
+/*
+ * The link lost in the middle of the job was not got back within the wait for it: the job ends
+ * with @p err, saying how long that wait was, and @p why (NULL: nothing more known).
+ */
+static void not_back(struct dfu_smp_session *s, int err, const char *why)
+{
+	uint64_t t = now(s);
+	uint64_t waited = t > s->lost_ms ? t - s->lost_ms : 0;
+
+	s->result.link_not_back = true;
+	fail(s, err, "the link was lost during %s and did not come back within %u s (waited "
+	     "%.1f s)%s%s", what(s), seconds(reconnect_timeout(s)), (double)waited / 1000.0,
+	     why ? ": " : "", why ? why : "");
 }
 
 /* After a reconnection: the link is set up for the device as it was before. */
@@ -747,10 +763,7 @@ static void on_timer(struct dfu_smp_session *s)
 			reboot_failed(s, -ETIMEDOUT, "it was not back within %u s",
 				      seconds(reboot_timeout(s)));
 		} else {
-			fail(s, -ENOTCONN,
-			     "the link was lost during %s and did not come back within "
-			     "%u s",
-			     what(s), seconds(reconnect_timeout(s)));
+			not_back(s, -ENOTCONN, NULL);
 		}
 		break;
 	default:
@@ -897,8 +910,7 @@ void dfu_smp_session_link_down(struct dfu_smp_session *s, int err, const char *w
 		if (s->reconnect_why == DFU_SMP_SESSION_RECONNECT_RESET) {
 			reboot_failed(s, err, "%s", why ? why : strerror(-err));
 		} else {
-			fail(s, err, "the link was lost during %s and could not be got back: %s",
-			     what(s), why ? why : strerror(-err));
+			not_back(s, err, why ? why : strerror(-err));
 		}
 		return;
 	}

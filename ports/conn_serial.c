@@ -49,6 +49,8 @@
 #define REOPEN_PAUSE_MAX_MS 1000u
 /* framing=raw: a part answer with nothing more for this long is dropped. */
 #define RAW_RX_TIMEOUT_MS 500u
+/* Requests in the transmit queue remembered, to find one sent again before it went out. */
+#define TX_REQS 8u
 
 /* What is behind the port, as far as pacing goes. */
 enum port_kind {
@@ -96,6 +98,13 @@ struct conn_serial {
 	size_t tx_line;         /* where the line being written starts */
 	size_t tx_len;          /* bytes queued */
 	size_t tx_frame_left;   /* raw, COBS: bytes of the frame at tx_head not yet written */
+	/* the last requests queued: where each starts in tx (one at tx_head or later: not begun) */
+	struct {
+		size_t start;
+		uint8_t hdr[DFU_SMP_HDR_SIZE]; /* its header: the same again is the same request */
+	} tx_reqs[TX_REQS];
+	unsigned tx_req_count;
+	bool tx_full;           /* the port took no more: POLLOUT wakes the writing */
 
 	uint8_t rx[4096];
 	uint8_t msg[DFU_SMP_MSG_MAX + 2u]; /* the longest message any framing takes, and a CRC */
@@ -182,6 +191,8 @@ static void hang_up(struct conn_serial *cs, int err)
 	close(cs->pfd.fd);
 	cs->pfd.fd = -1;
 	cs->tx_head = cs->tx_line = cs->tx_len = cs->tx_frame_left = 0;
+	cs->tx_req_count = 0;
+	cs->tx_full = false;
 	cs->pfd.deadline_us = 0;
 	dfu_smp_serial_pace_reset(&cs->pace, dfu_smp_port_now_us());
 	dfu_smp_client_transport_error(&cs->client, -ENOTCONN);
@@ -261,6 +272,7 @@ static void tx_write(struct conn_serial *cs)
 	bool console = cs->framing == FRAMING_CONSOLE;
 
 	cs->pfd.deadline_us = 0;
+	cs->tx_full = false;
 	while (cs->pfd.fd >= 0 && cs->tx_head < cs->tx_len) {
 		size_t end;
 		ssize_t n;
@@ -296,6 +308,7 @@ static void tx_write(struct conn_serial *cs)
 				hang_up(cs, -errno);
 				return;
 			}
+			cs->tx_full = true; /* at a line's start too: only POLLOUT says when */
 			break;
 		}
 		cs->tx_head += (size_t)n;
@@ -310,10 +323,12 @@ static void tx_write(struct conn_serial *cs)
 	}
 	if (cs->tx_head == cs->tx_len) {
 		cs->tx_head = cs->tx_line = cs->tx_len = cs->tx_frame_left = 0;
+		cs->tx_req_count = 0;
 		dfu_smp_client_transport_ready(&cs->client); /* a send() said -EAGAIN: room again */
 	}
 	cs->pfd.events = POLLIN;
-	if (cs->tx_head < cs->tx_len && !cs->pfd.deadline_us && cs->tx_head != cs->tx_line) {
+	if (cs->tx_head < cs->tx_len && !cs->pfd.deadline_us &&
+	    (cs->tx_head != cs->tx_line || cs->tx_full)) {
 		cs->pfd.events |= POLLOUT;
 	}
 }
@@ -414,11 +429,36 @@ static void on_ready(void *ctx, short revents)
 	}
 }
 
+/* The request of header @p hdr waits in the transmit queue, no byte of it written yet. */
+static bool queued_unsent(const struct conn_serial *cs, const uint8_t *hdr)
+{
+	for (unsigned i = 0; i < cs->tx_req_count; i++) {
+		if (cs->tx_reqs[i].start >= cs->tx_head &&
+		    memcmp(cs->tx_reqs[i].hdr, hdr, DFU_SMP_HDR_SIZE) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A request queued at @p start of tx; the oldest one is forgotten when that many are. */
+static void remember_request(struct conn_serial *cs, size_t start, const uint8_t *hdr)
+{
+	if (cs->tx_req_count == TX_REQS) {
+		memmove(cs->tx_reqs, cs->tx_reqs + 1, (TX_REQS - 1u) * sizeof(cs->tx_reqs[0]));
+		cs->tx_req_count--;
+	}
+	cs->tx_reqs[cs->tx_req_count].start = start;
+	memcpy(cs->tx_reqs[cs->tx_req_count].hdr, hdr, DFU_SMP_HDR_SIZE);
+	cs->tx_req_count++;
+}
+
 static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct conn_serial *cs = ctx;
 	struct dfu_smp_serial_encoder enc;
 	size_t need = dfu_smp_serial_lines(len, cs->line_max) * cs->line_max;
+	size_t start;
 	int n;
 
 	if (cs->framing == FRAMING_RAW) {
@@ -433,9 +473,16 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 	if (len > cs->max_request) {
 		return -EMSGSIZE;
 	}
+	if (queued_unsent(cs, msg)) {
+		/* sent again before its bytes even left (a port paced slower than the tries):
+		 * those go, once; a second copy behind them would only hold up what follows */
+		dfu_smp_conn_packet_logf(&cs->conn, "%zu bytes still queued, not queued again", len);
+		return 0;
+	}
 	if (cs->tx_cap - cs->tx_len < need) {
 		return -EAGAIN; /* sent once the queue has drained */
 	}
+	start = cs->tx_len;
 	if (cs->framing == FRAMING_RAW) {
 		if (dfu_smp_raw_msg_len(msg, len) < 0) {
 			return -EINVAL;
@@ -467,6 +514,7 @@ static int transport_send(void *ctx, const uint8_t *msg, size_t len)
 		dfu_smp_conn_packet_logf(&cs->conn, "sent %zu bytes in %zu lines", len,
 				 dfu_smp_serial_lines(len, cs->line_max));
 	}
+	remember_request(cs, start, msg);
 	cs->conn.stats.writes++;
 	cs->conn.stats.bytes_out += len;
 	tx_write(cs);
@@ -548,11 +596,12 @@ static int serial_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char
 			break;
 		}
 		now = dfu_smp_port_now_ms();
-		if (now + pause >= limit) {
+		if (now >= limit) {
 			return err;
 		}
+		/* the whole time given: the last pause ends with it */
 		dfu_smp_port_loop_run(&cs->client, &cs->pfd, 1, dfu_smp_port_loop_never, NULL,
-				      now + pause);
+				      now + pause < limit ? now + pause : limit);
 		pause = pause * 2u < REOPEN_PAUSE_MAX_MS ? pause * 2u : REOPEN_PAUSE_MAX_MS;
 	}
 	return 0;

@@ -4,8 +4,7 @@
 for 2 s and starts again on its state directory: the same `dfu-smp upgrade` run waits for it
 and finishes, the image confirmed. Over UDP (the same port: refusals while it is away) and
 over a serial pseudo-terminal (the same link path: the port hangs up, then comes back), each
-killed at three points of the upload (the UDP trials side by side, the serial ones one
-after the other)."""
+killed at three points of the upload, the three trials side by side."""
 import json
 import os
 import re
@@ -32,8 +31,10 @@ PROGRESS = re.compile(rb"uploading +(\d+) of ")
 class Trial:
     """One upgrade run against a device killed once the upload has passed @p kill_at bytes."""
 
-    def __init__(self, test, transport, kill_at):
+    def __init__(self, test, transport, kill_at, away_s=AWAY_S, options=()):
         self.test, self.transport, self.kill_at = test, transport, kill_at
+        self.away_s, self.options = away_s, options
+        self.rc = None
         tmp = new_tmp(test)
         self.state = os.path.join(tmp, "state")
         self.link = os.path.join(tmp, "tty")
@@ -55,7 +56,7 @@ class Trial:
     def _run(self):
         sim = self.start_device()
         conn = "udp:" + sim.udp if self.transport == "udp" else "serial:" + self.link
-        client = subprocess.Popen([DFU_SMP, "--conn", conn, "-v", "upgrade",
+        client = subprocess.Popen([DFU_SMP, "--conn", conn, *self.options, "-v", "upgrade",
                                    os.path.join(IMAGES, IMAGE)],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + RUN_TIMEOUT
@@ -79,10 +80,16 @@ class Trial:
                         # otherwise point at a pty number another program may get next
                         os.unlink(self.link)
                     # the device stays away: waiting on nothing is the point here
-                    threading.Event().wait(AWAY_S)
+                    if self.away_s is None:
+                        sim = None  # for good: the client must give up on its own
+                        continue
+                    threading.Event().wait(self.away_s)
                     sim = self.start_device(conn.rsplit(":", 1)[1]
                                             if self.transport == "udp" else 0)
             rc = client.wait(timeout=max(1, deadline - time.monotonic()))
+            self.rc = rc
+            if self.away_s is None:
+                return
             out = self.out.decode(errors="replace")
             for mark in run_tool.SANITIZER_MARKS:
                 self.test.assertNotIn(mark, out)
@@ -104,20 +111,19 @@ class Trial:
                 client.kill()
                 client.wait()
             client.stdout.close()
-            sim.kill()
+            if sim:
+                sim.kill()
 
     def __str__(self):
         return f"{self.transport}, killed past {self.kill_at} bytes"
 
 
 class DeviceRestart(unittest.TestCase):
-    def trials(self, transport, side_by_side):
+    def trials(self, transport):
         trials = [Trial(self, transport, at) for at in KILL_AT]
         threads = [threading.Thread(target=t.run) for t in trials]
         for t in threads:
             t.start()
-            if not side_by_side:
-                t.join()
         for t in threads:
             t.join()
         for t in trials:
@@ -126,10 +132,10 @@ class DeviceRestart(unittest.TestCase):
                     raise t.error
 
     def test_udp(self):
-        self.trials("udp", True)
+        self.trials("udp")
 
     def test_serial(self):
-        self.trials("serial", False)  # pseudo-terminals paced by one host: one at a time
+        self.trials("serial")
 
 
 if __name__ == "__main__":

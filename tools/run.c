@@ -33,8 +33,8 @@ const struct cli_global_option cli_global_options[] = {
 	{ NULL, "--mtu", "N", "ATT MTU to ask for on BLE links, 23..517 (default 517)", false },
 	{ NULL, "--timeout", "SECONDS", "response timeout per request (default 10); ble: also how "
 	  "long to scan for the device", false },
-	{ NULL, "--reboot-timeout", "SECONDS", "how long a device that was reset has to answer "
-	  "again, 1..3600 (default 60)", false },
+	{ NULL, "--reboot-timeout", "SECONDS", "how long a device that was reset, or went away "
+	  "in the middle of a command, has to answer again, 1..3600 (default 60)", false },
 	{ NULL, "--tries", "N", "udp, serial: send a request up to N times when no answer comes, "
 	  "all within --timeout (default 3)", true },
 	{ NULL, "--serial-line-max", "N", "serial: longest line sent, marker and newline included "

@@ -86,6 +86,8 @@ int cli_session_begin(struct cli *cli)
 			.retries = cli->conn->retries,
 			.window_max = cli->conn->window_max,
 			.reboot_timeout_ms = cli->reboot_timeout_ms,
+			/* a device gone in the middle of a job has as long to come back */
+			.reconnect_timeout_ms = cli->reboot_timeout_ms,
 		};
 
 		cs->ops = (struct dfu_smp_session_ops){

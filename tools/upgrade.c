@@ -413,6 +413,10 @@ static int report_failed(struct cli *cli, const struct dfu_smp_session_result *r
 	if (reply->kind != DFU_SMP_MGMT_REPLY_OK) {
 		return cli_reply_failed_in(cli, reply, during);
 	}
+	if (r->link_not_back) { /* whatever the reconnection last saw */
+		return cli_fail_as(cli, CLI_EXIT_LINK, CLI_KIND_LINK, "%s; --reboot-timeout SECONDS "
+				   "gives the device longer to come back%s", line, resume);
+	}
 	if (r->upgrade.outcome == DFU_SMP_UPGRADE_ROLLED_BACK) {
 		return cli_fail_as(cli, CLI_EXIT_ROLLED_BACK, CLI_KIND_ROLLED_BACK, "%s", line);
 	}

@@ -115,6 +115,11 @@ struct dfu_smp_session_result {
 	size_t max_request;
 	/** with -EREMOTEIO or -EBADMSG: what the device said (a closed reply, for describing) */
 	struct dfu_smp_mgmt_reply reply;
+	/**
+	 * the link was lost in the middle of the job and did not come back within the wait for
+	 * it (reconnect_timeout_ms); message says how long that was
+	 */
+	bool link_not_back;
 	char message[256];            /**< a one-line reason when it failed */
 };
 
@@ -183,6 +188,7 @@ struct dfu_smp_session {
 	uint64_t now_ms;
 	uint64_t timer_ms;    /* UINT64_MAX: none */
 	uint64_t reboot_limit_ms;
+	uint64_t lost_ms;        /* when the link was last lost in the middle of a job */
 	uint32_t echo_wait_ms;
 	struct dfu_smp_request req;
 	uint8_t buf[DFU_SMP_HDR_SIZE + DFU_SMP_SESSION_WRITE_MAX + 8];
