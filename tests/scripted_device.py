@@ -58,6 +58,7 @@ class _Device:
         self.respond = respond
         self.stream = stream  # a generator function: what is sent on its own, or None
         self.requests = []    # every Request got
+        self.sent = 0         # bytes sent, answers and stream
         self.stopping = False
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
@@ -104,12 +105,12 @@ class ScriptedDevice(_Device):
                 if self.stopping:
                     break
                 for datagram in out or ():
-                    self.sock.sendto(datagram, peer)
+                    self.sent += self.sock.sendto(datagram, peer)
                 if self.stream and flood is None:
                     flood = self.stream()
             elif w:
                 try:
-                    self.sock.sendto(next(flood), peer)
+                    self.sent += self.sock.sendto(next(flood), peer)
                 except StopIteration:
                     flood = None
                 except (BlockingIOError, ConnectionRefusedError):
@@ -190,8 +191,10 @@ class SerialDevice(_Device):
                     except StopIteration:
                         flood = None
                 try:
-                    out = out[os.write(self.master, out):]
+                    n = os.write(self.master, out)
                 except (BlockingIOError, OSError):
-                    pass
+                    continue
+                self.sent += n
+                out = out[n:]
         os.close(self.master)
         os.close(self.slave)
