@@ -220,7 +220,8 @@ def behaviours(transport):
             seq = 0
             while True:
                 seq = (seq + 1) & 0xff
-                yield struct.pack(">BBHHBB", 0x09, 0, 2, 0, seq, 0) + b"\xa0\xa0"
+                body = cbor2.dumps({"r": "x" * 1000})
+                yield struct.pack(">BBHHBB", 0x09, 0, len(body), 0, seq, 0) + body
         b["endless flood of answers to nothing"] = (ignore, answer_flood, no_answer)
     else:
         def no_newline():
