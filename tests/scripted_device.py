@@ -136,22 +136,97 @@ def console_stream(stream_bytes):
                     for i in range(0, len(text), per_line))
 
 
+def cobs_encode(data):
+    """COBS (transports.md (b), "COBS framing"): blocks of a code byte N and N - 1 non-zero
+    bytes, each but a full one (N = 255) and the last standing for a 0x00 after them."""
+    out, block = bytearray(), bytearray()
+    for b in data:
+        if b == 0:
+            out += bytes([len(block) + 1]) + block
+            block = bytearray()
+            continue
+        block.append(b)
+        if len(block) == 254:
+            out += b"\xff" + block
+            block = bytearray()
+    return bytes(out + bytes([len(block) + 1]) + block)
+
+
+def cobs_decode(enc):
+    """The bytes cobs_encode() made @p enc of; ValueError when it is no COBS."""
+    out, i = bytearray(), 0
+    while i < len(enc):
+        code = enc[i]
+        if code == 0 or i + code > len(enc):
+            raise ValueError("not COBS")
+        out += enc[i + 1:i + code]
+        i += code
+        if code < 255 and i < len(enc):
+            out.append(0)
+    return bytes(out)
+
+
+def frame(framing, msg):
+    """The SMP message @p msg framed for the serial port: "console" (lines of base64 with a
+    length and CRC), "raw" (as it is) or "cobs" (COBS of the message and its CRC, a 0x00)."""
+    if framing == "raw":
+        return msg
+    if framing == "cobs":
+        return cobs_encode(msg + struct.pack(">H", crc16_xmodem(msg))) + b"\x00"
+    return console_frames(msg)
+
+
 class SerialDevice(_Device):
-    """A device on a pseudo-terminal speaking the console framing; `conn` is its --conn value.
-    Each whole request (good CRC) to respond(Request) -> bytes to write (framed already: see
-    console_frames(), or anything else), or None. With @p stream, from the first request on
+    """A device on a pseudo-terminal speaking @p framing (see frame()); `conn` is its --conn
+    value. Each whole request (good CRC) to respond(Request) -> bytes to write (framed
+    already: see frame(), or anything else), or None. With @p stream, from the first request on
     the device writes what stream() yields whenever the port takes it."""
 
-    def __init__(self, respond, stream=None):
+    def __init__(self, respond, stream=None, framing="console"):
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)  # no echo of what the device writes before the client opens
         os.set_blocking(self.master, False)
+        self.framing = framing
         self.conn = "serial:" + os.ttyname(self.slave)
+        if framing != "console":
+            self.conn += "?framing=" + framing
         self.pending, self.packet = b"", None
         super().__init__(respond, stream)
 
     def _requests(self, data):
-        """The whole requests in what was read, line by line."""
+        """The whole requests in what was read."""
+        if self.framing == "raw":
+            return self._raw_requests(data)
+        if self.framing == "cobs":
+            return self._cobs_requests(data)
+        return self._console_requests(data)
+
+    def _raw_requests(self, data):
+        self.pending += data
+        out = []
+        while len(self.pending) >= 8:
+            end = 8 + struct.unpack(">H", self.pending[2:4])[0]
+            if len(self.pending) < end:
+                break
+            out.append(Request(self.pending[:end]))
+            self.pending = self.pending[end:]
+        return out
+
+    def _cobs_requests(self, data):
+        self.pending += data
+        out = []
+        while b"\x00" in self.pending:
+            enc, self.pending = self.pending.split(b"\x00", 1)
+            try:
+                packet = cobs_decode(enc)
+            except ValueError:
+                continue
+            if len(packet) >= 10 and crc16_xmodem(packet) == 0:
+                out.append(Request(packet[:-2]))
+        return out
+
+    def _console_requests(self, data):
+        """Line by line."""
         self.pending += data
         out = []
         while b"\n" in self.pending:

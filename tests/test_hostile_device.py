@@ -24,7 +24,7 @@ import unittest
 import cbor2
 
 import run_tool
-from scripted_device import ScriptedDevice, SerialDevice, console_frames, console_stream
+from scripted_device import ScriptedDevice, SerialDevice, console_stream, frame
 from sim_device import DFU_SMP, EXPECTED_HASH, IMAGES
 from smp_wire import crc16_xmodem
 
@@ -298,19 +298,45 @@ def upload_lies():
             "upload answered an unknown rc": (unknown_rc, (1, "1000"))}
 
 
+def framing_behaviours(framing):
+    """The behaviours for the raw and COBS framings (framing=raw, cobs): those of the console
+    that do not depend on its lines, and streams of their own."""
+    console = behaviours("serial")
+    b = {name: console[name] for name in (
+        "random bytes", "bogus CBOR: truncated CBOR", "bogus CBOR: a map with 3000 keys",
+        "wrong sequence number", "wrong op", "answers to requests never sent",
+        "duplicated answers", "silence")}
+    respond, _, _ = console["header length 65535, short body"]
+    # raw: the decoder waits for the bytes the header promised, then drops the part message
+    b["header length 65535, short body"] = (respond, None, (3, (
+        "no SMP message", "damaged frames", "but no whole message")))
+
+    def ignore(req, good):
+        return []
+
+    def endless():
+        r = random.Random(9)
+        while True:  # no 0x00: a COBS frame that never ends; raw: messages that never end
+            yield bytes(b | 1 for b in r.randbytes(4096))
+    b["endless bytes"] = (ignore, endless, (3, "no answer"))
+    return b
+
+
 def device(transport, respond, stream):
+    """@p transport: "udp", "serial" (the console framing), "raw" or "cobs"."""
     good = GoodDevice()
 
     def udp_respond(req):
         return respond(req, good)
 
     def serial_respond(req):
-        return b"".join(m if isinstance(m, Raw) else console_frames(m)
+        return b"".join(m if isinstance(m, Raw) else frame(framing, m)
                         for m in respond(req, good))
+    framing = "console" if transport == "serial" else transport
     if transport == "udp":
         dev = ScriptedDevice(respond=udp_respond, stream=stream)
     else:
-        dev = SerialDevice(serial_respond, stream=stream)
+        dev = SerialDevice(serial_respond, stream=stream, framing=framing)
     dev.good = good
     return dev
 
@@ -414,16 +440,23 @@ class HostileDevices(unittest.TestCase):
     def test_serial(self):
         self.each("serial")
 
+    def test_serial_raw_and_cobs_framings(self):
+        for framing in ("raw", "cobs"):
+            for name, (respond, stream, expected) in framing_behaviours(framing).items():
+                for command in COMMANDS:
+                    with self.subTest(framing=framing, behaviour=name, command=command):
+                        self.check(framing, name, command, respond, stream, expected)
+
     def test_good_device(self):
         """The scripted device itself is right: every command succeeds on it."""
-        for transport in ("udp", "serial"):
+        for transport in ("udp", "serial", "raw", "cobs"):
             for command in COMMANDS:
                 with self.subTest(transport=transport, command=command):
                     self.check(transport, "good device", command,
                                lambda req, good: [good.answer(req)], None, None)
 
     def test_silence_in_the_middle_of_an_upload(self):
-        for transport in ("udp", "serial"):
+        for transport in ("udp", "serial", "raw", "cobs"):
             for command in ("image upload", "upgrade"):
                 with self.subTest(transport=transport, command=command):
                     self.check(transport, "silence mid-upload", command, silence_mid_upload,
