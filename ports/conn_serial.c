@@ -88,6 +88,7 @@ struct conn_serial {
 	struct dfu_smp_raw_decoder raw_dec;   /* framing=raw */
 	struct dfu_smp_cobs_decoder cobs_dec; /* framing=cobs */
 	uint32_t drops;         /* damaged frames and packets seen so far */
+	uint64_t rx_bytes;      /* bytes read from the port, framed or not */
 
 	/* transmit: whole packets as lines, paced */
 	uint8_t *tx;
@@ -402,6 +403,7 @@ static void on_ready(void *ctx, short revents)
 		ssize_t n = read(cs->pfd.fd, cs->rx, sizeof(cs->rx));
 
 		if (n > 0) {
+			cs->rx_bytes += (uint64_t)n;
 			feed(cs, (size_t)n);
 			log_drops(cs);
 		} else if (n == 0) {
@@ -580,10 +582,13 @@ static void explain_silence(const struct conn_serial *cs, double timeout, unsign
 	n = snprintf(out, cap, "no answer on %s within %.1f s (sent %u times at %lu baud with "
 		     "framing=%s; see --timeout, --tries)", cs->path, timeout, sent, cs->baud,
 		     name);
-	if (got == 0 && damaged == 0 && n > 0 && (size_t)n < cap) {
+	if (got == 0 && damaged == 0 && cs->rx_bytes == 0 && n > 0 && (size_t)n < cap) {
 		snprintf(out + n, cap - (size_t)n, "; nothing came back at all: the port may not "
 			 "carry MCUmgr's %s framing (framing=console, raw or cobs; another port)",
 			 name);
+	} else if (got == 0 && damaged == 0 && n > 0 && (size_t)n < cap) {
+		snprintf(out + n, cap - (size_t)n, "; %llu bytes came back but no whole message",
+			 (unsigned long long)cs->rx_bytes);
 	} else if (damaged && n > 0 && (size_t)n < cap) {
 		snprintf(out + n, cap - (size_t)n, "; %u damaged frames came back and were dropped",
 			 (unsigned)damaged);
