@@ -69,7 +69,26 @@ int dfu_smp_conn_run(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *a
 void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len, char *out,
 			  size_t cap)
 {
+	const struct dfu_smp_client_stats *st = dfu_smp_client_stats(conn->client);
+	uint32_t unmatched = st->dropped - st->malformed;
+	size_t n;
+
 	conn->ops->explain(conn, err, request_len, out, cap);
+	if (err != -ETIMEDOUT || st->dropped == 0) {
+		return;
+	}
+	/* the device did speak: what it said was no answer to what was asked */
+	n = strlen(out);
+	if (st->malformed && n < cap) {
+		n += (size_t)snprintf(out + n, cap - n, "; %u messages came back that are no SMP "
+				      "message (shorter than a header or than the length it gives)",
+				      (unsigned)st->malformed);
+	}
+	if (unmatched && n < cap) {
+		snprintf(out + n, cap - n, "; %u messages came back that answered no request "
+			 "sent (another sequence number, group, command or op)",
+			 (unsigned)unmatched);
+	}
 }
 
 void dfu_smp_conn_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *out)

@@ -90,6 +90,7 @@ struct conn_serial {
 	struct dfu_smp_raw_decoder raw_dec;   /* framing=raw */
 	struct dfu_smp_cobs_decoder cobs_dec; /* framing=cobs */
 	uint32_t drops;         /* damaged frames and packets seen so far */
+	uint64_t rx_bytes;      /* bytes read from the port, framed or not */
 
 	/* transmit: whole packets as lines, paced */
 	uint8_t *tx;
@@ -417,6 +418,7 @@ static void on_ready(void *ctx, short revents)
 		ssize_t n = read(cs->pfd.fd, cs->rx, sizeof(cs->rx));
 
 		if (n > 0) {
+			cs->rx_bytes += (uint64_t)n;
 			feed(cs, (size_t)n);
 			log_drops(cs);
 		} else if (n == 0) {
@@ -629,10 +631,16 @@ static void explain_silence(const struct conn_serial *cs, double timeout, unsign
 	n = snprintf(out, cap, "no answer on %s within %.1f s (sent %u times at %lu baud with "
 		     "framing=%s; see --timeout, --tries)", cs->path, timeout, sent, cs->baud,
 		     name);
-	if (got == 0 && damaged == 0 && n > 0 && (size_t)n < cap) {
+	if (got == 0 && damaged == 0 && cs->rx_bytes == 0 && n > 0 && (size_t)n < cap) {
 		snprintf(out + n, cap - (size_t)n, "; nothing came back at all: the port may not "
 			 "carry MCUmgr's %s framing (framing=console, raw or cobs; another port)",
 			 name);
+	} else if (got == 0 && damaged == 0 && n > 0 && (size_t)n < cap) {
+		snprintf(out + n, cap - (size_t)n, "; %llu bytes came back but no whole message",
+			 (unsigned long long)cs->rx_bytes);
+	} else if (damaged && n > 0 && (size_t)n < cap) {
+		snprintf(out + n, cap - (size_t)n, "; %u damaged frames came back and were dropped",
+			 (unsigned)damaged);
 	}
 }
 
@@ -643,6 +651,7 @@ static void serial_explain(struct dfu_smp_conn *conn, int err, size_t request_le
 	const struct dfu_smp_serial_stats *st = dfu_smp_serial_decoder_stats(&cs->dec);
 	double timeout = (double)dfu_smp_conn_timeout_ms(conn) / 1000.0;
 	unsigned sent = conn->retries + 1u;
+	uint32_t damaged;
 	int n;
 
 	switch (err) {
@@ -672,12 +681,18 @@ static void serial_explain(struct dfu_smp_conn *conn, int err, size_t request_le
 		n = snprintf(out, cap, "no answer on %s within %.1f s (sent %u times at %lu baud; "
 			     "see --timeout, --tries, --serial-line-max, --serial-lines)", cs->path,
 			     timeout, sent, cs->baud);
-		if (st->packets == 0 && st->crc_errors == 0 && st->bad_frames == 0 && n > 0 &&
-		    (size_t)n < cap) {
+		damaged = st->crc_errors + st->bad_frames + st->oversize + st->truncated;
+		if (st->packets == 0 && damaged == 0 && n > 0 && (size_t)n < cap) {
 			/* nothing framed ever came back: maybe nothing here speaks the framing */
 			snprintf(out + n, cap - (size_t)n, "; no SMP frame came back at all: the "
 				 "port may not carry MCUmgr's console framing (a raw UART or the "
 				 "shell transport, a console without MCUmgr, another port)");
+		} else if (damaged && n > 0 && (size_t)n < cap) {
+			snprintf(out + n, cap - (size_t)n, "; %u damaged frames came back and were "
+				 "dropped (%u bad CRC, %u bad frames, %u too long, %u cut short)",
+				 (unsigned)damaged, (unsigned)st->crc_errors,
+				 (unsigned)st->bad_frames, (unsigned)st->oversize,
+				 (unsigned)st->truncated);
 		}
 		break;
 	case -ENOTCONN:

@@ -211,9 +211,13 @@ void dfu_smp_client_receive(struct dfu_smp_client *client, const uint8_t *msg, s
 	struct dfu_smp_request *req;
 
 	/* from inside send(): no callback from within the call that sent */
-	if (client->sending || dfu_smp_hdr_decode(msg, len, &rsp.hdr) != 0 ||
-	    len - DFU_SMP_HDR_SIZE < rsp.hdr.len) {
+	if (client->sending) {
 		client->stats.dropped++;
+		return;
+	}
+	if (dfu_smp_hdr_decode(msg, len, &rsp.hdr) != 0 || len - DFU_SMP_HDR_SIZE < rsp.hdr.len) {
+		client->stats.dropped++;
+		client->stats.malformed++;
 		return;
 	}
 	req = take_answered(client, &rsp.hdr);

@@ -232,6 +232,8 @@ static void mismatched_responses_are_dropped(void **state)
 	dfu_smp_client_receive(&client, msg, 3);
 	assert_int_equal(R.calls, 0);
 	assert_int_equal(dfu_smp_client_stats(&client)->dropped, 6);
+	/* of those, the last two are no SMP message at all */
+	assert_int_equal(dfu_smp_client_stats(&client)->malformed, 2);
 	answer_sent(0);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.err[0], 0);

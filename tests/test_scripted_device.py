@@ -5,10 +5,7 @@ use the priority), a device that goes away in the middle of an upload, and a dev
 answering while Ctrl-C aborts the run."""
 import json
 import os
-import select
 import signal
-import socket
-import struct
 import subprocess
 import threading
 import unittest
@@ -16,47 +13,8 @@ import unittest
 import cbor2
 
 import run_tool
+from scripted_device import ScriptedDevice
 from sim_device import DFU_SMP, IMAGES
-
-
-class ScriptedDevice:
-    """Answers each request with handler(op, group, cmd, body) -> CBOR bytes, or None for no
-    answer; the handler may close the device (stop()) instead."""
-
-    def __init__(self, handler):
-        self.handler = handler
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.conn = "udp:127.0.0.1:%d" % self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while not self.stopping:
-            if not select.select([self.sock], [], [], 0.1)[0]:
-                continue
-            data, peer = self.sock.recvfrom(65536)
-            first, _, _, group, seq, cmd = struct.unpack(">BBHHBB", data[:8])
-            payload = self.handler(first & 7, group, cmd, cbor2.loads(data[8:]))
-            if self.stopping:
-                break
-            if payload is not None:
-                hdr = struct.pack(">BBHHBB", (first & 0x18) | ((first & 7) + 1), 0,
-                                  len(payload), group, seq, cmd)
-                self.sock.sendto(hdr + payload, peer)
-        self.sock.close()
-
-    def stop(self):
-        """Gone: the port is closed, so the host answers with port unreachable."""
-        self.stopping = True
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        self.thread.join(5)
 
 
 def map_with_repeated_keys(pairs):

@@ -190,7 +190,11 @@ DFU_SMP_API int dfu_smp_conn_transact_once(struct dfu_smp_conn *conn, struct dfu
 /** What crossed the link so far. */
 DFU_SMP_API void dfu_smp_conn_stats(struct dfu_smp_conn *conn, struct dfu_smp_conn_stats *out);
 
-/** Explain @p err from a request of @p request_len bytes on @p conn, in one line. */
+/**
+ * Explain @p err from a request of @p request_len bytes on @p conn, in one line, in @p out (of
+ * @p cap bytes). A timeout also says how many messages came back that answered nothing asked
+ * (malformed, or for another request), since they show the device did speak.
+ */
 DFU_SMP_API void dfu_smp_conn_explain(struct dfu_smp_conn *conn, int err, size_t request_len,
 				      char *out, size_t cap);
 

@@ -113,6 +113,8 @@ struct dfu_smp_client_stats {
 	uint32_t dropped;
 	uint32_t timeouts;
 	uint32_t retries;
+	/** of those dropped: no SMP message (shorter than a header or than its length says) */
+	uint32_t malformed;
 };
 
 /** The client. Caller-allocated; fields are private. */
