@@ -11,6 +11,7 @@ device also answers right, the command must succeed.
 DFU_SMP_HOSTILE_TABLE=FILE writes one line per run (behaviour, transport, command, exit status,
 seconds, peak RSS, message) to FILE."""
 import base64
+import concurrent.futures
 import json
 import os
 import random
@@ -385,11 +386,31 @@ def run_plain(args):
     return r
 
 
+def execute(transport, command, respond, stream, expected):
+    """One run of @p command against a device of @p transport: (run, device)."""
+    with device(transport, respond, stream) as dev:
+        r = run(dev.conn, COMMANDS[command],
+                TIMEOUT if expected and expected[0] == 3 else TIMEOUT_ANSWERED)
+    return r, dev
+
+
+# runs at once: most wait out a timeout, so side by side they take a fraction of the time
+PARALLEL = 6
+
+
+def check_all(test, cases):
+    """Runs every case (subtest keys, transport, name, command, respond, stream, expected),
+    PARALLEL at a time, then checks each in a subtest of its own."""
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+        runs = [pool.submit(execute, c[1], c[3], c[4], c[5], c[6]) for c in cases]
+        for c, future in zip(cases, runs):
+            with test.subTest(**c[0]):
+                r, dev = future.result()
+                HostileDevices.verify(test, c[1], c[2], c[3], c[5], c[6], r, dev)
+
+
 class HostileDevices(unittest.TestCase):
-    def check(self, transport, name, command, respond, stream, expected):
-        with device(transport, respond, stream) as dev:
-            r = run(dev.conn, COMMANDS[command],
-                    TIMEOUT if expected and expected[0] == 3 else TIMEOUT_ANSWERED)
+    def verify(self, transport, name, command, stream, expected, r, dev):
         message = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
         TABLE.append((name, transport, command, r.returncode, r.seconds, r.maxrss_kib,
                       dev.sent, message))
@@ -429,10 +450,10 @@ class HostileDevices(unittest.TestCase):
         self.assertTrue(any(w in doc["error"]["message"] for w in words), where)
 
     def each(self, transport):
-        for name, (respond, stream, expected) in behaviours(transport).items():
-            for command in COMMANDS:
-                with self.subTest(behaviour=name, command=command):
-                    self.check(transport, name, command, respond, stream, expected)
+        check_all(self, [({"behaviour": name, "command": command}, transport, name, command,
+                          respond, stream, expected)
+                         for name, (respond, stream, expected) in behaviours(transport).items()
+                         for command in COMMANDS])
 
     def test_udp(self):
         self.each("udp")
@@ -441,26 +462,27 @@ class HostileDevices(unittest.TestCase):
         self.each("serial")
 
     def test_serial_raw_and_cobs_framings(self):
-        for framing in ("raw", "cobs"):
-            for name, (respond, stream, expected) in framing_behaviours(framing).items():
-                for command in COMMANDS:
-                    with self.subTest(framing=framing, behaviour=name, command=command):
-                        self.check(framing, name, command, respond, stream, expected)
+        check_all(self, [({"framing": framing, "behaviour": name, "command": command},
+                          framing, name, command, respond, stream, expected)
+                         for framing in ("raw", "cobs")
+                         for name, (respond, stream, expected)
+                         in framing_behaviours(framing).items()
+                         for command in COMMANDS])
 
     def test_good_device(self):
         """The scripted device itself is right: every command succeeds on it."""
-        for transport in ("udp", "serial", "raw", "cobs"):
-            for command in COMMANDS:
-                with self.subTest(transport=transport, command=command):
-                    self.check(transport, "good device", command,
-                               lambda req, good: [good.answer(req)], None, None)
+        check_all(self, [({"transport": transport, "command": command}, transport,
+                          "good device", command, lambda req, good: [good.answer(req)], None,
+                          None)
+                         for transport in ("udp", "serial", "raw", "cobs")
+                         for command in COMMANDS])
 
     def test_silence_in_the_middle_of_an_upload(self):
-        for transport in ("udp", "serial", "raw", "cobs"):
-            for command in ("image upload", "upgrade"):
-                with self.subTest(transport=transport, command=command):
-                    self.check(transport, "silence mid-upload", command, silence_mid_upload,
-                               None, (3, "no answer"))
+        check_all(self, [({"transport": transport, "command": command}, transport,
+                          "silence mid-upload", command, silence_mid_upload, None,
+                          (3, "no answer"))
+                         for transport in ("udp", "serial", "raw", "cobs")
+                         for command in ("image upload", "upgrade")])
 
 
 class HostileInTheMiddleOfAnUpload(unittest.TestCase):
@@ -472,12 +494,12 @@ class HostileInTheMiddleOfAnUpload(unittest.TestCase):
                  for name, (respond, stream, expected) in behaviours(transport).items()
                  if expected and not stream}
         cases.update(upload_lies())
-        for name, (respond, expected) in cases.items():
-            # one that waits out its timeout costs a few recoveries of the upload: once
-            for command in ("image upload", "upgrade")[:1 if expected[0] == 3 else 2]:
-                with self.subTest(behaviour=name, command=command):
-                    HostileDevices.check(self, transport, name + " (mid-upload)", command,
-                                         mid_upload(respond), None, expected)
+        # one that waits out its timeout costs a few recoveries of the upload: once
+        check_all(self, [({"behaviour": name, "command": command}, transport,
+                          name + " (mid-upload)", command, mid_upload(respond), None, expected)
+                         for name, (respond, expected) in cases.items()
+                         for command in ("image upload", "upgrade")[
+                             :1 if expected[0] == 3 else 2]])
 
     def test_udp(self):
         self.each("udp")
