@@ -14,9 +14,9 @@ confirmed before it ran (the device logs every image state write); a run that sa
 succeeded left the new image running, confirmed. Then the same command runs again, with no
 fault, and must end with the new image running, confirmed. The faulted run itself must finish
 after a power loss, a link away for less than a request's tries take (3 s), answers lost,
-held back or repeated, with one exception that is MCUboot's rule: the power lost while the new image boots for its test makes the next
-power-on revert it, which that run reports as rolled back (exit 5). A table of faults and outcomes
-ends the run; the exit status is 1 when any trial broke a promise.
+held back or repeated, with one exception that is MCUboot's rule: the power lost while the
+new image boots for its test makes the next power-on revert it, which that run reports as
+rolled back (exit 5). A table of faults and outcomes ends the run; the exit status is 1 when any trial broke a promise.
 
 usage: soak.py [--trials N] [--minutes M] [--seed S] [--jobs J] [--only I] [--keep DIR]
 """

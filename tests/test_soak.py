@@ -22,7 +22,8 @@ class ShortSoak(unittest.TestCase):
         self.assertEqual(p.returncode, 0, out)
         self.assertIn(f"{TRIALS} trials in", out)
         table = out[out.index(f"{TRIALS} trials in"):]
-        for kind in ("power-upload", "power-mark", "power-boot", "power-confirm", "device-kill", "outage", "client-kill", "client-int", "drop", "delay",
+        for kind in ("power-upload", "power-mark", "power-boot", "power-confirm",
+                     "device-kill", "outage", "client-kill", "client-int", "drop", "delay",
                      "dup", "reorder", "corrupt", "stale", "error", "rollback"):
             self.assertRegex(table, rf"\n{kind} +[1-9]", out)
         self.assertIn("devices left without a bootable image: 0; wrong confirms: 0; "
