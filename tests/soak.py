@@ -16,7 +16,8 @@ fault, and must end with the new image running, confirmed. The faulted run itsel
 after a power loss, a link away for less than a request's tries take (3 s), answers lost,
 held back or repeated, with one exception that is MCUboot's rule: the power lost while the
 new image boots for its test makes the next power-on revert it, which that run reports as
-rolled back (exit 5). A table of faults and outcomes ends the run; the exit status is 1 when any trial broke a promise.
+rolled back (exit 5). A table of faults and outcomes ends the run; the exit status is 1 when
+any trial broke a promise.
 
 usage: soak.py [--trials N] [--minutes M] [--seed S] [--jobs J] [--only I] [--keep DIR]
 """
