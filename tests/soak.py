@@ -15,7 +15,7 @@ succeeded left the new image running, confirmed. Then the same command runs agai
 fault, and must end with the new image running, confirmed. The faulted run itself must finish
 after a power loss, a link away for less than a request's tries take (3 s), answers lost,
 held back or repeated, with one exception that is MCUboot's rule: the power lost while the
-new image boots for its test makes the next power-on revert it, which that run reports as
+new image runs for its test, not yet confirmed, makes the next power-on revert it, which that run reports as
 rolled back (exit 5). A table of faults and outcomes ends the run; the exit status is 1 when
 any trial broke a promise.
 
@@ -123,11 +123,11 @@ class Device:
             os.unlink(self.link)
 
     def booting(self):
-        """True between a reset and the device being up again: the new image's test boot,
-        which MCUboot reverts at the next power-on if the power goes before it confirmed."""
+        """True between a reset and the confirm: the new image's test boot, which MCUboot
+        reverts at the next power-on if the power goes before the image is confirmed."""
         with open(os.path.join(self.trial.dir, f"device-{self.starts}.log"), "rb") as f:
             log = f.read()
-        return log.rfind(b"the device resets") > log.rfind(b"the device is up")
+        return log.rfind(b"the device resets") > log.rfind(b"the running image confirmed")
 
     def logs(self):
         text = ""
@@ -257,7 +257,7 @@ class Trial:
             self.problems.append(f"the run said it succeeded, but slot 0 is {after}")
         if self.kind == "device-kill" and self.killed_in_boot and rc == 5 and \
                 after["hash"] == old_hash:
-            pass  # the power went in the new image's test boot: MCUboot reverted it
+            pass  # the power went in the new image's test run: MCUboot reverted it
         elif self.kind == "rollback":
             if rc != 5:
                 self.problems.append(f"a rolled-back upgrade exited {rc}, not 5:\n{out}")
