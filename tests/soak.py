@@ -15,9 +15,9 @@ succeeded left the new image running, confirmed. Then the same command runs agai
 fault, and must end with the new image running, confirmed. The faulted run itself must finish
 after a power loss, a link away for less than a request's tries take (3 s), answers lost,
 held back or repeated, with one exception that is MCUboot's rule: the power lost while the
-new image runs for its test, not yet confirmed, makes the next power-on revert it, which that run reports as
-rolled back (exit 5). A table of faults and outcomes ends the run; the exit status is 1 when
-any trial broke a promise.
+new image runs for its test, not yet confirmed, makes the next power-on revert it, which that
+run reports as rolled back (exit 5). A table of faults and outcomes ends the run; the exit
+status is 1 when any trial broke a promise.
 
 usage: soak.py [--trials N] [--minutes M] [--seed S] [--jobs J] [--only I] [--keep DIR]
 """
