@@ -172,6 +172,7 @@ class Trial:
         self.outcome = None
         self.problems = []
         self.killed_in_boot = False
+        self.struck = self.fired = False  # the fault was made: a trial without one proves little
 
     def describe(self):
         what = {
@@ -187,6 +188,14 @@ class Trial:
               lambda: f"{self.kind} answers {self.answer()}x{self.count}"
                                  + (f", {self.ms} ms" if self.kind == "delay" else ""))()
         return f"trial {self.number} ({self.transport}): {what}"
+
+    def marker(self):
+        """What the device logs (-v) when it makes the trial's fault."""
+        if self.kind.startswith("power-"):
+            return "power cut at"
+        if self.kind == "rollback":
+            return "the new image crashes"
+        return f"--fault {self.kind}"
 
     def outlasts_tries(self):
         """An outage that may swallow every try of a request (sent --tries 3 times within
@@ -244,6 +253,9 @@ class Trial:
         device.start()
         after = slot0(device.conn)
         logs = device.logs()
+        if not self.fired:
+            self.fired = self.kind in ("device-kill", "client-kill", "client-int") and \
+                self.struck or self.marker() in logs
         if after is None:
             self.problems.append("no bootable image: the device does not answer after a "
                                  "power cycle" + (" (the bootloader found no valid image)"
@@ -327,6 +339,7 @@ class Trial:
                         strike = now
                 if not struck and strike is not None and now >= strike:
                     struck = True
+                    self.struck = client.poll() is None  # not too late to make it
                     if self.kind == "device-kill":
                         self.killed_in_boot = device.booting()
                         device.kill()
@@ -476,14 +489,17 @@ def report(done, seconds):
     rows = collections.defaultdict(collections.Counter)
     for t in done:
         rows[t.kind][t.outcome if not t.problems else "BROKEN"] += 1
-    print(f"\n{len(done)} trials in {seconds:.0f} s; outcomes: same run = the faulted run "
-          "finished, confirmed; run again = it failed clearly and the same command run again "
-          "finished")
-    print(f"{'fault':<13} {'trials':>6} " + " ".join(f"{short:>11}" for _, short in OUTCOMES))
+    print(f"\n{len(done)} trials in {seconds:.0f} s; made = trials whose fault happened "
+          "(the device logged it, or the kill came while the client ran); outcomes: same run "
+          "= the faulted run finished, confirmed; run again = it failed clearly and the same "
+          "command run again finished")
+    fired = collections.Counter(t.kind for t in done if t.fired)
+    print(f"{'fault':<13} {'trials':>6} {'made':>5} " +
+          " ".join(f"{short:>11}" for _, short in OUTCOMES))
     for kind in KINDS:
         if kind in rows:
             c = rows[kind]
-            print(f"{kind:<13} {sum(c.values()):>6} " +
+            print(f"{kind:<13} {sum(c.values()):>6} {fired[kind]:>5} " +
                   " ".join(f"{c[o]:>11}" for o, _ in OUTCOMES))
     broken = sum(1 for t in done if t.problems)
     lost = sum(1 for t in done if t.outcome == "left without an image")
