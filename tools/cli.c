@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <dfu-smp/dfu/image.h>
 #include <dfu-smp/mgmt/err.h>
 #include "progress.h"
 
@@ -474,6 +475,42 @@ const char *cli_image_format_hint(const uint8_t *data, size_t size)
 		       "(imgtool's output, such as zephyr.signed.bin, not zephyr.signed.hex)";
 	}
 	return NULL;
+}
+
+int cli_check_image(struct cli *cli, const char *name, const uint8_t *data, size_t size,
+		    const char *key, struct dfu_smp_image *img)
+{
+	uint8_t *pem = NULL;
+	size_t pem_len;
+	int err;
+
+	if (dfu_smp_image_parse(img, data, size) != 0) {
+		const char *hint = cli_image_format_hint(data, size);
+
+		if (hint) {
+			return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s is not a valid "
+					   "MCUboot image: %s; nothing was sent", name, hint);
+		}
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s is not a valid MCUboot "
+				   "image (%s): %s; nothing was sent", name,
+				   dfu_smp_image_status_name(img->status), img->message);
+	}
+	if (!key) {
+		return 0;
+	}
+	err = cli_read_file(key, &pem, &pem_len);
+	if (err) {
+		return cli_usage(cli, "cannot read the key '%s': %s", key, strerror(-err));
+	}
+	err = dfu_smp_image_verify_key(img, pem, pem_len);
+	free(pem);
+	if (err) {
+		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE,
+				   "%s does not verify with %s (%s): %s; nothing was sent", name,
+				   key, dfu_smp_image_status_name(img->sig_status),
+				   img->sig_message);
+	}
+	return 0;
 }
 
 void cli_hex(const uint8_t *data, size_t n, char *out)

@@ -92,6 +92,7 @@ struct cli_session {
 #define CLI_SIMULATED_LINE "simulated device (dfu-smp-sim, virtual time)"
 
 struct dfu_smp_upload_result;
+struct dfu_smp_image;
 
 /** The state of one run of dfu-smp. */
 struct cli {
@@ -343,6 +344,15 @@ int cli_read_file(const char *path, uint8_t **data, size_t *size);
  * CLI_EXIT_IMAGE after reporting why (*@p data NULL).
  */
 int cli_read_image(struct cli *cli, const char *path, uint8_t **data, size_t *size);
+
+/**
+ * Check the image @p data (@p size bytes, named @p name in messages) offline as MCUboot would
+ * take it (dfu_smp_image_parse() into @p img, which borrows @p data) and, with @p key (a PEM
+ * file's path, or NULL), its signature. @return 0, or CLI_EXIT_IMAGE (CLI_EXIT_USAGE for an
+ * unreadable key) after saying why, ending with "nothing was sent".
+ */
+int cli_check_image(struct cli *cli, const char *name, const uint8_t *data, size_t size,
+		    const char *key, struct dfu_smp_image *img);
 
 /**
  * What an image file that does not parse is instead, with what to give: an Intel HEX file

@@ -30,41 +30,10 @@
 static int load_image(struct cli *cli, const char *path, const char *key, uint8_t **data,
 		      struct dfu_smp_image *img)
 {
-	uint8_t *pem = NULL;
-	size_t size, pem_len;
+	size_t size;
 	int err = cli_read_image(cli, path, data, &size);
 
-	if (err) {
-		return err;
-	}
-	if (dfu_smp_image_parse(img, *data, size) != 0) {
-		const char *hint = cli_image_format_hint(*data, size);
-
-		if (hint) {
-			return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s is not a valid "
-					   "MCUboot image: %s; nothing was sent", path, hint);
-		}
-		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s is not a valid MCUboot "
-				   "image (%s): %s; nothing was sent", path,
-				   dfu_smp_image_status_name(img->status), img->message);
-	}
-	if (!key) {
-		return 0;
-	}
-	err = cli_read_file(key, &pem, &pem_len);
-	if (err) {
-		return cli_usage(cli, "cannot read the key '%s': %s", key, strerror(-err));
-	}
-	err = dfu_smp_image_verify_key(img, pem, pem_len);
-	free(pem);
-	if (err) {
-		return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE,
-				   "%s does not verify with %s "
-				   "(%s): %s; nothing was sent",
-				   path, key, dfu_smp_image_status_name(img->sig_status),
-				   img->sig_message);
-	}
-	return 0;
+	return err ? err : cli_check_image(cli, path, *data, size, key, img);
 }
 
 /* --window N and --chunk N: overrides for experiments. Returns true if argv[*i] was one. */
