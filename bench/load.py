@@ -115,7 +115,8 @@ def run_round(args, devices, image, expected_hash, tmp, n):
     t0 = time.monotonic()
     for i, d in enumerate(devices):
         log = open(os.path.join(tmp, f"round-{n}-client-{i}.log"), "w+b")
-        pid = subprocess.Popen([args.dfu_smp, "--conn", d.conn, "upgrade", path],
+        pid = subprocess.Popen([args.dfu_smp, "--conn", d.conn, "upgrade", path,
+                                 "--allow-downgrade"],
                                stdout=log, stderr=subprocess.STDOUT).pid
         clients.append({"pid": pid, "log": log, "early": None, "late": None, "rc": None,
                         "rss": None, "started": time.monotonic()})

@@ -194,6 +194,66 @@ void dfu_smp_image_version_smp_str(const struct dfu_smp_image_version *v, char *
 	}
 }
 
+/* One decimal field of at most @p max; *@p s moves past it. */
+static bool version_field(const char **s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = *s;
+
+	if (*p < '0' || *p > '9') {
+		return false;
+	}
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10u + (uint64_t)(*p++ - '0');
+		if (v > max) {
+			return false;
+		}
+	}
+	*s = p;
+	*out = v;
+	return true;
+}
+
+int dfu_smp_image_version_parse(const char *s, struct dfu_smp_image_version *out)
+{
+	uint64_t major, minor, revision, build = 0;
+
+	if (!s || !version_field(&s, 255, &major) || *s++ != '.' ||
+	    !version_field(&s, 255, &minor) || *s++ != '.' ||
+	    !version_field(&s, 65535, &revision)) {
+		return -EINVAL;
+	}
+	if ((*s == '.' || *s == '+') && (s++, !version_field(&s, UINT32_MAX, &build))) {
+		return -EINVAL;
+	}
+	if (*s) {
+		return -EINVAL;
+	}
+	out->major = (uint8_t)major;
+	out->minor = (uint8_t)minor;
+	out->revision = (uint16_t)revision;
+	out->build = (uint32_t)build;
+	return 0;
+}
+
+int dfu_smp_image_version_cmp(const struct dfu_smp_image_version *a,
+			      const struct dfu_smp_image_version *b, bool with_build)
+{
+	if (a->major != b->major) {
+		return a->major < b->major ? -1 : 1;
+	}
+	if (a->minor != b->minor) {
+		return a->minor < b->minor ? -1 : 1;
+	}
+	if (a->revision != b->revision) {
+		return a->revision < b->revision ? -1 : 1;
+	}
+	if (with_build && a->build != b->build) {
+		return a->build < b->build ? -1 : 1;
+	}
+	return 0;
+}
+
 static const EVP_MD *hash_md(enum dfu_smp_image_hash_alg alg)
 {
 	switch (alg) {

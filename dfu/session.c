@@ -853,7 +853,7 @@ int dfu_smp_session_upgrade(struct dfu_smp_session *s, const struct dfu_smp_upgr
 {
 	int err;
 
-	if (!cfg || !cfg->data || !cfg->hash || !buf ||
+	if (!cfg || !cfg->images || !cfg->count || !buf ||
 	    buf_len <= DFU_SMP_UPGRADE_REQUEST_BUF + DFU_SMP_HDR_SIZE) {
 		return -EINVAL;
 	}

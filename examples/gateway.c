@@ -43,7 +43,7 @@ struct gateway {
 	bool done;
 	int err;
 	enum dfu_smp_upgrade_outcome outcome;
-	char message[256];
+	char message[320];
 };
 
 static uint64_t now_ms(void)
@@ -101,6 +101,7 @@ static const char *step_name(enum dfu_smp_upgrade_step step)
 	case DFU_SMP_UPGRADE_STEP_CONFIRM: return "confirm";
 	case DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM: return "check the confirmation";
 	case DFU_SMP_UPGRADE_STEP_PROBE_SIZE: return "probe the request size";
+	case DFU_SMP_UPGRADE_STEP_BOOT_MODE: return "ask the boot mode";
 	}
 	return "?";
 }
@@ -131,6 +132,7 @@ static const char *outcome_name(enum dfu_smp_upgrade_outcome outcome)
 	case DFU_SMP_UPGRADE_ALREADY_RUNNING: return "already running";
 	case DFU_SMP_UPGRADE_ROLLED_BACK: return "rolled back";
 	case DFU_SMP_UPGRADE_FAILED: return "failed";
+	case DFU_SMP_UPGRADE_UP_TO_DATE: return "up to date";
 	}
 	return "?";
 }
@@ -333,15 +335,14 @@ int main(int argc, char **argv)
 	};
 	dfu_smp_session_init(&g.session, &g.client, &cfg, &ops, &g);
 
+	struct dfu_smp_upgrade_image image;
 	struct dfu_smp_upgrade_config up = {
-		.data = data,
-		.size = img.size,
-		.hash = img.hash,
-		.hash_len = img.hash_len,
-		.sha = img.file_sha256,
-		.image = 0,
+		.images = &image,
+		.count = 1,
 		.mode = DFU_SMP_UPGRADE_TEST_THEN_CONFIRM,
 	};
+
+	dfu_smp_upgrade_image_set(&image, &img, 0, argv[2]);
 	buf_len = DFU_SMP_UPGRADE_REQUEST_BUF + DFU_SMP_UPLOAD_WINDOW_MAX * GATEWAY_UDP_MTU;
 	buf = malloc(buf_len);
 	err = buf ? dfu_smp_session_upgrade(&g.session, &up, buf, buf_len) : -ENOMEM;

@@ -16,7 +16,7 @@ from test_gateway import assert_upgraded, run_gateway
 
 SOURCE_DIR = os.environ["SOURCE_DIR"]
 CC = os.environ.get("CC") or "cc"
-IMAGE = "03-ed25519.bin"
+IMAGE = "04-rsa2048.bin"
 IMAGES = os.path.join(os.environ["SHARED_DIR"], "testdata", "mcuboot")
 
 

@@ -944,11 +944,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The one image the upgrades install (the scripted device lists it as 2.0.0). */
+static struct dfu_smp_upgrade_image test_image;
+
 static struct dfu_smp_upgrade_config upgrade_cfg(enum dfu_smp_upgrade_mode mode)
 {
-	struct dfu_smp_upgrade_config cfg = {
+	struct dfu_smp_upgrade_config cfg = { .images = &test_image, .count = 1, .mode = mode };
+
+	test_image = (struct dfu_smp_upgrade_image){
 		.data = image_data, .size = IMAGE_SIZE, .hash = NEW_HASH, .hash_len = 32,
-		.sha = SHA, .mode = mode,
+		.sha = SHA, .version = { .major = 2 },
 	};
 
 	cfg.upload.first_timeout_ms = 2000;
@@ -1309,7 +1314,7 @@ static void upgrade_with_image_numbers_in_the_state_list(void **state)
 
 	(void)state;
 	W.image_key = 1;
-	cfg.image = 1;
+	test_image.image = 1;
 	start_upgrade(&cfg);
 	run();
 	assert_int_equal(R.err, 0);
@@ -2006,7 +2011,7 @@ static void an_end_found_while_starting_is_reported_later(void **state)
 	(void)state;
 	learn(); /* the limits are known: the upgrade starts inside the call */
 	memset(&R, 0, sizeof(R));
-	bad.hash_len = 0; /* it ends at once */
+	test_image.hash_len = 0; /* it ends at once */
 	W.in_start = true;
 	assert_int_equal(dfu_smp_session_upgrade(&S, &bad, job_buf, sizeof(job_buf)), 0);
 	W.in_start = false;
@@ -2406,10 +2411,10 @@ static void bad_arguments_are_refused(void **state)
 	assert_int_equal(dfu_smp_session_upload(&S, &up, job_buf, DFU_SMP_HDR_SIZE), -EINVAL);
 	up.data = NULL;
 	assert_int_equal(dfu_smp_session_upload(&S, &up, job_buf, sizeof(job_buf)), -EINVAL);
-	cfg.data = NULL;
+	cfg.images = NULL;
 	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EINVAL);
 	cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
-	cfg.hash = NULL;
+	cfg.count = 0;
 	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, job_buf, sizeof(job_buf)), -EINVAL);
 	cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(dfu_smp_session_upgrade(&S, &cfg, NULL, sizeof(job_buf)), -EINVAL);
@@ -2540,21 +2545,31 @@ static void the_upgrade_refuses_bad_arguments(void **state)
 	assert_int_equal(
 		dfu_smp_upgrade_start(&UP, &C, NULL, job_buf, sizeof(job_buf), &up_ops, NULL),
 		-EINVAL);
-	cfg.data = NULL;
+	{
+		struct dfu_smp_upgrade_image two[2] = { test_image, test_image };
+
+		cfg.images = two; /* two images of one number */
+		cfg.count = 2;
+		assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf),
+						       &up_ops, NULL),
+				 -EINVAL);
+	}
+	cfg = good;
+	test_image.data = NULL;
 	assert_int_equal(
 		dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 		-EINVAL);
-	cfg = good;
-	cfg.hash = NULL;
+	cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+	test_image.hash = NULL;
 	assert_int_equal(
 		dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 		-EINVAL);
-	cfg = good;
-	cfg.hash_len = DFU_SMP_MGMT_IMG_HASH_MAX + 1;
+	cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
+	test_image.hash_len = DFU_SMP_MGMT_IMG_HASH_MAX + 1;
 	assert_int_equal(
 		dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &up_ops, NULL),
 		-EINVAL);
-	cfg = good;
+	cfg = upgrade_cfg(DFU_SMP_UPGRADE_TEST_THEN_CONFIRM);
 	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), NULL, NULL),
 			 -EINVAL);
 	assert_int_equal(dfu_smp_upgrade_start(&UP, &C, &cfg, job_buf, sizeof(job_buf), &no_reset,

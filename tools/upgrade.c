@@ -22,18 +22,50 @@
 #include <dfu-smp/dfu/upgrade.h>
 #include <dfu-smp/dfu/upload.h>
 #include <dfu-smp/mgmt/err.h>
+#include <dfu-smp/mgmt/os.h>
 #include <dfu-smp/ports/loop.h>
 #include "cli.h"
+#include "package.h"
 #include "progress.h"
 
-/* Reads and checks the image file; returns 0 or an exit status after saying why. */
-static int load_image(struct cli *cli, const char *path, const char *key, uint8_t **data,
-		      struct dfu_smp_image *img)
+/*
+ * Reads and checks FILE into @p files: one image (@p image is its number), or, when
+ * @p packages and FILE is a zip, the package's images. @return 0 or an exit status after
+ * saying why.
+ */
+static int load_files(struct cli *cli, const char *path, const char *key, uint64_t image,
+		      bool image_given, bool packages, struct package *files)
 {
+	struct package_image *one = &files->images[0];
+	uint8_t *data;
 	size_t size;
-	int err = cli_read_image(cli, path, data, &size);
+	int status = cli_read_image(cli, path, &data, &size);
 
-	return err ? err : cli_check_image(cli, path, *data, size, key, img);
+	memset(files, 0, sizeof(*files));
+	if (status) {
+		return status;
+	}
+	if (package_is_zip(data, size)) {
+		if (!packages) {
+			free(data);
+			return cli_usage(cli, "%s is a package (a zip): 'image upload' sends one image; "
+					 "'upgrade' installs a package", path);
+		}
+		if (image_given) {
+			free(data);
+			return cli_usage(cli, "--image is for a single image: the package's "
+					 "manifest gives each image's number");
+		}
+		status = package_load(cli, path, data, size, key, files);
+		free(data);
+		return status;
+	}
+	files->format_version = -1;
+	files->count = 1;
+	one->image = (unsigned)image;
+	one->data = data;
+	one->size = size;
+	return cli_check_image(cli, path, data, size, key, &one->img);
 }
 
 /* --window N and --chunk N: overrides for experiments. Returns true if argv[*i] was one. */
@@ -263,6 +295,7 @@ struct job_args {
 	const char *path;
 	const char *key;
 	uint64_t image;
+	bool image_given;
 };
 
 /*
@@ -284,6 +317,7 @@ static int parse_job(struct cli *cli, int argc, char **argv, struct dfu_smp_uplo
 			}
 		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc &&
 		    args_u64(argv[i + 1], 255, &a->image) == 0) {
+			a->image_given = true;
 			i++;
 		} else if (extra && extra(argc, argv, &i, ctx)) {
 			continue;
@@ -297,45 +331,47 @@ static int parse_job(struct cli *cli, int argc, char **argv, struct dfu_smp_uplo
 }
 
 /*
- * Reads and checks FILE (@p img describes it), then runs on the device session the upgrade
- * @p upgrade or, when NULL, the upload @p upload, each given the file here. How it ended is in
- * cli->session.err and .result. @return 0, or an exit status after saying why.
+ * Runs on the device session the upgrade @p upgrade of @p files or, when NULL, the upload
+ * @p upload of its one image. How it ended is in cli->session.err and .result.
+ * @return 0, or an exit status after saying why.
  */
-static int run_file(struct cli *cli, const struct job_args *a,
-		    struct dfu_smp_upgrade_config *upgrade, struct dfu_smp_upload_config *upload,
-		    struct dfu_smp_image *img)
+static int run_files(struct cli *cli, const struct package *files,
+		     struct dfu_smp_upgrade_config *upgrade, struct dfu_smp_upload_config *upload)
 {
+	struct dfu_smp_upgrade_image images[DFU_SMP_UPGRADE_IMAGES_MAX];
+	const struct package_image *one = &files->images[0];
 	struct run run;
 	struct sigaction old;
-	uint8_t *data = NULL, *buf = NULL;
+	uint8_t *buf = NULL;
 	size_t buf_len = 0;
-	int status = load_image(cli, a->path, a->key, &data, img);
+	int status;
 
-	if (status) {
-		free(data);
-		return status;
+	for (unsigned i = 0; upgrade && i < files->count; i++) {
+		const struct package_image *p = &files->images[i];
+
+		if (dfu_smp_upgrade_image_set(&images[i], &p->img, p->image, p->file) == -E2BIG) {
+			return cli_fail_as(cli, CLI_EXIT_IMAGE, CLI_KIND_IMAGE, "%s has more than %u "
+					   "dependencies, more than dfu-smp checks; nothing was "
+					   "sent", p->file ? p->file : "the image",
+					   DFU_SMP_UPGRADE_DEPS_MAX);
+		}
 	}
 	status = run_begin(cli, &run, &old, upgrade ? &upgrade->upload : upload,
 			   upgrade ? DFU_SMP_UPGRADE_REQUEST_BUF : 0, &buf, &buf_len);
 	if (!status && upgrade) {
-		upgrade->data = data;
-		upgrade->size = img->size;
-		upgrade->hash = img->hash;
-		upgrade->hash_len = img->hash_len;
-		upgrade->sha = img->file_sha256;
-		upgrade->image = (uint32_t)a->image;
+		upgrade->images = images;
+		upgrade->count = files->count;
 	} else if (!status) {
-		upload->data = data;
-		upload->size = img->size;
-		upload->sha = img->file_sha256;
-		upload->image = (uint32_t)a->image;
+		upload->data = one->data;
+		upload->size = one->size;
+		upload->sha = one->img.file_sha256;
+		upload->image = one->image;
 	}
 	if (!status) {
 		run_job(cli, &run, upgrade, upload, buf, buf_len);
 	}
 	run_end(cli, &run, &old);
 	free(buf);
-	free(data);
 	return status;
 }
 
@@ -389,7 +425,7 @@ static int report_failed(struct cli *cli, const struct dfu_smp_session_result *r
 	if (r->upgrade.outcome == DFU_SMP_UPGRADE_ROLLED_BACK) {
 		return cli_fail_as(cli, CLI_EXIT_ROLLED_BACK, CLI_KIND_ROLLED_BACK, "%s", line);
 	}
-	if (err == -EFBIG || err == -ENOENT) {
+	if (err == -EFBIG || err == -ENOENT || err == -EPERM) {
 		return cli_fail_as(cli, CLI_EXIT_FAIL, CLI_KIND_REFUSED, "%s", line);
 	}
 	if (link_error(err)) {
@@ -405,10 +441,11 @@ static int report_failed(struct cli *cli, const struct dfu_smp_session_result *r
 /* ---- upgrade ---- */
 
 static json_t *upgrade_json(const struct cli *cli, const struct dfu_smp_upgrade_result *r,
-			    const struct dfu_smp_image *img, const char *path)
+			    const struct package *files, const char *path)
 {
+	const struct dfu_smp_image *img = &files->images[0].img;
 	char version[DFU_SMP_IMAGE_VERSION_STR_MAX];
-	json_t *doc;
+	json_t *doc, *images = json_array();
 
 	dfu_smp_image_version_smp_str(&img->header.version, version, sizeof(version));
 	doc = json_pack("{s:s, s:{s:s, s:s, s:o}}", "outcome",
@@ -417,25 +454,108 @@ static json_t *upgrade_json(const struct cli *cli, const struct dfu_smp_upgrade_
 	json_object_set_new(doc, "upload", r->uploaded ? upload_json(cli, &r->upload)
 						       : json_null());
 	json_object_set_new(doc, "recovery", json_boolean(r->recovery));
+	json_object_set_new(doc, "loader", json_boolean(r->loader));
+	json_object_set_new(doc, "boot_mode",
+			    r->boot_mode < 0 ? json_null()
+					     : json_pack("{s:I, s:s, s:b}", "mode",
+							 (json_int_t)r->boot_mode, "name",
+							 dfu_smp_mgmt_os_bootloader_mode_name(
+								 r->boot_mode),
+							 "no_downgrade", r->no_downgrade));
 	if (r->running_hash_len) {
 		json_object_set_new(doc, "running",
 				    json_pack("{s:s, s:o}", "version", r->running_version,
 					      "hash", cli_json_hex(r->running_hash,
 								   r->running_hash_len)));
 	}
+	for (unsigned i = 0; i < files->count && i < r->count; i++) {
+		const struct package_image *p = &files->images[i];
+		const struct dfu_smp_upgrade_image_result *ir = &r->images[i];
+
+		dfu_smp_image_version_smp_str(&p->img.header.version, version, sizeof(version));
+		json_array_append_new(
+			images, json_pack("{s:I, s:s, s:s, s:o, s:b, s:b, s:b, s:o, s:s?}", "image",
+					  (json_int_t)p->image, "file", p->file ? p->file : path,
+					  "version", version, "hash",
+					  cli_json_hex(p->img.hash, p->img.hash_len), "skipped",
+					  ir->skipped, "runs", ir->runs, "confirmed", ir->confirmed,
+					  "upload", ir->uploaded ? upload_json(cli, &ir->upload)
+								 : json_null(),
+					  "running_version",
+					  ir->running_version[0] ? ir->running_version : NULL));
+	}
+	json_object_set_new(doc, "images", images);
 	return doc;
 }
 
-static int report_upgrade(struct cli *cli, const struct dfu_smp_image *img, const char *path)
+/* What the bootloader's mode made of the flow, for modes other than a swap. */
+static void print_mode(const struct dfu_smp_upgrade_result *r)
+{
+	switch (r->boot_mode) {
+	case 2:
+		printf("the bootloader is overwrite-only: it copied the new image over the old one, "
+		       "which is gone (no revert)\n");
+		break;
+	case 4:
+	case 6:
+		printf("the bootloader (%s) boots the highest version it holds: nothing to mark or "
+		       "confirm\n", dfu_smp_mgmt_os_bootloader_mode_name(r->boot_mode));
+		break;
+	case 5:
+		printf("the bootloader (direct-XIP with revert) runs the new image from the slot it "
+		       "was written to\n");
+		break;
+	default:
+		break;
+	}
+	if (r->loader) {
+		printf("the device's firmware loader wrote the application; it boots it\n");
+	}
+}
+
+/* A package's outcome: one line per image, then the end. */
+static void print_images(const struct dfu_smp_upgrade_result *r, const struct package *files)
+{
+	for (unsigned i = 0; i < files->count && i < r->count; i++) {
+		const struct package_image *p = &files->images[i];
+		const struct dfu_smp_upgrade_image_result *ir = &r->images[i];
+		char version[DFU_SMP_IMAGE_VERSION_STR_MAX];
+
+		dfu_smp_image_version_smp_str(&p->img.header.version, version, sizeof(version));
+		printf("image %u (%s) %s: ", p->image, p->file ? p->file : "?", version);
+		if (ir->skipped) {
+			printf("skipped: the device runs %s\n", ir->running_version);
+		} else if (ir->runs) {
+			printf("runs%s", ir->confirmed ? ", confirmed" : ", not confirmed");
+			if (ir->uploaded) {
+				double s = (double)ir->upload.elapsed_ms / 1000.0;
+				uint64_t sent = ir->upload.size - ir->upload.resumed_at;
+
+				printf(" (sent %llu bytes", (unsigned long long)sent);
+				if (s > 0) {
+					printf(" in %.1f s, %.1f kB/s", s, (double)sent / s / 1000.0);
+				}
+				printf(")");
+			}
+			printf("\n");
+		} else {
+			printf("%s\n", ir->uploaded ? "uploaded" : "in place");
+		}
+	}
+}
+
+static int report_upgrade(struct cli *cli, const struct package *files, const char *path)
 {
 	const struct dfu_smp_session_result *r = &cli->session.result;
+	const struct dfu_smp_image *img = &files->images[0].img;
 	char version[DFU_SMP_IMAGE_VERSION_STR_MAX];
+	bool many = files->count > 1;
 
 	if (cli->session.err && r->aborted) {
 		return report_aborted(cli, r, true);
 	}
 	if (cli->session.err) {
-		char during[320];
+		char during[360];
 
 		if (r->reply.kind != DFU_SMP_MGMT_REPLY_OK) {
 			snprintf(during, sizeof(during), "during %s%s%s",
@@ -448,17 +568,23 @@ static int report_upgrade(struct cli *cli, const struct dfu_smp_image *img, cons
 		return report_failed(cli, r, cli->session.err, during, &r->reply, r->message);
 	}
 	if (cli->json) {
-		return cli_print_json(cli, upgrade_json(cli, &r->upgrade, img, path));
+		return cli_print_json(cli, upgrade_json(cli, &r->upgrade, files, path));
 	}
 	if (r->upgrade.recovery) {
 		printf("the device is in MCUboot's serial recovery: the bootloader writes slot 0 "
 		       "directly (requests of %zu bytes), nothing to mark\n",
 		       r->upgrade.max_request);
 	}
-	if (r->upgrade.uploaded) {
+	print_mode(&r->upgrade);
+	if (many) {
+		print_images(&r->upgrade, files);
+	} else if (r->upgrade.uploaded) {
 		print_upload(cli, &r->upgrade.upload);
 	}
 	dfu_smp_image_version_smp_str(&img->header.version, version, sizeof(version));
+	if (many) {
+		snprintf(version, sizeof(version), "the package");
+	}
 	if (r->upgrade.recovery && r->upgrade.outcome == DFU_SMP_UPGRADE_CONFIRMED) {
 		printf("the device runs %s (written by the bootloader's serial recovery)\n",
 		       version);
@@ -473,8 +599,8 @@ static int report_upgrade(struct cli *cli, const struct dfu_smp_image *img, cons
 		printf("the device runs %s, confirmed\n", version);
 		break;
 	case DFU_SMP_UPGRADE_TESTING:
-		printf("the device runs %s, not confirmed: the next reset brings the old image "
-		       "back ('image confirm' keeps it)\n", version);
+		printf("the device runs %s, not confirmed: the next reset brings the old image%s "
+		       "back ('image confirm' keeps it)\n", version, many ? "s" : "");
 		break;
 	case DFU_SMP_UPGRADE_PENDING:
 		printf("%s is marked %s; it boots at the next reset\n", version,
@@ -482,6 +608,10 @@ static int report_upgrade(struct cli *cli, const struct dfu_smp_image *img, cons
 		break;
 	case DFU_SMP_UPGRADE_ALREADY_RUNNING:
 		printf("the device already runs %s, confirmed: nothing to do\n", version);
+		break;
+	case DFU_SMP_UPGRADE_UP_TO_DATE:
+		printf("the device already runs %s or newer: nothing to do (--only-newer)\n",
+		       many ? "every image of the package" : version);
 		break;
 	default:
 		break;
@@ -495,7 +625,10 @@ struct upgrade_args {
 	struct job_args *job;
 };
 
-/* --key PEM, --test-only, --confirm-now, --no-reset: true when argv[*i] was one of them. */
+/*
+ * --key PEM, --test-only, --confirm-now, --no-reset, --only-newer, --allow-downgrade,
+ * --via-recovery: true when argv[*i] was one of them.
+ */
 static bool upgrade_option(int argc, char **argv, int *i, void *ctx)
 {
 	struct upgrade_args *u = ctx;
@@ -508,6 +641,12 @@ static bool upgrade_option(int argc, char **argv, int *i, void *ctx)
 		u->cfg->mode = DFU_SMP_UPGRADE_CONFIRM_NOW;
 	} else if (strcmp(argv[*i], "--no-reset") == 0) {
 		u->cfg->no_reset = true;
+	} else if (strcmp(argv[*i], "--only-newer") == 0) {
+		u->cfg->only_newer = true;
+	} else if (strcmp(argv[*i], "--allow-downgrade") == 0) {
+		u->cfg->allow_downgrade = true;
+	} else if (strcmp(argv[*i], "--via-recovery") == 0) {
+		u->cfg->via_recovery = true;
 	} else {
 		return false;
 	}
@@ -519,13 +658,28 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 	struct dfu_smp_upgrade_config cfg = { 0 };
 	struct job_args job = { 0 };
 	struct upgrade_args u = { &cfg, &job };
-	struct dfu_smp_image img;
-	int status = parse_job(cli, argc, argv, &cfg.upload, &job, upgrade_option, &u);
+	struct package *files = calloc(1, sizeof(*files));
+	int status = files ? parse_job(cli, argc, argv, &cfg.upload, &job, upgrade_option, &u)
+			   : cli_fail(cli, "out of memory");
 
-	if (!status) {
-		status = run_file(cli, &job, &cfg, NULL, &img);
+	if (!status && cfg.via_recovery && cfg.no_reset) {
+		status = cli_usage(cli, "--via-recovery and --no-reset: the bootloader's serial "
+				   "recovery is left by a reset");
 	}
-	return status ? status : report_upgrade(cli, &img, job.path);
+	if (!status) {
+		status = load_files(cli, job.path, job.key, job.image, job.image_given, true, files);
+	}
+	if (!status) {
+		status = run_files(cli, files, &cfg, NULL);
+	}
+	if (!status) {
+		status = report_upgrade(cli, files, job.path);
+	}
+	if (files) {
+		package_free(files);
+		free(files);
+	}
+	return status;
 }
 
 /* ---- image upload ---- */
@@ -536,37 +690,47 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 	char hash[2 * DFU_SMP_IMAGE_HASH_MAX + 1];
 	struct dfu_smp_upload_config cfg = { 0 };
 	struct job_args job = { 0 };
-	struct dfu_smp_image img;
-	int status = parse_job(cli, argc, argv, &cfg, &job, NULL, NULL);
+	struct package *files = calloc(1, sizeof(*files));
+	int status = files ? parse_job(cli, argc, argv, &cfg, &job, NULL, NULL)
+			   : cli_fail(cli, "out of memory");
 
 	if (!status) {
-		status = run_file(cli, &job, NULL, &cfg, &img);
+		status = load_files(cli, job.path, NULL, job.image, job.image_given, false, files);
+	}
+	if (!status) {
+		status = run_files(cli, files, NULL, &cfg);
 	}
 	if (status) {
-		return status;
+		goto out;
 	}
 	if (cli->session.err && r->aborted) {
-		return report_aborted(cli, r, false);
+		status = report_aborted(cli, r, false);
+		goto out;
 	}
 	if (cli->session.err) {
 		if (r->reply.kind == DFU_SMP_MGMT_REPLY_RC &&
 		    r->reply.rc == DFU_SMP_MGMT_ERR_EUNKNOWN) {
 			/* some devices check the length only when a write runs past the slot's end */
-			return cli_reply_failed_in(cli, &r->reply, "the image may not fit "
-						   "the slot: 'image slots' shows its size where "
-						   "the device reports it");
+			status = cli_reply_failed_in(cli, &r->reply, "the image may not fit "
+						     "the slot: 'image slots' shows its size where "
+						     "the device reports it");
+		} else {
+			status = report_failed(cli, r, cli->session.err, NULL, &r->reply,
+					       r->message);
 		}
-		return report_failed(cli, r, cli->session.err, NULL, &r->reply, r->message);
+		goto out;
 	}
 	if (cli->json) {
 		json_t *doc = upload_json(cli, &r->upload);
 
 		json_object_set_new(doc, "recovery", json_boolean(r->recovery));
-		json_object_set_new(doc, "hash", cli_json_hex(img.hash, img.hash_len));
-		return cli_print_json(cli, doc);
+		json_object_set_new(doc, "hash", cli_json_hex(files->images[0].img.hash,
+							     files->images[0].img.hash_len));
+		status = cli_print_json(cli, doc);
+		goto out;
 	}
 	print_upload(cli, &r->upload);
-	cli_hex(img.hash, img.hash_len, hash);
+	cli_hex(files->images[0].img.hash, files->images[0].img.hash_len, hash);
 	if (r->recovery) {
 		printf("the bootloader's serial recovery wrote %s into slot 0 of image %u directly "
 		       "('os reset' boots it)\n", job.path, (unsigned)job.image);
@@ -576,15 +740,23 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 		printf("next: %s%s image test %s (boots it once at the next reset), then os reset\n",
 		       cli->prog, cli->open ? " [DEVICE OPTIONS] --" : "", hash);
 	}
-	return 0;
+out:
+	if (files) {
+		package_free(files);
+		free(files);
+	}
+	return status;
 }
 
 /* For --help, the man page and the completion (tools/help.c). */
 static const struct cli_arg upgrade_params[] = {
-	{ "FILE", NULL, "the signed MCUboot image to install", true },
+	{ "FILE", NULL,
+	  "the signed MCUboot image to install, or a package of images (the "
+	  "dfu_application.zip of a sysbuild build)",
+	  true },
 	{ "--image", "N", "the image number on devices with several, 0..255 (default 0)", false },
 	{ "--key", "PEM",
-	  "check the image's signature with this public key (a PEM file) before "
+	  "check the signature of every image with this public key (a PEM file) before "
 	  "anything is sent",
 	  true },
 	{ "--test-only", NULL,
@@ -594,6 +766,17 @@ static const struct cli_arg upgrade_params[] = {
 	{ "--confirm-now", NULL,
 	  "make the new image permanent before the reset, without a test boot", false },
 	{ "--no-reset", NULL, "stop once the image is marked; it boots at the next reset", false },
+	{ "--only-newer", NULL,
+	  "leave out each image whose number already runs the same version or a newer one",
+	  false },
+	{ "--allow-downgrade", NULL,
+	  "install an older version than the one running (refused where the "
+	  "bootloader refuses downgrades or boots the highest version)",
+	  false },
+	{ "--via-recovery", NULL,
+	  "reset into the bootloader (boot_mode 1) and install through MCUboot's "
+	  "serial recovery: for an application without image management",
+	  false },
 	{ "--window", "N", "requests in flight at once, 1..16 (default: as the link allows)",
 	  false },
 	{ "--chunk", "N", "most image bytes per request, 1..65535 (default: as the device allows)",
@@ -613,11 +796,14 @@ static const struct cli_arg upload_params[] = {
 
 const struct cli_command cli_upgrade_commands[] = {
 	{ NULL, "upgrade",
-	  "FILE [--image N] [--key PEM] [--test-only|--confirm-now] [--no-reset] [--window N] "
-	  "[--chunk N]",
+	  "FILE [--image N] [--key PEM] [--test-only|--confirm-now] [--no-reset] [--only-newer] "
+	  "[--allow-downgrade] [--via-recovery] [--window N] [--chunk N]",
 	  "update the firmware: check, upload, test, reset, confirm", cmd_upgrade, false,
 	  upgrade_params,
-	  "The file is checked first: an invalid image is never sent. An upload that stopped "
+	  "The file is checked first: an invalid image is never sent. The flow follows the "
+	  "bootloader's mode (swap, overwrite-only, direct-XIP, RAM load, firmware loader, "
+	  "serial recovery); a package's images are uploaded, marked and confirmed together, "
+	  "with one reset. An upload that stopped "
 	  "resumes where the device stands; a lost link is got back. Ctrl-C aborts cleanly: "
 	  "nothing more is sent, nothing is confirmed." },
 	{ "image", "upload", "FILE [--image N] [--window N] [--chunk N]",

@@ -296,4 +296,19 @@ DFU_SMP_API void dfu_smp_image_version_str(const struct dfu_smp_image_version *v
 DFU_SMP_API void dfu_smp_image_version_smp_str(const struct dfu_smp_image_version *v, char *out,
 					       size_t cap);
 
+/**
+ * Read a version as imgtool writes it ("1.2.3+4"), as Zephyr lists it ("1.2.3" or "1.2.3.4")
+ * or as a manifest gives it, into @p out (a missing build number is 0).
+ * @return 0, or -EINVAL when @p s is none of these or a field is out of range.
+ */
+DFU_SMP_API int dfu_smp_image_version_parse(const char *s, struct dfu_smp_image_version *out);
+
+/**
+ * Compare two versions field by field, major first; the build number counts only with
+ * @p with_build (MCUboot's own checks, of dependencies and downgrades, leave it out).
+ * @return -1, 0 or 1 as @p a is older than, the same as or newer than @p b.
+ */
+DFU_SMP_API int dfu_smp_image_version_cmp(const struct dfu_smp_image_version *a,
+					  const struct dfu_smp_image_version *b, bool with_build);
+
 #endif /* DFU_SMP_IMAGE_H */

@@ -120,7 +120,7 @@ struct dfu_smp_session_result {
 	 * it (reconnect_timeout_ms); message says how long that was
 	 */
 	bool link_not_back;
-	char message[256];            /**< a one-line reason when it failed */
+	char message[320];            /**< a one-line reason when it failed */
 };
 
 /** Callbacks; @p user is dfu_smp_session_init()'s. */

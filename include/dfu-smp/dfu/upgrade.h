@@ -35,6 +35,7 @@
 #include <dfu-smp/mgmt/img.h>
 #include <dfu-smp/mgmt/reply.h>
 #include <dfu-smp/smp/client.h>
+#include <dfu-smp/dfu/image.h>
 #include <dfu-smp/dfu/upload.h>
 
 /** What to do once the image is on the device. */
@@ -47,16 +48,58 @@ enum dfu_smp_upgrade_mode {
 	DFU_SMP_UPGRADE_CONFIRM_NOW,
 };
 
-/** The upgrade's settings. */
-struct dfu_smp_upgrade_config {
-	const uint8_t *data;   /**< the image file, valid until the end */
+/** The most images one upgrade installs (a package's). */
+#define DFU_SMP_UPGRADE_IMAGES_MAX 8u
+
+/** The most dependencies of one image that are checked. */
+#define DFU_SMP_UPGRADE_DEPS_MAX 4u
+
+/** A DEPENDENCY TLV: image @p image must run @p min or newer (build number aside). */
+struct dfu_smp_upgrade_dep {
+	uint8_t image;
+	struct dfu_smp_image_version min;
+};
+
+/** One image to install. Its bytes are the caller's, valid until the end. */
+struct dfu_smp_upgrade_image {
+	const uint8_t *data;   /**< the image file */
 	size_t size;
 	const uint8_t *hash;   /**< its hash TLV value: what the device lists */
 	size_t hash_len;
 	const uint8_t *sha;    /**< SHA-256 of the file (32 bytes) */
 	uint32_t image;        /**< image number */
+	struct dfu_smp_image_version version;
+	unsigned dep_count;
+	struct dfu_smp_upgrade_dep deps[DFU_SMP_UPGRADE_DEPS_MAX];
+	const char *name;      /**< what messages call it (a file name), or NULL */
+};
+
+/**
+ * Fill @p out from the image @p img (parsed; its data must stay valid): bytes, hash, file
+ * SHA-256, version and DEPENDENCY TLVs, to be installed as image number @p image, called
+ * @p name in messages (kept, may be NULL). @return 0, or -E2BIG with more than
+ * DFU_SMP_UPGRADE_DEPS_MAX dependencies, -EINVAL for an image without a hash.
+ */
+DFU_SMP_API int dfu_smp_upgrade_image_set(struct dfu_smp_upgrade_image *out,
+					  const struct dfu_smp_image *img, uint32_t image,
+					  const char *name);
+
+/** The upgrade's settings. */
+struct dfu_smp_upgrade_config {
+	/** the images, at most one per image number (copied; their bytes are borrowed) */
+	const struct dfu_smp_upgrade_image *images;
+	unsigned count;
 	enum dfu_smp_upgrade_mode mode;
-	bool no_reset;         /**< stop once the image is marked; it boots at the next reset */
+	bool no_reset;         /**< stop once the images are marked; they boot at the next reset */
+	/** leave out each image whose number already runs the same version or a newer one */
+	bool only_newer;
+	/** install an older version than the one running, where the bootloader lets it boot */
+	bool allow_downgrade;
+	/**
+	 * reset into the bootloader first (`boot_mode` 1) and install through MCUboot's serial
+	 * recovery: for an application without image management
+	 */
+	bool via_recovery;
 	/** the wait for each state, mark, reset or confirm answer; 0: the client's default */
 	uint32_t timeout_ms;
 	/**
@@ -81,32 +124,53 @@ enum dfu_smp_upgrade_step {
 	DFU_SMP_UPGRADE_STEP_CONFIRM,
 	DFU_SMP_UPGRADE_STEP_CHECK_CONFIRM,
 	DFU_SMP_UPGRADE_STEP_PROBE_SIZE, /**< serial recovery: the request size is checked */
+	DFU_SMP_UPGRADE_STEP_BOOT_MODE,  /**< the bootloader's mode is asked */
 };
 
 /** How it ended. */
 enum dfu_smp_upgrade_outcome {
-	DFU_SMP_UPGRADE_CONFIRMED,       /**< the device runs the new image, confirmed */
-	DFU_SMP_UPGRADE_TESTING,         /**< it runs the new image, unconfirmed (test only) */
-	DFU_SMP_UPGRADE_PENDING,         /**< marked; it boots at the next reset (no reset asked) */
-	DFU_SMP_UPGRADE_ALREADY_RUNNING, /**< it already ran the image, confirmed: nothing done */
+	DFU_SMP_UPGRADE_CONFIRMED,       /**< the device runs the new images, confirmed */
+	DFU_SMP_UPGRADE_TESTING,         /**< it runs them, unconfirmed (test only) */
+	DFU_SMP_UPGRADE_PENDING,         /**< marked; they boot at the next reset (no reset asked) */
+	DFU_SMP_UPGRADE_ALREADY_RUNNING, /**< it already ran them, confirmed: nothing done */
 	DFU_SMP_UPGRADE_ROLLED_BACK,     /**< after the reset it runs another image */
 	DFU_SMP_UPGRADE_FAILED,
+	/** --only-newer: every image number already runs that version or a newer one */
+	DFU_SMP_UPGRADE_UP_TO_DATE,
+};
+
+/** What became of one image. */
+struct dfu_smp_upgrade_image_result {
+	uint32_t image;               /**< image number */
+	bool uploaded;                /**< its upload ran (not skipped) */
+	bool skipped;                 /**< only_newer: left out, the device runs as new */
+	bool runs;                    /**< the device was last seen running it */
+	bool confirmed;               /**< and it was confirmed */
+	struct dfu_smp_upload_result upload;
+	char running_version[32];     /**< what the device ran under this number, last seen */
 };
 
 /** The result. */
 struct dfu_smp_upgrade_result {
 	enum dfu_smp_upgrade_outcome outcome;
 	enum dfu_smp_upgrade_step step;   /**< the step it ended in */
-	bool uploaded;                /**< the upload ran (not skipped) */
-	struct dfu_smp_upload_result upload;
-	char running_version[32];     /**< what the device runs at the end, when known */
+	unsigned current;             /**< the image (index into the config's) the step was about */
+	bool uploaded;                /**< an upload ran (not skipped) */
+	struct dfu_smp_upload_result upload; /**< the last upload's result */
+	char running_version[32];     /**< what the device runs at the end, when known (image 0) */
 	uint8_t running_hash[DFU_SMP_MGMT_IMG_HASH_MAX];
 	size_t running_hash_len;
 	struct dfu_smp_mgmt_reply reply;      /**< a device error or malformed answer (closed) */
-	char message[256];            /**< a one-line reason when it failed */
+	char message[320];            /**< a one-line reason when it failed */
 	/** the device was in MCUboot's serial recovery: the bootloader wrote slot 0 itself */
 	bool recovery;
 	size_t max_request;           /**< serial recovery: the request size the upload used */
+	/** the bootloader's mode as the device reported it (os bootloader info), or -1 */
+	int64_t boot_mode;
+	bool no_downgrade;            /**< the bootloader refuses downgrades */
+	bool loader;                  /**< the upload went through MCUboot's firmware loader */
+	unsigned count;               /**< images in images[] (the config's) */
+	struct dfu_smp_upgrade_image_result images[DFU_SMP_UPGRADE_IMAGES_MAX];
 };
 
 /** Callbacks; @p user is dfu_smp_upgrade_start()'s. */
@@ -121,11 +185,12 @@ struct dfu_smp_upgrade_ops {
 	 */
 	void (*reset)(void *user);
 	/**
-	 * The end: 0 for CONFIRMED, TESTING, PENDING and ALREADY_RUNNING; otherwise a negative
-	 * errno (-EREMOTEIO device error, -EBADMSG malformed answer, -ETIMEDOUT, -ENOTCONN,
-	 * -EFBIG the image is larger than the slot, -ENOENT the device has no such image number,
-	 * -EHOSTUNREACH the device did not come back,
-	 * -EPROTO the device did not do what it answered, -ECANCELED rolled back).
+	 * The end: 0 for CONFIRMED, TESTING, PENDING, ALREADY_RUNNING and UP_TO_DATE; otherwise
+	 * a negative errno (-EREMOTEIO device error, -EBADMSG malformed answer, -ETIMEDOUT,
+	 * -ENOTCONN, -EFBIG an image is larger than its slot, -ENOENT the device has no such image
+	 * number, -EPERM refused before anything was sent: a downgrade, an unmet dependency, a
+	 * mode the bootloader cannot do, -EHOSTUNREACH the device did not come back, -EPROTO the
+	 * device did not do what it answered, -ECANCELED rolled back).
 	 */
 	void (*done)(void *user, int err, const struct dfu_smp_upgrade_result *result);
 	/**
@@ -136,10 +201,28 @@ struct dfu_smp_upgrade_ops {
 	void (*check_size)(void *user, size_t max_request);
 };
 
+/** What the upgrade knows of one image number on the device (private). */
+struct dfu_smp_upgrade_slots {
+	int64_t active;        /* the slot it runs from, -1: none listed active */
+	int64_t target;        /* the slot an upload goes to */
+	bool listed;           /* the device lists or reports this image number */
+	bool ours_active;      /* the new image runs */
+	bool ours_confirmed;
+	bool ours_target;      /* the new image is in the target slot */
+	bool ours_pending;     /* and marked for the next boot */
+	bool ours_permanent;
+	bool have_running;     /* running_version parsed */
+	struct dfu_smp_image_version running;
+};
+
+/** Image numbers below this have their running version kept, for dependencies (private). */
+#define DFU_SMP_UPGRADE_DEV_IMAGES 16u
+
 /** The upgrade. Caller-allocated; fields are private. */
 struct dfu_smp_upgrade {
 	struct dfu_smp_client *client;
 	struct dfu_smp_upgrade_config cfg;
+	struct dfu_smp_upgrade_image images[DFU_SMP_UPGRADE_IMAGES_MAX];
 	const struct dfu_smp_upgrade_ops *ops;
 	void *user;
 	uint8_t *buf;   /* one request's message, at the start of the caller's buffer */
@@ -149,15 +232,29 @@ struct dfu_smp_upgrade {
 	struct dfu_smp_request req;
 	struct dfu_smp_upload upload;
 	enum dfu_smp_upgrade_step step;
+	unsigned cur;         /* the image the request on the link is about */
 	bool running;
 	bool forced_reset;
-	bool slot_size_known; /* slot info told how much the slot takes */
-	uint8_t listed[32];   /* the image numbers the state list has a slot of, a bit each */
-	bool restarted;       /* the upload was sent again from its start, without its sha */
+	int reset_boot_mode;  /* the reset on the link: -1 normal, 1 into the bootloader */
+	bool checked;         /* slot info read and every check before the upload passed */
+	bool slot_size_known[DFU_SMP_UPGRADE_IMAGES_MAX];
+	uint8_t listed[32];   /* the image numbers the device has, a bit each */
+	bool restarted[DFU_SMP_UPGRADE_IMAGES_MAX]; /* sent again from its start, without sha */
+	bool marked[DFU_SMP_UPGRADE_IMAGES_MAX];    /* marked by this run */
+	bool confirm_sent[DFU_SMP_UPGRADE_IMAGES_MAX];
+	bool nothing_to_mark; /* the device answered a mark with rc 8: it boots what it finds */
 	bool reset_done;      /* the device was reset (or went away while told to) */
+	bool resumed_after_reset; /* resumed after a lost link, once the reset was sent */
+	bool reset_again;     /* and reset again, the image still marked */
+	bool entered;         /* it was reset into its bootloader or firmware loader */
 	bool recovery;        /* the bootloader's serial recovery answers */
-	bool ran_new;         /* the device was seen running the new image after the reset */
+	bool ran_new;         /* the device was seen running the new images after the reset */
 	bool retested;        /* marked and reset again once, after a confirm that was lost */
+	const char *again;    /* why the images are marked a second time, or NULL */
+	bool size_probed;     /* serial recovery: the request size was checked */
+	uint16_t dev_known;   /* the image numbers whose running version is known, a bit each */
+	struct dfu_smp_image_version dev_version[DFU_SMP_UPGRADE_DEV_IMAGES];
+	struct dfu_smp_upgrade_slots slots[DFU_SMP_UPGRADE_IMAGES_MAX];
 	struct dfu_smp_upgrade_result result;
 };
 
