@@ -918,7 +918,8 @@ static int run_swaps(struct sim_boot *boot, struct sim_boot_result *result)
 				continue;
 			}
 			if (boot->no_downgrade &&
-			    sim_image_parse(slot_data(boot, image, 0), boot->slot_size, &now) == 0 &&
+			    sim_image_parse(slot_data(boot, image, 0), boot->slot_size, &now) ==
+				    0 &&
 			    sim_image_version_cmp(&img.header.version, &now.header.version) < 0) {
 				struct sim_boot_refused *r = &result->refused[image];
 				size_t page = boot->flash->timing.page_size;
@@ -927,7 +928,7 @@ static int run_swaps(struct sim_boot *boot, struct sim_boot_result *result)
 				r->slot = 1;
 				r->version = img.header.version;
 				r->have = now.header.version;
-				/* no longer pending (swap type NONE from now on); the image stays */
+				/* no longer pending (swap type NONE from now on); it stays */
 				err = spent(sim_flash_erase(boot->flash,
 							    sim_boot_slot_offset(boot, image, 1) +
 								    boot->slot_size - page,

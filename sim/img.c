@@ -379,15 +379,21 @@ static int state_write(struct sim_req *req)
 
 /* ---- upload ---- */
 
+/* Where the upload slot of @p image starts in the flash (its primary if it has none). */
+static size_t upload_offset(const struct sim_img *img, unsigned image)
+{
+	int target = sim_img_upload_slot(img, image);
+
+	return sim_boot_slot_offset(&img->boot, image, target < 0 ? 0 : (unsigned)target);
+}
+
 static bool sha256_of_slot(const struct sim_img *img, unsigned image, uint64_t len,
 			   uint8_t out[32])
 {
-	int target = sim_img_upload_slot(img, image);
-	const uint8_t *slot = sim_flash_data(&img->flash) +
-			      sim_boot_slot_offset(&img->boot, image, target < 0 ? 0 : (unsigned)target);
+	const uint8_t *slot = sim_flash_data(&img->flash) + upload_offset(img, image);
 	unsigned int n;
 
-	return target >= 0 && len <= img->cfg.slot_size &&
+	return sim_img_upload_slot(img, image) >= 0 && len <= img->cfg.slot_size &&
 	       EVP_Digest(slot, (size_t)len, out, &n, EVP_sha256(), NULL) && n == 32;
 }
 
@@ -495,8 +501,7 @@ static void upload_write(struct sim_req *req, const uint8_t *data, size_t len)
 {
 	struct sim_img *img = &req->dev->img;
 	struct sim_img_upload *up = &img->upload;
-	int target = sim_img_upload_slot(img, up->image);
-	size_t slot_off = sim_boot_slot_offset(&img->boot, up->image, target < 0 ? 0 : (unsigned)target);
+	size_t slot_off = upload_offset(img, up->image);
 	size_t end = (size_t)up->off + len;
 	enum sim_flash_phase was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_UPLOAD);
 

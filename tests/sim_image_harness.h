@@ -36,8 +36,8 @@ static inline void file_sha(const struct file *f, uint8_t out[32])
 static uint8_t req_buf[DFU_SMP_MSG_MAX];
 
 /* Sends a request built by a mgmt/ builder in @p req (version 2 unless said). */
-static inline void send_req(struct sim_device *dev, const struct dfu_smp_request *req, uint8_t version,
-		     struct answer *a)
+static inline void send_req(struct sim_device *dev, const struct dfu_smp_request *req,
+			    uint8_t version, struct answer *a)
 {
 	call(dev, req->op, version, req->group, req->id, req->buf + DFU_SMP_HDR_SIZE, req->len, a);
 }
@@ -161,8 +161,8 @@ static inline void expect_slot(struct sim_device *dev, uint64_t slot, const uint
 	expect_image_slot(dev, -1, slot, hash, flags);
 }
 
-static inline void state_write(struct sim_device *dev, const uint8_t *hash, size_t len, bool confirm,
-			struct answer *a)
+static inline void state_write(struct sim_device *dev, const uint8_t *hash, size_t len,
+			       bool confirm, struct answer *a)
 {
 	struct dfu_smp_request req;
 

@@ -947,16 +947,20 @@ static void reboot(struct host *h, uint64_t now)
 
 static void booted(struct host *h)
 {
+	const char *up = "the device is up";
+
 	h->boot_until_us = 0;
 	if (!sim_device_bootable(&h->dev)) {
 		dfu_smp_port_logf(&h->log,
 				  "the bootloader found no valid image: the device stays silent");
 		return;
 	}
-	dfu_smp_port_logf(&h->log, !sim_device_in_recovery(&h->dev) ? "the device is up"
-				   : h->dev.img.bootable
-					   ? "reset into the bootloader: MCUboot's serial recovery answers"
-					   : "no valid image: the bootloader stays in serial recovery");
+	if (sim_device_in_recovery(&h->dev)) {
+		up = h->dev.img.bootable
+			     ? "reset into the bootloader: MCUboot's serial recovery answers"
+			     : "no valid image: the bootloader stays in serial recovery";
+	}
+	dfu_smp_port_logf(&h->log, "%s", up);
 	for (size_t i = 0; i < h->n_eps; i++) {
 		h->eps[i]->power(h->eps[i], true);
 	}

@@ -279,9 +279,11 @@ static uint64_t overwrite_cut(const char *path, uint64_t cut, uint8_t new_hash[2
 	for (unsigned i = 0; i < 2; i++) {
 		size_t n = sim_image_build(buf, sizeof(buf), &v1, 1000, 10 + i);
 
-		assert_true(sim_flash_write(&flash, sim_boot_slot_offset(&boot, i, 0), buf, n) >= 0);
+		assert_true(sim_flash_write(&flash, sim_boot_slot_offset(&boot, i, 0), buf, n) >=
+			    0);
 		n = sim_image_build(buf, sizeof(buf), &v2, 1900 - 300 * i, 20 + i);
-		assert_true(sim_flash_write(&flash, sim_boot_slot_offset(&boot, i, 1), buf, n) >= 0);
+		assert_true(sim_flash_write(&flash, sim_boot_slot_offset(&boot, i, 1), buf, n) >=
+			    0);
 		assert_int_equal(sim_image_parse(buf, n, &img), 0);
 		memcpy(new_hash[i], img.hash, 32);
 		assert_true(sim_boot_set_pending(&boot, i, false) >= 0);
