@@ -13,8 +13,9 @@
  * version from whichever slot holds it (direct-XIP with revert: only slots whose trailer magic
  * is good, an image booted once and never confirmed is dropped); single slot runs slot 0 only;
  * firmware loader runs slot 0, or a separate loader application when slot 0 holds nothing
- * valid or the loader was asked for. Downgrade prevention and the images' dependency TLVs are
- * checked before an image is swapped in or booted.
+ * valid or the loader was asked for. Downgrade prevention and, with several images, the
+ * images' dependency TLVs are checked before an image is swapped in or booted (a dependency on
+ * an image the device does not have is not met).
  */
 #ifndef SIM_BOOT_H
 #define SIM_BOOT_H

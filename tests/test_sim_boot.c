@@ -143,6 +143,38 @@ static int slot_info_upload_slot(struct sim_device *dev, size_t *slots)
 	return upload;
 }
 
+/*
+ * Makes the dependency TLV of the image in @p f name image @p on instead, and its SHA-256 TLV
+ * match again (the simulated bootloader checks no signature); @p hash gets the new hash.
+ */
+static void depend_on(struct file *f, uint8_t on, uint8_t hash[32])
+{
+	size_t hdr = (size_t)(f->data[8] | f->data[9] << 8);
+	size_t prot = (size_t)(f->data[10] | f->data[11] << 8);
+	size_t img = (size_t)f->data[12] | (size_t)f->data[13] << 8 |
+		     (size_t)f->data[14] << 16 | (size_t)f->data[15] << 24;
+	size_t off = hdr + img + 4, end = hdr + img + prot, hashed = end;
+	bool changed = false;
+	unsigned int n;
+
+	for (; off + 4 <= end; off += 4u + (size_t)(f->data[off + 2] | f->data[off + 3] << 8)) {
+		if (f->data[off] == DFU_SMP_IMAGE_TLV_DEPENDENCY && f->data[off + 1] == 0) {
+			f->data[off + 4] = on;
+			changed = true;
+		}
+	}
+	assert_true(changed);
+	assert_true(EVP_Digest(f->data, hashed, hash, &n, EVP_sha256(), NULL));
+	for (off = hashed + 4; off + 4 <= f->len;
+	     off += 4u + (size_t)(f->data[off + 2] | f->data[off + 3] << 8)) {
+		if (f->data[off] == DFU_SMP_IMAGE_TLV_SHA256 && f->data[off + 1] == 0) {
+			memcpy(f->data + off + 4, hash, 32);
+			return;
+		}
+	}
+	fail_msg("no SHA-256 TLV");
+}
+
 /* ---- every mode ---- */
 
 static void bootloader_info_reports_the_mode(void **state)
@@ -620,12 +652,22 @@ static void dependencies_decide_what_is_swapped(void **state)
 	sim_device_free(&dev);
 
 	/* a dependency on an image the device does not have is never met */
-	open_mode(&dev, SIM_BOOT_SWAP_MOVE, 1);
+	depend_on(&dep, 3, dep_hash);
+	open_mode(&dev, SIM_BOOT_SWAP_MOVE, 2);
 	assert_true(upload_all(&dev, &dep, 1000));
 	state_write_is(&dev, dep_hash, false, 0);
 	sim_device_reboot(&dev, 1000);
 	assert_int_equal(sim_device_last_boot(&dev)->swaps[0], SIM_SWAP_NONE);
 	assert_true(sim_device_last_boot(&dev)->refused[0].no_such_image);
+	assert_int_equal(sim_device_last_boot(&dev)->refused[0].dep_image, 3);
+	sim_device_free(&dev);
+
+	/* a single-image MCUboot checks no dependencies */
+	open_mode(&dev, SIM_BOOT_SWAP_MOVE, 1);
+	assert_true(upload_all(&dev, &dep, 1000));
+	state_write_is(&dev, dep_hash, false, 0);
+	sim_device_reboot(&dev, 1000);
+	assert_int_equal(sim_device_last_boot(&dev)->swaps[0], SIM_SWAP_TEST);
 	sim_device_free(&dev);
 	free(dep.data);
 	free(one.data);
