@@ -48,6 +48,31 @@ static size_t tlv_area(const uint8_t *slot, size_t size, size_t off, uint16_t ma
 	return off + tot;
 }
 
+/* The dependency TLVs among the protected ones in [@p off, @p end). */
+static void read_deps(const uint8_t *slot, size_t off, size_t end, struct sim_image *img)
+{
+	while (off + 4 <= end) {
+		uint16_t type = dfu_smp_get_le16(slot + off);
+		uint16_t len = dfu_smp_get_le16(slot + off + 2);
+		const uint8_t *v = slot + off + 4;
+
+		if (len > end - off - 4) {
+			return;
+		}
+		if (type == DFU_SMP_IMAGE_TLV_DEPENDENCY && len == 12 &&
+		    img->dep_count < SIM_IMAGE_DEPS_MAX) {
+			struct sim_image_dep *d = &img->deps[img->dep_count++];
+
+			d->image = v[0];
+			d->min.major = v[4];
+			d->min.minor = v[5];
+			d->min.revision = dfu_smp_get_le16(v + 6);
+			d->min.build = dfu_smp_get_le32(v + 8);
+		}
+		off += 4u + len;
+	}
+}
+
 int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img)
 {
 	size_t off, end;
@@ -68,6 +93,7 @@ int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img)
 		if (!end || end - off != img->header.protect_tlv_size) {
 			return -EBADMSG;
 		}
+		read_deps(slot, off + 4, end, img);
 		off = end;
 	}
 	img->hashed_len = off;
@@ -174,12 +200,77 @@ size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_smp_image_vers
 
 /* ---- slots and trailers ---- */
 
-void sim_boot_init(struct sim_boot *boot, struct sim_flash *flash, unsigned images,
-		   size_t slot_size)
+/* ---- modes ---- */
+
+static const struct {
+	const char *name;
+	int number;
+} modes[SIM_BOOT_MODE_COUNT] = {
+	[SIM_BOOT_SWAP_MOVE] = { "swap-move", 3 },
+	[SIM_BOOT_SWAP_SCRATCH] = { "swap-scratch", 1 },
+	[SIM_BOOT_SWAP_OFFSET] = { "swap-offset", 9 },
+	[SIM_BOOT_OVERWRITE_ONLY] = { "overwrite-only", 2 },
+	[SIM_BOOT_DIRECT_XIP] = { "direct-xip", 4 },
+	[SIM_BOOT_DIRECT_XIP_REVERT] = { "direct-xip-revert", 5 },
+	[SIM_BOOT_RAM_LOAD] = { "ram-load", 6 },
+	[SIM_BOOT_FIRMWARE_LOADER] = { "firmware-loader", 7 },
+	[SIM_BOOT_SINGLE_SLOT] = { "single-slot", 0 },
+};
+
+const char *sim_boot_mode_name(enum sim_boot_mode mode)
 {
+	return (unsigned)mode < SIM_BOOT_MODE_COUNT ? modes[mode].name : NULL;
+}
+
+int sim_boot_mode_number(enum sim_boot_mode mode)
+{
+	return (unsigned)mode < SIM_BOOT_MODE_COUNT ? modes[mode].number : -1;
+}
+
+int sim_boot_mode_find(const char *name, enum sim_boot_mode *mode)
+{
+	for (unsigned m = 0; m < SIM_BOOT_MODE_COUNT; m++) {
+		if (strcmp(name, modes[m].name) == 0) {
+			*mode = (enum sim_boot_mode)m;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+bool sim_boot_mode_swaps(enum sim_boot_mode mode)
+{
+	return mode == SIM_BOOT_SWAP_MOVE || mode == SIM_BOOT_SWAP_SCRATCH ||
+	       mode == SIM_BOOT_SWAP_OFFSET;
+}
+
+bool sim_boot_mode_either_slot(enum sim_boot_mode mode)
+{
+	return mode == SIM_BOOT_DIRECT_XIP || mode == SIM_BOOT_DIRECT_XIP_REVERT ||
+	       mode == SIM_BOOT_RAM_LOAD;
+}
+
+bool sim_boot_mode_one_slot(enum sim_boot_mode mode)
+{
+	return mode == SIM_BOOT_SINGLE_SLOT || mode == SIM_BOOT_FIRMWARE_LOADER;
+}
+
+static unsigned xip_choose(const struct sim_boot *boot, unsigned image, unsigned excluded);
+
+void sim_boot_init(struct sim_boot *boot, struct sim_flash *flash, unsigned images,
+		   size_t slot_size, enum sim_boot_mode mode, bool no_downgrade)
+{
+	memset(boot, 0, sizeof(*boot));
 	boot->flash = flash;
-	boot->images = images;
+	boot->images = images < SIM_BOOT_IMAGES_MAX ? images : SIM_BOOT_IMAGES_MAX;
 	boot->slot_size = slot_size;
+	boot->mode = mode;
+	boot->no_downgrade = no_downgrade;
+	for (unsigned i = 0; i < boot->images && sim_boot_mode_either_slot(mode); i++) {
+		unsigned slot = xip_choose(boot, i, 0);
+
+		boot->running[i] = slot < 2 ? slot : 0;
+	}
 }
 
 size_t sim_boot_slot_offset(const struct sim_boot *boot, unsigned image, unsigned slot)
@@ -225,6 +316,85 @@ static int64_t write_trailer(struct sim_boot *boot, unsigned image, unsigned slo
 	return sim_flash_write(boot->flash, off, data, len);
 }
 
+int64_t sim_boot_factory_trailer(struct sim_boot *boot, unsigned image)
+{
+	const uint8_t ok = FLAG_SET;
+	int64_t t;
+
+	if (boot->mode != SIM_BOOT_DIRECT_XIP_REVERT) {
+		return 0;
+	}
+	t = write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &ok, 1);
+	if (t < 0) {
+		return t;
+	}
+	return t + write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic,
+				 sizeof(trailer_magic));
+}
+
+/* @p slot of @p image holds an image whose hash checks. */
+static bool slot_valid(const struct sim_boot *boot, unsigned image, unsigned slot,
+		       struct sim_image *img)
+{
+	const uint8_t *data = slot_data(boot, image, slot);
+
+	return sim_image_parse(data, boot->slot_size, img) == 0 && sim_image_hash_ok(data, img);
+}
+
+bool sim_boot_xip_candidate(const struct sim_boot *boot, unsigned image, unsigned slot)
+{
+	return read_trailer(boot, image, slot).magic_good;
+}
+
+/*
+ * The slot the either-slot modes boot for @p image, of those not in the bit mask
+ * @p excluded: a valid image (with revert: whose magic is good) of the highest version, the
+ * lower slot on a tie. @return the slot, or 2 if there is none.
+ */
+static unsigned xip_choose(const struct sim_boot *boot, unsigned image, unsigned excluded)
+{
+	struct sim_image best = { 0 }, img;
+	unsigned chosen = 2;
+
+	for (unsigned slot = 0; slot < 2; slot++) {
+		if ((excluded & (1u << slot)) || !slot_valid(boot, image, slot, &img) ||
+		    (boot->mode == SIM_BOOT_DIRECT_XIP_REVERT &&
+		     !sim_boot_xip_candidate(boot, image, slot))) {
+			continue;
+		}
+		if (chosen == 2 ||
+		    sim_image_version_cmp(&img.header.version, &best.header.version) > 0) {
+			chosen = slot;
+			best = img;
+		}
+	}
+	return chosen;
+}
+
+int64_t sim_boot_xip_mark(struct sim_boot *boot, unsigned image, unsigned slot, bool permanent)
+{
+	const uint8_t ok = FLAG_SET;
+	struct trailer t = read_trailer(boot, image, slot);
+	int64_t spent_us = 0, n;
+
+	if (permanent && t.image_ok != FLAG_SET) {
+		n = write_trailer(boot, image, slot, TRAILER_IMAGE_OK_OFF, &ok, 1);
+		if (n < 0) {
+			return n;
+		}
+		spent_us += n;
+	}
+	if (!t.magic_good) {
+		n = write_trailer(boot, image, slot, TRAILER_MAGIC_OFF, trailer_magic,
+				  sizeof(trailer_magic));
+		if (n < 0) {
+			return n;
+		}
+		spent_us += n;
+	}
+	return spent_us;
+}
+
 enum sim_swap_type sim_boot_swap_type(const struct sim_boot *boot, unsigned image)
 {
 	struct trailer primary = read_trailer(boot, image, 0);
@@ -242,22 +412,65 @@ enum sim_swap_type sim_boot_swap_type(const struct sim_boot *boot, unsigned imag
 	return SIM_SWAP_NONE;
 }
 
+/* Flags of the either-slot modes: the running slot and the other one. */
+static void xip_states(const struct sim_boot *boot, unsigned image, struct sim_slot_state out[2])
+{
+	unsigned r = boot->running[image] & 1u, o = r ^ 1u;
+	bool revert = boot->mode == SIM_BOOT_DIRECT_XIP_REVERT;
+	struct trailer tr = read_trailer(boot, image, r), to = read_trailer(boot, image, o);
+	struct sim_image other;
+
+	if (out[r].present) {
+		out[r].active = true;
+		out[r].confirmed = !revert || tr.image_ok == FLAG_SET;
+	}
+	if (!out[o].present || !slot_valid(boot, image, o, &other)) {
+		return;
+	}
+	if (!revert) {
+		out[o].pending = !out[r].present ||
+				 sim_image_version_cmp(&other.header.version,
+						       &out[r].img.header.version) > 0;
+		out[o].permanent = out[o].pending;
+		return;
+	}
+	if (!to.magic_good) {
+		return;
+	}
+	out[o].pending = to.copy_done != FLAG_SET &&
+			 (!out[r].present || sim_image_version_cmp(&other.header.version,
+								   &out[r].img.header.version) > 0);
+	out[o].permanent = out[o].pending && to.image_ok == FLAG_SET;
+	/* the running image unconfirmed: this one comes back */
+	out[o].confirmed = out[r].present && !out[r].confirmed;
+}
+
 void sim_boot_slot_states(const struct sim_boot *boot, unsigned image,
 			  struct sim_slot_state out[2])
 {
 	enum sim_swap_type swap = sim_boot_swap_type(boot, image);
+	unsigned slots = sim_boot_mode_one_slot(boot->mode) ? 1 : 2;
 
-	for (unsigned slot = 0; slot < 2; slot++) {
+	memset(out, 0, 2 * sizeof(*out));
+	for (unsigned slot = 0; slot < slots; slot++) {
 		struct sim_slot_state *s = &out[slot];
 		bool active = slot == 0;
 
-		memset(s, 0, sizeof(*s));
 		s->present = sim_image_parse(slot_data(boot, image, slot), boot->slot_size,
 					     &s->img) == 0;
 		if (!s->present) {
 			continue;
 		}
 		s->bootable = !(s->img.header.flags & DFU_SMP_IMAGE_F_NON_BOOTABLE);
+		if (sim_boot_mode_either_slot(boot->mode)) {
+			continue;
+		}
+		if (sim_boot_mode_one_slot(boot->mode)) {
+			/* the firmware loader runs from its own partition */
+			s->active = !boot->loader;
+			s->confirmed = !boot->loader;
+			continue;
+		}
 		s->active = active;
 		switch (swap) {
 		case SIM_SWAP_NONE:
@@ -276,6 +489,9 @@ void sim_boot_slot_states(const struct sim_boot *boot, unsigned image,
 			s->confirmed = !active;
 			break;
 		}
+	}
+	if (sim_boot_mode_either_slot(boot->mode)) {
+		xip_states(boot, image, out);
 	}
 }
 
@@ -305,13 +521,14 @@ int64_t sim_boot_set_pending(struct sim_boot *boot, unsigned image, bool permane
 
 int64_t sim_boot_confirm(struct sim_boot *boot, unsigned image)
 {
-	struct trailer primary = read_trailer(boot, image, 0);
+	unsigned slot = sim_boot_mode_either_slot(boot->mode) ? boot->running[image] : 0;
+	struct trailer running = read_trailer(boot, image, slot);
 	const uint8_t ok = FLAG_SET;
 
-	if (!primary.magic_good || primary.image_ok != UNSET) {
+	if (!running.magic_good || running.image_ok != UNSET) {
 		return 0; /* nothing pending a revert: already confirmed */
 	}
-	return write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &ok, 1);
+	return write_trailer(boot, image, slot, TRAILER_IMAGE_OK_OFF, &ok, 1);
 }
 
 /* Bytes of a slot worth copying: the image's length, or nothing. */
@@ -549,54 +766,308 @@ static int swap_slots(struct sim_boot *boot, unsigned image, enum sim_swap_type 
 	return err ? err : swap_resume(boot, image, type, pages, busy_us);
 }
 
-int sim_boot_run(struct sim_boot *boot, struct sim_boot_result *result)
+/*
+ * ---- overwrite only ----
+ *
+ * The secondary's pages are copied over the primary's one by one, then the primary gets a
+ * confirmed trailer and the secondary is erased, its trailer last. Until the copy is whole the
+ * secondary stays marked and intact, so a cut there makes the next boot copy it all again.
+ */
+static int overwrite(struct sim_boot *boot, unsigned image, uint64_t *busy_us)
 {
-	memset(result, 0, sizeof(*result));
-	result->bootable = true;
-	for (unsigned image = 0; image < boot->images && image < 8; image++) {
-		enum sim_swap_type swap = sim_boot_swap_type(boot, image), status_type;
-		unsigned status_image;
-		size_t status_pages;
-		struct sim_image img;
-		int err = 0;
+	size_t page = boot->flash->timing.page_size;
+	size_t off0 = sim_boot_slot_offset(boot, image, 0);
+	size_t off1 = sim_boot_slot_offset(boot, image, 1);
+	size_t trailer = boot->slot_size - page;
+	size_t pages = (used(boot, image, 1) + page - 1u) / page;
+	const uint8_t ok = FLAG_SET;
+	int err = 0;
 
-		result->swaps[image] = SIM_SWAP_NONE;
-		if (status_read(boot, &status_image, &status_type, &status_pages) &&
-		    status_image == image) {
-			/* a swap a power cut stopped: the same one goes on, with no check */
-			err = swap_resume(boot, image, status_type, status_pages,
-					  &result->busy_us);
-			result->swaps[image] = status_type;
-		} else if (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM) {
-			const uint8_t *secondary = slot_data(boot, image, 1);
+	for (size_t p = 0; p < pages && !err; p++) {
+		err = copy_page(boot, off0 + p * page, off1 + p * page, busy_us);
+	}
+	if (!err) {
+		err = spent(sim_flash_erase(boot->flash, off0 + trailer, page), busy_us);
+	}
+	if (!err) {
+		err = spent(write_trailer(boot, image, 0, TRAILER_IMAGE_OK_OFF, &ok, 1), busy_us);
+	}
+	if (!err) {
+		err = spent(write_trailer(boot, image, 0, TRAILER_MAGIC_OFF, trailer_magic,
+					  sizeof(trailer_magic)),
+			    busy_us);
+	}
+	/* the image first: a cut before the trailer goes leaves a marked slot that fails its
+	 * check, which the next boot erases */
+	if (!err && pages) {
+		err = spent(sim_flash_erase(boot->flash, off1, pages * page), busy_us);
+	}
+	if (!err) {
+		err = spent(sim_flash_erase(boot->flash, off1 + trailer, page), busy_us);
+	}
+	return err;
+}
 
-			if (sim_image_parse(secondary, boot->slot_size, &img) != 0 ||
-			    !sim_image_hash_ok(secondary, &img)) {
-				/* MCUboot erases an image that fails its check and boots on */
-				int64_t t = sim_flash_erase(boot->flash,
-							    sim_boot_slot_offset(boot, image, 1),
-							    boot->slot_size);
+/* ---- downgrade prevention and dependencies ---- */
 
-				if (t < 0) {
-					return (int)t;
-				}
-				result->busy_us += (uint64_t)t;
-				result->rejected[image] = true;
-			} else {
-				err = swap_slots(boot, image, swap, &result->busy_us);
-				result->swaps[image] = swap;
-			}
-		} else if (swap == SIM_SWAP_REVERT) {
-			err = swap_slots(boot, image, swap, &result->busy_us);
-			result->swaps[image] = swap;
+/* The version @p image will run after this boot (@p next: per image, the slot it boots). */
+static bool version_after(const struct sim_boot *boot, unsigned image, const unsigned *next,
+			  struct dfu_smp_image_version *out)
+{
+	struct sim_image img;
+
+	if (image >= boot->images || next[image] > 1 ||
+	    sim_image_parse(slot_data(boot, image, next[image]), boot->slot_size, &img) != 0) {
+		return false;
+	}
+	*out = img.header.version;
+	return true;
+}
+
+/*
+ * Checks the dependencies of the image @p image would boot from next[image] against what the
+ * other images boot; an unmet one is written to @p refused. @return true if all are met.
+ */
+static bool deps_met(const struct sim_boot *boot, unsigned image, const unsigned *next,
+		     struct sim_boot_refused *refused)
+{
+	struct sim_image img;
+
+	/* a single-image MCUboot is built without the dependency check */
+	if (boot->images < 2 ||
+	    sim_image_parse(slot_data(boot, image, next[image]), boot->slot_size, &img) != 0) {
+		return true;
+	}
+	for (size_t d = 0; d < img.dep_count; d++) {
+		struct dfu_smp_image_version have = { 0 };
+		bool exists = version_after(boot, img.deps[d].image, next, &have);
+
+		if (!exists || sim_image_version_cmp(&have, &img.deps[d].min) < 0) {
+			memset(refused, 0, sizeof(*refused));
+			refused->why = SIM_BOOT_REFUSED_DEPENDENCY;
+			refused->slot = next[image];
+			refused->version = img.header.version;
+			refused->dep_image = img.deps[d].image;
+			refused->need = img.deps[d].min;
+			refused->have = have;
+			refused->no_such_image = !exists;
+			return false;
 		}
+	}
+	return true;
+}
+
+/* ---- the boot, per mode ---- */
+
+/* Every image's primary (or running) slot holds an image whose hash checks. */
+static void check_running(struct sim_boot *boot, struct sim_boot_result *result)
+{
+	struct sim_image img;
+
+	for (unsigned image = 0; image < boot->images; image++) {
+		unsigned slot = sim_boot_mode_either_slot(boot->mode) ? boot->running[image] : 0;
+
+		if (slot > 1 || !slot_valid(boot, image, slot, &img)) {
+			result->bootable = false;
+		}
+		result->running[image] = slot;
+	}
+}
+
+/* Swap and overwrite modes: go on with a cut swap, then swap what the trailers say. */
+static int run_swaps(struct sim_boot *boot, struct sim_boot_result *result)
+{
+	unsigned next[SIM_BOOT_IMAGES_MAX];
+	bool resumed[SIM_BOOT_IMAGES_MAX] = { false };
+	enum sim_swap_type plan[SIM_BOOT_IMAGES_MAX];
+	unsigned status_image;
+	enum sim_swap_type status_type;
+	size_t status_pages;
+	bool changed = true;
+	int err = 0;
+
+	if (sim_boot_mode_swaps(boot->mode) &&
+	    status_read(boot, &status_image, &status_type, &status_pages)) {
+		/* a swap a power cut stopped: the same one goes on, with no check */
+		err = swap_resume(boot, status_image, status_type, status_pages,
+				  &result->busy_us);
 		if (err) {
 			return err;
 		}
-		if (sim_image_parse(slot_data(boot, image, 0), boot->slot_size, &img) != 0 ||
-		    !sim_image_hash_ok(slot_data(boot, image, 0), &img)) {
-			result->bootable = false;
+		result->swaps[status_image] = status_type;
+		resumed[status_image] = true;
+	}
+	for (unsigned image = 0; image < boot->images; image++) {
+		enum sim_swap_type swap = sim_boot_swap_type(boot, image);
+		struct sim_image img, now;
+
+		plan[image] = SIM_SWAP_NONE;
+		next[image] = 0;
+		if (resumed[image]) {
+			continue;
+		}
+		if (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM) {
+			if (!slot_valid(boot, image, 1, &img)) {
+				/* MCUboot erases an image that fails its check and boots on */
+				err = spent(sim_flash_erase(boot->flash,
+							    sim_boot_slot_offset(boot, image, 1),
+							    boot->slot_size),
+					    &result->busy_us);
+				if (err) {
+					return err;
+				}
+				result->rejected[image] = true;
+				continue;
+			}
+			if (boot->no_downgrade &&
+			    sim_image_parse(slot_data(boot, image, 0), boot->slot_size, &now) ==
+				    0 &&
+			    sim_image_version_cmp(&img.header.version, &now.header.version) < 0) {
+				struct sim_boot_refused *r = &result->refused[image];
+				size_t page = boot->flash->timing.page_size;
+
+				r->why = SIM_BOOT_REFUSED_DOWNGRADE;
+				r->slot = 1;
+				r->version = img.header.version;
+				r->have = now.header.version;
+				/* no longer pending (swap type NONE from now on); it stays */
+				err = spent(sim_flash_erase(boot->flash,
+							    sim_boot_slot_offset(boot, image, 1) +
+								    boot->slot_size - page,
+							    page),
+					    &result->busy_us);
+				if (err) {
+					return err;
+				}
+				continue;
+			}
+			plan[image] = swap;
+			next[image] = 1;
+		} else if (swap == SIM_SWAP_REVERT && boot->mode != SIM_BOOT_OVERWRITE_ONLY) {
+			plan[image] = swap;
+			next[image] = 1;
 		}
 	}
+	/* an unmet dependency keeps an image where it is, which may unmeet another's */
+	while (changed) {
+		changed = false;
+		for (unsigned image = 0; image < boot->images; image++) {
+			if ((plan[image] == SIM_SWAP_TEST || plan[image] == SIM_SWAP_PERM) &&
+			    !deps_met(boot, image, next, &result->refused[image])) {
+				plan[image] = SIM_SWAP_NONE;
+				next[image] = 0;
+				changed = true;
+			}
+		}
+	}
+	for (unsigned image = 0; image < boot->images && !err; image++) {
+		if (plan[image] == SIM_SWAP_NONE) {
+			continue;
+		}
+		err = boot->mode == SIM_BOOT_OVERWRITE_ONLY
+			      ? overwrite(boot, image, &result->busy_us)
+			      : swap_slots(boot, image, plan[image], &result->busy_us);
+		result->swaps[image] = plan[image];
+	}
+	return err;
+}
+
+/* Either-slot modes: drop unconfirmed images booted once, then boot the best of the rest. */
+static int run_either_slot(struct sim_boot *boot, struct sim_boot_result *result)
+{
+	bool revert = boot->mode == SIM_BOOT_DIRECT_XIP_REVERT;
+	size_t page = boot->flash->timing.page_size;
+	unsigned excluded[SIM_BOOT_IMAGES_MAX] = { 0 }, next[SIM_BOOT_IMAGES_MAX];
+	bool changed = true;
+	int err = 0;
+
+	for (unsigned image = 0; image < boot->images && !err; image++) {
+		for (;;) {
+			unsigned slot = xip_choose(boot, image, 0);
+			struct trailer t;
+
+			if (!revert || slot > 1) {
+				break;
+			}
+			t = read_trailer(boot, image, slot);
+			if (t.image_ok == FLAG_SET || t.copy_done != FLAG_SET) {
+				break;
+			}
+			/* booted once and never confirmed: no longer a candidate */
+			err = spent(sim_flash_erase(boot->flash,
+						    sim_boot_slot_offset(boot, image, slot) +
+							    boot->slot_size - page,
+						    page),
+				    &result->busy_us);
+			result->swaps[image] = SIM_SWAP_REVERT;
+			if (err) {
+				break;
+			}
+		}
+		next[image] = xip_choose(boot, image, 0);
+	}
+	while (changed && !err) {
+		changed = false;
+		for (unsigned image = 0; image < boot->images; image++) {
+			if (next[image] <= 1 &&
+			    !deps_met(boot, image, next, &result->refused[image])) {
+				excluded[image] |= 1u << next[image];
+				next[image] = xip_choose(boot, image, excluded[image]);
+				changed = true;
+			}
+		}
+	}
+	for (unsigned image = 0; image < boot->images && !err; image++) {
+		struct trailer t;
+		const uint8_t done = FLAG_SET;
+
+		if (next[image] > 1) {
+			result->bootable = false;
+			continue;
+		}
+		if (next[image] != boot->running[image] && result->swaps[image] == SIM_SWAP_NONE) {
+			result->swaps[image] = SIM_SWAP_PERM;
+		}
+		boot->running[image] = next[image];
+		t = read_trailer(boot, image, next[image]);
+		if (revert && t.image_ok != FLAG_SET) {
+			/* first boot of an unconfirmed image: the next one reverts it */
+			err = spent(write_trailer(boot, image, next[image], TRAILER_COPY_DONE_OFF,
+						  &done, 1),
+				    &result->busy_us);
+			result->swaps[image] = SIM_SWAP_TEST;
+		}
+	}
+	return err;
+}
+
+int sim_boot_run(struct sim_boot *boot, struct sim_boot_result *result)
+{
+	bool want_loader = boot->want_loader;
+	struct sim_image img;
+	int err = 0;
+
+	memset(result, 0, sizeof(*result));
+	result->bootable = true;
+	for (unsigned image = 0; image < SIM_BOOT_IMAGES_MAX; image++) {
+		result->swaps[image] = SIM_SWAP_NONE;
+	}
+	boot->want_loader = false;
+	boot->loader = false;
+	if (sim_boot_mode_either_slot(boot->mode)) {
+		err = run_either_slot(boot, result);
+	} else if (!sim_boot_mode_one_slot(boot->mode)) {
+		err = run_swaps(boot, result);
+	}
+	if (err) {
+		return err;
+	}
+	if (boot->mode == SIM_BOOT_FIRMWARE_LOADER &&
+	    (want_loader || !slot_valid(boot, 0, 0, &img))) {
+		boot->loader = true;
+		result->loader = true;
+		return 0;
+	}
+	check_running(boot, result);
 	return 0;
 }

@@ -80,7 +80,13 @@ int sim_device_init(struct sim_device *dev, const struct sim_device_config *cfg)
 
 void sim_device_request_reset(struct sim_device *dev, uint64_t at_us)
 {
+	sim_device_request_reset_mode(dev, at_us, 0);
+}
+
+void sim_device_request_reset_mode(struct sim_device *dev, uint64_t at_us, uint8_t boot_mode)
+{
 	dev->reset_at_us = at_us;
+	dev->reset_boot_mode = boot_mode;
 }
 
 uint64_t sim_device_reset_at(const struct sim_device *dev)
@@ -90,6 +96,12 @@ uint64_t sim_device_reset_at(const struct sim_device *dev)
 
 void sim_device_reboot(struct sim_device *dev, uint64_t now_us)
 {
+	bool to_bootloader = dev->reset_boot_mode == 1;
+	bool to_recovery = to_bootloader && dev->cfg.serial_recovery &&
+			   dev->cfg.img.mode != SIM_BOOT_FIRMWARE_LOADER;
+
+	dev->reset_boot_mode = 0;
+	dev->img.boot.want_loader = to_bootloader && dev->cfg.img.mode == SIM_BOOT_FIRMWARE_LOADER;
 	dev->reset_at_us = UINT64_MAX;
 	dev->boots++;
 	dev->boot_us = now_us;
@@ -99,8 +111,11 @@ void sim_device_reboot(struct sim_device *dev, uint64_t now_us)
 	if (sim_img_reboot(&dev->img, &dev->last_boot) != 0) {
 		dev->img.bootable = false;
 	}
-	/* a recovery build stays in its serial recovery while there is nothing valid to boot */
-	dev->in_recovery = dev->cfg.recovery && !dev->img.bootable;
+	/*
+	 * a recovery build stays in its serial recovery while there is nothing valid to boot;
+	 * a reset into the bootloader stays there once (the retention boot mode is cleared)
+	 */
+	dev->in_recovery = to_recovery || (dev->cfg.recovery && !dev->img.bootable);
 	sim_settings_reboot(dev);
 	sim_fs_reboot(dev);
 }
@@ -148,6 +163,11 @@ bool sim_device_bootable(const struct sim_device *dev)
 bool sim_device_in_recovery(const struct sim_device *dev)
 {
 	return dev->in_recovery;
+}
+
+bool sim_device_in_loader(const struct sim_device *dev)
+{
+	return dev->img.boot.loader;
 }
 
 uint64_t sim_device_busy_us(const struct sim_device *dev)

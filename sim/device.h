@@ -42,6 +42,13 @@ struct sim_device_config {
 	 */
 	uint32_t recovery_buf_size;
 	/**
+	 * The device is reached over its serial port, where MCUboot's serial recovery answers:
+	 * a reset with `boot_mode` 1 then boots into it (Zephyr's retention boot mode). Without
+	 * it that boot_mode is decoded and ignored (recovery is a serial feature). In the
+	 * firmware loader mode boot_mode 1 boots the loader instead, on any transport.
+	 */
+	bool serial_recovery;
+	/**
 	 * Host directory keeping the device's persistent state (settings, files, flash) across
 	 * runs; NULL keeps everything in memory. Created if missing. Layout: "settings" (the
 	 * stored settings), "fs/lfs/<name>" (the files of the volume mounted at /lfs); names
@@ -61,6 +68,8 @@ struct sim_device_stats {
 	uint32_t permanent_marks; /**< of the marks, those for good (no test first) */
 	/** the hash of the image the last confirm or mark named (its first 32 bytes) */
 	uint8_t state_hash[32];
+	unsigned state_image; /**< the image of the last confirm or mark */
+	unsigned state_slot;  /**< its slot */
 };
 
 /** SMP traffic since the last boot: RAM counters the statistics group shows. */
@@ -93,6 +102,7 @@ struct sim_device {
 	struct sim_device_config cfg;
 	struct sim_device_stats stats;
 	uint64_t reset_at_us; /* a reboot asked for by the reset command, or UINT64_MAX */
+	uint8_t reset_boot_mode; /* the reset command's boot_mode: 1 boots into the bootloader */
 	uint32_t boots;       /* reboots since init */
 	char *state_dir;      /* the device's own copy of cfg.state_dir */
 	uint64_t boot_us;     /* virtual time of the last boot */
@@ -221,6 +231,13 @@ void sim_device_receive(struct sim_device *dev, const uint8_t *unit, size_t len,
  */
 void sim_device_request_reset(struct sim_device *dev, uint64_t at_us);
 
+/**
+ * Ask for a reboot at @p at_us, as sim_device_request_reset(), into @p boot_mode: 0 normal,
+ * 1 the bootloader (serial recovery with cfg.serial_recovery, the firmware loader in that
+ * mode; otherwise a normal boot).
+ */
+void sim_device_request_reset_mode(struct sim_device *dev, uint64_t at_us, uint8_t boot_mode);
+
 /** When the device will reboot, or UINT64_MAX. */
 uint64_t sim_device_reset_at(const struct sim_device *dev);
 
@@ -263,6 +280,9 @@ bool sim_device_bootable(const struct sim_device *dev);
 
 /** True while MCUboot's serial recovery answers instead of the application. */
 bool sim_device_in_recovery(const struct sim_device *dev);
+
+/** True while the firmware loader runs instead of the application (firmware loader mode). */
+bool sim_device_in_loader(const struct sim_device *dev);
 
 /**
  * Flash time the last message handled by sim_device_receive() took (erasing and writing), so

@@ -33,6 +33,7 @@ enum {
 	IMG_IMAGE_ALREADY_PENDING = 28,
 	IMG_INVALID_IMAGE_TOO_LARGE = 30,
 	IMG_INVALID_IMAGE_DATA_OVERRUN = 31,
+	IMG_IMAGE_CONFIRMATION_DENIED = 32,
 	IMG_SETTING_TEST_TO_ACTIVE_DENIED = 33,
 };
 
@@ -65,8 +66,9 @@ int sim_img_open(struct sim_img *img, const struct sim_img_config *cfg, const ch
 	if (err) {
 		return err;
 	}
-	sim_boot_init(&img->boot, &img->flash, img->cfg.images, img->cfg.slot_size);
 	if (fresh) {
+		sim_boot_init(&img->boot, &img->flash, img->cfg.images, img->cfg.slot_size,
+			      img->cfg.mode, img->cfg.no_downgrade);
 		const struct dfu_smp_image_version factory = { 1, 0, 0, 0 };
 		size_t cap = FACTORY_PAYLOAD + 0x400;
 		uint8_t *buf = malloc(cap);
@@ -80,9 +82,13 @@ int sim_img_open(struct sim_img *img, const struct sim_img_config *cfg, const ch
 
 			sim_flash_write(&img->flash, sim_boot_slot_offset(&img->boot, i, 0), buf,
 					n);
+			sim_boot_factory_trailer(&img->boot, i);
 		}
 		free(buf);
 	}
+	/* the running slots as the flash says, now that it holds the factory images */
+	sim_boot_init(&img->boot, &img->flash, img->cfg.images, img->cfg.slot_size, img->cfg.mode,
+		      img->cfg.no_downgrade);
 	img->bootable = true;
 	return 0;
 }
@@ -103,6 +109,17 @@ int sim_img_reboot(struct sim_img *img, struct sim_boot_result *result)
 	sim_flash_set_phase(&img->flash, was);
 	img->bootable = err == 0 && result->bootable;
 	return err;
+}
+
+int sim_img_upload_slot(const struct sim_img *img, unsigned image)
+{
+	if (sim_boot_mode_either_slot(img->cfg.mode)) {
+		return (int)(img->boot.running[image] ^ 1u);
+	}
+	if (sim_boot_mode_one_slot(img->cfg.mode)) {
+		return img->boot.loader ? 0 : -1;
+	}
+	return 1;
 }
 
 /* Adds flash time to what the device is busy with. */
@@ -206,7 +223,8 @@ static int confirm_running(struct sim_req *req, unsigned image)
 	enum sim_swap_type swap = sim_boot_swap_type(&img->boot, image);
 	enum sim_flash_phase was;
 
-	if (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM) {
+	if (!sim_boot_mode_either_slot(img->cfg.mode) &&
+	    (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM)) {
 		return SIM_GROUP_ERR(IMG_IMAGE_ALREADY_PENDING);
 	}
 	was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_CONFIRM);
@@ -259,14 +277,16 @@ static const cbor_item_t *key(const struct sim_req *req, const char *name, int *
 }
 
 /* Counts a state write that was done, for the fault tests' checks (sim_device_stats()). */
-static void note_state_write(struct sim_device *dev, unsigned image, unsigned slot,
+static void note_state_write(struct sim_device *dev, unsigned image, unsigned slot, bool confirm,
 			     bool permanent)
 {
 	struct sim_slot_state st[2];
 
 	sim_boot_slot_states(&dev->img.boot, image, st);
 	memcpy(dev->stats.state_hash, st[slot].img.hash, sizeof(dev->stats.state_hash));
-	if (slot == 0) {
+	dev->stats.state_image = image;
+	dev->stats.state_slot = slot;
+	if (confirm) {
 		dev->stats.confirms++;
 	} else {
 		dev->stats.marks++;
@@ -274,16 +294,42 @@ static void note_state_write(struct sim_device *dev, unsigned image, unsigned sl
 	}
 }
 
+/* Direct-XIP with revert: a test or permanent mark of the other slot, or a confirm. */
+static int xip_state_write(struct sim_req *req, unsigned image, unsigned slot, bool permanent,
+			   bool *confirm)
+{
+	struct sim_img *img = &req->dev->img;
+	enum sim_flash_phase was;
+
+	*confirm = slot == img->boot.running[image];
+	if (*confirm) {
+		return permanent ? confirm_running(req, image)
+				 : SIM_GROUP_ERR(IMG_SETTING_TEST_TO_ACTIVE_DENIED);
+	}
+	if (img->upload.active && img->upload.image == image) {
+		return SIM_GROUP_ERR(IMG_NO_IMAGE); /* still being written */
+	}
+	was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_MARK);
+	busy(req, sim_boot_xip_mark(&img->boot, image, slot, permanent));
+	sim_flash_set_phase(&img->flash, was);
+	return 0;
+}
+
 static int state_write(struct sim_req *req)
 {
 	struct sim_img *img = &req->dev->img;
+	enum sim_boot_mode mode = img->cfg.mode;
+	bool xip = mode == SIM_BOOT_DIRECT_XIP_REVERT;
 	int bad = 0;
 	const cbor_item_t *hash = key(req, "hash", &bad);
 	const cbor_item_t *confirm = key(req, "confirm", &bad);
-	bool permanent = false;
-	unsigned image = 0, slot = 0;
+	bool permanent = false, confirms;
+	unsigned image = 0, slot = xip ? img->boot.running[0] : 0;
 	int rc;
 
+	if (sim_boot_mode_one_slot(mode) || (sim_boot_mode_either_slot(mode) && !xip)) {
+		return DFU_SMP_MGMT_ERR_ENOTSUP; /* no test or confirm in this mode */
+	}
 	if (bad || (hash && !cbor_isa_bytestring(hash)) ||
 	    (confirm && !dfu_smp_mgmt_cbor_is_bool(confirm))) {
 		return DFU_SMP_MGMT_ERR_EINVAL;
@@ -306,30 +352,48 @@ static int state_write(struct sim_req *req)
 	} else if (!permanent) {
 		return SIM_GROUP_ERR(IMG_INVALID_HASH); /* a test needs a hash */
 	}
-	if (slot == 0) {
+	/* img_mgmt_set_next_boot_slot(): confirming a slot of an image that is not the SMP
+	 * server's own, as the Kconfig allows */
+	if (permanent && image > 0 &&
+	    (img->cfg.confirm_other == SIM_CONFIRM_OTHER_NONE ||
+	     (img->cfg.confirm_other == SIM_CONFIRM_OTHER_SECONDARY && slot == 0))) {
+		return SIM_GROUP_ERR(IMG_IMAGE_CONFIRMATION_DENIED);
+	}
+	if (xip) {
+		rc = xip_state_write(req, image, slot, permanent, &confirms);
+	} else if (slot == 0) {
+		confirms = true;
 		rc = permanent ? confirm_running(req, image)
 			       : SIM_GROUP_ERR(IMG_SETTING_TEST_TO_ACTIVE_DENIED);
 	} else {
+		confirms = false;
 		rc = mark_secondary(req, image, permanent);
 	}
 	if (rc) {
 		return rc;
 	}
-	note_state_write(req->dev, image, slot, permanent);
+	note_state_write(req->dev, image, slot, confirms, permanent);
 	write_state(req);
 	return 0;
 }
 
 /* ---- upload ---- */
 
+/* Where the upload slot of @p image starts in the flash (its primary if it has none). */
+static size_t upload_offset(const struct sim_img *img, unsigned image)
+{
+	int target = sim_img_upload_slot(img, image);
+
+	return sim_boot_slot_offset(&img->boot, image, target < 0 ? 0 : (unsigned)target);
+}
+
 static bool sha256_of_slot(const struct sim_img *img, unsigned image, uint64_t len,
 			   uint8_t out[32])
 {
-	const uint8_t *slot = sim_flash_data(&img->flash) +
-			      sim_boot_slot_offset(&img->boot, image, 1);
+	const uint8_t *slot = sim_flash_data(&img->flash) + upload_offset(img, image);
 	unsigned int n;
 
-	return len <= img->cfg.slot_size &&
+	return sim_img_upload_slot(img, image) >= 0 && len <= img->cfg.slot_size &&
 	       EVP_Digest(slot, (size_t)len, out, &n, EVP_sha256(), NULL) && n == 32;
 }
 
@@ -351,8 +415,9 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	uint8_t sha[32], have[32];
 	size_t sha_len = 0;
 	struct sim_image hdr;
-	struct sim_slot_state running[2];
+	struct sim_slot_state slots[2];
 	size_t slot_off;
+	int target;
 
 	if (bad) {
 		return bad;
@@ -388,12 +453,21 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	if (len > sim_boot_max_image_size(&img->boot) && !req->dev->cfg.legacy_mcumgr) {
 		return SIM_GROUP_ERR(IMG_INVALID_IMAGE_TOO_LARGE);
 	}
-	if (sim_boot_swap_type(&img->boot, (unsigned)image) != SIM_SWAP_NONE) {
+	target = sim_img_upload_slot(img, (unsigned)image);
+	sim_boot_slot_states(&img->boot, (unsigned)image, slots);
+	if (target < 0 ||
+	    (!sim_boot_mode_either_slot(img->cfg.mode) && !sim_boot_mode_one_slot(img->cfg.mode) &&
+	     sim_boot_swap_type(&img->boot, (unsigned)image) != SIM_SWAP_NONE) ||
+	    (img->cfg.mode == SIM_BOOT_DIRECT_XIP_REVERT &&
+	     (slots[target].pending || slots[target].confirmed))) {
+		/* the running application's own slot, or one marked for the next boot or a
+		 * revert */
 		return SIM_GROUP_ERR(IMG_NO_FREE_SLOT);
 	}
-	sim_boot_slot_states(&img->boot, (unsigned)image, running);
-	if (upgrade_item && cbor_get_bool(upgrade_item) && running[0].present &&
-	    sim_image_version_cmp(&hdr.header.version, &running[0].img.header.version) <= 0) {
+	if (upgrade_item && cbor_get_bool(upgrade_item) && slots[target ^ 1].present &&
+	    slots[target ^ 1].active &&
+	    sim_image_version_cmp(&hdr.header.version, &slots[target ^ 1].img.header.version) <=
+		    0) {
 		return SIM_GROUP_ERR(IMG_CURRENT_VERSION_IS_NEWER);
 	}
 	memset(up, 0, sizeof(*up));
@@ -408,7 +482,7 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 		return 0;
 	}
 	up->active = true;
-	slot_off = sim_boot_slot_offset(&img->boot, up->image, 1);
+	slot_off = sim_boot_slot_offset(&img->boot, up->image, (unsigned)target);
 	was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_UPLOAD);
 	/* the trailer goes first: a stale one must not make the new image look pending */
 	busy(req, sim_flash_erase(&img->flash, slot_off + img->cfg.slot_size - 1, 1));
@@ -427,7 +501,7 @@ static void upload_write(struct sim_req *req, const uint8_t *data, size_t len)
 {
 	struct sim_img *img = &req->dev->img;
 	struct sim_img_upload *up = &img->upload;
-	size_t slot_off = sim_boot_slot_offset(&img->boot, up->image, 1);
+	size_t slot_off = upload_offset(img, up->image);
 	size_t end = (size_t)up->off + len;
 	enum sim_flash_phase was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_UPLOAD);
 
@@ -518,7 +592,10 @@ static int erase(struct sim_req *req)
 	enum sim_flash_phase was;
 	int bad = 0;
 	const cbor_item_t *slot_item = key(req, "slot", &bad);
-	uint64_t slot = 1;
+	int target = sim_img_upload_slot(img, 0);
+	uint64_t slot = target < 0 ? 0 : (uint64_t)target;
+	unsigned image;
+	bool in_use;
 
 	if (bad || (slot_item && dfu_smp_mgmt_cbor_get_uint(slot_item, &slot) != 0)) {
 		return DFU_SMP_MGMT_ERR_EINVAL;
@@ -527,8 +604,16 @@ static int erase(struct sim_req *req)
 		return SIM_GROUP_ERR(IMG_INVALID_SLOT);
 	}
 	/* slot numbers count across images: image i has slots 2i and 2i + 1 */
-	if (slot % 2 == 0 ||
-	    sim_boot_swap_type(&img->boot, (unsigned)(slot / 2)) != SIM_SWAP_NONE) {
+	image = (unsigned)(slot / 2);
+	target = sim_img_upload_slot(img, image);
+	if (sim_boot_mode_either_slot(img->cfg.mode)) {
+		in_use = slot % 2 != (unsigned)target;
+	} else if (sim_boot_mode_one_slot(img->cfg.mode)) {
+		in_use = target < 0 || slot % 2 != 0;
+	} else {
+		in_use = slot % 2 == 0 || sim_boot_swap_type(&img->boot, image) != SIM_SWAP_NONE;
+	}
+	if (in_use) {
 		return SIM_GROUP_ERR(IMG_NO_FREE_SLOT);
 	}
 	was = sim_flash_set_phase(&img->flash, SIM_FLASH_PHASE_ERASE);
@@ -546,6 +631,7 @@ static int slot_info(struct sim_req *req)
 {
 	struct sim_img *img = &req->dev->img;
 	struct dfu_smp_mgmt_cbor_writer *w = req->rsp;
+	unsigned slots = sim_boot_mode_one_slot(img->cfg.mode) ? 1 : 2;
 
 	if (req->dev->cfg.legacy_mcumgr) {
 		return DFU_SMP_MGMT_ERR_ENOTSUP;
@@ -553,18 +639,20 @@ static int slot_info(struct sim_req *req)
 	dfu_smp_mgmt_cbor_text(w, "images");
 	dfu_smp_mgmt_cbor_array_indef(w);
 	for (unsigned image = 0; image < img->cfg.images; image++) {
+		int target = sim_img_upload_slot(img, image);
+
 		dfu_smp_mgmt_cbor_map_indef(w);
 		dfu_smp_mgmt_cbor_text(w, "image");
 		dfu_smp_mgmt_cbor_uint(w, image);
 		dfu_smp_mgmt_cbor_text(w, "slots");
 		dfu_smp_mgmt_cbor_array_indef(w);
-		for (unsigned slot = 0; slot < 2; slot++) {
+		for (unsigned slot = 0; slot < slots; slot++) {
 			dfu_smp_mgmt_cbor_map_indef(w);
 			dfu_smp_mgmt_cbor_text(w, "slot");
 			dfu_smp_mgmt_cbor_uint(w, slot);
 			dfu_smp_mgmt_cbor_text(w, "size");
 			dfu_smp_mgmt_cbor_uint(w, img->cfg.slot_size);
-			if (slot == 1) {
+			if (target >= 0 && slot == (unsigned)target) {
 				dfu_smp_mgmt_cbor_text(w, "upload_image_id");
 				dfu_smp_mgmt_cbor_uint(w, image);
 			}

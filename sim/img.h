@@ -16,8 +16,21 @@
 
 struct dfu_smp_mgmt_cbor_writer;
 
+/**
+ * Zephyr's MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_*: which slots of the images other
+ * than image 0 (whose application runs the SMP server) a state write may confirm.
+ */
+enum sim_confirm_other {
+	SIM_CONFIRM_OTHER_ANY,       /**< both slots (the default) */
+	SIM_CONFIRM_OTHER_NONE,      /**< neither: IMG err 32 */
+	SIM_CONFIRM_OTHER_SECONDARY, /**< only the secondary (a permanent mark) */
+};
+
 /** Image settings; zero fields take the defaults. */
 struct sim_img_config {
+	enum sim_boot_mode mode;              /**< default swap-move */
+	bool no_downgrade;                    /**< MCUboot refuses an older image */
+	enum sim_confirm_other confirm_other; /**< default any */
 	const struct sim_flash_timing *flash; /**< default SIM_FLASH_NRF52840 */
 	unsigned images;                      /**< updatable images; default 1 */
 	size_t slot_size;                     /**< bytes per slot; default 0x70000 */
@@ -62,6 +75,14 @@ int sim_img_open(struct sim_img *img, const struct sim_img_config *cfg, const ch
 
 /** Free the flash. */
 void sim_img_close(struct sim_img *img);
+
+/**
+ * The slot an upload to @p image writes: the secondary in the swap and overwrite modes, the
+ * slot not running in the either-slot modes, slot 0 while the firmware loader runs.
+ * @return the slot, or -1 when the running application cannot take one (single slot, the
+ * firmware loader mode's application).
+ */
+int sim_img_upload_slot(const struct sim_img *img, unsigned image);
 
 /**
  * Reboot: the upload in progress is lost and the bootloader runs (swap, revert, checks).

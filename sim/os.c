@@ -28,9 +28,6 @@ enum {
 #define RTC_START_S 1767225600
 #define US_PER_S 1000000
 
-/* MCUboot's swap-using-move mode, the one the device's bootloader is built for. */
-#define BOOTLOADER_MODE 3
-
 /* Thread-state bits (kernel_structs.h). */
 #define THREAD_PENDING 0x02u
 #define THREAD_SLEEPING 0x04u
@@ -276,10 +273,13 @@ static int datetime_set(struct sim_req *req)
 	return 0;
 }
 
-/* Both keys are decoded (a reset hook and boot modes are built in); the reply comes first. */
+/*
+ * Both keys are decoded (a reset hook and boot modes are built in); the reply comes first.
+ * boot_mode is cut to 8 bits, as Zephyr's retention boot mode keeps it.
+ */
 static int reset(struct sim_req *req)
 {
-	uint64_t boot_mode;
+	uint64_t boot_mode = 0;
 	bool force;
 	int rc;
 
@@ -290,7 +290,7 @@ static int reset(struct sim_req *req)
 	if (rc) {
 		return rc;
 	}
-	sim_device_request_reset(req->dev, req->now_us + RESET_DELAY_US);
+	sim_device_request_reset_mode(req->dev, req->now_us + RESET_DELAY_US, (uint8_t)boot_mode);
 	return 0;
 }
 
@@ -397,7 +397,11 @@ static int bootloader(struct sim_req *req)
 		return SIM_GROUP_ERR(OS_ERR_QUERY_YIELDS_NO_ANSWER);
 	}
 	dfu_smp_mgmt_cbor_text(req->rsp, "mode");
-	dfu_smp_mgmt_cbor_int(req->rsp, BOOTLOADER_MODE);
+	dfu_smp_mgmt_cbor_int(req->rsp, sim_boot_mode_number(req->dev->img.cfg.mode));
+	if (req->dev->img.cfg.no_downgrade) {
+		dfu_smp_mgmt_cbor_text(req->rsp, "no-downgrade");
+		dfu_smp_mgmt_cbor_bool(req->rsp, true);
+	}
 	return 0;
 }
 

@@ -72,6 +72,13 @@ int sim_ram_suspend(struct sim_device *dev, uint64_t now_us)
 	snprintf(line, sizeof(line), "upload %d %u %" PRIu64 " %" PRIu64 " %zu ",
 		 up->active ? 1 : 0, up->image, up->len, up->off, up->erased_to);
 	ok = ok && append(&t, line) && append_hex(&t, up->sha, up->sha_len) && append(&t, "\n");
+	/* what the bootloader chose at the last boot: the slots running, the firmware loader */
+	ok = ok && append(&t, dev->img.boot.loader ? "boot loader" : "boot app");
+	for (unsigned i = 0; ok && i < dev->img.boot.images; i++) {
+		snprintf(line, sizeof(line), " %u", dev->img.boot.running[i]);
+		ok = append(&t, line);
+	}
+	ok = ok && append(&t, "\n");
 	/* the file system stays unusable after a storage erase until the device reboots */
 	ok = ok && (!dev->fs.erased || append(&t, "fs erased\n"));
 	for (size_t i = 0; ok && i < dev->settings.ram.count; i++) {
@@ -135,6 +142,25 @@ static void resume_upload(struct sim_device *dev, const char *line)
 	up.active = active == 1;
 	up.sha_len = (size_t)n;
 	dev->img.upload = up;
+}
+
+static void resume_boot(struct sim_device *dev, const char *line)
+{
+	struct sim_boot *boot = &dev->img.boot;
+	const char *p = line + strlen("boot ");
+	char *end;
+
+	boot->loader = strncmp(p, "loader", 6) == 0;
+	p = strchr(p, ' ');
+	for (unsigned i = 0; p && i < boot->images; i++) {
+		unsigned long slot = strtoul(p, &end, 10);
+
+		if (end == p || slot > 1) {
+			return;
+		}
+		boot->running[i] = (unsigned)slot;
+		p = end;
+	}
 }
 
 static int resume_setting(struct sim_device *dev, char *line)
@@ -201,6 +227,8 @@ int sim_ram_resume(struct sim_device *dev)
 			dev->os.rtc_offset_us = i;
 		} else if (strncmp(line, "upload ", 7) == 0) {
 			resume_upload(dev, line);
+		} else if (strncmp(line, "boot ", 5) == 0) {
+			resume_boot(dev, line);
 		} else if (strncmp(line, "setting ", 8) == 0) {
 			err = resume_setting(dev, line);
 		} else if (strcmp(line, "fs erased") == 0) {

@@ -56,7 +56,7 @@ static void power_on(struct rig *r)
 					&small_flash, r->path, &fresh),
 			 0);
 	assert_false(fresh);
-	sim_boot_init(&r->boot, &r->flash, 1, SLOT_SIZE);
+	sim_boot_init(&r->boot, &r->flash, 1, SLOT_SIZE, SIM_BOOT_SWAP_MOVE, false);
 }
 
 static size_t slot_off(const struct rig *r, unsigned slot)
@@ -77,7 +77,7 @@ static void start(struct rig *r, bool uploaded)
 	assert_int_equal(sim_flash_open(&r->flash, sim_boot_flash_size(1, SLOT_SIZE, &small_flash),
 					&small_flash, r->path, &fresh),
 			 0);
-	sim_boot_init(&r->boot, &r->flash, 1, SLOT_SIZE);
+	sim_boot_init(&r->boot, &r->flash, 1, SLOT_SIZE, SIM_BOOT_SWAP_MOVE, false);
 	assert_true(sim_flash_write(&r->flash, slot_off(r, 0), r->old_img, r->old_len) >= 0);
 	if (uploaded) {
 		assert_true(sim_flash_write(&r->flash, slot_off(r, 1), r->new_img, r->new_len) >=

@@ -178,11 +178,37 @@ static void help(void)
 	printf("                       slot info, upload data of at most 512 bytes, no size check\n");
 	printf("                       before a write runs past the slot, the upload kept across\n");
 	printf("                       an erase\n");
-	printf("  --rollback           a new image crashes before it is confirmed (revert)\n");
+	printf("  --boot-mode NAME     the MCUboot mode its bootloader is built for (bootloader\n");
+	printf("                       info 'mode' in brackets): swap-move (the default, 3),\n");
+	printf("                       swap-scratch (1), swap-offset (9): swap, test, revert;\n");
+	printf("                       overwrite-only (2): copied over slot 0 at boot, no\n");
+	printf("                       revert; direct-xip (4), ram-load (6): the highest valid\n");
+	printf("                       version of either slot runs, uploads go to the other,\n");
+	printf("                       no state writes (rc 8); direct-xip-revert (5): the same\n");
+	printf("                       among slots marked by a state write, an unconfirmed one\n");
+	printf("                       dropped at the next boot; single-slot (0): slot 0 only,\n");
+	printf("                       no upload (a serial reset with boot_mode 1 enters\n");
+	printf("                       recovery); firmware-loader (7): slot 0, or a loader\n");
+	printf("                       (version 0.1.0, own partition) that takes its upload,\n");
+	printf("                       booted by a reset with boot_mode 1 or when slot 0 holds\n");
+	printf("                       nothing valid\n");
+	printf("  --images N           updatable images, 1 to 4 (default 1; an nRF5340 has 2),\n");
+	printf("                       each with factory image 1.0.0; their dependency TLVs are\n");
+	printf("                       checked at boot (unmet: not swapped)\n");
+	printf("  --no-downgrade       MCUboot's downgrade prevention: an image older than the\n");
+	printf("                       one it would replace is not swapped in (bootloader info\n");
+	printf("                       says \"no-downgrade\": true)\n");
+	printf("  --confirm-other WHICH  which slots of images 1 and up a state write may\n");
+	printf("                       confirm: none, secondary (a permanent mark only) or any\n");
+	printf("                       (the default); else IMG err 32\n");
+	printf("  --rollback           a new image crashes before it is confirmed (revert; swap\n");
+	printf("                       modes and direct-xip-revert only)\n");
 	printf("  --recovery           serial: start in MCUboot's serial recovery: the\n");
 	printf("                       bootloader answers a v1-style subset (echo, parameters,\n");
 	printf("                       image list, upload straight into slot 0, reset); a reset\n");
-	printf("                       boots slot 0 if its image is valid\n");
+	printf("                       boots slot 0 if its image is valid. Over --serial a reset\n");
+	printf("                       with boot_mode 1 enters it too (elsewhere it boots as\n");
+	printf("                       usual)\n");
 	printf("  --recovery-buf-size N  the buf_size it reports (default 1024); it still takes\n");
 	printf("                       no request longer than 1024 bytes\n");
 	printf("  --busy-scale F       udp, serial: answers wait for the flash work times F\n");
@@ -290,6 +316,39 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			opt->dev.recovery_buf_size = (uint32_t)n;
 		} else if (strcmp(arg, "--rollback") == 0) {
 			opt->rollback = true;
+		} else if (strcmp(arg, "--no-downgrade") == 0) {
+			opt->dev.img.no_downgrade = true;
+		} else if (args_is(arg, "--boot-mode")) {
+			v = args_value(argc, argv, &i, "--boot-mode");
+			if (!v || sim_boot_mode_find(v, &opt->dev.img.mode) != 0) {
+				char names[200] = "";
+
+				for (unsigned m = 0; m < SIM_BOOT_MODE_COUNT; m++) {
+					strcat(names, m ? ", " : "");
+					strcat(names, sim_boot_mode_name((enum sim_boot_mode)m));
+				}
+				return usage("--boot-mode takes one of: %s; got '%s'", names,
+					     v ? v : "");
+			}
+		} else if (args_is(arg, "--images")) {
+			v = args_value(argc, argv, &i, "--images");
+			if (!parse_number(v, 1, 4, &n)) {
+				return usage("--images takes a number from 1 to 4, got '%s'",
+					     v ? v : "");
+			}
+			opt->dev.img.images = (unsigned)n;
+		} else if (args_is(arg, "--confirm-other")) {
+			v = args_value(argc, argv, &i, "--confirm-other");
+			if (v && strcmp(v, "any") == 0) {
+				opt->dev.img.confirm_other = SIM_CONFIRM_OTHER_ANY;
+			} else if (v && strcmp(v, "none") == 0) {
+				opt->dev.img.confirm_other = SIM_CONFIRM_OTHER_NONE;
+			} else if (v && strcmp(v, "secondary") == 0) {
+				opt->dev.img.confirm_other = SIM_CONFIRM_OTHER_SECONDARY;
+			} else {
+				return usage("--confirm-other takes none, secondary or any, got '%s'",
+					     v ? v : "");
+			}
 		} else if (strcmp(arg, "--bluez") == 0) {
 			opt->bluez = true;
 		} else if (strcmp(arg, "--reassembly") == 0) {
@@ -437,6 +496,11 @@ static int parse_options(struct options *opt, int argc, char **argv)
 		opt->dev.buf_size = buf_size ? buf_size : opt->dev.buf_size;
 		opt->dev.buf_count = buf_count ? buf_count : opt->dev.buf_count;
 	}
+	if (opt->rollback && !sim_boot_mode_swaps(opt->dev.img.mode) &&
+	    opt->dev.img.mode != SIM_BOOT_DIRECT_XIP_REVERT) {
+		return usage("--rollback needs a revert: --boot-mode %s has none (swap modes and "
+			     "direct-xip-revert only)", sim_boot_mode_name(opt->dev.img.mode));
+	}
 	if (opt->power_cut && (opt->command || opt->bluez)) {
 		return usage("--power-cut is for the device served over --udp or --serial");
 	}
@@ -583,10 +647,10 @@ static void log_state_write(struct host *h, const struct sim_device_stats *befor
 {
 	const struct sim_device_stats *after = sim_device_stats(&h->dev);
 	char hex[2 * sizeof(after->state_hash) + 1];
+	char image[32] = "";
 	const char *what = after->confirms != before->confirms ? "the running image confirmed"
-			   : after->permanent_marks != before->permanent_marks
-				   ? "slot 1 marked for good"
-			   : after->marks != before->marks ? "slot 1 marked for a test"
+			   : after->permanent_marks != before->permanent_marks ? "marked for good"
+			   : after->marks != before->marks ? "marked for a test"
 							   : NULL;
 
 	if (!what) {
@@ -595,7 +659,15 @@ static void log_state_write(struct host *h, const struct sim_device_stats *befor
 	for (size_t i = 0; i < sizeof(after->state_hash); i++) {
 		snprintf(hex + 2 * i, 3, "%02x", after->state_hash[i]);
 	}
-	dfu_smp_port_logf(&h->log, "image state: %s, hash %s", what, hex);
+	if (after->state_image) {
+		snprintf(image, sizeof(image), " (image %u)", after->state_image);
+	}
+	if (after->confirms != before->confirms) {
+		dfu_smp_port_logf(&h->log, "image state: %s%s, hash %s", what, image, hex);
+	} else {
+		dfu_smp_port_logf(&h->log, "image state: slot %u %s%s, hash %s", after->state_slot,
+				  what, image, hex);
+	}
 }
 
 static void host_receive(struct host *h, struct endpoint *ep, const struct peer *peer,
@@ -608,6 +680,11 @@ static void host_receive(struct host *h, struct endpoint *ep, const struct peer 
 	if (h->boot_until_us || !sim_device_bootable(&h->dev)) {
 		dfu_smp_port_logf(&h->log, "%s: %zu bytes while the device is down: lost", ep->name,
 				  len);
+		return;
+	}
+	if (sim_device_in_recovery(&h->dev) && peer) {
+		dfu_smp_port_logf(&h->log, "%s: %zu bytes while the bootloader is in serial "
+				  "recovery: lost", ep->name, len);
 		return;
 	}
 	if (h->outage_until_us > now) {
@@ -810,6 +887,39 @@ static void log_units(struct host *h)
 	dfu_smp_port_logf(&h->log, "flash units:%s", line);
 }
 
+/* -v: what the bootloader refused at the last boot, and a firmware loader that runs. */
+static void log_boot(struct host *h)
+{
+	const struct sim_boot_result *b = sim_device_last_boot(&h->dev);
+	bool either = sim_boot_mode_either_slot(sim_device_config(&h->dev)->img.mode);
+
+	for (unsigned i = 0; i < SIM_BOOT_IMAGES_MAX; i++) {
+		const struct sim_boot_refused *r = &b->refused[i];
+		char v[48], have[48], need[48], what[24] = "not swapped";
+
+		if (r->why == SIM_BOOT_REFUSED_NONE) {
+			continue;
+		}
+		if (either) {
+			snprintf(what, sizeof(what), "slot %u not booted", r->slot);
+		}
+		dfu_smp_image_version_smp_str(&r->version, v, sizeof(v));
+		dfu_smp_image_version_smp_str(&r->have, have, sizeof(have));
+		dfu_smp_image_version_smp_str(&r->need, need, sizeof(need));
+		if (r->why == SIM_BOOT_REFUSED_DOWNGRADE) {
+			dfu_smp_port_logf(&h->log, "image %u: version %s is older than %s "
+					  "(--no-downgrade): %s", i, v, have, what);
+		} else {
+			dfu_smp_port_logf(&h->log, "image %u: dependency on image %u >= %s not met "
+					  "(%s): %s", i, r->dep_image, need,
+					  r->no_such_image ? "no such image" : have, what);
+		}
+	}
+	if (b->loader) {
+		dfu_smp_port_logf(&h->log, "the firmware loader (0.1.0) runs");
+	}
+}
+
 /* The reset the device was asked for: RAM is lost, the bootloader runs, it boots. */
 static void reboot(struct host *h, uint64_t now)
 {
@@ -817,11 +927,13 @@ static void reboot(struct host *h, uint64_t now)
 
 	dfu_smp_port_logf(&h->log, "the device resets");
 	sim_device_reboot(&h->dev, now);
+	log_boot(h);
 	busy = scaled(h, sim_device_last_boot(&h->dev)->busy_us);
 	if (h->opt->rollback && sim_device_last_boot(&h->dev)->swaps[0] == SIM_SWAP_TEST) {
 		/* the new firmware crashes before confirming itself: the watchdog resets it */
 		dfu_smp_port_logf(&h->log, "the new image crashes; the device resets again");
 		sim_device_reboot(&h->dev, now + BOOT_US + busy);
+		log_boot(h);
 		busy += BOOT_US + scaled(h, sim_device_last_boot(&h->dev)->busy_us);
 	}
 	log_units(h);
@@ -835,15 +947,20 @@ static void reboot(struct host *h, uint64_t now)
 
 static void booted(struct host *h)
 {
+	const char *up = "the device is up";
+
 	h->boot_until_us = 0;
 	if (!sim_device_bootable(&h->dev)) {
 		dfu_smp_port_logf(&h->log,
 				  "the bootloader found no valid image: the device stays silent");
 		return;
 	}
-	dfu_smp_port_logf(&h->log, sim_device_in_recovery(&h->dev)
-				   ? "no valid image: the bootloader stays in serial recovery"
-				   : "the device is up");
+	if (sim_device_in_recovery(&h->dev)) {
+		up = h->dev.img.bootable
+			     ? "reset into the bootloader: MCUboot's serial recovery answers"
+			     : "no valid image: the bootloader stays in serial recovery";
+	}
+	dfu_smp_port_logf(&h->log, "%s", up);
 	for (size_t i = 0; i < h->n_eps; i++) {
 		h->eps[i]->power(h->eps[i], true);
 	}
@@ -1465,9 +1582,12 @@ static int serve(const struct options *opt)
 {
 	struct host h = { .opt = opt };
 	const struct sim_device_config *cfg;
+	struct sim_device_config dev_cfg = opt->dev;
 	int status = 0, err;
 
-	err = sim_device_init(&h.dev, &opt->dev);
+	/* over its serial port a reset with boot_mode 1 reaches MCUboot's serial recovery */
+	dev_cfg.serial_recovery = opt->serial;
+	err = sim_device_init(&h.dev, &dev_cfg);
 	if (err) {
 		fprintf(stderr, "dfu-smp-sim: cannot use the state directory '%s': %s\n",
 			opt->dev.state_dir ? opt->dev.state_dir : "", strerror(-err));
@@ -1477,6 +1597,9 @@ static int serve(const struct options *opt)
 					   .who = "sim",
 					   .t0_us = dfu_smp_port_now_us() };
 	err = sim_device_power_on(&h.dev, now_us(&h));
+	if (err == 1) {
+		log_boot(&h);
+	}
 	if (err < 0) {
 		fprintf(stderr, "dfu-smp-sim: cannot use the state directory '%s': %s\n",
 			opt->dev.state_dir, strerror(-err));
@@ -1510,6 +1633,9 @@ static int serve(const struct options *opt)
 		       (unsigned)cfg->buf_size, (unsigned)cfg->buf_count,
 		       cfg->img.slot_size ? cfg->img.slot_size : (size_t)0x70000,
 		       cfg->v1_only ? 1 : 2, opt->rollback ? ", new images crash (rollback)" : "");
+		printf("bootloader: %s, %u image%s%s\n", sim_boot_mode_name(cfg->img.mode),
+		       cfg->img.images ? cfg->img.images : 1u, cfg->img.images > 1 ? "s" : "",
+		       cfg->img.no_downgrade ? ", no downgrade" : "");
 		if (opt->dev.state_dir) {
 			printf("state: %s\n", opt->dev.state_dir);
 		}
