@@ -35,8 +35,8 @@ def make_package(directory, images, name="dfu_application.zip", edit=None, extra
     """Write a package into @p directory and return its path.
 
     images: [(index, path), ...], each image put in under its base name.
-    edit: called with the manifest (a dict) before it is written; it may change it in place
-        or return another value to write instead (anything JSON).
+    edit: called with the manifest (a dict) before it is written, to change it in place (what
+        it returns is not used).
     extra_files: {name in the zip: bytes} added as they are.
     manifest_text: written as manifest.json instead of the manifest (str or bytes).
     leave_out: names of the zip not written (the manifest's "manifest.json" too).
@@ -44,9 +44,7 @@ def make_package(directory, images, name="dfu_application.zip", edit=None, extra
     manifest = {"format-version": 1, "time": 1700000000, "name": "dfu_application",
                 "files": [entry(index, path) for index, path in images]}
     if edit is not None:
-        changed = edit(manifest)
-        if changed is not None:
-            manifest = changed
+        edit(manifest)
     out = os.path.join(directory, name)
     with zipfile.ZipFile(out, "w", compression) as z:
         if "manifest.json" not in leave_out:

@@ -536,7 +536,10 @@ static int cmd_inspect(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cli_arg inspect_params[] = {
-	{ "FILE", NULL, "the MCUboot image file, or an upgrade package (a zip with manifest.json, such as dfu_application.zip)", true },
+	{ "FILE", NULL,
+	  "the MCUboot image file, or an upgrade package (a zip with manifest.json, such as "
+	  "dfu_application.zip)",
+	  true },
 	{ "--key", "PEM", "also check the signature with this public key (a PEM file)", true },
 	{ "--json", NULL, "print one JSON document, as the global option does", false },
 	{ NULL, NULL, NULL, false },
@@ -547,6 +550,6 @@ const struct cli_command cli_inspect_commands[] = {
 	  "check an MCUboot image offline: header, TLVs, hash, signature", cmd_inspect, false,
 	  inspect_params, "Needs no device and no --conn. A package (dfu_application.zip) is shown "
 	  "with its manifest and then each of its images; every image must be valid (and verify "
-	  "with --key) for it to pass." },
+	  "with --key), else the package is refused, saying which image and why." },
 	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };
