@@ -8,7 +8,7 @@
 set -eu
 
 packages="cmake make gcc pkg-config libcbor-dev libssl-dev libsystemd-dev libjansson-dev \
-zlib1g-dev"
+zlib1g-dev libzip-dev"
 case "${1:-build}" in
 build) ;;
 test)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dfu-smp inspect: an MCUboot image file read and checked offline, as MCUboot would take it:
- * header, TLVs, image hash, signature (with --key) and what follows the TLV area.
+ * header, TLVs, image hash, signature (with --key) and what follows the TLV area; or an upgrade
+ * package (dfu_application.zip, tools/package.c): its manifest, then each of its images so.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <dfu-smp/dfu/image.h>
 #include <dfu-smp/smp/bytes.h>
 #include "cli.h"
+#include "package.h"
 
 /* TLV values longer than this are shortened in text. */
 #define TEXT_VALUE_MAX 32u
@@ -356,6 +358,89 @@ static void print_text(const struct dfu_smp_image *img, const char *file, const 
 	}
 }
 
+/* A string of the manifest, or null. */
+static json_t *json_string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* What the manifest says of one image, as JSON (without its inspection). */
+static json_t *package_image_json(const struct package_image *im)
+{
+	return json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:I, s:o}", "image", (int)im->image,
+			 "file", im->file, "type", json_string_or_null(im->type), "board",
+			 json_string_or_null(im->board), "soc", json_string_or_null(im->soc),
+			 "version", json_string_or_null(im->version), "size",
+			 (json_int_t)im->size, "load_address",
+			 im->has_load_address ? json_integer((json_int_t)im->load_address)
+					      : json_null());
+}
+
+static void print_package(const struct package *pkg, const char *file, const char *key)
+{
+	printf("package: %s\n", file);
+	printf("name: %s\n", pkg->name ? pkg->name : "(none)");
+	if (pkg->format_version >= 0) {
+		printf("format-version: %d\n", pkg->format_version);
+	} else {
+		printf("format-version: (none)\n");
+	}
+	printf("images: %u\n", pkg->count);
+	for (unsigned i = 0; i < pkg->count; i++) {
+		const struct package_image *im = &pkg->images[i];
+
+		printf("  image %u: %s, type %s, board %s, soc %s, version %s, %zu bytes\n",
+		       im->image, im->file, im->type ? im->type : "-", im->board ? im->board : "-",
+		       im->soc ? im->soc : "-", im->version ? im->version : "-", im->size);
+	}
+	for (unsigned i = 0; i < pkg->count; i++) {
+		printf("\nimage %u:\n", pkg->images[i].image);
+		print_text(&pkg->images[i].img, pkg->images[i].file, key);
+	}
+}
+
+/*
+ * Inspect the package @p file (@p data, @p size): every image checked as package_load() does
+ * (a refusal is said as it says it), then the manifest and each image's inspection shown.
+ */
+static int inspect_package(struct cli *cli, const char *file, const uint8_t *data, size_t size,
+			   const char *key)
+{
+	struct package *pkg = malloc(sizeof(*pkg));
+	int status;
+
+	if (!pkg) {
+		return cli_fail(cli, "no memory to read %s", file);
+	}
+	status = package_load(cli, file, data, size, key, pkg);
+	if (status) {
+		free(pkg);
+		return status;
+	}
+	if (cli->json) {
+		json_t *images = json_array();
+
+		for (unsigned i = 0; i < pkg->count; i++) {
+			const struct package_image *im = &pkg->images[i];
+			json_t *entry = package_image_json(im);
+
+			json_object_set_new(entry, "inspect", inspect_json(&im->img, im->file, key));
+			json_array_append_new(images, entry);
+		}
+		cli_print_json(cli,
+			       json_pack("{s:{s:s, s:o, s:o, s:i}, s:o}", "package", "file", file,
+					 "name", json_string_or_null(pkg->name), "format_version",
+					 pkg->format_version >= 0 ? json_integer(pkg->format_version)
+								  : json_null(),
+					 "count", (int)pkg->count, "images", images));
+	} else {
+		print_package(pkg, file, key);
+	}
+	package_free(pkg);
+	free(pkg);
+	return CLI_EXIT_OK;
+}
+
 static int inspect(struct cli *cli, const char *file, const char *key)
 {
 	struct dfu_smp_image img;
@@ -368,6 +453,11 @@ static int inspect(struct cli *cli, const char *file, const char *key)
 
 	status = cli_read_image(cli, file, &data, &size);
 	if (status) {
+		return status;
+	}
+	if (package_is_zip(data, size)) {
+		status = inspect_package(cli, file, data, size, key);
+		free(data);
 		return status;
 	}
 	if (key) {
@@ -446,7 +536,10 @@ static int cmd_inspect(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cli_arg inspect_params[] = {
-	{ "FILE", NULL, "the MCUboot image file", true },
+	{ "FILE", NULL,
+	  "the MCUboot image file, or an upgrade package (a zip with manifest.json, such as "
+	  "dfu_application.zip)",
+	  true },
 	{ "--key", "PEM", "also check the signature with this public key (a PEM file)", true },
 	{ "--json", NULL, "print one JSON document, as the global option does", false },
 	{ NULL, NULL, NULL, false },
@@ -455,6 +548,8 @@ static const struct cli_arg inspect_params[] = {
 const struct cli_command cli_inspect_commands[] = {
 	{ NULL, "inspect", "FILE [--key PEM] [--json]",
 	  "check an MCUboot image offline: header, TLVs, hash, signature", cmd_inspect, false,
-	  inspect_params, "Needs no device and no --conn." },
+	  inspect_params, "Needs no device and no --conn. A package (dfu_application.zip) is shown "
+	  "with its manifest and then each of its images; every image must be valid (and verify "
+	  "with --key), else the package is refused, saying which image and why." },
 	{ NULL, NULL, NULL, NULL, NULL, false, NULL, NULL },
 };
