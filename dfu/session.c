@@ -571,7 +571,8 @@ static void upgrade_check_size(void *user, size_t max_request)
 	struct dfu_smp_session *s = user;
 
 	s->result.recovery = true;
-	s->result.max_request = max_request;
+	/* entered by a reset, the bootloader's link may take less than the application's did */
+	s->result.max_request = max_request < link_max(s) ? max_request : link_max(s);
 	check_size(s);
 }
 

@@ -451,13 +451,17 @@ static bool marks(const struct dfu_smp_upgrade *up)
 	int64_t m = mode(up);
 
 	return !up->recovery && !up->nothing_to_mark && m != MODE_DIRECT_XIP &&
-	       m != MODE_RAM_LOAD && m != MODE_SINGLE_SLOT_RAM_LOAD && m != MODE_FIRMWARE_LOADER;
+	       m != MODE_RAM_LOAD && m != MODE_SINGLE_SLOT && m != MODE_SINGLE_SLOT_RAM_LOAD &&
+	       m != MODE_FIRMWARE_LOADER;
 }
 
-/* The mode reverts an image that runs unconfirmed, so a running image is confirmed. */
+/*
+ * The mode reverts an image that runs unconfirmed, so a running image is confirmed; not one
+ * that serial recovery wrote in place, which nothing reverts.
+ */
 static bool confirms(const struct dfu_smp_upgrade *up)
 {
-	return marks(up) && mode(up) != MODE_OVERWRITE_ONLY;
+	return marks(up) && mode(up) != MODE_OVERWRITE_ONLY && !up->result.recovery;
 }
 
 /* Marked for good: asked for, or the mode has no test boot. */

@@ -1,23 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The whole firmware upgrade of one image, sans I/O, made so that it cannot leave a device
- * without a working image:
+ * The whole firmware upgrade of one image or of several (a package's: an nRF5340's application
+ * and network cores), sans I/O, made so that it cannot leave a device without a working image:
  *
- *   read the image state -> (skip what is already done) -> check the image fits the slot ->
- *   upload -> check the device lists the
- *   new hash in the secondary slot -> mark it for a test boot (or for good) -> reset -> wait
- *   for the device to come back -> check it runs the new image -> confirm -> check it is
- *   confirmed.
+ *   ask the bootloader's mode -> read the image state -> (skip what is already done) -> check,
+ *   before anything is sent, that each image fits its slot, that the device has each image
+ *   number, that no image is older than what runs (unless allowed, and never where the
+ *   bootloader refuses it or boots the highest version), that every dependency is met by what
+ *   will run after the reset -> upload each image -> check the device lists each -> mark each
+ *   for a test boot (or for good) -> reset once -> wait for the device to come back -> check it
+ *   runs every new image -> confirm each -> check each is confirmed.
  *
- * The new image is confirmed only when the device, after its reset, reports it running; if it
+ * The bootloader's mode (os bootloader info) shapes the flow: the swap modes as above;
+ * overwrite-only marks for good and has no test boot; direct-XIP and RAM load upload to the
+ * slot that does not run and mark nothing (the highest version boots); direct-XIP with revert
+ * uploads there and marks and confirms; a firmware loader is entered with a reset (boot_mode 1),
+ * takes the application into slot 0 and boots it; a single application slot takes an image only
+ * through serial recovery (via_recovery). A device that reports no mode is upgraded as a swap
+ * device, and one that answers a mark with rc 8 is taken to boot what it finds.
+ *
+ * A new image is confirmed only when the device, after its reset, reports it running; if it
  * runs anything else, the device rolled back and the upgrade says so (and confirms nothing).
  * The owner does the I/O: it runs the SMP client, and when the device is told to reset it waits
- * for it to go and come back (ops->reset), then calls dfu_smp_upgrade_reconnected(). An upgrade that
- * ended because the link was lost carries on with dfu_smp_upgrade_resume() once the link is back.
- * dfu/session.c is such an owner, for any link.
+ * for it to go and come back (ops->reset), then calls dfu_smp_upgrade_reconnected(). An upgrade
+ * that ended because the link was lost carries on with dfu_smp_upgrade_resume() once the link is
+ * back. dfu/session.c is such an owner, for any link.
  *
  * A device in MCUboot's serial recovery mode (the bootloader itself answering, detected by
- * dfu_smp_upgrade_is_recovery() from the first state list) is upgraded otherwise: the bootloader
+ * dfu_smp_upgrade_is_recovery() from the state list) is upgraded otherwise: the bootloader
  * writes the upload straight into slot 0, so there is nothing to mark; the owner first checks
  * the request size (ops->check_size; dfu/session.c sends an echo of that size, halving it on
  * silence, as the bootloader may report a buf_size larger than it holds), then upload -> check
