@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include <dfu-smp/dfu/image.h>
+#include <dfu-smp/dfu/upgrade.h>
 #include "testdata.h"
 
 #define KEY_P256 "keys/ecdsa-p256-public.pem"
@@ -1173,6 +1174,79 @@ static void names(void **state)
 	assert_null(dfu_smp_image_hash_alg_name(DFU_SMP_IMAGE_HASH_NONE));
 }
 
+/* What an upgrade takes of an image: its version and its DEPENDENCY TLVs, decoded. */
+static void upgrade_images_of_06a_and_06c(void **state)
+{
+	struct file a = load("06a-dependency.bin"), c = load("06c-seccnt-2deps.bin");
+	struct dfu_smp_image img;
+	struct dfu_smp_upgrade_image up;
+
+	(void)state;
+	assert_int_equal(dfu_smp_image_parse(&img, c.data, c.len), 0);
+	assert_int_equal(dfu_smp_upgrade_image_set(&up, &img, 3, "c.bin"), 0);
+	assert_int_equal(up.image, 3);
+	assert_string_equal(up.name, "c.bin");
+	assert_int_equal(up.size, c.len);
+	assert_ptr_equal(up.hash, img.hash);
+	assert_int_equal(up.version.major, 2);
+	assert_int_equal(up.version.build, 5);
+	assert_int_equal(up.dep_count, 2);
+	assert_int_equal(up.deps[0].image, 0);
+	assert_int_equal(up.deps[0].min.major, 1);
+	assert_int_equal(up.deps[0].min.minor, 0);
+	assert_int_equal(up.deps[1].image, 1);
+	assert_int_equal(up.deps[1].min.minor, 2);
+	assert_int_equal(up.deps[1].min.build, 3);
+	assert_int_equal(dfu_smp_image_parse(&img, a.data, a.len), 0);
+	assert_int_equal(dfu_smp_upgrade_image_set(&up, &img, 0, NULL), 0);
+	assert_int_equal(up.dep_count, 1);
+	assert_int_equal(up.deps[0].image, 1);
+	assert_int_equal(up.deps[0].min.major, 1);
+	assert_int_equal(up.deps[0].min.minor, 2);
+	assert_int_equal(up.deps[0].min.revision, 3);
+	assert_int_equal(up.deps[0].min.build, 4);
+	img.hash_len = 0;
+	assert_int_equal(dfu_smp_upgrade_image_set(&up, &img, 0, NULL), -EINVAL);
+	free(a.data);
+	free(c.data);
+}
+
+/* Versions as imgtool, Zephyr's list and manifests write them, and MCUboot's comparison. */
+static void versions_read_and_compared(void **state)
+{
+	struct dfu_smp_image_version v, w;
+
+	(void)state;
+	assert_int_equal(dfu_smp_image_version_parse("1.2.3+4", &v), 0);
+	assert_int_equal(v.major, 1);
+	assert_int_equal(v.minor, 2);
+	assert_int_equal(v.revision, 3);
+	assert_int_equal(v.build, 4);
+	assert_int_equal(dfu_smp_image_version_parse("1.2.3.4", &w), 0);
+	assert_int_equal(dfu_smp_image_version_cmp(&v, &w, true), 0);
+	assert_int_equal(dfu_smp_image_version_parse("255.255.65535.4294967295", &v), 0);
+	assert_int_equal(v.build, 4294967295u);
+	assert_int_equal(dfu_smp_image_version_parse("1.2.3", &v), 0);
+	assert_int_equal(v.build, 0);
+	/* the build number counts only when asked */
+	assert_int_equal(dfu_smp_image_version_cmp(&v, &w, true), -1);
+	assert_int_equal(dfu_smp_image_version_cmp(&v, &w, false), 0);
+	assert_int_equal(dfu_smp_image_version_parse("1.10.0", &w), 0);
+	assert_int_equal(dfu_smp_image_version_cmp(&w, &v, false), 1); /* 10 > 2, not "1" < "2" */
+	assert_int_equal(dfu_smp_image_version_parse("2.0.0", &w), 0);
+	assert_int_equal(dfu_smp_image_version_cmp(&v, &w, false), -1);
+	assert_int_equal(dfu_smp_image_version_parse("1.2.4", &w), 0);
+	assert_int_equal(dfu_smp_image_version_cmp(&w, &v, false), 1);
+	static const char *const bad[] = {
+		"", "1", "1.2", "1.2.", "1.2.3.", "1.2.3+", "256.0.0", "0.256.0", "0.0.65536",
+		"0.0.0+4294967296", "1.2.3x", "-1.2.3", "1..3", " 1.2.3", "1.2.3.4.5", "a.b.c",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(dfu_smp_image_version_parse(bad[i], &v), -EINVAL);
+	}
+	assert_int_equal(dfu_smp_image_version_parse(NULL, &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1195,6 +1269,8 @@ int main(void)
 		cmocka_unit_test(random_byte_flips),
 		cmocka_unit_test(random_files),
 		cmocka_unit_test(names),
+		cmocka_unit_test(versions_read_and_compared),
+		cmocka_unit_test(upgrade_images_of_06a_and_06c),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
