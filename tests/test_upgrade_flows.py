@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -251,44 +252,66 @@ class Flows(unittest.TestCase):
         self.assertIn("does not let it be confirmed", p.stderr)
         self.assertIn("image 1", p.stderr)
 
+    def stop_and_run_again(self, pkg, step, state):
+        """One trial of test_stopped_at_every_step_and_run_again, on its own device."""
+        with SimDevice("--udp", "127.0.0.1:0", "--state", state, "--images", "2",
+                       "--busy-scale", "0.2") as sim:
+            conn = "udp:" + sim.udp
+            client = subprocess.Popen([DFU_SMP, "--conn", conn, "-v", "upgrade", pkg],
+                                      stderr=subprocess.PIPE, text=True)
+            seen = ""
+            while True:
+                line = client.stderr.readline()
+                if not line or line.startswith(step):
+                    break
+                seen += line
+            client.kill()
+            client.communicate(timeout=60)
+            self.assertTrue(line.startswith(step), seen)
+            listed = {(s.get("image", 0), s["hash"]) for s in json.loads(run_tool.run(
+                DFU_SMP, "--conn", conn, "--json", "image", "list").stdout)["images"]}
+            p = run_tool.run(DFU_SMP, "--conn", conn, "--json", "upgrade", pkg)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            doc = json.loads(p.stdout)
+            for n, name in ((0, APP), (1, SMALL)):
+                entry = doc["images"][n]
+                self.assertTrue(entry["runs"] and entry["confirmed"], doc)
+                if (n, EXPECTED_HASH[name]) in listed:
+                    self.assertIsNone(entry["upload"], f"image {n} sent again")
+        dev = ("--state", state, "--images", "2")
+        for n, name in ((0, APP), (1, SMALL)):
+            p = sim_command("--json", "image", "list", device=dev)
+            s = [s for s in json.loads(p.stdout)["images"]
+                 if s.get("image", 0) == n and s["active"]]
+            self.assertEqual([(x["hash"], x["confirmed"]) for x in s],
+                             [(EXPECTED_HASH[name], True)])
+
     def test_stopped_at_every_step_and_run_again(self):
         """The client killed as each step of a package upgrade starts; the same command run
         again finishes, both images confirmed, and never sends again an image the device
-        already listed."""
+        already listed. The trials run side by side, each on its own device."""
         pkg = self.package((0, APP), (1, SMALL))
         steps = ("upload: image 0", "check upload", "upload: image 1", "mark: image 0",
                  "mark: image 1", "reset", "check boot", "confirm: image 0",
                  "confirm: image 1", "check confirm")
+        errors = {}
+
+        def trial(n, step):
+            try:
+                self.stop_and_run_again(pkg, step, os.path.join(self.dir, f"state-{n}"))
+            except BaseException as e:  # reported below, by step
+                errors[step] = e
+
+        threads = [threading.Thread(target=trial, args=(n, step))
+                   for n, step in enumerate(steps)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
         for step in steps:
             with self.subTest(step=step):
-                shutil.rmtree(self.state, ignore_errors=True)
-                with SimDevice("--udp", "127.0.0.1:0", "--state", self.state, "--images",
-                               "2", "--busy-scale", "0.2") as sim:
-                    conn = "udp:" + sim.udp
-                    client = subprocess.Popen([DFU_SMP, "--conn", conn, "-v", "upgrade", pkg],
-                                              stderr=subprocess.PIPE, text=True)
-                    seen = ""
-                    while True:
-                        line = client.stderr.readline()
-                        if not line or line.startswith(step):
-                            break
-                        seen += line
-                    client.kill()
-                    client.communicate(timeout=60)
-                    self.assertTrue(line.startswith(step), seen)
-                    listed = {(s.get("image", 0), s["hash"]) for s in json.loads(run_tool.run(
-                        DFU_SMP, "--conn", conn, "--json", "image", "list").stdout)["images"]}
-                    p = run_tool.run(DFU_SMP, "--conn", conn, "--json", "upgrade", pkg)
-                    self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-                    doc = json.loads(p.stdout)
-                    for n, name in ((0, APP), (1, SMALL)):
-                        entry = doc["images"][n]
-                        self.assertTrue(entry["runs"] and entry["confirmed"], doc)
-                        if (n, EXPECTED_HASH[name]) in listed:
-                            self.assertIsNone(entry["upload"], f"image {n} sent again")
-                dev = ("--images", "2")
-                self.assert_runs(APP, 0, device=dev)
-                self.assert_runs(SMALL, 1, device=dev)
+                if step in errors:
+                    raise errors[step]
 
     def test_interrupted_package_upgrade_run_again(self):
         """The device goes away in the middle of the second image and stays away longer than
