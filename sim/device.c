@@ -142,6 +142,8 @@ int sim_device_power_on(struct sim_device *dev, uint64_t now_us)
 		return 0;
 	}
 	sim_device_reboot(dev, now_us);
+	/* the recovery pin is held at power-on: the bootloader stays in its serial recovery */
+	dev->in_recovery = dev->in_recovery || dev->cfg.recovery;
 	return 1;
 }
 

@@ -262,7 +262,8 @@ int sim_device_suspend(struct sim_device *dev, uint64_t now_us);
  * finds none; and if init found none (the last run did not suspend), this start is a
  * power-on: RAM is lost and the bootloader runs (sim_device_reboot()), swapping a pending
  * image, reverting an unconfirmed one, going on with a swap a cut stopped. Without a state
- * directory it does nothing. @return 1 if the bootloader ran, 0 if not, or a negative errno.
+ * directory it does nothing. A device made to start in serial recovery (cfg.recovery) is in it
+ * after a power-on too. @return 1 if the bootloader ran, 0 if not, or a negative errno.
  */
 int sim_device_power_on(struct sim_device *dev, uint64_t now_us);
 

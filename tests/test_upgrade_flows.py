@@ -200,6 +200,21 @@ class Flows(unittest.TestCase):
                 dev = ("--boot-mode", mode)
                 self.assertEqual(self.running(device=dev)["hash"], EXPECTED_HASH[SMALL])
 
+    def test_package_through_serial_recovery(self):
+        """A two-image device held in serial recovery (also on a power-on of its state):
+        each image written into its slot 0 by the bootloader, nothing marked or confirmed."""
+        p = self.serial_upgrade(("--recovery", "--images", "2"),
+                                self.package((0, APP), (1, SMALL)))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        doc = json.loads(p.stdout)
+        self.assertTrue(doc["recovery"])
+        self.assertEqual([(i["image"], i["runs"]) for i in doc["images"]],
+                         [(0, True), (1, True)])
+        self.assertNotIn("marking", p.stderr)
+        dev = ("--images", "2")
+        self.assertEqual(self.running(0, dev)["hash"], EXPECTED_HASH[APP])
+        self.assertEqual(self.running(1, dev)["hash"], EXPECTED_HASH[SMALL])
+
     def test_via_recovery_where_the_device_cannot(self):
         # over UDP the device ignores boot_mode: its application comes back
         with SimDevice("--udp", "127.0.0.1:0", "--state", self.state, "--busy-scale",
