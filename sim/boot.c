@@ -147,21 +147,6 @@ bool sim_image_hash_ok(const uint8_t *slot, const struct sim_image *img)
 	return n == img->hash_len && memcmp(out, img->hash, n) == 0;
 }
 
-int sim_image_version_cmp(const struct dfu_smp_image_version *a,
-			  const struct dfu_smp_image_version *b)
-{
-	if (a->major != b->major) {
-		return a->major < b->major ? -1 : 1;
-	}
-	if (a->minor != b->minor) {
-		return a->minor < b->minor ? -1 : 1;
-	}
-	if (a->revision != b->revision) {
-		return a->revision < b->revision ? -1 : 1;
-	}
-	return 0;
-}
-
 size_t sim_image_build(uint8_t *out, size_t cap, const struct dfu_smp_image_version *version,
 		       size_t payload_len, uint32_t seed)
 {
@@ -363,7 +348,7 @@ static unsigned xip_choose(const struct sim_boot *boot, unsigned image, unsigned
 			continue;
 		}
 		if (chosen == 2 ||
-		    sim_image_version_cmp(&img.header.version, &best.header.version) > 0) {
+		    dfu_smp_image_version_cmp(&img.header.version, &best.header.version, false) > 0) {
 			chosen = slot;
 			best = img;
 		}
@@ -429,8 +414,8 @@ static void xip_states(const struct sim_boot *boot, unsigned image, struct sim_s
 	}
 	if (!revert) {
 		out[o].pending = !out[r].present ||
-				 sim_image_version_cmp(&other.header.version,
-						       &out[r].img.header.version) > 0;
+				 dfu_smp_image_version_cmp(&other.header.version,
+						       &out[r].img.header.version, false) > 0;
 		out[o].permanent = out[o].pending;
 		return;
 	}
@@ -438,8 +423,8 @@ static void xip_states(const struct sim_boot *boot, unsigned image, struct sim_s
 		return;
 	}
 	out[o].pending = to.copy_done != FLAG_SET &&
-			 (!out[r].present || sim_image_version_cmp(&other.header.version,
-								   &out[r].img.header.version) > 0);
+			 (!out[r].present || dfu_smp_image_version_cmp(&other.header.version,
+								   &out[r].img.header.version, false) > 0);
 	out[o].permanent = out[o].pending && to.image_ok == FLAG_SET;
 	/* the running image unconfirmed: this one comes back */
 	out[o].confirmed = out[r].present && !out[r].confirmed;
@@ -842,7 +827,7 @@ static bool deps_met(const struct sim_boot *boot, unsigned image, const unsigned
 		struct dfu_smp_image_version have = { 0 };
 		bool exists = version_after(boot, img.deps[d].image, next, &have);
 
-		if (!exists || sim_image_version_cmp(&have, &img.deps[d].min) < 0) {
+		if (!exists || dfu_smp_image_version_cmp(&have, &img.deps[d].min, false) < 0) {
 			memset(refused, 0, sizeof(*refused));
 			refused->why = SIM_BOOT_REFUSED_DEPENDENCY;
 			refused->slot = next[image];
@@ -922,7 +907,7 @@ static int run_swaps(struct sim_boot *boot, struct sim_boot_result *result)
 			if (boot->no_downgrade &&
 			    sim_image_parse(slot_data(boot, image, 0), boot->slot_size, &now) ==
 				    0 &&
-			    sim_image_version_cmp(&img.header.version, &now.header.version) < 0) {
+			    dfu_smp_image_version_cmp(&img.header.version, &now.header.version, false) < 0) {
 				struct sim_boot_refused *r = &result->refused[image];
 				size_t page = boot->flash->timing.page_size;
 

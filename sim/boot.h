@@ -56,10 +56,6 @@ int sim_image_parse(const uint8_t *slot, size_t size, struct sim_image *img);
 /** True if the image's hash TLV matches its content. */
 bool sim_image_hash_ok(const uint8_t *slot, const struct sim_image *img);
 
-/** Compare major.minor.revision (the build number is ignored, as MCUboot does). */
-int sim_image_version_cmp(const struct dfu_smp_image_version *a,
-			  const struct dfu_smp_image_version *b);
-
 /**
  * Build a valid hash-only MCUboot image (0x200-byte header, @p payload_len bytes derived from
  * @p seed, a SHA-256 TLV) into @p out. @return its length, or 0 if @p cap is too small.

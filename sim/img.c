@@ -466,7 +466,7 @@ static int upload_start(struct sim_req *req, const uint8_t *data, size_t data_le
 	}
 	if (upgrade_item && cbor_get_bool(upgrade_item) && slots[target ^ 1].present &&
 	    slots[target ^ 1].active &&
-	    sim_image_version_cmp(&hdr.header.version, &slots[target ^ 1].img.header.version) <=
+	    dfu_smp_image_version_cmp(&hdr.header.version, &slots[target ^ 1].img.header.version, false) <=
 		    0) {
 		return SIM_GROUP_ERR(IMG_CURRENT_VERSION_IS_NEWER);
 	}
