@@ -18,21 +18,6 @@
 #include <dfu-smp/mgmt/err.h>
 #include <dfu-smp/mgmt/os.h>
 
-/* MCUboot's modes, as bootloader info reports them (smp-groups.md). */
-enum {
-	MODE_UNKNOWN = -1,
-	MODE_SINGLE_SLOT = 0,
-	MODE_SWAP_SCRATCH = 1,
-	MODE_OVERWRITE_ONLY = 2,
-	MODE_SWAP_MOVE = 3,
-	MODE_DIRECT_XIP = 4,
-	MODE_DIRECT_XIP_REVERT = 5,
-	MODE_RAM_LOAD = 6,
-	MODE_FIRMWARE_LOADER = 7,
-	MODE_SINGLE_SLOT_RAM_LOAD = 8,
-	MODE_SWAP_OFFSET = 9,
-};
-
 /* IMG group error: the device confirms no image of another number than the one it runs. */
 #define IMG_ERR_CONFIRMATION_DENIED 32
 
@@ -184,7 +169,7 @@ bool dfu_smp_upgrade_is_recovery(const struct dfu_smp_mgmt_img_state *st)
 /* The slot an upload of an image number goes to, given the slot it runs from (or -1). */
 static int64_t target_slot(const struct dfu_smp_upgrade *up, int64_t active)
 {
-	if (up->recovery || mode(up) == MODE_FIRMWARE_LOADER || up->cfg.via_recovery) {
+	if (up->recovery || mode(up) == DFU_SMP_MGMT_OS_BOOT_FIRMWARE_LOADER || up->cfg.via_recovery) {
 		return 0; /* written in place: the bootloader, or the loader, runs from elsewhere */
 	}
 	/* direct-XIP and RAM load run either slot; every other mode runs slot 0 */
@@ -450,9 +435,9 @@ static bool marks(const struct dfu_smp_upgrade *up)
 {
 	int64_t m = mode(up);
 
-	return !up->recovery && !up->nothing_to_mark && m != MODE_DIRECT_XIP &&
-	       m != MODE_RAM_LOAD && m != MODE_SINGLE_SLOT && m != MODE_SINGLE_SLOT_RAM_LOAD &&
-	       m != MODE_FIRMWARE_LOADER;
+	return !up->recovery && !up->nothing_to_mark && m != DFU_SMP_MGMT_OS_BOOT_DIRECT_XIP &&
+	       m != DFU_SMP_MGMT_OS_BOOT_RAM_LOAD && m != DFU_SMP_MGMT_OS_BOOT_SINGLE_SLOT && m != DFU_SMP_MGMT_OS_BOOT_SINGLE_SLOT_RAM_LOAD &&
+	       m != DFU_SMP_MGMT_OS_BOOT_FIRMWARE_LOADER;
 }
 
 /*
@@ -461,13 +446,13 @@ static bool marks(const struct dfu_smp_upgrade *up)
  */
 static bool confirms(const struct dfu_smp_upgrade *up)
 {
-	return marks(up) && mode(up) != MODE_OVERWRITE_ONLY && !up->result.recovery;
+	return marks(up) && mode(up) != DFU_SMP_MGMT_OS_BOOT_OVERWRITE_ONLY && !up->result.recovery;
 }
 
 /* Marked for good: asked for, or the mode has no test boot. */
 static bool permanent_mark(const struct dfu_smp_upgrade *up)
 {
-	return up->cfg.mode == DFU_SMP_UPGRADE_CONFIRM_NOW || mode(up) == MODE_OVERWRITE_ONLY;
+	return up->cfg.mode == DFU_SMP_UPGRADE_CONFIRM_NOW || mode(up) == DFU_SMP_MGMT_OS_BOOT_OVERWRITE_ONLY;
 }
 
 /* @p again: why it is marked a second time, or NULL. */
@@ -602,23 +587,23 @@ static bool dependencies_met(struct dfu_smp_upgrade *up)
 static bool policy_ok(struct dfu_smp_upgrade *up)
 {
 	int64_t m = mode(up);
-	bool by_version = m == MODE_DIRECT_XIP || m == MODE_DIRECT_XIP_REVERT ||
-			  m == MODE_RAM_LOAD;
+	bool by_version = m == DFU_SMP_MGMT_OS_BOOT_DIRECT_XIP || m == DFU_SMP_MGMT_OS_BOOT_DIRECT_XIP_REVERT ||
+			  m == DFU_SMP_MGMT_OS_BOOT_RAM_LOAD;
 	char label[160], have[32], want[32];
 	unsigned left = 0;
 
 	if (up->cfg.mode == DFU_SMP_UPGRADE_TEST_ONLY &&
-	    (m == MODE_OVERWRITE_ONLY || m == MODE_DIRECT_XIP || m == MODE_RAM_LOAD ||
-	     m == MODE_FIRMWARE_LOADER || m == MODE_SINGLE_SLOT || up->recovery ||
+	    (m == DFU_SMP_MGMT_OS_BOOT_OVERWRITE_ONLY || m == DFU_SMP_MGMT_OS_BOOT_DIRECT_XIP || m == DFU_SMP_MGMT_OS_BOOT_RAM_LOAD ||
+	     m == DFU_SMP_MGMT_OS_BOOT_FIRMWARE_LOADER || m == DFU_SMP_MGMT_OS_BOOT_SINGLE_SLOT || up->recovery ||
 	     up->cfg.via_recovery)) {
 		fail(up, -EPERM, DFU_SMP_UPGRADE_FAILED,
 		     "--test-only needs a bootloader that can go back to the old image, and this "
 		     "one (%s%s) cannot: what it boots stays; nothing was sent",
 		     up->recovery ? "serial recovery" : dfu_smp_mgmt_os_bootloader_mode_name(m),
-		     up->recovery || m == MODE_UNKNOWN ? "" : " mode");
+		     up->recovery || m == DFU_SMP_MGMT_OS_BOOT_UNKNOWN ? "" : " mode");
 		return false;
 	}
-	if ((m == MODE_SINGLE_SLOT || m == MODE_SINGLE_SLOT_RAM_LOAD) && !up->cfg.via_recovery &&
+	if ((m == DFU_SMP_MGMT_OS_BOOT_SINGLE_SLOT || m == DFU_SMP_MGMT_OS_BOOT_SINGLE_SLOT_RAM_LOAD) && !up->cfg.via_recovery &&
 	    !up->recovery) {
 		fail(up, -EPERM, DFU_SMP_UPGRADE_FAILED,
 		     "the device's bootloader has a single application slot (%s mode): the "
@@ -1008,7 +993,7 @@ static bool entering(struct dfu_smp_upgrade *up)
 		reset(up, false, 1, "into the bootloader's serial recovery");
 		return true;
 	}
-	if (mode(up) == MODE_FIRMWARE_LOADER && app) {
+	if (mode(up) == DFU_SMP_MGMT_OS_BOOT_FIRMWARE_LOADER && app) {
 		up->entered = true;
 		reset(up, false, 1, "into the firmware loader");
 		return true;
@@ -1030,7 +1015,7 @@ static bool entered_wrong(struct dfu_smp_upgrade *up)
 		     "none over this link; nothing was sent");
 		return true;
 	}
-	if (mode(up) == MODE_FIRMWARE_LOADER && up->slots[0].active >= 0) {
+	if (mode(up) == DFU_SMP_MGMT_OS_BOOT_FIRMWARE_LOADER && up->slots[0].active >= 0) {
 		fail(up, -EPROTO, DFU_SMP_UPGRADE_FAILED,
 		     "after a reset with boot_mode 1 the device runs its application, not its "
 		     "firmware loader: it cannot reset into it (that takes "
@@ -1038,7 +1023,7 @@ static bool entered_wrong(struct dfu_smp_upgrade *up)
 		     "button at power-on) and run again; nothing was sent");
 		return true;
 	}
-	if (mode(up) == MODE_FIRMWARE_LOADER) {
+	if (mode(up) == DFU_SMP_MGMT_OS_BOOT_FIRMWARE_LOADER) {
 		up->result.loader = true;
 	}
 	return false;
@@ -1389,7 +1374,7 @@ int dfu_smp_upgrade_start(struct dfu_smp_upgrade *up, struct dfu_smp_client *cli
 	up->buf_cap = DFU_SMP_UPGRADE_REQUEST_BUF;
 	up->upload_buf = buf + DFU_SMP_UPGRADE_REQUEST_BUF;
 	up->upload_buf_len = buf_len - DFU_SMP_UPGRADE_REQUEST_BUF;
-	up->result.boot_mode = MODE_UNKNOWN;
+	up->result.boot_mode = DFU_SMP_MGMT_OS_BOOT_UNKNOWN;
 	up->result.count = cfg->count;
 	for (unsigned i = 0; i < cfg->count; i++) {
 		up->result.images[i].image = cfg->images[i].image;

@@ -492,16 +492,16 @@ static json_t *upgrade_json(const struct cli *cli, const struct dfu_smp_upgrade_
 static void print_mode(const struct dfu_smp_upgrade_result *r)
 {
 	switch (r->boot_mode) {
-	case 2:
+	case DFU_SMP_MGMT_OS_BOOT_OVERWRITE_ONLY:
 		printf("the bootloader is overwrite-only: it copied the new image over the old one, "
 		       "which is gone (no revert)\n");
 		break;
-	case 4:
-	case 6:
+	case DFU_SMP_MGMT_OS_BOOT_DIRECT_XIP:
+	case DFU_SMP_MGMT_OS_BOOT_RAM_LOAD:
 		printf("the bootloader (%s) boots the highest version it holds: nothing to mark or "
 		       "confirm\n", dfu_smp_mgmt_os_bootloader_mode_name(r->boot_mode));
 		break;
-	case 5:
+	case DFU_SMP_MGMT_OS_BOOT_DIRECT_XIP_REVERT:
 		printf("the bootloader (direct-XIP with revert) runs the new image from the slot it "
 		       "was written to\n");
 		break;

@@ -135,11 +135,26 @@ DFU_SMP_API int dfu_smp_mgmt_os_info(struct dfu_smp_request *req, const char *fo
 DFU_SMP_API int dfu_smp_mgmt_os_info_decode(const struct dfu_smp_client_rsp *rsp,
 					    struct dfu_smp_mgmt_reply *reply, const char **output);
 
+/** MCUboot's modes, as bootloader info reports them (MCUboot's enum mcuboot_mode). */
+enum dfu_smp_mgmt_os_boot_mode {
+	DFU_SMP_MGMT_OS_BOOT_UNKNOWN = -1,
+	DFU_SMP_MGMT_OS_BOOT_SINGLE_SLOT = 0,
+	DFU_SMP_MGMT_OS_BOOT_SWAP_SCRATCH = 1,
+	DFU_SMP_MGMT_OS_BOOT_OVERWRITE_ONLY = 2,
+	DFU_SMP_MGMT_OS_BOOT_SWAP_MOVE = 3,
+	DFU_SMP_MGMT_OS_BOOT_DIRECT_XIP = 4,
+	DFU_SMP_MGMT_OS_BOOT_DIRECT_XIP_REVERT = 5,
+	DFU_SMP_MGMT_OS_BOOT_RAM_LOAD = 6,
+	DFU_SMP_MGMT_OS_BOOT_FIRMWARE_LOADER = 7,
+	DFU_SMP_MGMT_OS_BOOT_SINGLE_SLOT_RAM_LOAD = 8,
+	DFU_SMP_MGMT_OS_BOOT_SWAP_OFFSET = 9,
+};
+
 /** Bootloader information. Absent values: name NULL, has_mode false. */
 struct dfu_smp_mgmt_os_bootloader {
 	const char *name;  /**< `bootloader`, e.g. "MCUboot" */
 	bool has_mode;
-	int64_t mode; /**< MCUboot mode (-1 unknown, 0 single slot, 1 swap using scratch, ...) */
+	int64_t mode; /**< MCUboot mode: enum dfu_smp_mgmt_os_boot_mode, or another number */
 	bool no_downgrade; /**< `no-downgrade` */
 };
 
