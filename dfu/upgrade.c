@@ -208,7 +208,6 @@ static void learn(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_stat
 			if (entry_image(s) != im->image) {
 				continue;
 			}
-			sl->listed = true;
 			if (s->active && !up->recovery) {
 				sl->active = (int64_t)s->slot;
 				sl->ours_active = is_ours(im, s);
@@ -463,7 +462,6 @@ static void mark(struct dfu_smp_upgrade *up, unsigned i, const char *again)
 
 	enter_image(up, DFU_SMP_UPGRADE_STEP_MARK, i,
 		    again ? again : permanent ? "for good" : "for a test boot");
-	up->marked[i] = true;
 	dfu_smp_request_init(&up->req, up->buf, up->buf_cap);
 	dfu_smp_mgmt_img_state_write(&up->req, im->hash, im->hash_len, permanent);
 	send(up);
@@ -892,7 +890,6 @@ static bool retest(struct dfu_smp_upgrade *up)
 	up->reset_done = false;
 	up->again = "again: the device reverted the new image before its confirm was written";
 	memset(up->confirm_sent, 0, sizeof(up->confirm_sent));
-	memset(up->marked, 0, sizeof(up->marked));
 	return true;
 }
 

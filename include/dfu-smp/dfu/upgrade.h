@@ -215,14 +215,11 @@ struct dfu_smp_upgrade_ops {
 struct dfu_smp_upgrade_slots {
 	int64_t active;        /* the slot it runs from, -1: none listed active */
 	int64_t target;        /* the slot an upload goes to */
-	bool listed;           /* the device lists or reports this image number */
 	bool ours_active;      /* the new image runs */
 	bool ours_confirmed;
 	bool ours_target;      /* the new image is in the target slot */
 	bool ours_pending;     /* and marked for the next boot */
 	bool ours_permanent;
-	bool have_running;     /* running_version parsed */
-	struct dfu_smp_image_version running;
 };
 
 /** Image numbers below this have their running version kept, for dependencies (private). */
@@ -250,7 +247,6 @@ struct dfu_smp_upgrade {
 	bool slot_size_known[DFU_SMP_UPGRADE_IMAGES_MAX];
 	uint8_t listed[32];   /* the image numbers the device has, a bit each */
 	bool restarted[DFU_SMP_UPGRADE_IMAGES_MAX]; /* sent again from its start, without sha */
-	bool marked[DFU_SMP_UPGRADE_IMAGES_MAX];    /* marked by this run */
 	bool confirm_sent[DFU_SMP_UPGRADE_IMAGES_MAX];
 	bool nothing_to_mark; /* the device answered a mark with rc 8: it boots what it finds */
 	bool reset_done;      /* the device was reset (or went away while told to) */
