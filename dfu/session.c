@@ -465,7 +465,8 @@ static void read_state(struct dfu_smp_session *s)
  */
 static void check_size(struct dfu_smp_session *s)
 {
-	size_t want = s->result.max_request;
+	/* a bootloader entered by a reset may take less on its link than the application did */
+	size_t want = s->result.max_request < link_max(s) ? s->result.max_request : link_max(s);
 	size_t n = want > DFU_SMP_HDR_SIZE + 16 ? want - DFU_SMP_HDR_SIZE - 16 : 1;
 	uint8_t *buf = s->job == JOB_UPLOAD ? s->job_buf : s->job_buf + DFU_SMP_UPGRADE_REQUEST_BUF;
 	char *text = (char *)buf + want;
@@ -473,6 +474,7 @@ static void check_size(struct dfu_smp_session *s)
 	uint32_t timeout;
 	uint8_t retries;
 
+	s->result.max_request = want;
 	snprintf(detail, sizeof(detail), "an echo of %zu bytes", want);
 	relay_step(s, DFU_SMP_UPGRADE_STEP_PROBE_SIZE, detail);
 	for (int pass = 0; pass < 3; pass++) {
@@ -571,8 +573,7 @@ static void upgrade_check_size(void *user, size_t max_request)
 	struct dfu_smp_session *s = user;
 
 	s->result.recovery = true;
-	/* entered by a reset, the bootloader's link may take less than the application's did */
-	s->result.max_request = max_request < link_max(s) ? max_request : link_max(s);
+	s->result.max_request = max_request;
 	check_size(s);
 }
 

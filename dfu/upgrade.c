@@ -105,7 +105,6 @@ static void finish(struct dfu_smp_upgrade *up, int err, enum dfu_smp_upgrade_out
 	up->running = false;
 	up->result.outcome = outcome;
 	up->result.step = up->step;
-	up->result.current = up->cur;
 	up->ops->done(up->user, err, &up->result);
 }
 
@@ -230,9 +229,6 @@ static void learn(struct dfu_smp_upgrade *up, const struct dfu_smp_mgmt_img_stat
 				sl->ours_pending = s->pending;
 				sl->ours_permanent = s->permanent;
 			}
-		}
-		if (up->recovery && sl->ours_target) {
-			sl->ours_active = false; /* nothing runs in recovery */
 		}
 		r->runs = sl->ours_active;
 		r->confirmed = sl->ours_confirmed;
@@ -499,11 +495,6 @@ static void confirm(struct dfu_smp_upgrade *up, unsigned i)
 
 /* ---- the checks before anything is sent ---- */
 
-static void version_text(const struct dfu_smp_image_version *v, char *out, size_t cap)
-{
-	dfu_smp_image_version_smp_str(v, out, cap);
-}
-
 /* The version image number @p image will run after the reset, or NULL when unknown. */
 static const struct dfu_smp_image_version *version_after(const struct dfu_smp_upgrade *up,
 							 unsigned image, bool *from_package)
@@ -550,7 +541,7 @@ static bool dependencies_met(struct dfu_smp_upgrade *up)
 				version_after(up, dep->image, &from_package);
 
 			up->cur = i;
-			version_text(&dep->min, need, sizeof(need));
+			dfu_smp_image_version_smp_str(&dep->min, need, sizeof(need));
 			if (!v && !has_image(up->listed, dep->image) && single_image(up)) {
 				continue; /* MCUboot checks dependencies only when built for several */
 			}
@@ -564,7 +555,7 @@ static bool dependencies_met(struct dfu_smp_upgrade *up)
 			}
 			/* MCUboot compares major.minor.revision */
 			if (dfu_smp_image_version_cmp(v, &dep->min, false) < 0) {
-				version_text(v, have, sizeof(have));
+				dfu_smp_image_version_smp_str(v, have, sizeof(have));
 				fail(up, -EPERM, DFU_SMP_UPGRADE_FAILED,
 				     "%s needs image %u >= %s, and image %u will run %s after the "
 				     "reset (%s): MCUboot would not boot it; nothing was sent",
@@ -625,8 +616,8 @@ static bool policy_ok(struct dfu_smp_upgrade *up)
 			continue; /* it runs already (to be confirmed), or nothing is known to run */
 		}
 		cmp = dfu_smp_image_version_cmp(&im->version, run, true);
-		version_text(run, have, sizeof(have));
-		version_text(&im->version, want, sizeof(want));
+		dfu_smp_image_version_smp_str(run, have, sizeof(have));
+		dfu_smp_image_version_smp_str(&im->version, want, sizeof(want));
 		if (up->cfg.only_newer && cmp <= 0) {
 			up->result.images[i].skipped = true;
 			continue;
@@ -1157,19 +1148,16 @@ static void mode_answer(struct dfu_smp_upgrade *up, int err, const struct dfu_sm
 	struct dfu_smp_mgmt_os_bootloader info;
 	struct dfu_smp_mgmt_reply reply;
 
-	if (err == 0 && dfu_smp_mgmt_os_bootloader_decode(rsp, &reply, &info) == 0 &&
-	    info.has_mode) {
-		up->result.boot_mode = info.mode;
-		up->result.no_downgrade = info.no_downgrade;
-	}
-	if (err == 0) {
-		dfu_smp_mgmt_reply_close(&reply);
-	}
 	if (err) {
 		fail(up, err, DFU_SMP_UPGRADE_FAILED, "the boot mode request failed: %s",
 		     strerror(-err));
 		return;
 	}
+	if (dfu_smp_mgmt_os_bootloader_decode(rsp, &reply, &info) == 0 && info.has_mode) {
+		up->result.boot_mode = info.mode;
+		up->result.no_downgrade = info.no_downgrade;
+	}
+	dfu_smp_mgmt_reply_close(&reply);
 	read_state(up, DFU_SMP_UPGRADE_STEP_READ_STATE, NULL);
 }
 
@@ -1375,8 +1363,6 @@ int dfu_smp_upgrade_start(struct dfu_smp_upgrade *up, struct dfu_smp_client *cli
 	up->result.count = cfg->count;
 	for (unsigned i = 0; i < cfg->count; i++) {
 		up->result.images[i].image = cfg->images[i].image;
-		up->slots[i].active = -1;
-		up->slots[i].target = 1;
 	}
 	up->running = true;
 	ask_mode(up);

@@ -28,18 +28,26 @@
 #include "package.h"
 #include "progress.h"
 
+/* What both commands are given: FILE, --image N and, for upgrade only, --key PEM. */
+struct job_args {
+	const char *path;
+	const char *key;
+	uint64_t image;
+	bool image_given;
+};
+
 /*
- * Reads and checks FILE into @p files: one image (@p image is its number), or, when
- * @p packages and FILE is a zip, the package's images. @return 0 or an exit status after
+ * Reads and checks the job's FILE into @p files: one image (numbered as --image says), or,
+ * when @p packages and FILE is a zip, the package's images. @return 0 or an exit status after
  * saying why.
  */
-static int load_files(struct cli *cli, const char *path, const char *key, uint64_t image,
-		      bool image_given, bool packages, struct package *files)
+static int load_files(struct cli *cli, const struct job_args *a, bool packages,
+		      struct package *files)
 {
 	struct package_image *one = &files->images[0];
 	uint8_t *data;
 	size_t size;
-	int status = cli_read_image(cli, path, &data, &size);
+	int status = cli_read_image(cli, a->path, &data, &size);
 
 	memset(files, 0, sizeof(*files));
 	if (status) {
@@ -49,23 +57,23 @@ static int load_files(struct cli *cli, const char *path, const char *key, uint64
 		if (!packages) {
 			free(data);
 			return cli_usage(cli, "%s is a package (a zip): 'image upload' sends one image; "
-					 "'upgrade' installs a package", path);
+					 "'upgrade' installs a package", a->path);
 		}
-		if (image_given) {
+		if (a->image_given) {
 			free(data);
 			return cli_usage(cli, "--image is for a single image: the package's "
 					 "manifest gives each image's number");
 		}
-		status = package_load(cli, path, data, size, key, files);
+		status = package_load(cli, a->path, data, size, a->key, files);
 		free(data);
 		return status;
 	}
 	files->format_version = -1;
 	files->count = 1;
-	one->image = (unsigned)image;
+	one->image = (unsigned)a->image;
 	one->data = data;
 	one->size = size;
-	return cli_check_image(cli, path, data, size, key, &one->img);
+	return cli_check_image(cli, a->path, data, size, a->key, &one->img);
 }
 
 /* --window N and --chunk N: overrides for experiments. Returns true if argv[*i] was one. */
@@ -110,7 +118,8 @@ static json_t *upload_json(const struct cli *cli, const struct dfu_smp_upload_re
 	return doc;
 }
 
-static void print_upload(const struct cli *cli, const struct dfu_smp_upload_result *r)
+/* "sent N bytes (resumed at M) in S s, R kB/s", without a newline. */
+static void print_sent(const struct dfu_smp_upload_result *r)
 {
 	double s = (double)r->elapsed_ms / 1000.0;
 
@@ -121,6 +130,11 @@ static void print_upload(const struct cli *cli, const struct dfu_smp_upload_resu
 	if (s > 0) {
 		printf(" in %.1f s, %.1f kB/s", s, (double)(r->size - r->resumed_at) / s / 1000.0);
 	}
+}
+
+static void print_upload(const struct cli *cli, const struct dfu_smp_upload_result *r)
+{
+	print_sent(r);
 	printf("\n");
 	if (cli->upload_report) {
 		cli->upload_report(cli, r, NULL);
@@ -289,14 +303,6 @@ static void run_job(struct cli *cli, struct run *r, const struct dfu_smp_upgrade
 	}
 	cli_session_run(cli);
 }
-
-/* What both commands are given: FILE, --image N and, for upgrade only, --key PEM. */
-struct job_args {
-	const char *path;
-	const char *key;
-	uint64_t image;
-	bool image_given;
-};
 
 /*
  * Reads the options: --window, --chunk (into @p tuning), --image and FILE, which both commands
@@ -528,13 +534,8 @@ static void print_images(const struct dfu_smp_upgrade_result *r, const struct pa
 		} else if (ir->runs) {
 			printf("runs%s", ir->confirmed ? ", confirmed" : ", not confirmed");
 			if (ir->uploaded) {
-				double s = (double)ir->upload.elapsed_ms / 1000.0;
-				uint64_t sent = ir->upload.size - ir->upload.resumed_at;
-
-				printf(" (sent %llu bytes", (unsigned long long)sent);
-				if (s > 0) {
-					printf(" in %.1f s, %.1f kB/s", s, (double)sent / s / 1000.0);
-				}
+				printf(" (");
+				print_sent(&ir->upload);
 				printf(")");
 			}
 			printf("\n");
@@ -667,7 +668,7 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 				   "recovery is left by a reset");
 	}
 	if (!status) {
-		status = load_files(cli, job.path, job.key, job.image, job.image_given, true, files);
+		status = load_files(cli, &job, true, files);
 	}
 	if (!status) {
 		status = run_files(cli, files, &cfg, NULL);
@@ -695,7 +696,7 @@ static int cmd_upload(struct cli *cli, int argc, char **argv)
 			   : cli_fail(cli, "out of memory");
 
 	if (!status) {
-		status = load_files(cli, job.path, NULL, job.image, job.image_given, false, files);
+		status = load_files(cli, &job, false, files);
 	}
 	if (!status) {
 		status = run_files(cli, files, NULL, &cfg);

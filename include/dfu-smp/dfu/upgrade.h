@@ -164,7 +164,6 @@ struct dfu_smp_upgrade_image_result {
 struct dfu_smp_upgrade_result {
 	enum dfu_smp_upgrade_outcome outcome;
 	enum dfu_smp_upgrade_step step;   /**< the step it ended in */
-	unsigned current;             /**< the image (index into the config's) the step was about */
 	bool uploaded;                /**< an upload ran (not skipped) */
 	struct dfu_smp_upload_result upload; /**< the last upload's result */
 	char running_version[32];     /**< what the device runs at the end, when known (image 0) */
