@@ -4,12 +4,16 @@
 one event loop; devices that fail (a link that goes away, a rollback, no answer at all)
 reported with their reason while the others succeed; a gateway killed in the middle, run again
 with its journal, finishing without sending again what was done; fleet run's results."""
+import fcntl
 import json
 import os
+import pty
 import select
 import signal
+import struct
 import subprocess
 import tempfile
+import termios
 import time
 import unittest
 
@@ -196,6 +200,44 @@ class FleetTest(unittest.TestCase):
             upload = res[name]["result"]["upload"]
             self.assertGreater(upload["resumed_at"], 0, upload)
             self.assertLess(upload["data_sent"], upload["bytes"], upload)
+
+    def test_terminal_lines(self):
+        """On a terminal: a line per running device (phase, progress, rate) redrawn in place
+        under the totals, each device's last line left in the scrollback."""
+        udp = self.sims.start("udp", 2, "--udp", "127.0.0.1:0", "--busy-scale", "0.2")
+        path = self.devices_file(udp)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        proc = subprocess.Popen([DFU_SMP, "fleet", "upgrade", IMAGE_02, "--devices", path],
+                                stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        screen = b""
+        try:
+            while True:
+                self.assertTrue(select.select([master], [], [], RUN_TIMEOUT)[0], screen)
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the program closed the terminal
+                    break
+                if not chunk:
+                    break
+                screen += chunk
+            out = proc.communicate(timeout=RUN_TIMEOUT)[0].decode()
+        finally:
+            proc.kill()
+            os.close(master)
+        self.assertEqual(proc.returncode, 0, screen)
+        text = screen.decode()
+        for mark in run_tool.SANITIZER_MARKS:
+            self.assertNotIn(mark, text)
+        self.assertRegex(text, r"\x1b\[\d+A\r\x1b\[J")  # up over the block, erased
+        self.assertRegex(text, r"udp-0  uploading +\d+%  [\d.]+/98\.3 KiB  [\d.]+ kB/s")
+        self.assertIn("2 ok, 0 skipped, 0 failed, 0 running, 0 waiting", text)
+        for name in ("udp-0", "udp-1"):
+            self.assertRegex(text, name + r"  ok in [\d.]+ s")
+            # stdout is no terminal: the summary has every device
+            self.assertRegex(out, name + r"  ok in [\d.]+ s")
+        self.assertIn("2 devices in ", out)
 
     def test_run_text_and_usage(self):
         """fleet run on a terminal-less stdout: each device's lines after its name, then the
