@@ -1502,6 +1502,9 @@ static int run_loop(struct bluez *bz)
 
 static void cleanup_device(struct fake *f)
 {
+	if (!f->bz) {
+		return; /* not set up */
+	}
 	if (f->bz->bus) {
 		remove_device(f);
 		reply_error(&f->connect_call, "Failed", "le-connection-abort-by-local");
@@ -1712,8 +1715,8 @@ int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
 	bz->powered = !cfg->adapter_off;
 	bz->log = (struct dfu_smp_port_log){ .verbose = cfg->verbose, .who = "bluez",
 					     .t0_us = dfu_smp_port_now_us() };
+	bz->count = count;
 	for (unsigned i = 0; !err && i < count; i++) {
-		bz->count = i + 1; /* what cleanup() frees */
 		err = setup_device(bz, &bz->devs[i], i, why, why_cap);
 	}
 	if (!err) {
