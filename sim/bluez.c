@@ -47,7 +47,8 @@
 #define CONNECT_DELAY_US 10000u /* from the connection request to the link */
 #define RESOLVE_US 30000u       /* GATT discovery after the MTU exchange */
 #define CONNECT_TIMEOUT_US 5000000u /* bluetoothd gives up on a silent device */
-#define MAX_SESSIONS 8
+/* clients holding a session at once: one per device each of a fleet's connections scans */
+#define MAX_SESSIONS 4096
 #define MAX_CHANGES 16
 
 enum att_pending {
@@ -74,8 +75,8 @@ struct change {
 
 /* D-Bus clients (unique names) holding a session. */
 struct sessions {
-	char *names[MAX_SESSIONS];
-	size_t count;
+	char **names;
+	size_t count, cap;
 };
 
 struct bluez;
@@ -189,6 +190,16 @@ static int sessions_add(struct sessions *s, const char *name)
 	if (s->count == MAX_SESSIONS) {
 		return -ENOSPC;
 	}
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 8;
+		char **names = realloc(s->names, cap * sizeof(*names));
+
+		if (!names) {
+			return -ENOMEM;
+		}
+		s->names = names;
+		s->cap = cap;
+	}
 	copy = strdup(name);
 	if (!copy) {
 		return -ENOMEM;
@@ -214,6 +225,9 @@ static void sessions_clear(struct sessions *s)
 	while (s->count) {
 		free(s->names[--s->count]);
 	}
+	free(s->names);
+	s->names = NULL;
+	s->cap = 0;
 }
 
 /* ---- objects ---- */
@@ -440,7 +454,8 @@ static void mtu_exchanged(struct fake *f, uint16_t server_mtu)
 		f->connect_call = sd_bus_message_unref(f->connect_call);
 	}
 	dfu_smp_port_logf(&f->log, "connected, ATT MTU %u", (unsigned)f->mtu);
-	sim_sched_at(&f->bz->sched, sim_sched_now(&f->bz->sched) + RESOLVE_US, services_resolved, f);
+	sim_sched_at(&f->bz->sched, sim_sched_now(&f->bz->sched) + RESOLVE_US, services_resolved,
+		     f);
 }
 
 static void ccc_written(struct fake *f, uint8_t att_err)
@@ -1471,7 +1486,8 @@ static int run_loop(struct bluez *bz)
 					.events = (short)sd_bus_get_events(bz->bus) };
 		p[1] = (struct pollfd){ .fd = bz->cfg->stop_fd, .events = POLLIN };
 		for (unsigned i = 0; i < bz->count; i++) {
-			p[2 + 2 * i] = (struct pollfd){ .fd = bz->devs[i].write_fd, .events = POLLIN };
+			p[2 + 2 * i] = (struct pollfd){ .fd = bz->devs[i].write_fd,
+							.events = POLLIN };
 			/* only its hang-up: the client let it go */
 			p[3 + 2 * i] = (struct pollfd){ .fd = bz->devs[i].notify_fd, .events = 0 };
 		}

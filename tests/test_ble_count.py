@@ -146,6 +146,43 @@ class BleCount(unittest.TestCase):
                 os.environ.clear()
                 os.environ.update(saved)
 
+    def test_many_clients_discover_together(self):
+        # a fleet's connections each scan, as the four dfu-smp above did: BlueZ merges them all
+        from dbus_fast import Message, MessageType, Variant
+        from dbus_fast.aio import MessageBus
+
+        def adapter_call(member, *body, iface="org.bluez.Adapter1", signature=""):
+            return Message(destination="org.bluez", path="/org/bluez/hci0", interface=iface,
+                           member=member, signature=signature, body=list(body))
+
+        async def discovering(bus):
+            reply = await bus.call(adapter_call("Get", "org.bluez.Adapter1", "Discovering",
+                                                iface="org.freedesktop.DBus.Properties",
+                                                signature="ss"))
+            self.assertEqual(reply.message_type, MessageType.METHOD_RETURN, reply.body)
+            self.assertIsInstance(reply.body[0], Variant)
+            return reply.body[0].value
+
+        async def scenario(address):
+            buses = [await MessageBus(bus_address=address).connect() for _ in range(12)]
+            try:
+                for bus in buses:
+                    reply = await bus.call(adapter_call("StartDiscovery"))
+                    self.assertEqual(reply.message_type, MessageType.METHOD_RETURN, reply.body)
+                self.assertTrue(await discovering(buses[0]))
+                for bus in buses[1:]:
+                    reply = await bus.call(adapter_call("StopDiscovery"))
+                    self.assertEqual(reply.message_type, MessageType.METHOD_RETURN, reply.body)
+                self.assertTrue(await discovering(buses[0]))  # the first one still scans
+                await buses[0].call(adapter_call("StopDiscovery"))
+                self.assertFalse(await discovering(buses[0]))
+            finally:
+                for bus in buses:
+                    bus.disconnect()
+
+        with FakeBluez("--count", "2") as bz:
+            asyncio.run(asyncio.wait_for(scenario(bz.address), 30))
+
 
 if __name__ == "__main__":
     unittest.main()

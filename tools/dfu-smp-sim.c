@@ -154,8 +154,8 @@ static void help(void)
 	printf("                       (port 0: any free ports), on a pseudo-terminal of its\n");
 	printf("                       own (its link PATH followed by I), or at --address plus\n");
 	printf("                       I named NAME-I behind the one adapter; its state in\n");
-	printf("                       DIR/I. Printed before 'ready': 'device I: CONN' for\n");
-	printf("                       each device and transport (udp:HOST:PORT,\n");
+	printf("                       DIR/I. With N > 1, printed before 'ready': 'device I:\n");
+	printf("                       CONN' for each device and transport (udp:HOST:PORT,\n");
 	printf("                       serial:/dev/pts/N, ble:ADDRESS)\n");
 	printf("  --devices-out FILE   write FILE before 'ready', one line per device: 'CONN\n");
 	printf("                       dev-I' (its UDP address if served, else its serial\n");
