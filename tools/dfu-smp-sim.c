@@ -14,6 +14,8 @@
  * runs until SIGINT or SIGTERM. The device behaves in real time as a Zephyr device does: its
  * answers wait for its flash work, the reset command answers and resets 250 ms later, the
  * device is silent while it boots, and it drops what arrives while its buffers are all taken.
+ * With --count N it serves N such devices, independent, in the one loop: it prints
+ * `device I: CONN` for each device and transport before `ready` instead.
  *
  *   dfu-smp-sim [DEVICE OPTIONS] -- [dfu-smp OPTIONS] COMMAND [ARGS...]
  *
@@ -58,8 +60,8 @@
 #include "cli.h"
 
 #define MAX_ENDPOINTS 4
-/* --count: devices served by one process */
-#define COUNT_MAX 256u
+/* --count: devices served by one process, as many as the fake BlueZ takes */
+#define COUNT_MAX SIM_BLUEZ_DEVICES_MAX
 #define UDP_PORT_DEFAULT "1337"
 /* Zephyr's UDP transport reads this much of a datagram (CONFIG_MCUMGR_TRANSPORT_UDP_MTU). */
 #define UDP_MTU 1500u
