@@ -208,7 +208,7 @@ static int udp_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *w
 		}
 		/* the whole wait, whether the socket reports a refusal at once or nothing */
 		while ((now = dfu_smp_port_now_ms()) < until && cu->away) {
-			if (poll(&p, 1, (int)(until - now)) > 0 &&
+			if (dfu_smp_port_poll(&p, 1, until * 1000u) > 0 &&
 			    recv(cu->pfd.fd, cu->rx, sizeof(cu->rx), 0) >= 0) {
 				cu->away = false;
 			}

@@ -27,6 +27,34 @@ uint64_t dfu_smp_port_now_ms(void)
 	return dfu_smp_port_now_us() / 1000u;
 }
 
+static dfu_smp_port_poll_fn poll_fn;
+static void *poll_ctx;
+
+void dfu_smp_port_set_poll(dfu_smp_port_poll_fn fn, void *ctx)
+{
+	poll_fn = fn;
+	poll_ctx = ctx;
+}
+
+int dfu_smp_port_poll(struct pollfd *fds, size_t n, uint64_t deadline_us)
+{
+	struct timespec wait;
+	uint64_t now, left;
+
+	if (poll_fn) {
+		return poll_fn(poll_ctx, fds, n, deadline_us);
+	}
+	if (deadline_us == UINT64_MAX) {
+		return ppoll(fds, n, NULL, NULL);
+	}
+	now = dfu_smp_port_now_us();
+	left = deadline_us <= now ? 0 : deadline_us - now > 60000000u ? 60000000u
+								     : deadline_us - now;
+	wait.tv_sec = (time_t)(left / 1000000u);
+	wait.tv_nsec = (long)(left % 1000000u) * 1000;
+	return ppoll(fds, n, &wait, NULL);
+}
+
 bool dfu_smp_port_loop_never(void *arg)
 {
 	(void)arg;
@@ -46,7 +74,6 @@ int dfu_smp_port_loop_run(struct dfu_smp_client *client, struct dfu_smp_port_fd 
 		size_t from[MAX_FDS];
 		uint64_t now = dfu_smp_port_now_us();
 		uint64_t deadline = dfu_smp_client_deadline(client);
-		struct timespec wait;
 		size_t n = 0;
 		int ret;
 
@@ -69,14 +96,7 @@ int dfu_smp_port_loop_run(struct dfu_smp_client *client, struct dfu_smp_port_fd 
 		if (now >= limit_us || (deadline == UINT64_MAX && n == 0)) {
 			return -ETIMEDOUT;
 		}
-		if (deadline != UINT64_MAX) {
-			uint64_t left = deadline <= now ? 0 : deadline - now > 60000000u ? 60000000u
-										: deadline - now;
-
-			wait.tv_sec = (time_t)(left / 1000000u);
-			wait.tv_nsec = (long)(left % 1000000u) * 1000;
-		}
-		ret = ppoll(pfd, n, deadline == UINT64_MAX ? NULL : &wait, NULL);
+		ret = dfu_smp_port_poll(pfd, n, deadline);
 		if (ret < 0 && errno != EINTR) {
 			return -errno;
 		}

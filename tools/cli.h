@@ -93,6 +93,8 @@ struct cli_session {
 
 struct dfu_smp_upload_result;
 struct dfu_smp_image;
+struct package;
+struct progress;
 
 /** The state of one run of dfu-smp. */
 struct cli {
@@ -133,6 +135,21 @@ struct cli {
 	void (*upload_report)(const struct cli *cli, const struct dfu_smp_upload_result *result,
 			      json_t *doc);
 	void *user; /**< the program's, for its hooks */
+
+	/* set by a fleet running the command on one of its devices (tools/fleet.c) */
+	/**
+	 * Told of each phase of a long command and of its transfer (tools/progress.h's watch),
+	 * which then prints no progress of its own; NULL for none.
+	 */
+	void (*watch)(void *user, const struct progress *p);
+	void *watch_user;
+	/**
+	 * When set, the program handles SIGINT: cli_run() and the jobs install no handler, and a
+	 * job is aborted once *stop is non-zero.
+	 */
+	const volatile sig_atomic_t *stop;
+	/** upgrade: this package, read and checked once for every device, instead of FILE's */
+	const struct package *files;
 };
 
 /**
@@ -186,6 +203,7 @@ extern const struct cli_command cli_basic_commands[];
 extern const struct cli_command cli_raw_commands[];
 extern const struct cli_command cli_upgrade_commands[];
 extern const struct cli_command cli_inspect_commands[];
+extern const struct cli_command cli_fleet_commands[];
 
 struct dfu_smp_mgmt_cbor_writer;
 

@@ -67,6 +67,13 @@ int package_load(struct cli *cli, const char *path, const uint8_t *data, size_t 
 		 const char *key, struct package *pkg);
 
 /**
+ * Read and check FILE @p path as upgrade takes it: a package (a zip), or one image, number 0,
+ * offline (cli_check_image()), with @p key if not NULL.
+ * @return 0 with @p pkg filled (package_free() frees it), or an exit status after saying why.
+ */
+int package_read(struct cli *cli, const char *path, const char *key, struct package *pkg);
+
+/**
  * Free what package_load() allocated and zero @p pkg.
  * @param pkg zeroed or partly filled; may be freed twice
  */

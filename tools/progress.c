@@ -31,6 +31,20 @@ void progress_init(struct progress *p, FILE *out, bool tty, unsigned width, bool
 	p->width = width >= 2 ? width : 2;
 }
 
+void progress_watch(struct progress *p, void (*watch)(void *user, const struct progress *p),
+		    void *user)
+{
+	p->watch = watch;
+	p->watch_user = user;
+}
+
+static void tell(const struct progress *p)
+{
+	if (p->watch) {
+		p->watch(p->watch_user, p);
+	}
+}
+
 void progress_init_stderr(struct progress *p, bool plain, bool quiet)
 {
 	progress_init(p, stderr, isatty(STDERR_FILENO) && !plain, progress_width(STDERR_FILENO),
@@ -308,6 +322,7 @@ void progress_phase(struct progress *p, const char *name, uint64_t now_ms)
 		return;
 	}
 	begin(p, name, now_ms);
+	tell(p);
 	if (!p->quiet && p->tty) {
 		draw(p);
 	}
@@ -319,6 +334,7 @@ bool progress_rename(struct progress *p, const char *from, const char *to)
 		return false;
 	}
 	p->phase = to;
+	tell(p);
 	if (!p->quiet && p->tty) {
 		draw(p);
 	}
@@ -342,6 +358,7 @@ void progress_transfer(struct progress *p, const char *name, uint64_t base, uint
 	p->sample_ms = now_ms;
 	p->sample_done = base;
 	p->next_tenth = first_tenth(p);
+	tell(p);
 	if (!p->quiet && p->tty) {
 		draw(p);
 	}
@@ -381,6 +398,7 @@ void progress_update(struct progress *p, uint64_t done, uint64_t total, uint64_t
 		p->next_tenth = first_tenth(p);
 	}
 	sample(p);
+	tell(p);
 	if (p->quiet) {
 		return;
 	}

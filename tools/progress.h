@@ -50,7 +50,18 @@ struct progress {
 	bool rated;             /* rate holds a measure */
 	uint64_t sample_ms;     /* the last rate sample */
 	uint64_t sample_done;
+	/* told of every phase and of a transfer's progress (progress_watch()) */
+	void (*watch)(void *user, const struct progress *p);
+	void *watch_user;
 };
+
+/**
+ * From now on @p watch(@p user, @p p) is called whenever a phase begins or a transfer moves on
+ * (a fleet shows each device's phase, tools/fleet.c): the phase is @p p->phase, a transfer's
+ * bytes @p p->done of @p p->total, its rate progress_rate(). NULL: no one watches.
+ */
+void progress_watch(struct progress *p, void (*watch)(void *user, const struct progress *p),
+		    void *user);
 
 /**
  * Set up @p p, writing to @p out (not closed). @p tty: @p out is a terminal, of @p width

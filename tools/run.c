@@ -21,7 +21,7 @@ const char cli_version[] = DFU_SMP_VERSION;
 const struct cli_command *const cli_tables[] = {
 	cli_os_commands, cli_image_commands, cli_stat_commands, cli_settings_commands,
 	cli_fs_commands, cli_shell_commands, cli_enum_commands, cli_basic_commands,
-	cli_raw_commands, cli_upgrade_commands, cli_inspect_commands, NULL,
+	cli_raw_commands, cli_upgrade_commands, cli_fleet_commands, cli_inspect_commands, NULL,
 };
 
 /* Every global option parse_options() knows, for --help and to find one after the command. */
@@ -444,9 +444,13 @@ int cli_run(struct cli *cli, int argc, char **argv)
 					.t0_us = dfu_smp_port_now_us() };
 		struct sigaction old;
 
-		catch_interrupt(cli, &old);
+		if (!cli->stop) {
+			catch_interrupt(cli, &old);
+		}
 		status = cmd->run(cli, cmd_argc, argv + first + used);
-		release_interrupt(&old);
+		if (!cli->stop) {
+			release_interrupt(&old);
+		}
 		/* -v: on the connection's clock (virtual on a simulated link) when there is one */
 		if (cli->conn) {
 			dfu_smp_conn_logf(cli->conn, "%s: exit status %d", what, status);

@@ -76,6 +76,13 @@ static int load_files(struct cli *cli, const struct job_args *a, bool packages,
 	return cli_check_image(cli, a->path, data, size, a->key, &one->img);
 }
 
+int package_read(struct cli *cli, const char *path, const char *key, struct package *pkg)
+{
+	const struct job_args a = { .path = path, .key = key };
+
+	return load_files(cli, &a, true, pkg);
+}
+
 /* --window N and --chunk N: overrides for experiments. Returns true if argv[*i] was one. */
 static bool tuning_option(int argc, char **argv, int *i, struct dfu_smp_upload_config *cfg,
 			  int *bad)
@@ -240,18 +247,21 @@ static int run_begin(struct cli *cli, struct run *r, struct sigaction *old,
 
 	r->cli = cli;
 	r->verbose = cli->opt.verbose > 0;
-	progress_init_stderr(&r->progress, r->verbose, cli->json || cli->quiet);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESETHAND;
-	interrupted = 0;
-	sigaction(SIGINT, &sa, old);
+	progress_init_stderr(&r->progress, r->verbose, cli->json || cli->quiet || cli->watch);
+	progress_watch(&r->progress, cli->watch, cli->watch_user);
+	if (!cli->stop) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_interrupt;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = SA_RESETHAND;
+		interrupted = 0;
+		sigaction(SIGINT, &sa, old);
+	}
 	cli->session.step = on_step;
 	cli->session.progress = on_progress;
 	cli->session.lost = on_lost;
 	cli->session.user = r;
-	cli->session.stop = &interrupted;
+	cli->session.stop = cli->stop ? cli->stop : &interrupted;
 	status = cli_limits(cli, &limits);
 	if (status) {
 		return status;
@@ -270,7 +280,9 @@ static void run_end(struct cli *cli, struct run *r, const struct sigaction *old)
 	if (cli->conn) {
 		progress_end(&r->progress, run_now(r), cli->session.done && !cli->session.err);
 	}
-	sigaction(SIGINT, old, NULL);
+	if (!cli->stop) {
+		sigaction(SIGINT, old, NULL);
+	}
 	cli->session.step = NULL;
 	cli->session.progress = NULL;
 	cli->session.lost = NULL;
@@ -667,14 +679,18 @@ static int cmd_upgrade(struct cli *cli, int argc, char **argv)
 		status = cli_usage(cli, "--via-recovery and --no-reset: the bootloader's serial "
 				   "recovery is left by a reset");
 	}
-	if (!status) {
+	if (!status && cli->files) {
+		/* a fleet's: read and checked once for all its devices */
+		free(files);
+		files = NULL;
+	} else if (!status) {
 		status = load_files(cli, &job, true, files);
 	}
 	if (!status) {
-		status = run_files(cli, files, &cfg, NULL);
+		status = run_files(cli, files ? files : cli->files, &cfg, NULL);
 	}
 	if (!status) {
-		status = report_upgrade(cli, files, job.path);
+		status = report_upgrade(cli, files ? files : cli->files, job.path);
 	}
 	if (files) {
 		package_free(files);

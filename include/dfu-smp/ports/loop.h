@@ -9,6 +9,7 @@
 #ifndef DFU_SMP_PORTS_LOOP_H
 #define DFU_SMP_PORTS_LOOP_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,25 @@ struct dfu_smp_port_fd {
 	void (*ready)(void *ctx, short revents);
 	void *ctx;
 };
+
+/**
+ * Wait as ppoll() does, for events on @p fds (@p n of them) or until @p deadline_us (on
+ * dfu_smp_port_now_us()'s clock; UINT64_MAX: no deadline). Every wait of ports/ goes through
+ * here, so that a scheduler of many loops (dfu_smp_port_set_poll()) can take them all.
+ * @return the number of descriptors with events, 0 at the deadline, or -1 with errno set
+ *         (EINTR: a signal came).
+ */
+DFU_SMP_API int dfu_smp_port_poll(struct pollfd *fds, size_t n, uint64_t deadline_us);
+
+/** A wait that replaces ppoll(): arguments and return as dfu_smp_port_poll()'s. */
+typedef int (*dfu_smp_port_poll_fn)(void *ctx, struct pollfd *fds, size_t n,
+				    uint64_t deadline_us);
+
+/**
+ * From now on dfu_smp_port_poll() calls @p fn(@p ctx, ...) instead of ppoll(): one scheduler
+ * waits for the loops of many connections at once (tools/tasks.c). NULL puts ppoll() back.
+ */
+DFU_SMP_API void dfu_smp_port_set_poll(dfu_smp_port_poll_fn fn, void *ctx);
 
 /** A done() of dfu_smp_port_loop_run() that is never true: to wait out a time, serving the link. */
 DFU_SMP_API bool dfu_smp_port_loop_never(void *arg);
