@@ -10,15 +10,16 @@
  * - One event at a time. An event holds the radio from its anchor to the end of its last
  *   packet; no other link's event overlaps it. A link whose anchor comes while the radio is
  *   busy loses that event and tries again at its next anchor.
- * - Reservation. The controller reserves `slot_us` (its configured event length, 7.5 ms by
- *   default, what Nordic's SoftDevice Controller reserves) at every event it starts: anchors of
- *   other links that come within it lose their event, unless that link has lost more events in
- *   a row than the one holding the radio had when its event began (the controller raises a
- *   connection's priority each time it misses an event, so that every busy link gets its
- *   turn); the event then ends before that anchor.
- * - Extension. Past its reservation an event goes on while the radio is not claimed: it ends
- *   at its own length limit (sim_link_config.event_length_us), when neither side has more data
- *   (the more-data rule), or before the next anchor of another link that has data waiting.
+ * - Reservation. The controller reserves `slot_us` (its configured event length; 7.5 ms by
+ *   default, the SoftDevice Controller's CONFIG_BT_CTLR_SDC_MAX_CONN_EVENT_LEN_DEFAULT) at
+ *   every event it starts: anchors of other links that come within it lose their event,
+ *   unless that link has lost more events in a row than the one holding the radio had when
+ *   its event began (the controller raises a connection's priority each time it misses an
+ *   event, so that every busy link gets its turn); the event then ends before that anchor.
+ * - Extension. Past its reservation an event goes on while the radio is not claimed (as the
+ *   SoftDevice's connection event extension does): it ends at its own length limit
+ *   (sim_link_config.event_length_us), when neither side has more data (the more-data rule),
+ *   or before the next anchor of another link that has data waiting.
  * - Idle links. A link with nothing to send on either side claims no event: its empty polls
  *   (a pair of empty packets, some 0.2 to 0.4 ms) are not modelled, as they take only air time
  *   no busy link claims. The central is taken to know when either side has data (its own queue,

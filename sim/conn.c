@@ -662,6 +662,11 @@ int sim_conn_open(const struct sim_conn_config *cfg, const struct dfu_smp_conn_o
 		snprintf(why, why_cap, "out of memory");
 		return -ENOMEM;
 	}
+	if (cfg->central && cfg->sched && cfg->sched != cfg->central->sched) {
+		snprintf(why, why_cap, "the central runs on another clock than the one given");
+		free(cs);
+		return -EINVAL;
+	}
 	cs->cfg = cfg;
 	err = sim_device_init(&cs->dev, &cfg->dev);
 	if (err) {

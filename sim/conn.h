@@ -68,8 +68,8 @@ struct sim_conn_config {
  * @p cfg and the strings it points to must outlive the connection. The device's state is kept
  * in its state directory, if it has one, when the connection is closed (dfu_smp_conn_close()).
  * @return 0 with *@p out set; a negative errno with @p why (@p why_cap bytes) saying why in one
- *         line: the state directory cannot be used, out of memory, or the device is not found
- *         on the link (no SMP service).
+ *         line: the state directory cannot be used, out of memory, the device is not found
+ *         on the link (no SMP service), or (-EINVAL) @p cfg's sched is not its central's.
  */
 int sim_conn_open(const struct sim_conn_config *cfg, const struct dfu_smp_conn_options *opt,
 		  struct dfu_smp_conn **out, char *why, size_t why_cap);

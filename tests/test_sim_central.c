@@ -132,9 +132,6 @@ static void assert_share(uint64_t got, uint64_t whole, double low, double high)
 {
 	double share = (double)got / (double)whole;
 
-	if (getenv("SHOW_SHARES")) {
-		print_message("share %.3f\n", share);
-	}
 	if (share < low || share > high) {
 		fail_msg("share %.3f outside %.3f..%.3f", share, low, high);
 	}

@@ -242,12 +242,39 @@ static void a_wait_ends_at_its_limit_on_the_shared_clock(void **state)
 	free(sh);
 }
 
+static void a_central_on_another_clock_is_refused(void **state)
+{
+	struct shared *sh = calloc(1, sizeof(*sh));
+	struct sim_sched other;
+	struct sim_conn_config sim = { 0 };
+	struct dfu_smp_conn_options opt = { .timeout_ms = 10000 };
+	struct dfu_smp_conn *conn = NULL;
+	char why[200] = "";
+
+	(void)state;
+	assert_non_null(sh);
+	sim_sched_init(&sh->sched);
+	sim_sched_init(&other);
+	sim_central_init(&sh->central, &sh->sched, NULL);
+	sim.central = &sh->central;
+	sim.sched = &other;
+	sim.wait = step_wait;
+	sim.wait_ctx = sh;
+	assert_int_equal(sim_conn_open(&sim, &opt, &conn, why, sizeof(why)), -EINVAL);
+	assert_null(conn);
+	assert_non_null(strstr(why, "clock"));
+	sim_sched_free(&other);
+	sim_sched_free(&sh->sched);
+	free(sh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(two_flash_bound_uploads_overlap),
 		cmocka_unit_test(two_link_bound_uploads_share_the_radio),
 		cmocka_unit_test(a_wait_ends_at_its_limit_on_the_shared_clock),
+		cmocka_unit_test(a_central_on_another_clock_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, load, unload);
