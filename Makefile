@@ -107,6 +107,9 @@ demo: all
 # CPU cost; the tables are also written to build/bench.json.
 bench: all
 	build/dfu-smp-bench ../shared/testdata/mcuboot/08-ecdsa-p256-480k.bin build/bench.json
+	/usr/bin/python3 bench/fleet_load.py --dfu-smp build/dfu-smp --sim build/dfu-smp-sim \
+		--image ../shared/testdata/mcuboot/02-ecdsa-p256.bin --devices 100 \
+		--json build/fleet_load.json
 
 # The same upload over UDP and over a pseudo-terminal to dfu-smp-sim, side by side (wall
 # clock, RUNS times each, medians): run it on an idle machine.

@@ -970,10 +970,73 @@ static void cancel_connect(struct conn_ble *cb)
 	sd_bus_error_free(&e);
 }
 
+/* Device1.Connect, asked without waiting: its reply, once it came. */
+struct connect_call {
+	bool replied;
+	sd_bus_error error;
+};
+
+static int on_connect_reply(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	struct connect_call *c = userdata;
+	const sd_bus_error *err = sd_bus_message_get_error(m);
+
+	(void)e;
+	c->replied = true;
+	if (err) {
+		sd_bus_error_copy(&c->error, err);
+	}
+	return 0;
+}
+
+static bool connect_replied(void *arg)
+{
+	return ((struct connect_call *)arg)->replied;
+}
+
+/*
+ * Calls Connect and serves the loop (the bus, the other descriptors, the client's time) until
+ * its reply or @p timeout_ms: other devices on the same loop go on meanwhile. 0, or a negative
+ * errno with @p why saying @p what failed.
+ */
+static int call_connect(struct conn_ble *cb, uint64_t timeout_ms, const char *what, char *why,
+			size_t cap)
+{
+	struct connect_call c = { .error = SD_BUS_ERROR_NULL };
+	sd_bus_message *m = NULL;
+	sd_bus_slot *slot = NULL;
+	int r = sd_bus_message_new_method_call(cb->bus, &m, BLUEZ, cb->dev_path, IFACE_DEVICE,
+					       "Connect");
+
+	/* sd-bus's own timeout a little later: the loop's limit below is the one that ends it */
+	if (r >= 0) {
+		r = sd_bus_call_async(cb->bus, &slot, m, on_connect_reply, &c,
+				      (timeout_ms + 1000u) * 1000u);
+	}
+	sd_bus_message_unref(m);
+	if (r < 0) {
+		return bus_error(NULL, r, what, why, cap);
+	}
+	cb->fds[FD_BUS].events = (short)sd_bus_get_events(cb->bus);
+	r = wait_until(cb, connect_replied, &c, dfu_smp_port_now_ms() + timeout_ms);
+	sd_bus_slot_unref(slot); /* a reply still to come goes nowhere */
+	if (r == -ETIMEDOUT) {
+		sd_bus_error_set_errno(&c.error, r); /* as a blocking call's timeout says it */
+	}
+	if (r == 0 && !sd_bus_error_is_set(&c.error)) {
+		return 0;
+	}
+	r = bus_error(sd_bus_error_is_set(&c.error) ? &c.error : NULL, r ? r : -EIO, what, why,
+		      cap);
+	if (r == -ETIMEDOUT) {
+		cancel_connect(cb);
+	}
+	sd_bus_error_free(&c.error);
+	return r;
+}
+
 static int connect_device(struct conn_ble *cb, uint64_t limit_ms, char *why, size_t cap)
 {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *m = NULL, *reply = NULL;
 	uint64_t now = dfu_smp_port_now_ms();
 	uint64_t budget = limit_ms > now ? limit_ms - now : 1;
 	char what[300];
@@ -987,24 +1050,11 @@ static int connect_device(struct conn_ble *cb, uint64_t limit_ms, char *why, siz
 	snprintf(what, sizeof(what), "connecting to %s", cb->addr[0] ? cb->addr : target(cb));
 	if (!cb->dev_connected) {
 		dfu_smp_conn_logf(&cb->gatt.conn, "connecting to %s", cb->dev_path);
-		r = sd_bus_message_new_method_call(cb->bus, &m, BLUEZ, cb->dev_path, IFACE_DEVICE,
-						   "Connect");
-		if (r >= 0) {
-			r = sd_bus_call(
-				cb->bus, m,
-				(budget < CONNECT_TIMEOUT_MS ? budget : CONNECT_TIMEOUT_MS) * 1000u,
-				&e, &reply);
-		}
-		sd_bus_message_unref(m);
-		if (r < 0) {
-			r = bus_error(&e, r, what, why, cap);
-			if (r == -ETIMEDOUT) {
-				cancel_connect(cb);
-			}
-			sd_bus_error_free(&e);
+		r = call_connect(cb, budget < CONNECT_TIMEOUT_MS ? budget : CONNECT_TIMEOUT_MS,
+				 what, why, cap);
+		if (r) {
 			return r;
 		}
-		sd_bus_message_unref(reply);
 		cb->we_connected = true;
 		/* ServicesResolved may have turned true before Connect's reply, or not yet */
 		r = read_device_state(cb, why, cap);

@@ -23,6 +23,7 @@
 #include <dfu-smp/ports/loop.h>
 #include <dfu-smp/smp/bt_dfu_smp.h>
 #include <dfu-smp/smp/bytes.h>
+#include "hostfs.h"
 #include "link.h"
 #include "sched.h"
 
@@ -46,7 +47,8 @@
 #define CONNECT_DELAY_US 10000u /* from the connection request to the link */
 #define RESOLVE_US 30000u       /* GATT discovery after the MTU exchange */
 #define CONNECT_TIMEOUT_US 5000000u /* bluetoothd gives up on a silent device */
-#define MAX_SESSIONS 8
+/* clients holding a session at once: one per device each of a fleet's connections scans */
+#define MAX_SESSIONS 4096
 #define MAX_CHANGES 16
 
 enum att_pending {
@@ -73,18 +75,21 @@ struct change {
 
 /* D-Bus clients (unique names) holding a session. */
 struct sessions {
-	char *names[MAX_SESSIONS];
-	size_t count;
+	char **names;
+	size_t count, cap;
 };
 
+struct bluez;
+
+/* One simulated device as BlueZ knows it: a peripheral behind the adapter, and its objects. */
 struct fake {
+	struct bluez *bz;
 	const struct sim_bluez_config *cfg;
-	sd_bus *bus;
-	/* -v; its t0_us is the monotonic time virtual time 0 stands for */
+	/* -v, naming the device when there are several; its t0_us is the fake's */
 	struct dfu_smp_port_log log;
+	char who[16];
 
 	/* the simulated device and the link to it */
-	struct sim_sched sched;
 	struct sim_link link;
 	struct sim_device dev;
 	struct sim_gatt server;
@@ -92,16 +97,11 @@ struct fake {
 	uint64_t device_up_us; /* it advertises again from then */
 
 	char addr[DFU_SMP_BT_ADDR_STR_LEN];
-	const char *name;
+	char name[256];
 	char dev_path[64];
 	char svc_path[80];
 	char chrc_path[96];
 	char desc_path[112];
-
-	/* the adapter */
-	sd_bus_slot *adapter_slot;
-	bool powered;
-	struct sessions discovering;
 
 	/* the device object, exported once discovered */
 	sd_bus_slot *dev_slot;
@@ -125,13 +125,30 @@ struct fake {
 	size_t value_len;
 	uint64_t bytes_written;
 	bool dropped_once; /* the injected link loss happened */
+};
+
+/* The fake bluetoothd: the bus, the adapter, the devices behind it, their virtual time. */
+struct bluez {
+	const struct sim_bluez_config *cfg;
+	sd_bus *bus;
+	/* -v; its t0_us is the monotonic time virtual time 0 stands for */
+	struct dfu_smp_port_log log;
+	struct sim_sched sched; /* every device's and link's events */
+
+	/* the adapter */
+	sd_bus_slot *adapter_slot;
+	bool powered;
+	struct sessions discovering;
+
+	struct fake *devs;
+	unsigned count;
 	struct change changes[MAX_CHANGES];
 	size_t nchanges;
 };
 
-static uint64_t vnow(const struct fake *f)
+static uint64_t vnow(const struct bluez *bz)
 {
-	return dfu_smp_port_now_us() - f->log.t0_us;
+	return dfu_smp_port_now_us() - bz->log.t0_us;
 }
 
 static int bluez_error(sd_bus_error *e, const char *name, const char *msg)
@@ -173,6 +190,16 @@ static int sessions_add(struct sessions *s, const char *name)
 	if (s->count == MAX_SESSIONS) {
 		return -ENOSPC;
 	}
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 8;
+		char **names = realloc(s->names, cap * sizeof(*names));
+
+		if (!names) {
+			return -ENOMEM;
+		}
+		s->names = names;
+		s->cap = cap;
+	}
 	copy = strdup(name);
 	if (!copy) {
 		return -ENOMEM;
@@ -198,50 +225,53 @@ static void sessions_clear(struct sessions *s)
 	while (s->count) {
 		free(s->names[--s->count]);
 	}
+	free(s->names);
+	s->names = NULL;
+	s->cap = 0;
 }
 
 /* ---- objects ---- */
 
-static void flush_changes(struct fake *f)
+static void flush_changes(struct bluez *bz)
 {
-	for (size_t i = 0; i < f->nchanges; i++) {
-		const struct change *c = &f->changes[i];
+	for (size_t i = 0; i < bz->nchanges; i++) {
+		const struct change *c = &bz->changes[i];
 
 		if (*c->slot) {
-			sd_bus_emit_properties_changed(f->bus, c->path, c->iface, c->prop, NULL);
+			sd_bus_emit_properties_changed(bz->bus, c->path, c->iface, c->prop, NULL);
 		}
 	}
-	f->nchanges = 0;
+	bz->nchanges = 0;
 }
 
 /*
  * Property changes go out after the reply of the call that made them, as bluetoothd's do (its
  * D-Bus layer queues them until the main loop is idle): flush_changes() sends them.
  */
-static void emit(struct fake *f, sd_bus_slot **slot, const char *path, const char *iface,
+static void emit(struct bluez *bz, sd_bus_slot **slot, const char *path, const char *iface,
 		 const char *prop)
 {
-	for (size_t i = 0; i < f->nchanges; i++) {
-		const struct change *c = &f->changes[i];
+	for (size_t i = 0; i < bz->nchanges; i++) {
+		const struct change *c = &bz->changes[i];
 
 		if (strcmp(c->path, path) == 0 && strcmp(c->iface, iface) == 0 &&
 		    strcmp(c->prop, prop) == 0) {
 			return;
 		}
 	}
-	if (f->nchanges == MAX_CHANGES) {
-		flush_changes(f);
+	if (bz->nchanges == MAX_CHANGES) {
+		flush_changes(bz);
 	}
-	f->changes[f->nchanges++] = (struct change){ slot, path, iface, prop };
+	bz->changes[bz->nchanges++] = (struct change){ slot, path, iface, prop };
 }
 
 static int export(struct fake *f, sd_bus_slot **slot, const char *path, const char *iface,
 		  const sd_bus_vtable *vtable)
 {
-	int r = sd_bus_add_object_vtable(f->bus, slot, path, iface, vtable, f);
+	int r = sd_bus_add_object_vtable(f->bz->bus, slot, path, iface, vtable, f);
 
 	if (r >= 0) {
-		r = sd_bus_emit_object_added(f->bus, path);
+		r = sd_bus_emit_object_added(f->bz->bus, path);
 	}
 	return r;
 }
@@ -249,7 +279,7 @@ static int export(struct fake *f, sd_bus_slot **slot, const char *path, const ch
 static void unexport(struct fake *f, sd_bus_slot **slot, const char *path)
 {
 	if (*slot) {
-		sd_bus_emit_object_removed(f->bus, path);
+		sd_bus_emit_object_removed(f->bz->bus, path);
 		*slot = sd_bus_slot_unref(*slot);
 	}
 }
@@ -281,7 +311,7 @@ static void set_notifying(struct fake *f, bool on)
 {
 	if (f->notifying != on) {
 		f->notifying = on;
-		emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "Notifying");
+		emit(f->bz, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "Notifying");
 	}
 }
 
@@ -290,7 +320,7 @@ static void close_write(struct fake *f)
 	if (f->write_fd >= 0) {
 		close(f->write_fd);
 		f->write_fd = -1;
-		emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "WriteAcquired");
+		emit(f->bz, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "WriteAcquired");
 	}
 }
 
@@ -302,7 +332,7 @@ static void close_notify(struct fake *f)
 	}
 	close(f->notify_fd);
 	f->notify_fd = -1;
-	emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "NotifyAcquired");
+	emit(f->bz, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "NotifyAcquired");
 	if (f->notify.count == 0) {
 		if (f->connected && f->att == ATT_NONE) {
 			write_ccc(f, CCC_OFF, 0);
@@ -319,7 +349,7 @@ static void drop_connection(struct fake *f)
 	bool was_connected = f->connected;
 
 	f->connected = false;
-	sim_sched_cancel(&f->sched, services_resolved, f);
+	sim_sched_cancel(&f->bz->sched, services_resolved, f);
 	sim_link_set_connected(&f->link, false);
 	sim_gatt_reset(&f->server);
 	f->att = ATT_NONE;
@@ -329,10 +359,10 @@ static void drop_connection(struct fake *f)
 	set_notifying(f, false);
 	if (f->resolved) {
 		f->resolved = false;
-		emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "ServicesResolved");
+		emit(f->bz, &f->dev_slot, f->dev_path, IFACE_DEVICE, "ServicesResolved");
 	}
 	if (was_connected) {
-		emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Connected");
+		emit(f->bz, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Connected");
 		dfu_smp_port_logf(&f->log, "disconnected");
 	}
 }
@@ -350,8 +380,8 @@ static void deliver_notification(struct fake *f, const uint8_t *data, size_t len
 		/* one PropertiesChanged per notification, as BlueZ flushes them */
 		memcpy(f->value, data, len);
 		f->value_len = len;
-		flush_changes(f);
-		sd_bus_emit_properties_changed(f->bus, f->chrc_path, IFACE_CHRC, "Value", NULL);
+		flush_changes(f->bz);
+		sd_bus_emit_properties_changed(f->bz->bus, f->chrc_path, IFACE_CHRC, "Value", NULL);
 	}
 }
 
@@ -373,7 +403,7 @@ static void write_command(struct fake *f, uint8_t *pdu, size_t len)
 	f->bytes_written += len - 3;
 	if (f->cfg->drop_after && !f->dropped_once && f->bytes_written > f->cfg->drop_after) {
 		f->dropped_once = true;
-		sim_sched_at(&f->sched, sim_sched_now(&f->sched), drop_link, f);
+		sim_sched_at(&f->bz->sched, sim_sched_now(&f->bz->sched), drop_link, f);
 	}
 }
 
@@ -395,9 +425,9 @@ static void services_resolved(void *ctx, uint64_t now_us)
 		export(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, chrc_vtable);
 		export(f, &f->desc_slot, f->desc_path, IFACE_DESC, desc_vtable);
 	}
-	emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "MTU");
+	emit(f->bz, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "MTU");
 	f->resolved = true;
-	emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "ServicesResolved");
+	emit(f->bz, &f->dev_slot, f->dev_path, IFACE_DEVICE, "ServicesResolved");
 	dfu_smp_port_logf(&f->log, "services resolved");
 	if (f->notify.count && f->att == ATT_NONE) {
 		write_ccc(f, CCC_AUTO, 0x0001u);
@@ -415,16 +445,17 @@ static void mtu_exchanged(struct fake *f, uint16_t server_mtu)
 		f->mtu = BT_DFU_SMP_ATT_MTU_MIN;
 	}
 	f->connected = true;
-	sim_sched_cancel(&f->sched, connect_timeout, f);
+	sim_sched_cancel(&f->bz->sched, connect_timeout, f);
 	/* the property first, so that a client sees it once Connect returns */
-	emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Connected");
-	flush_changes(f);
+	emit(f->bz, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Connected");
+	flush_changes(f->bz);
 	if (f->connect_call) {
 		sd_bus_reply_method_return(f->connect_call, "");
 		f->connect_call = sd_bus_message_unref(f->connect_call);
 	}
 	dfu_smp_port_logf(&f->log, "connected, ATT MTU %u", (unsigned)f->mtu);
-	sim_sched_at(&f->sched, sim_sched_now(&f->sched) + RESOLVE_US, services_resolved, f);
+	sim_sched_at(&f->bz->sched, sim_sched_now(&f->bz->sched) + RESOLVE_US, services_resolved,
+		     f);
 }
 
 static void ccc_written(struct fake *f, uint8_t att_err)
@@ -459,7 +490,7 @@ static void ccc_written(struct fake *f, uint8_t att_err)
 			f->notify_fd = sv[0];
 			sd_bus_reply_method_return(call, "hq", sv[1], f->mtu);
 			close(sv[1]);
-			emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "NotifyAcquired");
+			emit(f->bz, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "NotifyAcquired");
 			dfu_smp_port_logf(&f->log, "notify acquired");
 		}
 	} else {
@@ -511,8 +542,8 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 
 static bool advertising(const struct fake *f)
 {
-	return f->powered && !f->connected && sim_device_bootable(&f->dev) &&
-	       sim_sched_now(&f->sched) >= f->device_up_us;
+	return f->bz->powered && !f->connected && sim_device_bootable(&f->dev) &&
+	       sim_sched_now(&f->bz->sched) >= f->device_up_us;
 }
 
 static void device_resets(struct fake *f, uint64_t now_us)
@@ -532,8 +563,8 @@ static void device_resets(struct fake *f, uint64_t now_us)
 	dfu_smp_port_logf(&f->log, "the device resets; it advertises again in %.3f s",
 		  (double)(BOOT_US + busy) / 1e6);
 	if (f->connect_call) {
-		sim_sched_cancel(&f->sched, connect_attempt, f);
-		sim_sched_at(&f->sched, f->device_up_us + CONNECT_DELAY_US, connect_attempt, f);
+		sim_sched_cancel(&f->bz->sched, connect_attempt, f);
+		sim_sched_at(&f->bz->sched, f->device_up_us + CONNECT_DELAY_US, connect_attempt, f);
 	}
 }
 
@@ -560,7 +591,7 @@ static void connect_timeout(void *ctx, uint64_t now_us)
 
 	(void)now_us;
 	if (f->connect_call) {
-		sim_sched_cancel(&f->sched, connect_attempt, f);
+		sim_sched_cancel(&f->bz->sched, connect_attempt, f);
 		sim_link_set_connected(&f->link, false);
 		f->att = ATT_NONE;
 		dfu_smp_port_logf(&f->log, "connection attempt timed out");
@@ -570,31 +601,36 @@ static void connect_timeout(void *ctx, uint64_t now_us)
 
 static const sd_bus_vtable device_vtable[];
 
-/* While discovering, the device advertises: it appears, then its RSSI moves. */
+/* While discovering, the devices advertise: each appears, then its RSSI moves. */
 static void advertise(void *ctx, uint64_t now_us)
 {
-	struct fake *f = ctx;
+	struct bluez *bz = ctx;
 
-	if (!f->powered || f->discovering.count == 0) {
+	if (!bz->powered || bz->discovering.count == 0) {
 		return;
 	}
-	if (advertising(f)) {
+	for (unsigned i = 0; i < bz->count; i++) {
+		struct fake *f = &bz->devs[i];
+
+		if (!advertising(f)) {
+			continue;
+		}
 		if (!f->dev_slot) {
 			f->rssi = -50;
 			export(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, device_vtable);
 			dfu_smp_port_logf(&f->log, "device %s found", f->addr);
 		} else {
 			f->rssi = f->rssi == -50 ? -52 : -50;
-			emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "RSSI");
+			emit(bz, &f->dev_slot, f->dev_path, IFACE_DEVICE, "RSSI");
 		}
 	}
-	sim_sched_at(&f->sched, now_us + ADV_INTERVAL_US, advertise, f);
+	sim_sched_at(&bz->sched, now_us + ADV_INTERVAL_US, advertise, bz);
 }
 
 static void remove_device(struct fake *f)
 {
-	sim_sched_cancel(&f->sched, connect_attempt, f);
-	sim_sched_cancel(&f->sched, connect_timeout, f);
+	sim_sched_cancel(&f->bz->sched, connect_attempt, f);
+	sim_sched_cancel(&f->bz->sched, connect_timeout, f);
 	reply_error(&f->connect_call, "Failed", "le-connection-abort-by-local");
 	drop_connection(f);
 	unexport(f, &f->desc_slot, f->desc_path);
@@ -608,50 +644,54 @@ static void remove_device(struct fake *f)
 
 /* ---- Adapter1 ---- */
 
-static void set_discovering(struct fake *f, bool was)
+static void set_discovering(struct bluez *bz, bool was)
 {
-	if (was != (f->discovering.count > 0)) {
-		emit(f, &f->adapter_slot, ADAPTER_PATH, IFACE_ADAPTER, "Discovering");
+	if (was != (bz->discovering.count > 0)) {
+		emit(bz, &bz->adapter_slot, ADAPTER_PATH, IFACE_ADAPTER, "Discovering");
 	}
 }
 
+/* Discovery sessions of several clients are one scan, as BlueZ merges them. */
 static int adapter_start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-	struct fake *f = userdata;
+	struct bluez *bz = userdata;
 	const char *sender = sd_bus_message_get_sender(m);
-	bool was = f->discovering.count > 0;
+	bool was = bz->discovering.count > 0;
 
-	if (!f->powered) {
+	if (!bz->powered) {
 		return bluez_error(e, "NotReady", "Resource Not Ready");
 	}
-	if (sessions_has(&f->discovering, sender)) {
+	if (sessions_has(&bz->discovering, sender)) {
 		return bluez_error(e, "InProgress", "Operation already in progress");
 	}
-	if (sessions_add(&f->discovering, sender) != 0) {
+	if (sessions_add(&bz->discovering, sender) != 0) {
 		return bluez_error(e, "Failed", "Too many discovery sessions");
 	}
-	dfu_smp_port_logf(&f->log, "StartDiscovery from %s", sender);
-	set_discovering(f, was);
+	dfu_smp_port_logf(&bz->log, "StartDiscovery from %s", sender);
+	set_discovering(bz, was);
 	if (!was) {
-		sim_sched_at(&f->sched, sim_sched_now(&f->sched) + ADV_FIRST_US, advertise, f);
+		sim_sched_at(&bz->sched, sim_sched_now(&bz->sched) + ADV_FIRST_US, advertise, bz);
 	}
 	return sd_bus_reply_method_return(m, "");
 }
 
 static int adapter_stop_discovery(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-	struct fake *f = userdata;
+	struct bluez *bz = userdata;
 	const char *sender = sd_bus_message_get_sender(m);
-	bool was = f->discovering.count > 0;
+	bool was = bz->discovering.count > 0;
 
-	if (!f->powered) {
+	if (!bz->powered) {
 		return bluez_error(e, "NotReady", "Resource Not Ready");
 	}
-	if (!sessions_remove(&f->discovering, sender)) {
+	if (!sessions_remove(&bz->discovering, sender)) {
 		return bluez_error(e, "Failed", "No discovery started");
 	}
-	dfu_smp_port_logf(&f->log, "StopDiscovery from %s", sender);
-	set_discovering(f, was);
+	dfu_smp_port_logf(&bz->log, "StopDiscovery from %s", sender);
+	set_discovering(bz, was);
+	if (bz->discovering.count == 0) {
+		sim_sched_cancel(&bz->sched, advertise, bz);
+	}
 	return sd_bus_reply_method_return(m, "");
 }
 
@@ -661,12 +701,12 @@ static const char *const filter_keys[] = {
 
 static int adapter_set_discovery_filter(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-	struct fake *f = userdata;
+	struct bluez *bz = userdata;
 	const char *key, *contents;
 	char type;
 	int r;
 
-	if (!f->powered) {
+	if (!bz->powered) {
 		return bluez_error(e, "NotReady", "Resource Not Ready");
 	}
 	r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -717,25 +757,29 @@ static int adapter_get_discovery_filters(sd_bus_message *m, void *userdata, sd_b
 
 static int adapter_remove_device(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-	struct fake *f = userdata;
+	struct bluez *bz = userdata;
 	const char *path;
 	int r = sd_bus_message_read(m, "o", &path);
 
 	if (r < 0) {
 		return bluez_error(e, "InvalidArguments", "Invalid arguments in method call");
 	}
-	if (!f->dev_slot || strcmp(path, f->dev_path) != 0) {
-		return bluez_error(e, "DoesNotExist", "Does Not Exist");
+	for (unsigned i = 0; i < bz->count; i++) {
+		struct fake *f = &bz->devs[i];
+
+		if (f->dev_slot && strcmp(path, f->dev_path) == 0) {
+			dfu_smp_port_logf(&f->log, "RemoveDevice %s", path);
+			remove_device(f);
+			return sd_bus_reply_method_return(m, "");
+		}
 	}
-	dfu_smp_port_logf(&f->log, "RemoveDevice %s", path);
-	remove_device(f);
-	return sd_bus_reply_method_return(m, "");
+	return bluez_error(e, "DoesNotExist", "Does Not Exist");
 }
 
 static int adapter_get(sd_bus *bus, const char *path, const char *iface, const char *prop,
 		       sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
-	struct fake *f = userdata;
+	struct bluez *bz = userdata;
 
 	(void)bus;
 	(void)path;
@@ -750,13 +794,13 @@ static int adapter_get(sd_bus *bus, const char *path, const char *iface, const c
 	} else if (strcmp(prop, "Class") == 0) {
 		return sd_bus_message_append(reply, "u", 0u);
 	} else if (strcmp(prop, "Powered") == 0) {
-		return sd_bus_message_append(reply, "b", f->powered);
+		return sd_bus_message_append(reply, "b", bz->powered);
 	} else if (strcmp(prop, "PowerState") == 0) {
-		return sd_bus_message_append(reply, "s", f->powered ? "on" : "off");
+		return sd_bus_message_append(reply, "s", bz->powered ? "on" : "off");
 	} else if (strcmp(prop, "Discoverable") == 0 || strcmp(prop, "Pairable") == 0) {
 		return sd_bus_message_append(reply, "b", 0);
 	} else if (strcmp(prop, "Discovering") == 0) {
-		return sd_bus_message_append(reply, "b", f->discovering.count > 0);
+		return sd_bus_message_append(reply, "b", bz->discovering.count > 0);
 	} else if (strcmp(prop, "UUIDs") == 0) {
 		return sd_bus_message_append(reply, "as", 2, "00001800-0000-1000-8000-00805f9b34fb",
 					     "00001801-0000-1000-8000-00805f9b34fb");
@@ -768,7 +812,7 @@ static int adapter_set_powered(sd_bus *bus, const char *path, const char *iface,
 			       const char *prop, sd_bus_message *value, void *userdata,
 			       sd_bus_error *e)
 {
-	struct fake *f = userdata;
+	struct bluez *bz = userdata;
 	int on;
 	int r = sd_bus_message_read(value, "b", &on);
 
@@ -779,23 +823,27 @@ static int adapter_set_powered(sd_bus *bus, const char *path, const char *iface,
 	if (r < 0) {
 		return bluez_error(e, "InvalidArguments", "Invalid arguments in method call");
 	}
-	if (f->powered == (on != 0)) {
+	if (bz->powered == (on != 0)) {
 		return 0;
 	}
-	dfu_smp_port_logf(&f->log, "adapter powered %s", on ? "on" : "off");
+	dfu_smp_port_logf(&bz->log, "adapter powered %s", on ? "on" : "off");
 	if (!on) {
-		bool was = f->discovering.count > 0;
+		bool was = bz->discovering.count > 0;
 
-		sim_sched_cancel(&f->sched, connect_attempt, f);
-		sim_sched_cancel(&f->sched, connect_timeout, f);
-		reply_error(&f->connect_call, "Failed", "le-connection-abort-by-local");
-		drop_connection(f);
-		sessions_clear(&f->discovering);
-		set_discovering(f, was);
+		for (unsigned i = 0; i < bz->count; i++) {
+			struct fake *f = &bz->devs[i];
+
+			sim_sched_cancel(&bz->sched, connect_attempt, f);
+			sim_sched_cancel(&bz->sched, connect_timeout, f);
+			reply_error(&f->connect_call, "Failed", "le-connection-abort-by-local");
+			drop_connection(f);
+		}
+		sessions_clear(&bz->discovering);
+		set_discovering(bz, was);
 	}
-	f->powered = on != 0;
-	emit(f, &f->adapter_slot, ADAPTER_PATH, IFACE_ADAPTER, "Powered");
-	emit(f, &f->adapter_slot, ADAPTER_PATH, IFACE_ADAPTER, "PowerState");
+	bz->powered = on != 0;
+	emit(bz, &bz->adapter_slot, ADAPTER_PATH, IFACE_ADAPTER, "Powered");
+	emit(bz, &bz->adapter_slot, ADAPTER_PATH, IFACE_ADAPTER, "PowerState");
 	return 0;
 }
 
@@ -830,11 +878,11 @@ static const sd_bus_vtable adapter_vtable[] = {
 static int device_connect(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	struct fake *f = userdata;
-	uint64_t now = sim_sched_now(&f->sched);
+	uint64_t now = sim_sched_now(&f->bz->sched);
 	uint64_t at = now > f->device_up_us ? now : f->device_up_us;
 
 	dfu_smp_port_logf(&f->log, "Connect from %s", sd_bus_message_get_sender(m));
-	if (!f->powered) {
+	if (!f->bz->powered) {
 		return bluez_error(e, "NotReady", "Resource Not Ready");
 	}
 	if (f->connected) {
@@ -844,8 +892,8 @@ static int device_connect(sd_bus_message *m, void *userdata, sd_bus_error *e)
 		return bluez_error(e, "InProgress", "In Progress");
 	}
 	f->connect_call = sd_bus_message_ref(m);
-	sim_sched_at(&f->sched, at + CONNECT_DELAY_US, connect_attempt, f);
-	sim_sched_at(&f->sched, now + CONNECT_TIMEOUT_US, connect_timeout, f);
+	sim_sched_at(&f->bz->sched, at + CONNECT_DELAY_US, connect_attempt, f);
+	sim_sched_at(&f->bz->sched, now + CONNECT_TIMEOUT_US, connect_timeout, f);
 	return 1;
 }
 
@@ -855,8 +903,8 @@ static int device_disconnect(sd_bus_message *m, void *userdata, sd_bus_error *e)
 
 	dfu_smp_port_logf(&f->log, "Disconnect from %s", sd_bus_message_get_sender(m));
 	if (f->connect_call) {
-		sim_sched_cancel(&f->sched, connect_attempt, f);
-		sim_sched_cancel(&f->sched, connect_timeout, f);
+		sim_sched_cancel(&f->bz->sched, connect_attempt, f);
+		sim_sched_cancel(&f->bz->sched, connect_timeout, f);
 		reply_error(&f->connect_call, "Failed", "le-connection-abort-by-local");
 		drop_connection(f);
 		return sd_bus_reply_method_return(m, "");
@@ -880,8 +928,8 @@ static int device_pair(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	}
 	/* Just Works: nothing to ask the user */
 	f->paired = true;
-	emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Paired");
-	emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Bonded");
+	emit(f->bz, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Paired");
+	emit(f->bz, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Bonded");
 	return sd_bus_reply_method_return(m, "");
 }
 
@@ -940,7 +988,7 @@ static int device_set_trusted(sd_bus *bus, const char *path, const char *iface,
 		return bluez_error(e, "InvalidArguments", "Invalid arguments in method call");
 	}
 	f->trusted = on != 0;
-	emit(f, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Trusted");
+	emit(f->bz, &f->dev_slot, f->dev_path, IFACE_DEVICE, "Trusted");
 	return 0;
 }
 
@@ -1167,7 +1215,7 @@ static int chrc_acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *e
 		return r;
 	}
 	f->write_fd = sv[0];
-	emit(f, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "WriteAcquired");
+	emit(f->bz, &f->chrc_slot, f->chrc_path, IFACE_CHRC, "WriteAcquired");
 	return r;
 }
 
@@ -1311,7 +1359,7 @@ static const sd_bus_vtable desc_vtable[] = {
 
 static int name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-	struct fake *f = userdata;
+	struct bluez *bz = userdata;
 	const char *name, *old_owner, *new_owner;
 	bool was;
 
@@ -1320,39 +1368,53 @@ static int name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e
 	    name[0] != ':') {
 		return 0;
 	}
-	was = f->discovering.count > 0;
-	if (sessions_remove(&f->discovering, name)) {
-		set_discovering(f, was);
+	was = bz->discovering.count > 0;
+	if (sessions_remove(&bz->discovering, name)) {
+		set_discovering(bz, was);
 	}
-	if (sessions_remove(&f->notify, name) && f->notify.count == 0 && f->notify_fd < 0) {
-		if (f->connected && f->att == ATT_NONE) {
-			write_ccc(f, CCC_OFF, 0);
+	for (unsigned i = 0; i < bz->count; i++) {
+		struct fake *f = &bz->devs[i];
+
+		if (sessions_remove(&f->notify, name) && f->notify.count == 0 &&
+		    f->notify_fd < 0) {
+			if (f->connected && f->att == ATT_NONE) {
+				write_ccc(f, CCC_OFF, 0);
+			}
+			set_notifying(f, false);
 		}
-		set_notifying(f, false);
 	}
 	return 0;
 }
 
 /* ---- the loop ---- */
 
-/* Runs the device up to the wall clock's now, resetting it when it asked to. */
-static void advance(struct fake *f)
+/* Runs the devices up to the wall clock's now, resetting each when it asked to. */
+static void advance(struct bluez *bz)
 {
-	uint64_t t = vnow(f);
+	uint64_t t = vnow(bz);
 
 	for (;;) {
-		uint64_t reset = sim_device_reset_at(&f->dev);
+		struct fake *first = NULL;
+		uint64_t reset = UINT64_MAX;
 
-		if (reset > t) {
+		for (unsigned i = 0; i < bz->count; i++) {
+			uint64_t at = sim_device_reset_at(&bz->devs[i].dev);
+
+			if (at < reset) {
+				reset = at;
+				first = &bz->devs[i];
+			}
+		}
+		if (!first || reset > t) {
 			break;
 		}
-		if (reset < sim_sched_now(&f->sched)) {
-			reset = sim_sched_now(&f->sched);
+		if (reset < sim_sched_now(&bz->sched)) {
+			reset = sim_sched_now(&bz->sched);
 		}
-		sim_sched_run_until(&f->sched, reset);
-		device_resets(f, reset);
+		sim_sched_run_until(&bz->sched, reset);
+		device_resets(first, reset);
 	}
-	sim_sched_run_until(&f->sched, t);
+	sim_sched_run_until(&bz->sched, t);
 }
 
 /* Each datagram on the AcquireWrite socket is one Write Command. */
@@ -1384,29 +1446,35 @@ static void read_writes(struct fake *f)
 	}
 }
 
-static int run_loop(struct fake *f)
+static int run_loop(struct bluez *bz)
 {
+	size_t n = 2 + 2 * (size_t)bz->count;
+	struct pollfd *p = calloc(n, sizeof(*p));
 	int r = 0;
 
+	if (!p) {
+		return -ENOMEM;
+	}
 	for (;;) {
-		struct pollfd p[4];
 		uint64_t next, bus_timeout, now;
 		int timeout;
 
-		advance(f);
-		while ((r = sd_bus_process(f->bus, NULL)) > 0) {
+		advance(bz);
+		while ((r = sd_bus_process(bz->bus, NULL)) > 0) {
 		}
 		if (r < 0) {
-			return r;
+			break;
 		}
-		advance(f);
-		flush_changes(f);
-		next = sim_sched_next(&f->sched);
-		if (sim_device_reset_at(&f->dev) < next) {
-			next = sim_device_reset_at(&f->dev);
+		advance(bz);
+		flush_changes(bz);
+		next = sim_sched_next(&bz->sched);
+		for (unsigned i = 0; i < bz->count; i++) {
+			uint64_t reset = sim_device_reset_at(&bz->devs[i].dev);
+
+			next = reset < next ? reset : next;
 		}
-		next = next == UINT64_MAX ? UINT64_MAX : next + f->log.t0_us;
-		if (sd_bus_get_timeout(f->bus, &bus_timeout) >= 0 && bus_timeout < next) {
+		next = next == UINT64_MAX ? UINT64_MAX : next + bz->log.t0_us;
+		if (sd_bus_get_timeout(bz->bus, &bus_timeout) >= 0 && bus_timeout < next) {
 			next = bus_timeout;
 		}
 		now = dfu_smp_port_now_us();
@@ -1414,46 +1482,52 @@ static int run_loop(struct fake *f)
 			  : next <= now	     ? 0
 			  : next - now > 60000000u ? 60000
 						   : (int)((next - now + 999u) / 1000u);
-		p[0].fd = sd_bus_get_fd(f->bus);
-		p[0].events = (short)sd_bus_get_events(f->bus);
-		p[1].fd = f->cfg->stop_fd;
-		p[1].events = POLLIN;
-		p[2].fd = f->write_fd;
-		p[2].events = POLLIN;
-		p[3].fd = f->notify_fd;
-		p[3].events = 0; /* only its hang-up: the client let it go */
-		for (size_t i = 0; i < 4; i++) {
-			p[i].revents = 0;
+		p[0] = (struct pollfd){ .fd = sd_bus_get_fd(bz->bus),
+					.events = (short)sd_bus_get_events(bz->bus) };
+		p[1] = (struct pollfd){ .fd = bz->cfg->stop_fd, .events = POLLIN };
+		for (unsigned i = 0; i < bz->count; i++) {
+			p[2 + 2 * i] = (struct pollfd){ .fd = bz->devs[i].write_fd,
+							.events = POLLIN };
+			/* only its hang-up: the client let it go */
+			p[3 + 2 * i] = (struct pollfd){ .fd = bz->devs[i].notify_fd, .events = 0 };
 		}
-		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
-			return -errno;
+		if (poll(p, n, timeout) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
 		}
 		if (p[1].revents) {
-			return 0;
+			r = 0;
+			break;
 		}
-		advance(f);
-		if (p[2].revents && p[2].fd == f->write_fd) {
-			read_writes(f);
-		}
-		if (p[3].revents && p[3].fd == f->notify_fd) {
-			dfu_smp_port_logf(&f->log, "notify released");
-			close_notify(f);
+		advance(bz);
+		for (unsigned i = 0; i < bz->count; i++) {
+			struct fake *f = &bz->devs[i];
+
+			if (p[2 + 2 * i].revents && p[2 + 2 * i].fd == f->write_fd) {
+				read_writes(f);
+			}
+			if (p[3 + 2 * i].revents && p[3 + 2 * i].fd == f->notify_fd) {
+				dfu_smp_port_logf(&f->log, "notify released");
+				close_notify(f);
+			}
 		}
 	}
+	free(p);
+	return r;
 }
 
-static void cleanup(struct fake *f)
+static void cleanup_device(struct fake *f)
 {
-	if (f->bus) {
+	if (!f->bz) {
+		return; /* not set up */
+	}
+	if (f->bz->bus) {
 		remove_device(f);
 		reply_error(&f->connect_call, "Failed", "le-connection-abort-by-local");
-		f->adapter_slot = sd_bus_slot_unref(f->adapter_slot);
-		sd_bus_flush_close_unref(f->bus);
 	}
-	sessions_clear(&f->discovering);
 	sessions_clear(&f->notify);
 	if (f->dev_ready) {
-		sim_device_suspend(&f->dev, sim_sched_now(&f->sched));
+		sim_device_suspend(&f->dev, sim_sched_now(&f->bz->sched));
 	}
 	if (f->server_ready) {
 		sim_gatt_free(&f->server);
@@ -1461,38 +1535,52 @@ static void cleanup(struct fake *f)
 	if (f->link_ready) {
 		sim_link_free(&f->link);
 	}
-	sim_sched_free(&f->sched);
 	if (f->dev_ready) {
 		sim_device_free(&f->dev);
 	}
-	free(f);
 }
 
-static int setup_bus(struct fake *f, char *why, size_t why_cap)
+static void cleanup(struct bluez *bz)
+{
+	for (unsigned i = 0; i < bz->count; i++) {
+		cleanup_device(&bz->devs[i]);
+	}
+	if (bz->bus) {
+		bz->adapter_slot = sd_bus_slot_unref(bz->adapter_slot);
+		sd_bus_flush_close_unref(bz->bus);
+	}
+	sessions_clear(&bz->discovering);
+	/* the links' events go with the scheduler, after the links */
+	sim_sched_free(&bz->sched);
+	free(bz->devs);
+	free(bz);
+}
+
+static int setup_bus(struct bluez *bz, char *why, size_t why_cap)
 {
 	const char *address = getenv("DBUS_SYSTEM_BUS_ADDRESS");
-	int r = sd_bus_open_system(&f->bus);
+	int r = sd_bus_open_system(&bz->bus);
 
 	if (r < 0) {
 		snprintf(why, why_cap, "cannot reach the bus at %s: %s",
 			 address ? address : "the system bus's usual socket", strerror(-r));
 		return r;
 	}
-	r = sd_bus_add_object_manager(f->bus, NULL, "/");
+	r = sd_bus_add_object_manager(bz->bus, NULL, "/");
 	if (r >= 0) {
-		r = sd_bus_add_object_vtable(f->bus, &f->adapter_slot, ADAPTER_PATH, IFACE_ADAPTER,
-					     adapter_vtable, f);
+		r = sd_bus_add_object_vtable(bz->bus, &bz->adapter_slot, ADAPTER_PATH,
+					     IFACE_ADAPTER, adapter_vtable, bz);
 	}
 	if (r >= 0) {
-		r = sd_bus_match_signal(f->bus, NULL, "org.freedesktop.DBus",
+		r = sd_bus_match_signal(bz->bus, NULL, "org.freedesktop.DBus",
 					"/org/freedesktop/DBus", "org.freedesktop.DBus",
-					"NameOwnerChanged", name_owner_changed, f);
+					"NameOwnerChanged", name_owner_changed, bz);
 	}
 	if (r < 0) {
 		snprintf(why, why_cap, "cannot export the adapter: %s", strerror(-r));
 		return r;
 	}
-	r = sd_bus_request_name(f->bus, BLUEZ_NAME, 0);
+	r = sd_bus_request_name(bz->bus, BLUEZ_NAME, 0);
 	if (r < 0) {
 		snprintf(why, why_cap, "cannot own %s on the bus: %s%s", BLUEZ_NAME, strerror(-r),
 			 r == -EEXIST ? " (bluetoothd, or another fake, runs there)" : "");
@@ -1500,29 +1588,61 @@ static int setup_bus(struct fake *f, char *why, size_t why_cap)
 	return r;
 }
 
-int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
+/*
+ * Device @p i's address: the first one's plus @p i, as AA:BB:CC:DD:EE:FF. @return false when
+ * @p base is no address or the count runs past the last one.
+ */
+static bool device_address(const char *base, unsigned i, char out[DFU_SMP_BT_ADDR_STR_LEN])
 {
-	struct fake *f = calloc(1, sizeof(*f));
+	char first[DFU_SMP_BT_ADDR_STR_LEN];
+	uint64_t v = 0;
+
+	if (!dfu_smp_bt_addr_parse(base, first)) {
+		return false;
+	}
+	for (const char *c = first; *c; c++) {
+		if (*c != ':') {
+			v = v << 4 | (uint64_t)(*c <= '9' ? *c - '0' : *c - 'A' + 10);
+		}
+	}
+	v += i;
+	if (v >> 48) {
+		return false;
+	}
+	snprintf(out, DFU_SMP_BT_ADDR_STR_LEN, "%02X:%02X:%02X:%02X:%02X:%02X",
+		 (unsigned)(v >> 40 & 0xffu), (unsigned)(v >> 32 & 0xffu),
+		 (unsigned)(v >> 24 & 0xffu), (unsigned)(v >> 16 & 0xffu),
+		 (unsigned)(v >> 8 & 0xffu), (unsigned)(v & 0xffu));
+	return true;
+}
+
+/* Device @p f->index of several (or the one): its names, its device, GATT server and link. */
+static int setup_device(struct bluez *bz, struct fake *f, unsigned i, char *why, size_t why_cap)
+{
+	const struct sim_bluez_config *cfg = bz->cfg;
+	const char *base = cfg->address ? cfg->address : SIM_BLUEZ_DEFAULT_ADDRESS;
+	const char *name = cfg->name ? cfg->name : SIM_BLUEZ_DEFAULT_NAME;
+	struct sim_device_config dev = cfg->dev;
+	char sub[16], *state_dir = NULL;
 	int err;
 
-	if (!f) {
-		snprintf(why, why_cap, "out of memory");
-		return -ENOMEM;
-	}
+	f->bz = bz;
 	f->cfg = cfg;
 	f->write_fd = -1;
 	f->notify_fd = -1;
-	f->powered = !cfg->adapter_off;
 	f->mtu = BT_DFU_SMP_ATT_MTU_MIN;
-	f->name = cfg->name ? cfg->name : SIM_BLUEZ_DEFAULT_NAME;
-	f->log = (struct dfu_smp_port_log){ .verbose = cfg->verbose, .who = "bluez",
-				    .t0_us = dfu_smp_port_now_us() };
-	sim_sched_init(&f->sched);
-	if (!dfu_smp_bt_addr_parse(cfg->address ? cfg->address : SIM_BLUEZ_DEFAULT_ADDRESS,
-				   f->addr)) {
-		snprintf(why, why_cap, "'%s' is not a Bluetooth address (AA:BB:CC:DD:EE:FF)",
-			 cfg->address);
-		cleanup(f);
+	snprintf(f->who, sizeof(f->who), bz->count == 1 ? "bluez" : "bluez %u", i);
+	f->log = bz->log;
+	f->log.who = f->who;
+	if (bz->count == 1) {
+		snprintf(f->name, sizeof(f->name), "%s", name);
+	} else {
+		snprintf(f->name, sizeof(f->name), "%s-%u", name, i);
+	}
+	if (!device_address(base, i, f->addr)) {
+		snprintf(why, why_cap, bz->count == 1 || !dfu_smp_bt_addr_parse(base, f->addr)
+			 ? "'%s' is not a Bluetooth address (AA:BB:CC:DD:EE:FF)"
+			 : "'%s': the addresses of the devices run past FF:FF:FF:FF:FF:FF", base);
 		return -EINVAL;
 	}
 	snprintf(f->dev_path, sizeof(f->dev_path), ADAPTER_PATH "/dev_%s", f->addr);
@@ -1536,36 +1656,110 @@ int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
 	snprintf(f->desc_path, sizeof(f->desc_path), "%s/desc%04x", f->chrc_path,
 		 SIM_GATT_HANDLE_SMP_CCC);
 
-	err = sim_device_init(&f->dev, &cfg->dev);
+	/* several devices: device i keeps its state in DIR/i */
+	if (dev.state_dir && bz->count > 1) {
+		snprintf(sub, sizeof(sub), "%u", i);
+		state_dir = sim_hostfs_join(dev.state_dir, sub);
+		if (!state_dir) {
+			snprintf(why, why_cap, "out of memory");
+			return -ENOMEM;
+		}
+		dev.state_dir = state_dir;
+	}
+	err = sim_device_init(&f->dev, &dev);
 	if (err) {
 		snprintf(why, why_cap, "cannot use the simulated device's state directory '%s': %s",
-			 cfg->dev.state_dir ? cfg->dev.state_dir : "", strerror(-err));
-		cleanup(f);
+			 dev.state_dir ? dev.state_dir : "", strerror(-err));
+		free(state_dir);
 		return err;
 	}
+	free(state_dir); /* the device keeps a copy */
 	f->dev_ready = true;
-	sim_link_init(&f->link, &f->sched, &cfg->link);
+	sim_link_init(&f->link, &bz->sched, &cfg->link);
 	f->link_ready = true;
 	sim_link_set_connected(&f->link, false);
 	err = sim_gatt_init(&f->server, &f->dev, &f->link, &cfg->gatt);
 	f->server_ready = true;
 	if (err) {
 		snprintf(why, why_cap, "out of memory");
-		cleanup(f);
 		return err;
 	}
 	sim_link_attach(&f->link, SIM_LINK_CENTRAL, central_receive, f);
+	return 0;
+}
 
-	err = setup_bus(f, why, why_cap);
-	if (err >= 0) {
+/* The line a test waits for: the adapter and the devices behind it. */
+static void print_banner(const struct bluez *bz)
+{
+	const char *off = bz->powered ? "" : "; the adapter is powered off";
+	const struct fake *first = &bz->devs[0], *last = &bz->devs[bz->count - 1];
+
+	if (bz->count == 1) {
 		printf("fake BlueZ: adapter hci0 (%s), device %s named '%s'%s\n", ADAPTER_ADDRESS,
-		       f->addr, f->name, f->powered ? "" : "; the adapter is powered off");
-		fflush(stdout);
-		err = run_loop(f);
-		if (err < 0) {
-			snprintf(why, why_cap, "the bus failed: %s", strerror(-err));
+		       first->addr, first->name, off);
+	} else {
+		printf("fake BlueZ: adapter hci0 (%s), %u devices %s to %s named '%s' to '%s'%s\n",
+		       ADAPTER_ADDRESS, bz->count, first->addr, last->addr, first->name,
+		       last->name, off);
+	}
+	fflush(stdout);
+}
+
+int sim_bluez_run(const struct sim_bluez_config *cfg, char *why, size_t why_cap)
+{
+	struct bluez *bz = calloc(1, sizeof(*bz));
+	unsigned count = cfg->count ? cfg->count : 1u;
+	int err = 0;
+
+	if (!bz) {
+		snprintf(why, why_cap, "out of memory");
+		return -ENOMEM;
+	}
+	sim_sched_init(&bz->sched);
+	if (count > SIM_BLUEZ_DEVICES_MAX) {
+		snprintf(why, why_cap, "%u devices: at most %u", count, SIM_BLUEZ_DEVICES_MAX);
+		cleanup(bz);
+		return -EINVAL;
+	}
+	bz->devs = calloc(count, sizeof(*bz->devs));
+	if (!bz->devs) {
+		snprintf(why, why_cap, "out of memory");
+		cleanup(bz);
+		return -ENOMEM;
+	}
+	bz->cfg = cfg;
+	bz->powered = !cfg->adapter_off;
+	bz->log = (struct dfu_smp_port_log){ .verbose = cfg->verbose, .who = "bluez",
+					     .t0_us = dfu_smp_port_now_us() };
+	bz->count = count;
+	for (unsigned i = 0; !err && i < count; i++) {
+		err = setup_device(bz, &bz->devs[i], i, why, why_cap);
+	}
+	if (!err) {
+		err = setup_bus(bz, why, why_cap);
+	}
+	if (err >= 0) {
+		const char **addresses = calloc(count, sizeof(*addresses));
+
+		for (unsigned i = 0; addresses && i < count; i++) {
+			addresses[i] = bz->devs[i].addr;
+		}
+		print_banner(bz);
+		err = !addresses ? -ENOMEM : 0;
+		if (err) {
+			snprintf(why, why_cap, "out of memory");
+		}
+		if (!err && cfg->ready) {
+			err = cfg->ready(cfg->ready_ctx, addresses, count, why, why_cap);
+		}
+		free(addresses);
+		if (!err) {
+			err = run_loop(bz);
+			if (err < 0) {
+				snprintf(why, why_cap, "the bus failed: %s", strerror(-err));
+			}
 		}
 	}
-	cleanup(f);
+	cleanup(bz);
 	return err < 0 ? err : 0;
 }

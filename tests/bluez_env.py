@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 
 import run_tool
 
@@ -59,6 +60,7 @@ class FakeBluez:
         self.bus = None
         self.sim = None
         self.env = None
+        self._out = b""
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="dfu-smp-ble-")
@@ -83,9 +85,33 @@ class FakeBluez:
         self.sim_err_path = os.path.join(self.dir, "sim.err")
         with open(self.sim_err_path, "w") as err:
             self.sim = subprocess.Popen([DFU_SMP_SIM, "--bluez", *self.sim_args],
-                                        stdout=subprocess.PIPE, stderr=err, text=True,
+                                        stdout=subprocess.PIPE, stderr=err, bufsize=0,
                                         env=self.env)
-        self.banner = _first_line(self.sim, "dfu-smp-sim --bluez")
+        self.banner = self.read_line()
+
+    def read_line(self):
+        """The simulator's next line of output, waited for (bounded)."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while b"\n" not in self._out:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.sim.stdout], [], [], left)[0]:
+                raise AssertionError(f"dfu-smp-sim --bluez printed no line within "
+                                     f"{START_TIMEOUT} s: {self._out!r}")
+            chunk = os.read(self.sim.stdout.fileno(), 4096)
+            if not chunk:
+                raise AssertionError(f"dfu-smp-sim --bluez ended (status {self.sim.wait()}): "
+                                     f"{self._out!r}")
+            self._out += chunk
+        line, self._out = self._out.split(b"\n", 1)
+        return line.decode()
+
+    def devices(self):
+        """With --count: the lines up to 'ready', as {index: connection string}."""
+        found = {}
+        while (line := self.read_line()) != "ready":
+            index, conn = line.split(": ", 1)
+            found[int(index.split()[1])] = conn
+        return found
 
     def _stop(self):
         problems = []

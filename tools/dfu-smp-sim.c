@@ -14,6 +14,8 @@
  * runs until SIGINT or SIGTERM. The device behaves in real time as a Zephyr device does: its
  * answers wait for its flash work, the reset command answers and resets 250 ms later, the
  * device is silent while it boots, and it drops what arrives while its buffers are all taken.
+ * With --count N it serves N such devices, independent, in the one loop: it prints
+ * `device I: CONN` for each device and transport before `ready` instead.
  *
  *   dfu-smp-sim [DEVICE OPTIONS] -- [dfu-smp OPTIONS] COMMAND [ARGS...]
  *
@@ -42,12 +44,14 @@
 #include <unistd.h>
 
 #include <dfu-smp/dfu/upload.h>
+#include <dfu-smp/ports/bt_addr.h>
 #include <dfu-smp/ports/log.h>
 #include <dfu-smp/ports/loop.h>
 #include "../sim/bluez.h"
 #include "../sim/conn.h"
 #include "../sim/device.h"
 #include "../sim/fault.h"
+#include "../sim/hostfs.h"
 #include "../sim/profile.h"
 #include <dfu-smp/smp/cobs.h>
 #include <dfu-smp/smp/raw.h>
@@ -56,6 +60,8 @@
 #include "cli.h"
 
 #define MAX_ENDPOINTS 4
+/* --count: devices served by one process, as many as the fake BlueZ takes */
+#define COUNT_MAX SIM_BLUEZ_DEVICES_MAX
 #define UDP_PORT_DEFAULT "1337"
 /* Zephyr's UDP transport reads this much of a datagram (CONFIG_MCUMGR_TRANSPORT_UDP_MTU). */
 #define UDP_MTU 1500u
@@ -77,6 +83,8 @@
 /* ---- options ---- */
 
 struct options {
+	unsigned count;          /* --count: independent devices served, each like the others */
+	const char *devices_out; /* --devices-out: a file to list them in, or NULL */
 	const char *udp;         /* HOST:PORT to serve on, or NULL */
 	bool serial;
 	const char *serial_link; /* a symlink to make to the pseudo-terminal, or NULL */
@@ -141,7 +149,19 @@ static void help(void)
 	printf("  --name NAME          bluez: the name it advertises (default %s)\n",
 	       SIM_BLUEZ_DEFAULT_NAME);
 	printf("  --no-acquire         bluez: AcquireWrite/AcquireNotify answer NotPermitted\n");
-	printf("  --adapter-off        bluez: the adapter starts powered off\n\n");
+	printf("  --adapter-off        bluez: the adapter starts powered off\n");
+	printf("  --count N            serve N independent devices (1 to %u, default 1), each\n",
+	       COUNT_MAX);
+	printf("                       with the options below: device I on UDP port PORT+I\n");
+	printf("                       (port 0: any free ports), on a pseudo-terminal of its\n");
+	printf("                       own (its link PATH followed by I), or at --address plus\n");
+	printf("                       I named NAME-I behind the one adapter; its state in\n");
+	printf("                       DIR/I. With N > 1, printed before 'ready': 'device I:\n");
+	printf("                       CONN' for each device and transport (udp:HOST:PORT,\n");
+	printf("                       serial:/dev/pts/N, ble:ADDRESS)\n");
+	printf("  --devices-out FILE   write FILE before 'ready', one line per device: 'CONN\n");
+	printf("                       dev-I' (its UDP address if served, else its serial\n");
+	printf("                       port), as 'dfu-smp fleet --devices' reads\n\n");
 	printf("the device (DEVICE OPTIONS):\n");
 	printf("  --profile NAME       a named set-up: SMP buffers, flash part, CPU time, and\n");
 	printf("                       with --bluez or a command the BLE link (PHY, interval,\n");
@@ -267,6 +287,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 	memset(opt, 0, sizeof(*opt));
 	opt->busy_scale = 1.0;
 	opt->rx_lines = SERIAL_RX_LINES_DEFAULT;
+	opt->count = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		const char *v;
@@ -282,7 +303,8 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				"--busy-scale",        "--framing",       "--drop-every",
 				"--bad-crc-every",     "--address",       "--name",
 				"--no-acquire",        "--adapter-off",   "--recovery",
-				"--recovery-buf-size", "--fault",
+				"--recovery-buf-size", "--fault",         "--count",
+				"--devices-out",
 			};
 
 			for (size_t k = 0; k < sizeof(realtime) / sizeof(realtime[0]); k++) {
@@ -374,6 +396,18 @@ static int parse_options(struct options *opt, int argc, char **argv)
 					     v ? v : "");
 			}
 			opt->drop_after = n;
+		} else if (args_is(arg, "--count")) {
+			v = args_value(argc, argv, &i, "--count");
+			if (!parse_number(v, 1, COUNT_MAX, &n)) {
+				return usage("--count takes a number of devices from 1 to %u, got '%s'",
+					     COUNT_MAX, v ? v : "");
+			}
+			opt->count = (unsigned)n;
+		} else if (args_is(arg, "--devices-out")) {
+			opt->devices_out = args_value(argc, argv, &i, "--devices-out");
+			if (!opt->devices_out || !*opt->devices_out) {
+				return usage("--devices-out needs a file");
+			}
 		} else if (args_is(arg, "--udp")) {
 			opt->udp = args_value(argc, argv, &i, "--udp");
 			if (!opt->udp || !*opt->udp) {
@@ -504,6 +538,10 @@ static int parse_options(struct options *opt, int argc, char **argv)
 	if (opt->power_cut && (opt->command || opt->bluez)) {
 		return usage("--power-cut is for the device served over --udp or --serial");
 	}
+	if (opt->power_cut && opt->count > 1) {
+		return usage("--power-cut kills the program, and every device with it: it is for "
+			     "one device (no --count)");
+	}
 	if (opt->command) {
 		if (opt->udp || opt->serial || opt->bluez) {
 			return usage(
@@ -556,6 +594,7 @@ struct host;
 /** A transport serving the device. */
 struct endpoint {
 	const char *name;
+	char conn[320];   /* what dfu-smp --conn takes to reach it: udp:HOST:PORT, serial:PATH */
 	struct host *host;
 	struct dfu_smp_port_fd pfd;
 	/** Send one answer to @p to, the sender of its request; @p bad_crc: a fault to inject. */
@@ -578,7 +617,11 @@ struct answer {
 
 struct host {
 	const struct options *opt;
+	unsigned index;         /* of the devices served (--count) */
+	char who[16];           /* the name its log lines give: sim, or sim I of several */
+	char *state_dir;        /* several devices: DIR/I, ours; else NULL */
 	struct sim_device dev;
+	bool dev_ready;
 	struct dfu_smp_port_log log; /* -v; its t0_us is when the device started */
 	uint64_t busy_until_us; /* when the device is done with what it was given */
 	uint64_t boot_until_us; /* silent until then, after a reboot; 0 once up */
@@ -1049,6 +1092,7 @@ static bool split_host_port(const char *arg, char *host, size_t cap, const char 
 	return true;
 }
 
+/* Serves @p h on UDP at @p arg (HOST:PORT), its port plus the device's index (port 0: any). */
 static int udp_start(struct host *h, const char *arg)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE |
@@ -1058,6 +1102,7 @@ static int udp_start(struct host *h, const char *arg)
 	socklen_t bound_len = sizeof(bound);
 	char host[256], addr[256], port_str[32];
 	const char *port;
+	char port_n[16];
 	struct udp_ep *u;
 	int fd = -1, err = 0, gai;
 
@@ -1065,6 +1110,15 @@ static int udp_start(struct host *h, const char *arg)
 		fprintf(stderr, "dfu-smp-sim: bad UDP address '%s': use HOST:PORT, with an IPv6 "
 			"address in brackets ([::1]:1337)\n", arg);
 		return 2;
+	}
+	if (atol(port) != 0) {
+		if (atol(port) + (long)h->opt->count - 1 > 65535) {
+			fprintf(stderr, "dfu-smp-sim: --udp %s with --count %u: the ports run past "
+				"65535\n", arg, h->opt->count);
+			return 2;
+		}
+		snprintf(port_n, sizeof(port_n), "%ld", atol(port) + (long)h->index);
+		port = port_n;
 	}
 	gai = getaddrinfo(host, port, &hints, &list);
 	if (gai != 0) {
@@ -1098,11 +1152,14 @@ static int udp_start(struct host *h, const char *arg)
 	}
 	snprintf(u->name, sizeof(u->name), strchr(addr, ':') ? "udp [%s]:%s" : "udp %s:%s", addr,
 		 port_str);
-	printf("udp: %s\n", u->name + 4);
+	if (h->opt->count == 1) {
+		printf("udp: %s\n", u->name + 4);
+	}
 	u->ep = (struct endpoint){
 		.name = u->name, .answer = udp_answer, .power = udp_power, .close = udp_close,
 		.pfd = { .fd = fd, .events = POLLIN, .ready = udp_ready, .ctx = u },
 	};
+	snprintf(u->ep.conn, sizeof(u->ep.conn), "udp:%s", u->name + 4);
 	add_endpoint(h, &u->ep);
 	return 0;
 }
@@ -1112,7 +1169,7 @@ static int udp_start(struct host *h, const char *arg)
 struct serial_ep {
 	struct endpoint ep;
 	int slave;        /* kept open, so the terminal lives while no client has it open */
-	char *link;       /* the symlink made to it, or NULL */
+	char *link;       /* the symlink made to it (ours), or NULL */
 	bool noise;
 	/* the receive line buffers: when each is free again (device time, µs) */
 	uint64_t line_free_us[SERIAL_RX_LINES_MAX];
@@ -1361,6 +1418,7 @@ static void serial_close(struct endpoint *ep)
 
 	if (s->link) {
 		unlink(s->link);
+		free(s->link);
 	}
 	close(s->slave);
 	close(ep->pfd.fd);
@@ -1443,30 +1501,44 @@ static int serial_start(struct host *h, const struct options *opt)
 		free(s);
 		return 1;
 	}
-	printf("serial: %s\n", path);
+	if (opt->count == 1) {
+		printf("serial: %s\n", path);
+	}
+	snprintf(s->ep.conn, sizeof(s->ep.conn), "serial:%s", path);
 	if (opt->serial_link) {
-		if (make_link(path, opt->serial_link) != 0) {
+		/* several devices: PATH0, PATH1, ... */
+		size_t cap = strlen(opt->serial_link) + 4;
+
+		s->link = malloc(cap);
+		if (s->link) {
+			snprintf(s->link, cap, opt->count == 1 ? "%s" : "%s%u", opt->serial_link,
+				 h->index);
+		}
+		if (!s->link || make_link(path, s->link) != 0) {
 			fprintf(stderr, "dfu-smp-sim: cannot make the link %s: %s\n",
-				opt->serial_link, strerror(errno));
+				s->link ? s->link : opt->serial_link, strerror(errno));
+			free(s->link);
 			close(s->slave);
 			close(fd);
 			free(s->msg);
 			free(s);
 			return 1;
 		}
-		s->link = (char *)opt->serial_link;
-		printf("serial link: %s\n", opt->serial_link);
+		if (opt->count == 1) {
+			printf("serial link: %s\n", s->link);
+		}
 	}
 	s->noise = opt->console_noise;
 	/* a device takes lines of up to 127 bytes, and packets that fit its buffer */
 	dfu_smp_serial_decoder_init(&s->dec, s->msg, msg_cap, DFU_SMP_SERIAL_LINE_MAX_DEFAULT,
 				serial_packet, s);
 	s->rx_lines = opt->rx_lines;
-	s->ep = (struct endpoint){
-		.name = "serial", .answer = serial_answer, .power = serial_power,
-		.close = serial_close,
-		.pfd = { .fd = fd, .events = POLLIN, .ready = serial_ready, .ctx = s },
-	};
+	s->ep.name = "serial";
+	s->ep.answer = serial_answer;
+	s->ep.power = serial_power;
+	s->ep.close = serial_close;
+	s->ep.pfd = (struct dfu_smp_port_fd){ .fd = fd, .events = POLLIN, .ready = serial_ready,
+					      .ctx = s };
 	add_endpoint(h, &s->ep);
 	return 0;
 }
@@ -1501,11 +1573,11 @@ static int catch_signals(void)
 }
 
 /*
- * The wait until the next thing the device does on its own (an answer's flash work done, a
- * reset, a boot), to the microsecond: an answer a millisecond late would add that to every
- * request on a link that waits for each answer. @return false: nothing to wait for.
+ * When the device does the next thing on its own (an answer's flash work done, a reset, a
+ * boot), on the monotonic clock, to the microsecond: an answer a millisecond late would add
+ * that to every request on a link that waits for each answer. UINT64_MAX: nothing to wait for.
  */
-static bool next_wait(const struct host *h, uint64_t now, struct timespec *wait)
+static uint64_t next_due(const struct host *h)
 {
 	uint64_t t = sim_device_reset_at(&h->dev);
 
@@ -1518,50 +1590,79 @@ static bool next_wait(const struct host *h, uint64_t now, struct timespec *wait)
 	for (const struct answer *a = h->late; a; a = a->next) {
 		t = a->due_us < t ? a->due_us : t;
 	}
-	if (t == UINT64_MAX) {
-		return false;
-	}
-	t = t <= now ? 0 : t - now;
-	wait->tv_sec = (time_t)(t / 1000000u);
-	wait->tv_nsec = (long)(t % 1000000u) * 1000;
-	return true;
+	return t == UINT64_MAX ? t : t + h->log.t0_us;
 }
 
-static void run(struct host *h)
+/* What each device does on its own by now. */
+static void host_advance(struct host *h)
 {
+	uint64_t now = now_us(h);
+
+	if (sim_device_reset_at(&h->dev) <= now) {
+		reboot(h, now);
+	}
+	if (h->boot_until_us && h->boot_until_us <= now) {
+		booted(h);
+	}
+	send_due_answers(h, now);
+}
+
+/* Serves the @p n devices @p hosts in one loop until a signal. */
+static void run(struct host *hosts, size_t n)
+{
+	size_t cap = 1;
+	struct pollfd *pfd;
+
+	for (size_t d = 0; d < n; d++) {
+		cap += hosts[d].n_eps;
+	}
+	pfd = calloc(cap, sizeof(*pfd));
+	if (!pfd) {
+		fprintf(stderr, "dfu-smp-sim: out of memory\n");
+		return;
+	}
 	/* the kernel may end a wait 50 µs late by default: a device's timing is finer */
 	prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0);
 	for (;;) {
-		struct pollfd pfd[MAX_ENDPOINTS + 1];
-		uint64_t now = now_us(h);
+		uint64_t next = UINT64_MAX, now;
 		struct timespec wait;
-		size_t n = 1;
+		size_t k = 1;
 
-		if (sim_device_reset_at(&h->dev) <= now) {
-			reboot(h, now);
+		for (size_t d = 0; d < n; d++) {
+			uint64_t t;
+
+			host_advance(&hosts[d]);
+			t = next_due(&hosts[d]);
+			next = t < next ? t : next;
 		}
-		if (h->boot_until_us && h->boot_until_us <= now) {
-			booted(h);
-		}
-		send_due_answers(h, now);
 		pfd[0] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
-		for (size_t i = 0; i < h->n_eps; i++) {
-			pfd[n++] = (struct pollfd){ .fd = h->eps[i]->pfd.fd,
-						    .events = h->eps[i]->pfd.events };
+		for (size_t d = 0; d < n; d++) {
+			for (size_t i = 0; i < hosts[d].n_eps; i++) {
+				pfd[k++] = (struct pollfd){ .fd = hosts[d].eps[i]->pfd.fd,
+							    .events = hosts[d].eps[i]->pfd.events };
+			}
 		}
-		if (ppoll(pfd, n, next_wait(h, now, &wait) ? &wait : NULL, NULL) < 0 &&
-		    errno != EINTR) {
-			return;
+		now = dfu_smp_port_now_us();
+		next = next == UINT64_MAX ? next : next <= now ? 0 : next - now;
+		wait.tv_sec = (time_t)(next / 1000000u);
+		wait.tv_nsec = (long)(next % 1000000u) * 1000;
+		if (ppoll(pfd, k, next == UINT64_MAX ? NULL : &wait, NULL) < 0 && errno != EINTR) {
+			break;
 		}
 		if (pfd[0].revents) {
-			return;
+			break;
 		}
-		for (size_t i = 0; i < h->n_eps; i++) {
-			if (pfd[i + 1].revents) {
-				h->eps[i]->pfd.ready(h->eps[i]->pfd.ctx, pfd[i + 1].revents);
+		k = 1;
+		for (size_t d = 0; d < n; d++) {
+			for (size_t i = 0; i < hosts[d].n_eps; i++, k++) {
+				if (pfd[k].revents) {
+					hosts[d].eps[i]->pfd.ready(hosts[d].eps[i]->pfd.ctx,
+								   pfd[k].revents);
+				}
 			}
 		}
 	}
+	free(pfd);
 }
 
 /* --power-cut: what the flash did before stays (it is in the state directory); the rest dies. */
@@ -1577,57 +1678,177 @@ static void power_cut(struct sim_flash *flash, void *user)
 	raise(SIGKILL);
 }
 
-/* Serves the device over UDP and serial until a signal. @return the exit status. */
-static int serve(const struct options *opt)
+/* --devices-out: one line per device, "CONN dev-I", written in one step. @return 0 or -errno. */
+static int write_devices(const char *path, const char *const *conns, unsigned n)
 {
-	struct host h = { .opt = opt };
-	const struct sim_device_config *cfg;
+	size_t cap = 1, len = 0;
+	char *text;
+	int err;
+
+	for (unsigned i = 0; i < n; i++) {
+		cap += strlen(conns[i]) + 16;
+	}
+	text = malloc(cap);
+	if (!text) {
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "%s dev-%u\n", conns[i], i);
+	}
+	err = sim_hostfs_replace(path, (const uint8_t *)text, len);
+	free(text);
+	if (err) {
+		fprintf(stderr, "dfu-smp-sim: cannot write the devices file '%s': %s\n", path,
+			strerror(-err));
+	}
+	return err;
+}
+
+/* Device @p h->index of --count: its state directory, its device, its transports. */
+static int host_start(struct host *h, const struct options *opt)
+{
 	struct sim_device_config dev_cfg = opt->dev;
 	int status = 0, err;
 
+	snprintf(h->who, sizeof(h->who), opt->count == 1 ? "sim" : "sim %u", h->index);
+	if (opt->dev.state_dir && opt->count > 1) {
+		char sub[16];
+
+		snprintf(sub, sizeof(sub), "%u", h->index);
+		h->state_dir = sim_hostfs_join(opt->dev.state_dir, sub);
+		if (!h->state_dir) {
+			fprintf(stderr, "dfu-smp-sim: out of memory\n");
+			return 1;
+		}
+		dev_cfg.state_dir = h->state_dir;
+	}
 	/* over its serial port a reset with boot_mode 1 reaches MCUboot's serial recovery */
 	dev_cfg.serial_recovery = opt->serial;
-	err = sim_device_init(&h.dev, &dev_cfg);
+	err = sim_device_init(&h->dev, &dev_cfg);
 	if (err) {
 		fprintf(stderr, "dfu-smp-sim: cannot use the state directory '%s': %s\n",
-			opt->dev.state_dir ? opt->dev.state_dir : "", strerror(-err));
+			dev_cfg.state_dir ? dev_cfg.state_dir : "", strerror(-err));
 		return 1;
 	}
-	h.log = (struct dfu_smp_port_log){ .verbose = opt->verbose,
-					   .who = "sim",
-					   .t0_us = dfu_smp_port_now_us() };
-	err = sim_device_power_on(&h.dev, now_us(&h));
+	h->dev_ready = true;
+	h->log = (struct dfu_smp_port_log){ .verbose = opt->verbose,
+					    .who = h->who,
+					    .t0_us = dfu_smp_port_now_us() };
+	err = sim_device_power_on(&h->dev, now_us(h));
 	if (err == 1) {
-		log_boot(&h);
+		log_boot(h);
 	}
 	if (err < 0) {
 		fprintf(stderr, "dfu-smp-sim: cannot use the state directory '%s': %s\n",
-			opt->dev.state_dir, strerror(-err));
-		sim_device_free(&h.dev);
+			dev_cfg.state_dir, strerror(-err));
 		return 1;
 	}
 	if (err > 0) {
-		dfu_smp_port_logf(&h.log, "power-on: the bootloader ran");
+		dfu_smp_port_logf(&h->log, "power-on: the bootloader ran");
 	}
 	for (int p = 0; p < SIM_FLASH_PHASE_COUNT; p++) {
-		h.units0[p] = sim_flash_units(sim_device_flash(&h.dev), (enum sim_flash_phase)p);
+		h->units0[p] = sim_flash_units(sim_device_flash(&h->dev), (enum sim_flash_phase)p);
 	}
 	if (opt->power_cut) {
-		sim_flash_arm_cut(sim_device_flash(&h.dev), opt->cut_phase, opt->cut_units,
-				  power_cut, &h);
+		sim_flash_arm_cut(sim_device_flash(&h->dev), opt->cut_phase, opt->cut_units,
+				  power_cut, h);
+	}
+	if (opt->serial) {
+		status = serial_start(h, opt);
+	}
+	if (!status && opt->udp) {
+		status = udp_start(h, opt->udp);
+	}
+	return status;
+}
+
+/* The device lives on after this program: a reset it was asked for happens, its RAM is kept. */
+static int host_stop(struct host *h)
+{
+	int err;
+
+	if (sim_device_reset_at(&h->dev) != UINT64_MAX) {
+		reboot(h, now_us(h));
+	}
+	log_units(h);
+	err = sim_device_suspend(&h->dev, now_us(h));
+	if (err) {
+		fprintf(stderr, "dfu-smp-sim: cannot keep the device's RAM in '%s': %s\n",
+			sim_device_config(&h->dev)->state_dir, strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+static void host_free(struct host *h)
+{
+	for (size_t i = 0; i < h->n_eps; i++) {
+		h->eps[i]->close(h->eps[i]);
+	}
+	drop_answers(h);
+	free_list(&h->last);
+	if (h->dev_ready) {
+		sim_device_free(&h->dev);
+	}
+	free(h->state_dir);
+}
+
+/* "device I: CONN" for each device and transport (several devices), and --devices-out. */
+static int list_devices(const struct options *opt, const struct host *hosts)
+{
+	const char **conns = calloc(opt->count, sizeof(*conns));
+	int err = 0;
+
+	if (!conns) {
+		fprintf(stderr, "dfu-smp-sim: out of memory\n");
+		return 1;
+	}
+	for (unsigned d = 0; d < opt->count; d++) {
+		const struct host *h = &hosts[d];
+
+		for (size_t i = 0; i < h->n_eps; i++) {
+			if (opt->count > 1) {
+				printf("device %u: %s\n", d, h->eps[i]->conn);
+			}
+			/* the faster of its ways in: UDP, when served */
+			if (!conns[d] || strncmp(h->eps[i]->conn, "udp:", 4) == 0) {
+				conns[d] = h->eps[i]->conn;
+			}
+		}
+	}
+	if (opt->devices_out) {
+		err = write_devices(opt->devices_out, conns, opt->count);
+	}
+	free(conns);
+	return err ? 1 : 0;
+}
+
+/* Serves the devices over UDP and serial until a signal. @return the exit status. */
+static int serve(const struct options *opt)
+{
+	struct host *hosts = calloc(opt->count, sizeof(*hosts));
+	const struct sim_device_config *cfg;
+	unsigned started = 0;
+	int status = 0;
+
+	if (!hosts) {
+		fprintf(stderr, "dfu-smp-sim: out of memory\n");
+		return 1;
 	}
 	if (catch_signals() != 0) {
 		fprintf(stderr, "dfu-smp-sim: cannot catch signals: %s\n", strerror(errno));
 		status = 1;
 	}
-	if (!status && opt->serial) {
-		status = serial_start(&h, opt);
-	}
-	if (!status && opt->udp) {
-		status = udp_start(&h, opt->udp);
+	for (; !status && started < opt->count; started++) {
+		hosts[started].opt = opt;
+		hosts[started].index = started;
+		status = host_start(&hosts[started], opt);
 	}
 	if (!status) {
-		cfg = sim_device_config(&h.dev);
+		status = list_devices(opt, hosts);
+	}
+	if (!status) {
+		cfg = sim_device_config(&hosts[0].dev);
 		printf("device: %s%sbuf_size %u, buf_count %u, slot_size 0x%zx, SMP version %d%s\n",
 		       opt->profile ? opt->profile->name : "", opt->profile ? ", " : "",
 		       (unsigned)cfg->buf_size, (unsigned)cfg->buf_count,
@@ -1641,29 +1862,54 @@ static int serve(const struct options *opt)
 		}
 		printf("ready\n");
 		fflush(stdout);
-		run(&h);
-		/* the device lives on after this program: a reset it was asked for happens */
-		if (sim_device_reset_at(&h.dev) != UINT64_MAX) {
-			reboot(&h, now_us(&h));
-		}
-		log_units(&h);
-		err = sim_device_suspend(&h.dev, now_us(&h));
-		if (err) {
-			fprintf(stderr, "dfu-smp-sim: cannot keep the device's RAM in '%s': %s\n",
-				opt->dev.state_dir, strerror(-err));
-			status = 1;
+		run(hosts, opt->count);
+		for (unsigned d = 0; d < opt->count; d++) {
+			status |= host_stop(&hosts[d]);
 		}
 	}
-	for (size_t i = 0; i < h.n_eps; i++) {
-		h.eps[i]->close(h.eps[i]);
+	for (unsigned d = 0; d < started; d++) {
+		host_free(&hosts[d]);
 	}
-	drop_answers(&h);
-	free_list(&h.last);
-	sim_device_free(&h.dev);
+	free(hosts);
 	return status;
 }
 
-/* The device behind a fake BlueZ until a signal. @return the exit status. */
+/* --bluez: the devices' lines and --devices-out, once the fake owns the bus name. */
+static int bluez_ready(void *ctx, const char *const *addresses, unsigned n, char *why,
+		       size_t why_cap)
+{
+	const struct options *opt = ctx;
+	char (*conns)[4 + DFU_SMP_BT_ADDR_STR_LEN] = calloc(n, sizeof(*conns));
+	const char **list = calloc(n, sizeof(*list));
+	int err = 0;
+
+	if (!conns || !list) {
+		err = -ENOMEM;
+	}
+	for (unsigned i = 0; !err && i < n; i++) {
+		snprintf(conns[i], sizeof(conns[i]), "ble:%s", addresses[i]);
+		list[i] = conns[i];
+		if (n > 1) {
+			printf("device %u: %s\n", i, conns[i]);
+		}
+	}
+	if (!err && opt->devices_out) {
+		err = write_devices(opt->devices_out, list, n);
+	}
+	if (!err && n > 1) {
+		printf("ready\n");
+	}
+	fflush(stdout);
+	free(conns);
+	free(list);
+	if (err) {
+		snprintf(why, why_cap, err == -ENOMEM ? "out of memory"
+			 : "cannot write the devices file");
+	}
+	return err;
+}
+
+/* The devices behind a fake BlueZ until a signal. @return the exit status. */
 static int serve_bluez(struct options *opt)
 {
 	char why[300];
@@ -1680,6 +1926,9 @@ static int serve_bluez(struct options *opt)
 	opt->ble.rollback = opt->rollback;
 	opt->ble.verbose = opt->verbose;
 	opt->ble.stop_fd = signal_pipe[0];
+	opt->ble.count = opt->count;
+	opt->ble.ready = bluez_ready;
+	opt->ble.ready_ctx = opt;
 	err = sim_bluez_run(&opt->ble, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "dfu-smp-sim: %s\n", why);

@@ -272,6 +272,7 @@ void fleet_view_summary(struct fleet_view *v, bool interrupted)
 	double total = since(v, fleet_now_us(f));
 	int w = (int)name_width(f);
 	char what[600];
+	bool brief;
 
 	for (size_t i = 0; i < f->count; i++) {
 		counts[f->devices[i].state]++;
@@ -290,10 +291,12 @@ void fleet_view_summary(struct fleet_view *v, bool interrupted)
 		fflush(err_stream);
 		v->live = 0;
 	}
+	/* on the terminal every device's line is on the screen already: the failures again */
+	brief = v->quiet || (v->tty && isatty(STDOUT_FILENO));
 	for (size_t i = 0; i < f->count; i++) {
 		const struct fleet_device *d = &f->devices[i];
 
-		if (v->quiet && d->state != FLEET_FAILED) {
+		if (brief && d->state != FLEET_FAILED) {
 			continue;
 		}
 		outcome(v, d, what, sizeof(what));

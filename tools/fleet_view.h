@@ -6,8 +6,9 @@
  *     ends, so the scrollback keeps one line per device;
  *   - otherwise: a plain line on stderr per phase change and per end;
  *   - --json: JSON Lines on stdout, one event per phase change and one result per device;
- * and at the end a summary: one line per device that did not succeed (or every device, not
- * quiet) and the totals with the time taken, or with --json a "summary" event.
+ * and at the end a summary on stdout: a line per device (only those that failed when -q, or
+ * when the terminal shows the others' already) and the totals with the time taken, or with
+ * --json a "summary" event.
  */
 #ifndef TOOLS_FLEET_VIEW_H
 #define TOOLS_FLEET_VIEW_H

@@ -296,7 +296,7 @@ static int poll_all(struct tasks *ts)
 		return -ENOMEM;
 	}
 	for (struct task *t = ts->list; t; t = t->next) {
-		if (t->state == TASK_POLLING) {
+		if (t->state == TASK_POLLING && t->nfds) {
 			memcpy(all + k, t->fds, t->nfds * sizeof(*all));
 			k += t->nfds;
 		}

@@ -9,7 +9,6 @@
 #ifndef DFU_SMP_PORTS_LOOP_H
 #define DFU_SMP_PORTS_LOOP_H
 
-#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +36,8 @@ struct dfu_smp_port_fd {
 	void (*ready)(void *ctx, short revents);
 	void *ctx;
 };
+
+struct pollfd; /* <poll.h> */
 
 /**
  * Wait as ppoll() does, for events on @p fds (@p n of them) or until @p deadline_us (on
