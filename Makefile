@@ -103,7 +103,8 @@ demo: all
 	CONN="$(CONN)" scripts/demo.sh build/dfu-smp
 
 # Upload throughput on the simulated BLE and serial links, every profile and strategy (virtual
-# time), and the client's own CPU cost; the tables are also written to build/bench.json.
+# time), a fleet of 1 to 16 devices upgraded at once behind one central, and the client's own
+# CPU cost; the tables are also written to build/bench.json.
 bench: all
 	build/dfu-smp-bench ../shared/testdata/mcuboot/08-ecdsa-p256-480k.bin build/bench.json
 	/usr/bin/python3 bench/fleet_load.py --dfu-smp build/dfu-smp --sim build/dfu-smp-sim \

@@ -19,6 +19,7 @@
 #include "../sim/profile.h"
 #include "../sim/serial_link.h"
 #include "cpu.h"
+#include "fleet.h"
 #include "run.h"
 
 static const char *const profile_names[] = {
@@ -153,6 +154,78 @@ static json_t *loss_table(const uint8_t *image, size_t size, const uint8_t sha[3
 	return profiles;
 }
 
+static const char *const fleet_profiles[] = { "phone-fast", "linux-default" };
+
+static const unsigned fleet_sizes[] = { 1, 2, 4, 8, 16 };
+
+/*
+ * The fleet table: N devices upgraded at once behind one central, against the bound (every
+ * device's link time summed, or one device's flash time) and against N upgrades one after
+ * another (N times one device's time).
+ */
+static json_t *fleet_table(const char *image_path, size_t size, int *status)
+{
+	json_t *profiles = json_object();
+
+	printf("\nfleet: N devices upgraded at once behind one central (dfu-smp upgrade on each, "
+	       "tools/fleet.c), virtual time\n\n");
+	printf("%-14s %7s %9s %8s %10s %9s %8s %10s %9s %8s %7s\n", "profile", "devices",
+	       "upload s", "bound s", "efficiency", "serial s", "speedup", "upgrade s", "serial s",
+	       "speedup", "lost");
+	for (size_t i = 0; i < sizeof(fleet_profiles) / sizeof(fleet_profiles[0]); i++) {
+		json_t *entry = json_object();
+		double one_upload = 0, one_upgrade = 0;
+
+		for (size_t k = 0; k < sizeof(fleet_sizes) / sizeof(fleet_sizes[0]); k++) {
+			unsigned n = fleet_sizes[k];
+			struct bench_fleet_result r;
+			double serial_upload, serial_upgrade;
+			char key[16];
+
+			if (bench_fleet_run(fleet_profiles[i], image_path, size, n, &r) != 0 ||
+			    r.ok != n) {
+				printf("%-14s %7u  failed: %u of %u upgraded (%s)\n", fleet_profiles[i],
+				       n, r.ok, n, r.why);
+				*status = 1;
+				continue;
+			}
+			if (n == 1) {
+				one_upload = r.upload_seconds;
+				one_upgrade = r.upgrade_seconds;
+			}
+			serial_upload = one_upload * n;
+			serial_upgrade = one_upgrade * n;
+			printf("%-14s %7u %9.2f %8.2f %10.2f %9.2f %7.1fx %10.2f %9.2f %7.1fx %7llu\n",
+			       fleet_profiles[i], n, r.upload_seconds, r.bound_seconds,
+			       r.bound_seconds / r.upload_seconds, serial_upload,
+			       serial_upload / r.upload_seconds, r.upgrade_seconds, serial_upgrade,
+			       serial_upgrade / r.upgrade_seconds, (unsigned long long)r.lost_events);
+			if (k + 1 == sizeof(fleet_sizes) / sizeof(fleet_sizes[0])) {
+				printf("%-14s bound: air %.2f s a device (its own link: %.2f s), "
+				       "flash %.2f s\n", "", r.air_seconds, r.link_seconds,
+				       r.flash_seconds);
+			}
+			snprintf(key, sizeof(key), "%u", n);
+			json_object_set_new(
+				entry, key,
+				json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+					  "s:f, s:I}",
+					  "devices", (json_int_t)n, "upload_seconds", r.upload_seconds,
+					  "link_seconds", r.link_seconds, "air_seconds", r.air_seconds,
+					  "flash_seconds", r.flash_seconds,
+					  "bound_seconds", r.bound_seconds, "efficiency",
+					  r.bound_seconds / r.upload_seconds, "serial_upload_seconds",
+					  serial_upload, "upload_speedup",
+					  serial_upload / r.upload_seconds, "upgrade_seconds",
+					  r.upgrade_seconds, "serial_upgrade_seconds", serial_upgrade,
+					  "upgrade_speedup", serial_upgrade / r.upgrade_seconds,
+					  "lost_events", (json_int_t)r.lost_events));
+		}
+		json_object_set_new(profiles, fleet_profiles[i], entry);
+	}
+	return profiles;
+}
+
 static json_t *result_json(const struct bench_result *r, double bound_s, double naive_s)
 {
 	if (!r->moved) {
@@ -193,7 +266,7 @@ static int load(const char *path, uint8_t **data, size_t *size)
 
 int main(int argc, char **argv)
 {
-	json_t *doc, *profiles, *serial, *loss;
+	json_t *doc, *profiles, *serial, *loss, *fleet;
 	uint8_t *image, sha[32];
 	unsigned int sha_len;
 	struct cpu_result cpu;
@@ -268,15 +341,16 @@ int main(int argc, char **argv)
 
 	loss = loss_table(image, size, sha, &status);
 	serial = serial_table(image, size, sha, &status);
+	fleet = fleet_table(argv[1], size, &status);
 	if (cpu_benchmark(&cpu) != 0) {
 		status = 1;
 	}
 	printf("\nclient stack on a link of no delay: %.2f ms of CPU per MiB, %.2f heap "
 	       "allocations per request (%u requests of %zu bytes, %.1f MiB)\n",
 	       cpu.ms_per_mib, cpu.allocs_per_request, cpu.requests, cpu.request_size, cpu.mib);
-	doc = json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:f}}", "image",
-			argv[1], "size", (json_int_t)size, "time", "virtual", "profiles", profiles,
-			"loss", loss, "serial", serial, "cpu",
+	doc = json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:f}}",
+			"image", argv[1], "size", (json_int_t)size, "time", "virtual", "profiles",
+			profiles, "loss", loss, "serial", serial, "fleet", fleet, "cpu",
 			"ms_per_mib", cpu.ms_per_mib, "allocs_per_request", cpu.allocs_per_request,
 			"requests", (json_int_t)cpu.requests, "request_size",
 			(json_int_t)cpu.request_size, "mib", cpu.mib);

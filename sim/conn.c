@@ -12,6 +12,7 @@
 #include "../ports/conn_gatt.h"
 #include <dfu-smp/smp/gatt.h>
 #include <dfu-smp/smp/header.h>
+#include "central.h"
 #include "sched.h"
 
 #define ATT_TIMEOUT_US (30u * 1000u * 1000u) /* ATT's own transaction timeout */
@@ -24,7 +25,8 @@ struct conn_sim {
 	const struct sim_conn_config *cfg;
 
 	/* the device side */
-	struct sim_sched sched;
+	struct sim_sched own_sched; /* the clock, unless the config gives a shared one */
+	struct sim_sched *sched;
 	struct sim_link link;
 	struct sim_device dev;
 	struct sim_gatt server;
@@ -38,6 +40,7 @@ struct conn_sim {
 	bool att_waiting;
 	uint8_t att_rsp[SIM_ATT_MTU_MAX];
 	size_t att_rsp_len;
+	uint64_t timer_us; /* with a wait(): when the timer event is set for, or UINT64_MAX */
 };
 
 _Static_assert(offsetof(struct conn_sim, gatt) == 0, "conn_self() needs conn first");
@@ -53,6 +56,8 @@ static struct bt_dfu_smp_uuid uuid16(uint16_t value)
 }
 
 /* ---- the event loop, in virtual time ---- */
+
+static void arm(struct conn_sim *cs);
 
 /* The device resets: the link drops and the bootloader runs. */
 static void device_resets(struct conn_sim *cs, uint64_t now_us)
@@ -77,12 +82,75 @@ static void device_resets(struct conn_sim *cs, uint64_t now_us)
 	}
 }
 
+/*
+ * With a wait() of the config, the shared clock runs on its own: what the loop below does at
+ * the client's deadline and at the device's reset, a timer event on the clock does.
+ */
+static void timer(void *ctx, uint64_t now_us);
+
+static void arm(struct conn_sim *cs)
+{
+	uint64_t client_ms = dfu_smp_client_deadline(&cs->gatt.client);
+	uint64_t t = sim_device_reset_at(&cs->dev);
+
+	if (client_ms < UINT64_MAX / 1000u && client_ms * 1000u < t) {
+		t = client_ms * 1000u;
+	}
+	if (t == cs->timer_us) {
+		return;
+	}
+	sim_sched_cancel(cs->sched, timer, cs);
+	cs->timer_us = t;
+	if (t != UINT64_MAX && sim_sched_at(cs->sched, t, timer, cs) != 0) {
+		cs->timer_us = UINT64_MAX;
+	}
+}
+
+static void timer(void *ctx, uint64_t now_us)
+{
+	struct conn_sim *cs = ctx;
+
+	cs->timer_us = UINT64_MAX;
+	dfu_smp_client_process(&cs->gatt.client, now_us / 1000u);
+	if (sim_device_reset_at(&cs->dev) <= now_us) {
+		device_resets(cs, now_us);
+	}
+	arm(cs);
+}
+
+/* What a wait() is given: the caller's condition, and the timer kept up to date meanwhile. */
+struct waiting {
+	struct conn_sim *cs;
+	bool (*done)(void *arg);
+	void *arg;
+};
+
+static bool waited(void *arg)
+{
+	struct waiting *w = arg;
+
+	if (w->done(w->arg)) {
+		return true;
+	}
+	arm(w->cs); /* what happened since may have moved the client's deadline or a reset */
+	return false;
+}
+
 static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, uint64_t limit_us)
 {
+	if (cs->cfg->wait) {
+		struct waiting w = { cs, done, arg };
+
+		if (done(arg)) {
+			return 0;
+		}
+		arm(cs);
+		return cs->cfg->wait(cs->cfg->wait_ctx, waited, &w, limit_us);
+	}
 	while (!done(arg)) {
 		uint64_t client_ms = dfu_smp_client_deadline(&cs->gatt.client);
 		uint64_t reset_us = sim_device_reset_at(&cs->dev);
-		uint64_t t = sim_sched_next(&cs->sched);
+		uint64_t t = sim_sched_next(cs->sched);
 
 		if (client_ms != UINT64_MAX && client_ms * 1000u < t) {
 			t = client_ms * 1000u;
@@ -93,11 +161,11 @@ static int run_until(struct conn_sim *cs, bool (*done)(void *arg), void *arg, ui
 		if (t == UINT64_MAX || t > limit_us) {
 			return -ETIMEDOUT; /* nothing more will happen in time */
 		}
-		if (t < sim_sched_now(&cs->sched)) {
-			t = sim_sched_now(&cs->sched);
+		if (t < sim_sched_now(cs->sched)) {
+			t = sim_sched_now(cs->sched);
 		}
 		dfu_smp_client_process(&cs->gatt.client, t / 1000u);
-		sim_sched_run_until(&cs->sched, t);
+		sim_sched_run_until(cs->sched, t);
 		if (sim_device_reset_at(&cs->dev) <= t) {
 			device_resets(cs, t);
 		}
@@ -116,6 +184,25 @@ static void limit_reached(void *ctx, uint64_t now_us)
 	(void)now_us;
 }
 
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/* Lets virtual time reach @p t_us (on a shared clock: waits until it has). */
+static void pass_time(struct conn_sim *cs, uint64_t t_us)
+{
+	if (!cs->cfg->wait) {
+		sim_sched_run_until(cs->sched, t_us);
+		return;
+	}
+	if (t_us > sim_sched_now(cs->sched) && sim_sched_at(cs->sched, t_us, limit_reached, cs) == 0) {
+		run_until(cs, never, NULL, t_us);
+		sim_sched_cancel(cs->sched, limit_reached, cs);
+	}
+}
+
 static int sim_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), void *arg,
 			 uint64_t limit_ms)
 {
@@ -124,11 +211,11 @@ static int sim_run_until(struct dfu_smp_conn *conn, bool (*done)(void *arg), voi
 	int err;
 
 	/* virtual time goes on to the limit even when nothing else happens until then */
-	if (limit_us != UINT64_MAX && sim_sched_at(&cs->sched, limit_us, limit_reached, cs) != 0) {
+	if (limit_us != UINT64_MAX && sim_sched_at(cs->sched, limit_us, limit_reached, cs) != 0) {
 		return -ENOMEM;
 	}
 	err = run_until(cs, done, arg, limit_us);
-	sim_sched_cancel(&cs->sched, limit_reached, cs);
+	sim_sched_cancel(cs->sched, limit_reached, cs);
 	if (err == 0 || done(arg)) {
 		return 0;
 	}
@@ -139,7 +226,7 @@ static uint64_t sim_now_us(struct dfu_smp_conn *conn)
 {
 	struct conn_sim *cs = dfu_smp_conn_self(conn);
 
-	return sim_sched_now(&cs->sched);
+	return sim_sched_now(cs->sched);
 }
 
 /* ---- ATT client: one request at a time ---- */
@@ -160,7 +247,7 @@ static int att_request(struct conn_sim *cs, const uint8_t *pdu, size_t len)
 		cs->att_waiting = false;
 		return err;
 	}
-	err = run_until(cs, att_answered, cs, sim_sched_now(&cs->sched) + ATT_TIMEOUT_US);
+	err = run_until(cs, att_answered, cs, sim_sched_now(cs->sched) + ATT_TIMEOUT_US);
 	if (err) {
 		cs->att_waiting = false;
 		return err;
@@ -193,6 +280,9 @@ static void central_receive(void *ctx, const uint8_t *pdu, size_t len, uint64_t 
 			cs->gatt.conn.stats.notifications++;
 			cs->gatt.conn.stats.bytes_in += len - 3;
 			dfu_smp_gatt_notify(&cs->gatt.transport, pdu + 3, len - 3);
+			if (cs->cfg->wait) {
+				arm(cs); /* the answer may have let the client send more */
+			}
 		}
 		return;
 	}
@@ -221,11 +311,14 @@ static void drop_link(void *ctx, uint64_t now_us)
 	(void)now_us;
 	sim_link_set_connected(&cs->link, false);
 	sim_gatt_reset(&cs->server);
-	cs->device_up_us = sim_sched_now(&cs->sched);
+	cs->device_up_us = sim_sched_now(cs->sched);
 	if (cs->gatt.connected) {
 		cs->gatt.connected = false;
 		dfu_smp_conn_logf(&cs->gatt.conn, "link lost");
 		dfu_smp_gatt_disconnected(&cs->gatt.transport);
+	}
+	if (cs->cfg->wait) {
+		arm(cs);
 	}
 }
 
@@ -247,7 +340,7 @@ static int op_write_without_rsp(struct bt_dfu_smp_gatt *gatt, uint16_t handle, c
 	if (cs->cfg->drop_after && !cs->dropped_once &&
 	    cs->gatt.conn.stats.bytes_out > cs->cfg->drop_after) {
 		cs->dropped_once = true;
-		sim_sched_at(&cs->sched, sim_sched_now(&cs->sched), drop_link, cs);
+		sim_sched_at(cs->sched, sim_sched_now(cs->sched), drop_link, cs);
 	}
 	return sim_link_send(&cs->link, SIM_LINK_CENTRAL, pdu, (size_t)len + 3, NULL, NULL);
 }
@@ -461,22 +554,23 @@ static bool device_up(void *arg)
 {
 	struct conn_sim *cs = arg;
 
-	return sim_sched_now(&cs->sched) >= cs->device_up_us;
+	return sim_sched_now(cs->sched) >= cs->device_up_us;
 }
 
 static int sim_reconnect(struct dfu_smp_conn *conn, uint32_t timeout_ms, char *why, size_t why_cap)
 {
 	struct conn_sim *cs = dfu_smp_conn_self(conn);
-	uint64_t limit = sim_sched_now(&cs->sched) + (uint64_t)timeout_ms * 1000u;
+	uint64_t limit = sim_sched_now(cs->sched) + (uint64_t)timeout_ms * 1000u;
 
 	if (dfu_smp_conn_await_drop(conn, limit / 1000u, timeout_ms, why, why_cap) != 0) {
 		return -ETIMEDOUT;
 	}
 	/* the device advertises again once booted; until then there is nothing to find */
-	sim_sched_at(&cs->sched, cs->device_up_us, nothing, NULL);
+	sim_sched_at(cs->sched, cs->device_up_us, nothing, cs);
 	if (cs->device_up_us > limit || run_until(cs, device_up, cs, limit) != 0 ||
 	    !sim_device_bootable(&cs->dev)) {
-		sim_sched_run_until(&cs->sched, limit);
+		sim_sched_cancel(cs->sched, nothing, cs);
+		pass_time(cs, limit);
 		snprintf(why, why_cap, "the device did not come back within %u s%s",
 			 (unsigned)(timeout_ms / 1000u),
 			 sim_device_bootable(&cs->dev) ? ""
@@ -515,17 +609,33 @@ static void sim_close(struct dfu_smp_conn *conn)
 	struct conn_sim *cs = dfu_smp_conn_self(conn);
 	uint64_t reset_us = sim_device_reset_at(&cs->dev);
 
+	uint64_t now_us = sim_sched_now(cs->sched);
+
 	dfu_smp_client_cancel_all(&cs->gatt.client, -ECANCELED);
-	/* the device lives on after the client: a reset it was asked for happens */
+	/*
+	 * The device lives on after the client: a reset it was asked for happens. A shared clock
+	 * is not this connection's to run: the reset is made at its time all the same.
+	 */
 	if (reset_us != UINT64_MAX) {
-		sim_sched_run_until(&cs->sched, reset_us);
+		if (cs->sched == &cs->own_sched) {
+			sim_sched_run_until(cs->sched, reset_us);
+		}
 		device_resets(cs, reset_us);
+		now_us = reset_us > now_us ? reset_us : now_us;
 	}
-	sim_device_suspend(&cs->dev, sim_sched_now(&cs->sched));
+	sim_device_suspend(&cs->dev, now_us);
 	sim_gatt_free(&cs->server);
 	sim_link_free(&cs->link);
 	sim_device_free(&cs->dev);
-	sim_sched_free(&cs->sched);
+	if (cs->sched == &cs->own_sched) {
+		sim_sched_free(cs->sched);
+	} else {
+		/* nothing of this connection stays on the shared clock */
+		sim_sched_cancel(cs->sched, timer, cs);
+		sim_sched_cancel(cs->sched, limit_reached, cs);
+		sim_sched_cancel(cs->sched, drop_link, cs);
+		sim_sched_cancel(cs->sched, nothing, cs);
+	}
 	free(cs);
 }
 
@@ -552,6 +662,11 @@ int sim_conn_open(const struct sim_conn_config *cfg, const struct dfu_smp_conn_o
 		snprintf(why, why_cap, "out of memory");
 		return -ENOMEM;
 	}
+	if (cfg->central && cfg->sched && cfg->sched != cfg->central->sched) {
+		snprintf(why, why_cap, "the central runs on another clock than the one given");
+		free(cs);
+		return -EINVAL;
+	}
 	cs->cfg = cfg;
 	err = sim_device_init(&cs->dev, &cfg->dev);
 	if (err) {
@@ -560,8 +675,15 @@ int sim_conn_open(const struct sim_conn_config *cfg, const struct dfu_smp_conn_o
 		free(cs);
 		return err;
 	}
-	sim_sched_init(&cs->sched);
-	sim_link_init(&cs->link, &cs->sched, &cfg->link);
+	cs->timer_us = UINT64_MAX;
+	cs->sched = cfg->sched ? cfg->sched : cfg->central ? cfg->central->sched : &cs->own_sched;
+	if (cs->sched == &cs->own_sched) {
+		sim_sched_init(cs->sched);
+	}
+	sim_link_init(&cs->link, cs->sched, &cfg->link);
+	if (cfg->central) {
+		sim_central_attach(cfg->central, &cs->link);
+	}
 	conn_gatt_init(&cs->gatt, &sim_ops, &gatt_ops, opt);
 	if (sim_gatt_init(&cs->server, &cs->dev, &cs->link, &cfg->gatt) != 0) {
 		snprintf(why, why_cap, "out of memory");

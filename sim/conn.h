@@ -6,6 +6,9 @@
  * exchange the MTU, discover the SMP service by UUID with ATT requests, then carry the GATT
  * DFU SMP client's writes and notifications. A reset the device was asked for drops the link;
  * the device boots (MCUboot's swap or revert included) and dfu_smp_conn_reconnect() finds it again.
+ *
+ * Several connections may share one virtual clock and one central's radio (sim/central.h), as
+ * one process upgrading a fleet does: their config's sched, central and wait.
  */
 #ifndef SIM_CONN_H
 #define SIM_CONN_H
@@ -15,6 +18,7 @@
 #include <stdint.h>
 
 #include <dfu-smp/ports/conn.h>
+#include "central.h"
 #include "device.h"
 #include "gatt.h"
 #include "link.h"
@@ -34,6 +38,28 @@ struct sim_conn_config {
 	 * connected, for what follows only.
 	 */
 	unsigned drop_every;
+	/**
+	 * the virtual clock to run on, shared with other connections (NULL: one of its own, or
+	 * the central's when @c central is set). Whoever owns a shared clock runs it: the
+	 * connection then needs @c wait.
+	 */
+	struct sim_sched *sched;
+	/**
+	 * the central whose radio the link shares with the central's other links (NULL: a radio
+	 * of its own); it runs on the central's clock, which @c sched must be if set.
+	 */
+	struct sim_central *central;
+	/**
+	 * NULL: the connection runs its clock forward itself whenever it waits for something (an
+	 * answer, the device's reset, an ATT response...). Set: it calls wait(@c wait_ctx, done,
+	 * arg, limit_us) instead, which must return 0 once done(arg) is true, or -ETIMEDOUT once
+	 * the shared clock has reached limit_us (or when nothing will ever make done() true),
+	 * while its owner runs the clock (sim_sched_run_until()) meanwhile. done() may schedule
+	 * events of this connection on the clock: ask it again after running the clock and
+	 * before looking for the clock's next event.
+	 */
+	int (*wait)(void *ctx, bool (*done)(void *arg), void *arg, uint64_t limit_us);
+	void *wait_ctx; /**< the first argument of @c wait */
 };
 
 /**
@@ -42,8 +68,8 @@ struct sim_conn_config {
  * @p cfg and the strings it points to must outlive the connection. The device's state is kept
  * in its state directory, if it has one, when the connection is closed (dfu_smp_conn_close()).
  * @return 0 with *@p out set; a negative errno with @p why (@p why_cap bytes) saying why in one
- *         line: the state directory cannot be used, out of memory, or the device is not found
- *         on the link (no SMP service).
+ *         line: the state directory cannot be used, out of memory, the device is not found
+ *         on the link (no SMP service), or (-EINVAL) @p cfg's sched is not its central's.
  */
 int sim_conn_open(const struct sim_conn_config *cfg, const struct dfu_smp_conn_options *opt,
 		  struct dfu_smp_conn **out, char *why, size_t why_cap);

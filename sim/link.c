@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "link.h"
+#include "central.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -137,7 +138,8 @@ static void kick(struct sim_link *link)
 		t = sim_sched_now(link->sched); /* an anchor that has passed is gone */
 	}
 	link->scheduled = true;
-	sim_sched_at(link->sched, next_anchor(link, t), start_event, link);
+	link->pending_us = next_anchor(link, t);
+	sim_sched_at(link->sched, link->pending_us, start_event, link);
 }
 
 static void start_event(void *ctx, uint64_t now_us)
@@ -145,6 +147,15 @@ static void start_event(void *ctx, uint64_t now_us)
 	struct sim_link *link = ctx;
 
 	link->scheduled = false;
+	link->pending_us = UINT64_MAX;
+	if (link->central && !sim_central_claim(link->central, link, now_us)) {
+		/* the central's radio is another link's: this event is lost */
+		link->stats.lost_events++;
+		link->scheduled = true;
+		link->pending_us = next_anchor(link, now_us + 1);
+		sim_sched_at(link->sched, link->pending_us, start_event, link);
+		return;
+	}
 	link->in_event = true;
 	link->event_end_us = now_us + link->cfg.event_length_us;
 	link->event_packets = 0;
@@ -225,10 +236,16 @@ static void step(void *ctx, uint64_t now_us)
 	struct sim_link_frame *c = ready_frame(link, SIM_LINK_CENTRAL, now_us);
 	size_t c_len = c ? c->len - c->sent : 0;
 	uint64_t c_air, p_at, p_air;
+	uint64_t limit = link->event_end_us;
 	struct sim_link_frame *p;
 	size_t p_len;
 
 	link->scheduled = false;
+	if (link->central) {
+		uint64_t central_limit = sim_central_limit(link->central, link);
+
+		limit = central_limit < limit ? central_limit : limit;
+	}
 	if (c_len > cfg->data_length) {
 		c_len = cfg->data_length;
 	}
@@ -240,13 +257,23 @@ static void step(void *ctx, uint64_t now_us)
 		p_len = cfg->data_length;
 	}
 	p_air = sim_link_airtime_us(cfg, p_len);
-	if ((!c && !p && link->event_packets > 0) || p_at + p_air > link->event_end_us) {
+	if ((!c && !p && link->event_packets > 0) || p_at + p_air > limit) {
 		/* nothing more to say, or no room left: the event closes */
 		link->in_event = false;
+		if (link->central) {
+			if (link->event_packets == 0) {
+				link->stats.events--; /* not one pair fitted: it was lost */
+				link->stats.lost_events++;
+			}
+			sim_central_release(link->central, link, link->event_packets);
+		}
 		kick(link);
 		return;
 	}
 	link->event_packets++;
+	if (link->central) {
+		sim_central_busy(link->central, link, p_at + p_air);
+	}
 	for (int side = 0; side < 2; side++) {
 		size_t n = side == SIM_LINK_CENTRAL ? c_len : p_len;
 		uint64_t air = side == SIM_LINK_CENTRAL ? c_air : p_air;
@@ -300,10 +327,15 @@ void sim_link_init(struct sim_link *link, struct sim_sched *sched,
 	sim_link_config_defaults(&link->cfg);
 	link->connected = true;
 	link->origin_us = sim_sched_now(sched);
+	link->pending_us = UINT64_MAX;
 }
 
 void sim_link_free(struct sim_link *link)
 {
+	if (link->central) {
+		sim_central_set_connected(link->central, link, false);
+		link->central = NULL;
+	}
 	sim_sched_cancel(link->sched, step, link);
 	sim_sched_cancel(link->sched, start_event, link);
 	drop_arrivals(link);
@@ -362,8 +394,18 @@ void sim_link_set_connected(struct sim_link *link, bool connected)
 		drop_queue(&link->q[SIM_LINK_PERIPHERAL]);
 		link->in_event = false;
 		link->scheduled = false;
+		link->pending_us = UINT64_MAX;
+		if (link->central) {
+			sim_central_set_connected(link->central, link, false);
+		}
 	} else if (!link->connected) {
-		link->origin_us = sim_sched_now(link->sched); /* a new connection's anchors */
+		/* a new connection's anchors */
+		link->origin_us = link->central ? sim_central_place(link->central, link,
+								    sim_sched_now(link->sched))
+					       : sim_sched_now(link->sched);
+		if (link->central) {
+			sim_central_set_connected(link->central, link, true);
+		}
 	}
 	link->connected = connected;
 }

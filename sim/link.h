@@ -14,6 +14,9 @@
  * Data a side's host queues reaches its controller after that side's latency (the HCI and the
  * host stack); the central's controller holds at most a set number of frames (its transmit
  * buffers), and takes the next one from the host when one of them has gone out.
+ *
+ * A link attached to a central (sim/central.h) shares that central's radio with its other
+ * links: its anchor points, and when its events end, follow the central's schedule.
  */
 #ifndef SIM_LINK_H
 #define SIM_LINK_H
@@ -59,10 +62,12 @@ struct sim_link_stats {
 	uint64_t air_bytes[2]; /**< bytes on air: every packet, headers and CRC included */
 	uint64_t air_us[2];   /**< time on air */
 	uint64_t events;      /**< connection events held */
+	uint64_t lost_events; /**< anchors lost to another link's event (behind a central) */
 };
 
 struct sim_link_frame;
 struct sim_link_arrival;
+struct sim_central;
 
 /** One direction's queue (private). */
 struct sim_link_queue {
@@ -86,13 +91,19 @@ struct sim_link {
 	uint64_t event_end_us;
 	unsigned event_packets;     /* central data packets in this event */
 	struct sim_link_stats stats;
+	/* behind a shared central (sim/central.h); NULL: the radio is this link's alone */
+	struct sim_central *central;
+	struct sim_link *central_next; /* the central's next connected link */
+	uint64_t pending_us;        /* the anchor its next event is scheduled at, or UINT64_MAX */
+	unsigned lost;              /* events lost in a row */
+	unsigned prio;              /* what lost was when the current event began */
 };
 
 /** Set up a connected link on @p sched. @p cfg may be NULL for the defaults. */
 void sim_link_init(struct sim_link *link, struct sim_sched *sched,
 		   const struct sim_link_config *cfg);
 
-/** Drop what is queued and free it. */
+/** Drop what is queued and free it; a link attached to a central leaves it. */
 void sim_link_free(struct sim_link *link);
 
 /** Deliver PDUs arriving at @p side to @p rx(@p ctx, ...). */

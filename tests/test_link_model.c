@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "../bench/fleet.h"
 #include "../bench/run.h"
 #include "bench_image.h"
 #include "../sim/profile.h"
@@ -145,6 +146,40 @@ static void one_answer_in_ten_lost_keeps_three_quarters_of_the_rate(void **state
 	}
 }
 
+/*
+ * Eight phone-fast devices upgraded at once behind one central (the fleet engine on one
+ * virtual clock): their uploads end within 1/0.85 of the bound (every device's air time
+ * summed, or one's flash time) and at least 4 times sooner than one after another; and the
+ * bound holds at 16 devices, where the radio is shared the most.
+ */
+static void a_fleet_of_eight_shares_the_radio_within_the_targets(void **state)
+{
+	static const char *const names[] = { "phone-fast", "linux-default" };
+	struct bench_fleet_result one, eight, many;
+	double efficiency, speedup;
+
+	(void)state;
+	assert_int_equal(bench_fleet_run("phone-fast", BENCH_IMAGE, img.size, 1, &one), 0);
+	assert_int_equal(one.ok, 1);
+	assert_int_equal(bench_fleet_run("phone-fast", BENCH_IMAGE, img.size, 8, &eight), 0);
+	assert_int_equal(eight.ok, 8);
+	efficiency = eight.bound_seconds / eight.upload_seconds;
+	speedup = 8 * one.upload_seconds / eight.upload_seconds;
+	if (efficiency < 0.85 || efficiency > 1.0 || speedup < 4.0) {
+		fail_msg("8 phone-fast devices: %.2f s against a bound of %.2f s (%.2f), %.1fx "
+			 "one after another", eight.upload_seconds, eight.bound_seconds,
+			 efficiency, speedup);
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(bench_fleet_run(names[i], BENCH_IMAGE, img.size, 16, &many), 0);
+		assert_int_equal(many.ok, 16);
+		if (many.bound_seconds > many.upload_seconds) {
+			fail_msg("16 %s devices: %.2f s, under the bound of %.2f s", names[i],
+				 many.upload_seconds, many.bound_seconds);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +190,7 @@ int main(void)
 		cmocka_unit_test(runs_are_identical),
 		cmocka_unit_test(naive_cannot_move_data_on_the_legacy_link),
 		cmocka_unit_test(one_answer_in_ten_lost_keeps_three_quarters_of_the_rate),
+		cmocka_unit_test(a_fleet_of_eight_shares_the_radio_within_the_targets),
 	};
 
 	return cmocka_run_group_tests(tests, bench_image_setup, bench_image_teardown);
