@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -151,31 +152,44 @@ class FleetTest(unittest.TestCase):
         """SIGKILL while some devices are done and others upload; the same command again
         skips the done ones after one image list each and resumes the others' uploads."""
         fast = self.sims.start("fast", 2, "--udp", "127.0.0.1:0", "--busy-scale", "0")
-        slow = self.sims.start("slow", 2, "--udp", "127.0.0.1:0", "--busy-scale", "3")
+        # -v: the slow devices log each answer, so the test sees how far their uploads got
+        slow = self.sims.start("slow", 2, "--udp", "127.0.0.1:0", "--busy-scale", "3", "-v")
+        slow_log = self.sims.sims[-1].proc.stderr
         journal = os.path.join(self.tmp, "journal.json")
         path = self.devices_file(fast + slow)
         args = [DFU_SMP, "--json", "fleet", "upgrade", IMAGE_02, "--devices", path,
                 "--journal", journal]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        seen, done, uploading = b"", set(), set()
+        seen, log, done = b"", b"", set()
+        chunks = {}  # upload chunks each slow device answered
+
+        def killed_at_the_right_time():
+            return done >= {"fast-0", "fast-1"} and min(chunks.get(i, 0) for i in (0, 1)) >= 12
+
         deadline = time.monotonic() + RUN_TIMEOUT
         try:
-            while not (done >= {"fast-0", "fast-1"} and uploading >= {"slow-0", "slow-1"}):
+            while not killed_at_the_right_time():
                 left = deadline - time.monotonic()
                 self.assertGreater(left, 0, f"never both done and uploading: {seen!r}")
-                ready = select.select([proc.stdout], [], [], left)[0]
+                ready = select.select([proc.stdout, slow_log], [], [], left)[0]
                 self.assertTrue(ready, f"no event: {seen!r}")
+                if slow_log in ready:
+                    log += os.read(slow_log.fileno(), 65536)
+                    chunks = {}
+                    # an answer to an upload chunk: {"rc": 0, "off": N}, 17 to 19 bytes
+                    for m in re.finditer(rb"sim (\d): udp \S+: answer \d+ of 1[7-9] bytes",
+                                         log):
+                        chunks[int(m.group(1))] = chunks.get(int(m.group(1)), 0) + 1
+                if proc.stdout not in ready:
+                    continue
                 chunk = os.read(proc.stdout.fileno(), 65536)
                 self.assertTrue(chunk, f"the fleet ended first: {seen!r}")
                 seen += chunk
                 for line in seen.decode().splitlines():
-                    if not line.endswith("}"):
-                        continue
-                    e = json.loads(line)
-                    if e["event"] == "result" and e["status"] == "ok":
-                        done.add(e["device"])
-                    if e["event"] == "phase" and e["phase"] == "uploading":
-                        uploading.add(e["device"])
+                    if line.endswith("}"):
+                        e = json.loads(line)
+                        if e["event"] == "result" and e["status"] == "ok":
+                            done.add(e["device"])
             proc.send_signal(signal.SIGKILL)
         finally:
             proc.kill()
