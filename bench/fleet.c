@@ -122,7 +122,7 @@ int bench_fleet_run(const char *profile, const char *image_path, size_t size, un
 		if (d->state == FLEET_OK) {
 			out->ok++;
 		} else if (!out->why[0]) {
-			snprintf(out->why, sizeof(out->why), "%s: %s", d->name, d->reason);
+			snprintf(out->why, sizeof(out->why), "%s: %.200s", d->name, d->reason);
 		}
 	}
 	if (!err) {
