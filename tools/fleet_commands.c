@@ -341,33 +341,40 @@ static int run_fleet(struct cli *cli, struct fleet *f, struct fleet_view *v)
 struct upgrade_fleet {
 	struct fleet_view view;
 	const struct package *files;
-	struct journal journal;
-	bool journaled;
+	struct journal journal; /* its doc is NULL without --journal */
 	enum fleet_state *was; /* what the journal had of each device when the run began */
 	uint64_t written_us; /* the journal's last write for progress */
 	int argc;            /* the upgrade command line of every device */
 	char **argv;
 };
 
-/* The journal follows the view: every event is recorded, then shown. */
-static void journal_started(void *user, struct fleet_device *d)
+/*
+ * The journal follows the view: every event is recorded, then shown. A start, a phase change
+ * and an end reach the disk (fsync) before they are shown.
+ */
+static struct upgrade_fleet *recorded(void *user, struct fleet_device *d)
 {
 	struct upgrade_fleet *u = user;
 
-	if (u->journaled) {
+	if (u->journal.doc) {
 		journal_record(&u->journal, d, true);
 	}
-	fleet_view_observer.started(&u->view, d);
+	return u;
+}
+
+static void journal_started(void *user, struct fleet_device *d)
+{
+	fleet_view_observer.started(&recorded(user, d)->view, d);
 }
 
 static void journal_phase(void *user, struct fleet_device *d)
 {
-	struct upgrade_fleet *u = user;
+	fleet_view_observer.phase(&recorded(user, d)->view, d);
+}
 
-	if (u->journaled) {
-		journal_record(&u->journal, d, true);
-	}
-	fleet_view_observer.phase(&u->view, d);
+static void journal_ended(void *user, struct fleet_device *d)
+{
+	fleet_view_observer.ended(&recorded(user, d)->view, d);
 }
 
 static void journal_progress(void *user, struct fleet_device *d)
@@ -376,21 +383,11 @@ static void journal_progress(void *user, struct fleet_device *d)
 	uint64_t now = fleet_now_us(u->view.fleet);
 
 	/* offsets are for people: the device knows where its upload stands */
-	if (u->journaled && now - u->written_us >= 1000000u) {
+	if (u->journal.doc && now - u->written_us >= 1000000u) {
 		u->written_us = now;
 		journal_record(&u->journal, d, false);
 	}
 	fleet_view_observer.progress(&u->view, d);
-}
-
-static void journal_ended(void *user, struct fleet_device *d)
-{
-	struct upgrade_fleet *u = user;
-
-	if (u->journaled) {
-		journal_record(&u->journal, d, true);
-	}
-	fleet_view_observer.ended(&u->view, d);
 }
 
 static const struct fleet_observer journal_observer = {
@@ -572,9 +569,8 @@ static int cmd_fleet_upgrade(struct cli *cli, int argc, char **argv)
 			status = cli_fail(cli, "cannot use the journal %s: %s", a.journal,
 					  strerror(-err));
 		}
-		u.journaled = !status;
 	}
-	if (u.journaled) {
+	if (u.journal.doc) {
 		u.was = calloc(ds.count, sizeof(*u.was));
 		for (size_t i = 0; u.was && i < ds.count; i++) {
 			u.was[i] = journal_state(&u.journal, ds.list[i].name, ds.list[i].conn);
@@ -597,9 +593,7 @@ static int cmd_fleet_upgrade(struct cli *cli, int argc, char **argv)
 		status = run_fleet(cli, &f, &u.view);
 		fleet_free(&f);
 	}
-	if (u.journaled) {
-		journal_close(&u.journal);
-	}
+	journal_close(&u.journal);
 	free(u.was);
 	devices_free(&ds);
 	package_free(files);
